@@ -1,0 +1,124 @@
+/*
+ * main.c: `glyphic`, the operator's command-line tool.
+ *
+ *   glyphic migrate [--status]   apply pending migrations / list them
+ *   glyphic config               print the effective configuration
+ *   glyphic version              print versions
+ *
+ * Exit status: 0 success, 1 failure, 2 usage or configuration error.
+ */
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: glyphic [-c FILE] COMMAND [ARGS]\n"
+            "\n"
+            "Commands:\n"
+            "  migrate            apply pending schema migrations (connects with db.admin_url;\n"
+            "                     the first migration creates roles, so it needs a superuser)\n"
+            "  migrate --status   list applied and pending migrations; exit 1 if an applied\n"
+            "                     migration differs from this binary's or the schema is newer\n"
+            "  config             print the effective configuration (passwords masked)\n"
+            "  version            print the program and schema versions\n"
+            "\n"
+            "Options:\n"
+            "  -c, --config FILE  read FILE (default: $GLYPHIC_CONFIG, else %s if present)\n"
+            "  -h, --help         this text\n"
+            "\n"
+            "Exit status: 0 success, 1 failure, 2 usage or configuration error.\n"
+            "\n"
+            "Configuration keys (file `key = value`, or the environment variable):\n",
+            GL_CONFIG_DEFAULT_PATH);
+    gl_config_help(out);
+}
+
+static int cmd_migrate(const gl_config_t *cfg, int argc, char **argv)
+{
+    bool status = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--status") == 0)
+            status = true;
+        else {
+            fprintf(stderr, "glyphic migrate: unknown argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-migrate",
+                          .connect_timeout_s = cfg->db_connect_timeout,
+                          .statement_timeout_ms = 0 };
+    gl_db_t *db = gl_db_new(&opts);
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_db_connect_now(db, &err);
+    if (rc == GL_OK)
+        rc = status ? gl_migrate_status(db, stdout, &err) : gl_migrate_run(db, stdout, &err);
+    gl_db_free(db);
+    if (rc != GL_OK) {
+        fprintf(stderr, "glyphic migrate: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *config_path = NULL;
+    int opt;
+    /* "+": stop at the command so its own options are left to it */
+    while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': config_path = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[optind];
+    if (strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0) {
+        printf("glyphic %s (schema %d)\n", GL_VERSION, gl_migrate_latest());
+        return 0;
+    }
+
+    gl_config_t cfg;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_config_load(config_path, &cfg, &err) != GL_OK) {
+        fprintf(stderr, "glyphic: %s\n", err.msg);
+        return 2;
+    }
+    (void)gl_log_init("glyphic", cfg.log_level, cfg.log_file);
+    int status;
+    if (strcmp(cmd, "migrate") == 0)
+        status = cmd_migrate(&cfg, argc - optind, argv + optind);
+    else if (strcmp(cmd, "config") == 0) {
+        printf("# config file: %s\n", gl_config_source()[0] ? gl_config_source() : "(none)");
+        gl_config_dump(&cfg, stdout);
+        status = 0;
+    } else {
+        fprintf(stderr, "glyphic: unknown command '%s' (see glyphic --help)\n", cmd);
+        status = 2;
+    }
+    gl_config_free(&cfg);
+    return status;
+}

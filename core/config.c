@@ -1,0 +1,334 @@
+/*
+ * config.c: the key table and its parser (Redis's createIntConfig, nginx's
+ * ngx_command_t): each row names a key, its type, default, bounds and where
+ * it lives in gl_config_t. Adding a key is adding a row and a field.
+ */
+#include "config.h"
+
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum { T_STR, T_INT, T_LEVEL, T_MODE } ctype_t;
+
+typedef struct {
+    const char *key;
+    ctype_t type;
+    size_t off;
+    const char *def;
+    int64_t min, max;
+    bool conninfo; /* mask password= when printed */
+    const char *help;
+} key_t_;
+
+#define OFF(f) offsetof(gl_config_t, f)
+
+static const key_t_ keys[] = {
+    { "log.level", T_LEVEL, OFF(log_level), "info", 0, 3, false,
+      "debug, info, warn or error" },
+    { "log.file", T_STR, OFF(log_file), "", 0, 0, false,
+      "append log lines to this file; empty: standard error" },
+    { "db.url", T_STR, OFF(db_url), "dbname=glyphic user=glyphic_app", 0, 0, true,
+      "libpq connection string of glyphic-fcgi (the app role, subject to row level security)" },
+    { "db.executor_url", T_STR, OFF(db_executor_url), "dbname=glyphic user=glyphic_executor", 0, 0, true,
+      "libpq connection string of glyphic-executor" },
+    { "db.admin_url", T_STR, OFF(db_admin_url), "dbname=glyphic", 0, 0, true,
+      "libpq connection string of `glyphic migrate` (a superuser for the first migration, which creates roles)" },
+    { "db.connect_timeout", T_INT, OFF(db_connect_timeout), "5", 1, 300, false,
+      "seconds to wait for a database connection" },
+    { "db.statement_timeout", T_INT, OFF(db_statement_timeout), "30000", 0, 3600000, false,
+      "milliseconds a statement may run (0: no limit)" },
+    { "db.retry_interval", T_INT, OFF(db_retry_interval), "1000", 0, 60000, false,
+      "milliseconds between reconnection attempts while the database is down" },
+    { "fcgi.socket", T_STR, OFF(fcgi_socket), "/run/glyphic/fcgi.sock", 0, 0, false,
+      "unix socket glyphic-fcgi listens on (unless it inherits one on fd 0 or from systemd)" },
+    { "fcgi.socket_mode", T_MODE, OFF(fcgi_socket_mode), "0660", 0, 0777, false,
+      "permissions of the socket file (octal)" },
+    { "fcgi.workers", T_INT, OFF(fcgi_workers), "0", 0, 256, false,
+      "worker processes; 0: the number of CPUs" },
+    { "fcgi.max_requests", T_INT, OFF(fcgi_max_requests), "10000", 0, 100000000, false,
+      "a worker is replaced after this many requests (0: never)" },
+    { "fcgi.backlog", T_INT, OFF(fcgi_backlog), "1024", 1, 65535, false,
+      "listen backlog of the socket" },
+    { "fcgi.shutdown_timeout", T_INT, OFF(fcgi_shutdown_timeout), "30", 1, 3600, false,
+      "seconds in-flight requests get to finish on SIGTERM before workers are killed" },
+    { "http.max_body", T_INT, OFF(http_max_body), "1048576", 1024, 1073741824, false,
+      "largest request body in bytes (413 above; keep nginx client_max_body_size at least this)" },
+    { "http.max_json_depth", T_INT, OFF(http_max_json_depth), "32", 2, 1000, false,
+      "deepest nesting of arrays and objects accepted in a JSON body" },
+};
+
+static char source_path[512];
+
+const char *gl_config_source(void)
+{
+    return source_path;
+}
+
+int gl_config_ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (int)n;
+}
+
+static void *field(gl_config_t *cfg, const key_t_ *k)
+{
+    return (char *)cfg + k->off;
+}
+
+static int set_value(gl_config_t *cfg, const key_t_ *k, const char *val, gl_err_t *err)
+{
+    int64_t v = 0;
+    switch (k->type) {
+    case T_STR: {
+        char **p = field(cfg, k);
+        free(*p);
+        *p = gl_xstrdup(val);
+        return GL_OK;
+    }
+    case T_LEVEL: {
+        int lvl = gl_log_level_parse(val);
+        if (lvl < 0) {
+            gl_err_field(err, k->key, "%s: expected debug, info, warn or error", k->key);
+            return GL_INVALID;
+        }
+        *(int *)field(cfg, k) = lvl;
+        return GL_OK;
+    }
+    case T_MODE: {
+        char *end = NULL;
+        errno = 0;
+        long m = strtol(val, &end, 8);
+        if (errno || end == val || *end || m < k->min || m > k->max) {
+            gl_err_field(err, k->key, "%s: expected an octal mode such as 0660", k->key);
+            return GL_INVALID;
+        }
+        *(int *)field(cfg, k) = (int)m;
+        return GL_OK;
+    }
+    case T_INT:
+        if (gl_parse_i64(val, k->min, k->max, &v) != GL_OK) {
+            gl_err_field(err, k->key, "%s: expected an integer from %lld to %lld", k->key,
+                         (long long)k->min, (long long)k->max);
+            return GL_INVALID;
+        }
+        *(int *)field(cfg, k) = (int)v;
+        return GL_OK;
+    }
+    return GL_ERR;
+}
+
+static const key_t_ *find_key(const char *key)
+{
+    for (size_t i = 0; i < GL_NELEM(keys); i++)
+        if (strcmp(keys[i].key, key) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+static int parse_file(FILE *f, const char *path, gl_config_t *cfg, gl_err_t *err)
+{
+    char line[4096];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            gl_err_set(err, "%s:%d: line too long", path, lineno);
+            return GL_INVALID;
+        }
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            gl_err_set(err, "%s:%d: expected `key = value`", path, lineno);
+            return GL_INVALID;
+        }
+        *eq = '\0';
+        char *key = trim(s);
+        char *val = trim(eq + 1);
+        size_t vlen = strlen(val);
+        if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
+            val[vlen - 1] = '\0';
+            val++;
+        }
+        const key_t_ *k = find_key(key);
+        if (!k) {
+            gl_err_set(err, "%s:%d: unknown key '%s'", path, lineno, key);
+            return GL_INVALID;
+        }
+        gl_err_t e2;
+        gl_err_clear(&e2);
+        if (set_value(cfg, k, val, &e2) != GL_OK) {
+            gl_err_field(err, k->key, "%s:%d: %s", path, lineno, e2.msg);
+            return GL_INVALID;
+        }
+    }
+    return GL_OK;
+}
+
+static void env_name(const char *key, char *out, size_t n)
+{
+    size_t pos = (size_t)snprintf(out, n, "GLYPHIC_");
+    for (const char *k = key; *k && pos + 1 < n; k++)
+        out[pos++] = *k == '.' ? '_' : (char)toupper((unsigned char)*k);
+    out[pos] = '\0';
+}
+
+void gl_config_free(gl_config_t *cfg)
+{
+    for (size_t i = 0; i < GL_NELEM(keys); i++) {
+        if (keys[i].type == T_STR) {
+            char **p = field(cfg, &keys[i]);
+            free(*p);
+            *p = NULL;
+        }
+    }
+}
+
+int gl_config_load(const char *path, gl_config_t *out, gl_err_t *err)
+{
+    gl_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    for (size_t i = 0; i < GL_NELEM(keys); i++) {
+        if (set_value(&cfg, &keys[i], keys[i].def, err) != GL_OK) {
+            gl_config_free(&cfg);
+            return GL_ERR; /* a bad default is a programming error */
+        }
+    }
+
+    bool explicit = true;
+    if (!path || !*path) {
+        path = getenv("GLYPHIC_CONFIG");
+        if (!path || !*path) {
+            path = GL_CONFIG_DEFAULT_PATH;
+            explicit = false;
+        }
+    }
+    char used[512] = "";
+    FILE *f = fopen(path, "r");
+    if (!f && (explicit || errno != ENOENT)) {
+        gl_err_set(err, "cannot read config file %s: %s", path, strerror(errno));
+        gl_config_free(&cfg);
+        return GL_INVALID;
+    }
+    if (f) {
+        int rc = parse_file(f, path, &cfg, err);
+        fclose(f);
+        if (rc != GL_OK) {
+            gl_config_free(&cfg);
+            return rc;
+        }
+        snprintf(used, sizeof used, "%s", path);
+    }
+
+    for (size_t i = 0; i < GL_NELEM(keys); i++) {
+        char name[96];
+        env_name(keys[i].key, name, sizeof name);
+        const char *v = getenv(name);
+        if (!v)
+            continue;
+        gl_err_t e2;
+        gl_err_clear(&e2);
+        if (set_value(&cfg, &keys[i], v, &e2) != GL_OK) {
+            gl_err_field(err, keys[i].key, "environment %s: %s", name, e2.msg);
+            gl_config_free(&cfg);
+            return GL_INVALID;
+        }
+    }
+    if (cfg.fcgi_workers == 0)
+        cfg.fcgi_workers = gl_config_ncpu();
+
+    snprintf(source_path, sizeof source_path, "%s", used);
+    *out = cfg;
+    return GL_OK;
+}
+
+/* Masks the value of password=... in a key=value conninfo and the password
+ * part of a postgresql://user:password@host URI. */
+static void print_masked(FILE *out, const char *v)
+{
+    const char *at = strstr(v, "://");
+    if (at) {
+        const char *cred_end = strchr(at + 3, '@');
+        const char *colon = cred_end ? memchr(at + 3, ':', (size_t)(cred_end - (at + 3))) : NULL;
+        if (colon) {
+            fprintf(out, "%.*s:***%s", (int)(colon - v), v, cred_end);
+            return;
+        }
+    }
+    const char *p = strstr(v, "password");
+    if (!p) {
+        fputs(v, out);
+        return;
+    }
+    const char *q = p + strlen("password");
+    while (*q == ' ')
+        q++;
+    if (*q != '=') {
+        fputs(v, out);
+        return;
+    }
+    q++;
+    while (*q == ' ')
+        q++;
+    fprintf(out, "%.*s***", (int)(q - v), v);
+    if (*q == '\'') {
+        q++;
+        while (*q && *q != '\'')
+            q += (*q == '\\' && q[1]) ? 2 : 1;
+        if (*q)
+            q++;
+    } else {
+        while (*q && *q != ' ')
+            q++;
+    }
+    fputs(q, out);
+}
+
+void gl_config_dump(const gl_config_t *cfg, FILE *out)
+{
+    static const char *const lv[] = { "debug", "info", "warn", "error" };
+    gl_config_t *c = (gl_config_t *)(uintptr_t)cfg;
+    for (size_t i = 0; i < GL_NELEM(keys); i++) {
+        const key_t_ *k = &keys[i];
+        fprintf(out, "%s = ", k->key);
+        switch (k->type) {
+        case T_STR:
+            if (k->conninfo)
+                print_masked(out, *(char **)field(c, k));
+            else
+                fputs(*(char **)field(c, k), out);
+            break;
+        case T_INT: fprintf(out, "%d", *(int *)field(c, k)); break;
+        case T_MODE: fprintf(out, "%04o", (unsigned)*(int *)field(c, k)); break;
+        case T_LEVEL: fputs(lv[*(int *)field(c, k)], out); break;
+        }
+        fputc('\n', out);
+    }
+}
+
+void gl_config_help(FILE *out)
+{
+    for (size_t i = 0; i < GL_NELEM(keys); i++) {
+        char name[96];
+        env_name(keys[i].key, name, sizeof name);
+        fprintf(out, "  %-22s %-30s default: %s\n      %s\n", keys[i].key, name,
+                keys[i].def[0] ? keys[i].def : "(empty)", keys[i].help);
+    }
+}

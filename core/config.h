@@ -1,0 +1,61 @@
+/*
+ * config.h: Glyphic's configuration, one table of keys.
+ *
+ * Sources, later wins: built-in defaults, the config file (`key = value`
+ * lines, `#` comments), then environment variables (GLYPHIC_ + the key in
+ * upper case with dots as underscores: db.url -> GLYPHIC_DB_URL). Everything
+ * is parsed and validated into a new struct before it replaces the old one.
+ */
+#ifndef GL_CONFIG_H
+#define GL_CONFIG_H
+
+#include "gl.h"
+
+#include <stdio.h>
+
+#define GL_CONFIG_DEFAULT_PATH "/etc/glyphic/glyphic.conf"
+
+typedef struct {
+    int log_level;
+    char *log_file;
+
+    char *db_url;          /* libpq conninfo for glyphic-fcgi (app role) */
+    char *db_executor_url; /* libpq conninfo for glyphic-executor */
+    char *db_admin_url;    /* libpq conninfo for `glyphic migrate` (owner or superuser) */
+    int db_connect_timeout;
+    int db_statement_timeout;
+    int db_retry_interval;
+
+    char *fcgi_socket;
+    int fcgi_socket_mode;
+    int fcgi_workers;
+    int fcgi_max_requests;
+    int fcgi_backlog;
+    int fcgi_shutdown_timeout;
+
+    int http_max_body;
+    int http_max_json_depth;
+} gl_config_t;
+
+/*
+ * Loads defaults, then the file at path (NULL: $GLYPHIC_CONFIG, else
+ * GL_CONFIG_DEFAULT_PATH if it exists), then the environment, into *out.
+ * A file named explicitly (argument or $GLYPHIC_CONFIG) must exist.
+ * On failure *out is left untouched and err says which key or line is wrong.
+ * The caller frees *out with gl_config_free().
+ */
+int gl_config_load(const char *path, gl_config_t *out, gl_err_t *err) GL_WUR;
+void gl_config_free(gl_config_t *cfg);
+
+/* Path actually read by the last successful load ("" if none). */
+const char *gl_config_source(void);
+
+/* Writes every key with its value (passwords in conninfo strings masked). */
+void gl_config_dump(const gl_config_t *cfg, FILE *out);
+/* Writes the key table: key, environment variable, default, description. */
+void gl_config_help(FILE *out);
+
+/* Number of online CPUs, at least 1. */
+int gl_config_ncpu(void);
+
+#endif

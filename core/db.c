@@ -1,0 +1,365 @@
+/*
+ * db.c: the one module that owns libpq results. Each call checks the status
+ * it expects, copies nothing it does not need, clears results on every path
+ * and maps SQLSTATEs to gl_rc_t (PostgreSQL's fe_utils, pgbench's error
+ * handling, pgqd's reconnect loop).
+ */
+#include "db.h"
+
+#include "log.h"
+#include "migrate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GL_DB_MAX_PREPARED 256
+
+struct gl_db {
+    PGconn *conn;
+    char *conninfo;
+    char *appname;
+    int connect_timeout_s;
+    int statement_timeout_ms;
+    int retry_interval_ms;
+    int64_t last_attempt_ms;
+    bool attempted;
+    int schema_version;
+    int tx_depth;
+    int n_prepared;
+    const gl_stmt_t *prepared[GL_DB_MAX_PREPARED];
+};
+
+gl_db_t *gl_db_new(const gl_db_opts_t *opts)
+{
+    gl_db_t *db = gl_xcalloc(1, sizeof *db);
+    db->conninfo = gl_xstrdup(opts->conninfo ? opts->conninfo : "");
+    db->appname = gl_xstrdup(opts->appname ? opts->appname : "glyphic");
+    db->connect_timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s : 5;
+    db->statement_timeout_ms = opts->statement_timeout_ms;
+    db->retry_interval_ms = opts->retry_interval_ms;
+    return db;
+}
+
+static void disconnect(gl_db_t *db)
+{
+    if (!db->conn)
+        return;
+    if (PQtransactionStatus(db->conn) == PQTRANS_ACTIVE) {
+        PGcancel *c = PQgetCancel(db->conn);
+        if (c) {
+            char buf[256];
+            (void)PQcancel(c, buf, sizeof buf);
+            PQfreeCancel(c);
+        }
+    }
+    PQfinish(db->conn);
+    db->conn = NULL;
+    db->n_prepared = 0;
+    db->tx_depth = 0;
+}
+
+void gl_db_free(gl_db_t *db)
+{
+    if (!db)
+        return;
+    disconnect(db);
+    free(db->conninfo);
+    free(db->appname);
+    free(db);
+}
+
+PGconn *gl_db_conn(gl_db_t *db)
+{
+    return db->conn;
+}
+
+int gl_db_schema_version(const gl_db_t *db)
+{
+    return db->schema_version;
+}
+
+/* Copies the error of res (or of the connection) into err; returns its rc. */
+static int classify(gl_db_t *db, const PGresult *res, gl_err_t *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!msg || !*msg)
+        msg = db->conn ? PQerrorMessage(db->conn) : "no connection";
+    gl_err_set(err, "%s", msg);
+    if (err) {
+        /* libpq messages end in a newline; a log line must not */
+        size_t n = strlen(err->msg);
+        while (n && (err->msg[n - 1] == '\n' || err->msg[n - 1] == ' '))
+            err->msg[--n] = '\0';
+        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
+    }
+    if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD)
+        return GL_UNAVAILABLE;
+    if (!state)
+        return GL_ERR;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        return GL_RETRY;
+    if (strcmp(state, "23505") == 0)
+        return GL_CONFLICT;
+    if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
+        return GL_INVALID;
+    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+        strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
+        return GL_UNAVAILABLE;
+    return GL_ERR;
+}
+
+static int read_schema_version(gl_db_t *db, gl_err_t *err)
+{
+    static const char q_exists[] =
+        "SELECT to_regclass('glyphic.schema_migrations') IS NOT NULL";
+    static const char q_version[] =
+        "SELECT coalesce(max(version), 0) FROM glyphic.schema_migrations";
+    PGresult *res = PQexecParams(db->conn, q_exists, 0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        int rc = classify(db, res, err);
+        PQclear(res);
+        return rc;
+    }
+    bool exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    db->schema_version = 0;
+    if (!exists)
+        return GL_OK;
+    res = PQexecParams(db->conn, q_version, 0, NULL, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        int rc = classify(db, res, err);
+        PQclear(res);
+        return rc;
+    }
+    db->schema_version = atoi(PQgetvalue(res, 0, 0)); /* an int column: always digits */
+    PQclear(res);
+    return GL_OK;
+}
+
+int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
+{
+    disconnect(db);
+    db->attempted = true;
+    db->last_attempt_ms = gl_now_ms();
+
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", db->connect_timeout_s);
+    const char *const keys[] = { "dbname", "application_name", "connect_timeout", NULL };
+    const char *const vals[] = { db->conninfo, db->appname, timeout, NULL };
+    db->conn = PQconnectdbParams(keys, vals, 1);
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+        gl_err_set(err, "cannot connect to the database: %s",
+                   db->conn ? PQerrorMessage(db->conn) : "out of memory");
+        if (err) {
+            size_t n = strlen(err->msg);
+            while (n && err->msg[n - 1] == '\n')
+                err->msg[--n] = '\0';
+        }
+        disconnect(db);
+        return GL_UNAVAILABLE;
+    }
+
+    /* pin the search path and the statement timeout for this session */
+    static const char q_setup[] =
+        "SELECT set_config('search_path', 'glyphic', false), "
+        "set_config('statement_timeout', $1, false)";
+    char st[16];
+    snprintf(st, sizeof st, "%d", db->statement_timeout_ms);
+    const char *params[] = { st };
+    PGresult *res = PQexecParams(db->conn, q_setup, 1, NULL, params, NULL, NULL, 0);
+    int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? GL_OK : classify(db, res, err);
+    PQclear(res);
+    if (rc == GL_OK)
+        rc = read_schema_version(db, err);
+    if (rc != GL_OK) {
+        disconnect(db);
+        return rc == GL_UNAVAILABLE ? rc : GL_ERR;
+    }
+    if (db->schema_version > gl_migrate_latest()) {
+        gl_err_set(err,
+                   "database schema is at version %d but this binary knows only up to %d: "
+                   "refusing to run against a newer schema; upgrade glyphic",
+                   db->schema_version, gl_migrate_latest());
+        disconnect(db);
+        return GL_SCHEMA;
+    }
+    return GL_OK;
+}
+
+int gl_db_ensure(gl_db_t *db, gl_err_t *err)
+{
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+        return GL_OK;
+    if (db->attempted && gl_now_ms() - db->last_attempt_ms < db->retry_interval_ms) {
+        gl_err_set(err, "database unavailable (next connection attempt within %d ms)",
+                   db->retry_interval_ms);
+        return GL_UNAVAILABLE;
+    }
+    int rc = gl_db_connect_now(db, err);
+    if (rc == GL_OK)
+        gl_log(GL_LOG_INFO, "connected to the database (schema version %d)", db->schema_version);
+    return rc;
+}
+
+static bool is_prepared(const gl_db_t *db, const gl_stmt_t *stmt)
+{
+    for (int i = 0; i < db->n_prepared; i++)
+        if (db->prepared[i] == stmt)
+            return true;
+    return false;
+}
+
+static int prepare(gl_db_t *db, const gl_stmt_t *stmt, gl_err_t *err)
+{
+    if (is_prepared(db, stmt))
+        return GL_OK;
+    if (db->n_prepared == GL_DB_MAX_PREPARED) {
+        gl_err_set(err, "too many prepared statements");
+        return GL_ERR;
+    }
+    PGresult *res = PQprepare(db->conn, stmt->name, stmt->sql, stmt->nparams, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        int rc = classify(db, res, err);
+        PQclear(res);
+        gl_log(GL_LOG_ERROR, "prepare %s failed: %s", stmt->name, err ? err->msg : "");
+        return rc;
+    }
+    PQclear(res);
+    db->prepared[db->n_prepared++] = stmt;
+    return GL_OK;
+}
+
+static void clear_result(void *p)
+{
+    PQclear(p);
+}
+
+/* Checks res against the expected status and hands it out or clears it. */
+static int finish(gl_db_t *db, PGresult *res, bool rows, gl_arena_t *arena, PGresult **out,
+                  gl_err_t *err)
+{
+    ExecStatusType want = rows ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
+    if (PQresultStatus(res) != want) {
+        int rc = classify(db, res, err);
+        if (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK) {
+            gl_err_set(err, "unexpected result status %s", PQresStatus(PQresultStatus(res)));
+            rc = GL_ERR;
+        }
+        PQclear(res);
+        return rc;
+    }
+    if (!out)
+        PQclear(res);
+    else {
+        *out = res;
+        if (arena)
+            gl_arena_on_cleanup(arena, clear_result, res);
+    }
+    return GL_OK;
+}
+
+/* True when the statement may be tried again on a fresh connection. */
+static bool lost_and_retryable(gl_db_t *db, bool readonly)
+{
+    return readonly && db->tx_depth == 0 && db->conn && PQstatus(db->conn) == CONNECTION_BAD;
+}
+
+int gl_db_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                gl_arena_t *arena, PGresult **res, gl_err_t *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = gl_db_ensure(db, err);
+        if (rc != GL_OK)
+            return rc;
+        rc = prepare(db, stmt, err);
+        if (rc == GL_OK) {
+            PGresult *r = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL, 0);
+            rc = finish(db, r, stmt->rows, arena, res, err);
+            if (rc == GL_OK)
+                return GL_OK;
+        }
+        if (attempt == 0 && lost_and_retryable(db, stmt->readonly)) {
+            gl_log(GL_LOG_WARN, "database connection lost; reconnecting");
+            db->attempted = false; /* reconnect at once, not after the interval */
+            continue;
+        }
+        if (db->conn && PQstatus(db->conn) == CONNECTION_BAD)
+            disconnect(db);
+        return rc;
+    }
+}
+
+int gl_db_exec(gl_db_t *db, const char *sql, int nparams, const char *const *params,
+               bool rows, gl_arena_t *arena, PGresult **res, gl_err_t *err)
+{
+    int rc = gl_db_ensure(db, err);
+    if (rc != GL_OK)
+        return rc;
+    PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    rc = finish(db, r, rows, arena, res, err);
+    if (rc != GL_OK && db->conn && PQstatus(db->conn) == CONNECTION_BAD)
+        disconnect(db);
+    return rc;
+}
+
+int gl_db_exec_script(gl_db_t *db, const char *sql, gl_err_t *err)
+{
+    int rc = gl_db_ensure(db, err);
+    if (rc != GL_OK)
+        return rc;
+    PGresult *r = PQexec(db->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        PQclear(r);
+        return GL_OK;
+    }
+    rc = classify(db, r, err);
+    PQclear(r);
+    return rc == GL_OK ? GL_ERR : rc;
+}
+
+int gl_db_begin(gl_db_t *db, gl_err_t *err)
+{
+    int rc = gl_db_exec(db, "BEGIN", 0, NULL, false, NULL, NULL, err);
+    if (rc == GL_OK)
+        db->tx_depth = 1;
+    return rc;
+}
+
+int gl_db_commit(gl_db_t *db, gl_err_t *err)
+{
+    int rc = gl_db_exec(db, "COMMIT", 0, NULL, false, NULL, NULL, err);
+    db->tx_depth = 0;
+    return rc;
+}
+
+void gl_db_rollback(gl_db_t *db)
+{
+    db->tx_depth = 0;
+    if (!db->conn || PQstatus(db->conn) != CONNECTION_OK ||
+        PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+        return;
+    PGresult *r = PQexec(db->conn, "ROLLBACK");
+    PQclear(r);
+}
+
+int gl_db_tx(gl_db_t *db, gl_db_tx_fn fn, void *ctx, gl_err_t *err)
+{
+    int rc = GL_ERR;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        rc = gl_db_begin(db, err);
+        if (rc != GL_OK)
+            return rc;
+        rc = fn(db, ctx, err);
+        if (rc == GL_OK)
+            rc = gl_db_commit(db, err);
+        else
+            gl_db_rollback(db);
+        if (rc != GL_RETRY)
+            return rc;
+        gl_log(GL_LOG_DEBUG, "transaction retry %d: %s", attempt + 1, err ? err->msg : "");
+    }
+    return rc;
+}

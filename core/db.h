@@ -1,0 +1,90 @@
+/*
+ * db.h: database access over libpq.
+ *
+ * Every statement is a static literal with $1..$n; values travel only as
+ * parameters. Statements that run per request are gl_stmt_t rows, prepared
+ * once per connection on first use. Each call checks the exact result status
+ * it expects and classifies failures by SQLSTATE. A lost connection is
+ * re-established on the next call (throttled by db.retry_interval); a
+ * read-only statement that failed because the connection dropped is retried
+ * once on the new connection, outside a transaction.
+ */
+#ifndef GL_DB_H
+#define GL_DB_H
+
+#include "arena.h"
+#include "gl.h"
+
+#include <libpq-fe.h>
+
+typedef struct gl_db gl_db_t;
+
+typedef struct {
+    const char *name; /* prepared statement name, unique in the program */
+    const char *sql;
+    int nparams;
+    bool rows;     /* returns rows (PGRES_TUPLES_OK) or not (PGRES_COMMAND_OK) */
+    bool readonly; /* safe to retry on a new connection */
+} gl_stmt_t;
+
+typedef struct {
+    const char *conninfo;      /* libpq connection string or URI */
+    const char *appname;       /* application_name, e.g. "glyphic-fcgi" */
+    int connect_timeout_s;
+    int statement_timeout_ms;  /* 0: none */
+    int retry_interval_ms;     /* least time between connection attempts */
+} gl_db_opts_t;
+
+/* A handle; it connects on first use. Freed with gl_db_free(). The strings in
+ * opts are copied. */
+gl_db_t *gl_db_new(const gl_db_opts_t *opts);
+/* Cancels a running statement, closes the connection, frees the handle. */
+void gl_db_free(gl_db_t *db);
+
+/*
+ * Connects if not connected: GL_OK; GL_UNAVAILABLE if the server cannot be
+ * reached (or the last attempt was less than retry_interval ago);
+ * GL_SCHEMA if the database's schema is newer than this binary knows.
+ */
+int gl_db_ensure(gl_db_t *db, gl_err_t *err) GL_WUR;
+/* Connects now regardless of the retry interval (start-up checks). */
+int gl_db_connect_now(gl_db_t *db, gl_err_t *err) GL_WUR;
+
+/* Schema version read when the connection was made (0: not migrated). */
+int gl_db_schema_version(const gl_db_t *db);
+/* The underlying connection (NULL when disconnected), for LISTEN and COPY. */
+PGconn *gl_db_conn(gl_db_t *db);
+
+/*
+ * Runs a prepared statement. params holds stmt->nparams strings (NULL for SQL
+ * NULL). On GL_OK *res is the result; if arena is given it is cleared when
+ * the arena is reset, else the caller calls PQclear(). On failure no result
+ * is returned and err holds the message and SQLSTATE.
+ * Errors: GL_UNAVAILABLE (no connection), GL_CONFLICT (unique violation),
+ * GL_INVALID (data or constraint error), GL_RETRY (serialization failure or
+ * deadlock), GL_ERR (anything else).
+ */
+int gl_db_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
+
+/* Runs a static statement unprepared (start-up and admin work). Same
+ * contract as gl_db_query; res may be NULL when no result is wanted. */
+int gl_db_exec(gl_db_t *db, const char *sql, int nparams, const char *const *params,
+               bool rows, gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
+
+/* Runs a multi-statement script compiled into the binary (migrations only:
+ * it takes no parameters). */
+int gl_db_exec_script(gl_db_t *db, const char *sql, gl_err_t *err) GL_WUR;
+
+int gl_db_begin(gl_db_t *db, gl_err_t *err) GL_WUR;
+int gl_db_commit(gl_db_t *db, gl_err_t *err) GL_WUR;
+/* Rolls back if a transaction is open; never fails (a lost connection has
+ * rolled back already). */
+void gl_db_rollback(gl_db_t *db);
+
+/* Runs fn inside BEGIN … COMMIT, rolling back if fn or COMMIT fails, and
+ * running it again (at most 3 times) on serialization failure or deadlock. */
+typedef int (*gl_db_tx_fn)(gl_db_t *db, void *ctx, gl_err_t *err);
+int gl_db_tx(gl_db_t *db, gl_db_tx_fn fn, void *ctx, gl_err_t *err) GL_WUR;
+
+#endif

@@ -1,0 +1,216 @@
+/* json.c: bounded parsing and typed access over json-c. */
+#include "json.h"
+
+#include <errno.h>
+#include <string.h>
+
+static bool only_space(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out,
+                  gl_err_t *err)
+{
+    if (len > (size_t)INT32_MAX) {
+        gl_err_field(err, "body", "JSON document too large");
+        return GL_TOO_LARGE;
+    }
+    if (memchr(text, '\0', len)) {
+        gl_err_field(err, "body", "invalid JSON: NUL byte at offset %zu",
+                     (size_t)((const char *)memchr(text, '\0', len) - text));
+        return GL_INVALID;
+    }
+    if (only_space(text, len)) {
+        gl_err_field(err, "body", "invalid JSON: empty document");
+        return GL_INVALID;
+    }
+    json_tokener *tok = json_tokener_new_ex(max_depth);
+    if (!tok) {
+        gl_err_set(err, "out of memory");
+        return GL_ERR;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t off = json_tokener_get_parse_end(tok);
+    int rc = GL_OK;
+    if (jerr == json_tokener_continue) {
+        /* ran out of input: let the tokener say what it expected */
+        obj = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        if (jerr == json_tokener_success && obj) {
+            /* a bare number at the end of input is complete now */
+        } else {
+            gl_err_field(err, "body", "invalid JSON: unexpected end of input at offset %zu", len);
+            rc = GL_INVALID;
+        }
+    } else if (jerr == json_tokener_error_depth) {
+        gl_err_field(err, "body", "JSON nested deeper than %d levels", max_depth);
+        rc = GL_TOO_LARGE;
+    } else if (jerr != json_tokener_success) {
+        gl_err_field(err, "body", "invalid JSON at offset %zu: %s", off,
+                     json_tokener_error_desc(jerr));
+        rc = GL_INVALID;
+    } else if (!only_space(text + off, len - off)) {
+        gl_err_field(err, "body", "invalid JSON: unexpected data after the value at offset %zu",
+                     off);
+        rc = GL_INVALID;
+    }
+    json_tokener_free(tok);
+    if (rc != GL_OK) {
+        json_object_put(obj);
+        return rc;
+    }
+    *out = obj; /* NULL for the JSON literal null */
+    return GL_OK;
+}
+
+static void put_obj(void *p)
+{
+    json_object_put(p);
+}
+
+json_object *gl_json_own(gl_arena_t *a, json_object *obj)
+{
+    if (obj)
+        gl_arena_on_cleanup(a, put_obj, obj);
+    return obj;
+}
+
+const char *gl_json_type_name(json_object *v)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_null: return "null";
+    case json_type_boolean: return "a boolean";
+    case json_type_double: return "a number";
+    case json_type_int: return "a number";
+    case json_type_object: return "an object";
+    case json_type_array: return "an array";
+    case json_type_string: return "a string";
+    }
+    return "an unknown type";
+}
+
+/* Looks key up; GL_NOTFOUND (or GL_INVALID when required) if absent or null. */
+static int lookup(json_object *obj, const char *key, bool required, json_object **v,
+                  gl_err_t *err)
+{
+    if (!json_object_is_type(obj, json_type_object)) {
+        gl_err_field(err, key, "expected an object containing '%s', got %s", key,
+                     gl_json_type_name(obj));
+        return GL_INVALID;
+    }
+    if (!json_object_object_get_ex(obj, key, v) || json_object_is_type(*v, json_type_null)) {
+        if (required) {
+            gl_err_field(err, key, "field '%s' is required", key);
+            return GL_INVALID;
+        }
+        return GL_NOTFOUND;
+    }
+    return GL_OK;
+}
+
+static int wrong_type(const char *key, const char *want, json_object *v, gl_err_t *err)
+{
+    gl_err_field(err, key, "field '%s': expected %s, got %s", key, want, gl_json_type_name(v));
+    return GL_INVALID;
+}
+
+int gl_json_get_string(json_object *obj, const char *key, bool required, size_t max_len,
+                       const char **out, gl_err_t *err)
+{
+    json_object *v;
+    int rc = lookup(obj, key, required, &v, err);
+    if (rc != GL_OK)
+        return rc;
+    if (!json_object_is_type(v, json_type_string))
+        return wrong_type(key, "a string", v, err);
+    if ((size_t)json_object_get_string_len(v) > max_len) {
+        gl_err_field(err, key, "field '%s': longer than %zu bytes", key, max_len);
+        return GL_INVALID;
+    }
+    *out = json_object_get_string(v);
+    return GL_OK;
+}
+
+int gl_json_get_int(json_object *obj, const char *key, bool required, int64_t min,
+                    int64_t max, int64_t *out, gl_err_t *err)
+{
+    json_object *v;
+    int rc = lookup(obj, key, required, &v, err);
+    if (rc != GL_OK)
+        return rc;
+    if (!json_object_is_type(v, json_type_int))
+        return wrong_type(key, "an integer", v, err);
+    errno = 0;
+    int64_t n = json_object_get_int64(v);
+    if (errno != 0 || n < min || n > max) {
+        gl_err_field(err, key, "field '%s': must be from %lld to %lld", key, (long long)min,
+                     (long long)max);
+        return GL_INVALID;
+    }
+    *out = n;
+    return GL_OK;
+}
+
+int gl_json_get_bool(json_object *obj, const char *key, bool required, bool *out,
+                     gl_err_t *err)
+{
+    json_object *v;
+    int rc = lookup(obj, key, required, &v, err);
+    if (rc != GL_OK)
+        return rc;
+    if (!json_object_is_type(v, json_type_boolean))
+        return wrong_type(key, "a boolean", v, err);
+    *out = json_object_get_boolean(v);
+    return GL_OK;
+}
+
+int gl_json_get_object(json_object *obj, const char *key, bool required, json_object **out,
+                       gl_err_t *err)
+{
+    json_object *v;
+    int rc = lookup(obj, key, required, &v, err);
+    if (rc != GL_OK)
+        return rc;
+    if (!json_object_is_type(v, json_type_object))
+        return wrong_type(key, "an object", v, err);
+    *out = v;
+    return GL_OK;
+}
+
+int gl_json_get_array(json_object *obj, const char *key, bool required, json_object **out,
+                      gl_err_t *err)
+{
+    json_object *v;
+    int rc = lookup(obj, key, required, &v, err);
+    if (rc != GL_OK)
+        return rc;
+    if (!json_object_is_type(v, json_type_array))
+        return wrong_type(key, "an array", v, err);
+    *out = v;
+    return GL_OK;
+}
+
+int gl_json_only_keys(json_object *obj, const char *const *allowed, gl_err_t *err)
+{
+    json_object_object_foreach(obj, key, val)
+    {
+        (void)val;
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, key) == 0) {
+                ok = true;
+                break;
+            }
+        if (!ok) {
+            gl_err_field(err, key, "unknown field '%s'", key);
+            return GL_INVALID;
+        }
+    }
+    return GL_OK;
+}

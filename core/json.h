@@ -1,0 +1,51 @@
+/*
+ * json.h: JSON helpers over json-c: a bounded, strict parser and typed
+ * getters that say what is wrong and where ("field 'email': expected a
+ * string, got a number").
+ */
+#ifndef GL_JSON_H
+#define GL_JSON_H
+
+#include "arena.h"
+#include "gl.h"
+
+#include <json-c/json.h>
+
+/*
+ * Parses exactly one JSON value from text[0..len): strict RFC 8259 syntax,
+ * valid UTF-8, nesting at most max_depth, nothing but whitespace after it.
+ * On success *out is a new reference the caller releases with
+ * json_object_put() (or gl_json_own() to hang it on an arena).
+ * Errors: GL_INVALID with err->msg naming the offset, or GL_TOO_LARGE when the
+ * nesting is too deep (err->field is "body" in both cases).
+ */
+int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out,
+                  gl_err_t *err) GL_WUR;
+
+/* Hands obj to the arena: it is released when the arena is reset. */
+json_object *gl_json_own(gl_arena_t *a, json_object *obj);
+
+/* The name of a json-c type as a user reads it: "a string", "an object"... */
+const char *gl_json_type_name(json_object *v);
+
+/*
+ * Typed getters. `required` false: a missing key (or JSON null) leaves *out
+ * untouched and returns GL_NOTFOUND. A present value of the wrong type or out
+ * of bounds is GL_INVALID with err->field = key. Strings are borrowed from
+ * obj (valid while obj lives); max_len counts bytes.
+ */
+int gl_json_get_string(json_object *obj, const char *key, bool required, size_t max_len,
+                       const char **out, gl_err_t *err) GL_WUR;
+int gl_json_get_int(json_object *obj, const char *key, bool required, int64_t min,
+                    int64_t max, int64_t *out, gl_err_t *err) GL_WUR;
+int gl_json_get_bool(json_object *obj, const char *key, bool required, bool *out,
+                     gl_err_t *err) GL_WUR;
+int gl_json_get_object(json_object *obj, const char *key, bool required, json_object **out,
+                       gl_err_t *err) GL_WUR;
+int gl_json_get_array(json_object *obj, const char *key, bool required, json_object **out,
+                      gl_err_t *err) GL_WUR;
+
+/* GL_INVALID naming the first key of obj not in the NULL-terminated list. */
+int gl_json_only_keys(json_object *obj, const char *const *allowed, gl_err_t *err) GL_WUR;
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * migrate.h: schema migrations. The files sql/NNN_name.sql are compiled into
+ * the binaries (cmake/embed_sql.cmake); each is applied once, in order, in a
+ * transaction of its own, and recorded in glyphic.schema_migrations with a
+ * checksum of its text. Released files are never edited: a checksum that no
+ * longer matches is reported.
+ */
+#ifndef GL_MIGRATE_H
+#define GL_MIGRATE_H
+
+#include "gl.h"
+
+#include <stdio.h>
+
+typedef struct {
+    int version;
+    const char *name;
+    const char *sql;
+} gl_migration_t;
+
+extern const gl_migration_t gl_migrations[];
+extern const int gl_migrations_count;
+
+struct gl_db;
+
+/* The newest schema version this binary knows. */
+int gl_migrate_latest(void);
+
+/*
+ * Applies every pending migration, writing one line per migration to out.
+ * Holds an advisory lock so two migrators never interleave. A database newer
+ * than the binary is GL_SCHEMA; a failed migration is rolled back whole and
+ * reported in err (later ones are not attempted).
+ */
+int gl_migrate_run(struct gl_db *db, FILE *out, gl_err_t *err) GL_WUR;
+
+/* Writes the applied and pending migrations to out; GL_ERR if a recorded
+ * checksum differs from the compiled-in file. */
+int gl_migrate_status(struct gl_db *db, FILE *out, gl_err_t *err) GL_WUR;
+
+#endif

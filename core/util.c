@@ -1,0 +1,107 @@
+/* util.c: error contexts, fatal-on-failure allocation, clocks, number parsing. */
+#include "gl.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void gl_err_clear(gl_err_t *err)
+{
+    if (err) {
+        err->msg[0] = '\0';
+        err->field[0] = '\0';
+        err->sqlstate[0] = '\0';
+    }
+}
+
+void gl_err_set(gl_err_t *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+}
+
+void gl_err_field(gl_err_t *err, const char *field, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    snprintf(err->field, sizeof err->field, "%s", field);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+}
+
+static void oom(size_t n)
+{
+    gl_log(GL_LOG_ERROR, "out of memory allocating %zu bytes", n);
+    abort();
+}
+
+void *gl_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *gl_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *gl_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *gl_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = gl_xmalloc(n);
+    memcpy(p, s, n);
+    return p;
+}
+
+int64_t gl_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t gl_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int gl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    if (!s || !*s)
+        return GL_INVALID;
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return GL_INVALID;
+    if (v < min || v > max)
+        return GL_INVALID;
+    *out = (int64_t)v;
+    return GL_OK;
+}

@@ -1,0 +1,70 @@
+/*
+ * health.c: GET /api/health — is the database reachable, and is its schema
+ * the one this binary expects? One prepared statement, one round trip, never
+ * cached: the answer is the database's state now.
+ */
+#include "health.h"
+
+#include "log.h"
+#include "migrate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const gl_stmt_t q_schema = {
+    .name = "health_schema",
+    .sql = "SELECT max(version) FROM schema_migrations",
+    .nparams = 0,
+    .rows = true,
+    .readonly = true,
+};
+
+static void health_get(gl_req_t *req)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    int rc = gl_db_query(req->db, &q_schema, NULL, req->arena, &res, &err);
+    char body[512];
+    int n;
+    if (rc != GL_OK) {
+        const char *code = rc == GL_SCHEMA ? "schema_too_new" : "database_unavailable";
+        if (rc != GL_SCHEMA)
+            gl_log(GL_LOG_WARN, "health: database unavailable: %s", err.msg);
+        n = snprintf(body, sizeof body,
+                     "{\"status\":\"unavailable\",\"database\":\"%s\",\"schema_version\":null,"
+                     "\"schema_expected\":%d,\"version\":\"" GL_VERSION "\","
+                     "\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"request_id\":\"%s\"}}",
+                     rc == GL_SCHEMA ? "schema_too_new" : "unreachable", gl_migrate_latest(), code,
+                     rc == GL_SCHEMA ? "the database schema is newer than this server"
+                                     : "the database is unreachable",
+                     req->request_id);
+        gl_resp_header(req, "Retry-After", "1");
+        gl_resp_json(req, 503, body, (size_t)n);
+        return;
+    }
+    int version = PQgetisnull(res, 0, 0) ? 0 : atoi(PQgetvalue(res, 0, 0));
+    bool current = version == gl_migrate_latest();
+    n = snprintf(body, sizeof body,
+                 "{\"status\":\"%s\",\"database\":\"ok\",\"schema_version\":%d,"
+                 "\"schema_expected\":%d,\"version\":\"" GL_VERSION "\"}",
+                 current ? "ok" : "migrations_pending", version, gl_migrate_latest());
+    gl_resp_json(req, current ? 200 : 503, body, (size_t)n);
+}
+
+/* GET /api/version: no database. */
+static void version_get(gl_req_t *req)
+{
+    char body[160];
+    int n = snprintf(body, sizeof body,
+                     "{\"name\":\"glyphic\",\"version\":\"" GL_VERSION "\",\"schema_version\":%d}",
+                     gl_migrate_latest());
+    gl_resp_json(req, 200, body, (size_t)n);
+}
+
+static const gl_route_t routes[] = {
+    { "GET", "/api/health", health_get },
+    { "GET", "/api/version", version_get },
+};
+
+const gl_resource_t gl_resource_health = { "health", routes, GL_NELEM(routes) };

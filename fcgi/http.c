@@ -1,0 +1,232 @@
+/*
+ * http.c: request input (parameters, body) and response output. The body is
+ * read into the worker's capped buffer and parsed with the configured depth
+ * limit; the response is assembled in buffers reused across requests and
+ * written with two FCGX_PutStr calls.
+ */
+#include "http.h"
+
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+const char *gl_req_env(gl_req_t *req, const char *name)
+{
+    return FCGX_GetParam(name, req->fcgx->envp);
+}
+
+const char *gl_req_param(gl_req_t *req, const char *name)
+{
+    for (int i = 0; i < req->n_params; i++)
+        if (strcmp(req->param_names[i], name) == 0)
+            return req->param_values[i];
+    return NULL;
+}
+
+const char *gl_http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+void gl_resp_json(gl_req_t *req, int status, const char *json, size_t len)
+{
+    req->status = status;
+    gl_buf_reset(req->out, SIZE_MAX);
+    if (gl_buf_append(req->out, json, len) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "response body of %zu bytes exceeds the response cap", len);
+        gl_buf_reset(req->out, SIZE_MAX);
+        req->status = 500;
+        if (gl_buf_puts(req->out, "{\"error\":{\"code\":\"internal\",\"message\":\"response too large\"}}") != GL_OK)
+            gl_log(GL_LOG_ERROR, "cannot even send an error body");
+    }
+}
+
+void gl_resp_header(gl_req_t *req, const char *name, const char *value)
+{
+    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) {
+        gl_log(GL_LOG_ERROR, "refusing header with CR/LF: %s", name);
+        return;
+    }
+    if (gl_buf_printf(req->headers, "%s: %s\r\n", name, value) != GL_OK)
+        gl_log(GL_LOG_ERROR, "response headers too large; dropped %s", name);
+}
+
+void gl_resp_error(gl_req_t *req, int status, const char *code, const char *field,
+                   const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    gl_buf_t *b = req->out;
+    gl_buf_reset(b, SIZE_MAX);
+    req->status = status;
+    int rc = gl_buf_puts(b, "{\"error\":{\"code\":\"");
+    rc |= gl_buf_json_escape(b, code, strlen(code));
+    rc |= gl_buf_puts(b, "\",\"message\":\"");
+    rc |= gl_buf_json_escape(b, msg, strlen(msg));
+    rc |= gl_buf_puts(b, "\"");
+    if (field && *field) {
+        rc |= gl_buf_puts(b, ",\"field\":\"");
+        rc |= gl_buf_json_escape(b, field, strlen(field));
+        rc |= gl_buf_puts(b, "\"");
+    }
+    rc |= gl_buf_puts(b, ",\"request_id\":\"");
+    rc |= gl_buf_json_escape(b, req->request_id, strlen(req->request_id));
+    rc |= gl_buf_puts(b, "\"}}");
+    if (rc != GL_OK)
+        gl_log(GL_LOG_ERROR, "error response did not fit the response buffer");
+    if (status >= 500)
+        gl_log(GL_LOG_ERROR, "%s %.*s -> %d %s: %s", req->method, (int)req->path_len, req->path,
+               status, code, msg);
+    else
+        gl_log(GL_LOG_DEBUG, "%s %.*s -> %d %s: %s", req->method, (int)req->path_len, req->path,
+               status, code, msg);
+}
+
+void gl_resp_fail(gl_req_t *req, int rc, const gl_err_t *err)
+{
+    const char *field = err ? err->field : NULL;
+    switch (rc) {
+    case GL_NOTFOUND:
+        gl_resp_error(req, 404, "not_found", field, "%s", err->msg);
+        break;
+    case GL_CONFLICT:
+        gl_resp_error(req, 409, "conflict", field, "%s", err->msg);
+        break;
+    case GL_INVALID:
+        gl_resp_error(req, 400, "invalid", field, "%s", err->msg);
+        break;
+    case GL_TOO_LARGE:
+        gl_resp_error(req, 413, "too_large", field, "%s", err->msg);
+        break;
+    case GL_UNAVAILABLE:
+        gl_resp_header(req, "Retry-After", "1");
+        gl_resp_error(req, 503, "database_unavailable", NULL, "the database is unavailable");
+        gl_log(GL_LOG_WARN, "database unavailable: %s", err->msg);
+        break;
+    case GL_SCHEMA:
+        gl_resp_error(req, 503, "schema_too_new", NULL, "%s", err->msg);
+        break;
+    default:
+        /* the detail goes to the log, never to the client */
+        gl_log(GL_LOG_ERROR, "internal error: %s", err ? err->msg : "");
+        gl_resp_error(req, 500, "internal", NULL, "internal error (request %s)", req->request_id);
+        break;
+    }
+}
+
+/* True for application/json and any application/…+json, with parameters. */
+static bool is_json_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return true;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+int gl_req_read_body(gl_req_t *req)
+{
+    const char *cl = gl_req_env(req, "CONTENT_LENGTH");
+    int64_t len = 0;
+    if (cl && *cl && gl_parse_i64(cl, 0, INT64_MAX, &len) != GL_OK) {
+        gl_resp_error(req, 400, "bad_request", NULL, "invalid Content-Length");
+        return GL_INVALID;
+    }
+    if (len == 0)
+        return GL_OK;
+    int64_t max = req->cfg->http_max_body;
+    if (len > max) {
+        gl_resp_error(req, 413, "body_too_large", "body",
+                      "request body of %lld bytes exceeds the limit of %lld bytes",
+                      (long long)len, (long long)max);
+        return GL_INVALID;
+    }
+    if (!is_json_type(gl_req_env(req, "CONTENT_TYPE"))) {
+        gl_resp_error(req, 415, "unsupported_media_type", "Content-Type",
+                      "request bodies must be JSON (Content-Type: application/json)");
+        return GL_INVALID;
+    }
+    char *body = gl_arena_alloc(req->arena, (size_t)len + 1);
+    size_t got = 0;
+    while (got < (size_t)len) {
+        int n = FCGX_GetStr(body + got, (int)((size_t)len - got), req->fcgx->in);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got != (size_t)len) {
+        gl_resp_error(req, 400, "bad_request", "body", "request body ended after %zu of %lld bytes",
+                      got, (long long)len);
+        return GL_INVALID;
+    }
+    body[got] = '\0';
+    req->body = body;
+    req->body_len = got;
+
+    gl_err_t err;
+    gl_err_clear(&err);
+    json_object *obj = NULL;
+    int rc = gl_json_parse(body, got, req->cfg->http_max_json_depth, &obj, &err);
+    if (rc == GL_TOO_LARGE) {
+        gl_resp_error(req, 400, "json_too_deep", "body", "%s", err.msg);
+        return GL_INVALID;
+    }
+    if (rc != GL_OK) {
+        gl_resp_error(req, 400, "invalid_json", "body", "%s", err.msg);
+        return GL_INVALID;
+    }
+    req->json = gl_json_own(req->arena, obj);
+    return GL_OK;
+}
+
+void gl_req_send(gl_req_t *req)
+{
+    if (req->status == 0)
+        gl_resp_error(req, 500, "internal", NULL, "the handler produced no response");
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "Status: %d %s\r\n"
+                     "Content-Type: application/json; charset=utf-8\r\n"
+                     "Cache-Control: no-store\r\n"
+                     "X-Request-Id: %s\r\n"
+                     "Content-Length: %zu\r\n",
+                     req->status, gl_http_reason(req->status), req->request_id, req->out->len);
+    if (n < 0 || (size_t)n >= sizeof head)
+        return;
+    FCGX_PutStr(head, n, req->fcgx->out);
+    if (req->headers->len)
+        FCGX_PutStr(req->headers->data, (int)req->headers->len, req->fcgx->out);
+    FCGX_PutStr("\r\n", 2, req->fcgx->out);
+    if (!req->head && req->out->len)
+        FCGX_PutStr(req->out->data, (int)req->out->len, req->fcgx->out);
+}

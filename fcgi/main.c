@@ -1,0 +1,115 @@
+/*
+ * main.c: glyphic-fcgi — options, configuration, the start-up schema check,
+ * then the prefork master.
+ */
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "master.h"
+#include "migrate.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: glyphic-fcgi [-c FILE] [--check] [--help] [--version]\n"
+            "\n"
+            "The Glyphic API server: a prefork FastCGI responder behind nginx.\n"
+            "\n"
+            "  -c, --config FILE  read FILE (default: $GLYPHIC_CONFIG, else %s if present)\n"
+            "      --check        load and validate the configuration, print it, exit\n"
+            "  -h, --help         this text\n"
+            "  -V, --version      print the version\n"
+            "\n"
+            "Listening: the socket systemd passes (LISTEN_FDS), a listening socket on fd 0\n"
+            "(spawn-fcgi), or fcgi.socket (a unix socket path, or host:port for TCP).\n"
+            "Signals: SIGTERM/SIGINT finish in-flight requests and stop; SIGHUP re-reads the\n"
+            "configuration and replaces the workers gracefully.\n"
+            "\n"
+            "Configuration keys (file `key = value`, or the environment variable):\n",
+            GL_CONFIG_DEFAULT_PATH);
+    gl_config_help(out);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "check", no_argument, NULL, 'k' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *config_path = NULL;
+    bool check = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': config_path = optarg; break;
+        case 'k': check = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("glyphic-fcgi %s (schema %d)\n", GL_VERSION, gl_migrate_latest()); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "glyphic-fcgi: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+
+    gl_config_t cfg;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_config_load(config_path, &cfg, &err) != GL_OK) {
+        fprintf(stderr, "glyphic-fcgi: %s\n", err.msg);
+        return 2;
+    }
+    if (check) {
+        printf("# config file: %s\n", gl_config_source()[0] ? gl_config_source() : "(none)");
+        gl_config_dump(&cfg, stdout);
+        gl_config_free(&cfg);
+        return 0;
+    }
+    if (gl_log_init("glyphic-fcgi", cfg.log_level, cfg.log_file) != GL_OK)
+        fprintf(stderr, "glyphic-fcgi: logging to standard error\n");
+
+    /* Refuse a schema newer than this binary; a database that is down now
+     * is fine — workers connect when it is back. */
+    gl_db_opts_t opts = { .conninfo = cfg.db_url, .appname = "glyphic-fcgi",
+                          .connect_timeout_s = cfg.db_connect_timeout,
+                          .statement_timeout_ms = cfg.db_statement_timeout };
+    gl_db_t *db = gl_db_new(&opts);
+    int rc = gl_db_connect_now(db, &err);
+    gl_db_free(db);
+    if (rc == GL_SCHEMA) {
+        gl_log(GL_LOG_ERROR, "%s", err.msg);
+        fprintf(stderr, "glyphic-fcgi: %s\n", err.msg);
+        gl_config_free(&cfg);
+        return 1;
+    }
+    if (rc != GL_OK)
+        gl_log(GL_LOG_WARN, "database not reachable at start-up (serving 503 until it is): %s",
+               err.msg);
+
+    bool created = false;
+    int fd = gl_master_listen(&cfg, &created, &err);
+    if (fd < 0) {
+        gl_log(GL_LOG_ERROR, "%s", err.msg);
+        gl_config_free(&cfg);
+        return 1;
+    }
+    gl_log(GL_LOG_INFO, "listening on %s", created ? cfg.fcgi_socket : "an inherited socket");
+    char *socket_path = created ? strdup(cfg.fcgi_socket) : NULL;
+    int status = gl_master_run(fd, config_path, &cfg);
+    close(fd);
+    if (socket_path)
+        unlink(socket_path);
+    free(socket_path);
+    gl_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,23 @@
+/* master.h: the prefork master — listening socket, worker supervision. */
+#ifndef GL_FCGI_MASTER_H
+#define GL_FCGI_MASTER_H
+
+#include "config.h"
+
+/*
+ * Returns the listening socket: inherited from systemd (LISTEN_FDS, fd 3) or
+ * spawn-fcgi (fd 0 is a listening socket), else a new one at cfg->fcgi_socket
+ * (a path for a unix socket, or host:port for TCP). *created is set when a
+ * unix socket file was made (and should be removed at exit).
+ */
+int gl_master_listen(const gl_config_t *cfg, bool *created, gl_err_t *err) GL_WUR;
+
+/*
+ * Supervises cfg->fcgi_workers workers on listen_fd until SIGTERM/SIGINT.
+ * SIGHUP re-reads config_path (NULL: the default lookup) and replaces the
+ * workers. *cfg is owned by the master and replaced on reload. Returns the
+ * process exit status.
+ */
+int gl_master_run(int listen_fd, const char *config_path, gl_config_t *cfg);
+
+#endif

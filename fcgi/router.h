@@ -1,0 +1,43 @@
+/*
+ * router.h: method + path patterns ("/api/workflows/:id") to handlers.
+ * Each API resource file exports one gl_resource_t; routes.c lists them all.
+ */
+#ifndef GL_ROUTER_H
+#define GL_ROUTER_H
+
+#include "http.h"
+
+typedef void (*gl_handler_fn)(gl_req_t *req);
+
+typedef struct {
+    const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *pattern; /* literal segments and ":name" parameters */
+    gl_handler_fn handler;
+} gl_route_t;
+
+typedef struct {
+    const char *name;
+    const gl_route_t *routes;
+    size_t n_routes;
+} gl_resource_t;
+
+extern const gl_resource_t *const gl_resources[];
+extern const size_t gl_resources_count;
+
+typedef enum {
+    GL_ROUTE_FOUND,
+    GL_ROUTE_NOT_FOUND,
+    GL_ROUTE_BAD_METHOD, /* *allow lists the methods the path accepts */
+    GL_ROUTE_BAD_PATH,   /* a parameter is not valid percent-encoding */
+} gl_route_result_t;
+
+/*
+ * Finds the route for method and path (HEAD matches GET). On FOUND, *out is
+ * the route and req's params are set (decoded into req->arena). On
+ * BAD_METHOD, allow (of allow_len bytes) holds "GET, HEAD, POST" style text.
+ */
+gl_route_result_t gl_route_find(gl_req_t *req, const char *method, const char *path,
+                                size_t path_len, const gl_route_t **out, char *allow,
+                                size_t allow_len);
+
+#endif

@@ -1,0 +1,13 @@
+/*
+ * routes.c: the one table of API resources. A new resource file exports a
+ * gl_resource_t and gets a row here; nothing else changes.
+ */
+#include "router.h"
+
+#include "health.h"
+
+const gl_resource_t *const gl_resources[] = {
+    &gl_resource_health,
+};
+
+const size_t gl_resources_count = GL_NELEM(gl_resources);

@@ -1,0 +1,218 @@
+/*
+ * worker.c: a prefork worker. It holds one database connection, one arena
+ * and two response buffers for its whole life, and reuses them for every
+ * request.
+ *
+ * Signals: SIGTERM/SIGINT set a flag and tell libfcgi to stop accepting.
+ * They are blocked while a request is handled, so no read or write of a
+ * request is interrupted; they are unblocked only around accept(), which
+ * FCGI_FAIL_ACCEPT_ON_INTR makes return on a signal. A signal that lands
+ * between the flag check and accept() is caught by the master, which repeats
+ * SIGTERM every second during shutdown.
+ */
+#include "worker.h"
+
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "router.h"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define GL_MAX_RESPONSE (64u << 20)   /* largest response body we assemble */
+#define GL_KEEP_RESPONSE (256u << 10) /* response memory kept between requests */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    FCGX_ShutdownPending();
+}
+
+typedef struct {
+    const gl_config_t *cfg;
+    gl_db_t *db;
+    gl_arena_t *arena;
+    gl_buf_t headers;
+    gl_buf_t out;
+    unsigned long counter;
+} worker_t;
+
+static bool valid_request_id(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++) {
+        char c = id[n];
+        bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  c == '-' || c == '_';
+        if (!ok || n >= 64)
+            return false;
+    }
+    return n > 0;
+}
+
+static void dispatch(gl_req_t *req)
+{
+    if (gl_req_read_body(req) != GL_OK)
+        return;
+    const gl_route_t *route = NULL;
+    char allow[64];
+    switch (gl_route_find(req, req->method, req->path, req->path_len, &route, allow, sizeof allow)) {
+    case GL_ROUTE_FOUND:
+        route->handler(req);
+        break;
+    case GL_ROUTE_NOT_FOUND:
+        gl_resp_error(req, 404, "not_found", NULL, "no such endpoint: %.*s", (int)req->path_len,
+                      req->path);
+        break;
+    case GL_ROUTE_BAD_METHOD:
+        gl_resp_header(req, "Allow", allow);
+        gl_resp_error(req, 405, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s",
+                      req->method, allow);
+        break;
+    case GL_ROUTE_BAD_PATH:
+        gl_resp_error(req, 400, "bad_request", NULL, "malformed percent-encoding in the path");
+        break;
+    }
+}
+
+static void handle(worker_t *w, FCGX_Request *fr)
+{
+    int64_t t0 = gl_now_ms();
+    gl_req_t req;
+    memset(&req, 0, sizeof req);
+    req.fcgx = fr;
+    req.arena = w->arena;
+    req.cfg = w->cfg;
+    req.db = w->db;
+    req.headers = &w->headers;
+    req.out = &w->out;
+
+    const char *id = gl_req_env(&req, "REQUEST_ID");
+    if (id && valid_request_id(id))
+        req.request_id = id;
+    else
+        req.request_id = gl_arena_printf(w->arena, "%x-%lx", (unsigned)getpid(), ++w->counter);
+    char ctx[96];
+    snprintf(ctx, sizeof ctx, "req=%s", req.request_id);
+    gl_log_context(ctx);
+
+    const char *method = gl_req_env(&req, "REQUEST_METHOD");
+    req.method = method && *method ? method : "GET";
+    req.head = strcmp(req.method, "HEAD") == 0;
+    const char *uri = gl_req_env(&req, "REQUEST_URI");
+    if (!uri || !*uri)
+        uri = gl_req_env(&req, "DOCUMENT_URI");
+    if (!uri || !*uri)
+        uri = "/";
+    const char *q = strchr(uri, '?');
+    req.path = uri;
+    req.path_len = q ? (size_t)(q - uri) : strlen(uri);
+    req.query = q ? q + 1 : "";
+
+    dispatch(&req);
+    gl_req_send(&req);
+
+    /* a handler bug must not leak a transaction into the next request */
+    gl_db_rollback(w->db);
+    gl_log(GL_LOG_DEBUG, "%s %.*s %d %lld ms", req.method, (int)req.path_len, req.path, req.status,
+           (long long)(gl_now_ms() - t0));
+    gl_log_context(NULL);
+    gl_arena_reset(w->arena);
+    gl_buf_reset(&w->out, GL_KEEP_RESPONSE);
+    gl_buf_reset(&w->headers, 4096);
+}
+
+int gl_worker_run(int listen_fd, const gl_config_t *cfg)
+{
+    /* die with the master rather than serve on unsupervised */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop; /* no SA_RESTART: accept() must return */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+
+    sigset_t stop_set, none;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGTERM);
+    sigaddset(&stop_set, SIGINT);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &stop_set, NULL);
+
+    if (FCGX_Init() != 0) {
+        gl_log(GL_LOG_ERROR, "FCGX_Init failed");
+        return 1;
+    }
+    FCGX_Request fr;
+    if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+        gl_log(GL_LOG_ERROR, "FCGX_InitRequest failed");
+        return 1;
+    }
+
+    worker_t w;
+    memset(&w, 0, sizeof w);
+    w.cfg = cfg;
+    gl_db_opts_t opts = {
+        .conninfo = cfg->db_url,
+        .appname = "glyphic-fcgi",
+        .connect_timeout_s = cfg->db_connect_timeout,
+        .statement_timeout_ms = cfg->db_statement_timeout,
+        .retry_interval_ms = cfg->db_retry_interval,
+    };
+    w.db = gl_db_new(&opts);
+    w.arena = gl_arena_create(16384);
+    gl_buf_init(&w.headers, 16384);
+    gl_buf_init(&w.out, GL_MAX_RESPONSE);
+
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_db_ensure(w.db, &err);
+    if (rc == GL_SCHEMA) {
+        gl_log(GL_LOG_ERROR, "%s", err.msg);
+    } else if (rc != GL_OK) {
+        gl_log(GL_LOG_WARN, "database not reachable yet (will retry per request): %s", err.msg);
+    }
+
+    long served = 0;
+    int status = 0;
+    while (!stop_requested) {
+        if (cfg->fcgi_max_requests > 0 && served >= cfg->fcgi_max_requests) {
+            gl_log(GL_LOG_DEBUG, "served %ld requests; recycling", served);
+            break;
+        }
+        sigprocmask(SIG_SETMASK, &none, NULL); /* a pending SIGTERM lands here */
+        if (stop_requested)
+            break;
+        int arc = FCGX_Accept_r(&fr);
+        sigprocmask(SIG_SETMASK, &stop_set, NULL);
+        if (arc < 0) {
+            if (stop_requested)
+                break;
+            gl_log(GL_LOG_ERROR, "accept failed: %s", strerror(-arc));
+            status = 1;
+            break;
+        }
+        handle(&w, &fr);
+        FCGX_Finish_r(&fr);
+        served++;
+    }
+
+    gl_db_free(w.db);
+    gl_arena_destroy(w.arena);
+    gl_buf_free(&w.headers);
+    gl_buf_free(&w.out);
+    return status;
+}

@@ -1,0 +1,313 @@
+"""Test harness: a throwaway PostgreSQL cluster, glyphic-fcgi and nginx.
+
+Everything runs on this machine: PostgreSQL on a private unix socket in a
+temporary folder (named by a free port number), glyphic-fcgi on a unix
+socket, nginx on a free 127.0.0.1 port with a config rendered from nginx/ by
+scripts/render-nginx -- the same templates an operator installs.
+
+PostgreSQL refuses to run as root: when the harness runs as root, the
+cluster runs as the `postgres` account, and the temporary folder is made
+traversable for it.
+"""
+import contextlib
+import glob
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+SRC = os.environ.get("GLYPHIC_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("GLYPHIC_BUILD_DIR") or os.path.join(SRC, "build")
+IS_ROOT = os.geteuid() == 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_bindir():
+    cands = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                   key=lambda p: int(p.split("/")[-2]))
+    if not cands:
+        raise RuntimeError("PostgreSQL server binaries not found (scripts/install-deps)")
+    return cands[-1]
+
+
+def wait_for(pred, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+class Postgres:
+    def __init__(self, base, settings=None):
+        self.base = base
+        self.bindir = pg_bindir()
+        self.data = os.path.join(base, "pgdata")
+        self.sock = os.path.join(base, "pgsock")
+        self.log = os.path.join(base, "postgres.log")
+        self.port = free_port()
+        self.settings = {
+            "listen_addresses": "''",
+            "port": str(self.port),
+            "unix_socket_directories": f"'{self.sock}'",
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
+        }
+        self.settings.update(settings or {})
+
+    def _as_pg(self, argv):
+        return (["runuser", "-u", "postgres", "--"] + argv) if IS_ROOT else argv
+
+    def _run(self, argv, **kw):
+        r = subprocess.run(self._as_pg(argv), capture_output=True, text=True, **kw)
+        if r.returncode != 0:
+            raise RuntimeError(f"{os.path.basename(argv[0])} failed: {r.stderr.strip()} {r.stdout.strip()}")
+        return r
+
+    def init(self):
+        os.makedirs(self.sock, exist_ok=True)
+        os.makedirs(self.data, mode=0o700, exist_ok=True)
+        open(self.log, "a").close()
+        if IS_ROOT:
+            for p in (self.sock, self.data, self.log):
+                shutil.chown(p, "postgres", "postgres")
+        self._run([os.path.join(self.bindir, "initdb"), "-D", self.data, "-U", "postgres",
+                   "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"])
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            for k, v in self.settings.items():
+                f.write(f"{k} = {v}\n")
+
+    def start(self):
+        self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l", self.log,
+                   "-w", "-t", "30", "start"])
+
+    def stop(self, mode="fast"):
+        subprocess.run(self._as_pg([os.path.join(self.bindir, "pg_ctl"), "-D", self.data,
+                                    "-m", mode, "-w", "-t", "30", "stop"]),
+                       capture_output=True, text=True)
+
+    def conninfo(self, user="postgres", db="glyphic"):
+        return f"host={self.sock} port={self.port} dbname={db} user={user}"
+
+    def psql(self, sql, user="postgres", db="glyphic", check=True):
+        """Runs sql with psql; returns stdout (unaligned, tuples only)."""
+        r = subprocess.run([os.path.join(self.bindir, "psql"), "-X", "-A", "-t", "-q",
+                            "-v", "ON_ERROR_STOP=1", "-h", self.sock, "-p", str(self.port),
+                            "-U", user, "-d", db, "-c", sql],
+                           capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"psql failed: {r.stderr.strip()}")
+        return r.stdout.strip() if check else r
+
+    def createdb(self, name="glyphic"):
+        self.psql(f'CREATE DATABASE "{name}"', db="postgres")
+
+
+class Fcgi:
+    def __init__(self, base, pg, workers=2, extra=None):
+        self.base = base
+        self.socket = os.path.join(base, "fcgi.sock")
+        self.conf = os.path.join(base, "glyphic.conf")
+        self.log = os.path.join(base, "glyphic-fcgi.log")
+        self.settings = {
+            "log.level": "debug",
+            "log.file": self.log,
+            "db.url": pg.conninfo("glyphic_app"),
+            "db.executor_url": pg.conninfo("glyphic_executor"),
+            "db.admin_url": pg.conninfo("postgres"),
+            "db.retry_interval": "200",
+            "fcgi.socket": self.socket,
+            "fcgi.socket_mode": "0666",
+            "fcgi.workers": str(workers),
+            "fcgi.shutdown_timeout": "10",
+        }
+        self.settings.update(extra or {})
+        self.proc = None
+
+    def write_conf(self, **changes):
+        self.settings.update(changes)
+        with open(self.conf, "w") as f:
+            f.write("# written by tests/integration/harness.py\n")
+            for k, v in self.settings.items():
+                f.write(f'{k} = "{v}"\n')
+
+    def start(self, wait=True):
+        self.write_conf()
+        env = dict(os.environ)
+        env.pop("GLYPHIC_CONFIG", None)
+        self.proc = subprocess.Popen([os.path.join(BUILD, "fcgi", "glyphic-fcgi"), "-c", self.conf],
+                                     stdout=subprocess.DEVNULL, stderr=open(self.log + ".stderr", "a"),
+                                     env=env)
+        if wait:
+            wait_for(self.connectable, what="glyphic-fcgi socket")
+            wait_for(lambda: len(self.workers()) >= int(self.settings["fcgi.workers"]),
+                     what="glyphic-fcgi workers")
+
+    def connectable(self):
+        if self.proc and self.proc.poll() is not None:
+            raise RuntimeError(f"glyphic-fcgi exited with {self.proc.returncode}")
+        with contextlib.suppress(OSError):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(self.socket)
+                return True
+        return False
+
+    def workers(self):
+        """Pids of the master's live (non-zombie) children."""
+        out = []
+        for st in glob.glob("/proc/[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                with open(st) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.proc.pid and fields[0] != "Z":
+                    out.append(int(st.split("/")[2]))
+        return sorted(out)
+
+    def stop(self, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log_text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
+class Nginx:
+    def __init__(self, base, socket_path, max_body="2m", access_log="off"):
+        self.dir = os.path.join(base, "nginx")
+        self.port = free_port()
+        self.socket_path = socket_path
+        self.max_body = max_body
+        self.access_log = access_log
+        self.proc = None
+
+    def render(self, extra_args=()):
+        subprocess.run([os.path.join(SRC, "scripts", "render-nginx"), "--out", self.dir,
+                        "--socket", self.socket_path, "--listen", f"127.0.0.1:{self.port}",
+                        "--max-body", self.max_body, "--access-log", self.access_log,
+                        "--workers", "2", *extra_args], check=True)
+
+    def start(self, extra_args=()):
+        self.render(extra_args)
+        self.proc = subprocess.Popen(["nginx", "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf"),
+                                      "-g", "daemon off;"], stderr=subprocess.DEVNULL)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise RuntimeError("nginx exited; see " + os.path.join(self.dir, "log"))
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return True
+            return False
+        wait_for(up, what="nginx")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:300]!r}>"
+
+
+class Env:
+    """PostgreSQL (migrated), glyphic-fcgi and nginx, torn down by close()."""
+
+    def __init__(self, workers=2, fcgi_extra=None, max_body="2m", migrate=True):
+        self.base = tempfile.mkdtemp(prefix="glyphic-test-", dir="/tmp")
+        os.chmod(self.base, 0o755)
+        self.pg = Postgres(self.base)
+        self.fcgi = Fcgi(self.base, self.pg, workers, fcgi_extra)
+        self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body)
+        try:
+            self.pg.init()
+            self.pg.start()
+            self.pg.createdb()
+            if migrate:
+                self.glyphic("migrate")
+        except Exception:
+            self.close()
+            raise
+
+    def start_all(self):
+        try:
+            self.fcgi.start()
+            self.nginx.start()
+        except Exception:
+            self.close()
+            raise
+        return self
+
+    def glyphic(self, *args, check=True):
+        """Runs the CLI with this env's config; returns the CompletedProcess."""
+        self.fcgi.write_conf()
+        r = subprocess.run([os.path.join(BUILD, "cli", "glyphic"), "-c", self.fcgi.conf, *args],
+                           capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"glyphic {' '.join(args)} failed ({r.returncode}): {r.stderr}")
+        return r
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", self.nginx.port, timeout=timeout)
+        hdrs = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        elif isinstance(body, str):
+            body = body.encode()
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            conn.close()
+
+    def close(self):
+        for part in (self.nginx, self.fcgi):
+            with contextlib.suppress(Exception):
+                part.stop()
+        with contextlib.suppress(Exception):
+            self.pg.stop("immediate")
+        if os.environ.get("GLYPHIC_KEEP_TEST_DIRS"):
+            print("kept", self.base)
+        else:
+            shutil.rmtree(self.base, ignore_errors=True)
