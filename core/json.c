@@ -4,14 +4,6 @@
 #include <errno.h>
 #include <string.h>
 
-static bool only_space(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-            return false;
-    return true;
-}
-
 int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out,
                   gl_err_t *err)
 {
@@ -19,51 +11,27 @@ int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out
         gl_err_field(err, "body", "JSON document too large");
         return GL_TOO_LARGE;
     }
-    if (memchr(text, '\0', len)) {
-        gl_err_field(err, "body", "invalid JSON: NUL byte at offset %zu",
-                     (size_t)((const char *)memchr(text, '\0', len) - text));
-        return GL_INVALID;
-    }
-    if (only_space(text, len)) {
-        gl_err_field(err, "body", "invalid JSON: empty document");
-        return GL_INVALID;
-    }
-    json_tokener *tok = json_tokener_new_ex(max_depth);
+    int rc = gl_json_check(text, len, max_depth, err);
+    if (rc != GL_OK)
+        return rc;
+    /* the text is valid JSON now; json-c builds the objects */
+    json_tokener *tok = json_tokener_new_ex(max_depth + 1);
     if (!tok) {
         gl_err_set(err, "out of memory");
         return GL_ERR;
     }
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t off = json_tokener_get_parse_end(tok);
-    int rc = GL_OK;
     if (jerr == json_tokener_continue) {
-        /* ran out of input: let the tokener say what it expected */
+        /* a bare number needs to see the end of input to be complete */
         obj = json_tokener_parse_ex(tok, "", 1);
         jerr = json_tokener_get_error(tok);
-        if (jerr == json_tokener_success && obj) {
-            /* a bare number at the end of input is complete now */
-        } else {
-            gl_err_field(err, "body", "invalid JSON: unexpected end of input at offset %zu", len);
-            rc = GL_INVALID;
-        }
-    } else if (jerr == json_tokener_error_depth) {
-        gl_err_field(err, "body", "JSON nested deeper than %d levels", max_depth);
-        rc = GL_TOO_LARGE;
-    } else if (jerr != json_tokener_success) {
-        gl_err_field(err, "body", "invalid JSON at offset %zu: %s", off,
-                     json_tokener_error_desc(jerr));
-        rc = GL_INVALID;
-    } else if (!only_space(text + off, len - off)) {
-        gl_err_field(err, "body", "invalid JSON: unexpected data after the value at offset %zu",
-                     off);
-        rc = GL_INVALID;
     }
     json_tokener_free(tok);
-    if (rc != GL_OK) {
+    if (jerr != json_tokener_success) {
         json_object_put(obj);
-        return rc;
+        gl_err_field(err, "body", "invalid JSON: %s", json_tokener_error_desc(jerr));
+        return GL_INVALID;
     }
     *out = obj; /* NULL for the JSON literal null */
     return GL_OK;

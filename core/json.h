@@ -22,6 +22,11 @@
 int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out,
                   gl_err_t *err) GL_WUR;
 
+/* Checks that text[0..len) is exactly one RFC 8259 JSON value (valid UTF-8,
+ * no \u0000, nesting at most max_depth). GL_OK, GL_INVALID, or GL_TOO_LARGE
+ * for nesting; err->msg names the offset. Allocates nothing. */
+int gl_json_check(const char *text, size_t len, int max_depth, gl_err_t *err) GL_WUR;
+
 /* Hands obj to the arena: it is released when the arena is reset. */
 json_object *gl_json_own(gl_arena_t *a, json_object *obj);
 

@@ -19,37 +19,54 @@ static const gl_stmt_t q_schema = {
     .readonly = true,
 };
 
+static void unavailable(gl_req_t *req, const char *database, const char *version,
+                        const char *code, const char *message)
+{
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\"status\":\"unavailable\",\"database\":\"%s\",\"schema_version\":%s,"
+                     "\"schema_expected\":%d,\"version\":\"" GL_VERSION "\","
+                     "\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"request_id\":\"%s\"}}",
+                     database, version, gl_migrate_latest(), code, message, req->request_id);
+    gl_resp_header(req, "Retry-After", "1");
+    gl_resp_json(req, 503, body, (size_t)n);
+}
+
 static void health_get(gl_req_t *req)
 {
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
     int rc = gl_db_query(req->db, &q_schema, NULL, req->arena, &res, &err);
-    char body[512];
-    int n;
+    if (rc == GL_SCHEMA) {
+        unavailable(req, "ok", "null", "schema_too_new",
+                    "the database schema is newer than this server; upgrade glyphic");
+        return;
+    }
     if (rc != GL_OK) {
-        const char *code = rc == GL_SCHEMA ? "schema_too_new" : "database_unavailable";
-        if (rc != GL_SCHEMA)
-            gl_log(GL_LOG_WARN, "health: database unavailable: %s", err.msg);
-        n = snprintf(body, sizeof body,
-                     "{\"status\":\"unavailable\",\"database\":\"%s\",\"schema_version\":null,"
-                     "\"schema_expected\":%d,\"version\":\"" GL_VERSION "\","
-                     "\"error\":{\"code\":\"%s\",\"message\":\"%s\",\"request_id\":\"%s\"}}",
-                     rc == GL_SCHEMA ? "schema_too_new" : "unreachable", gl_migrate_latest(), code,
-                     rc == GL_SCHEMA ? "the database schema is newer than this server"
-                                     : "the database is unreachable",
-                     req->request_id);
-        gl_resp_header(req, "Retry-After", "1");
-        gl_resp_json(req, 503, body, (size_t)n);
+        gl_log(GL_LOG_WARN, "health: database unavailable: %s", err.msg);
+        unavailable(req, "unreachable", "null", "database_unavailable", "the database is unreachable");
         return;
     }
     int version = PQgetisnull(res, 0, 0) ? 0 : atoi(PQgetvalue(res, 0, 0));
-    bool current = version == gl_migrate_latest();
-    n = snprintf(body, sizeof body,
-                 "{\"status\":\"%s\",\"database\":\"ok\",\"schema_version\":%d,"
-                 "\"schema_expected\":%d,\"version\":\"" GL_VERSION "\"}",
-                 current ? "ok" : "migrations_pending", version, gl_migrate_latest());
-    gl_resp_json(req, current ? 200 : 503, body, (size_t)n);
+    char vtext[16];
+    snprintf(vtext, sizeof vtext, "%d", version);
+    if (version > gl_migrate_latest()) {
+        unavailable(req, "ok", vtext, "schema_too_new",
+                    "the database schema is newer than this server; upgrade glyphic");
+        return;
+    }
+    if (version < gl_migrate_latest()) {
+        unavailable(req, "ok", vtext, "migrations_pending",
+                    "the database schema is older than this server; run glyphic migrate");
+        return;
+    }
+    char body[256];
+    int n = snprintf(body, sizeof body,
+                     "{\"status\":\"ok\",\"database\":\"ok\",\"schema_version\":%d,"
+                     "\"schema_expected\":%d,\"version\":\"" GL_VERSION "\"}",
+                     version, gl_migrate_latest());
+    gl_resp_json(req, 200, body, (size_t)n);
 }
 
 /* GET /api/version: no database. */

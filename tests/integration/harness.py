@@ -41,6 +41,15 @@ def pg_bindir():
     return cands[-1]
 
 
+def alive(pid):
+    """True if pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def wait_for(pred, timeout=15.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -149,9 +158,9 @@ class Fcgi:
         self.write_conf()
         env = dict(os.environ)
         env.pop("GLYPHIC_CONFIG", None)
-        self.proc = subprocess.Popen([os.path.join(BUILD, "fcgi", "glyphic-fcgi"), "-c", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=open(self.log + ".stderr", "a"),
-                                     env=env)
+        with open(self.log + ".stderr", "a") as err:
+            self.proc = subprocess.Popen([os.path.join(BUILD, "fcgi", "glyphic-fcgi"), "-c", self.conf],
+                                         stdout=subprocess.DEVNULL, stderr=err, env=env)
         if wait:
             wait_for(self.connectable, what="glyphic-fcgi socket")
             wait_for(lambda: len(self.workers()) >= int(self.settings["fcgi.workers"]),
@@ -301,13 +310,28 @@ class Env:
         finally:
             conn.close()
 
+    def sanitizer_reports(self):
+        """AddressSanitizer/UBSan/LeakSanitizer reports our processes wrote."""
+        found = []
+        for path in glob.glob(os.path.join(self.base, "*.stderr")):
+            with open(path, errors="replace") as f:
+                text = f.read()
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                if marker in text:
+                    found.append(f"{path}:\n{text[-4000:]}")
+                    break
+        return found
+
     def close(self):
         for part in (self.nginx, self.fcgi):
             with contextlib.suppress(Exception):
                 part.stop()
         with contextlib.suppress(Exception):
             self.pg.stop("immediate")
-        if os.environ.get("GLYPHIC_KEEP_TEST_DIRS"):
+        reports = self.sanitizer_reports()
+        if os.environ.get("GLYPHIC_KEEP_TEST_DIRS") or reports:
             print("kept", self.base)
         else:
             shutil.rmtree(self.base, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer reports:\n" + "\n".join(reports))

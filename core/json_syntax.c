@@ -1,0 +1,259 @@
+/*
+ * json_syntax.c: a strict RFC 8259 syntax check, run before json-c builds
+ * objects. json-c's own "strict" mode still accepts single-quoted keys,
+ * NaN/Infinity, "1.", raw control characters in strings and lone UTF-16
+ * surrogates; this pass accepts exactly JSON, and also refuses \u0000, which
+ * PostgreSQL's jsonb refuses too, so what passes here can be stored.
+ *
+ * One pass, no allocation; recursion is bounded by max_depth.
+ */
+#include "json.h"
+
+typedef struct {
+    const unsigned char *s;
+    size_t n;
+    size_t i;
+    int depth;
+    int max_depth;
+    gl_err_t *err;
+} parser_t;
+
+static int fail(parser_t *p, const char *what)
+{
+    gl_err_field(p->err, "body", "invalid JSON at offset %zu: %s", p->i, what);
+    return GL_INVALID;
+}
+
+static void skip_ws(parser_t *p)
+{
+    while (p->i < p->n) {
+        unsigned char c = p->s[p->i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            return;
+        p->i++;
+    }
+}
+
+static int hex4(parser_t *p, unsigned *out)
+{
+    if (p->n - p->i < 4)
+        return fail(p, "truncated \\u escape");
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        unsigned char c = p->s[p->i++];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return fail(p, "bad hex digit in \\u escape");
+    }
+    *out = v;
+    return GL_OK;
+}
+
+/* One UTF-8 sequence starting at p->i (first byte >= 0x80). */
+static int utf8(parser_t *p)
+{
+    unsigned char c = p->s[p->i];
+    size_t len;
+    unsigned cp, min;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2; cp = c & 0x1f; min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3; cp = c & 0x0f; min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4; cp = c & 0x07; min = 0x10000;
+    } else {
+        return fail(p, "invalid UTF-8");
+    }
+    if (p->n - p->i < len)
+        return fail(p, "truncated UTF-8 sequence");
+    for (size_t k = 1; k < len; k++) {
+        unsigned char cc = p->s[p->i + k];
+        if ((cc & 0xc0) != 0x80)
+            return fail(p, "invalid UTF-8");
+        cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return fail(p, "invalid UTF-8");
+    p->i += len;
+    return GL_OK;
+}
+
+static int string(parser_t *p)
+{
+    p->i++; /* opening quote */
+    while (p->i < p->n) {
+        unsigned char c = p->s[p->i];
+        if (c == '"') {
+            p->i++;
+            return GL_OK;
+        }
+        if (c < 0x20)
+            return fail(p, "control character in string (escape it)");
+        if (c >= 0x80) {
+            if (utf8(p) != GL_OK)
+                return GL_INVALID;
+            continue;
+        }
+        p->i++;
+        if (c != '\\')
+            continue;
+        if (p->i >= p->n)
+            break;
+        c = p->s[p->i++];
+        if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' ||
+            c == 't')
+            continue;
+        if (c != 'u')
+            return fail(p, "invalid escape in string");
+        unsigned u;
+        if (hex4(p, &u) != GL_OK)
+            return GL_INVALID;
+        if (u == 0)
+            return fail(p, "\\u0000 is not allowed in strings");
+        if (u >= 0xdc00 && u <= 0xdfff)
+            return fail(p, "unpaired UTF-16 surrogate");
+        if (u >= 0xd800 && u <= 0xdbff) {
+            if (p->n - p->i < 2 || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u')
+                return fail(p, "unpaired UTF-16 surrogate");
+            p->i += 2;
+            if (hex4(p, &u) != GL_OK)
+                return GL_INVALID;
+            if (u < 0xdc00 || u > 0xdfff)
+                return fail(p, "unpaired UTF-16 surrogate");
+        }
+    }
+    return fail(p, "unterminated string");
+}
+
+static bool digit(parser_t *p)
+{
+    return p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9';
+}
+
+static int number(parser_t *p)
+{
+    if (p->s[p->i] == '-')
+        p->i++;
+    if (!digit(p))
+        return fail(p, "expected a digit");
+    if (p->s[p->i] == '0')
+        p->i++;
+    else
+        while (digit(p))
+            p->i++;
+    if (p->i < p->n && p->s[p->i] == '.') {
+        p->i++;
+        if (!digit(p))
+            return fail(p, "expected a digit after the decimal point");
+        while (digit(p))
+            p->i++;
+    }
+    if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
+        p->i++;
+        if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-'))
+            p->i++;
+        if (!digit(p))
+            return fail(p, "expected a digit in the exponent");
+        while (digit(p))
+            p->i++;
+    }
+    return GL_OK;
+}
+
+static int literal(parser_t *p, const char *word)
+{
+    for (const char *w = word; *w; w++, p->i++)
+        if (p->i >= p->n || p->s[p->i] != (unsigned char)*w)
+            return fail(p, "unexpected character");
+    return GL_OK;
+}
+
+static int value(parser_t *p);
+
+/* Arrays and objects: open, elements separated by commas, close. */
+static int container(parser_t *p, bool object)
+{
+    if (++p->depth > p->max_depth) {
+        gl_err_field(p->err, "body", "JSON nested deeper than %d levels", p->max_depth);
+        return GL_TOO_LARGE;
+    }
+    unsigned char close = object ? '}' : ']';
+    p->i++;
+    skip_ws(p);
+    if (p->i < p->n && p->s[p->i] == close) {
+        p->i++;
+        p->depth--;
+        return GL_OK;
+    }
+    for (;;) {
+        skip_ws(p);
+        if (object) {
+            if (p->i >= p->n || p->s[p->i] != '"')
+                return fail(p, "expected a double-quoted property name");
+            if (string(p) != GL_OK)
+                return GL_INVALID;
+            skip_ws(p);
+            if (p->i >= p->n || p->s[p->i] != ':')
+                return fail(p, "expected ':'");
+            p->i++;
+            skip_ws(p);
+        }
+        int rc = value(p);
+        if (rc != GL_OK)
+            return rc;
+        skip_ws(p);
+        if (p->i >= p->n)
+            return fail(p, "unexpected end of input");
+        if (p->s[p->i] == ',') {
+            p->i++;
+            continue;
+        }
+        if (p->s[p->i] == close) {
+            p->i++;
+            p->depth--;
+            return GL_OK;
+        }
+        return fail(p, object ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+}
+
+static int value(parser_t *p)
+{
+    if (p->i >= p->n)
+        return fail(p, "unexpected end of input");
+    switch (p->s[p->i]) {
+    case '{': return container(p, true);
+    case '[': return container(p, false);
+    case '"': return string(p);
+    case 't': return literal(p, "true");
+    case 'f': return literal(p, "false");
+    case 'n': return literal(p, "null");
+    default:
+        if (p->s[p->i] == '-' || (p->s[p->i] >= '0' && p->s[p->i] <= '9'))
+            return number(p);
+        return fail(p, "unexpected character");
+    }
+}
+
+int gl_json_check(const char *text, size_t len, int max_depth, gl_err_t *err)
+{
+    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, err };
+    skip_ws(&p);
+    if (p.i == p.n) {
+        gl_err_field(err, "body", "invalid JSON: empty document");
+        return GL_INVALID;
+    }
+    int rc = value(&p);
+    if (rc != GL_OK)
+        return rc;
+    skip_ws(&p);
+    if (p.i != p.n)
+        return fail(&p, "unexpected data after the value");
+    return GL_OK;
+}

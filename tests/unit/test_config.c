@@ -1,0 +1,115 @@
+#include "config.h"
+#include "gl_test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char path[] = "/tmp/gl-config-test-XXXXXX";
+
+static const char *write_conf(const char *text)
+{
+    strcpy(path, "/tmp/gl-config-test-XXXXXX");
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    ASSERT_EQ(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+TEST(defaults_without_file)
+{
+    unsetenv("GLYPHIC_CONFIG");
+    gl_config_t c;
+    gl_err_t err;
+    gl_err_clear(&err);
+    /* an explicitly named missing file is an error */
+    ASSERT_EQ(gl_config_load("/nonexistent/glyphic.conf", &c, &err), GL_INVALID);
+    ASSERT_CONTAINS(err.msg, "/nonexistent/glyphic.conf");
+    const char *p = write_conf("# only a comment\n\n");
+    ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
+    ASSERT_EQ(c.http_max_body, 1048576);
+    ASSERT_EQ(c.fcgi_socket_mode, 0660);
+    ASSERT(c.fcgi_workers >= 1); /* 0 means one per CPU */
+    ASSERT_STR_EQ(c.db_url, "dbname=glyphic user=glyphic_app");
+    gl_config_free(&c);
+    unlink(p);
+}
+
+TEST(file_then_environment)
+{
+    const char *p = write_conf("fcgi.workers = 3\n  log.level=warn  \ndb.url = \"host=/x dbname=y\"\n"
+                               "fcgi.socket_mode = 0600\n");
+    setenv("GLYPHIC_FCGI_WORKERS", "5", 1);
+    gl_config_t c;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
+    ASSERT_EQ(c.fcgi_workers, 5);
+    ASSERT_EQ(c.log_level, 2);
+    ASSERT_EQ(c.fcgi_socket_mode, 0600);
+    ASSERT_STR_EQ(c.db_url, "host=/x dbname=y");
+    ASSERT_STR_EQ(gl_config_source(), p);
+    gl_config_free(&c);
+    unsetenv("GLYPHIC_FCGI_WORKERS");
+    unlink(p);
+}
+
+TEST(errors_name_the_key_and_line)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        { "bogus.key = 1\n", ":1: unknown key 'bogus.key'" },
+        { "\n\nfcgi.workers = many\n", ":3: fcgi.workers: expected an integer" },
+        { "fcgi.workers = 100000\n", "fcgi.workers: expected an integer from 0 to 256" },
+        { "log.level = loud\n", "log.level" },
+        { "fcgi.socket_mode = 999\n", "octal" },
+        { "just words\n", "expected `key = value`" },
+        { "http.max_body = 12abc\n", "http.max_body" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *p = write_conf(cases[i].text);
+        gl_config_t c;
+        gl_err_t err;
+        gl_err_clear(&err);
+        ASSERT_EQ(gl_config_load(p, &c, &err), GL_INVALID);
+        ASSERT_CONTAINS(err.msg, cases[i].want);
+        unlink(p);
+    }
+    setenv("GLYPHIC_HTTP_MAX_JSON_DEPTH", "-1", 1);
+    gl_config_t c;
+    gl_err_t err;
+    gl_err_clear(&err);
+    const char *p = write_conf("");
+    ASSERT_EQ(gl_config_load(p, &c, &err), GL_INVALID);
+    ASSERT_CONTAINS(err.msg, "GLYPHIC_HTTP_MAX_JSON_DEPTH");
+    unsetenv("GLYPHIC_HTTP_MAX_JSON_DEPTH");
+    unlink(p);
+}
+
+TEST(dump_masks_passwords)
+{
+    const char *p = write_conf("db.url = host=a password=topsecret dbname=g\n"
+                               "db.admin_url = postgresql://u:pw123@h/db\n"
+                               "db.executor_url = host=b password='quoted secret' user=e\n");
+    gl_config_t c;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    gl_config_dump(&c, f);
+    fclose(f);
+    ASSERT(strstr(out, "topsecret") == NULL);
+    ASSERT(strstr(out, "pw123") == NULL);
+    ASSERT(strstr(out, "quoted secret") == NULL);
+    ASSERT_CONTAINS(out, "db.url = host=a password=*** dbname=g");
+    ASSERT_CONTAINS(out, "db.admin_url = postgresql://u:***@h/db");
+    ASSERT_CONTAINS(out, "user=e");
+    free(out);
+    gl_config_free(&c);
+    unlink(p);
+}
+
+TEST_MAIN()

@@ -1,0 +1,128 @@
+#include "gl_test.h"
+#include "json.h"
+
+static int parse(const char *s, int depth, json_object **out, gl_err_t *err)
+{
+    gl_err_clear(err);
+    return gl_json_parse(s, strlen(s), depth, out, err);
+}
+
+TEST(valid_documents)
+{
+    static const char *const ok[] = {
+        "{}", "[]", "0", "-0", "1.5e-3", "-12E+2", "\"x\"", "true", "false", "null",
+        " {\"a\" : [1, 2, {\"b\": null}], \"c\": \"\\u00e9\\ud83d\\ude00\\n\"} ",
+        "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        json_object *o = NULL;
+        gl_err_t err;
+        if (parse(ok[i], 32, &o, &err) != GL_OK)
+            FAIL_AT("rejected %s: %s", ok[i], err.msg);
+        json_object_put(o);
+    }
+}
+
+TEST(invalid_documents)
+{
+    static const char *const bad[] = {
+        "", "   ", "{", "[1,]", "{\"a\":1,}", "{'a':1}", "NaN", "Infinity", "-Infinity", "1.",
+        ".5", "+1", "01", "0x10", "[1 2]", "{\"a\" 1}", "\"a\tb\"", "\"\\x\"", "\"\\u12\"",
+        "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\\u0000\"", "tru", "nul",
+        "True", "{} {}", "[1] x", "\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"",
+        "\"\xf4\x90\x80\x80\"", "\"\xe2\x82\"", "// c\n{}", "/* */{}", "{\"a\":}", "[,]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_object *o = NULL;
+        gl_err_t err;
+        int rc = parse(bad[i], 32, &o, &err);
+        if (rc != GL_INVALID)
+            FAIL_AT("accepted or misclassified '%s' (rc %d)", bad[i], rc);
+        ASSERT_CONTAINS(err.msg, "JSON");
+        ASSERT_STR_EQ(err.field, "body");
+    }
+}
+
+TEST(error_names_offset)
+{
+    json_object *o = NULL;
+    gl_err_t err;
+    ASSERT_EQ(parse("{\"a\": [1, 2,, 3]}", 32, &o, &err), GL_INVALID);
+    ASSERT_CONTAINS(err.msg, "offset 12");
+}
+
+TEST(embedded_nul_rejected)
+{
+    json_object *o = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_json_parse("{\"a\":\"x\0y\"}", 11, 32, &o, &err), GL_INVALID);
+}
+
+TEST(depth_limit)
+{
+    char deep[200];
+    json_object *o = NULL;
+    gl_err_t err;
+    for (int depth = 1; depth <= 40; depth++) {
+        memset(deep, '[', (size_t)depth);
+        memset(deep + depth, ']', (size_t)depth);
+        deep[2 * depth] = '\0';
+        int rc = parse(deep, 32, &o, &err);
+        if (depth <= 32) {
+            if (rc != GL_OK)
+                FAIL_AT("depth %d rejected: %s", depth, err.msg);
+            json_object_put(o);
+        } else {
+            ASSERT_EQ(rc, GL_TOO_LARGE);
+            ASSERT_CONTAINS(err.msg, "deeper than 32");
+        }
+    }
+}
+
+TEST(typed_getters)
+{
+    json_object *o = NULL;
+    gl_err_t err;
+    ASSERT_EQ(parse("{\"name\":\"ann\",\"age\":41,\"admin\":true,\"tags\":[],\"prefs\":{},"
+                    "\"big\":99999999999,\"nil\":null,\"num\":\"7\"}", 8, &o, &err), GL_OK);
+    const char *s;
+    int64_t n;
+    bool b;
+    json_object *v;
+    ASSERT_EQ(gl_json_get_string(o, "name", true, 10, &s, &err), GL_OK);
+    ASSERT_STR_EQ(s, "ann");
+    ASSERT_EQ(gl_json_get_string(o, "name", true, 2, &s, &err), GL_INVALID);
+    ASSERT_STR_EQ(err.field, "name");
+    ASSERT_EQ(gl_json_get_int(o, "age", true, 0, 150, &n, &err), GL_OK);
+    ASSERT_EQ(n, 41);
+    ASSERT_EQ(gl_json_get_int(o, "big", true, 0, 1000, &n, &err), GL_INVALID);
+    ASSERT_CONTAINS(err.msg, "from 0 to 1000");
+    ASSERT_EQ(gl_json_get_int(o, "num", true, 0, 10, &n, &err), GL_INVALID);
+    ASSERT_STR_EQ(err.msg, "field 'num': expected an integer, got a string");
+    ASSERT_EQ(gl_json_get_bool(o, "admin", true, &b, &err), GL_OK);
+    ASSERT(b);
+    ASSERT_EQ(gl_json_get_array(o, "tags", true, &v, &err), GL_OK);
+    ASSERT_EQ(gl_json_get_object(o, "prefs", true, &v, &err), GL_OK);
+    ASSERT_EQ(gl_json_get_object(o, "tags", true, &v, &err), GL_INVALID);
+    ASSERT_EQ(gl_json_get_string(o, "missing", false, 10, &s, &err), GL_NOTFOUND);
+    ASSERT_EQ(gl_json_get_string(o, "nil", false, 10, &s, &err), GL_NOTFOUND);
+    ASSERT_EQ(gl_json_get_string(o, "missing", true, 10, &s, &err), GL_INVALID);
+    ASSERT_STR_EQ(err.msg, "field 'missing' is required");
+    static const char *const allowed[] = { "name", "age", "admin", "tags", "prefs", "big", "nil", NULL };
+    ASSERT_EQ(gl_json_only_keys(o, allowed, &err), GL_INVALID);
+    ASSERT_STR_EQ(err.field, "num");
+    json_object_put(o);
+}
+
+TEST(arena_owns_objects)
+{
+    gl_arena_t *a = gl_arena_create(0);
+    json_object *o = NULL;
+    gl_err_t err;
+    ASSERT_EQ(parse("{\"a\":[1,2,3]}", 8, &o, &err), GL_OK);
+    gl_json_own(a, o);
+    gl_arena_destroy(a); /* LeakSanitizer reports if the object was not released */
+}
+
+TEST_MAIN()
