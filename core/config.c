@@ -50,7 +50,7 @@ static const key_t_ keys[] = {
       "permissions of the socket file (octal)" },
     { "fcgi.workers", T_INT, OFF(fcgi_workers), "0", 0, 256, false,
       "worker processes; 0: the number of CPUs" },
-    { "fcgi.max_requests", T_INT, OFF(fcgi_max_requests), "10000", 0, 100000000, false,
+    { "fcgi.max_requests", T_INT, OFF(fcgi_max_requests), "100000", 0, 100000000, false,
       "a worker is replaced after this many requests (0: never)" },
     { "fcgi.backlog", T_INT, OFF(fcgi_backlog), "1024", 1, 65535, false,
       "listen backlog of the socket" },

@@ -3,9 +3,12 @@
 Every error is JSON {"error": {"code", "message", ...}} with the right
 status, and the server keeps serving after each bad input.
 """
+import glob
 import json
 import os
+import re
 import socket
+import subprocess
 import unittest
 
 import harness
@@ -145,6 +148,53 @@ class HttpTest(unittest.TestCase):
         for ct in ("application/json; charset=utf-8", "APPLICATION/JSON", "application/merge-patch+json"):
             r = ENV.request("POST", "/api/health", body="{}", headers={"Content-Type": ct})
             self.assertError(r, 405, "method_not_allowed")
+
+    def test_auth_rate_limit_429_json(self):
+        statuses = [ENV.request("POST", "/api/auth/login", body={}) for _ in range(40)]
+        limited = [r for r in statuses if r.status == 429]
+        self.assertTrue(limited, [r.status for r in statuses])
+        self.assertError(limited[0], 429, "rate_limited")
+        self.assertEqual(limited[0].header("Retry-After"), "1")
+        # the API outside /api/auth/ is not limited by that zone
+        self.assertStillServing()
+
+    def test_fcgi_down_gives_json_503(self):
+        ENV.fcgi.stop()
+        try:
+            self.assertError(ENV.request("GET", "/api/health"), 503, "unavailable")
+        finally:
+            ENV.fcgi.start()
+        self.assertStillServing()
+
+    def test_snippets_for_an_existing_server_pass_nginx_t(self):
+        out = os.path.join(ENV.base, "snippets")
+        subprocess.run([os.path.join(harness.SRC, "scripts", "render-nginx"), "--snippets", "--out", out,
+                        "--socket", "/run/glyphic/fcgi.sock"], check=True)
+        self.assertEqual(sorted(os.listdir(out)), ["glyphic-fastcgi-params.conf", "glyphic-fastcgi.conf",
+                                                   "glyphic-http.conf", "glyphic-server.conf"])
+        conf = os.path.join(out, "test.conf")
+        with open(conf, "w") as f:
+            f.write(f"pid {out}/nginx.pid;\nerror_log {out}/error.log;\nevents {{}}\n"
+                    f"http {{ include {out}/glyphic-http.conf;\n"
+                    f"  server {{ listen 127.0.0.1:{harness.free_port()}; include {out}/glyphic-server.conf; }} }}\n")
+        r = subprocess.run(["nginx", "-t", "-p", out, "-c", conf], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_openapi_documents_every_route(self):
+        r = ENV.request("GET", "/api/openapi.json")
+        self.assertEqual(r.status, 200)
+        doc = r.json()
+        self.assertTrue(doc["openapi"].startswith("3."))
+        # every route registered in fcgi/*.c is described, with its method
+        routes = set()
+        for name in glob.glob(os.path.join(harness.SRC, "fcgi", "*.c")):
+            with open(name) as f:
+                for method, pattern in re.findall(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"(/[^"]*)"', f.read()):
+                    routes.add((method.lower(), re.sub(r":(\w+)", r"{\1}", pattern)))
+        self.assertIn(("get", "/api/health"), routes)
+        for method, path in sorted(routes):
+            self.assertIn(path, doc["paths"], f"{path} is not in openapi.json")
+            self.assertIn(method, doc["paths"][path], f"{method.upper()} {path} is not in openapi.json")
 
     def test_garbage_on_the_fastcgi_socket(self):
         # a hostile local client bypassing nginx: the worker drops it and serves on
