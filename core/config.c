@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef enum { T_STR, T_INT, T_LEVEL, T_MODE } ctype_t;
+typedef enum { T_STR, T_INT, T_BOOL, T_LEVEL, T_MODE } ctype_t;
 
 typedef struct {
     const char *key;
@@ -60,6 +60,24 @@ static const key_t_ keys[] = {
       "largest request body in bytes (413 above; keep nginx client_max_body_size at least this)" },
     { "http.max_json_depth", T_INT, OFF(http_max_json_depth), "32", 2, 1000, false,
       "deepest nesting of arrays and objects accepted in a JSON body" },
+    { "auth.open_signup", T_BOOL, OFF(auth_open_signup), "false", 0, 1, false,
+      "anyone may sign up (and gets an org of their own); false: only the first user, then by invitation" },
+    { "auth.cookie_secure", T_BOOL, OFF(auth_cookie_secure), "true", 0, 1, false,
+      "mark the session cookie Secure (HTTPS only); false only for plain-HTTP localhost" },
+    { "auth.session_idle", T_INT, OFF(auth_session_idle), "604800", 60, 31536000, false,
+      "seconds a session may go unused before it ends" },
+    { "auth.session_lifetime", T_INT, OFF(auth_session_lifetime), "2592000", 60, 31536000, false,
+      "seconds after which a session ends however much it is used" },
+    { "auth.scrypt_n", T_INT, OFF(auth_scrypt_n), "15", 10, 22, false,
+      "scrypt cost for new password hashes: N = 2^value (r = 8, p = 1)" },
+    { "auth.login_window", T_INT, OFF(auth_login_window), "900", 10, 86400, false,
+      "seconds over which failed log-ins are counted" },
+    { "auth.login_max_account", T_INT, OFF(auth_login_max_account), "5", 1, 1000, false,
+      "failed log-ins per account within the window before log-in answers 429" },
+    { "auth.login_max_ip", T_INT, OFF(auth_login_max_ip), "20", 1, 100000, false,
+      "failed log-ins per client address within the window before log-in answers 429" },
+    { "auth.invite_ttl", T_INT, OFF(auth_invite_ttl), "604800", 60, 31536000, false,
+      "seconds an invitation stays valid" },
 };
 
 static char source_path[512];
@@ -90,6 +108,18 @@ static int set_value(gl_config_t *cfg, const key_t_ *k, const char *val, gl_err_
         *p = gl_xstrdup(val);
         return GL_OK;
     }
+    case T_BOOL:
+        if (strcmp(val, "true") == 0 || strcmp(val, "on") == 0 || strcmp(val, "1") == 0 ||
+            strcmp(val, "yes") == 0)
+            *(bool *)field(cfg, k) = true;
+        else if (strcmp(val, "false") == 0 || strcmp(val, "off") == 0 || strcmp(val, "0") == 0 ||
+                 strcmp(val, "no") == 0)
+            *(bool *)field(cfg, k) = false;
+        else {
+            gl_err_field(err, k->key, "%s: expected true or false", k->key);
+            return GL_INVALID;
+        }
+        return GL_OK;
     case T_LEVEL: {
         int lvl = gl_log_level_parse(val);
         if (lvl < 0) {
@@ -316,6 +346,7 @@ void gl_config_dump(const gl_config_t *cfg, FILE *out)
                 fputs(*(char **)field(c, k), out);
             break;
         case T_INT: fprintf(out, "%d", *(int *)field(c, k)); break;
+        case T_BOOL: fputs(*(bool *)field(c, k) ? "true" : "false", out); break;
         case T_MODE: fprintf(out, "%04o", (unsigned)*(int *)field(c, k)); break;
         case T_LEVEL: fputs(lv[*(int *)field(c, k)], out); break;
         }

@@ -35,6 +35,16 @@ typedef struct {
 
     int http_max_body;
     int http_max_json_depth;
+
+    bool auth_open_signup;
+    bool auth_cookie_secure;
+    int auth_session_idle;
+    int auth_session_lifetime;
+    int auth_scrypt_n;
+    int auth_login_window;
+    int auth_login_max_account;
+    int auth_login_max_ip;
+    int auth_invite_ttl;
 } gl_config_t;
 
 /*

@@ -15,6 +15,20 @@
 #include <fcgiapp.h>
 
 #define GL_ROUTE_MAX_PARAMS 8
+#define GL_UUID_LEN 36
+
+/* Who is calling, filled in by session.c before the handler runs. */
+typedef struct {
+    bool authenticated;
+    bool via_key;                       /* an API key, not a browser session */
+    char user_id[GL_UUID_LEN + 1];
+    char org_id[GL_UUID_LEN + 1];       /* "" when the request has no org */
+    int role;                           /* gl_role_t in that org */
+    unsigned scopes;                    /* API keys only: gl_scope_t bits */
+    char session_id[GL_UUID_LEN + 1];
+    char key_id[GL_UUID_LEN + 1];
+    char csrf[64];                      /* browser sessions only */
+} gl_auth_t;
 
 typedef struct gl_req {
     FCGX_Request *fcgx;
@@ -34,6 +48,10 @@ typedef struct gl_req {
     int n_params;
     const char *param_names[GL_ROUTE_MAX_PARAMS];
     const char *param_values[GL_ROUTE_MAX_PARAMS]; /* percent-decoded */
+
+    gl_auth_t auth;
+    const char *client_ip;  /* REMOTE_ADDR, NULL if absent */
+    bool commit_on_error;   /* keep the transaction's writes even on a 4xx */
 
     int status;             /* 0 until a response is set */
     bool head;
@@ -55,6 +73,15 @@ void gl_resp_error(gl_req_t *req, int status, const char *code, const char *fiel
 void gl_resp_header(gl_req_t *req, const char *name, const char *value);
 /* Maps an rc and its error context to the matching HTTP error response. */
 void gl_resp_fail(gl_req_t *req, int rc, const gl_err_t *err);
+
+/* True when s is a canonical lowercase or uppercase UUID. */
+bool gl_is_uuid(const char *s);
+
+/* Runs a prepared statement whose one row, one column is a JSON text and
+ * sends it with the status; 404 with not_found_msg when no row comes back.
+ * Returns the rc (the error response is already set on failure). */
+int gl_resp_query_json(gl_req_t *req, int status, const gl_stmt_t *stmt,
+                       const char *const *params, const char *not_found_msg);
 
 /* Reason phrase of a status code. */
 const char *gl_http_reason(int status);

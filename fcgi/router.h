@@ -9,10 +9,14 @@
 
 typedef void (*gl_handler_fn)(gl_req_t *req);
 
+#include "perm.h"
+
 typedef struct {
     const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
-    const char *pattern; /* literal segments and ":name" parameters */
+    const char *pattern; /* literal segments and ":name" parameters; ":org"
+                            names the org the request works in */
     gl_handler_fn handler;
+    gl_perm_t perm;      /* who may call it (perm.h); GL_PERM_PUBLIC: anyone */
 } gl_route_t;
 
 typedef struct {

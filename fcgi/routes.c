@@ -4,12 +4,24 @@
  */
 #include "router.h"
 
+#include "audit.h"
+#include "auth.h"
 #include "health.h"
+#include "invitations.h"
+#include "keys.h"
+#include "me.h"
 #include "openapi.h"
+#include "orgs.h"
 
 const gl_resource_t *const gl_resources[] = {
     &gl_resource_health,
     &gl_resource_openapi,
+    &gl_resource_auth,
+    &gl_resource_me,
+    &gl_resource_orgs,
+    &gl_resource_invitations,
+    &gl_resource_keys,
+    &gl_resource_audit,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "log.h"
 #include "router.h"
+#include "session.h"
 
 #include <fcgiapp.h>
 #include <signal.h>
@@ -58,6 +59,49 @@ static bool valid_request_id(const char *id)
     return n > 0;
 }
 
+/*
+ * Runs a route. Public routes run as they are; every other route runs in
+ * one transaction that starts with authentication (which sets the row level
+ * security context) and commits only if the response is a success — a
+ * request is all or nothing. A handler that must keep its writes on a 4xx
+ * (a failed log-in is recorded) sets req->commit_on_error.
+ */
+static void run_route(gl_req_t *req, const gl_route_t *route)
+{
+    const gl_perm_rule_t *rule = gl_perm_rule(route->perm);
+    if (route->perm == GL_PERM_PUBLIC) {
+        route->handler(req);
+        return;
+    }
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_db_begin(req->db, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return;
+    }
+    if (rule->needs_auth && gl_session_authorize(req, rule) != GL_OK) {
+        gl_db_rollback(req->db);
+        return;
+    }
+    if (req->auth.authenticated) {
+        char ctx[160];
+        snprintf(ctx, sizeof ctx, "req=%s user=%s%s%s", req->request_id, req->auth.user_id,
+                 req->auth.org_id[0] ? " org=" : "", req->auth.org_id);
+        gl_log_context(ctx);
+    }
+    route->handler(req);
+    if (req->status == 0 || (req->status >= 400 && !req->commit_on_error)) {
+        gl_db_rollback(req->db);
+        return;
+    }
+    rc = gl_db_commit(req->db, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc == GL_RETRY ? GL_CONFLICT : rc, &err);
+        gl_db_rollback(req->db);
+    }
+}
+
 static void dispatch(gl_req_t *req)
 {
     if (gl_req_read_body(req) != GL_OK)
@@ -66,7 +110,7 @@ static void dispatch(gl_req_t *req)
     char allow[64];
     switch (gl_route_find(req, req->method, req->path, req->path_len, &route, allow, sizeof allow)) {
     case GL_ROUTE_FOUND:
-        route->handler(req);
+        run_route(req, route);
         break;
     case GL_ROUTE_NOT_FOUND:
         gl_resp_error(req, 404, "not_found", NULL, "no such endpoint: %.*s", (int)req->path_len,
@@ -116,6 +160,7 @@ static void handle(worker_t *w, FCGX_Request *fr)
     req.path = uri;
     req.path_len = q ? (size_t)(q - uri) : strlen(uri);
     req.query = q ? q + 1 : "";
+    req.client_ip = gl_req_env(&req, "REMOTE_ADDR");
 
     dispatch(&req);
     gl_req_send(&req);

@@ -143,6 +143,9 @@ class Fcgi:
             "fcgi.socket_mode": "0666",
             "fcgi.workers": str(workers),
             "fcgi.shutdown_timeout": "10",
+            "auth.open_signup": "true",
+            "auth.cookie_secure": "false",
+            "auth.scrypt_n": "10",
         }
         self.settings.update(extra or {})
         self.proc = None
@@ -258,6 +261,55 @@ class Response:
         return f"<{self.status} {self.body[:300]!r}>"
 
 
+class Client:
+    """An HTTP client that keeps the session cookie and sends the CSRF token."""
+
+    def __init__(self, env):
+        self.env = env
+        self.cookie = None
+        self.csrf = None
+        self.key = None
+        self.org = None
+        self.me = None
+
+    def request(self, method, path, body=None, headers=None, csrf=True):
+        hdrs = dict(headers or {})
+        if self.cookie:
+            hdrs.setdefault("Cookie", f"glyphic_session={self.cookie}")
+        if self.key:
+            hdrs.setdefault("Authorization", f"Bearer {self.key}")
+        if self.org:
+            hdrs.setdefault("X-Glyphic-Org", self.org)
+        if csrf and self.csrf and method not in ("GET", "HEAD"):
+            hdrs.setdefault("X-CSRF-Token", self.csrf)
+        r = self.env.request(method, path, body=body, headers=hdrs)
+        for k, v in r.headers:
+            if k.lower() == "set-cookie" and v.startswith("glyphic_session="):
+                val = v.split(";", 1)[0].split("=", 1)[1]
+                self.cookie = val or None
+        if r.status in (200, 201) and r.body.startswith(b"{"):
+            with contextlib.suppress(ValueError, AttributeError):
+                tok = r.json().get("csrf_token")
+                if tok:
+                    self.csrf = tok
+        return r
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body if body is not None else {}, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body=body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
 class Env:
     """PostgreSQL (migrated), glyphic-fcgi and nginx, torn down by close()."""
 
@@ -321,6 +373,18 @@ class Env:
                     found.append(f"{path}:\n{text[-4000:]}")
                     break
         return found
+
+    def client(self):
+        return Client(self)
+
+    def signup(self, email, password="correct horse battery", name="Tester", **extra):
+        """A signed-in Client for a new account (its own org unless invited)."""
+        c = Client(self)
+        r = c.post("/api/auth/signup", {"email": email, "password": password, "name": name, **extra})
+        if r.status != 201:
+            raise AssertionError(f"signup {email}: {r}")
+        c.me = r.json()
+        return c
 
     def close(self):
         for part in (self.nginx, self.fcgi):

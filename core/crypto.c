@@ -1,0 +1,79 @@
+/* crypto.c: see crypto.h. */
+#include "crypto.h"
+
+#include <libscrypt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+int gl_crypto_init(void)
+{
+    return sodium_init() < 0 ? GL_ERR : GL_OK;
+}
+
+void gl_random_text(char *out, size_t out_len, size_t n_bytes)
+{
+    unsigned char buf[64];
+    if (n_bytes > sizeof buf)
+        n_bytes = sizeof buf;
+    randombytes_buf(buf, n_bytes);
+    sodium_bin2base64(out, out_len, buf, n_bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(buf, sizeof buf);
+}
+
+void gl_token_new(char out[GL_TOKEN_LEN + 1])
+{
+    gl_random_text(out, GL_TOKEN_LEN + 1, GL_TOKEN_BYTES);
+}
+
+void gl_hash_param(const char *s, size_t n, char out[GL_HASH_PARAM_LEN])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)s, n);
+    out[0] = '\\';
+    out[1] = 'x';
+    sodium_bin2hex(out + 2, GL_HASH_PARAM_LEN - 2, h, sizeof h);
+}
+
+int gl_password_hash(const char *password, int n_log2, char mcf[GL_MCF_LEN])
+{
+    if (n_log2 < 10 || n_log2 > 22)
+        return GL_INVALID;
+    char buf[GL_MCF_LEN];
+    memset(buf, 0, sizeof buf);
+    if (libscrypt_hash(buf, password, (uint32_t)1 << n_log2, 8, 1) <= 0)
+        return GL_ERR;
+    snprintf(mcf, GL_MCF_LEN, "%s", buf);
+    return GL_OK;
+}
+
+bool gl_password_check(const char *mcf, const char *password, int dummy_n_log2)
+{
+    /* a hash of a random password at the configured cost, made once */
+    static char dummy[GL_MCF_LEN];
+    static int dummy_cost;
+    if (!mcf) {
+        if (!dummy[0] || dummy_cost != dummy_n_log2) {
+            char pw[GL_TOKEN_LEN + 1];
+            gl_token_new(pw);
+            if (gl_password_hash(pw, dummy_n_log2, dummy) != GL_OK)
+                return false;
+            dummy_cost = dummy_n_log2;
+        }
+        mcf = dummy;
+    }
+    char copy[GL_MCF_LEN];
+    if (strlen(mcf) >= sizeof copy)
+        return false;
+    snprintf(copy, sizeof copy, "%s", mcf); /* libscrypt_check writes into it */
+    bool ok = libscrypt_check(copy, password) > 0;
+    return ok && mcf != dummy;
+}
+
+bool gl_str_secure_eq(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb)
+        return false;
+    return sodium_memcmp(a, b, la) == 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * crypto.h: tokens, hashes and password hashing (libsodium, libscrypt).
+ * Secrets handled here are never logged; callers wipe what they keep.
+ */
+#ifndef GL_CRYPTO_H
+#define GL_CRYPTO_H
+
+#include "gl.h"
+
+#define GL_TOKEN_BYTES 32
+#define GL_TOKEN_LEN 43       /* base64url of 32 bytes, no padding */
+#define GL_HASH_PARAM_LEN 67  /* "\\x" + 64 hex digits + NUL: a bytea parameter */
+#define GL_MCF_LEN 128
+
+/* Initialises libsodium; call once at start-up. */
+int gl_crypto_init(void) GL_WUR;
+
+/* A random 256-bit token as base64url text in out[GL_TOKEN_LEN + 1]. */
+void gl_token_new(char out[GL_TOKEN_LEN + 1]);
+
+/* Random bytes as base64url text: n_bytes of randomness into out (cap out_len). */
+void gl_random_text(char *out, size_t out_len, size_t n_bytes);
+
+/* SHA-256 of s[0..n) as a bytea text parameter ("\\x…") in out. */
+void gl_hash_param(const char *s, size_t n, char out[GL_HASH_PARAM_LEN]);
+
+/* scrypt MCF hash of password (N = 2^n_log2, r = 8, p = 1) into mcf. */
+int gl_password_hash(const char *password, int n_log2, char mcf[GL_MCF_LEN]) GL_WUR;
+
+/* True when password matches the MCF string (constant-time comparison).
+ * With mcf NULL it does the same work against a dummy hash of cost
+ * 2^dummy_n_log2 and returns false, so unknown accounts take as long as
+ * known ones. */
+bool gl_password_check(const char *mcf, const char *password, int dummy_n_log2);
+
+/* Constant-time equality of two NUL-terminated strings. */
+bool gl_str_secure_eq(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * perm.c: the permission matrix (mirrored in README.md, "Permissions").
+ *
+ *   action           viewer editor admin owner   API key scope
+ *   self.read          x      x     x     x      read
+ *   self.write         x      x     x     x      write
+ *   account            x      x     x     x      (browser session only)
+ *   keys               x      x     x     x      (browser session only; a key's
+ *                                                scopes are capped by the role:
+ *                                                write needs editor, admin needs admin)
+ *   org.read           x      x     x     x      read
+ *   org.manage                      x     x      admin
+ *   audit.read                      x     x      admin
+ *   workflow.read      x      x     x     x      read
+ *   workflow.write            x     x     x      write
+ *
+ * Only owners may grant or take the owner role, and an org always keeps at
+ * least one owner; those two rules live with the membership handlers.
+ */
+#include "perm.h"
+
+#include <string.h>
+
+static const gl_perm_rule_t rules[GL_PERM__COUNT] = {
+    [GL_PERM_PUBLIC] = { GL_PERM_PUBLIC, "public", false, false, false, GL_ROLE_NONE, 0 },
+    [GL_PERM_ANON_TX] = { GL_PERM_ANON_TX, "anonymous", false, false, false, GL_ROLE_NONE, 0 },
+    [GL_PERM_SELF_READ] = { GL_PERM_SELF_READ, "self.read", true, false, false, GL_ROLE_NONE, GL_SCOPE_READ },
+    [GL_PERM_SELF_WRITE] = { GL_PERM_SELF_WRITE, "self.write", true, false, false, GL_ROLE_NONE, GL_SCOPE_WRITE },
+    [GL_PERM_ACCOUNT] = { GL_PERM_ACCOUNT, "account", true, false, true, GL_ROLE_NONE, 0 },
+    [GL_PERM_KEYS] = { GL_PERM_KEYS, "keys", true, true, true, GL_ROLE_VIEWER, 0 },
+    [GL_PERM_ORG_READ] = { GL_PERM_ORG_READ, "org.read", true, true, false, GL_ROLE_VIEWER, GL_SCOPE_READ },
+    [GL_PERM_ORG_MANAGE] = { GL_PERM_ORG_MANAGE, "org.manage", true, true, false, GL_ROLE_ADMIN, GL_SCOPE_ADMIN },
+    [GL_PERM_AUDIT_READ] = { GL_PERM_AUDIT_READ, "audit.read", true, true, false, GL_ROLE_ADMIN, GL_SCOPE_ADMIN },
+    [GL_PERM_WORKFLOW_READ] = { GL_PERM_WORKFLOW_READ, "workflow.read", true, true, false, GL_ROLE_VIEWER, GL_SCOPE_READ },
+    [GL_PERM_WORKFLOW_WRITE] = { GL_PERM_WORKFLOW_WRITE, "workflow.write", true, true, false, GL_ROLE_EDITOR, GL_SCOPE_WRITE },
+};
+
+const gl_perm_rule_t *gl_perm_rule(gl_perm_t perm)
+{
+    return perm < GL_PERM__COUNT ? &rules[perm] : &rules[GL_PERM_PUBLIC];
+}
+
+static const char *const role_names[] = { "none", "viewer", "editor", "admin", "owner" };
+
+gl_role_t gl_role_parse(const char *s)
+{
+    for (int i = 1; i < (int)GL_NELEM(role_names); i++)
+        if (s && strcmp(s, role_names[i]) == 0)
+            return (gl_role_t)i;
+    return GL_ROLE_NONE;
+}
+
+const char *gl_role_name(gl_role_t r)
+{
+    return r <= GL_ROLE_OWNER ? role_names[r] : "none";
+}
+
+unsigned gl_scopes_parse(const char *a)
+{
+    unsigned m = 0;
+    if (!a)
+        return 0;
+    if (strstr(a, "read"))
+        m |= GL_SCOPE_READ;
+    if (strstr(a, "write"))
+        m |= GL_SCOPE_WRITE;
+    if (strstr(a, "admin"))
+        m |= GL_SCOPE_ADMIN;
+    return m;
+}

@@ -1,0 +1,56 @@
+/*
+ * perm.h: the permission matrix — the one place that says which role and
+ * which API-key scope each kind of action needs. Routes name a gl_perm_t;
+ * the dispatcher checks it before the handler runs.
+ */
+#ifndef GL_FCGI_PERM_H
+#define GL_FCGI_PERM_H
+
+#include "gl.h"
+
+typedef enum {
+    GL_PERM_PUBLIC = 0,    /* no authentication, no transaction context */
+    GL_PERM_ANON_TX,       /* no authentication, but runs in a transaction (sign-up, log-in) */
+    GL_PERM_SELF_READ,     /* the signed-in user's own data */
+    GL_PERM_SELF_WRITE,
+    GL_PERM_ACCOUNT,       /* password, sessions, log-out, API keys: browser sessions only */
+    GL_PERM_KEYS,          /* one's API keys in the active org: browser sessions only */
+    GL_PERM_ORG_READ,      /* an org, its members */
+    GL_PERM_ORG_MANAGE,    /* rename, invite, change roles, remove members */
+    GL_PERM_AUDIT_READ,
+    GL_PERM_WORKFLOW_READ,
+    GL_PERM_WORKFLOW_WRITE,
+    GL_PERM__COUNT
+} gl_perm_t;
+
+typedef enum {
+    GL_ROLE_NONE = 0,
+    GL_ROLE_VIEWER = 1,
+    GL_ROLE_EDITOR = 2,
+    GL_ROLE_ADMIN = 3,
+    GL_ROLE_OWNER = 4,
+} gl_role_t;
+
+typedef enum {
+    GL_SCOPE_READ = 1,
+    GL_SCOPE_WRITE = 2,
+    GL_SCOPE_ADMIN = 4,
+} gl_scope_t;
+
+typedef struct {
+    gl_perm_t perm;
+    const char *name;
+    bool needs_auth;
+    bool needs_org;      /* the request must work in an org the caller belongs to */
+    bool session_only;   /* API keys may not do this */
+    gl_role_t min_role;  /* GL_ROLE_NONE: any member (or no org needed) */
+    unsigned scope;      /* the API-key scope it needs */
+} gl_perm_rule_t;
+
+const gl_perm_rule_t *gl_perm_rule(gl_perm_t perm);
+gl_role_t gl_role_parse(const char *s);
+const char *gl_role_name(gl_role_t r);
+/* Parses a PostgreSQL text[] of scopes ("{read,write}") into a bit mask. */
+unsigned gl_scopes_parse(const char *pg_array);
+
+#endif

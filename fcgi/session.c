@@ -1,0 +1,218 @@
+/*
+ * session.c: request authentication (see session.h).
+ *
+ * One round trip: auth_session() / auth_api_key() are SQL functions that
+ * look the token's SHA-256 up, enforce expiry, pick the org and set the
+ * transaction-local glyphic.user_id / glyphic.org_id that the row level
+ * security policies read. Tokens themselves never reach the database or a
+ * log; only their hashes do.
+ */
+#include "session.h"
+
+#include "crypto.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static const gl_stmt_t q_auth_session = {
+    .name = "auth_session",
+    .sql = "SELECT session_id, user_id, org_id, role, csrf_token FROM auth_session($1, $2, $3)",
+    .nparams = 3,
+    .rows = true,
+};
+
+static const gl_stmt_t q_auth_key = {
+    .name = "auth_api_key",
+    .sql = "SELECT key_id, user_id, org_id, role, scopes FROM auth_api_key($1)",
+    .nparams = 1,
+    .rows = true,
+};
+
+static bool token_chars_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+const char *gl_session_token(gl_req_t *req)
+{
+    const char *cookies = gl_req_env(req, "HTTP_COOKIE");
+    static const char name[] = GL_SESSION_COOKIE "=";
+    for (const char *p = cookies; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        if (strncmp(p, name, sizeof name - 1) == 0) {
+            const char *v = p + sizeof name - 1;
+            size_t n = strcspn(v, ";");
+            if (n != GL_TOKEN_LEN || !token_chars_ok(v, n))
+                return NULL;
+            return gl_arena_strndup(req->arena, v, n);
+        }
+        p += strcspn(p, ";");
+    }
+    return NULL;
+}
+
+void gl_session_cookie(gl_req_t *req, const char *token, int max_age)
+{
+    char v[256];
+    snprintf(v, sizeof v, GL_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s",
+             token ? token : "", token ? max_age : 0, req->cfg->auth_cookie_secure ? "; Secure" : "");
+    gl_resp_header(req, "Set-Cookie", v);
+}
+
+/* The API key from "Authorization: Bearer gk_…", or NULL. */
+static const char *bearer_key(gl_req_t *req, bool *present)
+{
+    const char *h = gl_req_env(req, "HTTP_AUTHORIZATION");
+    *present = h && *h;
+    if (!*present || strncmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    const char *k = h + 7;
+    size_t n = strlen(k);
+    if (n < 16 || n > 80 || strncmp(k, "gk_", 3) != 0 || !token_chars_ok(k, n))
+        return NULL;
+    return k;
+}
+
+static void copy_field(char *dst, size_t cap, const PGresult *res, int col)
+{
+    snprintf(dst, cap, "%s", PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col));
+}
+
+static int unauthorized(gl_req_t *req, const char *why)
+{
+    gl_resp_header(req, "WWW-Authenticate", "Bearer realm=\"glyphic\"");
+    gl_resp_error(req, 401, "unauthorized", NULL, "%s", why);
+    return GL_INVALID;
+}
+
+static bool scope_ok(unsigned have, unsigned need)
+{
+    /* scopes are cumulative: admin implies write, write implies read */
+    unsigned level = (have & GL_SCOPE_ADMIN) ? 3 : (have & GL_SCOPE_WRITE) ? 2 : (have & GL_SCOPE_READ) ? 1 : 0;
+    unsigned want = (need & GL_SCOPE_ADMIN) ? 3 : (need & GL_SCOPE_WRITE) ? 2 : (need & GL_SCOPE_READ) ? 1 : 0;
+    return level >= want;
+}
+
+static bool is_safe_method(const char *m)
+{
+    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+}
+
+int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
+{
+    gl_auth_t *a = &req->auth;
+    memset(a, 0, sizeof *a);
+
+    /* the org asked for: the route's :org, else the X-Glyphic-Org header */
+    const char *wanted = gl_req_param(req, "org");
+    if (!wanted) {
+        wanted = gl_req_env(req, GL_ORG_HEADER);
+        if (wanted && *wanted && !gl_is_uuid(wanted)) {
+            gl_resp_error(req, 400, "invalid", "X-Glyphic-Org", "X-Glyphic-Org must be an org id");
+            return GL_INVALID;
+        }
+        if (wanted && !*wanted)
+            wanted = NULL;
+    } else if (!gl_is_uuid(wanted)) {
+        gl_resp_error(req, 404, "not_found", NULL, "no such org");
+        return GL_NOTFOUND;
+    }
+
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    char hash[GL_HASH_PARAM_LEN];
+    bool auth_header = false;
+    const char *key = bearer_key(req, &auth_header);
+    const char *csrf = NULL;
+    int rc;
+    if (auth_header) {
+        if (!key)
+            return unauthorized(req, "malformed Authorization header (expected: Bearer gk_…)");
+        gl_hash_param(key, strlen(key), hash);
+        const char *params[] = { hash };
+        rc = gl_db_query(req->db, &q_auth_key, params, req->arena, &res, &err);
+        if (rc != GL_OK) {
+            gl_resp_fail(req, rc, &err);
+            return rc;
+        }
+        if (PQntuples(res) == 0)
+            return unauthorized(req, "invalid, expired or revoked API key");
+        a->via_key = true;
+        copy_field(a->key_id, sizeof a->key_id, res, 0);
+        copy_field(a->user_id, sizeof a->user_id, res, 1);
+        copy_field(a->org_id, sizeof a->org_id, res, 2);
+        a->role = gl_role_parse(PQgetvalue(res, 0, 3));
+        a->scopes = gl_scopes_parse(PQgetvalue(res, 0, 4));
+        if (wanted && strcasecmp(wanted, a->org_id) != 0) {
+            gl_resp_error(req, 404, "not_found", NULL, "no such org");
+            return GL_NOTFOUND;
+        }
+    } else {
+        const char *token = gl_session_token(req);
+        if (!token)
+            return unauthorized(req, "sign in first");
+        gl_hash_param(token, strlen(token), hash);
+        char idle[16];
+        snprintf(idle, sizeof idle, "%d", req->cfg->auth_session_idle);
+        const char *params[] = { hash, wanted, idle };
+        rc = gl_db_query(req->db, &q_auth_session, params, req->arena, &res, &err);
+        if (rc != GL_OK) {
+            gl_resp_fail(req, rc, &err);
+            return rc;
+        }
+        if (PQntuples(res) == 0) {
+            gl_session_cookie(req, NULL, 0);
+            return unauthorized(req, "session expired or signed out; sign in again");
+        }
+        copy_field(a->session_id, sizeof a->session_id, res, 0);
+        copy_field(a->user_id, sizeof a->user_id, res, 1);
+        copy_field(a->org_id, sizeof a->org_id, res, 2);
+        a->role = gl_role_parse(PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3));
+        csrf = PQgetvalue(res, 0, 4);
+        snprintf(a->csrf, sizeof a->csrf, "%s", csrf);
+    }
+    a->authenticated = true;
+
+    if (a->via_key && rule->session_only) {
+        gl_resp_error(req, 403, "forbidden", NULL, "API keys cannot do this; sign in with a browser session");
+        return GL_INVALID;
+    }
+    if (!a->via_key && !is_safe_method(req->method)) {
+        /* cookie-authenticated mutations carry the CSRF token in a header */
+        const char *sent = gl_req_env(req, GL_CSRF_HEADER);
+        if (!sent || !*sent) {
+            gl_resp_error(req, 403, "csrf_required", "X-CSRF-Token",
+                          "the X-CSRF-Token header is required for this request");
+            return GL_INVALID;
+        }
+        if (!csrf || !gl_str_secure_eq(sent, csrf)) {
+            gl_resp_error(req, 403, "csrf_invalid", "X-CSRF-Token", "the X-CSRF-Token header does not match the session");
+            return GL_INVALID;
+        }
+    }
+    if (rule->needs_org && !a->org_id[0]) {
+        gl_resp_error(req, 404, "not_found", NULL, wanted ? "no such org" : "you belong to no org");
+        return GL_NOTFOUND;
+    }
+    if (rule->min_role != GL_ROLE_NONE && a->role < (int)rule->min_role) {
+        gl_resp_error(req, 403, "forbidden", NULL, "your role (%s) may not do this (%s needs %s)",
+                      gl_role_name((gl_role_t)a->role), rule->name, gl_role_name(rule->min_role));
+        return GL_INVALID;
+    }
+    if (a->via_key && !scope_ok(a->scopes, rule->scope)) {
+        gl_resp_error(req, 403, "insufficient_scope", NULL, "this API key lacks the scope %s needs",
+                      rule->name);
+        return GL_INVALID;
+    }
+    return GL_OK;
+}

@@ -1,0 +1,30 @@
+/*
+ * session.h: who is calling. Authenticates a request by its session cookie
+ * or its API key, sets the database's request context (user and org, for
+ * row level security) in the request's transaction, and applies the
+ * permission matrix (perm.c), CSRF rule and API-key scopes.
+ */
+#ifndef GL_FCGI_SESSION_H
+#define GL_FCGI_SESSION_H
+
+#include "http.h"
+#include "perm.h"
+
+#define GL_SESSION_COOKIE "glyphic_session"
+#define GL_ORG_HEADER "HTTP_X_GLYPHIC_ORG"
+#define GL_CSRF_HEADER "HTTP_X_CSRF_TOKEN"
+
+/*
+ * Inside an open transaction: fills req->auth and checks the rule. GL_OK, or
+ * the error response is set (401, 403, 404) and the rc returned.
+ */
+int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule) GL_WUR;
+
+/* Adds Set-Cookie for a new session token (max_age seconds), or clears
+ * the cookie when token is NULL. */
+void gl_session_cookie(gl_req_t *req, const char *token, int max_age);
+
+/* The session token from the Cookie header (borrowed), or NULL. */
+const char *gl_session_token(gl_req_t *req);
+
+#endif

@@ -1,0 +1,395 @@
+-- 002_accounts: users, orgs, memberships, sessions, API keys, invitations,
+-- login attempts, the audit log, and row level security over all of them.
+--
+-- Request context: glyphic-fcgi authenticates each request through
+-- auth_session() / auth_api_key() below, which set the transaction-local
+-- settings glyphic.user_id and glyphic.org_id. Policies read them through
+-- current_user_id() / current_org_id(). The app role (glyphic_app) owns
+-- nothing and has no BYPASSRLS, so a query that forgets its WHERE clause
+-- still sees only the rows of the user's orgs.
+--
+-- Privileged steps (sign-up, log-in, session and key lookup, accepting an
+-- invitation) are SECURITY DEFINER functions owned by glyphic_owner; the
+-- policies let the owner and the executor role through (rls_trusted()).
+SET LOCAL ROLE glyphic_owner;
+
+CREATE FUNCTION glyphic.current_user_id() RETURNS uuid
+LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('glyphic.user_id', true), '')::uuid $$;
+
+CREATE FUNCTION glyphic.current_org_id() RETURNS uuid
+LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('glyphic.org_id', true), '')::uuid $$;
+
+CREATE FUNCTION glyphic.rls_trusted() RETURNS boolean
+LANGUAGE sql STABLE AS $$ SELECT current_user IN ('glyphic_owner', 'glyphic_executor') $$;
+
+CREATE TABLE glyphic.orgs (
+  id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  name       text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE glyphic.users (
+  id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  email         text NOT NULL UNIQUE CHECK (email = lower(btrim(email)) AND length(email) <= 254),
+  name          text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  password_hash text NOT NULL,
+  prefs         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(prefs) = 'object'),
+  active_org_id uuid REFERENCES glyphic.orgs ON DELETE SET NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  password_changed_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE glyphic.memberships (
+  org_id     uuid NOT NULL REFERENCES glyphic.orgs ON DELETE CASCADE,
+  user_id    uuid NOT NULL REFERENCES glyphic.users ON DELETE CASCADE,
+  role       text NOT NULL CHECK (role IN ('owner', 'admin', 'editor', 'viewer')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (org_id, user_id)
+);
+CREATE INDEX memberships_user ON glyphic.memberships (user_id);
+
+CREATE TABLE glyphic.sessions (
+  id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  token_hash   bytea NOT NULL UNIQUE,
+  user_id      uuid NOT NULL REFERENCES glyphic.users ON DELETE CASCADE,
+  csrf_token   text NOT NULL,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  last_seen_at timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz NOT NULL,
+  ip           inet,
+  user_agent   text
+);
+CREATE INDEX sessions_user ON glyphic.sessions (user_id);
+
+CREATE TABLE glyphic.api_keys (
+  id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  org_id       uuid NOT NULL REFERENCES glyphic.orgs ON DELETE CASCADE,
+  user_id      uuid NOT NULL REFERENCES glyphic.users ON DELETE CASCADE,
+  name         text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  prefix       text NOT NULL UNIQUE,
+  key_hash     bytea NOT NULL UNIQUE,
+  scopes       text[] NOT NULL CHECK (scopes <@ ARRAY['read', 'write', 'admin'] AND cardinality(scopes) > 0),
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz,
+  last_used_at timestamptz,
+  revoked_at   timestamptz
+);
+CREATE INDEX api_keys_org ON glyphic.api_keys (org_id);
+
+CREATE TABLE glyphic.invitations (
+  id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  org_id      uuid NOT NULL REFERENCES glyphic.orgs ON DELETE CASCADE,
+  email       text NOT NULL,
+  role        text NOT NULL CHECK (role IN ('owner', 'admin', 'editor', 'viewer')),
+  token_hash  bytea NOT NULL UNIQUE,
+  invited_by  uuid REFERENCES glyphic.users ON DELETE SET NULL,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  expires_at  timestamptz NOT NULL,
+  accepted_at timestamptz,
+  accepted_by uuid REFERENCES glyphic.users ON DELETE SET NULL
+);
+CREATE INDEX invitations_org ON glyphic.invitations (org_id);
+
+-- Failed and successful log-ins, counted per account and per address.
+CREATE TABLE glyphic.login_attempts (
+  id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email   text NOT NULL,
+  ip      inet,
+  success boolean NOT NULL,
+  at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX login_attempts_email ON glyphic.login_attempts (email, at) WHERE NOT success;
+CREATE INDEX login_attempts_ip ON glyphic.login_attempts (ip, at) WHERE NOT success;
+
+CREATE TABLE glyphic.audit_log (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  org_id      uuid REFERENCES glyphic.orgs ON DELETE CASCADE,
+  actor_id    uuid REFERENCES glyphic.users ON DELETE SET NULL,
+  action      text NOT NULL,
+  target_type text,
+  target_id   text,
+  ip          inet,
+  details     jsonb NOT NULL DEFAULT '{}',
+  at          timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX audit_log_org ON glyphic.audit_log (org_id, id DESC);
+
+-- Membership lookups for policies. SECURITY DEFINER so a policy on
+-- memberships can consult memberships without recursing into itself.
+CREATE FUNCTION glyphic.my_org_ids() RETURNS SETOF uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
+  SELECT org_id FROM glyphic.memberships WHERE user_id = glyphic.current_user_id()
+$$;
+
+CREATE FUNCTION glyphic.my_peer_ids() RETURNS SETOF uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
+  SELECT DISTINCT m.user_id FROM glyphic.memberships m
+  WHERE m.org_id IN (SELECT org_id FROM glyphic.memberships WHERE user_id = glyphic.current_user_id())
+$$;
+
+ALTER TABLE glyphic.orgs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE glyphic.orgs FORCE ROW LEVEL SECURITY;
+CREATE POLICY orgs_member ON glyphic.orgs
+  USING (glyphic.rls_trusted() OR id IN (SELECT glyphic.my_org_ids()));
+
+ALTER TABLE glyphic.memberships ENABLE ROW LEVEL SECURITY;
+ALTER TABLE glyphic.memberships FORCE ROW LEVEL SECURITY;
+CREATE POLICY memberships_member ON glyphic.memberships
+  USING (glyphic.rls_trusted() OR org_id IN (SELECT glyphic.my_org_ids()));
+
+ALTER TABLE glyphic.users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE glyphic.users FORCE ROW LEVEL SECURITY;
+CREATE POLICY users_visible ON glyphic.users FOR SELECT
+  USING (glyphic.rls_trusted() OR id = glyphic.current_user_id()
+         OR id IN (SELECT glyphic.my_peer_ids()));
+CREATE POLICY users_self_update ON glyphic.users FOR UPDATE
+  USING (glyphic.rls_trusted() OR id = glyphic.current_user_id());
+CREATE POLICY users_trusted_write ON glyphic.users FOR ALL
+  USING (glyphic.rls_trusted());
+
+ALTER TABLE glyphic.sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE glyphic.sessions FORCE ROW LEVEL SECURITY;
+CREATE POLICY sessions_own ON glyphic.sessions
+  USING (glyphic.rls_trusted() OR user_id = glyphic.current_user_id());
+
+ALTER TABLE glyphic.api_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE glyphic.api_keys FORCE ROW LEVEL SECURITY;
+CREATE POLICY api_keys_member ON glyphic.api_keys
+  USING (glyphic.rls_trusted() OR org_id IN (SELECT glyphic.my_org_ids()));
+
+ALTER TABLE glyphic.invitations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE glyphic.invitations FORCE ROW LEVEL SECURITY;
+CREATE POLICY invitations_member ON glyphic.invitations
+  USING (glyphic.rls_trusted() OR org_id IN (SELECT glyphic.my_org_ids()));
+
+ALTER TABLE glyphic.audit_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE glyphic.audit_log FORCE ROW LEVEL SECURITY;
+CREATE POLICY audit_member_read ON glyphic.audit_log FOR SELECT
+  USING (glyphic.rls_trusted() OR org_id IN (SELECT glyphic.my_org_ids()));
+CREATE POLICY audit_append ON glyphic.audit_log FOR INSERT
+  WITH CHECK (glyphic.rls_trusted() OR org_id IS NULL OR org_id IN (SELECT glyphic.my_org_ids()));
+
+ALTER TABLE glyphic.login_attempts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE glyphic.login_attempts FORCE ROW LEVEL SECURITY;
+CREATE POLICY login_attempts_trusted ON glyphic.login_attempts USING (glyphic.rls_trusted());
+-- the audit log is append-only for the programs; login attempts go through functions
+REVOKE UPDATE, DELETE ON glyphic.audit_log FROM glyphic_app;
+REVOKE ALL ON glyphic.login_attempts FROM glyphic_app;
+
+-- Sets the request context for the rest of the transaction.
+CREATE FUNCTION glyphic.set_context(p_user uuid, p_org uuid) RETURNS void
+LANGUAGE sql AS $$
+  SELECT set_config('glyphic.user_id', coalesce(p_user::text, ''), true),
+         set_config('glyphic.org_id', coalesce(p_org::text, ''), true)
+$$;
+
+-- The org a request works in: the one asked for (if the user belongs to
+-- it), else the user's active org, else the first org they joined.
+CREATE FUNCTION glyphic.pick_org(p_user uuid, p_wanted uuid) RETURNS TABLE (org_id uuid, role text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
+  SELECT m.org_id, m.role FROM glyphic.memberships m
+  LEFT JOIN glyphic.users u ON u.id = m.user_id
+  WHERE m.user_id = p_user
+    AND (p_wanted IS NULL OR m.org_id = p_wanted)
+  ORDER BY (m.org_id = u.active_org_id) DESC NULLS LAST, m.created_at
+  LIMIT 1
+$$;
+
+-- Authenticates a session token (its SHA-256) and sets the request context.
+-- Idle sessions (last seen more than p_idle_seconds ago) and sessions past
+-- their absolute expiry are deleted and yield no row. last_seen_at is
+-- written at most once a minute.
+CREATE FUNCTION glyphic.auth_session(p_token_hash bytea, p_wanted_org uuid, p_idle_seconds integer)
+RETURNS TABLE (session_id uuid, user_id uuid, csrf_token text, org_id uuid, role text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
+DECLARE
+  s glyphic.sessions%ROWTYPE;
+  o record;
+BEGIN
+  SELECT * INTO s FROM glyphic.sessions WHERE token_hash = p_token_hash;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  IF s.expires_at <= now() OR s.last_seen_at <= now() - make_interval(secs => p_idle_seconds) THEN
+    DELETE FROM glyphic.sessions WHERE id = s.id;
+    RETURN;
+  END IF;
+  IF s.last_seen_at < now() - interval '60 seconds' THEN
+    UPDATE glyphic.sessions SET last_seen_at = now() WHERE id = s.id;
+  END IF;
+  SELECT * INTO o FROM glyphic.pick_org(s.user_id, p_wanted_org);
+  PERFORM glyphic.set_context(s.user_id, o.org_id);
+  RETURN QUERY SELECT s.id, s.user_id, s.csrf_token, o.org_id, o.role;
+END
+$$;
+
+-- Authenticates an API key (its SHA-256): the key's org and its creator's
+-- current role there (a key never outlives its creator's membership).
+CREATE FUNCTION glyphic.auth_api_key(p_key_hash bytea)
+RETURNS TABLE (key_id uuid, user_id uuid, org_id uuid, role text, scopes text[])
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
+DECLARE
+  k glyphic.api_keys%ROWTYPE;
+  r text;
+BEGIN
+  SELECT * INTO k FROM glyphic.api_keys WHERE key_hash = p_key_hash;
+  IF NOT FOUND OR k.revoked_at IS NOT NULL OR (k.expires_at IS NOT NULL AND k.expires_at <= now()) THEN
+    RETURN;
+  END IF;
+  SELECT m.role INTO r FROM glyphic.memberships m WHERE m.org_id = k.org_id AND m.user_id = k.user_id;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  IF k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds' THEN
+    UPDATE glyphic.api_keys SET last_used_at = now() WHERE id = k.id;
+  END IF;
+  PERFORM glyphic.set_context(k.user_id, k.org_id);
+  RETURN QUERY SELECT k.id, k.user_id, k.org_id, r, k.scopes;
+END
+$$;
+
+-- Log-in throttle: failures for the account and for the address in the
+-- window. Returns the seconds until the oldest counted failure leaves the
+-- window once a limit is reached, else 0.
+CREATE FUNCTION glyphic.login_blocked(p_email text, p_ip inet, p_window integer,
+                                      p_max_account integer, p_max_ip integer) RETURNS integer
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
+DECLARE
+  since timestamptz := now() - make_interval(secs => p_window);
+  n_acct integer; n_ip integer; oldest timestamptz;
+BEGIN
+  SELECT count(*), min(at) INTO n_acct, oldest FROM glyphic.login_attempts
+   WHERE email = p_email AND NOT success AND at > since;
+  IF n_acct >= p_max_account THEN
+    RETURN greatest(1, ceil(extract(epoch FROM oldest + make_interval(secs => p_window) - now())))::integer;
+  END IF;
+  IF p_ip IS NOT NULL THEN
+    SELECT count(*), min(at) INTO n_ip, oldest FROM glyphic.login_attempts
+     WHERE ip = p_ip AND NOT success AND at > since;
+    IF n_ip >= p_max_ip THEN
+      RETURN greatest(1, ceil(extract(epoch FROM oldest + make_interval(secs => p_window) - now())))::integer;
+    END IF;
+  END IF;
+  RETURN 0;
+END
+$$;
+
+-- The stored hash for a log-in (NULL user when there is no such account).
+CREATE FUNCTION glyphic.login_lookup(p_email text)
+RETURNS TABLE (user_id uuid, password_hash text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
+  SELECT id, password_hash FROM glyphic.users WHERE email = p_email
+$$;
+
+-- Records a log-in attempt (and, on success, starts the session).
+CREATE FUNCTION glyphic.login_record(p_email text, p_ip inet, p_user uuid, p_success boolean,
+                                     p_token_hash bytea, p_csrf text, p_lifetime integer,
+                                     p_user_agent text)
+RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
+DECLARE
+  sid uuid;
+  o record;
+BEGIN
+  INSERT INTO glyphic.login_attempts (email, ip, success) VALUES (p_email, p_ip, p_success);
+  IF p_success THEN
+    INSERT INTO glyphic.sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent)
+    VALUES (p_token_hash, p_user, p_csrf, now() + make_interval(secs => p_lifetime), p_ip, p_user_agent)
+    RETURNING id INTO sid;
+    SELECT * INTO o FROM glyphic.pick_org(p_user, NULL);
+    PERFORM glyphic.set_context(p_user, o.org_id);
+    -- one row per org the user belongs to, so each org's admins see it
+    INSERT INTO glyphic.audit_log (org_id, actor_id, action, target_type, target_id, ip)
+    SELECT m.org_id, p_user, 'auth.login', 'user', p_user::text, p_ip
+      FROM glyphic.memberships m WHERE m.user_id = p_user;
+  ELSE
+    INSERT INTO glyphic.audit_log (org_id, actor_id, action, target_type, target_id, ip, details)
+    SELECT m.org_id, NULL, 'auth.login_failed', 'user', p_user::text, p_ip, '{}'
+      FROM glyphic.memberships m WHERE m.user_id = p_user;
+    IF p_user IS NULL THEN
+      INSERT INTO glyphic.audit_log (org_id, action, target_type, ip, details)
+      VALUES (NULL, 'auth.login_failed', 'email', p_ip, jsonb_build_object('email', p_email));
+    END IF;
+  END IF;
+  RETURN sid;
+END
+$$;
+
+-- Sign-up: creates the user; with an invitation token (its SHA-256) joins
+-- that org, else creates a new org owned by the user. p_open: whether
+-- sign-up without an invitation is allowed (the very first user of an
+-- installation may always sign up). Raises unique_violation for a taken
+-- email and 'P0002' (no_data_found) for a bad invitation.
+CREATE FUNCTION glyphic.signup(p_email text, p_name text, p_password_hash text, p_org_name text,
+                               p_invite_hash bytea, p_open boolean, p_ip inet)
+RETURNS TABLE (user_id uuid, org_id uuid, role text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
+DECLARE
+  uid uuid; oid uuid; r text; inv glyphic.invitations%ROWTYPE;
+BEGIN
+  IF p_invite_hash IS NOT NULL THEN
+    SELECT * INTO inv FROM glyphic.invitations
+     WHERE token_hash = p_invite_hash AND accepted_at IS NULL AND expires_at > now() FOR UPDATE;
+    IF NOT FOUND OR inv.email <> p_email THEN
+      RAISE EXCEPTION 'invitation not found, expired, or for another email' USING ERRCODE = 'P0002';
+    END IF;
+  ELSIF NOT p_open AND EXISTS (SELECT 1 FROM glyphic.users) THEN
+    RAISE EXCEPTION 'sign-up is by invitation only' USING ERRCODE = '42501';
+  END IF;
+  INSERT INTO glyphic.users (email, name, password_hash) VALUES (p_email, p_name, p_password_hash)
+  RETURNING id INTO uid;
+  IF p_invite_hash IS NOT NULL THEN
+    oid := inv.org_id; r := inv.role;
+    UPDATE glyphic.invitations SET accepted_at = now(), accepted_by = uid WHERE id = inv.id;
+  ELSE
+    INSERT INTO glyphic.orgs (name) VALUES (p_org_name) RETURNING id INTO oid;
+    r := 'owner';
+  END IF;
+  INSERT INTO glyphic.memberships (org_id, user_id, role) VALUES (oid, uid, r);
+  UPDATE glyphic.users SET active_org_id = oid WHERE id = uid;
+  INSERT INTO glyphic.audit_log (org_id, actor_id, action, target_type, target_id, ip, details)
+  VALUES (oid, uid, 'auth.signup', 'user', uid::text, p_ip,
+          jsonb_build_object('role', r, 'invited', p_invite_hash IS NOT NULL));
+  RETURN QUERY SELECT uid, oid, r;
+END
+$$;
+
+-- Accepting an invitation as a signed-in user whose email it names.
+CREATE FUNCTION glyphic.accept_invitation(p_user uuid, p_invite_hash bytea, p_ip inet)
+RETURNS TABLE (org_id uuid, role text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
+DECLARE
+  inv glyphic.invitations%ROWTYPE; em text;
+BEGIN
+  SELECT email INTO em FROM glyphic.users WHERE id = p_user;
+  SELECT * INTO inv FROM glyphic.invitations
+   WHERE token_hash = p_invite_hash AND accepted_at IS NULL AND expires_at > now() FOR UPDATE;
+  IF NOT FOUND OR inv.email <> em THEN
+    RAISE EXCEPTION 'invitation not found, expired, or for another email' USING ERRCODE = 'P0002';
+  END IF;
+  IF EXISTS (SELECT 1 FROM glyphic.memberships m WHERE m.org_id = inv.org_id AND m.user_id = p_user) THEN
+    RAISE EXCEPTION 'already a member' USING ERRCODE = '23505';
+  END IF;
+  INSERT INTO glyphic.memberships (org_id, user_id, role) VALUES (inv.org_id, p_user, inv.role);
+  UPDATE glyphic.invitations SET accepted_at = now(), accepted_by = p_user WHERE id = inv.id;
+  INSERT INTO glyphic.audit_log (org_id, actor_id, action, target_type, target_id, ip, details)
+  VALUES (inv.org_id, p_user, 'member.join', 'user', p_user::text, p_ip, jsonb_build_object('role', inv.role));
+  RETURN QUERY SELECT inv.org_id, inv.role;
+END
+$$;
+
+-- Creating an org: the creator becomes its owner.
+CREATE FUNCTION glyphic.create_org(p_user uuid, p_name text, p_ip inet) RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
+DECLARE oid uuid;
+BEGIN
+  INSERT INTO glyphic.orgs (name) VALUES (p_name) RETURNING id INTO oid;
+  INSERT INTO glyphic.memberships (org_id, user_id, role) VALUES (oid, p_user, 'owner');
+  INSERT INTO glyphic.audit_log (org_id, actor_id, action, target_type, target_id, ip)
+  VALUES (oid, p_user, 'org.create', 'org', oid::text, p_ip);
+  RETURN oid;
+END
+$$;
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA glyphic FROM PUBLIC;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA glyphic TO glyphic_app, glyphic_executor;
