@@ -35,6 +35,18 @@ void gl_hash_param(const char *s, size_t n, char out[GL_HASH_PARAM_LEN])
     sodium_bin2hex(out + 2, GL_HASH_PARAM_LEN - 2, h, sizeof h);
 }
 
+void gl_csrf_token(const char *session_token, char out[GL_TOKEN_LEN + 1])
+{
+    static const char prefix[] = "glyphic-csrf:";
+    crypto_hash_sha256_state st;
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const unsigned char *)prefix, sizeof prefix - 1);
+    crypto_hash_sha256_update(&st, (const unsigned char *)session_token, strlen(session_token));
+    crypto_hash_sha256_final(&st, h);
+    sodium_bin2base64(out, GL_TOKEN_LEN + 1, h, sizeof h, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
 int gl_password_hash(const char *password, int n_log2, char mcf[GL_MCF_LEN])
 {
     if (n_log2 < 10 || n_log2 > 22)

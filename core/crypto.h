@@ -24,6 +24,11 @@ void gl_random_text(char *out, size_t out_len, size_t n_bytes);
 /* SHA-256 of s[0..n) as a bytea text parameter ("\\x…") in out. */
 void gl_hash_param(const char *s, size_t n, char out[GL_HASH_PARAM_LEN]);
 
+/* The CSRF token of a session: base64url(SHA-256("glyphic-csrf:" token)) in
+ * out[GL_TOKEN_LEN + 1]. Derived, never stored: it cannot be turned back
+ * into the session token, and differs from the stored token hash. */
+void gl_csrf_token(const char *session_token, char out[GL_TOKEN_LEN + 1]);
+
 /* scrypt MCF hash of password (N = 2^n_log2, r = 8, p = 1) into mcf. */
 int gl_password_hash(const char *password, int n_log2, char mcf[GL_MCF_LEN]) GL_WUR;
 

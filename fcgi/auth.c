@@ -42,12 +42,13 @@ static const gl_stmt_t q_lookup = {
 
 static const gl_stmt_t q_record = {
     .name = "auth_record",
-    .sql = "SELECT login_record($1, $2::inet, $3, $4, $5, $6, $7, $8)",
-    .nparams = 8,
+    .sql = "SELECT login_record($1, $2::inet, $3, $4, $5, $6, $7)",
+    .nparams = 7,
     .rows = true,
 };
 
-/* The signed-in user, their orgs and the CSRF token, as PostgreSQL renders it. */
+/* The signed-in user and their orgs, as PostgreSQL renders it (the CSRF
+ * token is added in C: it never travels to the database). */
 static const gl_stmt_t q_me_after_login = {
     .name = "auth_me",
     .sql = "SELECT json_build_object("
@@ -55,9 +56,8 @@ static const gl_stmt_t q_me_after_login = {
            "'org_id', current_org_id(),"
            "'orgs', coalesce((SELECT json_agg(json_build_object('id', o.id, 'name', o.name, 'role', m.role)"
            "                  ORDER BY m.created_at) FROM memberships m JOIN orgs o ON o.id = m.org_id"
-           "                  WHERE m.user_id = u.id), '[]'),"
-           "'csrf_token', $2::text) FROM users u WHERE u.id = $1",
-    .nparams = 2,
+           "                  WHERE m.user_id = u.id), '[]'))::text FROM users u WHERE u.id = $1",
+    .nparams = 1,
     .rows = true,
 };
 
@@ -75,13 +75,13 @@ static void start_session(gl_req_t *req, const char *email, const char *user_id,
     char token[GL_TOKEN_LEN + 1], csrf[GL_TOKEN_LEN + 1], hash[GL_HASH_PARAM_LEN];
     char lifetime[16];
     gl_token_new(token);
-    gl_token_new(csrf);
+    gl_csrf_token(token, csrf);
     gl_hash_param(token, strlen(token), hash);
     snprintf(lifetime, sizeof lifetime, "%d", req->cfg->auth_session_lifetime);
     const char *ua = gl_req_env(req, "HTTP_USER_AGENT");
     char ua_short[256];
     snprintf(ua_short, sizeof ua_short, "%s", ua ? ua : "");
-    const char *params[] = { email, req->client_ip, user_id, "true", hash, csrf, lifetime, ua_short };
+    const char *params[] = { email, req->client_ip, user_id, "true", hash, lifetime, ua_short };
     gl_err_t err;
     gl_err_clear(&err);
     int rc = gl_db_query(req->db, &q_record, params, NULL, NULL, &err);
@@ -89,9 +89,19 @@ static void start_session(gl_req_t *req, const char *email, const char *user_id,
         gl_resp_fail(req, rc, &err);
         return;
     }
-    const char *p2[] = { user_id, csrf };
-    if (gl_resp_query_json(req, status, &q_me_after_login, p2, "no such user") == GL_OK)
-        gl_session_cookie(req, token, req->cfg->auth_session_lifetime);
+    const char *p2[] = { user_id };
+    PGresult *res = NULL;
+    rc = gl_db_query(req->db, &q_me_after_login, p2, req->arena, &res, &err);
+    if (rc != GL_OK || PQntuples(res) != 1) {
+        gl_resp_fail(req, rc == GL_OK ? GL_NOTFOUND : rc, &err);
+        sodium_memzero(token, sizeof token);
+        return;
+    }
+    const char *json = PQgetvalue(res, 0, 0);
+    char *body = gl_arena_printf(req->arena, "%.*s, \"csrf_token\" : \"%s\"}",
+                                 PQgetlength(res, 0, 0) - 1, json, csrf);
+    gl_resp_json(req, status, body, strlen(body));
+    gl_session_cookie(req, token, req->cfg->auth_session_lifetime);
     sodium_memzero(token, sizeof token);
 }
 
@@ -213,7 +223,7 @@ static void login_post(gl_req_t *req)
     const char *user_id = found ? PQgetvalue(res, 0, 0) : NULL;
     bool ok = gl_password_check(found ? PQgetvalue(res, 0, 1) : NULL, password, req->cfg->auth_scrypt_n);
     if (!ok) {
-        const char *pr[] = { email, req->client_ip, user_id, "false", NULL, NULL, NULL, NULL };
+        const char *pr[] = { email, req->client_ip, user_id, "false", NULL, NULL, NULL };
         rc = gl_db_query(req->db, &q_record, pr, NULL, NULL, &err);
         if (rc != GL_OK) {
             gl_resp_fail(req, rc, &err);

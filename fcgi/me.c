@@ -24,9 +24,9 @@ static const gl_stmt_t q_me = {
            "'orgs', coalesce((SELECT json_agg(json_build_object('id', o.id, 'name', o.name, 'role', m.role)"
            "                  ORDER BY m.created_at) FROM memberships m JOIN orgs o ON o.id = m.org_id"
            "                  WHERE m.user_id = u.id), '[]'),"
-           "'auth', $1::text, 'csrf_token', nullif($2, '')) "
+           "'auth', $1::text)::text "
            "FROM users u WHERE u.id = current_user_id()",
-    .nparams = 2,
+    .nparams = 1,
     .rows = true,
 };
 
@@ -79,8 +79,16 @@ static const gl_stmt_t q_session_delete = {
 
 static void me_get(gl_req_t *req)
 {
-    const char *params[] = { req->auth.via_key ? "api_key" : "session", req->auth.csrf };
-    gl_resp_query_json(req, 200, &q_me, params, "no such user");
+    const char *params[] = { req->auth.via_key ? "api_key" : "session" };
+    if (gl_resp_query_json(req, 200, &q_me, params, "no such user") != GL_OK || req->auth.via_key)
+        return;
+    /* browser sessions get their CSRF token back (derived in C, never stored) */
+    gl_buf_t *out = req->out;
+    if (out->len < 2 || out->data[out->len - 1] != '}')
+        return;
+    out->len--;
+    if (gl_buf_printf(out, ", \"csrf_token\" : \"%s\"}", req->auth.csrf) != GL_OK)
+        gl_resp_error(req, 500, "internal", NULL, "response too large");
 }
 
 static void prefs_get(gl_req_t *req)

@@ -18,7 +18,7 @@
 
 static const gl_stmt_t q_auth_session = {
     .name = "auth_session",
-    .sql = "SELECT session_id, user_id, org_id, role, csrf_token FROM auth_session($1, $2, $3)",
+    .sql = "SELECT session_id, user_id, org_id, role FROM auth_session($1, $2, $3)",
     .nparams = 3,
     .rows = true,
 };
@@ -133,7 +133,6 @@ int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
     char hash[GL_HASH_PARAM_LEN];
     bool auth_header = false;
     const char *key = bearer_key(req, &auth_header);
-    const char *csrf = NULL;
     int rc;
     if (auth_header) {
         if (!key)
@@ -178,8 +177,7 @@ int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
         copy_field(a->user_id, sizeof a->user_id, res, 1);
         copy_field(a->org_id, sizeof a->org_id, res, 2);
         a->role = gl_role_parse(PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3));
-        csrf = PQgetvalue(res, 0, 4);
-        snprintf(a->csrf, sizeof a->csrf, "%s", csrf);
+        gl_csrf_token(token, a->csrf);
     }
     a->authenticated = true;
 
@@ -195,7 +193,7 @@ int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
                           "the X-CSRF-Token header is required for this request");
             return GL_INVALID;
         }
-        if (!csrf || !gl_str_secure_eq(sent, csrf)) {
+        if (!gl_str_secure_eq(sent, a->csrf)) {
             gl_resp_error(req, 403, "csrf_invalid", "X-CSRF-Token", "the X-CSRF-Token header does not match the session");
             return GL_INVALID;
         }

@@ -52,7 +52,6 @@ CREATE TABLE glyphic.sessions (
   id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   token_hash   bytea NOT NULL UNIQUE,
   user_id      uuid NOT NULL REFERENCES glyphic.users ON DELETE CASCADE,
-  csrf_token   text NOT NULL,
   created_at   timestamptz NOT NULL DEFAULT now(),
   last_seen_at timestamptz NOT NULL DEFAULT now(),
   expires_at   timestamptz NOT NULL,
@@ -114,34 +113,30 @@ CREATE TABLE glyphic.audit_log (
 );
 CREATE INDEX audit_log_org ON glyphic.audit_log (org_id, id DESC);
 
--- Membership lookups for policies. SECURITY DEFINER so a policy on
--- memberships can consult memberships without recursing into itself.
-CREATE FUNCTION glyphic.my_org_ids() RETURNS SETOF uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
-  SELECT org_id FROM glyphic.memberships WHERE user_id = glyphic.current_user_id()
-$$;
-
-CREATE FUNCTION glyphic.my_peer_ids() RETURNS SETOF uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
-  SELECT DISTINCT m.user_id FROM glyphic.memberships m
-  WHERE m.org_id IN (SELECT org_id FROM glyphic.memberships WHERE user_id = glyphic.current_user_id())
+-- The orgs the request's user belongs to, as set by set_context() at
+-- authentication (transaction-local, like glyphic.user_id). Policies compare
+-- against this list instead of querying memberships on every row check: one
+-- membership read per request instead of one per policy evaluation.
+CREATE FUNCTION glyphic.my_org_ids() RETURNS uuid[]
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(nullif(current_setting('glyphic.org_ids', true), ''), '{}')::uuid[]
 $$;
 
 ALTER TABLE glyphic.orgs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.orgs FORCE ROW LEVEL SECURITY;
 CREATE POLICY orgs_member ON glyphic.orgs
-  USING (glyphic.rls_trusted() OR id IN (SELECT glyphic.my_org_ids()));
+  USING (glyphic.rls_trusted() OR id = ANY (glyphic.my_org_ids()));
 
 ALTER TABLE glyphic.memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.memberships FORCE ROW LEVEL SECURITY;
 CREATE POLICY memberships_member ON glyphic.memberships
-  USING (glyphic.rls_trusted() OR org_id IN (SELECT glyphic.my_org_ids()));
+  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
 
 ALTER TABLE glyphic.users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.users FORCE ROW LEVEL SECURITY;
 CREATE POLICY users_visible ON glyphic.users FOR SELECT
   USING (glyphic.rls_trusted() OR id = glyphic.current_user_id()
-         OR id IN (SELECT glyphic.my_peer_ids()));
+         OR EXISTS (SELECT 1 FROM glyphic.memberships m WHERE m.user_id = users.id));
 CREATE POLICY users_self_update ON glyphic.users FOR UPDATE
   USING (glyphic.rls_trusted() OR id = glyphic.current_user_id());
 CREATE POLICY users_trusted_write ON glyphic.users FOR ALL
@@ -155,19 +150,19 @@ CREATE POLICY sessions_own ON glyphic.sessions
 ALTER TABLE glyphic.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.api_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY api_keys_member ON glyphic.api_keys
-  USING (glyphic.rls_trusted() OR org_id IN (SELECT glyphic.my_org_ids()));
+  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
 
 ALTER TABLE glyphic.invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.invitations FORCE ROW LEVEL SECURITY;
 CREATE POLICY invitations_member ON glyphic.invitations
-  USING (glyphic.rls_trusted() OR org_id IN (SELECT glyphic.my_org_ids()));
+  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
 
 ALTER TABLE glyphic.audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.audit_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_member_read ON glyphic.audit_log FOR SELECT
-  USING (glyphic.rls_trusted() OR org_id IN (SELECT glyphic.my_org_ids()));
+  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
 CREATE POLICY audit_append ON glyphic.audit_log FOR INSERT
-  WITH CHECK (glyphic.rls_trusted() OR org_id IS NULL OR org_id IN (SELECT glyphic.my_org_ids()));
+  WITH CHECK (glyphic.rls_trusted() OR org_id IS NULL OR org_id = ANY (glyphic.my_org_ids()));
 
 ALTER TABLE glyphic.login_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.login_attempts FORCE ROW LEVEL SECURITY;
@@ -176,23 +171,38 @@ CREATE POLICY login_attempts_trusted ON glyphic.login_attempts USING (glyphic.rl
 REVOKE UPDATE, DELETE ON glyphic.audit_log FROM glyphic_app;
 REVOKE ALL ON glyphic.login_attempts FROM glyphic_app;
 
--- Sets the request context for the rest of the transaction.
+-- Sets the request context for the rest of the transaction: the user, the
+-- org the request works in, and the orgs the user belongs to.
 CREATE FUNCTION glyphic.set_context(p_user uuid, p_org uuid) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = glyphic AS $$
   SELECT set_config('glyphic.user_id', coalesce(p_user::text, ''), true),
-         set_config('glyphic.org_id', coalesce(p_org::text, ''), true)
+         set_config('glyphic.org_id', coalesce(p_org::text, ''), true),
+         set_config('glyphic.org_ids',
+                    coalesce((SELECT array_agg(m.org_id)::text FROM glyphic.memberships m
+                              WHERE m.user_id = p_user), '{}'), true)
 $$;
 
--- The org a request works in: the one asked for (if the user belongs to
--- it), else the user's active org, else the first org they joined.
-CREATE FUNCTION glyphic.pick_org(p_user uuid, p_wanted uuid) RETURNS TABLE (org_id uuid, role text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
-  SELECT m.org_id, m.role FROM glyphic.memberships m
-  LEFT JOIN glyphic.users u ON u.id = m.user_id
-  WHERE m.user_id = p_user
-    AND (p_wanted IS NULL OR m.org_id = p_wanted)
-  ORDER BY (m.org_id = u.active_org_id) DESC NULLS LAST, m.created_at
-  LIMIT 1
+-- Sets the context from a user's memberships in one pass: their orgs, and
+-- the org the request works in — the one asked for (if the user belongs to
+-- it), else the user's active org, else the first org they joined. Returns
+-- that org and the user's role there (NULLs when there is none).
+CREATE FUNCTION glyphic.enter(p_user uuid, p_wanted uuid, OUT org_id uuid, OUT role text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
+DECLARE
+  ids uuid[];
+BEGIN
+  SELECT array_agg(m.org_id),
+         (array_agg(m.org_id ORDER BY (m.org_id = u.active_org_id) DESC NULLS LAST, m.created_at)
+            FILTER (WHERE p_wanted IS NULL OR m.org_id = p_wanted))[1],
+         (array_agg(m.role ORDER BY (m.org_id = u.active_org_id) DESC NULLS LAST, m.created_at)
+            FILTER (WHERE p_wanted IS NULL OR m.org_id = p_wanted))[1]
+    INTO ids, org_id, role
+    FROM glyphic.users u LEFT JOIN glyphic.memberships m ON m.user_id = u.id
+   WHERE u.id = p_user;
+  PERFORM set_config('glyphic.user_id', p_user::text, true),
+          set_config('glyphic.org_id', coalesce(org_id::text, ''), true),
+          set_config('glyphic.org_ids', coalesce(array_remove(ids, NULL)::text, '{}'), true);
+END
 $$;
 
 -- Authenticates a session token (its SHA-256) and sets the request context.
@@ -200,26 +210,27 @@ $$;
 -- their absolute expiry are deleted and yield no row. last_seen_at is
 -- written at most once a minute.
 CREATE FUNCTION glyphic.auth_session(p_token_hash bytea, p_wanted_org uuid, p_idle_seconds integer)
-RETURNS TABLE (session_id uuid, user_id uuid, csrf_token text, org_id uuid, role text)
+RETURNS TABLE (session_id uuid, user_id uuid, org_id uuid, role text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
 DECLARE
-  s glyphic.sessions%ROWTYPE;
+  s record;
   o record;
 BEGIN
-  SELECT * INTO s FROM glyphic.sessions WHERE token_hash = p_token_hash;
+  SELECT x.id, x.user_id, x.expires_at, x.last_seen_at INTO s
+    FROM glyphic.sessions x WHERE x.token_hash = p_token_hash;
   IF NOT FOUND THEN
     RETURN;
   END IF;
   IF s.expires_at <= now() OR s.last_seen_at <= now() - make_interval(secs => p_idle_seconds) THEN
-    DELETE FROM glyphic.sessions WHERE id = s.id;
+    DELETE FROM glyphic.sessions x WHERE x.id = s.id;
     RETURN;
   END IF;
   IF s.last_seen_at < now() - interval '60 seconds' THEN
-    UPDATE glyphic.sessions SET last_seen_at = now() WHERE id = s.id;
+    UPDATE glyphic.sessions x SET last_seen_at = now() WHERE x.id = s.id;
   END IF;
-  SELECT * INTO o FROM glyphic.pick_org(s.user_id, p_wanted_org);
-  PERFORM glyphic.set_context(s.user_id, o.org_id);
-  RETURN QUERY SELECT s.id, s.user_id, s.csrf_token, o.org_id, o.role;
+  o := glyphic.enter(s.user_id, p_wanted_org);
+  session_id := s.id; user_id := s.user_id; org_id := o.org_id; role := o.role;
+  RETURN NEXT;
 END
 $$;
 
@@ -236,14 +247,15 @@ BEGIN
   IF NOT FOUND OR k.revoked_at IS NOT NULL OR (k.expires_at IS NOT NULL AND k.expires_at <= now()) THEN
     RETURN;
   END IF;
-  SELECT m.role INTO r FROM glyphic.memberships m WHERE m.org_id = k.org_id AND m.user_id = k.user_id;
-  IF NOT FOUND THEN
+  SELECT e.role INTO r FROM glyphic.enter(k.user_id, k.org_id) e;
+  IF r IS NULL THEN
+    -- the key's maker left the org: the key is dead
+    PERFORM glyphic.set_context(NULL, NULL);
     RETURN;
   END IF;
   IF k.last_used_at IS NULL OR k.last_used_at < now() - interval '60 seconds' THEN
     UPDATE glyphic.api_keys SET last_used_at = now() WHERE id = k.id;
   END IF;
-  PERFORM glyphic.set_context(k.user_id, k.org_id);
   RETURN QUERY SELECT k.id, k.user_id, k.org_id, r, k.scopes;
 END
 $$;
@@ -283,21 +295,19 @@ $$;
 
 -- Records a log-in attempt (and, on success, starts the session).
 CREATE FUNCTION glyphic.login_record(p_email text, p_ip inet, p_user uuid, p_success boolean,
-                                     p_token_hash bytea, p_csrf text, p_lifetime integer,
-                                     p_user_agent text)
+                                     p_token_hash bytea, p_lifetime integer, p_user_agent text)
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
 DECLARE
   sid uuid;
-  o record;
+
 BEGIN
   INSERT INTO glyphic.login_attempts (email, ip, success) VALUES (p_email, p_ip, p_success);
   IF p_success THEN
-    INSERT INTO glyphic.sessions (token_hash, user_id, csrf_token, expires_at, ip, user_agent)
-    VALUES (p_token_hash, p_user, p_csrf, now() + make_interval(secs => p_lifetime), p_ip, p_user_agent)
+    INSERT INTO glyphic.sessions (token_hash, user_id, expires_at, ip, user_agent)
+    VALUES (p_token_hash, p_user, now() + make_interval(secs => p_lifetime), p_ip, p_user_agent)
     RETURNING id INTO sid;
-    SELECT * INTO o FROM glyphic.pick_org(p_user, NULL);
-    PERFORM glyphic.set_context(p_user, o.org_id);
+    PERFORM glyphic.enter(p_user, NULL);
     -- one row per org the user belongs to, so each org's admins see it
     INSERT INTO glyphic.audit_log (org_id, actor_id, action, target_type, target_id, ip)
     SELECT m.org_id, p_user, 'auth.login', 'user', p_user::text, p_ip
@@ -378,16 +388,16 @@ BEGIN
 END
 $$;
 
--- Creating an org: the creator becomes its owner.
-CREATE FUNCTION glyphic.create_org(p_user uuid, p_name text, p_ip inet) RETURNS uuid
+-- Creating an org: the creator becomes its owner. Returns the org as JSON.
+CREATE FUNCTION glyphic.create_org(p_user uuid, p_name text, p_ip inet) RETURNS json
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
-DECLARE oid uuid;
+DECLARE o glyphic.orgs%ROWTYPE;
 BEGIN
-  INSERT INTO glyphic.orgs (name) VALUES (p_name) RETURNING id INTO oid;
-  INSERT INTO glyphic.memberships (org_id, user_id, role) VALUES (oid, p_user, 'owner');
+  INSERT INTO glyphic.orgs (name) VALUES (p_name) RETURNING * INTO o;
+  INSERT INTO glyphic.memberships (org_id, user_id, role) VALUES (o.id, p_user, 'owner');
   INSERT INTO glyphic.audit_log (org_id, actor_id, action, target_type, target_id, ip)
-  VALUES (oid, p_user, 'org.create', 'org', oid::text, p_ip);
-  RETURN oid;
+  VALUES (o.id, p_user, 'org.create', 'org', o.id::text, p_ip);
+  RETURN json_build_object('id', o.id, 'name', o.name, 'role', 'owner', 'created_at', o.created_at);
 END
 $$;
 

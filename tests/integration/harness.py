@@ -204,7 +204,8 @@ class Fcgi:
 
 
 class Nginx:
-    def __init__(self, base, socket_path, max_body="2m", access_log="off"):
+    def __init__(self, base, socket_path, max_body="2m", access_log="off", limits=True):
+        self.limits = limits
         self.dir = os.path.join(base, "nginx")
         self.port = free_port()
         self.socket_path = socket_path
@@ -213,10 +214,13 @@ class Nginx:
         self.proc = None
 
     def render(self, extra_args=()):
+        # tests that sign up many users lift the sign-in rate limit; the
+        # limit itself is tested with the shipped defaults (limits=True)
+        limit_args = () if self.limits else ("--auth-rate", "10000r/s", "--auth-burst", "10000")
         subprocess.run([os.path.join(SRC, "scripts", "render-nginx"), "--out", self.dir,
                         "--socket", self.socket_path, "--listen", f"127.0.0.1:{self.port}",
                         "--max-body", self.max_body, "--access-log", self.access_log,
-                        "--workers", "2", *extra_args], check=True)
+                        "--workers", "2", *limit_args, *extra_args], check=True)
 
     def start(self, extra_args=()):
         self.render(extra_args)
@@ -313,12 +317,12 @@ class Client:
 class Env:
     """PostgreSQL (migrated), glyphic-fcgi and nginx, torn down by close()."""
 
-    def __init__(self, workers=2, fcgi_extra=None, max_body="2m", migrate=True):
+    def __init__(self, workers=2, fcgi_extra=None, max_body="2m", migrate=True, nginx_limits=False):
         self.base = tempfile.mkdtemp(prefix="glyphic-test-", dir="/tmp")
         os.chmod(self.base, 0o755)
         self.pg = Postgres(self.base)
         self.fcgi = Fcgi(self.base, self.pg, workers, fcgi_extra)
-        self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body)
+        self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body, limits=nginx_limits)
         try:
             self.pg.init()
             self.pg.start()

@@ -20,7 +20,7 @@ def setUpModule():
     global ENV
     # app limit 64 KiB, nginx limit 256 KiB: both 413 paths are reachable
     ENV = harness.Env(workers=2, fcgi_extra={"http.max_body": "65536", "http.max_json_depth": "16"},
-                      max_body="256k").start_all()
+                      max_body="256k", nginx_limits=True).start_all()
 
 
 def tearDownModule():
