@@ -328,6 +328,86 @@ int gl_db_begin(gl_db_t *db, gl_err_t *err)
     return rc;
 }
 
+/* Reads the results of one pipelined query: its result, then the NULL
+ * that ends it. Returns the result (NULL if the connection broke). */
+static PGresult *pipeline_result(PGconn *conn)
+{
+    PGresult *r = PQgetResult(conn);
+    if (r) {
+        PGresult *end = PQgetResult(conn);
+        PQclear(end); /* NULL after a query's result */
+    }
+    return r;
+}
+
+/* One attempt of gl_db_begin_query; *lost is set when the connection broke
+ * before anything was known to run. */
+static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                            gl_arena_t *arena, PGresult **res, gl_err_t *err, bool *lost)
+{
+    *lost = false;
+    int rc = gl_db_ensure(db, err);
+    if (rc == GL_OK)
+        rc = prepare(db, stmt, err); /* outside the pipeline: first use only */
+    if (rc != GL_OK) {
+        *lost = db->conn && PQstatus(db->conn) == CONNECTION_BAD;
+        return rc;
+    }
+    PGconn *c = db->conn;
+    if (PQenterPipelineMode(c) != 1 ||
+        PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+        PQsendQueryPrepared(c, stmt->name, stmt->nparams, params, NULL, NULL, 0) != 1 ||
+        PQpipelineSync(c) != 1) {
+        gl_err_set(err, "database connection lost");
+        *lost = true;
+        return GL_UNAVAILABLE;
+    }
+    PGresult *r_begin = pipeline_result(c);
+    PGresult *r_stmt = r_begin ? pipeline_result(c) : NULL;
+    PGresult *r_sync = r_stmt ? PQgetResult(c) : NULL;
+    bool synced = r_sync && PQresultStatus(r_sync) == PGRES_PIPELINE_SYNC;
+    PQclear(r_sync);
+    if (!synced || PQstatus(c) == CONNECTION_BAD) {
+        PQclear(r_begin);
+        PQclear(r_stmt);
+        gl_err_set(err, "database connection lost");
+        *lost = true;
+        return GL_UNAVAILABLE;
+    }
+    PQexitPipelineMode(c);
+    if (PQresultStatus(r_begin) != PGRES_COMMAND_OK) {
+        rc = classify(db, r_begin, err);
+        PQclear(r_begin);
+        PQclear(r_stmt);
+        gl_db_rollback(db);
+        return rc == GL_OK ? GL_ERR : rc;
+    }
+    PQclear(r_begin);
+    db->tx_depth = 1;
+    rc = finish(db, r_stmt, stmt->rows, arena, res, err);
+    if (rc != GL_OK)
+        gl_db_rollback(db);
+    return rc;
+}
+
+int gl_db_begin_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                      gl_arena_t *arena, PGresult **res, gl_err_t *err)
+{
+    bool lost = false;
+    int rc = begin_query_once(db, stmt, params, arena, res, err, &lost);
+    if (rc != GL_OK && lost && db->tx_depth == 0) {
+        /* the server restarted under us: a broken connection ran nothing
+         * that survives, so reconnect and try once more */
+        gl_log(GL_LOG_WARN, "database connection lost; reconnecting");
+        disconnect(db);
+        db->attempted = false;
+        rc = begin_query_once(db, stmt, params, arena, res, err, &lost);
+    }
+    if (rc != GL_OK && lost)
+        disconnect(db);
+    return rc;
+}
+
 int gl_db_commit(gl_db_t *db, gl_err_t *err)
 {
     int rc = gl_db_exec(db, "COMMIT", 0, NULL, false, NULL, NULL, err);

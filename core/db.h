@@ -77,6 +77,12 @@ int gl_db_exec(gl_db_t *db, const char *sql, int nparams, const char *const *par
 int gl_db_exec_script(gl_db_t *db, const char *sql, gl_err_t *err) GL_WUR;
 
 int gl_db_begin(gl_db_t *db, gl_err_t *err) GL_WUR;
+
+/* BEGIN and a prepared statement in one round trip (libpq pipeline mode):
+ * the request's first statement rides with its transaction's start. Same
+ * contract as gl_db_query; on failure no transaction is left open. */
+int gl_db_begin_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                      gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
 int gl_db_commit(gl_db_t *db, gl_err_t *err) GL_WUR;
 /* Rolls back if a transaction is open; never fails (a lost connection has
  * rolled back already). */

@@ -139,7 +139,7 @@ int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
             return unauthorized(req, "malformed Authorization header (expected: Bearer gk_…)");
         gl_hash_param(key, strlen(key), hash);
         const char *params[] = { hash };
-        rc = gl_db_query(req->db, &q_auth_key, params, req->arena, &res, &err);
+        rc = gl_db_begin_query(req->db, &q_auth_key, params, req->arena, &res, &err);
         if (rc != GL_OK) {
             gl_resp_fail(req, rc, &err);
             return rc;
@@ -164,7 +164,7 @@ int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
         char idle[16];
         snprintf(idle, sizeof idle, "%d", req->cfg->auth_session_idle);
         const char *params[] = { hash, wanted, idle };
-        rc = gl_db_query(req->db, &q_auth_session, params, req->arena, &res, &err);
+        rc = gl_db_begin_query(req->db, &q_auth_session, params, req->arena, &res, &err);
         if (rc != GL_OK) {
             gl_resp_fail(req, rc, &err);
             return rc;

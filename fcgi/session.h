@@ -15,8 +15,10 @@
 #define GL_CSRF_HEADER "HTTP_X_CSRF_TOKEN"
 
 /*
- * Inside an open transaction: fills req->auth and checks the rule. GL_OK, or
- * the error response is set (401, 403, 404) and the rc returned.
+ * Starts the request's transaction with the authentication query in the
+ * same round trip, fills req->auth and checks the rule. GL_OK with the
+ * transaction open, or the error response is set (401, 403, 404) and the
+ * rc returned (the caller rolls back).
  */
 int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule) GL_WUR;
 

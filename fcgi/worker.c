@@ -75,13 +75,15 @@ static void run_route(gl_req_t *req, const gl_route_t *route)
     }
     gl_err_t err;
     gl_err_clear(&err);
-    int rc = gl_db_begin(req->db, &err);
-    if (rc != GL_OK) {
+    int rc;
+    if (rule->needs_auth) {
+        /* opens the transaction in the same round trip as authentication */
+        if (gl_session_authorize(req, rule) != GL_OK) {
+            gl_db_rollback(req->db);
+            return;
+        }
+    } else if ((rc = gl_db_begin(req->db, &err)) != GL_OK) {
         gl_resp_fail(req, rc, &err);
-        return;
-    }
-    if (rule->needs_auth && gl_session_authorize(req, rule) != GL_OK) {
-        gl_db_rollback(req->db);
         return;
     }
     if (req->auth.authenticated) {

@@ -525,6 +525,25 @@ class TenancyTest(unittest.TestCase):
         self.assertEqual(ENV.pg.psql("SELECT count(*) FROM glyphic.login_attempts", user="glyphic_app", check=False).returncode, 1)
 
 
+class RestartTest(unittest.TestCase):
+    def test_sessions_survive_a_database_restart(self):
+        a = signup("restart")
+        k, _ = make_key(a, ["read"])
+        self.assertEqual(a.get("/api/me").status, 200)
+        ENV.pg.stop()
+        try:
+            r = a.get("/api/me")
+            self.assertEqual((r.status, r.json()["error"]["code"]), (503, "database_unavailable"))
+        finally:
+            ENV.pg.start()
+        harness.wait_for(lambda: a.get("/api/me").status == 200, what="authenticated requests back")
+        ENV.pg.stop()
+        ENV.pg.start()
+        # connections died under the workers: the next requests reconnect
+        self.assertEqual([a.get("/api/me").status for _ in range(6)], [200] * 6)
+        self.assertEqual([k.get("/api/me").status for _ in range(6)], [200] * 6)
+
+
 class ZLogsTest(unittest.TestCase):
     """Runs last (classes run in name order): no secret in any log."""
 
