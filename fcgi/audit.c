@@ -21,26 +21,11 @@ static const gl_stmt_t q_page = {
     .rows = true,
 };
 
-/* Value of key in a query string (copied into the arena), NULL if absent. */
-static const char *query_arg(gl_req_t *req, const char *key)
-{
-    size_t klen = strlen(key);
-    for (const char *p = req->query; p && *p;) {
-        size_t n = strcspn(p, "&");
-        if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=')
-            return gl_arena_strndup(req->arena, p + klen + 1, n - klen - 1);
-        p += n;
-        if (*p == '&')
-            p++;
-    }
-    return NULL;
-}
-
 static void audit_get(gl_req_t *req)
 {
     int64_t limit = 50, before = 0;
-    const char *l = query_arg(req, "limit");
-    const char *b = query_arg(req, "before");
+    const char *l = gl_req_query(req, "limit");
+    const char *b = gl_req_query(req, "before");
     if (l && gl_parse_i64(l, 1, 500, &limit) != GL_OK) {
         gl_resp_error(req, 400, "invalid", "limit", "limit must be an integer from 1 to 500");
         return;

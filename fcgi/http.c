@@ -18,6 +18,51 @@ const char *gl_req_env(gl_req_t *req, const char *name)
     return FCGX_GetParam(name, req->fcgx->envp);
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+const char *gl_req_query(gl_req_t *req, const char *name)
+{
+    size_t klen = strlen(name);
+    for (const char *p = req->query; p && *p;) {
+        size_t n = strcspn(p, "&");
+        if (n > klen && strncmp(p, name, klen) == 0 && p[klen] == '=') {
+            const char *v = p + klen + 1;
+            size_t vlen = n - klen - 1;
+            char *out = gl_arena_alloc(req->arena, vlen + 1);
+            size_t o = 0;
+            for (size_t i = 0; i < vlen; i++) {
+                if (v[i] == '+') {
+                    out[o++] = ' ';
+                } else if (v[i] == '%') {
+                    int hi = i + 2 < vlen ? hex_digit(v[i + 1]) : -1;
+                    int lo = i + 2 < vlen ? hex_digit(v[i + 2]) : -1;
+                    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                        return NULL;
+                    out[o++] = (char)(hi * 16 + lo);
+                    i += 2;
+                } else {
+                    out[o++] = v[i];
+                }
+            }
+            out[o] = '\0';
+            return out;
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return NULL;
+}
+
 const char *gl_req_param(gl_req_t *req, const char *name)
 {
     for (int i = 0; i < req->n_params; i++)
@@ -42,6 +87,7 @@ const char *gl_http_reason(int status)
     case 411: return "Length Required";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
+    case 428: return "Precondition Required";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";

@@ -61,6 +61,9 @@ typedef struct gl_req {
 
 /* A FastCGI parameter (e.g. "HTTP_AUTHORIZATION"), NULL if absent. */
 const char *gl_req_env(gl_req_t *req, const char *name);
+/* A query-string argument by name, percent- and plus-decoded into the
+ * arena; NULL if absent or malformed. */
+const char *gl_req_query(gl_req_t *req, const char *name);
 /* A route parameter by name (":id" -> "id"), NULL if absent. */
 const char *gl_req_param(gl_req_t *req, const char *name);
 

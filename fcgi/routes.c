@@ -10,8 +10,13 @@
 #include "invitations.h"
 #include "keys.h"
 #include "me.h"
+#include "node_types_api.h"
 #include "openapi.h"
 #include "orgs.h"
+#include "workflow_io.h"
+#include "workflow_shares.h"
+#include "workflow_versions.h"
+#include "workflows.h"
 
 const gl_resource_t *const gl_resources[] = {
     &gl_resource_health,
@@ -22,6 +27,11 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_invitations,
     &gl_resource_keys,
     &gl_resource_audit,
+    &gl_resource_node_types,
+    &gl_resource_workflow_io,
+    &gl_resource_workflows,
+    &gl_resource_workflow_versions,
+    &gl_resource_workflow_shares,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);

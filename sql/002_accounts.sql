@@ -122,6 +122,17 @@ LANGUAGE sql STABLE AS $$
   SELECT coalesce(nullif(current_setting('glyphic.org_ids', true), ''), '{}')::uuid[]
 $$;
 
+-- The subsets where the user is an editor or more, and an admin or more.
+CREATE FUNCTION glyphic.my_editor_org_ids() RETURNS uuid[]
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(nullif(current_setting('glyphic.editor_org_ids', true), ''), '{}')::uuid[]
+$$;
+
+CREATE FUNCTION glyphic.my_admin_org_ids() RETURNS uuid[]
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(nullif(current_setting('glyphic.admin_org_ids', true), ''), '{}')::uuid[]
+$$;
+
 ALTER TABLE glyphic.orgs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.orgs FORCE ROW LEVEL SECURITY;
 CREATE POLICY orgs_member ON glyphic.orgs
@@ -179,7 +190,13 @@ LANGUAGE sql SECURITY DEFINER SET search_path = glyphic AS $$
          set_config('glyphic.org_id', coalesce(p_org::text, ''), true),
          set_config('glyphic.org_ids',
                     coalesce((SELECT array_agg(m.org_id)::text FROM glyphic.memberships m
-                              WHERE m.user_id = p_user), '{}'), true)
+                              WHERE m.user_id = p_user), '{}'), true),
+         set_config('glyphic.editor_org_ids',
+                    coalesce((SELECT array_agg(m.org_id)::text FROM glyphic.memberships m
+                              WHERE m.user_id = p_user AND m.role IN ('owner', 'admin', 'editor')), '{}'), true),
+         set_config('glyphic.admin_org_ids',
+                    coalesce((SELECT array_agg(m.org_id)::text FROM glyphic.memberships m
+                              WHERE m.user_id = p_user AND m.role IN ('owner', 'admin')), '{}'), true)
 $$;
 
 -- Sets the context from a user's memberships in one pass: their orgs, and
@@ -189,19 +206,23 @@ $$;
 CREATE FUNCTION glyphic.enter(p_user uuid, p_wanted uuid, OUT org_id uuid, OUT role text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
 DECLARE
-  ids uuid[];
+  ids uuid[]; editor_ids uuid[]; admin_ids uuid[];
 BEGIN
   SELECT array_agg(m.org_id),
+         array_agg(m.org_id) FILTER (WHERE m.role IN ('owner', 'admin', 'editor')),
+         array_agg(m.org_id) FILTER (WHERE m.role IN ('owner', 'admin')),
          (array_agg(m.org_id ORDER BY (m.org_id = u.active_org_id) DESC NULLS LAST, m.created_at)
             FILTER (WHERE p_wanted IS NULL OR m.org_id = p_wanted))[1],
          (array_agg(m.role ORDER BY (m.org_id = u.active_org_id) DESC NULLS LAST, m.created_at)
             FILTER (WHERE p_wanted IS NULL OR m.org_id = p_wanted))[1]
-    INTO ids, org_id, role
+    INTO ids, editor_ids, admin_ids, org_id, role
     FROM glyphic.users u LEFT JOIN glyphic.memberships m ON m.user_id = u.id
    WHERE u.id = p_user;
   PERFORM set_config('glyphic.user_id', p_user::text, true),
           set_config('glyphic.org_id', coalesce(org_id::text, ''), true),
-          set_config('glyphic.org_ids', coalesce(array_remove(ids, NULL)::text, '{}'), true);
+          set_config('glyphic.org_ids', coalesce(array_remove(ids, NULL)::text, '{}'), true),
+          set_config('glyphic.editor_org_ids', coalesce(editor_ids::text, '{}'), true),
+          set_config('glyphic.admin_org_ids', coalesce(admin_ids::text, '{}'), true);
 END
 $$;
 

@@ -1,0 +1,613 @@
+/*
+ * workflow.c: definition validation (see workflow.h). Checks, in order:
+ * shape of the document; each node (id, type, name, params against the
+ * catalogue, settings); each edge (existing nodes and ports); uniqueness of
+ * ids, names and webhook paths; and cycles — none allowed except one that
+ * runs back into a flow.loop node's "loop" input, the one sanctioned loop.
+ */
+#include "workflow.h"
+
+#include "nodetypes.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const gl_wf_limits_t gl_wf_default_limits = {
+    .max_nodes = 500,
+    .max_edges = 2000,
+    .max_param_bytes = 65536,
+    .max_param_depth = 12,
+};
+
+static void problem(gl_problems_t *p, const char *node, const char *field, const char *fmt, ...)
+    GL_PRINTF(4, 5);
+
+static void problem(gl_problems_t *p, const char *node, const char *field, const char *fmt, ...)
+{
+    if (p->n == GL_WF_MAX_PROBLEMS) {
+        p->truncated = true;
+        return;
+    }
+    gl_problem_t *it = &p->items[p->n++];
+    snprintf(it->node, sizeof it->node, "%s", node ? node : "");
+    snprintf(it->field, sizeof it->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->message, sizeof it->message, fmt, ap);
+    va_end(ap);
+}
+
+static const char *type_name(json_object *v)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_null: return "null";
+    case json_type_boolean: return "a boolean";
+    case json_type_double:
+    case json_type_int: return "a number";
+    case json_type_object: return "an object";
+    case json_type_array: return "an array";
+    case json_type_string: return "a string";
+    }
+    return "unknown";
+}
+
+static bool id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static int depth_of(json_object *v)
+{
+    int d = 0;
+    if (json_object_is_type(v, json_type_object)) {
+        json_object_object_foreach(v, k, child)
+        {
+            (void)k;
+            int cd = depth_of(child);
+            if (cd > d)
+                d = cd;
+        }
+        return d + 1;
+    }
+    if (json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            int cd = depth_of(json_object_array_get_idx(v, i));
+            if (cd > d)
+                d = cd;
+        }
+        return d + 1;
+    }
+    return 0;
+}
+
+static bool is_expression(json_object *v)
+{
+    return json_object_is_type(v, json_type_string) && strstr(json_object_get_string(v), "{{");
+}
+
+static bool has_expression(json_object *v)
+{
+    if (is_expression(v))
+        return true;
+    if (json_object_is_type(v, json_type_object)) {
+        json_object_object_foreach(v, k, child)
+        {
+            (void)k;
+            if (has_expression(child))
+                return true;
+        }
+    } else if (json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            if (has_expression(json_object_array_get_idx(v, i)))
+                return true;
+    }
+    return false;
+}
+
+static bool webhook_path_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 200 || s[0] == '/' || strstr(s, "..") || strstr(s, "//"))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              c == '-' || c == '.' || c == '/'))
+            return false;
+    }
+    return true;
+}
+
+static bool cron_ok(const char *s)
+{
+    int fields = 0;
+    bool in_field = false;
+    for (const char *c = s; *c; c++) {
+        if (*c == ' ') {
+            in_field = false;
+            continue;
+        }
+        if (!((*c >= '0' && *c <= '9') || *c == '*' || *c == ',' || *c == '-' || *c == '/' ||
+              (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')))
+            return false;
+        if (!in_field)
+            fields++;
+        in_field = true;
+    }
+    return fields == 5;
+}
+
+static bool timezone_ok(const char *tz)
+{
+    size_t n = strlen(tz);
+    if (n == 0 || n > 64 || tz[0] == '/' || strstr(tz, ".."))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = tz[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              c == '-' || c == '+' || c == '/'))
+            return false;
+    }
+    if (strcmp(tz, "UTC") == 0)
+        return true;
+    char path[128];
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void check_param(gl_problems_t *p, const char *node, const gl_node_type_t *t,
+                        const gl_param_def_t *d, json_object *v, const gl_wf_limits_t *lim)
+{
+    char field[96];
+    snprintf(field, sizeof field, "params.%s", d->name);
+    if (json_object_is_type(v, json_type_null)) {
+        if (d->required)
+            problem(p, node, field, "parameter '%s' is required", d->name);
+        return;
+    }
+    size_t len = strlen(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+    if (len > lim->max_param_bytes) {
+        problem(p, node, field, "parameter '%s' is %zu bytes; the limit is %zu", d->name, len, lim->max_param_bytes);
+        return;
+    }
+    if (depth_of(v) > lim->max_param_depth) {
+        problem(p, node, field, "parameter '%s' is nested deeper than %d levels", d->name, lim->max_param_depth);
+        return;
+    }
+    bool expr = is_expression(v);
+    if (!d->expressions && has_expression(v)) {
+        problem(p, node, field, "parameter '%s' does not take expressions", d->name);
+        return;
+    }
+    switch (d->type) {
+    case GL_PARAM_STRING:
+    case GL_PARAM_CODE:
+        if (!json_object_is_type(v, json_type_string))
+            problem(p, node, field, "parameter '%s' must be a string, not %s", d->name, type_name(v));
+        else if (d->required && json_object_get_string_len(v) == 0)
+            problem(p, node, field, "parameter '%s' is required", d->name);
+        break;
+    case GL_PARAM_NUMBER:
+        if (!expr && !json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+            problem(p, node, field, "parameter '%s' must be a number, not %s", d->name, type_name(v));
+        break;
+    case GL_PARAM_BOOLEAN:
+        if (!expr && !json_object_is_type(v, json_type_boolean))
+            problem(p, node, field, "parameter '%s' must be true or false, not %s", d->name, type_name(v));
+        break;
+    case GL_PARAM_SELECT: {
+        bool ok = false;
+        if (json_object_is_type(v, json_type_string))
+            for (const char *const *o = d->options; *o; o++)
+                if (strcmp(*o, json_object_get_string(v)) == 0)
+                    ok = true;
+        if (!ok)
+            problem(p, node, field, "parameter '%s' must be one of the listed options", d->name);
+        break;
+    }
+    case GL_PARAM_JSON:
+        break;
+    case GL_PARAM_CREDENTIAL:
+        if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
+            json_object_get_string_len(v) > 100)
+            problem(p, node, field, "parameter '%s' must name a credential", d->name);
+        break;
+    }
+    /* type-specific rules the catalogue cannot express */
+    if (json_object_is_type(v, json_type_string) && strcmp(t->id, "trigger.webhook") == 0 &&
+        strcmp(d->name, "path") == 0 && !webhook_path_ok(json_object_get_string(v)))
+        problem(p, node, field, "webhook path must be 1-200 characters of letters, digits, - _ . / "
+                                "without a leading slash or '..'");
+    if (json_object_is_type(v, json_type_string) && strcmp(t->id, "trigger.schedule") == 0) {
+        if (strcmp(d->name, "cron") == 0 && !cron_ok(json_object_get_string(v)))
+            problem(p, node, field, "cron must have five fields: minute hour day-of-month month day-of-week");
+        if (strcmp(d->name, "timezone") == 0 && !timezone_ok(json_object_get_string(v)))
+            problem(p, node, field, "unknown time zone '%.60s'", json_object_get_string(v));
+    }
+}
+
+static void check_int_field(gl_problems_t *p, const char *node, json_object *obj, const char *key,
+                            const char *field, int64_t min, int64_t max)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(obj, key, &v))
+        return;
+    if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < min || json_object_get_int64(v) > max)
+        problem(p, node, field, "'%s' must be an integer from %lld to %lld", key, (long long)min, (long long)max);
+}
+
+static void check_node(gl_problems_t *p, json_object *n, size_t idx, const gl_wf_limits_t *lim,
+                       const gl_node_type_t **type_out, const char **id_out)
+{
+    static const char *const keys[] = { "id", "type", "name", "params", "position", "retry", "timeout_ms",
+                                        "continue_on_fail", "disabled", "notes", NULL };
+    char where[32];
+    snprintf(where, sizeof where, "nodes[%zu]", idx);
+    *type_out = NULL;
+    *id_out = NULL;
+    if (!json_object_is_type(n, json_type_object)) {
+        problem(p, where, where, "a node must be an object, not %s", type_name(n));
+        return;
+    }
+    json_object *v;
+    const char *id = where;
+    if (!json_object_object_get_ex(n, "id", &v) || !json_object_is_type(v, json_type_string) ||
+        !id_ok(json_object_get_string(v)))
+        problem(p, where, "id", "node id must be 1-64 letters, digits, - or _");
+    else
+        id = *id_out = json_object_get_string(v);
+
+    json_object_object_foreach(n, key, val)
+    {
+        (void)val;
+        bool known = false;
+        for (const char *const *k = keys; *k; k++)
+            if (strcmp(*k, key) == 0)
+                known = true;
+        if (!known)
+            problem(p, id, key, "unknown node field '%.60s'", key);
+    }
+
+    if (!json_object_object_get_ex(n, "type", &v) || !json_object_is_type(v, json_type_string)) {
+        problem(p, id, "type", "node type is required");
+        return;
+    }
+    const gl_node_type_t *t = gl_node_type_find(json_object_get_string(v));
+    if (!t) {
+        problem(p, id, "type", "unknown node type '%.60s'", json_object_get_string(v));
+        return;
+    }
+    *type_out = t;
+    if (json_object_object_get_ex(n, "name", &v) &&
+        (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
+         json_object_get_string_len(v) > 100))
+        problem(p, id, "name", "node name must be a string of 1-100 characters");
+    if (json_object_object_get_ex(n, "notes", &v) &&
+        (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) > 10000))
+        problem(p, id, "notes", "notes must be a string of at most 10000 characters");
+    if (json_object_object_get_ex(n, "position", &v)) {
+        bool ok = json_object_is_type(v, json_type_array) && json_object_array_length(v) == 2;
+        for (size_t i = 0; ok && i < 2; i++) {
+            json_object *c = json_object_array_get_idx(v, i);
+            ok = json_object_is_type(c, json_type_int) || json_object_is_type(c, json_type_double);
+        }
+        if (!ok)
+            problem(p, id, "position", "position must be [x, y] numbers");
+    }
+    for (const char *b = "continue_on_fail"; b; b = strcmp(b, "disabled") ? "disabled" : NULL) {
+        if (json_object_object_get_ex(n, b, &v) && !json_object_is_type(v, json_type_boolean))
+            problem(p, id, b, "'%s' must be true or false", b);
+    }
+    check_int_field(p, id, n, "timeout_ms", "timeout_ms", 1, 86400000);
+    if (json_object_object_get_ex(n, "retry", &v)) {
+        if (!json_object_is_type(v, json_type_object))
+            problem(p, id, "retry", "retry must be an object {max, backoff_ms}");
+        else {
+            json_object_object_foreach(v, rk, rv)
+            {
+                (void)rv;
+                if (strcmp(rk, "max") != 0 && strcmp(rk, "backoff_ms") != 0)
+                    problem(p, id, "retry", "unknown retry field '%.40s'", rk);
+            }
+            check_int_field(p, id, v, "max", "retry.max", 0, 10);
+            check_int_field(p, id, v, "backoff_ms", "retry.backoff_ms", 0, 3600000);
+        }
+    }
+
+    json_object *params = NULL;
+    if (json_object_object_get_ex(n, "params", &params) && !json_object_is_type(params, json_type_object)) {
+        problem(p, id, "params", "params must be an object, not %s", type_name(params));
+        return;
+    }
+    if (params) {
+        json_object_object_foreach(params, pk, pv)
+        {
+            (void)pv;
+            if (!gl_node_param_find(t, pk)) {
+                char field[96];
+                snprintf(field, sizeof field, "params.%.80s", pk);
+                problem(p, id, field, "node type %s has no parameter '%.60s'", t->id, pk);
+            }
+        }
+    }
+    for (const gl_param_def_t *d = t->params; d->name; d++) {
+        json_object *pv = NULL;
+        if (params)
+            json_object_object_get_ex(params, d->name, &pv);
+        check_param(p, id, t, d, pv, lim);
+    }
+}
+
+typedef struct {
+    const char *id;
+    const gl_node_type_t *type;
+    int color; /* DFS: 0 new, 1 on the stack, 2 done */
+    int *out;  /* indexes of successor nodes */
+    int n_out, cap_out;
+} vertex_t;
+
+static int find_vertex(vertex_t *vs, int n, const char *id)
+{
+    for (int i = 0; i < n; i++)
+        if (vs[i].id && strcmp(vs[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+static void add_succ(vertex_t *v, int to)
+{
+    if (v->n_out == v->cap_out) {
+        v->cap_out = v->cap_out ? v->cap_out * 2 : 4;
+        v->out = gl_xrealloc(v->out, (size_t)v->cap_out * sizeof *v->out);
+    }
+    v->out[v->n_out++] = to;
+}
+
+/* Iterative DFS; reports the first node found on a cycle. */
+static void find_cycle(gl_problems_t *p, vertex_t *vs, int n)
+{
+    int *stack = gl_xmalloc(((size_t)n + 1) * sizeof *stack);
+    int *next = gl_xcalloc((size_t)n + 1, sizeof *next);
+    for (int s = 0; s < n; s++) {
+        if (vs[s].color || !vs[s].id)
+            continue;
+        int top = 0;
+        stack[top] = s;
+        vs[s].color = 1;
+        next[s] = 0;
+        while (top >= 0) {
+            int u = stack[top];
+            if (next[u] < vs[u].n_out) {
+                int w = vs[u].out[next[u]++];
+                if (vs[w].color == 1) {
+                    problem(p, vs[w].id, "edges",
+                            "cycle through node '%s' (only edges into a flow.loop node's loop input may close a loop)",
+                            vs[w].id);
+                    free(stack);
+                    free(next);
+                    return;
+                }
+                if (vs[w].color == 0) {
+                    vs[w].color = 1;
+                    next[w] = 0;
+                    stack[++top] = w;
+                }
+            } else {
+                vs[u].color = 2;
+                top--;
+            }
+        }
+    }
+    free(stack);
+    free(next);
+}
+
+static const char *str_field(json_object *o, const char *key, const char *def)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v))
+        return def;
+    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static void check_edges(gl_problems_t *p, json_object *edges, vertex_t *vs, int n_nodes)
+{
+    size_t n = json_object_array_length(edges);
+    for (size_t i = 0; i < n; i++) {
+        json_object *e = json_object_array_get_idx(edges, i);
+        char where[32];
+        snprintf(where, sizeof where, "edges[%zu]", i);
+        if (!json_object_is_type(e, json_type_object)) {
+            problem(p, "", where, "an edge must be an object {from, from_port, to, to_port}");
+            continue;
+        }
+        json_object_object_foreach(e, k, val)
+        {
+            (void)val;
+            if (strcmp(k, "from") && strcmp(k, "to") && strcmp(k, "from_port") && strcmp(k, "to_port"))
+                problem(p, "", where, "unknown edge field '%.40s'", k);
+        }
+        const char *from = str_field(e, "from", NULL), *to = str_field(e, "to", NULL);
+        const char *fp = str_field(e, "from_port", "main"), *tp = str_field(e, "to_port", "main");
+        char field[48];
+        if (!from || !to || !fp || !tp) {
+            problem(p, "", where, "an edge needs string 'from' and 'to' (and optional string ports)");
+            continue;
+        }
+        int a = find_vertex(vs, n_nodes, from), b = find_vertex(vs, n_nodes, to);
+        if (a < 0) {
+            snprintf(field, sizeof field, "%s.from", where);
+            problem(p, from, field, "edge from unknown node '%.60s'", from);
+        }
+        if (b < 0) {
+            snprintf(field, sizeof field, "%s.to", where);
+            problem(p, to, field, "edge to unknown node '%.60s'", to);
+        }
+        if (a < 0 || b < 0 || !vs[a].type || !vs[b].type)
+            continue;
+        if (!gl_node_has_output(vs[a].type, fp)) {
+            snprintf(field, sizeof field, "%s.from_port", where);
+            problem(p, from, field, "node type %s has no output '%.40s'", vs[a].type->id, fp);
+            continue;
+        }
+        if (!gl_node_has_input(vs[b].type, tp)) {
+            snprintf(field, sizeof field, "%s.to_port", where);
+            problem(p, to, field, vs[b].type->trigger ? "a trigger has no inputs"
+                                                      : "node type %s has no input '%.40s'",
+                    vs[b].type->id, tp);
+            continue;
+        }
+        /* the sanctioned loop: back into flow.loop's loop input */
+        bool loop_back = strcmp(vs[b].type->id, "flow.loop") == 0 && strcmp(tp, "loop") == 0;
+        if (!loop_back)
+            add_succ(&vs[a], b);
+        for (size_t j = 0; j < i; j++) {
+            json_object *f = json_object_array_get_idx(edges, j);
+            if (json_object_is_type(f, json_type_object) && str_field(f, "from", NULL) &&
+                str_field(f, "to", NULL) && str_field(f, "from_port", "main") && str_field(f, "to_port", "main") &&
+                strcmp(str_field(f, "from", NULL), from) == 0 && strcmp(str_field(f, "to", NULL), to) == 0 &&
+                strcmp(str_field(f, "from_port", "main"), fp) == 0 && strcmp(str_field(f, "to_port", "main"), tp) == 0) {
+                problem(p, from, where, "duplicate edge");
+                break;
+            }
+        }
+    }
+}
+
+static void check_settings(gl_problems_t *p, json_object *s)
+{
+    if (!json_object_is_type(s, json_type_object)) {
+        problem(p, "", "settings", "settings must be an object");
+        return;
+    }
+    json_object_object_foreach(s, k, v)
+    {
+        if (strcmp(k, "timeout_ms") == 0) {
+            if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
+                json_object_get_int64(v) > 7 * 86400000LL)
+                problem(p, "", "settings.timeout_ms", "'timeout_ms' must be an integer from 1 to 604800000");
+        } else if (strcmp(k, "error_workflow_id") == 0) {
+            if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) != 36)
+                problem(p, "", "settings.error_workflow_id", "'error_workflow_id' must be a workflow id");
+        } else if (strcmp(k, "timezone") == 0) {
+            if (!json_object_is_type(v, json_type_string) || !timezone_ok(json_object_get_string(v)))
+                problem(p, "", "settings.timezone", "unknown time zone");
+        } else {
+            char field[96];
+            snprintf(field, sizeof field, "settings.%.80s", k);
+            problem(p, "", field, "unknown setting '%.60s'", k);
+        }
+    }
+}
+
+int gl_workflow_validate(json_object *def, const gl_wf_limits_t *lim, gl_problems_t *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!lim)
+        lim = &gl_wf_default_limits;
+    if (!json_object_is_type(def, json_type_object)) {
+        problem(p, "", "definition", "a definition must be an object {nodes, edges}, not %s", type_name(def));
+        return GL_INVALID;
+    }
+    json_object *nodes = NULL, *edges = NULL, *settings = NULL;
+    json_object_object_foreach(def, key, val)
+    {
+        (void)val;
+        if (strcmp(key, "nodes") && strcmp(key, "edges") && strcmp(key, "settings"))
+            problem(p, "", key, "unknown field '%.60s' (expected nodes, edges, settings)", key);
+    }
+    if (!json_object_object_get_ex(def, "nodes", &nodes) || !json_object_is_type(nodes, json_type_array)) {
+        problem(p, "", "nodes", "'nodes' must be an array");
+        return GL_INVALID;
+    }
+    if (json_object_object_get_ex(def, "edges", &edges) && !json_object_is_type(edges, json_type_array)) {
+        problem(p, "", "edges", "'edges' must be an array");
+        return GL_INVALID;
+    }
+    if (json_object_object_get_ex(def, "settings", &settings))
+        check_settings(p, settings);
+    size_t n = json_object_array_length(nodes);
+    if (n > (size_t)lim->max_nodes) {
+        problem(p, "", "nodes", "%zu nodes; the limit is %d", n, lim->max_nodes);
+        return GL_INVALID;
+    }
+    if (edges && json_object_array_length(edges) > (size_t)lim->max_edges) {
+        problem(p, "", "edges", "%zu edges; the limit is %d", json_object_array_length(edges), lim->max_edges);
+        return GL_INVALID;
+    }
+
+    vertex_t *vs = gl_xcalloc(n + 1, sizeof *vs);
+    for (size_t i = 0; i < n; i++) {
+        check_node(p, json_object_array_get_idx(nodes, i), i, lim, &vs[i].type, &vs[i].id);
+        if (!vs[i].id)
+            continue;
+        for (size_t j = 0; j < i; j++) {
+            if (vs[j].id && strcmp(vs[j].id, vs[i].id) == 0) {
+                problem(p, vs[i].id, "id", "duplicate node id '%s'", vs[i].id);
+                vs[i].id = NULL;
+                break;
+            }
+        }
+    }
+    /* names ($node["Name"] references them) and webhook paths are unique */
+    for (size_t i = 0; i < n; i++) {
+        json_object *ni = json_object_array_get_idx(nodes, i);
+        if (!vs[i].id)
+            continue;
+        const char *name = json_object_is_type(ni, json_type_object) ? str_field(ni, "name", NULL) : NULL;
+        const char *path = NULL;
+        json_object *params;
+        if (vs[i].type && strcmp(vs[i].type->id, "trigger.webhook") == 0 &&
+            json_object_object_get_ex(ni, "params", &params) && json_object_is_type(params, json_type_object))
+            path = str_field(params, "path", NULL);
+        for (size_t j = 0; j < i; j++) {
+            json_object *nj = json_object_array_get_idx(nodes, j);
+            if (!vs[j].id || !json_object_is_type(nj, json_type_object))
+                continue;
+            const char *other = str_field(nj, "name", NULL);
+            if (name && other && strcmp(name, other) == 0)
+                problem(p, vs[i].id, "name", "node name '%.60s' is used twice", name);
+            json_object *pj;
+            if (path && vs[j].type && strcmp(vs[j].type->id, "trigger.webhook") == 0 &&
+                json_object_object_get_ex(nj, "params", &pj) && json_object_is_type(pj, json_type_object) &&
+                str_field(pj, "path", NULL) && strcmp(str_field(pj, "path", NULL), path) == 0)
+                problem(p, vs[i].id, "params.path", "webhook path '%.60s' is used by node '%s' too", path, vs[j].id);
+        }
+    }
+    if (edges)
+        check_edges(p, edges, vs, (int)n);
+    if (p->n == 0)
+        find_cycle(p, vs, (int)n);
+    for (size_t i = 0; i < n; i++)
+        free(vs[i].out);
+    free(vs);
+    return p->n ? GL_INVALID : GL_OK;
+}
+
+int gl_problems_json(const gl_problems_t *p, gl_buf_t *out)
+{
+    int rc = gl_buf_puts(out, "[");
+    for (int i = 0; i < p->n; i++) {
+        const gl_problem_t *it = &p->items[i];
+        rc |= gl_buf_puts(out, i ? ",{\"node\":\"" : "{\"node\":\"");
+        rc |= gl_buf_json_escape(out, it->node, strlen(it->node));
+        rc |= gl_buf_puts(out, "\",\"field\":\"");
+        rc |= gl_buf_json_escape(out, it->field, strlen(it->field));
+        rc |= gl_buf_puts(out, "\",\"message\":\"");
+        rc |= gl_buf_json_escape(out, it->message, strlen(it->message));
+        rc |= gl_buf_puts(out, "\"}");
+    }
+    rc |= gl_buf_puts(out, "]");
+    return rc ? GL_TOO_LARGE : GL_OK;
+}

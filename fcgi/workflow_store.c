@@ -1,0 +1,205 @@
+/* workflow_store.c: shared pieces of the workflow resources (see the header). */
+#include "workflow_store.h"
+
+#include "log.h"
+#include "workflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const gl_stmt_t q_version_insert = {
+    .name = "wf_version_insert",
+    .sql = "INSERT INTO workflow_versions (workflow_id, version, org_id, definition, author_id, message, restored_from) "
+           "VALUES ($1, $2, $3, $4::jsonb, current_user_id(), $5, $6)",
+    .nparams = 6,
+    .rows = false,
+};
+
+static const gl_stmt_t q_sync = {
+    .name = "wf_sync",
+    .sql = "WITH s AS (SELECT wf_sync_triggers($1, $2::int)) "
+           "UPDATE workflows SET active_version = $2::int WHERE id = $1 AND (SELECT true FROM s)",
+    .nparams = 2,
+    .rows = false,
+};
+
+static const gl_stmt_t q_state = {
+    .name = "wf_state",
+    .sql = "SELECT current_version, deleted_at IS NOT NULL FROM workflows WHERE id = $1",
+    .nparams = 1,
+    .rows = true,
+};
+
+static const gl_stmt_t q_get = {
+    .name = "wf_get",
+    .sql = "SELECT json_build_object('id', w.id, 'name', w.name, 'tags', w.tags, 'active', w.active,"
+           " 'active_version', w.active_version, 'version', w.current_version, 'created_by', w.created_by,"
+           " 'created_at', w.created_at, 'updated_at', w.updated_at, 'deleted_at', w.deleted_at,"
+           " 'definition', v.definition)::text, w.current_version "
+           "FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version "
+           "WHERE w.id = $1",
+    .nparams = 1,
+    .rows = true,
+};
+
+int gl_wf_definition(gl_req_t *req, json_object *def, const char **text)
+{
+    gl_problems_t *p = gl_arena_alloc(req->arena, sizeof *p);
+    if (!def) {
+        gl_resp_error(req, 400, "invalid", "definition", "field 'definition' is required");
+        return GL_INVALID;
+    }
+    if (gl_workflow_validate(def, NULL, p) == GL_OK) {
+        *text = gl_arena_strdup(req->arena, json_object_to_json_string_ext(def, JSON_C_TO_STRING_PLAIN));
+        return GL_OK;
+    }
+    gl_buf_t *b = req->out;
+    gl_buf_reset(b, SIZE_MAX);
+    int rc = gl_buf_printf(b, "{\"error\":{\"code\":\"invalid_definition\",\"message\":\"the definition has %d problem%s%s\","
+                              "\"field\":\"definition\",\"request_id\":\"%s\",\"problems\":",
+                           p->n, p->n == 1 ? "" : "s", p->truncated ? " (first ones listed)" : "", req->request_id);
+    rc |= gl_problems_json(p, b);
+    rc |= gl_buf_puts(b, "}}");
+    req->status = rc == GL_OK ? 400 : 500;
+    return GL_INVALID;
+}
+
+int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, const char *org_id,
+                         const char *definition, const char *message, const char *restored_from,
+                         bool active)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    const char *params[] = { id, version, org_id, definition, message, restored_from };
+    int rc = gl_db_query(req->db, &q_version_insert, params, NULL, NULL, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return rc;
+    }
+    if (!active)
+        return GL_OK;
+    const char *p2[] = { id, version };
+    rc = gl_db_query(req->db, &q_sync, p2, NULL, NULL, &err);
+    if (rc == GL_CONFLICT) {
+        gl_resp_error(req, 409, "webhook_path_taken", "definition",
+                      "a webhook path of this workflow belongs to another active workflow");
+        return rc;
+    }
+    if (rc != GL_OK)
+        gl_resp_fail(req, rc, &err);
+    return rc;
+}
+
+void gl_wf_explain_miss(gl_req_t *req, const char *id, const char *base_version)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    const char *params[] = { id };
+    int rc = gl_db_query(req->db, &q_state, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        gl_resp_error(req, 404, "not_found", NULL, "no such workflow");
+        return;
+    }
+    if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+        gl_resp_error(req, 409, "deleted", NULL, "the workflow is deleted; restore it first");
+        return;
+    }
+    if (base_version && strcmp(PQgetvalue(res, 0, 0), base_version) != 0) {
+        /* stale base: answer with the current workflow so the editor can offer a choice */
+        const char *current = gl_arena_strdup(req->arena, PQgetvalue(res, 0, 0));
+        PGresult *cur = NULL;
+        if (gl_db_query(req->db, &q_get, params, req->arena, &cur, &err) != GL_OK || PQntuples(cur) != 1) {
+            gl_resp_error(req, 409, "version_conflict", "base_version",
+                          "the workflow changed since version %s; it is at version %s", base_version, current);
+            return;
+        }
+        gl_buf_t *b = req->out;
+        gl_buf_reset(b, SIZE_MAX);
+        int brc = gl_buf_printf(b, "{\"error\":{\"code\":\"version_conflict\",\"message\":\"the workflow changed since "
+                                   "version %s; it is at version %s\",\"field\":\"base_version\",\"request_id\":\"%s\","
+                                   "\"current_version\":%s,\"current\":",
+                                base_version, current, req->request_id, current);
+        brc |= gl_buf_append(b, PQgetvalue(cur, 0, 0), (size_t)PQgetlength(cur, 0, 0));
+        brc |= gl_buf_puts(b, "}}");
+        req->status = brc == GL_OK ? 409 : 500;
+        return;
+    }
+    gl_resp_error(req, 403, "forbidden", NULL, "you may view this workflow but not change it");
+}
+
+int gl_wf_send(gl_req_t *req, int status, const char *id)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    const char *params[] = { id };
+    int rc = gl_db_query(req->db, &q_get, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return rc;
+    }
+    if (PQntuples(res) != 1) {
+        gl_resp_error(req, 404, "not_found", NULL, "no such workflow");
+        return GL_NOTFOUND;
+    }
+    char etag[24];
+    snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(res, 0, 1));
+    gl_resp_header(req, "ETag", etag);
+    gl_resp_json(req, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    return GL_OK;
+}
+
+const char *gl_wf_base_version(gl_req_t *req, bool required)
+{
+    const char *im = gl_req_env(req, "HTTP_IF_MATCH");
+    int64_t v = 0;
+    if (im && *im) {
+        if (strncmp(im, "W/", 2) == 0)
+            im += 2;
+        size_t n = strlen(im);
+        char digits[24];
+        if (n >= 3 && n < sizeof digits + 2 && im[0] == '"' && im[n - 1] == '"') {
+            snprintf(digits, sizeof digits, "%.*s", (int)(n - 2), im + 1);
+            if (gl_parse_i64(digits, 1, INT32_MAX, &v) == GL_OK)
+                return gl_arena_printf(req->arena, "%lld", (long long)v);
+        }
+        gl_resp_error(req, 400, "invalid", "If-Match", "If-Match must be the workflow's ETag, e.g. \"3\"");
+        return NULL;
+    }
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = req->json ? gl_json_get_int(req->json, "base_version", false, 1, INT32_MAX, &v, &err) : GL_NOTFOUND;
+    if (rc == GL_OK)
+        return gl_arena_printf(req->arena, "%lld", (long long)v);
+    if (rc == GL_INVALID) {
+        gl_resp_error(req, 400, "invalid", err.field, "%s", err.msg);
+        return NULL;
+    }
+    if (required)
+        gl_resp_error(req, 428, "precondition_required", "base_version",
+                      "name the version this save is based on: If-Match: \"N\" or base_version");
+    return NULL;
+}
+
+const char *gl_wf_tags(gl_req_t *req, json_object *tags)
+{
+    if (!json_object_is_type(tags, json_type_array) || json_object_array_length(tags) > 20) {
+        gl_resp_error(req, 400, "invalid", "tags", "field 'tags': an array of at most 20 strings");
+        return NULL;
+    }
+    for (size_t i = 0; i < json_object_array_length(tags); i++) {
+        json_object *t = json_object_array_get_idx(tags, i);
+        if (!json_object_is_type(t, json_type_string) || json_object_get_string_len(t) < 1 ||
+            json_object_get_string_len(t) > 50) {
+            gl_resp_error(req, 400, "invalid", "tags", "field 'tags': each tag is a string of 1-50 characters");
+            return NULL;
+        }
+    }
+    return gl_arena_strdup(req->arena, json_object_to_json_string_ext(tags, JSON_C_TO_STRING_PLAIN));
+}

@@ -1,0 +1,44 @@
+/*
+ * workflow_store.h: what the workflow resources share — checking a
+ * definition from a request body, appending a version, explaining why an
+ * update touched no row, and rendering a workflow.
+ */
+#ifndef GL_FCGI_WORKFLOW_STORE_H
+#define GL_FCGI_WORKFLOW_STORE_H
+
+#include "http.h"
+
+/*
+ * Validates the definition def (a member of the request body): GL_OK with
+ * *text set to its compact JSON (arena memory), else a 400
+ * invalid_definition response listing every problem is set.
+ */
+int gl_wf_definition(gl_req_t *req, json_object *def, const char **text) GL_WUR;
+
+/* Appends version `version` of workflow id with definition text, then, if
+ * the workflow is active, moves its triggers to that version (409 when a
+ * webhook path is taken). Error responses are set on failure. */
+int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, const char *org_id,
+                         const char *definition, const char *message, const char *restored_from,
+                         bool active) GL_WUR;
+
+/*
+ * After an UPDATE of workflow id matched no row: sets 404 (not visible),
+ * 409 deleted / version_conflict (with the current workflow), or 403 (visible
+ * but not editable by the caller). base_version may be NULL.
+ */
+void gl_wf_explain_miss(gl_req_t *req, const char *id, const char *base_version);
+
+/* Sends the workflow (with its current definition) with status, and its
+ * version as the ETag. 404 if not visible. */
+int gl_wf_send(gl_req_t *req, int status, const char *id);
+
+/* Reads the base version of a save: the If-Match header ("3" or W/"3"), or
+ * the body's base_version. NULL (with a 428 response set) if neither. */
+const char *gl_wf_base_version(gl_req_t *req, bool required);
+
+/* Tags from a JSON array of strings as a JSON text for SQL, or NULL with a
+ * 400 response set. */
+const char *gl_wf_tags(gl_req_t *req, json_object *tags);
+
+#endif
