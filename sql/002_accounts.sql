@@ -116,7 +116,9 @@ CREATE INDEX audit_log_org ON glyphic.audit_log (org_id, id DESC);
 -- The orgs the request's user belongs to, as set by set_context() at
 -- authentication (transaction-local, like glyphic.user_id). Policies compare
 -- against this list instead of querying memberships on every row check: one
--- membership read per request instead of one per policy evaluation.
+-- membership read per request instead of one per policy evaluation. Policies
+-- call these helpers as (SELECT f()) so each is evaluated once per query,
+-- not once per row.
 CREATE FUNCTION glyphic.my_org_ids() RETURNS uuid[]
 LANGUAGE sql STABLE AS $$
   SELECT coalesce(nullif(current_setting('glyphic.org_ids', true), ''), '{}')::uuid[]
@@ -136,48 +138,48 @@ $$;
 ALTER TABLE glyphic.orgs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.orgs FORCE ROW LEVEL SECURITY;
 CREATE POLICY orgs_member ON glyphic.orgs
-  USING (glyphic.rls_trusted() OR id = ANY (glyphic.my_org_ids()));
+  USING ((SELECT glyphic.rls_trusted()) OR id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 
 ALTER TABLE glyphic.memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.memberships FORCE ROW LEVEL SECURITY;
 CREATE POLICY memberships_member ON glyphic.memberships
-  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 
 ALTER TABLE glyphic.users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.users FORCE ROW LEVEL SECURITY;
 CREATE POLICY users_visible ON glyphic.users FOR SELECT
-  USING (glyphic.rls_trusted() OR id = glyphic.current_user_id()
+  USING ((SELECT glyphic.rls_trusted()) OR id = (SELECT glyphic.current_user_id())
          OR EXISTS (SELECT 1 FROM glyphic.memberships m WHERE m.user_id = users.id));
 CREATE POLICY users_self_update ON glyphic.users FOR UPDATE
-  USING (glyphic.rls_trusted() OR id = glyphic.current_user_id());
+  USING ((SELECT glyphic.rls_trusted()) OR id = (SELECT glyphic.current_user_id()));
 CREATE POLICY users_trusted_write ON glyphic.users FOR ALL
-  USING (glyphic.rls_trusted());
+  USING ((SELECT glyphic.rls_trusted()));
 
 ALTER TABLE glyphic.sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.sessions FORCE ROW LEVEL SECURITY;
 CREATE POLICY sessions_own ON glyphic.sessions
-  USING (glyphic.rls_trusted() OR user_id = glyphic.current_user_id());
+  USING ((SELECT glyphic.rls_trusted()) OR user_id = (SELECT glyphic.current_user_id()));
 
 ALTER TABLE glyphic.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.api_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY api_keys_member ON glyphic.api_keys
-  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 
 ALTER TABLE glyphic.invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.invitations FORCE ROW LEVEL SECURITY;
 CREATE POLICY invitations_member ON glyphic.invitations
-  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 
 ALTER TABLE glyphic.audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.audit_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_member_read ON glyphic.audit_log FOR SELECT
-  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 CREATE POLICY audit_append ON glyphic.audit_log FOR INSERT
-  WITH CHECK (glyphic.rls_trusted() OR org_id IS NULL OR org_id = ANY (glyphic.my_org_ids()));
+  WITH CHECK ((SELECT glyphic.rls_trusted()) OR org_id IS NULL OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 
 ALTER TABLE glyphic.login_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.login_attempts FORCE ROW LEVEL SECURITY;
-CREATE POLICY login_attempts_trusted ON glyphic.login_attempts USING (glyphic.rls_trusted());
+CREATE POLICY login_attempts_trusted ON glyphic.login_attempts USING ((SELECT glyphic.rls_trusted()));
 -- the audit log is append-only for the programs; login attempts go through functions
 REVOKE UPDATE, DELETE ON glyphic.audit_log FROM glyphic_app;
 REVOKE ALL ON glyphic.login_attempts FROM glyphic_app;

@@ -86,44 +86,44 @@ $$;
 ALTER TABLE glyphic.workflows ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.workflows FORCE ROW LEVEL SECURITY;
 CREATE POLICY workflows_read ON glyphic.workflows FOR SELECT
-  USING (glyphic.rls_trusted() OR (org_id = ANY (glyphic.my_org_ids()) AND (
-           org_id = ANY (glyphic.my_admin_org_ids()) OR created_by = glyphic.current_user_id()
+  USING ((SELECT glyphic.rls_trusted()) OR (org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]) AND (
+           org_id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[]) OR created_by = (SELECT glyphic.current_user_id())
            OR glyphic.wf_shared_with_me(id, false))));
 CREATE POLICY workflows_create ON glyphic.workflows FOR INSERT
-  WITH CHECK (glyphic.rls_trusted() OR (org_id = ANY (glyphic.my_editor_org_ids())
-                                        AND created_by = glyphic.current_user_id()));
+  WITH CHECK ((SELECT glyphic.rls_trusted()) OR (org_id = ANY ((SELECT glyphic.my_editor_org_ids())::uuid[])
+                                        AND created_by = (SELECT glyphic.current_user_id())));
 CREATE POLICY workflows_edit ON glyphic.workflows FOR UPDATE
-  USING (glyphic.rls_trusted() OR (org_id = ANY (glyphic.my_editor_org_ids()) AND (
-           org_id = ANY (glyphic.my_admin_org_ids()) OR created_by = glyphic.current_user_id()
+  USING ((SELECT glyphic.rls_trusted()) OR (org_id = ANY ((SELECT glyphic.my_editor_org_ids())::uuid[]) AND (
+           org_id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[]) OR created_by = (SELECT glyphic.current_user_id())
            OR glyphic.wf_shared_with_me(id, true))));
 CREATE POLICY workflows_delete ON glyphic.workflows FOR DELETE
-  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_admin_org_ids())
-         OR (org_id = ANY (glyphic.my_editor_org_ids()) AND created_by = glyphic.current_user_id()));
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[])
+         OR (org_id = ANY ((SELECT glyphic.my_editor_org_ids())::uuid[]) AND created_by = (SELECT glyphic.current_user_id())));
 
 -- a version is visible and insertable exactly when its workflow is visible
 ALTER TABLE glyphic.workflow_versions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.workflow_versions FORCE ROW LEVEL SECURITY;
 CREATE POLICY workflow_versions_read ON glyphic.workflow_versions FOR SELECT
-  USING (glyphic.rls_trusted() OR EXISTS (SELECT 1 FROM glyphic.workflows w WHERE w.id = workflow_id));
+  USING ((SELECT glyphic.rls_trusted()) OR EXISTS (SELECT 1 FROM glyphic.workflows w WHERE w.id = workflow_id));
 CREATE POLICY workflow_versions_append ON glyphic.workflow_versions FOR INSERT
-  WITH CHECK (glyphic.rls_trusted() OR (org_id = ANY (glyphic.my_editor_org_ids())
+  WITH CHECK ((SELECT glyphic.rls_trusted()) OR (org_id = ANY ((SELECT glyphic.my_editor_org_ids())::uuid[])
               AND EXISTS (SELECT 1 FROM glyphic.workflows w WHERE w.id = workflow_id AND w.org_id = org_id)));
 REVOKE UPDATE, DELETE ON glyphic.workflow_versions FROM glyphic_app;
 
 ALTER TABLE glyphic.workflow_shares ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.workflow_shares FORCE ROW LEVEL SECURITY;
 CREATE POLICY workflow_shares_member ON glyphic.workflow_shares
-  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 
 ALTER TABLE glyphic.webhooks ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.webhooks FORCE ROW LEVEL SECURITY;
 CREATE POLICY webhooks_member ON glyphic.webhooks
-  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 
 ALTER TABLE glyphic.schedules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.schedules FORCE ROW LEVEL SECURITY;
 CREATE POLICY schedules_member ON glyphic.schedules
-  USING (glyphic.rls_trusted() OR org_id = ANY (glyphic.my_org_ids()));
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 
 -- Derives the webhook and schedule rows of a workflow from one of its
 -- versions (NULL: remove them). Raises unique_violation when a webhook path

@@ -1,0 +1,435 @@
+"""The workflow store: definitions, validation, versions, sharing,
+activation, import/export, and tenancy — through nginx, real PostgreSQL."""
+import copy
+import json
+import threading
+import unittest
+import uuid
+
+import harness
+
+ENV = None
+PW = "correct horse battery"
+
+
+def setUpModule():
+    global ENV
+    ENV = harness.Env(workers=3).start_all()
+
+
+def tearDownModule():
+    ENV.close()
+
+
+def signup(prefix):
+    return ENV.signup(f"{prefix}-{uuid.uuid4().hex[:8]}@example.com", password=PW, name=prefix.title())
+
+
+def member_of(admin, role):
+    org = admin.me["org_id"]
+    email = f"m-{uuid.uuid4().hex[:8]}@example.com"
+    r = admin.post(f"/api/orgs/{org}/invitations", {"email": email, "role": role})
+    assert r.status == 201, r
+    c = ENV.client()
+    r = c.post("/api/auth/signup", {"email": email, "password": PW, "name": "M", "invitation": r.json()["token"]})
+    assert r.status == 201, r
+    c.me = r.json()
+    return c
+
+
+def definition(path=None, n_extra=0):
+    nodes = [{"id": "trigger", "type": "trigger.webhook" if path else "trigger.manual", "name": "Trigger",
+              "params": {"path": path} if path else {}, "position": [0, 0]},
+             {"id": "fetch", "type": "http.request", "name": "Fetch",
+              "params": {"url": "http://127.0.0.1:9/{{ $json.id }}", "method": "POST", "credential": "crm-token"},
+              "retry": {"max": 3, "backoff_ms": 500}},
+             {"id": "check", "type": "flow.if", "name": "Check", "params": {"condition": "{{ $json.ok }}"}},
+             {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"seen": True}}}]
+    edges = [{"from": "trigger", "to": "fetch"}, {"from": "fetch", "to": "check"},
+             {"from": "check", "from_port": "true", "to": "set"}]
+    prev = "set"
+    for i in range(n_extra):
+        nodes.append({"id": f"n{i}", "type": "flow.noop", "name": f"Noop {i}"})
+        edges.append({"from": prev, "to": f"n{i}"})
+        prev = f"n{i}"
+    return {"nodes": nodes, "edges": edges, "settings": {"timezone": "Europe/Berlin"}}
+
+
+def create(c, name="Flow", d=None, tags=None):
+    body = {"name": name, "definition": d or definition()}
+    if tags is not None:
+        body["tags"] = tags
+    r = c.post("/api/workflows", body)
+    assert r.status == 201, r
+    return r.json()
+
+
+def save(c, wid, d, base, message=None):
+    body = {"definition": d, "base_version": base}
+    if message:
+        body["message"] = message
+    return c.put(f"/api/workflows/{wid}", body)
+
+
+class StoreTest(unittest.TestCase):
+    def test_round_trip(self):
+        a = signup("rt")
+        wf = create(a, "Orders", tags=["sales"])
+        wid = wf["id"]
+        d = definition()
+        versions = [d]
+        for i in range(2, 4):
+            d = copy.deepcopy(d)
+            d["nodes"][3]["params"]["fields"]["step"] = i
+            r = save(a, wid, d, i - 1, f"step {i}")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.header("ETag"), f'"{i}"')
+            versions.append(d)
+        listing = a.get(f"/api/workflows/{wid}/versions").json()
+        self.assertEqual([v["version"] for v in listing], [3, 2, 1])
+        self.assertEqual(listing[0]["message"], "step 3")
+        self.assertEqual(a.get(f"/api/workflows/{wid}/versions/2").json()["definition"], versions[1])
+        r = a.post(f"/api/workflows/{wid}/versions/1/restore", {"base_version": 3})
+        self.assertEqual(r.status, 200, r)
+        wf = r.json()
+        self.assertEqual((wf["version"], wf["definition"]), (4, versions[0]))
+        self.assertEqual(a.get(f"/api/workflows/{wid}/versions").json()[0]["restored_from"], 1)
+        exported = a.get(f"/api/workflows/{wid}/export")
+        self.assertEqual(exported.status, 200)
+        doc = exported.json()
+        self.assertEqual(doc["format"], "glyphic.workflow")
+        self.assertEqual(doc["credentials"], ["crm-token"])
+        b = signup("other")
+        r = b.post("/api/workflows/import", doc)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["missing_credentials"], ["crm-token"])
+        imported = b.get(f"/api/workflows/{r.json()['id']}").json()
+        self.assertEqual(imported["definition"], versions[0])
+        self.assertEqual((imported["name"], imported["tags"]), ("Orders", ["sales"]))
+        self.assertEqual(a.get(f"/api/workflows/{wid}").json()["definition"], versions[0])
+
+    def test_concurrent_saves_second_gets_409(self):
+        a = signup("cc")
+        e = member_of(a, "admin")
+        wid = create(a)["id"]
+        mine = definition()
+        mine["nodes"][3]["params"]["fields"] = {"who": "first"}
+        theirs = definition()
+        theirs["nodes"][3]["params"]["fields"] = {"who": "second"}
+        r1 = save(a, wid, mine, 1)
+        self.assertEqual(r1.status, 200)
+        r2 = e.put(f"/api/workflows/{wid}", {"definition": theirs}, headers={"If-Match": '"1"'})
+        self.assertEqual(r2.status, 409, r2)
+        err = r2.json()["error"]
+        self.assertEqual(err["code"], "version_conflict")
+        self.assertEqual(err["current_version"], 2)
+        self.assertEqual(err["current"]["definition"], mine)
+        self.assertEqual(a.get(f"/api/workflows/{wid}").json()["definition"], mine)
+        # truly simultaneous saves from one base: exactly one wins
+        results = []
+
+        def go(c, d):
+            results.append(save(c, wid, d, 2).status)
+        ts = [threading.Thread(target=go, args=(c, d)) for c, d in ((a, mine), (e, theirs))]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        self.assertEqual(sorted(results), [200, 409])
+        self.assertEqual(len(a.get(f"/api/workflows/{wid}/versions").json()), 3)
+
+    def test_save_needs_a_base(self):
+        a = signup("nb")
+        wid = create(a)["id"]
+        r = a.put(f"/api/workflows/{wid}", {"definition": definition()})
+        self.assertEqual((r.status, r.json()["error"]["code"]), (428, "precondition_required"))
+        r = a.put(f"/api/workflows/{wid}", {"definition": definition()}, headers={"If-Match": "junk"})
+        self.assertEqual(r.status, 400)
+
+    def test_list_search_filter_sort_paginate(self):
+        a = signup("ls")
+        for i in range(7):
+            create(a, f"Flow {i:02d}", tags=["even"] if i % 2 == 0 else ["odd"])
+        create(a, "Special report", tags=["x"])
+        page = a.get("/api/workflows?sort=name&limit=3").json()
+        names = [w["name"] for w in page["items"]]
+        self.assertEqual(names, ["Flow 00", "Flow 01", "Flow 02"])
+        seen = list(names)
+        while page["next_cursor"]:
+            page = a.get(f"/api/workflows?sort=name&limit=3&cursor={page['next_cursor']}").json()
+            seen += [w["name"] for w in page["items"]]
+        self.assertEqual(seen, sorted(seen, key=str.lower))
+        self.assertEqual(len(seen), 8)
+        self.assertEqual([w["name"] for w in a.get("/api/workflows?q=SPECIAL").json()["items"]], ["Special report"])
+        self.assertEqual(len(a.get("/api/workflows?tag=even").json()["items"]), 4)
+        self.assertEqual(len(a.get("/api/workflows?active=true").json()["items"]), 0)
+        self.assertEqual(a.get("/api/workflows?sort=price").status, 400)
+        self.assertEqual(a.get("/api/workflows?limit=0").status, 400)
+        self.assertEqual(a.get("/api/workflows?cursor=nope").status, 400)
+        self.assertEqual(a.get("/api/workflows?q=%ZZ").status, 200)
+
+    def test_rename_tag_duplicate_delete_restore(self):
+        a = signup("rd")
+        wid = create(a, "Original", tags=["t1"])["id"]
+        r = a.patch(f"/api/workflows/{wid}", {"name": "Renamed", "tags": ["t2", "t3"]})
+        self.assertEqual((r.status, r.json()["name"], r.json()["tags"]), (200, "Renamed", ["t2", "t3"]))
+        self.assertEqual(r.json()["version"], 1)  # metadata is not a new version
+        r = a.post(f"/api/workflows/{wid}/duplicate", {})
+        self.assertEqual(r.status, 201)
+        dup = r.json()
+        self.assertEqual((dup["name"], dup["version"], dup["tags"]), ("Renamed (copy)", 1, ["t2", "t3"]))
+        self.assertNotEqual(dup["id"], wid)
+        self.assertEqual(a.delete(f"/api/workflows/{wid}").status, 204)
+        self.assertNotIn(wid, [w["id"] for w in a.get("/api/workflows").json()["items"]])
+        self.assertIn(wid, [w["id"] for w in a.get("/api/workflows?deleted=true").json()["items"]])
+        self.assertEqual(save(a, wid, definition(), 1).json()["error"]["code"], "deleted")
+        self.assertEqual(a.post(f"/api/workflows/{wid}/restore").status, 200)
+        self.assertEqual(save(a, wid, definition(), 1).status, 200)
+        # permanent deletion only from the trash
+        self.assertEqual(a.delete(f"/api/workflows/{wid}?permanent=true").status, 409)
+        self.assertEqual(a.delete(f"/api/workflows/{wid}").status, 204)
+        self.assertEqual(a.delete(f"/api/workflows/{wid}?permanent=true").status, 204)
+        self.assertEqual(a.get(f"/api/workflows/{wid}").status, 404)
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.workflow_versions WHERE workflow_id = '{wid}'"), "0")
+
+    def test_activation_and_webhook_conflicts(self):
+        a = signup("act")
+        b = signup("act2")
+        path = f"orders-{uuid.uuid4().hex[:6]}"
+        wa = create(a, d=definition(path))["id"]
+        r = a.post(f"/api/workflows/{wa}/activate")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["active"])
+        self.assertEqual(ENV.pg.psql(f"SELECT method, mode, version FROM glyphic.webhooks WHERE path = '{path}'"),
+                         "POST|async|1")
+        # another org's workflow cannot take the path
+        wb = create(b, d=definition(path))["id"]
+        r = b.post(f"/api/workflows/{wb}/activate")
+        self.assertEqual((r.status, r.json()["error"]["code"]), (409, "webhook_path_taken"))
+        self.assertFalse(b.get(f"/api/workflows/{wb}").json()["active"])
+        # saving an active workflow moves its triggers to the new version
+        d2 = definition(path + "-v2")
+        self.assertEqual(save(a, wa, d2, 1).status, 200)
+        self.assertEqual(ENV.pg.psql(f"SELECT path, version FROM glyphic.webhooks WHERE workflow_id = '{wa}'"),
+                         f"{path}-v2|2")
+        self.assertEqual(b.post(f"/api/workflows/{wb}/activate").status, 200)  # old path is free now
+        # a save that would take another workflow's path is refused whole
+        r = save(a, wa, definition(path), 2)
+        self.assertEqual(r.status, 409)
+        self.assertEqual(a.get(f"/api/workflows/{wa}").json()["version"], 2)
+        # deactivate frees the path; no trigger: cannot activate
+        self.assertEqual(a.post(f"/api/workflows/{wa}/deactivate").status, 200)
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.webhooks WHERE workflow_id = '{wa}'"), "0")
+        manual = create(a)["id"]
+        r = a.post(f"/api/workflows/{manual}/activate")
+        self.assertEqual((r.status, r.json()["error"]["code"]), (400, "no_trigger"))
+        sched = {"nodes": [{"id": "s", "type": "trigger.schedule", "params": {"cron": "*/5 * * * *",
+                                                                                "timezone": "America/New_York"}}],
+                 "edges": []}
+        ws = create(a, d=sched)["id"]
+        self.assertEqual(a.post(f"/api/workflows/{ws}/activate").status, 200)
+        self.assertEqual(ENV.pg.psql(f"SELECT cron, timezone FROM glyphic.schedules WHERE workflow_id = '{ws}'"),
+                         "*/5 * * * *|America/New_York")
+        self.assertEqual(a.delete(f"/api/workflows/{ws}").status, 204)
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.schedules WHERE workflow_id = '{ws}'"), "0")
+
+    def test_node_types_catalogue(self):
+        r = ENV.request("GET", "/api/node-types")
+        self.assertEqual(r.status, 200)
+        types = {t["id"]: t for t in r.json()}
+        for t in ("trigger.manual", "trigger.webhook", "trigger.schedule", "trigger.error", "http.request",
+                  "data.set", "flow.if", "flow.switch", "flow.merge", "flow.split", "flow.aggregate", "flow.loop",
+                  "flow.wait", "flow.subworkflow", "flow.respond", "flow.noop"):
+            self.assertIn(t, types)
+        url = [p for p in types["http.request"]["params"] if p["name"] == "url"][0]
+        self.assertEqual((url["type"], url["required"], url["expressions"]), ("string", True, True))
+        self.assertEqual(types["flow.if"]["outputs"], ["true", "false"])
+        self.assertEqual(types["trigger.webhook"]["inputs"], [])
+
+
+def invalid_cases():
+    good = definition("p")
+    cases = []
+
+    def case(name, mutate, node, field):
+        d = copy.deepcopy(good)
+        mutate(d)  # in place
+        cases.append((name, d, node, field))
+    case("cycle", lambda d: d["edges"].append({"from": "set", "to": "fetch"}), "fetch", "edges")
+    case("self loop", lambda d: d["edges"].append({"from": "set", "to": "set"}), "set", "edges")
+    case("dangling edge target", lambda d: d["edges"].append({"from": "set", "to": "ghost"}), "ghost", "edges[3].to")
+    case("dangling edge source", lambda d: d["edges"].append({"from": "ghost", "to": "set"}), "ghost", "edges[3].from")
+    case("unknown output port", lambda d: d["edges"].append({"from": "check", "from_port": "maybe", "to": "set"}),
+         "check", "edges[3].from_port")
+    case("unknown input port", lambda d: d["edges"].append({"from": "fetch", "to": "set", "to_port": "side"}),
+         "set", "edges[3].to_port")
+    case("edge into a trigger", lambda d: d["edges"].append({"from": "set", "to": "trigger"}), "trigger", "edges[3].to_port")
+    case("unknown type", lambda d: d["nodes"][2].update(type="flow.maybe"), "check", "type")
+    case("missing required parameter", lambda d: d["nodes"][1]["params"].pop("url"), "fetch", "params.url")
+    case("empty required parameter", lambda d: d["nodes"][1]["params"].update(url=""), "fetch", "params.url")
+    case("duplicate id", lambda d: d["nodes"].append({"id": "fetch", "type": "flow.noop"}), "fetch", "id")
+    case("duplicate name", lambda d: d["nodes"].append({"id": "x", "type": "flow.noop", "name": "Fetch"}), "x", "name")
+    case("bad id", lambda d: d["nodes"][3].update(id="has space"), "nodes[3]", "id")
+    case("wrong parameter type", lambda d: d["nodes"][1]["params"].update(timeout_ms="soon"), "fetch", "params.timeout_ms")
+    case("bad select option", lambda d: d["nodes"][1]["params"].update(method="FETCH"), "fetch", "params.method")
+    case("unknown parameter", lambda d: d["nodes"][1]["params"].update(verb="GET"), "fetch", "params.verb")
+    case("expression where not allowed", lambda d: d["nodes"][1]["params"].update(method="{{ $json.m }}"), "fetch", "params.method")
+    case("params not an object", lambda d: d["nodes"][1].update(params=[1]), "fetch", "params")
+    case("unknown node field", lambda d: d["nodes"][1].update(colour="red"), "fetch", "colour")
+    case("bad retry", lambda d: d["nodes"][1].update(retry={"max": 99}), "fetch", "retry.max")
+    case("bad position", lambda d: d["nodes"][1].update(position=[1]), "fetch", "position")
+    case("oversized parameter", lambda d: d["nodes"][3]["params"].update(fields={"big": "x" * 70000}), "set", "params.fields")
+    case("deep nesting", lambda d: d["nodes"][3]["params"].update(fields=json.loads('{"a":' * 14 + "1" + "}" * 14)),
+         "set", "params.fields")
+    case("duplicate webhook path", lambda d: d["nodes"].append({"id": "t2", "type": "trigger.webhook", "params": {"path": "p"}}),
+         "t2", "params.path")
+    case("bad webhook path", lambda d: d["nodes"][0]["params"].update(path="../etc"), "trigger", "params.path")
+    case("bad cron", lambda d: d["nodes"].append({"id": "s", "type": "trigger.schedule", "params": {"cron": "every day"}}),
+         "s", "params.cron")
+    case("bad time zone", lambda d: d.update(settings={"timezone": "Mars/Olympus"}), "", "settings.timezone")
+    case("unknown top-level field", lambda d: d.update(extra=1), "", "extra")
+    case("nodes not an array", lambda d: d.update(nodes={"a": 1}), "", "nodes")
+    case("edges not an array", lambda d: d.update(edges="none"), "", "edges")
+    case("node not an object", lambda d: d["nodes"].append("node"), "nodes[4]", "nodes[4]")
+    case("too many nodes", lambda d: d.update(nodes=[{"id": f"n{i}", "type": "flow.noop"} for i in range(501)]), "", "nodes")
+    cases.append(("definition not an object", [1, 2], "", "definition"))
+    cases.append(("definition a string", "nodes", "", "definition"))
+    return cases
+
+
+class ValidationTest(unittest.TestCase):
+    def test_invalid_definitions_are_400_and_write_nothing(self):
+        a = signup("val")
+        wid = create(a)["id"]
+        before = ENV.pg.psql("SELECT count(*) FROM glyphic.workflow_versions")
+        cases = invalid_cases()
+        self.assertGreaterEqual(len(cases), 20)
+        for name, d, node, field in cases:
+            with self.subTest(case=name):
+                for r in (a.post("/api/workflows", {"name": "x", "definition": d}), save(a, wid, d, 1)):
+                    self.assertEqual(r.status, 400, r)
+                    err = r.json()["error"]
+                    self.assertEqual(err["code"], "invalid_definition", r)
+                    self.assertIn({"node": node, "field": field},
+                                  [{"node": p["node"], "field": p["field"]} for p in err["problems"]], err["problems"])
+        self.assertEqual(ENV.pg.psql("SELECT count(*) FROM glyphic.workflow_versions"), before)
+        self.assertEqual(a.get(f"/api/workflows/{wid}").json()["version"], 1)
+
+    def test_sanctioned_loop_and_many_problems(self):
+        a = signup("loop")
+        d = {"nodes": [{"id": "t", "type": "trigger.manual"}, {"id": "loop", "type": "flow.loop"},
+                       {"id": "body", "type": "flow.noop"}, {"id": "end", "type": "flow.noop"}],
+             "edges": [{"from": "t", "to": "loop"}, {"from": "loop", "from_port": "batch", "to": "body"},
+                       {"from": "body", "to": "loop", "to_port": "loop"}, {"from": "loop", "from_port": "done", "to": "end"},
+                       {"from": "body", "from_port": "error", "to": "end"}]}
+        self.assertEqual(a.post("/api/workflows", {"name": "loop", "definition": d}).status, 201)
+        bad = {"nodes": [{"id": f"n{i}", "type": "nope"} for i in range(80)], "edges": []}
+        err = a.post("/api/workflows", {"name": "bad", "definition": bad}).json()["error"]
+        self.assertEqual(len(err["problems"]), 50)
+        self.assertIn("first ones", err["message"])
+
+    def test_bad_request_fields(self):
+        a = signup("bf")
+        for body, field in (({"definition": definition()}, "name"), ({"name": "", "definition": definition()}, "name"),
+                            ({"name": "x"}, "definition"), ({"name": "x", "definition": definition(), "tags": "a"}, "tags"),
+                            ({"name": "x", "definition": definition(), "tags": [""]}, "tags"),
+                            ({"name": "x", "definition": definition(), "owner": "me"}, "owner"),
+                            ({"name": "n" * 201, "definition": definition()}, "name")):
+            r = a.post("/api/workflows", body)
+            self.assertEqual((r.status, r.json()["error"].get("field")), (400, field), r)
+        doc = {"format": "glyphic.workflow", "format_version": 1, "name": "x", "definition": definition()}
+        for bad, field in (({**doc, "format": "n8n"}, "format"), ({**doc, "format_version": 9}, "format_version"),
+                           ({k: v for k, v in doc.items() if k != "name"}, "name")):
+            r = a.post("/api/workflows/import", bad)
+            self.assertEqual((r.status, r.json()["error"]["field"]), (400, field), r)
+        bad_doc = {**doc, "definition": {"nodes": [{"id": "x", "type": "vendor.magic"}, {"id": "y", "type": "ai.agent"}]}}
+        r = a.post("/api/workflows/import", bad_doc)
+        self.assertEqual(r.status, 400)
+        self.assertEqual(sorted(p["message"] for p in r.json()["error"]["problems"]),
+                         ["unknown node type 'ai.agent'", "unknown node type 'vendor.magic'"])
+
+
+class SharingTenancyTest(unittest.TestCase):
+    def test_visibility_and_sharing(self):
+        owner = signup("own")
+        org = owner.me["org_id"]
+        ed1 = member_of(owner, "editor")
+        ed2 = member_of(owner, "editor")
+        viewer = member_of(owner, "viewer")
+        admin = member_of(owner, "admin")
+        wid = ed1.post("/api/workflows", {"name": "Ed1 private", "definition": definition()}).json()["id"]
+        # editors see what they created or what was shared; admins and owners see all
+        self.assertEqual(ed2.get(f"/api/workflows/{wid}").status, 404)
+        self.assertEqual(viewer.get(f"/api/workflows/{wid}").status, 404)
+        self.assertEqual(owner.get(f"/api/workflows/{wid}").status, 200)
+        self.assertEqual(admin.get(f"/api/workflows/{wid}").status, 200)
+        self.assertNotIn(wid, [w["id"] for w in ed2.get("/api/workflows").json()["items"]])
+        # viewers cannot create; editors of others' workflows cannot share them
+        self.assertEqual(viewer.post("/api/workflows", {"name": "v", "definition": definition()}).status, 403)
+        self.assertEqual(ed2.put(f"/api/workflows/{wid}/shares/{ed2.me['user']['id']}", {"role": "editor"}).status, 404)
+        # share read-only with ed2: visible, but saving is refused
+        r = ed1.put(f"/api/workflows/{wid}/shares/{ed2.me['user']['id']}", {"role": "viewer"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(ed2.get(f"/api/workflows/{wid}").status, 200)
+        r = save(ed2, wid, definition(), 1)
+        self.assertEqual((r.status, r.json()["error"]["code"]), (403, "forbidden"))
+        self.assertEqual(ed2.patch(f"/api/workflows/{wid}", {"name": "mine"}).status, 403)
+        self.assertEqual(ed2.delete(f"/api/workflows/{wid}").status, 403)
+        self.assertEqual(ed1.get(f"/api/workflows/{wid}").json()["version"], 1)
+        # upgrade to editor: saving works
+        self.assertEqual(ed1.put(f"/api/workflows/{wid}/shares/{ed2.me['user']['id']}", {"role": "editor"}).status, 200)
+        self.assertEqual(save(ed2, wid, definition(), 1).status, 200)
+        # an org viewer stays read-only even with an editor share
+        self.assertEqual(ed1.put(f"/api/workflows/{wid}/shares/{viewer.me['user']['id']}", {"role": "editor"}).status, 200)
+        self.assertEqual(viewer.get(f"/api/workflows/{wid}").status, 200)
+        self.assertEqual(save(viewer, wid, definition(), 2).status, 403)
+        shares = ed1.get(f"/api/workflows/{wid}/shares").json()
+        self.assertEqual(sorted(s["role"] for s in shares), ["editor", "editor"])
+        # unshare: gone again
+        self.assertEqual(ed1.delete(f"/api/workflows/{wid}/shares/{ed2.me['user']['id']}").status, 204)
+        self.assertEqual(ed2.get(f"/api/workflows/{wid}").status, 404)
+        # sharing with a non-member is 404, with an invalid role 400
+        stranger = signup("str")
+        self.assertEqual(ed1.put(f"/api/workflows/{wid}/shares/{stranger.me['user']['id']}", {"role": "viewer"}).status, 404)
+        self.assertEqual(ed1.put(f"/api/workflows/{wid}/shares/{ed2.me['user']['id']}", {"role": "owner"}).status, 400)
+        # the same rules hold in the database for the app role
+        uid = ed2.me["user"]["id"]
+        seen = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{uid}', '{org}'); "
+                           f"SELECT count(*) FROM glyphic.workflows WHERE id = '{wid}'; "
+                           f"SELECT count(*) FROM glyphic.workflow_versions WHERE workflow_id = '{wid}'; COMMIT;",
+                           user="glyphic_app").splitlines()
+        self.assertEqual(seen[-2:], ["0", "0"])
+        r = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{uid}', '{org}'); "
+                        f"UPDATE glyphic.workflows SET name = 'x' WHERE id = '{wid}' RETURNING id; COMMIT;",
+                        user="glyphic_app")
+        self.assertNotIn(wid, r)
+        r = ENV.pg.psql(f"UPDATE glyphic.workflow_versions SET message = 'x'", user="glyphic_app", check=False)
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_other_org_is_404_everywhere(self):
+        a = signup("ta")
+        b = signup("tb")
+        wid = create(a, d=definition(f"t-{uuid.uuid4().hex[:6]}"))["id"]
+        checks = [("GET", f"/api/workflows/{wid}", None), ("PUT", f"/api/workflows/{wid}", {"definition": definition(), "base_version": 1}),
+                  ("PATCH", f"/api/workflows/{wid}", {"name": "x"}), ("DELETE", f"/api/workflows/{wid}", None),
+                  ("POST", f"/api/workflows/{wid}/duplicate", {}), ("POST", f"/api/workflows/{wid}/restore", {}),
+                  ("POST", f"/api/workflows/{wid}/activate", {}), ("POST", f"/api/workflows/{wid}/deactivate", {}),
+                  ("GET", f"/api/workflows/{wid}/versions", None), ("GET", f"/api/workflows/{wid}/versions/1", None),
+                  ("POST", f"/api/workflows/{wid}/versions/1/restore", {}), ("GET", f"/api/workflows/{wid}/export", None),
+                  ("GET", f"/api/workflows/{wid}/shares", None),
+                  ("PUT", f"/api/workflows/{wid}/shares/{b.me['user']['id']}", {"role": "viewer"})]
+        for method, path, body in checks:
+            with self.subTest(method=method, path=path):
+                self.assertEqual(b.request(method, path, body=body).status, 404)
+                # naming A's org explicitly does not help either
+                self.assertEqual(b.request(method, path, body=body, headers={"X-Glyphic-Org": a.me["org_id"]}).status, 404)
+        self.assertEqual(a.get(f"/api/workflows/{wid}").json()["version"], 1)
+        self.assertEqual(b.get("/api/workflows").json()["items"], [])
+        # an API key with read scope cannot write
+        r = a.post("/api/keys", {"name": "r", "scopes": ["read"]})
+        k = ENV.client()
+        k.key = r.json()["key"]
+        self.assertEqual(k.get(f"/api/workflows/{wid}").status, 200)
+        self.assertEqual(k.put(f"/api/workflows/{wid}", {"definition": definition(), "base_version": 1}).status, 403)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,105 @@
+#include "gl_test.h"
+#include "json.h"
+#include "nodetypes.h"
+#include "workflow.h"
+
+static int validate(const char *text, gl_problems_t *p)
+{
+    json_object *o = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_json_parse(text, strlen(text), 64, &o, &err) != GL_OK)
+        FAIL_AT("test JSON does not parse: %s", err.msg);
+    int rc = gl_workflow_validate(o, NULL, p);
+    json_object_put(o);
+    return rc;
+}
+
+static bool has(const gl_problems_t *p, const char *node, const char *field)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->items[i].node, node) == 0 && strcmp(p->items[i].field, field) == 0)
+            return true;
+    return false;
+}
+
+TEST(catalogue_is_consistent)
+{
+    ASSERT(gl_node_types_count >= 16);
+    for (size_t i = 0; i < gl_node_types_count; i++) {
+        const gl_node_type_t *t = &gl_node_types[i];
+        ASSERT(gl_node_type_find(t->id) == t);
+        ASSERT(t->trigger == (t->inputs[0] == NULL));
+        for (const gl_param_def_t *d = t->params; d->name; d++) {
+            ASSERT(gl_node_param_find(t, d->name) == d);
+            ASSERT((d->type == GL_PARAM_SELECT) == (d->options != NULL));
+            if (d->def) { /* defaults are valid JSON */
+                json_object *o = NULL;
+                gl_err_t err;
+                if (gl_json_parse(d->def, strlen(d->def), 8, &o, &err) != GL_OK)
+                    FAIL_AT("%s.%s default is not JSON", t->id, d->name);
+                json_object_put(o);
+            }
+        }
+    }
+    ASSERT(gl_node_has_output(gl_node_type_find("http.request"), "error"));
+    ASSERT(!gl_node_has_output(gl_node_type_find("trigger.manual"), "error"));
+    gl_buf_t b;
+    gl_buf_init(&b, 1 << 20);
+    ASSERT_EQ(gl_node_types_json(&b), GL_OK);
+    json_object *o = NULL;
+    gl_err_t err;
+    ASSERT_EQ(gl_json_parse(b.data, b.len, 16, &o, &err), GL_OK);
+    ASSERT_EQ(json_object_array_length(o), gl_node_types_count);
+    json_object_put(o);
+    gl_buf_free(&b);
+}
+
+TEST(valid_definitions)
+{
+    gl_problems_t p;
+    ASSERT_EQ(validate("{\"nodes\":[],\"edges\":[]}", &p), GL_OK);
+    ASSERT_EQ(validate("{\"nodes\":[{\"id\":\"t\",\"type\":\"trigger.manual\"},"
+                       "{\"id\":\"a\",\"type\":\"flow.if\",\"params\":{\"condition\":\"{{ $json.x > 1 }}\"}},"
+                       "{\"id\":\"b\",\"type\":\"flow.merge\"}],"
+                       "\"edges\":[{\"from\":\"t\",\"to\":\"a\"},{\"from\":\"a\",\"from_port\":\"true\",\"to\":\"b\",\"to_port\":\"input1\"},"
+                       "{\"from\":\"a\",\"from_port\":\"false\",\"to\":\"b\",\"to_port\":\"input2\"}]}", &p), GL_OK);
+    /* the sanctioned loop: back into flow.loop's loop input */
+    ASSERT_EQ(validate("{\"nodes\":[{\"id\":\"l\",\"type\":\"flow.loop\"},{\"id\":\"b\",\"type\":\"flow.noop\"}],"
+                       "\"edges\":[{\"from\":\"l\",\"from_port\":\"batch\",\"to\":\"b\"},"
+                       "{\"from\":\"b\",\"to\":\"l\",\"to_port\":\"loop\"}]}", &p), GL_OK);
+}
+
+TEST(cycles)
+{
+    gl_problems_t p;
+    /* the same loop into the main input is a cycle */
+    ASSERT_EQ(validate("{\"nodes\":[{\"id\":\"l\",\"type\":\"flow.loop\"},{\"id\":\"b\",\"type\":\"flow.noop\"}],"
+                       "\"edges\":[{\"from\":\"l\",\"from_port\":\"batch\",\"to\":\"b\"},"
+                       "{\"from\":\"b\",\"to\":\"l\"}]}", &p), GL_INVALID);
+    ASSERT(has(&p, "l", "edges") || has(&p, "b", "edges"));
+    ASSERT_EQ(validate("{\"nodes\":[{\"id\":\"a\",\"type\":\"flow.noop\"},{\"id\":\"b\",\"type\":\"flow.noop\"},"
+                       "{\"id\":\"c\",\"type\":\"flow.noop\"}],\"edges\":[{\"from\":\"a\",\"to\":\"b\"},"
+                       "{\"from\":\"b\",\"to\":\"c\"},{\"from\":\"c\",\"to\":\"a\"}]}", &p), GL_INVALID);
+    ASSERT_CONTAINS(p.items[0].message, "cycle");
+}
+
+TEST(problems_name_node_and_field)
+{
+    gl_problems_t p;
+    ASSERT_EQ(validate("{\"nodes\":[{\"id\":\"h\",\"type\":\"http.request\",\"params\":{\"method\":\"FLY\"}},"
+                       "{\"id\":\"h\",\"type\":\"flow.noop\"},{\"id\":\"x\",\"type\":\"no.such\"}],"
+                       "\"edges\":[{\"from\":\"h\",\"to\":\"ghost\"}]}", &p), GL_INVALID);
+    ASSERT(has(&p, "h", "params.url"));
+    ASSERT(has(&p, "h", "params.method"));
+    ASSERT(has(&p, "h", "id"));
+    ASSERT(has(&p, "x", "type"));
+    ASSERT(has(&p, "ghost", "edges[0].to"));
+    gl_buf_t b;
+    gl_buf_init(&b, 1 << 16);
+    ASSERT_EQ(gl_problems_json(&p, &b), GL_OK);
+    ASSERT_CONTAINS(b.data, "\"field\":\"params.url\"");
+    gl_buf_free(&b);
+}
+
+TEST_MAIN()
