@@ -2,6 +2,8 @@
  * main.c: `glyphic`, the operator's command-line tool.
  *
  *   glyphic migrate [--status]   apply pending migrations / list them
+ *   glyphic prune                remove expired sessions, old log-in attempts,
+ *                                stale invitations and old trash (for cron)
  *   glyphic config               print the effective configuration
  *   glyphic version              print versions
  *
@@ -27,6 +29,9 @@ static void usage(FILE *out)
             "                     the first migration creates roles, so it needs a superuser)\n"
             "  migrate --status   list applied and pending migrations; exit 1 if an applied\n"
             "                     migration differs from this binary's or the schema is newer\n"
+            "  prune              remove expired sessions, log-in attempts older than a day,\n"
+            "                     invitations expired for 30 days, and workflows in the trash\n"
+            "                     longer than workflows.trash_days (run it daily from cron)\n"
             "  config             print the effective configuration (passwords masked)\n"
             "  version            print the program and schema versions\n"
             "\n"
@@ -64,6 +69,50 @@ static int cmd_migrate(const gl_config_t *cfg, int argc, char **argv)
     gl_db_free(db);
     if (rc != GL_OK) {
         fprintf(stderr, "glyphic migrate: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* Housekeeping statements of `glyphic prune`: each removes what nobody can
+ * use any more. They run as db.admin_url, across all orgs. */
+static const struct {
+    const char *what;
+    const char *sql;
+    bool uses_days;
+} prune_steps[] = {
+    { "expired sessions", "DELETE FROM glyphic.sessions WHERE expires_at < now()", false },
+    { "log-in attempts older than a day",
+      "DELETE FROM glyphic.login_attempts WHERE at < now() - interval '1 day'", false },
+    { "invitations expired for 30 days",
+      "DELETE FROM glyphic.invitations WHERE expires_at < now() - interval '30 days'", false },
+    { "workflows in the trash past workflows.trash_days",
+      "DELETE FROM glyphic.workflows WHERE $1::int > 0 AND deleted_at < now() - make_interval(days => $1::int)", true },
+};
+
+static int cmd_prune(const gl_config_t *cfg)
+{
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-prune",
+                          .connect_timeout_s = cfg->db_connect_timeout };
+    gl_db_t *db = gl_db_new(&opts);
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_db_connect_now(db, &err);
+    char days[16];
+    snprintf(days, sizeof days, "%d", cfg->workflows_trash_days);
+    for (size_t i = 0; rc == GL_OK && i < GL_NELEM(prune_steps); i++) {
+        const char *params[] = { days };
+        PGresult *res = NULL;
+        rc = gl_db_exec(db, prune_steps[i].sql, prune_steps[i].uses_days ? 1 : 0,
+                        prune_steps[i].uses_days ? params : NULL, false, NULL, &res, &err);
+        if (rc == GL_OK) {
+            printf("removed %s %s\n", PQcmdTuples(res), prune_steps[i].what);
+            PQclear(res);
+        }
+    }
+    gl_db_free(db);
+    if (rc != GL_OK) {
+        fprintf(stderr, "glyphic prune: %s\n", err.msg);
         return 1;
     }
     return 0;
@@ -111,6 +160,8 @@ int main(int argc, char **argv)
     int status;
     if (strcmp(cmd, "migrate") == 0)
         status = cmd_migrate(&cfg, argc - optind, argv + optind);
+    else if (strcmp(cmd, "prune") == 0)
+        status = argc - optind > 1 ? 2 : cmd_prune(&cfg);
     else if (strcmp(cmd, "config") == 0) {
         printf("# config file: %s\n", gl_config_source()[0] ? gl_config_source() : "(none)");
         gl_config_dump(&cfg, stdout);

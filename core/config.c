@@ -78,6 +78,8 @@ static const key_t_ keys[] = {
       "failed log-ins per client address within the window before log-in answers 429" },
     { "auth.invite_ttl", T_INT, OFF(auth_invite_ttl), "604800", 60, 31536000, false,
       "seconds an invitation stays valid" },
+    { "workflows.trash_days", T_INT, OFF(workflows_trash_days), "30", 0, 36500, false,
+      "days a deleted workflow stays in the trash before `glyphic prune` removes it (0: never)" },
 };
 
 static char source_path[512];

@@ -45,6 +45,8 @@ typedef struct {
     int auth_login_max_account;
     int auth_login_max_ip;
     int auth_invite_ttl;
+
+    int workflows_trash_days;
 } gl_config_t;
 
 /*

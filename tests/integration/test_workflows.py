@@ -190,6 +190,19 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(a.get(f"/api/workflows/{wid}").status, 404)
         self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.workflow_versions WHERE workflow_id = '{wid}'"), "0")
 
+    def test_prune_purges_old_trash_only(self):
+        a = signup("pr")
+        old, recent, live = (create(a, n)["id"] for n in ("old", "recent", "live"))
+        for wid in (old, recent):
+            self.assertEqual(a.delete(f"/api/workflows/{wid}").status, 204)
+        ENV.pg.psql(f"UPDATE glyphic.workflows SET deleted_at = now() - interval '31 days' WHERE id = '{old}'")
+        r = ENV.glyphic("prune")
+        self.assertIn("workflows in the trash", r.stdout)
+        self.assertEqual(a.get(f"/api/workflows/{old}").status, 404)
+        self.assertEqual(a.get(f"/api/workflows/{recent}").status, 200)
+        self.assertEqual(a.get(f"/api/workflows/{live}").status, 200)
+        self.assertEqual(ENV.glyphic("prune", "extra", check=False).returncode, 2)
+
     def test_activation_and_webhook_conflicts(self):
         a = signup("act")
         b = signup("act2")
