@@ -29,7 +29,7 @@ static void usage(FILE *out)
             "                     the first migration creates roles, so it needs a superuser)\n"
             "  migrate --status   list applied and pending migrations; exit 1 if an applied\n"
             "                     migration differs from this binary's or the schema is newer\n"
-            "  prune              remove expired sessions, log-in attempts older than a day,\n"
+            "  prune              remove expired and idle sessions, log-in attempts older than a day,\n"
             "                     invitations expired for 30 days, and workflows in the trash\n"
             "                     longer than workflows.trash_days (run it daily from cron)\n"
             "  config             print the effective configuration (passwords masked)\n"
@@ -81,13 +81,17 @@ static const struct {
     const char *sql;
     bool uses_days;
 } prune_steps[] = {
-    { "expired sessions", "DELETE FROM glyphic.sessions WHERE expires_at < now()", false },
+    { "expired or idle sessions",
+      "DELETE FROM glyphic.sessions WHERE $1::int IS NOT NULL AND "
+      "(expires_at < now() OR last_seen_at < now() - make_interval(secs => $2::int))",
+      true },
     { "log-in attempts older than a day",
       "DELETE FROM glyphic.login_attempts WHERE at < now() - interval '1 day'", false },
     { "invitations expired for 30 days",
       "DELETE FROM glyphic.invitations WHERE expires_at < now() - interval '30 days'", false },
     { "workflows in the trash past workflows.trash_days",
-      "DELETE FROM glyphic.workflows WHERE $1::int > 0 AND deleted_at < now() - make_interval(days => $1::int)", true },
+      "DELETE FROM glyphic.workflows WHERE $1::int > 0 AND deleted_at < now() - make_interval(days => $1::int) "
+      "AND $2::int IS NOT NULL", true },
 };
 
 static int cmd_prune(const gl_config_t *cfg)
@@ -98,12 +102,13 @@ static int cmd_prune(const gl_config_t *cfg)
     gl_err_t err;
     gl_err_clear(&err);
     int rc = gl_db_connect_now(db, &err);
-    char days[16];
+    char days[16], idle[16];
     snprintf(days, sizeof days, "%d", cfg->workflows_trash_days);
+    snprintf(idle, sizeof idle, "%d", cfg->auth_session_idle);
     for (size_t i = 0; rc == GL_OK && i < GL_NELEM(prune_steps); i++) {
-        const char *params[] = { days };
+        const char *params[] = { days, idle };
         PGresult *res = NULL;
-        rc = gl_db_exec(db, prune_steps[i].sql, prune_steps[i].uses_days ? 1 : 0,
+        rc = gl_db_exec(db, prune_steps[i].sql, prune_steps[i].uses_days ? 2 : 0,
                         prune_steps[i].uses_days ? params : NULL, false, NULL, &res, &err);
         if (rc == GL_OK) {
             printf("removed %s %s\n", PQcmdTuples(res), prune_steps[i].what);

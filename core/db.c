@@ -22,6 +22,7 @@ struct gl_db {
     int connect_timeout_s;
     int statement_timeout_ms;
     int retry_interval_ms;
+    bool require_rls;
     int64_t last_attempt_ms;
     bool attempted;
     int schema_version;
@@ -38,6 +39,7 @@ gl_db_t *gl_db_new(const gl_db_opts_t *opts)
     db->connect_timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s : 5;
     db->statement_timeout_ms = opts->statement_timeout_ms;
     db->retry_interval_ms = opts->retry_interval_ms;
+    db->require_rls = opts->require_rls;
     return db;
 }
 
@@ -173,6 +175,22 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
     PQclear(res);
     if (rc == GL_OK)
         rc = read_schema_version(db, err);
+    if (rc == GL_OK && db->require_rls) {
+        static const char q_role[] =
+            "SELECT rolsuper OR rolbypassrls OR rolname IN ('glyphic_owner', 'glyphic_executor'), rolname "
+            "FROM pg_roles WHERE rolname = current_user";
+        res = PQexecParams(db->conn, q_role, 0, NULL, NULL, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+            rc = classify(db, res, err) == GL_UNAVAILABLE ? GL_UNAVAILABLE : GL_ERR;
+        else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+            gl_err_set(err, "refusing to serve as database role '%s': it bypasses row level security "
+                            "(connect as glyphic_app; see db.url)", PQgetvalue(res, 0, 1));
+            PQclear(res);
+            disconnect(db);
+            return GL_UNSAFE;
+        }
+        PQclear(res);
+    }
     if (rc != GL_OK) {
         disconnect(db);
         return rc == GL_UNAVAILABLE ? rc : GL_ERR;

@@ -33,6 +33,7 @@ typedef struct {
     int connect_timeout_s;
     int statement_timeout_ms;  /* 0: none */
     int retry_interval_ms;     /* least time between connection attempts */
+    bool require_rls;          /* refuse a role that bypasses row level security */
 } gl_db_opts_t;
 
 /* A handle; it connects on first use. Freed with gl_db_free(). The strings in
@@ -44,7 +45,9 @@ void gl_db_free(gl_db_t *db);
 /*
  * Connects if not connected: GL_OK; GL_UNAVAILABLE if the server cannot be
  * reached (or the last attempt was less than retry_interval ago);
- * GL_SCHEMA if the database's schema is newer than this binary knows.
+ * GL_SCHEMA if the database's schema is newer than this binary knows;
+ * GL_UNSAFE if require_rls is set and the role is a superuser, has
+ * BYPASSRLS, or is one of the roles the policies trust.
  */
 int gl_db_ensure(gl_db_t *db, gl_err_t *err) GL_WUR;
 /* Connects now regardless of the retry interval (start-up checks). */

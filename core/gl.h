@@ -24,6 +24,7 @@ typedef enum {
     GL_RETRY = -6,        /* serialization failure or deadlock: try again */
     GL_UNAVAILABLE = -7,  /* the database (or another service) is unreachable */
     GL_SCHEMA = -8,       /* database schema newer than this binary */
+    GL_UNSAFE = -9,       /* connected as a role that bypasses row level security */
 } gl_rc_t;
 
 /*

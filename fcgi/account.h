@@ -24,6 +24,10 @@ const char *gl_account_string(gl_req_t *req, json_object *body, const char *fiel
  * A body that is not a JSON object is rejected too. */
 bool gl_account_fields(gl_req_t *req, const char *const *allowed);
 
+/* A copy of s (arena) cut to at most max bytes at a character boundary,
+ * with anything that is not printable ASCII or valid UTF-8 replaced by '?'. */
+char *gl_account_clean_text(gl_req_t *req, const char *s, size_t max);
+
 /* Appends an audit record in the current transaction: action, the target,
  * and details (a JSON object text or NULL). org_id NULL: the request's org. */
 int gl_audit(gl_req_t *req, const char *org_id, const char *action, const char *target_type,

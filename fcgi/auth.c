@@ -79,8 +79,7 @@ static void start_session(gl_req_t *req, const char *email, const char *user_id,
     gl_hash_param(token, strlen(token), hash);
     snprintf(lifetime, sizeof lifetime, "%d", req->cfg->auth_session_lifetime);
     const char *ua = gl_req_env(req, "HTTP_USER_AGENT");
-    char ua_short[256];
-    snprintf(ua_short, sizeof ua_short, "%s", ua ? ua : "");
+    const char *ua_short = gl_account_clean_text(req, ua ? ua : "", 255);
     const char *params[] = { email, req->client_ip, user_id, "true", hash, lifetime, ua_short };
     gl_err_t err;
     gl_err_clear(&err);
@@ -140,7 +139,7 @@ static void signup_post(gl_req_t *req)
     if (!invitation && req->status)
         return;
     if (!org_name)
-        org_name = gl_arena_printf(req->arena, "%.90s's org", name);
+        org_name = gl_arena_printf(req->arena, "%s's org", gl_account_clean_text(req, name, 90));
 
     char mcf[GL_MCF_LEN];
     if (gl_password_hash(password, req->cfg->auth_scrypt_n, mcf) != GL_OK) {

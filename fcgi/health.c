@@ -43,6 +43,12 @@ static void health_get(gl_req_t *req)
                     "the database schema is newer than this server; upgrade glyphic");
         return;
     }
+    if (rc == GL_UNSAFE) {
+        gl_log(GL_LOG_ERROR, "%s", err.msg);
+        unavailable(req, "ok", "null", "unsafe_configuration",
+                    "the server connects as a role that bypasses row level security; see its log");
+        return;
+    }
     if (rc != GL_OK) {
         gl_log(GL_LOG_WARN, "health: database unavailable: %s", err.msg);
         unavailable(req, "unreachable", "null", "database_unavailable", "the database is unreachable");

@@ -170,6 +170,9 @@ void gl_resp_fail(gl_req_t *req, int rc, const gl_err_t *err)
     case GL_TOO_LARGE:
         gl_resp_error(req, 413, "too_large", field, "%s", err->msg);
         break;
+    case GL_RETRY:
+        gl_resp_error(req, 409, "conflict", NULL, "a concurrent change got in the way; try again");
+        break;
     case GL_UNAVAILABLE:
         gl_resp_header(req, "Retry-After", "1");
         gl_resp_error(req, 503, "database_unavailable", NULL, "the database is unavailable");
@@ -177,6 +180,10 @@ void gl_resp_fail(gl_req_t *req, int rc, const gl_err_t *err)
         break;
     case GL_SCHEMA:
         gl_resp_error(req, 503, "schema_too_new", NULL, "%s", err->msg);
+        break;
+    case GL_UNSAFE:
+        gl_log(GL_LOG_ERROR, "%s", err->msg);
+        gl_resp_error(req, 503, "unsafe_configuration", NULL, "the server is misconfigured; see its log");
         break;
     default:
         /* the detail goes to the log, never to the client */

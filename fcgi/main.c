@@ -82,11 +82,11 @@ int main(int argc, char **argv)
      * is fine — workers connect when it is back. */
     gl_db_opts_t opts = { .conninfo = cfg.db_url, .appname = "glyphic-fcgi",
                           .connect_timeout_s = cfg.db_connect_timeout,
-                          .statement_timeout_ms = cfg.db_statement_timeout };
+                          .statement_timeout_ms = cfg.db_statement_timeout, .require_rls = true };
     gl_db_t *db = gl_db_new(&opts);
     int rc = gl_db_connect_now(db, &err);
     gl_db_free(db);
-    if (rc == GL_SCHEMA) {
+    if (rc == GL_SCHEMA || rc == GL_UNSAFE) {
         gl_log(GL_LOG_ERROR, "%s", err.msg);
         fprintf(stderr, "glyphic-fcgi: %s\n", err.msg);
         gl_config_free(&cfg);

@@ -44,20 +44,28 @@ static const gl_stmt_t q_prefs_put = {
     .rows = true,
 };
 
+/* The hash and the email (for the guess counter); the app role cannot read
+ * password_hash itself. */
 static const gl_stmt_t q_hash = {
     .name = "me_hash",
-    .sql = "SELECT password_hash FROM users WHERE id = current_user_id()",
-    .nparams = 0,
+    .sql = "SELECT my_password_hash(), email, login_blocked(email, $1::inet, $2, $3, $4) "
+           "FROM users WHERE id = current_user_id()",
+    .nparams = 4,
+    .rows = true,
+};
+
+static const gl_stmt_t q_guess = {
+    .name = "me_guess",
+    .sql = "SELECT login_record($1, $2::inet, current_user_id(), false, NULL, NULL, NULL)",
+    .nparams = 2,
     .rows = true,
 };
 
 static const gl_stmt_t q_password = {
     .name = "me_password",
-    .sql = "WITH u AS (UPDATE users SET password_hash = $1, password_changed_at = now() "
-           "           WHERE id = current_user_id() RETURNING id) "
-           "DELETE FROM sessions WHERE user_id = (SELECT id FROM u) AND id IS DISTINCT FROM $2::uuid",
+    .sql = "SELECT set_my_password($1, $2::uuid)",
     .nparams = 2,
-    .rows = false,
+    .rows = true,
 };
 
 static const gl_stmt_t q_sessions = {
@@ -131,12 +139,31 @@ static void password_put(gl_req_t *req)
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_hash, NULL, req->arena, &res, &err);
+    char window[16], max_acct[16], max_ip[16];
+    snprintf(window, sizeof window, "%d", req->cfg->auth_login_window);
+    snprintf(max_acct, sizeof max_acct, "%d", req->cfg->auth_login_max_account);
+    snprintf(max_ip, sizeof max_ip, "%d", req->cfg->auth_login_max_ip);
+    const char *ph[] = { req->client_ip, window, max_acct, max_ip };
+    int rc = gl_db_query(req->db, &q_hash, ph, req->arena, &res, &err);
     if (rc != GL_OK || PQntuples(res) != 1) {
         gl_resp_fail(req, rc == GL_OK ? GL_NOTFOUND : rc, &err);
         return;
     }
+    /* guesses at the current password count like failed log-ins */
+    const char *wait = PQgetvalue(res, 0, 2);
+    if (strcmp(wait, "0") != 0) {
+        gl_resp_header(req, "Retry-After", wait);
+        gl_resp_error(req, 429, "too_many_attempts", NULL, "too many wrong passwords; try again in %s seconds", wait);
+        return;
+    }
     if (!gl_password_check(PQgetvalue(res, 0, 0), cur, req->cfg->auth_scrypt_n)) {
+        const char *pg[] = { PQgetvalue(res, 0, 1), req->client_ip };
+        rc = gl_db_query(req->db, &q_guess, pg, NULL, NULL, &err);
+        if (rc != GL_OK) {
+            gl_resp_fail(req, rc, &err);
+            return;
+        }
+        req->commit_on_error = true;
         gl_resp_error(req, 400, "invalid", "current_password", "the current password is wrong");
         return;
     }
@@ -146,7 +173,7 @@ static void password_put(gl_req_t *req)
         return;
     }
     const char *params[] = { mcf, req->auth.session_id };
-    rc = gl_db_query(req->db, &q_password, params, NULL, NULL, &err);
+    rc = gl_db_query(req->db, &q_password, params, req->arena, &res, &err);
     if (rc != GL_OK) {
         gl_resp_fail(req, rc, &err);
         return;

@@ -91,9 +91,23 @@ static const gl_stmt_t q_member_role = {
     .rows = true,
 };
 
+/* Leaving (or being removed) also ends what the member left behind: their
+ * API keys in the org are revoked and their pending invitations dropped
+ * (data-modifying WITH clauses always run to completion). */
 static const gl_stmt_t q_member_delete = {
     .name = "orgs_member_delete",
-    .sql = "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+    .sql = "WITH k AS (UPDATE api_keys SET revoked_at = now() "
+           "           WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING 1), "
+           "i AS (DELETE FROM invitations WHERE org_id = $1 AND invited_by = $2 AND accepted_at IS NULL RETURNING 1) "
+           "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
+    .nparams = 2,
+    .rows = false,
+};
+
+/* A demoted admin's pending invitations go too. */
+static const gl_stmt_t q_drop_invites = {
+    .name = "orgs_drop_invites",
+    .sql = "DELETE FROM invitations WHERE org_id = $1 AND invited_by = $2 AND accepted_at IS NULL",
     .nparams = 2,
     .rows = false,
 };
@@ -210,6 +224,16 @@ static void member_patch(gl_req_t *req)
         return;
     }
     const char *params[] = { req->auth.org_id, user_id, gl_role_name(role) };
+    if (role < GL_ROLE_ADMIN && current >= GL_ROLE_ADMIN) {
+        gl_err_t err;
+        gl_err_clear(&err);
+        const char *pd[] = { req->auth.org_id, user_id };
+        int rc = gl_db_query(req->db, &q_drop_invites, pd, NULL, NULL, &err);
+        if (rc != GL_OK) {
+            gl_resp_fail(req, rc, &err);
+            return;
+        }
+    }
     if (gl_resp_query_json(req, 200, &q_member_role, params, "no such member") != GL_OK)
         return;
     char details[96];

@@ -49,11 +49,12 @@ const char *gl_session_token(gl_req_t *req)
         while (*p == ' ' || *p == ';')
             p++;
         if (strncmp(p, name, sizeof name - 1) == 0) {
+            /* several cookies of this name (a sibling domain can plant
+             * one): the first well-formed token counts */
             const char *v = p + sizeof name - 1;
             size_t n = strcspn(v, ";");
-            if (n != GL_TOKEN_LEN || !token_chars_ok(v, n))
-                return NULL;
-            return gl_arena_strndup(req->arena, v, n);
+            if (n == GL_TOKEN_LEN && token_chars_ok(v, n))
+                return gl_arena_strndup(req->arena, v, n);
         }
         p += strcspn(p, ";");
     }

@@ -18,6 +18,7 @@
 #include "router.h"
 #include "session.h"
 
+#include <arpa/inet.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -162,7 +163,14 @@ static void handle(worker_t *w, FCGX_Request *fr)
     req.path = uri;
     req.path_len = q ? (size_t)(q - uri) : strlen(uri);
     req.query = q ? q + 1 : "";
+    /* nginx behind a unix socket says "unix:": only real addresses go to
+     * the database's inet columns */
     req.client_ip = gl_req_env(&req, "REMOTE_ADDR");
+    if (req.client_ip) {
+        unsigned char addr[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, req.client_ip, addr) != 1 && inet_pton(AF_INET6, req.client_ip, addr) != 1)
+            req.client_ip = NULL;
+    }
 
     dispatch(&req);
     gl_req_send(&req);
@@ -218,6 +226,7 @@ int gl_worker_run(int listen_fd, const gl_config_t *cfg)
         .connect_timeout_s = cfg->db_connect_timeout,
         .statement_timeout_ms = cfg->db_statement_timeout,
         .retry_interval_ms = cfg->db_retry_interval,
+        .require_rls = true,
     };
     w.db = gl_db_new(&opts);
     w.arena = gl_arena_create(16384);
@@ -227,7 +236,7 @@ int gl_worker_run(int listen_fd, const gl_config_t *cfg)
     gl_err_t err;
     gl_err_clear(&err);
     int rc = gl_db_ensure(w.db, &err);
-    if (rc == GL_SCHEMA) {
+    if (rc == GL_SCHEMA || rc == GL_UNSAFE) {
         gl_log(GL_LOG_ERROR, "%s", err.msg);
     } else if (rc != GL_OK) {
         gl_log(GL_LOG_WARN, "database not reachable yet (will retry per request): %s", err.msg);

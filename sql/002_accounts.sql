@@ -135,52 +135,65 @@ LANGUAGE sql STABLE AS $$
   SELECT coalesce(nullif(current_setting('glyphic.admin_org_ids', true), ''), '{}')::uuid[]
 $$;
 
+-- Policies per command: members read, admins write. Creating orgs and
+-- memberships happens only in the SECURITY DEFINER functions below.
 ALTER TABLE glyphic.orgs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.orgs FORCE ROW LEVEL SECURITY;
-CREATE POLICY orgs_member ON glyphic.orgs
-  USING ((SELECT glyphic.rls_trusted()) OR id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
+CREATE POLICY orgs_trusted ON glyphic.orgs USING ((SELECT glyphic.rls_trusted()));
+CREATE POLICY orgs_read ON glyphic.orgs FOR SELECT USING (id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
+CREATE POLICY orgs_admin_update ON glyphic.orgs FOR UPDATE USING (id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[]));
 
 ALTER TABLE glyphic.memberships ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.memberships FORCE ROW LEVEL SECURITY;
-CREATE POLICY memberships_member ON glyphic.memberships
-  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
+CREATE POLICY memberships_trusted ON glyphic.memberships USING ((SELECT glyphic.rls_trusted()));
+CREATE POLICY memberships_read ON glyphic.memberships FOR SELECT USING (org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
+CREATE POLICY memberships_admin_update ON glyphic.memberships FOR UPDATE USING (org_id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[]));
+CREATE POLICY memberships_admin_or_self_delete ON glyphic.memberships FOR DELETE
+  USING (org_id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[]) OR (org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]) AND user_id = (SELECT glyphic.current_user_id())));
 
+-- Users see themselves and the members of their orgs; they change only
+-- their own name, preferences and active org (column grants below): the
+-- password hash is neither readable nor writable by the app role.
 ALTER TABLE glyphic.users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.users FORCE ROW LEVEL SECURITY;
+CREATE POLICY users_trusted ON glyphic.users USING ((SELECT glyphic.rls_trusted()));
 CREATE POLICY users_visible ON glyphic.users FOR SELECT
-  USING ((SELECT glyphic.rls_trusted()) OR id = (SELECT glyphic.current_user_id())
-         OR EXISTS (SELECT 1 FROM glyphic.memberships m WHERE m.user_id = users.id));
-CREATE POLICY users_self_update ON glyphic.users FOR UPDATE
-  USING ((SELECT glyphic.rls_trusted()) OR id = (SELECT glyphic.current_user_id()));
-CREATE POLICY users_trusted_write ON glyphic.users FOR ALL
-  USING ((SELECT glyphic.rls_trusted()));
+  USING (id = (SELECT glyphic.current_user_id()) OR EXISTS (SELECT 1 FROM glyphic.memberships m WHERE m.user_id = users.id));
+CREATE POLICY users_self_update ON glyphic.users FOR UPDATE USING (id = (SELECT glyphic.current_user_id()));
+REVOKE ALL ON glyphic.users FROM glyphic_app;
+GRANT SELECT (id, email, name, prefs, active_org_id, created_at, password_changed_at) ON glyphic.users TO glyphic_app;
+GRANT UPDATE (name, prefs, active_org_id) ON glyphic.users TO glyphic_app;
 
 ALTER TABLE glyphic.sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.sessions FORCE ROW LEVEL SECURITY;
 CREATE POLICY sessions_own ON glyphic.sessions
   USING ((SELECT glyphic.rls_trusted()) OR user_id = (SELECT glyphic.current_user_id()));
 
+-- API keys: members see and manage their own; admins all of the org's.
 ALTER TABLE glyphic.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.api_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY api_keys_member ON glyphic.api_keys
-  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
+CREATE POLICY api_keys_trusted ON glyphic.api_keys USING ((SELECT glyphic.rls_trusted()));
+CREATE POLICY api_keys_own_or_admin ON glyphic.api_keys
+  USING (org_id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[]) OR (org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]) AND user_id = (SELECT glyphic.current_user_id())))
+  WITH CHECK (org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]) AND (user_id = (SELECT glyphic.current_user_id()) OR org_id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[])));
 
 ALTER TABLE glyphic.invitations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.invitations FORCE ROW LEVEL SECURITY;
-CREATE POLICY invitations_member ON glyphic.invitations
-  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
+CREATE POLICY invitations_admin ON glyphic.invitations
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[]));
 
+-- The audit log: admins read their orgs'; every member's actions append.
 ALTER TABLE glyphic.audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.audit_log FORCE ROW LEVEL SECURITY;
-CREATE POLICY audit_member_read ON glyphic.audit_log FOR SELECT
-  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
+CREATE POLICY audit_admin_read ON glyphic.audit_log FOR SELECT
+  USING ((SELECT glyphic.rls_trusted()) OR org_id = ANY ((SELECT glyphic.my_admin_org_ids())::uuid[]));
 CREATE POLICY audit_append ON glyphic.audit_log FOR INSERT
   WITH CHECK ((SELECT glyphic.rls_trusted()) OR org_id IS NULL OR org_id = ANY ((SELECT glyphic.my_org_ids())::uuid[]));
 
 ALTER TABLE glyphic.login_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE glyphic.login_attempts FORCE ROW LEVEL SECURITY;
 CREATE POLICY login_attempts_trusted ON glyphic.login_attempts USING ((SELECT glyphic.rls_trusted()));
--- the audit log is append-only for the programs; login attempts go through functions
+-- the audit log is append-only for the programs; log-in attempts go through functions
 REVOKE UPDATE, DELETE ON glyphic.audit_log FROM glyphic_app;
 REVOKE ALL ON glyphic.login_attempts FROM glyphic_app;
 
@@ -204,8 +217,10 @@ $$;
 -- Sets the context from a user's memberships in one pass: their orgs, and
 -- the org the request works in — the one asked for (if the user belongs to
 -- it), else the user's active org, else the first org they joined. Returns
--- that org and the user's role there (NULLs when there is none).
-CREATE FUNCTION glyphic.enter(p_user uuid, p_wanted uuid, OUT org_id uuid, OUT role text)
+-- that org and the user's role there (NULLs when there is none). With
+-- p_only (API keys), the context holds the wanted org alone: a key never
+-- reaches its maker's other orgs.
+CREATE FUNCTION glyphic.enter(p_user uuid, p_wanted uuid, p_only boolean, OUT org_id uuid, OUT role text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
 DECLARE
   ids uuid[]; editor_ids uuid[]; admin_ids uuid[];
@@ -218,7 +233,8 @@ BEGIN
          (array_agg(m.role ORDER BY (m.org_id = u.active_org_id) DESC NULLS LAST, m.created_at)
             FILTER (WHERE p_wanted IS NULL OR m.org_id = p_wanted))[1]
     INTO ids, editor_ids, admin_ids, org_id, role
-    FROM glyphic.users u LEFT JOIN glyphic.memberships m ON m.user_id = u.id
+    FROM glyphic.users u LEFT JOIN glyphic.memberships m
+      ON m.user_id = u.id AND (NOT p_only OR m.org_id = p_wanted)
    WHERE u.id = p_user;
   PERFORM set_config('glyphic.user_id', p_user::text, true),
           set_config('glyphic.org_id', coalesce(org_id::text, ''), true),
@@ -251,7 +267,7 @@ BEGIN
   IF s.last_seen_at < now() - interval '60 seconds' THEN
     UPDATE glyphic.sessions x SET last_seen_at = now() WHERE x.id = s.id;
   END IF;
-  o := glyphic.enter(s.user_id, p_wanted_org);
+  o := glyphic.enter(s.user_id, p_wanted_org, false);
   session_id := s.id; user_id := s.user_id; org_id := o.org_id; role := o.role;
   RETURN NEXT;
 END
@@ -270,7 +286,7 @@ BEGIN
   IF NOT FOUND OR k.revoked_at IS NOT NULL OR (k.expires_at IS NOT NULL AND k.expires_at <= now()) THEN
     RETURN;
   END IF;
-  SELECT e.role INTO r FROM glyphic.enter(k.user_id, k.org_id) e;
+  SELECT e.role INTO r FROM glyphic.enter(k.user_id, k.org_id, true) e;
   IF r IS NULL THEN
     -- the key's maker left the org: the key is dead
     PERFORM glyphic.set_context(NULL, NULL);
@@ -288,11 +304,14 @@ $$;
 -- window once a limit is reached, else 0.
 CREATE FUNCTION glyphic.login_blocked(p_email text, p_ip inet, p_window integer,
                                       p_max_account integer, p_max_ip integer) RETURNS integer
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
 DECLARE
   since timestamptz := now() - make_interval(secs => p_window);
   n_acct integer; n_ip integer; oldest timestamptz;
 BEGIN
+  -- one attempt per account at a time (until this transaction ends), so
+  -- parallel guesses cannot all pass the count before any is recorded
+  PERFORM pg_advisory_xact_lock(hashtext('glyphic.login:' || p_email));
   SELECT count(*), min(at) INTO n_acct, oldest FROM glyphic.login_attempts
    WHERE email = p_email AND NOT success AND at > since;
   IF n_acct >= p_max_account THEN
@@ -330,7 +349,7 @@ BEGIN
     INSERT INTO glyphic.sessions (token_hash, user_id, expires_at, ip, user_agent)
     VALUES (p_token_hash, p_user, now() + make_interval(secs => p_lifetime), p_ip, p_user_agent)
     RETURNING id INTO sid;
-    PERFORM glyphic.enter(p_user, NULL);
+    PERFORM glyphic.enter(p_user, NULL, false);
     -- one row per org the user belongs to, so each org's admins see it
     INSERT INTO glyphic.audit_log (org_id, actor_id, action, target_type, target_id, ip)
     SELECT m.org_id, p_user, 'auth.login', 'user', p_user::text, p_ip
@@ -348,6 +367,21 @@ BEGIN
 END
 $$;
 
+-- The signed-in user's password hash (the app role cannot read the column).
+CREATE FUNCTION glyphic.my_password_hash() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = glyphic AS $$
+  SELECT password_hash FROM glyphic.users WHERE id = glyphic.current_user_id()
+$$;
+
+-- Sets the signed-in user's password hash and ends their other sessions.
+CREATE FUNCTION glyphic.set_my_password(p_hash text, p_keep_session uuid) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = glyphic AS $$
+  UPDATE glyphic.users SET password_hash = p_hash, password_changed_at = now()
+   WHERE id = glyphic.current_user_id();
+  DELETE FROM glyphic.sessions
+   WHERE user_id = glyphic.current_user_id() AND id IS DISTINCT FROM p_keep_session;
+$$;
+
 -- Sign-up: creates the user; with an invitation token (its SHA-256) joins
 -- that org, else creates a new org owned by the user. p_open: whether
 -- sign-up without an invitation is allowed (the very first user of an
@@ -363,7 +397,7 @@ BEGIN
   IF p_invite_hash IS NOT NULL THEN
     SELECT * INTO inv FROM glyphic.invitations
      WHERE token_hash = p_invite_hash AND accepted_at IS NULL AND expires_at > now() FOR UPDATE;
-    IF NOT FOUND OR inv.email <> p_email THEN
+    IF NOT FOUND OR inv.email IS DISTINCT FROM p_email THEN
       RAISE EXCEPTION 'invitation not found, expired, or for another email' USING ERRCODE = 'P0002';
     END IF;
   ELSIF NOT p_open AND EXISTS (SELECT 1 FROM glyphic.users) THEN
@@ -397,7 +431,7 @@ BEGIN
   SELECT email INTO em FROM glyphic.users WHERE id = p_user;
   SELECT * INTO inv FROM glyphic.invitations
    WHERE token_hash = p_invite_hash AND accepted_at IS NULL AND expires_at > now() FOR UPDATE;
-  IF NOT FOUND OR inv.email <> em THEN
+  IF NOT FOUND OR inv.email IS DISTINCT FROM em THEN
     RAISE EXCEPTION 'invitation not found, expired, or for another email' USING ERRCODE = 'P0002';
   END IF;
   IF EXISTS (SELECT 1 FROM glyphic.memberships m WHERE m.org_id = inv.org_id AND m.user_id = p_user) THEN

@@ -5,6 +5,7 @@ the end also covers what reaches the database) and a real nginx.
 """
 import hashlib
 import os
+import subprocess
 import unittest
 import uuid
 
@@ -432,9 +433,12 @@ class OrgsTest(unittest.TestCase):
             self.assertEqual(r.status, 201, r)
             SECRETS.append(r.header("Set-Cookie").split(";")[0].split("=", 1)[1])
         finally:
+            closed_workers = set(ENV.fcgi.workers())
             ENV.fcgi.write_conf(**{"auth.open_signup": "true"})
             ENV.fcgi.proc.send_signal(1)
-            harness.wait_for(lambda: len(ENV.fcgi.workers()) == 2, what="workers")
+            # the old generation still has sign-up closed: wait until it is gone
+            harness.wait_for(lambda: len(ENV.fcgi.workers()) == 2 and not closed_workers & set(ENV.fcgi.workers()),
+                             what="new workers")
 
     def test_audit_pagination(self):
         a = signup("pg")
@@ -523,6 +527,88 @@ class TenancyTest(unittest.TestCase):
         self.assertEqual(ENV.pg.psql(f"SELECT name FROM glyphic.orgs WHERE id = '{b.me['org_id']}'"),
                          b.me["orgs"][0]["name"])
         self.assertEqual(ENV.pg.psql("SELECT count(*) FROM glyphic.login_attempts", user="glyphic_app", check=False).returncode, 1)
+
+
+class HardeningTest(unittest.TestCase):
+    def test_api_key_context_is_its_org_only(self):
+        a = signup("ko")
+        org_a = a.me["org_id"]
+        org_b = a.post("/api/orgs", {"name": "Other"}).json()["id"]
+        k, info = make_key(a, ["read"])
+        orgs = k.get("/api/orgs").json()
+        self.assertEqual([o["id"] for o in orgs], [org_a])
+        self.assertEqual(len(k.get("/api/me").json()["orgs"]), 1)
+        self.assertEqual(k.get(f"/api/orgs/{org_b}").status, 404)
+        digest = hashlib.sha256(info["key"].encode()).hexdigest()
+        out = ENV.pg.psql(f"BEGIN; SELECT count(*) FROM glyphic.auth_api_key('\\x{digest}'); "
+                          f"SELECT current_setting('glyphic.org_ids'); COMMIT;", user="glyphic_app")
+        self.assertEqual(out.splitlines()[-1], "{" + org_a + "}")
+
+    def test_rls_checks_roles_on_writes(self):
+        a = signup("rw")
+        v = member_of(a, "viewer")
+        org, vid, aid = a.me["org_id"], v.me["user"]["id"], a.me["user"]["id"]
+        ctx = f"BEGIN; SELECT glyphic.set_context('{vid}', '{org}'); "
+        for stmt in (f"UPDATE glyphic.memberships SET role = 'owner' WHERE user_id = '{vid}'",
+                     f"UPDATE glyphic.orgs SET name = 'pwned' WHERE id = '{org}'",
+                     f"DELETE FROM glyphic.memberships WHERE user_id = '{aid}'",
+                     "UPDATE glyphic.api_keys SET revoked_at = NULL"):
+            ENV.pg.psql(ctx + stmt + "; COMMIT;", user="glyphic_app")
+        self.assertEqual(ENV.pg.psql(f"SELECT role FROM glyphic.memberships WHERE user_id = '{vid}'"), "viewer")
+        self.assertNotEqual(ENV.pg.psql(f"SELECT name FROM glyphic.orgs WHERE id = '{org}'"), "pwned")
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.memberships WHERE user_id = '{aid}'"), "1")
+        # nobody reads password hashes through the app role
+        r = ENV.pg.psql(ctx + "SELECT password_hash FROM glyphic.users; COMMIT;", user="glyphic_app", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("permission denied", r.stderr)
+
+    def test_removed_member_leaves_nothing_usable(self):
+        a = signup("rm")
+        org = a.me["org_id"]
+        bob = member_of(a, "admin")
+        k, _ = make_key(bob, ["admin"])
+        alt = f"alt-{uuid.uuid4().hex[:6]}@example.com"
+        token = invite(bob, org, alt, "admin")["token"]
+        self.assertEqual(a.delete(f"/api/orgs/{org}/members/{bob.me['user']['id']}").status, 204)
+        r = ENV.client().post("/api/auth/signup", {"email": alt, "password": PW, "name": "Alt", "invitation": token})
+        self.assertEqual(r.status, 400)  # the invitation went with its issuer
+        # re-invited later, the old key stays dead
+        token2 = invite(a, org, bob.email, "viewer")["token"]
+        self.assertEqual(bob.post("/api/invitations/accept", {"token": token2}).status, 200)
+        self.assertEqual(k.get("/api/me").status, 401)
+
+    def test_password_guesses_are_throttled(self):
+        ENV.pg.psql("DELETE FROM glyphic.login_attempts")
+        a = signup("pg")
+        for i in range(5):
+            r = a.put("/api/me/password", {"current_password": f"guess {i} wrong", "new_password": "whatever new pw"})
+            self.assertEqual(r.status, 400)
+        r = a.put("/api/me/password", {"current_password": PW, "new_password": "whatever new pw"})
+        self.assertEqual((r.status, r.json()["error"]["code"]), (429, "too_many_attempts"))
+        ENV.pg.psql("DELETE FROM glyphic.login_attempts")
+
+    def test_odd_text_does_not_break_sign_in(self):
+        r = ENV.client().post("/api/auth/signup", {"email": f"emo-{uuid.uuid4().hex[:6]}@example.com",
+                                                   "password": PW, "name": "\U0001F600" * 24})
+        self.assertEqual(r.status, 201, r)
+        a = signup("ua")
+        # UTF-8 cut at byte 255 mid-character, and a Latin-1 byte: http.client
+        # sends header text as Latin-1, so these strings carry the raw bytes
+        for raw in (("x" * 254 + "\u00e9" * 10).encode("utf-8"), "caf\u00e9".encode("latin-1")):
+            c = ENV.client()
+            r = c.post("/api/auth/login", {"email": a.email, "password": PW},
+                       headers={"User-Agent": raw.decode("latin-1")})
+            self.assertEqual(r.status, 200, r)
+            SECRETS.extend([c.cookie, c.csrf])
+
+    def test_refuses_a_role_that_bypasses_rls(self):
+        conf = os.path.join(ENV.base, "unsafe.conf")
+        with open(ENV.fcgi.conf) as f, open(conf, "w") as g:
+            g.write(f.read().replace("user=glyphic_app", "user=postgres").replace(ENV.fcgi.socket, ENV.fcgi.socket + "2"))
+        r = subprocess.run([os.path.join(harness.BUILD, "fcgi", "glyphic-fcgi"), "-c", conf],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("bypasses row level security", r.stderr)
 
 
 class RestartTest(unittest.TestCase):
