@@ -13,6 +13,7 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "queue.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -32,6 +33,10 @@ static void usage(FILE *out)
             "  prune              remove expired and idle sessions, log-in attempts older than a day,\n"
             "                     invitations expired for 30 days, and workflows in the trash\n"
             "                     longer than workflows.trash_days (run it daily from cron)\n"
+            "  queue stats        job counts by queue and state, oldest due job, last minute's\n"
+            "                     throughput (all orgs)\n"
+            "  queue retry ID     queue a dead or canceled job again\n"
+            "  queue cancel ID    cancel a queued, waiting or running job\n"
             "  config             print the effective configuration (passwords masked)\n"
             "  version            print the program and schema versions\n"
             "\n"
@@ -123,6 +128,49 @@ static int cmd_prune(const gl_config_t *cfg)
     return 0;
 }
 
+static int cmd_queue(const gl_config_t *cfg, int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : "";
+    int64_t id = 0;
+    bool needs_id = strcmp(sub, "retry") == 0 || strcmp(sub, "cancel") == 0;
+    if (!(strcmp(sub, "stats") == 0 && argc == 2) && !(needs_id && argc == 3)) {
+        fprintf(stderr, "usage: glyphic queue stats | retry ID | cancel ID\n");
+        return 2;
+    }
+    if (needs_id && gl_parse_i64(argv[2], 1, INT64_MAX, &id) != GL_OK) {
+        fprintf(stderr, "glyphic queue %s: '%s' is not a job id\n", sub, argv[2]);
+        return 2;
+    }
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-queue",
+                          .connect_timeout_s = cfg->db_connect_timeout };
+    gl_db_t *db = gl_db_new(&opts);
+    gl_arena_t *a = gl_arena_create(0);
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_db_connect_now(db, &err), status = 0;
+    if (rc == GL_OK && !needs_id) {
+        const char *json = NULL;
+        rc = gl_queue_stats(db, a, &json, &err);
+        if (rc == GL_OK)
+            printf("%s\n", json);
+    } else if (rc == GL_OK) {
+        bool found = false;
+        rc = strcmp(sub, "retry") == 0 ? gl_queue_retry(db, id, &found, &err) : gl_queue_cancel(db, id, &found, &err);
+        if (rc == GL_OK && !found) {
+            fprintf(stderr, "glyphic queue %s: no job %lld in a state that allows it\n", sub, (long long)id);
+            status = 1;
+        } else if (rc == GL_OK)
+            printf("job %lld %s\n", (long long)id, strcmp(sub, "retry") == 0 ? "queued again" : "canceled");
+    }
+    if (rc != GL_OK) {
+        fprintf(stderr, "glyphic queue: %s\n", err.msg);
+        status = 1;
+    }
+    gl_arena_destroy(a);
+    gl_db_free(db);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -165,6 +213,8 @@ int main(int argc, char **argv)
     int status;
     if (strcmp(cmd, "migrate") == 0)
         status = cmd_migrate(&cfg, argc - optind, argv + optind);
+    else if (strcmp(cmd, "queue") == 0)
+        status = cmd_queue(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "prune") == 0)
         status = argc - optind > 1 ? 2 : cmd_prune(&cfg);
     else if (strcmp(cmd, "config") == 0) {

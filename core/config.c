@@ -80,6 +80,22 @@ static const key_t_ keys[] = {
       "seconds an invitation stays valid" },
     { "workflows.trash_days", T_INT, OFF(workflows_trash_days), "30", 0, 36500, false,
       "days a deleted workflow stays in the trash before `glyphic prune` removes it (0: never)" },
+    { "executor.queue", T_STR, OFF(executor_queue), "default", 0, 0, false,
+      "the queue glyphic-executor works on" },
+    { "executor.workers", T_INT, OFF(executor_workers), "0", 0, 256, false,
+      "executor worker processes; 0: the number of CPUs" },
+    { "executor.batch", T_INT, OFF(executor_batch), "100", 1, 10000, false,
+      "jobs claimed per round trip" },
+    { "executor.lease", T_INT, OFF(executor_lease), "60", 2, 86400, false,
+      "seconds a claimed job is leased; a worker that dies loses its jobs after this" },
+    { "executor.poll_ms", T_INT, OFF(executor_poll_ms), "1000", 10, 600000, false,
+      "longest wait between looks at the table when no NOTIFY arrives" },
+    { "executor.maintenance_interval", T_INT, OFF(executor_maintenance_interval), "5", 1, 3600, false,
+      "seconds between maintenance runs (rescue of expired leases, pruning) by the elected executor" },
+    { "executor.prune_days", T_INT, OFF(executor_prune_days), "7", 1, 3650, false,
+      "days dead and canceled jobs are kept" },
+    { "executor.test_kinds", T_BOOL, OFF(executor_test_kinds), "false", 0, 1, false,
+      "register the test.* job kinds (tests and benchmarks only)" },
 };
 
 static char source_path[512];
@@ -285,6 +301,8 @@ int gl_config_load(const char *path, gl_config_t *out, gl_err_t *err)
     }
     if (cfg.fcgi_workers == 0)
         cfg.fcgi_workers = gl_config_ncpu();
+    if (cfg.executor_workers == 0)
+        cfg.executor_workers = gl_config_ncpu();
 
     snprintf(source_path, sizeof source_path, "%s", used);
     *out = cfg;

@@ -47,6 +47,15 @@ typedef struct {
     int auth_invite_ttl;
 
     int workflows_trash_days;
+
+    char *executor_queue;
+    int executor_workers;
+    int executor_batch;
+    int executor_lease;
+    int executor_poll_ms;
+    int executor_maintenance_interval;
+    int executor_prune_days;
+    bool executor_test_kinds;
 } gl_config_t;
 
 /*

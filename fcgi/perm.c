@@ -11,6 +11,7 @@
  *   org.read           x      x     x     x      read
  *   org.manage                      x     x      admin
  *   audit.read                      x     x      admin
+ *   queue.read                      x     x      read
  *   workflow.read      x      x     x     x      read
  *   workflow.write            x     x     x      write
  *
@@ -31,6 +32,7 @@ static const gl_perm_rule_t rules[GL_PERM__COUNT] = {
     [GL_PERM_ORG_READ] = { GL_PERM_ORG_READ, "org.read", true, true, false, GL_ROLE_VIEWER, GL_SCOPE_READ },
     [GL_PERM_ORG_MANAGE] = { GL_PERM_ORG_MANAGE, "org.manage", true, true, false, GL_ROLE_ADMIN, GL_SCOPE_ADMIN },
     [GL_PERM_AUDIT_READ] = { GL_PERM_AUDIT_READ, "audit.read", true, true, false, GL_ROLE_ADMIN, GL_SCOPE_ADMIN },
+    [GL_PERM_QUEUE_READ] = { GL_PERM_QUEUE_READ, "queue.read", true, true, false, GL_ROLE_ADMIN, GL_SCOPE_READ },
     [GL_PERM_WORKFLOW_READ] = { GL_PERM_WORKFLOW_READ, "workflow.read", true, true, false, GL_ROLE_VIEWER, GL_SCOPE_READ },
     [GL_PERM_WORKFLOW_WRITE] = { GL_PERM_WORKFLOW_WRITE, "workflow.write", true, true, false, GL_ROLE_EDITOR, GL_SCOPE_WRITE },
 };

@@ -18,6 +18,7 @@ typedef enum {
     GL_PERM_ORG_READ,      /* an org, its members */
     GL_PERM_ORG_MANAGE,    /* rename, invite, change roles, remove members */
     GL_PERM_AUDIT_READ,
+    GL_PERM_QUEUE_READ,    /* the org's jobs: counts and throughput */
     GL_PERM_WORKFLOW_READ,
     GL_PERM_WORKFLOW_WRITE,
     GL_PERM__COUNT

@@ -13,6 +13,7 @@
 #include "node_types_api.h"
 #include "openapi.h"
 #include "orgs.h"
+#include "queue_api.h"
 #include "workflow_io.h"
 #include "workflow_shares.h"
 #include "workflow_versions.h"
@@ -28,6 +29,7 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_keys,
     &gl_resource_audit,
     &gl_resource_node_types,
+    &gl_resource_queue,
     &gl_resource_workflow_io,
     &gl_resource_workflows,
     &gl_resource_workflow_versions,

@@ -1,0 +1,251 @@
+/*
+ * queue.c: the queue client. Every call is one statement (a SQL function
+ * of sql/004_queue.sql); batches travel as PostgreSQL array literals.
+ */
+#include "queue.h"
+
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const gl_stmt_t q_enqueue = {
+    .name = "q_enqueue",
+    .sql = "SELECT enqueue($1, coalesce($2::jsonb, '{}'), coalesce($3, 'default'), $4::uuid, $5::smallint, "
+           "$6::timestamptz, $7, $8, $9)",
+    .nparams = 9,
+    .rows = true,
+};
+static const gl_stmt_t q_claim = {
+    .name = "q_claim",
+    .sql = "SELECT id, kind, payload::text, attempts, max_attempts, coalesce(org_id::text, '') "
+           "FROM claim_jobs($1, $2, $3, $4)",
+    .nparams = 4,
+    .rows = true,
+};
+static const gl_stmt_t q_complete = {
+    .name = "q_complete", .sql = "SELECT complete_jobs($1::bigint[], $2)", .nparams = 2, .rows = true,
+};
+static const gl_stmt_t q_fail = {
+    .name = "q_fail", .sql = "SELECT fail_jobs($1::bigint[], $2::text[], $3::boolean[], $4)", .nparams = 4,
+    .rows = true,
+};
+static const gl_stmt_t q_release = {
+    .name = "q_release", .sql = "SELECT release_jobs($1::bigint[], $2)", .nparams = 2, .rows = true,
+};
+static const gl_stmt_t q_heartbeat = {
+    .name = "q_heartbeat", .sql = "SELECT heartbeat_jobs($1::bigint[], $2, $3)", .nparams = 3, .rows = true,
+};
+static const gl_stmt_t q_wait = {
+    .name = "q_wait", .sql = "SELECT queue_wait($1, $2, $3)", .nparams = 3, .rows = true,
+};
+static const gl_stmt_t q_rescue = { .name = "q_rescue", .sql = "SELECT rescue_jobs()", .nparams = 0, .rows = true };
+static const gl_stmt_t q_prune = { .name = "q_prune", .sql = "SELECT prune_jobs($1)", .nparams = 1, .rows = true };
+static const gl_stmt_t q_cancel = { .name = "q_cancel", .sql = "SELECT cancel_job($1)", .nparams = 1, .rows = true };
+static const gl_stmt_t q_retry = { .name = "q_retry", .sql = "SELECT retry_job($1)", .nparams = 1, .rows = true };
+static const gl_stmt_t q_stats = { .name = "q_stats", .sql = "SELECT queue_stats()", .nparams = 0, .rows = true };
+
+int gl_queue_enqueue(gl_db_t *db, const gl_job_spec_t *s, int64_t *id_out, gl_err_t *err)
+{
+    char prio[16], attempts[16], backoff[16];
+    snprintf(prio, sizeof prio, "%d", s->priority);
+    snprintf(attempts, sizeof attempts, "%d", s->max_attempts > 0 ? s->max_attempts : 10);
+    snprintf(backoff, sizeof backoff, "%d", s->backoff_ms >= 0 ? s->backoff_ms : 1000);
+    const char *params[] = { s->kind, s->payload, s->queue, s->org_id, prio, s->run_at, attempts,
+                             s->unique_key, backoff };
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, &q_enqueue, params, NULL, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    if (id_out)
+        *id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return GL_OK;
+}
+
+int gl_queue_claim(gl_db_t *db, const char *queue, const char *owner, int limit, int lease_s,
+                   gl_arena_t *arena, gl_job_t **jobs, int *n, gl_err_t *err)
+{
+    char lim[16], lease[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    const char *params[] = { queue, owner, lim, lease };
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, &q_claim, params, arena, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    int rows = PQntuples(res);
+    gl_job_t *out = gl_arena_calloc(arena, (size_t)(rows ? rows : 1), sizeof *out);
+    for (int i = 0; i < rows; i++) {
+        out[i].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        out[i].kind = PQgetvalue(res, i, 1);
+        out[i].payload = PQgetvalue(res, i, 2);
+        out[i].attempts = atoi(PQgetvalue(res, i, 3));
+        out[i].max_attempts = atoi(PQgetvalue(res, i, 4));
+        out[i].org_id = PQgetvalue(res, i, 5);
+    }
+    *jobs = out;
+    *n = rows;
+    return GL_OK;
+}
+
+/* "{1,2,3}" into b. */
+static int id_array(gl_buf_t *b, const int64_t *ids, int n)
+{
+    int rc = gl_buf_puts(b, "{");
+    for (int i = 0; i < n; i++)
+        rc |= gl_buf_printf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
+    return rc | gl_buf_puts(b, "}");
+}
+
+/* A one-row, one-integer statement over an id array. */
+static int id_batch(gl_db_t *db, const gl_stmt_t *stmt, const int64_t *ids, int n, const char *owner,
+                    const char *extra, gl_err_t *err)
+{
+    if (n == 0)
+        return GL_OK;
+    gl_buf_t b;
+    gl_buf_init(&b, (size_t)n * 24 + 16);
+    if (id_array(&b, ids, n) != GL_OK) {
+        gl_buf_free(&b);
+        return GL_TOO_LARGE;
+    }
+    const char *params[] = { b.data, owner, extra };
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, stmt, params, NULL, &res, err);
+    if (rc == GL_OK)
+        PQclear(res);
+    gl_buf_free(&b);
+    return rc;
+}
+
+int gl_queue_complete(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err)
+{
+    return id_batch(db, &q_complete, ids, n, owner, NULL, err);
+}
+
+int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err)
+{
+    return id_batch(db, &q_release, ids, n, owner, NULL, err);
+}
+
+int gl_queue_heartbeat(gl_db_t *db, const int64_t *ids, int n, const char *owner, int lease_s, gl_err_t *err)
+{
+    char lease[16];
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    return id_batch(db, &q_heartbeat, ids, n, owner, lease, err);
+}
+
+int gl_queue_fail(gl_db_t *db, const int64_t *ids, const char *const *errors, const bool *retryable, int n,
+                  const char *owner, gl_err_t *err)
+{
+    if (n == 0)
+        return GL_OK;
+    gl_buf_t a, e, r;
+    gl_buf_init(&a, (size_t)n * 24 + 16);
+    gl_buf_init(&e, (size_t)n * 4200 + 16);
+    gl_buf_init(&r, (size_t)n * 6 + 16);
+    int rc = id_array(&a, ids, n);
+    rc |= gl_buf_puts(&e, "{");
+    rc |= gl_buf_puts(&r, "{");
+    for (int i = 0; i < n; i++) {
+        /* an array element: double-quoted, with " and \ escaped; at most 2000 bytes */
+        const char *msg = errors[i] ? errors[i] : "";
+        rc |= gl_buf_puts(&e, i ? ",\"" : "\"");
+        size_t len = strlen(msg);
+        for (size_t k = 0; k < len && k < 2000; k++) {
+            if (msg[k] == '"' || msg[k] == '\\')
+                rc |= gl_buf_append(&e, "\\", 1);
+            rc |= gl_buf_append(&e, &msg[k], 1);
+        }
+        rc |= gl_buf_puts(&e, "\"");
+        rc |= gl_buf_printf(&r, "%s%s", i ? "," : "", retryable[i] ? "t" : "f");
+    }
+    rc |= gl_buf_puts(&e, "}");
+    rc |= gl_buf_puts(&r, "}");
+    if (rc == GL_OK) {
+        const char *params[] = { a.data, e.data, r.data, owner };
+        PGresult *res = NULL;
+        rc = gl_db_query(db, &q_fail, params, NULL, &res, err);
+        if (rc == GL_OK)
+            PQclear(res);
+    } else {
+        rc = GL_TOO_LARGE;
+    }
+    gl_buf_free(&a);
+    gl_buf_free(&e);
+    gl_buf_free(&r);
+    return rc;
+}
+
+int gl_queue_waiting(gl_db_t *db, const char *queue, const char *owner, double seconds, gl_err_t *err)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%.3f", seconds);
+    const char *params[] = { queue, owner, s };
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, &q_wait, params, NULL, &res, err);
+    if (rc == GL_OK)
+        PQclear(res);
+    return rc;
+}
+
+static int scalar_int(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params, int *n, gl_err_t *err)
+{
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, stmt, params, NULL, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    if (n)
+        *n = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return GL_OK;
+}
+
+int gl_queue_rescue(gl_db_t *db, int *n, gl_err_t *err)
+{
+    return scalar_int(db, &q_rescue, NULL, n, err);
+}
+
+int gl_queue_prune(gl_db_t *db, int days, int *n, gl_err_t *err)
+{
+    char d[16];
+    snprintf(d, sizeof d, "%d", days);
+    const char *params[] = { d };
+    return scalar_int(db, &q_prune, params, n, err);
+}
+
+static int scalar_bool(gl_db_t *db, const gl_stmt_t *stmt, int64_t id, bool *found, gl_err_t *err)
+{
+    char s[24];
+    snprintf(s, sizeof s, "%lld", (long long)id);
+    const char *params[] = { s };
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, stmt, params, NULL, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    *found = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return GL_OK;
+}
+
+int gl_queue_cancel(gl_db_t *db, int64_t id, bool *found, gl_err_t *err)
+{
+    return scalar_bool(db, &q_cancel, id, found, err);
+}
+
+int gl_queue_retry(gl_db_t *db, int64_t id, bool *found, gl_err_t *err)
+{
+    return scalar_bool(db, &q_retry, id, found, err);
+}
+
+int gl_queue_stats(gl_db_t *db, gl_arena_t *arena, const char **json, gl_err_t *err)
+{
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, &q_stats, NULL, arena, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    *json = PQgetvalue(res, 0, 0);
+    return GL_OK;
+}

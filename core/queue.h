@@ -1,0 +1,67 @@
+/*
+ * queue.h: the client of the durable job queue (sql/004_queue.sql) — used
+ * by glyphic-fcgi to enqueue inside a request's transaction, and by
+ * glyphic-executor to claim, complete, fail, heartbeat and maintain.
+ */
+#ifndef GL_QUEUE_H
+#define GL_QUEUE_H
+
+#include "arena.h"
+#include "db.h"
+#include "gl.h"
+
+#define GL_QUEUE_CHANNEL "glyphic_jobs"
+
+typedef struct {
+    const char *kind;          /* required */
+    const char *payload;       /* JSON text; NULL: {} */
+    const char *queue;         /* NULL: "default" */
+    const char *org_id;        /* NULL: a system job */
+    int priority;              /* lower runs first */
+    const char *run_at;        /* timestamptz text; NULL: now */
+    int max_attempts;          /* 0: 10 */
+    int backoff_ms;            /* base of the exponential backoff; <0: 1000 */
+    const char *unique_key;    /* NULL: none; a duplicate returns the existing id */
+} gl_job_spec_t;
+
+typedef struct {
+    int64_t id;
+    const char *kind;
+    const char *payload;       /* JSON text */
+    int attempts;              /* this one included */
+    int max_attempts;
+    const char *org_id;        /* "" for system jobs */
+} gl_job_t;
+
+/* Enqueues in the current transaction (if any): the job and its NOTIFY
+ * happen only if that transaction commits. */
+int gl_queue_enqueue(gl_db_t *db, const gl_job_spec_t *spec, int64_t *id_out, gl_err_t *err) GL_WUR;
+
+/* Claims up to limit due jobs of queue for owner; *jobs (arena) and *n. */
+int gl_queue_claim(gl_db_t *db, const char *queue, const char *owner, int limit, int lease_s,
+                   gl_arena_t *arena, gl_job_t **jobs, int *n, gl_err_t *err) GL_WUR;
+
+/* Batch outcomes; each is one statement. */
+int gl_queue_complete(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err) GL_WUR;
+int gl_queue_fail(gl_db_t *db, const int64_t *ids, const char *const *errors, const bool *retryable, int n,
+                  const char *owner, gl_err_t *err) GL_WUR;
+int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err) GL_WUR;
+int gl_queue_heartbeat(gl_db_t *db, const int64_t *ids, int n, const char *owner, int lease_s,
+                       gl_err_t *err) GL_WUR;
+
+/* Says owner waits on queue for up to seconds (0: stopped waiting). */
+int gl_queue_waiting(gl_db_t *db, const char *queue, const char *owner, double seconds, gl_err_t *err) GL_WUR;
+
+/* Maintenance: expired leases back to the queue; old dead/canceled jobs out. */
+int gl_queue_rescue(gl_db_t *db, int *n, gl_err_t *err) GL_WUR;
+int gl_queue_prune(gl_db_t *db, int days, int *n, gl_err_t *err) GL_WUR;
+
+/* Operator actions; *found false when no job was in a state that allows it. */
+int gl_queue_cancel(gl_db_t *db, int64_t id, bool *found, gl_err_t *err) GL_WUR;
+int gl_queue_retry(gl_db_t *db, int64_t id, bool *found, gl_err_t *err) GL_WUR;
+
+/* Counts by queue and state, oldest due wait, last minute's throughput, as
+ * JSON (arena copy) — what the caller's role may see. */
+int gl_queue_stats(gl_db_t *db, gl_arena_t *arena, const char **json, gl_err_t *err) GL_WUR;
+
+#endif

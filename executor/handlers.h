@@ -1,0 +1,36 @@
+/*
+ * handlers.h: job kinds and the functions that run them. The engine issue
+ * registers workflow executions here; tests register the test.* kinds.
+ */
+#ifndef GL_EXECUTOR_HANDLERS_H
+#define GL_EXECUTOR_HANDLERS_H
+
+#include "arena.h"
+#include "db.h"
+#include "queue.h"
+
+typedef enum {
+    GL_JOB_OK = 0,
+    GL_JOB_RETRY,  /* failed; try again after backoff if attempts are left */
+    GL_JOB_FATAL,  /* failed; never retry (straight to dead) */
+} gl_job_result_t;
+
+typedef struct {
+    const gl_job_t *job;
+    gl_db_t *db;          /* the worker's connection, in autocommit */
+    gl_arena_t *arena;    /* reset after the job */
+    const char *owner;
+    char error[512];      /* set on failure */
+} gl_job_ctx_t;
+
+typedef gl_job_result_t (*gl_job_fn)(gl_job_ctx_t *ctx);
+
+typedef struct {
+    const char *kind;
+    gl_job_fn run;
+} gl_job_kind_t;
+
+/* The handler of kind, or NULL. test.* kinds only when enabled. */
+gl_job_fn gl_handler_find(const char *kind, bool test_kinds);
+
+#endif
