@@ -7,9 +7,10 @@
  *   test.sleep    {"ms": N} sleeps N ms, then succeeds
  *   test.fail     {"times": N} fails (retryable) while attempts <= N
  *   test.fatal    fails, not retryable
- *   test.record   {"t_ms": T} inserts (job id, attempt, owner, start time,
- *                 T) into public.glyphic_test_runs — every start, even one
- *                 whose completion is then lost — and succeeds
+ *   test.record   {"t_us": T, "sleep_ms": S} inserts (job id, attempt, owner,
+ *                 start time and T in microseconds) into
+ *                 public.glyphic_test_runs — every start, even one whose
+ *                 completion is then lost — sleeps S ms, and succeeds
  */
 #include "handlers.h"
 
@@ -67,16 +68,18 @@ static gl_job_result_t run_record(gl_job_ctx_t *c)
 {
     static const gl_stmt_t q_run = {
         .name = "test_record",
-        .sql = "INSERT INTO public.glyphic_test_runs (job_id, attempt, owner, started_ms, sent_ms) "
+        .sql = "INSERT INTO public.glyphic_test_runs (job_id, attempt, owner, started_us, sent_us) "
                "VALUES ($1, $2, $3, $4, $5)",
         .nparams = 5,
         .rows = false,
     };
     char id[24], attempt[16], started[24], sent[24];
-    snprintf(started, sizeof started, "%lld", (long long)gl_wall_ms());
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(started, sizeof started, "%lld", (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000);
     snprintf(id, sizeof id, "%lld", (long long)c->job->id);
     snprintf(attempt, sizeof attempt, "%d", c->job->attempts);
-    snprintf(sent, sizeof sent, "%lld", (long long)payload_int(c, "t_ms", 0));
+    snprintf(sent, sizeof sent, "%lld", (long long)payload_int(c, "t_us", 0));
     const char *params[] = { id, attempt, c->owner, started, sent };
     gl_err_t err;
     gl_err_clear(&err);

@@ -196,7 +196,8 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
     int64_t last_beat = gl_now_ms();
     grow(w, w->n_ok + w->n_failed + n);
     for (int i = 0; i < n; i++) {
-        if (stop_requested) {
+        bool past_deadline = w->o->deadline_ms && gl_now_ms() >= w->o->deadline_ms;
+        if (stop_requested || past_deadline) {
             int64_t *rest = gl_xmalloc((size_t)(n - i) * sizeof *rest);
             for (int k = i; k < n; k++)
                 rest[k - i] = jobs[k].id;

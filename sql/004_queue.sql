@@ -97,7 +97,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
 DECLARE
   jid bigint;
 BEGIN
-  IF current_user = 'glyphic_app' AND p_org IS DISTINCT FROM glyphic.current_org_id() THEN
+  -- inside this SECURITY DEFINER function current_user is the owner: the
+  -- caller is session_user
+  IF session_user = 'glyphic_app' AND p_org IS DISTINCT FROM glyphic.current_org_id() THEN
     RAISE EXCEPTION 'jobs may be enqueued only for the request''s org' USING ERRCODE = '42501';
   END IF;
   INSERT INTO glyphic.jobs (kind, payload, queue, org_id, priority, run_at, max_attempts, unique_key, backoff_ms)
@@ -128,7 +130,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
 DECLARE
   n integer;
 BEGIN
-  IF current_user = 'glyphic_app' AND p_org IS DISTINCT FROM glyphic.current_org_id() THEN
+  IF session_user = 'glyphic_app' AND p_org IS DISTINCT FROM glyphic.current_org_id() THEN
     RAISE EXCEPTION 'jobs may be enqueued only for the request''s org' USING ERRCODE = '42501';
   END IF;
   INSERT INTO glyphic.jobs (kind, payload, queue, org_id, priority, max_attempts)
@@ -156,8 +158,8 @@ BEGIN
 END
 $$;
 
--- Claims up to p_limit due jobs of the queues for p_owner, leased for
--- p_lease_seconds. One statement.
+-- Claims up to p_limit due jobs of the queue for p_owner, leased for
+-- p_lease_seconds, in the order they should run. One statement.
 CREATE FUNCTION glyphic.claim_jobs(p_queue text, p_owner text, p_limit integer, p_lease_seconds integer)
 RETURNS TABLE (id bigint, kind text, payload jsonb, attempts integer, max_attempts integer, org_id uuid)
 LANGUAGE sql AS $$
@@ -166,12 +168,15 @@ LANGUAGE sql AS $$
      WHERE j.queue = p_queue AND j.state IN ('queued', 'failed') AND j.run_at <= now()
      ORDER BY j.priority, j.run_at, j.id
      LIMIT p_limit
-     FOR UPDATE SKIP LOCKED)
-  UPDATE glyphic.jobs j
-     SET state = 'running', attempts = j.attempts + 1, lease_owner = p_owner,
-         lease_expires_at = now() + make_interval(secs => p_lease_seconds), updated_at = now()
-    FROM c WHERE j.id = c.id
-  RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.org_id
+     FOR UPDATE SKIP LOCKED),
+  u AS (
+    UPDATE glyphic.jobs j
+       SET state = 'running', attempts = j.attempts + 1, lease_owner = p_owner,
+           lease_expires_at = now() + make_interval(secs => p_lease_seconds), updated_at = now()
+      FROM c WHERE j.id = c.id
+    RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.org_id, j.priority, j.run_at)
+  SELECT u.id, u.kind, u.payload, u.attempts, u.max_attempts, u.org_id FROM u
+   ORDER BY u.priority, u.run_at, u.id
 $$;
 
 -- Records a batch of successes: the jobs are deleted and counted.

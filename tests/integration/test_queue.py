@@ -1,0 +1,249 @@
+"""The job queue and glyphic-executor against a real PostgreSQL: exactly
+once, leases after SIGKILL, graceful SIGTERM, database restarts, retries,
+dead jobs, rollback, unique keys, priorities, delayed jobs, drain mode."""
+import os
+import signal
+import subprocess
+import threading
+import time
+import unittest
+import uuid
+
+import harness
+
+ENV = None
+EXECUTOR = os.path.join(harness.BUILD, "executor", "glyphic-executor")
+
+
+def setUpModule():
+    global ENV
+    ENV = harness.Env(workers=1, fcgi_extra={
+        "executor.test_kinds": "true", "executor.lease": "3", "executor.poll_ms": "200",
+        "executor.maintenance_interval": "1", "executor.batch": "50", "log.level": "info"})
+    ENV.pg.psql("CREATE TABLE public.glyphic_test_runs (job_id bigint, attempt int, owner text, "
+                "started_us bigint, sent_us bigint); GRANT INSERT, SELECT ON public.glyphic_test_runs TO glyphic_executor")
+    ENV.start_all()
+
+
+def tearDownModule():
+    ENV.close()
+
+
+def sql(q, user="glyphic_executor"):
+    return ENV.pg.psql(q, user=user)
+
+
+def start(*args, stderr=None):
+    ENV.fcgi.write_conf()
+    return subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, *args], stdout=subprocess.DEVNULL,
+                            stderr=stderr or subprocess.DEVNULL, start_new_session=True)
+
+
+def drain(*args, timeout=120):
+    ENV.fcgi.write_conf()
+    return subprocess.run([EXECUTOR, "-c", ENV.fcgi.conf, "--drain", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def bulk(kind, n, payload="{}", queue="default"):
+    sql(f"SELECT glyphic.enqueue_bulk('{kind}', array_fill('{payload}'::jsonb, ARRAY[{n}]), '{queue}')")
+
+
+def runs_per_job():
+    out = sql("SELECT coalesce(sum(c), 0), count(*), coalesce(max(c), 0) FROM "
+              "(SELECT job_id, count(*) AS c FROM public.glyphic_test_runs GROUP BY job_id) x", user="postgres")
+    return tuple(int(v) for v in out.split("|"))
+
+
+def live_jobs(queue="default"):
+    return int(sql(f"SELECT count(*) FROM glyphic.jobs WHERE queue = '{queue}'"))
+
+
+class QueueTest(unittest.TestCase):
+    def setUp(self):
+        ENV.pg.psql("TRUNCATE public.glyphic_test_runs; DELETE FROM glyphic.jobs; DELETE FROM glyphic.queue_waiters")
+
+    def test_10000_jobs_4_executors_exactly_once(self):
+        bulk("test.record", 10000)
+        procs = [start("--drain", "--workers", "1", "--linger", "2") for _ in range(4)]
+        for p in procs:
+            self.assertEqual(p.wait(120), 0)
+        rows, distinct, most = runs_per_job()
+        self.assertEqual((rows, distinct, most), (10000, 10000, 1))
+        self.assertEqual(live_jobs(), 0)
+        owners = int(ENV.pg.psql("SELECT count(DISTINCT owner) FROM public.glyphic_test_runs"))
+        self.assertEqual(owners, 4)  # all four shared the work
+
+    def test_sigkill_in_flight_jobs_run_again_after_lease(self):
+        bulk("test.record", 40, '{"sleep_ms": 100}')
+        ex = start("--daemon", "--workers", "2")
+        harness.wait_for(lambda: runs_per_job()[0] >= 6, what="jobs running")
+        os.killpg(ex.pid, signal.SIGKILL)
+        ex.wait()
+        in_flight = int(sql("SELECT count(*) FROM glyphic.jobs WHERE state = 'running'"))
+        self.assertGreater(in_flight, 0)
+        r = drain("--workers", "2", "--linger", "5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows, distinct, most = runs_per_job()
+        self.assertEqual(distinct, 40)
+        self.assertEqual(live_jobs(), 0)
+        self.assertLessEqual(most, 2)
+        # the ones run twice are exactly ones whose first run was cut off
+        self.assertLessEqual(rows - 40, in_flight)
+        self.assertGreater(rows - 40, 0)
+
+    def test_sigterm_finishes_in_flight_and_loses_nothing(self):
+        bulk("test.record", 60, '{"sleep_ms": 50}')
+        ex = start("--daemon", "--workers", "2")
+        harness.wait_for(lambda: runs_per_job()[0] >= 6, what="jobs running")
+        ex.send_signal(signal.SIGTERM)
+        self.assertEqual(ex.wait(30), 0)
+        self.assertEqual(int(sql("SELECT count(*) FROM glyphic.jobs WHERE state = 'running'")), 0)
+        r = drain("--workers", "2", "--linger", "1")
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(runs_per_job(), (60, 60, 1))
+        self.assertEqual(live_jobs(), 0)
+
+    def test_database_restart_while_draining(self):
+        bulk("test.record", 3000, '{"sleep_ms": 1}')
+        ex = start("--drain", "--workers", "2", "--linger", "3", "--max-seconds", "100")
+        harness.wait_for(lambda: runs_per_job()[0] >= 200, what="progress")
+        ENV.pg.stop()
+        time.sleep(0.5)
+        ENV.pg.start()
+        self.assertEqual(ex.wait(100), 0)
+        rows, distinct, most = runs_per_job()
+        self.assertEqual(distinct, 3000)
+        self.assertEqual(live_jobs(), 0)
+
+    def test_retries_dead_and_fatal(self):
+        ok = sql("SELECT glyphic.enqueue('test.fail', '{\"times\": 2}', p_max_attempts => 5, p_backoff_ms => 50)")
+        dead = sql("SELECT glyphic.enqueue('test.fail', '{\"times\": 3}', p_max_attempts => 3, p_backoff_ms => 50)")
+        fatal = sql("SELECT glyphic.enqueue('test.fatal', p_max_attempts => 5)")
+        unknown = sql("SELECT glyphic.enqueue('no.such.kind')")
+        r = drain("--workers", "1", "--linger", "3")
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(sql(f"SELECT count(*) FROM glyphic.jobs WHERE id = {ok}"), "0")  # succeeded on attempt 3
+        self.assertEqual(sql(f"SELECT state, attempts FROM glyphic.jobs WHERE id = {dead}"), "dead|3")
+        self.assertIn("attempt 3 fails", sql(f"SELECT last_error FROM glyphic.jobs WHERE id = {dead}"))
+        self.assertEqual(sql(f"SELECT state, attempts FROM glyphic.jobs WHERE id = {fatal}"), "dead|1")
+        self.assertEqual(sql(f"SELECT state FROM glyphic.jobs WHERE id = {unknown}"), "dead")
+        stats = ENV.glyphic("queue", "stats").stdout
+        self.assertIn('"dead":3', stats.replace(" ", ""))
+        # retry of a dead job: one more attempt, which succeeds (attempt 4 > times 3)
+        out = ENV.glyphic("queue", "retry", dead)
+        self.assertIn("queued again", out.stdout)
+        self.assertEqual(drain("--workers", "1", "--linger", "1").returncode, 0)
+        self.assertEqual(sql(f"SELECT count(*) FROM glyphic.jobs WHERE id = {dead}"), "0")
+        self.assertEqual(ENV.glyphic("queue", "retry", dead, check=False).returncode, 1)
+        self.assertEqual(ENV.glyphic("queue", "retry", "abc", check=False).returncode, 2)
+
+    def test_backoff_grows(self):
+        jid = sql("SELECT glyphic.enqueue('test.fail', '{\"times\": 9}', p_max_attempts => 9, p_backoff_ms => 1000)")
+        sql(f"UPDATE glyphic.jobs SET attempts = 4 WHERE id = {jid}")
+        sql("SELECT * FROM glyphic.claim_jobs('default', 'me', 1, 60)")
+        sql(f"SELECT glyphic.fail_jobs(ARRAY[{jid}]::bigint[], ARRAY['x'], ARRAY[true], 'me')")
+        delay = float(sql(f"SELECT extract(epoch FROM run_at - updated_at) FROM glyphic.jobs WHERE id = {jid}"))
+        self.assertTrue(16 * 0.75 - 0.1 <= delay <= 16 * 1.25 + 0.1, delay)  # 1 s * 2^(5-1), +-25% jitter
+
+    def test_rolled_back_enqueue_leaves_no_job_and_rings_no_bell(self):
+        sql("SELECT glyphic.queue_wait('default', 'listener', 60)")
+        listener = subprocess.Popen(
+            [os.path.join(ENV.pg.bindir, "psql"), "-X", "-h", ENV.pg.sock, "-p", str(ENV.pg.port), "-U", "postgres",
+             "-d", "glyphic", "-c", "LISTEN glyphic_jobs", "-c", "SELECT pg_sleep(2)", "-c", "SELECT 1"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(0.5)
+        ENV.pg.psql("BEGIN; SELECT glyphic.enqueue('test.noop', '{\"rolled\": \"back\"}'); ROLLBACK;", user="glyphic_executor")
+        self.assertEqual(live_jobs(), 0)
+        sql("SELECT glyphic.enqueue('test.noop')")
+        out, _ = listener.communicate(timeout=20)
+        self.assertEqual(out.count('Asynchronous notification "glyphic_jobs"'), 1, out)
+        # nobody waiting: no NOTIFY at all
+        sql("DELETE FROM glyphic.queue_waiters")
+        listener = subprocess.Popen(
+            [os.path.join(ENV.pg.bindir, "psql"), "-X", "-h", ENV.pg.sock, "-p", str(ENV.pg.port), "-U", "postgres",
+             "-d", "glyphic", "-c", "LISTEN glyphic_jobs", "-c", "SELECT pg_sleep(1.5)", "-c", "SELECT 1"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(0.5)
+        sql("SELECT glyphic.enqueue('test.noop')")
+        out, _ = listener.communicate(timeout=20)
+        self.assertNotIn("Asynchronous notification", out)
+
+    def test_unique_key(self):
+        a = sql("SELECT glyphic.enqueue('test.noop', p_unique_key => 'order-1')")
+        b = sql("SELECT glyphic.enqueue('test.noop', '{\"other\": 1}', p_unique_key => 'order-1')")
+        self.assertEqual(a, b)
+        self.assertEqual(live_jobs(), 1)
+        self.assertEqual(sql(f"SELECT payload::text FROM glyphic.jobs WHERE id = {a}"), "{}")
+        self.assertEqual(drain("--workers", "1", "--linger", "1").returncode, 0)
+        c = sql("SELECT glyphic.enqueue('test.noop', p_unique_key => 'order-1')")
+        self.assertNotEqual(a, c)  # the key is free once the job finished
+
+    def test_priorities_and_delayed_jobs(self):
+        sql("SELECT glyphic.enqueue('test.record', '{}', p_priority => 5::smallint) FROM generate_series(1, 20)")
+        sql("SELECT glyphic.enqueue('test.record', '{}', p_priority => 0::smallint) FROM generate_series(1, 20)")
+        later = sql("SELECT glyphic.enqueue('test.record', '{}', p_run_at => now() + interval '3 seconds')")
+        self.assertEqual(drain("--workers", "1", "--linger", "1").returncode, 0)
+        ran = ENV.pg.psql("SELECT job_id FROM public.glyphic_test_runs ORDER BY started_us, job_id").split()
+        ids = [int(x) for x in ran]
+        self.assertEqual(len(ids), 40)
+        self.assertNotIn(int(later), ids)  # not early
+        # the 20 priority-0 jobs (enqueued last, so higher ids) ran first
+        self.assertEqual(sorted(ids[:20]), sorted(ids)[20:])
+        self.assertEqual(sql(f"SELECT state FROM glyphic.jobs WHERE id = {later}"), "queued")
+        time.sleep(2.5)
+        self.assertEqual(drain("--workers", "1", "--linger", "2").returncode, 0)
+        self.assertIn(later, ENV.pg.psql("SELECT job_id FROM public.glyphic_test_runs").split())
+
+    def test_drain_exits_when_idle_and_at_max_seconds(self):
+        t0 = time.monotonic()
+        self.assertEqual(drain("--workers", "2", "--linger", "1").returncode, 0)
+        self.assertLess(time.monotonic() - t0, 10)
+        bulk("test.sleep", 100, '{"ms": 200}')
+        t0 = time.monotonic()
+        r = drain("--workers", "1", "--max-seconds", "2", "--linger", "30")
+        elapsed = time.monotonic() - t0
+        self.assertEqual(r.returncode, 0)
+        self.assertLess(elapsed, 15)
+        self.assertGreater(live_jobs(), 50)  # stopped with work left
+        self.assertEqual(int(sql("SELECT count(*) FROM glyphic.jobs WHERE state = 'running'")), 0)
+
+    def test_two_drains_share_without_duplicates(self):
+        bulk("test.record", 2000)
+        procs = [start("--drain", "--workers", "2", "--linger", "1") for _ in range(2)]
+        for p in procs:
+            self.assertEqual(p.wait(60), 0)
+        self.assertEqual(runs_per_job(), (2000, 2000, 1))
+
+    def test_cancel(self):
+        jid = sql("SELECT glyphic.enqueue('test.noop', p_run_at => now() + interval '1 hour')")
+        self.assertIn("canceled", ENV.glyphic("queue", "cancel", jid).stdout)
+        self.assertEqual(sql(f"SELECT state FROM glyphic.jobs WHERE id = {jid}"), "canceled")
+        self.assertEqual(ENV.glyphic("queue", "cancel", jid, check=False).returncode, 1)
+
+    def test_usage_errors(self):
+        for args in ((), ("--drain", "--daemon"), ("--drain", "--workers", "0"), ("--drain", "--linger", "x"), ("--frob",)):
+            r = subprocess.run([EXECUTOR, "-c", ENV.fcgi.conf, *args], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, args)
+        self.assertEqual(subprocess.run([EXECUTOR, "--help"], capture_output=True).returncode, 0)
+
+
+class QueueApiTest(unittest.TestCase):
+    def test_stats_for_org_admins_only(self):
+        a = ENV.signup(f"q-{uuid.uuid4().hex[:6]}@example.com")
+        b = ENV.signup(f"q-{uuid.uuid4().hex[:6]}@example.com")
+        org = a.me["org_id"]
+        sql(f"SELECT glyphic.enqueue('test.noop', p_org => '{org}', p_queue => 'api', "
+            f"p_run_at => now() + interval '1 hour') FROM generate_series(1, 3)")
+        sa = a.get("/api/queue/stats").json()
+        self.assertEqual([(q["queue"], q["queued"]) for q in sa["queues"]], [("api", 3)])
+        self.assertEqual(b.get("/api/queue/stats").json()["queues"], [])
+        # the app role may enqueue only for the request's org
+        r = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{b.me['user']['id']}', '{b.me['org_id']}'); "
+                        f"SELECT glyphic.enqueue('test.noop', p_org => '{org}'); COMMIT;", user="glyphic_app", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        sql("DELETE FROM glyphic.jobs WHERE queue = 'api'")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
