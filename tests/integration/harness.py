@@ -317,10 +317,11 @@ class Client:
 class Env:
     """PostgreSQL (migrated), glyphic-fcgi and nginx, torn down by close()."""
 
-    def __init__(self, workers=2, fcgi_extra=None, max_body="2m", migrate=True, nginx_limits=False):
+    def __init__(self, workers=2, fcgi_extra=None, max_body="2m", migrate=True, nginx_limits=False,
+                 pg_settings=None):
         self.base = tempfile.mkdtemp(prefix="glyphic-test-", dir="/tmp")
         os.chmod(self.base, 0o755)
-        self.pg = Postgres(self.base)
+        self.pg = Postgres(self.base, pg_settings)
         self.fcgi = Fcgi(self.base, self.pg, workers, fcgi_extra)
         self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body, limits=nginx_limits)
         try:

@@ -50,7 +50,9 @@ class GlyphicUpTest(unittest.TestCase):
         again = self.up("--detach", "--port", str(self.port))
         self.assertEqual(again.returncode, 1)
         self.assertIn("already running", again.stderr)
-        self.assertEqual(self.up("status").returncode, 0)
+        status = self.up("status")
+        self.assertEqual(status.returncode, 0, status.stdout)
+        self.assertIn("executor:     running", status.stdout)
 
         stop = self.up("stop")
         self.assertEqual(stop.returncode, 0, stop.stderr)
