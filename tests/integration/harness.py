@@ -151,11 +151,14 @@ class Fcgi:
         self.proc = None
 
     def write_conf(self, **changes):
+        """Writes the config file atomically (a reader never sees half of it)."""
         self.settings.update(changes)
-        with open(self.conf, "w") as f:
+        tmp = self.conf + ".tmp"
+        with open(tmp, "w") as f:
             f.write("# written by tests/integration/harness.py\n")
             for k, v in self.settings.items():
                 f.write(f'{k} = "{v}"\n')
+        os.replace(tmp, self.conf)
 
     def start(self, wait=True):
         self.write_conf()

@@ -23,6 +23,7 @@ def setUpModule():
     ENV.pg.psql("CREATE TABLE public.glyphic_test_runs (job_id bigint, attempt int, owner text, "
                 "started_us bigint, sent_us bigint); GRANT INSERT, SELECT ON public.glyphic_test_runs TO glyphic_executor")
     ENV.start_all()
+    ENV.fcgi.write_conf()
 
 
 def tearDownModule():
@@ -33,14 +34,14 @@ def sql(q, user="glyphic_executor"):
     return ENV.pg.psql(q, user=user)
 
 
+# The config file is written once (setUpModule): rewriting it while another
+# executor starts would hand that one a half-written file.
 def start(*args, stderr=None):
-    ENV.fcgi.write_conf()
     return subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, *args], stdout=subprocess.DEVNULL,
                             stderr=stderr or subprocess.DEVNULL, start_new_session=True)
 
 
 def drain(*args, timeout=120):
-    ENV.fcgi.write_conf()
     return subprocess.run([EXECUTOR, "-c", ENV.fcgi.conf, "--drain", *args], capture_output=True, text=True,
                           timeout=timeout)
 
