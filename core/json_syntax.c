@@ -9,6 +9,8 @@
  */
 #include "json.h"
 
+#include <string.h>
+
 typedef struct {
     const unsigned char *s;
     size_t n;
@@ -136,32 +138,70 @@ static bool digit(parser_t *p)
     return p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9';
 }
 
+/*
+ * Numbers must also be ones the rest of the system keeps exactly: integers
+ * within 64 bits (json-c would clamp larger ones), others with at most 40
+ * significant digits and an exponent within ±308 (a double). A 20-byte
+ * "1e131071" would otherwise be stored and re-rendered as 131,074 digits.
+ */
 static int number(parser_t *p)
 {
-    if (p->s[p->i] == '-')
+    size_t start = p->i;
+    bool neg = false, fraction = false;
+    if (p->s[p->i] == '-') {
+        neg = true;
         p->i++;
+    }
     if (!digit(p))
         return fail(p, "expected a digit");
+    size_t int_start = p->i;
     if (p->s[p->i] == '0')
         p->i++;
     else
         while (digit(p))
             p->i++;
+    size_t int_digits = p->i - int_start, digits = int_digits;
     if (p->i < p->n && p->s[p->i] == '.') {
+        fraction = true;
         p->i++;
         if (!digit(p))
             return fail(p, "expected a digit after the decimal point");
-        while (digit(p))
+        while (digit(p)) {
             p->i++;
+            digits++;
+        }
     }
+    long exp = 0;
+    bool has_exp = false;
     if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
+        has_exp = true;
         p->i++;
+        bool eneg = false;
         if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-'))
-            p->i++;
+            eneg = p->s[p->i++] == '-';
         if (!digit(p))
             return fail(p, "expected a digit in the exponent");
-        while (digit(p))
+        while (digit(p)) {
+            if (exp < 100000)
+                exp = exp * 10 + (p->s[p->i] - '0');
             p->i++;
+        }
+        if (eneg)
+            exp = -exp;
+    }
+    if (!fraction && !has_exp) {
+        /* an integer: within int64 */
+        static const char max_pos[] = "9223372036854775807", max_neg[] = "9223372036854775808";
+        const char *lim = neg ? max_neg : max_pos;
+        if (int_digits > 19 || (int_digits == 19 && memcmp(p->s + int_start, lim, 19) > 0)) {
+            p->i = start;
+            return fail(p, "integer out of the 64-bit range");
+        }
+        return GL_OK;
+    }
+    if (digits > 40 || exp > 308 || exp < -308) {
+        p->i = start;
+        return fail(p, "number out of range (at most 40 digits and an exponent within 308)");
     }
     return GL_OK;
 }

@@ -21,6 +21,30 @@ const gl_wf_limits_t gl_wf_default_limits = {
     .max_param_depth = 12,
 };
 
+/* Replaces, in place, every byte that is not part of a valid UTF-8
+ * sequence with '?': messages quote input cut at byte counts ("%.60s"),
+ * which may split a character, and a response must stay valid UTF-8. */
+static void utf8_repair(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = *p < 0x80 ? 1 : (*p >= 0xc2 && *p <= 0xdf) ? 2 : (*p >= 0xe0 && *p <= 0xef) ? 3
+                 : (*p >= 0xf0 && *p <= 0xf4) ? 4 : 0;
+        bool ok = n > 0;
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (p[k] & 0xc0) == 0x80;
+        if (ok && n == 3) /* no overlongs, no surrogates */
+            ok = !(p[0] == 0xe0 && p[1] < 0xa0) && !(p[0] == 0xed && p[1] >= 0xa0);
+        if (ok && n == 4)
+            ok = !(p[0] == 0xf0 && p[1] < 0x90) && !(p[0] == 0xf4 && p[1] >= 0x90);
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 static void problem(gl_problems_t *p, const char *node, const char *field, const char *fmt, ...)
     GL_PRINTF(4, 5);
 
@@ -37,6 +61,9 @@ static void problem(gl_problems_t *p, const char *node, const char *field, const
     va_start(ap, fmt);
     vsnprintf(it->message, sizeof it->message, fmt, ap);
     va_end(ap);
+    utf8_repair(it->node);
+    utf8_repair(it->field);
+    utf8_repair(it->message);
 }
 
 static const char *type_name(json_object *v)
@@ -114,6 +141,19 @@ static bool has_expression(json_object *v)
     return false;
 }
 
+static bool uuid_ok(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
 static bool webhook_path_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -150,8 +190,8 @@ static bool cron_ok(const char *s)
 static bool timezone_ok(const char *tz)
 {
     size_t n = strlen(tz);
-    if (n == 0 || n > 64 || tz[0] == '/' || strstr(tz, ".."))
-        return false;
+    if (n == 0 || n > 64 || tz[0] < 'A' || tz[0] > 'Z' || strstr(tz, ".."))
+        return false; /* zone names start with a capital: not leapseconds, posixrules */
     for (size_t i = 0; i < n; i++) {
         char c = tz[i];
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
@@ -225,6 +265,12 @@ static void check_param(gl_problems_t *p, const char *node, const gl_node_type_t
         break;
     }
     /* type-specific rules the catalogue cannot express */
+    if (strcmp(t->id, "flow.switch") == 0 && strcmp(d->name, "rules") == 0 &&
+        (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > 8))
+        problem(p, node, field, "rules must be an array of at most 8 conditions (outputs out0-out7)");
+    if (strcmp(t->id, "flow.subworkflow") == 0 && strcmp(d->name, "workflow_id") == 0 &&
+        json_object_is_type(v, json_type_string) && !uuid_ok(json_object_get_string(v)))
+        problem(p, node, field, "workflow_id must be a workflow id");
     if (json_object_is_type(v, json_type_string) && strcmp(t->id, "trigger.webhook") == 0 &&
         strcmp(d->name, "path") == 0 && !webhook_path_ok(json_object_get_string(v)))
         problem(p, node, field, "webhook path must be 1-200 characters of letters, digits, - _ . / "
@@ -357,12 +403,68 @@ typedef struct {
     int n_out, cap_out;
 } vertex_t;
 
-static int find_vertex(vertex_t *vs, int n, const char *id)
+/* Vertex lookup by id: a sorted index searched by bisection, so large
+ * definitions cost n log n, not n squared. */
+static vertex_t *sort_base;
+
+static int cmp_vertex(const void *a, const void *b)
 {
+    const vertex_t *x = &sort_base[*(const int *)a], *y = &sort_base[*(const int *)b];
+    return strcmp(x->id, y->id);
+}
+
+typedef struct {
+    int *order; /* indexes of vertices with an id, sorted by id */
+    int n;
+} vindex_t;
+
+static void vindex_build(vindex_t *ix, vertex_t *vs, int n)
+{
+    ix->order = gl_xmalloc(((size_t)n + 1) * sizeof *ix->order);
+    ix->n = 0;
     for (int i = 0; i < n; i++)
-        if (vs[i].id && strcmp(vs[i].id, id) == 0)
-            return i;
+        if (vs[i].id)
+            ix->order[ix->n++] = i;
+    sort_base = vs;
+    qsort(ix->order, (size_t)ix->n, sizeof *ix->order, cmp_vertex);
+}
+
+static int find_vertex(const vindex_t *ix, vertex_t *vs, const char *id)
+{
+    int lo = 0, hi = ix->n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        int c = strcmp(vs[ix->order[mid]].id, id);
+        if (c == 0)
+            return ix->order[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
     return -1;
+}
+
+typedef struct {
+    int from, to;
+    const char *fp, *tp;
+    size_t idx;
+} edge_key_t;
+
+static int cmp_edge(const void *a, const void *b)
+{
+    const edge_key_t *x = a, *y = b;
+    if (x->from != y->from)
+        return x->from < y->from ? -1 : 1;
+    if (x->to != y->to)
+        return x->to < y->to ? -1 : 1;
+    int c = strcmp(x->fp, y->fp);
+    if (c)
+        return c;
+    c = strcmp(x->tp, y->tp);
+    if (c)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 static void add_succ(vertex_t *v, int to)
@@ -424,6 +526,10 @@ static const char *str_field(json_object *o, const char *key, const char *def)
 static void check_edges(gl_problems_t *p, json_object *edges, vertex_t *vs, int n_nodes)
 {
     size_t n = json_object_array_length(edges);
+    vindex_t ix;
+    vindex_build(&ix, vs, n_nodes);
+    edge_key_t *keys = gl_xmalloc((n + 1) * sizeof *keys);
+    size_t n_keys = 0;
     for (size_t i = 0; i < n; i++) {
         json_object *e = json_object_array_get_idx(edges, i);
         char where[32];
@@ -445,7 +551,7 @@ static void check_edges(gl_problems_t *p, json_object *edges, vertex_t *vs, int 
             problem(p, "", where, "an edge needs string 'from' and 'to' (and optional string ports)");
             continue;
         }
-        int a = find_vertex(vs, n_nodes, from), b = find_vertex(vs, n_nodes, to);
+        int a = find_vertex(&ix, vs, from), b = find_vertex(&ix, vs, to);
         if (a < 0) {
             snprintf(field, sizeof field, "%s.from", where);
             problem(p, from, field, "edge from unknown node '%.60s'", from);
@@ -472,17 +578,20 @@ static void check_edges(gl_problems_t *p, json_object *edges, vertex_t *vs, int 
         bool loop_back = strcmp(vs[b].type->id, "flow.loop") == 0 && strcmp(tp, "loop") == 0;
         if (!loop_back)
             add_succ(&vs[a], b);
-        for (size_t j = 0; j < i; j++) {
-            json_object *f = json_object_array_get_idx(edges, j);
-            if (json_object_is_type(f, json_type_object) && str_field(f, "from", NULL) &&
-                str_field(f, "to", NULL) && str_field(f, "from_port", "main") && str_field(f, "to_port", "main") &&
-                strcmp(str_field(f, "from", NULL), from) == 0 && strcmp(str_field(f, "to", NULL), to) == 0 &&
-                strcmp(str_field(f, "from_port", "main"), fp) == 0 && strcmp(str_field(f, "to_port", "main"), tp) == 0) {
-                problem(p, from, where, "duplicate edge");
-                break;
-            }
+        keys[n_keys++] = (edge_key_t){ a, b, fp, tp, i };
+    }
+    /* duplicates sit next to each other once sorted */
+    qsort(keys, n_keys, sizeof *keys, cmp_edge);
+    for (size_t k = 1; k < n_keys; k++) {
+        if (keys[k].from == keys[k - 1].from && keys[k].to == keys[k - 1].to &&
+            strcmp(keys[k].fp, keys[k - 1].fp) == 0 && strcmp(keys[k].tp, keys[k - 1].tp) == 0) {
+            char where[32];
+            snprintf(where, sizeof where, "edges[%zu]", keys[k].idx);
+            problem(p, vs[keys[k].from].id, where, "duplicate edge");
         }
     }
+    free(keys);
+    free(ix.order);
 }
 
 static void check_settings(gl_problems_t *p, json_object *s)
@@ -498,7 +607,7 @@ static void check_settings(gl_problems_t *p, json_object *s)
                 json_object_get_int64(v) > 7 * 86400000LL)
                 problem(p, "", "settings.timeout_ms", "'timeout_ms' must be an integer from 1 to 604800000");
         } else if (strcmp(k, "error_workflow_id") == 0) {
-            if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) != 36)
+            if (!json_object_is_type(v, json_type_string) || !uuid_ok(json_object_get_string(v)))
                 problem(p, "", "settings.error_workflow_id", "'error_workflow_id' must be a workflow id");
         } else if (strcmp(k, "timezone") == 0) {
             if (!json_object_is_type(v, json_type_string) || !timezone_ok(json_object_get_string(v)))

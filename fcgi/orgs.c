@@ -92,13 +92,15 @@ static const gl_stmt_t q_member_role = {
 };
 
 /* Leaving (or being removed) also ends what the member left behind: their
- * API keys in the org are revoked and their pending invitations dropped
+ * API keys in the org are revoked, their pending invitations and the
+ * workflow shares they received dropped
  * (data-modifying WITH clauses always run to completion). */
 static const gl_stmt_t q_member_delete = {
     .name = "orgs_member_delete",
     .sql = "WITH k AS (UPDATE api_keys SET revoked_at = now() "
            "           WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING 1), "
-           "i AS (DELETE FROM invitations WHERE org_id = $1 AND invited_by = $2 AND accepted_at IS NULL RETURNING 1) "
+           "i AS (DELETE FROM invitations WHERE org_id = $1 AND invited_by = $2 AND accepted_at IS NULL RETURNING 1), "
+           "s AS (DELETE FROM workflow_shares WHERE org_id = $1 AND user_id = $2 RETURNING 1) "
            "DELETE FROM memberships WHERE org_id = $1 AND user_id = $2",
     .nparams = 2,
     .rows = false,

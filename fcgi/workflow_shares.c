@@ -26,7 +26,8 @@ static const gl_stmt_t q_list = {
 /* May the caller share this workflow? NULL row: not visible. */
 static const gl_stmt_t q_can_share = {
     .name = "wfs_can_share",
-    .sql = "SELECT w.org_id, (w.org_id = ANY (my_admin_org_ids()) OR w.created_by = current_user_id()), "
+    .sql = "SELECT w.org_id, (w.org_id = ANY (my_admin_org_ids()) "
+           "OR (w.created_by = current_user_id() AND w.org_id = ANY (my_editor_org_ids()))), "
            "w.created_by FROM workflows w WHERE w.id = $1 AND w.deleted_at IS NULL",
     .nparams = 1,
     .rows = true,

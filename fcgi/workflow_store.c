@@ -16,6 +16,7 @@ static const gl_stmt_t q_version_insert = {
     .rows = false,
 };
 
+/* the caller's UPDATE of the workflow row already holds its lock */
 static const gl_stmt_t q_sync = {
     .name = "wf_sync",
     .sql = "WITH s AS (SELECT wf_sync_triggers($1, $2::int)) "
@@ -131,6 +132,25 @@ void gl_wf_explain_miss(gl_req_t *req, const char *id, const char *base_version)
         return;
     }
     gl_resp_error(req, 403, "forbidden", NULL, "you may view this workflow but not change it");
+}
+
+void gl_wf_explain_purge_miss(gl_req_t *req, const char *id)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    const char *params[] = { id };
+    int rc = gl_db_query(req->db, &q_state, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return;
+    }
+    if (PQntuples(res) == 0)
+        gl_resp_error(req, 404, "not_found", NULL, "no such workflow");
+    else if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+        gl_resp_error(req, 409, "not_deleted", NULL, "only a workflow in the trash can be deleted permanently");
+    else
+        gl_resp_error(req, 403, "forbidden", NULL, "only an admin or the workflow's creator may delete it");
 }
 
 int gl_wf_send(gl_req_t *req, int status, const char *id)

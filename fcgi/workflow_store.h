@@ -29,6 +29,10 @@ int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, con
  */
 void gl_wf_explain_miss(gl_req_t *req, const char *id, const char *base_version);
 
+/* After a permanent delete matched no row: 404 (not visible), 409 (not in
+ * the trash), or 403 (the caller may not delete it). */
+void gl_wf_explain_purge_miss(gl_req_t *req, const char *id);
+
 /* Sends the workflow (with its current definition) with status, and its
  * version as the ETag. 404 if not visible. */
 int gl_wf_send(gl_req_t *req, int status, const char *id);

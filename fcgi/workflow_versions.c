@@ -10,13 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Newest first, at most $2 from before version $3 (NULL: the newest). */
 static const gl_stmt_t q_list = {
     .name = "wfv_list",
-    .sql = "SELECT coalesce(json_agg(json_build_object('version', v.version, 'author_id', v.author_id,"
+    .sql = "SELECT CASE WHEN EXISTS (SELECT 1 FROM workflows w WHERE w.id = $1) THEN "
+           "coalesce((SELECT json_agg(json_build_object('version', v.version, 'author_id', v.author_id,"
            " 'message', v.message, 'restored_from', v.restored_from, 'created_at', v.created_at)"
-           " ORDER BY v.version DESC), '[]') "
-           "FROM workflow_versions v WHERE v.workflow_id = $1 HAVING count(*) > 0",
-    .nparams = 1,
+           " ORDER BY v.version DESC) FROM (SELECT * FROM workflow_versions v WHERE v.workflow_id = $1"
+           " AND ($3::int IS NULL OR v.version < $3::int) ORDER BY v.version DESC LIMIT $2) v), '[]') END",
+    .nparams = 3,
     .rows = true,
 };
 
@@ -61,7 +63,16 @@ static void versions_get(gl_req_t *req)
     const char *id, *version;
     if (!ids(req, &id, &version))
         return;
-    const char *params[] = { id };
+    int64_t limit = 100, before = 0;
+    const char *l = gl_req_query(req, "limit"), *b = gl_req_query(req, "before");
+    if ((l && gl_parse_i64(l, 1, 500, &limit) != GL_OK) || (b && gl_parse_i64(b, 1, INT32_MAX, &before) != GL_OK)) {
+        gl_resp_error(req, 400, "invalid", l ? "limit" : "before", "limit is 1-500, before a version number");
+        return;
+    }
+    char lt[16], bt[16];
+    snprintf(lt, sizeof lt, "%lld", (long long)limit);
+    snprintf(bt, sizeof bt, "%lld", (long long)before);
+    const char *params[] = { id, lt, b ? bt : NULL };
     gl_resp_query_json(req, 200, &q_list, params, "no such workflow");
 }
 
@@ -86,8 +97,8 @@ static void version_restore(gl_req_t *req)
         gl_resp_error(req, 400, "invalid", "body", "the body may only hold base_version");
         return;
     }
-    const char *base = gl_wf_base_version(req, false);
-    if (!base && req->status)
+    const char *base = gl_wf_base_version(req, true);
+    if (!base)
         return;
     const char *params[] = { id, base, version };
     gl_err_t err;
@@ -108,9 +119,19 @@ static void version_restore(gl_req_t *req)
         gl_wf_explain_miss(req, id, base);
         return;
     }
+    /* the history may hold what today's validator refuses: check it again */
+    json_object *def = NULL;
+    const char *text = NULL;
+    if (gl_json_parse(PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3), 1000, &def, &err) != GL_OK) {
+        gl_resp_fail(req, GL_ERR, &err);
+        return;
+    }
+    gl_json_own(req->arena, def);
+    if (gl_wf_definition(req, def, &text) != GL_OK)
+        return;
     char *message = gl_arena_printf(req->arena, "restored version %s", version);
     bool active = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-    if (gl_wf_append_version(req, id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 3),
+    if (gl_wf_append_version(req, id, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), text,
                              message, version, active) != GL_OK)
         return;
     gl_wf_send(req, 200, id);

@@ -54,11 +54,13 @@ static const gl_stmt_t q_current = {
     .rows = true,
 };
 
+/* Trash and deactivate update (and so lock) the row first; the triggers
+ * are removed by a following statement, which sees anything a concurrent
+ * activation committed before the lock was ours. */
 static const gl_stmt_t q_trash = {
     .name = "wf_trash",
-    .sql = "WITH s AS (SELECT wf_sync_triggers($1, NULL)) "
-           "UPDATE workflows SET deleted_at = now(), active = false, active_version = NULL "
-           "WHERE id = $1 AND deleted_at IS NULL AND (SELECT true FROM s) RETURNING id",
+    .sql = "UPDATE workflows SET deleted_at = now(), active = false, active_version = NULL "
+           "WHERE id = $1 AND deleted_at IS NULL RETURNING id",
     .nparams = 1,
     .rows = true,
 };
@@ -80,11 +82,20 @@ static const gl_stmt_t q_restore = {
 static const gl_stmt_t q_activate = {
     .name = "wf_activate",
     .sql = "UPDATE workflows SET active = true, active_version = current_version, updated_at = now() "
-           "WHERE id = $1 AND deleted_at IS NULL RETURNING current_version, "
-           "EXISTS (SELECT 1 FROM workflow_versions v, jsonb_array_elements(v.definition->'nodes') n "
-           "        WHERE v.workflow_id = $1 AND v.version = current_version "
-           "          AND n->>'type' IN ('trigger.webhook', 'trigger.schedule', 'trigger.error'))",
+           "WHERE id = $1 AND deleted_at IS NULL RETURNING current_version",
     .nparams = 1,
+    .rows = true,
+};
+
+/* A separate statement: it must see the version a concurrent save committed
+ * while the UPDATE above waited for the row. */
+static const gl_stmt_t q_has_trigger = {
+    .name = "wf_has_trigger",
+    .sql = "SELECT EXISTS (SELECT 1 FROM workflow_versions v, jsonb_array_elements(v.definition->'nodes') n "
+           "WHERE v.workflow_id = $1 AND v.version = $2::int "
+           "AND n->>'type' IN ('trigger.webhook', 'trigger.schedule', 'trigger.error') "
+           "AND NOT coalesce((n->>'disabled')::boolean, false))",
+    .nparams = 2,
     .rows = true,
 };
 
@@ -97,9 +108,15 @@ static const gl_stmt_t q_sync_now = {
 
 static const gl_stmt_t q_deactivate = {
     .name = "wf_deactivate",
-    .sql = "WITH s AS (SELECT wf_sync_triggers($1, NULL)) "
-           "UPDATE workflows SET active = false, active_version = NULL, updated_at = now() "
-           "WHERE id = $1 AND deleted_at IS NULL AND (SELECT true FROM s) RETURNING id",
+    .sql = "UPDATE workflows SET active = false, active_version = NULL, updated_at = now() "
+           "WHERE id = $1 AND deleted_at IS NULL RETURNING id",
+    .nparams = 1,
+    .rows = true,
+};
+
+static const gl_stmt_t q_unsync = {
+    .name = "wf_unsync",
+    .sql = "SELECT wf_sync_triggers($1, NULL)",
     .nparams = 1,
     .rows = true,
 };
@@ -334,7 +351,7 @@ static void wf_duplicate(gl_req_t *req)
         return;
     }
     if (!name)
-        name = gl_arena_printf(req->arena, "%.190s (copy)", PQgetvalue(res, 0, 0));
+        name = gl_arena_printf(req->arena, "%s (copy)", gl_account_clean_text(req, PQgetvalue(res, 0, 0), 190));
     const char *tags_json = PQgetvalue(res, 0, 2);
     const char *def = PQgetvalue(res, 0, 1);
     char new_id[GL_UUID_LEN + 1];
@@ -358,13 +375,15 @@ static void wf_delete(gl_req_t *req)
         return;
     if (PQntuples(res) == 0) {
         if (purge) {
-            gl_resp_error(req, 409, "not_deleted", NULL,
-                          "only a workflow in the trash can be deleted permanently (or you may not delete it)");
+            gl_wf_explain_purge_miss(req, id);
             return;
         }
         gl_wf_explain_miss(req, id, NULL);
         return;
     }
+    PGresult *un = NULL;
+    if (!purge && !one_row(req, &q_unsync, params, &un))
+        return;
     if (gl_audit(req, NULL, purge ? "workflow.purge" : "workflow.delete", "workflow", id, NULL) != GL_OK)
         return;
     gl_resp_json(req, 204, "", 0);
@@ -401,12 +420,15 @@ static void wf_activate(gl_req_t *req)
         gl_wf_explain_miss(req, id, NULL);
         return;
     }
-    if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+    const char *p2[] = { id, PQgetvalue(res, 0, 0) };
+    PGresult *trig = NULL;
+    if (!one_row(req, &q_has_trigger, p2, &trig))
+        return;
+    if (strcmp(PQgetvalue(trig, 0, 0), "t") != 0) {
         gl_resp_error(req, 400, "no_trigger", "definition",
-                      "only a workflow with a webhook, schedule or error trigger can be activated");
+                      "only a workflow with an enabled webhook, schedule or error trigger can be activated");
         return;
     }
-    const char *p2[] = { id, PQgetvalue(res, 0, 0) };
     gl_err_t err;
     gl_err_clear(&err);
     int rc = gl_db_query(req->db, &q_sync_now, p2, NULL, NULL, &err);
@@ -437,6 +459,9 @@ static void wf_deactivate(gl_req_t *req)
         gl_wf_explain_miss(req, id, NULL);
         return;
     }
+    PGresult *un = NULL;
+    if (!one_row(req, &q_unsync, params, &un))
+        return;
     if (gl_audit(req, NULL, "workflow.deactivate", "workflow", id, NULL) != GL_OK)
         return;
     gl_wf_send(req, 200, id);

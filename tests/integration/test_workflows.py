@@ -89,6 +89,7 @@ class StoreTest(unittest.TestCase):
         self.assertEqual([v["version"] for v in listing], [3, 2, 1])
         self.assertEqual(listing[0]["message"], "step 3")
         self.assertEqual(a.get(f"/api/workflows/{wid}/versions/2").json()["definition"], versions[1])
+        self.assertEqual(a.post(f"/api/workflows/{wid}/versions/1/restore", {}).status, 428)
         r = a.post(f"/api/workflows/{wid}/versions/1/restore", {"base_version": 3})
         self.assertEqual(r.status, 200, r)
         wf = r.json()
@@ -308,6 +309,80 @@ def invalid_cases():
     return cases
 
 
+class ReviewRegressionTest(unittest.TestCase):
+    def test_active_org_scopes_workflows(self):
+        a = signup("scope")
+        org_a = a.me["org_id"]
+        wid = create(a)["id"]
+        org_c = a.post("/api/orgs", {"name": "C"}).json()["id"]
+        self.assertEqual(a.post(f"/api/orgs/{org_c}/switch").status, 200)
+        # the workflow belongs to A: from C it is not there
+        self.assertEqual(a.get(f"/api/workflows/{wid}").status, 404)
+        self.assertEqual(a.delete(f"/api/workflows/{wid}").status, 404)
+        self.assertEqual(a.get(f"/api/workflows/{wid}", headers={"X-Glyphic-Org": org_a}).status, 200)
+
+    def test_app_role_cannot_grant_itself_shares_or_triggers(self):
+        owner = signup("own2")
+        org = owner.me["org_id"]
+        wid = create(owner, d=definition(f"rr-{uuid.uuid4().hex[:6]}"))["id"]
+        self.assertEqual(owner.post(f"/api/workflows/{wid}/activate").status, 200)
+        viewer = member_of(owner, "viewer")
+        editor = member_of(owner, "editor")
+        for c in (viewer, editor):
+            uid = c.me["user"]["id"]
+            ctx = f"BEGIN; SELECT glyphic.enter('{uid}', '{org}', false); "
+            for stmt in (f"INSERT INTO glyphic.workflow_shares VALUES ('{wid}', '{org}', '{uid}', 'editor')",
+                         f"DELETE FROM glyphic.webhooks WHERE workflow_id = '{wid}'",
+                         f"INSERT INTO glyphic.workflow_versions (workflow_id, version, org_id, definition) "
+                         f"VALUES ('{wid}', 99, '{org}', '{{}}')",
+                         f"SELECT glyphic.wf_sync_triggers('{wid}', NULL)",
+                         f"UPDATE glyphic.workflows SET created_by = '{uid}' WHERE id = '{wid}'"):
+                # refused (an error) or filtered (no row): the state below tells
+                ENV.pg.psql(ctx + stmt + "; COMMIT;", user="glyphic_app", check=False)
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.workflow_shares WHERE workflow_id = '{wid}'"), "0")
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.webhooks WHERE workflow_id = '{wid}'"), "1")
+        self.assertEqual(ENV.pg.psql(f"SELECT max(version) FROM glyphic.workflow_versions WHERE workflow_id = '{wid}'"), "1")
+        self.assertEqual(ENV.pg.psql(f"SELECT created_by FROM glyphic.workflows WHERE id = '{wid}'"), owner.me["user"]["id"])
+
+    def test_activate_and_delete_race_leaves_no_triggers(self):
+        a = signup("race")
+        for i in range(15):
+            wid = create(a, d=definition(f"race-{uuid.uuid4().hex[:8]}"))["id"]
+            ts = [threading.Thread(target=a.post, args=(f"/api/workflows/{wid}/activate",)),
+                  threading.Thread(target=a.delete, args=(f"/api/workflows/{wid}",))]
+            [t.start() for t in ts]
+            [t.join() for t in ts]
+            state = a.get(f"/api/workflows/{wid}").json()
+            hooks = ENV.pg.psql(f"SELECT count(*) FROM glyphic.webhooks WHERE workflow_id = '{wid}'")
+            if state["deleted_at"] or not state["active"]:
+                self.assertEqual(hooks, "0", state)
+
+    def test_hostile_numbers_and_text(self):
+        a = signup("num")
+        for text in ('{"name":"x","definition":{"nodes":[{"id":"s","type":"data.set","params":{"fields":{"a":1e131071}}}],"edges":[]}}',
+                     '{"name":"x","definition":{"nodes":[],"edges":[]},"tags":[123456789012345678901234567890]}'):
+            r = ENV.request("POST", "/api/workflows", body=text, headers={
+                "Content-Type": "application/json", "Cookie": f"glyphic_session={a.cookie}", "X-CSRF-Token": a.csrf})
+            self.assertEqual((r.status, r.json()["error"]["code"]), (400, "invalid_json"), r)
+        r = a.post("/api/workflows", {"name": "x", "definition": {"nodes": [{"id": "n", "type": "flow.noop"}],
+                                                                   "edges": [{"from": "n", "to": "\u00e9" * 60}]}})
+        self.assertEqual(r.status, 400)
+        r.body.decode("utf-8")  # valid UTF-8 even though the message cut the id
+        wid = create(a, "\u20ac" * 66)["id"]
+        self.assertEqual(a.post(f"/api/workflows/{wid}/duplicate", {}).status, 201)
+        r = a.post("/api/workflows", {"name": "x", "definition": {"nodes": [], "edges": [],
+                                                                   "settings": {"timezone": "leapseconds"}}})
+        self.assertEqual(r.status, 400)
+
+    def test_removed_member_loses_shares(self):
+        owner = signup("rms")
+        ed = member_of(owner, "editor")
+        wid = create(owner)["id"]
+        self.assertEqual(owner.put(f"/api/workflows/{wid}/shares/{ed.me['user']['id']}", {"role": "editor"}).status, 200)
+        self.assertEqual(owner.delete(f"/api/orgs/{owner.me['org_id']}/members/{ed.me['user']['id']}").status, 204)
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.workflow_shares WHERE workflow_id = '{wid}'"), "0")
+
+
 class ValidationTest(unittest.TestCase):
     def test_invalid_definitions_are_400_and_write_nothing(self):
         a = signup("val")
@@ -426,7 +501,8 @@ class SharingTenancyTest(unittest.TestCase):
                   ("POST", f"/api/workflows/{wid}/duplicate", {}), ("POST", f"/api/workflows/{wid}/restore", {}),
                   ("POST", f"/api/workflows/{wid}/activate", {}), ("POST", f"/api/workflows/{wid}/deactivate", {}),
                   ("GET", f"/api/workflows/{wid}/versions", None), ("GET", f"/api/workflows/{wid}/versions/1", None),
-                  ("POST", f"/api/workflows/{wid}/versions/1/restore", {}), ("GET", f"/api/workflows/{wid}/export", None),
+                  ("POST", f"/api/workflows/{wid}/versions/1/restore", {"base_version": 1}),
+                  ("GET", f"/api/workflows/{wid}/export", None), ("DELETE", f"/api/workflows/{wid}?permanent=true", None),
                   ("GET", f"/api/workflows/{wid}/shares", None),
                   ("PUT", f"/api/workflows/{wid}/shares/{b.me['user']['id']}", {"role": "viewer"})]
         for method, path, body in checks:
