@@ -31,6 +31,14 @@ struct gl_db {
     const gl_stmt_t *prepared[GL_DB_MAX_PREPARED];
 };
 
+int64_t gl_db_int(const PGresult *res, int row, int col)
+{
+    int64_t v = 0;
+    if (PQgetisnull(res, row, col) || gl_parse_i64(PQgetvalue(res, row, col), INT64_MIN, INT64_MAX, &v) != GL_OK)
+        return 0;
+    return v;
+}
+
 gl_db_t *gl_db_new(const gl_db_opts_t *opts)
 {
     gl_db_t *db = gl_xcalloc(1, sizeof *db);
@@ -135,7 +143,7 @@ static int read_schema_version(gl_db_t *db, gl_err_t *err)
         PQclear(res);
         return rc;
     }
-    db->schema_version = atoi(PQgetvalue(res, 0, 0)); /* an int column: always digits */
+    db->schema_version = (int)gl_db_int(res, 0, 0);
     PQclear(res);
     return GL_OK;
 }

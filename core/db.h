@@ -50,6 +50,10 @@ void gl_db_free(gl_db_t *db);
  * BYPASSRLS, or is one of the roles the policies trust.
  */
 int gl_db_ensure(gl_db_t *db, gl_err_t *err) GL_WUR;
+/* The integer in a result field PostgreSQL rendered from an integer
+ * column (0 for NULL or anything unparsable). */
+int64_t gl_db_int(const PGresult *res, int row, int col);
+
 /* Connects now regardless of the retry interval (start-up checks). */
 int gl_db_connect_now(gl_db_t *db, gl_err_t *err) GL_WUR;
 

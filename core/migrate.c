@@ -47,7 +47,7 @@ static bool is_applied(const PGresult *res, int version, const char **sum)
     if (!res)
         return false;
     for (int i = 0; i < PQntuples(res); i++) {
-        if (atoi(PQgetvalue(res, i, 0)) == version) {
+        if ((int)gl_db_int(res, i, 0) == version) {
             *sum = PQgetvalue(res, i, 1);
             return true;
         }
@@ -59,7 +59,7 @@ static int max_applied(const PGresult *res)
 {
     int m = 0;
     for (int i = 0; res && i < PQntuples(res); i++) {
-        int v = atoi(PQgetvalue(res, i, 0));
+        int v = (int)gl_db_int(res, i, 0);
         if (v > m)
             m = v;
     }

@@ -17,10 +17,18 @@ static const gl_stmt_t q_enqueue = {
     .nparams = 9,
     .rows = true,
 };
+/* The claim runs as a prepared statement rather than through claim_jobs():
+ * the same statement (keep the two alike), without a function call on the
+ * path from a NOTIFY to a job's start. */
 static const gl_stmt_t q_claim = {
     .name = "q_claim",
-    .sql = "SELECT id, kind, payload::text, attempts, max_attempts, coalesce(org_id::text, '') "
-           "FROM claim_jobs($1, $2, $3, $4)",
+    .sql = "WITH c AS (SELECT j.id FROM jobs j WHERE j.queue = $1 AND j.state IN ('queued', 'failed') "
+           "AND j.run_at <= now() ORDER BY j.priority, j.run_at, j.id LIMIT $3 FOR UPDATE SKIP LOCKED), "
+           "u AS (UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_owner = $2, "
+           "lease_expires_at = now() + make_interval(secs => $4::int), updated_at = now() FROM c WHERE j.id = c.id "
+           "RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.org_id, j.priority, j.run_at) "
+           "SELECT u.id, u.kind, u.payload::text, u.attempts, u.max_attempts, coalesce(u.org_id::text, '') "
+           "FROM u ORDER BY u.priority, u.run_at, u.id",
     .nparams = 4,
     .rows = true,
 };
@@ -59,7 +67,7 @@ int gl_queue_enqueue(gl_db_t *db, const gl_job_spec_t *s, int64_t *id_out, gl_er
     if (rc != GL_OK)
         return rc;
     if (id_out)
-        *id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        *id_out = gl_db_int(res, 0, 0);
     PQclear(res);
     return GL_OK;
 }
@@ -78,11 +86,11 @@ int gl_queue_claim(gl_db_t *db, const char *queue, const char *owner, int limit,
     int rows = PQntuples(res);
     gl_job_t *out = gl_arena_calloc(arena, (size_t)(rows ? rows : 1), sizeof *out);
     for (int i = 0; i < rows; i++) {
-        out[i].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        out[i].id = gl_db_int(res, i, 0);
         out[i].kind = PQgetvalue(res, i, 1);
         out[i].payload = PQgetvalue(res, i, 2);
-        out[i].attempts = atoi(PQgetvalue(res, i, 3));
-        out[i].max_attempts = atoi(PQgetvalue(res, i, 4));
+        out[i].attempts = (int)gl_db_int(res, i, 3);
+        out[i].max_attempts = (int)gl_db_int(res, i, 4);
         out[i].org_id = PQgetvalue(res, i, 5);
     }
     *jobs = out;
@@ -198,7 +206,7 @@ static int scalar_int(gl_db_t *db, const gl_stmt_t *stmt, const char *const *par
     if (rc != GL_OK)
         return rc;
     if (n)
-        *n = atoi(PQgetvalue(res, 0, 0));
+        *n = (int)gl_db_int(res, 0, 0);
     PQclear(res);
     return GL_OK;
 }

@@ -54,7 +54,7 @@ static void health_get(gl_req_t *req)
         unavailable(req, "unreachable", "null", "database_unavailable", "the database is unreachable");
         return;
     }
-    int version = PQgetisnull(res, 0, 0) ? 0 : atoi(PQgetvalue(res, 0, 0));
+    int version = (int)gl_db_int(res, 0, 0);
     char vtext[16];
     snprintf(vtext, sizeof vtext, "%d", version);
     if (version > gl_migrate_latest()) {

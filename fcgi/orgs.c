@@ -191,7 +191,7 @@ static gl_role_t lock_member(gl_req_t *req, const char *user_id, long *owners)
         gl_resp_error(req, 404, "not_found", NULL, "no such member");
         return GL_ROLE_NONE;
     }
-    *owners = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+    *owners = (long)gl_db_int(res, 0, 1);
     return gl_role_parse(PQgetvalue(res, 0, 0));
 }
 

@@ -160,9 +160,13 @@ $$;
 
 -- Claims up to p_limit due jobs of the queue for p_owner, leased for
 -- p_lease_seconds, in the order they should run. One statement.
+-- (plpgsql, not SQL: a SQL function is planned again on every call, a
+-- plpgsql one keeps its plans — this runs once per claim)
 CREATE FUNCTION glyphic.claim_jobs(p_queue text, p_owner text, p_limit integer, p_lease_seconds integer)
 RETURNS TABLE (id bigint, kind text, payload jsonb, attempts integer, max_attempts integer, org_id uuid)
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY
   WITH c AS (
     SELECT j.id FROM glyphic.jobs j
      WHERE j.queue = p_queue AND j.state IN ('queued', 'failed') AND j.run_at <= now()
@@ -176,12 +180,16 @@ LANGUAGE sql AS $$
       FROM c WHERE j.id = c.id
     RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.org_id, j.priority, j.run_at)
   SELECT u.id, u.kind, u.payload, u.attempts, u.max_attempts, u.org_id FROM u
-   ORDER BY u.priority, u.run_at, u.id
+   ORDER BY u.priority, u.run_at, u.id;
+END
 $$;
 
 -- Records a batch of successes: the jobs are deleted and counted.
 CREATE FUNCTION glyphic.complete_jobs(p_ids bigint[], p_owner text) RETURNS integer
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+  n integer;
+BEGIN
   WITH d AS (
     DELETE FROM glyphic.jobs j WHERE j.id = ANY (p_ids) AND j.state = 'running' AND j.lease_owner = p_owner
     RETURNING j.queue, j.org_id),
@@ -191,7 +199,9 @@ LANGUAGE sql AS $$
     ON CONFLICT (minute, queue, coalesce(org_id, '00000000-0000-0000-0000-000000000000'))
     DO UPDATE SET succeeded = st.succeeded + EXCLUDED.succeeded
     RETURNING st.succeeded)
-  SELECT count(*)::integer FROM d
+  SELECT count(*)::integer INTO n FROM d;
+  RETURN n;
+END
 $$;
 
 -- Records a batch of failures. A retryable failure with attempts left waits

@@ -21,7 +21,8 @@ int main(int argc, char **argv)
     int fd = FCGX_OpenSocket(argv[1], 1024);
     if (fd < 0)
         return 1;
-    for (int i = 0; i < atoi(argv[2]); i++) {
+    long n = strtol(argv[2], NULL, 10);
+    for (long i = 0; i < n; i++) {
         if (fork() != 0)
             continue;
         prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -8,7 +8,7 @@ static char path[] = "/tmp/gl-config-test-XXXXXX";
 
 static const char *write_conf(const char *text)
 {
-    strcpy(path, "/tmp/gl-config-test-XXXXXX");
+    snprintf(path, sizeof path, "%s", "/tmp/gl-config-test-XXXXXX");
     int fd = mkstemp(path);
     ASSERT(fd >= 0);
     ASSERT_EQ(write(fd, text, strlen(text)), (ssize_t)strlen(text));
