@@ -8,7 +8,7 @@
  *   test.fail     {"times": N} fails (retryable) while attempts <= N
  *   test.fatal    fails, not retryable
  *   test.record   {"t_us": T, "sleep_ms": S} inserts (job id, attempt, owner,
- *                 start time and T in microseconds) into
+ *                 start time on CLOCK_MONOTONIC and T, in microseconds) into
  *                 public.glyphic_test_runs — every start, even one whose
  *                 completion is then lost — sleeps S ms, and succeeds
  */
@@ -75,7 +75,7 @@ static gl_job_result_t run_record(gl_job_ctx_t *c)
     };
     char id[24], attempt[16], started[24], sent[24];
     struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
+    clock_gettime(CLOCK_MONOTONIC, &now); /* comparable across processes */
     snprintf(started, sizeof started, "%lld", (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000);
     snprintf(id, sizeof id, "%lld", (long long)c->job->id);
     snprintf(attempt, sizeof attempt, "%d", c->job->attempts);

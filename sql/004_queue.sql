@@ -42,6 +42,11 @@ CREATE TABLE glyphic.jobs (
   updated_at       timestamptz NOT NULL DEFAULT now(),
   finished_at      timestamptz
 );
+-- every job is inserted, updated and deleted within seconds: vacuum after
+-- a few thousand dead rows rather than a fraction of the table, or claims
+-- wade through dead index entries after a burst
+ALTER TABLE glyphic.jobs SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,
+                              autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 2000);
 CREATE INDEX jobs_claim ON glyphic.jobs (queue, priority, run_at, id) WHERE state IN ('queued', 'failed');
 CREATE INDEX jobs_lease ON glyphic.jobs (lease_expires_at) WHERE state = 'running';
 CREATE INDEX jobs_finished ON glyphic.jobs (finished_at) WHERE state IN ('dead', 'canceled');

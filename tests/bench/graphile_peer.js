@@ -4,15 +4,19 @@
 //   node graphile_peer.js CONN migrate
 //   node graphile_peer.js CONN drain N high|default
 //   node graphile_peer.js CONN latency N high|default
+//   node graphile_peer.js CONN feed N glyphic|graphile
 //
 // drain: prints {"ms": elapsed} once N jobs have completed (the clock starts
-// when the runner is ready). latency: prints {"us": [...]} — for each job,
-// microseconds from the payload's t_us (taken at enqueue) to the task start.
+// when the runner is ready). latency: prints {"start": {job id: µs}} — when
+// each task started, on CLOCK_MONOTONIC (process.hrtime). feed: enqueues N
+// jobs ~20 ms apart, one per transaction, and prints {"commit": {job id: µs}}
+// — when each enqueue's commit returned, on the same clock. Start minus
+// commit is the latency, for both queues alike.
 const { run, runMigrations } = require("graphile-worker");
 
 const [conn, mode, nText, settings] = process.argv.slice(2);
 const n = Number(nText || 0);
-const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+const nowUs = () => Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC
 
 function options(taskList) {
   const high = settings === "high";
@@ -36,16 +40,32 @@ async function main() {
     await runMigrations({ connectionString: conn });
     return;
   }
+  if (mode === "feed") {
+    const { Client } = require("pg");
+    const client = new Client({ connectionString: conn });
+    await client.connect();
+    const sql = settings === "glyphic" ? "SELECT glyphic.enqueue('test.record') AS id"
+                                       : "SELECT (graphile_worker.add_job('rec')).id AS id";
+    const commit = {};
+    for (let i = 0; i < n; i++) {
+      const r = await client.query(sql); // autocommit: resolves after the commit
+      commit[r.rows[0].id] = nowUs();
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    await client.end();
+    process.stdout.write(JSON.stringify({ commit }) + "\n");
+    return;
+  }
   let done = 0;
-  const latencies = [];
+  const start = {};
   let finish;
   const finished = new Promise((r) => (finish = r));
   const taskList = {
     noop: async () => {
       if (++done === n) finish();
     },
-    rec: async (payload) => {
-      latencies.push(nowUs() - payload.t_us);
+    rec: async (payload, helpers) => {
+      start[helpers.job.id] = nowUs();
       if (++done === n) finish();
     },
   };
@@ -59,7 +79,7 @@ async function main() {
   await finished;
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   await runner.stop();
-  process.stdout.write(JSON.stringify(mode === "drain" ? { ms } : { us: latencies }) + "\n");
+  process.stdout.write(JSON.stringify(mode === "drain" ? { ms } : { start }) + "\n");
 }
 
 main().catch((e) => {
