@@ -2,6 +2,7 @@
 #include "account.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static const gl_stmt_t q_audit = {
@@ -76,6 +77,24 @@ char *gl_account_clean_text(gl_req_t *req, const char *s, size_t max)
     }
     out[o] = '\0';
     return out;
+}
+
+bool gl_account_password_ok(gl_req_t *req, const char *pw, const char *field)
+{
+    size_t n = strlen(pw);
+    if (n < GL_PASSWORD_MIN || n > GL_PASSWORD_MAX) {
+        gl_resp_error(req, 400, "invalid", field, "field '%s': the password must be %d to %d characters", field,
+                      GL_PASSWORD_MIN, GL_PASSWORD_MAX);
+        return false;
+    }
+    return true;
+}
+
+void gl_account_throttle(const gl_req_t *req, gl_throttle_t *t)
+{
+    snprintf(t->window, sizeof t->window, "%d", req->cfg->auth_login_window);
+    snprintf(t->max_account, sizeof t->max_account, "%d", req->cfg->auth_login_max_account);
+    snprintf(t->max_ip, sizeof t->max_ip, "%d", req->cfg->auth_login_max_ip);
 }
 
 const char *gl_account_email(gl_req_t *req, const char *raw, const char *field)

@@ -104,17 +104,6 @@ static void start_session(gl_req_t *req, const char *email, const char *user_id,
     sodium_memzero(token, sizeof token);
 }
 
-static bool password_ok(gl_req_t *req, const char *pw, const char *field)
-{
-    size_t n = strlen(pw);
-    if (n < GL_PASSWORD_MIN || n > GL_PASSWORD_MAX) {
-        gl_resp_error(req, 400, "invalid", field, "field '%s': the password must be %d to %d characters",
-                      field, GL_PASSWORD_MIN, GL_PASSWORD_MAX);
-        return false;
-    }
-    return true;
-}
-
 static void signup_post(gl_req_t *req)
 {
     static const char *const allowed[] = { "email", "password", "name", "org_name", "invitation", NULL };
@@ -127,7 +116,7 @@ static void signup_post(gl_req_t *req)
     if (!email)
         return;
     const char *password = gl_account_string(req, req->json, "password", 0, 4096, true);
-    if (!password || !password_ok(req, password, "password"))
+    if (!password || !gl_account_password_ok(req, password, "password"))
         return;
     const char *name = gl_account_string(req, req->json, "name", 1, GL_NAME_MAX, true);
     if (!name)
@@ -192,11 +181,9 @@ static void login_post(gl_req_t *req)
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    char window[16], max_acct[16], max_ip[16];
-    snprintf(window, sizeof window, "%d", req->cfg->auth_login_window);
-    snprintf(max_acct, sizeof max_acct, "%d", req->cfg->auth_login_max_account);
-    snprintf(max_ip, sizeof max_ip, "%d", req->cfg->auth_login_max_ip);
-    const char *pb[] = { email, req->client_ip, window, max_acct, max_ip };
+    gl_throttle_t t;
+    gl_account_throttle(req, &t);
+    const char *pb[] = { email, req->client_ip, t.window, t.max_account, t.max_ip };
     int rc = gl_db_query(req->db, &q_blocked, pb, req->arena, &res, &err);
     if (rc != GL_OK) {
         gl_resp_fail(req, rc, &err);

@@ -129,21 +129,14 @@ static void password_put(gl_req_t *req)
     const char *next = gl_account_string(req, req->json, "new_password", 0, 4096, true);
     if (!next)
         return;
-    size_t n = strlen(next);
-    if (n < GL_PASSWORD_MIN || n > GL_PASSWORD_MAX) {
-        gl_resp_error(req, 400, "invalid", "new_password",
-                      "field 'new_password': the password must be %d to %d characters", GL_PASSWORD_MIN,
-                      GL_PASSWORD_MAX);
+    if (!gl_account_password_ok(req, next, "new_password"))
         return;
-    }
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    char window[16], max_acct[16], max_ip[16];
-    snprintf(window, sizeof window, "%d", req->cfg->auth_login_window);
-    snprintf(max_acct, sizeof max_acct, "%d", req->cfg->auth_login_max_account);
-    snprintf(max_ip, sizeof max_ip, "%d", req->cfg->auth_login_max_ip);
-    const char *ph[] = { req->client_ip, window, max_acct, max_ip };
+    gl_throttle_t t;
+    gl_account_throttle(req, &t);
+    const char *ph[] = { req->client_ip, t.window, t.max_account, t.max_ip };
     int rc = gl_db_query(req->db, &q_hash, ph, req->arena, &res, &err);
     if (rc != GL_OK || PQntuples(res) != 1) {
         gl_resp_fail(req, rc == GL_OK ? GL_NOTFOUND : rc, &err);
