@@ -187,6 +187,22 @@ int gl_queue_fail(gl_db_t *db, const int64_t *ids, const char *const *errors, co
     return rc;
 }
 
+int gl_queue_heartbeat_one(gl_db_t *db, int64_t id, const char *owner, int lease_s, int *renewed,
+                           gl_err_t *err)
+{
+    char ids[32], lease[16];
+    snprintf(ids, sizeof ids, "{%lld}", (long long)id);
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    const char *params[] = { ids, owner, lease };
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, &q_heartbeat, params, NULL, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    *renewed = (int)gl_db_int(res, 0, 0);
+    PQclear(res);
+    return GL_OK;
+}
+
 int gl_queue_waiting(gl_db_t *db, const char *queue, const char *owner, double seconds, gl_err_t *err)
 {
     char s[32];

@@ -49,6 +49,11 @@ int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, 
 int gl_queue_heartbeat(gl_db_t *db, const int64_t *ids, int n, const char *owner, int lease_s,
                        gl_err_t *err) GL_WUR;
 
+/* Renews one running job's lease; *renewed is 1, or 0 when the job is no
+ * longer running under owner (rescued, canceled). */
+int gl_queue_heartbeat_one(gl_db_t *db, int64_t id, const char *owner, int lease_s, int *renewed,
+                           gl_err_t *err) GL_WUR;
+
 /* Says owner waits on queue for up to seconds (0: stopped waiting). */
 int gl_queue_waiting(gl_db_t *db, const char *queue, const char *owner, double seconds, gl_err_t *err) GL_WUR;
 

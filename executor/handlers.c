@@ -4,7 +4,8 @@
  * and are registered only with executor.test_kinds = true:
  *
  *   test.noop     succeeds
- *   test.sleep    {"ms": N} sleeps N ms, then succeeds
+ *   test.sleep    {"ms": N} sleeps N ms (renewing its lease meanwhile), then
+ *                 succeeds
  *   test.fail     {"times": N} fails (retryable) while attempts <= N
  *   test.fatal    fails, not retryable
  *   test.record   {"t_us": T, "sleep_ms": S} inserts (job id, attempt, owner,
@@ -40,11 +41,34 @@ static gl_job_result_t run_noop(gl_job_ctx_t *c)
     return GL_JOB_OK;
 }
 
+int gl_job_heartbeat(gl_job_ctx_t *ctx)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    int n = 0;
+    int rc = gl_queue_heartbeat_one(ctx->db, ctx->job->id, ctx->owner, ctx->lease_s, &n, &err);
+    if (rc != GL_OK)
+        return rc;
+    return n == 1 ? GL_OK : GL_NOTFOUND;
+}
+
 static gl_job_result_t run_sleep(gl_job_ctx_t *c)
 {
-    int64_t ms = payload_int(c, "ms", 100);
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0) {
+    int64_t left = payload_int(c, "ms", 100);
+    /* sleep in slices of a third of the lease, renewing it between them */
+    int64_t slice = (int64_t)c->lease_s * 1000 / 3;
+    if (slice < 1)
+        slice = 1;
+    while (left > 0) {
+        int64_t ms = left < slice ? left : slice;
+        struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) != 0) {
+        }
+        left -= ms;
+        if (left > 0 && gl_job_heartbeat(c) != GL_OK) {
+            snprintf(c->error, sizeof c->error, "test.sleep: lost the lease");
+            return GL_JOB_RETRY;
+        }
     }
     return GL_JOB_OK;
 }

@@ -20,8 +20,15 @@ typedef struct {
     gl_db_t *db;          /* the worker's connection, in autocommit */
     gl_arena_t *arena;    /* reset after the job */
     const char *owner;
+    int lease_s;          /* the lease a heartbeat renews */
     char error[512];      /* set on failure */
 } gl_job_ctx_t;
+
+/* Renews the running job's lease (call it at least every lease/2 seconds
+ * in a handler that may run longer than executor.lease). GL_OK, or an
+ * error when the lease is no longer ours (the job was rescued or canceled:
+ * stop working on it). */
+int gl_job_heartbeat(gl_job_ctx_t *ctx) GL_WUR;
 
 typedef gl_job_result_t (*gl_job_fn)(gl_job_ctx_t *ctx);
 

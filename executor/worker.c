@@ -221,7 +221,8 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
         char ctxs[64];
         snprintf(ctxs, sizeof ctxs, "job=%lld", (long long)jobs[i].id);
         gl_log_context(ctxs);
-        gl_job_ctx_t ctx = { .job = &jobs[i], .db = w->work, .arena = job_arena, .owner = w->owner };
+        gl_job_ctx_t ctx = { .job = &jobs[i], .db = w->work, .arena = job_arena, .owner = w->owner,
+                             .lease_s = cfg->executor_lease };
         gl_job_fn fn = gl_handler_find(jobs[i].kind, cfg->executor_test_kinds);
         gl_job_result_t r;
         if (!fn) {

@@ -216,6 +216,21 @@ class QueueTest(unittest.TestCase):
             self.assertEqual(p.wait(60), 0)
         self.assertEqual(runs_per_job(), (2000, 2000, 1))
 
+    def test_long_job_keeps_its_lease_with_heartbeats(self):
+        # the lease is 3 s; the job runs 7 s, renewing it: no rescue, one run
+        jid = sql("SELECT glyphic.enqueue('test.sleep', '{\"ms\": 7000}')")
+        ex = start("--daemon", "--workers", "2")
+        try:
+            harness.wait_for(lambda: sql(f"SELECT state FROM glyphic.jobs WHERE id = {jid}") == "running",
+                             what="job running")
+            time.sleep(5)  # past the first lease: the maintainer would rescue an unrenewed job
+            self.assertEqual(sql(f"SELECT state, attempts FROM glyphic.jobs WHERE id = {jid}"), "running|1")
+            harness.wait_for(lambda: live_jobs() == 0, timeout=20, what="job done")
+        finally:
+            ex.send_signal(signal.SIGTERM)
+            ex.wait(30)
+        self.assertNotIn("lease expired", open(ENV.fcgi.log, errors="replace").read())
+
     def test_cancel(self):
         jid = sql("SELECT glyphic.enqueue('test.noop', p_run_at => now() + interval '1 hour')")
         self.assertIn("canceled", ENV.glyphic("queue", "cancel", jid).stdout)
