@@ -227,6 +227,24 @@ int gl_resp_query_json(gl_req_t *req, int status, const gl_stmt_t *stmt,
     return GL_OK;
 }
 
+int gl_resp_exec_one(gl_req_t *req, const gl_stmt_t *stmt, const char *const *params,
+                     const char *not_found_msg)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    int rc = gl_db_query(req->db, stmt, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return rc;
+    }
+    if (strcmp(PQcmdTuples(res), "1") != 0) {
+        gl_resp_error(req, 404, "not_found", NULL, "%s", not_found_msg);
+        return GL_NOTFOUND;
+    }
+    return GL_OK;
+}
+
 /* True for application/json and any application/…+json, with parameters. */
 static bool is_json_type(const char *ct)
 {

@@ -86,6 +86,11 @@ bool gl_is_uuid(const char *s);
 int gl_resp_query_json(gl_req_t *req, int status, const gl_stmt_t *stmt,
                        const char *const *params, const char *not_found_msg);
 
+/* Runs a prepared statement that must change exactly one row: GL_OK, or
+ * the error response is set (404 with not_found_msg when no row changed). */
+int gl_resp_exec_one(gl_req_t *req, const gl_stmt_t *stmt, const char *const *params,
+                     const char *not_found_msg) GL_WUR;
+
 /* Reason phrase of a status code. */
 const char *gl_http_reason(int status);
 

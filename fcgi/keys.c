@@ -142,18 +142,8 @@ static void key_delete(gl_req_t *req)
         return;
     }
     const char *params[] = { id, is_admin(req) };
-    gl_err_t err;
-    gl_err_clear(&err);
-    PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_revoke, params, req->arena, &res, &err);
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
+    if (gl_resp_exec_one(req, &q_revoke, params, "no such key") != GL_OK)
         return;
-    }
-    if (strcmp(PQcmdTuples(res), "1") != 0) {
-        gl_resp_error(req, 404, "not_found", NULL, "no such key");
-        return;
-    }
     if (gl_audit(req, NULL, "key.revoke", "api_key", id, NULL) != GL_OK)
         return;
     gl_resp_json(req, 204, "", 0);

@@ -190,18 +190,8 @@ static void session_delete(gl_req_t *req)
         return;
     }
     const char *params[] = { id };
-    gl_err_t err;
-    gl_err_clear(&err);
-    PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_session_delete, params, req->arena, &res, &err);
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
+    if (gl_resp_exec_one(req, &q_session_delete, params, "no such session") != GL_OK)
         return;
-    }
-    if (strcmp(PQcmdTuples(res), "1") != 0) {
-        gl_resp_error(req, 404, "not_found", NULL, "no such session");
-        return;
-    }
     if (gl_audit(req, NULL, "auth.session_revoke", "session", id, NULL) != GL_OK)
         return;
     if (strcmp(id, req->auth.session_id) == 0)

@@ -128,18 +128,8 @@ static void share_delete(gl_req_t *req)
     if (!org)
         return;
     const char *params[] = { id, user };
-    gl_err_t err;
-    gl_err_clear(&err);
-    PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_delete, params, req->arena, &res, &err);
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
+    if (gl_resp_exec_one(req, &q_delete, params, "the workflow is not shared with this user") != GL_OK)
         return;
-    }
-    if (strcmp(PQcmdTuples(res), "1") != 0) {
-        gl_resp_error(req, 404, "not_found", NULL, "the workflow is not shared with this user");
-        return;
-    }
     char *details = gl_arena_printf(req->arena, "{\"user_id\":\"%s\"}", user);
     if (gl_audit(req, org, "workflow.unshare", "workflow", id, details) != GL_OK)
         return;

@@ -78,10 +78,15 @@ int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, con
         gl_resp_fail(req, rc, &err);
         return rc;
     }
-    if (!active)
-        return GL_OK;
-    const char *p2[] = { id, version };
-    rc = gl_db_query(req->db, &q_sync, p2, NULL, NULL, &err);
+    return active ? gl_wf_sync_triggers(req, id, version) : GL_OK;
+}
+
+int gl_wf_sync_triggers(gl_req_t *req, const char *id, const char *version)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    const char *params[] = { id, version };
+    int rc = gl_db_query(req->db, &q_sync, params, NULL, NULL, &err);
     if (rc == GL_CONFLICT) {
         gl_resp_error(req, 409, "webhook_path_taken", "definition",
                       "a webhook path of this workflow belongs to another active workflow");

@@ -22,6 +22,11 @@ int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, con
                          const char *definition, const char *message, const char *restored_from,
                          bool active) GL_WUR;
 
+/* Moves workflow id's webhook and schedule rows to version (the caller's
+ * UPDATE holds the row): 409 webhook_path_taken when a path belongs to
+ * another active workflow. Error responses are set on failure. */
+int gl_wf_sync_triggers(gl_req_t *req, const char *id, const char *version) GL_WUR;
+
 /*
  * After an UPDATE of workflow id matched no row: sets 404 (not visible),
  * 409 deleted / version_conflict (with the current workflow), or 403 (visible

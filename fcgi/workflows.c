@@ -99,13 +99,6 @@ static const gl_stmt_t q_has_trigger = {
     .rows = true,
 };
 
-static const gl_stmt_t q_sync_now = {
-    .name = "wf_sync_now",
-    .sql = "SELECT wf_sync_triggers($1, $2::int)",
-    .nparams = 2,
-    .rows = true,
-};
-
 static const gl_stmt_t q_deactivate = {
     .name = "wf_deactivate",
     .sql = "UPDATE workflows SET active = false, active_version = NULL, updated_at = now() "
@@ -429,18 +422,8 @@ static void wf_activate(gl_req_t *req)
                       "only a workflow with an enabled webhook, schedule or error trigger can be activated");
         return;
     }
-    gl_err_t err;
-    gl_err_clear(&err);
-    int rc = gl_db_query(req->db, &q_sync_now, p2, NULL, NULL, &err);
-    if (rc == GL_CONFLICT) {
-        gl_resp_error(req, 409, "webhook_path_taken", "definition",
-                      "a webhook path of this workflow belongs to another active workflow");
+    if (gl_wf_sync_triggers(req, id, p2[1]) != GL_OK)
         return;
-    }
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
-        return;
-    }
     if (gl_audit(req, NULL, "workflow.activate", "workflow", id, NULL) != GL_OK)
         return;
     gl_wf_send(req, 200, id);
