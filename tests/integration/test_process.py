@@ -36,8 +36,11 @@ class ProcessTest(unittest.TestCase):
         self.assertEqual([ok() for _ in range(20)], [200] * 20)
         victim = before[0]
         os.kill(victim, signal.SIGKILL)
-        # the client is sequential, so no request is in flight in the victim:
-        # every request after the kill must succeed
+        # the client is sequential, so no request is in flight in the victim.
+        # SIGKILL lands asynchronously (slowly under ASan): wait until the
+        # victim is gone, so no new connection can be handed to a process
+        # that is still dying; from then on every request must succeed
+        harness.wait_for(lambda: not harness.alive(victim), what="victim gone")
         statuses = [ok() for _ in range(200)]
         self.assertEqual(statuses, [200] * 200)
         harness.wait_for(lambda: len(ENV.fcgi.workers()) == 2 and victim not in ENV.fcgi.workers(),
