@@ -4,6 +4,7 @@
  *   glyphic migrate [--status]   apply pending migrations / list them
  *   glyphic prune                remove expired sessions, old log-in attempts,
  *                                stale invitations and old trash (for cron)
+ *   glyphic run FILE [--input F] run a workflow file here, no database (run.c)
  *   glyphic config               print the effective configuration
  *   glyphic version              print versions
  *
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "queue.h"
+#include "run.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -37,6 +39,9 @@ static void usage(FILE *out)
             "                     throughput (all orgs)\n"
             "  queue retry ID     queue a dead or canceled job again\n"
             "  queue cancel ID    cancel a queued, waiting or running job\n"
+            "  run FILE.json [--input ITEMS.json] [--env NAME]... [--quiet]\n"
+            "                     run a workflow file in this process (no database or server) and\n"
+            "                     print each step's output; exit 1 if the execution fails\n"
             "  config             print the effective configuration (passwords masked)\n"
             "  version            print the program and schema versions\n"
             "\n"
@@ -197,6 +202,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(cmd, "run") == 0)
+        return gl_cli_run(argc - optind, argv + optind);
     if (strcmp(cmd, "version") == 0) {
         printf("glyphic %s (schema %d)\n", GL_VERSION, gl_migrate_latest());
         return 0;

@@ -96,6 +96,18 @@ static const key_t_ keys[] = {
       "days dead and canceled jobs are kept" },
     { "executor.test_kinds", T_BOOL, OFF(executor_test_kinds), "false", 0, 1, false,
       "register the test.* job kinds (tests and benchmarks only)" },
+    { "executor.env_allow", T_STR, OFF(executor_env_allow), "", 0, 0, false,
+      "comma-separated environment variables expressions may read as $env.NAME (none by default)" },
+    { "executor.max_items", T_INT, OFF(executor_max_items), "10000", 1, 10000000, false,
+      "most items one node may put out on one port" },
+    { "executor.max_execution_bytes", T_INT, OFF(executor_max_execution_bytes), "16777216", 65536, 1073741824, false,
+      "most bytes of node output one execution may produce (all steps together)" },
+    { "executions.retention_days", T_INT, OFF(executions_retention_days), "30", 0, 36500, false,
+      "days finished executions are kept before the executor prunes them (0: forever)" },
+    { "executions.keep_per_workflow", T_INT, OFF(executions_keep_per_workflow), "10000", 0, 100000000, false,
+      "finished executions kept per workflow, newest first (0: no limit)" },
+    { "executions.events_max_seconds", T_INT, OFF(executions_events_max_seconds), "300", 1, 86400, false,
+      "longest life of one live-progress stream (GET /api/executions/{id}/events); clients reconnect" },
 };
 
 static char source_path[512];

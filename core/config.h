@@ -56,6 +56,12 @@ typedef struct {
     int executor_maintenance_interval;
     int executor_prune_days;
     bool executor_test_kinds;
+    char *executor_env_allow;
+    int executor_max_items;
+    int executor_max_execution_bytes;
+    int executions_retention_days;
+    int executions_keep_per_workflow;
+    int executions_events_max_seconds;
 } gl_config_t;
 
 /*

@@ -21,6 +21,23 @@ void gl_random_text(char *out, size_t out_len, size_t n_bytes)
     sodium_memzero(buf, sizeof buf);
 }
 
+void gl_uuid_v4(char out[37])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    int o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
 void gl_token_new(char out[GL_TOKEN_LEN + 1])
 {
     gl_random_text(out, GL_TOKEN_LEN + 1, GL_TOKEN_BYTES);

@@ -15,6 +15,8 @@
 /* Initialises libsodium; call once at start-up. */
 int gl_crypto_init(void) GL_WUR;
 
+/* A random (version 4) UUID as lowercase text. */
+void gl_uuid_v4(char out[37]);
 /* A random 256-bit token as base64url text in out[GL_TOKEN_LEN + 1]. */
 void gl_token_new(char out[GL_TOKEN_LEN + 1]);
 

@@ -7,12 +7,13 @@
  */
 #include "workflow.h"
 
+#include "cron.h"
 #include "nodetypes.h"
+#include "tz.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 const gl_wf_limits_t gl_wf_default_limits = {
     .max_nodes = 500,
@@ -168,42 +169,14 @@ static bool webhook_path_ok(const char *s)
     return true;
 }
 
-static bool cron_ok(const char *s)
+/* A time zone gl_tz_load can load; err says why not. */
+static bool timezone_ok(const char *tz, gl_err_t *err)
 {
-    int fields = 0;
-    bool in_field = false;
-    for (const char *c = s; *c; c++) {
-        if (*c == ' ') {
-            in_field = false;
-            continue;
-        }
-        if (!((*c >= '0' && *c <= '9') || *c == '*' || *c == ',' || *c == '-' || *c == '/' ||
-              (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')))
-            return false;
-        if (!in_field)
-            fields++;
-        in_field = true;
-    }
-    return fields == 5;
-}
-
-static bool timezone_ok(const char *tz)
-{
-    size_t n = strlen(tz);
-    if (n == 0 || n > 64 || tz[0] < 'A' || tz[0] > 'Z' || strstr(tz, ".."))
-        return false; /* zone names start with a capital: not leapseconds, posixrules */
-    for (size_t i = 0; i < n; i++) {
-        char c = tz[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-              c == '-' || c == '+' || c == '/'))
-            return false;
-    }
-    if (strcmp(tz, "UTC") == 0)
-        return true;
-    char path[128];
-    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    gl_tz_t *zone = NULL;
+    if (gl_tz_load(tz, &zone, err) != GL_OK)
+        return false;
+    gl_tz_free(zone);
+    return true;
 }
 
 static void check_param(gl_problems_t *p, const char *node, const gl_node_type_t *t,
@@ -276,10 +249,13 @@ static void check_param(gl_problems_t *p, const char *node, const gl_node_type_t
         problem(p, node, field, "webhook path must be 1-200 characters of letters, digits, - _ . / "
                                 "without a leading slash or '..'");
     if (json_object_is_type(v, json_type_string) && strcmp(t->id, "trigger.schedule") == 0) {
-        if (strcmp(d->name, "cron") == 0 && !cron_ok(json_object_get_string(v)))
-            problem(p, node, field, "cron must have five fields: minute hour day-of-month month day-of-week");
-        if (strcmp(d->name, "timezone") == 0 && !timezone_ok(json_object_get_string(v)))
-            problem(p, node, field, "unknown time zone '%.60s'", json_object_get_string(v));
+        gl_cron_t cron;
+        gl_err_t err;
+        gl_err_clear(&err);
+        if (strcmp(d->name, "cron") == 0 && gl_cron_parse(json_object_get_string(v), &cron, &err) != GL_OK)
+            problem(p, node, field, "%s", err.msg);
+        if (strcmp(d->name, "timezone") == 0 && !timezone_ok(json_object_get_string(v), &err))
+            problem(p, node, field, "%s", err.msg);
     }
 }
 
@@ -610,8 +586,12 @@ static void check_settings(gl_problems_t *p, json_object *s)
             if (!json_object_is_type(v, json_type_string) || !uuid_ok(json_object_get_string(v)))
                 problem(p, "", "settings.error_workflow_id", "'error_workflow_id' must be a workflow id");
         } else if (strcmp(k, "timezone") == 0) {
-            if (!json_object_is_type(v, json_type_string) || !timezone_ok(json_object_get_string(v)))
+            gl_err_t err;
+            gl_err_clear(&err);
+            if (!json_object_is_type(v, json_type_string))
                 problem(p, "", "settings.timezone", "unknown time zone");
+            else if (!timezone_ok(json_object_get_string(v), &err))
+                problem(p, "", "settings.timezone", "%s", err.msg);
         } else {
             char field[96];
             snprintf(field, sizeof field, "settings.%.80s", k);

@@ -1,6 +1,6 @@
 /*
- * handlers.c: the table of job kinds. Production kinds (workflow runs) come
- * with the engine issue; the test.* kinds exist for tests and benchmarks
+ * handlers.c: the table of job kinds. workflow.run (run.c) runs executions;
+ * the test.* kinds exist for tests and benchmarks
  * and are registered only with executor.test_kinds = true:
  *
  *   test.noop     succeeds
@@ -16,6 +16,7 @@
 #include "handlers.h"
 
 #include "json.h"
+#include "run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -121,7 +122,7 @@ static gl_job_result_t run_record(gl_job_ctx_t *c)
 }
 
 static const gl_job_kind_t kinds[] = {
-    /* production kinds go here (engine issue) */
+    { "workflow.run", gl_run_workflow_job },
     { NULL, NULL },
 };
 

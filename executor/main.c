@@ -16,6 +16,7 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "run.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -149,6 +150,9 @@ int main(int argc, char **argv)
         .linger_ms = linger * 1000,
         .deadline_ms = mode == 'd' ? gl_now_ms() + max_seconds * 1000 : 0,
     };
+    gl_run_env_allow = cfg.executor_env_allow;
+    gl_run_limits.max_items = cfg.executor_max_items;
+    gl_run_limits.max_bytes = (size_t)cfg.executor_max_execution_bytes;
     int n = workers > 0 ? (int)workers : cfg.executor_workers;
     if (n > GL_EXEC_MAX_WORKERS)
         n = GL_EXEC_MAX_WORKERS;

@@ -19,6 +19,7 @@
 #include "arena.h"
 #include "db.h"
 #include "handlers.h"
+#include "run.h"
 #include "log.h"
 #include "queue.h"
 
@@ -51,6 +52,7 @@ typedef struct {
     PGconn *listening_on;   /* the connection LISTEN was issued on */
     bool maintainer;
     int64_t next_maintenance;
+    int64_t next_schedules;
     /* outcomes waiting to be recorded */
     int64_t *ok, *failed;
     char **errors;
@@ -103,9 +105,31 @@ static int flush(worker_t *w)
     return GL_OK;
 }
 
+static const gl_stmt_t q_exec_prune = {
+    .name = "exec_prune", .sql = "SELECT glyphic.exec_prune($1::int, $2::int)", .nparams = 2, .rows = true,
+};
+
+/* Every second: fire due schedules (only the elected maintainer does;
+ * SKIP LOCKED would keep two from firing a time twice anyway). */
+static void fire_schedules(worker_t *w)
+{
+    int64_t now = gl_now_ms();
+    if (!w->maintainer || now < w->next_schedules)
+        return;
+    w->next_schedules = now + 1000;
+    int fired = 0;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_schedules_fire(w->work, &fired, &err) != GL_OK)
+        gl_log(GL_LOG_WARN, "firing schedules failed: %s", err.msg);
+    else if (fired)
+        gl_log(GL_LOG_INFO, "%d schedule(s) fired", fired);
+}
+
 static void maintenance(worker_t *w)
 {
     int64_t now = gl_now_ms();
+    fire_schedules(w);
     if (now < w->next_maintenance)
         return;
     w->next_maintenance = now + (int64_t)w->o->cfg->executor_maintenance_interval * 1000;
@@ -134,6 +158,18 @@ static void maintenance(worker_t *w)
     if (rescued || pruned)
         gl_log(GL_LOG_INFO, "maintenance: %d job(s) with expired leases requeued, %d old job(s) pruned", rescued,
                pruned);
+    char days[16], keep[16];
+    snprintf(days, sizeof days, "%d", w->o->cfg->executions_retention_days);
+    snprintf(keep, sizeof keep, "%d", w->o->cfg->executions_keep_per_workflow);
+    const char *pp[] = { days, keep };
+    PGresult *res = NULL;
+    if (gl_db_query(w->work, &q_exec_prune, pp, NULL, &res, &err) != GL_OK) {
+        gl_log(GL_LOG_WARN, "pruning executions failed: %s", err.msg);
+        return;
+    }
+    if (gl_db_int(res, 0, 0) > 0)
+        gl_log(GL_LOG_INFO, "maintenance: %lld old execution(s) pruned", (long long)gl_db_int(res, 0, 0));
+    PQclear(res);
 }
 
 /* Makes sure the listening connection is up and LISTENing. */

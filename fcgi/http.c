@@ -29,33 +29,35 @@ static int hex_digit(char c)
     return -1;
 }
 
+char *gl_url_decode(gl_arena_t *a, const char *v, size_t vlen)
+{
+    char *out = gl_arena_alloc(a, vlen + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < vlen; i++) {
+        if (v[i] == '+') {
+            out[o++] = ' ';
+        } else if (v[i] == '%') {
+            int hi = i + 2 < vlen ? hex_digit(v[i + 1]) : -1;
+            int lo = i + 2 < vlen ? hex_digit(v[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return NULL;
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[o++] = v[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 const char *gl_req_query(gl_req_t *req, const char *name)
 {
     size_t klen = strlen(name);
     for (const char *p = req->query; p && *p;) {
         size_t n = strcspn(p, "&");
-        if (n > klen && strncmp(p, name, klen) == 0 && p[klen] == '=') {
-            const char *v = p + klen + 1;
-            size_t vlen = n - klen - 1;
-            char *out = gl_arena_alloc(req->arena, vlen + 1);
-            size_t o = 0;
-            for (size_t i = 0; i < vlen; i++) {
-                if (v[i] == '+') {
-                    out[o++] = ' ';
-                } else if (v[i] == '%') {
-                    int hi = i + 2 < vlen ? hex_digit(v[i + 1]) : -1;
-                    int lo = i + 2 < vlen ? hex_digit(v[i + 2]) : -1;
-                    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                        return NULL;
-                    out[o++] = (char)(hi * 16 + lo);
-                    i += 2;
-                } else {
-                    out[o++] = v[i];
-                }
-            }
-            out[o] = '\0';
-            return out;
-        }
+        if (n > klen && strncmp(p, name, klen) == 0 && p[klen] == '=')
+            return gl_url_decode(req->arena, p + klen + 1, n - klen - 1);
         p += n;
         if (*p == '&')
             p++;
@@ -276,7 +278,8 @@ int gl_req_read_body(gl_req_t *req)
                       (long long)len, (long long)max);
         return GL_INVALID;
     }
-    if (!is_json_type(gl_req_env(req, "CONTENT_TYPE"))) {
+    bool json_type = is_json_type(gl_req_env(req, "CONTENT_TYPE"));
+    if (!json_type && !req->any_body) {
         gl_resp_error(req, 415, "unsupported_media_type", "Content-Type",
                       "request bodies must be JSON (Content-Type: application/json)");
         return GL_INVALID;
@@ -297,6 +300,8 @@ int gl_req_read_body(gl_req_t *req)
     body[got] = '\0';
     req->body = body;
     req->body_len = got;
+    if (!json_type)
+        return GL_OK; /* a webhook's form or text body */
 
     gl_err_t err;
     gl_err_clear(&err);
@@ -316,16 +321,20 @@ int gl_req_read_body(gl_req_t *req)
 
 void gl_req_send(gl_req_t *req)
 {
+    if (req->streamed)
+        return;
     if (req->status == 0)
         gl_resp_error(req, 500, "internal", NULL, "the handler produced no response");
     char head[512];
     int n = snprintf(head, sizeof head,
                      "Status: %d %s\r\n"
-                     "Content-Type: application/json; charset=utf-8\r\n"
+                     "Content-Type: %s\r\n"
                      "Cache-Control: no-store\r\n"
                      "X-Request-Id: %s\r\n"
                      "Content-Length: %zu\r\n",
-                     req->status, gl_http_reason(req->status), req->request_id, req->out->len);
+                     req->status, gl_http_reason(req->status),
+                     req->content_type ? req->content_type : "application/json; charset=utf-8", req->request_id,
+                     req->out->len);
     if (n < 0 || (size_t)n >= sizeof head)
         return;
     FCGX_PutStr(head, n, req->fcgx->out);

@@ -52,6 +52,10 @@ typedef struct gl_req {
     gl_auth_t auth;
     const char *client_ip;  /* REMOTE_ADDR, NULL if absent */
     bool commit_on_error;   /* keep the transaction's writes even on a 4xx */
+    bool any_body;          /* accept bodies of any type (webhooks): non-JSON ones stay raw */
+    bool tx_done;           /* the handler ended its transaction itself (streams) */
+    bool streamed;          /* the handler wrote the response itself */
+    const char *content_type; /* NULL: application/json; charset=utf-8 */
 
     int status;             /* 0 until a response is set */
     bool head;
@@ -64,6 +68,9 @@ const char *gl_req_env(gl_req_t *req, const char *name);
 /* A query-string argument by name, percent- and plus-decoded into the
  * arena; NULL if absent or malformed. */
 const char *gl_req_query(gl_req_t *req, const char *name);
+/* Percent- and plus-decodes v[0..vlen) into the arena; NULL if malformed
+ * or it holds NUL. */
+char *gl_url_decode(gl_arena_t *a, const char *v, size_t vlen);
 /* A route parameter by name (":id" -> "id"), NULL if absent. */
 const char *gl_req_param(gl_req_t *req, const char *name);
 

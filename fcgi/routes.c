@@ -5,6 +5,8 @@
 #include "router.h"
 
 #include "audit.h"
+#include "execution_events.h"
+#include "executions.h"
 #include "auth.h"
 #include "health.h"
 #include "invitations.h"
@@ -34,6 +36,8 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_workflows,
     &gl_resource_workflow_versions,
     &gl_resource_workflow_shares,
+    &gl_resource_executions,
+    &gl_resource_execution_events,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);

@@ -13,6 +13,7 @@
 #include "worker.h"
 
 #include "db.h"
+#include "hooks.h"
 #include "http.h"
 #include "log.h"
 #include "router.h"
@@ -94,6 +95,8 @@ static void run_route(gl_req_t *req, const gl_route_t *route)
         gl_log_context(ctx);
     }
     route->handler(req);
+    if (req->tx_done)
+        return;
     if (req->status == 0 || (req->status >= 400 && !req->commit_on_error)) {
         gl_db_rollback(req->db);
         return;
@@ -107,8 +110,14 @@ static void run_route(gl_req_t *req, const gl_route_t *route)
 
 static void dispatch(gl_req_t *req)
 {
+    bool hook = req->path_len > 7 && strncmp(req->path, "/hooks/", 7) == 0;
+    req->any_body = hook;
     if (gl_req_read_body(req) != GL_OK)
         return;
+    if (hook) {
+        gl_hooks_handle(req);
+        return;
+    }
     const gl_route_t *route = NULL;
     char allow[64];
     switch (gl_route_find(req, req->method, req->path, req->path_len, &route, allow, sizeof allow)) {

@@ -1,0 +1,179 @@
+/*
+ * run.c: `glyphic run FILE.json [--input ITEMS.json] [--env NAME]… [--quiet]`
+ * — runs a workflow file in this process, with no database or server, and
+ * prints each step (node, attempt, status, output per port) as it finishes,
+ * then the execution's outcome. For developing workflows and for the
+ * examples/ folder.
+ *
+ * FILE is a definition ({nodes, edges, settings}) or an export
+ * ({"format": "glyphic.workflow", "definition": …}). It is validated as a
+ * save would be. Waits are slept; flow.subworkflow is not available here.
+ * Exit status: 0 succeeded, 1 failed or canceled, 2 usage, unreadable or
+ * invalid file.
+ */
+#include "run.h"
+
+#include "engine.h"
+#include "json.h"
+#include "workflow.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FILE (16u << 20)
+
+static json_object *read_json(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "glyphic run: cannot open %s: %m\n", path);
+        return NULL;
+    }
+    char *buf = malloc(MAX_FILE + 1);
+    size_t n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
+    fclose(f);
+    if (!buf || n > MAX_FILE) {
+        fprintf(stderr, "glyphic run: %s is larger than %u bytes\n", path, MAX_FILE);
+        free(buf);
+        return NULL;
+    }
+    json_object *o = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_json_parse(buf, n, 128, &o, &err) != GL_OK) {
+        fprintf(stderr, "glyphic run: %s: %s\n", path, err.msg);
+        o = NULL;
+    }
+    free(buf);
+    return o;
+}
+
+typedef struct {
+    bool quiet;
+} printer_t;
+
+static int print_step(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
+{
+    (void)err;
+    printer_t *p = ud;
+    *cancel = false;
+    printf("#%d %s (%s) attempt %d: %s, %lld ms\n", s->seq, s->node_name, s->node_type, s->attempt, s->status,
+           (long long)(s->finished_ms - s->started_ms));
+    if (s->error) {
+        json_object *m;
+        if (json_object_object_get_ex(s->error, "message", &m))
+            printf("  error: %s\n", json_object_get_string(m));
+    }
+    if (s->output && !p->quiet) {
+        json_object_object_foreach(s->output, port, items)
+        {
+            if (json_object_array_length(items) == 0)
+                continue;
+            printf("  %s: %s\n", port, json_object_to_json_string_ext(items, JSON_C_TO_STRING_PLAIN));
+        }
+    }
+    fflush(stdout);
+    return GL_OK;
+}
+
+int gl_cli_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "input", required_argument, NULL, 'i' },
+        { "env", required_argument, NULL, 'e' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *input_path = NULL;
+    printer_t pr = { false };
+    json_object *env = json_object_new_object();
+    int opt, status = 2;
+    optind = 0; /* 0: glibc re-initialises (main parsed with "+") */
+    while ((opt = getopt_long(argc, argv, "i:e:qh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'i': input_path = optarg; break;
+        case 'e': {
+            const char *v = getenv(optarg);
+            if (v)
+                json_object_object_add(env, optarg, json_object_new_string(v));
+            break;
+        }
+        case 'q': pr.quiet = true; break;
+        case 'h':
+            printf("usage: glyphic run FILE.json [--input ITEMS.json] [--env NAME]... [--quiet]\n"
+                   "  runs the workflow in FILE here (no database or server) and prints each step;\n"
+                   "  --input: a JSON array of items for the trigger; --env NAME: lets expressions\n"
+                   "  read $env.NAME; --quiet: no item data. Exit 0 succeeded, 1 failed, 2 bad input.\n");
+            json_object_put(env);
+            return 0;
+        default: json_object_put(env); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "usage: glyphic run FILE.json [--input ITEMS.json] [--env NAME]... [--quiet]\n");
+        json_object_put(env);
+        return 2;
+    }
+    json_object *file = read_json(argv[optind]), *input = NULL, *def = file, *v;
+    if (file && json_object_object_get_ex(file, "format", &v) && json_object_object_get_ex(file, "definition", &v))
+        def = v;
+    if (file && input_path) {
+        input = read_json(input_path);
+        if (!input || !json_object_is_type(input, json_type_array)) {
+            if (input)
+                fprintf(stderr, "glyphic run: %s must hold a JSON array of items\n", input_path);
+            goto out;
+        }
+    }
+    if (!file)
+        goto out;
+    gl_problems_t *probs = calloc(1, sizeof *probs);
+    if (gl_workflow_validate(def, &gl_wf_default_limits, probs) != GL_OK) {
+        fprintf(stderr, "glyphic run: %s is not a valid workflow:\n", argv[optind]);
+        for (int i = 0; i < probs->n; i++)
+            fprintf(stderr, "  %s%s%s: %s\n", probs->items[i].node, probs->items[i].node[0] ? " " : "",
+                    probs->items[i].field, probs->items[i].message);
+        free(probs);
+        goto out;
+    }
+    free(probs);
+    json_object *name = NULL, *wf = NULL;
+    if (json_object_object_get_ex(file, "workflow", &wf))
+        json_object_object_get_ex(wf, "name", &name);
+    gl_run_t r;
+    memset(&r, 0, sizeof r);
+    r.definition = def;
+    r.workflow_name = name ? json_object_get_string(name) : argv[optind];
+    r.input = input;
+    r.env = env;
+    int64_t t = gl_engine_timeout_ms(def);
+    r.deadline_ms = t > 0 ? gl_node_now_ms() + t : 0;
+    r.io.record = print_step;
+    r.io.ud = &pr;
+    gl_run_result_t rr;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_engine_run(&r, &rr, &err) != GL_OK) {
+        fprintf(stderr, "glyphic run: %s\n", err.msg);
+        goto out;
+    }
+    printf("execution %s, %d step(s)\n", gl_run_status_name(rr.status), rr.steps);
+    if (rr.response)
+        printf("response: %s\n", json_object_to_json_string_ext(rr.response, JSON_C_TO_STRING_PLAIN));
+    if (rr.error) {
+        json_object *m;
+        if (json_object_object_get_ex(rr.error, "message", &m))
+            printf("error: %s\n", json_object_get_string(m));
+    }
+    printf("output: %s\n", json_object_to_json_string_ext(rr.output, JSON_C_TO_STRING_PLAIN));
+    status = rr.status == GL_RUN_SUCCEEDED ? 0 : 1;
+    gl_run_result_free(&rr);
+out:
+    json_object_put(file);
+    json_object_put(input);
+    json_object_put(env);
+    return status;
+}

@@ -1,0 +1,117 @@
+/*
+ * data.set: sets, renames and removes fields of each item. `fields` maps a
+ * name (a dotted path reaches into nested objects, creating them) to a
+ * value, evaluated for the item; `rename` maps old names to new; `remove`
+ * lists names. Mode `merge` changes a copy of the item, `replace` starts
+ * from an empty object. Order: remove, rename, then set.
+ */
+#include "node.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_PATH 256
+
+/* the object at the parent of a dotted path, created on the way when
+ * create is set; *leaf is the last segment (points into buf) */
+static json_object *parent_of(json_object *root, char *buf, bool create, const char **leaf)
+{
+    json_object *cur = root;
+    char *seg = buf;
+    for (char *dot; (dot = strchr(seg, '.')) != NULL; seg = dot + 1) {
+        *dot = '\0';
+        json_object *next = NULL;
+        if (!json_object_object_get_ex(cur, seg, &next) || !json_object_is_type(next, json_type_object)) {
+            if (!create)
+                return NULL;
+            next = json_object_new_object();
+            json_object_object_add(cur, seg, next);
+        }
+        cur = next;
+    }
+    *leaf = seg;
+    return cur;
+}
+
+static json_object *deep_copy(json_object *v)
+{
+    json_object *out = NULL;
+    if (json_object_deep_copy(v, &out, NULL) != 0)
+        return json_object_new_object();
+    return out;
+}
+
+int gl_node_data_set(gl_node_ctx_t *c)
+{
+    const char *mode;
+    if (gl_node_param_str(c, "mode", -1, &mode) != GL_OK)
+        return GL_INVALID;
+    bool replace = mode && strcmp(mode, "replace") == 0;
+    json_object *rename = NULL, *remove = NULL;
+    if (gl_node_param(c, "rename", -1, &rename) != GL_OK || gl_node_param(c, "remove", -1, &remove) != GL_OK) {
+        json_object_put(rename);
+        return GL_INVALID;
+    }
+    int rc = GL_OK;
+    if (rename && !json_object_is_type(rename, json_type_object))
+        rc = gl_node_fail(c, "parameter 'rename' must be an object of old name -> new name");
+    else if (remove && !json_object_is_type(remove, json_type_array))
+        rc = gl_node_fail(c, "parameter 'remove' must be an array of names");
+    size_t n = json_object_array_length(c->in[0]);
+    for (size_t i = 0; i < n && rc == GL_OK; i++) {
+        json_object *in = gl_node_item(c, (int)i);
+        json_object *item = !replace && json_object_is_type(in, json_type_object) ? deep_copy(in)
+                                                                                   : json_object_new_object();
+        char buf[MAX_PATH];
+        const char *leaf;
+        for (size_t k = 0; remove && k < json_object_array_length(remove); k++) {
+            json_object *name = json_object_array_get_idx(remove, k);
+            if (!json_object_is_type(name, json_type_string))
+                continue;
+            snprintf(buf, sizeof buf, "%s", json_object_get_string(name));
+            json_object *p = parent_of(item, buf, false, &leaf);
+            if (p)
+                json_object_object_del(p, leaf);
+        }
+        if (rename) {
+            json_object_object_foreach(rename, from, to)
+            {
+                if (!json_object_is_type(to, json_type_string))
+                    continue;
+                snprintf(buf, sizeof buf, "%s", from);
+                json_object *p = parent_of(item, buf, false, &leaf), *v = NULL;
+                if (!p || !json_object_object_get_ex(p, leaf, &v))
+                    continue;
+                json_object_get(v);
+                json_object_object_del(p, leaf);
+                snprintf(buf, sizeof buf, "%s", json_object_get_string(to));
+                json_object *q = parent_of(item, buf, true, &leaf);
+                json_object_object_add(q, leaf, v);
+            }
+        }
+        json_object *fields = NULL;
+        rc = gl_node_param(c, "fields", (int)i, &fields);
+        if (rc == GL_OK && fields && !json_object_is_type(fields, json_type_object))
+            rc = gl_node_fail(c, "parameter 'fields' must be an object of name -> value");
+        if (rc == GL_OK && fields) {
+            json_object_object_foreach(fields, name, v)
+            {
+                if (!*name || strlen(name) >= MAX_PATH) {
+                    rc = gl_node_fail(c, "field names must have 1 to %d bytes", MAX_PATH - 1);
+                    break;
+                }
+                snprintf(buf, sizeof buf, "%s", name);
+                json_object *p = parent_of(item, buf, true, &leaf);
+                json_object_object_add(p, leaf, json_object_get(v));
+            }
+        }
+        json_object_put(fields);
+        if (rc == GL_OK)
+            gl_node_emit(c, 0, item);
+        else
+            json_object_put(item);
+    }
+    json_object_put(rename);
+    json_object_put(remove);
+    return rc;
+}

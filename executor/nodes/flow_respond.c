@@ -1,0 +1,49 @@
+/*
+ * flow.respond: sets the response of a synchronous webhook — {status,
+ * headers, body}; the body defaults to the first item — and passes its
+ * items on. The response is also the node's state, so a resumed execution
+ * still knows it. The first flow.respond to run wins.
+ */
+#include "node.h"
+
+#include <string.h>
+
+int gl_node_flow_respond(gl_node_ctx_t *c)
+{
+    int64_t status = 200;
+    json_object *headers = NULL, *body = NULL;
+    if (gl_node_param_int(c, "status", 0, &status) != GL_OK)
+        return GL_INVALID;
+    if (status < 100 || status > 599)
+        return gl_node_fail(c, "parameter 'status' must be an HTTP status from 100 to 599, got %lld",
+                            (long long)status);
+    if (gl_node_param(c, "headers", 0, &headers) != GL_OK)
+        return GL_INVALID;
+    if (headers && !json_object_is_type(headers, json_type_object)) {
+        json_object_put(headers);
+        return gl_node_fail(c, "parameter 'headers' must be an object");
+    }
+    if (headers) {
+        json_object_object_foreach(headers, k, v)
+        {
+            const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+            if (!json_object_is_type(v, json_type_string) || strpbrk(k, "\r\n:") || strpbrk(s, "\r\n") || !*k) {
+                json_object_put(headers);
+                return gl_node_fail(c, "response header '%.60s' must be a name without ':' and a one-line string", k);
+            }
+        }
+    }
+    if (gl_node_param(c, "body", 0, &body) != GL_OK) {
+        json_object_put(headers);
+        return GL_INVALID;
+    }
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "status", json_object_new_int64(status));
+    json_object_object_add(r, "headers", headers ? headers : json_object_new_object());
+    json_object *first = gl_node_item(c, 0);
+    json_object_object_add(r, "body", body ? body : first ? json_object_get(first) : NULL);
+    c->response = r;
+    c->state_out = json_object_get(r);
+    gl_node_pass(c, 0, 0);
+    return GL_OK;
+}

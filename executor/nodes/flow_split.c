@@ -1,0 +1,49 @@
+/*
+ * flow.split: one item per element of an array field. Object elements
+ * become items as they are; other values become {field: value}. An item
+ * without that array field is an error naming the item.
+ */
+#include "node.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int gl_node_flow_split(gl_node_ctx_t *c)
+{
+    const char *f;
+    if (gl_node_param_str(c, "field", -1, &f) != GL_OK)
+        return GL_INVALID;
+    if (!f || !*f)
+        return gl_node_fail(c, "parameter 'field' must not be empty");
+    char field[256];
+    snprintf(field, sizeof field, "%s", f);
+    size_t n = json_object_array_length(c->in[0]);
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = gl_node_item(c, (int)i), *arr = NULL;
+        /* a dotted path reaches into nested objects */
+        char path[256];
+        snprintf(path, sizeof path, "%s", field);
+        json_object *cur = item;
+        for (char *save = NULL, *seg = strtok_r(path, ".", &save); seg && cur; seg = strtok_r(NULL, ".", &save)) {
+            json_object *next = NULL;
+            if (!json_object_is_type(cur, json_type_object) || !json_object_object_get_ex(cur, seg, &next))
+                next = NULL;
+            cur = next;
+        }
+        arr = cur;
+        if (!arr || !json_object_is_type(arr, json_type_array))
+            return gl_node_fail(c, "item %zu has no array field '%.100s'", i, field);
+        const char *leaf = strrchr(field, '.') ? strrchr(field, '.') + 1 : field;
+        for (size_t k = 0; k < json_object_array_length(arr); k++) {
+            json_object *v = json_object_array_get_idx(arr, k);
+            if (json_object_is_type(v, json_type_object)) {
+                gl_node_emit(c, 0, json_object_get(v));
+            } else {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, leaf, json_object_get(v));
+                gl_node_emit(c, 0, o);
+            }
+        }
+    }
+    return GL_OK;
+}

@@ -1,0 +1,791 @@
+/*
+ * http_request.c: the http.request node — one HTTP request per input item,
+ * one output item per request:
+ *
+ *   {"status": 200, "headers": {"content-type": "…", …}, "body": <JSON or text>}
+ *
+ * Per item: the parameters are evaluated for that item, checked (absolute
+ * http(s) URL, string-valued headers without CR/LF, a body matching
+ * body_type), the request runs on the activation's one curl easy handle
+ * (reset between items), and the response becomes the item. Any failure
+ * fails the whole activation: the engine retries or records it, and the
+ * outputs of a failed attempt are discarded.
+ *
+ * Limits: the response body is capped at GL_MAX_HTTP_RESPONSE, the request
+ * body at GL_MAX_HTTP_REQUEST; at most GL_HTTP_MAX_REDIRS redirects; only
+ * http and https, also when redirected; the timeout is timeout_ms cut to
+ * what is left of the node's deadline, the connect timeout at most 10 s.
+ * During a transfer the job's lease is renewed every GL_HTTP_BEAT_MS through
+ * io.heartbeat, and the transfer stops when that fails.
+ *
+ * Error messages name the method and the URL without userinfo, query or
+ * fragment (they may hold secrets): "HTTP 404 from GET https://host/path".
+ * Network errors, timeouts, 429 and 5xx are retryable; Retry-After on 429
+ * and 503 becomes c->retry_after_ms (at most an hour).
+ */
+#include "node.h"
+
+#include "buf.h"
+#include "json.h"
+#include "log.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define GL_MAX_HTTP_RESPONSE (8u << 20)
+#define GL_MAX_HTTP_REQUEST (8u << 20)
+#define GL_HTTP_MAX_REDIRS 10L
+#define GL_HTTP_MAX_TIMEOUT_MS 3600000
+#define GL_HTTP_CONNECT_TIMEOUT_MS 10000
+#define GL_HTTP_BEAT_MS 5000
+#define GL_HTTP_RETRY_AFTER_MAX_MS 3600000
+#define GL_HTTP_JSON_DEPTH 128
+
+typedef enum { BODY_NONE, BODY_JSON, BODY_FORM, BODY_RAW } body_type_t;
+typedef enum { RESP_AUTO, RESP_JSON, RESP_TEXT } resp_type_t;
+
+static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", NULL };
+static const char *const body_types[] = { "none", "json", "form", "raw", NULL };
+static const char *const resp_types[] = { "auto", "json", "text", NULL };
+
+/* One request, built from the parameters for one item. */
+typedef struct {
+    const char *method;        /* an entry of methods[] */
+    char *url;                 /* what is requested (curl_free) */
+    char *safe_url;            /* for messages: no userinfo, query, fragment (curl_free) */
+    struct curl_slist *headers;
+    gl_buf_t body;             /* request body, when has_body */
+    bool has_body;
+    body_type_t body_type;
+    resp_type_t resp_type;
+    int64_t timeout_ms;
+    bool deadline_cut;         /* timeout_ms was cut to the node's deadline */
+    bool follow;
+    bool fail_on_status;
+} http_req_t;
+
+/* What the callbacks collect during one transfer. */
+typedef struct {
+    const gl_run_t *run;
+    gl_buf_t body;
+    json_object *headers;      /* of the last response (owned) */
+    bool too_large;
+    bool beat_failed;
+    int64_t last_beat_ms;
+} http_xfer_t;
+
+static int option_index(const char *const *opts, const char *s)
+{
+    for (int i = 0; s && opts[i]; i++)
+        if (strcasecmp(opts[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/* Length of the valid UTF-8 sequence at s[0..len), 0 if it is not one (or is NUL). */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+
+    if (c < 0x80)
+        return c ? 1 : 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, cp = c & 0x1Fu;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, cp = c & 0x0Fu;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, cp = c & 0x07u;
+    else
+        return 0;
+    if (len < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    if (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
+        return 0;
+    if (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
+        return 0;
+    return n;
+}
+
+/* A new JSON string of s[0..len): invalid UTF-8 bytes and NULs (which
+ * PostgreSQL's jsonb refuses) become U+FFFD. The caller owns the result. */
+static json_object *utf8_string(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, n, cap;
+
+    while (i < len && (n = utf8_seq(u + i, len - i)) > 0)
+        i += n;
+    if (i == len)
+        return json_object_new_string_len(s, (int)len);
+
+    gl_buf_t b;
+    if (!gl_size_mul(len, 3, &cap))
+        abort(); /* len is capped far below this */
+    gl_buf_init(&b, cap + 1);
+    if (gl_buf_append(&b, s, i) != GL_OK)
+        abort();
+    while (i < len) {
+        n = utf8_seq(u + i, len - i);
+        if (gl_buf_append(&b, n ? s + i : "\xEF\xBF\xBD", n ? n : 3) != GL_OK)
+            abort(); /* at most 3 bytes out per byte in: fits */
+        i += n ? n : 1;
+    }
+    json_object *v = json_object_new_string_len(b.data ? b.data : "", (int)b.len);
+    gl_buf_free(&b);
+    return v;
+}
+
+/* Appends s[0..n) percent-encoded (all but ALPHA DIGIT - . _ ~). */
+static int buf_urlencode(gl_buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        int rc;
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+            ch == '.' || ch == '_' || ch == '~') {
+            rc = gl_buf_append(b, &s[i], 1);
+        } else {
+            char esc[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+            rc = gl_buf_append(b, esc, 3);
+        }
+        if (rc != GL_OK)
+            return rc;
+    }
+    return GL_OK;
+}
+
+/* The text of a scalar as JavaScript would print it (strings as they are,
+ * 14.0 as "14", null as ""): borrowed from v or written to tmp. False for
+ * objects and arrays. */
+static bool scalar_text(json_object *v, char tmp[32], const char **s, size_t *n)
+{
+    double d;
+
+    switch (v ? json_object_get_type(v) : json_type_null) {
+    case json_type_null:
+        *s = "";
+        break;
+    case json_type_string:
+        *s = json_object_get_string(v);
+        *n = (size_t)json_object_get_string_len(v);
+        return true;
+    case json_type_int:
+    case json_type_boolean:
+        *s = json_object_get_string(v);
+        break;
+    case json_type_double:
+        d = json_object_get_double(v);
+        if (isnan(d))
+            *s = "NaN";
+        else if (isinf(d))
+            *s = d > 0 ? "Infinity" : "-Infinity";
+        else if (fabs(d) < 1e15 && d == (double)(long long)d)
+            snprintf(tmp, 32, "%lld", (long long)d), *s = tmp;
+        else if (snprintf(tmp, 32, "%.15g", d), strtod(tmp, NULL) == d)
+            *s = tmp;
+        else
+            snprintf(tmp, 32, "%.17g", d), *s = tmp;
+        break;
+    default:
+        return false;
+    }
+    *n = strlen(*s);
+    return true;
+}
+
+/* Appends name=value pairs of obj, percent-encoded and joined by '&', to b.
+ * Arrays repeat the name. `what` names the parameter in errors. */
+static int encode_pairs(gl_node_ctx_t *c, json_object *obj, const char *what, gl_buf_t *b)
+{
+    json_object_object_foreach(obj, key, val) {
+        size_t n_vals = json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 1;
+        for (size_t i = 0; i < n_vals; i++) {
+            json_object *v = json_object_is_type(val, json_type_array) ? json_object_array_get_idx(val, i) : val;
+            char tmp[32];
+            const char *s;
+            size_t n;
+            if (!scalar_text(v, tmp, &s, &n))
+                return gl_node_fail(c, "%s '%s': expected a string, number, boolean or array of them", what, key);
+            if ((b->len && gl_buf_append(b, "&", 1) != GL_OK) || buf_urlencode(b, key, strlen(key)) != GL_OK ||
+                gl_buf_append(b, "=", 1) != GL_OK || buf_urlencode(b, s, n) != GL_OK)
+                return gl_node_fail(c, "%s too large", what);
+        }
+    }
+    return GL_OK;
+}
+
+/* Parameter `name` for item `item` as a string (NULL when absent or null).
+ * *holder owns the value (the caller puts it, also on error); *out points
+ * into it. Not gl_node_param_str: its value lives in the engine's scratch
+ * slot, and this node keeps several strings at once. */
+static int param_string(gl_node_ctx_t *c, const char *name, int item, json_object **holder, const char **out)
+{
+    int rc = gl_node_param(c, name, item, holder);
+    *out = NULL;
+    if (rc != GL_OK)
+        return rc;
+    if (*holder && !json_object_is_type(*holder, json_type_string))
+        return gl_node_fail(c, "%s must be a string, got %s", name, gl_json_type_name(*holder));
+    *out = *holder ? json_object_get_string(*holder) : NULL;
+    return GL_OK;
+}
+
+/* Parameter `name` as the index of one of opts (case-insensitive). */
+static int param_option(gl_node_ctx_t *c, const char *name, int item, const char *const *opts, int *out)
+{
+    json_object *v;
+    const char *s;
+    int rc = param_string(c, name, item, &v, &s);
+    if (rc == GL_OK && (*out = option_index(opts, s)) < 0)
+        rc = gl_node_fail(c, "%s '%.32s' is not one of the choices", name, s ? s : "");
+    json_object_put(v);
+    return rc;
+}
+
+/* r->url and r->safe_url from the url and query parameters. */
+static int req_url(gl_node_ctx_t *c, int item, http_req_t *r)
+{
+    json_object *url_v = NULL, *query = NULL;
+    const char *url;
+    CURLU *u = NULL;
+    CURLUcode uc;
+    gl_buf_t qs;
+    int rc;
+
+    gl_buf_init(&qs, GL_MAX_HTTP_REQUEST);
+    if ((rc = param_string(c, "url", item, &url_v, &url)) != GL_OK)
+        goto done;
+    if (!url || !*url) {
+        rc = gl_node_fail(c, "url is empty");
+        goto done;
+    }
+    if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) {
+        rc = gl_node_fail(c, "url must be an absolute http:// or https:// URL");
+        goto done;
+    }
+    if (!(u = curl_url()))
+        abort();
+    if ((uc = curl_url_set(u, CURLUPART_URL, url, 0)) != CURLUE_OK) {
+        rc = gl_node_fail(c, "url is not a valid URL (%s)", curl_url_strerror(uc));
+        goto done;
+    }
+    if ((rc = gl_node_param(c, "query", item, &query)) != GL_OK)
+        goto done;
+    if (query && !json_object_is_type(query, json_type_object)) {
+        rc = gl_node_fail(c, "query must be an object, got %s", gl_json_type_name(query));
+        goto done;
+    }
+    if (query && (rc = encode_pairs(c, query, "query parameter", &qs)) != GL_OK)
+        goto done;
+    if (qs.len && curl_url_set(u, CURLUPART_QUERY, qs.data, CURLU_APPENDQUERY) != CURLUE_OK) {
+        rc = gl_node_fail(c, "url with query is not a valid URL");
+        goto done;
+    }
+    if (curl_url_get(u, CURLUPART_URL, &r->url, 0) != CURLUE_OK) {
+        rc = gl_node_fail(c, "url is not a valid URL");
+        goto done;
+    }
+    /* the URL for messages: no credentials, no query secrets */
+    (void)curl_url_set(u, CURLUPART_USER, NULL, 0);
+    (void)curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+    (void)curl_url_set(u, CURLUPART_OPTIONS, NULL, 0);
+    (void)curl_url_set(u, CURLUPART_QUERY, NULL, 0);
+    (void)curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
+    if (curl_url_get(u, CURLUPART_URL, &r->safe_url, 0) != CURLUE_OK)
+        r->safe_url = NULL;
+    rc = GL_OK;
+done:
+    json_object_put(url_v);
+    json_object_put(query);
+    gl_buf_free(&qs);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* An RFC 9110 token: the only characters a header name may have. */
+static bool header_name_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", ch)))
+            return false;
+    }
+    return true;
+}
+
+static void slist_add(struct curl_slist **l, const char *s)
+{
+    struct curl_slist *n = curl_slist_append(*l, s);
+    if (!n) {
+        gl_log(GL_LOG_ERROR, "out of memory");
+        abort();
+    }
+    *l = n;
+}
+
+/* r->headers from the headers parameter, plus the defaults the user did not
+ * set (Content-Type for bodies; no Expect: 100-continue). */
+static int req_headers(gl_node_ctx_t *c, int item, http_req_t *r)
+{
+    json_object *hdrs = NULL;
+    bool has_ctype = false, has_expect = false;
+    gl_buf_t line;
+    int rc;
+
+    if ((rc = gl_node_param(c, "headers", item, &hdrs)) != GL_OK)
+        return rc;
+    if (hdrs && !json_object_is_type(hdrs, json_type_object)) {
+        rc = gl_node_fail(c, "headers must be an object, got %s", gl_json_type_name(hdrs));
+        json_object_put(hdrs);
+        return rc;
+    }
+    gl_buf_init(&line, 64 << 10);
+    rc = GL_OK;
+    if (hdrs) {
+        json_object_object_foreach(hdrs, name, val) {
+            char tmp[32];
+            const char *s;
+            size_t n;
+            if (!header_name_ok(name)) {
+                rc = gl_node_fail(c, "header name '%.64s' is not valid", name);
+                break;
+            }
+            if (!val)
+                continue; /* null: header not sent */
+            if (!scalar_text(val, tmp, &s, &n)) {
+                rc = gl_node_fail(c, "header '%s': expected a string, got %s", name, gl_json_type_name(val));
+                break;
+            }
+            if (memchr(s, '\r', n) || memchr(s, '\n', n) || strlen(s) != n) {
+                rc = gl_node_fail(c, "header '%s': value contains CR, LF or NUL", name);
+                break;
+            }
+            has_ctype |= strcasecmp(name, "content-type") == 0;
+            has_expect |= strcasecmp(name, "expect") == 0;
+            gl_buf_reset(&line, 64 << 10);
+            /* "Name;" is curl's way to send a header with an empty value */
+            if (gl_buf_printf(&line, n ? "%s: %s" : "%s;", name, s) != GL_OK) {
+                rc = gl_node_fail(c, "header '%s' too large", name);
+                break;
+            }
+            slist_add(&r->headers, line.data);
+        }
+    }
+    if (rc == GL_OK && !has_ctype && r->body_type == BODY_JSON)
+        slist_add(&r->headers, "Content-Type: application/json");
+    if (rc == GL_OK && !has_ctype && r->body_type == BODY_FORM)
+        slist_add(&r->headers, "Content-Type: application/x-www-form-urlencoded");
+    if (rc == GL_OK && !has_ctype && r->body_type == BODY_RAW)
+        slist_add(&r->headers, "Content-Type: text/plain");
+    if (rc == GL_OK && !has_ctype && r->body_type == BODY_NONE)
+        slist_add(&r->headers, "Content-Type:"); /* not curl's form type for an empty POST */
+    if (rc == GL_OK && !has_expect)
+        slist_add(&r->headers, "Expect:");
+    gl_buf_free(&line);
+    json_object_put(hdrs);
+    return rc;
+}
+
+/* r->body from the body parameter, encoded as r->body_type says. */
+static int req_body(gl_node_ctx_t *c, int item, http_req_t *r)
+{
+    json_object *body = NULL;
+    const char *s;
+    size_t n;
+    int rc;
+
+    if (r->body_type == BODY_NONE)
+        return GL_OK;
+    if ((rc = gl_node_param(c, "body", item, &body)) != GL_OK)
+        return rc;
+    r->has_body = true;
+    switch (r->body_type) {
+    case BODY_JSON:
+        s = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        rc = gl_buf_append(&r->body, s, strlen(s));
+        break;
+    case BODY_FORM:
+        if (body && !json_object_is_type(body, json_type_object)) {
+            rc = gl_node_fail(c, "body_type form needs an object body, got %s", gl_json_type_name(body));
+            goto done;
+        }
+        rc = body ? encode_pairs(c, body, "form field", &r->body) : GL_OK;
+        if (rc != GL_OK)
+            goto done;
+        break;
+    default: /* BODY_RAW: strings as they are, other values as JSON text */
+        if (!body || json_object_is_type(body, json_type_string)) {
+            s = body ? json_object_get_string(body) : "";
+            n = body ? (size_t)json_object_get_string_len(body) : 0;
+        } else {
+            s = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+            n = strlen(s);
+        }
+        rc = gl_buf_append(&r->body, s, n);
+        break;
+    }
+    if (rc != GL_OK)
+        rc = gl_node_fail(c, "request body larger than %u MiB", GL_MAX_HTTP_REQUEST >> 20);
+done:
+    json_object_put(body);
+    return rc;
+}
+
+
+/* Fills r from the parameters evaluated for input item `item`. */
+static int req_build(gl_node_ctx_t *c, int item, http_req_t *r)
+{
+    json_object *cred = NULL;
+    int m, bt, rt, rc;
+    int64_t left;
+
+    if ((rc = gl_node_param(c, "credential", item, &cred)) != GL_OK)
+        return rc;
+    if (cred && !(json_object_is_type(cred, json_type_string) && json_object_get_string_len(cred) == 0)) {
+        rc = gl_node_fail(c, "credentials are not available yet (credential '%.64s')",
+                          json_object_is_type(cred, json_type_string) ? json_object_get_string(cred)
+                                                                      : json_object_to_json_string(cred));
+        json_object_put(cred);
+        return rc;
+    }
+    json_object_put(cred);
+    if ((rc = param_option(c, "method", item, methods, &m)) != GL_OK ||
+        (rc = param_option(c, "body_type", item, body_types, &bt)) != GL_OK ||
+        (rc = param_option(c, "response_type", item, resp_types, &rt)) != GL_OK ||
+        (rc = gl_node_param_int(c, "timeout_ms", item, &r->timeout_ms)) != GL_OK ||
+        (rc = gl_node_param_bool(c, "follow_redirects", item, &r->follow)) != GL_OK ||
+        (rc = gl_node_param_bool(c, "fail_on_status", item, &r->fail_on_status)) != GL_OK)
+        return rc;
+    r->method = methods[m];
+    r->body_type = (body_type_t)bt;
+    r->resp_type = (resp_type_t)rt;
+    if (r->timeout_ms < 1 || r->timeout_ms > GL_HTTP_MAX_TIMEOUT_MS)
+        return gl_node_fail(c, "timeout_ms must be between 1 and %d", GL_HTTP_MAX_TIMEOUT_MS);
+    if (c->deadline_ms > 0) {
+        left = c->deadline_ms - gl_node_now_ms();
+        if (left <= 0)
+            return gl_node_fail(c, "no time left for the request (node deadline passed)");
+        if (left < r->timeout_ms)
+            r->timeout_ms = left, r->deadline_cut = true;
+    }
+    if ((rc = req_url(c, item, r)) != GL_OK || (rc = req_body(c, item, r)) != GL_OK ||
+        (rc = req_headers(c, item, r)) != GL_OK)
+        return rc;
+    return GL_OK;
+}
+
+static void req_free(http_req_t *r)
+{
+    curl_free(r->url);
+    curl_free(r->safe_url);
+    curl_slist_free_all(r->headers);
+    gl_buf_free(&r->body);
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    http_xfer_t *x = ud;
+    size_t n = size * nmemb;
+    if (gl_buf_append(&x->body, ptr, n) != GL_OK) {
+        x->too_large = true;
+        return 0; /* CURLE_WRITE_ERROR */
+    }
+    return n;
+}
+
+/* Called once per header line of every response (redirects, 1xx too): a
+ * status line starts a new set. Names are lower-cased; repeated headers are
+ * joined with ", ". */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    http_xfer_t *x = ud;
+    size_t n = size * nmemb, len = n, name_len;
+    const char *colon, *v, *end;
+    char name[128];
+
+    while (len && (ptr[len - 1] == '\r' || ptr[len - 1] == '\n'))
+        len--;
+    if (len >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+        json_object_put(x->headers);
+        x->headers = json_object_new_object();
+        return n;
+    }
+    colon = memchr(ptr, ':', len);
+    if (!colon || colon == ptr || (size_t)(colon - ptr) >= sizeof(name) || !x->headers)
+        return n; /* blank line, folded continuation or junk: skipped */
+    name_len = (size_t)(colon - ptr);
+    for (size_t i = 0; i < name_len; i++) {
+        char ch = ptr[i];
+        name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+        if ((unsigned char)ch <= ' ' || (unsigned char)ch >= 0x7F)
+            return n; /* not a token: skipped */
+    }
+    name[name_len] = '\0';
+    for (v = colon + 1, end = ptr + len; v < end && (*v == ' ' || *v == '\t'); v++)
+        ;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+
+    json_object *prev;
+    if (json_object_object_get_ex(x->headers, name, &prev)) {
+        gl_buf_t b;
+        gl_buf_init(&b, 256 << 10);
+        if (gl_buf_printf(&b, "%s, %.*s", json_object_get_string(prev), (int)(end - v), v) == GL_OK)
+            json_object_object_add(x->headers, name, utf8_string(b.data, b.len));
+        gl_buf_free(&b);
+    } else {
+        json_object_object_add(x->headers, name, utf8_string(v, (size_t)(end - v)));
+    }
+    return n;
+}
+
+/* Renews the job's lease every GL_HTTP_BEAT_MS; a failed renewal stops the transfer. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    http_xfer_t *x = ud;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    int64_t now = gl_now_ms();
+    if (now - x->last_beat_ms < GL_HTTP_BEAT_MS)
+        return 0;
+    x->last_beat_ms = now;
+    if (x->run->io.heartbeat(x->run->io.ud) != GL_OK) {
+        x->beat_failed = true;
+        return 1;
+    }
+    return 0;
+}
+
+static void set_method(CURL *h, const http_req_t *r)
+{
+    bool is_post = strcmp(r->method, "POST") == 0;
+    bool needs_body = is_post || strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0;
+
+    if (strcmp(r->method, "HEAD") == 0) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (r->has_body || needs_body) {
+        /* an empty POST/PUT/PATCH still says Content-Length: 0 */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body.data ? r->body.data : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+        if (!is_post)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+    } else if (strcmp(r->method, "GET") != 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+    }
+}
+
+static void set_options(CURL *h, const http_req_t *r, http_xfer_t *x, char *errbuf)
+{
+    curl_easy_setopt(h, CURLOPT_URL, r->url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "Glyphic/" GL_VERSION);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, r->follow ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, GL_HTTP_MAX_REDIRS);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(r->timeout_ms < GL_HTTP_CONNECT_TIMEOUT_MS ? r->timeout_ms : GL_HTTP_CONNECT_TIMEOUT_MS));
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)GL_MAX_HTTP_RESPONSE);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    if (x->run && x->run->io.heartbeat) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
+    set_method(h, r);
+}
+
+/* Reports a failed transfer: message and whether a retry may help. */
+static int fail_transfer(gl_node_ctx_t *c, const http_req_t *r, const http_xfer_t *x, CURLcode res,
+                         const char *errbuf)
+{
+    const char *url = r->safe_url ? r->safe_url : "(url)";
+
+    c->retryable = false;
+    if (x->too_large || res == CURLE_FILESIZE_EXCEEDED)
+        return gl_node_fail(c, "response larger than %u MiB", GL_MAX_HTTP_RESPONSE >> 20);
+    if (x->beat_failed)
+        return gl_node_fail(c, "%s %s stopped: the job's lease could not be renewed", r->method, url);
+    switch (res) {
+    case CURLE_OPERATION_TIMEDOUT:
+        c->retryable = true;
+        return gl_node_fail(c, "%s %s timed out after %lld ms%s", r->method, url, (long long)r->timeout_ms,
+                            r->deadline_cut ? " (node deadline)" : "");
+    case CURLE_TOO_MANY_REDIRECTS:
+        return gl_node_fail(c, "%s %s: more than %ld redirects", r->method, url, GL_HTTP_MAX_REDIRS);
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return gl_node_fail(c, "%s %s: redirected to a URL that is not http(s)", r->method, url);
+    case CURLE_URL_MALFORMAT:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_OUT_OF_MEMORY:
+        break;
+    default:
+        c->retryable = true; /* resolve, connect, send, receive, TLS handshake … */
+        break;
+    }
+    return gl_node_fail(c, "%s %s failed: %s", r->method, url, errbuf[0] ? errbuf : curl_easy_strerror(res));
+}
+
+/* Retry-After (delay-seconds or HTTP-date) in ms, capped; 0 when absent or past. */
+static int64_t retry_after_ms(json_object *headers)
+{
+    json_object *h;
+    const char *s;
+    int64_t ms = 0, secs;
+
+    if (!json_object_object_get_ex(headers, "retry-after", &h))
+        return 0;
+    s = json_object_get_string(h);
+    if (s[0] >= '0' && s[0] <= '9') {
+        size_t digits = strspn(s, "0123456789");
+        if (s[digits] != '\0')
+            return 0;
+        if (digits > 7 || gl_parse_i64(s, 0, 9999999, &secs) != GL_OK)
+            return GL_HTTP_RETRY_AFTER_MAX_MS;
+        ms = secs * 1000;
+    } else {
+        time_t t = curl_getdate(s, NULL);
+        if (t < 0)
+            return 0;
+        ms = (int64_t)t * 1000 - gl_node_now_ms();
+    }
+    if (ms < 0)
+        return 0;
+    return ms < GL_HTTP_RETRY_AFTER_MAX_MS ? ms : GL_HTTP_RETRY_AFTER_MAX_MS;
+}
+
+/* True for application/json and any type/subtype+json, parameters ignored. */
+static bool is_json_type(const char *ct)
+{
+    size_t n;
+    if (!ct)
+        return false;
+    n = strcspn(ct, "; \t");
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return true;
+    return n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+/* The output item for a finished transfer, or a failure by status or body. */
+static int http_result(gl_node_ctx_t *c, CURL *h, const http_req_t *r, http_xfer_t *x, json_object **out)
+{
+    long status = 0;
+    char *ctype = NULL;
+    json_object *body = NULL;
+    gl_err_t err;
+
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype);
+    if (status >= 400 && r->fail_on_status) {
+        c->retryable = status == 429 || status >= 500;
+        if (status == 429 || status == 503)
+            c->retry_after_ms = retry_after_ms(x->headers);
+        return gl_node_fail(c, "HTTP %ld from %s %s", status, r->method, r->safe_url ? r->safe_url : "(url)");
+    }
+    const char *data = x->body.data ? x->body.data : "";
+    if (r->resp_type == RESP_JSON && x->body.len == 0) {
+        body = NULL; /* no content: null */
+    } else if (r->resp_type == RESP_JSON ||
+               (r->resp_type == RESP_AUTO && x->body.len && is_json_type(ctype))) {
+        gl_err_clear(&err);
+        if (gl_json_parse(data, x->body.len, GL_HTTP_JSON_DEPTH, &body, &err) != GL_OK) {
+            if (r->resp_type == RESP_JSON) {
+                c->retryable = false;
+                return gl_node_fail(c, "response of %s %s is not valid JSON: %s", r->method,
+                                    r->safe_url ? r->safe_url : "(url)", err.msg);
+            }
+            body = utf8_string(data, x->body.len);
+        }
+    } else {
+        body = utf8_string(data, x->body.len);
+    }
+    *out = json_object_new_object();
+    json_object_object_add(*out, "status", json_object_new_int((int)status));
+    json_object_object_add(*out, "headers", x->headers ? x->headers : json_object_new_object());
+    x->headers = NULL;
+    json_object_object_add(*out, "body", body);
+    return GL_OK;
+}
+
+/* One request for input item `item`; *out is the new output item (owned). */
+static int http_one(gl_node_ctx_t *c, CURL *h, int item, json_object **out)
+{
+    http_req_t r = { 0 };
+    http_xfer_t x = { 0 };
+    char errbuf[CURL_ERROR_SIZE];
+    CURLcode res;
+    int rc;
+
+    gl_buf_init(&r.body, GL_MAX_HTTP_REQUEST);
+    gl_buf_init(&x.body, GL_MAX_HTTP_RESPONSE);
+    x.run = c->run;
+    x.last_beat_ms = gl_now_ms();
+    errbuf[0] = '\0';
+    if ((rc = req_build(c, item, &r)) != GL_OK)
+        goto done;
+    curl_easy_reset(h);
+    set_options(h, &r, &x, errbuf);
+    res = curl_easy_perform(h);
+    rc = res == CURLE_OK ? http_result(c, h, &r, &x, out) : fail_transfer(c, &r, &x, res, errbuf);
+    curl_easy_reset(h); /* drops its pointers into r, x and errbuf; keeps the connection */
+done:
+    req_free(&r);
+    gl_buf_free(&x.body);
+    json_object_put(x.headers);
+    return rc;
+}
+
+int gl_node_http_request(gl_node_ctx_t *c)
+{
+    size_t n_items = json_object_array_length(c->in[0]);
+    CURL *h;
+    int rc = GL_OK;
+
+    c->retryable = false;
+    c->retry_after_ms = 0;
+    if (n_items == 0)
+        return GL_OK;
+    if (n_items > INT32_MAX)
+        return gl_node_fail(c, "too many input items");
+    h = curl_easy_init();
+    if (!h) {
+        c->retryable = true;
+        return gl_node_fail(c, "cannot initialise libcurl");
+    }
+    for (size_t i = 0; i < n_items && rc == GL_OK; i++) {
+        json_object *item = NULL;
+        if (i > 0 && c->run && c->run->io.heartbeat && c->run->io.heartbeat(c->run->io.ud) != GL_OK) {
+            rc = gl_node_fail(c, "stopped: the job's lease could not be renewed");
+            break;
+        }
+        rc = http_one(c, h, (int)i, &item);
+        if (rc == GL_OK)
+            gl_node_emit(c, 0, item); /* takes item */
+    }
+    curl_easy_cleanup(h);
+    return rc;
+}

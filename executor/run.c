@@ -1,0 +1,343 @@
+/*
+ * run.c: the `workflow.run` job kind — one execution taken up by the
+ * executor: load it (with the steps recorded so far), run the engine with
+ * every step recorded as it finishes, then finish or park it.
+ *
+ * Round trips per execution: one to load, one per node attempt, one to
+ * finish; no transaction stays open while a node works (each is one
+ * autocommit statement). A failure to record aborts the run and the job is
+ * retried: the execution resumes from its last recorded step.
+ */
+#include "run.h"
+
+#include "engine.h"
+#include "json.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    gl_job_ctx_t *job;
+    const char *execution_id;
+    const char *org_id;
+    int watchers;
+} run_io_t;
+
+static const gl_stmt_t q_load = {
+    .name = "exec_load", .sql = "SELECT glyphic.exec_load($1::uuid)::text", .nparams = 1, .rows = true,
+};
+static const gl_stmt_t q_step = {
+    .name = "exec_step",
+    .sql = "SELECT cancel_requested, watchers FROM glyphic.exec_step($1::uuid, $2::int, $3, $4::int, $5::int, $6, "
+           "$7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11::bigint, $12::bigint)",
+    .nparams = 12, .rows = true,
+};
+static const gl_stmt_t q_finish = {
+    .name = "exec_finish",
+    .sql = "SELECT glyphic.exec_finish($1::uuid, $2, $3::jsonb, $4::jsonb, $5::jsonb, "
+           "CASE WHEN $6::bigint IS NULL THEN NULL ELSE to_timestamp($6::bigint / 1000.0) END)",
+    .nparams = 6, .rows = true,
+};
+static const gl_stmt_t q_notify = {
+    .name = "exec_notify", .sql = "SELECT pg_notify('gx_' || $1, $2)", .nparams = 2, .rows = true,
+};
+static const gl_stmt_t q_child = {
+    .name = "exec_child",
+    .sql = "SELECT glyphic.exec_start(w.org_id, w.id, w.current_version, NULL, 'subworkflow', NULL, $3::jsonb, "
+           "$4::uuid, NULL, 'running'), w.name, v.definition::text "
+           "FROM glyphic.workflows w JOIN glyphic.workflow_versions v "
+           "ON v.workflow_id = w.id AND v.version = w.current_version "
+           "WHERE w.id = $1::uuid AND w.org_id = $2::uuid AND w.deleted_at IS NULL",
+    .nparams = 4, .rows = true,
+};
+
+static const char *json_text(json_object *v)
+{
+    return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : NULL;
+}
+
+static bool uuid_like(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
+{
+    run_io_t *io = ud;
+    char seq[16], ri[16], att[16], st[24], fin[24];
+    snprintf(seq, sizeof seq, "%d", s->seq);
+    snprintf(ri, sizeof ri, "%d", s->run_index);
+    snprintf(att, sizeof att, "%d", s->attempt);
+    snprintf(st, sizeof st, "%lld", (long long)s->started_ms);
+    snprintf(fin, sizeof fin, "%lld", (long long)s->finished_ms);
+    /* json-c renders into each object's own buffer: copy each before the next */
+    char *input = s->input ? strdup(json_text(s->input)) : NULL;
+    char *output = s->output ? strdup(json_text(s->output)) : NULL;
+    char *state = s->state ? strdup(json_text(s->state)) : NULL;
+    char *error = s->error ? strdup(json_text(s->error)) : NULL;
+    const char *params[] = { io->execution_id, seq, s->node_id, ri, att, s->status, input, output, state, error,
+                             st, fin };
+    PGresult *res = NULL;
+    int rc = gl_db_query(io->job->db, &q_step, params, NULL, &res, err);
+    free(input);
+    free(output);
+    free(state);
+    free(error);
+    if (rc != GL_OK)
+        return rc;
+    *cancel = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    io->watchers = (int)gl_db_int(res, 0, 1);
+    PQclear(res);
+    return GL_OK;
+}
+
+static void io_begin(void *ud, const gl_step_t *s)
+{
+    run_io_t *io = ud;
+    if (io->watchers <= 0)
+        return;
+    char msg[160];
+    snprintf(msg, sizeof msg, "start %d %.100s %d", s->run_index, s->node_id, s->attempt);
+    const char *params[] = { io->execution_id, msg };
+    gl_err_t err;
+    PGresult *res = NULL;
+    if (gl_db_query(io->job->db, &q_notify, params, NULL, &res, &err) == GL_OK)
+        PQclear(res);
+}
+
+static int io_heartbeat(void *ud)
+{
+    run_io_t *io = ud;
+    return gl_job_heartbeat(io->job);
+}
+
+static int finish(gl_job_ctx_t *job, const char *id, const char *status, json_object *output,
+                  json_object *response, json_object *error, int64_t wait_until, gl_err_t *err)
+{
+    char wu[24];
+    snprintf(wu, sizeof wu, "%lld", (long long)wait_until);
+    char *o = output ? strdup(json_text(output)) : NULL;
+    char *r = response ? strdup(json_text(response)) : NULL;
+    char *e = error ? strdup(json_text(error)) : NULL;
+    const char *params[] = { id, status, o, r, e, wait_until ? wu : NULL };
+    PGresult *res = NULL;
+    int rc = gl_db_query(job->db, &q_finish, params, NULL, &res, err);
+    free(o);
+    free(r);
+    free(e);
+    if (rc == GL_OK)
+        PQclear(res);
+    return rc;
+}
+
+static json_object *env_object(void)
+{
+    static json_object *env;
+    if (env)
+        return env;
+    env = json_object_new_object();
+    const char *allow = gl_run_env_allow;
+    while (allow && *allow) {
+        const char *comma = strchr(allow, ',');
+        size_t n = comma ? (size_t)(comma - allow) : strlen(allow);
+        char name[128];
+        if (n > 0 && n < sizeof name) {
+            memcpy(name, allow, n);
+            name[n] = '\0';
+            const char *v = getenv(name);
+            if (v)
+                json_object_object_add(env, name, json_object_new_string(v));
+        }
+        allow = comma ? comma + 1 : NULL;
+    }
+    return env;
+}
+
+const char *gl_run_env_allow;
+gl_engine_limits_t gl_run_limits;
+
+static int io_subworkflow(void *ud, const char *workflow_id, json_object *items, int depth, json_object **out,
+                          gl_err_t *err);
+
+static void fill_run(gl_run_t *r, run_io_t *io, json_object *def)
+{
+    r->definition = def;
+    r->env = env_object();
+    r->limits = gl_run_limits;
+    int64_t t = gl_engine_timeout_ms(def);
+    r->deadline_ms = t > 0 ? gl_node_now_ms() + t : 0;
+    r->io.record = io_record;
+    r->io.begin = io_begin;
+    r->io.heartbeat = io_heartbeat;
+    r->io.subworkflow = io_subworkflow;
+    r->io.ud = io;
+}
+
+/* A child execution, run here and now within the parent's job. */
+static int io_subworkflow(void *ud, const char *workflow_id, json_object *items, int depth, json_object **out,
+                          gl_err_t *err)
+{
+    run_io_t *parent = ud;
+    *out = NULL;
+    if (!uuid_like(workflow_id)) {
+        gl_err_set(err, "'%.40s' is not a workflow id", workflow_id);
+        return GL_INVALID;
+    }
+    char *input = strdup(json_text(items));
+    const char *params[] = { workflow_id, parent->org_id, input, parent->execution_id };
+    PGresult *res = NULL;
+    int rc = gl_db_query(parent->job->db, &q_child, params, NULL, &res, err);
+    free(input);
+    if (rc != GL_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        gl_err_set(err, "no such workflow in this org");
+        return GL_NOTFOUND;
+    }
+    char child_id[40];
+    snprintf(child_id, sizeof child_id, "%s", PQgetvalue(res, 0, 0));
+    json_object *def = json_tokener_parse(PQgetvalue(res, 0, 2));
+    char *name = strdup(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    run_io_t io = { .job = parent->job, .execution_id = child_id, .org_id = parent->org_id };
+    gl_run_t r;
+    memset(&r, 0, sizeof r);
+    fill_run(&r, &io, def);
+    r.execution_id = child_id;
+    r.workflow_id = workflow_id;
+    r.workflow_name = name;
+    r.input = items;
+    r.depth = depth;
+    r.can_park = false; /* a child's waits are slept: the parent holds the job */
+    gl_run_result_t rr;
+    gl_err_t eerr;
+    gl_err_clear(&eerr);
+    rc = def ? gl_engine_run(&r, &rr, &eerr) : GL_INVALID;
+    if (rc != GL_OK) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "message", json_object_new_string(def ? eerr.msg : "the definition is unreadable"));
+        if (finish(parent->job, child_id, "failed", NULL, NULL, e, 0, err) == GL_OK)
+            gl_err_set(err, "%s", def ? eerr.msg : "the definition is unreadable");
+        json_object_put(e);
+        json_object_put(def);
+        free(name);
+        return GL_INVALID;
+    }
+    const char *st = rr.status == GL_RUN_ABORTED ? NULL : gl_run_status_name(rr.status);
+    if (st)
+        rc = finish(parent->job, child_id, st, rr.output, rr.response, rr.error, 0, err);
+    if (rr.status == GL_RUN_SUCCEEDED && rc == GL_OK) {
+        *out = json_object_get(rr.output);
+    } else if (rc == GL_OK) {
+        json_object *m = NULL;
+        if (rr.error)
+            json_object_object_get_ex(rr.error, "message", &m);
+        gl_err_set(err, "the subworkflow %s%s%.200s", st ? st : "was interrupted", m ? ": " : "",
+                   m ? json_object_get_string(m) : "");
+        rc = rr.status == GL_RUN_ABORTED ? GL_ERR : GL_INVALID;
+    }
+    gl_run_result_free(&rr);
+    json_object_put(def);
+    free(name);
+    return rc;
+}
+
+static const char *str_of(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+               ? json_object_get_string(v)
+               : NULL;
+}
+
+gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
+{
+    json_object *payload = json_tokener_parse(ctx->job->payload);
+    const char *id = payload ? str_of(payload, "execution_id") : NULL;
+    if (!id || !uuid_like(id)) {
+        json_object_put(payload);
+        snprintf(ctx->error, sizeof ctx->error, "workflow.run: the payload names no execution");
+        return GL_JOB_FATAL;
+    }
+    char eid[40];
+    snprintf(eid, sizeof eid, "%s", id);
+    json_object_put(payload);
+
+    gl_err_t err;
+    gl_err_clear(&err);
+    const char *params[] = { eid };
+    PGresult *res = NULL;
+    if (gl_db_query(ctx->db, &q_load, params, NULL, &res, &err) != GL_OK) {
+        snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: loading failed: %s", eid, err.msg);
+        return GL_JOB_RETRY;
+    }
+    if (PQgetisnull(res, 0, 0)) {
+        PQclear(res);
+        return GL_JOB_OK; /* finished, canceled or deleted meanwhile */
+    }
+    json_tokener *tok = json_tokener_new_ex(256);
+    json_object *x = json_tokener_parse_ex(tok, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+    json_tokener_free(tok);
+    PQclear(res);
+    json_object *def = NULL, *steps = NULL, *input = NULL, *w = NULL;
+    if (!x || !json_object_object_get_ex(x, "definition", &def) ||
+        !json_object_object_get_ex(x, "steps", &steps)) {
+        json_object_put(x);
+        snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: unreadable execution", eid);
+        return GL_JOB_FATAL;
+    }
+    json_object_object_get_ex(x, "input", &input);
+    run_io_t io = { .job = ctx, .execution_id = eid, .org_id = str_of(x, "org_id") };
+    if (json_object_object_get_ex(x, "watchers", &w))
+        io.watchers = json_object_get_int(w);
+
+    gl_run_t r;
+    memset(&r, 0, sizeof r);
+    fill_run(&r, &io, def);
+    r.execution_id = eid;
+    r.workflow_id = str_of(x, "workflow_id");
+    r.workflow_name = str_of(x, "workflow_name");
+    r.trigger_node = str_of(x, "trigger_node");
+    r.input = input;
+    r.recorded = steps;
+    r.can_park = true;
+
+    gl_run_result_t rr;
+    gl_err_t eerr;
+    gl_err_clear(&eerr);
+    gl_job_result_t out = GL_JOB_OK;
+    int rc;
+    if (gl_engine_run(&r, &rr, &eerr) != GL_OK) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "message", json_object_new_string(eerr.msg));
+        rc = finish(ctx, eid, "failed", NULL, NULL, e, 0, &err);
+        json_object_put(e);
+    } else {
+        if (rr.status == GL_RUN_ABORTED) {
+            snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: %s", eid, rr.abort_msg);
+            out = GL_JOB_RETRY;
+            rc = GL_OK;
+        } else {
+            rc = finish(ctx, eid, gl_run_status_name(rr.status), rr.output, rr.response, rr.error,
+                        rr.status == GL_RUN_WAITING ? rr.wait_until_ms : 0, &err);
+        }
+        gl_run_result_free(&rr);
+    }
+    if (rc != GL_OK) {
+        snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: finishing failed: %s", eid, err.msg);
+        out = GL_JOB_RETRY;
+    }
+    json_object_put(x);
+    return out;
+}

@@ -1,0 +1,21 @@
+/*
+ * run.h: the workflow.run job kind and the executor's scheduler.
+ */
+#ifndef GL_EXECUTOR_RUN_H
+#define GL_EXECUTOR_RUN_H
+
+#include "engine.h"
+#include "handlers.h"
+
+/* Set once at start-up from the configuration. */
+extern const char *gl_run_env_allow;      /* executor.env_allow: names $env may read */
+extern gl_engine_limits_t gl_run_limits;
+
+/* Runs (or resumes) the execution named by the job's payload. */
+gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx);
+
+/* Fires every due schedule once (elected maintainer, about every second):
+ * *fired counts executions started. */
+int gl_schedules_fire(gl_db_t *db, int *fired, gl_err_t *err) GL_WUR;
+
+#endif

@@ -1,0 +1,533 @@
+/*
+ * hooks.c: /hooks/<path> — webhook triggers. Public: the path is the
+ * capability, and the database functions it calls (hook_find, hook_enqueue,
+ * hook_record, hook_result) grant nothing more.
+ *
+ * The call becomes one item {method, path, query, headers, body}: a JSON
+ * body parsed, a form body as an object, anything else as text. Headers
+ * that carry secrets (Authorization, Cookie, …) are kept out of it, so they
+ * never land in execution data.
+ *
+ * Modes (the trigger's `mode`):
+ *   async  the execution is queued; 202 {execution_id}.
+ *   sync   the caller gets the workflow's response (flow.respond, else the
+ *          first item of the last node's output). Two paths:
+ *          direct  every node is quick and local (gl_engine_is_direct):
+ *                  this worker runs the engine itself and records the
+ *                  execution and all its steps in one statement;
+ *          queued  otherwise: LISTEN on the execution's channel, queue it,
+ *                  and wait (the trigger's timeout_ms, default 30 s) for
+ *                  the executor to announce its end.
+ */
+#include "hooks.h"
+
+#include "crypto.h"
+#include "engine.h"
+#include "log.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_PATH 200
+#define CACHE_SLOTS 32
+
+static const gl_stmt_t q_find = {
+    .name = "hook_find",
+    .sql = "SELECT webhook_id, org_id, workflow_id, version, node_id, method, mode, definition::text "
+           "FROM glyphic.hook_find($1, $2::uuid, $3::int)",
+    .nparams = 3, .rows = true, .readonly = true,
+};
+static const gl_stmt_t q_enqueue = {
+    .name = "hook_enqueue", .sql = "SELECT glyphic.hook_enqueue($1::uuid, $2::int, $3::jsonb, $4::uuid)",
+    .nparams = 4, .rows = true,
+};
+static const gl_stmt_t q_record = {
+    .name = "hook_record",
+    .sql = "SELECT glyphic.hook_record($1::uuid, $2::int, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
+           "$8::jsonb, $9::bigint, $10::uuid)",
+    .nparams = 10, .rows = true,
+};
+static const gl_stmt_t q_result = {
+    .name = "hook_result",
+    .sql = "SELECT status, output::text, response::text, error::text FROM glyphic.hook_result($1::uuid)",
+    .nparams = 1, .rows = true, .readonly = true,
+};
+
+/* definitions by workflow and version, per worker: a hot webhook's
+ * definition is parsed once, not per call */
+typedef struct {
+    char path[MAX_PATH + 1];
+    char workflow[GL_UUID_LEN + 1];
+    int version;
+    json_object *def;
+    bool direct;
+    int64_t timeout_ms;
+    unsigned long used;
+} cached_t;
+
+static cached_t cache[CACHE_SLOTS];
+static unsigned long cache_clock;
+
+static cached_t *cache_by_path(const char *path)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i].def && strcmp(cache[i].path, path) == 0) {
+            cache[i].used = ++cache_clock;
+            return &cache[i];
+        }
+    return NULL;
+}
+
+static int64_t trigger_timeout(json_object *def, const char *node_id)
+{
+    json_object *nodes, *params, *v;
+    if (!json_object_object_get_ex(def, "nodes", &nodes))
+        return 30000;
+    for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+        json_object *n = json_object_array_get_idx(nodes, i), *id;
+        if (json_object_object_get_ex(n, "id", &id) && strcmp(json_object_get_string(id), node_id) == 0 &&
+            json_object_object_get_ex(n, "params", &params) && json_object_object_get_ex(params, "timeout_ms", &v) &&
+            json_object_is_type(v, json_type_int)) {
+            int64_t t = json_object_get_int64(v);
+            return t < 100 ? 100 : t > 600000 ? 600000 : t;
+        }
+    }
+    return 30000;
+}
+
+static cached_t *cache_put(const char *path, const char *workflow, int version, json_object *def,
+                           const char *node_id)
+{
+    cached_t *slot = cache_by_path(path);
+    if (!slot) {
+        /* a free slot, else the least recently used */
+        slot = &cache[0];
+        for (int i = 0; i < CACHE_SLOTS; i++) {
+            if (!cache[i].def) {
+                slot = &cache[i];
+                break;
+            }
+            if (cache[i].used < slot->used)
+                slot = &cache[i];
+        }
+    }
+    json_object_put(slot->def);
+    snprintf(slot->path, sizeof slot->path, "%s", path);
+    snprintf(slot->workflow, sizeof slot->workflow, "%s", workflow);
+    slot->version = version;
+    slot->def = def;
+    slot->direct = gl_engine_is_direct(def);
+    slot->timeout_ms = trigger_timeout(def, node_id);
+    slot->used = ++cache_clock;
+    return slot;
+}
+
+static bool path_ok(const char *p, size_t n)
+{
+    if (n == 0 || n > MAX_PATH)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '/' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static bool secret_header(const char *name)
+{
+    static const char *const secret[] = { "authorization", "proxy-authorization", "cookie", "x-api-key",
+                                          "x-glyphic-org", NULL };
+    for (int i = 0; secret[i]; i++)
+        if (strcmp(name, secret[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (len == 0 || i + len > n || (len == 2 && c < 0xC2) || c == 0)
+            return false;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+        if (len == 3 && ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] >= 0xA0)))
+            return false;
+        if (len == 4 && ((c == 0xF0 && s[i + 1] < 0x90) || c > 0xF4 || (c == 0xF4 && s[i + 1] >= 0x90)))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* a=1&b=2 into an object (a repeated name keeps its last value); NULL if malformed */
+static json_object *form_object(gl_req_t *req, const char *s, size_t n)
+{
+    json_object *o = json_object_new_object();
+    for (size_t i = 0; i < n;) {
+        size_t len = 0;
+        while (i + len < n && s[i + len] != '&')
+            len++;
+        const char *eq = memchr(s + i, '=', len);
+        size_t klen = eq ? (size_t)(eq - (s + i)) : len;
+        char *k = gl_url_decode(req->arena, s + i, klen);
+        char *v = eq ? gl_url_decode(req->arena, eq + 1, len - klen - 1) : "";
+        if (!k || !v || !utf8_ok((const unsigned char *)k, strlen(k)) ||
+            !utf8_ok((const unsigned char *)v, strlen(v))) {
+            json_object_put(o);
+            return NULL;
+        }
+        if (*k)
+            json_object_object_add(o, k, json_object_new_string(v));
+        i += len + 1;
+    }
+    return o;
+}
+
+static json_object *build_item(gl_req_t *req, const char *path)
+{
+    json_object *item = json_object_new_object();
+    json_object_object_add(item, "method", json_object_new_string(req->method));
+    json_object_object_add(item, "path", json_object_new_string(path));
+    json_object *q = form_object(req, req->query, strlen(req->query));
+    json_object_object_add(item, "query", q ? q : json_object_new_object());
+    json_object *h = json_object_new_object();
+    for (char **e = req->fcgx->envp; e && *e; e++) {
+        const char *kv = *e;
+        const char *name = NULL;
+        if (strncmp(kv, "HTTP_", 5) == 0)
+            name = kv + 5;
+        else if (strncmp(kv, "CONTENT_TYPE=", 13) == 0 || strncmp(kv, "CONTENT_LENGTH=", 15) == 0)
+            name = kv;
+        if (!name)
+            continue;
+        const char *eq = strchr(name, '=');
+        if (!eq || eq == name || eq - name > 100)
+            continue;
+        char key[128];
+        size_t n = (size_t)(eq - name);
+        for (size_t i = 0; i < n; i++)
+            key[i] = name[i] == '_' ? '-' : (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        key[n] = '\0';
+        if (secret_header(key) || !utf8_ok((const unsigned char *)eq + 1, strlen(eq + 1)))
+            continue;
+        json_object_object_add(h, key, json_object_new_string(eq + 1));
+    }
+    json_object_object_add(item, "headers", h);
+    json_object *body = NULL;
+    if (req->json) {
+        body = json_object_get(req->json);
+    } else if (req->body) {
+        const char *ct = gl_req_env(req, "CONTENT_TYPE");
+        if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+            body = form_object(req, req->body, req->body_len);
+        else if (utf8_ok((const unsigned char *)req->body, req->body_len))
+            body = json_object_new_string_len(req->body, (int)req->body_len);
+        if (!body) {
+            json_object_put(item);
+            return NULL;
+        }
+    }
+    json_object_object_add(item, "body", body);
+    return item;
+}
+
+static const char *text(json_object *v)
+{
+    return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : NULL;
+}
+
+/* Sends the workflow's response: flow.respond's, else the first output item. */
+static void respond(gl_req_t *req, const char *execution_id, const char *status, json_object *output,
+                    json_object *response, json_object *error)
+{
+    gl_resp_header(req, "X-Glyphic-Execution", execution_id);
+    if (strcmp(status, "succeeded") != 0) {
+        json_object *m = NULL;
+        if (error)
+            json_object_object_get_ex(error, "message", &m);
+        gl_resp_error(req, 500, "workflow_failed", NULL, "the workflow %s (execution %s)%s%.300s", status,
+                      execution_id, m ? ": " : "", m ? json_object_get_string(m) : "");
+        return;
+    }
+    int code = 200;
+    json_object *body = NULL, *v;
+    if (response) {
+        if (json_object_object_get_ex(response, "status", &v))
+            code = json_object_get_int(v);
+        if (json_object_object_get_ex(response, "headers", &v) && json_object_is_type(v, json_type_object)) {
+            json_object_object_foreach(v, k, hv)
+            {
+                const char *s = json_object_get_string(hv);
+                if (!s || strpbrk(k, "\r\n:") || strpbrk(s, "\r\n") || strlen(s) > 1000)
+                    continue;
+                if (strcasecmp(k, "content-type") == 0)
+                    req->content_type = gl_arena_strdup(req->arena, s);
+                else if (strcasecmp(k, "content-length") != 0 && strcasecmp(k, "status") != 0)
+                    gl_resp_header(req, k, s);
+            }
+        }
+        json_object_object_get_ex(response, "body", &body);
+    } else if (output && json_object_array_length(output) > 0) {
+        body = json_object_array_get_idx(output, 0);
+    }
+    if (code < 100 || code > 599)
+        code = 200;
+    if (body && json_object_is_type(body, json_type_string) && req->content_type &&
+        !strstr(req->content_type, "json")) {
+        gl_resp_json(req, code, json_object_get_string(body), (size_t)json_object_get_string_len(body));
+        return;
+    }
+    req->content_type = NULL;
+    const char *t = body ? text(body) : "{}";
+    gl_resp_json(req, code, t, strlen(t));
+}
+
+/* ---- the direct path ---- */
+
+typedef struct {
+    json_object *steps;
+} collect_t;
+
+static int collect_step(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
+{
+    (void)err;
+    collect_t *c = ud;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "seq", json_object_new_int(s->seq));
+    json_object_object_add(o, "node_id", json_object_new_string(s->node_id));
+    json_object_object_add(o, "run_index", json_object_new_int(s->run_index));
+    json_object_object_add(o, "attempt", json_object_new_int(s->attempt));
+    json_object_object_add(o, "status", json_object_new_string(s->status));
+    json_object_object_add(o, "input", json_object_get(s->input));
+    json_object_object_add(o, "output", json_object_get(s->output));
+    json_object_object_add(o, "state", json_object_get(s->state));
+    json_object_object_add(o, "error", json_object_get(s->error));
+    json_object_object_add(o, "started_ms", json_object_new_int64(s->started_ms));
+    json_object_object_add(o, "finished_ms", json_object_new_int64(s->finished_ms));
+    json_object_array_add(c->steps, o);
+    *cancel = false;
+    return GL_OK;
+}
+
+static void run_direct(gl_req_t *req, const char *webhook, const char *version, cached_t *c, const char *node,
+                       json_object *item, const char *id)
+{
+    collect_t col = { json_object_new_array() };
+    json_object *input = json_object_new_array();
+    json_object_array_add(input, json_object_get(item));
+    gl_run_t r;
+    memset(&r, 0, sizeof r);
+    r.definition = c->def;
+    r.execution_id = id;
+    r.workflow_id = c->workflow;
+    r.trigger_node = node;
+    r.input = input;
+    int64_t started = gl_node_now_ms();
+    int64_t t = gl_engine_timeout_ms(c->def);
+    r.deadline_ms = started + (t > 0 && t < c->timeout_ms ? t : c->timeout_ms);
+    r.can_park = false;
+    r.limits.max_items = req->cfg->executor_max_items;
+    r.limits.max_bytes = (size_t)req->cfg->executor_max_execution_bytes;
+    r.io.record = collect_step;
+    r.io.ud = &col;
+    gl_run_result_t rr;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_engine_run(&r, &rr, &err);
+    json_object_put(input);
+    if (rc != GL_OK) {
+        json_object_put(col.steps);
+        gl_resp_error(req, 500, "workflow_invalid", NULL, "the workflow cannot run: %s", err.msg);
+        return;
+    }
+    const char *status = gl_run_status_name(rr.status);
+    char started_s[24];
+    snprintf(started_s, sizeof started_s, "%lld", (long long)started);
+    /* each text is rendered into its object's own buffer: copy before the next */
+    char *item_t = gl_arena_strdup(req->arena, text(item));
+    char *steps_t = gl_arena_strdup(req->arena, text(col.steps));
+    char *out_t = rr.output ? gl_arena_strdup(req->arena, text(rr.output)) : NULL;
+    char *resp_t = rr.response ? gl_arena_strdup(req->arena, text(rr.response)) : NULL;
+    char *err_t = rr.error ? gl_arena_strdup(req->arena, text(rr.error)) : NULL;
+    const char *params[] = { webhook, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id };
+    PGresult *res = NULL;
+    rc = gl_db_query(req->db, &q_record, params, req->arena, &res, &err);
+    json_object_put(col.steps);
+    if (rc != GL_OK)
+        gl_resp_fail(req, rc, &err);
+    else
+        respond(req, id, status, rr.output, rr.response, rr.error);
+    gl_run_result_free(&rr);
+}
+
+/* ---- the queued path ---- */
+
+static int listen_cmd(gl_req_t *req, const char *verb, const char *id, gl_err_t *err)
+{
+    char chan[64];
+    snprintf(chan, sizeof chan, "gx_%s", id);
+    PGconn *conn = gl_db_conn(req->db);
+    if (!conn) {
+        gl_err_set(err, "no database connection");
+        return GL_UNAVAILABLE;
+    }
+    char *ident = PQescapeIdentifier(conn, chan, strlen(chan));
+    if (!ident) {
+        gl_err_set(err, "cannot quote the channel name");
+        return GL_ERR;
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "%s %s", verb, ident);
+    PQfreemem(ident);
+    return gl_db_exec(req->db, sql, 0, NULL, false, NULL, NULL, err);
+}
+
+/* Waits for the execution's end (its channel announcing succeeded, failed
+ * or canceled) until deadline; true if it came. */
+static bool wait_end(gl_req_t *req, const char *id, int64_t deadline)
+{
+    char chan[64];
+    snprintf(chan, sizeof chan, "gx_%s", id);
+    PGconn *conn = gl_db_conn(req->db);
+    for (;;) {
+        if (!conn || PQconsumeInput(conn) == 0)
+            return false;
+        PGnotify *n;
+        bool done = false;
+        while ((n = PQnotifies(conn)) != NULL) {
+            if (strcmp(n->relname, chan) == 0 &&
+                (strcmp(n->extra, "succeeded") == 0 || strcmp(n->extra, "failed") == 0 ||
+                 strcmp(n->extra, "canceled") == 0))
+                done = true;
+            PQfreemem(n);
+        }
+        if (done)
+            return true;
+        int64_t left = deadline - gl_node_now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
+        if (poll(&pfd, 1, (int)(left > 1000 ? 1000 : left)) < 0)
+            return false;
+    }
+}
+
+static void run_queued(gl_req_t *req, const char *webhook, const char *version, cached_t *c, json_object *item,
+                       const char *id)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = listen_cmd(req, "LISTEN", id, &err);
+    const char *params[] = { webhook, version, text(item), id };
+    PGresult *res = NULL;
+    if (rc == GL_OK)
+        rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return;
+    }
+    bool ended = wait_end(req, id, gl_node_now_ms() + c->timeout_ms);
+    gl_err_t e2;
+    if (listen_cmd(req, "UNLISTEN", id, &e2) != GL_OK)
+        gl_log(GL_LOG_WARN, "UNLISTEN failed: %s", e2.msg);
+    if (!ended) {
+        gl_resp_header(req, "X-Glyphic-Execution", id);
+        gl_resp_error(req, 504, "timeout", NULL,
+                      "the workflow did not respond within %lld ms; execution %s goes on",
+                      (long long)c->timeout_ms, id);
+        return;
+    }
+    const char *rp[] = { id };
+    rc = gl_db_query(req->db, &q_result, rp, req->arena, &res, &err);
+    if (rc != GL_OK || PQntuples(res) != 1) {
+        gl_resp_fail(req, rc == GL_OK ? GL_ERR : rc, &err);
+        return;
+    }
+    json_object *out = PQgetisnull(res, 0, 1) ? NULL : json_tokener_parse(PQgetvalue(res, 0, 1));
+    json_object *resp = PQgetisnull(res, 0, 2) ? NULL : json_tokener_parse(PQgetvalue(res, 0, 2));
+    json_object *error = PQgetisnull(res, 0, 3) ? NULL : json_tokener_parse(PQgetvalue(res, 0, 3));
+    respond(req, id, PQgetvalue(res, 0, 0), out, resp, error);
+    json_object_put(out);
+    json_object_put(resp);
+    json_object_put(error);
+}
+
+void gl_hooks_handle(gl_req_t *req)
+{
+    const char *path = req->path + 7; /* after "/hooks/" */
+    size_t plen = req->path_len - 7;
+    if (!path_ok(path, plen)) {
+        gl_resp_error(req, 404, "not_found", NULL, "no active webhook at this path");
+        return;
+    }
+    char *p = gl_arena_strndup(req->arena, path, plen);
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    /* what this worker holds for the path: the definition comes back
+     * only when the active version differs */
+    cached_t *c = cache_by_path(p);
+    char known_ver[16] = "";
+    if (c)
+        snprintf(known_ver, sizeof known_ver, "%d", c->version);
+    const char *fp[] = { p, c ? c->workflow : NULL, c ? known_ver : NULL };
+    int rc = gl_db_query(req->db, &q_find, fp, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        gl_resp_error(req, 404, "not_found", NULL, "no active webhook at /hooks/%s", p);
+        return;
+    }
+    const char *method = PQgetvalue(res, 0, 5);
+    const char *want = req->head ? "GET" : req->method;
+    if (strcmp(method, "ANY") != 0 && strcmp(method, want) != 0) {
+        gl_resp_header(req, "Allow", method);
+        gl_resp_error(req, 405, "method_not_allowed", NULL, "this webhook accepts %s", method);
+        return;
+    }
+    const char *webhook = PQgetvalue(res, 0, 0), *workflow = PQgetvalue(res, 0, 2);
+    const char *version = PQgetvalue(res, 0, 3), *node = PQgetvalue(res, 0, 4);
+    const char *mode = PQgetvalue(res, 0, 6);
+    int ver = atoi(version);
+    if (!PQgetisnull(res, 0, 7) || !c || c->version != ver || strcmp(c->workflow, workflow) != 0) {
+        json_object *def = json_tokener_parse(PQgetvalue(res, 0, 7));
+        if (!def) {
+            gl_resp_error(req, 500, "internal", NULL, "the workflow's definition is unreadable");
+            return;
+        }
+        c = cache_put(p, workflow, ver, def, node);
+    }
+    json_object *item = build_item(req, p);
+    if (!item) {
+        gl_resp_error(req, 400, "invalid_body", "body",
+                      "the body must be JSON, a form, or UTF-8 text (query and form fields too)");
+        return;
+    }
+    char id[GL_UUID_LEN + 1];
+    gl_uuid_v4(id);
+    if (strcmp(mode, "sync") != 0) {
+        const char *params[] = { webhook, version, text(item), id };
+        rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
+        if (rc != GL_OK) {
+            gl_resp_fail(req, rc, &err);
+        } else {
+            char *body = gl_arena_printf(req->arena, "{\"execution_id\":\"%s\",\"status\":\"queued\"}", id);
+            gl_resp_json(req, 202, body, strlen(body));
+        }
+    } else if (c->direct) {
+        run_direct(req, webhook, version, c, node, item, id);
+    } else {
+        run_queued(req, webhook, version, c, item, id);
+    }
+    json_object_put(item);
+}

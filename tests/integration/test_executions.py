@@ -1,0 +1,518 @@
+"""The execution engine end to end: webhooks (sync and async), the executor
+resuming after SIGKILL, retries, continue-on-fail, error workflows, durable
+waits, schedules with two executors, live progress (SSE), the executions API
+and `glyphic run` — real PostgreSQL, nginx, executors, and a local HTTP test
+server (never the internet)."""
+import http.client
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+import uuid
+
+import harness
+from testserver import TestServer
+
+ENV = None
+SRV = None
+EXECUTOR = os.path.join(harness.BUILD, "executor", "glyphic-executor")
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def setUpModule():
+    global ENV, SRV
+    SRV = TestServer().start()
+    ENV = harness.Env(workers=3, fcgi_extra={
+        "executor.lease": "3", "executor.poll_ms": "200", "executor.maintenance_interval": "1",
+        "executor.batch": "10", "executor.workers": "1", "log.level": "info"})
+    ENV.start_all()
+    ENV.fcgi.write_conf()
+
+
+def tearDownModule():
+    ENV.close()
+    SRV.stop()
+
+
+def start_executor():
+    return subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(ENV.base, f"executor-{uuid.uuid4().hex[:6]}.stderr"), "w"),
+                            start_new_session=True)
+
+
+def stop_executor(p, sig=signal.SIGTERM):
+    if p.poll() is None:
+        os.killpg(p.pid, sig)
+        p.wait(30)
+
+
+def sql(q):
+    return ENV.pg.psql(q, user="postgres")
+
+
+def user(prefix="u"):
+    return ENV.signup(f"{prefix}-{uuid.uuid4().hex[:8]}@example.com")
+
+
+def create(c, nodes, edges, settings=None, active=False, name="Flow"):
+    d = {"nodes": nodes, "edges": edges}
+    if settings:
+        d["settings"] = settings
+    r = c.post("/api/workflows", {"name": name, "definition": d})
+    assert r.status == 201, r
+    wid = r.json()["id"]
+    if active:
+        r = c.post(f"/api/workflows/{wid}/activate")
+        assert r.status == 200, r
+    return wid
+
+
+def chain(*nodes):
+    return [{"from": a["id"], "to": b["id"]} for a, b in zip(nodes, nodes[1:])]
+
+
+def http_node(nid, path, **extra):
+    n = {"id": nid, "type": "http.request", "name": nid.title(), "params": {"url": SRV.url + path}}
+    n.update(extra)
+    return n
+
+
+def wait_for(fn, timeout=30, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def finished(c, eid, timeout=30):
+    def done():
+        r = c.get(f"/api/executions/{eid}")
+        assert r.status == 200, r
+        e = r.json()
+        return e if e["status"] in ("succeeded", "failed", "canceled") else None
+    return wait_for(done, timeout, f"execution {eid} to finish")
+
+
+def hook(method, path, body=None, headers=None):
+    return ENV.request(method, "/hooks/" + path, body=body, headers=headers)
+
+
+def order_flow(path, mode):
+    trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": mode}}
+    fetch = http_node("fetch", "/echo", params={"url": SRV.url + "/echo?order={{ $json.body.order }}",
+                                               "method": "POST", "body_type": "json",
+                                               "body": {"qty": "{{ $json.body.qty }}"}})
+    check = {"id": "check", "type": "flow.if", "name": "Check",
+             "params": {"condition": "{{ $json.status == 200 && $json.body.body.qty > 2 }}"}}
+    setn = {"id": "set", "type": "data.set", "name": "Set", "params": {
+        "mode": "replace",
+        "fields": {"order": "{{ $node[\"Hook\"].json.body.order }}", "big": True,
+                   "total": "{{ $json.body.body.qty * 10 }}", "label": "order {{ $json.body.query.order }}"}}}
+    resp = {"id": "respond", "type": "flow.respond", "name": "Respond",
+            "params": {"status": 201, "headers": {"X-Order": "{{ $json.order }}"}}}
+    return [trig, fetch, check, setn, resp], [
+        {"from": "hook", "to": "fetch"}, {"from": "fetch", "to": "check"},
+        {"from": "check", "from_port": "true", "to": "set"}, {"from": "set", "to": "respond"}]
+
+
+class WebhookTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ex = start_executor()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_executor(cls.ex)
+
+    def test_sync_webhook_answers_with_the_computed_body(self):
+        a = user("sync")
+        path = f"orders-{uuid.uuid4().hex[:6]}"
+        nodes, edges = order_flow(path, "sync")
+        create(a, nodes, edges, active=True)
+        r = hook("POST", path, {"order": "A-17", "qty": 3})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json(), {"order": "A-17", "big": True, "total": 30, "label": "order A-17"})
+        self.assertEqual(r.header("X-Order"), "A-17")
+        eid = r.header("X-Glyphic-Execution")
+        e = finished(a, eid)
+        self.assertEqual(e["status"], "succeeded")
+        self.assertEqual([s["node_id"] for s in e["steps"]], ["hook", "fetch", "check", "set", "respond"])
+        # the false branch: no flow.respond ran, so the last node's output answers
+        r = hook("POST", path, {"order": "B-1", "qty": 1})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], 200)
+
+    def test_async_webhook_answers_202_and_keeps_every_step(self):
+        a = user("async")
+        path = f"orders-{uuid.uuid4().hex[:6]}"
+        nodes, edges = order_flow(path, "async")
+        create(a, nodes, edges, active=True)
+        r = hook("POST", path, {"order": "C-9", "qty": 5}, headers={"Authorization": "Bearer s3cret-token"})
+        self.assertEqual(r.status, 202, r)
+        eid = r.json()["execution_id"]
+        e = finished(a, eid)
+        self.assertEqual(e["status"], "succeeded", e)
+        steps = {s["node_id"]: s for s in e["steps"]}
+        self.assertEqual(set(steps), {"hook", "fetch", "check", "set", "respond"})
+        self.assertEqual(steps["hook"]["output"]["main"][0]["body"], {"order": "C-9", "qty": 5})
+        self.assertEqual(steps["fetch"]["input"]["main"][0]["body"]["order"], "C-9")
+        self.assertEqual(steps["fetch"]["output"]["main"][0]["body"]["body"], {"qty": 5})
+        self.assertEqual(steps["check"]["output"]["true"][0]["status"], 200)
+        self.assertEqual(steps["check"]["output"]["false"], [])
+        self.assertEqual(steps["set"]["output"]["main"][0]["total"], 50)
+        self.assertEqual(e["response"]["status"], 201)
+        # the secret header never reached execution data
+        self.assertNotIn(b"s3cret-token", a.get(f"/api/executions/{eid}").body)
+        self.assertNotIn("s3cret", sql(f"SELECT input::text FROM glyphic.executions WHERE id = '{eid}'"))
+
+    def test_direct_path_for_quick_workflows(self):
+        a = user("direct")
+        path = f"quick-{uuid.uuid4().hex[:6]}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "sync"}}
+        setn = {"id": "set", "type": "data.set", "name": "Set",
+                "params": {"fields": {"sum": "{{ $json.body.a + $json.body.b }}"}}}
+        resp = {"id": "respond", "type": "flow.respond", "name": "Respond",
+                "params": {"body": "{{ { sum: $json.sum } }}"}}
+        create(a, [trig, setn, resp], chain(trig, setn, resp), active=True)
+        r = hook("POST", path, {"a": 2, "b": 3})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"sum": 5})
+        e = a.get(f"/api/executions/{r.header('X-Glyphic-Execution')}").json()
+        self.assertEqual(e["status"], "succeeded")
+        self.assertEqual(len(e["steps"]), 3)
+        self.assertEqual(e["steps"][1]["output"]["main"][0]["sum"], 5)
+
+    def test_bad_webhook_calls(self):
+        a = user("badhook")
+        path = f"only-get-{uuid.uuid4().hex[:6]}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook",
+                "params": {"path": path, "method": "GET", "mode": "sync"}}
+        noop = {"id": "noop", "type": "flow.noop", "name": "Noop"}
+        create(a, [trig, noop], chain(trig, noop), active=True)
+        self.assertEqual(hook("GET", path + "?x=1").status, 200)
+        r = hook("POST", path, {"x": 1})
+        self.assertEqual(r.status, 405, r)
+        self.assertEqual(r.json()["error"]["code"], "method_not_allowed")
+        self.assertEqual(hook("GET", "nope-" + uuid.uuid4().hex).status, 404)
+        self.assertEqual(hook("GET", "bad%20path").status, 404)
+        self.assertEqual(hook("GET", "x" * 300).status, 404)
+        r = ENV.request("GET", "/hooks/" + path, body=b"{not json", headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400, r)
+        r = ENV.request("GET", "/hooks/" + path, body=b"\xff\xfe", headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 400, r)
+        r = ENV.request("GET", "/hooks/" + path, body=b"a=1&b=%zz",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.status, 400, r)
+        # text and form bodies become the item's body
+        r = ENV.request("GET", "/hooks/" + path, body=b"a=1&b=two",
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(r.json()["body"], {"a": "1", "b": "two"})
+        r = ENV.request("GET", "/hooks/" + path, body=b"plain words", headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.json()["body"], "plain words")
+        # a deactivated workflow's hook is gone
+        wid = a.get("/api/workflows").json()["items"][0]["id"]
+        self.assertEqual(a.post(f"/api/workflows/{wid}/deactivate").status, 200)
+        self.assertEqual(hook("GET", path).status, 404)
+
+
+class ResilienceTest(unittest.TestCase):
+    def test_sigkill_between_steps_resumes_without_rerunning_finished_nodes(self):
+        a = user("kill")
+        key = uuid.uuid4().hex[:8]
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        first = http_node("first", f"/json/first-{key}")
+        slow = http_node("slow", f"/slow/2500?k={key}")
+        last = http_node("last", f"/json/last-{key}")
+        wid = create(a, [trig, first, slow, last], chain(trig, first, slow, last))
+        ex = start_executor()
+        try:
+            r = a.post(f"/api/workflows/{wid}/run", {"input": [{"n": 1}]})
+            self.assertEqual(r.status, 202, r)
+            eid = r.json()["id"]
+            wait_for(lambda: SRV.count(f"/slow/2500") >= 1 and
+                     len(a.get(f"/api/executions/{eid}").json()["steps"]) >= 2, what="the first steps")
+        finally:
+            stop_executor(ex, signal.SIGKILL)
+        self.assertEqual(a.get(f"/api/executions/{eid}").json()["status"], "running")
+        ex = start_executor()
+        try:
+            e = finished(a, eid, timeout=60)
+        finally:
+            stop_executor(ex)
+        self.assertEqual(e["status"], "succeeded", e)
+        self.assertEqual(SRV.count(f"/json/first-{key}"), 1)
+        self.assertEqual(SRV.count(f"/json/last-{key}"), 1)
+        # each node has exactly one succeeded step
+        done = [s["node_id"] for s in e["steps"] if s["status"] == "succeeded"]
+        self.assertEqual(sorted(done), ["first", "last", "slow", "start"])
+
+    def test_retry_continue_on_fail_and_error_workflow(self):
+        a = user("retry")
+        key = uuid.uuid4().hex[:8]
+        ex = start_executor()
+        try:
+            trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+            flaky = http_node("flaky", f"/flaky/{key}/2", retry={"max": 3, "backoff_ms": 100})
+            wid = create(a, [trig, flaky], chain(trig, flaky))
+            e = finished(a, a.post(f"/api/workflows/{wid}/run").json()["id"])
+            self.assertEqual(e["status"], "succeeded", e)
+            attempts = [(s["attempt"], s["status"]) for s in e["steps"] if s["node_id"] == "flaky"]
+            self.assertEqual(attempts, [(1, "failed"), (2, "failed"), (3, "succeeded")])
+
+            # continue on fail: the error flows on as an item
+            bad = http_node("bad", "/status/500", continue_on_fail=True)
+            note = {"id": "note", "type": "data.set", "name": "Note",
+                    "params": {"fields": {"caught": "{{ $json.error.message }}"}}}
+            wid = create(a, [trig, bad, note], [{"from": "start", "to": "bad"},
+                                                {"from": "bad", "from_port": "error", "to": "note"}])
+            e = finished(a, a.post(f"/api/workflows/{wid}/run").json()["id"])
+            self.assertEqual(e["status"], "succeeded", e)
+            self.assertIn("HTTP 500", e["output"][0]["caught"])
+
+            # an error workflow receives the failure
+            etrig = {"id": "err", "type": "trigger.error", "name": "On error"}
+            enoop = {"id": "log", "type": "flow.noop", "name": "Log"}
+            handler = create(a, [etrig, enoop], chain(etrig, enoop), name="Handler")
+            failing = http_node("boom", "/status/404")
+            wid = create(a, [trig, failing], chain(trig, failing), settings={"error_workflow_id": handler})
+            e = finished(a, a.post(f"/api/workflows/{wid}/run").json()["id"])
+            self.assertEqual(e["status"], "failed")
+            self.assertIn("HTTP 404", e["error"]["message"])
+            self.assertEqual(e["error"]["node"], "boom")
+            lst = wait_for(lambda: a.get(f"/api/executions?workflow_id={handler}").json()["executions"],
+                           what="the error workflow")
+            he = finished(a, lst[0]["id"])
+            self.assertEqual(he["trigger"], "error")
+            self.assertEqual(he["parent_id"], e["id"])
+            item = he["steps"][0]["output"]["main"][0]
+            self.assertEqual(item["execution"]["id"], e["id"])
+            self.assertIn("HTTP 404", item["execution"]["error"]["message"])
+            self.assertEqual(item["workflow"]["id"], wid)
+        finally:
+            stop_executor(ex)
+
+    def test_wait_parks_the_execution_and_no_process_waits(self):
+        a = user("wait")
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        wait = {"id": "wait", "type": "flow.wait", "name": "Wait", "params": {"seconds": 2}}
+        after = {"id": "after", "type": "data.set", "name": "After", "params": {"fields": {"woke": True}}}
+        wid = create(a, [trig, wait, after], chain(trig, wait, after))
+        ex = start_executor()
+        try:
+            t0 = time.time()
+            eid = a.post(f"/api/workflows/{wid}/run").json()["id"]
+            wait_for(lambda: a.get(f"/api/executions/{eid}").json()["status"] == "waiting", what="waiting")
+            # parked: its job is queued for later, nothing holds it
+            jobs = sql(f"SELECT state, run_at > now() FROM glyphic.jobs WHERE payload->>'execution_id' = '{eid}'")
+            self.assertEqual(jobs.strip(), "queued|t")
+            self.assertEqual(sql("SELECT count(*) FROM glyphic.jobs WHERE state = 'running'").strip(), "0")
+            e = finished(a, eid)
+            self.assertGreaterEqual(time.time() - t0, 2.0)
+        finally:
+            stop_executor(ex)
+        self.assertEqual(e["status"], "succeeded", e)
+        self.assertEqual(e["output"], [{"woke": True}])
+        self.assertEqual([s["status"] for s in e["steps"] if s["node_id"] == "wait"], ["waiting", "succeeded"])
+
+
+class ScheduleTest(unittest.TestCase):
+    def test_two_executors_fire_each_due_time_once(self):
+        a = user("sched")
+        trig = {"id": "tick", "type": "trigger.schedule", "name": "Tick",
+                "params": {"cron": "*/5 * * * *", "timezone": "Europe/Berlin"}}
+        noop = {"id": "noop", "type": "flow.noop", "name": "Noop"}
+        wid = create(a, [trig, noop], chain(trig, noop), active=True)
+        count = lambda: int(sql(f"SELECT count(*) FROM glyphic.executions WHERE workflow_id = '{wid}'"))  # noqa
+        exs = [start_executor(), start_executor()]
+        try:
+            # a new schedule gets its next time without firing
+            wait_for(lambda: sql(f"SELECT next_run_at IS NOT NULL FROM glyphic.schedules WHERE workflow_id = '{wid}'")
+                     .strip() == "t", what="next_run_at")
+            self.assertEqual(count(), 0)
+            nxt = sql(f"SELECT extract(minute FROM next_run_at)::int % 5, next_run_at > now() "
+                      f"FROM glyphic.schedules WHERE workflow_id = '{wid}'").strip()
+            self.assertEqual(nxt, "0|t")
+            # fake time: make the schedule due again and again while both executors run
+            for i in range(1, 11):
+                sql(f"UPDATE glyphic.schedules SET next_run_at = now() - interval '1 second' WHERE workflow_id = '{wid}'")
+                wait_for(lambda: sql(f"SELECT next_run_at > now() FROM glyphic.schedules WHERE workflow_id = '{wid}'")
+                         .strip() == "t", what="the schedule to fire")
+                time.sleep(0.3)
+                self.assertEqual(count(), i)
+            # missed for an hour (twelve due times): fires once
+            sql(f"UPDATE glyphic.schedules SET next_run_at = now() - interval '1 hour' WHERE workflow_id = '{wid}'")
+            wait_for(lambda: sql(f"SELECT next_run_at > now() FROM glyphic.schedules WHERE workflow_id = '{wid}'")
+                     .strip() == "t", what="the missed schedule")
+            time.sleep(1.5)
+            self.assertEqual(count(), 11)
+            lst = a.get(f"/api/executions?workflow_id={wid}&trigger=schedule&limit=1").json()["executions"]
+            e = finished(a, lst[0]["id"])
+            self.assertEqual(e["status"], "succeeded")
+            self.assertEqual(e["steps"][0]["output"]["main"][0]["cron"], "*/5 * * * *")
+        finally:
+            for p in exs:
+                stop_executor(p)
+
+
+def sse(path, cookie, last_event_id=None, timeout=30):
+    conn = http.client.HTTPConnection("127.0.0.1", ENV.nginx.port, timeout=timeout)
+    hdrs = {"Cookie": f"glyphic_session={cookie}", "Accept": "text/event-stream"}
+    if last_event_id is not None:
+        hdrs["Last-Event-ID"] = str(last_event_id)
+    conn.request("GET", path, headers=hdrs)
+    r = conn.getresponse()
+    assert r.status == 200, (r.status, r.read())
+    assert r.getheader("Content-Type").startswith("text/event-stream")
+    events, cur = [], {}
+    while True:
+        line = r.fp.readline()
+        if not line:
+            break
+        line = line.decode().rstrip("\n")
+        if line == "":
+            if cur:
+                events.append(cur)
+                if cur.get("event") == "execution":
+                    break
+            cur = {}
+        elif not line.startswith(":"):
+            k, _, v = line.partition(": ")
+            cur[k] = v
+    conn.close()
+    return events
+
+
+class EventsTest(unittest.TestCase):
+    def test_sse_steps_in_order_and_resume(self):
+        a = user("sse")
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        s1 = http_node("one", "/slow/300")
+        s2 = http_node("two", "/slow/300")
+        s3 = {"id": "three", "type": "flow.noop", "name": "Three"}
+        wid = create(a, [trig, s1, s2, s3], chain(trig, s1, s2, s3))
+        eid = a.post(f"/api/workflows/{wid}/run").json()["id"]
+        ex = start_executor()
+        try:
+            events = sse(f"/api/executions/{eid}/events", a.cookie)
+        finally:
+            stop_executor(ex)
+        steps = [json.loads(e["data"]) for e in events if e.get("event") == "step"]
+        self.assertEqual([s["node_id"] for s in steps], ["start", "one", "two", "three"])
+        self.assertEqual([int(e["id"]) for e in events if e.get("event") == "step"], [1, 2, 3, 4])
+        self.assertEqual(json.loads(events[-1]["data"])["status"], "succeeded")
+        # resume after the second step
+        again = sse(f"/api/executions/{eid}/events", a.cookie, last_event_id=2)
+        self.assertEqual([json.loads(e["data"])["node_id"] for e in again if e.get("event") == "step"],
+                         ["two", "three"])
+        # another user's stream: 404
+        b = user("sse-other")
+        r = b.get(f"/api/executions/{eid}/events")
+        self.assertEqual(r.status, 404, r)
+        r = a.get(f"/api/executions/{eid}/events", headers={"Last-Event-ID": "x"})
+        self.assertEqual(r.status, 400, r)
+
+
+class ApiTest(unittest.TestCase):
+    def test_run_list_get_cancel_retry_delete_and_tenancy(self):
+        a, b = user("api-a"), user("api-b")
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        fail = http_node("fail", "/status/500")
+        wid = create(a, [trig, fail], chain(trig, fail))
+        # runs queue up (no executor yet)
+        r = a.post(f"/api/workflows/{wid}/run", {"input": [{"x": 1}, {"x": 2}]})
+        self.assertEqual(r.status, 202, r)
+        eid = r.json()["id"]
+        self.assertEqual(a.get(f"/api/executions/{eid}").json()["input"], [{"x": 1}, {"x": 2}])
+        # cancel a queued one: canceled at once
+        r2 = a.post(f"/api/workflows/{wid}/run").json()["id"]
+        r = a.post(f"/api/executions/{r2}/cancel")
+        self.assertEqual((r.status, r.json()["status"]), (200, "canceled"))
+        self.assertEqual(a.post(f"/api/executions/{r2}/cancel").status, 409)
+        # unsaved definition (editor test run)
+        d = {"nodes": [trig, {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"y": 2}}}],
+             "edges": [{"from": "start", "to": "set"}]}
+        r3 = a.post(f"/api/workflows/{wid}/run", {"definition": d}).json()["id"]
+        ex = start_executor()
+        try:
+            e = finished(a, eid)
+            self.assertEqual(e["status"], "failed")
+            self.assertEqual(finished(a, r3)["output"], [{"y": 2}])
+            # retry from the failed step: the trigger step is carried over, not re-run
+            r = a.post(f"/api/executions/{eid}/retry")
+            self.assertEqual(r.status, 202, r)
+            e2 = finished(a, r.json()["id"])
+            self.assertEqual(e2["trigger"], "retry")
+            self.assertEqual(e2["parent_id"], eid)
+            self.assertEqual(e2["steps"][0]["node_id"], "start")
+            self.assertEqual(e2["steps"][0]["finished_at"], e["steps"][0]["finished_at"])
+            r = a.post(f"/api/executions/{eid}/retry", {"from": "start"})
+            self.assertEqual(r.status, 202, r)
+            e3 = finished(a, r.json()["id"])
+            self.assertNotEqual(e3["steps"][0]["finished_at"], e["steps"][0]["finished_at"])
+        finally:
+            stop_executor(ex)
+        # list with filters and pages
+        lst = a.get(f"/api/executions?workflow_id={wid}&limit=2").json()
+        self.assertEqual(len(lst["executions"]), 2)
+        nxt = a.get(f"/api/executions?workflow_id={wid}&limit=2&cursor={lst['next_cursor']}").json()
+        seen = {x["id"] for x in lst["executions"]} | {x["id"] for x in nxt["executions"]}
+        self.assertEqual(len(seen), 4)
+        self.assertEqual({x["status"] for x in a.get(f"/api/executions?status=canceled").json()["executions"]},
+                         {"canceled"})
+        self.assertEqual(a.get(f"/api/executions?trigger=retry").json()["executions"][0]["trigger"], "retry")
+        # bad inputs
+        for q in ("status=done", "trigger=x", "workflow_id=1", "cursor=abc", "limit=0", "since=yesterday"):
+            r = a.get(f"/api/executions?{q}")
+            self.assertEqual(r.status, 400, (q, r))
+        for body in ({"input": {"x": 1}}, {"input": [1]}, {"nope": 1}, {"input": [{}] * 1001},
+                     {"definition": {"nodes": [{"id": "x", "type": "no.such", "name": "X"}], "edges": []}},
+                     {"trigger_node": 5}):
+            r = a.post(f"/api/workflows/{wid}/run", body)
+            self.assertEqual(r.status, 400, (body, r))
+        self.assertEqual(a.post(f"/api/executions/{eid}/retry", {"from": "middle"}).status, 400)
+        # tenancy: b sees none of it
+        self.assertEqual(b.get(f"/api/executions/{eid}").status, 404)
+        self.assertEqual(b.post(f"/api/executions/{eid}/cancel").status, 404)
+        self.assertEqual(b.post(f"/api/executions/{eid}/retry").status, 404)
+        self.assertEqual(b.delete(f"/api/executions/{eid}").status, 404)
+        self.assertEqual(b.post(f"/api/workflows/{wid}/run").status, 404)
+        self.assertEqual(b.get(f"/api/executions?workflow_id={wid}").json()["executions"], [])
+        # the app role sees nothing without a context
+        self.assertEqual(ENV.pg.psql("SELECT count(*) FROM glyphic.executions", user="glyphic_app").strip(), "0")
+        self.assertEqual(ENV.pg.psql("SELECT count(*) FROM glyphic.execution_steps", user="glyphic_app").strip(), "0")
+        # delete a finished one
+        self.assertEqual(a.delete(f"/api/executions/{eid}").status, 204)
+        self.assertEqual(a.get(f"/api/executions/{eid}").status, 404)
+
+
+class CliRunTest(unittest.TestCase):
+    def test_examples_run_without_a_server(self):
+        glyphic = os.path.join(harness.BUILD, "cli", "glyphic")
+        examples = sorted(f for f in os.listdir(os.path.join(ROOT, "examples")) if f.endswith(".json")
+                          and not f.endswith(".input.json"))
+        self.assertGreaterEqual(len(examples), 3)
+        for f in examples:
+            args = [glyphic, "run", os.path.join(ROOT, "examples", f)]
+            inp = os.path.join(ROOT, "examples", f.replace(".json", ".input.json"))
+            if os.path.exists(inp):
+                args += ["--input", inp]
+            r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, (f, r.stdout, r.stderr))
+            self.assertIn("execution succeeded", r.stdout)
+        r = subprocess.run([glyphic, "run", "/nonexistent.json"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        bad = os.path.join(ENV.base, "bad.json")
+        with open(bad, "w") as fh:
+            json.dump({"nodes": [{"id": "x", "type": "no.such", "name": "X"}], "edges": []}, fh)
+        r = subprocess.run([glyphic, "run", bad], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no.such", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,281 @@
+"""A scripted local HTTP server for tests of the http.request node.
+
+Importable:
+
+    srv = TestServer().start()      # binds 127.0.0.1 on a free port
+    srv.url                         # "http://127.0.0.1:PORT"
+    srv.count("/json/a")            # requests seen for that path
+    srv.requests("/echo")           # [{method, path, query, headers, body}]
+    srv.stop()
+
+or runnable on its own (the C unit tests start it this way):
+
+    python3 testserver.py [--port N]
+
+prints the port it listens on as the first line of stdout, then serves until
+SIGTERM/SIGINT or, when stdin is a pipe, until the pipe is closed (so a test
+that dies cannot leave it behind).
+
+Endpoints (any method unless stated):
+  /echo                      JSON {method, path, query, headers, body}
+  /status/<code>             that status with JSON {"status": code}
+  /flaky/<key>/<n>           500 for the first n calls of key, then 200
+                             JSON {"ok": true, "calls": k}
+  /retry-after/<key>/<secs>  first call 429 with Retry-After: secs, then 200
+  /retry-after-date/<key>/<secs>  same, Retry-After as an HTTP-date
+  /slow/<ms>                 sleeps ms, then 200 JSON {"slept_ms": ms}
+  /redirect/<n>              302 to /redirect/<n-1>, /redirect/1 -> /echo
+                             (n redirects in all)
+  /redirect-to?url=U         302 to U (any scheme)
+  /text                      text/plain "hello"
+  /latin1                    text/plain with bytes that are not UTF-8
+  /big/<bytes>               that many bytes of "x" (application/octet-stream)
+  /stream/<bytes>            the same, chunked (no Content-Length up front)
+  /json/<anything>           JSON {"path": path, "n": count of that path}
+  /headers                   200 with repeated and mixed-case headers
+  /reset                     clears all counters and recorded requests
+Every request is counted and recorded per path (without the query string).
+"""
+import argparse
+import email.utils
+import json
+import os
+import signal
+import stat
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MAX_BODY = 16 << 20
+
+
+class _State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts = {}
+        self.log = {}
+        self.keys = {}
+
+    def record(self, path, req):
+        with self.lock:
+            self.counts[path] = self.counts.get(path, 0) + 1
+            self.log.setdefault(path, []).append(req)
+            return self.counts[path]
+
+    def bump(self, key):
+        """Calls seen so far for key, this one included."""
+        with self.lock:
+            self.keys[key] = self.keys.get(key, 0) + 1
+            return self.keys[key]
+
+    def reset(self):
+        with self.lock:
+            self.counts.clear()
+            self.log.clear()
+            self.keys.clear()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "GlyphicTestServer/1"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def _send(self, status, body=b"", ctype="application/json", headers=()):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_chunked(self, n):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b"x" * 65536
+        while n > 0:
+            part = chunk[:n]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            n -= len(part)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n < 0 or n > MAX_BODY:
+            raise ValueError("bad Content-Length")
+        return self.rfile.read(n) if n else b""
+
+    def _handle(self):
+        st = self.server.state
+        url = urllib.parse.urlsplit(self.path)
+        path = url.path
+        query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+        raw = self._read_body()
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        body = text
+        if text and "json" in (self.headers.get("Content-Type") or ""):
+            try:
+                body = json.loads(text)
+            except ValueError:
+                pass
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        req = {"method": self.command, "path": path, "query": query,
+               "headers": headers, "body": body}
+        n = st.record(path, req)
+        parts = [p for p in path.split("/") if p]
+        head = parts[0] if parts else ""
+
+        if path == "/echo":
+            return self._send(200, req)
+        if path == "/reset":
+            st.reset()
+            return self._send(200, {"ok": True})
+        if head == "status" and len(parts) == 2 and parts[1].isdigit():
+            code = int(parts[1])
+            return self._send(code, {"status": code})
+        if head == "flaky" and len(parts) == 3 and parts[2].isdigit():
+            k = st.bump("flaky/" + parts[1])
+            if k <= int(parts[2]):
+                return self._send(500, {"ok": False, "calls": k})
+            return self._send(200, {"ok": True, "calls": k})
+        if head in ("retry-after", "retry-after-date") and len(parts) == 3 and parts[2].isdigit():
+            k = st.bump(head + "/" + parts[1])
+            if k == 1:
+                secs = int(parts[2])
+                value = str(secs) if head == "retry-after" else \
+                    email.utils.formatdate(time.time() + secs, usegmt=True)
+                return self._send(429, {"ok": False}, headers=[("Retry-After", value)])
+            return self._send(200, {"ok": True, "calls": k})
+        if head == "slow" and len(parts) == 2 and parts[1].isdigit():
+            ms = int(parts[1])
+            time.sleep(ms / 1000.0)
+            return self._send(200, {"slept_ms": ms})
+        if head == "redirect" and len(parts) == 2 and parts[1].isdigit():
+            left = int(parts[1])
+            to = "/echo" if left <= 1 else f"/redirect/{left - 1}"
+            return self._send(302, "", ctype=None, headers=[("Location", to)])
+        if path == "/redirect-to":
+            return self._send(302, "", ctype=None, headers=[("Location", query.get("url", "/echo"))])
+        if path == "/text":
+            return self._send(200, "hello", ctype="text/plain; charset=utf-8")
+        if path == "/latin1":
+            return self._send(200, b"caf\xe9 ok", ctype="text/plain; charset=iso-8859-1")
+        if head == "big" and len(parts) == 2 and parts[1].isdigit():
+            return self._send(200, b"x" * min(int(parts[1]), 64 << 20),
+                              ctype="application/octet-stream")
+        if head == "stream" and len(parts) == 2 and parts[1].isdigit():
+            return self._send_chunked(min(int(parts[1]), 64 << 20))
+        if head == "json":
+            return self._send(200, {"path": path, "n": n})
+        if path == "/headers":
+            return self._send(200, {"ok": True}, headers=[
+                ("X-Multi", "a"), ("X-Multi", "b"), ("X-Mixed-Case", "Yes")])
+        return self._send(404, {"error": "no such endpoint", "path": path})
+
+    def _dispatch(self):
+        try:
+            self._handle()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except ValueError as e:
+            self._send(400, {"error": str(e)})
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class TestServer:
+    """The server in a background thread of this process."""
+
+    def __init__(self, port=0):
+        self.port = port
+        self._httpd = None
+        self._thread = None
+
+    def start(self):
+        self._httpd = _Server(("127.0.0.1", self.port), _Handler)
+        self._httpd.state = _State()
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def count(self, path):
+        st = self._httpd.state
+        with st.lock:
+            return st.counts.get(path, 0)
+
+    def requests(self, path):
+        st = self._httpd.state
+        with st.lock:
+            return list(st.log.get(path, []))
+
+    def reset(self):
+        self._httpd.state.reset()
+
+    def stop(self):
+        if self._httpd:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(5)
+            self._httpd = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--port", type=int, default=0, help="port (0: a free one)")
+    args = ap.parse_args()
+    srv = TestServer(args.port).start()
+    print(srv.port, flush=True)
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: done.set())
+    signal.signal(signal.SIGINT, lambda *a: done.set())
+
+    def watch_stdin():
+        # The parent closing our stdin (or dying) ends the server.
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        done.set()
+
+    if stat.S_ISFIFO(os.fstat(0).st_mode):
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    while not done.is_set():
+        time.sleep(0.05)  # unlike Event.wait, a sleep lets signal handlers run at once
+    srv.stop()
+
+
+if __name__ == "__main__":
+    main()

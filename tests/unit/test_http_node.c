@@ -1,0 +1,712 @@
+/*
+ * test_http_node.c: the http.request node against the scripted local server
+ * tests/integration/testserver.py, started per test case as a child process
+ * (its stdin is a pipe from us: when we exit, however we exit, it stops).
+ *
+ * A node context is built by hand: the node's definition, its params, its
+ * input items and a gl_run_t without io (c->exec stays NULL: the node needs
+ * nothing of the engine's internals, and no test uses $node).
+ */
+#include "gl_test.h"
+
+#include "nodes/node.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- the test server ---- */
+
+static pid_t srv_pid = -1;
+static int srv_stdin = -1;
+static char base[64]; /* http://127.0.0.1:PORT */
+
+static void server_stop(void)
+{
+    if (srv_pid > 0) {
+        close(srv_stdin);
+        kill(srv_pid, SIGTERM);
+        while (waitpid(srv_pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        srv_pid = -1;
+    }
+    curl_global_cleanup();
+}
+
+static void server_start(void)
+{
+    char script[1024], line[32];
+    const char *file = __FILE__, *slash = strrchr(file, '/');
+    int in[2], out[2];
+    size_t got = 0;
+
+    ASSERT(slash != NULL);
+    ASSERT(snprintf(script, sizeof script, "%.*s/../integration/testserver.py", (int)(slash - file), file) <
+           (int)sizeof script);
+    ASSERT(pipe(in) == 0 && pipe(out) == 0);
+    srv_pid = fork();
+    ASSERT(srv_pid >= 0);
+    if (srv_pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        execlp("python3", "python3", "-B", script, (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]), close(out[1]);
+    srv_stdin = in[1];
+    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    atexit(server_stop);
+    while (got < sizeof line - 1) { /* the first line is the port */
+        ssize_t n = read(out[0], line + got, 1);
+        if (n <= 0 || line[got] == '\n')
+            break;
+        got++;
+    }
+    close(out[0]);
+    line[got] = '\0';
+    int64_t port;
+    if (gl_parse_i64(line, 1, 65535, &port) != GL_OK)
+        FAIL_AT("test server did not print its port (got \"%s\")", line);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", (int)port);
+}
+
+/* ---- a node context ---- */
+
+typedef struct {
+    gl_run_t run;
+    gl_node_ctx_t c;
+    json_object *node;
+    int beats;
+    int beat_rc;
+} fix_t;
+
+static int on_beat(void *ud)
+{
+    fix_t *f = ud;
+    f->beats++;
+    return f->beat_rc;
+}
+
+/* text with every "BASE" replaced by the server's URL; caller frees */
+static char *subst(const char *text)
+{
+    size_t cap = strlen(text) * 4 + 64, o = 0;
+    char *s = gl_xmalloc(cap);
+    for (const char *p = text; *p;) {
+        if (strncmp(p, "BASE", 4) == 0) {
+            o += (size_t)snprintf(s + o, cap - o, "%s", base);
+            p += 4;
+        } else {
+            s[o++] = *p++;
+        }
+    }
+    s[o] = '\0';
+    return s;
+}
+
+static json_object *parse(const char *text)
+{
+    char *t = subst(text);
+    json_object *o = json_tokener_parse(t);
+    if (!o && strcmp(t, "null") != 0)
+        FAIL_AT("bad JSON in test: %s", t);
+    free(t);
+    return o;
+}
+
+/* params and items are JSON texts; "BASE" in params is the server's URL */
+static void fix_init(fix_t *f, const char *params, const char *items)
+{
+    memset(f, 0, sizeof *f);
+    f->node = json_object_new_object();
+    json_object_object_add(f->node, "id", json_object_new_string("fetch"));
+    json_object_object_add(f->node, "type", json_object_new_string("http.request"));
+    json_object_object_add(f->node, "name", json_object_new_string("Fetch"));
+    json_object_object_add(f->node, "params", parse(params));
+    f->c.run = &f->run;
+    f->c.type = gl_node_type_find("http.request");
+    ASSERT(f->c.type != NULL);
+    f->c.node_id = "fetch";
+    f->c.node_name = "Fetch";
+    f->c.node = f->node;
+    json_object_object_get_ex(f->node, "params", &f->c.params);
+    f->c.attempt = 1;
+    for (int i = 0; i < GL_NODE_MAX_PORTS; i++) {
+        f->c.in[i] = i == 0 ? parse(items ? items : "[{}]") : json_object_new_array();
+        f->c.out[i] = json_object_new_array();
+    }
+}
+
+static void fix_heartbeat(fix_t *f, int rc)
+{
+    f->beat_rc = rc;
+    f->run.io.heartbeat = on_beat;
+    f->run.io.ud = f;
+}
+
+static void fix_free(fix_t *f)
+{
+    for (int i = 0; i < GL_NODE_MAX_PORTS; i++) {
+        json_object_put(f->c.in[i]);
+        json_object_put(f->c.out[i]);
+    }
+    json_object_put(f->node);
+}
+
+static int run(fix_t *f)
+{
+    return gl_node_http_request(&f->c);
+}
+
+/* output item i of port 0 */
+static json_object *out(fix_t *f, size_t i)
+{
+    if (i >= json_object_array_length(f->c.out[0]))
+        FAIL_AT("no output item %zu (have %zu)", i, json_object_array_length(f->c.out[0]));
+    return json_object_array_get_idx(f->c.out[0], i);
+}
+
+/* v at a dotted path ("body.query.id"), or NULL */
+static json_object *at(json_object *v, const char *path)
+{
+    char key[128];
+    while (v && *path) {
+        size_t n = strcspn(path, ".");
+        ASSERT(n < sizeof key);
+        memcpy(key, path, n);
+        key[n] = '\0';
+        if (!json_object_object_get_ex(v, key, &v))
+            return NULL;
+        path += n + (path[n] == '.');
+    }
+    return v;
+}
+
+static const char *str_at(json_object *v, const char *path)
+{
+    json_object *s = at(v, path);
+    if (!s || !json_object_is_type(s, json_type_string))
+        FAIL_AT("%s is not a string in %s", path, json_object_to_json_string(v));
+    return json_object_get_string(s);
+}
+
+static int64_t int_at(json_object *v, const char *path)
+{
+    json_object *s = at(v, path);
+    if (!s || !json_object_is_type(s, json_type_int))
+        FAIL_AT("%s is not an integer in %s", path, json_object_to_json_string(v));
+    return json_object_get_int64(s);
+}
+
+/* Runs the node once and expects a failure whose message contains `msg`. */
+static void expect_fail(const char *params, const char *msg, bool retryable)
+{
+    fix_t f;
+    fix_init(&f, params, NULL);
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_CONTAINS(f.c.error, msg);
+    ASSERT_EQ(f.c.retryable, retryable);
+    fix_free(&f);
+}
+
+/* ---- requests ---- */
+
+TEST(get_echo)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f,
+             "{\"url\": \"BASE/echo?id={{ $json.id }}&keep=1#frag\","
+             " \"query\": {\"q\": \"a b&c=d/é\", \"n\": 5, \"f\": 1.5, \"g\": 2.0, \"on\": true, \"tag\": [\"x\", \"y\"], \"who\": \"{{ $json.who }}\"},"
+             " \"headers\": {\"X-Test\": \"yes\", \"X-Num\": 42, \"X-Item\": \"{{ $json.id * 2 }}\"}}",
+             "[{\"id\": 7, \"who\": \"ann\"}, {\"id\": 8, \"who\": \"bob\"}]");
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(json_object_array_length(f.c.out[0]), 2);
+    json_object *o = out(&f, 0);
+    ASSERT_EQ(int_at(o, "status"), 200);
+    ASSERT_STR_EQ(str_at(o, "headers.content-type"), "application/json");
+    ASSERT_STR_EQ(str_at(o, "body.method"), "GET");
+    ASSERT_STR_EQ(str_at(o, "body.path"), "/echo");
+    ASSERT_STR_EQ(str_at(o, "body.query.id"), "7");
+    ASSERT_STR_EQ(str_at(o, "body.query.keep"), "1");
+    ASSERT_STR_EQ(str_at(o, "body.query.q"), "a b&c=d/é");
+    ASSERT_STR_EQ(str_at(o, "body.query.n"), "5");
+    ASSERT_STR_EQ(str_at(o, "body.query.f"), "1.5");
+    ASSERT_STR_EQ(str_at(o, "body.query.g"), "2"); /* as JavaScript prints 2.0 */
+    ASSERT_STR_EQ(str_at(o, "body.query.on"), "true");
+    ASSERT_STR_EQ(str_at(o, "body.query.tag"), "y"); /* repeated; the server keeps the last */
+    ASSERT_STR_EQ(str_at(o, "body.query.who"), "ann");
+    ASSERT_STR_EQ(str_at(o, "body.headers.x-test"), "yes");
+    ASSERT_STR_EQ(str_at(o, "body.headers.x-num"), "42");
+    ASSERT_STR_EQ(str_at(o, "body.headers.x-item"), "14");
+    ASSERT_STR_EQ(str_at(o, "body.headers.user-agent"), "Glyphic/" GL_VERSION);
+    ASSERT(at(o, "body.headers.content-type") == NULL);
+    o = out(&f, 1);
+    ASSERT_STR_EQ(str_at(o, "body.query.id"), "8");
+    ASSERT_STR_EQ(str_at(o, "body.query.who"), "bob");
+    ASSERT_STR_EQ(str_at(o, "body.headers.x-item"), "16");
+    fix_free(&f);
+}
+
+TEST(expression_in_path)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/json/{{ $json.id }}\"}", "[{\"id\": \"abc\"}, {\"id\": 42}]");
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body.path"), "/json/abc");
+    ASSERT_STR_EQ(str_at(out(&f, 1), "body.path"), "/json/42");
+    ASSERT_EQ(int_at(out(&f, 1), "body.n"), 1);
+    fix_free(&f);
+}
+
+TEST(post_json)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f,
+             "{\"url\": \"BASE/echo\", \"method\": \"POST\", \"body_type\": \"json\","
+             " \"body\": {\"a\": 1, \"b\": [true, null], \"s\": \"{{ $json.name }}\", \"u\": \"http://x/y\"}}",
+             "[{\"name\": \"zoé\"}]");
+    ASSERT_EQ(run(&f), GL_OK);
+    json_object *o = out(&f, 0);
+    ASSERT_STR_EQ(str_at(o, "body.method"), "POST");
+    ASSERT_STR_EQ(str_at(o, "body.headers.content-type"), "application/json");
+    ASSERT(at(o, "body.headers.expect") == NULL);
+    ASSERT_EQ(int_at(o, "body.body.a"), 1);
+    ASSERT_STR_EQ(str_at(o, "body.body.s"), "zoé");
+    ASSERT_STR_EQ(str_at(o, "body.body.u"), "http://x/y");
+    ASSERT_STR_EQ(json_object_to_json_string_ext(at(o, "body.body.b"), JSON_C_TO_STRING_PLAIN), "[true,null]");
+    fix_free(&f);
+}
+
+TEST(json_body_keeps_content_type)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f,
+             "{\"url\": \"BASE/echo\", \"method\": \"PATCH\", \"body_type\": \"json\", \"body\": [1, 2],"
+             " \"headers\": {\"content-type\": \"application/merge-patch+json\"}}",
+             NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    json_object *o = out(&f, 0);
+    ASSERT_STR_EQ(str_at(o, "body.method"), "PATCH");
+    ASSERT_STR_EQ(str_at(o, "body.headers.content-type"), "application/merge-patch+json");
+    ASSERT_STR_EQ(json_object_to_json_string_ext(at(o, "body.body"), JSON_C_TO_STRING_PLAIN), "[1,2]");
+    fix_free(&f);
+}
+
+TEST(post_form)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f,
+             "{\"url\": \"BASE/echo\", \"method\": \"POST\", \"body_type\": \"form\","
+             " \"body\": {\"a\": \"1 2\", \"b\": \"x&y=z\", \"list\": [1, 2], \"id\": \"{{ $json.id }}\"}}",
+             "[{\"id\": 9}]");
+    ASSERT_EQ(run(&f), GL_OK);
+    json_object *o = out(&f, 0);
+    ASSERT_STR_EQ(str_at(o, "body.headers.content-type"), "application/x-www-form-urlencoded");
+    ASSERT_STR_EQ(str_at(o, "body.body"), "a=1%202&b=x%26y%3Dz&list=1&list=2&id=9");
+    fix_free(&f);
+}
+
+TEST(form_needs_object)
+{
+    server_start();
+    expect_fail("{\"url\": \"BASE/echo\", \"method\": \"POST\", \"body_type\": \"form\", \"body\": \"a=1\"}",
+                "body_type form needs an object body", false);
+    expect_fail("{\"url\": \"BASE/echo\", \"method\": \"POST\", \"body_type\": \"form\", \"body\": {\"a\": {\"b\": 1}}}",
+                "form field 'a'", false);
+}
+
+TEST(raw_body)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f,
+             "{\"url\": \"BASE/echo\", \"method\": \"PUT\", \"body_type\": \"raw\", \"body\": \"id,name\\n{{ $json.id }},x\","
+             " \"headers\": {\"Content-Type\": \"text/csv\"}}",
+             "[{\"id\": 3}]");
+    ASSERT_EQ(run(&f), GL_OK);
+    json_object *o = out(&f, 0);
+    ASSERT_STR_EQ(str_at(o, "body.method"), "PUT");
+    ASSERT_STR_EQ(str_at(o, "body.headers.content-type"), "text/csv");
+    ASSERT_STR_EQ(str_at(o, "body.body"), "id,name\n3,x");
+    fix_free(&f);
+
+    fix_init(&f, "{\"url\": \"BASE/echo\", \"method\": \"POST\", \"body_type\": \"raw\", \"body\": \"plain\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body.headers.content-type"), "text/plain");
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body.body"), "plain");
+    fix_free(&f);
+}
+
+TEST(other_methods)
+{
+    static const char *const ms[] = { "DELETE", "OPTIONS", "PUT", "POST", "GET" };
+    char params[256];
+    server_start();
+    for (size_t i = 0; i < GL_NELEM(ms); i++) {
+        fix_t f;
+        snprintf(params, sizeof params, "{\"url\": \"BASE/echo\", \"method\": \"%s\"}", ms[i]);
+        fix_init(&f, params, NULL);
+        ASSERT_EQ(run(&f), GL_OK);
+        ASSERT_STR_EQ(str_at(out(&f, 0), "body.method"), ms[i]);
+        fix_free(&f);
+    }
+    fix_t f;
+    /* an empty POST: Content-Length 0 and no made-up Content-Type */
+    fix_init(&f, "{\"url\": \"BASE/echo\", \"method\": \"post\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body.method"), "POST");
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body.headers.content-length"), "0");
+    ASSERT(at(out(&f, 0), "body.headers.content-type") == NULL);
+    fix_free(&f);
+    fix_init(&f, "{\"url\": \"BASE/echo\", \"method\": \"HEAD\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(int_at(out(&f, 0), "status"), 200);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body"), "");
+    fix_free(&f);
+    expect_fail("{\"url\": \"BASE/echo\", \"method\": \"TRACE\"}", "method 'TRACE' is not one of the choices", false);
+}
+
+/* ---- responses ---- */
+
+TEST(text_response)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/text\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body"), "hello");
+    ASSERT_CONTAINS(str_at(out(&f, 0), "headers.content-type"), "text/plain");
+    fix_free(&f);
+    expect_fail("{\"url\": \"BASE/text\", \"response_type\": \"json\"}", "is not valid JSON", false);
+}
+
+TEST(json_auto_detect)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/json/a\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body.path"), "/json/a");
+    fix_free(&f);
+    /* response_type text keeps the JSON as text */
+    fix_init(&f, "{\"url\": \"BASE/json/a\", \"response_type\": \"text\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body"), "{\"path\": \"/json/a\", \"n\": 2}");
+    fix_free(&f);
+}
+
+TEST(invalid_utf8_replaced)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/latin1\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body"), "caf\xEF\xBF\xBD ok");
+    fix_free(&f);
+}
+
+TEST(response_headers)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/headers\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "headers.x-multi"), "a, b");
+    ASSERT_STR_EQ(str_at(out(&f, 0), "headers.x-mixed-case"), "Yes");
+    ASSERT_STR_EQ(str_at(out(&f, 0), "headers.content-length"), "12");
+    fix_free(&f);
+}
+
+/* ---- status codes ---- */
+
+TEST(status_404_fails)
+{
+    fix_t f;
+    server_start();
+    /* neither the userinfo nor the query may appear in the message */
+    char *url = subst("{\"url\": \"BASE/status/404?token=s3cret\"}");
+    char *p = strstr(url, "//");
+    ASSERT(p);
+    char params[512];
+    snprintf(params, sizeof params, "%.*s//alice:pa55word@%s", (int)(p - url), url, p + 2);
+    fix_init(&f, params, NULL);
+    free(url);
+    ASSERT(run(&f) != GL_OK);
+    char want[128];
+    snprintf(want, sizeof want, "HTTP 404 from GET %s/status/404", base);
+    ASSERT_STR_EQ(f.c.error, want);
+    ASSERT_EQ(f.c.retryable, false);
+    ASSERT_EQ(f.c.retry_after_ms, 0);
+    fix_free(&f);
+}
+
+TEST(status_404_passes_without_fail_on_status)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/status/404\", \"fail_on_status\": false}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(int_at(out(&f, 0), "status"), 404);
+    ASSERT_EQ(int_at(out(&f, 0), "body.status"), 404);
+    fix_free(&f);
+}
+
+TEST(status_500_retryable)
+{
+    server_start();
+    expect_fail("{\"url\": \"BASE/status/500\"}", "HTTP 500 from GET", true);
+    expect_fail("{\"url\": \"BASE/status/503\"}", "HTTP 503 from GET", true);
+    expect_fail("{\"url\": \"BASE/status/400\"}", "HTTP 400 from GET", false);
+}
+
+TEST(retry_after)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/retry-after/k1/7\"}", NULL);
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_CONTAINS(f.c.error, "HTTP 429 from GET");
+    ASSERT_EQ(f.c.retryable, true);
+    ASSERT_EQ(f.c.retry_after_ms, 7000);
+    /* the retry succeeds */
+    fix_free(&f);
+    fix_init(&f, "{\"url\": \"BASE/retry-after/k1/7\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(int_at(out(&f, 0), "body.calls"), 2);
+    fix_free(&f);
+
+    /* an HTTP-date */
+    fix_init(&f, "{\"url\": \"BASE/retry-after-date/k2/30\"}", NULL);
+    ASSERT(run(&f) != GL_OK);
+    ASSERT(f.c.retry_after_ms > 25000 && f.c.retry_after_ms <= 31000);
+    fix_free(&f);
+
+    /* capped at an hour */
+    fix_init(&f, "{\"url\": \"BASE/retry-after/k3/99999\"}", NULL);
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_EQ(f.c.retry_after_ms, 3600000);
+    fix_free(&f);
+}
+
+/* ---- limits ---- */
+
+TEST(timeout)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/slow/2000\", \"timeout_ms\": 200}", NULL);
+    int64_t t0 = gl_now_ms();
+    ASSERT(run(&f) != GL_OK);
+    int64_t took = gl_now_ms() - t0;
+    ASSERT(took < 1500);
+    ASSERT_CONTAINS(f.c.error, "timed out after 200 ms");
+    ASSERT_EQ(f.c.retryable, true);
+    fix_free(&f);
+}
+
+TEST(deadline_cuts_timeout)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/slow/2000\"}", NULL);
+    f.c.deadline_ms = gl_node_now_ms() + 300;
+    int64_t t0 = gl_now_ms();
+    ASSERT(run(&f) != GL_OK);
+    ASSERT(gl_now_ms() - t0 < 1500);
+    ASSERT_CONTAINS(f.c.error, "timed out");
+    ASSERT_CONTAINS(f.c.error, "(node deadline)");
+    fix_free(&f);
+
+    fix_init(&f, "{\"url\": \"BASE/echo\"}", NULL);
+    f.c.deadline_ms = gl_node_now_ms() - 1;
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_CONTAINS(f.c.error, "deadline");
+    fix_free(&f);
+}
+
+TEST(redirects_followed)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/redirect/3\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(int_at(out(&f, 0), "status"), 200);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body.path"), "/echo");
+    ASSERT(at(out(&f, 0), "headers.location") == NULL); /* headers of the last response only */
+    fix_free(&f);
+
+    fix_init(&f, "{\"url\": \"BASE/redirect/10\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    fix_free(&f);
+    expect_fail("{\"url\": \"BASE/redirect/11\"}", "more than 10 redirects", false);
+}
+
+TEST(redirect_to_other_protocols_refused)
+{
+    server_start();
+    expect_fail("{\"url\": \"BASE/redirect-to?url=ftp://127.0.0.1/x\"}", "redirected to a URL that is not http(s)",
+                false);
+    expect_fail("{\"url\": \"BASE/redirect-to?url=file:///etc/passwd\"}", "redirected to a URL that is not http(s)",
+                false);
+    /* the message names the first URL, without its query */
+    expect_fail("{\"url\": \"BASE/redirect-to?url=gopher://127.0.0.1/x\"}", "GET http://127.0.0.1:", false);
+}
+
+TEST(redirects_not_followed)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/redirect/3\", \"follow_redirects\": false}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(int_at(out(&f, 0), "status"), 302);
+    ASSERT_STR_EQ(str_at(out(&f, 0), "headers.location"), "/redirect/2");
+    ASSERT_STR_EQ(str_at(out(&f, 0), "body"), "");
+    fix_free(&f);
+}
+
+TEST(response_over_cap)
+{
+    fix_t f;
+    server_start();
+    expect_fail("{\"url\": \"BASE/big/9000000\"}", "response larger than 8 MiB", false);
+    expect_fail("{\"url\": \"BASE/stream/9000000\"}", "response larger than 8 MiB", false);
+    fix_init(&f, "{\"url\": \"BASE/stream/8388608\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(json_object_get_string_len(at(out(&f, 0), "body")), 8388608);
+    fix_free(&f);
+}
+
+/* ---- refused input ---- */
+
+TEST(bad_url)
+{
+    server_start();
+    expect_fail("{\"url\": \"ftp://127.0.0.1/x\"}", "url must be an absolute http:// or https:// URL", false);
+    expect_fail("{\"url\": \"/echo\"}", "url must be an absolute http:// or https:// URL", false);
+    expect_fail("{\"url\": \"127.0.0.1/echo\"}", "url must be an absolute http:// or https:// URL", false);
+    expect_fail("{\"url\": \"\"}", "url is empty", false);
+    expect_fail("{}", "url is empty", false);
+    expect_fail("{\"url\": \"{{ $json.missing }}\"}", "url is empty", false);
+    expect_fail("{\"url\": \"http://\"}", "url is not a valid URL", false);
+    expect_fail("{\"url\": \"http://a b/\"}", "url is not a valid URL", false);
+    expect_fail("{\"url\": 42}", "url must be a string", false);
+    expect_fail("{\"url\": \"BASE/echo\", \"query\": [1]}", "query must be an object", false);
+    expect_fail("{\"url\": \"BASE/echo\", \"headers\": \"X-A: 1\"}", "headers must be an object", false);
+}
+
+TEST(header_injection_refused)
+{
+    fix_t f;
+    server_start();
+    expect_fail("{\"url\": \"BASE/json/h\", \"headers\": {\"X-A\": \"v\\r\\nX-Injected: 1\"}}", "contains CR, LF or NUL",
+                false);
+    expect_fail("{\"url\": \"BASE/json/h\", \"headers\": {\"X-A\": \"v\\nX-Injected: 1\"}}", "contains CR, LF or NUL",
+                false);
+    expect_fail("{\"url\": \"BASE/json/h\", \"headers\": {\"X-A\\r\\nX-B\": \"v\"}}", "is not valid", false);
+    expect_fail("{\"url\": \"BASE/json/h\", \"headers\": {\"X A\": \"v\"}}", "is not valid", false);
+    expect_fail("{\"url\": \"BASE/json/h\", \"headers\": {\"X-A\": {\"b\": 1}}}", "expected a string", false);
+    /* none of them reached the server */
+    fix_init(&f, "{\"url\": \"BASE/json/h\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(int_at(out(&f, 0), "body.n"), 1);
+    fix_free(&f);
+}
+
+TEST(credential_not_available)
+{
+    server_start();
+    expect_fail("{\"url\": \"BASE/echo\", \"credential\": \"my-api\"}",
+                "credentials are not available yet (credential 'my-api')", false);
+    fix_t f;
+    fix_init(&f, "{\"url\": \"BASE/echo\", \"credential\": \"\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    fix_free(&f);
+}
+
+/* ---- items, errors, heartbeats ---- */
+
+TEST(empty_input)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/json/e\"}", "[]");
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(json_object_array_length(f.c.out[0]), 0);
+    fix_free(&f);
+    fix_init(&f, "{\"url\": \"BASE/json/e\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(int_at(out(&f, 0), "body.n"), 1);
+    fix_free(&f);
+}
+
+TEST(one_item_fails_all)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/status/{{ $json.code }}\"}", "[{\"code\": 200}, {\"code\": 404}, {\"code\": 200}]");
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_CONTAINS(f.c.error, "HTTP 404 from GET");
+    ASSERT_CONTAINS(f.c.error, "/status/404");
+    fix_free(&f);
+}
+
+TEST(connection_refused_retryable)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof sa;
+    ASSERT(s >= 0);
+    ASSERT(bind(s, (struct sockaddr *)&sa, sizeof sa) == 0);
+    ASSERT(getsockname(s, (struct sockaddr *)&sa, &len) == 0);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", ntohs(sa.sin_port)); /* bound, not listening */
+    expect_fail("{\"url\": \"BASE/echo\"}", "failed", true);
+    close(s);
+    curl_global_cleanup();
+}
+
+TEST(heartbeat_between_items)
+{
+    fix_t f;
+    server_start();
+    fix_init(&f, "{\"url\": \"BASE/echo\"}", "[{}, {}, {}]");
+    fix_heartbeat(&f, GL_OK);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(json_object_array_length(f.c.out[0]), 3);
+    ASSERT(f.beats >= 2);
+    fix_free(&f);
+
+    fix_init(&f, "{\"url\": \"BASE/json/hb\"}", "[{}, {}]");
+    fix_heartbeat(&f, GL_ERR);
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_CONTAINS(f.c.error, "lease");
+    fix_free(&f);
+}
+
+TEST(heartbeat_during_transfer)
+{
+    fix_t f;
+    server_start();
+    /* a lease that cannot be renewed stops a long transfer at the first beat (~5 s) */
+    fix_init(&f, "{\"url\": \"BASE/slow/9000\"}", NULL);
+    fix_heartbeat(&f, GL_ERR);
+    int64_t t0 = gl_now_ms();
+    ASSERT(run(&f) != GL_OK);
+    int64_t took = gl_now_ms() - t0;
+    ASSERT(took >= 4500 && took < 8000);
+    ASSERT_CONTAINS(f.c.error, "lease could not be renewed");
+    ASSERT_EQ(f.beats, 1);
+    fix_free(&f);
+}
+
+TEST_MAIN()
