@@ -45,6 +45,7 @@
 #define DEF_DEPTH 64
 #define DEF_OUTPUT ((size_t)1 << 20)
 #define MAX_OUTPUT_CAP ((size_t)1 << 30) /* json-c string lengths are ints */
+#define MAX_DEPTH_CAP 1024
 #define VALUE_DEPTH 512                  /* nesting of JSON data walked by the library */
 #define MAX_ARGS 32
 #define MAX_SAFE 9007199254740992.0      /* 2^53 */
@@ -1154,8 +1155,10 @@ static bool expect(ps_t *ps, const char *op)
         return next(ps);
     if (ps->tok.k == T_EOF)
         perr(ps, ps->tok.start, "expected '%s' but the expression ended", op);
-    else if (ps->tok.k == T_OP && ps->tok.len == 1 && strchr(")]},:", ps->tok.s[0]))
-        perr(ps, ps->tok.start, "expected '%s' but found '%c'", op, ps->tok.s[0]);
+    else if (ps->tok.k != T_OP || (ps->tok.len == 1 && strchr(")]},:.?", ps->tok.s[0])))
+        perr(ps, ps->tok.start, "expected '%s' but found '%.*s'", op,
+             (int)(ps->tok.end - ps->tok.start > 40 ? 40 : ps->tok.end - ps->tok.start),
+             ps->src + ps->tok.start);
     else
         unexpected(ps);
     return false;
@@ -2476,6 +2479,8 @@ static int str_trim(ev_t *ev, const val_t *self, bool start, bool end, val_t *ou
     size_t n = sn(self);
     TRY(charge(ev, 1 + n / 64));
     trim_span(&s, &n, start, end);
+    if (n > ev->max_out) /* a slice of a larger borrowed string */
+        return too_big(ev);
     *out = vstr_n(s, n);
     return GL_OK;
 }
@@ -2638,6 +2643,8 @@ static int substr_cp(ev_t *ev, const val_t *self, size_t from, size_t to, val_t 
     }
     size_t b0 = u8_off(sp(self), sn(self), from);
     size_t b1 = b0 + u8_off(sp(self) + b0, sn(self) - b0, to - from);
+    if (b1 - b0 > ev->max_out)
+        return too_big(ev);
     *out = vstr_n(sp(self) + b0, b1 - b0);
     return GL_OK;
 }
@@ -3861,8 +3868,9 @@ static int g_parse_float(ev_t *ev, const val_t *self, const val_t *a, size_t na,
 static int g_number(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)self;
-    double d;
-    TRY(num_arg(ev, a, na, 0, 0, &d));
+    double d = 0;
+    if (na)
+        TRY(to_number(ev, &a[0], &d));
     *out = vnum(d);
     return GL_OK;
 }
@@ -4387,6 +4395,8 @@ static void ev_init(ev_t *ev, const gl_expr_ctx_t *ctx, gl_err_t *err)
     ev->err = err;
     ev->max_steps = ctx->limits.max_steps ? ctx->limits.max_steps : DEF_STEPS;
     ev->max_depth = ctx->limits.max_depth > 0 ? ctx->limits.max_depth : DEF_DEPTH;
+    if (ev->max_depth > MAX_DEPTH_CAP) /* recursion uses the C stack */
+        ev->max_depth = MAX_DEPTH_CAP;
     ev->max_out = ctx->limits.max_output ? ctx->limits.max_output : DEF_OUTPUT;
     if (ev->max_out > MAX_OUTPUT_CAP)
         ev->max_out = MAX_OUTPUT_CAP;

@@ -24,7 +24,8 @@
  * of every string, array or object it builds. Parser nesting (parentheses,
  * brackets, unary operators, arguments) is limited to max_depth; the height
  * of the syntax tree, which also grows with chains like a+b+c or a.b.c, is
- * limited to 4 * max_depth.
+ * limited to 4 * max_depth. max_depth is capped at 1024 (recursion uses the
+ * C stack). Each {{ }} of a rendered string gets its own step budget.
  */
 #ifndef GL_EXPR_H
 #define GL_EXPR_H

@@ -991,3 +991,22 @@ int64_t gl_engine_timeout_ms(json_object *def)
     json_object_object_get_ex(def, "settings", &settings);
     return obj_int(settings, "timeout_ms", 0);
 }
+
+json_object *gl_engine_env(const char *allow)
+{
+    json_object *env = json_object_new_object();
+    while (allow && *allow) {
+        const char *comma = strchr(allow, ',');
+        size_t n = comma ? (size_t)(comma - allow) : strlen(allow);
+        char name[128];
+        if (n > 0 && n < sizeof name) {
+            memcpy(name, allow, n);
+            name[n] = '\0';
+            const char *v = getenv(name);
+            if (v)
+                json_object_object_add(env, name, json_object_new_string(v));
+        }
+        allow = comma ? comma + 1 : NULL;
+    }
+    return env;
+}

@@ -116,6 +116,10 @@ int64_t gl_node_now_ms(void);
  * subworkflows or retries), so it may run inside the web server. */
 bool gl_engine_is_direct(json_object *def);
 
+/* $env for expressions: the environment variables named in allow
+ * (comma-separated, executor.env_allow) that are set. A new object. */
+json_object *gl_engine_env(const char *allow);
+
 /* The workflow's settings.timeout_ms, 0 if none. */
 int64_t gl_engine_timeout_ms(json_object *def);
 

@@ -19,6 +19,8 @@
 #include "run.h"
 #include "worker.h"
 
+#include <curl/curl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -150,6 +152,7 @@ int main(int argc, char **argv)
         .linger_ms = linger * 1000,
         .deadline_ms = mode == 'd' ? gl_now_ms() + max_seconds * 1000 : 0,
     };
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before the workers fork */
     gl_run_env_allow = cfg.executor_env_allow;
     gl_run_limits.max_items = cfg.executor_max_items;
     gl_run_limits.max_bytes = (size_t)cfg.executor_max_execution_bytes;

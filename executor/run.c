@@ -143,23 +143,8 @@ static int finish(gl_job_ctx_t *job, const char *id, const char *status, json_ob
 static json_object *env_object(void)
 {
     static json_object *env;
-    if (env)
-        return env;
-    env = json_object_new_object();
-    const char *allow = gl_run_env_allow;
-    while (allow && *allow) {
-        const char *comma = strchr(allow, ',');
-        size_t n = comma ? (size_t)(comma - allow) : strlen(allow);
-        char name[128];
-        if (n > 0 && n < sizeof name) {
-            memcpy(name, allow, n);
-            name[n] = '\0';
-            const char *v = getenv(name);
-            if (v)
-                json_object_object_add(env, name, json_object_new_string(v));
-        }
-        allow = comma ? comma + 1 : NULL;
-    }
+    if (!env)
+        env = gl_engine_env(gl_run_env_allow);
     return env;
 }
 

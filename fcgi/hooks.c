@@ -292,6 +292,15 @@ static void respond(gl_req_t *req, const char *execution_id, const char *status,
 
 /* ---- the direct path ---- */
 
+/* $env: the variables executor.env_allow names, read once per worker */
+static json_object *gl_hooks_env(const gl_config_t *cfg)
+{
+    static json_object *env;
+    if (!env)
+        env = gl_engine_env(cfg->executor_env_allow);
+    return env;
+}
+
 typedef struct {
     json_object *steps;
 } collect_t;
@@ -336,6 +345,7 @@ static void run_direct(gl_req_t *req, const char *webhook, const char *version, 
     r.can_park = false;
     r.limits.max_items = req->cfg->executor_max_items;
     r.limits.max_bytes = (size_t)req->cfg->executor_max_execution_bytes;
+    r.env = gl_hooks_env(req->cfg);
     r.io.record = collect_step;
     r.io.ud = &col;
     gl_run_result_t rr;

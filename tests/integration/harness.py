@@ -219,7 +219,8 @@ class Nginx:
     def render(self, extra_args=()):
         # tests that sign up many users lift the sign-in rate limit; the
         # limit itself is tested with the shipped defaults (limits=True)
-        limit_args = () if self.limits else ("--auth-rate", "10000r/s", "--auth-burst", "10000")
+        limit_args = () if self.limits else ("--auth-rate", "10000r/s", "--auth-burst", "10000",
+                                             "--hooks-rate", "100000r/s", "--hooks-burst", "100000")
         subprocess.run([os.path.join(SRC, "scripts", "render-nginx"), "--out", self.dir,
                         "--socket", self.socket_path, "--listen", f"127.0.0.1:{self.port}",
                         "--max-body", self.max_body, "--access-log", self.access_log,
