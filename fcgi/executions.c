@@ -269,8 +269,10 @@ static void execution_get(gl_req_t *req)
     gl_resp_query_json(req, 200, &q_get, params, "no such execution");
 }
 
-/* 404 when the execution is not visible, else 409 with its status */
-static void explain_state(gl_req_t *req, const char *id, const char *what)
+/* Why a change found no row: 404 when the execution is not visible; 403
+ * when its state allowed the change (so row level security refused it: the
+ * user may see the workflow but not edit it); else 409 with its status. */
+static void explain_state(gl_req_t *req, const char *id, const char *what, const char *const *allowed)
 {
     const char *params[] = { id };
     gl_err_t err;
@@ -281,6 +283,8 @@ static void explain_state(gl_req_t *req, const char *id, const char *what)
         gl_resp_fail(req, rc, &err);
     else if (PQntuples(res) == 0)
         gl_resp_error(req, 404, "not_found", NULL, "no such execution");
+    else if (one_of(PQgetvalue(res, 0, 0), allowed))
+        gl_resp_error(req, 403, "forbidden", NULL, "you may not change this workflow's executions");
     else
         gl_resp_error(req, 409, "conflict", NULL, "the execution is %s: %s", PQgetvalue(res, 0, 0), what);
 }
@@ -300,7 +304,8 @@ static void execution_cancel(gl_req_t *req)
         return;
     }
     if (PQntuples(res) == 0) {
-        explain_state(req, id, "only queued, waiting or running executions can be canceled");
+        static const char *const cancelable[] = { "queued", "waiting", "running", NULL };
+        explain_state(req, id, "only queued, waiting or running executions can be canceled", cancelable);
         return;
     }
     bool now = strcmp(PQgetvalue(res, 0, 0), "canceled") == 0;
@@ -335,7 +340,9 @@ static void execution_retry(gl_req_t *req)
     PGresult *res = NULL;
     int rc = gl_db_query(req->db, &q_retry, params, req->arena, &res, &err);
     if (rc == GL_OK && PQntuples(res) == 0) {
-        explain_state(req, id, "only failed or canceled executions can be retried");
+        static const char *const none[] = { NULL }; /* a failed one missing here: its workflow is in the trash */
+        explain_state(req, id, "only failed or canceled executions of workflows not in the trash can be retried",
+                      none);
         return;
     }
     if (rc == GL_OK && !from_start) {
@@ -367,7 +374,8 @@ static void execution_delete(gl_req_t *req)
         return;
     }
     if (PQntuples(res) == 0) {
-        explain_state(req, id, "cancel it before deleting it");
+        static const char *const finished[] = { "succeeded", "failed", "canceled", NULL };
+        explain_state(req, id, "cancel it before deleting it", finished);
         return;
     }
     gl_resp_json(req, 204, "", 0);
