@@ -60,7 +60,12 @@ static const gl_stmt_t q_result = {
  * definition is parsed once, not per call */
 typedef struct {
     char path[MAX_PATH + 1];
+    char webhook[GL_UUID_LEN + 1];
     char workflow[GL_UUID_LEN + 1];
+    char version_text[16];
+    char node[72];
+    char method[8];
+    bool sync;
     int version;
     json_object *def;
     bool direct;
@@ -98,9 +103,10 @@ static int64_t trigger_timeout(json_object *def, const char *node_id)
     return 30000;
 }
 
-static cached_t *cache_put(const char *path, const char *workflow, int version, json_object *def,
-                           const char *node_id)
+static cached_t *cache_put(const char *path, const PGresult *res, json_object *def)
 {
+    const char *workflow = PQgetvalue(res, 0, 2), *node_id = PQgetvalue(res, 0, 4);
+    int version = atoi(PQgetvalue(res, 0, 3));
     cached_t *slot = cache_by_path(path);
     if (!slot) {
         /* a free slot, else the least recently used */
@@ -114,8 +120,14 @@ static cached_t *cache_put(const char *path, const char *workflow, int version, 
                 slot = &cache[i];
         }
     }
-    json_object_put(slot->def);
+    if (slot->def != def)
+        json_object_put(slot->def);
     snprintf(slot->path, sizeof slot->path, "%s", path);
+    snprintf(slot->webhook, sizeof slot->webhook, "%s", PQgetvalue(res, 0, 0));
+    snprintf(slot->version_text, sizeof slot->version_text, "%d", version);
+    snprintf(slot->node, sizeof slot->node, "%s", node_id);
+    snprintf(slot->method, sizeof slot->method, "%s", PQgetvalue(res, 0, 5));
+    slot->sync = strcmp(PQgetvalue(res, 0, 6), "sync") == 0;
     snprintf(slot->workflow, sizeof slot->workflow, "%s", workflow);
     slot->version = version;
     slot->def = def;
@@ -326,9 +338,18 @@ static int collect_step(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *er
     return GL_OK;
 }
 
-static void run_direct(gl_req_t *req, const char *webhook, const char *version, cached_t *c, const char *node,
-                       json_object *item, const char *id)
+/* True when a statement failed because the webhook row it named is gone or
+ * has another version (hook_enqueue / hook_record raise 40001): the cached
+ * entry is stale. */
+static bool stale(int rc, const gl_err_t *err)
 {
+    return rc != GL_OK && strcmp(err->sqlstate, "40001") == 0;
+}
+
+/* GL_CONFLICT (no response set) when the cache entry turned out stale. */
+static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char *id)
+{
+    const char *webhook = c->webhook, *version = c->version_text, *node = c->node;
     collect_t col = { json_object_new_array() };
     json_object *input = json_object_new_array();
     json_object_array_add(input, json_object_get(item));
@@ -356,7 +377,7 @@ static void run_direct(gl_req_t *req, const char *webhook, const char *version, 
     if (rc != GL_OK) {
         json_object_put(col.steps);
         gl_resp_error(req, 500, "workflow_invalid", NULL, "the workflow cannot run: %s", err.msg);
-        return;
+        return GL_OK;
     }
     const char *status = gl_run_status_name(rr.status);
     char started_s[24];
@@ -371,11 +392,15 @@ static void run_direct(gl_req_t *req, const char *webhook, const char *version, 
     PGresult *res = NULL;
     rc = gl_db_query(req->db, &q_record, params, req->arena, &res, &err);
     json_object_put(col.steps);
-    if (rc != GL_OK)
+    bool was_stale = stale(rc, &err);
+    if (was_stale)
+        ; /* the caller looks the webhook up again */
+    else if (rc != GL_OK)
         gl_resp_fail(req, rc, &err);
     else
         respond(req, id, status, rr.output, rr.response, rr.error);
     gl_run_result_free(&rr);
+    return was_stale ? GL_CONFLICT : GL_OK;
 }
 
 /* ---- the queued path ---- */
@@ -430,9 +455,10 @@ static bool wait_end(gl_req_t *req, const char *id, int64_t deadline)
     }
 }
 
-static void run_queued(gl_req_t *req, const char *webhook, const char *version, cached_t *c, json_object *item,
-                       const char *id)
+/* GL_CONFLICT (no response set) when the cache entry turned out stale. */
+static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char *id)
 {
+    const char *webhook = c->webhook, *version = c->version_text;
     gl_err_t err;
     gl_err_clear(&err);
     int rc = listen_cmd(req, "LISTEN", id, &err);
@@ -441,8 +467,13 @@ static void run_queued(gl_req_t *req, const char *webhook, const char *version, 
     if (rc == GL_OK)
         rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
     if (rc != GL_OK) {
+        gl_err_t e2;
+        if (listen_cmd(req, "UNLISTEN", id, &e2) != GL_OK)
+            gl_log(GL_LOG_WARN, "UNLISTEN failed: %s", e2.msg);
+        if (stale(rc, &err))
+            return GL_CONFLICT;
         gl_resp_fail(req, rc, &err);
-        return;
+        return GL_OK;
     }
     bool ended = wait_end(req, id, gl_node_now_ms() + c->timeout_ms);
     gl_err_t e2;
@@ -453,13 +484,13 @@ static void run_queued(gl_req_t *req, const char *webhook, const char *version, 
         gl_resp_error(req, 504, "timeout", NULL,
                       "the workflow did not respond within %lld ms; execution %s goes on",
                       (long long)c->timeout_ms, id);
-        return;
+        return GL_OK;
     }
     const char *rp[] = { id };
     rc = gl_db_query(req->db, &q_result, rp, req->arena, &res, &err);
     if (rc != GL_OK || PQntuples(res) != 1) {
         gl_resp_fail(req, rc == GL_OK ? GL_ERR : rc, &err);
-        return;
+        return GL_OK;
     }
     json_object *out = PQgetisnull(res, 0, 1) ? NULL : json_tokener_parse(PQgetvalue(res, 0, 1));
     json_object *resp = PQgetisnull(res, 0, 2) ? NULL : json_tokener_parse(PQgetvalue(res, 0, 2));
@@ -468,6 +499,7 @@ static void run_queued(gl_req_t *req, const char *webhook, const char *version, 
     json_object_put(out);
     json_object_put(resp);
     json_object_put(error);
+    return GL_OK;
 }
 
 void gl_hooks_handle(gl_req_t *req)
@@ -482,62 +514,78 @@ void gl_hooks_handle(gl_req_t *req)
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    /* what this worker holds for the path: the definition comes back
-     * only when the active version differs */
-    cached_t *c = cache_by_path(p);
-    char known_ver[16] = "";
-    if (c)
-        snprintf(known_ver, sizeof known_ver, "%d", c->version);
-    const char *fp[] = { p, c ? c->workflow : NULL, c ? known_ver : NULL };
-    int rc = gl_db_query(req->db, &q_find, fp, req->arena, &res, &err);
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
-        return;
-    }
-    if (PQntuples(res) != 1) {
-        gl_resp_error(req, 404, "not_found", NULL, "no active webhook at /hooks/%s", p);
-        return;
-    }
-    const char *method = PQgetvalue(res, 0, 5);
-    const char *want = req->head ? "GET" : req->method;
-    if (strcmp(method, "ANY") != 0 && strcmp(method, want) != 0) {
-        gl_resp_header(req, "Allow", method);
-        gl_resp_error(req, 405, "method_not_allowed", NULL, "this webhook accepts %s", method);
-        return;
-    }
-    const char *webhook = PQgetvalue(res, 0, 0), *workflow = PQgetvalue(res, 0, 2);
-    const char *version = PQgetvalue(res, 0, 3), *node = PQgetvalue(res, 0, 4);
-    const char *mode = PQgetvalue(res, 0, 6);
-    int ver = atoi(version);
-    if (!PQgetisnull(res, 0, 7) || !c || c->version != ver || strcmp(c->workflow, workflow) != 0) {
-        json_object *def = json_tokener_parse(PQgetvalue(res, 0, 7));
-        if (!def) {
-            gl_resp_error(req, 500, "internal", NULL, "the workflow's definition is unreadable");
-            return;
-        }
-        c = cache_put(p, workflow, ver, def, node);
-    }
-    json_object *item = build_item(req, p);
-    if (!item) {
-        gl_resp_error(req, 400, "invalid_body", "body",
-                      "the body must be JSON, a form, or UTF-8 text (query and form fields too)");
-        return;
-    }
+    json_object *item = NULL;
     char id[GL_UUID_LEN + 1];
     gl_uuid_v4(id);
-    if (strcmp(mode, "sync") != 0) {
-        const char *params[] = { webhook, version, text(item), id };
-        rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
-        if (rc != GL_OK) {
-            gl_resp_fail(req, rc, &err);
-        } else {
-            char *body = gl_arena_printf(req->arena, "{\"execution_id\":\"%s\",\"status\":\"queued\"}", id);
-            gl_resp_json(req, 202, body, strlen(body));
+    /* A hot webhook costs one round trip: the worker trusts what it cached
+     * for the path, and the statement that records or queues the execution
+     * checks the webhook row still is that version (else 40001: look it up
+     * again and go once more). */
+    cached_t *c = cache_by_path(p);
+    for (int round = 0; round < 2; round++) {
+        bool looked_up = false;
+        if (!c || round == 1) {
+            char known_ver[16] = "";
+            if (c)
+                snprintf(known_ver, sizeof known_ver, "%d", c->version);
+            const char *fp[] = { p, c ? c->workflow : NULL, c ? known_ver : NULL };
+            int rc = gl_db_query(req->db, &q_find, fp, req->arena, &res, &err);
+            if (rc != GL_OK) {
+                gl_resp_fail(req, rc, &err);
+                break;
+            }
+            if (PQntuples(res) != 1) {
+                gl_resp_error(req, 404, "not_found", NULL, "no active webhook at /hooks/%s", p);
+                break;
+            }
+            json_object *def = c ? c->def : NULL;
+            if (!PQgetisnull(res, 0, 7)) {
+                def = json_tokener_parse(PQgetvalue(res, 0, 7));
+                if (!def) {
+                    gl_resp_error(req, 500, "internal", NULL, "the workflow's definition is unreadable");
+                    break;
+                }
+            }
+            c = cache_put(p, res, def);
+            looked_up = true;
         }
-    } else if (c->direct) {
-        run_direct(req, webhook, version, c, node, item, id);
-    } else {
-        run_queued(req, webhook, version, c, item, id);
+        const char *want = req->head ? "GET" : req->method;
+        if (strcmp(c->method, "ANY") != 0 && strcmp(c->method, want) != 0) {
+            if (!looked_up)
+                continue; /* the cached method may be stale: ask the database */
+            gl_resp_header(req, "Allow", c->method);
+            gl_resp_error(req, 405, "method_not_allowed", NULL, "this webhook accepts %s", c->method);
+            break;
+        }
+        if (!item && !(item = build_item(req, p))) {
+            gl_resp_error(req, 400, "invalid_body", "body",
+                          "the body must be JSON, a form, or UTF-8 text (query and form fields too)");
+            break;
+        }
+        int rc;
+        if (!c->sync) {
+            const char *params[] = { c->webhook, c->version_text, text(item), id };
+            rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
+            if (stale(rc, &err)) {
+                rc = GL_CONFLICT;
+            } else if (rc != GL_OK) {
+                gl_resp_fail(req, rc, &err);
+                rc = GL_OK;
+            } else {
+                char *body = gl_arena_printf(req->arena, "{\"execution_id\":\"%s\",\"status\":\"queued\"}", id);
+                gl_resp_json(req, 202, body, strlen(body));
+            }
+        } else if (c->direct) {
+            rc = run_direct(req, c, item, id);
+        } else {
+            rc = run_queued(req, c, item, id);
+        }
+        if (rc != GL_CONFLICT)
+            break;
+        if (looked_up) {
+            gl_resp_error(req, 409, "conflict", NULL, "the webhook changed while it was called; call it again");
+            break;
+        }
     }
     json_object_put(item);
 }

@@ -186,6 +186,26 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual(e["status"], "succeeded")
         self.assertEqual(len(e["steps"]), 3)
         self.assertEqual(e["steps"][1]["output"]["main"][0]["sum"], 5)
+        # every worker caches the definition; a new version takes over at once
+        for _ in range(6):
+            self.assertEqual(hook("POST", path, {"a": 1, "b": 1}).json(), {"sum": 2})
+        wid = a.get("/api/workflows").json()["items"][0]["id"]
+        setn["params"]["fields"]["sum"] = "{{ $json.body.a * $json.body.b }}"
+        r = a.put(f"/api/workflows/{wid}", {"definition": {"nodes": [trig, setn, resp], "edges": chain(trig, setn, resp)},
+                                            "base_version": 1})
+        self.assertEqual(r.status, 200, r)
+        for _ in range(6):
+            self.assertEqual(hook("POST", path, {"a": 3, "b": 4}).json(), {"sum": 12})
+        # switched to async: 202 from every worker
+        trig["params"]["mode"] = "async"
+        r = a.put(f"/api/workflows/{wid}", {"definition": {"nodes": [trig, setn, resp], "edges": chain(trig, setn, resp)},
+                                            "base_version": 2})
+        self.assertEqual(r.status, 200, r)
+        for _ in range(6):
+            self.assertEqual(hook("POST", path, {"a": 3, "b": 4}).status, 202)
+        self.assertEqual(a.post(f"/api/workflows/{wid}/deactivate").status, 200)
+        for _ in range(6):
+            self.assertEqual(hook("POST", path, {"a": 3, "b": 4}).status, 404)
 
     def test_bad_webhook_calls(self):
         a = user("badhook")
