@@ -510,6 +510,40 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(a.get(f"/api/executions/{eid}").status, 404)
 
 
+def member_of(admin, role):
+    org = admin.me["org_id"]
+    email = f"m-{uuid.uuid4().hex[:8]}@example.com"
+    r = admin.post(f"/api/orgs/{org}/invitations", {"email": email, "role": role})
+    assert r.status == 201, r
+    c = ENV.client()
+    r = c.post("/api/auth/signup", {"email": email, "password": "correct horse battery", "name": "M",
+                                    "invitation": r.json()["token"]})
+    assert r.status == 201, r
+    c.me = r.json()
+    return c
+
+
+class PermissionTest(unittest.TestCase):
+    def test_read_only_share_sees_runs_but_cannot_change_them(self):
+        a = user("perm")
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        wid = create(a, [trig], [])
+        queued = a.post(f"/api/workflows/{wid}/run").json()["id"]
+        ed = member_of(a, "editor")
+        self.assertEqual(ed.get(f"/api/executions/{queued}").status, 404)  # not shared yet
+        r = a.put(f"/api/workflows/{wid}/shares/{ed.me['user']['id']}", {"role": "viewer"})
+        self.assertIn(r.status, (200, 201), r)
+        self.assertEqual(ed.get(f"/api/executions/{queued}").status, 200)
+        self.assertEqual(ed.post(f"/api/executions/{queued}/cancel").status, 403)
+        self.assertEqual(ed.post(f"/api/workflows/{wid}/run").status, 403)
+        self.assertEqual(a.post(f"/api/executions/{queued}/cancel").status, 200)
+        self.assertEqual(ed.delete(f"/api/executions/{queued}").status, 403)
+        self.assertEqual(ed.post(f"/api/executions/{queued}/retry").status, 403)
+        self.assertEqual(a.get(f"/api/executions/{queued}").json()["status"], "canceled")
+        viewer = member_of(a, "viewer")
+        self.assertEqual(viewer.post(f"/api/executions/{queued}/cancel").status, 403)
+
+
 class CliRunTest(unittest.TestCase):
     def test_examples_run_without_a_server(self):
         glyphic = os.path.join(harness.BUILD, "cli", "glyphic")
