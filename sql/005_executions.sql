@@ -316,6 +316,8 @@ BEGIN
                                           status text, input jsonb, output jsonb, state jsonb, error jsonb,
                                           started_ms bigint, finished_ms bigint);
   IF p_status = 'failed' THEN
+    -- the error workflow's job belongs to this org (enqueue checks the request's org)
+    PERFORM set_config('glyphic.org_id', h.org_id::text, true);
     PERFORM glyphic.exec_error_workflow(eid);
   END IF;
   RETURN eid;

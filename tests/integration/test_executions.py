@@ -207,6 +207,26 @@ class WebhookTest(unittest.TestCase):
         for _ in range(6):
             self.assertEqual(hook("POST", path, {"a": 3, "b": 4}).status, 404)
 
+    def test_direct_path_failure_answers_500_and_starts_the_error_workflow(self):
+        a = user("direct-fail")
+        etrig = {"id": "err", "type": "trigger.error", "name": "On error"}
+        handler = create(a, [etrig], [], name="Handler")
+        path = f"fails-{uuid.uuid4().hex[:6]}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "sync"}}
+        setn = {"id": "set", "type": "data.set", "name": "Set",
+                "params": {"fields": {"x": "{{ $json.body.missing.deeper }}"}}}
+        create(a, [trig, setn], chain(trig, setn), settings={"error_workflow_id": handler}, active=True)
+        r = hook("POST", path, {"a": 1})
+        self.assertEqual(r.status, 500, r)
+        self.assertEqual(r.json()["error"]["code"], "workflow_failed")
+        self.assertIn("parameter 'fields'", r.json()["error"]["message"])
+        e = a.get(f"/api/executions/{r.header('X-Glyphic-Execution')}").json()
+        self.assertEqual(e["status"], "failed")
+        self.assertEqual(e["error"]["node"], "set")
+        lst = a.get(f"/api/executions?workflow_id={handler}").json()["executions"]
+        self.assertEqual(len(lst), 1)
+        self.assertEqual(lst[0]["parent_id"], e["id"])
+
     def test_bad_webhook_calls(self):
         a = user("badhook")
         path = f"only-get-{uuid.uuid4().hex[:6]}"
