@@ -23,6 +23,7 @@ typedef struct {
     const char *execution_id;
     const char *org_id;
     int watchers;
+    int64_t last_beat_ms;  /* when the job's lease was last renewed */
 } run_io_t;
 
 static const gl_stmt_t q_load = {
@@ -98,6 +99,18 @@ static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
     *cancel = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     io->watchers = (int)gl_db_int(res, 0, 1);
     PQclear(res);
+    /* many quick steps add up: keep the lease, or another executor would
+     * rescue the job and run the execution too */
+    int64_t now = gl_node_now_ms();
+    /* the lease may be half spent when the job starts (it was claimed with
+     * its batch): renew after a quarter of it */
+    if (now - io->last_beat_ms > (int64_t)io->job->lease_s * 250) {
+        if (gl_job_heartbeat(io->job) != GL_OK) {
+            gl_err_set(err, "lost the job's lease");
+            return GL_ERR;
+        }
+        io->last_beat_ms = now;
+    }
     return GL_OK;
 }
 
@@ -118,6 +131,7 @@ static void io_begin(void *ud, const gl_step_t *s)
 static int io_heartbeat(void *ud)
 {
     run_io_t *io = ud;
+    io->last_beat_ms = gl_node_now_ms();
     return gl_job_heartbeat(io->job);
 }
 
@@ -195,7 +209,8 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     json_object *def = json_tokener_parse(PQgetvalue(res, 0, 2));
     char *name = strdup(PQgetvalue(res, 0, 1));
     PQclear(res);
-    run_io_t io = { .job = parent->job, .execution_id = child_id, .org_id = parent->org_id };
+    run_io_t io = { .job = parent->job, .execution_id = child_id, .org_id = parent->org_id,
+                    .last_beat_ms = parent->last_beat_ms };
     gl_run_t r;
     memset(&r, 0, sizeof r);
     fill_run(&r, &io, def);
@@ -283,7 +298,8 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
         return GL_JOB_FATAL;
     }
     json_object_object_get_ex(x, "input", &input);
-    run_io_t io = { .job = ctx, .execution_id = eid, .org_id = str_of(x, "org_id") };
+    run_io_t io = { .job = ctx, .execution_id = eid, .org_id = str_of(x, "org_id"),
+                    .last_beat_ms = gl_node_now_ms() };
     if (json_object_object_get_ex(x, "watchers", &w))
         io.watchers = json_object_get_int(w);
 

@@ -36,8 +36,8 @@ def tearDownModule():
     SRV.stop()
 
 
-def start_executor():
-    return subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+def start_executor(*args):
+    return subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon", *args], stdout=subprocess.DEVNULL,
                             stderr=open(os.path.join(ENV.base, f"executor-{uuid.uuid4().hex[:6]}.stderr"), "w"),
                             start_new_session=True)
 
@@ -290,6 +290,33 @@ class ResilienceTest(unittest.TestCase):
         # each node has exactly one succeeded step
         done = [s["node_id"] for s in e["steps"] if s["status"] == "succeeded"]
         self.assertEqual(sorted(done), ["first", "last", "slow", "start"])
+
+    def test_long_execution_keeps_its_lease(self):
+        # twelve slow steps take longer than executor.lease (3 s): the executor
+        # renews the lease as it records steps, so the maintainer (an idle
+        # executor of another queue, elected first) never rescues the job
+        # and the third executor never runs the execution a second time
+        a = user("lease")
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        loop = {"id": "loop", "type": "flow.loop", "name": "Loop", "params": {"batch_size": 1}}
+        slow = http_node("slow", "/slow/450")
+        wid = create(a, [trig, loop, slow], [{"from": "start", "to": "loop"},
+                                             {"from": "loop", "from_port": "batch", "to": "slow"},
+                                             {"from": "slow", "to": "loop", "to_port": "loop"}])
+        before = SRV.count("/slow/450")
+        exs = [start_executor("--queue", "elsewhere")]
+        time.sleep(1.5)
+        exs += [start_executor(), start_executor()]
+        try:
+            eid = a.post(f"/api/workflows/{wid}/run", {"input": [{"i": i} for i in range(12)]}).json()["id"]
+            e = finished(a, eid, timeout=60)
+        finally:
+            for p in exs:
+                stop_executor(p)
+        self.assertEqual(e["status"], "succeeded", e)
+        self.assertEqual(SRV.count("/slow/450") - before, 12)
+        self.assertEqual(len([s for s in e["steps"] if s["node_id"] == "slow"]), 12)
+        self.assertEqual(len(e["output"]), 12)
 
     def test_retry_continue_on_fail_and_error_workflow(self):
         a = user("retry")
