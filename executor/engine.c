@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define ERROR_PORT_SLOT GL_NODE_MAX_PORTS /* out[] slot of the error port */
@@ -232,6 +233,18 @@ int gl_node_param(gl_node_ctx_t *c, const char *name, int item, json_object **ou
     if (rc != GL_OK) {
         *out = NULL;
         return gl_node_fail(c, "parameter '%s': %s", name, err.msg);
+    }
+    /* an expression may hand back objects that belong to items (other
+     * nodes' outputs): the node gets its own copy to change */
+    if (*out && (json_object_is_type(*out, json_type_object) || json_object_is_type(*out, json_type_array))) {
+        json_object *copy = NULL;
+        if (json_object_deep_copy(*out, &copy, NULL) != 0) {
+            json_object_put(*out);
+            *out = NULL;
+            return gl_node_fail(c, "parameter '%s': out of memory", name);
+        }
+        json_object_put(*out);
+        *out = copy;
     }
     return GL_OK;
 }
@@ -629,6 +642,8 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
             return STEP_DONE;
         }
         if (st && strcmp(st, "failed") == 0 && out && json_object_is_type(out, json_type_object)) {
+            json_object_put(nd->state); /* as the live run left it */
+            nd->state = NULL;
             accept_output(x, nd, out); /* it failed and continued on its error port */
             return STEP_DONE;
         }
@@ -735,8 +750,21 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
             o->wait_until = c.park_until_ms;
             outcome = STEP_PARK;
         } else if (rc == GL_OK) {
-            if (c.park_until_ms > s.finished_ms)
-                sleep_ms(c.park_until_ms - s.finished_ms); /* no parking here (glyphic run) */
+            if (c.park_until_ms > s.finished_ms) {
+                /* no parking here (glyphic run, subworkflows): sleep, in
+                 * slices that renew the job's lease, within the deadline */
+                if (run->deadline_ms && c.park_until_ms > run->deadline_ms) {
+                    rc = gl_node_fail(&c, "the wait ends after the execution's time limit");
+                } else {
+                    while (rc == GL_OK && gl_node_now_ms() < c.park_until_ms) {
+                        int64_t left = c.park_until_ms - gl_node_now_ms();
+                        sleep_ms(left > 5000 ? 5000 : left);
+                        if (run->io.heartbeat && run->io.heartbeat(run->io.ud) != GL_OK)
+                            rc = gl_node_fail(&c, "lost the job's lease while waiting");
+                    }
+                }
+                s.finished_ms = gl_node_now_ms();
+            }
             s.output = json_object_new_object();
             for (int i = 0; i < nd->n_out; i++) {
                 if (json_object_array_length(c.out[i]) > (size_t)x->lim.max_items) {
@@ -1009,4 +1037,35 @@ json_object *gl_engine_env(const char *allow)
         allow = comma ? comma + 1 : NULL;
     }
     return env;
+}
+
+/*
+ * A webhook answers on the app's own origin, so a workflow must not be able
+ * to set cookies, steer nginx (X-Accel-*), or weaken the security headers.
+ * Names must be tokens; these are refused (nginx also ignores X-Accel-* and
+ * hides Set-Cookie from /hooks/ responses, and every webhook response is
+ * sandboxed by Content-Security-Policy, so a text/html answer runs no
+ * script with the app's rights).
+ */
+bool gl_engine_header_allowed(const char *k)
+{
+    static const char *const denied[] = { "set-cookie", "set-cookie2", "content-length", "transfer-encoding",
+                                          "connection", "status", "cache-control", "refresh",
+                                          "strict-transport-security", "x-frame-options", "x-content-type-options",
+                                          "referrer-policy", "permissions-policy", NULL };
+    static const char *const denied_prefix[] = { "x-accel-", "content-security-policy", "x-glyphic-", NULL };
+    size_t n = strlen(k);
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
+              k[i] == '-'))
+            return false;
+    for (int i = 0; denied[i]; i++)
+        if (strcasecmp(k, denied[i]) == 0)
+            return false;
+    for (int i = 0; denied_prefix[i]; i++)
+        if (strncasecmp(k, denied_prefix[i], strlen(denied_prefix[i])) == 0)
+            return false;
+    return true;
 }

@@ -116,6 +116,11 @@ int64_t gl_node_now_ms(void);
  * subworkflows or retries), so it may run inside the web server. */
 bool gl_engine_is_direct(json_object *def);
 
+/* May a workflow set this response header on a webhook answer
+ * (flow.respond)? Tokens only; never Set-Cookie, X-Accel-*, the security
+ * headers or framing headers. */
+bool gl_engine_header_allowed(const char *name);
+
 /* $env for expressions: the environment variables named in allow
  * (comma-separated, executor.env_allow) that are set. A new object. */
 json_object *gl_engine_env(const char *allow);

@@ -105,6 +105,9 @@ static int flush(worker_t *w)
     return GL_OK;
 }
 
+static const gl_stmt_t q_exec_reap = {
+    .name = "exec_reap", .sql = "SELECT glyphic.exec_reap()", .nparams = 0, .rows = true,
+};
 static const gl_stmt_t q_exec_prune = {
     .name = "exec_prune", .sql = "SELECT glyphic.exec_prune($1::int, $2::int)", .nparams = 2, .rows = true,
 };
@@ -169,6 +172,13 @@ static void maintenance(worker_t *w)
     }
     if (gl_db_int(res, 0, 0) > 0)
         gl_log(GL_LOG_INFO, "maintenance: %lld old execution(s) pruned", (long long)gl_db_int(res, 0, 0));
+    PQclear(res);
+    if (gl_db_query(w->work, &q_exec_reap, NULL, NULL, &res, &err) != GL_OK) {
+        gl_log(GL_LOG_WARN, "reaping abandoned executions failed: %s", err.msg);
+        return;
+    }
+    if (gl_db_int(res, 0, 0) > 0)
+        gl_log(GL_LOG_WARN, "maintenance: %lld abandoned execution(s) marked failed", (long long)gl_db_int(res, 0, 0));
     PQclear(res);
 }
 

@@ -114,6 +114,18 @@ static int send_steps(gl_req_t *req, const char *id, int *last, bool *ended)
     return GL_OK;
 }
 
+/* Drops notifications an earlier stream or webhook wait on this connection
+ * left queued in libpq. */
+static void drain_notifications(gl_req_t *req)
+{
+    PGconn *conn = gl_db_conn(req->db);
+    PGnotify *n;
+    if (!conn || PQconsumeInput(conn) == 0)
+        return;
+    while ((n = PQnotifies(conn)) != NULL)
+        PQfreemem(n);
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -152,6 +164,9 @@ static void events_get(gl_req_t *req)
     }
     rc = gl_db_commit(req->db, &err);
     req->tx_done = true;
+    char chan[64];
+    snprintf(chan, sizeof chan, "gx_%s", id);
+    drain_notifications(req);
     if (rc != GL_OK || channel_cmd(req, "LISTEN", id) != GL_OK) {
         gl_resp_fail(req, rc != GL_OK ? rc : GL_UNAVAILABLE, &err);
         return;
@@ -177,7 +192,9 @@ static void events_get(gl_req_t *req)
             while ((n = PQnotifies(conn)) != NULL) {
                 int ri = 0, att = 0;
                 char node[101];
-                if (sscanf(n->extra, "start %d %100s %d", &ri, node, &att) == 3) {
+                if (strcmp(n->relname, chan) != 0) {
+                    /* left over from an earlier stream on this connection */
+                } else if (sscanf(n->extra, "start %d %100s %d", &ri, node, &att) == 3) {
                     char *ev = gl_arena_printf(req->arena,
                                                "event: step.started\ndata: {\"run_index\":%d,\"node_id\":\"%s\",\"attempt\":%d}\n\n",
                                                ri, node, att);

@@ -78,8 +78,9 @@ static const gl_stmt_t q_status = {
 };
 
 /* a retry runs the same version (or definition) with the same input; from
- * the failed step it carries over every step before the failed activation,
- * so the engine replays them instead of running their nodes again */
+ * the failed step it carries over every step before the failed activation
+ * (all of them when none failed: a time limit or a cancel stopped it), so
+ * the engine replays them instead of running their nodes again */
 static const gl_stmt_t q_retry = {
     .name = "ex_retry",
     .sql = "SELECT glyphic.exec_start(e.org_id, e.workflow_id, e.version, e.definition, 'retry', e.trigger_node, "
@@ -97,7 +98,7 @@ static const gl_stmt_t q_copy_steps = {
            "AND s.run_index < coalesce((SELECT min(f.run_index) FROM execution_steps f WHERE f.execution_id = $1 "
            "AND f.status = 'failed' AND f.output IS NULL AND NOT EXISTS (SELECT 1 FROM execution_steps g "
            "WHERE g.execution_id = $1 AND g.run_index = f.run_index AND g.seq > f.seq)), "
-           "(SELECT max(m.run_index) FROM execution_steps m WHERE m.execution_id = $1))",
+           "(SELECT max(m.run_index) + 1 FROM execution_steps m WHERE m.execution_id = $1))",
     .nparams = 2, .rows = false,
 };
 

@@ -97,7 +97,9 @@ static int64_t trigger_timeout(json_object *def, const char *node_id)
             json_object_object_get_ex(n, "params", &params) && json_object_object_get_ex(params, "timeout_ms", &v) &&
             json_object_is_type(v, json_type_int)) {
             int64_t t = json_object_get_int64(v);
-            return t < 100 ? 100 : t > 600000 ? 600000 : t;
+            /* below nginx's fastcgi_read_timeout (120 s), or the caller
+             * would get nginx's error while the worker still waits */
+            return t < 100 ? 100 : t > 115000 ? 115000 : t;
         }
     }
     return 30000;
@@ -261,6 +263,7 @@ static void respond(gl_req_t *req, const char *execution_id, const char *status,
                     json_object *response, json_object *error)
 {
     gl_resp_header(req, "X-Glyphic-Execution", execution_id);
+    gl_resp_header(req, "Content-Security-Policy", "sandbox");
     if (strcmp(status, "succeeded") != 0) {
         json_object *m = NULL;
         if (error)
@@ -278,12 +281,14 @@ static void respond(gl_req_t *req, const char *execution_id, const char *status,
             json_object_object_foreach(v, k, hv)
             {
                 const char *s = json_object_get_string(hv);
-                if (!s || strpbrk(k, "\r\n:") || strpbrk(s, "\r\n") || strlen(s) > 1000)
+                if (!s || !gl_engine_header_allowed(k) || strpbrk(s, "\r\n") || strlen(s) > 1000)
                     continue;
-                if (strcasecmp(k, "content-type") == 0)
-                    req->content_type = gl_arena_strdup(req->arena, s);
-                else if (strcasecmp(k, "content-length") != 0 && strcasecmp(k, "status") != 0)
+                if (strcasecmp(k, "content-type") == 0) {
+                    if (strlen(s) <= 200)
+                        req->content_type = gl_arena_strdup(req->arena, s);
+                } else {
                     gl_resp_header(req, k, s);
+                }
             }
         }
         json_object_object_get_ex(response, "body", &body);

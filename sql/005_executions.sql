@@ -81,7 +81,9 @@ CREATE POLICY execution_steps_read ON glyphic.execution_steps FOR SELECT
 -- steps copied into a retry execution (retry from the failed step)
 CREATE POLICY execution_steps_copy ON glyphic.execution_steps FOR INSERT
   WITH CHECK (EXISTS (SELECT 1 FROM glyphic.executions e WHERE e.id = execution_steps.execution_id
-                        AND e.status = 'queued' AND e.org_id = (SELECT glyphic.current_org_id())));
+                        AND e.status = 'queued' AND e.trigger = 'retry' AND e.started_at IS NULL
+                        AND e.org_id = (SELECT glyphic.current_org_id()) AND e.org_id = execution_steps.org_id
+                        AND glyphic.wf_can_edit(e.workflow_id)));
 REVOKE UPDATE, DELETE ON glyphic.execution_steps FROM glyphic_app;
 
 -- Starts an execution: the row and its job, in the caller's transaction.
@@ -358,6 +360,37 @@ LANGUAGE sql AS $$
    FOR UPDATE OF s SKIP LOCKED
 $$;
 
+-- Executions nothing will finish: their job is gone or dead (it failed
+-- max_attempts times: load or finish kept failing, or a node kept killing
+-- its process), or they are subworkflow children whose parent ended (a
+-- resumed parent starts a new child). Marked failed, so they can be seen,
+-- retried, deleted and pruned. Returns how many.
+CREATE INDEX jobs_execution ON glyphic.jobs ((payload->>'execution_id')) WHERE kind = 'workflow.run';
+CREATE FUNCTION glyphic.exec_reap() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  n integer;
+BEGIN
+  WITH r AS (
+    UPDATE glyphic.executions e
+       SET status = 'failed', finished_at = now(),
+           error = jsonb_build_object('message', CASE WHEN e.trigger = 'subworkflow'
+                     THEN 'the parent execution ended before this subworkflow finished'
+                     ELSE 'the executor gave up on this execution (its job failed too often)' END)
+     WHERE e.status IN ('queued', 'running')
+       AND CASE WHEN e.trigger = 'subworkflow'
+                THEN NOT EXISTS (SELECT 1 FROM glyphic.executions p WHERE p.id = e.parent_id
+                                    AND p.status IN ('queued', 'running', 'waiting'))
+                     AND e.created_at < now() - interval '1 minute'
+                ELSE NOT EXISTS (SELECT 1 FROM glyphic.jobs j WHERE j.kind = 'workflow.run'
+                                    AND j.payload->>'execution_id' = e.id::text
+                                    AND j.state IN ('queued', 'running', 'failed')) END
+    RETURNING 1)
+  SELECT count(*)::integer INTO n FROM r;
+  RETURN n;
+END
+$$;
+
 -- Retention: finished executions older than p_days, and those beyond the
 -- newest p_keep of each workflow. Returns how many were deleted.
 CREATE FUNCTION glyphic.exec_prune(p_days integer, p_keep integer) RETURNS integer
@@ -390,6 +423,6 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA glyphic TO glyphic_app, glyphic_executo
 -- executions behind row level security's back
 REVOKE EXECUTE ON FUNCTION glyphic.exec_load(uuid), glyphic.exec_step(uuid, integer, text, integer, integer, text,
   jsonb, jsonb, jsonb, jsonb, bigint, bigint), glyphic.exec_finish(uuid, text, jsonb, jsonb, jsonb, timestamptz),
-  glyphic.schedules_due(integer), glyphic.exec_prune(integer, integer),
+  glyphic.schedules_due(integer), glyphic.exec_prune(integer, integer), glyphic.exec_reap(),
   glyphic.exec_error_workflow(uuid) FROM glyphic_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON glyphic.executions, glyphic.execution_steps TO glyphic_executor;

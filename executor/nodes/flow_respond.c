@@ -27,9 +27,16 @@ int gl_node_flow_respond(gl_node_ctx_t *c)
         json_object_object_foreach(headers, k, v)
         {
             const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-            if (!json_object_is_type(v, json_type_string) || strpbrk(k, "\r\n:") || strpbrk(s, "\r\n") || !*k) {
+            /* the message names k: format it before k is freed */
+            int rc = GL_OK;
+            if (!gl_engine_header_allowed(k))
+                rc = gl_node_fail(c, "response header '%.60s' is not allowed (Set-Cookie, X-Accel-*, "
+                                     "security and framing headers are the server's)", k);
+            else if (!json_object_is_type(v, json_type_string) || strpbrk(s, "\r\n") || strlen(s) > 1000)
+                rc = gl_node_fail(c, "response header '%.60s' must be a one-line string of at most 1000 bytes", k);
+            if (rc != GL_OK) {
                 json_object_put(headers);
-                return gl_node_fail(c, "response header '%.60s' must be a name without ':' and a one-line string", k);
+                return rc;
             }
         }
     }

@@ -227,6 +227,53 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual(len(lst), 1)
         self.assertEqual(lst[0]["parent_id"], e["id"])
 
+    def test_a_workflow_cannot_set_cookies_or_steer_nginx(self):
+        a = user("headers")
+        for bad in ("Set-Cookie", "X-Accel-Redirect", "Content-Security-Policy"):
+            path = f"h-{uuid.uuid4().hex[:6]}"
+            trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "sync"}}
+            resp = {"id": "respond", "type": "flow.respond", "name": "Respond",
+                    "params": {"headers": {bad: "glyphic_session=evil; Path=/"}, "body": "x"}}
+            create(a, [trig, resp], chain(trig, resp), active=True)
+            r = hook("POST", path, {})
+            self.assertEqual(r.status, 500, (bad, r))
+            self.assertIn("not allowed", r.json()["error"]["message"])
+            self.assertIsNone(r.header("Set-Cookie"))
+        # an HTML answer is sandboxed: no script runs with the app's origin
+        path = f"h-{uuid.uuid4().hex[:6]}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook",
+                "params": {"path": path, "mode": "sync", "method": "GET"}}
+        resp = {"id": "respond", "type": "flow.respond", "name": "Respond",
+                "params": {"headers": {"Content-Type": "text/html", "X-Custom": "1"},
+                           "body": "<script>alert(1)</script>"}}
+        create(a, [trig, resp], chain(trig, resp), active=True)
+        r = hook("GET", path)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, b"<script>alert(1)</script>")
+        self.assertEqual(r.header("X-Custom"), "1")
+        csp = [v for k, v in r.headers if k.lower() == "content-security-policy"]
+        self.assertIn("sandbox", csp)
+
+    def test_set_copies_what_expressions_hand_it(self):
+        # a value taken from an item is copied: changing it neither changes
+        # the item other nodes see nor builds a cycle (which crashed json-c)
+        a = user("copy")
+        path = f"copy-{uuid.uuid4().hex[:6]}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "sync"}}
+        setn = {"id": "set", "type": "data.set", "name": "Set", "params": {
+            "mode": "replace",
+            "fields": {"c": "{{ $json.body.customer }}", "c.vip": True,
+                       "x": "{{ $json.body }}", "x.y.self": "{{ $json.body }}"}}}
+        after = {"id": "after", "type": "data.set", "name": "After", "params": {
+            "mode": "replace", "fields": {"set": "{{ $json }}", "hook": "{{ $node['Hook'].json.body }}"}}}
+        create(a, [trig, setn, after], chain(trig, setn, after), active=True)
+        r = hook("POST", path, {"customer": {"name": "Ada"}})
+        self.assertEqual(r.status, 200, r)
+        out = r.json()
+        self.assertEqual(out["hook"], {"customer": {"name": "Ada"}})
+        self.assertEqual(out["set"]["c"], {"name": "Ada", "vip": True})
+        self.assertEqual(out["set"]["x"]["y"]["self"], {"customer": {"name": "Ada"}})
+
     def test_bad_webhook_calls(self):
         a = user("badhook")
         path = f"only-get-{uuid.uuid4().hex[:6]}"
@@ -290,6 +337,22 @@ class ResilienceTest(unittest.TestCase):
         # each node has exactly one succeeded step
         done = [s["node_id"] for s in e["steps"] if s["status"] == "succeeded"]
         self.assertEqual(sorted(done), ["first", "last", "slow", "start"])
+
+    def test_abandoned_execution_is_marked_failed(self):
+        a = user("reap")
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        wid = create(a, [trig], [])
+        eid = a.post(f"/api/workflows/{wid}/run").json()["id"]
+        # its job is lost (as when it failed max_attempts times and was pruned)
+        sql(f"DELETE FROM glyphic.jobs WHERE payload->>'execution_id' = '{eid}'")
+        ex = start_executor()
+        try:
+            e = finished(a, eid)
+        finally:
+            stop_executor(ex)
+        self.assertEqual(e["status"], "failed")
+        self.assertIn("gave up", e["error"]["message"])
+        self.assertEqual(a.delete(f"/api/executions/{eid}").status, 204)
 
     def test_long_execution_keeps_its_lease(self):
         # twelve slow steps take longer than executor.lease (3 s): the executor

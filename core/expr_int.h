@@ -1,0 +1,358 @@
+/*
+ * expr_int.h: what the files of the expression language share (see expr.c
+ * for the design and the map of files). Included only by core/expr*.c.
+ *
+ * Functions shared between those files carry the gl__expr_ prefix. The
+ * value accessors below are static inline and keep their short names: they
+ * are the value type's vocabulary, used on almost every line of the library,
+ * and have no linkage.
+ */
+#ifndef GL_EXPR_INT_H
+#define GL_EXPR_INT_H
+
+#include "expr.h"
+
+#include "arena.h"
+#include "buf.h"
+
+#include <string.h>
+
+#define VALUE_DEPTH 512             /* nesting of JSON data walked by the library */
+#define MAX_ARGS 32
+#define MAX_SAFE 9007199254740992.0 /* 2^53 */
+#define MS_PER_DAY 86400000LL
+
+/* ------------------------------------------------------------------------ */
+/* Values                                                                   */
+
+typedef enum {
+    V_UNDEF, V_NULL, V_BOOL, V_NUM, V_STR, V_ARR, V_OBJ, V_DATE,
+    V_NS,    /* a namespace or built-in function: ns is a VAR_* */
+    V_NODE,  /* $("Name"): j the node's items, aux its name */
+    V_SHORT, /* an optional chain that short-circuited */
+} vkind_t;
+
+typedef struct {
+    vkind_t k;
+    bool b;
+    int ns;
+    double n;
+    int64_t ms;
+    json_object *j;   /* owned reference: V_STR, V_ARR, V_OBJ, V_NODE */
+    json_object *aux; /* owned reference: V_NODE's name */
+    size_t size;      /* V_ARR/V_OBJ built here: estimated JSON size; 0 = borrowed */
+} val_t;
+
+/* Variables and built-in namespaces; the order of gl__expr_var_names. */
+enum {
+    VAR_JSON, VAR_INPUT, VAR_NODE, VAR_DOLLAR, VAR_EXECUTION, VAR_WORKFLOW, VAR_NOW,
+    VAR_TODAY, VAR_ENV, VAR_ITEMINDEX, VAR_MATH, VAR_JSONNS, VAR_OBJECT, VAR_ARRAY,
+    VAR_DATETIME, VAR_NUMBER, VAR_STRING, VAR_BOOLEAN, VAR_PARSEINT, VAR_PARSEFLOAT,
+    VAR_ISNAN, VAR_ISFINITE, VAR_COUNT
+};
+extern const char *const gl__expr_var_names[VAR_COUNT];
+
+extern const val_t gl__expr_undef; /* what a missing argument reads as */
+
+static inline bool ns_is_function(int ns)
+{
+    return ns == VAR_DOLLAR || ns >= VAR_NUMBER;
+}
+
+static inline val_t vmk(vkind_t k)
+{
+    val_t v;
+    memset(&v, 0, sizeof v);
+    v.k = k;
+    return v;
+}
+
+static inline val_t vnum(double d)
+{
+    val_t v = vmk(V_NUM);
+    v.n = d;
+    return v;
+}
+
+static inline val_t vbool(bool b)
+{
+    val_t v = vmk(V_BOOL);
+    v.b = b;
+    return v;
+}
+
+static inline val_t vdate(int64_t ms)
+{
+    val_t v = vmk(V_DATE);
+    v.ms = ms;
+    return v;
+}
+
+/* Takes over the reference j (a string, array or object). */
+static inline val_t vown(vkind_t k, json_object *j, size_t size)
+{
+    val_t v = vmk(k);
+    v.j = j;
+    v.size = size;
+    return v;
+}
+
+static inline val_t vstr_n(const char *s, size_t n)
+{
+    return vown(V_STR, json_object_new_string_len(s, (int)n), 0);
+}
+
+static inline void vfree(val_t *v)
+{
+    json_object_put(v->j);
+    json_object_put(v->aux);
+    v->j = v->aux = NULL;
+    v->k = V_UNDEF;
+}
+
+/* A second owner of v's references; the caller vfree()s both. */
+static inline val_t vdup(const val_t *v)
+{
+    val_t r = *v;
+    json_object_get(r.j);
+    json_object_get(r.aux);
+    return r;
+}
+
+/* A V_STR's bytes and length. */
+static inline const char *sp(const val_t *v)
+{
+    return json_object_get_string(v->j);
+}
+
+static inline size_t sn(const val_t *v)
+{
+    return (size_t)json_object_get_string_len(v->j);
+}
+
+static inline const val_t *arg(const val_t *args, size_t nargs, size_t i)
+{
+    return i < nargs ? &args[i] : &gl__expr_undef;
+}
+
+static inline bool nullish(const val_t *v)
+{
+    return v->k == V_UNDEF || v->k == V_NULL || v->k == V_SHORT;
+}
+
+static inline bool name_is(const char *name, size_t len, const char *z)
+{
+    return len == strlen(z) && memcmp(name, z, len) == 0;
+}
+
+static inline bool is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* ------------------------------------------------------------------------ */
+/* The syntax tree and the parser state                                     */
+
+enum {
+    N_LIT, N_STR, N_TMPL, N_ARR, N_OBJ, N_VAR, N_MEMBER, N_INDEX, N_CALL, N_UNARY, N_BIN,
+    N_AND, N_OR, N_NULLISH, N_COND, N_CHAIN
+};
+enum { LIT_UNDEF, LIT_NULL, LIT_TRUE, LIT_FALSE, LIT_NUM };
+enum {
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE,
+    OP_SEQ, OP_SNE, OP_NOT, OP_NEG, OP_POS, OP_TYPEOF
+};
+
+typedef struct node node_t;
+struct node {
+    int k, op, height;
+    bool opt, paren;
+    size_t pos;
+    double num;
+    const char *s; /* N_STR: the string; N_MEMBER: the name; N_OBJ: unused */
+    size_t len;
+    node_t *a, *b, *c;
+    node_t **kids;   /* N_ARR elements, N_OBJ values, N_TMPL parts, N_CALL args */
+    const char **keys;
+    size_t *key_lens;
+    size_t n;
+};
+
+enum { T_EOF, T_NUM, T_STR, T_TMPL, T_WORD, T_OP };
+
+typedef struct {
+    int k;
+    size_t start, end;
+    double num;
+    const char *s; /* T_STR: cooked (arena); T_WORD, T_OP: points into src */
+    size_t len;
+} tok_t;
+
+typedef struct {
+    const char *src;
+    size_t n, pos; /* pos: where the next token starts */
+    tok_t tok;
+    gl_arena_t *arena;
+    gl_err_t *err;
+    int nest, max_nest, max_height;
+    bool bad;
+} ps_t;
+
+/* ------------------------------------------------------------------------ */
+/* The evaluator's state, strings views, library tables                     */
+
+typedef struct {
+    const gl_expr_ctx_t *ctx;
+    gl_err_t *err;
+    size_t steps, max_steps, max_out;
+    int depth, max_depth;
+} ev_t;
+
+#define TRY(x)                                                              \
+    do {                                                                    \
+        int rc_ = (x);                                                      \
+        if (rc_ != GL_OK)                                                   \
+            return rc_;                                                     \
+    } while (0)
+
+/* A string view of ToString(v); the caller calls gl__expr_sv_free() on success. */
+typedef struct {
+    const char *p;
+    size_t n;
+    gl_buf_t buf;
+} sv_t;
+
+typedef int (*method_fn)(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+
+/* A receiver type's methods, looked up by name. */
+typedef struct {
+    const char *name;
+    method_fn fn;
+} method_t;
+
+typedef struct {
+    const method_t *v;
+    size_t n;
+} methods_t;
+
+/* Functions of built-in namespaces (Math.round, DateTime.now…). */
+typedef struct {
+    int ns;
+    const char *name;
+    method_fn fn;
+} ns_method_t;
+
+typedef struct {
+    const ns_method_t *v;
+    size_t n;
+} ns_methods_t;
+
+/* ------------------------------------------------------------------------ */
+/* expr_parse.c: the parser                                                 */
+
+/* Prepares ps to parse src (NUL-terminated, borrowed) into nodes allocated
+ * on arena; errors go to err as "syntax error at column N: …". */
+void gl__expr_ps_init(ps_t *ps, const char *src, gl_arena_t *arena, int max_depth, gl_err_t *err);
+/* Parses the whole of ps->src from ps->pos; NULL (and err) on a syntax error. */
+node_t *gl__expr_parse_all(ps_t *ps);
+/* Parses an embedded expression starting at ps->pos and ending at "}}";
+ * *end is set past the "}}". */
+node_t *gl__expr_parse_embedded(ps_t *ps, size_t *end);
+
+/* ------------------------------------------------------------------------ */
+/* expr_text.c: UTF-8 and numbers as text (no allocation)                   */
+
+size_t gl__expr_u8_dec(const char *s, size_t n, size_t i, uint32_t *cp);
+size_t gl__expr_u8_enc(uint32_t cp, char out[4]);
+size_t gl__expr_u8_count(const char *s, size_t n);
+size_t gl__expr_u8_off(const char *s, size_t n, size_t idx);
+bool gl__expr_js_space(uint32_t c);
+void gl__expr_num_fmt(double d, char out[40]);
+int gl__expr_digit_val(int c);
+double gl__expr_strtod_n(const char *s, size_t n);
+size_t gl__expr_dec_prefix(const char *s, size_t n);
+void gl__expr_trim_span(const char **s, size_t *n, bool start, bool end);
+double gl__expr_str_to_num(const char *s, size_t n);
+size_t gl__expr_rel_idx(double d, size_t len);
+size_t gl__expr_clamp_idx(double d, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* expr_value.c: values, budget and errors, coercions, operators            */
+
+/* A value for borrowed JSON data: containers and strings take a reference. */
+val_t gl__expr_vjson(json_object *j);
+size_t gl__expr_vsize(const val_t *v);
+/* A new reference for JSON output (NULL for JSON null); the caller puts it. */
+json_object *gl__expr_vto_json(const val_t *v);
+bool gl__expr_vtruthy(const val_t *v);
+const char *gl__expr_vtype_name(const val_t *v);
+const char *gl__expr_type_of(const val_t *v);
+
+/* Writes the message into ev->err; returns GL_INVALID. */
+int gl__expr_fail(ev_t *ev, const char *fmt, ...) GL_PRINTF(2, 3);
+int gl__expr_too_big(ev_t *ev);
+/* Spends n steps of the budget; GL_INVALID when it runs out. */
+int gl__expr_charge(ev_t *ev, size_t n);
+/* Append to b, which is capped at the output bound. */
+int gl__expr_app(ev_t *ev, gl_buf_t *b, const char *p, size_t n);
+int gl__expr_apps(ev_t *ev, gl_buf_t *b, const char *s);
+/* Hands b's text over as a string value in *out and frees b. */
+int gl__expr_buf_val(gl_buf_t *b, val_t *out);
+
+int gl__expr_to_string(ev_t *ev, const val_t *v, gl_buf_t *b, int depth);
+int gl__expr_arr_join(ev_t *ev, json_object *arr, const char *sep, size_t sep_n, gl_buf_t *b,
+                      int depth);
+/* On GL_OK the caller releases *s with gl__expr_sv_free(). */
+int gl__expr_to_sv(ev_t *ev, const val_t *v, sv_t *s);
+void gl__expr_sv_free(sv_t *s);
+int gl__expr_to_number(ev_t *ev, const val_t *v, double *d);
+/* ToNumber of argument i, or def when it is undefined. */
+int gl__expr_num_arg(ev_t *ev, const val_t *args, size_t nargs, size_t i, double def, double *d);
+bool gl__expr_strict_eq(const val_t *a, const val_t *b);
+int gl__expr_binary(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* expr_json.c: JSON text, arrays and objects under the output bound        */
+
+int gl__expr_jw_val(ev_t *ev, gl_buf_t *b, const val_t *v, const char *ind, size_t ind_n,
+                    bool *defined);
+size_t gl__expr_json_size(json_object *j);
+/* The add functions take over elem/v, also on failure. */
+int gl__expr_arr_add(ev_t *ev, json_object *arr, size_t *size, json_object *elem,
+                     size_t elem_size);
+int gl__expr_arr_add_val(ev_t *ev, json_object *arr, size_t *size, const val_t *v);
+int gl__expr_obj_add(ev_t *ev, json_object *obj, size_t *size, const char *key, json_object *v,
+                     size_t v_size);
+extern const ns_methods_t gl__expr_json_ns;
+
+/* ------------------------------------------------------------------------ */
+/* expr_lib.c: property access and method dispatch                          */
+
+int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, val_t *out);
+int gl__expr_key_sv(ev_t *ev, const val_t *key, sv_t *s);
+int gl__expr_call_method(ev_t *ev, const val_t *self, const char *name, size_t len,
+                         const val_t *a, size_t na, val_t *out);
+int gl__expr_g_dollar(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* The rest of the library: each file's method tables                       */
+
+extern const methods_t gl__expr_str_methods;   /* expr_str.c */
+int gl__expr_m_is_empty(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+int gl__expr_m_is_not_empty(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+
+extern const methods_t gl__expr_num_methods;   /* expr_num.c */
+extern const ns_methods_t gl__expr_num_ns;     /* Math, Number */
+/* The built-in global function with this VAR_* id, or NULL. */
+method_fn gl__expr_global_fn(int ns);
+double gl__expr_js_round(double x);
+
+extern const methods_t gl__expr_date_methods;  /* expr_date.c */
+extern const ns_methods_t gl__expr_date_ns;    /* DateTime */
+int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, val_t *out);
+/* A DateTime, or an error when ms is outside the years 0000–9999. */
+int gl__expr_mk_date(ev_t *ev, double ms, val_t *out);
+void gl__expr_iso_fmt(int64_t ms, char out[32]);
+int64_t gl__expr_floor_div(int64_t a, int64_t b);
+
+#endif

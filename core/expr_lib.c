@@ -1,0 +1,601 @@
+/*
+ * expr_lib.c: property access and method dispatch, with the library parts
+ * that are about data rather than text or numbers: arrays, objects and
+ * booleans, Object.keys/values/entries, Array.isArray, and the n8n item
+ * helpers ($input, $node, $("Name")). There are no function values: `a.b(…)`
+ * is looked up here by the receiver's type and the name `b` in the tables
+ * the other library files export.
+ */
+#include "expr_int.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+/* {json: item}: the n8n item wrapper around borrowed data. */
+static json_object *wrap_item(json_object *item)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "json", json_object_get(item));
+    return o;
+}
+
+static val_t vwrap(json_object *item)
+{
+    return vown(V_OBJ, wrap_item(item), 16 + gl__expr_json_size(item));
+}
+
+/* [{json: item}, …] for a borrowed array of items. */
+static int wrap_all(ev_t *ev, json_object *items, val_t *out)
+{
+    size_t n = json_object_array_length(items), size = 16;
+    TRY(gl__expr_charge(ev, n));
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(items, i);
+        int rc = gl__expr_arr_add(ev, arr, &size, wrap_item(item), 24 + gl__expr_json_size(item));
+        if (rc != GL_OK) {
+            json_object_put(arr);
+            return rc;
+        }
+    }
+    *out = vown(V_ARR, arr, size);
+    return GL_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Property access                                                          */
+
+/* Canonical array index: "0", "17"; not "01", "-1", "1.5". */
+static bool parse_index(const char *s, size_t n, size_t *idx)
+{
+    if (n == 0 || n > 15 || (n > 1 && s[0] == '0'))
+        return false;
+    size_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit(s[i]))
+            return false;
+        v = v * 10 + (size_t)(s[i] - '0');
+    }
+    *idx = v;
+    return true;
+}
+
+static int no_such_node(ev_t *ev, const char *name)
+{
+    return gl__expr_fail(ev, "node '%.80s' does not exist or has not run", name);
+}
+
+static json_object *node_lookup(ev_t *ev, const char *name, size_t len)
+{
+    if (!ev->ctx->node_items || memchr(name, 0, len))
+        return NULL;
+    return ev->ctx->node_items(ev->ctx->ud, name);
+}
+
+static int ns_prop(ev_t *ev, const val_t *o, const char *name, size_t len, val_t *out)
+{
+    *out = vmk(V_UNDEF);
+    switch (o->ns) {
+    case VAR_MATH:
+        if (name_is(name, len, "PI"))
+            *out = vnum(M_PI);
+        else if (name_is(name, len, "E"))
+            *out = vnum(M_E);
+        return GL_OK;
+    case VAR_NUMBER:
+        if (name_is(name, len, "MAX_SAFE_INTEGER"))
+            *out = vnum(MAX_SAFE - 1);
+        else if (name_is(name, len, "MIN_SAFE_INTEGER"))
+            *out = vnum(-(MAX_SAFE - 1));
+        else if (name_is(name, len, "EPSILON"))
+            *out = vnum(2.220446049250313e-16);
+        return GL_OK;
+    case VAR_INPUT:
+        if (name_is(name, len, "item") && ev->ctx->json) {
+            *out = vwrap(ev->ctx->json);
+        } else if (name_is(name, len, "item")) { /* $json is {} when there is no item */
+            json_object *item = json_object_new_object();
+            json_object_object_add(item, "json", json_object_new_object());
+            *out = vown(V_OBJ, item, 32);
+        }
+        return GL_OK;
+    case VAR_NODE: {
+        json_object *items = node_lookup(ev, name, len);
+        if (!items)
+            return no_such_node(ev, name);
+        if (json_object_array_length(items) == 0)
+            return gl__expr_fail(ev, "node '%.80s' has no output items", name);
+        *out = vwrap(json_object_array_get_idx(items, 0));
+        return GL_OK;
+    }
+    default: return GL_OK;
+    }
+}
+
+/* $("Name").item: the item at $itemIndex, or the only item (n8n's paired
+ * item for the common one-to-one and one-to-many flows). */
+static int node_item(ev_t *ev, const val_t *o, val_t *out)
+{
+    size_t n = json_object_array_length(o->j);
+    int64_t idx = ev->ctx->item_index;
+    if (idx >= 0 && (size_t)idx < n)
+        *out = vwrap(json_object_array_get_idx(o->j, (size_t)idx));
+    else if (n == 1)
+        *out = vwrap(json_object_array_get_idx(o->j, 0));
+    else
+        return gl__expr_fail(ev, "node '%.80s' has no item at index %" PRId64,
+                             json_object_get_string(o->aux), idx);
+    return GL_OK;
+}
+
+int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, val_t *out)
+{
+    size_t idx;
+    *out = vmk(V_UNDEF);
+    switch (o->k) {
+    case V_UNDEF:
+    case V_NULL:
+    case V_SHORT:
+        return gl__expr_fail(ev, "Cannot read properties of %s (reading '%.*s')",
+                             o->k == V_NULL ? "null" : "undefined", (int)(len > 60 ? 60 : len),
+                             name);
+    case V_STR: {
+        TRY(gl__expr_charge(ev, 1 + sn(o) / 64));
+        if (name_is(name, len, "length")) {
+            *out = vnum((double)gl__expr_u8_count(sp(o), sn(o)));
+        } else if (parse_index(name, len, &idx)) {
+            size_t at = gl__expr_u8_off(sp(o), sn(o), idx);
+            if (at < sn(o)) {
+                uint32_t cp;
+                *out = vstr_n(sp(o) + at, gl__expr_u8_dec(sp(o), sn(o), at, &cp));
+            }
+        }
+        return GL_OK;
+    }
+    case V_ARR:
+        if (name_is(name, len, "length"))
+            *out = vnum((double)json_object_array_length(o->j));
+        else if (parse_index(name, len, &idx) && idx < json_object_array_length(o->j))
+            *out = gl__expr_vjson(json_object_array_get_idx(o->j, idx));
+        return GL_OK;
+    case V_OBJ: {
+        json_object *child;
+        if (!memchr(name, 0, len) && json_object_object_get_ex(o->j, name, &child))
+            *out = gl__expr_vjson(child);
+        return GL_OK;
+    }
+    case V_DATE: return gl__expr_date_field(ev, o, name, len, out);
+    case V_NS: return ns_prop(ev, o, name, len, out);
+    case V_NODE:
+        if (name_is(name, len, "item"))
+            return node_item(ev, o, out);
+        if (name_is(name, len, "isExecuted"))
+            *out = vbool(true);
+        return GL_OK;
+    default: return GL_OK;
+    }
+}
+
+/* The property name a computed key stands for. */
+int gl__expr_key_sv(ev_t *ev, const val_t *key, sv_t *s)
+{
+    return gl__expr_to_sv(ev, key, s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The library: methods are looked up by receiver type and name             */
+
+static method_fn find_method(const methods_t *t, const char *name, size_t len)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (name_is(name, len, t->v[i].name))
+            return t->v[i].fn;
+    return NULL;
+}
+
+/* Arrays */
+
+static json_object *elem(const val_t *self, size_t i)
+{
+    return json_object_array_get_idx(self->j, i);
+}
+
+static size_t alen(const val_t *self)
+{
+    return json_object_array_length(self->j);
+}
+
+static int a_join(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t sep = { ",", 1, { 0 } };
+    gl_buf_init(&sep.buf, 0);
+    if (arg(a, na, 0)->k != V_UNDEF)
+        TRY(gl__expr_to_sv(ev, arg(a, na, 0), &sep));
+    gl_buf_t b;
+    gl_buf_init(&b, ev->max_out);
+    int rc = gl__expr_arr_join(ev, self->j, sep.p, sep.n, &b, 0);
+    gl__expr_sv_free(&sep);
+    if (rc != GL_OK) {
+        gl_buf_free(&b);
+        return rc;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+static int a_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return a_join(ev, self, NULL, 0, out);
+}
+
+/* indexOf (mode 0), lastIndexOf (1), includes (2, SameValueZero). */
+static int a_search(ev_t *ev, const val_t *self, const val_t *a, size_t na, int mode, val_t *out)
+{
+    size_t n = alen(self), first, count;
+    double from;
+    TRY(gl__expr_num_arg(ev, a, na, 1, mode == 1 ? INFINITY : 0, &from));
+    from = isnan(from) ? 0 : trunc(from);
+    if (mode != 1) {
+        first = gl__expr_rel_idx(from, n);
+        count = n - first;
+    } else { /* backwards from min(from, n - 1), or n + from when negative */
+        double k = from >= 0 ? fmin(from, (double)n - 1) : (double)n + from;
+        first = k < 0 ? 0 : (size_t)k;
+        count = k < 0 ? 0 : first + 1;
+    }
+    const val_t *x = arg(a, na, 0);
+    double found = -1;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = mode == 1 ? first - k : first + k;
+        TRY(gl__expr_charge(ev, 1));
+        val_t e = gl__expr_vjson(elem(self, i));
+        bool eq = gl__expr_strict_eq(&e, x) ||
+                  (mode == 2 && e.k == V_NUM && x->k == V_NUM && isnan(e.n) && isnan(x->n));
+        vfree(&e);
+        if (eq) {
+            found = (double)i;
+            break;
+        }
+    }
+    *out = mode == 2 ? vbool(found >= 0) : vnum(found);
+    return GL_OK;
+}
+
+static int a_index_of(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_search(ev, self, a, na, 0, out);
+}
+
+static int a_last_index_of(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_search(ev, self, a, na, 1, out);
+}
+
+static int a_includes(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_search(ev, self, a, na, 2, out);
+}
+
+/* A new array of self's elements [from, to), reversed when rev. */
+static int a_copy(ev_t *ev, const val_t *self, size_t from, size_t to, bool rev, val_t *out)
+{
+    size_t size = 16;
+    json_object *arr = json_object_new_array();
+    for (size_t k = from; k < to; k++) {
+        json_object *e = elem(self, rev ? to - 1 - (k - from) : k);
+        int rc = gl__expr_charge(ev, 1);
+        if (rc == GL_OK)
+            rc = gl__expr_arr_add(ev, arr, &size, json_object_get(e), gl__expr_json_size(e));
+        if (rc != GL_OK) {
+            json_object_put(arr);
+            return rc;
+        }
+    }
+    *out = vown(V_ARR, arr, size);
+    return GL_OK;
+}
+
+static int a_slice(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    double s, e;
+    TRY(gl__expr_num_arg(ev, a, na, 0, 0, &s));
+    TRY(gl__expr_num_arg(ev, a, na, 1, INFINITY, &e));
+    size_t from = gl__expr_rel_idx(s, alen(self)), to = gl__expr_rel_idx(e, alen(self));
+    return a_copy(ev, self, from, from < to ? to : from, false, out);
+}
+
+static int a_reverse(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return a_copy(ev, self, 0, alen(self), true, out);
+}
+
+static int a_concat(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    TRY(a_copy(ev, self, 0, alen(self), false, out));
+    int rc = GL_OK;
+    for (size_t i = 0; rc == GL_OK && i < na; i++) {
+        if (a[i].k != V_ARR) {
+            rc = gl__expr_arr_add_val(ev, out->j, &out->size, &a[i]);
+            continue;
+        }
+        for (size_t k = 0; rc == GL_OK && k < alen(&a[i]); k++) {
+            json_object *e = elem(&a[i], k);
+            rc = gl__expr_charge(ev, 1);
+            if (rc == GL_OK)
+                rc = gl__expr_arr_add(ev, out->j, &out->size, json_object_get(e),
+                                      gl__expr_json_size(e));
+        }
+    }
+    if (rc != GL_OK)
+        vfree(out);
+    return rc;
+}
+
+static int a_first(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)ev, (void)a, (void)na;
+    *out = alen(self) ? gl__expr_vjson(elem(self, 0)) : vmk(V_UNDEF);
+    return GL_OK;
+}
+
+static int a_last(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)ev, (void)a, (void)na;
+    *out = alen(self) ? gl__expr_vjson(elem(self, alen(self) - 1)) : vmk(V_UNDEF);
+    return GL_OK;
+}
+
+static int a_at(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    double i;
+    TRY(gl__expr_num_arg(ev, a, na, 0, 0, &i));
+    i = isnan(i) ? 0 : trunc(i);
+    if (i < 0)
+        i += (double)alen(self);
+    *out = i >= 0 && i < (double)alen(self) ? gl__expr_vjson(elem(self, (size_t)i)) : vmk(V_UNDEF);
+    return GL_OK;
+}
+
+static const method_t arr_methods[] = {
+    { "join", a_join }, { "includes", a_includes }, { "indexOf", a_index_of },
+    { "lastIndexOf", a_last_index_of }, { "slice", a_slice }, { "concat", a_concat },
+    { "reverse", a_reverse }, { "first", a_first }, { "last", a_last }, { "at", a_at },
+    { "isEmpty", gl__expr_m_is_empty }, { "isNotEmpty", gl__expr_m_is_not_empty },
+    { "toString", a_to_string },
+};
+
+/* Objects and booleans */
+
+static int o_has_own(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t k;
+    TRY(gl__expr_to_sv(ev, arg(a, na, 0), &k));
+    *out = vbool(!memchr(k.p, 0, k.n) && json_object_object_get_ex(self->j, k.p, NULL));
+    gl__expr_sv_free(&k);
+    return GL_OK;
+}
+
+static int o_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)ev, (void)self, (void)a, (void)na;
+    *out = vstr_n("[object Object]", 15);
+    return GL_OK;
+}
+
+static const method_t obj_methods[] = {
+    { "isEmpty", gl__expr_m_is_empty }, { "isNotEmpty", gl__expr_m_is_not_empty },
+    { "hasOwnProperty", o_has_own }, { "toString", o_to_string },
+};
+
+static int b_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)ev, (void)a, (void)na;
+    *out = self->b ? vstr_n("true", 4) : vstr_n("false", 5);
+    return GL_OK;
+}
+
+static const method_t bool_methods[] = { { "toString", b_to_string } };
+
+/* Object.keys (mode 0), values (1), entries (2). */
+static int object_list(ev_t *ev, const val_t *a, size_t na, int mode, val_t *out)
+{
+    const val_t *o = arg(a, na, 0);
+    if (nullish(o))
+        return gl__expr_fail(ev, "Cannot convert undefined or null to object");
+    json_object *arr = json_object_new_array();
+    size_t size = 16;
+    int rc = GL_OK;
+    char idx[32];
+    if (o->k == V_OBJ) {
+        struct json_object_iterator it = json_object_iter_begin(o->j);
+        struct json_object_iterator end = json_object_iter_end(o->j);
+        while (rc == GL_OK && !json_object_iter_equal(&it, &end)) {
+            const char *key = json_object_iter_peek_name(&it);
+            json_object *v = json_object_iter_peek_value(&it);
+            json_object_iter_next(&it);
+            if ((rc = gl__expr_charge(ev, 1)) != GL_OK)
+                break;
+            json_object *e = mode == 0 ? json_object_new_string(key) : json_object_get(v);
+            size_t e_size = mode == 0 ? strlen(key) + 2 : gl__expr_json_size(v);
+            if (mode == 2) {
+                json_object *pair = json_object_new_array();
+                json_object_array_add(pair, json_object_new_string(key));
+                json_object_array_add(pair, e);
+                e = pair;
+                e_size += strlen(key) + 24;
+            }
+            rc = gl__expr_arr_add(ev, arr, &size, e, e_size);
+        }
+    } else if (o->k == V_ARR) {
+        for (size_t i = 0; rc == GL_OK && i < alen(o); i++) {
+            if ((rc = gl__expr_charge(ev, 1)) != GL_OK)
+                break;
+            snprintf(idx, sizeof idx, "%zu", i);
+            json_object *v = elem(o, i);
+            json_object *e = mode == 0 ? json_object_new_string(idx) : json_object_get(v);
+            size_t e_size = mode == 0 ? strlen(idx) + 2 : gl__expr_json_size(v);
+            if (mode == 2) {
+                json_object *pair = json_object_new_array();
+                json_object_array_add(pair, json_object_new_string(idx));
+                json_object_array_add(pair, e);
+                e = pair;
+                e_size += 40;
+            }
+            rc = gl__expr_arr_add(ev, arr, &size, e, e_size);
+        }
+    }
+    if (rc != GL_OK) {
+        json_object_put(arr);
+        return rc;
+    }
+    *out = vown(V_ARR, arr, size);
+    return GL_OK;
+}
+
+static int ob_keys(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self;
+    return object_list(ev, a, na, 0, out);
+}
+
+static int ob_values(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self;
+    return object_list(ev, a, na, 1, out);
+}
+
+static int ob_entries(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self;
+    return object_list(ev, a, na, 2, out);
+}
+
+static int ar_is_array(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)ev, (void)self;
+    *out = vbool(arg(a, na, 0)->k == V_ARR);
+    return GL_OK;
+}
+
+/* $("Name") */
+int gl__expr_g_dollar(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self;
+    const val_t *name = arg(a, na, 0);
+    if (name->k != V_STR)
+        return gl__expr_fail(ev, "$() expects a node name, got %s", gl__expr_vtype_name(name));
+    json_object *items = node_lookup(ev, sp(name), sn(name));
+    if (!items || !json_object_is_type(items, json_type_array))
+        return no_such_node(ev, sp(name));
+    *out = vmk(V_NODE);
+    out->j = json_object_get(items);
+    out->aux = json_object_get(name->j);
+    return GL_OK;
+}
+
+static int in_all(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self, (void)a, (void)na;
+    if (!ev->ctx->input) {
+        *out = vown(V_ARR, json_object_new_array(), 16);
+        return GL_OK;
+    }
+    return wrap_all(ev, ev->ctx->input, out);
+}
+
+static int in_first_last(ev_t *ev, bool last, val_t *out)
+{
+    size_t n = ev->ctx->input ? json_object_array_length(ev->ctx->input) : 0;
+    *out = n ? vwrap(json_object_array_get_idx(ev->ctx->input, last ? n - 1 : 0)) : vmk(V_UNDEF);
+    return GL_OK;
+}
+
+static int in_first(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self, (void)a, (void)na;
+    return in_first_last(ev, false, out);
+}
+
+static int in_last(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self, (void)a, (void)na;
+    return in_first_last(ev, true, out);
+}
+
+static const methods_t arr_table = { arr_methods, GL_NELEM(arr_methods) };
+static const methods_t obj_table = { obj_methods, GL_NELEM(obj_methods) };
+static const methods_t bool_table = { bool_methods, GL_NELEM(bool_methods) };
+
+static const ns_method_t lib_ns[] = {
+    { VAR_OBJECT, "keys", ob_keys }, { VAR_OBJECT, "values", ob_values },
+    { VAR_OBJECT, "entries", ob_entries }, { VAR_ARRAY, "isArray", ar_is_array },
+    { VAR_INPUT, "all", in_all }, { VAR_INPUT, "first", in_first }, { VAR_INPUT, "last", in_last },
+};
+static const ns_methods_t lib_ns_table = { lib_ns, GL_NELEM(lib_ns) };
+
+/* Math.round, DateTime.now…: the namespaces' functions, wherever they live. */
+static method_fn ns_method(int ns, const char *name, size_t len)
+{
+    static const ns_methods_t *const tables[] = { &gl__expr_num_ns, &gl__expr_json_ns,
+                                                  &lib_ns_table, &gl__expr_date_ns };
+    for (size_t t = 0; t < GL_NELEM(tables); t++)
+        for (size_t i = 0; i < tables[t]->n; i++)
+            if (tables[t]->v[i].ns == ns && name_is(name, len, tables[t]->v[i].name))
+                return tables[t]->v[i].fn;
+    return NULL;
+}
+
+/* $("Name").first() / .last() / .all() / .itemMatching(i) */
+static int node_method(ev_t *ev, const val_t *self, const char *name, size_t len,
+                       const val_t *a, size_t na, val_t *out)
+{
+    size_t n = json_object_array_length(self->j);
+    if (name_is(name, len, "all"))
+        return wrap_all(ev, self->j, out);
+    if (name_is(name, len, "first") || name_is(name, len, "last")) {
+        bool last = name_is(name, len, "last");
+        *out = n ? vwrap(json_object_array_get_idx(self->j, last ? n - 1 : 0)) : vmk(V_UNDEF);
+        return GL_OK;
+    }
+    if (name_is(name, len, "itemMatching")) {
+        double i;
+        TRY(gl__expr_num_arg(ev, a, na, 0, NAN, &i));
+        *out = i >= 0 && i < (double)n ? vwrap(json_object_array_get_idx(self->j, (size_t)i))
+                                       : vmk(V_UNDEF);
+        return GL_OK;
+    }
+    return GL_NOTFOUND;
+}
+
+int gl__expr_call_method(ev_t *ev, const val_t *self, const char *name, size_t len,
+                         const val_t *a, size_t na, val_t *out)
+{
+    method_fn fn = NULL;
+    switch (self->k) {
+    case V_UNDEF:
+    case V_NULL:
+    case V_SHORT: return gl__expr_get_prop(ev, self, name, len, out); /* the JS error */
+    case V_STR: fn = find_method(&gl__expr_str_methods, name, len); break;
+    case V_ARR: fn = find_method(&arr_table, name, len); break;
+    case V_OBJ: fn = find_method(&obj_table, name, len); break;
+    case V_NUM: fn = find_method(&gl__expr_num_methods, name, len); break;
+    case V_BOOL: fn = find_method(&bool_table, name, len); break;
+    case V_DATE: fn = find_method(&gl__expr_date_methods, name, len); break;
+    case V_NS: fn = ns_method(self->ns, name, len); break;
+    case V_NODE: {
+        int rc = node_method(ev, self, name, len, a, na, out);
+        if (rc != GL_NOTFOUND)
+            return rc;
+        break;
+    }
+    }
+    if (fn)
+        return fn(ev, self, a, na, out);
+    if (self->k == V_NS)
+        return gl__expr_fail(ev, "%s.%.*s is not a function", gl__expr_var_names[self->ns],
+                             (int)(len > 60 ? 60 : len), name);
+    return gl__expr_fail(ev, "%s has no method '%.*s'", gl__expr_vtype_name(self),
+                         (int)(len > 60 ? 60 : len), name);
+}

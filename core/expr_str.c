@@ -1,0 +1,574 @@
+/*
+ * expr_str.c: the methods of strings (toUpperCase, split, replace, padStart…)
+ * and isEmpty/isNotEmpty, which strings, arrays and objects share. Indices
+ * and lengths count code points (see expr.h); every loop charges the step
+ * budget and every string is built under the output bound.
+ */
+#include "expr_int.h"
+
+#include <math.h>
+#include <stdint.h>
+
+/* Simple case mapping for ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic. */
+static uint32_t cp_upper(uint32_t c)
+{
+    if (c >= 'a' && c <= 'z')
+        return c - 32;
+    if (c < 0x80)
+        return c;
+    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7))
+        return c - 32;
+    if (c == 0xFF)
+        return 0x178;
+    if (c == 0xB5)
+        return 0x39C;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177))
+        return c & ~1u;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
+        return (c & 1) ? c : c - 1;
+    if (c == 0x17F)
+        return 'S';
+    if (c == 0x3C2)
+        return 0x3A3;
+    if (c >= 0x3B1 && c <= 0x3CB)
+        return c - 32;
+    if (c >= 0x430 && c <= 0x44F)
+        return c - 32;
+    if (c >= 0x450 && c <= 0x45F)
+        return c - 80;
+    return c;
+}
+
+static uint32_t cp_lower(uint32_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c + 32;
+    if (c < 0x80)
+        return c;
+    if ((c >= 0xC0 && c <= 0xDE && c != 0xD7))
+        return c + 32;
+    if (c == 0x178)
+        return 0xFF;
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177))
+        return c | 1u;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
+        return (c & 1) ? c + 1 : c;
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
+        return c + 32;
+    if (c >= 0x410 && c <= 0x42F)
+        return c + 32;
+    if (c >= 0x400 && c <= 0x40F)
+        return c + 80;
+    return c;
+}
+
+/* Strings. Indices count code points (see expr.h). */
+
+static int str_case(ev_t *ev, const val_t *self, bool upper, val_t *out)
+{
+    const char *s = sp(self);
+    size_t n = sn(self);
+    char u8[4];
+    gl_buf_t b;
+    TRY(gl__expr_charge(ev, 1 + n / 64));
+    gl_buf_init(&b, ev->max_out);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp, m;
+        size_t l = gl__expr_u8_dec(s, n, i, &cp);
+        m = upper ? cp_upper(cp) : cp_lower(cp);
+        int rc = upper && cp == 0xDF ? gl__expr_app(ev, &b, "SS", 2)
+                 : m == cp          ? gl__expr_app(ev, &b, s + i, l)
+                                    : gl__expr_app(ev, &b, u8, gl__expr_u8_enc(m, u8));
+        if (rc != GL_OK) {
+            gl_buf_free(&b);
+            return rc;
+        }
+        i += l;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+static int s_upper(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return str_case(ev, self, true, out);
+}
+
+static int s_lower(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return str_case(ev, self, false, out);
+}
+
+static int str_trim(ev_t *ev, const val_t *self, bool start, bool end, val_t *out)
+{
+    const char *s = sp(self);
+    size_t n = sn(self);
+    TRY(gl__expr_charge(ev, 1 + n / 64));
+    gl__expr_trim_span(&s, &n, start, end);
+    if (n > ev->max_out) /* a slice of a larger borrowed string */
+        return gl__expr_too_big(ev);
+    *out = vstr_n(s, n);
+    return GL_OK;
+}
+
+static int s_trim(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return str_trim(ev, self, true, true, out);
+}
+
+static int s_trim_start(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return str_trim(ev, self, true, false, out);
+}
+
+static int s_trim_end(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return str_trim(ev, self, false, true, out);
+}
+
+/* Byte offset of the first occurrence of needle at or after from; SIZE_MAX
+ * when there is none. */
+static size_t find(const char *s, size_t n, size_t from, const char *needle, size_t nn)
+{
+    if (from > n || nn > n - from)
+        return SIZE_MAX;
+    if (nn == 0)
+        return from;
+    const char *hit = memmem(s + from, n - from, needle, nn);
+    return hit ? (size_t)(hit - s) : SIZE_MAX;
+}
+
+static int s_split(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    const char *s = sp(self);
+    size_t n = sn(self), size = 16, limit = SIZE_MAX;
+    uint32_t cp;
+    double d;
+    if (arg(a, na, 1)->k != V_UNDEF) { /* ToUint32 */
+        TRY(gl__expr_to_number(ev, arg(a, na, 1), &d));
+        d = isfinite(d) ? fmod(trunc(d), 4294967296.0) : 0;
+        limit = (size_t)(d < 0 ? d + 4294967296.0 : d);
+    }
+    json_object *arr = json_object_new_array();
+    int rc = GL_OK;
+    if (limit == 0) {
+        /* nothing */
+    } else if (arg(a, na, 0)->k == V_UNDEF) {
+        rc = gl__expr_arr_add(ev, arr, &size, json_object_get(self->j), n + 2);
+    } else {
+        sv_t sep;
+        rc = gl__expr_to_sv(ev, arg(a, na, 0), &sep);
+        if (rc == GL_OK) {
+            size_t i = 0, count = 0;
+            while (rc == GL_OK && count < limit && (sep.n ? i <= n : i < n)) {
+                size_t hit = sep.n ? find(s, n, i, sep.p, sep.n)
+                                   : i + gl__expr_u8_dec(s, n, i, &cp);
+                if (hit == SIZE_MAX)
+                    hit = n;
+                if ((rc = gl__expr_charge(ev, 1)) != GL_OK)
+                    break;
+                json_object *part = json_object_new_string_len(s + i, (int)(hit - i));
+                rc = gl__expr_arr_add(ev, arr, &size, part, hit - i + 2);
+                count++;
+                i = sep.n ? hit + sep.n : hit;
+            }
+            gl__expr_sv_free(&sep);
+        }
+    }
+    if (rc != GL_OK) {
+        json_object_put(arr);
+        return rc;
+    }
+    *out = vown(V_ARR, arr, size);
+    return GL_OK;
+}
+
+/* The needle (ToString of the first argument) and a code point position. */
+static int search_args(ev_t *ev, const val_t *self, const val_t *a, size_t na, double def,
+                       sv_t *needle, size_t *from_byte, size_t *from_cp)
+{
+    double pos;
+    TRY(gl__expr_charge(ev, 1 + sn(self) / 64));
+    TRY(gl__expr_num_arg(ev, a, na, 1, def, &pos));
+    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    *from_cp = gl__expr_clamp_idx(pos, len);
+    *from_byte = gl__expr_u8_off(sp(self), sn(self), *from_cp);
+    return gl__expr_to_sv(ev, arg(a, na, 0), needle);
+}
+
+static int s_includes(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t nd;
+    size_t from, from_cp;
+    TRY(search_args(ev, self, a, na, 0, &nd, &from, &from_cp));
+    *out = vbool(find(sp(self), sn(self), from, nd.p, nd.n) != SIZE_MAX);
+    gl__expr_sv_free(&nd);
+    return GL_OK;
+}
+
+static int s_index_of(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t nd;
+    size_t from, from_cp;
+    TRY(search_args(ev, self, a, na, 0, &nd, &from, &from_cp));
+    size_t hit = find(sp(self), sn(self), from, nd.p, nd.n);
+    *out = vnum(hit == SIZE_MAX
+                    ? -1
+                    : (double)(from_cp + gl__expr_u8_count(sp(self) + from, hit - from)));
+    gl__expr_sv_free(&nd);
+    return GL_OK;
+}
+
+static int s_last_index_of(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t nd;
+    size_t from, from_cp, last = SIZE_MAX;
+    TRY(search_args(ev, self, a, na, INFINITY, &nd, &from, &from_cp));
+    for (size_t i = 0;;) {
+        size_t hit = find(sp(self), sn(self), i, nd.p, nd.n);
+        if (hit == SIZE_MAX || hit > from)
+            break;
+        last = hit;
+        uint32_t cp;
+        if (hit >= sn(self))
+            break;
+        i = hit + gl__expr_u8_dec(sp(self), sn(self), hit, &cp);
+    }
+    *out = vnum(last == SIZE_MAX ? -1 : (double)gl__expr_u8_count(sp(self), last));
+    gl__expr_sv_free(&nd);
+    return GL_OK;
+}
+
+static int s_starts_with(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t nd;
+    size_t from, from_cp;
+    TRY(search_args(ev, self, a, na, 0, &nd, &from, &from_cp));
+    *out = vbool(sn(self) - from >= nd.n && memcmp(sp(self) + from, nd.p, nd.n) == 0);
+    gl__expr_sv_free(&nd);
+    return GL_OK;
+}
+
+static int s_ends_with(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t nd;
+    size_t end, end_cp;
+    TRY(search_args(ev, self, a, na, INFINITY, &nd, &end, &end_cp));
+    *out = vbool(end >= nd.n && memcmp(sp(self) + end - nd.n, nd.p, nd.n) == 0);
+    gl__expr_sv_free(&nd);
+    return GL_OK;
+}
+
+/* Code points [from, to) of self as a new string. */
+static int substr_cp(ev_t *ev, const val_t *self, size_t from, size_t to, val_t *out)
+{
+    TRY(gl__expr_charge(ev, 1 + sn(self) / 64));
+    if (from >= to) {
+        *out = vstr_n("", 0);
+        return GL_OK;
+    }
+    size_t b0 = gl__expr_u8_off(sp(self), sn(self), from);
+    size_t b1 = b0 + gl__expr_u8_off(sp(self) + b0, sn(self) - b0, to - from);
+    if (b1 - b0 > ev->max_out)
+        return gl__expr_too_big(ev);
+    *out = vstr_n(sp(self) + b0, b1 - b0);
+    return GL_OK;
+}
+
+static int s_slice(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    double s, e;
+    TRY(gl__expr_num_arg(ev, a, na, 0, 0, &s));
+    TRY(gl__expr_num_arg(ev, a, na, 1, INFINITY, &e));
+    return substr_cp(ev, self, gl__expr_rel_idx(s, len), gl__expr_rel_idx(e, len), out);
+}
+
+static int s_substring(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    double s, e;
+    TRY(gl__expr_num_arg(ev, a, na, 0, 0, &s));
+    TRY(gl__expr_num_arg(ev, a, na, 1, INFINITY, &e));
+    size_t from = gl__expr_clamp_idx(s, len), to = gl__expr_clamp_idx(e, len);
+    return from <= to ? substr_cp(ev, self, from, to, out) : substr_cp(ev, self, to, from, out);
+}
+
+static int s_substr(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    double s, l;
+    TRY(gl__expr_num_arg(ev, a, na, 0, 0, &s));
+    TRY(gl__expr_num_arg(ev, a, na, 1, INFINITY, &l));
+    size_t from = gl__expr_rel_idx(s, len), count = gl__expr_clamp_idx(l, len - from);
+    return substr_cp(ev, self, from, from + count, out);
+}
+
+/* The code point at index i (relative from the end when rel and i < 0). */
+static bool cp_at(const val_t *self, double i, bool rel, size_t *at, size_t *l, uint32_t *cp)
+{
+    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    i = isnan(i) ? 0 : trunc(i);
+    if (rel && i < 0)
+        i += (double)len;
+    if (!(i >= 0 && i < (double)len))
+        return false;
+    *at = gl__expr_u8_off(sp(self), sn(self), (size_t)i);
+    *l = gl__expr_u8_dec(sp(self), sn(self), *at, cp);
+    return true;
+}
+
+static int char_at(ev_t *ev, const val_t *self, const val_t *a, size_t na, int mode, val_t *out)
+{
+    double i;
+    size_t at, l;
+    uint32_t cp;
+    TRY(gl__expr_charge(ev, 1 + sn(self) / 64));
+    TRY(gl__expr_num_arg(ev, a, na, 0, 0, &i));
+    bool ok = cp_at(self, i, mode == 3, &at, &l, &cp);
+    switch (mode) {
+    case 0: *out = ok ? vstr_n(sp(self) + at, l) : vstr_n("", 0); break; /* charAt */
+    case 1: *out = vnum(ok ? cp : NAN); break;                           /* charCodeAt */
+    case 2: *out = ok ? vnum(cp) : vmk(V_UNDEF); break;                  /* codePointAt */
+    default: *out = ok ? vstr_n(sp(self) + at, l) : vmk(V_UNDEF); break; /* at */
+    }
+    return GL_OK;
+}
+
+static int s_char_at(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return char_at(ev, self, a, na, 0, out);
+}
+
+static int s_char_code_at(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return char_at(ev, self, a, na, 1, out);
+}
+
+static int s_code_point_at(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return char_at(ev, self, a, na, 2, out);
+}
+
+static int s_at(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return char_at(ev, self, a, na, 3, out);
+}
+
+static int s_concat(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    gl_buf_t b;
+    gl_buf_init(&b, ev->max_out);
+    int rc = gl__expr_app(ev, &b, sp(self), sn(self));
+    for (size_t i = 0; rc == GL_OK && i < na; i++)
+        rc = gl__expr_to_string(ev, &a[i], &b, 0);
+    if (rc != GL_OK) {
+        gl_buf_free(&b);
+        return rc;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+/* GetSubstitution without capture groups: $$, $&, $`, $'. */
+static int put_replacement(ev_t *ev, gl_buf_t *b, const sv_t *rep, const char *s, size_t n,
+                           size_t hit, size_t hit_n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i + 1 < rep->n; i++) {
+        if (rep->p[i] != '$' || !rep->p[i + 1] || !strchr("$&`'", rep->p[i + 1]))
+            continue;
+        TRY(gl__expr_app(ev, b, rep->p + run, i - run));
+        switch (rep->p[i + 1]) {
+        case '$': TRY(gl__expr_app(ev, b, "$", 1)); break;
+        case '&': TRY(gl__expr_app(ev, b, s + hit, hit_n)); break;
+        case '`': TRY(gl__expr_app(ev, b, s, hit)); break;
+        default: TRY(gl__expr_app(ev, b, s + hit + hit_n, n - hit - hit_n)); break;
+        }
+        i++;
+        run = i + 1;
+    }
+    return gl__expr_app(ev, b, rep->p + run, rep->n - run);
+}
+
+static int replace(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool all, val_t *out)
+{
+    const char *s = sp(self);
+    size_t n = sn(self), i = 0, copied = 0;
+    sv_t pat, rep;
+    uint32_t cp;
+    TRY(gl__expr_to_sv(ev, arg(a, na, 0), &pat));
+    int rc = gl__expr_to_sv(ev, arg(a, na, 1), &rep);
+    if (rc != GL_OK) {
+        gl__expr_sv_free(&pat);
+        return rc;
+    }
+    gl_buf_t b;
+    gl_buf_init(&b, ev->max_out);
+    while (rc == GL_OK) {
+        size_t hit = find(s, n, i, pat.p, pat.n);
+        if (hit == SIZE_MAX)
+            break;
+        if ((rc = gl__expr_charge(ev, 1)) != GL_OK ||
+            (rc = gl__expr_app(ev, &b, s + copied, hit - copied)) != GL_OK ||
+            (rc = put_replacement(ev, &b, &rep, s, n, hit, pat.n)) != GL_OK)
+            break;
+        copied = hit + pat.n;
+        if (!all)
+            break;
+        if (pat.n) {
+            i = hit + pat.n;
+        } else { /* an empty pattern matches between every code point */
+            if (hit >= n)
+                break;
+            i = hit + gl__expr_u8_dec(s, n, hit, &cp);
+            if ((rc = gl__expr_app(ev, &b, s + hit, i - hit)) != GL_OK)
+                break;
+            copied = i;
+        }
+    }
+    if (rc == GL_OK)
+        rc = gl__expr_app(ev, &b, s + copied, n - copied);
+    gl__expr_sv_free(&pat);
+    gl__expr_sv_free(&rep);
+    if (rc != GL_OK) {
+        gl_buf_free(&b);
+        return rc;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+static int s_replace(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return replace(ev, self, a, na, false, out);
+}
+
+static int s_replace_all(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return replace(ev, self, a, na, true, out);
+}
+
+static int pad(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool start, val_t *out)
+{
+    double target;
+    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    TRY(gl__expr_charge(ev, 1 + sn(self) / 64));
+    TRY(gl__expr_num_arg(ev, a, na, 0, 0, &target));
+    sv_t fill = { " ", 1, { 0 } };
+    gl_buf_init(&fill.buf, 0);
+    if (arg(a, na, 1)->k != V_UNDEF)
+        TRY(gl__expr_to_sv(ev, arg(a, na, 1), &fill));
+    int rc = GL_OK;
+    if (isnan(target) || target <= (double)len || fill.n == 0) {
+        *out = vdup(self);
+    } else if (target - (double)len > (double)ev->max_out) {
+        rc = gl__expr_too_big(ev);
+    } else {
+        size_t want = (size_t)target - len, fi = 0;
+        gl_buf_t b;
+        gl_buf_init(&b, ev->max_out);
+        if (!start)
+            rc = gl__expr_app(ev, &b, sp(self), sn(self));
+        for (size_t k = 0; rc == GL_OK && k < want; k++) {
+            uint32_t cp;
+            size_t l = gl__expr_u8_dec(fill.p, fill.n, fi, &cp);
+            if (k % 64 == 0)
+                rc = gl__expr_charge(ev, 1);
+            if (rc == GL_OK)
+                rc = gl__expr_app(ev, &b, fill.p + fi, l);
+            fi = fi + l >= fill.n ? 0 : fi + l;
+        }
+        if (rc == GL_OK && start)
+            rc = gl__expr_app(ev, &b, sp(self), sn(self));
+        if (rc == GL_OK)
+            gl__expr_buf_val(&b, out);
+        else
+            gl_buf_free(&b);
+    }
+    gl__expr_sv_free(&fill);
+    return rc;
+}
+
+static int s_pad_start(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return pad(ev, self, a, na, true, out);
+}
+
+static int s_pad_end(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return pad(ev, self, a, na, false, out);
+}
+
+static int s_repeat(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    double count;
+    char tmp[40];
+    TRY(gl__expr_num_arg(ev, a, na, 0, 0, &count));
+    count = isnan(count) ? 0 : trunc(count);
+    if (count < 0 || isinf(count)) {
+        gl__expr_num_fmt(count, tmp);
+        return gl__expr_fail(ev, "Invalid count value: %s", tmp);
+    }
+    if (sn(self) && count * (double)sn(self) > (double)ev->max_out)
+        return gl__expr_too_big(ev);
+    if (!sn(self))
+        count = 0;
+    TRY(gl__expr_charge(ev, (size_t)count));
+    gl_buf_t b;
+    gl_buf_init(&b, ev->max_out);
+    for (size_t i = 0; i < (size_t)count; i++)
+        if (gl_buf_append(&b, sp(self), sn(self)) != GL_OK) {
+            gl_buf_free(&b);
+            return gl__expr_too_big(ev);
+        }
+    return gl__expr_buf_val(&b, out);
+}
+
+static int s_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)ev, (void)a, (void)na;
+    *out = vdup(self);
+    return GL_OK;
+}
+
+static bool is_empty(const val_t *v)
+{
+    switch (v->k) {
+    case V_STR: return sn(v) == 0;
+    case V_ARR: return json_object_array_length(v->j) == 0;
+    case V_OBJ: return json_object_object_length(v->j) == 0;
+    default: return false;
+    }
+}
+
+int gl__expr_m_is_empty(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)ev, (void)a, (void)na;
+    *out = vbool(is_empty(self));
+    return GL_OK;
+}
+
+int gl__expr_m_is_not_empty(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)ev, (void)a, (void)na;
+    *out = vbool(!is_empty(self));
+    return GL_OK;
+}
+
+static const method_t str_methods[] = {
+    { "toUpperCase", s_upper }, { "toLowerCase", s_lower }, { "trim", s_trim },
+    { "trimStart", s_trim_start }, { "trimEnd", s_trim_end }, { "split", s_split },
+    { "includes", s_includes }, { "startsWith", s_starts_with }, { "endsWith", s_ends_with },
+    { "indexOf", s_index_of }, { "lastIndexOf", s_last_index_of }, { "slice", s_slice },
+    { "substring", s_substring }, { "substr", s_substr }, { "replace", s_replace },
+    { "replaceAll", s_replace_all }, { "padStart", s_pad_start }, { "padEnd", s_pad_end },
+    { "repeat", s_repeat }, { "charAt", s_char_at }, { "charCodeAt", s_char_code_at },
+    { "codePointAt", s_code_point_at }, { "at", s_at }, { "concat", s_concat },
+    { "toString", s_to_string }, { "valueOf", s_to_string }, { "isEmpty", gl__expr_m_is_empty },
+    { "isNotEmpty", gl__expr_m_is_not_empty },
+};
+
+const methods_t gl__expr_str_methods = { str_methods, GL_NELEM(str_methods) };
