@@ -199,7 +199,7 @@ static bool one_of(const char *s, const char *const *list)
 static bool valid_cursor(const char *c)
 {
     const char *us = strchr(c, '_');
-    if (!us || us == c || us - c > 20 || !gl_is_uuid(us + 1))
+    if (!us || us == c || us - c > 18 || !gl_is_uuid(us + 1)) /* µs since 1970 fit 18 digits until 33658 */
         return false;
     for (const char *p = c; p < us; p++)
         if (*p < '0' || *p > '9')
