@@ -65,4 +65,7 @@ int64_t gl_wall_ms(void);
 /* Strict decimal parse of a whole string: no sign games, no trailing junk. */
 int gl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out) GL_WUR;
 
+/* True when s is a canonical lowercase or uppercase UUID (NULL: false). */
+bool gl_is_uuid(const char *s);
+
 #endif

@@ -105,3 +105,17 @@ int gl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
     *out = (int64_t)v;
     return GL_OK;
 }
+
+bool gl_is_uuid(const char *s)
+{
+    static const int dash[] = { 8, 13, 18, 23 };
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool is_dash = i == dash[0] || i == dash[1] || i == dash[2] || i == dash[3];
+        char c = s[i];
+        if (is_dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}

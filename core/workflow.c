@@ -142,19 +142,6 @@ static bool has_expression(json_object *v)
     return false;
 }
 
-static bool uuid_ok(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        char c = s[i];
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
-}
-
 static bool webhook_path_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -242,7 +229,7 @@ static void check_param(gl_problems_t *p, const char *node, const gl_node_type_t
         (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > 8))
         problem(p, node, field, "rules must be an array of at most 8 conditions (outputs out0-out7)");
     if (strcmp(t->id, "flow.subworkflow") == 0 && strcmp(d->name, "workflow_id") == 0 &&
-        json_object_is_type(v, json_type_string) && !uuid_ok(json_object_get_string(v)))
+        json_object_is_type(v, json_type_string) && !gl_is_uuid(json_object_get_string(v)))
         problem(p, node, field, "workflow_id must be a workflow id");
     if (json_object_is_type(v, json_type_string) && strcmp(t->id, "trigger.webhook") == 0 &&
         strcmp(d->name, "path") == 0 && !webhook_path_ok(json_object_get_string(v)))
@@ -583,7 +570,7 @@ static void check_settings(gl_problems_t *p, json_object *s)
                 json_object_get_int64(v) > 7 * 86400000LL)
                 problem(p, "", "settings.timeout_ms", "'timeout_ms' must be an integer from 1 to 604800000");
         } else if (strcmp(k, "error_workflow_id") == 0) {
-            if (!json_object_is_type(v, json_type_string) || !uuid_ok(json_object_get_string(v)))
+            if (!json_object_is_type(v, json_type_string) || !gl_is_uuid(json_object_get_string(v)))
                 problem(p, "", "settings.error_workflow_id", "'error_workflow_id' must be a workflow id");
         } else if (strcmp(k, "timezone") == 0) {
             gl_err_t err;

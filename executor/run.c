@@ -59,19 +59,6 @@ static const char *json_text(json_object *v)
     return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : NULL;
 }
 
-static bool uuid_like(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        char c = s[i];
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
-}
-
 static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
 {
     run_io_t *io = ud;
@@ -188,7 +175,7 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
 {
     run_io_t *parent = ud;
     *out = NULL;
-    if (!uuid_like(workflow_id)) {
+    if (!gl_is_uuid(workflow_id)) {
         gl_err_set(err, "'%.40s' is not a workflow id", workflow_id);
         return GL_INVALID;
     }
@@ -265,7 +252,7 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
 {
     json_object *payload = json_tokener_parse(ctx->job->payload);
     const char *id = payload ? str_of(payload, "execution_id") : NULL;
-    if (!id || !uuid_like(id)) {
+    if (!id || !gl_is_uuid(id)) {
         json_object_put(payload);
         snprintf(ctx->error, sizeof ctx->error, "workflow.run: the payload names no execution");
         return GL_JOB_FATAL;

@@ -290,25 +290,36 @@ static void explain_state(gl_req_t *req, const char *id, const char *what, const
         gl_resp_error(req, 409, "conflict", NULL, "the execution is %s: %s", PQgetvalue(res, 0, 0), what);
 }
 
-static void execution_cancel(gl_req_t *req)
+/* Runs a statement that changes the execution (id) and returns a row when
+ * it did. NULL, with the response set, when it failed or changed nothing
+ * (explain_state says why: allowed lists the states the change needs). */
+static PGresult *change(gl_req_t *req, const gl_stmt_t *stmt, const char *id, const char *what,
+                        const char *const *allowed)
 {
-    const char *id;
-    if (!execution_id(req, &id))
-        return;
     const char *params[] = { id };
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_cancel, params, req->arena, &res, &err);
+    int rc = gl_db_query(req->db, stmt, params, req->arena, &res, &err);
     if (rc != GL_OK) {
         gl_resp_fail(req, rc, &err);
-        return;
+        return NULL;
     }
     if (PQntuples(res) == 0) {
-        static const char *const cancelable[] = { "queued", "waiting", "running", NULL };
-        explain_state(req, id, "only queued, waiting or running executions can be canceled", cancelable);
-        return;
+        explain_state(req, id, what, allowed);
+        return NULL;
     }
+    return res;
+}
+
+static void execution_cancel(gl_req_t *req)
+{
+    static const char *const cancelable[] = { "queued", "waiting", "running", NULL };
+    const char *id;
+    PGresult *res;
+    if (!execution_id(req, &id) ||
+        !(res = change(req, &q_cancel, id, "only queued, waiting or running executions can be canceled", cancelable)))
+        return;
     bool now = strcmp(PQgetvalue(res, 0, 0), "canceled") == 0;
     char *body = gl_arena_printf(req->arena, "{\"id\":\"%s\",\"status\":\"%s\",\"cancel_requested\":true}", id,
                                  PQgetvalue(res, 0, 0));
@@ -362,24 +373,10 @@ static void execution_retry(gl_req_t *req)
 
 static void execution_delete(gl_req_t *req)
 {
+    static const char *const finished[] = { "succeeded", "failed", "canceled", NULL };
     const char *id;
-    if (!execution_id(req, &id))
-        return;
-    const char *params[] = { id };
-    gl_err_t err;
-    gl_err_clear(&err);
-    PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_delete, params, req->arena, &res, &err);
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
-        return;
-    }
-    if (PQntuples(res) == 0) {
-        static const char *const finished[] = { "succeeded", "failed", "canceled", NULL };
-        explain_state(req, id, "cancel it before deleting it", finished);
-        return;
-    }
-    gl_resp_json(req, 204, "", 0);
+    if (execution_id(req, &id) && change(req, &q_delete, id, "cancel it before deleting it", finished))
+        gl_resp_json(req, 204, "", 0);
 }
 
 static const gl_route_t routes[] = {

@@ -195,20 +195,6 @@ void gl_resp_fail(gl_req_t *req, int rc, const gl_err_t *err)
     }
 }
 
-bool gl_is_uuid(const char *s)
-{
-    static const int dash[] = { 8, 13, 18, 23 };
-    if (!s || strlen(s) != GL_UUID_LEN)
-        return false;
-    for (int i = 0; i < GL_UUID_LEN; i++) {
-        bool is_dash = i == dash[0] || i == dash[1] || i == dash[2] || i == dash[3];
-        char c = s[i];
-        if (is_dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
-}
-
 int gl_resp_query_json(gl_req_t *req, int status, const gl_stmt_t *stmt,
                        const char *const *params, const char *not_found_msg)
 {

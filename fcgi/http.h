@@ -84,9 +84,6 @@ void gl_resp_header(gl_req_t *req, const char *name, const char *value);
 /* Maps an rc and its error context to the matching HTTP error response. */
 void gl_resp_fail(gl_req_t *req, int rc, const gl_err_t *err);
 
-/* True when s is a canonical lowercase or uppercase UUID. */
-bool gl_is_uuid(const char *s);
-
 /* Runs a prepared statement whose one row, one column is a JSON text and
  * sends it with the status; 404 with not_found_msg when no row comes back.
  * Returns the rc (the error response is already set on failure). */

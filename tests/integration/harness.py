@@ -395,6 +395,14 @@ class Env:
         c.me = r.json()
         return c
 
+    def member_of(self, admin, role, password="correct horse battery"):
+        """A signed-in Client for a new account invited into admin's org."""
+        email = f"m-{os.urandom(4).hex()}@example.com"
+        r = admin.post(f"/api/orgs/{admin.me['org_id']}/invitations", {"email": email, "role": role})
+        if r.status != 201:
+            raise AssertionError(f"invite {email}: {r}")
+        return self.signup(email, password=password, name="M", invitation=r.json()["token"])
+
     def close(self):
         for part in (self.nginx, self.fcgi):
             with contextlib.suppress(Exception):

@@ -26,15 +26,7 @@ def signup(prefix):
 
 
 def member_of(admin, role):
-    org = admin.me["org_id"]
-    email = f"m-{uuid.uuid4().hex[:8]}@example.com"
-    r = admin.post(f"/api/orgs/{org}/invitations", {"email": email, "role": role})
-    assert r.status == 201, r
-    c = ENV.client()
-    r = c.post("/api/auth/signup", {"email": email, "password": PW, "name": "M", "invitation": r.json()["token"]})
-    assert r.status == 201, r
-    c.me = r.json()
-    return c
+    return ENV.member_of(admin, role, password=PW)
 
 
 def definition(path=None, n_extra=0):
