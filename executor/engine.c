@@ -1069,3 +1069,28 @@ bool gl_engine_header_allowed(const char *k)
             return false;
     return true;
 }
+
+json_object *gl_step_json(const gl_step_t *s)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "seq", json_object_new_int(s->seq));
+    json_object_object_add(o, "node_id", json_object_new_string(s->node_id));
+    json_object_object_add(o, "run_index", json_object_new_int(s->run_index));
+    json_object_object_add(o, "attempt", json_object_new_int(s->attempt));
+    json_object_object_add(o, "status", json_object_new_string(s->status));
+    json_object_object_add(o, "input", json_object_get(s->input));
+    json_object_object_add(o, "output", json_object_get(s->output));
+    json_object_object_add(o, "state", json_object_get(s->state));
+    json_object_object_add(o, "error", json_object_get(s->error));
+    json_object_object_add(o, "started_ms", json_object_new_int64(s->started_ms));
+    json_object_object_add(o, "finished_ms", json_object_new_int64(s->finished_ms));
+    return o;
+}
+
+int gl_step_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
+{
+    (void)err;
+    json_object_array_add((json_object *)ud, gl_step_json(s));
+    *cancel = false;
+    return GL_OK;
+}

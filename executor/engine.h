@@ -121,6 +121,14 @@ bool gl_engine_is_direct(json_object *def);
  * headers or framing headers. */
 bool gl_engine_header_allowed(const char *name);
 
+/* A step as JSON {seq, node_id, run_index, attempt, status, input, output,
+ * state, error, started_ms, finished_ms} (the shape exec_insert_steps
+ * takes); a new object. */
+json_object *gl_step_json(const gl_step_t *s);
+/* An io.record that appends each step (gl_step_json) to the JSON array ud:
+ * for runs recorded in one statement at the end. */
+int gl_step_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err);
+
 /* $env for expressions: the environment variables named in allow
  * (comma-separated, executor.env_allow) that are set. A new object. */
 json_object *gl_engine_env(const char *allow);

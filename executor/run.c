@@ -38,8 +38,8 @@ static const gl_stmt_t q_step = {
 static const gl_stmt_t q_finish = {
     .name = "exec_finish",
     .sql = "SELECT glyphic.exec_finish($1::uuid, $2, $3::jsonb, $4::jsonb, $5::jsonb, "
-           "CASE WHEN $6::bigint IS NULL THEN NULL ELSE to_timestamp($6::bigint / 1000.0) END)",
-    .nparams = 6, .rows = true,
+           "CASE WHEN $6::bigint IS NULL THEN NULL ELSE to_timestamp($6::bigint / 1000.0) END, $7::jsonb)",
+    .nparams = 7, .rows = true,
 };
 static const gl_stmt_t q_notify = {
     .name = "exec_notify", .sql = "SELECT pg_notify('gx_' || $1, $2)", .nparams = 2, .rows = true,
@@ -122,20 +122,23 @@ static int io_heartbeat(void *ud)
     return gl_job_heartbeat(io->job);
 }
 
+/* Finishes or parks the execution; steps: those collected in memory, or NULL. */
 static int finish(gl_job_ctx_t *job, const char *id, const char *status, json_object *output,
-                  json_object *response, json_object *error, int64_t wait_until, gl_err_t *err)
+                  json_object *response, json_object *error, int64_t wait_until, json_object *steps, gl_err_t *err)
 {
     char wu[24];
     snprintf(wu, sizeof wu, "%lld", (long long)wait_until);
     char *o = output ? strdup(json_text(output)) : NULL;
     char *r = response ? strdup(json_text(response)) : NULL;
     char *e = error ? strdup(json_text(error)) : NULL;
-    const char *params[] = { id, status, o, r, e, wait_until ? wu : NULL };
+    char *st = steps ? strdup(json_text(steps)) : NULL;
+    const char *params[] = { id, status, o, r, e, wait_until ? wu : NULL, st };
     PGresult *res = NULL;
     int rc = gl_db_query(job->db, &q_finish, params, NULL, &res, err);
     free(o);
     free(r);
     free(e);
+    free(st);
     if (rc == GL_OK)
         PQclear(res);
     return rc;
@@ -214,7 +217,7 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     if (rc != GL_OK) {
         json_object *e = json_object_new_object();
         json_object_object_add(e, "message", json_object_new_string(def ? eerr.msg : "the definition is unreadable"));
-        if (finish(parent->job, child_id, "failed", NULL, NULL, e, 0, err) == GL_OK)
+        if (finish(parent->job, child_id, "failed", NULL, NULL, e, 0, NULL, err) == GL_OK)
             gl_err_set(err, "%s", def ? eerr.msg : "the definition is unreadable");
         json_object_put(e);
         json_object_put(def);
@@ -223,7 +226,7 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     }
     const char *st = rr.status == GL_RUN_ABORTED ? NULL : gl_run_status_name(rr.status);
     if (st)
-        rc = finish(parent->job, child_id, st, rr.output, rr.response, rr.error, 0, err);
+        rc = finish(parent->job, child_id, st, rr.output, rr.response, rr.error, 0, NULL, err);
     if (rr.status == GL_RUN_SUCCEEDED && rc == GL_OK) {
         *out = json_object_get(rr.output);
     } else if (rc == GL_OK) {
@@ -300,6 +303,19 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
     r.input = input;
     r.recorded = steps;
     r.can_park = true;
+    /* A quick workflow (no HTTP, waits, subworkflows or retries: nothing
+     * with side effects, nothing to resume) that nobody watches: its steps
+     * are collected and recorded with its end, in one statement instead of
+     * one per step. A crash before that runs it again from the start. */
+    json_object *collected = NULL;
+    if (json_object_array_length(steps) == 0 && io.watchers == 0 && gl_engine_is_direct(def)) {
+        collected = json_object_new_array();
+        r.io.record = gl_step_collect;
+        r.io.ud = collected;
+        r.io.begin = NULL;
+        r.io.heartbeat = NULL;
+        r.io.subworkflow = NULL;
+    }
 
     gl_run_result_t rr;
     gl_err_t eerr;
@@ -309,7 +325,7 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
     if (gl_engine_run(&r, &rr, &eerr) != GL_OK) {
         json_object *e = json_object_new_object();
         json_object_object_add(e, "message", json_object_new_string(eerr.msg));
-        rc = finish(ctx, eid, "failed", NULL, NULL, e, 0, &err);
+        rc = finish(ctx, eid, "failed", NULL, NULL, e, 0, NULL, &err);
         json_object_put(e);
     } else {
         if (rr.status == GL_RUN_ABORTED) {
@@ -318,7 +334,7 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
             rc = GL_OK;
         } else {
             rc = finish(ctx, eid, gl_run_status_name(rr.status), rr.output, rr.response, rr.error,
-                        rr.status == GL_RUN_WAITING ? rr.wait_until_ms : 0, &err);
+                        rr.status == GL_RUN_WAITING ? rr.wait_until_ms : 0, collected, &err);
         }
         gl_run_result_free(&rr);
     }
@@ -326,6 +342,7 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
         snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: finishing failed: %s", eid, err.msg);
         out = GL_JOB_RETRY;
     }
+    json_object_put(collected);
     json_object_put(x);
     return out;
 }

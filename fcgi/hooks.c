@@ -318,31 +318,6 @@ static json_object *gl_hooks_env(const gl_config_t *cfg)
     return env;
 }
 
-typedef struct {
-    json_object *steps;
-} collect_t;
-
-static int collect_step(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
-{
-    (void)err;
-    collect_t *c = ud;
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "seq", json_object_new_int(s->seq));
-    json_object_object_add(o, "node_id", json_object_new_string(s->node_id));
-    json_object_object_add(o, "run_index", json_object_new_int(s->run_index));
-    json_object_object_add(o, "attempt", json_object_new_int(s->attempt));
-    json_object_object_add(o, "status", json_object_new_string(s->status));
-    json_object_object_add(o, "input", json_object_get(s->input));
-    json_object_object_add(o, "output", json_object_get(s->output));
-    json_object_object_add(o, "state", json_object_get(s->state));
-    json_object_object_add(o, "error", json_object_get(s->error));
-    json_object_object_add(o, "started_ms", json_object_new_int64(s->started_ms));
-    json_object_object_add(o, "finished_ms", json_object_new_int64(s->finished_ms));
-    json_object_array_add(c->steps, o);
-    *cancel = false;
-    return GL_OK;
-}
-
 /* True when a statement failed because the webhook row it named is gone or
  * has another version (hook_enqueue / hook_record raise 40001): the cached
  * entry is stale. */
@@ -355,7 +330,7 @@ static bool stale(int rc, const gl_err_t *err)
 static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char *id)
 {
     const char *webhook = c->webhook, *version = c->version_text, *node = c->node;
-    collect_t col = { json_object_new_array() };
+    json_object *steps = json_object_new_array();
     json_object *input = json_object_new_array();
     json_object_array_add(input, json_object_get(item));
     gl_run_t r;
@@ -372,15 +347,15 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     r.limits.max_items = req->cfg->executor_max_items;
     r.limits.max_bytes = (size_t)req->cfg->executor_max_execution_bytes;
     r.env = gl_hooks_env(req->cfg);
-    r.io.record = collect_step;
-    r.io.ud = &col;
+    r.io.record = gl_step_collect;
+    r.io.ud = steps;
     gl_run_result_t rr;
     gl_err_t err;
     gl_err_clear(&err);
     int rc = gl_engine_run(&r, &rr, &err);
     json_object_put(input);
     if (rc != GL_OK) {
-        json_object_put(col.steps);
+        json_object_put(steps);
         gl_resp_error(req, 500, "workflow_invalid", NULL, "the workflow cannot run: %s", err.msg);
         return GL_OK;
     }
@@ -389,14 +364,14 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     snprintf(started_s, sizeof started_s, "%lld", (long long)started);
     /* each text is rendered into its object's own buffer: copy before the next */
     char *item_t = gl_arena_strdup(req->arena, text(item));
-    char *steps_t = gl_arena_strdup(req->arena, text(col.steps));
+    char *steps_t = gl_arena_strdup(req->arena, text(steps));
     char *out_t = rr.output ? gl_arena_strdup(req->arena, text(rr.output)) : NULL;
     char *resp_t = rr.response ? gl_arena_strdup(req->arena, text(rr.response)) : NULL;
     char *err_t = rr.error ? gl_arena_strdup(req->arena, text(rr.error)) : NULL;
     const char *params[] = { webhook, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id };
     PGresult *res = NULL;
     rc = gl_db_query(req->db, &q_record, params, req->arena, &res, &err);
-    json_object_put(col.steps);
+    json_object_put(steps);
     bool was_stale = stale(rc, &err);
     if (was_stale)
         ; /* the caller looks the webhook up again */

@@ -225,11 +225,26 @@ BEGIN
 END
 $$;
 
+-- Inserts steps given as a JSON array of {seq, node_id, run_index, attempt,
+-- status, input, output, state, error, started_ms, finished_ms}: executions
+-- whose steps were collected in memory and are recorded in one statement.
+CREATE FUNCTION glyphic.exec_insert_steps(p_id uuid, p_org uuid, p_steps jsonb) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO glyphic.execution_steps (execution_id, seq, org_id, node_id, run_index, attempt, status,
+                                       input, output, state, error, started_at, finished_at)
+  SELECT p_id, s.seq, p_org, s.node_id, s.run_index, s.attempt, s.status, s.input, s.output, s.state,
+         s.error, to_timestamp(s.started_ms / 1000.0), to_timestamp(s.finished_ms / 1000.0)
+    FROM jsonb_to_recordset(p_steps) AS s(seq integer, node_id text, run_index integer, attempt integer,
+                                          status text, input jsonb, output jsonb, state jsonb, error jsonb,
+                                          started_ms bigint, finished_ms bigint)
+$$;
+
 -- Finishes (or parks) an execution. 'waiting' parks it: a job at
 -- p_wait_until resumes it, and no process waits meanwhile. A failure starts
--- the error workflow. Announces the end on the execution's channel.
+-- the error workflow. Announces the end on the execution's channel. p_steps:
+-- steps the executor collected in memory (quick workflows), recorded here.
 CREATE FUNCTION glyphic.exec_finish(p_id uuid, p_status text, p_output jsonb, p_response jsonb, p_error jsonb,
-                                    p_wait_until timestamptz DEFAULT NULL)
+                                    p_wait_until timestamptz DEFAULT NULL, p_steps jsonb DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -243,6 +258,9 @@ BEGIN
   RETURNING org_id INTO org;
   IF NOT FOUND THEN
     RETURN false;
+  END IF;
+  IF p_steps IS NOT NULL THEN
+    PERFORM glyphic.exec_insert_steps(p_id, org, p_steps);
   END IF;
   IF p_status = 'waiting' THEN
     PERFORM glyphic.enqueue('workflow.run', jsonb_build_object('execution_id', p_id), 'default', org,
@@ -310,13 +328,7 @@ BEGIN
   VALUES (p_id, h.org_id, h.workflow_id, h.version, p_status, 'webhook', h.node_id, jsonb_build_array(p_item),
           p_output, p_response, p_error, to_timestamp(p_started_ms / 1000.0), now())
   RETURNING id INTO eid;
-  INSERT INTO glyphic.execution_steps (execution_id, seq, org_id, node_id, run_index, attempt, status,
-                                       input, output, state, error, started_at, finished_at)
-  SELECT eid, s.seq, h.org_id, s.node_id, s.run_index, s.attempt, s.status, s.input, s.output, s.state,
-         s.error, to_timestamp(s.started_ms / 1000.0), to_timestamp(s.finished_ms / 1000.0)
-    FROM jsonb_to_recordset(p_steps) AS s(seq integer, node_id text, run_index integer, attempt integer,
-                                          status text, input jsonb, output jsonb, state jsonb, error jsonb,
-                                          started_ms bigint, finished_ms bigint);
+  PERFORM glyphic.exec_insert_steps(eid, h.org_id, p_steps);
   IF p_status = 'failed' THEN
     -- the error workflow's job belongs to this org (enqueue checks the request's org)
     PERFORM set_config('glyphic.org_id', h.org_id::text, true);
@@ -422,7 +434,8 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA glyphic TO glyphic_app, glyphic_executo
 -- executor-only functions: the app role must not load, record or finish
 -- executions behind row level security's back
 REVOKE EXECUTE ON FUNCTION glyphic.exec_load(uuid), glyphic.exec_step(uuid, integer, text, integer, integer, text,
-  jsonb, jsonb, jsonb, jsonb, bigint, bigint), glyphic.exec_finish(uuid, text, jsonb, jsonb, jsonb, timestamptz),
+  jsonb, jsonb, jsonb, jsonb, bigint, bigint), glyphic.exec_finish(uuid, text, jsonb, jsonb, jsonb, timestamptz, jsonb),
+  glyphic.exec_insert_steps(uuid, uuid, jsonb),
   glyphic.schedules_due(integer), glyphic.exec_prune(integer, integer), glyphic.exec_reap(),
   glyphic.exec_error_workflow(uuid) FROM glyphic_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON glyphic.executions, glyphic.execution_steps TO glyphic_executor;

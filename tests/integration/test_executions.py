@@ -201,8 +201,18 @@ class WebhookTest(unittest.TestCase):
         r = a.put(f"/api/workflows/{wid}", {"definition": {"nodes": [trig, setn, resp], "edges": chain(trig, setn, resp)},
                                             "base_version": 2})
         self.assertEqual(r.status, 200, r)
+        ids = []
         for _ in range(6):
-            self.assertEqual(hook("POST", path, {"a": 3, "b": 4}).status, 202)
+            r = hook("POST", path, {"a": 3, "b": 4})
+            self.assertEqual(r.status, 202)
+            ids.append(r.json()["execution_id"])
+        # the executor runs a quick workflow and records its steps with its end
+        for eid in ids:
+            e = finished(a, eid)
+            self.assertEqual(e["status"], "succeeded", e)
+            self.assertEqual([s["node_id"] for s in e["steps"]], ["hook", "set", "respond"])
+            self.assertEqual(e["steps"][1]["output"]["main"][0]["sum"], 12)
+            self.assertEqual((e["output"][0]["body"], e["output"][0]["sum"]), ({"a": 3, "b": 4}, 12))
         self.assertEqual(a.post(f"/api/workflows/{wid}/deactivate").status, 200)
         for _ in range(6):
             self.assertEqual(hook("POST", path, {"a": 3, "b": 4}).status, 404)
