@@ -24,9 +24,13 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 def setUpModule():
     global ENV, SRV
     SRV = TestServer().start()
+    # $env: only what executor.env_allow names is visible to expressions
+    os.environ["GL_TEST_VISIBLE"] = "yes"
+    os.environ["GL_TEST_HIDDEN"] = "secret-value"
     ENV = harness.Env(workers=3, fcgi_extra={
         "executor.lease": "3", "executor.poll_ms": "200", "executor.maintenance_interval": "1",
-        "executor.batch": "10", "executor.workers": "1", "log.level": "info"})
+        "executor.batch": "10", "executor.workers": "1", "log.level": "info",
+        "executor.env_allow": "GL_TEST_VISIBLE,GL_TEST_UNSET"})
     ENV.start_all()
     ENV.fcgi.write_conf()
 
@@ -284,6 +288,17 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual(out["set"]["c"], {"name": "Ada", "vip": True})
         self.assertEqual(out["set"]["x"]["y"]["self"], {"customer": {"name": "Ada"}})
 
+    def test_env_shows_only_allowed_variables(self):
+        a = user("env")
+        path = f"env-{uuid.uuid4().hex[:6]}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "sync"}}
+        resp = {"id": "respond", "type": "flow.respond", "name": "Respond", "params": {
+            "body": "{{ { v: $env.GL_TEST_VISIBLE, h: $env.GL_TEST_HIDDEN ?? 'none', u: $env.GL_TEST_UNSET ?? 'none' } }}"}}
+        create(a, [trig, resp], chain(trig, resp), active=True)
+        r = hook("POST", path, {})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"v": "yes", "h": "none", "u": "none"})
+
     def test_bad_webhook_calls(self):
         a = user("badhook")
         path = f"only-get-{uuid.uuid4().hex[:6]}"
@@ -435,6 +450,27 @@ class ResilienceTest(unittest.TestCase):
             self.assertEqual(item["workflow"]["id"], wid)
         finally:
             stop_executor(ex)
+
+    def test_cancel_stops_a_running_execution_before_its_next_step(self):
+        a = user("cancel")
+        key = uuid.uuid4().hex[:8]
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        slow = http_node("slow", "/slow/1500")
+        nxt = http_node("next", f"/json/next-{key}")
+        wid = create(a, [trig, slow, nxt], chain(trig, slow, nxt))
+        ex = start_executor()
+        try:
+            eid = a.post(f"/api/workflows/{wid}/run").json()["id"]
+            wait_for(lambda: a.get(f"/api/executions/{eid}").json()["status"] == "running"
+                     and len(a.get(f"/api/executions/{eid}").json()["steps"]) >= 1, what="running")
+            r = a.post(f"/api/executions/{eid}/cancel")
+            self.assertEqual((r.status, r.json()["status"]), (202, "running"), r)
+            e = finished(a, eid)
+        finally:
+            stop_executor(ex)
+        self.assertEqual(e["status"], "canceled", e)
+        self.assertEqual([s["node_id"] for s in e["steps"]], ["start", "slow"])
+        self.assertEqual(SRV.count(f"/json/next-{key}"), 0)
 
     def test_wait_parks_the_execution_and_no_process_waits(self):
         a = user("wait")
