@@ -92,7 +92,8 @@ struct gl_exec {
     int seq;
     int run_index;
     size_t bytes;
-    int steps_recorded;
+    int steps_recorded;     /* by this run */
+    int steps_total;        /* of the execution: replayed and new */
     bool cancel;
     json_object *response;
     json_object *last_items;
@@ -558,6 +559,7 @@ static int record(gl_exec_t *x, gl_step_t *s, outcome_t *o)
     s->seq = ++x->seq;
     if (!x->run->io.record) {
         x->steps_recorded++;
+        x->steps_total++;
         return GL_OK;
     }
     bool cancel = false;
@@ -568,6 +570,7 @@ static int record(gl_exec_t *x, gl_step_t *s, outcome_t *o)
         return GL_ERR;
     }
     x->steps_recorded++;
+    x->steps_total++;
     if (cancel)
         x->cancel = true;
     return GL_OK;
@@ -608,6 +611,7 @@ static json_object *next_recorded(gl_exec_t *x, int r)
     if (obj_int(s, "run_index", -1) != r)
         return NULL;
     x->rec_pos++;
+    x->steps_total++;
     int64_t seq = obj_int(s, "seq", 0);
     if (seq > x->seq)
         x->seq = (int)seq;
@@ -638,14 +642,23 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
             nd->state = state ? json_object_get(state) : NULL;
             if (state && strcmp(nd->type->id, "flow.respond") == 0 && !x->response)
                 x->response = json_object_get(state);
+            x->bytes += out_bytes(out); /* the limit is the execution's */
             accept_output(x, nd, out);
             return STEP_DONE;
         }
         if (st && strcmp(st, "failed") == 0 && out && json_object_is_type(out, json_type_object)) {
             json_object_put(nd->state); /* as the live run left it */
             nd->state = NULL;
+            x->bytes += out_bytes(out);
             accept_output(x, nd, out); /* it failed and continued on its error port */
             return STEP_DONE;
+        }
+        json_object *rerr = NULL;
+        if (st && strcmp(st, "failed") == 0 && json_object_object_get_ex(rec, "error", &rerr) &&
+            obj_bool(rerr, "final")) {
+            /* the attempt that failed the execution: it stays failed */
+            o->error = json_object_get(rerr);
+            return STEP_FAILED;
         }
         if (st && strcmp(st, "waiting") == 0) {
             int64_t until = obj_int(state, "until", 0);
@@ -689,7 +702,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
     for (;; attempt++) {
         if (x->cancel)
             return STEP_STOP;
-        if (x->steps_recorded >= x->lim.max_steps) {
+        if (x->steps_total >= x->lim.max_steps) {
             o->error = error_obj(nd, "");
             json_object_object_add(o->error, "message",
                                    json_object_new_string("the execution exceeds its maximum number of steps"));
@@ -808,6 +821,9 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
                 }
                 json_object_object_add(s.output, GL_NODE_ERROR_PORT, items);
             } else {
+                /* marked so that a resumed run fails here too, without
+                 * another attempt */
+                json_object_object_add(s.error, "final", json_object_new_boolean(1));
                 o->error = json_object_get(s.error);
                 outcome = STEP_FAILED;
             }
