@@ -1068,7 +1068,8 @@ bool gl_engine_header_allowed(const char *k)
     static const char *const denied[] = { "set-cookie", "set-cookie2", "content-length", "transfer-encoding",
                                           "connection", "status", "cache-control", "refresh",
                                           "strict-transport-security", "x-frame-options", "x-content-type-options",
-                                          "referrer-policy", "permissions-policy", NULL };
+                                          "referrer-policy", "permissions-policy", "clear-site-data", "alt-svc",
+                                          NULL };
     static const char *const denied_prefix[] = { "x-accel-", "content-security-policy", "x-glyphic-", NULL };
     size_t n = strlen(k);
     if (n == 0 || n > 64)

@@ -24,7 +24,13 @@ typedef struct {
     const char *org_id;
     int watchers;
     int64_t last_beat_ms;  /* when the job's lease was last renewed */
+    json_object *collected; /* quick workflows: steps not yet written */
 } run_io_t;
+
+/* A quick workflow's steps are collected up to this many; past it (a long
+ * loop) they are written and each further step is recorded as it ends, so
+ * the lease is renewed, cancel is seen and no one statement grows huge. */
+#define COLLECT_MAX 32
 
 static const gl_stmt_t q_load = {
     .name = "exec_load", .sql = "SELECT glyphic.exec_load($1::uuid)::text", .nparams = 1, .rows = true,
@@ -101,6 +107,29 @@ static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
     return GL_OK;
 }
 
+static const gl_stmt_t q_insert_steps = {
+    .name = "exec_insert_steps", .sql = "SELECT glyphic.exec_insert_steps($1::uuid, $2::uuid, $3::jsonb)",
+    .nparams = 3, .rows = true,
+};
+
+static int io_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
+{
+    run_io_t *io = ud;
+    if (io->collected && json_object_array_length(io->collected) < COLLECT_MAX)
+        return gl_step_collect(io->collected, s, cancel, err);
+    if (io->collected) {
+        const char *params[] = { io->execution_id, io->org_id, json_text(io->collected) };
+        PGresult *res = NULL;
+        int rc = gl_db_query(io->job->db, &q_insert_steps, params, NULL, &res, err);
+        if (rc != GL_OK)
+            return rc;
+        PQclear(res);
+        json_object_put(io->collected);
+        io->collected = NULL;
+    }
+    return io_record(ud, s, cancel, err);
+}
+
 static void io_begin(void *ud, const gl_step_t *s)
 {
     run_io_t *io = ud;
@@ -139,8 +168,12 @@ static int finish(gl_job_ctx_t *job, const char *id, const char *status, json_ob
     free(r);
     free(e);
     free(st);
-    if (rc == GL_OK)
+    if (rc == GL_OK) {
+        if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+            gl_log(GL_LOG_WARN, "execution %s had already ended (canceled, reaped or deleted): its %s is dropped",
+                   id, status);
         PQclear(res);
+    }
     return rc;
 }
 
@@ -304,17 +337,14 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
     r.recorded = steps;
     r.can_park = true;
     /* A quick workflow (no HTTP, waits, subworkflows or retries: nothing
-     * with side effects, nothing to resume) that nobody watches: its steps
-     * are collected and recorded with its end, in one statement instead of
-     * one per step. A crash before that runs it again from the start. */
-    json_object *collected = NULL;
+     * with side effects, nothing to resume) that nobody watches: its first
+     * COLLECT_MAX steps are collected and recorded with its end, in one
+     * statement instead of one per step. A crash before that runs it again
+     * from the start. */
     if (json_object_array_length(steps) == 0 && io.watchers == 0 && gl_engine_is_direct(def)) {
-        collected = json_object_new_array();
-        r.io.record = gl_step_collect;
-        r.io.ud = collected;
+        io.collected = json_object_new_array();
+        r.io.record = io_collect;
         r.io.begin = NULL;
-        r.io.heartbeat = NULL;
-        r.io.subworkflow = NULL;
     }
 
     gl_run_result_t rr;
@@ -334,7 +364,7 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
             rc = GL_OK;
         } else {
             rc = finish(ctx, eid, gl_run_status_name(rr.status), rr.output, rr.response, rr.error,
-                        rr.status == GL_RUN_WAITING ? rr.wait_until_ms : 0, collected, &err);
+                        rr.status == GL_RUN_WAITING ? rr.wait_until_ms : 0, io.collected, &err);
         }
         gl_run_result_free(&rr);
     }
@@ -342,7 +372,7 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
         snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: finishing failed: %s", eid, err.msg);
         out = GL_JOB_RETRY;
     }
-    json_object_put(collected);
+    json_object_put(io.collected);
     json_object_put(x);
     return out;
 }

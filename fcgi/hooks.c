@@ -105,6 +105,15 @@ static int64_t trigger_timeout(json_object *def, const char *node_id)
     return 30000;
 }
 
+static void cache_drop(cached_t *c)
+{
+    if (!c)
+        return;
+    json_object_put(c->def);
+    c->def = NULL;
+    c->path[0] = '\0';
+}
+
 static cached_t *cache_put(const char *path, const PGresult *res, json_object *def)
 {
     const char *workflow = PQgetvalue(res, 0, 2), *node_id = PQgetvalue(res, 0, 4);
@@ -504,6 +513,7 @@ void gl_hooks_handle(gl_req_t *req)
     cached_t *c = cache_by_path(p);
     for (int round = 0; round < 2; round++) {
         bool looked_up = false;
+        gl_err_clear(&err); /* no SQLSTATE of round 0 may decide round 1 */
         if (!c || round == 1) {
             char known_ver[16] = "";
             if (c)
@@ -515,16 +525,19 @@ void gl_hooks_handle(gl_req_t *req)
                 break;
             }
             if (PQntuples(res) != 1) {
+                /* gone: forget it, or every call would run the old
+                 * definition before finding out */
+                cache_drop(c);
                 gl_resp_error(req, 404, "not_found", NULL, "no active webhook at /hooks/%s", p);
                 break;
             }
             json_object *def = c ? c->def : NULL;
-            if (!PQgetisnull(res, 0, 7)) {
+            if (!PQgetisnull(res, 0, 7))
                 def = json_tokener_parse(PQgetvalue(res, 0, 7));
-                if (!def) {
-                    gl_resp_error(req, 500, "internal", NULL, "the workflow's definition is unreadable");
-                    break;
-                }
+            if (!def) {
+                cache_drop(c);
+                gl_resp_error(req, 500, "internal", NULL, "the workflow's definition is unreadable");
+                break;
             }
             c = cache_put(p, res, def);
             looked_up = true;

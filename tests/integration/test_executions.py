@@ -363,6 +363,26 @@ class ResilienceTest(unittest.TestCase):
         done = [s["node_id"] for s in e["steps"] if s["status"] == "succeeded"]
         self.assertEqual(sorted(done), ["first", "last", "slow", "start"])
 
+    def test_quick_workflow_with_many_steps_is_recorded_whole(self):
+        # a quick workflow's first steps are collected, then written, then
+        # each further step is recorded as it ends
+        a = user("quick-long")
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        loop = {"id": "loop", "type": "flow.loop", "name": "Loop", "params": {"batch_size": 1}}
+        body = {"id": "body", "type": "data.set", "name": "Body", "params": {"fields": {"twice": "{{ $json.i * 2 }}"}}}
+        wid = create(a, [trig, loop, body], [{"from": "start", "to": "loop"},
+                                             {"from": "loop", "from_port": "batch", "to": "body"},
+                                             {"from": "body", "to": "loop", "to_port": "loop"}])
+        ex = start_executor()
+        try:
+            eid = a.post(f"/api/workflows/{wid}/run", {"input": [{"i": i} for i in range(40)]}).json()["id"]
+            e = finished(a, eid)
+        finally:
+            stop_executor(ex)
+        self.assertEqual(e["status"], "succeeded", e)
+        self.assertEqual([s["seq"] for s in e["steps"]], list(range(1, 83)))
+        self.assertEqual(sorted(x["twice"] for x in e["output"]), [2 * i for i in range(40)])
+
     def test_abandoned_execution_is_marked_failed(self):
         a = user("reap")
         trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
