@@ -44,7 +44,7 @@ static const gl_stmt_t q_steps = {
            "'run_index', s.run_index, 'attempt', s.attempt, 'status', s.status, 'error', s.error, "
            "'started_at', s.started_at, 'finished_at', s.finished_at, 'items', "
            "(SELECT json_object_agg(k, jsonb_array_length(v)) FROM jsonb_each(s.output) AS o(k, v) "
-           "WHERE jsonb_typeof(v) = 'array'))::text "
+           "WHERE jsonb_typeof(v) = 'array'))::text, s.run_index, s.attempt, s.node_id "
            "FROM executions e LEFT JOIN execution_steps s ON s.execution_id = e.id AND s.seq > $2::int "
            "WHERE e.id = $1 ORDER BY s.seq LIMIT 1000",
     .nparams = 2, .rows = true,
@@ -74,9 +74,36 @@ static int channel_cmd(gl_req_t *req, const char *verb, const char *id)
     return gl_db_exec(req->db, sql, 0, NULL, false, NULL, NULL, &err);
 }
 
+/* The last attempt announced as started, (run_index, attempt): a step's
+ * started event always comes before its finished one, and once. A finished
+ * step read before its "start" notification was processed gets its started
+ * event first; the late notification is then dropped. */
+typedef struct {
+    int run_index, attempt;
+} started_t;
+
+static bool after(const started_t *s, int run_index, int attempt)
+{
+    return run_index > s->run_index || (run_index == s->run_index && attempt > s->attempt);
+}
+
+static int send_started(gl_req_t *req, started_t *st, int run_index, const char *node, int attempt)
+{
+    if (!after(st, run_index, attempt))
+        return GL_OK;
+    st->run_index = run_index;
+    st->attempt = attempt;
+    json_object *n = json_object_new_string(node);
+    char *ev = gl_arena_printf(req->arena,
+                               "event: step.started\ndata: {\"run_index\":%d,\"node_id\":%s,\"attempt\":%d}\n\n",
+                               run_index, json_object_to_json_string(n), attempt);
+    json_object_put(n);
+    return put(req, ev, strlen(ev));
+}
+
 /* Sends the steps after *last; true when the execution has ended (its last
  * event sent). GL_ERR when the client or the database went away. */
-static int send_steps(gl_req_t *req, const char *id, int *last, bool *ended)
+static int send_steps(gl_req_t *req, const char *id, int *last, started_t *st, bool *ended)
 {
     const gl_perm_rule_t *rule = gl_perm_rule(GL_PERM_WORKFLOW_READ);
     if (gl_session_authorize(req, rule) != GL_OK) {
@@ -96,6 +123,9 @@ static int send_steps(gl_req_t *req, const char *id, int *last, bool *ended)
     for (int i = 0; i < PQntuples(res); i++) {
         if (PQgetisnull(res, i, 2))
             continue;
+        if (send_started(req, st, (int)gl_db_int(res, i, 4), PQgetvalue(res, i, 6), (int)gl_db_int(res, i, 5)) !=
+            GL_OK)
+            return GL_ERR;
         char *ev = gl_arena_printf(req->arena, "id: %s\nevent: step\ndata: %s\n\n", PQgetvalue(res, i, 2),
                                    PQgetvalue(res, i, 3));
         if (put(req, ev, strlen(ev)) != GL_OK)
@@ -175,11 +205,12 @@ static void events_get(gl_req_t *req)
     const char *head = "Status: 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
                        "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\n\r\nretry: 1000\n\n";
     int cur = (int)last;
+    started_t started = { 0, 0 };
     bool ended = false;
     int64_t deadline = now_ms() + (int64_t)req->cfg->executions_events_max_seconds * 1000;
     int64_t keepalive = now_ms() + 15000;
     PGconn *conn = gl_db_conn(req->db);
-    if (put(req, head, strlen(head)) == GL_OK && send_steps(req, id, &cur, &ended) == GL_OK) {
+    if (put(req, head, strlen(head)) == GL_OK && send_steps(req, id, &cur, &started, &ended) == GL_OK) {
         while (!ended && now_ms() < deadline && conn) {
             struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
             int64_t wait = keepalive - now_ms();
@@ -195,10 +226,7 @@ static void events_get(gl_req_t *req)
                 if (strcmp(n->relname, chan) != 0) {
                     /* left over from an earlier stream on this connection */
                 } else if (sscanf(n->extra, "start %d %100s %d", &ri, node, &att) == 3) {
-                    char *ev = gl_arena_printf(req->arena,
-                                               "event: step.started\ndata: {\"run_index\":%d,\"node_id\":\"%s\",\"attempt\":%d}\n\n",
-                                               ri, node, att);
-                    if (put(req, ev, strlen(ev)) != GL_OK)
+                    if (send_started(req, &started, ri, node, att) != GL_OK)
                         ended = true;
                 } else {
                     changed = true;
@@ -207,7 +235,7 @@ static void events_get(gl_req_t *req)
             }
             if (ended)
                 break;
-            if (changed && send_steps(req, id, &cur, &ended) != GL_OK)
+            if (changed && send_steps(req, id, &cur, &started, &ended) != GL_OK)
                 break;
             if (now_ms() >= keepalive) {
                 if (put(req, ": keepalive\n\n", 13) != GL_OK)

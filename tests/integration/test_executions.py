@@ -599,6 +599,13 @@ class EventsTest(unittest.TestCase):
             stop_executor(ex)
         steps = [json.loads(e["data"]) for e in events if e.get("event") == "step"]
         self.assertEqual([s["node_id"] for s in steps], ["start", "one", "two", "three"])
+        # the stream watched from the start: each step was announced as it began, before it ended
+        started = [json.loads(e["data"])["node_id"] for e in events if e.get("event") == "step.started"]
+        self.assertEqual(started, ["start", "one", "two", "three"])
+        order = [(e["event"], json.loads(e["data"])["node_id"]) for e in events
+                 if e.get("event") in ("step", "step.started")]
+        for node in ("one", "two", "three"):
+            self.assertLess(order.index(("step.started", node)), order.index(("step", node)))
         self.assertEqual([int(e["id"]) for e in events if e.get("event") == "step"], [1, 2, 3, 4])
         self.assertEqual(json.loads(events[-1]["data"])["status"], "succeeded")
         # resume after the second step
