@@ -150,7 +150,7 @@ int gl_cli_run(int argc, char **argv)
     r.input = input;
     r.env = env;
     int64_t t = gl_engine_timeout_ms(def);
-    r.deadline_ms = t > 0 ? gl_node_now_ms() + t : 0;
+    r.deadline_ms = t > 0 ? gl_wall_ms() + t : 0;
     r.io.record = print_step;
     r.io.ud = &pr;
     gl_run_result_t rr;

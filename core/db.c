@@ -469,3 +469,31 @@ int gl_db_tx(gl_db_t *db, gl_db_tx_fn fn, void *ctx, gl_err_t *err)
     }
     return rc;
 }
+
+int gl_db_listen(gl_db_t *db, bool on, const char *channel, gl_err_t *err)
+{
+    PGconn *conn = gl_db_conn(db);
+    if (!conn) {
+        gl_err_set(err, "no database connection");
+        return GL_UNAVAILABLE;
+    }
+    char *ident = PQescapeIdentifier(conn, channel, strlen(channel));
+    if (!ident) {
+        gl_err_set(err, "cannot quote the channel name");
+        return GL_ERR;
+    }
+    char sql[160];
+    snprintf(sql, sizeof sql, "%s %s", on ? "LISTEN" : "UNLISTEN", ident);
+    PQfreemem(ident);
+    return gl_db_exec(db, sql, 0, NULL, false, NULL, NULL, err);
+}
+
+void gl_db_drain_notifications(gl_db_t *db)
+{
+    PGconn *conn = gl_db_conn(db);
+    PGnotify *n;
+    if (!conn || PQconsumeInput(conn) == 0)
+        return;
+    while ((n = PQnotifies(conn)) != NULL)
+        PQfreemem(n);
+}

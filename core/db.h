@@ -100,4 +100,11 @@ void gl_db_rollback(gl_db_t *db);
 typedef int (*gl_db_tx_fn)(gl_db_t *db, void *ctx, gl_err_t *err);
 int gl_db_tx(gl_db_t *db, gl_db_tx_fn fn, void *ctx, gl_err_t *err) GL_WUR;
 
+/* LISTEN (on) or UNLISTEN on a channel, quoted as an identifier (names
+ * up to 63 bytes). Notifications stay queued in libpq after an UNLISTEN:
+ * drop them with gl_db_drain_notifications before the connection serves
+ * another listener. */
+int gl_db_listen(gl_db_t *db, bool on, const char *channel, gl_err_t *err) GL_WUR;
+void gl_db_drain_notifications(gl_db_t *db);
+
 #endif

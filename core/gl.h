@@ -65,6 +65,13 @@ int64_t gl_wall_ms(void);
 /* Strict decimal parse of a whole string: no sign games, no trailing junk. */
 int gl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out) GL_WUR;
 
+/* Length (1-4) of the valid UTF-8 sequence at s[0..len): no overlongs,
+ * surrogates or code points past U+10FFFF; 0 when it is not one, or is
+ * NUL. */
+size_t gl_utf8_seq(const unsigned char *s, size_t len);
+/* True when s[0..len) is valid UTF-8 without NUL bytes. */
+bool gl_utf8_valid(const char *s, size_t len);
+
 /* True when s is a canonical lowercase or uppercase UUID (NULL: false). */
 bool gl_is_uuid(const char *s);
 

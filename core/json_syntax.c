@@ -60,27 +60,8 @@ static int hex4(parser_t *p, unsigned *out)
 /* One UTF-8 sequence starting at p->i (first byte >= 0x80). */
 static int utf8(parser_t *p)
 {
-    unsigned char c = p->s[p->i];
-    size_t len;
-    unsigned cp, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2; cp = c & 0x1f; min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3; cp = c & 0x0f; min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4; cp = c & 0x07; min = 0x10000;
-    } else {
-        return fail(p, "invalid UTF-8");
-    }
-    if (p->n - p->i < len)
-        return fail(p, "truncated UTF-8 sequence");
-    for (size_t k = 1; k < len; k++) {
-        unsigned char cc = p->s[p->i + k];
-        if ((cc & 0xc0) != 0x80)
-            return fail(p, "invalid UTF-8");
-        cp = (cp << 6) | (cc & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    size_t len = gl_utf8_seq(p->s + p->i, p->n - p->i);
+    if (len == 0)
         return fail(p, "invalid UTF-8");
     p->i += len;
     return GL_OK;

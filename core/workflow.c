@@ -27,18 +27,10 @@ const gl_wf_limits_t gl_wf_default_limits = {
  * which may split a character, and a response must stay valid UTF-8. */
 static void utf8_repair(char *s)
 {
-    unsigned char *p = (unsigned char *)s;
-    while (*p) {
-        size_t n = *p < 0x80 ? 1 : (*p >= 0xc2 && *p <= 0xdf) ? 2 : (*p >= 0xe0 && *p <= 0xef) ? 3
-                 : (*p >= 0xf0 && *p <= 0xf4) ? 4 : 0;
-        bool ok = n > 0;
-        for (size_t k = 1; ok && k < n; k++)
-            ok = (p[k] & 0xc0) == 0x80;
-        if (ok && n == 3) /* no overlongs, no surrogates */
-            ok = !(p[0] == 0xe0 && p[1] < 0xa0) && !(p[0] == 0xed && p[1] >= 0xa0);
-        if (ok && n == 4)
-            ok = !(p[0] == 0xf0 && p[1] < 0x90) && !(p[0] == 0xf4 && p[1] >= 0x90);
-        if (!ok) {
+    unsigned char *p = (unsigned char *)s, *end = p + strlen(s);
+    while (p < end) {
+        size_t n = gl_utf8_seq(p, (size_t)(end - p));
+        if (n == 0) {
             *p++ = '?';
             continue;
         }

@@ -114,13 +114,6 @@ static int eng_err(gl_err_t *err, int rc, const char *field, const char *fmt, ..
     return rc;
 }
 
-int64_t gl_node_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(int64_t ms)
 {
     if (ms <= 0)
@@ -204,7 +197,7 @@ static void expr_ctx(gl_node_ctx_t *c, int item, gl_expr_ctx_t *e)
     e->execution_id = c->run->execution_id;
     e->workflow_id = c->run->workflow_id;
     e->workflow_name = c->run->workflow_name;
-    e->now_ms = gl_node_now_ms();
+    e->now_ms = gl_wall_ms();
     e->env = c->run->env;
 }
 
@@ -662,7 +655,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
         }
         if (st && strcmp(st, "waiting") == 0) {
             int64_t until = obj_int(state, "until", 0);
-            if (gl_node_now_ms() < until) {
+            if (gl_wall_ms() < until) {
                 o->wait_until = until;
                 return STEP_PARK;
             }
@@ -677,7 +670,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
         /* the wait is over: the node passes its items on */
         gl_step_t s = { .run_index = r, .node_id = nd->id, .node_name = nd->name, .node_type = nd->type->id,
                         .attempt = attempt, .status = "succeeded" };
-        s.started_ms = s.finished_ms = gl_node_now_ms();
+        s.started_ms = s.finished_ms = gl_wall_ms();
         s.input = input_obj(nd, in);
         s.output = json_object_new_object();
         json_object_object_add(s.output, "main", json_object_get(in[0]));
@@ -691,7 +684,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
     if (attempt > 1) {
         /* a failed attempt was recorded before: wait out its backoff */
         int64_t due = last_fail_ms + backoff_for(nd, attempt - 1, 0);
-        int64_t left = due - gl_node_now_ms();
+        int64_t left = due - gl_wall_ms();
         if (left > x->lim.inline_wait_ms && run->can_park) {
             o->wait_until = due;
             return STEP_PARK;
@@ -708,7 +701,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
                                    json_object_new_string("the execution exceeds its maximum number of steps"));
             return STEP_FAILED;
         }
-        if (run->deadline_ms && gl_node_now_ms() > run->deadline_ms) {
+        if (run->deadline_ms && gl_wall_ms() > run->deadline_ms) {
             o->error = error_obj(nd, "the execution timed out");
             return STEP_FAILED;
         }
@@ -733,7 +726,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
         for (int i = 0; i < nd->n_out; i++)
             c.out[i] = json_object_new_array();
         c.out[ERROR_PORT_SLOT] = json_object_new_array();
-        int64_t now = gl_node_now_ms();
+        int64_t now = gl_wall_ms();
         c.deadline_ms = run->deadline_ms;
         if (nd->timeout_ms > 0 && (!c.deadline_ms || now + nd->timeout_ms < c.deadline_ms))
             c.deadline_ms = now + nd->timeout_ms;
@@ -751,7 +744,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
         } else {
             rc = nd->impl->fn(&c);
         }
-        s.finished_ms = gl_node_now_ms();
+        s.finished_ms = gl_wall_ms();
         s.input = input_obj(nd, c.in);
         step_outcome_t outcome = STEP_DONE;
         bool retry = false;
@@ -769,14 +762,14 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
                 if (run->deadline_ms && c.park_until_ms > run->deadline_ms) {
                     rc = gl_node_fail(&c, "the wait ends after the execution's time limit");
                 } else {
-                    while (rc == GL_OK && gl_node_now_ms() < c.park_until_ms) {
-                        int64_t left = c.park_until_ms - gl_node_now_ms();
+                    while (rc == GL_OK && gl_wall_ms() < c.park_until_ms) {
+                        int64_t left = c.park_until_ms - gl_wall_ms();
                         sleep_ms(left > 5000 ? 5000 : left);
                         if (run->io.heartbeat && run->io.heartbeat(run->io.ud) != GL_OK)
                             rc = gl_node_fail(&c, "lost the job's lease while waiting");
                     }
                 }
-                s.finished_ms = gl_node_now_ms();
+                s.finished_ms = gl_wall_ms();
             }
             s.output = json_object_new_object();
             for (int i = 0; i < nd->n_out; i++) {
@@ -858,9 +851,9 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
             return STEP_PARK;
         }
         /* short backoffs are slept, renewing the job's lease */
-        int64_t until = gl_node_now_ms() + b;
-        while (gl_node_now_ms() < until) {
-            int64_t left = until - gl_node_now_ms();
+        int64_t until = gl_wall_ms() + b;
+        while (gl_wall_ms() < until) {
+            int64_t left = until - gl_wall_ms();
             sleep_ms(left > 5000 ? 5000 : left);
             if (run->io.heartbeat && run->io.heartbeat(run->io.ud) != GL_OK) {
                 snprintf(o->abort_msg, sizeof o->abort_msg, "lost the job's lease during a retry backoff");

@@ -109,9 +109,6 @@ void gl_run_result_free(gl_run_result_t *res);
 
 const char *gl_run_status_name(gl_run_status_t s);
 
-/* Wall clock, milliseconds since the epoch. */
-int64_t gl_node_now_ms(void);
-
 /* True when every node of def is quick and local (no HTTP, waits,
  * subworkflows or retries), so it may run inside the web server. */
 bool gl_engine_is_direct(json_object *def);

@@ -94,7 +94,7 @@ static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
     PQclear(res);
     /* many quick steps add up: keep the lease, or another executor would
      * rescue the job and run the execution too */
-    int64_t now = gl_node_now_ms();
+    int64_t now = gl_wall_ms();
     /* the lease may be half spent when the job starts (it was claimed with
      * its batch): renew after a quarter of it */
     if (now - io->last_beat_ms > (int64_t)io->job->lease_s * 250) {
@@ -147,7 +147,7 @@ static void io_begin(void *ud, const gl_step_t *s)
 static int io_heartbeat(void *ud)
 {
     run_io_t *io = ud;
-    io->last_beat_ms = gl_node_now_ms();
+    io->last_beat_ms = gl_wall_ms();
     return gl_job_heartbeat(io->job);
 }
 
@@ -197,7 +197,7 @@ static void fill_run(gl_run_t *r, run_io_t *io, json_object *def)
     r->env = env_object();
     r->limits = gl_run_limits;
     int64_t t = gl_engine_timeout_ms(def);
-    r->deadline_ms = t > 0 ? gl_node_now_ms() + t : 0;
+    r->deadline_ms = t > 0 ? gl_wall_ms() + t : 0;
     r->io.record = io_record;
     r->io.begin = io_begin;
     r->io.heartbeat = io_heartbeat;
@@ -322,7 +322,7 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
     }
     json_object_object_get_ex(x, "input", &input);
     run_io_t io = { .job = ctx, .execution_id = eid, .org_id = str_of(x, "org_id"),
-                    .last_beat_ms = gl_node_now_ms() };
+                    .last_beat_ms = gl_wall_ms() };
     if (json_object_object_get_ex(x, "watchers", &w))
         io.watchers = json_object_get_int(w);
 

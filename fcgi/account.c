@@ -27,41 +27,14 @@ int gl_audit(gl_req_t *req, const char *org_id, const char *action, const char *
     return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2; cp = c & 0x1f; min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3; cp = c & 0x0f; min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4; cp = c & 0x07; min = 0x10000;
-    } else {
-        return 0;
-    }
-    for (size_t k = 1; k < n; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 char *gl_account_clean_text(gl_req_t *req, const char *s, size_t max)
 {
     size_t in_len = strlen(s);
     char *out = gl_arena_alloc(req->arena, (in_len < max ? in_len : max) + 1);
     size_t o = 0;
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + in_len;
     while (*p) {
-        size_t n = utf8_len(p);
+        size_t n = gl_utf8_seq(p, (size_t)(end - p));
         bool ok = n > 0 && (n > 1 || (*p >= 0x20 && *p != 0x7f));
         if (!ok)
             n = 1;

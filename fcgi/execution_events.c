@@ -26,7 +26,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static const gl_stmt_t q_watch = {
     .name = "ev_watch",
@@ -55,23 +54,6 @@ static int put(gl_req_t *req, const char *s, size_t n)
     if (FCGX_PutStr(s, (int)n, req->fcgx->out) != (int)n || FCGX_FFlush(req->fcgx->out) != 0)
         return GL_ERR;
     return GL_OK;
-}
-
-static int channel_cmd(gl_req_t *req, const char *verb, const char *id)
-{
-    char chan[64];
-    snprintf(chan, sizeof chan, "gx_%s", id);
-    PGconn *conn = gl_db_conn(req->db);
-    if (!conn)
-        return GL_UNAVAILABLE;
-    char *ident = PQescapeIdentifier(conn, chan, strlen(chan));
-    if (!ident)
-        return GL_ERR;
-    char sql[128];
-    snprintf(sql, sizeof sql, "%s %s", verb, ident);
-    PQfreemem(ident);
-    gl_err_t err;
-    return gl_db_exec(req->db, sql, 0, NULL, false, NULL, NULL, &err);
 }
 
 /* The last attempt announced as started, (run_index, attempt): a step's
@@ -144,25 +126,6 @@ static int send_steps(gl_req_t *req, const char *id, int *last, started_t *st, b
     return GL_OK;
 }
 
-/* Drops notifications an earlier stream or webhook wait on this connection
- * left queued in libpq. */
-static void drain_notifications(gl_req_t *req)
-{
-    PGconn *conn = gl_db_conn(req->db);
-    PGnotify *n;
-    if (!conn || PQconsumeInput(conn) == 0)
-        return;
-    while ((n = PQnotifies(conn)) != NULL)
-        PQfreemem(n);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void events_get(gl_req_t *req)
 {
     const char *id = gl_req_param(req, "id");
@@ -196,8 +159,9 @@ static void events_get(gl_req_t *req)
     req->tx_done = true;
     char chan[64];
     snprintf(chan, sizeof chan, "gx_%s", id);
-    drain_notifications(req);
-    if (rc != GL_OK || channel_cmd(req, "LISTEN", id) != GL_OK) {
+    /* what an earlier stream or webhook wait on this connection left queued */
+    gl_db_drain_notifications(req->db);
+    if (rc != GL_OK || (rc = gl_db_listen(req->db, true, chan, &err)) != GL_OK) {
         gl_resp_fail(req, rc != GL_OK ? rc : GL_UNAVAILABLE, &err);
         return;
     }
@@ -207,15 +171,15 @@ static void events_get(gl_req_t *req)
     int cur = (int)last;
     started_t started = { 0, 0 };
     bool ended = false;
-    int64_t deadline = now_ms() + (int64_t)req->cfg->executions_events_max_seconds * 1000;
-    int64_t keepalive = now_ms() + 15000;
+    int64_t deadline = gl_now_ms() + (int64_t)req->cfg->executions_events_max_seconds * 1000;
+    int64_t keepalive = gl_now_ms() + 15000;
     PGconn *conn = gl_db_conn(req->db);
     if (put(req, head, strlen(head)) == GL_OK && send_steps(req, id, &cur, &started, &ended) == GL_OK) {
-        while (!ended && now_ms() < deadline && conn) {
+        while (!ended && gl_now_ms() < deadline && conn) {
             struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
-            int64_t wait = keepalive - now_ms();
-            if (wait > deadline - now_ms())
-                wait = deadline - now_ms();
+            int64_t wait = keepalive - gl_now_ms();
+            if (wait > deadline - gl_now_ms())
+                wait = deadline - gl_now_ms();
             if (poll(&pfd, 1, (int)(wait > 0 ? wait : 0)) < 0 || PQconsumeInput(conn) == 0)
                 break;
             bool changed = false;
@@ -237,15 +201,15 @@ static void events_get(gl_req_t *req)
                 break;
             if (changed && send_steps(req, id, &cur, &started, &ended) != GL_OK)
                 break;
-            if (now_ms() >= keepalive) {
+            if (gl_now_ms() >= keepalive) {
                 if (put(req, ": keepalive\n\n", 13) != GL_OK)
                     break;
-                keepalive = now_ms() + 15000;
+                keepalive = gl_now_ms() + 15000;
             }
         }
     }
-    if (channel_cmd(req, "UNLISTEN", id) != GL_OK)
-        gl_log(GL_LOG_WARN, "UNLISTEN failed");
+    if (gl_db_listen(req->db, false, chan, &err) != GL_OK)
+        gl_log(GL_LOG_WARN, "UNLISTEN failed: %s", err.msg);
     const char *up[] = { id };
     if (gl_db_query(req->db, &q_unwatch, up, req->arena, &res, &err) != GL_OK)
         gl_log(GL_LOG_WARN, "unwatching execution %s failed: %s", id, err.msg);

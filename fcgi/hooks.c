@@ -171,25 +171,6 @@ static bool secret_header(const char *name)
     return false;
 }
 
-static bool utf8_ok(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (len == 0 || i + len > n || (len == 2 && c < 0xC2) || c == 0)
-            return false;
-        for (size_t k = 1; k < len; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        if (len == 3 && ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] >= 0xA0)))
-            return false;
-        if (len == 4 && ((c == 0xF0 && s[i + 1] < 0x90) || c > 0xF4 || (c == 0xF4 && s[i + 1] >= 0x90)))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
 /* a=1&b=2 into an object (a repeated name keeps its last value); NULL if malformed */
 static json_object *form_object(gl_req_t *req, const char *s, size_t n)
 {
@@ -202,8 +183,7 @@ static json_object *form_object(gl_req_t *req, const char *s, size_t n)
         size_t klen = eq ? (size_t)(eq - (s + i)) : len;
         char *k = gl_url_decode(req->arena, s + i, klen);
         char *v = eq ? gl_url_decode(req->arena, eq + 1, len - klen - 1) : "";
-        if (!k || !v || !utf8_ok((const unsigned char *)k, strlen(k)) ||
-            !utf8_ok((const unsigned char *)v, strlen(v))) {
+        if (!k || !v || !gl_utf8_valid(k, strlen(k)) || !gl_utf8_valid(v, strlen(v))) {
             json_object_put(o);
             return NULL;
         }
@@ -239,7 +219,7 @@ static json_object *build_item(gl_req_t *req, const char *path)
         for (size_t i = 0; i < n; i++)
             key[i] = name[i] == '_' ? '-' : (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
         key[n] = '\0';
-        if (secret_header(key) || !utf8_ok((const unsigned char *)eq + 1, strlen(eq + 1)))
+        if (secret_header(key) || !gl_utf8_valid(eq + 1, strlen(eq + 1)))
             continue;
         json_object_object_add(h, key, json_object_new_string(eq + 1));
     }
@@ -251,7 +231,7 @@ static json_object *build_item(gl_req_t *req, const char *path)
         const char *ct = gl_req_env(req, "CONTENT_TYPE");
         if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
             body = form_object(req, req->body, req->body_len);
-        else if (utf8_ok((const unsigned char *)req->body, req->body_len))
+        else if (gl_utf8_valid(req->body, req->body_len))
             body = json_object_new_string_len(req->body, (int)req->body_len);
         if (!body) {
             json_object_put(item);
@@ -349,7 +329,7 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     r.workflow_id = c->workflow;
     r.trigger_node = node;
     r.input = input;
-    int64_t started = gl_node_now_ms();
+    int64_t started = gl_wall_ms();
     int64_t t = gl_engine_timeout_ms(c->def);
     r.deadline_ms = started + (t > 0 && t < c->timeout_ms ? t : c->timeout_ms);
     r.can_park = false;
@@ -394,32 +374,10 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
 
 /* ---- the queued path ---- */
 
-static int listen_cmd(gl_req_t *req, const char *verb, const char *id, gl_err_t *err)
-{
-    char chan[64];
-    snprintf(chan, sizeof chan, "gx_%s", id);
-    PGconn *conn = gl_db_conn(req->db);
-    if (!conn) {
-        gl_err_set(err, "no database connection");
-        return GL_UNAVAILABLE;
-    }
-    char *ident = PQescapeIdentifier(conn, chan, strlen(chan));
-    if (!ident) {
-        gl_err_set(err, "cannot quote the channel name");
-        return GL_ERR;
-    }
-    char sql[128];
-    snprintf(sql, sizeof sql, "%s %s", verb, ident);
-    PQfreemem(ident);
-    return gl_db_exec(req->db, sql, 0, NULL, false, NULL, NULL, err);
-}
-
 /* Waits for the execution's end (its channel announcing succeeded, failed
- * or canceled) until deadline; true if it came. */
-static bool wait_end(gl_req_t *req, const char *id, int64_t deadline)
+ * or canceled) until deadline (gl_now_ms); true if it came. */
+static bool wait_end(gl_req_t *req, const char *chan, int64_t deadline)
 {
-    char chan[64];
-    snprintf(chan, sizeof chan, "gx_%s", id);
     PGconn *conn = gl_db_conn(req->db);
     for (;;) {
         if (!conn || PQconsumeInput(conn) == 0)
@@ -435,7 +393,7 @@ static bool wait_end(gl_req_t *req, const char *id, int64_t deadline)
         }
         if (done)
             return true;
-        int64_t left = deadline - gl_node_now_ms();
+        int64_t left = deadline - gl_now_ms();
         if (left <= 0)
             return false;
         struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
@@ -448,26 +406,25 @@ static bool wait_end(gl_req_t *req, const char *id, int64_t deadline)
 static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char *id)
 {
     const char *webhook = c->webhook, *version = c->version_text;
-    gl_err_t err;
+    char chan[64];
+    snprintf(chan, sizeof chan, "gx_%s", id);
+    gl_err_t err, e2;
     gl_err_clear(&err);
-    int rc = listen_cmd(req, "LISTEN", id, &err);
+    int rc = gl_db_listen(req->db, true, chan, &err);
     const char *params[] = { webhook, version, text(item), id };
     PGresult *res = NULL;
     if (rc == GL_OK)
         rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
+    bool ended = rc == GL_OK && wait_end(req, chan, gl_now_ms() + c->timeout_ms);
+    if (gl_db_listen(req->db, false, chan, &e2) != GL_OK)
+        gl_log(GL_LOG_WARN, "UNLISTEN failed: %s", e2.msg);
+    gl_db_drain_notifications(req->db); /* nothing of ours for the next request */
     if (rc != GL_OK) {
-        gl_err_t e2;
-        if (listen_cmd(req, "UNLISTEN", id, &e2) != GL_OK)
-            gl_log(GL_LOG_WARN, "UNLISTEN failed: %s", e2.msg);
         if (stale(rc, &err))
             return GL_CONFLICT;
         gl_resp_fail(req, rc, &err);
         return GL_OK;
     }
-    bool ended = wait_end(req, id, gl_node_now_ms() + c->timeout_ms);
-    gl_err_t e2;
-    if (listen_cmd(req, "UNLISTEN", id, &e2) != GL_OK)
-        gl_log(GL_LOG_WARN, "UNLISTEN failed: %s", e2.msg);
     if (!ended) {
         gl_resp_header(req, "X-Glyphic-Execution", id);
         gl_resp_error(req, 504, "timeout", NULL,

@@ -60,7 +60,7 @@ int gl_node_flow_wait(gl_node_ctx_t *c)
     if (gl_node_param_str(c, "mode", 0, &m) != GL_OK)
         return GL_INVALID;
     bool until_mode = m && strcmp(m, "until") == 0;
-    int64_t now = gl_node_now_ms(), until;
+    int64_t now = gl_wall_ms(), until;
     if (until_mode) {
         const char *s;
         if (gl_node_param_str(c, "until", 0, &s) != GL_OK)

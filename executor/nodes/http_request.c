@@ -87,37 +87,6 @@ static int option_index(const char *const *opts, const char *s)
     return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..len), 0 if it is not one (or is NUL). */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return c ? 1 : 0;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2, cp = c & 0x1Fu;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3, cp = c & 0x0Fu;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4, cp = c & 0x07u;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)))
-        return 0;
-    if (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))
-        return 0;
-    return n;
-}
-
 /* A new JSON string of s[0..len): invalid UTF-8 bytes and NULs (which
  * PostgreSQL's jsonb refuses) become U+FFFD. The caller owns the result. */
 static json_object *utf8_string(const char *s, size_t len)
@@ -125,7 +94,7 @@ static json_object *utf8_string(const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, n, cap;
 
-    while (i < len && (n = utf8_seq(u + i, len - i)) > 0)
+    while (i < len && (n = gl_utf8_seq(u + i, len - i)) > 0)
         i += n;
     if (i == len)
         return json_object_new_string_len(s, (int)len);
@@ -137,7 +106,7 @@ static json_object *utf8_string(const char *s, size_t len)
     if (gl_buf_append(&b, s, i) != GL_OK)
         abort();
     while (i < len) {
-        n = utf8_seq(u + i, len - i);
+        n = gl_utf8_seq(u + i, len - i);
         if (gl_buf_append(&b, n ? s + i : "\xEF\xBF\xBD", n ? n : 3) != GL_OK)
             abort(); /* at most 3 bytes out per byte in: fits */
         i += n ? n : 1;
@@ -478,7 +447,7 @@ static int req_build(gl_node_ctx_t *c, int item, http_req_t *r)
     if (r->timeout_ms < 1 || r->timeout_ms > GL_HTTP_MAX_TIMEOUT_MS)
         return gl_node_fail(c, "timeout_ms must be between 1 and %d", GL_HTTP_MAX_TIMEOUT_MS);
     if (c->deadline_ms > 0) {
-        left = c->deadline_ms - gl_node_now_ms();
+        left = c->deadline_ms - gl_wall_ms();
         if (left <= 0)
             return gl_node_fail(c, "no time left for the request (node deadline passed)");
         if (left < r->timeout_ms)
@@ -671,7 +640,7 @@ static int64_t retry_after_ms(json_object *headers)
         time_t t = curl_getdate(s, NULL);
         if (t < 0)
             return 0;
-        ms = (int64_t)t * 1000 - gl_node_now_ms();
+        ms = (int64_t)t * 1000 - gl_wall_ms();
     }
     if (ms < 0)
         return 0;

@@ -805,9 +805,9 @@ TEST(wait_inline_without_parking)
     trace_t t;
     trace_init(&t);
     gl_run_result_t res;
-    int64_t t0 = gl_node_now_ms();
+    int64_t t0 = gl_wall_ms();
     run_wf(def, &o, &t, &res);
-    int64_t took = gl_node_now_ms() - t0;
+    int64_t took = gl_wall_ms() - t0;
     ASSERT_EQ(res.status, GL_RUN_SUCCEEDED);
     CHECK(took >= 195 && took < 5000, "took %lld ms", (long long)took);
     ASSERT_STEPS(t.steps, "t:succeeded d1:succeeded w:succeeded d2:succeeded");
@@ -826,9 +826,9 @@ TEST(wait_parks_and_resumes)
     trace_t t;
     trace_init(&t);
     gl_run_result_t res;
-    int64_t t0 = gl_node_now_ms();
+    int64_t t0 = gl_wall_ms();
     run_wf(def, &o, &t, &res);
-    int64_t t1 = gl_node_now_ms();
+    int64_t t1 = gl_wall_ms();
     ASSERT_EQ(res.status, GL_RUN_WAITING);
     CHECK(res.wait_until_ms >= t0 + 60000 && res.wait_until_ms <= t1 + 60000, "wait_until_ms %lld, now %lld",
           (long long)res.wait_until_ms, (long long)t1);
@@ -854,7 +854,7 @@ TEST(wait_parks_and_resumes)
     /* resumed once the time has passed: the wait's items go on, and only
      * what comes after it runs */
     json_object *state = get(json_object_array_get_idx(rec, 2), "state");
-    json_object_object_add(state, "until", json_object_new_int64(gl_node_now_ms() - 1000));
+    json_object_object_add(state, "until", json_object_new_int64(gl_wall_ms() - 1000));
     trace_init(&t2);
     run_wf(def, &o, &t2, &res);
     ASSERT_EQ(res.status, GL_RUN_SUCCEEDED);
@@ -885,7 +885,7 @@ TEST(wait_refused_past_deadline)
     gl_run_t run;
     memset(&run, 0, sizeof run);
     run.definition = def;
-    run.deadline_ms = gl_node_now_ms() + 2000;
+    run.deadline_ms = gl_wall_ms() + 2000;
     gl_run_result_t res;
     gl_err_t err;
     gl_err_clear(&err);
