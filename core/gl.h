@@ -71,6 +71,14 @@ int gl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out) GL_WUR;
 size_t gl_utf8_seq(const unsigned char *s, size_t len);
 /* True when s[0..len) is valid UTF-8 without NUL bytes. */
 bool gl_utf8_valid(const char *s, size_t len);
+/* Copies src (NUL-terminated) into dst[0..cap), cap >= 4, as valid UTF-8
+ * that PostgreSQL can store: each byte that starts no valid sequence
+ * becomes '?', and the text is cut at a character boundary to fit. Returns
+ * the length written. */
+size_t gl_utf8_clean(char *dst, size_t cap, const char *src);
+/* Cuts an incomplete UTF-8 sequence off the end of s (a snprintf that
+ * truncated mid-character). */
+void gl_utf8_trim(char *s);
 
 /* True when s is a canonical lowercase or uppercase UUID (NULL: false). */
 bool gl_is_uuid(const char *s);

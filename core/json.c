@@ -2,6 +2,8 @@
 #include "json.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out,
@@ -181,4 +183,65 @@ int gl_json_only_keys(json_object *obj, const char *const *allowed, gl_err_t *er
         }
     }
     return GL_OK;
+}
+
+#define STORABLE_MAX_DEPTH 512
+
+static const char *text_problem(const char *s, size_t len)
+{
+    if (gl_utf8_valid(s, len))
+        return NULL;
+    return memchr(s, '\0', len) ? "text holds a NUL character (\\u0000)" : "text is not valid UTF-8";
+}
+
+/* Appends ".key" or "[i]" to where (cut silently when it is full). */
+static void path_push(char *where, size_t cap, size_t at, const char *key, size_t idx)
+{
+    if (at >= cap)
+        return;
+    if (key)
+        snprintf(where + at, cap - at, "%s%.64s", at ? "." : "", key);
+    else
+        snprintf(where + at, cap - at, "[%zu]", idx);
+}
+
+static const char *unstorable(json_object *v, char *where, size_t cap, int depth)
+{
+    if (depth > STORABLE_MAX_DEPTH)
+        return "nested too deeply";
+    size_t at = strlen(where);
+    switch (json_object_get_type(v)) {
+    case json_type_double:
+        return isfinite(json_object_get_double(v)) ? NULL : "number is not finite (NaN or Infinity)";
+    case json_type_string:
+        return text_problem(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+    case json_type_array:
+        for (size_t i = 0, n = json_object_array_length(v); i < n; i++) {
+            path_push(where, cap, at, NULL, i);
+            const char *why = unstorable(json_object_array_get_idx(v, i), where, cap, depth + 1);
+            if (why)
+                return why;
+            where[at < cap ? at : cap - 1] = '\0';
+        }
+        return NULL;
+    case json_type_object: {
+        json_object_object_foreach(v, key, val) {
+            path_push(where, cap, at, key, 0);
+            const char *why = text_problem(key, strlen(key)) ? "a key is not valid UTF-8 text"
+                                                              : unstorable(val, where, cap, depth + 1);
+            if (why)
+                return why;
+            where[at < cap ? at : cap - 1] = '\0';
+        }
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+const char *gl_json_unstorable(json_object *v, char *where, size_t cap)
+{
+    where[0] = '\0';
+    return unstorable(v, where, cap, 0);
 }

@@ -34,6 +34,17 @@ json_object *gl_json_own(gl_arena_t *a, json_object *obj);
 const char *gl_json_type_name(json_object *v);
 
 /*
+ * Can PostgreSQL store v as jsonb? It refuses text with a NUL character
+ * (\u0000) or bytes that are not UTF-8 (in values and in keys), and
+ * numbers that are not finite (json-c writes NaN and Infinity, which are
+ * not JSON). Returns NULL when it can; else the reason, with the path of
+ * the first offending value (e.g. "main[0].name") written into
+ * where[0..cap). Depth is bounded by the parser's limits; deeper values
+ * than 512 levels are reported as such.
+ */
+const char *gl_json_unstorable(json_object *v, char *where, size_t cap);
+
+/*
  * Typed getters. `required` false: a missing key (or JSON null) leaves *out
  * untouched and returns GL_NOTFOUND. A present value of the wrong type or out
  * of bounds is GL_INVALID with err->field = key. Strings are borrowed from

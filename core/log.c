@@ -20,7 +20,7 @@ int gl_log_level_cur = GL_LOG_INFO;
 static char log_prog[32] = "glyphic";
 static char log_path[512];
 static int log_fd = STDERR_FILENO;
-static char log_ctx[160];
+static _Thread_local char log_ctx[160]; /* per thread: a helper thread logs without one */
 
 static const char *const level_names[] = { "DEBUG", "INFO", "WARN", "ERROR" };
 

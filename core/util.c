@@ -26,6 +26,7 @@ void gl_err_set(gl_err_t *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    gl_utf8_trim(err->msg); /* a cut message must still be storable text */
 }
 
 void gl_err_field(gl_err_t *err, const char *field, const char *fmt, ...)
@@ -157,4 +158,38 @@ bool gl_utf8_valid(const char *s, size_t len)
         if ((n = gl_utf8_seq(u + i, len - i)) == 0)
             return false;
     return true;
+}
+
+size_t gl_utf8_clean(char *dst, size_t cap, const char *src)
+{
+    const unsigned char *u = (const unsigned char *)src;
+    size_t len = strlen(src), out = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = gl_utf8_seq(u + i, len - i);
+        size_t take = n ? n : 1;
+        if (out + take >= cap)
+            break;
+        if (n)
+            memcpy(dst + out, src + i, n);
+        else
+            dst[out] = '?';
+        out += take;
+        i += take;
+    }
+    dst[out] = '\0';
+    return out;
+}
+
+void gl_utf8_trim(char *s)
+{
+    size_t len = strlen(s);
+    /* walk back over at most three continuation bytes to the lead byte */
+    size_t i = len;
+    while (i > 0 && len - i < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+        i--;
+    if (i == 0 || (unsigned char)s[i - 1] < 0x80)
+        return;
+    if (gl_utf8_seq((const unsigned char *)s + i - 1, len - i + 1) == len - i + 1)
+        return; /* the last character is whole */
+    s[i - 1] = '\0';
 }
