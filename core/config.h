@@ -54,6 +54,7 @@ typedef struct {
     int executor_lease;
     int executor_poll_ms;
     int executor_maintenance_interval;
+    int executor_schedule_catchup;
     int executor_prune_days;
     bool executor_test_kinds;
     char *executor_env_allow;

@@ -1,10 +1,13 @@
 /*
  * queue.c: the queue client. Every call is one statement (a SQL function
- * of sql/004_queue.sql); batches travel as PostgreSQL array literals.
+ * of sql/004_queue.sql or 006_exactly_once.sql); id batches travel as
+ * PostgreSQL array literals of integers, anything with text as JSON.
  */
 #include "queue.h"
 
 #include "buf.h"
+
+#include <json-c/json.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +39,7 @@ static const gl_stmt_t q_complete = {
     .name = "q_complete", .sql = "SELECT complete_jobs($1::bigint[], $2)", .nparams = 2, .rows = true,
 };
 static const gl_stmt_t q_fail = {
-    .name = "q_fail", .sql = "SELECT fail_jobs($1::bigint[], $2::text[], $3::boolean[], $4)", .nparams = 4,
-    .rows = true,
+    .name = "q_fail", .sql = "SELECT fail_jobs_json($1::jsonb, $2)", .nparams = 2, .rows = true,
 };
 static const gl_stmt_t q_release = {
     .name = "q_release", .sql = "SELECT release_jobs($1::bigint[], $2)", .nparams = 2, .rows = true,
@@ -45,10 +47,15 @@ static const gl_stmt_t q_release = {
 static const gl_stmt_t q_heartbeat = {
     .name = "q_heartbeat", .sql = "SELECT heartbeat_jobs($1::bigint[], $2, $3)", .nparams = 3, .rows = true,
 };
+static const gl_stmt_t q_heartbeat_owner = {
+    .name = "q_heartbeat_owner", .sql = "SELECT heartbeat_owner($1, $2, $3::bigint[])", .nparams = 3, .rows = true,
+};
 static const gl_stmt_t q_wait = {
     .name = "q_wait", .sql = "SELECT queue_wait($1, $2, $3)", .nparams = 3, .rows = true,
 };
-static const gl_stmt_t q_rescue = { .name = "q_rescue", .sql = "SELECT rescue_jobs()", .nparams = 0, .rows = true };
+static const gl_stmt_t q_rescue = {
+    .name = "q_rescue", .sql = "SELECT rescue_jobs($1, $2)", .nparams = 2, .rows = true,
+};
 static const gl_stmt_t q_prune = { .name = "q_prune", .sql = "SELECT prune_jobs($1)", .nparams = 1, .rows = true };
 static const gl_stmt_t q_cancel = { .name = "q_cancel", .sql = "SELECT cancel_job($1)", .nparams = 1, .rows = true };
 static const gl_stmt_t q_retry = { .name = "q_retry", .sql = "SELECT retry_job($1)", .nparams = 1, .rows = true };
@@ -138,52 +145,29 @@ int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, 
     return id_batch(db, &q_release, ids, n, owner, NULL, err);
 }
 
-int gl_queue_heartbeat(gl_db_t *db, const int64_t *ids, int n, const char *owner, int lease_s, gl_err_t *err)
-{
-    char lease[16];
-    snprintf(lease, sizeof lease, "%d", lease_s);
-    return id_batch(db, &q_heartbeat, ids, n, owner, lease, err);
-}
-
 int gl_queue_fail(gl_db_t *db, const int64_t *ids, const char *const *errors, const bool *retryable, int n,
                   const char *owner, gl_err_t *err)
 {
     if (n == 0)
         return GL_OK;
-    gl_buf_t a, e, r;
-    gl_buf_init(&a, (size_t)n * 24 + 16);
-    gl_buf_init(&e, (size_t)n * 4200 + 16);
-    gl_buf_init(&r, (size_t)n * 6 + 16);
-    int rc = id_array(&a, ids, n);
-    rc |= gl_buf_puts(&e, "{");
-    rc |= gl_buf_puts(&r, "{");
+    /* json-c escapes; the messages are made storable text first (a message
+     * cut mid-character, or bytes from a remote server, would be refused) */
+    json_object *arr = json_object_new_array_ext(n);
+    char msg[GL_QUEUE_MAX_ERROR];
     for (int i = 0; i < n; i++) {
-        /* an array element: double-quoted, with " and \ escaped; at most 2000 bytes */
-        const char *msg = errors[i] ? errors[i] : "";
-        rc |= gl_buf_puts(&e, i ? ",\"" : "\"");
-        size_t len = strlen(msg);
-        for (size_t k = 0; k < len && k < 2000; k++) {
-            if (msg[k] == '"' || msg[k] == '\\')
-                rc |= gl_buf_append(&e, "\\", 1);
-            rc |= gl_buf_append(&e, &msg[k], 1);
-        }
-        rc |= gl_buf_puts(&e, "\"");
-        rc |= gl_buf_printf(&r, "%s%s", i ? "," : "", retryable[i] ? "t" : "f");
+        json_object *f = json_object_new_object();
+        json_object_object_add(f, "id", json_object_new_int64(ids[i]));
+        size_t len = gl_utf8_clean(msg, sizeof msg, errors[i] ? errors[i] : "");
+        json_object_object_add(f, "error", json_object_new_string_len(msg, (int)len));
+        json_object_object_add(f, "retryable", json_object_new_boolean(retryable[i]));
+        json_object_array_add(arr, f);
     }
-    rc |= gl_buf_puts(&e, "}");
-    rc |= gl_buf_puts(&r, "}");
-    if (rc == GL_OK) {
-        const char *params[] = { a.data, e.data, r.data, owner };
-        PGresult *res = NULL;
-        rc = gl_db_query(db, &q_fail, params, NULL, &res, err);
-        if (rc == GL_OK)
-            PQclear(res);
-    } else {
-        rc = GL_TOO_LARGE;
-    }
-    gl_buf_free(&a);
-    gl_buf_free(&e);
-    gl_buf_free(&r);
+    const char *params[] = { json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN), owner };
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, &q_fail, params, NULL, &res, err);
+    if (rc == GL_OK)
+        PQclear(res);
+    json_object_put(arr);
     return rc;
 }
 
@@ -199,6 +183,29 @@ int gl_queue_heartbeat_one(gl_db_t *db, int64_t id, const char *owner, int lease
     if (rc != GL_OK)
         return rc;
     *renewed = (int)gl_db_int(res, 0, 0);
+    PQclear(res);
+    return GL_OK;
+}
+
+int gl_queue_heartbeat_owner(gl_db_t *db, const char *owner, int lease_s, const int64_t *except, int n_except,
+                             int *renewed, gl_err_t *err)
+{
+    char lease[16];
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    gl_buf_t b;
+    gl_buf_init(&b, (size_t)n_except * 24 + 16);
+    if (id_array(&b, except, n_except) != GL_OK) {
+        gl_buf_free(&b);
+        return GL_TOO_LARGE;
+    }
+    const char *params[] = { owner, lease, b.data };
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, &q_heartbeat_owner, params, NULL, &res, err);
+    gl_buf_free(&b);
+    if (rc != GL_OK)
+        return rc;
+    if (renewed)
+        *renewed = (int)gl_db_int(res, 0, 0);
     PQclear(res);
     return GL_OK;
 }
@@ -227,9 +234,13 @@ static int scalar_int(gl_db_t *db, const gl_stmt_t *stmt, const char *const *par
     return GL_OK;
 }
 
-int gl_queue_rescue(gl_db_t *db, int *n, gl_err_t *err)
+int gl_queue_rescue(gl_db_t *db, int lease_s, int quiet_s, int *n, gl_err_t *err)
 {
-    return scalar_int(db, &q_rescue, NULL, n, err);
+    char lease[16], quiet[16];
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    snprintf(quiet, sizeof quiet, "%d", quiet_s);
+    const char *params[] = { lease, quiet };
+    return scalar_int(db, &q_rescue, params, n, err);
 }
 
 int gl_queue_prune(gl_db_t *db, int days, int *n, gl_err_t *err)

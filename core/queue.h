@@ -11,6 +11,8 @@
 #include "gl.h"
 
 #define GL_QUEUE_CHANNEL "glyphic_jobs"
+/* A job's recorded error is cut to this many bytes (at a character). */
+#define GL_QUEUE_MAX_ERROR 2000
 
 typedef struct {
     const char *kind;          /* required */
@@ -46,8 +48,12 @@ int gl_queue_complete(gl_db_t *db, const int64_t *ids, int n, const char *owner,
 int gl_queue_fail(gl_db_t *db, const int64_t *ids, const char *const *errors, const bool *retryable, int n,
                   const char *owner, gl_err_t *err) GL_WUR;
 int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err) GL_WUR;
-int gl_queue_heartbeat(gl_db_t *db, const int64_t *ids, int n, const char *owner, int lease_s,
-                       gl_err_t *err) GL_WUR;
+
+/* Renews every job owner holds (running, finished but unrecorded, claimed
+ * but unstarted) except except[0..n_except); *renewed (may be NULL)
+ * counts them. */
+int gl_queue_heartbeat_owner(gl_db_t *db, const char *owner, int lease_s, const int64_t *except, int n_except,
+                             int *renewed, gl_err_t *err) GL_WUR;
 
 /* Renews one running job's lease; *renewed is 1, or 0 when the job is no
  * longer running under owner (rescued, canceled). */
@@ -57,8 +63,10 @@ int gl_queue_heartbeat_one(gl_db_t *db, int64_t id, const char *owner, int lease
 /* Says owner waits on queue for up to seconds (0: stopped waiting). */
 int gl_queue_waiting(gl_db_t *db, const char *queue, const char *owner, double seconds, gl_err_t *err) GL_WUR;
 
-/* Maintenance: expired leases back to the queue; old dead/canceled jobs out. */
-int gl_queue_rescue(gl_db_t *db, int *n, gl_err_t *err) GL_WUR;
+/* Maintenance: the jobs of dead workers back to the queue (lease expired,
+ * or no connection left and no renewal for quiet_s seconds); old
+ * dead/canceled jobs out. */
+int gl_queue_rescue(gl_db_t *db, int lease_s, int quiet_s, int *n, gl_err_t *err) GL_WUR;
 int gl_queue_prune(gl_db_t *db, int days, int *n, gl_err_t *err) GL_WUR;
 
 /* Operator actions; *found false when no job was in a state that allows it. */

@@ -528,10 +528,29 @@ static void accept_output(gl_exec_t *x, node_t *nd, json_object *output)
     x->last_items = first_nonempty ? json_object_get(first_nonempty) : json_object_new_array();
 }
 
+/* What a node hands on must be storable (gl_json_unstorable): its output,
+ * its state and its webhook response. Fails the node, not retryable,
+ * naming the value and the reason. */
+static int check_storable(gl_node_ctx_t *c, json_object *output)
+{
+    static const char *const what[] = { "output", "state", "response" };
+    json_object *v[] = { output, c->state_out, c->response };
+    char where[160];
+    for (size_t i = 0; i < GL_NELEM(v); i++) {
+        const char *why = v[i] ? gl_json_unstorable(v[i], where, sizeof where) : NULL;
+        if (why)
+            return gl_node_fail(c, "the node's %s cannot be stored: %s%s%s", what[i], where[0] ? where : "",
+                                where[0] ? ": " : "", why);
+    }
+    return GL_OK;
+}
+
 static json_object *error_obj(const node_t *nd, const char *msg)
 {
     json_object *e = json_object_new_object();
-    json_object_object_add(e, "message", json_object_new_string(msg));
+    char clean[1024];
+    gl_utf8_clean(clean, sizeof clean, msg); /* a message cut mid-character, or bytes from afar */
+    json_object_object_add(e, "message", json_object_new_string(clean));
     json_object_object_add(e, "node", json_object_new_string(nd->id));
     json_object_object_add(e, "node_name", json_object_new_string(nd->name));
     json_object_object_add(e, "node_type", json_object_new_string(nd->type->id));
@@ -780,6 +799,8 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
                 }
                 json_object_object_add(s.output, nd->type->outputs[i], json_object_get(c.out[i]));
             }
+            if (rc == GL_OK)
+                rc = check_storable(&c, s.output);
             if (rc == GL_OK) {
                 x->bytes += out_bytes(s.output);
                 if (x->bytes > x->lim.max_bytes)
@@ -791,6 +812,8 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
             } else {
                 json_object_put(s.output);
                 s.output = NULL;
+                json_object_put(c.response); /* a failed node answers nothing */
+                c.response = NULL;
                 c.retryable = false;
             }
         }

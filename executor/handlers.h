@@ -24,10 +24,11 @@ typedef struct {
     char error[512];      /* set on failure */
 } gl_job_ctx_t;
 
-/* Renews the running job's lease (call it at least every lease/2 seconds
- * in a handler that may run longer than executor.lease). GL_OK, or an
- * error when the lease is no longer ours (the job was rescued or canceled:
- * stop working on it). */
+/* Renews the running job's lease and says whether it is still ours. The
+ * worker's lease keeper (lease.c) renews every job it holds anyway; a long
+ * handler calls this now and then to learn that its job was canceled or
+ * taken from it. GL_OK, or an error when the lease is no longer ours (stop
+ * working on it). */
 int gl_job_heartbeat(gl_job_ctx_t *ctx) GL_WUR;
 
 typedef gl_job_result_t (*gl_job_fn)(gl_job_ctx_t *ctx);

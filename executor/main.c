@@ -9,12 +9,17 @@
  *
  * Workers are processes (fork), not threads: each has its own connections
  * and its own memory, a handler that crashes takes only its own process
- * (its jobs come back when their lease expires), and libpq and libcurl need
- * no locking. The parent only supervises.
+ * (its jobs come back soon after: see rescue_jobs), and libpq and libcurl
+ * need no locking. Beside them runs one maintenance process
+ * (maintainer.c), which never runs jobs. The parent only supervises: in
+ * --daemon mode it replaces a process that dies; in --drain mode it stops
+ * the maintainer once the workers are done, and exits 1 if a worker did
+ * (the database unreachable, outcomes unrecorded).
  */
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "maintainer.h"
 #include "migrate.h"
 #include "run.h"
 #include "worker.h"
@@ -40,8 +45,9 @@ static void usage(FILE *out)
             "\n"
             "Runs the jobs of Glyphic's PostgreSQL job queue.\n"
             "\n"
-            "  --drain            work until the queue is idle for --linger seconds, then exit 0\n"
-            "                     (for cron; overlapping runs share the work safely)\n"
+            "  --drain            work until the queue is idle for --linger seconds, then exit\n"
+            "                     (for cron; overlapping runs share the work safely); exit 1 when\n"
+            "                     the database was unreachable for 30 s or at the end of the run\n"
             "  --daemon           run until SIGTERM (for systemd); dead workers are replaced\n"
             "  --workers N        worker processes (default: executor.workers, 0 = CPUs)\n"
             "  --linger S         drain: idle seconds before exiting (default 2)\n"
@@ -51,7 +57,8 @@ static void usage(FILE *out)
             "  -h, --help         this text\n"
             "\n"
             "SIGTERM: running jobs finish, claimed but unstarted jobs are released, then exit.\n"
-            "SIGKILL loses nothing: leases expire and the elected executor requeues the jobs.\n"
+            "SIGKILL loses nothing: the elected executor requeues the jobs of a dead worker\n"
+            "(within about executor.maintenance_interval + 3 lease renewals, or when its lease expires).\n"
             "Exit status: 0 success, 1 failure, 2 usage or configuration error.\n"
             "\n"
             "Configuration keys (file `key = value`, or the environment variable):\n",
@@ -66,11 +73,11 @@ static void on_signal(int sig)
     stop_signal = sig;
 }
 
-static pid_t spawn(const gl_exec_opts_t *o)
+static pid_t spawn(const gl_exec_opts_t *o, int (*run)(const gl_exec_opts_t *))
 {
     pid_t pid = fork();
     if (pid == 0)
-        _exit(gl_exec_worker_run(o));
+        _exit(run(o));
     if (pid < 0)
         gl_log(GL_LOG_ERROR, "fork failed: %s", strerror(errno));
     return pid;
@@ -170,19 +177,25 @@ int main(int argc, char **argv)
 
     pid_t pids[GL_EXEC_MAX_WORKERS];
     for (int i = 0; i < n; i++)
-        pids[i] = spawn(&o);
+        pids[i] = spawn(&o, gl_exec_worker_run);
+    pid_t maint = spawn(&o, gl_maintainer_run);
     gl_log(GL_LOG_INFO, "%s on queue '%s' with %d worker(s)", o.drain ? "draining" : "running", o.queue, n);
 
     int live = n, status = 0;
-    bool forwarded = false;
+    bool forwarded = false, maint_stopped = false;
     int64_t last_crash = 0;
-    while (live > 0) {
-        if (stop_signal && !forwarded) {
-            gl_log(GL_LOG_INFO, "stopping: running jobs finish first");
+    while (live > 0 || maint > 0) {
+        if ((stop_signal || live == 0) && !forwarded) {
+            if (stop_signal)
+                gl_log(GL_LOG_INFO, "stopping: running jobs finish first");
             for (int i = 0; i < n; i++)
                 if (pids[i] > 0)
                     kill(pids[i], SIGTERM);
-            forwarded = true;
+            forwarded = stop_signal != 0;
+        }
+        if ((stop_signal || live == 0) && maint > 0 && !maint_stopped) {
+            kill(maint, SIGTERM);
+            maint_stopped = true;
         }
         int ws;
         pid_t pid = waitpid(-1, &ws, 0);
@@ -191,19 +204,26 @@ int main(int argc, char **argv)
                 continue;
             break;
         }
+        bool clean = WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+        if (!clean)
+            gl_log(GL_LOG_WARN, "%s %ld %s %d", pid == maint ? "maintainer" : "worker", (long)pid,
+                   WIFSIGNALED(ws) ? "killed by signal" : "exited with", WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
+        /* replace what died (a worker only in --daemon mode; the
+         * maintainer until the run ends), more slowly if it keeps dying */
+        bool replace = !clean && !stop_signal && (pid == maint ? !maint_stopped : !o.drain);
+        if (replace && gl_now_ms() - last_crash < 1000)
+            sleep(1);
+        if (replace)
+            last_crash = gl_now_ms();
+        if (pid == maint) {
+            maint = replace ? spawn(&o, gl_maintainer_run) : -1;
+            continue;
+        }
         for (int i = 0; i < n; i++) {
             if (pids[i] != pid)
                 continue;
-            bool clean = WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
-            if (!clean)
-                gl_log(GL_LOG_WARN, "worker %ld %s %d", (long)pid, WIFSIGNALED(ws) ? "killed by signal" : "exited with",
-                       WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
-            if (!o.drain && !stop_signal && !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0)) {
-                /* daemon: replace it, more slowly if workers keep dying */
-                if (gl_now_ms() - last_crash < 1000)
-                    sleep(1);
-                last_crash = gl_now_ms();
-                pids[i] = spawn(&o);
+            if (replace) {
+                pids[i] = spawn(&o, gl_exec_worker_run);
                 break;
             }
             if (!clean)

@@ -7,6 +7,12 @@
  * finish; no transaction stays open while a node works (each is one
  * autocommit statement). A failure to record aborts the run and the job is
  * retried: the execution resumes from its last recorded step.
+ *
+ * One runner per execution: every statement that writes the run carries
+ * the job's fencing token (job id, attempt, owner) and PostgreSQL refuses
+ * it (SQLSTATE GLF01) once the job no longer holds its lease; exec_load
+ * answers {"busy": true} while another live job runs the execution, and
+ * this job is then dropped (see sql/006_exactly_once.sql).
  */
 #include "run.h"
 
@@ -33,19 +39,21 @@ typedef struct {
 #define COLLECT_MAX 32
 
 static const gl_stmt_t q_load = {
-    .name = "exec_load", .sql = "SELECT glyphic.exec_load($1::uuid)::text", .nparams = 1, .rows = true,
+    .name = "exec_load", .sql = "SELECT glyphic.exec_load($1::uuid, $2::bigint, $3::int, $4)::text", .nparams = 4,
+    .rows = true,
 };
 static const gl_stmt_t q_step = {
     .name = "exec_step",
     .sql = "SELECT cancel_requested, watchers FROM glyphic.exec_step($1::uuid, $2::int, $3, $4::int, $5::int, $6, "
-           "$7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11::bigint, $12::bigint)",
-    .nparams = 12, .rows = true,
+           "$7::jsonb, $8::jsonb, $9::jsonb, $10::jsonb, $11::bigint, $12::bigint, $13::bigint, $14::int, $15)",
+    .nparams = 15, .rows = true,
 };
 static const gl_stmt_t q_finish = {
     .name = "exec_finish",
     .sql = "SELECT glyphic.exec_finish($1::uuid, $2, $3::jsonb, $4::jsonb, $5::jsonb, "
-           "CASE WHEN $6::bigint IS NULL THEN NULL ELSE to_timestamp($6::bigint / 1000.0) END, $7::jsonb)",
-    .nparams = 7, .rows = true,
+           "CASE WHEN $6::bigint IS NULL THEN NULL ELSE to_timestamp($6::bigint / 1000.0) END, $7::jsonb, "
+           "$8::bigint, $9::int, $10)",
+    .nparams = 10, .rows = true,
 };
 static const gl_stmt_t q_notify = {
     .name = "exec_notify", .sql = "SELECT pg_notify('gx_' || $1, $2)", .nparams = 2, .rows = true,
@@ -59,6 +67,25 @@ static const gl_stmt_t q_child = {
            "WHERE w.id = $1::uuid AND w.org_id = $2::uuid AND w.deleted_at IS NULL",
     .nparams = 4, .rows = true,
 };
+
+/* The job's fencing token as statement parameters. */
+typedef struct {
+    char id[24], attempt[16];
+    const char *owner;
+} fence_t;
+
+static void fence_of(const gl_job_ctx_t *job, fence_t *f)
+{
+    snprintf(f->id, sizeof f->id, "%lld", (long long)job->job->id);
+    snprintf(f->attempt, sizeof f->attempt, "%d", job->job->attempts);
+    f->owner = job->owner;
+}
+
+/* A write refused because the job lost its lease (GLF01). */
+static bool fenced_out(const gl_err_t *err)
+{
+    return strcmp(err->sqlstate, "GLF01") == 0;
+}
 
 static const char *json_text(json_object *v)
 {
@@ -79,16 +106,21 @@ static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
     char *output = s->output ? strdup(json_text(s->output)) : NULL;
     char *state = s->state ? strdup(json_text(s->state)) : NULL;
     char *error = s->error ? strdup(json_text(s->error)) : NULL;
+    fence_t f;
+    fence_of(io->job, &f);
     const char *params[] = { io->execution_id, seq, s->node_id, ri, att, s->status, input, output, state, error,
-                             st, fin };
+                             st, fin, f.id, f.attempt, f.owner };
     PGresult *res = NULL;
     int rc = gl_db_query(io->job->db, &q_step, params, NULL, &res, err);
     free(input);
     free(output);
     free(state);
     free(error);
-    if (rc != GL_OK)
+    if (rc != GL_OK) {
+        if (fenced_out(err))
+            gl_err_set(err, "lost the job's lease: another runner may have the execution");
         return rc;
+    }
     *cancel = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     io->watchers = (int)gl_db_int(res, 0, 1);
     PQclear(res);
@@ -108,8 +140,9 @@ static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
 }
 
 static const gl_stmt_t q_insert_steps = {
-    .name = "exec_insert_steps", .sql = "SELECT glyphic.exec_insert_steps($1::uuid, $2::uuid, $3::jsonb)",
-    .nparams = 3, .rows = true,
+    .name = "exec_insert_steps",
+    .sql = "SELECT glyphic.exec_insert_steps_fenced($1::uuid, $2::uuid, $3::jsonb, $4::bigint, $5::int, $6)",
+    .nparams = 6, .rows = true,
 };
 
 static int io_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
@@ -118,7 +151,9 @@ static int io_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
     if (io->collected && json_object_array_length(io->collected) < COLLECT_MAX)
         return gl_step_collect(io->collected, s, cancel, err);
     if (io->collected) {
-        const char *params[] = { io->execution_id, io->org_id, json_text(io->collected) };
+        fence_t f;
+        fence_of(io->job, &f);
+        const char *params[] = { io->execution_id, io->org_id, json_text(io->collected), f.id, f.attempt, f.owner };
         PGresult *res = NULL;
         int rc = gl_db_query(io->job->db, &q_insert_steps, params, NULL, &res, err);
         if (rc != GL_OK)
@@ -161,7 +196,9 @@ static int finish(gl_job_ctx_t *job, const char *id, const char *status, json_ob
     char *r = response ? strdup(json_text(response)) : NULL;
     char *e = error ? strdup(json_text(error)) : NULL;
     char *st = steps ? strdup(json_text(steps)) : NULL;
-    const char *params[] = { id, status, o, r, e, wait_until ? wu : NULL, st };
+    fence_t f;
+    fence_of(job, &f);
+    const char *params[] = { id, status, o, r, e, wait_until ? wu : NULL, st, f.id, f.attempt, f.owner };
     PGresult *res = NULL;
     int rc = gl_db_query(job->db, &q_finish, params, NULL, &res, err);
     free(o);
@@ -299,7 +336,9 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
 
     gl_err_t err;
     gl_err_clear(&err);
-    const char *params[] = { eid };
+    fence_t f;
+    fence_of(ctx, &f);
+    const char *params[] = { eid, f.id, f.attempt, f.owner };
     PGresult *res = NULL;
     if (gl_db_query(ctx->db, &q_load, params, NULL, &res, &err) != GL_OK) {
         snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: loading failed: %s", eid, err.msg);
@@ -313,6 +352,17 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
     json_object *x = json_tokener_parse_ex(tok, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
     json_tokener_free(tok);
     PQclear(res);
+    json_object *busy = NULL;
+    if (x && json_object_object_get_ex(x, "busy", &busy)) {
+        /* another live job runs it: that one finishes or parks it, and its
+         * own job comes back if its worker dies — this one has no work */
+        json_object *runner = NULL;
+        json_object_object_get_ex(x, "runner", &runner);
+        gl_log(GL_LOG_INFO, "execution %s is being run by job %lld; this job is dropped", eid,
+               (long long)json_object_get_int64(runner));
+        json_object_put(x);
+        return GL_JOB_OK;
+    }
     json_object *def = NULL, *steps = NULL, *input = NULL, *w = NULL;
     if (!x || !json_object_object_get_ex(x, "definition", &def) ||
         !json_object_object_get_ex(x, "steps", &steps)) {

@@ -4,6 +4,7 @@
 #ifndef GL_EXECUTOR_RUN_H
 #define GL_EXECUTOR_RUN_H
 
+#include "config.h"
 #include "engine.h"
 #include "handlers.h"
 
@@ -14,8 +15,9 @@ extern gl_engine_limits_t gl_run_limits;
 /* Runs (or resumes) the execution named by the job's payload. */
 gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx);
 
-/* Fires every due schedule once (elected maintainer, about every second):
- * *fired counts executions started. */
-int gl_schedules_fire(gl_db_t *db, int *fired, gl_err_t *err) GL_WUR;
+/* Fires every due time of every due schedule (elected maintainer, about
+ * every second; see schedules.c for missed times): *fired counts
+ * executions started. */
+int gl_schedules_fire(gl_db_t *db, const gl_config_t *cfg, int *fired, gl_err_t *err) GL_WUR;
 
 #endif

@@ -1,25 +1,42 @@
 /*
- * worker.c: an executor worker. Two connections: one to work on (claims,
- * outcomes, maintenance, the handlers' own queries) and one that LISTENs.
+ * worker.c: an executor worker process. Two connections of its own — one
+ * to work on (claims, outcomes, the handlers' queries) and one that
+ * LISTENs — and a lease keeper thread with a third (lease.c).
  *
- *   loop: record pending outcomes -> maintenance (if elected) -> claim a
- *         batch -> run each job -> record the batch's outcomes (two
- *         statements: complete, fail)
+ *   loop: record pending outcomes -> claim what it can start soon -> run
+ *         each job -> record outcomes (two statements: complete, fail)
  *   idle: say "waiting" (queue_waiters), look once more, then poll() the
  *         LISTEN socket up to executor.poll_ms: NOTIFY is a doorbell, the
  *         table is the truth
  *
- * Outcomes not yet recorded survive a lost connection and are recorded
- * after reconnecting (the lease is still ours), so a database restart does
- * not make a finished job run again. SIGTERM: the running job finishes,
- * the batch's unstarted jobs are released, outcomes recorded, exit.
+ * Claims fit the work: the worker keeps a moving average of how long its
+ * jobs take and claims about CLAIM_HORIZON_MS of them (at most
+ * executor.batch), so quick jobs travel in large batches and slow ones one
+ * at a time; a job that turns out slow makes the keeper hand the batch's
+ * unstarted jobs back to the queue at once.
+ *
+ * Outcomes are recorded in batches, at the latest FLUSH_MS after a job
+ * ended; until then the keeper renews their leases with the rest, so a
+ * finished job is never rescued and run again. Outcomes survive a lost
+ * connection and are recorded after reconnecting. An outcome the database
+ * refuses for good (not a lost connection or a serialization failure) is
+ * recorded one by one, then as a plain failure, then dropped with a log
+ * line (its lease is no longer renewed, so it runs again later, until its
+ * attempts are spent) — the worker never stops claiming because of one
+ * job.
+ *
+ * SIGTERM: the running job finishes, unstarted jobs are released, outcomes
+ * recorded, exit. In --drain mode the exit status says whether the run
+ * reached the database: 1 when it gave up on an unreachable database
+ * (GIVE_UP_MS), stopped while it was unreachable, or could not record
+ * outcomes.
  */
 #include "worker.h"
 
 #include "arena.h"
 #include "db.h"
 #include "handlers.h"
-#include "run.h"
+#include "lease.h"
 #include "log.h"
 #include "queue.h"
 
@@ -33,8 +50,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* pg_try_advisory_lock key of the elected maintainer: "glyphic maint" */
-#define GL_MAINT_LOCK "7396519044872"
+#define CLAIM_HORIZON_MS 250.0 /* claim about this much work at once */
+#define FLUSH_MS 1000          /* an outcome waits at most this long for its batch */
+#define GIVE_UP_MS 30000       /* --drain: the database unreachable this long ends the run */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -46,24 +64,31 @@ static void on_stop(int sig)
 
 typedef struct {
     const gl_exec_opts_t *o;
-    char owner[96];
+    char owner[64];
     gl_db_t *work;
     gl_db_t *listen;
-    PGconn *listening_on;   /* the connection LISTEN was issued on */
-    bool maintainer;
-    int64_t next_maintenance;
-    int64_t next_schedules;
+    PGconn *listening_on;     /* the connection LISTEN was issued on */
+    gl_lease_t *lease;
+    double avg_job_ms;        /* moving average of job durations; 0: none yet */
+    int64_t unreachable_since; /* 0: the database answered last time */
+    bool reached;             /* the database answered at least once */
     /* outcomes waiting to be recorded */
     int64_t *ok, *failed;
     char **errors;
     bool *retryable;
     int n_ok, n_failed, cap;
+    int64_t oldest_pending_ms;
 } worker_t;
 
 static void nap(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
+}
+
+static bool transient(int rc)
+{
+    return rc == GL_UNAVAILABLE || rc == GL_RETRY;
 }
 
 static void grow(worker_t *w, int need)
@@ -80,106 +105,132 @@ static void grow(worker_t *w, int need)
     w->cap = cap;
 }
 
-/* Records pending outcomes; keeps them on failure for the next try. */
+static void add_ok(worker_t *w, int64_t id)
+{
+    grow(w, w->n_ok + 1);
+    if (!w->n_ok && !w->n_failed)
+        w->oldest_pending_ms = gl_now_ms();
+    w->ok[w->n_ok++] = id;
+}
+
+/* Takes a copy of msg. */
+static void add_failed(worker_t *w, int64_t id, const char *msg, bool retryable)
+{
+    grow(w, w->n_failed + 1);
+    if (!w->n_ok && !w->n_failed)
+        w->oldest_pending_ms = gl_now_ms();
+    w->failed[w->n_failed] = id;
+    w->errors[w->n_failed] = gl_xstrdup(msg);
+    w->retryable[w->n_failed] = retryable;
+    w->n_failed++;
+}
+
+/* Completions: all at once; after a permanent error one by one, and a job
+ * whose success cannot be recorded is recorded as failed instead. */
+static int flush_ok(worker_t *w)
+{
+    if (!w->n_ok)
+        return GL_OK;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_queue_complete(w->work, w->ok, w->n_ok, w->owner, &err);
+    if (rc == GL_OK) {
+        w->n_ok = 0;
+        return GL_OK;
+    }
+    gl_log(GL_LOG_WARN, "recording %d completion(s) failed: %s", w->n_ok, err.msg);
+    if (transient(rc))
+        return rc;
+    int keep = 0;
+    for (int i = 0; i < w->n_ok; i++) {
+        if (keep) { /* the database went away meanwhile: the rest wait */
+            w->ok[keep++] = w->ok[i];
+            continue;
+        }
+        rc = gl_queue_complete(w->work, &w->ok[i], 1, w->owner, &err);
+        if (rc == GL_OK)
+            continue;
+        if (transient(rc)) {
+            w->ok[keep++] = w->ok[i];
+            continue;
+        }
+        char msg[400];
+        snprintf(msg, sizeof msg, "the job succeeded but its success could not be recorded: %s", err.msg);
+        gl_log(GL_LOG_ERROR, "job %lld: %s", (long long)w->ok[i], msg);
+        add_failed(w, w->ok[i], msg, false);
+    }
+    w->n_ok = keep;
+    return keep ? GL_UNAVAILABLE : GL_OK;
+}
+
+static void drop_failed(worker_t *w, int i)
+{
+    free(w->errors[i]);
+    w->errors[i] = NULL;
+}
+
+/* Failures: all at once; after a permanent error one by one, then with a
+ * plain message; one the database still refuses is dropped (its lease runs
+ * out and it runs again). */
+static int flush_failed(worker_t *w)
+{
+    if (!w->n_failed)
+        return GL_OK;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_queue_fail(w->work, w->failed, (const char *const *)w->errors, w->retryable, w->n_failed, w->owner,
+                           &err);
+    if (rc == GL_OK) {
+        for (int i = 0; i < w->n_failed; i++)
+            drop_failed(w, i);
+        w->n_failed = 0;
+        return GL_OK;
+    }
+    gl_log(GL_LOG_WARN, "recording %d failure(s) failed: %s", w->n_failed, err.msg);
+    if (transient(rc))
+        return rc;
+    int keep = 0;
+    for (int i = 0; i < w->n_failed; i++) {
+        bool wait = keep > 0;
+        if (!wait) {
+            rc = gl_queue_fail(w->work, &w->failed[i], (const char *const *)&w->errors[i], &w->retryable[i], 1,
+                               w->owner, &err);
+            if (rc != GL_OK && !transient(rc)) {
+                static const char plain[] = "the job failed; its error could not be recorded";
+                const char *msgs[] = { plain };
+                rc = gl_queue_fail(w->work, &w->failed[i], msgs, &w->retryable[i], 1, w->owner, &err);
+                if (rc != GL_OK && !transient(rc)) {
+                    gl_log(GL_LOG_ERROR, "job %lld: its outcome cannot be recorded (%s); dropped — it runs again "
+                           "once its lease runs out", (long long)w->failed[i], err.msg);
+                    gl_lease_forget(w->lease, w->failed[i]);
+                    rc = GL_OK;
+                }
+            }
+            wait = rc != GL_OK;
+        }
+        if (!wait) {
+            drop_failed(w, i);
+            continue;
+        }
+        w->failed[keep] = w->failed[i];
+        w->errors[keep] = w->errors[i];
+        w->retryable[keep] = w->retryable[i];
+        keep++;
+    }
+    w->n_failed = keep;
+    return keep ? GL_UNAVAILABLE : GL_OK;
+}
+
+/* Records pending outcomes; what the database could not take now is kept
+ * for the next try (GL_UNAVAILABLE). */
 static int flush(worker_t *w)
 {
-    gl_err_t err;
-    gl_err_clear(&err);
-    if (w->n_ok) {
-        if (gl_queue_complete(w->work, w->ok, w->n_ok, w->owner, &err) != GL_OK) {
-            gl_log(GL_LOG_WARN, "recording %d completions failed (will retry): %s", w->n_ok, err.msg);
-            return GL_ERR;
-        }
-        w->n_ok = 0;
-    }
-    if (w->n_failed) {
-        if (gl_queue_fail(w->work, w->failed, (const char *const *)w->errors, w->retryable, w->n_failed,
-                          w->owner, &err) != GL_OK) {
-            gl_log(GL_LOG_WARN, "recording %d failures failed (will retry): %s", w->n_failed, err.msg);
-            return GL_ERR;
-        }
-        for (int i = 0; i < w->n_failed; i++)
-            free(w->errors[i]);
-        w->n_failed = 0;
-    }
-    return GL_OK;
-}
-
-static const gl_stmt_t q_exec_reap = {
-    .name = "exec_reap", .sql = "SELECT glyphic.exec_reap()", .nparams = 0, .rows = true,
-};
-static const gl_stmt_t q_exec_prune = {
-    .name = "exec_prune", .sql = "SELECT glyphic.exec_prune($1::int, $2::int)", .nparams = 2, .rows = true,
-};
-
-/* Every second: fire due schedules (only the elected maintainer does;
- * SKIP LOCKED would keep two from firing a time twice anyway). */
-static void fire_schedules(worker_t *w)
-{
-    int64_t now = gl_now_ms();
-    if (!w->maintainer || now < w->next_schedules)
-        return;
-    w->next_schedules = now + 1000;
-    int fired = 0;
-    gl_err_t err;
-    gl_err_clear(&err);
-    if (gl_schedules_fire(w->work, &fired, &err) != GL_OK)
-        gl_log(GL_LOG_WARN, "firing schedules failed: %s", err.msg);
-    else if (fired)
-        gl_log(GL_LOG_INFO, "%d schedule(s) fired", fired);
-}
-
-static void maintenance(worker_t *w)
-{
-    int64_t now = gl_now_ms();
-    fire_schedules(w);
-    if (now < w->next_maintenance)
-        return;
-    w->next_maintenance = now + (int64_t)w->o->cfg->executor_maintenance_interval * 1000;
-    gl_err_t err;
-    gl_err_clear(&err);
-    PGconn *conn = gl_db_conn(w->work);
-    if (!w->maintainer) {
-        PGresult *res = NULL;
-        if (gl_db_exec(w->work, "SELECT pg_try_advisory_lock(" GL_MAINT_LOCK ")", 0, NULL, true, NULL, &res,
-                       &err) != GL_OK)
-            return;
-        w->maintainer = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-        PQclear(res);
-        if (w->maintainer)
-            gl_log(GL_LOG_INFO, "elected to run maintenance");
-    }
-    (void)conn;
-    if (!w->maintainer)
-        return;
-    int rescued = 0, pruned = 0;
-    if (gl_queue_rescue(w->work, &rescued, &err) != GL_OK ||
-        gl_queue_prune(w->work, w->o->cfg->executor_prune_days, &pruned, &err) != GL_OK) {
-        gl_log(GL_LOG_WARN, "maintenance failed: %s", err.msg);
-        return;
-    }
-    if (rescued || pruned)
-        gl_log(GL_LOG_INFO, "maintenance: %d job(s) with expired leases requeued, %d old job(s) pruned", rescued,
-               pruned);
-    char days[16], keep[16];
-    snprintf(days, sizeof days, "%d", w->o->cfg->executions_retention_days);
-    snprintf(keep, sizeof keep, "%d", w->o->cfg->executions_keep_per_workflow);
-    const char *pp[] = { days, keep };
-    PGresult *res = NULL;
-    if (gl_db_query(w->work, &q_exec_prune, pp, NULL, &res, &err) != GL_OK) {
-        gl_log(GL_LOG_WARN, "pruning executions failed: %s", err.msg);
-        return;
-    }
-    if (gl_db_int(res, 0, 0) > 0)
-        gl_log(GL_LOG_INFO, "maintenance: %lld old execution(s) pruned", (long long)gl_db_int(res, 0, 0));
-    PQclear(res);
-    if (gl_db_query(w->work, &q_exec_reap, NULL, NULL, &res, &err) != GL_OK) {
-        gl_log(GL_LOG_WARN, "reaping abandoned executions failed: %s", err.msg);
-        return;
-    }
-    if (gl_db_int(res, 0, 0) > 0)
-        gl_log(GL_LOG_WARN, "maintenance: %lld abandoned execution(s) marked failed", (long long)gl_db_int(res, 0, 0));
-    PQclear(res);
+    int a = flush_ok(w); /* may add failures */
+    int b = flush_failed(w);
+    if (!w->n_ok && !w->n_failed)
+        return GL_OK;
+    w->oldest_pending_ms = gl_now_ms();
+    return a != GL_OK ? a : b;
 }
 
 /* Makes sure the listening connection is up and LISTENing. */
@@ -236,60 +287,92 @@ static int64_t remaining_ms(const worker_t *w, int64_t idle_since)
     return r < 0 ? 0 : r;
 }
 
-static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
+/* How many jobs to claim: about CLAIM_HORIZON_MS of work, 1..executor.batch. */
+static int claim_limit(const worker_t *w)
+{
+    int batch = w->o->cfg->executor_batch;
+    if (w->avg_job_ms <= 0)
+        return batch;
+    double n = CLAIM_HORIZON_MS / w->avg_job_ms;
+    return n >= batch ? batch : n < 1 ? 1 : (int)n;
+}
+
+/* Puts the batch's unstarted jobs back (graceful stop, deadline). */
+static void release_unstarted(worker_t *w)
+{
+    int64_t *ids = NULL;
+    int n = gl_lease_take_unstarted(w->lease, &ids);
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (n && gl_queue_release(w->work, ids, n, w->owner, &err) != GL_OK)
+        gl_log(GL_LOG_WARN, "releasing %d unstarted job(s) failed (their lease will expire): %s", n, err.msg);
+    free(ids);
+}
+
+static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
 {
     const gl_config_t *cfg = w->o->cfg;
-    int64_t last_beat = gl_now_ms();
-    grow(w, w->n_ok + w->n_failed + n);
-    for (int i = 0; i < n; i++) {
-        bool past_deadline = w->o->deadline_ms && gl_now_ms() >= w->o->deadline_ms;
-        if (stop_requested || past_deadline) {
-            int64_t *rest = gl_xmalloc((size_t)(n - i) * sizeof *rest);
-            for (int k = i; k < n; k++)
-                rest[k - i] = jobs[k].id;
-            gl_err_t err;
-            if (gl_queue_release(w->work, rest, n - i, w->owner, &err) != GL_OK)
-                gl_log(GL_LOG_WARN, "releasing %d unstarted job(s) failed (their lease will expire): %s", n - i,
-                       err.msg);
-            free(rest);
-            return;
-        }
-        if (gl_now_ms() - last_beat > (int64_t)cfg->executor_lease * 500) {
-            int64_t *rest = gl_xmalloc((size_t)(n - i) * sizeof *rest);
-            for (int k = i; k < n; k++)
-                rest[k - i] = jobs[k].id;
-            gl_err_t err;
-            if (gl_queue_heartbeat(w->work, rest, n - i, w->owner, cfg->executor_lease, &err) != GL_OK)
-                gl_log(GL_LOG_WARN, "heartbeat failed: %s", err.msg);
-            free(rest);
-            last_beat = gl_now_ms();
-        }
-        char ctxs[64];
-        snprintf(ctxs, sizeof ctxs, "job=%lld", (long long)jobs[i].id);
-        gl_log_context(ctxs);
-        gl_job_ctx_t ctx = { .job = &jobs[i], .db = w->work, .arena = job_arena, .owner = w->owner,
-                             .lease_s = cfg->executor_lease };
-        gl_job_fn fn = gl_handler_find(jobs[i].kind, cfg->executor_test_kinds);
-        gl_job_result_t r;
-        if (!fn) {
-            snprintf(ctx.error, sizeof ctx.error, "no handler for job kind '%.64s'", jobs[i].kind);
-            r = GL_JOB_FATAL;
-        } else {
-            r = fn(&ctx);
-        }
-        gl_db_rollback(w->work); /* a handler must not leave a transaction open */
-        if (r == GL_JOB_OK) {
-            w->ok[w->n_ok++] = jobs[i].id;
-        } else {
-            gl_log(GL_LOG_INFO, "%s (attempt %d of %d)", ctx.error, jobs[i].attempts, jobs[i].max_attempts);
-            w->failed[w->n_failed] = jobs[i].id;
-            w->errors[w->n_failed] = gl_xstrdup(ctx.error);
-            w->retryable[w->n_failed] = r == GL_JOB_RETRY;
-            w->n_failed++;
-        }
-        gl_log_context(NULL);
-        gl_arena_reset(job_arena);
+    char ctxs[64];
+    snprintf(ctxs, sizeof ctxs, "job=%lld", (long long)job->id);
+    gl_log_context(ctxs);
+    gl_job_ctx_t ctx = { .job = job, .db = w->work, .arena = job_arena, .owner = w->owner,
+                         .lease_s = cfg->executor_lease };
+    gl_job_fn fn = gl_handler_find(job->kind, cfg->executor_test_kinds);
+    int64_t t0 = gl_now_ms();
+    gl_job_result_t r;
+    if (!fn) {
+        snprintf(ctx.error, sizeof ctx.error, "no handler for job kind '%.64s'", job->kind);
+        r = GL_JOB_FATAL;
+    } else {
+        r = fn(&ctx);
     }
+    double ms = (double)(gl_now_ms() - t0) + 0.05; /* a clock tick hides sub-ms jobs */
+    w->avg_job_ms = w->avg_job_ms > 0 ? 0.8 * w->avg_job_ms + 0.2 * ms : ms;
+    gl_db_rollback(w->work); /* a handler must not leave a transaction open */
+    if (r == GL_JOB_OK) {
+        add_ok(w, job->id);
+    } else {
+        gl_utf8_trim(ctx.error);
+        gl_log(GL_LOG_INFO, "%s (attempt %d of %d)", ctx.error, job->attempts, job->max_attempts);
+        add_failed(w, job->id, ctx.error, r == GL_JOB_RETRY);
+    }
+    gl_log_context(NULL);
+    gl_arena_reset(job_arena);
+}
+
+static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
+{
+    int64_t *ids = gl_xmalloc((size_t)n * sizeof *ids);
+    for (int i = 0; i < n; i++)
+        ids[i] = jobs[i].id;
+    gl_lease_hold(w->lease, ids, n);
+    free(ids);
+    for (int i = 0; i < n; i++) {
+        if (stop_requested || (w->o->deadline_ms && gl_now_ms() >= w->o->deadline_ms))
+            break;
+        if ((w->n_ok || w->n_failed) && gl_now_ms() - w->oldest_pending_ms >= FLUSH_MS)
+            (void)flush(w); /* what fails waits for the end of the batch */
+        if (!gl_lease_begin(w->lease, jobs[i].id))
+            break; /* the keeper handed the rest back: a job before them was slow */
+        run_one(w, &jobs[i], job_arena);
+        gl_lease_end(w->lease);
+    }
+    release_unstarted(w);
+}
+
+/* The database did not answer: in --drain mode, give up after GIVE_UP_MS
+ * (true: stop the run). */
+static bool unreachable(worker_t *w, const gl_err_t *err)
+{
+    int64_t now = gl_now_ms();
+    if (!w->unreachable_since)
+        w->unreachable_since = now;
+    if (!w->o->drain || now - w->unreachable_since < GIVE_UP_MS)
+        return false;
+    fprintf(stderr, "glyphic-executor: the database has been unreachable for %d s; giving up: %s\n",
+            GIVE_UP_MS / 1000, err->msg[0] ? err->msg : "no connection");
+    gl_log(GL_LOG_ERROR, "the database has been unreachable for %d s; giving up: %s", GIVE_UP_MS / 1000, err->msg);
+    return true;
 }
 
 int gl_exec_worker_run(const gl_exec_opts_t *o)
@@ -312,26 +395,35 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
     w.o = o;
     char host[64] = "localhost";
     gethostname(host, sizeof host - 1);
-    snprintf(w.owner, sizeof w.owner, "%s:%ld", host, (long)getpid());
-    gl_db_opts_t dbo = { .conninfo = o->cfg->db_executor_url, .appname = "glyphic-executor",
+    /* short enough that "glyphic-executor <owner>" fits application_name
+     * (63 bytes): the rescuer looks for the owner's connections by it */
+    snprintf(w.owner, sizeof w.owner, "%.32s:%ld", host, (long)getpid());
+    char appname[96];
+    snprintf(appname, sizeof appname, "glyphic-executor %s", w.owner);
+    gl_db_opts_t dbo = { .conninfo = o->cfg->db_executor_url, .appname = appname,
                          .connect_timeout_s = o->cfg->db_connect_timeout, .statement_timeout_ms = 0,
                          .retry_interval_ms = 1000 };
     w.work = gl_db_new(&dbo);
     w.listen = gl_db_new(&dbo);
+    w.lease = gl_lease_start(&dbo, w.owner, o->cfg->executor_lease);
     gl_arena_t *batch_arena = gl_arena_create(65536);
     gl_arena_t *job_arena = gl_arena_create(16384);
-    int batch = o->cfg->executor_batch;
     int64_t idle_since = gl_now_ms();
     bool announced = false;
     int status = 0;
     int64_t done = 0;
+    gl_err_t err;
+    gl_err_clear(&err);
 
     while (!stop_requested) {
         if (o->deadline_ms && gl_now_ms() >= o->deadline_ms)
             break;
-        gl_err_t err;
         gl_err_clear(&err);
         if ((w.n_ok || w.n_failed) && flush(&w) != GL_OK) {
+            if (unreachable(&w, &err)) {
+                status = 1;
+                break;
+            }
             nap(1000);
             continue;
         }
@@ -342,18 +434,22 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
             break;
         }
         if (rc != GL_OK) {
-            w.maintainer = false; /* a new connection holds no lock */
+            if (unreachable(&w, &err)) {
+                status = 1;
+                break;
+            }
             nap(1000);
             continue;
         }
-        maintenance(&w);
+        w.unreachable_since = 0;
+        w.reached = true;
         gl_arena_reset(batch_arena);
         gl_job_t *jobs = NULL;
         int n = 0;
-        rc = gl_queue_claim(w.work, o->queue, w.owner, batch, o->cfg->executor_lease, batch_arena, &jobs, &n, &err);
+        rc = gl_queue_claim(w.work, o->queue, w.owner, claim_limit(&w), o->cfg->executor_lease, batch_arena, &jobs,
+                            &n, &err);
         if (rc != GL_OK) {
             gl_log(GL_LOG_WARN, "claim failed: %s", err.msg);
-            w.maintainer = false;
             nap(500);
             continue;
         }
@@ -383,13 +479,24 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
         if (flush(&w) != GL_OK)
             nap(500);
     }
-    if (w.n_ok || w.n_failed)
-        gl_log(GL_LOG_ERROR, "could not record %d outcome(s); their jobs will run again after the lease expires",
-               w.n_ok + w.n_failed);
-    gl_err_t err;
+    if (o->drain && status == 0 && (!w.reached || w.unreachable_since)) {
+        fprintf(stderr, "glyphic-executor: the run ended with the database unreachable%s%s\n",
+                err.msg[0] ? ": " : "", err.msg);
+        status = 1;
+    }
+    if (w.n_ok || w.n_failed) {
+        /* only transient errors keep outcomes: the database is unreachable */
+        gl_log(GL_LOG_ERROR, "the database is unreachable: could not record %d outcome(s); their jobs run again "
+               "after their lease", w.n_ok + w.n_failed);
+        if (o->drain && status == 0)
+            fprintf(stderr, "glyphic-executor: the database is unreachable: could not record %d job outcome(s); "
+                    "their jobs run again after their lease\n", w.n_ok + w.n_failed);
+        status = 1;
+    }
     if (gl_db_conn(w.work) && gl_queue_waiting(w.work, o->queue, w.owner, 0, &err) != GL_OK)
         gl_log(GL_LOG_DEBUG, "could not clear the waiter row: %s", err.msg);
     gl_log(GL_LOG_DEBUG, "worker done after %lld job(s)", (long long)done);
+    gl_lease_stop(w.lease);
     for (int i = 0; i < w.n_failed; i++)
         free(w.errors[i]);
     free(w.ok);

@@ -540,12 +540,24 @@ class ScheduleTest(unittest.TestCase):
                          .strip() == "t", what="the schedule to fire")
                 time.sleep(0.3)
                 self.assertEqual(count(), i)
-            # missed for an hour (twelve due times): fires once
-            sql(f"UPDATE glyphic.schedules SET next_run_at = now() - interval '1 hour' WHERE workflow_id = '{wid}'")
+            # missed for half an hour (the due time, then six more on the
+            # cron): each fires once, late, saying when it was due
+            sql(f"UPDATE glyphic.schedules SET next_run_at = now() - interval '30 minutes' WHERE workflow_id = '{wid}'")
             wait_for(lambda: sql(f"SELECT next_run_at > now() FROM glyphic.schedules WHERE workflow_id = '{wid}'")
                      .strip() == "t", what="the missed schedule")
             time.sleep(1.5)
-            self.assertEqual(count(), 11)
+            self.assertEqual(count(), 17)
+            due = sql(f"SELECT input->0->>'scheduled_at' FROM glyphic.executions WHERE workflow_id = '{wid}' "
+                      f"ORDER BY created_at DESC LIMIT 7").split()
+            self.assertEqual(len(set(due)), 7)
+            self.assertEqual(sum(1 for d in due if d[14:16] in ("00", "05", "10", "15", "20", "25", "30", "35", "40",
+                                                                 "45", "50", "55") and d[17:23] == "00.000"), 6)
+            # missed for longer than executor.schedule_catchup (an hour): only the last hour's times fire
+            sql(f"UPDATE glyphic.schedules SET next_run_at = now() - interval '3 hours' WHERE workflow_id = '{wid}'")
+            wait_for(lambda: sql(f"SELECT next_run_at > now() FROM glyphic.schedules WHERE workflow_id = '{wid}'")
+                     .strip() == "t", what="the long-missed schedule")
+            time.sleep(1.5)
+            self.assertEqual(count(), 17 + 12)
             lst = a.get(f"/api/executions?workflow_id={wid}&trigger=schedule&limit=1").json()["executions"]
             e = finished(a, lst[0]["id"])
             self.assertEqual(e["status"], "succeeded")

@@ -1,0 +1,165 @@
+/*
+ * maintainer.c: the executor's maintenance process. Every glyphic-executor
+ * starts one beside its workers; the one that holds an advisory lock (one
+ * in the whole installation) does the work, the others stand by and try
+ * for the lock every second, so when its executor stops another takes over
+ * within a second.
+ *
+ *   every second:                fire due schedules (schedules.c)
+ *   every executor.maintenance_interval seconds:
+ *                                requeue the jobs of dead workers, prune old
+ *                                jobs and executions, mark abandoned
+ *                                executions failed
+ *
+ * It never runs a job, so a long job cannot make a schedule late or a
+ * rescue wait.
+ */
+#include "maintainer.h"
+
+#include "db.h"
+#include "lease.h"
+#include "log.h"
+#include "queue.h"
+#include "run.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+/* pg_try_advisory_lock key of the elected maintainer: "glyphic maint" */
+#define GL_MAINT_LOCK "7396519044872"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static const gl_stmt_t q_lock = {
+    .name = "maint_lock", .sql = "SELECT pg_try_advisory_lock(" GL_MAINT_LOCK ")", .nparams = 0, .rows = true,
+};
+static const gl_stmt_t q_exec_reap = {
+    .name = "exec_reap", .sql = "SELECT glyphic.exec_reap()", .nparams = 0, .rows = true,
+};
+static const gl_stmt_t q_exec_prune = {
+    .name = "exec_prune", .sql = "SELECT glyphic.exec_prune($1::int, $2::int)", .nparams = 2, .rows = true,
+};
+
+/* Runs a one-integer statement; logs a failure. */
+static bool count_of(gl_db_t *db, const gl_stmt_t *q, const char *const *params, int64_t *n, const char *what)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    if (gl_db_query(db, q, params, NULL, &res, &err) != GL_OK) {
+        gl_log(GL_LOG_WARN, "%s failed: %s", what, err.msg);
+        return false;
+    }
+    *n = gl_db_int(res, 0, 0);
+    PQclear(res);
+    return true;
+}
+
+static void maintain(gl_db_t *db, const gl_config_t *cfg)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rescued = 0, pruned = 0;
+    int quiet_s = GL_LEASE_QUIET_BEATS * gl_lease_beat_ms(cfg->executor_lease) / 1000;
+    if (gl_queue_rescue(db, cfg->executor_lease, quiet_s, &rescued, &err) != GL_OK ||
+        gl_queue_prune(db, cfg->executor_prune_days, &pruned, &err) != GL_OK) {
+        gl_log(GL_LOG_WARN, "maintenance failed: %s", err.msg);
+        return;
+    }
+    if (rescued || pruned)
+        gl_log(GL_LOG_INFO, "maintenance: %d job(s) of stopped workers requeued, %d old job(s) pruned", rescued,
+               pruned);
+    char days[16], keep[16];
+    snprintf(days, sizeof days, "%d", cfg->executions_retention_days);
+    snprintf(keep, sizeof keep, "%d", cfg->executions_keep_per_workflow);
+    const char *pp[] = { days, keep };
+    int64_t n = 0;
+    if (count_of(db, &q_exec_prune, pp, &n, "pruning executions") && n > 0)
+        gl_log(GL_LOG_INFO, "maintenance: %lld old execution(s) pruned", (long long)n);
+    if (count_of(db, &q_exec_reap, NULL, &n, "reaping abandoned executions") && n > 0)
+        gl_log(GL_LOG_WARN, "maintenance: %lld abandoned execution(s) marked failed", (long long)n);
+}
+
+static void nap_until(int64_t when_ms)
+{
+    int64_t ms = when_ms - gl_now_ms();
+    if (ms <= 0 || stop_requested)
+        return;
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL); /* SIGTERM cuts it short */
+}
+
+int gl_maintainer_run(const gl_exec_opts_t *o)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    gl_log_context("maintainer");
+
+    const gl_config_t *cfg = o->cfg;
+    gl_db_opts_t dbo = { .conninfo = cfg->db_executor_url, .appname = "glyphic-executor maintainer",
+                         .connect_timeout_s = cfg->db_connect_timeout, .retry_interval_ms = 1000 };
+    gl_db_t *db = gl_db_new(&dbo);
+    bool elected = false;
+    PGconn *elected_on = NULL; /* the lock lives and dies with its connection */
+    int64_t next_maintenance = 0;
+    int status = 0;
+
+    while (!stop_requested) {
+        int64_t tick = gl_now_ms();
+        gl_err_t err;
+        gl_err_clear(&err);
+        int rc = gl_db_ensure(db, &err);
+        if (rc == GL_SCHEMA) {
+            gl_log(GL_LOG_ERROR, "%s", err.msg);
+            status = 1;
+            break;
+        }
+        if (rc != GL_OK || gl_db_conn(db) != elected_on)
+            elected = false;
+        if (rc == GL_OK && !elected) {
+            PGresult *res = NULL;
+            if (gl_db_query(db, &q_lock, NULL, NULL, &res, &err) == GL_OK) {
+                elected = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+                PQclear(res);
+            }
+            if (elected) {
+                elected_on = gl_db_conn(db);
+                next_maintenance = 0;
+                gl_log(GL_LOG_INFO, "elected to run maintenance");
+            }
+        }
+        if (elected) {
+            int fired = 0;
+            if (gl_schedules_fire(db, cfg, &fired, &err) != GL_OK)
+                gl_log(GL_LOG_WARN, "firing schedules failed: %s", err.msg);
+            else if (fired)
+                gl_log(GL_LOG_INFO, "%d schedule firing(s)", fired);
+            if (gl_now_ms() >= next_maintenance) {
+                maintain(db, cfg);
+                next_maintenance = gl_now_ms() + (int64_t)cfg->executor_maintenance_interval * 1000;
+            }
+        }
+        nap_until(tick + 1000);
+    }
+    gl_db_free(db); /* the lock goes with the connection */
+    return status;
+}
