@@ -9,6 +9,7 @@
 #include "log.h"
 #include "migrate.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,26 @@ int gl_db_schema_version(const gl_db_t *db)
     return db->schema_version;
 }
 
+/*
+ * True when the server has closed this connection while the program was
+ * not using it: a restart, a fast or immediate shutdown, an administrator's
+ * pg_terminate_backend. The server says why (an error message, handled as a
+ * notice), then closes the socket; libpq notices neither until it reads, so
+ * read what waits -- the message, then the end of file -- until libpq has
+ * marked the connection bad. Notifications read on the way stay queued for
+ * PQnotifies. One poll() when nothing waits.
+ */
+static bool closed_by_server(gl_db_t *db)
+{
+    PGconn *c = db->conn;
+    for (int i = 0; i < 4 && PQstatus(c) == CONNECTION_OK; i++) {
+        struct pollfd pfd = { .fd = PQsocket(c), .events = POLLIN };
+        if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0 || PQconsumeInput(c) == 0)
+            break;
+    }
+    return PQstatus(c) != CONNECTION_OK;
+}
+
 /* Copies the error of res (or of the connection) into err; returns its rc. */
 static int classify(gl_db_t *db, const PGresult *res, gl_err_t *err)
 {
@@ -106,10 +127,14 @@ static int classify(gl_db_t *db, const PGresult *res, gl_err_t *err)
     }
     if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD)
         return GL_UNAVAILABLE;
-    if (!state)
-        return GL_ERR;
+    if (!state) /* libpq's own error: often a socket that broke under the statement */
+        return closed_by_server(db) ? GL_UNAVAILABLE : GL_ERR;
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
         return GL_RETRY;
+    /* statement_timeout (57014, also a cancel) and lock_timeout (55P03):
+     * the statement was rolled back; the same request may well pass later */
+    if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0)
+        return GL_UNAVAILABLE;
     if (strcmp(state, "23505") == 0)
         return GL_CONFLICT;
     if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
@@ -148,6 +173,19 @@ static int read_schema_version(gl_db_t *db, gl_err_t *err)
     return GL_OK;
 }
 
+/* What the server says outside a statement's result -- a NOTICE from a
+ * function, or why it is about to close the connection -- goes to our log,
+ * not to stderr. */
+static void on_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    bool loud = sev && (strcmp(sev, "WARNING") == 0 || strcmp(sev, "ERROR") == 0 ||
+                        strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0);
+    gl_log(loud ? GL_LOG_WARN : GL_LOG_DEBUG, "database %s: %s", sev ? sev : "notice", msg ? msg : "");
+}
+
 int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
 {
     disconnect(db);
@@ -170,6 +208,7 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
         disconnect(db);
         return GL_UNAVAILABLE;
     }
+    PQsetNoticeReceiver(db->conn, on_notice, NULL);
 
     /* pin the search path and the statement timeout for this session */
     static const char q_setup[] =
@@ -227,6 +266,24 @@ int gl_db_ensure(gl_db_t *db, gl_err_t *err)
     if (rc == GL_OK)
         gl_log(GL_LOG_INFO, "connected to the database (schema version %d)", db->schema_version);
     return rc;
+}
+
+/*
+ * gl_db_ensure, and before the first statement outside a transaction a
+ * check that the server has not closed the connection meanwhile: after a
+ * restart every idle connection is dead, and a write sent on it would fail
+ * (and could not be retried: it might have run). Found dead, the connection
+ * is replaced at once, whatever db.retry_interval says.
+ */
+static int ensure_live(gl_db_t *db, gl_err_t *err)
+{
+    if (db->conn && db->tx_depth == 0 && PQtransactionStatus(db->conn) == PQTRANS_IDLE &&
+        closed_by_server(db)) {
+        gl_log(GL_LOG_WARN, "the database closed the connection while it was idle; reconnecting");
+        disconnect(db);
+        db->attempted = false;
+    }
+    return gl_db_ensure(db, err);
 }
 
 static bool is_prepared(const gl_db_t *db, const gl_stmt_t *stmt)
@@ -296,7 +353,7 @@ int gl_db_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
                 gl_arena_t *arena, PGresult **res, gl_err_t *err)
 {
     for (int attempt = 0;; attempt++) {
-        int rc = gl_db_ensure(db, err);
+        int rc = ensure_live(db, err);
         if (rc != GL_OK)
             return rc;
         rc = prepare(db, stmt, err);
@@ -320,7 +377,7 @@ int gl_db_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
 int gl_db_exec(gl_db_t *db, const char *sql, int nparams, const char *const *params,
                bool rows, gl_arena_t *arena, PGresult **res, gl_err_t *err)
 {
-    int rc = gl_db_ensure(db, err);
+    int rc = ensure_live(db, err);
     if (rc != GL_OK)
         return rc;
     PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
@@ -332,7 +389,7 @@ int gl_db_exec(gl_db_t *db, const char *sql, int nparams, const char *const *par
 
 int gl_db_exec_script(gl_db_t *db, const char *sql, gl_err_t *err)
 {
-    int rc = gl_db_ensure(db, err);
+    int rc = ensure_live(db, err);
     if (rc != GL_OK)
         return rc;
     PGresult *r = PQexec(db->conn, sql);
@@ -348,10 +405,26 @@ int gl_db_exec_script(gl_db_t *db, const char *sql, gl_err_t *err)
 
 int gl_db_begin(gl_db_t *db, gl_err_t *err)
 {
-    int rc = gl_db_exec(db, "BEGIN", 0, NULL, false, NULL, NULL, err);
-    if (rc == GL_OK)
-        db->tx_depth = 1;
-    return rc;
+    for (int attempt = 0;; attempt++) {
+        int rc = ensure_live(db, err);
+        if (rc != GL_OK)
+            return rc;
+        PGresult *r = PQexecParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+        rc = finish(db, r, false, NULL, NULL, err);
+        if (rc == GL_OK) {
+            db->tx_depth = 1;
+            return GL_OK;
+        }
+        if (!db->conn || PQstatus(db->conn) != CONNECTION_BAD)
+            return rc;
+        disconnect(db);
+        if (attempt > 0)
+            return rc;
+        /* BEGIN changes nothing: a connection that broke under it is
+         * replaced and the transaction starts on the new one */
+        gl_log(GL_LOG_WARN, "database connection lost; reconnecting");
+        db->attempted = false;
+    }
 }
 
 /* Reads the results of one pipelined query: its result, then the NULL
@@ -372,7 +445,7 @@ static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *cons
                             gl_arena_t *arena, PGresult **res, gl_err_t *err, bool *lost)
 {
     *lost = false;
-    int rc = gl_db_ensure(db, err);
+    int rc = ensure_live(db, err);
     if (rc == GL_OK)
         rc = prepare(db, stmt, err); /* outside the pipeline: first use only */
     if (rc != GL_OK) {
@@ -468,6 +541,11 @@ int gl_db_tx(gl_db_t *db, gl_db_tx_fn fn, void *ctx, gl_err_t *err)
         gl_log(GL_LOG_DEBUG, "transaction retry %d: %s", attempt + 1, err ? err->msg : "");
     }
     return rc;
+}
+
+bool gl_db_timed_out(const gl_err_t *err)
+{
+    return err && (strcmp(err->sqlstate, "57014") == 0 || strcmp(err->sqlstate, "55P03") == 0);
 }
 
 int gl_db_listen(gl_db_t *db, bool on, const char *channel, gl_err_t *err)

@@ -8,6 +8,16 @@
  * re-established on the next call (throttled by db.retry_interval); a
  * read-only statement that failed because the connection dropped is retried
  * once on the new connection, outside a transaction.
+ *
+ * A server restart kills every idle connection without the program
+ * knowing. So before a statement outside a transaction (and before BEGIN)
+ * the socket is checked with one poll(): if the server has closed it, the
+ * connection is replaced at once and the statement goes to the new one --
+ * the first write after a restart does not fail. BEGIN itself is sent once
+ * more on a new connection if the old one broke under it (BEGIN changes
+ * nothing). What the check reads from the socket is kept by libpq: a
+ * LISTENing caller looks at PQnotifies before it polls the socket, as it
+ * must after any statement anyway.
  */
 #ifndef GL_DB_H
 #define GL_DB_H
@@ -67,9 +77,10 @@ PGconn *gl_db_conn(gl_db_t *db);
  * NULL). On GL_OK *res is the result; if arena is given it is cleared when
  * the arena is reset, else the caller calls PQclear(). On failure no result
  * is returned and err holds the message and SQLSTATE.
- * Errors: GL_UNAVAILABLE (no connection), GL_CONFLICT (unique violation),
- * GL_INVALID (data or constraint error), GL_RETRY (serialization failure or
- * deadlock), GL_ERR (anything else).
+ * Errors: GL_UNAVAILABLE (no connection; or the statement ran past
+ * statement_timeout or lock_timeout: gl_db_timed_out tells), GL_CONFLICT
+ * (unique violation), GL_INVALID (data or constraint error), GL_RETRY
+ * (serialization failure or deadlock), GL_ERR (anything else).
  */
 int gl_db_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
                 gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
@@ -83,6 +94,8 @@ int gl_db_exec(gl_db_t *db, const char *sql, int nparams, const char *const *par
  * it takes no parameters). */
 int gl_db_exec_script(gl_db_t *db, const char *sql, gl_err_t *err) GL_WUR;
 
+/* Starts a transaction (on a new connection if the idle one turned out to
+ * be dead). */
 int gl_db_begin(gl_db_t *db, gl_err_t *err) GL_WUR;
 
 /* BEGIN and a prepared statement in one round trip (libpq pipeline mode):
@@ -99,6 +112,12 @@ void gl_db_rollback(gl_db_t *db);
  * running it again (at most 3 times) on serialization failure or deadlock. */
 typedef int (*gl_db_tx_fn)(gl_db_t *db, void *ctx, gl_err_t *err);
 int gl_db_tx(gl_db_t *db, gl_db_tx_fn fn, void *ctx, gl_err_t *err) GL_WUR;
+
+/* True when the failure err describes was a statement cancelled by
+ * statement_timeout (or a cancel request) or a lock wait cut by
+ * lock_timeout: the transaction rolled back, and trying again later may
+ * pass. Such failures come back as GL_UNAVAILABLE. */
+bool gl_db_timed_out(const gl_err_t *err);
 
 /* LISTEN (on) or UNLISTEN on a channel, quoted as an identifier (names
  * up to 63 bytes). Notifications stay queued in libpq after an UNLISTEN:

@@ -175,16 +175,23 @@ static void events_get(gl_req_t *req)
     int64_t keepalive = gl_now_ms() + 15000;
     PGconn *conn = gl_db_conn(req->db);
     if (put(req, head, strlen(head)) == GL_OK && send_steps(req, id, &cur, &started, &ended) == GL_OK) {
-        while (!ended && gl_now_ms() < deadline && conn) {
-            struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
-            int64_t wait = keepalive - gl_now_ms();
-            if (wait > deadline - gl_now_ms())
-                wait = deadline - gl_now_ms();
-            if (poll(&pfd, 1, (int)(wait > 0 ? wait : 0)) < 0 || PQconsumeInput(conn) == 0)
-                break;
+        /* a connection replaced under a statement lost the LISTEN: end the
+         * stream, the browser comes back with Last-Event-ID */
+        while (!ended && gl_now_ms() < deadline && conn && gl_db_conn(req->db) == conn) {
+            /* a statement on this connection may have read notifications
+             * already: take those before waiting for the socket */
+            PGnotify *n = PQnotifies(conn);
+            if (!n) {
+                struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
+                int64_t wait = keepalive - gl_now_ms();
+                if (wait > deadline - gl_now_ms())
+                    wait = deadline - gl_now_ms();
+                if (poll(&pfd, 1, (int)(wait > 0 ? wait : 0)) < 0 || PQconsumeInput(conn) == 0)
+                    break;
+                n = PQnotifies(conn);
+            }
             bool changed = false;
-            PGnotify *n;
-            while ((n = PQnotifies(conn)) != NULL) {
+            for (; n != NULL; n = PQnotifies(conn)) {
                 int ri = 0, att = 0;
                 char node[101];
                 if (strcmp(n->relname, chan) != 0) {

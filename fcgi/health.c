@@ -49,6 +49,11 @@ static void health_get(gl_req_t *req)
                     "the server connects as a role that bypasses row level security; see its log");
         return;
     }
+    if (rc != GL_OK && gl_db_timed_out(&err)) {
+        gl_log(GL_LOG_WARN, "health: database timeout: %s", err.msg);
+        unavailable(req, "timeout", "null", "database_timeout", "the database did not answer in time");
+        return;
+    }
     if (rc != GL_OK) {
         gl_log(GL_LOG_WARN, "health: database unavailable: %s", err.msg);
         unavailable(req, "unreachable", "null", "database_unavailable", "the database is unreachable");

@@ -435,6 +435,8 @@ static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char 
     const char *rp[] = { id };
     rc = gl_db_query(req->db, &q_result, rp, req->arena, &res, &err);
     if (rc != GL_OK || PQntuples(res) != 1) {
+        /* the execution ran: a retry would run it again, so name it */
+        gl_resp_header(req, "X-Glyphic-Execution", id);
         gl_resp_fail(req, rc == GL_OK ? GL_ERR : rc, &err);
         return GL_OK;
     }

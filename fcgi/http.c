@@ -94,6 +94,7 @@ const char *gl_http_reason(int status)
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     default: return "Unknown";
     }
 }
@@ -177,6 +178,12 @@ void gl_resp_fail(gl_req_t *req, int rc, const gl_err_t *err)
         break;
     case GL_UNAVAILABLE:
         gl_resp_header(req, "Retry-After", "1");
+        if (gl_db_timed_out(err)) {
+            /* statement_timeout or lock_timeout: rolled back, worth a retry */
+            gl_resp_error(req, 503, "database_timeout", NULL, "the database did not answer in time; try again");
+            gl_log(GL_LOG_WARN, "database timeout (%s): %s", err->sqlstate, err->msg);
+            break;
+        }
         gl_resp_error(req, 503, "database_unavailable", NULL, "the database is unavailable");
         gl_log(GL_LOG_WARN, "database unavailable: %s", err->msg);
         break;
