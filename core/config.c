@@ -91,7 +91,7 @@ static const key_t_ keys[] = {
     { "executor.poll_ms", T_INT, OFF(executor_poll_ms), "1000", 10, 600000, false,
       "longest wait between looks at the table when no NOTIFY arrives" },
     { "executor.maintenance_interval", T_INT, OFF(executor_maintenance_interval), "5", 1, 3600, false,
-      "seconds between maintenance runs (requeuing the jobs of stopped workers, pruning) by the elected executor" },
+      "seconds between maintenance runs (requeuing the jobs of stopped workers, pruning) by the elected maintainer" },
     { "executor.schedule_catchup", T_INT, OFF(executor_schedule_catchup), "3600", 60, 604800, false,
       "a schedule's due times missed (no executor ran) fire once each, late, when at most this many seconds "
       "late; older ones are skipped" },

@@ -27,6 +27,7 @@ struct gl_db {
     int64_t last_attempt_ms;
     bool attempted;
     int schema_version;
+    uint64_t generation; /* successful connections so far */
     int tx_depth;
     int n_prepared;
     const gl_stmt_t *prepared[GL_DB_MAX_PREPARED];
@@ -250,7 +251,13 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
         disconnect(db);
         return GL_SCHEMA;
     }
+    db->generation++;
     return GL_OK;
+}
+
+uint64_t gl_db_generation(const gl_db_t *db)
+{
+    return db->conn ? db->generation : 0;
 }
 
 int gl_db_ensure(gl_db_t *db, gl_err_t *err)

@@ -69,6 +69,10 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err) GL_WUR;
 
 /* Schema version read when the connection was made (0: not migrated). */
 int gl_db_schema_version(const gl_db_t *db);
+/* Which connection this is: a number that changes with every new
+ * connection (0: none). Session state — LISTEN, an advisory lock — lives
+ * only as long as one generation. */
+uint64_t gl_db_generation(const gl_db_t *db);
 /* The underlying connection (NULL when disconnected), for LISTEN and COPY. */
 PGconn *gl_db_conn(gl_db_t *db);
 

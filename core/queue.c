@@ -47,9 +47,6 @@ static const gl_stmt_t q_release = {
 static const gl_stmt_t q_heartbeat = {
     .name = "q_heartbeat", .sql = "SELECT heartbeat_jobs($1::bigint[], $2, $3)", .nparams = 3, .rows = true,
 };
-static const gl_stmt_t q_heartbeat_owner = {
-    .name = "q_heartbeat_owner", .sql = "SELECT heartbeat_owner($1, $2, $3::bigint[])", .nparams = 3, .rows = true,
-};
 static const gl_stmt_t q_wait = {
     .name = "q_wait", .sql = "SELECT queue_wait($1, $2, $3)", .nparams = 3, .rows = true,
 };
@@ -187,27 +184,11 @@ int gl_queue_heartbeat_one(gl_db_t *db, int64_t id, const char *owner, int lease
     return GL_OK;
 }
 
-int gl_queue_heartbeat_owner(gl_db_t *db, const char *owner, int lease_s, const int64_t *except, int n_except,
-                             int *renewed, gl_err_t *err)
+int gl_queue_heartbeat(gl_db_t *db, const int64_t *ids, int n, const char *owner, int lease_s, gl_err_t *err)
 {
     char lease[16];
     snprintf(lease, sizeof lease, "%d", lease_s);
-    gl_buf_t b;
-    gl_buf_init(&b, (size_t)n_except * 24 + 16);
-    if (id_array(&b, except, n_except) != GL_OK) {
-        gl_buf_free(&b);
-        return GL_TOO_LARGE;
-    }
-    const char *params[] = { owner, lease, b.data };
-    PGresult *res = NULL;
-    int rc = gl_db_query(db, &q_heartbeat_owner, params, NULL, &res, err);
-    gl_buf_free(&b);
-    if (rc != GL_OK)
-        return rc;
-    if (renewed)
-        *renewed = (int)gl_db_int(res, 0, 0);
-    PQclear(res);
-    return GL_OK;
+    return id_batch(db, &q_heartbeat, ids, n, owner, lease, err);
 }
 
 int gl_queue_waiting(gl_db_t *db, const char *queue, const char *owner, double seconds, gl_err_t *err)

@@ -49,11 +49,9 @@ int gl_queue_fail(gl_db_t *db, const int64_t *ids, const char *const *errors, co
                   const char *owner, gl_err_t *err) GL_WUR;
 int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err) GL_WUR;
 
-/* Renews every job owner holds (running, finished but unrecorded, claimed
- * but unstarted) except except[0..n_except); *renewed (may be NULL)
- * counts them. */
-int gl_queue_heartbeat_owner(gl_db_t *db, const char *owner, int lease_s, const int64_t *except, int n_except,
-                             int *renewed, gl_err_t *err) GL_WUR;
+/* Renews the leases of ids[0..n) still running under owner. */
+int gl_queue_heartbeat(gl_db_t *db, const int64_t *ids, int n, const char *owner, int lease_s,
+                       gl_err_t *err) GL_WUR;
 
 /* Renews one running job's lease; *renewed is 1, or 0 when the job is no
  * longer running under owner (rescued, canceled). */

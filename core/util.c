@@ -34,10 +34,12 @@ void gl_err_field(gl_err_t *err, const char *field, const char *fmt, ...)
     if (!err)
         return;
     snprintf(err->field, sizeof err->field, "%s", field);
+    gl_utf8_trim(err->field);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    gl_utf8_trim(err->msg);
 }
 
 static void oom(size_t n)

@@ -27,8 +27,9 @@ typedef struct {
 /* Renews the running job's lease and says whether it is still ours. The
  * worker's lease keeper (lease.c) renews every job it holds anyway; a long
  * handler calls this now and then to learn that its job was canceled or
- * taken from it. GL_OK, or an error when the lease is no longer ours (stop
- * working on it). */
+ * taken from it. GL_NOTFOUND when the lease is no longer ours (stop working
+ * on it); GL_OK otherwise, also when the database cannot be reached just
+ * now (the job's writes are fenced, so going on is safe). */
 int gl_job_heartbeat(gl_job_ctx_t *ctx) GL_WUR;
 
 typedef gl_job_result_t (*gl_job_fn)(gl_job_ctx_t *ctx);

@@ -1,17 +1,18 @@
 /*
- * lease.c: the lease keeper (see lease.h). One mutex guards the batch the
+ * lease.c: the lease keeper (see lease.h). One mutex guards what the
  * worker holds; the keeper never holds it across a database call.
  *
+ *   held:   every job the worker holds (renewed each beat)
  *   batch:  ids[0 .. next)   started (or finished) by the worker
- *           ids[next .. n)   claimed, not started: the keeper may cut them
- *                            off (n = next) and release them
+ *           ids[next .. n)   claimed, not started: once the batch is
+ *                            slow the keeper cuts them off (n = next),
+ *                            takes them out of held and releases them
  */
 #include "lease.h"
 
 #include "log.h"
 #include "queue.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,6 +20,11 @@
 #include <time.h>
 
 #define TICK_MS 100
+
+typedef struct {
+    int64_t *ids;
+    int n, cap;
+} idset_t;
 
 struct gl_lease {
     pthread_t thread;
@@ -28,16 +34,13 @@ struct gl_lease {
     gl_db_t *db;
     char *owner;
     int lease_s;
-    /* the batch (guarded by mu) */
-    int64_t *ids;
-    int n, next, cap;
-    int64_t job_started_ms; /* 0: no job running */
-    /* jobs the worker gave up on: never renewed (guarded by mu) */
-    int64_t *forgotten;
-    int n_forgotten;
-    /* released by the keeper but not yet accepted by the database (keeper only) */
-    int64_t *orphans;
-    int n_orphans, orphans_cap;
+    /* guarded by mu */
+    idset_t held;
+    idset_t batch;
+    int next;
+    int64_t batch_started_ms;
+    /* keeper only: released by the keeper, not yet accepted by the database */
+    idset_t orphans;
 };
 
 int gl_lease_beat_ms(int lease_s)
@@ -46,28 +49,62 @@ int gl_lease_beat_ms(int lease_s)
     return ms < 1000 ? 1000 : ms > 5000 ? 5000 : ms;
 }
 
-static void add_orphans(gl_lease_t *l, const int64_t *ids, int n)
+static void set_add(idset_t *s, const int64_t *ids, int n)
 {
-    if (l->n_orphans + n > l->orphans_cap) {
-        l->orphans_cap = (l->n_orphans + n) * 2;
-        l->orphans = gl_xrealloc(l->orphans, (size_t)l->orphans_cap * sizeof *l->orphans);
+    if (s->n + n > s->cap) {
+        s->cap = (s->n + n) * 2;
+        s->ids = gl_xrealloc(s->ids, (size_t)s->cap * sizeof *s->ids);
     }
-    memcpy(l->orphans + l->n_orphans, ids, (size_t)n * sizeof *ids);
-    l->n_orphans += n;
+    if (n)
+        memcpy(s->ids + s->n, ids, (size_t)n * sizeof *ids);
+    s->n += n;
 }
 
-static void release_orphans(gl_lease_t *l)
+static int cmp_id(const void *a, const void *b)
 {
-    if (l->n_orphans == 0)
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Removes ids[0..n) from s (order of the rest kept). */
+static void set_remove(idset_t *s, const int64_t *ids, int n)
+{
+    if (!n || !s->n)
         return;
+    int64_t *sorted = gl_xmalloc((size_t)n * sizeof *sorted);
+    memcpy(sorted, ids, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_id);
+    int keep = 0;
+    for (int i = 0; i < s->n; i++)
+        if (!bsearch(&s->ids[i], sorted, (size_t)n, sizeof *sorted, cmp_id))
+            s->ids[keep++] = s->ids[i];
+    s->n = keep;
+    free(sorted);
+}
+
+static bool release_orphans(gl_lease_t *l)
+{
+    if (l->orphans.n == 0)
+        return true;
     gl_err_t err;
     gl_err_clear(&err);
-    if (gl_queue_release(l->db, l->orphans, l->n_orphans, l->owner, &err) != GL_OK) {
-        gl_log(GL_LOG_WARN, "releasing %d job(s) failed (will retry): %s", l->n_orphans, err.msg);
-        return;
+    if (gl_queue_release(l->db, l->orphans.ids, l->orphans.n, l->owner, &err) != GL_OK) {
+        gl_log(GL_LOG_WARN, "releasing %d job(s) failed (will retry): %s", l->orphans.n, err.msg);
+        return false;
     }
-    gl_log(GL_LOG_DEBUG, "released %d job(s) waiting behind a slow one", l->n_orphans);
-    l->n_orphans = 0;
+    gl_log(GL_LOG_DEBUG, "released %d job(s) waiting behind slow ones", l->orphans.n);
+    l->orphans.n = 0;
+    return true;
+}
+
+static struct timespec deadline_in(int ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_nsec += (long)ms * 1000000L;
+    t.tv_sec += t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    return t;
 }
 
 static void *keeper(void *arg)
@@ -75,51 +112,40 @@ static void *keeper(void *arg)
     gl_lease_t *l = arg;
     int beat = gl_lease_beat_ms(l->lease_s);
     int64_t next_beat = gl_now_ms() + beat;
-    int64_t *cut = NULL;
-    int cut_cap = 0;
+    idset_t renew = { 0 };
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += TICK_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = deadline_in(TICK_MS);
         pthread_cond_timedwait(&l->cv, &l->mu, &until);
         if (l->stop)
             break;
-        /* a slow job: cut the unstarted rest off the batch */
-        int n_cut = 0;
         int64_t now = gl_now_ms();
-        if (l->job_started_ms && now - l->job_started_ms > GL_LEASE_SLOW_MS && l->next < l->n) {
-            n_cut = l->n - l->next;
-            if (n_cut > cut_cap) {
-                cut_cap = n_cut;
-                cut = gl_xrealloc(cut, (size_t)cut_cap * sizeof *cut);
-            }
-            memcpy(cut, l->ids + l->next, (size_t)n_cut * sizeof *cut);
-            l->n = l->next;
+        /* a slow batch: cut the unstarted rest off */
+        int cut = 0;
+        if (l->batch_started_ms && now - l->batch_started_ms > GL_LEASE_SLOW_MS && l->next < l->batch.n) {
+            cut = l->batch.n - l->next;
+            set_add(&l->orphans, l->batch.ids + l->next, cut);
+            set_remove(&l->held, l->batch.ids + l->next, cut);
+            l->batch.n = l->next;
         }
         bool beat_due = now >= next_beat;
-        if (!n_cut && !beat_due && !l->n_orphans)
+        if (!cut && !beat_due)
             continue;
+        renew.n = 0;
+        if (beat_due)
+            set_add(&renew, l->held.ids, l->held.n);
         pthread_mutex_unlock(&l->mu);
-        if (n_cut)
-            add_orphans(l, cut, n_cut);
-        release_orphans(l);
+        /* orphans go back at once when cut, else retried each beat */
+        bool released = release_orphans(l);
         if (beat_due) {
             gl_err_t err;
             gl_err_clear(&err);
             /* a failed renewal is tried again within a second (the
-             * database restarting): the rescuer waits two beats */
-            pthread_mutex_lock(&l->mu);
-            int n_except = l->n_forgotten;
-            int64_t except[GL_LEASE_MAX_FORGOTTEN];
-            memcpy(except, l->forgotten, (size_t)n_except * sizeof *except);
-            pthread_mutex_unlock(&l->mu);
-            if (gl_queue_heartbeat_owner(l->db, l->owner, l->lease_s, except, n_except, NULL, &err) != GL_OK) {
-                gl_log(GL_LOG_WARN, "renewing leases failed (will retry): %s", err.msg);
+             * database restarting): the rescuer waits a whole lease for
+             * a started job, and two beats for an unstarted one */
+            if (gl_queue_heartbeat(l->db, renew.ids, renew.n, l->owner, l->lease_s, &err) != GL_OK || !released) {
+                if (err.msg[0])
+                    gl_log(GL_LOG_WARN, "renewing %d lease(s) failed (will retry): %s", renew.n, err.msg);
                 next_beat = gl_now_ms() + 1000;
             } else {
                 next_beat = gl_now_ms() + beat;
@@ -128,8 +154,8 @@ static void *keeper(void *arg)
         pthread_mutex_lock(&l->mu);
     }
     pthread_mutex_unlock(&l->mu);
-    release_orphans(l);
-    free(cut);
+    (void)release_orphans(l);
+    free(renew.ids);
     return NULL;
 }
 
@@ -138,8 +164,15 @@ gl_lease_t *gl_lease_start(const gl_db_opts_t *dbo, const char *owner, int lease
     gl_lease_t *l = gl_xmalloc(sizeof *l);
     memset(l, 0, sizeof *l);
     pthread_mutex_init(&l->mu, NULL);
-    pthread_cond_init(&l->cv, NULL);
-    l->db = gl_db_new(dbo);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* a clock step must not stall renewals */
+    pthread_cond_init(&l->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    /* every statement of the keeper ends well within a lease */
+    gl_db_opts_t o = *dbo;
+    o.statement_timeout_ms = gl_lease_beat_ms(lease_s);
+    l->db = gl_db_new(&o);
     l->owner = gl_xstrdup(owner);
     l->lease_s = lease_s;
     /* the keeper takes no signals: SIGTERM must reach the worker's loop */
@@ -149,7 +182,7 @@ gl_lease_t *gl_lease_start(const gl_db_opts_t *dbo, const char *owner, int lease
     int rc = pthread_create(&l->thread, NULL, keeper, l);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        gl_log(GL_LOG_ERROR, "cannot start the lease keeper: %s", strerror(rc));
+        gl_log(GL_LOG_ERROR, "cannot start the lease keeper (error %d)", rc);
         abort(); /* like an allocation failure: nothing sensible to do */
     }
     return l;
@@ -163,74 +196,57 @@ void gl_lease_stop(gl_lease_t *l)
     l->stop = true;
     pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->mu);
-    pthread_join(l->thread, NULL);
+    pthread_join(l->thread, NULL); /* bounded: its statements time out */
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     gl_db_free(l->db);
     free(l->owner);
-    free(l->ids);
-    free(l->orphans);
-    free(l->forgotten);
+    free(l->held.ids);
+    free(l->batch.ids);
+    free(l->orphans.ids);
     free(l);
-}
-
-void gl_lease_forget(gl_lease_t *l, int64_t id)
-{
-    pthread_mutex_lock(&l->mu);
-    if (!l->forgotten)
-        l->forgotten = gl_xmalloc(GL_LEASE_MAX_FORGOTTEN * sizeof *l->forgotten);
-    if (l->n_forgotten == GL_LEASE_MAX_FORGOTTEN) { /* the oldest have long been rescued */
-        memmove(l->forgotten, l->forgotten + 1, (GL_LEASE_MAX_FORGOTTEN - 1) * sizeof *l->forgotten);
-        l->n_forgotten--;
-    }
-    l->forgotten[l->n_forgotten++] = id;
-    pthread_mutex_unlock(&l->mu);
 }
 
 void gl_lease_hold(gl_lease_t *l, const int64_t *ids, int n)
 {
     pthread_mutex_lock(&l->mu);
-    if (n > l->cap) {
-        l->cap = n;
-        l->ids = gl_xrealloc(l->ids, (size_t)n * sizeof *l->ids);
-    }
-    if (n)
-        memcpy(l->ids, ids, (size_t)n * sizeof *ids);
-    l->n = n;
+    set_add(&l->held, ids, n);
+    l->batch.n = 0;
+    set_add(&l->batch, ids, n);
     l->next = 0;
-    l->job_started_ms = 0;
+    l->batch_started_ms = gl_now_ms();
     pthread_mutex_unlock(&l->mu);
 }
 
 bool gl_lease_begin(gl_lease_t *l, int64_t id)
 {
     pthread_mutex_lock(&l->mu);
-    bool ok = l->next < l->n && l->ids[l->next] == id;
-    if (ok) {
+    bool ok = l->next < l->batch.n && l->batch.ids[l->next] == id;
+    if (ok)
         l->next++;
-        l->job_started_ms = gl_now_ms();
-    }
     pthread_mutex_unlock(&l->mu);
     return ok;
 }
 
-void gl_lease_end(gl_lease_t *l)
+void gl_lease_drop(gl_lease_t *l, const int64_t *ids, int n)
 {
     pthread_mutex_lock(&l->mu);
-    l->job_started_ms = 0;
+    set_remove(&l->held, ids, n);
     pthread_mutex_unlock(&l->mu);
 }
 
 int gl_lease_take_unstarted(gl_lease_t *l, int64_t **ids)
 {
     pthread_mutex_lock(&l->mu);
-    int n = l->n - l->next;
+    int n = l->batch.n - l->next;
     *ids = NULL;
     if (n > 0) {
         *ids = gl_xmalloc((size_t)n * sizeof **ids);
-        memcpy(*ids, l->ids + l->next, (size_t)n * sizeof **ids);
+        memcpy(*ids, l->batch.ids + l->next, (size_t)n * sizeof **ids);
+        set_remove(&l->held, *ids, n);
     }
-    l->n = l->next;
+    l->batch.n = l->next;
+    l->batch_started_ms = 0;
     pthread_mutex_unlock(&l->mu);
     return n > 0 ? n : 0;
 }

@@ -3,17 +3,19 @@
  * with its own database connection, that keeps the worker's leases alive
  * and hands back work the worker cannot start soon.
  *
- *   - every beat (gl_lease_beat_ms) it renews every job the worker holds:
- *     the running one, finished ones whose outcome is not recorded yet, and
- *     claimed ones not started (heartbeat_owner). A lease lapses only when
- *     the process is gone or cannot reach the database for a whole lease —
+ *   - every beat (gl_lease_beat_ms) it renews exactly the jobs the worker
+ *     holds: the running one, finished ones whose outcome is not recorded
+ *     yet, and claimed ones not started. A lease lapses only when the
+ *     process is gone or cannot reach the database for a whole lease —
  *     never because a node, a batch or a flush took long;
- *   - when the running job has run longer than GL_LEASE_SLOW_MS, it
- *     releases the batch's unstarted jobs, so idle workers take them
- *     instead of waiting behind a slow one.
+ *   - when the worker's batch has been running longer than
+ *     GL_LEASE_SLOW_MS, it releases the batch's unstarted jobs, so idle
+ *     workers take them instead of waiting behind a slow one.
  *
- * The worker tells it what it holds (gl_lease_hold) and asks before each
- * job whether that job is still its to start (gl_lease_begin).
+ * The worker tells it what it claimed (gl_lease_hold), asks before each
+ * job whether that job is still its to start (gl_lease_begin), and says
+ * when it no longer holds a job (gl_lease_drop: outcome recorded, or given
+ * up — then the lease runs out and the rescuer takes the job).
  */
 #ifndef GL_EXECUTOR_LEASE_H
 #define GL_EXECUTOR_LEASE_H
@@ -22,13 +24,13 @@
 
 #include <stdint.h>
 
-/* A worker with no connection left that renewed nothing for this many
- * beats is dead: the rescuer requeues its jobs without waiting for their
- * leases to expire. */
-#define GL_LEASE_QUIET_BEATS 2
-
-/* A job that runs this long makes the batch's unstarted jobs go back. */
+/* A batch running this long hands its unstarted jobs back. */
 #define GL_LEASE_SLOW_MS 500
+
+/* A worker with no connection left that renewed nothing for this many
+ * beats is gone: the rescuer requeues its jobs that never started without
+ * waiting for their leases (sql/006_exactly_once.sql, rescue_jobs). */
+#define GL_LEASE_QUIET_BEATS 2
 
 typedef struct gl_lease gl_lease_t;
 
@@ -48,20 +50,15 @@ void gl_lease_stop(gl_lease_t *l);
 void gl_lease_hold(gl_lease_t *l, const int64_t *ids, int n);
 
 /* The worker is about to start job id: true if it may (the keeper did not
- * release it); the job then counts as running until gl_lease_end(). */
+ * release it). */
 bool gl_lease_begin(gl_lease_t *l, int64_t id);
-void gl_lease_end(gl_lease_t *l);
 
-/* The worker gave up on job id (its outcome cannot be recorded): the
- * keeper stops renewing it, so its lease runs out and the rescuer requeues
- * it (or marks it dead once out of attempts). The last
- * GL_LEASE_MAX_FORGOTTEN are remembered. */
-#define GL_LEASE_MAX_FORGOTTEN 256
-void gl_lease_forget(gl_lease_t *l, int64_t id);
+/* The worker no longer holds ids[0..n): their leases are not renewed. */
+void gl_lease_drop(gl_lease_t *l, const int64_t *ids, int n);
 
 /* Takes back every unstarted job of the batch (graceful stop, deadline):
  * returns how many, with their ids in *ids (malloc'd, the caller frees;
- * NULL when none). The caller releases them. */
+ * NULL when none). They are no longer held; the caller releases them. */
 int gl_lease_take_unstarted(gl_lease_t *l, int64_t **ids);
 
 #endif

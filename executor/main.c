@@ -17,6 +17,7 @@
  * (the database unreachable, outcomes unrecorded).
  */
 #include "config.h"
+#include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "maintainer.h"
@@ -57,8 +58,8 @@ static void usage(FILE *out)
             "  -h, --help         this text\n"
             "\n"
             "SIGTERM: running jobs finish, claimed but unstarted jobs are released, then exit.\n"
-            "SIGKILL loses nothing: the elected executor requeues the jobs of a dead worker\n"
-            "(within about executor.maintenance_interval + 3 lease renewals, or when its lease expires).\n"
+            "SIGKILL loses nothing: the elected maintainer requeues a dead worker's jobs when their\n"
+            "lease expires, and its unstarted workflow runs as soon as its connections are gone.\n"
             "Exit status: 0 success, 1 failure, 2 usage or configuration error.\n"
             "\n"
             "Configuration keys (file `key = value`, or the environment variable):\n",
@@ -160,6 +161,11 @@ int main(int argc, char **argv)
         .deadline_ms = mode == 'd' ? gl_now_ms() + max_seconds * 1000 : 0,
     };
     curl_global_init(CURL_GLOBAL_DEFAULT); /* once, before the workers fork */
+    if (gl_crypto_init() != GL_OK) { /* workers draw random owner names */
+        fprintf(stderr, "glyphic-executor: libsodium cannot start\n");
+        gl_config_free(&cfg);
+        return 1;
+    }
     gl_run_env_allow = cfg.executor_env_allow;
     gl_run_limits.max_items = cfg.executor_max_items;
     gl_run_limits.max_bytes = (size_t)cfg.executor_max_execution_bytes;

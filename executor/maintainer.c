@@ -119,7 +119,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
                          .connect_timeout_s = cfg->db_connect_timeout, .retry_interval_ms = 1000 };
     gl_db_t *db = gl_db_new(&dbo);
     bool elected = false;
-    PGconn *elected_on = NULL; /* the lock lives and dies with its connection */
+    uint64_t elected_on = 0; /* the lock lives and dies with its connection */
     int64_t next_maintenance = 0;
     int status = 0;
 
@@ -133,7 +133,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
             status = 1;
             break;
         }
-        if (rc != GL_OK || gl_db_conn(db) != elected_on)
+        if (rc != GL_OK || gl_db_generation(db) != elected_on)
             elected = false;
         if (rc == GL_OK && !elected) {
             PGresult *res = NULL;
@@ -142,7 +142,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
                 PQclear(res);
             }
             if (elected) {
-                elected_on = gl_db_conn(db);
+                elected_on = gl_db_generation(db);
                 next_maintenance = 0;
                 gl_log(GL_LOG_INFO, "elected to run maintenance");
             }

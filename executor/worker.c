@@ -11,13 +11,15 @@
  *
  * Claims fit the work: the worker keeps a moving average of how long its
  * jobs take and claims about CLAIM_HORIZON_MS of them (at most
- * executor.batch), so quick jobs travel in large batches and slow ones one
- * at a time; a job that turns out slow makes the keeper hand the batch's
- * unstarted jobs back to the queue at once.
+ * executor.batch; FIRST_CLAIM before it knows), so quick jobs travel in
+ * large batches and slow ones one at a time; a batch that turns out slow
+ * (GL_LEASE_SLOW_MS) makes the keeper hand its unstarted jobs back to the
+ * queue at once.
  *
- * Outcomes are recorded in batches, at the latest FLUSH_MS after a job
- * ended; until then the keeper renews their leases with the rest, so a
- * finished job is never rescued and run again. Outcomes survive a lost
+ * Outcomes are recorded in batches: before a job that is slow on average
+ * (SLOW_JOB_MS), else at the latest FLUSH_MS after a job ended; until then
+ * the keeper renews their leases with the rest, so a finished job is never
+ * rescued and run again. Outcomes survive a lost
  * connection and are recorded after reconnecting. An outcome the database
  * refuses for good (not a lost connection or a serialization failure) is
  * recorded one by one, then as a plain failure, then dropped with a log
@@ -41,6 +43,7 @@
 #include "queue.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,7 +54,9 @@
 #include <unistd.h>
 
 #define CLAIM_HORIZON_MS 250.0 /* claim about this much work at once */
-#define FLUSH_MS 1000          /* an outcome waits at most this long for its batch */
+#define FIRST_CLAIM 8          /* what a worker claims before it knows how long jobs take */
+#define FLUSH_MS 1000          /* a quick job's outcome waits at most this long for its batch */
+#define SLOW_JOB_MS 50.0       /* outcomes are recorded before a job this slow (on average) */
 #define GIVE_UP_MS 30000       /* --drain: the database unreachable this long ends the run */
 
 static volatile sig_atomic_t stop_requested;
@@ -67,7 +72,7 @@ typedef struct {
     char owner[64];
     gl_db_t *work;
     gl_db_t *listen;
-    PGconn *listening_on;     /* the connection LISTEN was issued on */
+    uint64_t listening_on;    /* the connection LISTEN was issued on (gl_db_generation) */
     gl_lease_t *lease;
     double avg_job_ms;        /* moving average of job durations; 0: none yet */
     int64_t unreachable_since; /* 0: the database answered last time */
@@ -86,9 +91,19 @@ static void nap(int ms)
     nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
 }
 
-static bool transient(int rc)
+/* May the same statement pass later? A lost connection, a serialization
+ * failure, and what the server itself runs short of (53: disk, memory,
+ * connections; 57: shutting down; 58: I/O; XX: internal) — not a refusal of
+ * the data (22, 23, 42, P0, and our own codes). */
+static bool transient(int rc, const gl_err_t *err)
 {
-    return rc == GL_UNAVAILABLE || rc == GL_RETRY;
+    if (rc == GL_UNAVAILABLE || rc == GL_RETRY)
+        return true;
+    static const char *const classes[] = { "08", "40", "53", "57", "58", "XX" };
+    for (size_t i = 0; i < GL_NELEM(classes); i++)
+        if (strncmp(err->sqlstate, classes[i], 2) == 0)
+            return true;
+    return false;
 }
 
 static void grow(worker_t *w, int need)
@@ -135,11 +150,12 @@ static int flush_ok(worker_t *w)
     gl_err_clear(&err);
     int rc = gl_queue_complete(w->work, w->ok, w->n_ok, w->owner, &err);
     if (rc == GL_OK) {
+        gl_lease_drop(w->lease, w->ok, w->n_ok);
         w->n_ok = 0;
         return GL_OK;
     }
     gl_log(GL_LOG_WARN, "recording %d completion(s) failed: %s", w->n_ok, err.msg);
-    if (transient(rc))
+    if (transient(rc, &err))
         return rc;
     int keep = 0;
     for (int i = 0; i < w->n_ok; i++) {
@@ -148,9 +164,11 @@ static int flush_ok(worker_t *w)
             continue;
         }
         rc = gl_queue_complete(w->work, &w->ok[i], 1, w->owner, &err);
-        if (rc == GL_OK)
+        if (rc == GL_OK) {
+            gl_lease_drop(w->lease, &w->ok[i], 1);
             continue;
-        if (transient(rc)) {
+        }
+        if (transient(rc, &err)) {
             w->ok[keep++] = w->ok[i];
             continue;
         }
@@ -183,11 +201,12 @@ static int flush_failed(worker_t *w)
     if (rc == GL_OK) {
         for (int i = 0; i < w->n_failed; i++)
             drop_failed(w, i);
+        gl_lease_drop(w->lease, w->failed, w->n_failed);
         w->n_failed = 0;
         return GL_OK;
     }
     gl_log(GL_LOG_WARN, "recording %d failure(s) failed: %s", w->n_failed, err.msg);
-    if (transient(rc))
+    if (transient(rc, &err))
         return rc;
     int keep = 0;
     for (int i = 0; i < w->n_failed; i++) {
@@ -195,20 +214,20 @@ static int flush_failed(worker_t *w)
         if (!wait) {
             rc = gl_queue_fail(w->work, &w->failed[i], (const char *const *)&w->errors[i], &w->retryable[i], 1,
                                w->owner, &err);
-            if (rc != GL_OK && !transient(rc)) {
+            if (rc != GL_OK && !transient(rc, &err)) {
                 static const char plain[] = "the job failed; its error could not be recorded";
                 const char *msgs[] = { plain };
                 rc = gl_queue_fail(w->work, &w->failed[i], msgs, &w->retryable[i], 1, w->owner, &err);
-                if (rc != GL_OK && !transient(rc)) {
+                if (rc != GL_OK && !transient(rc, &err)) {
                     gl_log(GL_LOG_ERROR, "job %lld: its outcome cannot be recorded (%s); dropped — it runs again "
                            "once its lease runs out", (long long)w->failed[i], err.msg);
-                    gl_lease_forget(w->lease, w->failed[i]);
                     rc = GL_OK;
                 }
             }
             wait = rc != GL_OK;
         }
         if (!wait) {
+            gl_lease_drop(w->lease, &w->failed[i], 1);
             drop_failed(w, i);
             continue;
         }
@@ -240,14 +259,14 @@ static int ensure_listening(worker_t *w)
     gl_err_clear(&err);
     if (gl_db_ensure(w->listen, &err) != GL_OK)
         return GL_UNAVAILABLE;
-    PGconn *c = gl_db_conn(w->listen);
-    if (c == w->listening_on)
+    uint64_t gen = gl_db_generation(w->listen);
+    if (gen == w->listening_on)
         return GL_OK;
     if (gl_db_exec(w->listen, "LISTEN " GL_QUEUE_CHANNEL, 0, NULL, false, NULL, NULL, &err) != GL_OK) {
         gl_log(GL_LOG_WARN, "LISTEN failed: %s", err.msg);
         return GL_UNAVAILABLE;
     }
-    w->listening_on = c;
+    w->listening_on = gl_db_generation(w->listen);
     return GL_OK;
 }
 
@@ -264,7 +283,7 @@ static void wait_for_doorbell(worker_t *w, int ms)
     if (rc > 0) {
         if (!PQconsumeInput(c)) {
             gl_log(GL_LOG_WARN, "listen connection lost; reconnecting");
-            w->listening_on = NULL;
+            w->listening_on = 0;
             gl_err_t err;
             if (gl_db_connect_now(w->listen, &err) != GL_OK)
                 gl_log(GL_LOG_DEBUG, "listen reconnect: %s", err.msg);
@@ -287,12 +306,13 @@ static int64_t remaining_ms(const worker_t *w, int64_t idle_since)
     return r < 0 ? 0 : r;
 }
 
-/* How many jobs to claim: about CLAIM_HORIZON_MS of work, 1..executor.batch. */
+/* How many jobs to claim: about CLAIM_HORIZON_MS of work, 1..executor.batch;
+ * a few while the worker has no measure yet. */
 static int claim_limit(const worker_t *w)
 {
     int batch = w->o->cfg->executor_batch;
     if (w->avg_job_ms <= 0)
-        return batch;
+        return batch < FIRST_CLAIM ? batch : FIRST_CLAIM;
     double n = CLAIM_HORIZON_MS / w->avg_job_ms;
     return n >= batch ? batch : n < 1 ? 1 : (int)n;
 }
@@ -350,12 +370,14 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
     for (int i = 0; i < n; i++) {
         if (stop_requested || (w->o->deadline_ms && gl_now_ms() >= w->o->deadline_ms))
             break;
-        if ((w->n_ok || w->n_failed) && gl_now_ms() - w->oldest_pending_ms >= FLUSH_MS)
+        /* record what is pending before a slow job (a crash in it must
+         * not run finished jobs again), and at least every FLUSH_MS */
+        if ((w->n_ok || w->n_failed) &&
+            (w->avg_job_ms >= SLOW_JOB_MS || gl_now_ms() - w->oldest_pending_ms >= FLUSH_MS))
             (void)flush(w); /* what fails waits for the end of the batch */
         if (!gl_lease_begin(w->lease, jobs[i].id))
-            break; /* the keeper handed the rest back: a job before them was slow */
+            break; /* the keeper handed the rest back: the batch was slow */
         run_one(w, &jobs[i], job_arena);
-        gl_lease_end(w->lease);
     }
     release_unstarted(w);
 }
@@ -395,9 +417,11 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
     w.o = o;
     char host[64] = "localhost";
     gethostname(host, sizeof host - 1);
-    /* short enough that "glyphic-executor <owner>" fits application_name
-     * (63 bytes): the rescuer looks for the owner's connections by it */
-    snprintf(w.owner, sizeof w.owner, "%.32s:%ld", host, (long)getpid());
+    /* unique (pods of one deployment share host name prefixes and pids),
+     * and short enough that "glyphic-executor <owner>" fits
+     * application_name (63 bytes): the rescuer looks for the owner's
+     * connections by it */
+    snprintf(w.owner, sizeof w.owner, "%.20s:%ld:%08x", host, (long)getpid(), (unsigned)randombytes_random());
     char appname[96];
     snprintf(appname, sizeof appname, "glyphic-executor %s", w.owner);
     gl_db_opts_t dbo = { .conninfo = o->cfg->db_executor_url, .appname = appname,

@@ -174,10 +174,11 @@ static void events_get(gl_req_t *req)
     int64_t deadline = gl_now_ms() + (int64_t)req->cfg->executions_events_max_seconds * 1000;
     int64_t keepalive = gl_now_ms() + 15000;
     PGconn *conn = gl_db_conn(req->db);
+    uint64_t gen = gl_db_generation(req->db);
     if (put(req, head, strlen(head)) == GL_OK && send_steps(req, id, &cur, &started, &ended) == GL_OK) {
         /* a connection replaced under a statement lost the LISTEN: end the
          * stream, the browser comes back with Last-Event-ID */
-        while (!ended && gl_now_ms() < deadline && conn && gl_db_conn(req->db) == conn) {
+        while (!ended && gl_now_ms() < deadline && conn && gl_db_generation(req->db) == gen) {
             /* a statement on this connection may have read notifications
              * already: take those before waiting for the socket */
             PGnotify *n = PQnotifies(conn);

@@ -11,11 +11,22 @@
 -- at its next write instead of racing the new runner.
 --
 -- Leases. A worker renews every job it holds — running, finished but not
--- yet recorded, claimed but not started — in one statement
--- (heartbeat_owner), from a thread of its own, so a long node, a long batch
--- or a slow outcome flush never lets a lease lapse. A worker that died is
--- noticed by its connections' disappearance (every executor connection
--- carries its owner in application_name) as well as by lease expiry.
+-- yet recorded, claimed but not started — in one statement (heartbeat_jobs,
+-- 004), from a thread of its own, so a long node, a long batch or a slow
+-- outcome flush never lets a lease lapse. A workflow run that never started
+-- is requeued as soon as its worker's connections are gone (every executor
+-- connection carries its owner in application_name); anything that may
+-- have started waits for its lease to expire, since a worker cut off from
+-- the database may still be working on it.
+--
+-- The queue's states (004) with this file's paths:
+--
+--   queued ──claim──> running ──complete──> (deleted)
+--     ^  ^               │ │ └─ fail ──> failed / dead
+--     │  └── release ────┘ │      (unstarted: graceful stop, or a slow batch)
+--     └──── rescue ────────┘      (lease expired; or, for a workflow run no
+--                                   execution names as its runner, its worker's
+--                                   connections gone and no renewal for two beats)
 SET LOCAL ROLE glyphic_owner;
 
 ALTER TABLE glyphic.executions
@@ -32,10 +43,16 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Raises GLF01 unless the job still holds its lease (see the file comment).
+-- The job row stays share-locked until the caller's statement ends, so the
+-- rescuer (FOR UPDATE SKIP LOCKED) cannot take the job between the check
+-- and the write it guards.
 CREATE FUNCTION glyphic.job_fence(p_job bigint, p_attempt integer, p_owner text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF NOT glyphic.job_holds(p_job, p_attempt, p_owner) THEN
+  PERFORM 1 FROM glyphic.jobs j
+   WHERE j.id = p_job AND j.state = 'running' AND j.lease_owner = p_owner AND j.attempts = p_attempt
+     FOR SHARE;
+  IF NOT FOUND THEN
     RAISE EXCEPTION 'job % no longer holds its lease (attempt %, owner %)', p_job, p_attempt, p_owner
       USING ERRCODE = 'GLF01';
   END IF;
@@ -169,18 +186,6 @@ BEGIN
 END
 $$;
 
--- Renews every job p_owner holds (running, finished but unrecorded,
--- claimed but unstarted) but those in p_except (jobs whose outcome the
--- worker could not record: their lease runs out and the rescuer takes
--- them). Returns how many.
-CREATE FUNCTION glyphic.heartbeat_owner(p_owner text, p_lease_seconds integer, p_except bigint[]) RETURNS integer
-LANGUAGE sql AS $$
-  WITH h AS (
-    UPDATE glyphic.jobs j SET lease_expires_at = now() + make_interval(secs => p_lease_seconds)
-     WHERE j.state = 'running' AND j.lease_owner = p_owner AND j.id <> ALL (p_except) RETURNING 1)
-  SELECT count(*)::integer FROM h
-$$;
-
 -- Releases claimed but unstarted jobs (a graceful stop, or a worker whose
 -- current job turned out slow) and rings the doorbell for idle executors.
 CREATE OR REPLACE FUNCTION glyphic.release_jobs(p_ids bigint[], p_owner text) RETURNS integer
@@ -216,20 +221,25 @@ BEGIN
 END
 $$;
 
--- Requeues (or kills, when out of attempts) the jobs of dead workers: those
--- whose lease expired, and those whose owner has no connection left and
--- has not renewed its lease for p_quiet seconds — unless PostgreSQL itself
--- started less than p_quiet seconds ago (a restart cut every connection:
--- the living get that long to come back). Executor connections are named
+-- Requeues (or kills, when out of attempts) the jobs of dead workers: every
+-- job whose lease expired, and sooner a workflow run that never started
+-- (no execution names it as its runner: exec_load never took it, or the
+-- run already ended or parked) whose owner has no connection left and has
+-- not renewed its lease for p_quiet seconds. Requeuing such a job early is
+-- safe even when its worker is alive but cut off: exec_load's fence would
+-- refuse it that job. Executor connections are named
 -- 'glyphic-executor <owner>'.
+CREATE INDEX executions_run_job ON glyphic.executions (run_job) WHERE run_job IS NOT NULL;
 CREATE FUNCTION glyphic.rescue_jobs(p_lease_seconds integer, p_quiet_seconds integer) RETURNS integer
 LANGUAGE sql AS $$
   WITH dead AS (
     SELECT j.id FROM glyphic.jobs j
      WHERE j.state = 'running'
        AND (j.lease_expires_at < now()
-            OR (pg_postmaster_start_time() < now() - make_interval(secs => p_quiet_seconds)
+            OR (j.kind = 'workflow.run'
                 AND j.lease_expires_at < now() + make_interval(secs => p_lease_seconds - p_quiet_seconds)
+                AND NOT EXISTS (SELECT 1 FROM glyphic.executions e
+                                 WHERE e.run_job = j.id AND e.run_attempt = j.attempts)
                 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
                                  WHERE a.application_name = 'glyphic-executor ' || j.lease_owner)))
      FOR UPDATE SKIP LOCKED),
@@ -251,7 +261,7 @@ REVOKE EXECUTE ON FUNCTION glyphic.job_holds(bigint, integer, text), glyphic.job
                     integer, text),
   glyphic.exec_insert_steps_fenced(uuid, uuid, jsonb, bigint, integer, text),
   glyphic.exec_finish(uuid, text, jsonb, jsonb, jsonb, timestamptz, jsonb, bigint, integer, text),
-  glyphic.heartbeat_owner(text, integer, bigint[]), glyphic.fail_jobs_json(jsonb, text),
+  glyphic.fail_jobs_json(jsonb, text),
   glyphic.rescue_jobs(integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION glyphic.job_holds(bigint, integer, text), glyphic.job_fence(bigint, integer, text),
   glyphic.exec_load(uuid, bigint, integer, text),
@@ -259,5 +269,5 @@ GRANT EXECUTE ON FUNCTION glyphic.job_holds(bigint, integer, text), glyphic.job_
                     integer, text),
   glyphic.exec_insert_steps_fenced(uuid, uuid, jsonb, bigint, integer, text),
   glyphic.exec_finish(uuid, text, jsonb, jsonb, jsonb, timestamptz, jsonb, bigint, integer, text),
-  glyphic.heartbeat_owner(text, integer, bigint[]), glyphic.fail_jobs_json(jsonb, text),
+  glyphic.fail_jobs_json(jsonb, text),
   glyphic.rescue_jobs(integer, integer) TO glyphic_executor;
