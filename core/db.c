@@ -21,6 +21,7 @@ struct gl_db {
     char *conninfo;
     char *appname;
     int connect_timeout_s;
+    int tcp_user_timeout_ms;
     int statement_timeout_ms;
     int retry_interval_ms;
     bool require_rls;
@@ -47,6 +48,7 @@ gl_db_t *gl_db_new(const gl_db_opts_t *opts)
     db->conninfo = gl_xstrdup(opts->conninfo ? opts->conninfo : "");
     db->appname = gl_xstrdup(opts->appname ? opts->appname : "glyphic");
     db->connect_timeout_s = opts->connect_timeout_s > 0 ? opts->connect_timeout_s : 5;
+    db->tcp_user_timeout_ms = opts->tcp_user_timeout_ms;
     db->statement_timeout_ms = opts->statement_timeout_ms;
     db->retry_interval_ms = opts->retry_interval_ms;
     db->require_rls = opts->require_rls;
@@ -193,11 +195,21 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
     db->attempted = true;
     db->last_attempt_ms = gl_now_ms();
 
-    char timeout[16];
+    char timeout[16], user_timeout[16], idle[16];
     snprintf(timeout, sizeof timeout, "%d", db->connect_timeout_s);
-    const char *const keys[] = { "dbname", "application_name", "connect_timeout", NULL };
-    const char *const vals[] = { db->conninfo, db->appname, timeout, NULL };
-    db->conn = PQconnectdbParams(keys, vals, 1);
+    snprintf(user_timeout, sizeof user_timeout, "%d", db->tcp_user_timeout_ms);
+    snprintf(idle, sizeof idle, "%d", db->tcp_user_timeout_ms / 1000 > 1 ? db->tcp_user_timeout_ms / 1000 : 1);
+    /* with a TCP timeout, a peer that vanished without a word is noticed
+     * within it (unix sockets ignore these) */
+    const char *const keys[] = { "dbname", "application_name", "connect_timeout", "tcp_user_timeout",
+                                 "keepalives_idle", "keepalives_interval", "keepalives_count", NULL };
+    const char *const vals[] = { db->conninfo, db->appname, timeout, user_timeout, idle, idle, "2", NULL };
+    int n_keys = db->tcp_user_timeout_ms > 0 ? 7 : 3;
+    const char *k[8], *v[8];
+    for (int i = 0; i < n_keys; i++)
+        k[i] = keys[i], v[i] = vals[i];
+    k[n_keys] = v[n_keys] = NULL;
+    db->conn = PQconnectdbParams(k, v, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
         gl_err_set(err, "cannot connect to the database: %s",
                    db->conn ? PQerrorMessage(db->conn) : "out of memory");

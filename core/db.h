@@ -41,6 +41,7 @@ typedef struct {
     const char *conninfo;      /* libpq connection string or URI */
     const char *appname;       /* application_name, e.g. "glyphic-fcgi" */
     int connect_timeout_s;
+    int tcp_user_timeout_ms;   /* 0: the system's; else TCP gives up on a silent peer after this (keepalives too) */
     int statement_timeout_ms;  /* 0: none */
     int retry_interval_ms;     /* least time between connection attempts */
     bool require_rls;          /* refuse a role that bypasses row level security */

@@ -27,7 +27,7 @@ static const gl_stmt_t q_claim = {
     .name = "q_claim",
     .sql = "WITH c AS (SELECT j.id FROM jobs j WHERE j.queue = $1 AND j.state IN ('queued', 'failed') "
            "AND j.run_at <= now() ORDER BY j.priority, j.run_at, j.id LIMIT $3 FOR UPDATE SKIP LOCKED), "
-           "u AS (UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_owner = $2, "
+           "u AS (UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_owner = $2, started = false, "
            "lease_expires_at = now() + make_interval(secs => $4::int), updated_at = now() FROM c WHERE j.id = c.id "
            "RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.org_id, j.priority, j.run_at) "
            "SELECT u.id, u.kind, u.payload::text, u.attempts, u.max_attempts, coalesce(u.org_id::text, '') "

@@ -39,8 +39,9 @@ struct gl_lease {
     idset_t batch;
     int next;
     int64_t batch_started_ms;
-    /* keeper only: released by the keeper, not yet accepted by the database */
+    /* to be released, not yet accepted by the database (guarded by mu) */
     idset_t orphans;
+    bool orphans_new;   /* release them now rather than at the next beat */
 };
 
 int gl_lease_beat_ms(int lease_s)
@@ -82,18 +83,22 @@ static void set_remove(idset_t *s, const int64_t *ids, int n)
     free(sorted);
 }
 
-static bool release_orphans(gl_lease_t *l)
+/* Releases a copy of the orphans (taken under mu by the caller) and, once
+ * the database took them, forgets them. Called without mu. */
+static bool release_orphans(gl_lease_t *l, idset_t *copy)
 {
-    if (l->orphans.n == 0)
+    if (copy->n == 0)
         return true;
     gl_err_t err;
     gl_err_clear(&err);
-    if (gl_queue_release(l->db, l->orphans.ids, l->orphans.n, l->owner, &err) != GL_OK) {
-        gl_log(GL_LOG_WARN, "releasing %d job(s) failed (will retry): %s", l->orphans.n, err.msg);
+    if (gl_queue_release(l->db, copy->ids, copy->n, l->owner, &err) != GL_OK) {
+        gl_log(GL_LOG_WARN, "releasing %d job(s) failed (will retry): %s", copy->n, err.msg);
         return false;
     }
-    gl_log(GL_LOG_DEBUG, "released %d job(s) waiting behind slow ones", l->orphans.n);
-    l->orphans.n = 0;
+    gl_log(GL_LOG_DEBUG, "released %d unstarted job(s)", copy->n);
+    pthread_mutex_lock(&l->mu);
+    set_remove(&l->orphans, copy->ids, copy->n);
+    pthread_mutex_unlock(&l->mu);
     return true;
 }
 
@@ -112,7 +117,7 @@ static void *keeper(void *arg)
     gl_lease_t *l = arg;
     int beat = gl_lease_beat_ms(l->lease_s);
     int64_t next_beat = gl_now_ms() + beat;
-    idset_t renew = { 0 };
+    idset_t renew = { 0 }, release = { 0 };
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
         struct timespec until = deadline_in(TICK_MS);
@@ -121,22 +126,25 @@ static void *keeper(void *arg)
             break;
         int64_t now = gl_now_ms();
         /* a slow batch: cut the unstarted rest off */
-        int cut = 0;
         if (l->batch_started_ms && now - l->batch_started_ms > GL_LEASE_SLOW_MS && l->next < l->batch.n) {
-            cut = l->batch.n - l->next;
+            int cut = l->batch.n - l->next;
             set_add(&l->orphans, l->batch.ids + l->next, cut);
             set_remove(&l->held, l->batch.ids + l->next, cut);
             l->batch.n = l->next;
+            l->orphans_new = true;
         }
         bool beat_due = now >= next_beat;
-        if (!cut && !beat_due)
+        if (!l->orphans_new && !beat_due)
             continue;
+        /* orphans go back at once when new, else are retried each beat */
+        l->orphans_new = false;
+        release.n = 0;
+        set_add(&release, l->orphans.ids, l->orphans.n);
         renew.n = 0;
         if (beat_due)
             set_add(&renew, l->held.ids, l->held.n);
         pthread_mutex_unlock(&l->mu);
-        /* orphans go back at once when cut, else retried each beat */
-        bool released = release_orphans(l);
+        bool released = release_orphans(l, &release);
         if (beat_due) {
             gl_err_t err;
             gl_err_clear(&err);
@@ -153,9 +161,12 @@ static void *keeper(void *arg)
         }
         pthread_mutex_lock(&l->mu);
     }
+    release.n = 0;
+    set_add(&release, l->orphans.ids, l->orphans.n);
     pthread_mutex_unlock(&l->mu);
-    (void)release_orphans(l);
+    (void)release_orphans(l, &release); /* a last try; else their leases run out */
     free(renew.ids);
+    free(release.ids);
     return NULL;
 }
 
@@ -169,9 +180,11 @@ gl_lease_t *gl_lease_start(const gl_db_opts_t *dbo, const char *owner, int lease
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* a clock step must not stall renewals */
     pthread_cond_init(&l->cv, &ca);
     pthread_condattr_destroy(&ca);
-    /* every statement of the keeper ends well within a lease */
+    /* every statement of the keeper ends well within a lease, and a
+     * server that vanished without a word is noticed as soon */
     gl_db_opts_t o = *dbo;
     o.statement_timeout_ms = gl_lease_beat_ms(lease_s);
+    o.tcp_user_timeout_ms = gl_lease_beat_ms(lease_s);
     l->db = gl_db_new(&o);
     l->owner = gl_xstrdup(owner);
     l->lease_s = lease_s;
@@ -196,7 +209,7 @@ void gl_lease_stop(gl_lease_t *l)
     l->stop = true;
     pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->mu);
-    pthread_join(l->thread, NULL); /* bounded: its statements time out */
+    pthread_join(l->thread, NULL); /* bounded: its statements and TCP time out */
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     gl_db_free(l->db);
@@ -235,18 +248,17 @@ void gl_lease_drop(gl_lease_t *l, const int64_t *ids, int n)
     pthread_mutex_unlock(&l->mu);
 }
 
-int gl_lease_take_unstarted(gl_lease_t *l, int64_t **ids)
+void gl_lease_release_unstarted(gl_lease_t *l)
 {
     pthread_mutex_lock(&l->mu);
     int n = l->batch.n - l->next;
-    *ids = NULL;
     if (n > 0) {
-        *ids = gl_xmalloc((size_t)n * sizeof **ids);
-        memcpy(*ids, l->batch.ids + l->next, (size_t)n * sizeof **ids);
-        set_remove(&l->held, *ids, n);
+        set_add(&l->orphans, l->batch.ids + l->next, n);
+        set_remove(&l->held, l->batch.ids + l->next, n);
+        l->orphans_new = true;
+        pthread_cond_signal(&l->cv);
     }
     l->batch.n = l->next;
     l->batch_started_ms = 0;
     pthread_mutex_unlock(&l->mu);
-    return n > 0 ? n : 0;
 }

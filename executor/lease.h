@@ -56,9 +56,9 @@ bool gl_lease_begin(gl_lease_t *l, int64_t id);
 /* The worker no longer holds ids[0..n): their leases are not renewed. */
 void gl_lease_drop(gl_lease_t *l, const int64_t *ids, int n);
 
-/* Takes back every unstarted job of the batch (graceful stop, deadline):
- * returns how many, with their ids in *ids (malloc'd, the caller frees;
- * NULL when none). They are no longer held; the caller releases them. */
-int gl_lease_take_unstarted(gl_lease_t *l, int64_t **ids);
+/* Hands every unstarted job of the batch back to the queue (graceful
+ * stop, deadline): the keeper releases them at once, and retries each beat
+ * while the database refuses (a last time when it stops). */
+void gl_lease_release_unstarted(gl_lease_t *l);
 
 #endif

@@ -57,6 +57,7 @@
 #define FIRST_CLAIM 8          /* what a worker claims before it knows how long jobs take */
 #define FLUSH_MS 1000          /* a quick job's outcome waits at most this long for its batch */
 #define SLOW_JOB_MS 50.0       /* outcomes are recorded before a job this slow (on average) */
+#define SOFT_RETRIES 3         /* tries of an outcome the server refused for a passing reason */
 #define GIVE_UP_MS 30000       /* --drain: the database unreachable this long ends the run */
 
 static volatile sig_atomic_t stop_requested;
@@ -83,6 +84,7 @@ typedef struct {
     bool *retryable;
     int n_ok, n_failed, cap;
     int64_t oldest_pending_ms;
+    int soft_failures;        /* recording errors in a row that may pass (transient()) */
 } worker_t;
 
 static void nap(int ms)
@@ -91,19 +93,21 @@ static void nap(int ms)
     nanosleep(&ts, NULL); /* a signal cuts it short, which is what we want */
 }
 
-/* May the same statement pass later? A lost connection, a serialization
- * failure, and what the server itself runs short of (53: disk, memory,
- * connections; 57: shutting down; 58: I/O; XX: internal) — not a refusal of
- * the data (22, 23, 42, P0, and our own codes). */
-static bool transient(int rc, const gl_err_t *err)
+/* May the same statement pass later? A lost connection: always (the
+ * outcome waits for the database). A serialization failure, a timeout, or
+ * what the server runs short of (53: disk, memory; 57: shutting down; 58:
+ * I/O; XX: internal): SOFT_RETRIES times in a row — some of those fail the
+ * same way every time, and a worker must not stop claiming for good. Not a
+ * refusal of the data (22, 23, 42, P0, our own codes). */
+static bool transient(worker_t *w, int rc, const gl_err_t *err)
 {
-    if (rc == GL_UNAVAILABLE || rc == GL_RETRY)
+    if (rc == GL_UNAVAILABLE && (!err->sqlstate[0] || strncmp(err->sqlstate, "08", 2) == 0))
         return true;
-    static const char *const classes[] = { "08", "40", "53", "57", "58", "XX" };
-    for (size_t i = 0; i < GL_NELEM(classes); i++)
-        if (strncmp(err->sqlstate, classes[i], 2) == 0)
-            return true;
-    return false;
+    bool soft = rc == GL_UNAVAILABLE || rc == GL_RETRY;
+    static const char *const classes[] = { "40", "53", "57", "58", "XX" };
+    for (size_t i = 0; i < GL_NELEM(classes) && !soft; i++)
+        soft = strncmp(err->sqlstate, classes[i], 2) == 0;
+    return soft && w->soft_failures++ < SOFT_RETRIES;
 }
 
 static void grow(worker_t *w, int need)
@@ -155,7 +159,7 @@ static int flush_ok(worker_t *w)
         return GL_OK;
     }
     gl_log(GL_LOG_WARN, "recording %d completion(s) failed: %s", w->n_ok, err.msg);
-    if (transient(rc, &err))
+    if (transient(w, rc, &err))
         return rc;
     int keep = 0;
     for (int i = 0; i < w->n_ok; i++) {
@@ -168,7 +172,7 @@ static int flush_ok(worker_t *w)
             gl_lease_drop(w->lease, &w->ok[i], 1);
             continue;
         }
-        if (transient(rc, &err)) {
+        if (transient(w, rc, &err)) {
             w->ok[keep++] = w->ok[i];
             continue;
         }
@@ -206,7 +210,7 @@ static int flush_failed(worker_t *w)
         return GL_OK;
     }
     gl_log(GL_LOG_WARN, "recording %d failure(s) failed: %s", w->n_failed, err.msg);
-    if (transient(rc, &err))
+    if (transient(w, rc, &err))
         return rc;
     int keep = 0;
     for (int i = 0; i < w->n_failed; i++) {
@@ -214,11 +218,11 @@ static int flush_failed(worker_t *w)
         if (!wait) {
             rc = gl_queue_fail(w->work, &w->failed[i], (const char *const *)&w->errors[i], &w->retryable[i], 1,
                                w->owner, &err);
-            if (rc != GL_OK && !transient(rc, &err)) {
+            if (rc != GL_OK && !transient(w, rc, &err)) {
                 static const char plain[] = "the job failed; its error could not be recorded";
                 const char *msgs[] = { plain };
                 rc = gl_queue_fail(w->work, &w->failed[i], msgs, &w->retryable[i], 1, w->owner, &err);
-                if (rc != GL_OK && !transient(rc, &err)) {
+                if (rc != GL_OK && !transient(w, rc, &err)) {
                     gl_log(GL_LOG_ERROR, "job %lld: its outcome cannot be recorded (%s); dropped — it runs again "
                            "once its lease runs out", (long long)w->failed[i], err.msg);
                     rc = GL_OK;
@@ -246,8 +250,10 @@ static int flush(worker_t *w)
 {
     int a = flush_ok(w); /* may add failures */
     int b = flush_failed(w);
-    if (!w->n_ok && !w->n_failed)
+    if (!w->n_ok && !w->n_failed) {
+        w->soft_failures = 0;
         return GL_OK;
+    }
     w->oldest_pending_ms = gl_now_ms();
     return a != GL_OK ? a : b;
 }
@@ -317,18 +323,6 @@ static int claim_limit(const worker_t *w)
     return n >= batch ? batch : n < 1 ? 1 : (int)n;
 }
 
-/* Puts the batch's unstarted jobs back (graceful stop, deadline). */
-static void release_unstarted(worker_t *w)
-{
-    int64_t *ids = NULL;
-    int n = gl_lease_take_unstarted(w->lease, &ids);
-    gl_err_t err;
-    gl_err_clear(&err);
-    if (n && gl_queue_release(w->work, ids, n, w->owner, &err) != GL_OK)
-        gl_log(GL_LOG_WARN, "releasing %d unstarted job(s) failed (their lease will expire): %s", n, err.msg);
-    free(ids);
-}
-
 static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
 {
     const gl_config_t *cfg = w->o->cfg;
@@ -367,19 +361,22 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
         ids[i] = jobs[i].id;
     gl_lease_hold(w->lease, ids, n);
     free(ids);
+    int64_t batch_started = gl_now_ms();
     for (int i = 0; i < n; i++) {
         if (stop_requested || (w->o->deadline_ms && gl_now_ms() >= w->o->deadline_ms))
             break;
-        /* record what is pending before a slow job (a crash in it must
-         * not run finished jobs again), and at least every FLUSH_MS */
+        /* record what is pending before a job that may be slow (a crash in
+         * it must not run finished jobs again), and at least every FLUSH_MS */
+        int64_t now = gl_now_ms();
         if ((w->n_ok || w->n_failed) &&
-            (w->avg_job_ms >= SLOW_JOB_MS || gl_now_ms() - w->oldest_pending_ms >= FLUSH_MS))
+            (w->avg_job_ms >= SLOW_JOB_MS || now - batch_started >= GL_LEASE_SLOW_MS ||
+             now - w->oldest_pending_ms >= FLUSH_MS))
             (void)flush(w); /* what fails waits for the end of the batch */
         if (!gl_lease_begin(w->lease, jobs[i].id))
             break; /* the keeper handed the rest back: the batch was slow */
         run_one(w, &jobs[i], job_arena);
     }
-    release_unstarted(w);
+    gl_lease_release_unstarted(w->lease);
 }
 
 /* The database did not answer: in --drain mode, give up after GIVE_UP_MS

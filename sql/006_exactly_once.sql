@@ -24,15 +24,18 @@
 --   queued ──claim──> running ──complete──> (deleted)
 --     ^  ^               │ │ └─ fail ──> failed / dead
 --     │  └── release ────┘ │      (unstarted: graceful stop, or a slow batch)
---     └──── rescue ────────┘      (lease expired; or, for a workflow run no
---                                   execution names as its runner, its worker's
---                                   connections gone and no renewal for two beats)
+--     └──── rescue ────────┘      (lease expired; or, for a workflow run that
+--                                   has not started, its worker's connections
+--                                   gone and no renewal for two beats)
 SET LOCAL ROLE glyphic_owner;
 
 ALTER TABLE glyphic.executions
   ADD COLUMN run_job bigint,       -- the job that took this execution up last (exec_load)
   ADD COLUMN run_attempt integer,  -- its attempt: (run_job, run_attempt, run_owner) is the runner
   ADD COLUMN run_owner text;
+-- set by exec_load when a workflow run takes its execution up; reset by
+-- every claim: a running job that has not started can go back at once
+ALTER TABLE glyphic.jobs ADD COLUMN started boolean NOT NULL DEFAULT false;
 
 -- Does job p_job still run as attempt p_attempt under p_owner?
 CREATE FUNCTION glyphic.job_holds(p_job bigint, p_attempt integer, p_owner text) RETURNS boolean
@@ -43,15 +46,16 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Raises GLF01 unless the job still holds its lease (see the file comment).
--- The job row stays share-locked until the caller's statement ends, so the
--- rescuer (FOR UPDATE SKIP LOCKED) cannot take the job between the check
--- and the write it guards.
+-- The job row stays key-share-locked until the caller's statement ends, so
+-- the rescuer (FOR UPDATE SKIP LOCKED) cannot take the job between the
+-- check and the write it guards, while lease renewals (which change no
+-- key) go on.
 CREATE FUNCTION glyphic.job_fence(p_job bigint, p_attempt integer, p_owner text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM 1 FROM glyphic.jobs j
    WHERE j.id = p_job AND j.state = 'running' AND j.lease_owner = p_owner AND j.attempts = p_attempt
-     FOR SHARE;
+     FOR KEY SHARE;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'job % no longer holds its lease (attempt %, owner %)', p_job, p_attempt, p_owner
       USING ERRCODE = 'GLF01';
@@ -97,6 +101,7 @@ BEGIN
   UPDATE glyphic.executions SET status = 'running', started_at = coalesce(started_at, now()), wait_until = NULL,
          run_job = p_job, run_attempt = p_attempt, run_owner = p_owner
    WHERE id = p_id;
+  UPDATE glyphic.jobs SET started = true WHERE id = p_job;
   RETURN jsonb_build_object(
     'id', e.id, 'org_id', e.org_id, 'workflow_id', e.workflow_id, 'workflow_name', wname,
     'version', e.version, 'definition', def, 'trigger', e.trigger, 'trigger_node', e.trigger_node,
@@ -187,7 +192,9 @@ END
 $$;
 
 -- Releases claimed but unstarted jobs (a graceful stop, or a worker whose
--- current job turned out slow) and rings the doorbell for idle executors.
+-- batch turned out slow) and rings the doorbell for idle executors. A job
+-- that has started is never released (a late retry of a release must not
+-- hand back a job its worker claimed again and took up meanwhile).
 CREATE OR REPLACE FUNCTION glyphic.release_jobs(p_ids bigint[], p_owner text) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -197,7 +204,8 @@ BEGIN
   WITH r AS (
     UPDATE glyphic.jobs j SET state = 'queued', attempts = greatest(j.attempts - 1, 0), lease_owner = NULL,
                               lease_expires_at = NULL, updated_at = now()
-     WHERE j.id = ANY (p_ids) AND j.state = 'running' AND j.lease_owner = p_owner RETURNING j.queue)
+     WHERE j.id = ANY (p_ids) AND j.state = 'running' AND j.lease_owner = p_owner AND NOT j.started
+    RETURNING j.queue)
   SELECT count(*)::integer, min(r.queue) INTO n, q FROM r;
   IF n > 0 AND EXISTS (SELECT 1 FROM glyphic.queue_waiters w WHERE w.queue = q AND w.until > now()) THEN
     PERFORM pg_notify('glyphic_jobs', q);
@@ -221,34 +229,56 @@ BEGIN
 END
 $$;
 
+-- Claims as in 004, resetting started (queue.c's prepared claim does the same).
+CREATE OR REPLACE FUNCTION glyphic.claim_jobs(p_queue text, p_owner text, p_limit integer, p_lease_seconds integer)
+RETURNS TABLE (id bigint, kind text, payload jsonb, attempts integer, max_attempts integer, org_id uuid)
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY
+  WITH c AS (
+    SELECT j.id FROM glyphic.jobs j
+     WHERE j.queue = p_queue AND j.state IN ('queued', 'failed') AND j.run_at <= now()
+     ORDER BY j.priority, j.run_at, j.id
+     LIMIT p_limit
+     FOR UPDATE SKIP LOCKED),
+  u AS (
+    UPDATE glyphic.jobs j
+       SET state = 'running', attempts = j.attempts + 1, lease_owner = p_owner, started = false,
+           lease_expires_at = now() + make_interval(secs => p_lease_seconds), updated_at = now()
+      FROM c WHERE j.id = c.id
+    RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.org_id, j.priority, j.run_at)
+  SELECT u.id, u.kind, u.payload, u.attempts, u.max_attempts, u.org_id FROM u
+   ORDER BY u.priority, u.run_at, u.id;
+END
+$$;
+
 -- Requeues (or kills, when out of attempts) the jobs of dead workers: every
--- job whose lease expired, and sooner a workflow run that never started
--- (no execution names it as its runner: exec_load never took it, or the
--- run already ended or parked) whose owner has no connection left and has
--- not renewed its lease for p_quiet seconds. Requeuing such a job early is
--- safe even when its worker is alive but cut off: exec_load's fence would
--- refuse it that job. Executor connections are named
--- 'glyphic-executor <owner>'.
-CREATE INDEX executions_run_job ON glyphic.executions (run_job) WHERE run_job IS NOT NULL;
+-- job whose lease expired, and sooner a workflow run that has not started
+-- (exec_load never took its execution up) whose owner has no connection
+-- left and has not renewed its lease for p_quiet seconds. Requeuing such a
+-- job early is safe even when its worker is alive but cut off: exec_load's
+-- fence would refuse it that job — and exec_load writes the job row, so a
+-- rescue that raced it sees started and leaves the job alone. A workflow
+-- run that had not started gets its attempt back. Executor connections are
+-- named 'glyphic-executor <owner>'.
 CREATE FUNCTION glyphic.rescue_jobs(p_lease_seconds integer, p_quiet_seconds integer) RETURNS integer
 LANGUAGE sql AS $$
   WITH dead AS (
-    SELECT j.id FROM glyphic.jobs j
+    SELECT j.id, (j.kind = 'workflow.run' AND NOT j.started) AS unstarted FROM glyphic.jobs j
      WHERE j.state = 'running'
        AND (j.lease_expires_at < now()
-            OR (j.kind = 'workflow.run'
+            OR (j.kind = 'workflow.run' AND NOT j.started
                 AND j.lease_expires_at < now() + make_interval(secs => p_lease_seconds - p_quiet_seconds)
-                AND NOT EXISTS (SELECT 1 FROM glyphic.executions e
-                                 WHERE e.run_job = j.id AND e.run_attempt = j.attempts)
                 AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
                                  WHERE a.application_name = 'glyphic-executor ' || j.lease_owner)))
      FOR UPDATE SKIP LOCKED),
   r AS (
     UPDATE glyphic.jobs j
-       SET state = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'queued' END,
-           finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
+       SET state = CASE WHEN NOT dead.unstarted AND j.attempts >= j.max_attempts THEN 'dead' ELSE 'queued' END,
+           attempts = CASE WHEN dead.unstarted THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
+           finished_at = CASE WHEN NOT dead.unstarted AND j.attempts >= j.max_attempts THEN now() END,
            last_error = 'lease lost (worker ' || coalesce(j.lease_owner, '?') || ' stopped)',
-           lease_owner = NULL, lease_expires_at = NULL, run_at = now(), updated_at = now()
+           lease_owner = NULL, lease_expires_at = NULL, run_at = now(), updated_at = now(), started = false
       FROM dead WHERE j.id = dead.id RETURNING 1)
   SELECT count(*)::integer FROM r
 $$;
