@@ -143,7 +143,9 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
             }
             if (elected) {
                 elected_on = gl_db_generation(db);
-                next_maintenance = 0;
+                /* not at once: an executor starting with a backlog has
+                 * better use for the CPU, and nothing is older than a lease */
+                next_maintenance = gl_now_ms() + (int64_t)cfg->executor_maintenance_interval * 1000;
                 gl_log(GL_LOG_INFO, "elected to run maintenance");
             }
         }
