@@ -13,8 +13,9 @@
 -- Leases. A worker renews every job it holds — running, finished but not
 -- yet recorded, claimed but not started — in one statement (heartbeat_jobs,
 -- 004), from a thread of its own, so a long node, a long batch or a slow
--- outcome flush never lets a lease lapse. A workflow run that never started
--- is requeued as soon as its worker's connections are gone (every executor
+-- outcome flush never lets a lease lapse. A workflow run with nothing in
+-- flight (jobs.started false) is requeued as soon as its worker's
+-- connections are gone (every executor
 -- connection carries its owner in application_name); anything that may
 -- have started waits for its lease to expire, since a worker cut off from
 -- the database may still be working on it.
@@ -33,8 +34,9 @@ ALTER TABLE glyphic.executions
   ADD COLUMN run_job bigint,       -- the job that took this execution up last (exec_load)
   ADD COLUMN run_attempt integer,  -- its attempt: (run_job, run_attempt, run_owner) is the runner
   ADD COLUMN run_owner text;
--- set by exec_load when a workflow run takes its execution up; reset by
--- every claim: a running job that has not started can go back at once
+-- set by exec_load when a workflow run takes its execution up; reset when
+-- that execution ends or parks, and by every claim: a running job with
+-- nothing in flight can go back at once
 ALTER TABLE glyphic.jobs ADD COLUMN started boolean NOT NULL DEFAULT false;
 
 -- Does job p_job still run as attempt p_attempt under p_owner?
@@ -156,7 +158,11 @@ END
 $$;
 
 -- exec_finish, fenced. The runner is forgotten when the execution ends or
--- parks, so the job that resumes a parked execution takes it up at once.
+-- parks, so the job that resumes a parked execution takes it up at once;
+-- and the job counts as not started again (nothing of it is in flight any
+-- more: if its worker dies before recording the job's end, the job goes
+-- back at once, and running it again finds the execution ended). A
+-- subworkflow's end leaves its parent's job alone.
 DROP FUNCTION glyphic.exec_finish(uuid, text, jsonb, jsonb, jsonb, timestamptz, jsonb);
 CREATE FUNCTION glyphic.exec_finish(p_id uuid, p_status text, p_output jsonb, p_response jsonb, p_error jsonb,
                                     p_wait_until timestamptz, p_steps jsonb,
@@ -165,8 +171,13 @@ RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
   org uuid;
+  runner bigint;
 BEGIN
   PERFORM glyphic.job_fence(p_job, p_attempt, p_owner);
+  SELECT e.run_job INTO runner FROM glyphic.executions e WHERE e.id = p_id;
+  IF runner = p_job THEN
+    UPDATE glyphic.jobs SET started = false WHERE id = p_job;
+  END IF;
   UPDATE glyphic.executions
      SET status = p_status, output = coalesce(p_output, output), response = coalesce(p_response, response),
          error = p_error, wait_until = p_wait_until,
