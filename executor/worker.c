@@ -394,7 +394,7 @@ static bool unreachable(worker_t *w, const gl_err_t *err)
     return true;
 }
 
-int gl_exec_worker_run(const gl_exec_opts_t *o)
+static void take_signals(void)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* the parent's death is ours */
     struct sigaction sa;
@@ -408,31 +408,78 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+}
 
-    worker_t w;
-    memset(&w, 0, sizeof w);
-    w.o = o;
+/* Names the worker and opens its connections (lazily) and lease keeper. */
+static void worker_open(worker_t *w, const gl_exec_opts_t *o)
+{
+    memset(w, 0, sizeof *w);
+    w->o = o;
     char host[64] = "localhost";
     gethostname(host, sizeof host - 1);
     /* unique (pods of one deployment share host name prefixes and pids),
      * and short enough that "glyphic-executor <owner>" fits
      * application_name (63 bytes): the rescuer looks for the owner's
      * connections by it */
-    snprintf(w.owner, sizeof w.owner, "%.20s:%ld:%08x", host, (long)getpid(), (unsigned)randombytes_random());
+    snprintf(w->owner, sizeof w->owner, "%.20s:%ld:%08x", host, (long)getpid(), (unsigned)randombytes_random());
     char appname[96];
-    snprintf(appname, sizeof appname, "glyphic-executor %s", w.owner);
+    snprintf(appname, sizeof appname, "glyphic-executor %s", w->owner);
     gl_db_opts_t dbo = { .conninfo = o->cfg->db_executor_url, .appname = appname,
                          .connect_timeout_s = o->cfg->db_connect_timeout, .statement_timeout_ms = 0,
                          .retry_interval_ms = 1000 };
-    w.work = gl_db_new(&dbo);
-    w.listen = gl_db_new(&dbo);
-    w.lease = gl_lease_start(&dbo, w.owner, o->cfg->executor_lease);
+    w->work = gl_db_new(&dbo);
+    w->listen = gl_db_new(&dbo);
+    w->lease = gl_lease_start(&dbo, w->owner, o->cfg->executor_lease);
+}
+
+/* Leaves nothing behind — outcomes recorded (a few tries), the waiter row
+ * gone, everything closed — and returns the exit status (see the file
+ * comment). */
+static int worker_close(worker_t *w, int status, gl_err_t *err)
+{
+    const gl_exec_opts_t *o = w->o;
+    for (int tries = 0; (w->n_ok || w->n_failed) && tries < 10; tries++) {
+        if (flush(w) != GL_OK)
+            nap(500);
+    }
+    if (o->drain && status == 0 && (!w->reached || w->unreachable_since)) {
+        fprintf(stderr, "glyphic-executor: the run ended with the database unreachable%s%s\n",
+                err->msg[0] ? ": " : "", err->msg);
+        status = 1;
+    }
+    if (w->n_ok || w->n_failed) {
+        /* only a lost connection keeps outcomes this long */
+        gl_log(GL_LOG_ERROR, "the database is unreachable: could not record %d outcome(s); their jobs run again "
+               "after their lease", w->n_ok + w->n_failed);
+        if (o->drain && status == 0)
+            fprintf(stderr, "glyphic-executor: the database is unreachable: could not record %d job outcome(s); "
+                    "their jobs run again after their lease\n", w->n_ok + w->n_failed);
+        status = 1;
+    }
+    if (gl_db_conn(w->work) && gl_queue_waiting(w->work, o->queue, w->owner, 0, err) != GL_OK)
+        gl_log(GL_LOG_DEBUG, "could not clear the waiter row: %s", err->msg);
+    gl_lease_stop(w->lease);
+    for (int i = 0; i < w->n_failed; i++)
+        free(w->errors[i]);
+    free(w->ok);
+    free(w->failed);
+    free(w->errors);
+    free(w->retryable);
+    gl_db_free(w->work);
+    gl_db_free(w->listen);
+    return status;
+}
+
+int gl_exec_worker_run(const gl_exec_opts_t *o)
+{
+    take_signals();
+    worker_t w;
+    worker_open(&w, o);
     gl_arena_t *batch_arena = gl_arena_create(65536);
     gl_arena_t *job_arena = gl_arena_create(16384);
     int64_t idle_since = gl_now_ms();
     bool announced = false;
     int status = 0;
-    int64_t done = 0;
     gl_err_t err;
     gl_err_clear(&err);
 
@@ -440,15 +487,9 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
         if (o->deadline_ms && gl_now_ms() >= o->deadline_ms)
             break;
         gl_err_clear(&err);
-        if ((w.n_ok || w.n_failed) && flush(&w) != GL_OK) {
-            if (unreachable(&w, &err)) {
-                status = 1;
-                break;
-            }
-            nap(1000);
-            continue;
-        }
-        int rc = gl_db_ensure(w.work, &err);
+        int rc = (w.n_ok || w.n_failed) ? flush(&w) : GL_OK;
+        if (rc == GL_OK)
+            rc = gl_db_ensure(w.work, &err);
         if (rc == GL_SCHEMA) {
             gl_log(GL_LOG_ERROR, "%s", err.msg);
             status = 1;
@@ -490,42 +531,11 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
             continue;
         }
         run_batch(&w, jobs, n, job_arena);
-        done += n;
         if (flush(&w) != GL_OK)
             nap(200);
         idle_since = gl_now_ms();
     }
-    /* leave nothing behind: outcomes recorded (a few tries), waiter row gone */
-    for (int tries = 0; (w.n_ok || w.n_failed) && tries < 10; tries++) {
-        if (flush(&w) != GL_OK)
-            nap(500);
-    }
-    if (o->drain && status == 0 && (!w.reached || w.unreachable_since)) {
-        fprintf(stderr, "glyphic-executor: the run ended with the database unreachable%s%s\n",
-                err.msg[0] ? ": " : "", err.msg);
-        status = 1;
-    }
-    if (w.n_ok || w.n_failed) {
-        /* only transient errors keep outcomes: the database is unreachable */
-        gl_log(GL_LOG_ERROR, "the database is unreachable: could not record %d outcome(s); their jobs run again "
-               "after their lease", w.n_ok + w.n_failed);
-        if (o->drain && status == 0)
-            fprintf(stderr, "glyphic-executor: the database is unreachable: could not record %d job outcome(s); "
-                    "their jobs run again after their lease\n", w.n_ok + w.n_failed);
-        status = 1;
-    }
-    if (gl_db_conn(w.work) && gl_queue_waiting(w.work, o->queue, w.owner, 0, &err) != GL_OK)
-        gl_log(GL_LOG_DEBUG, "could not clear the waiter row: %s", err.msg);
-    gl_log(GL_LOG_DEBUG, "worker done after %lld job(s)", (long long)done);
-    gl_lease_stop(w.lease);
-    for (int i = 0; i < w.n_failed; i++)
-        free(w.errors[i]);
-    free(w.ok);
-    free(w.failed);
-    free(w.errors);
-    free(w.retryable);
-    gl_db_free(w.work);
-    gl_db_free(w.listen);
+    status = worker_close(&w, status, &err);
     gl_arena_destroy(batch_arena);
     gl_arena_destroy(job_arena);
     return status;
