@@ -13,8 +13,8 @@
 -- Leases. A worker renews every job it holds — running, finished but not
 -- yet recorded, claimed but not started — in one statement (heartbeat_jobs,
 -- 004), from a thread of its own, so a long node, a long batch or a slow
--- outcome flush never lets a lease lapse. A workflow run with nothing in
--- flight (jobs.started false) is requeued as soon as its worker's
+-- outcome flush never lets a lease lapse. A workflow run that has not
+-- started (jobs.started false) is requeued as soon as its worker's
 -- connections are gone (every executor
 -- connection carries its owner in application_name); anything that may
 -- have started waits for its lease to expire, since a worker cut off from
@@ -34,9 +34,9 @@ ALTER TABLE glyphic.executions
   ADD COLUMN run_job bigint,       -- the job that took this execution up last (exec_load)
   ADD COLUMN run_attempt integer,  -- its attempt: (run_job, run_attempt, run_owner) is the runner
   ADD COLUMN run_owner text;
--- set by exec_load when a workflow run takes its execution up; reset when
--- that execution ends or parks, and by every claim: a running job with
--- nothing in flight can go back at once
+-- set by exec_load when a workflow run takes its execution up (or finds it
+-- ended or busy), reset by every claim: a running job that has not started
+-- can go back at once
 ALTER TABLE glyphic.jobs ADD COLUMN started boolean NOT NULL DEFAULT false;
 
 -- Does job p_job still run as attempt p_attempt under p_owner?
@@ -76,7 +76,13 @@ DECLARE
   def jsonb;
   wname text;
 BEGIN
-  PERFORM glyphic.job_fence(p_job, p_attempt, p_owner);
+  -- the fence, and the mark that this job has started (one row write)
+  UPDATE glyphic.jobs j SET started = true
+   WHERE j.id = p_job AND j.state = 'running' AND j.lease_owner = p_owner AND j.attempts = p_attempt;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'job % no longer holds its lease (attempt %, owner %)', p_job, p_attempt, p_owner
+      USING ERRCODE = 'GLF01';
+  END IF;
   SELECT * INTO e FROM glyphic.executions WHERE id = p_id FOR UPDATE;
   IF NOT FOUND OR e.status IN ('succeeded', 'failed', 'canceled') THEN
     RETURN NULL;
@@ -103,7 +109,6 @@ BEGIN
   UPDATE glyphic.executions SET status = 'running', started_at = coalesce(started_at, now()), wait_until = NULL,
          run_job = p_job, run_attempt = p_attempt, run_owner = p_owner
    WHERE id = p_id;
-  UPDATE glyphic.jobs SET started = true WHERE id = p_job;
   RETURN jsonb_build_object(
     'id', e.id, 'org_id', e.org_id, 'workflow_id', e.workflow_id, 'workflow_name', wname,
     'version', e.version, 'definition', def, 'trigger', e.trigger, 'trigger_node', e.trigger_node,
@@ -158,11 +163,7 @@ END
 $$;
 
 -- exec_finish, fenced. The runner is forgotten when the execution ends or
--- parks, so the job that resumes a parked execution takes it up at once;
--- and the job counts as not started again (nothing of it is in flight any
--- more: if its worker dies before recording the job's end, the job goes
--- back at once, and running it again finds the execution ended). A
--- subworkflow's end leaves its parent's job alone.
+-- parks, so the job that resumes a parked execution takes it up at once.
 DROP FUNCTION glyphic.exec_finish(uuid, text, jsonb, jsonb, jsonb, timestamptz, jsonb);
 CREATE FUNCTION glyphic.exec_finish(p_id uuid, p_status text, p_output jsonb, p_response jsonb, p_error jsonb,
                                     p_wait_until timestamptz, p_steps jsonb,
@@ -171,13 +172,8 @@ RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
   org uuid;
-  runner bigint;
 BEGIN
   PERFORM glyphic.job_fence(p_job, p_attempt, p_owner);
-  SELECT e.run_job INTO runner FROM glyphic.executions e WHERE e.id = p_id;
-  IF runner = p_job THEN
-    UPDATE glyphic.jobs SET started = false WHERE id = p_job;
-  END IF;
   UPDATE glyphic.executions
      SET status = p_status, output = coalesce(p_output, output), response = coalesce(p_response, response),
          error = p_error, wait_until = p_wait_until,
@@ -268,8 +264,9 @@ $$;
 -- (exec_load never took its execution up) whose owner has no connection
 -- left and has not renewed its lease for p_quiet seconds. Requeuing such a
 -- job early is safe even when its worker is alive but cut off: exec_load's
--- fence would refuse it that job — and exec_load writes the job row, so a
--- rescue that raced it sees started and leaves the job alone. A workflow
+-- fence would refuse it that job — and exec_load's fence is the write of
+-- started, so a rescue that raced it sees started and leaves the job
+-- alone. A workflow
 -- run that had not started gets its attempt back. Executor connections are
 -- named 'glyphic-executor <owner>'.
 CREATE FUNCTION glyphic.rescue_jobs(p_lease_seconds integer, p_quiet_seconds integer) RETURNS integer
