@@ -122,7 +122,10 @@ class ExactlyOnceTest(unittest.TestCase):
         log.close()
         try:
             fl.wait_for(lambda: SRV.count("/slow/40") >= 20, what="executions running")
-            owner = fl.sql(E, "SELECT lease_owner FROM glyphic.jobs WHERE state = 'running' LIMIT 1")
+            # between two batches the worker holds nothing: wait for a batch
+            owner = fl.wait_for(lambda: fl.sql(E, "SELECT lease_owner FROM glyphic.jobs WHERE state = 'running' "
+                                                  "AND lease_owner IS NOT NULL LIMIT 1"), every=0.01,
+                                what="a claimed batch")
             os.kill(int(owner.split(":")[-2]), signal.SIGKILL)
             t0 = time.monotonic()
             held = int(fl.sql(E, f"SELECT count(*) FROM glyphic.jobs WHERE lease_owner = '{owner}'"))
