@@ -25,7 +25,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 
 /* pg_try_advisory_lock key of the elected maintainer: "glyphic maint" */
@@ -100,18 +99,7 @@ static void nap_until(int64_t when_ms)
 
 int gl_maintainer_run(const gl_exec_opts_t *o)
 {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    gl_exec_take_signals(on_stop);
     gl_log_context("maintainer");
 
     const gl_config_t *cfg = o->cfg;

@@ -394,12 +394,12 @@ static bool unreachable(worker_t *w, const gl_err_t *err)
     return true;
 }
 
-static void take_signals(void)
+void gl_exec_take_signals(void (*on_stop_signal)(int))
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* the parent's death is ours */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
+    sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -472,7 +472,7 @@ static int worker_close(worker_t *w, int status, gl_err_t *err)
 
 int gl_exec_worker_run(const gl_exec_opts_t *o)
 {
-    take_signals();
+    gl_exec_take_signals(on_stop);
     worker_t w;
     worker_open(&w, o);
     gl_arena_t *batch_arena = gl_arena_create(65536);

@@ -12,6 +12,11 @@ typedef struct {
     int64_t deadline_ms; /* monotonic; 0: none */
 } gl_exec_opts_t;
 
+/* In a child the executor forked: SIGTERM and SIGINT call on_stop_signal
+ * (which only sets a flag), SIGHUP and SIGPIPE are ignored, nothing is
+ * blocked, and the parent's death kills the child. */
+void gl_exec_take_signals(void (*on_stop_signal)(int));
+
 /* Runs until SIGTERM, or (drain) idle or past the deadline. Returns the
  * process exit status. */
 int gl_exec_worker_run(const gl_exec_opts_t *o);

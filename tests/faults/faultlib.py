@@ -41,22 +41,6 @@ def stop(p, sig=signal.SIGTERM):
         p.wait(60)
 
 
-def children(pid):
-    """Pids of pid's live children."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(d))
-    return sorted(out)
-
-
 def sql(e, q, user="postgres"):
     return e.pg.psql(q, user=user)
 
