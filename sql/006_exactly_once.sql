@@ -291,8 +291,8 @@ LANGUAGE sql AS $$
   SELECT count(*)::integer FROM r
 $$;
 
--- new functions are the executor's alone (CREATE FUNCTION grants EXECUTE to
--- PUBLIC; release_jobs keeps the grants 004 gave it)
+-- new functions are the executor's alone (001's default privileges grant
+-- EXECUTE to glyphic_app too; replaced functions keep the grants they had)
 REVOKE EXECUTE ON FUNCTION glyphic.job_holds(bigint, integer, text), glyphic.job_fence(bigint, integer, text),
   glyphic.exec_load(uuid, bigint, integer, text),
   glyphic.exec_step(uuid, integer, text, integer, integer, text, jsonb, jsonb, jsonb, jsonb, bigint, bigint, bigint,
@@ -300,7 +300,7 @@ REVOKE EXECUTE ON FUNCTION glyphic.job_holds(bigint, integer, text), glyphic.job
   glyphic.exec_insert_steps_fenced(uuid, uuid, jsonb, bigint, integer, text),
   glyphic.exec_finish(uuid, text, jsonb, jsonb, jsonb, timestamptz, jsonb, bigint, integer, text),
   glyphic.fail_jobs_json(jsonb, text),
-  glyphic.rescue_jobs(integer, integer) FROM PUBLIC;
+  glyphic.rescue_jobs(integer, integer) FROM PUBLIC, glyphic_app;
 GRANT EXECUTE ON FUNCTION glyphic.job_holds(bigint, integer, text), glyphic.job_fence(bigint, integer, text),
   glyphic.exec_load(uuid, bigint, integer, text),
   glyphic.exec_step(uuid, integer, text, integer, integer, text, jsonb, jsonb, jsonb, jsonb, bigint, bigint, bigint,

@@ -187,6 +187,21 @@ class ExactlyOnceTest(unittest.TestCase):
             fl.stop(ex)
         self.assertEqual(fl.statuses(E, wid), {"succeeded": 1})
         self.assertEqual((SRV.count("/slow/20000"), SRV.count("/json/cut-off-done")), (1, 1))
+    def test_the_app_role_cannot_run_fence_or_rescue(self):
+        # glyphic-fcgi's role must not load, record, finish, renew, release
+        # or rescue behind the executor's back
+        calls = ["glyphic.exec_load(gen_random_uuid(), 1, 1, 'x')",
+                 "glyphic.exec_finish(gen_random_uuid(), 'failed', NULL, NULL, NULL, NULL, NULL, 1, 1, 'x')",
+                 "glyphic.exec_insert_steps_fenced(gen_random_uuid(), gen_random_uuid(), '[]', 1, 1, 'x')",
+                 "glyphic.job_fence(1, 1, 'x')", "glyphic.job_holds(1, 1, 'x')",
+                 "glyphic.fail_jobs_json('[]', 'x')", "glyphic.rescue_jobs(60, 10)",
+                 "glyphic.release_jobs(ARRAY[1]::bigint[], 'x')", "glyphic.heartbeat_jobs(ARRAY[1]::bigint[], 'x', 60)",
+                 "glyphic.claim_jobs('default', 'x', 1, 60)"]
+        for call in calls:
+            r = E.pg.psql(f"SELECT {call}", user="glyphic_app", check=False)
+            self.assertNotEqual(r.returncode, 0, call)
+            self.assertIn("permission denied", r.stderr, call)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
