@@ -111,6 +111,22 @@ static const key_t_ keys[] = {
       "finished executions kept per workflow, newest first (0: no limit)" },
     { "executions.events_max_seconds", T_INT, OFF(executions_events_max_seconds), "300", 1, 86400, false,
       "longest life of one live-progress stream (GET /api/executions/{id}/events); clients reconnect" },
+    { "events.socket", T_STR, OFF(events_socket), "/run/glyphic/events.sock", 0, 0, false,
+      "where glyphic-events listens for nginx: a unix socket path, or host:port" },
+    { "events.socket_mode", T_MODE, OFF(events_socket_mode), "0660", 0, 0777, false,
+      "permissions of the events socket file (octal)" },
+    { "events.db_connections", T_INT, OFF(events_db_connections), "2", 1, 64, false,
+      "database connections glyphic-events asks through (besides its one LISTEN connection)" },
+    { "events.max_streams", T_INT, OFF(events_max_streams), "10000", 1, 1000000, false,
+      "live-progress streams open at once, in all (429 above)" },
+    { "events.max_streams_per_org", T_INT, OFF(events_max_streams_per_org), "2000", 1, 1000000, false,
+      "live-progress streams open at once in one org" },
+    { "events.max_streams_per_user", T_INT, OFF(events_max_streams_per_user), "100", 1, 1000000, false,
+      "live-progress streams open at once by one user (or API key's user)" },
+    { "events.max_waits", T_INT, OFF(events_max_waits), "10000", 1, 1000000, false,
+      "synchronous webhook calls waiting for the executor at once, in all (429 above)" },
+    { "events.max_waits_per_org", T_INT, OFF(events_max_waits_per_org), "2000", 1, 1000000, false,
+      "synchronous webhook calls waiting at once for one org's workflows" },
 };
 
 static char source_path[512];

@@ -63,6 +63,14 @@ typedef struct {
     int executions_retention_days;
     int executions_keep_per_workflow;
     int executions_events_max_seconds;
+    char *events_socket;
+    int events_socket_mode;
+    int events_db_connections;
+    int events_max_streams;
+    int events_max_streams_per_org;
+    int events_max_streams_per_user;
+    int events_max_waits;
+    int events_max_waits_per_org;
 } gl_config_t;
 
 /*

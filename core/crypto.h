@@ -16,6 +16,7 @@
 int gl_crypto_init(void) GL_WUR;
 
 /* A random (version 4) UUID as lowercase text. */
+#define GL_UUID_LEN 36 /* a UUID as text */
 void gl_uuid_v4(char out[37]);
 /* A random 256-bit token as base64url text in out[GL_TOKEN_LEN + 1]. */
 void gl_token_new(char out[GL_TOKEN_LEN + 1]);

@@ -6,7 +6,7 @@
  *   POST   /api/executions/:id/cancel    queued/waiting: canceled now; running: stops before its next step
  *   POST   /api/executions/:id/retry     a new execution: from the failed step (default) or from the start
  *   DELETE /api/executions/:id           a finished execution
- * Live progress is execution_events.c. Row level security shows an
+ * Live progress is glyphic-events (events/stream.c). Row level security shows an
  * execution to whoever sees its workflow (sql/005_executions.sql).
  */
 #include "executions.h"

@@ -1,7 +1,7 @@
 /*
  * hooks.c: /hooks/<path> — webhook triggers. Public: the path is the
  * capability, and the database functions it calls (hook_find, hook_enqueue,
- * hook_record, hook_result) grant nothing more.
+ * hook_record), keyed on the path, grant nothing more.
  *
  * The call becomes one item {method, path, query, headers, body}: a JSON
  * body parsed, a form body as an object, anything else as text. Headers
@@ -15,17 +15,20 @@
  *          direct  every node is quick and local (gl_engine_is_direct):
  *                  this worker runs the engine itself and records the
  *                  execution and all its steps in one statement;
- *          queued  otherwise: LISTEN on the execution's channel, queue it,
- *                  and wait (the trigger's timeout_ms, default 30 s) for
- *                  the executor to announce its end.
+ *          queued  otherwise: queue it with the SHA-256 of a secret made
+ *                  for this call, and hand the call to glyphic-events
+ *                  (X-Accel-Redirect to nginx's internal /_glyphic/wait/
+ *                  location, with the secret and the trigger's timeout_ms,
+ *                  default 30 s): it waits for the executor to announce
+ *                  the end and answers. This worker is free at once.
  */
 #include "hooks.h"
 
+#include "answer.h"
 #include "crypto.h"
 #include "engine.h"
 #include "log.h"
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,26 +44,20 @@ static const gl_stmt_t q_find = {
     .nparams = 3, .rows = true, .readonly = true,
 };
 static const gl_stmt_t q_enqueue = {
-    .name = "hook_enqueue", .sql = "SELECT glyphic.hook_enqueue($1::uuid, $2::int, $3::jsonb, $4::uuid)",
-    .nparams = 4, .rows = true,
+    .name = "hook_enqueue", .sql = "SELECT glyphic.hook_enqueue($1, $2::int, $3::jsonb, $4::uuid, $5::bytea)",
+    .nparams = 5, .rows = true,
 };
 static const gl_stmt_t q_record = {
     .name = "hook_record",
-    .sql = "SELECT glyphic.hook_record($1::uuid, $2::int, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
+    .sql = "SELECT glyphic.hook_record($1, $2::int, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
            "$8::jsonb, $9::bigint, $10::uuid)",
     .nparams = 10, .rows = true,
-};
-static const gl_stmt_t q_result = {
-    .name = "hook_result",
-    .sql = "SELECT status, output::text, response::text, error::text FROM glyphic.hook_result($1::uuid)",
-    .nparams = 1, .rows = true, .readonly = true,
 };
 
 /* definitions by workflow and version, per worker: a hot webhook's
  * definition is parsed once, not per call */
 typedef struct {
     char path[MAX_PATH + 1];
-    char webhook[GL_UUID_LEN + 1];
     char workflow[GL_UUID_LEN + 1];
     char version_text[16];
     char node[72];
@@ -134,7 +131,6 @@ static cached_t *cache_put(const char *path, const PGresult *res, json_object *d
     if (slot->def != def)
         json_object_put(slot->def);
     snprintf(slot->path, sizeof slot->path, "%s", path);
-    snprintf(slot->webhook, sizeof slot->webhook, "%s", PQgetvalue(res, 0, 0));
     snprintf(slot->version_text, sizeof slot->version_text, "%d", version);
     snprintf(slot->node, sizeof slot->node, "%s", node_id);
     snprintf(slot->method, sizeof slot->method, "%s", PQgetvalue(res, 0, 5));
@@ -247,53 +243,22 @@ static const char *text(json_object *v)
     return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : NULL;
 }
 
-/* Sends the workflow's response: flow.respond's, else the first output item. */
+/* Sends the workflow's answer (gl_answer_build). */
 static void respond(gl_req_t *req, const char *execution_id, const char *status, json_object *output,
                     json_object *response, json_object *error)
 {
+    gl_answer_t a;
+    gl_answer_build(&a, execution_id, status, output, response, error);
     gl_resp_header(req, "X-Glyphic-Execution", execution_id);
     gl_resp_header(req, "Content-Security-Policy", "sandbox");
-    if (strcmp(status, "succeeded") != 0) {
-        json_object *m = NULL;
-        if (error)
-            json_object_object_get_ex(error, "message", &m);
-        gl_resp_error(req, 500, "workflow_failed", NULL, "the workflow %s (execution %s)%s%.300s", status,
-                      execution_id, m ? ": " : "", m ? json_object_get_string(m) : "");
+    if (a.failed) {
+        gl_resp_error(req, 500, "workflow_failed", NULL, "%s", a.message);
         return;
     }
-    int code = 200;
-    json_object *body = NULL, *v;
-    if (response) {
-        if (json_object_object_get_ex(response, "status", &v))
-            code = json_object_get_int(v);
-        if (json_object_object_get_ex(response, "headers", &v) && json_object_is_type(v, json_type_object)) {
-            json_object_object_foreach(v, k, hv)
-            {
-                const char *s = json_object_get_string(hv);
-                if (!s || !gl_engine_header_allowed(k) || strpbrk(s, "\r\n") || strlen(s) > 1000)
-                    continue;
-                if (strcasecmp(k, "content-type") == 0) {
-                    if (strlen(s) <= 200)
-                        req->content_type = gl_arena_strdup(req->arena, s);
-                } else {
-                    gl_resp_header(req, k, s);
-                }
-            }
-        }
-        json_object_object_get_ex(response, "body", &body);
-    } else if (output && json_object_array_length(output) > 0) {
-        body = json_object_array_get_idx(output, 0);
-    }
-    if (code < 100 || code > 599)
-        code = 200;
-    if (body && json_object_is_type(body, json_type_string) && req->content_type &&
-        !strstr(req->content_type, "json")) {
-        gl_resp_json(req, code, json_object_get_string(body), (size_t)json_object_get_string_len(body));
-        return;
-    }
-    req->content_type = NULL;
-    const char *t = body ? text(body) : "{}";
-    gl_resp_json(req, code, t, strlen(t));
+    for (int i = 0; i < a.n_headers; i++)
+        gl_resp_header(req, a.names[i], a.values[i]);
+    req->content_type = a.content_type ? gl_arena_strdup(req->arena, a.content_type) : NULL;
+    gl_resp_json(req, a.status, a.body, a.body_len);
 }
 
 /* ---- the direct path ---- */
@@ -318,7 +283,7 @@ static bool stale(int rc, const gl_err_t *err)
 /* GL_CONFLICT (no response set) when the cache entry turned out stale. */
 static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char *id)
 {
-    const char *webhook = c->webhook, *version = c->version_text, *node = c->node;
+    const char *version = c->version_text, *node = c->node;
     json_object *steps = json_object_new_array();
     json_object *input = json_object_new_array();
     json_object_array_add(input, json_object_get(item));
@@ -357,7 +322,7 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     char *out_t = rr.output ? gl_arena_strdup(req->arena, text(rr.output)) : NULL;
     char *resp_t = rr.response ? gl_arena_strdup(req->arena, text(rr.response)) : NULL;
     char *err_t = rr.error ? gl_arena_strdup(req->arena, text(rr.error)) : NULL;
-    const char *params[] = { webhook, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id };
+    const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id };
     PGresult *res = NULL;
     rc = gl_db_query(req->db, &q_record, params, req->arena, &res, &err);
     json_object_put(steps);
@@ -374,79 +339,31 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
 
 /* ---- the queued path ---- */
 
-/* Waits for the execution's end (its channel announcing succeeded, failed
- * or canceled) until deadline (gl_now_ms); true if it came. */
-static bool wait_end(gl_req_t *req, const char *chan, int64_t deadline)
-{
-    PGconn *conn = gl_db_conn(req->db);
-    for (;;) {
-        if (!conn || PQconsumeInput(conn) == 0)
-            return false;
-        PGnotify *n;
-        bool done = false;
-        while ((n = PQnotifies(conn)) != NULL) {
-            if (strcmp(n->relname, chan) == 0 &&
-                (strcmp(n->extra, "succeeded") == 0 || strcmp(n->extra, "failed") == 0 ||
-                 strcmp(n->extra, "canceled") == 0))
-                done = true;
-            PQfreemem(n);
-        }
-        if (done)
-            return true;
-        int64_t left = deadline - gl_now_ms();
-        if (left <= 0)
-            return false;
-        struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
-        if (poll(&pfd, 1, (int)(left > 1000 ? 1000 : left)) < 0)
-            return false;
-    }
-}
-
-/* GL_CONFLICT (no response set) when the cache entry turned out stale. */
+/* Queues the execution and hands the call to glyphic-events, which waits
+ * for its end. GL_CONFLICT (no response set) when the cache entry turned
+ * out stale. */
 static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char *id)
 {
-    const char *webhook = c->webhook, *version = c->version_text;
-    char chan[64];
-    snprintf(chan, sizeof chan, "gx_%s", id);
-    gl_err_t err, e2;
+    char secret[GL_TOKEN_LEN + 1], hash[GL_HASH_PARAM_LEN];
+    gl_token_new(secret);
+    gl_hash_param(secret, strlen(secret), hash);
+    const char *params[] = { c->path, c->version_text, text(item), id, hash };
+    gl_err_t err;
     gl_err_clear(&err);
-    int rc = gl_db_listen(req->db, true, chan, &err);
-    const char *params[] = { webhook, version, text(item), id };
     PGresult *res = NULL;
-    if (rc == GL_OK)
-        rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
-    bool ended = rc == GL_OK && wait_end(req, chan, gl_now_ms() + c->timeout_ms);
-    if (gl_db_listen(req->db, false, chan, &e2) != GL_OK)
-        gl_log(GL_LOG_WARN, "UNLISTEN failed: %s", e2.msg);
-    gl_db_drain_notifications(req->db); /* nothing of ours for the next request */
+    int rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
     if (rc != GL_OK) {
         if (stale(rc, &err))
             return GL_CONFLICT;
         gl_resp_fail(req, rc, &err);
         return GL_OK;
     }
-    if (!ended) {
-        gl_resp_header(req, "X-Glyphic-Execution", id);
-        gl_resp_error(req, 504, "timeout", NULL,
-                      "the workflow did not respond within %lld ms; execution %s goes on",
-                      (long long)c->timeout_ms, id);
-        return GL_OK;
-    }
-    const char *rp[] = { id };
-    rc = gl_db_query(req->db, &q_result, rp, req->arena, &res, &err);
-    if (rc != GL_OK || PQntuples(res) != 1) {
-        /* the execution ran: a retry would run it again, so name it */
-        gl_resp_header(req, "X-Glyphic-Execution", id);
-        gl_resp_fail(req, rc == GL_OK ? GL_ERR : rc, &err);
-        return GL_OK;
-    }
-    json_object *out = PQgetisnull(res, 0, 1) ? NULL : json_tokener_parse(PQgetvalue(res, 0, 1));
-    json_object *resp = PQgetisnull(res, 0, 2) ? NULL : json_tokener_parse(PQgetvalue(res, 0, 2));
-    json_object *error = PQgetisnull(res, 0, 3) ? NULL : json_tokener_parse(PQgetvalue(res, 0, 3));
-    respond(req, id, PQgetvalue(res, 0, 0), out, resp, error);
-    json_object_put(out);
-    json_object_put(resp);
-    json_object_put(error);
+    /* committed (webhooks run outside a transaction) before nginx follows
+     * the redirect to glyphic-events, which reads it */
+    gl_resp_header(req, "X-Accel-Redirect",
+                   gl_arena_printf(req->arena, "/_glyphic/wait/%s?secret=%s&timeout_ms=%lld", id, secret,
+                                   (long long)c->timeout_ms));
+    gl_resp_json(req, 200, "{}", 2);
     return GL_OK;
 }
 
@@ -516,7 +433,7 @@ void gl_hooks_handle(gl_req_t *req)
         }
         int rc;
         if (!c->sync) {
-            const char *params[] = { c->webhook, c->version_text, text(item), id };
+            const char *params[] = { c->path, c->version_text, text(item), id, NULL };
             rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
             if (stale(rc, &err)) {
                 rc = GL_CONFLICT;

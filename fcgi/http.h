@@ -9,13 +9,13 @@
 #include "arena.h"
 #include "buf.h"
 #include "config.h"
+#include "crypto.h"
 #include "db.h"
 #include "json.h"
 
 #include <fcgiapp.h>
 
 #define GL_ROUTE_MAX_PARAMS 8
-#define GL_UUID_LEN 36
 
 /* Who is calling, filled in by session.c before the handler runs. */
 typedef struct {

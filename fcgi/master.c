@@ -15,6 +15,7 @@
  */
 #include "master.h"
 
+#include "listen.h"
 #include "log.h"
 #include "worker.h"
 
@@ -53,88 +54,6 @@ static bool is_listening_socket(int fd)
     return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &val, &len) == 0 && val;
 }
 
-static int listen_tcp(const char *spec, int backlog, gl_err_t *err)
-{
-    char host[256];
-    const char *colon = strrchr(spec, ':');
-    size_t hlen = (size_t)(colon - spec);
-    if (hlen >= sizeof host) {
-        gl_err_set(err, "fcgi.socket: host too long");
-        return -1;
-    }
-    memcpy(host, spec, hlen);
-    host[hlen] = '\0';
-    struct addrinfo hints, *ai = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    int gai = getaddrinfo(hlen ? host : NULL, colon + 1, &hints, &ai);
-    if (gai != 0) {
-        gl_err_set(err, "fcgi.socket %s: %s", spec, gai_strerror(gai));
-        return -1;
-    }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, backlog) != 0) {
-        gl_err_set(err, "cannot listen on %s: %s", spec, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(ai);
-        return -1;
-    }
-    freeaddrinfo(ai);
-    return fd;
-}
-
-static int listen_unix(const char *path, int mode, int backlog, gl_err_t *err)
-{
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof sa.sun_path) {
-        gl_err_set(err, "fcgi.socket path is longer than %zu bytes: %s", sizeof sa.sun_path - 1, path);
-        return -1;
-    }
-    memcpy(sa.sun_path, path, strlen(path));
-
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        gl_err_set(err, "socket: %s", strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            gl_err_set(err, "%s exists and is not a socket; not replacing it", path);
-            close(fd);
-            return -1;
-        }
-        /* a socket someone still answers on is in use; else it is stale */
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-            gl_err_set(err, "%s is in use by a running server", path);
-            close(fd);
-            return -1;
-        }
-        close(fd);
-        unlink(path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            gl_err_set(err, "socket: %s", strerror(errno));
-            return -1;
-        }
-    }
-    mode_t old = umask(0777 & ~(mode_t)mode);
-    int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-    umask(old);
-    if (rc != 0 || chmod(path, (mode_t)mode) != 0 || listen(fd, backlog) != 0) {
-        gl_err_set(err, "cannot listen on %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 int gl_master_listen(const gl_config_t *cfg, bool *created, gl_err_t *err)
 {
     *created = false;
@@ -150,12 +69,7 @@ int gl_master_listen(const gl_config_t *cfg, bool *created, gl_err_t *err)
         gl_log(GL_LOG_INFO, "using the listening socket on fd 0");
         return 0;
     }
-    const char *spec = cfg->fcgi_socket;
-    if (spec[0] != '/' && strchr(spec, ':'))
-        return listen_tcp(spec, cfg->fcgi_backlog, err);
-    int fd = listen_unix(spec, cfg->fcgi_socket_mode, cfg->fcgi_backlog, err);
-    *created = fd >= 0;
-    return fd;
+    return gl_listen("fcgi.socket", cfg->fcgi_socket, cfg->fcgi_socket_mode, cfg->fcgi_backlog, created, err);
 }
 
 static void spawn(master_t *m, int listen_fd, const gl_config_t *cfg)

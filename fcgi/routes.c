@@ -5,7 +5,6 @@
 #include "router.h"
 
 #include "audit.h"
-#include "execution_events.h"
 #include "executions.h"
 #include "auth.h"
 #include "health.h"
@@ -37,7 +36,6 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_workflow_versions,
     &gl_resource_workflow_shares,
     &gl_resource_executions,
-    &gl_resource_execution_events,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);

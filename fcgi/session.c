@@ -11,6 +11,7 @@
 
 #include "crypto.h"
 #include "log.h"
+#include "tokens.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,35 +31,12 @@ static const gl_stmt_t q_auth_key = {
     .rows = true,
 };
 
-static bool token_chars_ok(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return true;
-}
-
 const char *gl_session_token(gl_req_t *req)
 {
-    const char *cookies = gl_req_env(req, "HTTP_COOKIE");
-    static const char name[] = GL_SESSION_COOKIE "=";
-    for (const char *p = cookies; p && *p;) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        if (strncmp(p, name, sizeof name - 1) == 0) {
-            /* several cookies of this name (a sibling domain can plant
-             * one): the first well-formed token counts */
-            const char *v = p + sizeof name - 1;
-            size_t n = strcspn(v, ";");
-            if (n == GL_TOKEN_LEN && token_chars_ok(v, n))
-                return gl_arena_strndup(req->arena, v, n);
-        }
-        p += strcspn(p, ";");
-    }
-    return NULL;
+    char token[GL_TOKEN_LEN + 1];
+    if (!gl_cookie_session_token(gl_req_env(req, "HTTP_COOKIE"), token))
+        return NULL;
+    return gl_arena_strdup(req->arena, token);
 }
 
 void gl_session_cookie(gl_req_t *req, const char *token, int max_age)
@@ -74,13 +52,7 @@ static const char *bearer_key(gl_req_t *req, bool *present)
 {
     const char *h = gl_req_env(req, "HTTP_AUTHORIZATION");
     *present = h && *h;
-    if (!*present || strncmp(h, "Bearer ", 7) != 0)
-        return NULL;
-    const char *k = h + 7;
-    size_t n = strlen(k);
-    if (n < 16 || n > 80 || strncmp(k, "gk_", 3) != 0 || !token_chars_ok(k, n))
-        return NULL;
-    return k;
+    return *present ? gl_bearer_api_key(h) : NULL;
 }
 
 static void copy_field(char *dst, size_t cap, const PGresult *res, int col)
@@ -93,14 +65,6 @@ static int unauthorized(gl_req_t *req, const char *why)
     gl_resp_header(req, "WWW-Authenticate", "Bearer realm=\"glyphic\"");
     gl_resp_error(req, 401, "unauthorized", NULL, "%s", why);
     return GL_INVALID;
-}
-
-static bool scope_ok(unsigned have, unsigned need)
-{
-    /* scopes are cumulative: admin implies write, write implies read */
-    unsigned level = (have & GL_SCOPE_ADMIN) ? 3 : (have & GL_SCOPE_WRITE) ? 2 : (have & GL_SCOPE_READ) ? 1 : 0;
-    unsigned want = (need & GL_SCOPE_ADMIN) ? 3 : (need & GL_SCOPE_WRITE) ? 2 : (need & GL_SCOPE_READ) ? 1 : 0;
-    return level >= want;
 }
 
 static bool is_safe_method(const char *m)
@@ -208,7 +172,7 @@ int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
                       gl_role_name((gl_role_t)a->role), rule->name, gl_role_name(rule->min_role));
         return GL_INVALID;
     }
-    if (a->via_key && !scope_ok(a->scopes, rule->scope)) {
+    if (a->via_key && !gl_scope_allows(a->scopes, rule->scope)) {
         gl_resp_error(req, 403, "insufficient_scope", NULL, "this API key lacks the scope %s needs",
                       rule->name);
         return GL_INVALID;

@@ -9,8 +9,8 @@
 
 #include "http.h"
 #include "perm.h"
+#include "tokens.h"
 
-#define GL_SESSION_COOKIE "glyphic_session"
 #define GL_ORG_HEADER "HTTP_X_GLYPHIC_ORG"
 #define GL_CSRF_HEADER "HTTP_X_CSRF_TOKEN"
 

@@ -1,4 +1,4 @@
-"""Test harness: a throwaway PostgreSQL cluster, glyphic-fcgi and nginx.
+"""Test harness: a throwaway PostgreSQL cluster, glyphic-fcgi, glyphic-events and nginx.
 
 Everything runs on this machine: PostgreSQL on a private unix socket in a
 temporary folder (named by a free port number), glyphic-fcgi on a unix
@@ -206,12 +206,53 @@ class Fcgi:
             return f.read()
 
 
+class Events:
+    """glyphic-events, reading the same config file as glyphic-fcgi."""
+
+    def __init__(self, base, fcgi):
+        self.fcgi = fcgi
+        self.socket = os.path.join(base, "events.sock")
+        self.stderr = os.path.join(base, "glyphic-events.stderr")
+        fcgi.settings["events.socket"] = self.socket
+        fcgi.settings["events.socket_mode"] = "0666"
+        self.proc = None
+
+    def start(self, wait=True):
+        self.fcgi.write_conf()
+        env = dict(os.environ)
+        env.pop("GLYPHIC_CONFIG", None)
+        with open(self.stderr, "a") as err:
+            self.proc = subprocess.Popen([os.path.join(BUILD, "events", "glyphic-events"), "-c", self.fcgi.conf],
+                                         stdout=subprocess.DEVNULL, stderr=err, env=env)
+        if wait:
+            wait_for(self.connectable, what="glyphic-events socket")
+
+    def connectable(self):
+        if self.proc and self.proc.poll() is not None:
+            raise RuntimeError(f"glyphic-events exited with {self.proc.returncode}")
+        with contextlib.suppress(OSError):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(self.socket)
+                return True
+        return False
+
+    def stop(self, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 class Nginx:
-    def __init__(self, base, socket_path, max_body="2m", access_log="off", limits=True):
+    def __init__(self, base, socket_path, max_body="2m", access_log="off", limits=True, events_path=None):
         self.limits = limits
         self.dir = os.path.join(base, "nginx")
         self.port = free_port()
         self.socket_path = socket_path
+        self.events_path = events_path
         self.max_body = max_body
         self.access_log = access_log
         self.proc = None
@@ -222,7 +263,7 @@ class Nginx:
         limit_args = () if self.limits else ("--auth-rate", "10000r/s", "--auth-burst", "10000",
                                              "--hooks-rate", "100000r/s", "--hooks-burst", "100000")
         subprocess.run([os.path.join(SRC, "scripts", "render-nginx"), "--out", self.dir,
-                        "--socket", self.socket_path, "--listen", f"127.0.0.1:{self.port}",
+                        "--socket", self.socket_path, "--events", self.events_path, "--listen", f"127.0.0.1:{self.port}",
                         "--max-body", self.max_body, "--access-log", self.access_log,
                         "--workers", "2", *limit_args, *extra_args], check=True)
 
@@ -327,7 +368,9 @@ class Env:
         os.chmod(self.base, 0o755)
         self.pg = Postgres(self.base, pg_settings)
         self.fcgi = Fcgi(self.base, self.pg, workers, fcgi_extra)
-        self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body, limits=nginx_limits)
+        self.events = Events(self.base, self.fcgi)
+        self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body, limits=nginx_limits,
+                           events_path=self.events.socket)
         try:
             self.pg.init()
             self.pg.start()
@@ -341,6 +384,7 @@ class Env:
     def start_all(self):
         try:
             self.fcgi.start()
+            self.events.start()
             self.nginx.start()
         except Exception:
             self.close()
@@ -404,7 +448,7 @@ class Env:
         return self.signup(email, password=password, name="M", invitation=r.json()["token"])
 
     def close(self):
-        for part in (self.nginx, self.fcgi):
+        for part in (self.nginx, self.events, self.fcgi):
             with contextlib.suppress(Exception):
                 part.stop()
         with contextlib.suppress(Exception):

@@ -169,8 +169,9 @@ class HttpTest(unittest.TestCase):
     def test_snippets_for_an_existing_server_pass_nginx_t(self):
         out = os.path.join(ENV.base, "snippets")
         subprocess.run([os.path.join(harness.SRC, "scripts", "render-nginx"), "--snippets", "--out", out,
-                        "--socket", "/run/glyphic/fcgi.sock"], check=True)
-        self.assertEqual(sorted(os.listdir(out)), ["glyphic-fastcgi-params.conf", "glyphic-fastcgi.conf",
+                        "--socket", "/run/glyphic/fcgi.sock", "--events", "/run/glyphic/events.sock"],
+                       check=True)
+        self.assertEqual(sorted(os.listdir(out)), ["glyphic-events-proxy.conf", "glyphic-fastcgi-params.conf", "glyphic-fastcgi.conf",
                                                    "glyphic-http.conf", "glyphic-server.conf"])
         conf = os.path.join(out, "test.conf")
         with open(conf, "w") as f:

@@ -70,3 +70,11 @@ unsigned gl_scopes_parse(const char *a)
         m |= GL_SCOPE_ADMIN;
     return m;
 }
+
+bool gl_scope_allows(unsigned have, unsigned need)
+{
+    /* scopes are cumulative: admin implies write, write implies read */
+    unsigned level = (have & GL_SCOPE_ADMIN) ? 3 : (have & GL_SCOPE_WRITE) ? 2 : (have & GL_SCOPE_READ) ? 1 : 0;
+    unsigned want = (need & GL_SCOPE_ADMIN) ? 3 : (need & GL_SCOPE_WRITE) ? 2 : (need & GL_SCOPE_READ) ? 1 : 0;
+    return level >= want;
+}

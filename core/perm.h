@@ -3,8 +3,8 @@
  * which API-key scope each kind of action needs. Routes name a gl_perm_t;
  * the dispatcher checks it before the handler runs.
  */
-#ifndef GL_FCGI_PERM_H
-#define GL_FCGI_PERM_H
+#ifndef GL_PERM_H
+#define GL_PERM_H
 
 #include "gl.h"
 
@@ -53,5 +53,8 @@ gl_role_t gl_role_parse(const char *s);
 const char *gl_role_name(gl_role_t r);
 /* Parses a PostgreSQL text[] of scopes ("{read,write}") into a bit mask. */
 unsigned gl_scopes_parse(const char *pg_array);
+/* Does an API key holding scopes have lets it do what needs need?
+ * (Cumulative: admin implies write, write implies read.) */
+bool gl_scope_allows(unsigned have, unsigned need);
 
 #endif
