@@ -22,11 +22,13 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
@@ -138,6 +140,13 @@ static int serve(const gl_config_t *cfg)
     evhttp_set_timeout(app.http, 3600 * 24); /* held requests end by their own timers */
     evhttp_set_gencb(app.http, route, &app.srv);
     signal(SIGPIPE, SIG_IGN);
+    /* every held request is a descriptor: take what the hard limit allows */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            gl_log(GL_LOG_WARN, "cannot raise the open file limit: %s", strerror(errno));
+    }
     sigterm = evsignal_new(app.srv.base, SIGTERM, on_stop, &app);
     sigint = evsignal_new(app.srv.base, SIGINT, on_stop, &app);
     if (!sigterm || !sigint || event_add(sigterm, NULL) != 0 || event_add(sigint, NULL) != 0)

@@ -76,6 +76,15 @@ typedef struct {
 
 static void stream_read(stream_t *s);
 
+static void ignore(void *ud, PGresult *const *res, int n, const char *error)
+{
+    (void)ud;
+    (void)res;
+    (void)n;
+    if (error)
+        gl_log(GL_LOG_DEBUG, "unwatching failed: %s", error);
+}
+
 /* Ends the stream and frees it; the client may already be gone. */
 static void stream_free(stream_t *s)
 {
@@ -95,7 +104,7 @@ static void stream_free(stream_t *s)
                        : (gl_pg_stmt_t){ q_auth_session, 3, { s->hash, s->wanted[0] ? s->wanted : NULL, idle } },
             { q_watch, 2, { s->id, "-1" } },
         };
-        gl_pg_submit(srv->pg, st, 2, NULL, NULL);
+        gl_pg_submit(srv->pg, st, 2, ignore, NULL);
     }
     if (s->counted) {
         gl_caps_put(srv->caps, s->user_key);

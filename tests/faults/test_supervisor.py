@@ -1,6 +1,6 @@
 """The killed master is restarted (issue 10, item 7).
 
-scripts/glyphic-up runs glyphic-fcgi, glyphic-executor and nginx under a
+scripts/glyphic-up runs glyphic-fcgi, glyphic-events, glyphic-executor and nginx under a
 supervisor, in --detach mode and in the foreground alike, as systemd would
 with Restart=on-failure. Each case causes the failure for real: SIGKILL of
 glyphic-fcgi's master (its workers follow it, so /api/health answers 503
@@ -259,7 +259,7 @@ class SupervisorTest(unittest.TestCase):
             run = os.path.join(self.var, "run")
             os.makedirs(os.path.join(self.var, "nginx", "run"), exist_ok=True)
             os.makedirs(run, exist_ok=True)
-            for name in ("supervisor", "glyphic-fcgi", "glyphic-executor", "nginx"):
+            for name in ("supervisor", "glyphic-fcgi", "glyphic-events", "glyphic-executor", "nginx"):
                 with open(os.path.join(run, name + ".pid"), "w") as f:
                     f.write(f"{bystander.pid}\n")
             with open(os.path.join(self.var, "nginx", "run", "nginx.pid"), "w") as f:
