@@ -29,6 +29,8 @@ typedef struct {
     char *fcgi_socket;
     int fcgi_socket_mode;
     int fcgi_workers;
+    char *fcgi_hooks_socket;
+    int fcgi_api_workers;
     int fcgi_max_requests;
     int fcgi_backlog;
     int fcgi_shutdown_timeout;

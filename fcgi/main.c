@@ -3,11 +3,14 @@
  * then the prefork master.
  */
 #include "config.h"
+#include "listen.h"
 #include "db.h"
 #include "log.h"
 #include "master.h"
 #include "migrate.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,8 @@ static void usage(FILE *out)
             "\n"
             "Listening: the socket systemd passes (LISTEN_FDS), a listening socket on fd 0\n"
             "(spawn-fcgi), or fcgi.socket (a unix socket path, or host:port for TCP).\n"
+            "With fcgi.hooks_socket, webhooks come on a socket of their own and\n"
+            "fcgi.api_workers workers serve only the API: a webhook flood cannot starve it.\n"
             "Signals: SIGTERM/SIGINT finish in-flight requests and stop; SIGHUP re-reads the\n"
             "configuration and replaces the workers gracefully.\n"
             "\n"
@@ -105,11 +110,38 @@ int main(int argc, char **argv)
     }
     gl_log(GL_LOG_INFO, "listening on %s", created ? cfg.fcgi_socket : "an inherited socket");
     char *socket_path = created ? strdup(cfg.fcgi_socket) : NULL;
-    int status = gl_master_run(fd, config_path, &cfg);
+    gl_listeners_t l = { fd, -1 };
+    bool hooks_created = false;
+    char *hooks_path = NULL;
+    int status = 1;
+    if (cfg.fcgi_hooks_socket[0]) {
+        l.hooks_fd = gl_listen("fcgi.hooks_socket", cfg.fcgi_hooks_socket, cfg.fcgi_socket_mode, cfg.fcgi_backlog,
+                               &hooks_created, &err);
+        if (l.hooks_fd < 0) {
+            gl_log(GL_LOG_ERROR, "%s", err.msg);
+            goto out;
+        }
+        hooks_path = hooks_created ? strdup(cfg.fcgi_hooks_socket) : NULL;
+        /* workers poll both: a lost race for a connection must not block */
+        if (fcntl(l.api_fd, F_SETFL, fcntl(l.api_fd, F_GETFL) | O_NONBLOCK) != 0 ||
+            fcntl(l.hooks_fd, F_SETFL, fcntl(l.hooks_fd, F_GETFL) | O_NONBLOCK) != 0) {
+            gl_log(GL_LOG_ERROR, "cannot make the listening sockets non-blocking: %s", strerror(errno));
+            goto out;
+        }
+        gl_log(GL_LOG_INFO, "webhooks on %s; %d worker(s) serve only the API", cfg.fcgi_hooks_socket,
+               cfg.fcgi_api_workers < cfg.fcgi_workers ? cfg.fcgi_api_workers : cfg.fcgi_workers - 1);
+    }
+    status = gl_master_run(&l, config_path, &cfg);
+out:
     close(fd);
+    if (l.hooks_fd >= 0)
+        close(l.hooks_fd);
     if (socket_path)
         unlink(socket_path);
+    if (hooks_path)
+        unlink(hooks_path);
     free(socket_path);
+    free(hooks_path);
     gl_config_free(&cfg);
     return status;
 }

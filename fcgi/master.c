@@ -36,6 +36,7 @@
 typedef struct {
     pid_t pid;
     int generation;
+    bool api_only;
     int64_t started_ms;
 } slot_t;
 
@@ -72,10 +73,22 @@ int gl_master_listen(const gl_config_t *cfg, bool *created, gl_err_t *err)
     return gl_listen("fcgi.socket", cfg->fcgi_socket, cfg->fcgi_socket_mode, cfg->fcgi_backlog, created, err);
 }
 
-static void spawn(master_t *m, int listen_fd, const gl_config_t *cfg)
+/* Workers of the current generation that serve only the API. */
+static int api_only_live(const master_t *m)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_slots; i++)
+        n += m->slots[i].generation == m->generation && m->slots[i].api_only;
+    return n;
+}
+
+static void spawn(master_t *m, const gl_listeners_t *l, const gl_config_t *cfg)
 {
     if (m->n_slots == GL_MAX_WORKERS)
         return;
+    int reserved = l->hooks_fd < 0 ? 0 : cfg->fcgi_api_workers < cfg->fcgi_workers ? cfg->fcgi_api_workers
+                                                                                    : cfg->fcgi_workers - 1;
+    bool api_only = api_only_live(m) < reserved;
     pid_t pid = fork();
     if (pid < 0) {
         gl_log(GL_LOG_ERROR, "fork failed: %s", strerror(errno));
@@ -83,14 +96,16 @@ static void spawn(master_t *m, int listen_fd, const gl_config_t *cfg)
         return;
     }
     if (pid == 0) {
-        int status = gl_worker_run(listen_fd, cfg);
+        int status = gl_worker_run(l, api_only, cfg);
         exit(status);
     }
     slot_t *s = &m->slots[m->n_slots++];
     s->pid = pid;
     s->generation = m->generation;
+    s->api_only = api_only;
     s->started_ms = gl_now_ms();
-    gl_log(GL_LOG_DEBUG, "started worker %ld (generation %d)", (long)pid, m->generation);
+    gl_log(GL_LOG_DEBUG, "started worker %ld (generation %d%s)", (long)pid, m->generation,
+           api_only ? ", API only" : "");
 }
 
 static void reap(master_t *m, bool stopping)
@@ -141,7 +156,7 @@ static void signal_all(master_t *m, int sig, int below_generation)
             kill(m->slots[i].pid, sig);
 }
 
-static void reload(master_t *m, int listen_fd, const char *config_path, gl_config_t *cfg)
+static void reload(master_t *m, const gl_listeners_t *l, const char *config_path, gl_config_t *cfg)
 {
     gl_config_t fresh;
     gl_err_t err;
@@ -150,8 +165,8 @@ static void reload(master_t *m, int listen_fd, const char *config_path, gl_confi
         gl_log(GL_LOG_ERROR, "reload failed, keeping the running config: %s", err.msg);
         return;
     }
-    if (strcmp(fresh.fcgi_socket, cfg->fcgi_socket) != 0)
-        gl_log(GL_LOG_WARN, "fcgi.socket changed; a restart is needed to move the socket");
+    if (strcmp(fresh.fcgi_socket, cfg->fcgi_socket) != 0 || strcmp(fresh.fcgi_hooks_socket, cfg->fcgi_hooks_socket) != 0)
+        gl_log(GL_LOG_WARN, "fcgi.socket or fcgi.hooks_socket changed; a restart is needed to move a socket");
     gl_config_free(cfg);
     *cfg = fresh;
     if (gl_log_init("glyphic-fcgi", cfg->log_level, cfg->log_file) != GL_OK)
@@ -159,7 +174,7 @@ static void reload(master_t *m, int listen_fd, const char *config_path, gl_confi
     m->generation++;
     m->respawn_at_ms = 0;
     for (int i = 0; i < cfg->fcgi_workers; i++)
-        spawn(m, listen_fd, cfg);
+        spawn(m, l, cfg);
     signal_all(m, SIGTERM, m->generation);
     gl_log(GL_LOG_INFO, "configuration reloaded; %d workers (generation %d)", cfg->fcgi_workers,
            m->generation);
@@ -190,7 +205,7 @@ static void shutdown_workers(master_t *m, sigset_t *set, int timeout_s)
     }
 }
 
-int gl_master_run(int listen_fd, const char *config_path, gl_config_t *cfg)
+int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t *cfg)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -205,7 +220,7 @@ int gl_master_run(int listen_fd, const char *config_path, gl_config_t *cfg)
     memset(&m, 0, sizeof m);
     gl_log(GL_LOG_INFO, "glyphic-fcgi " GL_VERSION " starting %d workers", cfg->fcgi_workers);
     for (int i = 0; i < cfg->fcgi_workers; i++)
-        spawn(&m, listen_fd, cfg);
+        spawn(&m, l, cfg);
 
     for (;;) {
         struct timespec ts = { 0, 250 * 1000000L };
@@ -217,10 +232,10 @@ int gl_master_run(int listen_fd, const char *config_path, gl_config_t *cfg)
         }
         reap(&m, false);
         if (sig == SIGHUP)
-            reload(&m, listen_fd, config_path, cfg);
+            reload(&m, l, config_path, cfg);
         int missing = cfg->fcgi_workers - live_in_generation(&m, m.generation);
         while (missing-- > 0 && gl_now_ms() >= m.respawn_at_ms)
-            spawn(&m, listen_fd, cfg);
+            spawn(&m, l, cfg);
     }
     shutdown_workers(&m, &set, cfg->fcgi_shutdown_timeout);
     gl_log(GL_LOG_INFO, "stopped");

@@ -3,6 +3,7 @@
 #define GL_FCGI_MASTER_H
 
 #include "config.h"
+#include "worker.h"
 
 /*
  * Returns the listening socket: inherited from systemd (LISTEN_FDS, fd 3) or
@@ -13,11 +14,13 @@
 int gl_master_listen(const gl_config_t *cfg, bool *created, gl_err_t *err) GL_WUR;
 
 /*
- * Supervises cfg->fcgi_workers workers on listen_fd until SIGTERM/SIGINT.
+ * Supervises cfg->fcgi_workers workers on the sockets until SIGTERM/SIGINT
+ * (with a webhooks socket, cfg->fcgi_api_workers of them serve only the
+ * API).
  * SIGHUP re-reads config_path (NULL: the default lookup) and replaces the
  * workers. *cfg is owned by the master and replaced on reload. Returns the
  * process exit status.
  */
-int gl_master_run(int listen_fd, const char *config_path, gl_config_t *cfg);
+int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t *cfg);
 
 #endif

@@ -6,7 +6,8 @@
  * Signals: SIGTERM/SIGINT set a flag and tell libfcgi to stop accepting.
  * They are blocked while a request is handled, so no read or write of a
  * request is interrupted; they are unblocked only around accept(), which
- * FCGI_FAIL_ACCEPT_ON_INTR makes return on a signal. A signal that lands
+ * FCGI_FAIL_ACCEPT_ON_INTR makes return on a signal (or, with a webhooks
+ * socket, only inside ppoll()). A signal that lands
  * between the flag check and accept() is caught by the master, which repeats
  * SIGTERM every second during shutdown.
  */
@@ -20,7 +21,9 @@
 #include "session.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcgiapp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -194,10 +197,58 @@ static void handle(worker_t *w, FCGX_Request *fr)
     gl_buf_reset(&w->headers, 4096);
 }
 
-int gl_worker_run(int listen_fd, const gl_config_t *cfg)
+/* The next request: a blocking accept on the one socket, or (non-blocking
+ * sockets: there is a webhooks socket) poll the n sockets with the stop
+ * signals unblocked, then accept on a ready one (another worker may have
+ * taken the connection: poll again). Returns the request, or NULL with
+ * *rc (0: stop requested). */
+static FCGX_Request *next_request(FCGX_Request reqs[2], int n, bool polling, const sigset_t *none,
+                                  const sigset_t *stop_set, int *rc)
+{
+    *rc = 0;
+    if (!polling) {
+        sigprocmask(SIG_SETMASK, none, NULL); /* a pending SIGTERM lands here */
+        if (stop_requested)
+            return NULL;
+        int arc = FCGX_Accept_r(&reqs[0]);
+        sigprocmask(SIG_SETMASK, stop_set, NULL);
+        if (arc < 0) {
+            *rc = stop_requested ? 0 : arc;
+            return NULL;
+        }
+        return &reqs[0];
+    }
+    for (;;) {
+        struct pollfd pfd[2] = { { reqs[0].listen_sock, POLLIN, 0 }, { n > 1 ? reqs[1].listen_sock : -1, POLLIN, 0 } };
+        int pr = ppoll(pfd, (nfds_t)n, NULL, none);
+        if (stop_requested)
+            return NULL;
+        if (pr < 0) {
+            if (errno == EINTR)
+                continue;
+            *rc = -errno;
+            return NULL;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!(pfd[i].revents & POLLIN))
+                continue;
+            int arc = FCGX_Accept_r(&reqs[i]);
+            if (arc >= 0)
+                return &reqs[i];
+            if (arc != -EAGAIN && arc != -EWOULDBLOCK && arc != -ECONNABORTED) {
+                *rc = arc;
+                return NULL;
+            }
+        }
+    }
+}
+
+int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg)
 {
     /* die with the master rather than serve on unsupervised */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (api_only)
+        prctl(PR_SET_NAME, "glyphic-fcgi-a"); /* ps tells the workers kept for the API */
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -220,8 +271,13 @@ int gl_worker_run(int listen_fd, const gl_config_t *cfg)
         gl_log(GL_LOG_ERROR, "FCGX_Init failed");
         return 1;
     }
-    FCGX_Request fr;
-    if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+    /* with two sockets every worker polls (both are non-blocking); an
+     * API-only worker polls the API's alone */
+    FCGX_Request fr[2];
+    int n_sockets = l->hooks_fd < 0 ? 1 : api_only ? 1 : 2;
+    bool polling = l->hooks_fd >= 0;
+    if (FCGX_InitRequest(&fr[0], l->api_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0 ||
+        (n_sockets == 2 && FCGX_InitRequest(&fr[1], l->hooks_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)) {
         gl_log(GL_LOG_ERROR, "FCGX_InitRequest failed");
         return 1;
     }
@@ -258,20 +314,17 @@ int gl_worker_run(int listen_fd, const gl_config_t *cfg)
             gl_log(GL_LOG_DEBUG, "served %ld requests; recycling", served);
             break;
         }
-        sigprocmask(SIG_SETMASK, &none, NULL); /* a pending SIGTERM lands here */
-        if (stop_requested)
-            break;
-        int arc = FCGX_Accept_r(&fr);
-        sigprocmask(SIG_SETMASK, &stop_set, NULL);
-        if (arc < 0) {
-            if (stop_requested)
+        int arc;
+        FCGX_Request *r = next_request(fr, n_sockets, polling, &none, &stop_set, &arc);
+        if (!r) {
+            if (arc == 0 || stop_requested)
                 break;
             gl_log(GL_LOG_ERROR, "accept failed: %s", strerror(-arc));
             status = 1;
             break;
         }
-        handle(&w, &fr);
-        FCGX_Finish_r(&fr);
+        handle(&w, r);
+        FCGX_Finish_r(r);
         served++;
     }
 

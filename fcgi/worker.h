@@ -4,8 +4,16 @@
 
 #include "config.h"
 
-/* Serves requests on listen_fd until SIGTERM or cfg->fcgi_max_requests;
- * returns the process exit status. Runs in a forked child. */
-int gl_worker_run(int listen_fd, const gl_config_t *cfg);
+/* The listening sockets: the API's, and webhooks' (-1: they share the
+ * API's). With two, both are non-blocking and workers poll them. */
+typedef struct {
+    int api_fd;
+    int hooks_fd;
+} gl_listeners_t;
+
+/* Serves requests until SIGTERM or cfg->fcgi_max_requests; an api_only
+ * worker never takes from the webhooks socket. Returns the process exit
+ * status. Runs in a forked child. */
+int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg);
 
 #endif

@@ -130,6 +130,7 @@ class Fcgi:
     def __init__(self, base, pg, workers=2, extra=None):
         self.base = base
         self.socket = os.path.join(base, "fcgi.sock")
+        self.hooks_socket = os.path.join(base, "hooks.sock")
         self.conf = os.path.join(base, "glyphic.conf")
         self.log = os.path.join(base, "glyphic-fcgi.log")
         self.settings = {
@@ -141,6 +142,7 @@ class Fcgi:
             "db.retry_interval": "200",
             "fcgi.socket": self.socket,
             "fcgi.socket_mode": "0666",
+            "fcgi.hooks_socket": self.hooks_socket,
             "fcgi.workers": str(workers),
             "fcgi.shutdown_timeout": "10",
             "auth.open_signup": "true",
@@ -247,12 +249,14 @@ class Events:
 
 
 class Nginx:
-    def __init__(self, base, socket_path, max_body="2m", access_log="off", limits=True, events_path=None):
+    def __init__(self, base, socket_path, max_body="2m", access_log="off", limits=True, events_path=None,
+                 hooks_path=None):
         self.limits = limits
         self.dir = os.path.join(base, "nginx")
         self.port = free_port()
         self.socket_path = socket_path
         self.events_path = events_path
+        self.hooks_path = hooks_path or socket_path
         self.max_body = max_body
         self.access_log = access_log
         self.proc = None
@@ -263,7 +267,8 @@ class Nginx:
         limit_args = () if self.limits else ("--auth-rate", "10000r/s", "--auth-burst", "10000",
                                              "--hooks-rate", "100000r/s", "--hooks-burst", "100000")
         subprocess.run([os.path.join(SRC, "scripts", "render-nginx"), "--out", self.dir,
-                        "--socket", self.socket_path, "--events", self.events_path, "--listen", f"127.0.0.1:{self.port}",
+                        "--socket", self.socket_path, "--events", self.events_path,
+                        "--hooks-socket", self.hooks_path, "--listen", f"127.0.0.1:{self.port}",
                         "--max-body", self.max_body, "--access-log", self.access_log,
                         "--workers", "2", *limit_args, *extra_args], check=True)
 
@@ -370,7 +375,7 @@ class Env:
         self.fcgi = Fcgi(self.base, self.pg, workers, fcgi_extra)
         self.events = Events(self.base, self.fcgi)
         self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body, limits=nginx_limits,
-                           events_path=self.events.socket)
+                           events_path=self.events.socket, hooks_path=self.fcgi.hooks_socket)
         try:
             self.pg.init()
             self.pg.start()

@@ -221,6 +221,39 @@ class HeldRequestsTest(unittest.TestCase):
         wait_for(lambda: watchers(eid) == 0, what="every stream gone")
 
 
+class ReservedWorkerTest(unittest.TestCase):
+    def test_a_webhook_flood_cannot_take_the_workers_kept_for_the_api(self):
+        workers = ENV.fcgi.workers()
+        names = {}
+        for pid in workers:
+            with open(f"/proc/{pid}/comm") as f:
+                names[pid] = f.read().strip()
+        api_only = [p for p, n in names.items() if n == "glyphic-fcgi-a"]
+        self.assertEqual(len(api_only), 1, names)
+        a = user("flood")
+        path = f"flood-{uuid.uuid4().hex[:8]}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "sync"}}
+        create(a, [trig], [], active=True)
+        # every worker that takes webhooks is stuck: calls pile up on the hooks socket
+        others = [p for p in workers if p not in api_only]
+        for p in others:
+            os.kill(p, signal.SIGSTOP)
+        try:
+            flood = [open_raw(hook_request(path, i)) for i in range(20)]
+            self.assertTrue(silent(flood, 0.5))
+            for _ in range(20):
+                r = ENV.request("GET", "/api/health", timeout=5)
+                self.assertEqual(r.status, 200, r)
+            self.assertEqual(a.get("/api/workflows").status, 200)
+        finally:
+            for p in others:
+                os.kill(p, signal.SIGCONT)
+        answers = read_until(flood, b"}")
+        for s in flood:
+            self.assertIn(b" 200 ", answers[s].split(b"\r\n")[0])
+            s.close()
+
+
 class WaitTest(unittest.TestCase):
     def test_timeout_answers_504_naming_the_execution(self):
         a = user("timeout")
