@@ -94,9 +94,9 @@ static int64_t trigger_timeout(json_object *def, const char *node_id)
             json_object_object_get_ex(n, "params", &params) && json_object_object_get_ex(params, "timeout_ms", &v) &&
             json_object_is_type(v, json_type_int)) {
             int64_t t = json_object_get_int64(v);
-            /* below nginx's fastcgi_read_timeout (120 s), or the caller
-             * would get nginx's error while the worker still waits */
-            return t < 100 ? 100 : t > 115000 ? 115000 : t;
+            /* glyphic-events waits (nginx's proxy_read_timeout for the
+             * wait location is 3700 s) */
+            return t < 100 ? 100 : t > 3600000 ? 3600000 : t;
         }
     }
     return 30000;
