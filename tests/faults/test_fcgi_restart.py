@@ -29,7 +29,10 @@ PASSWORD = "correct horse battery"
 
 def setUpModule():
     global ENV
-    ENV = harness.Env(workers=WORKERS, fcgi_extra={"db.retry_interval": "200"}).start_all()
+    # one socket for the API and webhooks: every worker must take webhook
+    # calls, so that each can be shown holding a cached one across a restart
+    ENV = harness.Env(workers=WORKERS, fcgi_extra={"db.retry_interval": "200",
+                                                   "fcgi.hooks_socket": ""}).start_all()
 
 
 def tearDownModule():

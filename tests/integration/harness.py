@@ -375,7 +375,8 @@ class Env:
         self.fcgi = Fcgi(self.base, self.pg, workers, fcgi_extra)
         self.events = Events(self.base, self.fcgi)
         self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body, limits=nginx_limits,
-                           events_path=self.events.socket, hooks_path=self.fcgi.hooks_socket)
+                           events_path=self.events.socket,
+                           hooks_path=self.fcgi.settings["fcgi.hooks_socket"] or self.fcgi.socket)
         try:
             self.pg.init()
             self.pg.start()
