@@ -22,7 +22,7 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 
 def setUpModule():
     global ENV
-    ENV = harness.Env(workers=2, fcgi_extra={})
+    ENV = harness.Env(workers=2, fcgi_extra={"hooks.drop_headers": " X-Tenant-Secret , x-internal-*"})
     ENV.start_all()
 
 
@@ -227,6 +227,58 @@ class GeneratedPathTest(unittest.TestCase):
         path = [p for p in types["trigger.webhook"]["params"] if p["name"] == "path"][0]
         self.assertFalse(path["required"])
         self.assertIn("generated", path["description"])
+
+
+class ItemTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.a = user("item")
+        cls.async_path = f"item-{uuid.uuid4().hex[:8]}"
+        cls.sync_path = f"item-sync-{uuid.uuid4().hex[:8]}"
+        for p, mode in ((cls.async_path, "async"), (cls.sync_path, "sync")):
+            wid = create(cls.a, hook_def(p, mode=mode, method="ANY"))["id"]
+            assert cls.a.post(f"/api/workflows/{wid}/activate").status == 200
+
+    def test_credential_headers_never_reach_the_item(self):
+        dropped = {"Authorization": "Bearer tok-authz", "Cookie": "sid=tok-cookie", "X-Api-Key": "tok-xapikey",
+                   "X-Auth-Token": "tok-xauth", "Api-Key": "tok-apikey", "X-Access-Token": "tok-access",
+                   "X-CSRF-Token": "tok-csrf", "X-XSRF-Token": "tok-xsrf", "X-Amz-Security-Token": "tok-amz",
+                   "Proxy-Authorization": "Basic tok-proxy",
+                   # hooks.drop_headers: a name (any case) and a prefix
+                   "x-tenant-secret": "tok-tenant", "X-Internal-Route": "tok-internal"}
+        kept = {"X-Hub-Signature-256": "sha256=abc", "X-Request-Source": "tests", "X-Tenant": "t1"}
+        for path in (self.async_path, self.sync_path):
+            with self.subTest(path=path):
+                r = call(path, {"k": 1}, headers={**dropped, **kept})
+                self.assertIn(r.status, (200, 202), r)
+                eid = r.json()["execution_id"] if r.status == 202 else r.header("X-Glyphic-Execution")
+                e = self.a.get(f"/api/executions/{eid}").json()
+                headers = e["input"][0]["headers"]
+                for name, value in kept.items():
+                    self.assertEqual(headers.get(name.lower()), value)
+                for name in dropped:
+                    self.assertNotIn(name.lower(), headers)
+                stored = sql(f"SELECT input::text || coalesce(output::text, '') || "
+                             f"coalesce((SELECT string_agg(s.input::text || s.output::text, '') "
+                             f"FROM glyphic.execution_steps s WHERE s.execution_id = e.id), '') "
+                             f"FROM glyphic.executions e WHERE id = '{eid}'")
+                self.assertIn("sha256=abc", stored)
+                for value in dropped.values():
+                    self.assertNotIn(value.split()[-1].split("=")[-1], stored)
+
+    def test_a_query_that_is_not_utf8_answers_400(self):
+        before = int(sql("SELECT count(*) FROM glyphic.executions"))
+        for q in ("a=%FF", "a=%zz", "ok=1&b=%E2%82", "a=%C3", "%FF=1", "a=%00", "a=%4"):
+            for path in (self.async_path, self.sync_path):
+                with self.subTest(q=q, path=path):
+                    r = call(f"{path}?{q}", method="GET", body=b"")
+                    self.assertEqual(r.status, 400, r)
+                    err = r.json()["error"]
+                    self.assertEqual((err["code"], err["field"]), ("invalid_query", "query"))
+        self.assertEqual(int(sql("SELECT count(*) FROM glyphic.executions")), before)
+        r = call(f"{self.sync_path}?a=%C3%A9&b=x+y&c", method="GET", body=b"")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["query"], {"a": "\u00e9", "b": "x y", "c": ""})
 
 
 if __name__ == "__main__":
