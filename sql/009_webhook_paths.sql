@@ -88,50 +88,45 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Fills the path of every trigger.webhook node saved without one (see the
--- top of this file). Runs for every new version, whoever inserts it.
+-- top of this file). Runs for every new version, whoever inserts it; one
+-- pass over the nodes, however many need a path.
 CREATE FUNCTION glyphic.wf_fill_webhook_paths() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic, pg_temp AS $$
 DECLARE
-  nodes jsonb;
-  n jsonb;
-  params jsonb;
-  prev jsonb;
-  looked boolean := false;
-  keep text;
-  changed boolean := false;
+  nodes jsonb := NEW.definition->'nodes';
+  kept jsonb;  -- node id -> its generated path in the previous version
+  used jsonb;  -- path -> true, for the paths this version names
 BEGIN
-  IF jsonb_typeof(NEW.definition->'nodes') IS DISTINCT FROM 'array' THEN
+  IF jsonb_typeof(nodes) IS DISTINCT FROM 'array' OR NOT EXISTS (
+       SELECT 1 FROM jsonb_array_elements(nodes) n
+        WHERE jsonb_typeof(n) = 'object' AND n->>'type' = 'trigger.webhook'
+          AND coalesce(n->'params'->>'path', '') = '') THEN
     RETURN NEW;
   END IF;
-  nodes := NEW.definition->'nodes';
-  FOR i IN 0 .. jsonb_array_length(nodes) - 1 LOOP
-    n := nodes->i;
-    CONTINUE WHEN jsonb_typeof(n) IS DISTINCT FROM 'object' OR n->>'type' IS DISTINCT FROM 'trigger.webhook'
-               OR coalesce(n->'params'->>'path', '') <> '';
-    IF NOT looked THEN
-      SELECT v.definition->'nodes' INTO prev FROM glyphic.workflow_versions v
-       WHERE v.workflow_id = NEW.workflow_id AND v.version < NEW.version
-       ORDER BY v.version DESC LIMIT 1;
-      looked := true;
-    END IF;
-    keep := NULL;
-    IF jsonb_typeof(prev) = 'array' THEN
-      SELECT o->'params'->>'path' INTO keep FROM jsonb_array_elements(prev) o
-       WHERE o->>'id' = n->>'id' AND o->>'type' = 'trigger.webhook'
-         AND glyphic.wf_path_is_generated(o->'params'->>'path')
-         -- not if another node of this version took it meanwhile
-         AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(nodes) x
-                          WHERE x->'params'->>'path' = o->'params'->>'path')
-       LIMIT 1;
-    END IF;
-    params := CASE WHEN jsonb_typeof(n->'params') = 'object' THEN n->'params' ELSE '{}' END;
-    nodes := jsonb_set(nodes, ARRAY[i::text, 'params'],
-                       params || jsonb_build_object('path', coalesce(keep, gen_random_uuid()::text)));
-    changed := true;
-  END LOOP;
-  IF changed THEN
-    NEW.definition := jsonb_set(NEW.definition, '{nodes}', nodes);
-  END IF;
+  SELECT coalesce(jsonb_object_agg(o->>'id', o->'params'->>'path'), '{}') INTO kept
+    FROM glyphic.workflow_versions v
+   CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(v.definition->'nodes') = 'array'
+                                                THEN v.definition->'nodes' ELSE '[]' END) o
+   WHERE v.workflow_id = NEW.workflow_id
+     AND v.version = (SELECT max(p.version) FROM glyphic.workflow_versions p
+                       WHERE p.workflow_id = NEW.workflow_id AND p.version < NEW.version)
+     AND o->>'type' = 'trigger.webhook' AND o->>'id' IS NOT NULL
+     AND glyphic.wf_path_is_generated(o->'params'->>'path');
+  SELECT coalesce(jsonb_object_agg(x.path, true), '{}') INTO used
+    FROM (SELECT DISTINCT n->'params'->>'path' AS path FROM jsonb_array_elements(nodes) n
+           WHERE coalesce(n->'params'->>'path', '') <> '') x;
+  SELECT jsonb_agg(CASE
+           WHEN jsonb_typeof(n) = 'object' AND n->>'type' = 'trigger.webhook'
+                AND coalesce(n->'params'->>'path', '') = ''
+           THEN jsonb_set(n, '{params}',
+                  CASE WHEN jsonb_typeof(n->'params') = 'object' THEN n->'params' ELSE '{}' END
+                  || jsonb_build_object('path', CASE
+                       -- the node's path of the previous version, unless another node took it
+                       WHEN kept ? (n->>'id') AND NOT used ? (kept->>(n->>'id')) THEN kept->>(n->>'id')
+                       ELSE gen_random_uuid()::text END))
+           ELSE n END ORDER BY ord) INTO nodes
+    FROM jsonb_array_elements(nodes) WITH ORDINALITY AS t(n, ord);
+  NEW.definition := jsonb_set(NEW.definition, '{nodes}', nodes);
   RETURN NEW;
 END
 $$;
