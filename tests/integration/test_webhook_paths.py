@@ -11,6 +11,7 @@ not UTF-8 or not well percent-encoded answers 400 invalid_query.
 Real PostgreSQL, glyphic-fcgi and nginx; no executor (async calls are only
 queued, which records the item)."""
 import re
+import threading
 import unittest
 import uuid
 
@@ -149,6 +150,19 @@ class TakeoverTest(unittest.TestCase):
         self.assertEqual(a.delete(f"/api/workflows/{old}").status, 204)
         self.assertEqual(a.delete(f"/api/workflows/{old}?permanent=true").status, 204)
         self.assertEqual(b.post(f"/api/workflows/{wb}/activate").status, 200)
+
+    def test_two_orgs_taking_a_new_path_at_once_one_wins(self):
+        a, b = user("race-a"), user("race-b")
+        for _ in range(8):
+            path = f"race-{uuid.uuid4().hex[:8]}"
+            wa, wb = create(a, hook_def(path))["id"], create(b, hook_def(path))["id"]
+            out = {}
+            ts = [threading.Thread(target=lambda c=c, w=w: out.__setitem__(w, c.post(f"/api/workflows/{w}/activate")))
+                  for c, w in ((a, wa), (b, wb))]
+            [t.start() for t in ts]
+            [t.join() for t in ts]
+            self.assertEqual(sorted(r.status for r in out.values()), [200, 409], out)
+            self.assertEqual(sql(f"SELECT count(DISTINCT org_id) FROM glyphic.webhook_paths WHERE path = '{path}'"), "1")
 
     def test_reservations_are_written_only_by_the_database(self):
         a = user("rls")
