@@ -65,6 +65,9 @@ static const key_t_ keys[] = {
       "largest request body in bytes (413 above; keep nginx client_max_body_size at least this)" },
     { "http.max_json_depth", T_INT, OFF(http_max_json_depth), "32", 2, 1000, false,
       "deepest nesting of arrays and objects accepted in a JSON body" },
+    { "hooks.drop_headers", T_STR, OFF(hooks_drop_headers), "", 0, 0, false,
+      "comma-separated request headers left out of webhook items besides the built-in credential headers "
+      "(case-insensitive; a trailing * matches a prefix, e.g. x-internal-*)" },
     { "auth.open_signup", T_BOOL, OFF(auth_open_signup), "false", 0, 1, false,
       "anyone may sign up (and gets an org of their own); false: only the first user, then by invitation" },
     { "auth.cookie_secure", T_BOOL, OFF(auth_cookie_secure), "true", 0, 1, false,

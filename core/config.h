@@ -38,6 +38,8 @@ typedef struct {
     int http_max_body;
     int http_max_json_depth;
 
+    char *hooks_drop_headers; /* header names left out of webhook items, comma-separated */
+
     bool auth_open_signup;
     bool auth_cookie_secure;
     int auth_session_idle;

@@ -23,7 +23,9 @@ const gl_node_type_t gl_node_types[] = {
       { { NULL, 0, NULL, false, false, NULL, NULL } } },
     { "trigger.webhook", "Webhook", "trigger", "Starts the workflow when /hooks/<path> is called; query, headers and body become the item.",
       true, { NULL }, { "main", NULL },
-      { { "path", GL_PARAM_STRING, NULL, true, false, NULL, "URL path under /hooks/ (letters, digits, - _ / .)" },
+      { { "path", GL_PARAM_STRING, NULL, false, false, NULL,
+          "URL path under /hooks/ (letters, digits, - _ / .); left out: a generated, unguessable one (a UUID) "
+          "that later saves keep" },
         { "method", GL_PARAM_SELECT, "\"POST\"", false, false, hook_methods, "HTTP method the hook accepts" },
         { "mode", GL_PARAM_SELECT, "\"async\"", false, false, hook_modes, "async: answer 202 at once; sync: answer with the workflow's response" },
         { "timeout_ms", GL_PARAM_NUMBER, "30000", false, false, NULL, "sync mode: longest wait for the response" },

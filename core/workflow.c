@@ -223,8 +223,10 @@ static void check_param(gl_problems_t *p, const char *node, const gl_node_type_t
     if (strcmp(t->id, "flow.subworkflow") == 0 && strcmp(d->name, "workflow_id") == 0 &&
         json_object_is_type(v, json_type_string) && !gl_is_uuid(json_object_get_string(v)))
         problem(p, node, field, "workflow_id must be a workflow id");
+    /* an empty path is no path: the database generates one (sql/009) */
     if (json_object_is_type(v, json_type_string) && strcmp(t->id, "trigger.webhook") == 0 &&
-        strcmp(d->name, "path") == 0 && !webhook_path_ok(json_object_get_string(v)))
+        strcmp(d->name, "path") == 0 && json_object_get_string_len(v) > 0 &&
+        !webhook_path_ok(json_object_get_string(v)))
         problem(p, node, field, "webhook path must be 1-200 characters of letters, digits, - _ . / "
                                 "without a leading slash or '..'");
     if (json_object_is_type(v, json_type_string) && strcmp(t->id, "trigger.schedule") == 0) {
@@ -639,6 +641,8 @@ int gl_workflow_validate(json_object *def, const gl_wf_limits_t *lim, gl_problem
         if (vs[i].type && strcmp(vs[i].type->id, "trigger.webhook") == 0 &&
             json_object_object_get_ex(ni, "params", &params) && json_object_is_type(params, json_type_object))
             path = str_field(params, "path", NULL);
+        if (path && !*path)
+            path = NULL; /* generated on save: never the same as another */
         for (size_t j = 0; j < i; j++) {
             json_object *nj = json_object_array_get_idx(nodes, j);
             if (!vs[j].id || !json_object_is_type(nj, json_type_object))

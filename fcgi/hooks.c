@@ -157,13 +157,37 @@ static bool path_ok(const char *p, size_t n)
     return true;
 }
 
-static bool secret_header(const char *name)
+/* True for a header an item must not carry: credentials a caller may send
+ * by habit or by mistake (never what a workflow verifies: signatures such
+ * as X-Hub-Signature stay), and those hooks.drop_headers names — a
+ * comma-separated list, case-insensitive, a trailing '*' matching a prefix.
+ * name is lower case. */
+static bool secret_header(const gl_config_t *cfg, const char *name)
 {
     static const char *const secret[] = { "authorization", "proxy-authorization", "cookie", "x-api-key",
-                                          "x-glyphic-org", NULL };
+                                          "x-glyphic-org", "x-auth-token", "api-key", "x-access-token",
+                                          "x-csrf-token", "x-xsrf-token", "x-amz-security-token", NULL };
     for (int i = 0; secret[i]; i++)
         if (strcmp(name, secret[i]) == 0)
             return true;
+    size_t name_len = strlen(name);
+    for (const char *s = cfg->hooks_drop_headers; s && *s;) {
+        size_t n = strcspn(s, ",");
+        const char *e = s;
+        size_t len = n;
+        while (len && (*e == ' ' || *e == '\t'))
+            e++, len--;
+        while (len && (e[len - 1] == ' ' || e[len - 1] == '\t'))
+            len--;
+        bool prefix = len > 1 && e[len - 1] == '*';
+        if (prefix)
+            len--;
+        if (len && (prefix ? name_len >= len : name_len == len) && strncasecmp(name, e, len) == 0)
+            return true;
+        s += n;
+        if (*s == ',')
+            s++;
+    }
     return false;
 }
 
@@ -190,13 +214,20 @@ static json_object *form_object(gl_req_t *req, const char *s, size_t n)
     return o;
 }
 
+/* The call as one item (the caller puts it), or NULL with a 400 answer set. */
 static json_object *build_item(gl_req_t *req, const char *path)
 {
     json_object *item = json_object_new_object();
     json_object_object_add(item, "method", json_object_new_string(req->method));
     json_object_object_add(item, "path", json_object_new_string(path));
     json_object *q = form_object(req, req->query, strlen(req->query));
-    json_object_object_add(item, "query", q ? q : json_object_new_object());
+    if (!q) {
+        json_object_put(item);
+        gl_resp_error(req, 400, "invalid_query", "query",
+                      "the query string must be UTF-8 with well-formed percent-encoding");
+        return NULL;
+    }
+    json_object_object_add(item, "query", q);
     json_object *h = json_object_new_object();
     for (char **e = req->fcgx->envp; e && *e; e++) {
         const char *kv = *e;
@@ -215,7 +246,7 @@ static json_object *build_item(gl_req_t *req, const char *path)
         for (size_t i = 0; i < n; i++)
             key[i] = name[i] == '_' ? '-' : (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
         key[n] = '\0';
-        if (secret_header(key) || !gl_utf8_valid(eq + 1, strlen(eq + 1)))
+        if (secret_header(req->cfg, key) || !gl_utf8_valid(eq + 1, strlen(eq + 1)))
             continue;
         json_object_object_add(h, key, json_object_new_string(eq + 1));
     }
@@ -231,6 +262,8 @@ static json_object *build_item(gl_req_t *req, const char *path)
             body = json_object_new_string_len(req->body, (int)req->body_len);
         if (!body) {
             json_object_put(item);
+            gl_resp_error(req, 400, "invalid_body", "body",
+                          "the body must be JSON, a form, or UTF-8 text (form fields too)");
             return NULL;
         }
     }
@@ -426,11 +459,8 @@ void gl_hooks_handle(gl_req_t *req)
             gl_resp_error(req, 405, "method_not_allowed", NULL, "this webhook accepts %s", c->method);
             break;
         }
-        if (!item && !(item = build_item(req, p))) {
-            gl_resp_error(req, 400, "invalid_body", "body",
-                          "the body must be JSON, a form, or UTF-8 text (query and form fields too)");
-            break;
-        }
+        if (!item && !(item = build_item(req, p)))
+            break; /* it answered 400 */
         int rc;
         if (!c->sync) {
             const char *params[] = { c->path, c->version_text, text(item), id, NULL };

@@ -88,8 +88,11 @@ int gl_wf_sync_triggers(gl_req_t *req, const char *id, const char *version)
     const char *params[] = { id, version };
     int rc = gl_db_query(req->db, &q_sync, params, NULL, NULL, &err);
     if (rc == GL_CONFLICT) {
+        /* One answer whether another workflow serves the path or another
+         * org holds it (sql/009): nothing beyond what calling it tells. */
         gl_resp_error(req, 409, "webhook_path_taken", "definition",
-                      "a webhook path of this workflow belongs to another active workflow");
+                      "a webhook path of this workflow is not available; choose another, "
+                      "or leave the path out to get a generated one");
         return rc;
     }
     if (rc != GL_OK)

@@ -45,9 +45,11 @@ static const gl_stmt_t q_patch = {
     .rows = true,
 };
 
+/* for duplicate: a copy gets webhook paths of its own where they were
+ * generated (sql/009), and keeps custom ones */
 static const gl_stmt_t q_current = {
     .name = "wf_current",
-    .sql = "SELECT w.name, v.definition::text, to_json(w.tags)::text FROM workflows w "
+    .sql = "SELECT w.name, wf_without_generated_paths(v.definition)::text, to_json(w.tags)::text FROM workflows w "
            "JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version "
            "WHERE w.id = $1 AND w.deleted_at IS NULL",
     .nparams = 1,

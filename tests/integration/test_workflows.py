@@ -216,9 +216,13 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(save(a, wa, d2, 1).status, 200)
         self.assertEqual(ENV.pg.psql(f"SELECT path, version FROM glyphic.webhooks WHERE workflow_id = '{wa}'"),
                          f"{path}-v2|2")
-        self.assertEqual(b.post(f"/api/workflows/{wb}/activate").status, 200)  # old path is free now
+        # the old path is no longer served, but stays A's org's (sql/009)
+        r = b.post(f"/api/workflows/{wb}/activate")
+        self.assertEqual((r.status, r.json()["error"]["code"]), (409, "webhook_path_taken"))
+        wb = create(b, d=definition(path + "-b"))["id"]
+        self.assertEqual(b.post(f"/api/workflows/{wb}/activate").status, 200)
         # a save that would take another workflow's path is refused whole
-        r = save(a, wa, definition(path), 2)
+        r = save(a, wa, definition(path + "-b"), 2)
         self.assertEqual(r.status, 409)
         self.assertEqual(a.get(f"/api/workflows/{wa}").json()["version"], 2)
         # deactivate frees the path; no trigger: cannot activate

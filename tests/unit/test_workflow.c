@@ -84,6 +84,25 @@ TEST(cycles)
     ASSERT_CONTAINS(p.items[0].message, "cycle");
 }
 
+/* a webhook path may be left out (or empty): the database generates one on
+ * save (sql/009); one given is still checked, and unique */
+TEST(webhook_path_optional)
+{
+    gl_problems_t p;
+    ASSERT_EQ(validate("{\"nodes\":[{\"id\":\"a\",\"type\":\"trigger.webhook\"},"
+                       "{\"id\":\"b\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"\"}},"
+                       "{\"id\":\"c\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"\"}},"
+                       "{\"id\":\"d\",\"type\":\"trigger.webhook\",\"params\":{\"path\":null}}],\"edges\":[]}", &p),
+              GL_OK);
+    ASSERT_EQ(validate("{\"nodes\":[{\"id\":\"a\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"/x\"}},"
+                       "{\"id\":\"b\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"y\"}},"
+                       "{\"id\":\"c\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"y\"}}],\"edges\":[]}", &p),
+              GL_INVALID);
+    ASSERT_EQ(p.n, 2);
+    ASSERT(has(&p, "a", "params.path"));
+    ASSERT(has(&p, "c", "params.path"));
+}
+
 TEST(problems_name_node_and_field)
 {
     gl_problems_t p;
