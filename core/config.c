@@ -60,6 +60,9 @@ static const key_t_ keys[] = {
       "largest request body in bytes (413 above; keep nginx client_max_body_size at least this)" },
     { "http.max_json_depth", T_INT, OFF(http_max_json_depth), "32", 2, 1000, false,
       "deepest nesting of arrays and objects accepted in a JSON body" },
+    { "http.direct_budget_ms", T_INT, OFF(http_direct_budget_ms), "2000", 100, 115000, false,
+      "milliseconds a sync webhook run directly in a glyphic-fcgi worker may take in all (the "
+      "workflow's or trigger's timeout when shorter); past it the execution fails" },
     { "auth.open_signup", T_BOOL, OFF(auth_open_signup), "false", 0, 1, false,
       "anyone may sign up (and gets an org of their own); false: only the first user, then by invitation" },
     { "auth.cookie_secure", T_BOOL, OFF(auth_cookie_secure), "true", 0, 1, false,

@@ -35,6 +35,7 @@ typedef struct {
 
     int http_max_body;
     int http_max_json_depth;
+    int http_direct_budget_ms;
 
     bool auth_open_signup;
     bool auth_cookie_secure;
