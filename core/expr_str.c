@@ -258,8 +258,11 @@ static int s_last_index_of(ev_t *ev, const val_t *self, const val_t *a, size_t n
     sv_t nd;
     size_t from, from_cp;
     TRY(search_args(ev, self, a, na, INFINITY, &nd, &from, &from_cp));
-    /* find_last copies the prefix and the needle reversed */
-    int rc = nd.n <= sn(self) ? gl__expr_charge_bytes(ev, from + 2 * nd.n) : GL_OK;
+    /* find_last copies the prefix a hit can start in, the needle after it,
+     * and the needle, reversed */
+    size_t n = sn(self);
+    int rc = nd.n <= n ? gl__expr_charge_bytes(ev, (from < n - nd.n ? from : n - nd.n) + 2 * nd.n)
+                       : GL_OK;
     if (rc == GL_OK) {
         size_t last = find_last(sp(self), sn(self), from, nd.p, nd.n);
         *out = vnum(last == SIZE_MAX ? -1 : (double)gl__expr_u8_count(sp(self), last));
