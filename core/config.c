@@ -68,6 +68,9 @@ static const key_t_ keys[] = {
     { "hooks.drop_headers", T_STR, OFF(hooks_drop_headers), "", 0, 0, false,
       "comma-separated request headers left out of webhook items besides the built-in credential headers "
       "(case-insensitive; a trailing * matches a prefix, e.g. x-internal-*)" },
+    { "http.direct_budget_ms", T_INT, OFF(http_direct_budget_ms), "2000", 100, 115000, false,
+      "milliseconds a sync webhook run directly in a glyphic-fcgi worker may take in all (the "
+      "workflow's or trigger's timeout when shorter); past it the execution fails" },
     { "auth.open_signup", T_BOOL, OFF(auth_open_signup), "false", 0, 1, false,
       "anyone may sign up (and gets an org of their own); false: only the first user, then by invitation" },
     { "auth.cookie_secure", T_BOOL, OFF(auth_cookie_secure), "true", 0, 1, false,

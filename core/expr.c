@@ -19,12 +19,18 @@
  * call dispatched on the type of `a` and the name `b`, `f(…)` a call of a
  * built-in global.
  *
- * Bounds: every tree node visited and every loop iteration inside a library
- * function costs a step; parser nesting and tree height are capped; every
- * string is built in a gl_buf capped at max_output, and every array or object
- * carries an estimate of its serialized size (`size`), checked when it grows.
- * Data borrowed from the context counts 16 bytes per element: it is shared,
- * not built.
+ * Bounds: every tree node visited, every loop iteration inside a library
+ * function and every BYTES_PER_STEP bytes a library function reads,
+ * compares or writes cost a step, charged before the work (so a search in a
+ * string pays for the string's length, an append for what it appends);
+ * parser nesting and tree height are capped; every string is built in a
+ * gl_buf capped at max_output, and every array or object carries an
+ * estimate of its serialized size (`size`), checked when it grows; outputs
+ * whose size is known up front are refused before they are allocated. Data
+ * borrowed from the context counts 16 bytes per element: it is shared, not
+ * built. With a deadline, gl__expr_charge also reads the monotonic clock
+ * every CLOCK_EVERY steps, so an evaluation ends soon after its deadline
+ * even if a charge were wrong.
  *
  * Files. The language is one unit split by concern; all share expr_int.h
  * (the value type, the tree, the evaluator state and the gl__expr_ names):
@@ -284,6 +290,7 @@ static int eval_node(ev_t *ev, const node_t *nd, val_t *out)
     case N_STR:
         if (nd->len > ev->max_out)
             return gl__expr_too_big(ev);
+        TRY(gl__expr_charge_bytes(ev, nd->len));
         *out = vstr_n(nd->s, nd->len);
         return GL_OK;
     case N_TMPL: return eval_template(ev, nd, out);
@@ -350,6 +357,13 @@ static void ev_init(ev_t *ev, const gl_expr_ctx_t *ctx, gl_err_t *err)
     ev->max_out = ctx->limits.max_output ? ctx->limits.max_output : DEF_OUTPUT;
     if (ev->max_out > MAX_OUTPUT_CAP)
         ev->max_out = MAX_OUTPUT_CAP;
+    /* the caller's deadline is wall clock; the evaluator reads the
+     * monotonic clock, which no clock adjustment moves */
+    if (ctx->limits.deadline_ms) {
+        ev->deadline = gl_now_ms() + (ctx->limits.deadline_ms - gl_wall_ms());
+        if (ev->deadline == 0) /* 0 means none */
+            ev->deadline = -1;
+    }
 }
 
 bool gl_expr_has(const char *s)

@@ -21,7 +21,15 @@
  *    branch that would not run.
  *
  * Every evaluation is bounded (gl_expr_limits_t): steps, nesting and the size
- * of every string, array or object it builds. Parser nesting (parentheses,
+ * of every string, array or object it builds. A step is one tree node
+ * visited, one loop iteration inside a library call, or 64 bytes a library
+ * call reads, compares, copies or writes, so every builtin pays for the work
+ * it really does (a search of a 1 MiB string costs 16384 steps). Outputs
+ * whose size is known in advance (repeat, padStart, padEnd) are refused
+ * before anything is allocated. Beside the step count, an evaluation given a
+ * deadline (limits.deadline_ms) checks the clock every few hundred steps
+ * and fails with "expression exceeded its time budget" once it has passed:
+ * a safety net should any charge be too low. Parser nesting (parentheses,
  * brackets, unary operators, arguments) is limited to max_depth; the height
  * of the syntax tree, which also grows with chains like a+b+c or a.b.c, is
  * limited to 4 * max_depth. max_depth is capped at 1024 (recursion uses the
@@ -39,6 +47,7 @@ typedef struct {
     size_t max_steps;   /* evaluation steps (AST nodes visited + loop iterations inside library calls); 0 = 100000 */
     int max_depth;      /* nesting of the parser and evaluator; 0 = 64 */
     size_t max_output;  /* bytes of any string/array/object built; 0 = 1 MiB */
+    int64_t deadline_ms; /* wall clock (gl_wall_ms) the evaluation must end by; 0 = none */
 } gl_expr_limits_t;
 
 typedef struct gl_expr_ctx {
@@ -63,7 +72,9 @@ bool gl_expr_has(const char *s);
  * Evaluates one expression (without braces). *out is a new reference the
  * caller releases with json_object_put() (NULL for null/undefined).
  * GL_OK, or GL_INVALID with err->msg a clear message (syntax error with
- * column, type error, limit exceeded: "expression exceeds 100000 steps" etc).
+ * column, type error, limit exceeded: "expression exceeds 100000 steps",
+ * "expression result exceeds 1048576 bytes", "expression exceeded its time
+ * budget" etc).
  */
 int gl_expr_eval(const char *src, const gl_expr_ctx_t *ctx, json_object **out, gl_err_t *err) GL_WUR;
 

@@ -423,7 +423,10 @@ static int date_add(ev_t *ev, const val_t *self, const val_t *a, size_t na, doub
             const char *key = json_object_iter_peek_name(&it);
             val_t v = gl__expr_vjson(json_object_iter_peek_value(&it));
             json_object_iter_next(&it);
-            TRY(gl__expr_charge(ev, 1));
+            if (gl__expr_charge_pass(ev, strlen(key)) != GL_OK) {
+                vfree(&v);
+                return GL_INVALID;
+            }
             if (!(u = find_unit(key, strlen(key)))) {
                 vfree(&v);
                 return gl__expr_fail(ev, "%s: unknown unit '%.40s'", fn, key);
@@ -521,6 +524,7 @@ static int dt_from_iso(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
     if (s->k != V_STR)
         return gl__expr_fail(ev, "DateTime.fromISO() expects a string, got %s",
                              gl__expr_vtype_name(s));
+    TRY(gl__expr_charge_pass(ev, sn(s)));
     if (!iso_parse(sp(s), sn(s), &ms))
         return gl__expr_fail(ev, "DateTime.fromISO(): invalid ISO date '%.60s'", sp(s));
     *out = vdate(ms);

@@ -205,8 +205,14 @@ typedef struct {
     const gl_expr_ctx_t *ctx;
     gl_err_t *err;
     size_t steps, max_steps, max_out;
+    size_t bytes;      /* bytes charged but not yet a whole step (gl__expr_charge_bytes) */
+    int64_t deadline;  /* gl_now_ms() the evaluation must end by; 0: none */
+    size_t clock_left; /* steps until the clock is read again; 0: at the next charge */
     int depth, max_depth;
 } ev_t;
+
+#define BYTES_PER_STEP 64 /* a step pays for reading, comparing or copying this many bytes */
+#define CLOCK_EVERY 512   /* steps between two looks at the clock */
 
 #define TRY(x)                                                              \
     do {                                                                    \
@@ -291,9 +297,17 @@ const char *gl__expr_type_of(const val_t *v);
 /* Writes the message into ev->err; returns GL_INVALID. */
 int gl__expr_fail(ev_t *ev, const char *fmt, ...) GL_PRINTF(2, 3);
 int gl__expr_too_big(ev_t *ev);
-/* Spends n steps of the budget; GL_INVALID when it runs out. */
+/* Spends n steps of the budget; GL_INVALID when it runs out or when the
+ * evaluation's deadline has passed (the clock is read every CLOCK_EVERY
+ * steps, and at the first charge). */
 int gl__expr_charge(ev_t *ev, size_t n);
-/* Append to b, which is capped at the output bound. */
+/* Spends the steps for touching n bytes (one per BYTES_PER_STEP, the
+ * remainder carried over to the next call). */
+int gl__expr_charge_bytes(ev_t *ev, size_t n);
+/* One step for the call plus its n bytes: what a single pass over a
+ * string of n bytes costs. */
+int gl__expr_charge_pass(ev_t *ev, size_t n);
+/* Append to b, which is capped at the output bound; charges the bytes. */
 int gl__expr_app(ev_t *ev, gl_buf_t *b, const char *p, size_t n);
 int gl__expr_apps(ev_t *ev, gl_buf_t *b, const char *s);
 /* Hands b's text over as a string value in *out and frees b. */
@@ -309,6 +323,8 @@ int gl__expr_to_number(ev_t *ev, const val_t *v, double *d);
 /* ToNumber of argument i, or def when it is undefined. */
 int gl__expr_num_arg(ev_t *ev, const val_t *args, size_t nargs, size_t i, double def, double *d);
 bool gl__expr_strict_eq(const val_t *a, const val_t *b);
+/* Charges what gl__expr_strict_eq(a, b) reads: call it first. */
+int gl__expr_charge_eq(ev_t *ev, const val_t *a, const val_t *b);
 int gl__expr_binary(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *out);
 
 /* ------------------------------------------------------------------------ */

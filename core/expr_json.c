@@ -20,7 +20,7 @@
 static int jw_str(ev_t *ev, gl_buf_t *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    TRY(gl__expr_charge(ev, 1 + n / 64));
+    TRY(gl__expr_charge_pass(ev, n));
     TRY(gl__expr_app(ev, b, "\"", 1));
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {

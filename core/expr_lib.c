@@ -66,8 +66,11 @@ static int no_such_node(ev_t *ev, const char *name)
     return gl__expr_fail(ev, "node '%.80s' does not exist or has not run", name);
 }
 
-static json_object *node_lookup(ev_t *ev, const char *name, size_t len)
+/* The node's items, or NULL (also when the budget ran out: *rc says). */
+static json_object *node_lookup(ev_t *ev, const char *name, size_t len, int *rc)
 {
+    if ((*rc = gl__expr_charge_pass(ev, len)) != GL_OK)
+        return NULL;
     if (!ev->ctx->node_items || memchr(name, 0, len))
         return NULL;
     return ev->ctx->node_items(ev->ctx->ud, name);
@@ -101,7 +104,9 @@ static int ns_prop(ev_t *ev, const val_t *o, const char *name, size_t len, val_t
         }
         return GL_OK;
     case VAR_NODE: {
-        json_object *items = node_lookup(ev, name, len);
+        int rc;
+        json_object *items = node_lookup(ev, name, len, &rc);
+        TRY(rc);
         if (!items)
             return no_such_node(ev, name);
         if (json_object_array_length(items) == 0)
@@ -141,7 +146,7 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
                              o->k == V_NULL ? "null" : "undefined", (int)(len > 60 ? 60 : len),
                              name);
     case V_STR: {
-        TRY(gl__expr_charge(ev, 1 + sn(o) / 64));
+        TRY(gl__expr_charge_pass(ev, sn(o)));
         if (name_is(name, len, "length")) {
             *out = vnum((double)gl__expr_u8_count(sp(o), sn(o)));
         } else if (parse_index(name, len, &idx)) {
@@ -161,6 +166,7 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
         return GL_OK;
     case V_OBJ: {
         json_object *child;
+        TRY(gl__expr_charge_bytes(ev, len)); /* the key is hashed and compared */
         if (!memchr(name, 0, len) && json_object_object_get_ex(o->j, name, &child))
             *out = gl__expr_vjson(child);
         return GL_OK;
@@ -250,6 +256,11 @@ static int a_search(ev_t *ev, const val_t *self, const val_t *a, size_t na, int 
         size_t i = mode == 1 ? first - k : first + k;
         TRY(gl__expr_charge(ev, 1));
         val_t e = gl__expr_vjson(elem(self, i));
+        int rc = gl__expr_charge_eq(ev, &e, x);
+        if (rc != GL_OK) {
+            vfree(&e);
+            return rc;
+        }
         bool eq = gl__expr_strict_eq(&e, x) ||
                   (mode == 2 && e.k == V_NUM && x->k == V_NUM && isnan(e.n) && isnan(x->n));
         vfree(&e);
@@ -372,9 +383,11 @@ static int o_has_own(ev_t *ev, const val_t *self, const val_t *a, size_t na, val
 {
     sv_t k;
     TRY(gl__expr_to_sv(ev, arg(a, na, 0), &k));
-    *out = vbool(!memchr(k.p, 0, k.n) && json_object_object_get_ex(self->j, k.p, NULL));
+    int rc = gl__expr_charge_bytes(ev, k.n);
+    if (rc == GL_OK)
+        *out = vbool(!memchr(k.p, 0, k.n) && json_object_object_get_ex(self->j, k.p, NULL));
     gl__expr_sv_free(&k);
-    return GL_OK;
+    return rc;
 }
 
 static int o_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
@@ -415,7 +428,7 @@ static int object_list(ev_t *ev, const val_t *a, size_t na, int mode, val_t *out
             const char *key = json_object_iter_peek_name(&it);
             json_object *v = json_object_iter_peek_value(&it);
             json_object_iter_next(&it);
-            if ((rc = gl__expr_charge(ev, 1)) != GL_OK)
+            if ((rc = gl__expr_charge_pass(ev, strlen(key))) != GL_OK) /* copied */
                 break;
             json_object *e = mode == 0 ? json_object_new_string(key) : json_object_get(v);
             size_t e_size = mode == 0 ? strlen(key) + 2 : gl__expr_json_size(v);
@@ -486,7 +499,9 @@ int gl__expr_g_dollar(ev_t *ev, const val_t *self, const val_t *a, size_t na, va
     const val_t *name = arg(a, na, 0);
     if (name->k != V_STR)
         return gl__expr_fail(ev, "$() expects a node name, got %s", gl__expr_vtype_name(name));
-    json_object *items = node_lookup(ev, sp(name), sn(name));
+    int rc;
+    json_object *items = node_lookup(ev, sp(name), sn(name), &rc);
+    TRY(rc);
     if (!items || !json_object_is_type(items, json_type_array))
         return no_such_node(ev, sp(name));
     *out = vmk(V_NODE);

@@ -221,6 +221,10 @@ static int g_parse_int(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
     double r;
     TRY(gl__expr_num_arg(ev, a, na, 1, 0, &r));
     TRY(gl__expr_to_sv(ev, arg(a, na, 0), &s));
+    if (gl__expr_charge_bytes(ev, s.n) != GL_OK) {
+        gl__expr_sv_free(&s);
+        return GL_INVALID;
+    }
     const char *p = s.p;
     size_t n = s.n, i = 0;
     gl__expr_trim_span(&p, &n, true, false);
@@ -254,6 +258,10 @@ static int g_parse_float(ev_t *ev, const val_t *self, const val_t *a, size_t na,
     (void)self;
     sv_t s;
     TRY(gl__expr_to_sv(ev, arg(a, na, 0), &s));
+    if (gl__expr_charge_bytes(ev, s.n) != GL_OK) {
+        gl__expr_sv_free(&s);
+        return GL_INVALID;
+    }
     const char *p = s.p;
     size_t n = s.n, l;
     gl__expr_trim_span(&p, &n, true, false);

@@ -2,12 +2,17 @@
  * expr_str.c: the methods of strings (toUpperCase, split, replace, padStart…)
  * and isEmpty/isNotEmpty, which strings, arrays and objects share. Indices
  * and lengths count code points (see expr.h); every loop charges the step
- * budget and every string is built under the output bound.
+ * budget, every method charges the bytes it scans (gl__expr_app the bytes it
+ * writes), every string is built under the output bound, and every search
+ * is linear in the bytes it looks at (memmem, Two-Way in glibc; lastIndexOf
+ * searches the reversed text rather than walking forward hit after hit,
+ * which is quadratic for overlapping needles).
  */
 #include "expr_int.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* Simple case mapping for ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic. */
 static uint32_t cp_upper(uint32_t c)
@@ -70,7 +75,7 @@ static int str_case(ev_t *ev, const val_t *self, bool upper, val_t *out)
     size_t n = sn(self);
     char u8[4];
     gl_buf_t b;
-    TRY(gl__expr_charge(ev, 1 + n / 64));
+    TRY(gl__expr_charge_pass(ev, n));
     gl_buf_init(&b, ev->max_out);
     for (size_t i = 0; i < n;) {
         uint32_t cp, m;
@@ -104,7 +109,7 @@ static int str_trim(ev_t *ev, const val_t *self, bool start, bool end, val_t *ou
 {
     const char *s = sp(self);
     size_t n = sn(self);
-    TRY(gl__expr_charge(ev, 1 + n / 64));
+    TRY(gl__expr_charge_pass(ev, n));
     gl__expr_trim_span(&s, &n, start, end);
     if (n > ev->max_out) /* a slice of a larger borrowed string */
         return gl__expr_too_big(ev);
@@ -142,6 +147,30 @@ static size_t find(const char *s, size_t n, size_t from, const char *needle, siz
     return hit ? (size_t)(hit - s) : SIZE_MAX;
 }
 
+/* Byte offset of the last occurrence of needle that starts at or before
+ * from; SIZE_MAX when there is none. The prefix a hit can lie in and the
+ * needle are reversed and searched with memmem: linear in from + nn, and
+ * it allocates that much (freed before it returns). */
+static size_t find_last(const char *s, size_t n, size_t from, const char *needle, size_t nn)
+{
+    if (nn > n)
+        return SIZE_MAX;
+    if (from > n - nn)
+        from = n - nn;
+    if (nn == 0)
+        return from;
+    size_t hn = from + nn;
+    char *rev = gl_xmalloc(hn + nn), *rev_needle = rev + hn;
+    for (size_t i = 0; i < hn; i++)
+        rev[i] = s[hn - 1 - i];
+    for (size_t i = 0; i < nn; i++)
+        rev_needle[i] = needle[nn - 1 - i];
+    const char *hit = memmem(rev, hn, rev_needle, nn);
+    size_t at = hit ? hn - (size_t)(hit - rev) - nn : SIZE_MAX;
+    free(rev);
+    return at;
+}
+
 static int s_split(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     const char *s = sp(self);
@@ -169,7 +198,8 @@ static int s_split(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
                                    : i + gl__expr_u8_dec(s, n, i, &cp);
                 if (hit == SIZE_MAX)
                     hit = n;
-                if ((rc = gl__expr_charge(ev, 1)) != GL_OK)
+                /* the part is searched and copied, the separator compared */
+                if ((rc = gl__expr_charge_pass(ev, 2 * (hit - i) + sep.n)) != GL_OK)
                     break;
                 json_object *part = json_object_new_string_len(s + i, (int)(hit - i));
                 rc = gl__expr_arr_add(ev, arr, &size, part, hit - i + 2);
@@ -192,7 +222,7 @@ static int search_args(ev_t *ev, const val_t *self, const val_t *a, size_t na, d
                        sv_t *needle, size_t *from_byte, size_t *from_cp)
 {
     double pos;
-    TRY(gl__expr_charge(ev, 1 + sn(self) / 64));
+    TRY(gl__expr_charge_pass(ev, sn(self)));
     TRY(gl__expr_num_arg(ev, a, na, 1, def, &pos));
     size_t len = gl__expr_u8_count(sp(self), sn(self));
     *from_cp = gl__expr_clamp_idx(pos, len);
@@ -226,21 +256,19 @@ static int s_index_of(ev_t *ev, const val_t *self, const val_t *a, size_t na, va
 static int s_last_index_of(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     sv_t nd;
-    size_t from, from_cp, last = SIZE_MAX;
+    size_t from, from_cp;
     TRY(search_args(ev, self, a, na, INFINITY, &nd, &from, &from_cp));
-    for (size_t i = 0;;) {
-        size_t hit = find(sp(self), sn(self), i, nd.p, nd.n);
-        if (hit == SIZE_MAX || hit > from)
-            break;
-        last = hit;
-        uint32_t cp;
-        if (hit >= sn(self))
-            break;
-        i = hit + gl__expr_u8_dec(sp(self), sn(self), hit, &cp);
+    /* find_last copies the prefix a hit can start in, the needle after it,
+     * and the needle, reversed */
+    size_t n = sn(self);
+    int rc = nd.n <= n ? gl__expr_charge_bytes(ev, (from < n - nd.n ? from : n - nd.n) + 2 * nd.n)
+                       : GL_OK;
+    if (rc == GL_OK) {
+        size_t last = find_last(sp(self), sn(self), from, nd.p, nd.n);
+        *out = vnum(last == SIZE_MAX ? -1 : (double)gl__expr_u8_count(sp(self), last));
     }
-    *out = vnum(last == SIZE_MAX ? -1 : (double)gl__expr_u8_count(sp(self), last));
     gl__expr_sv_free(&nd);
-    return GL_OK;
+    return rc;
 }
 
 static int s_starts_with(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
@@ -266,7 +294,7 @@ static int s_ends_with(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
 /* Code points [from, to) of self as a new string. */
 static int substr_cp(ev_t *ev, const val_t *self, size_t from, size_t to, val_t *out)
 {
-    TRY(gl__expr_charge(ev, 1 + sn(self) / 64));
+    TRY(gl__expr_charge_pass(ev, sn(self)));
     if (from >= to) {
         *out = vstr_n("", 0);
         return GL_OK;
@@ -327,7 +355,7 @@ static int char_at(ev_t *ev, const val_t *self, const val_t *a, size_t na, int m
     double i;
     size_t at, l;
     uint32_t cp;
-    TRY(gl__expr_charge(ev, 1 + sn(self) / 64));
+    TRY(gl__expr_charge_pass(ev, sn(self)));
     TRY(gl__expr_num_arg(ev, a, na, 0, 0, &i));
     bool ok = cp_at(self, i, mode == 3, &at, &l, &cp);
     switch (mode) {
@@ -378,6 +406,7 @@ static int put_replacement(ev_t *ev, gl_buf_t *b, const sv_t *rep, const char *s
                            size_t hit, size_t hit_n)
 {
     size_t run = 0;
+    TRY(gl__expr_charge_bytes(ev, rep->n)); /* scanned for $ at every hit */
     for (size_t i = 0; i + 1 < rep->n; i++) {
         if (rep->p[i] != '$' || !rep->p[i + 1] || !strchr("$&`'", rep->p[i + 1]))
             continue;
@@ -412,7 +441,9 @@ static int replace(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool 
         size_t hit = find(s, n, i, pat.p, pat.n);
         if (hit == SIZE_MAX)
             break;
-        if ((rc = gl__expr_charge(ev, 1)) != GL_OK ||
+        /* searched up to the hit (the text before it is copied, and charged,
+         * by gl__expr_app) and the pattern compared */
+        if ((rc = gl__expr_charge_pass(ev, pat.n)) != GL_OK ||
             (rc = gl__expr_app(ev, &b, s + copied, hit - copied)) != GL_OK ||
             (rc = put_replacement(ev, &b, &rep, s, n, hit, pat.n)) != GL_OK)
             break;
@@ -451,11 +482,43 @@ static int s_replace_all(ev_t *ev, const val_t *self, const val_t *a, size_t na,
     return replace(ev, self, a, na, true, out);
 }
 
+/* The padding of want code points: whole copies of fill and the first
+ * *rem_n bytes of one more, *n bytes in all. False when *n would be over max. */
+static bool pad_size(const sv_t *fill, size_t want, size_t max, size_t *copies, size_t *rem_n,
+                     size_t *n)
+{
+    size_t fill_cps = gl__expr_u8_count(fill->p, fill->n);
+    *copies = want / fill_cps;
+    *rem_n = gl__expr_u8_off(fill->p, fill->n, want % fill_cps);
+    return gl_size_mul(*copies, fill->n, n) && gl_size_add(*n, *rem_n, n) && *n <= max;
+}
+
+/* The padding itself, built by doubling (a few memcpy calls, not one per
+ * copy); the caller frees it. */
+static char *pad_text(const sv_t *fill, size_t copies, size_t rem_n, size_t n)
+{
+    char *p = gl_xmalloc(n ? n : 1);
+    size_t whole = n - rem_n, done = 0;
+    if (copies) {
+        memcpy(p, fill->p, fill->n);
+        done = fill->n;
+    }
+    while (done < whole) { /* done and whole are multiples of fill->n */
+        size_t k = done < whole - done ? done : whole - done;
+        memcpy(p + done, p, k);
+        done += k;
+    }
+    memcpy(p + whole, fill->p, rem_n);
+    return p;
+}
+
+/* padStart/padEnd. The result's size is known before anything is built: too
+ * large is refused before any allocation. */
 static int pad(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool start, val_t *out)
 {
     double target;
     size_t len = gl__expr_u8_count(sp(self), sn(self));
-    TRY(gl__expr_charge(ev, 1 + sn(self) / 64));
+    TRY(gl__expr_charge_pass(ev, sn(self)));
     TRY(gl__expr_num_arg(ev, a, na, 0, 0, &target));
     sv_t fill = { " ", 1, { 0 } };
     gl_buf_init(&fill.buf, 0);
@@ -464,29 +527,28 @@ static int pad(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool star
     int rc = GL_OK;
     if (isnan(target) || target <= (double)len || fill.n == 0) {
         *out = vdup(self);
-    } else if (target - (double)len > (double)ev->max_out) {
-        rc = gl__expr_too_big(ev);
     } else {
-        size_t want = (size_t)target - len, fi = 0;
-        gl_buf_t b;
-        gl_buf_init(&b, ev->max_out);
-        if (!start)
-            rc = gl__expr_app(ev, &b, sp(self), sn(self));
-        for (size_t k = 0; rc == GL_OK && k < want; k++) {
-            uint32_t cp;
-            size_t l = gl__expr_u8_dec(fill.p, fill.n, fi, &cp);
-            if (k % 64 == 0)
-                rc = gl__expr_charge(ev, 1);
-            if (rc == GL_OK)
-                rc = gl__expr_app(ev, &b, fill.p + fi, l);
-            fi = fi + l >= fill.n ? 0 : fi + l;
-        }
-        if (rc == GL_OK && start)
-            rc = gl__expr_app(ev, &b, sp(self), sn(self));
+        size_t copies = 0, rem_n = 0, pad_n = 0;
+        size_t room = sn(self) < ev->max_out ? ev->max_out - sn(self) : 0;
+        rc = target - (double)len > (double)ev->max_out ? gl__expr_too_big(ev)
+                                                        : gl__expr_charge_pass(ev, fill.n);
+        if (rc == GL_OK && !pad_size(&fill, (size_t)target - len, room, &copies, &rem_n, &pad_n))
+            rc = gl__expr_too_big(ev);
         if (rc == GL_OK)
-            gl__expr_buf_val(&b, out);
-        else
-            gl_buf_free(&b);
+            rc = gl__expr_charge_bytes(ev, pad_n); /* written once by pad_text */
+        if (rc == GL_OK) {
+            char *text = pad_text(&fill, copies, rem_n, pad_n);
+            gl_buf_t b;
+            gl_buf_init(&b, ev->max_out);
+            rc = gl__expr_app(ev, &b, start ? text : sp(self), start ? pad_n : sn(self));
+            if (rc == GL_OK)
+                rc = gl__expr_app(ev, &b, start ? sp(self) : text, start ? sn(self) : pad_n);
+            free(text);
+            if (rc == GL_OK)
+                gl__expr_buf_val(&b, out);
+            else
+                gl_buf_free(&b);
+        }
     }
     gl__expr_sv_free(&fill);
     return rc;
@@ -519,11 +581,13 @@ static int s_repeat(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_
     TRY(gl__expr_charge(ev, (size_t)count));
     gl_buf_t b;
     gl_buf_init(&b, ev->max_out);
-    for (size_t i = 0; i < (size_t)count; i++)
-        if (gl_buf_append(&b, sp(self), sn(self)) != GL_OK) {
+    for (size_t i = 0; i < (size_t)count; i++) {
+        int rc = gl__expr_app(ev, &b, sp(self), sn(self));
+        if (rc != GL_OK) {
             gl_buf_free(&b);
-            return gl__expr_too_big(ev);
+            return rc;
         }
+    }
     return gl__expr_buf_val(&b, out);
 }
 

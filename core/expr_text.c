@@ -129,6 +129,10 @@ void gl__expr_num_fmt(double d, char out[40])
         snprintf(out, 40, "0");
         return;
     }
+    if (d == trunc(d) && fabs(d) < MAX_SAFE) { /* the common case, without the search below */
+        snprintf(out, 40, "%lld", (long long)d);
+        return;
+    }
     char e[40];
     for (int p = 1; p <= 17; p++) {
         snprintf(e, sizeof e, "%.*e", p - 1, d);

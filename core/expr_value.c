@@ -3,7 +3,8 @@
  * its json object (see expr_int.h); this file turns values into JSON, into
  * strings and numbers (ToString, ToNumber, ToPrimitive), compares them
  * (==, ===, <) and applies the binary operators, all under the evaluation
- * budget: steps, the output bound and the error context of ev_t.
+ * budget: steps (also for the bytes compared or converted), the deadline,
+ * the output bound and the error context of ev_t.
  */
 #include "expr_int.h"
 
@@ -119,6 +120,11 @@ int gl__expr_too_big(ev_t *ev)
     return gl__expr_fail(ev, "expression result exceeds %zu bytes", ev->max_out);
 }
 
+/* The step count is the budget; the clock, read every CLOCK_EVERY steps
+ * (and whenever one charge spans that many), is the safety net for a
+ * builtin whose charge would not match its work. A charge is made before
+ * the work it pays for, so the work between two looks at the clock is
+ * bounded by CLOCK_EVERY steps plus one call's charge. */
 int gl__expr_charge(ev_t *ev, size_t n)
 {
     if (n > ev->max_steps - ev->steps) {
@@ -126,11 +132,37 @@ int gl__expr_charge(ev_t *ev, size_t n)
         return gl__expr_fail(ev, "expression exceeds %zu steps", ev->max_steps);
     }
     ev->steps += n;
+    if (n < ev->clock_left) {
+        ev->clock_left -= n;
+        return GL_OK;
+    }
+    ev->clock_left = CLOCK_EVERY;
+    if (ev->deadline && gl_now_ms() >= ev->deadline) {
+        ev->clock_left = 0; /* and at every later charge */
+        return gl__expr_fail(ev, "expression exceeded its time budget");
+    }
     return GL_OK;
+}
+
+int gl__expr_charge_bytes(ev_t *ev, size_t n)
+{
+    size_t steps = n / BYTES_PER_STEP;
+    ev->bytes += n % BYTES_PER_STEP;
+    if (ev->bytes >= BYTES_PER_STEP) {
+        ev->bytes -= BYTES_PER_STEP;
+        steps++;
+    }
+    return steps ? gl__expr_charge(ev, steps) : GL_OK;
+}
+
+int gl__expr_charge_pass(ev_t *ev, size_t n)
+{
+    return gl__expr_charge(ev, 1 + n / BYTES_PER_STEP);
 }
 
 int gl__expr_app(ev_t *ev, gl_buf_t *b, const char *p, size_t n)
 {
+    TRY(gl__expr_charge_bytes(ev, n));
     return gl_buf_append(b, p, n) == GL_OK ? GL_OK : gl__expr_too_big(ev);
 }
 
@@ -223,7 +255,10 @@ int gl__expr_to_number(ev_t *ev, const val_t *v, double *d)
     case V_NULL: *d = 0; return GL_OK;
     case V_BOOL: *d = v->b ? 1 : 0; return GL_OK;
     case V_NUM: *d = v->n; return GL_OK;
-    case V_STR: *d = gl__expr_str_to_num(sp(v), sn(v)); return GL_OK;
+    case V_STR:
+        TRY(gl__expr_charge_bytes(ev, sn(v)));
+        *d = gl__expr_str_to_num(sp(v), sn(v));
+        return GL_OK;
     case V_DATE: *d = (double)v->ms; return GL_OK;
     case V_ARR: {
         sv_t s;
@@ -284,6 +319,14 @@ bool gl__expr_strict_eq(const val_t *a, const val_t *b)
     }
 }
 
+/* Charges the bytes gl__expr_strict_eq(a, b) compares. */
+int gl__expr_charge_eq(ev_t *ev, const val_t *a, const val_t *b)
+{
+    if (a->k == V_STR && b->k == V_STR && sn(a) == sn(b))
+        return gl__expr_charge_bytes(ev, sn(a));
+    return GL_OK;
+}
+
 static bool is_objlike(const val_t *v)
 {
     return v->k == V_ARR || v->k == V_OBJ || v->k == V_DATE || v->k == V_NS || v->k == V_NODE;
@@ -293,6 +336,7 @@ static bool is_objlike(const val_t *v)
 static int loose_eq(ev_t *ev, const val_t *a, const val_t *b, bool *res, int depth)
 {
     if (a->k == b->k || (nullish(a) && nullish(b))) {
+        TRY(gl__expr_charge_eq(ev, a, b));
         *res = nullish(a) ? nullish(b) : gl__expr_strict_eq(a, b);
         return GL_OK;
     }
@@ -301,6 +345,7 @@ static int loose_eq(ev_t *ev, const val_t *a, const val_t *b, bool *res, int dep
         return GL_OK;
     }
     if (a->k == V_NUM && b->k == V_STR) {
+        TRY(gl__expr_charge_bytes(ev, sn(b)));
         *res = a->n == gl__expr_str_to_num(sp(b), sn(b));
         return GL_OK;
     }
@@ -341,21 +386,21 @@ static int relational(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *o
         vfree(&pa);
         return rc;
     }
-    bool res;
+    bool res = false;
     if (pa.k == V_STR && pb.k == V_STR) {
-        TRY(gl__expr_charge(ev, 1 + (sn(&pa) < sn(&pb) ? sn(&pa) : sn(&pb)) / 64));
-        int c = byte_cmp(sp(&pa), sn(&pa), sp(&pb), sn(&pb));
+        rc = gl__expr_charge_pass(ev, sn(&pa) < sn(&pb) ? sn(&pa) : sn(&pb));
+        int c = rc == GL_OK ? byte_cmp(sp(&pa), sn(&pa), sp(&pb), sn(&pb)) : 0;
         res = op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0;
     } else {
-        double x, y;
-        gl__expr_to_number(ev, &pa, &x);
-        gl__expr_to_number(ev, &pb, &y);
+        double x = 0, y = 0;
+        if ((rc = gl__expr_to_number(ev, &pa, &x)) == GL_OK)
+            rc = gl__expr_to_number(ev, &pb, &y);
         res = op == OP_LT ? x < y : op == OP_LE ? x <= y : op == OP_GT ? x > y : x >= y;
     }
     vfree(&pa);
     vfree(&pb);
     *out = vbool(res);
-    return GL_OK;
+    return rc;
 }
 
 static int add(ev_t *ev, const val_t *a, const val_t *b, val_t *out)
@@ -378,9 +423,9 @@ static int add(ev_t *ev, const val_t *a, const val_t *b, val_t *out)
         else
             gl_buf_free(&buf);
     } else {
-        double x, y;
-        gl__expr_to_number(ev, &pa, &x);
-        gl__expr_to_number(ev, &pb, &y);
+        double x = 0, y = 0;
+        if ((rc = gl__expr_to_number(ev, &pa, &x)) == GL_OK)
+            rc = gl__expr_to_number(ev, &pb, &y);
         *out = vnum(x + y);
     }
     vfree(&pa);
@@ -403,8 +448,12 @@ int gl__expr_binary(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *out
         TRY(loose_eq(ev, a, b, &eq, 0));
         *out = vbool(op == OP_EQ ? eq : !eq);
         return GL_OK;
-    case OP_SEQ: *out = vbool(gl__expr_strict_eq(a, b)); return GL_OK;
-    case OP_SNE: *out = vbool(!gl__expr_strict_eq(a, b)); return GL_OK;
+    case OP_SEQ:
+    case OP_SNE:
+        TRY(gl__expr_charge_eq(ev, a, b));
+        eq = gl__expr_strict_eq(a, b);
+        *out = vbool(op == OP_SEQ ? eq : !eq);
+        return GL_OK;
     default: break;
     }
     TRY(gl__expr_to_number(ev, a, &x));

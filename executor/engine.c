@@ -199,6 +199,9 @@ static void expr_ctx(gl_node_ctx_t *c, int item, gl_expr_ctx_t *e)
     e->workflow_name = c->run->workflow_name;
     e->now_ms = gl_wall_ms();
     e->env = c->run->env;
+    /* the node's deadline (the execution's, or the node's timeout when
+     * sooner): an expression still running then fails the node */
+    e->limits.deadline_ms = c->deadline_ms;
 }
 
 int gl_node_param(gl_node_ctx_t *c, const char *name, int item, json_object **out)

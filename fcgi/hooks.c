@@ -329,7 +329,8 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     r.input = input;
     int64_t started = gl_wall_ms();
     int64_t t = gl_engine_timeout_ms(c->def);
-    r.deadline_ms = started + (t > 0 && t < c->timeout_ms ? t : c->timeout_ms);
+    int64_t limit = t > 0 && t < c->timeout_ms ? t : c->timeout_ms, budget = req->cfg->http_direct_budget_ms;
+    r.deadline_ms = started + (limit < budget ? limit : budget); /* this worker is held that long at most */
     r.can_park = false;
     r.limits.max_items = req->cfg->executor_max_items;
     r.limits.max_bytes = (size_t)req->cfg->executor_max_execution_bytes;
