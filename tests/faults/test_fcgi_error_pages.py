@@ -47,8 +47,9 @@ def tearDownModule():
 
 EVENTS = f"/api/executions/{uuid.uuid4()}/events"
 # every kind of location in front of glyphic-fcgi
+# served by glyphic-fcgi (live progress is glyphic-events': see below)
 API_PATHS = [("GET", "/api/health"), ("GET", "/api/workflows"), ("POST", "/api/auth/login"),
-             ("GET", EVENTS), ("POST", "/hooks/" + "x"), ("GET", "/hooks/some/where")]
+             ("POST", "/hooks/" + "x"), ("GET", "/hooks/some/where")]
 SECURITY = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
 
 
@@ -87,6 +88,18 @@ class ErrorPagesTest(unittest.TestCase):
 
     def assertServing(self):
         self.assertEqual(ENV.request("GET", "/api/health").status, 200)
+
+    def test_events_down_is_json_503_with_retry_after(self):
+        ENV.events.stop()
+        try:
+            r = ENV.request("GET", EVENTS)
+            err = self.assertNginxJson(r, 503, "unavailable", f"GET {EVENTS}")
+            self.assertEqual(r.header("Retry-After"), "1")
+            self.assertIn("not answering", err["message"])
+            self.assertServing()  # the rest of the API does not need it
+        finally:
+            ENV.events.start()
+        self.assertEqual(ENV.request("GET", EVENTS).status, 401)
 
     def test_fcgi_down_is_json_503_with_retry_after(self):
         ENV.fcgi.stop()
