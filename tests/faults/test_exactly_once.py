@@ -19,7 +19,8 @@ SRV = None
 def setUpModule():
     global E, SRV
     SRV = TestServer().start()
-    E = fl.env(**{"executor.batch": "10"})
+    # the test server is on loopback, which http.request refuses unless listed
+    E = fl.env(**{"executor.batch": "10", "http.allow_private": "127.0.0.1/32"})
 
 
 def tearDownModule():
