@@ -19,8 +19,7 @@ SRV = None
 def setUpModule():
     global E, SRV
     SRV = TestServer().start()
-    # the test server is on loopback, which http.request refuses unless listed
-    E = fl.env(**{"executor.batch": "10", "http.allow_private": "127.0.0.1/32"})
+    E = fl.env(**{"executor.batch": "10", **harness.ALLOW_TEST_SERVER})  # the test server is on loopback
 
 
 def tearDownModule():

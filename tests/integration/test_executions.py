@@ -30,9 +30,7 @@ def setUpModule():
     ENV = harness.Env(workers=3, fcgi_extra={
         "executor.lease": "3", "executor.poll_ms": "200", "executor.maintenance_interval": "1",
         "executor.batch": "10", "executor.workers": "1", "log.level": "info",
-        "executor.env_allow": "GL_TEST_VISIBLE,GL_TEST_UNSET",
-        # the test server is on loopback, which http.request refuses unless listed
-        "http.allow_private": "127.0.0.1/32"})
+        "executor.env_allow": "GL_TEST_VISIBLE,GL_TEST_UNSET", **harness.ALLOW_TEST_SERVER})
     ENV.start_all()
     ENV.fcgi.write_conf()
 
