@@ -26,8 +26,8 @@
  * Outbound guard (SSRF). Every socket curl opens goes through
  * on_open_socket, which sees the address curl is about to connect to —
  * each address a name resolved to, each redirect, whatever the URL's
- * spelling (127.1, 0x7f000001, [::ffff:127.0.0.1], localhost, a name that
- * resolves to 10.0.0.5 now and to 1.2.3.4 at the check) — and refuses
+ * spelling (127.1, 0x7f000001, [::ffff:127.0.0.1], localhost), also when a
+ * name's address changes between look-ups (DNS rebinding) — and refuses
  * any that is not public unless run->limits.allow_private lists it
  * (core/ipnet.c, http.allow_private). No proxy is used, also not from
  * http_proxy and the like in the environment: a proxy would connect on
