@@ -42,6 +42,7 @@ static void usage(FILE *out)
             "  run FILE.json [--input ITEMS.json] [--env NAME]... [--quiet]\n"
             "                     run a workflow file in this process (no database or server) and\n"
             "                     print each step's output; exit 1 if the execution fails\n"
+            "                     (http.allow_private and http.respond_allow_scripts apply)\n"
             "  config             print the effective configuration (passwords masked)\n"
             "  version            print the program and schema versions\n"
             "\n"
@@ -202,8 +203,6 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0)
-        return gl_cli_run(argc - optind, argv + optind);
     if (strcmp(cmd, "version") == 0) {
         printf("glyphic %s (schema %d)\n", GL_VERSION, gl_migrate_latest());
         return 0;
@@ -218,7 +217,9 @@ int main(int argc, char **argv)
     }
     (void)gl_log_init("glyphic", cfg.log_level, cfg.log_file);
     int status;
-    if (strcmp(cmd, "migrate") == 0)
+    if (strcmp(cmd, "run") == 0)
+        status = gl_cli_run(&cfg, argc - optind, argv + optind);
+    else if (strcmp(cmd, "migrate") == 0)
         status = cmd_migrate(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "queue") == 0)
         status = cmd_queue(&cfg, argc - optind, argv + optind);

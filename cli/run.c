@@ -8,6 +8,8 @@
  * FILE is a definition ({nodes, edges, settings}) or an export
  * ({"format": "glyphic.workflow", "definition": …}). It is validated as a
  * save would be. Waits are slept; flow.subworkflow is not available here.
+ * The configuration's http.allow_private and http.respond_allow_scripts
+ * apply as in the executor.
  * Exit status: 0 succeeded, 1 failed or canceled, 2 usage, unreadable or
  * invalid file.
  */
@@ -78,7 +80,7 @@ static int print_step(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
     return GL_OK;
 }
 
-int gl_cli_run(int argc, char **argv)
+int gl_cli_run(const gl_config_t *cfg, int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "input", required_argument, NULL, 'i' },
@@ -106,7 +108,9 @@ int gl_cli_run(int argc, char **argv)
             printf("usage: glyphic run FILE.json [--input ITEMS.json] [--env NAME]... [--quiet]\n"
                    "  runs the workflow in FILE here (no database or server) and prints each step;\n"
                    "  --input: a JSON array of items for the trigger; --env NAME: lets expressions\n"
-                   "  read $env.NAME; --quiet: no item data. Exit 0 succeeded, 1 failed, 2 bad input.\n");
+                   "  read $env.NAME; --quiet: no item data. Exit 0 succeeded, 1 failed, 2 bad input.\n"
+                   "  http.request reaches internal addresses only in http.allow_private (glyphic -c FILE\n"
+                   "  or GLYPHIC_HTTP_ALLOW_PRIVATE).\n");
             json_object_put(env);
             return 0;
         default: json_object_put(env); return 2;
@@ -149,6 +153,8 @@ int gl_cli_run(int argc, char **argv)
     r.workflow_name = name ? json_object_get_string(name) : argv[optind];
     r.input = input;
     r.env = env;
+    r.limits.allow_private = &cfg->http_allow_private;
+    r.limits.allow_scripts = cfg->http_respond_allow_scripts;
     int64_t t = gl_engine_timeout_ms(def);
     r.deadline_ms = t > 0 ? gl_wall_ms() + t : 0;
     r.io.record = print_step;

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include "ipnet.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -13,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef enum { T_STR, T_INT, T_BOOL, T_LEVEL, T_MODE } ctype_t;
+typedef enum { T_STR, T_INT, T_BOOL, T_LEVEL, T_MODE, T_NETS } ctype_t;
 
 typedef struct {
     const char *key;
@@ -71,6 +72,12 @@ static const key_t_ keys[] = {
     { "http.direct_budget_ms", T_INT, OFF(http_direct_budget_ms), "2000", 100, 115000, false,
       "milliseconds a sync webhook run directly in a glyphic-fcgi worker may take in all (the "
       "workflow's or trigger's timeout when shorter); past it the execution fails" },
+    { "http.allow_private", T_NETS, OFF(http_allow_private), "", 0, 0, false,
+      "address ranges http.request may reach besides public addresses, comma-separated CIDRs "
+      "(e.g. 10.1.2.0/24, fd00::/8, 127.0.0.1/32); loopback, private, link-local and other "
+      "internal addresses are refused unless listed" },
+    { "http.respond_allow_scripts", T_BOOL, OFF(http_respond_allow_scripts), "false", 0, 1, false,
+      "let flow.respond answer with a script content type (text/javascript and the like) on the app's origin" },
     { "auth.open_signup", T_BOOL, OFF(auth_open_signup), "false", 0, 1, false,
       "anyone may sign up (and gets an org of their own); false: only the first user, then by invitation" },
     { "auth.cookie_secure", T_BOOL, OFF(auth_cookie_secure), "true", 0, 1, false,
@@ -200,6 +207,14 @@ static int set_value(gl_config_t *cfg, const key_t_ *k, const char *val, gl_err_
         *(int *)field(cfg, k) = (int)m;
         return GL_OK;
     }
+    case T_NETS:
+        if (gl_ipnet_parse_list(val, field(cfg, k), err) != GL_OK) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            gl_err_field(err, k->key, "%s: %s", k->key, why);
+            return GL_INVALID;
+        }
+        return GL_OK;
     case T_INT:
         if (gl_parse_i64(val, k->min, k->max, &v) != GL_OK) {
             gl_err_field(err, k->key, "%s: expected an integer from %lld to %lld", k->key,
@@ -411,6 +426,12 @@ void gl_config_dump(const gl_config_t *cfg, FILE *out)
         case T_BOOL: fputs(*(bool *)field(c, k) ? "true" : "false", out); break;
         case T_MODE: fprintf(out, "%04o", (unsigned)*(int *)field(c, k)); break;
         case T_LEVEL: fputs(lv[*(int *)field(c, k)], out); break;
+        case T_NETS: {
+            char text[GL_IPNET_MAX * 48];
+            gl_ipnet_format_list(field(c, k), text, sizeof text);
+            fputs(text, out);
+            break;
+        }
         }
         fputc('\n', out);
     }

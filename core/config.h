@@ -10,6 +10,7 @@
 #define GL_CONFIG_H
 
 #include "gl.h"
+#include "ipnet.h"
 
 #include <stdio.h>
 
@@ -40,6 +41,9 @@ typedef struct {
     int http_direct_budget_ms;
 
     char *hooks_drop_headers; /* header names left out of webhook items, comma-separated */
+
+    gl_ipnet_list_t http_allow_private; /* ranges http.request may reach besides public addresses */
+    bool http_respond_allow_scripts;     /* flow.respond may answer with a script content type */
 
     bool auth_open_signup;
     bool auth_cookie_secure;

@@ -72,7 +72,7 @@ static void answer(wait_t *w, const PGresult *r)
     json_object *resp = PQgetisnull(r, 0, 3) ? NULL : json_tokener_parse(PQgetvalue(r, 0, 3));
     json_object *error = PQgetisnull(r, 0, 4) ? NULL : json_tokener_parse(PQgetvalue(r, 0, 4));
     gl_answer_t a;
-    gl_answer_build(&a, w->id, PQgetvalue(r, 0, 1), out, resp, error);
+    gl_answer_build(&a, w->id, PQgetvalue(r, 0, 1), out, resp, error, w->srv->cfg->http_respond_allow_scripts);
     struct evkeyvalq *h = evhttp_request_get_output_headers(w->req);
     evhttp_add_header(h, "X-Glyphic-Execution", w->id);
     evhttp_add_header(h, "Content-Security-Policy", "sandbox");

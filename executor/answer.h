@@ -31,9 +31,9 @@ typedef struct {
 /* Fills *a for an execution that ended with status (succeeded, failed,
  * canceled) and the recorded output, response and error (each may be
  * NULL). a's strings point into those objects: keep them until a is sent.
- * Headers a workflow may not set (gl_engine_header_allowed), with line
- * breaks or longer than 1000 bytes are left out. */
+ * Headers gl_engine_response_header_check refuses are left out
+ * (allow_scripts: http.respond_allow_scripts). */
 void gl_answer_build(gl_answer_t *a, const char *execution_id, const char *status, json_object *output,
-                     json_object *response, json_object *error);
+                     json_object *response, json_object *error, bool allow_scripts);
 
 #endif

@@ -1074,38 +1074,6 @@ json_object *gl_engine_env(const char *allow)
     return env;
 }
 
-/*
- * A webhook answers on the app's own origin, so a workflow must not be able
- * to set cookies, steer nginx (X-Accel-*), or weaken the security headers.
- * Names must be tokens; these are refused (nginx also ignores X-Accel-* and
- * hides Set-Cookie from /hooks/ responses, and every webhook response is
- * sandboxed by Content-Security-Policy, so a text/html answer runs no
- * script with the app's rights).
- */
-bool gl_engine_header_allowed(const char *k)
-{
-    static const char *const denied[] = { "set-cookie", "set-cookie2", "content-length", "transfer-encoding",
-                                          "connection", "status", "cache-control", "refresh",
-                                          "strict-transport-security", "x-frame-options", "x-content-type-options",
-                                          "referrer-policy", "permissions-policy", "clear-site-data", "alt-svc",
-                                          NULL };
-    static const char *const denied_prefix[] = { "x-accel-", "content-security-policy", "x-glyphic-", NULL };
-    size_t n = strlen(k);
-    if (n == 0 || n > 64)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
-              k[i] == '-'))
-            return false;
-    for (int i = 0; denied[i]; i++)
-        if (strcasecmp(k, denied[i]) == 0)
-            return false;
-    for (int i = 0; denied_prefix[i]; i++)
-        if (strncasecmp(k, denied_prefix[i], strlen(denied_prefix[i])) == 0)
-            return false;
-    return true;
-}
-
 json_object *gl_step_json(const gl_step_t *s)
 {
     json_object *o = json_object_new_object();

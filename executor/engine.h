@@ -21,6 +21,7 @@
 #define GL_ENGINE_H
 
 #include "gl.h"
+#include "ipnet.h"
 
 #include <json-c/json.h>
 #include <stdint.h>
@@ -64,6 +65,10 @@ typedef struct {
     size_t max_bytes;          /* bytes of all step outputs of the execution; 0: 16 MiB */
     int max_steps;             /* node attempts of the execution; 0: 10000 */
     int64_t inline_wait_ms;    /* retry backoffs up to this long are slept; longer ones park; 0: 5000 */
+    /* Operator policy (glyphic.conf). The zero value is the safe default. */
+    const gl_ipnet_list_t *allow_private; /* http.allow_private: internal ranges http.request may reach;
+                                             NULL: public addresses only */
+    bool allow_scripts;        /* http.respond_allow_scripts: flow.respond may send script content types */
 } gl_engine_limits_t;
 
 typedef struct {
@@ -113,10 +118,35 @@ const char *gl_run_status_name(gl_run_status_t s);
  * subworkflows or retries), so it may run inside the web server. */
 bool gl_engine_is_direct(json_object *def);
 
-/* May a workflow set this response header on a webhook answer
- * (flow.respond)? Tokens only; never Set-Cookie, X-Accel-*, the security
- * headers or framing headers. */
+/*
+ * Webhook answers (flow.respond) are served on the app's origin, so what a
+ * workflow may put in them is an allow list:
+ *
+ * gl_engine_header_allowed: may a workflow set a response header of this
+ * name? Content-Type, Content-Disposition, Content-Language, ETag,
+ * Last-Modified, Location, Retry-After, and custom X- headers that are not
+ * the server's (X-Glyphic-*, X-Accel-*, X-Request-Id, and the security
+ * headers X-Frame-Options, X-Content-Type-Options, X-XSS-Protection …).
+ * Case-insensitive.
+ */
 bool gl_engine_header_allowed(const char *name);
+
+/* gl_engine_content_type_allowed: may a webhook answer carry this
+ * Content-Type value? A well-formed `type/subtype[; parameters]` (no
+ * commas, no control characters, at most 200 bytes), and, unless
+ * allow_scripts (http.respond_allow_scripts), not a JavaScript MIME type
+ * (text/javascript, application/javascript, application/ecmascript,
+ * text/jscript … — what a browser would run as a classic or module
+ * script). text/html is allowed: every webhook answer is sent with
+ * Content-Security-Policy: sandbox, so it runs no script. */
+bool gl_engine_content_type_allowed(const char *ct, bool allow_scripts);
+
+/* gl_engine_response_header_check: the whole rule for one header of a
+ * webhook answer: the name (gl_engine_header_allowed), a one-line value of
+ * at most 1000 bytes, Content-Type by gl_engine_content_type_allowed, and
+ * Location an http(s) URL or a path. NULL when allowed, else why not (a
+ * static string, e.g. "is not an allowed response header"). */
+const char *gl_engine_response_header_check(const char *name, const char *value, bool allow_scripts);
 
 /* A step as JSON {seq, node_id, run_index, attempt, status, input, output,
  * state, error, started_ms, finished_ms} (the shape exec_insert_steps

@@ -281,7 +281,7 @@ static void respond(gl_req_t *req, const char *execution_id, const char *status,
                     json_object *response, json_object *error)
 {
     gl_answer_t a;
-    gl_answer_build(&a, execution_id, status, output, response, error);
+    gl_answer_build(&a, execution_id, status, output, response, error, req->cfg->http_respond_allow_scripts);
     gl_resp_header(req, "X-Glyphic-Execution", execution_id);
     gl_resp_header(req, "Content-Security-Policy", "sandbox");
     if (a.failed) {
@@ -333,6 +333,8 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     r.deadline_ms = started + (limit < budget ? limit : budget); /* this worker is held that long at most */
     r.can_park = false;
     r.limits.max_items = req->cfg->executor_max_items;
+    r.limits.allow_private = &req->cfg->http_allow_private;
+    r.limits.allow_scripts = req->cfg->http_respond_allow_scripts;
     r.limits.max_bytes = (size_t)req->cfg->executor_max_execution_bytes;
     r.env = gl_hooks_env(req->cfg);
     r.io.record = gl_step_collect;

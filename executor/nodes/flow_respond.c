@@ -3,10 +3,16 @@
  * headers, body}; the body defaults to the first item — and passes its
  * items on. The response is also the node's state, so a resumed execution
  * still knows it. The first flow.respond to run wins.
+ *
+ * Headers follow the allow list of answer.c (gl_engine_response_header_check).
+ * A header that is not allowed fails the node, naming the header and why:
+ * dropping it quietly would send an answer the author did not write, and
+ * the step's error shows at once what to change.
  */
 #include "node.h"
 
 #include <string.h>
+#include <strings.h>
 
 int gl_node_flow_respond(gl_node_ctx_t *c)
 {
@@ -24,17 +30,18 @@ int gl_node_flow_respond(gl_node_ctx_t *c)
         return gl_node_fail(c, "parameter 'headers' must be an object");
     }
     if (headers) {
+        bool allow_scripts = c->run && c->run->limits.allow_scripts;
         json_object_object_foreach(headers, k, v)
         {
-            const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-            /* the message names k: format it before k is freed */
-            int rc = GL_OK;
-            if (!gl_engine_header_allowed(k))
-                rc = gl_node_fail(c, "response header '%.60s' is not allowed (Set-Cookie, X-Accel-*, "
-                                     "security and framing headers are the server's)", k);
-            else if (!json_object_is_type(v, json_type_string) || strpbrk(s, "\r\n") || strlen(s) > 1000)
-                rc = gl_node_fail(c, "response header '%.60s' must be a one-line string of at most 1000 bytes", k);
-            if (rc != GL_OK) {
+            const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+            const char *why = s && strlen(s) != (size_t)json_object_get_string_len(v)
+                                  ? "must be a one-line string of at most 1000 bytes" /* holds a NUL */
+                                  : gl_engine_response_header_check(k, s, allow_scripts);
+            if (why) {
+                /* the message names k: format it before k is freed */
+                int rc = s && strcasecmp(k, "content-type") == 0
+                             ? gl_node_fail(c, "response header '%.60s: %.60s' %s", k, s, why)
+                             : gl_node_fail(c, "response header '%.60s' %s", k, why);
                 json_object_put(headers);
                 return rc;
             }

@@ -22,6 +22,23 @@
  * fragment (they may hold secrets): "HTTP 404 from GET https://host/path".
  * Network errors, timeouts, 429 and 5xx are retryable; Retry-After on 429
  * and 503 becomes c->retry_after_ms (at most an hour).
+ *
+ * Outbound guard (SSRF). Every socket curl opens goes through
+ * on_open_socket, which sees the address curl is about to connect to —
+ * each address a name resolved to, each redirect, whatever the URL's
+ * spelling (127.1, 0x7f000001, [::ffff:127.0.0.1], localhost), also when a
+ * name's address changes between look-ups (DNS rebinding) — and refuses
+ * any that is not public unless run->limits.allow_private lists it
+ * (core/ipnet.c, http.allow_private). No proxy is used, also not from
+ * http_proxy and the like in the environment: a proxy would connect on
+ * our behalf, past the guard.
+ *
+ * A workflow must not be able to map the internal network through the
+ * errors: a name that does not resolve, an address refused by the guard, a
+ * closed port and an unreachable host all fail with the same message and
+ * the same retry behaviour ("could not connect"); the refused address is
+ * logged for the operator. Timeouts keep their own message: only an
+ * allowed address can be connected to long enough to time out.
  */
 #include "node.h"
 
@@ -31,6 +48,7 @@
 
 #include <curl/curl.h>
 #include <math.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +95,8 @@ typedef struct {
     bool too_large;
     bool beat_failed;
     int64_t last_beat_ms;
+    const gl_ipnet_list_t *allow; /* internal ranges allowed besides public addresses, or NULL */
+    char refused[48];          /* the last address the guard refused, "" if none */
 } http_xfer_t;
 
 static int option_index(const char *const *opts, const char *s)
@@ -540,6 +560,19 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     return 0;
 }
 
+/* The outbound guard: curl calls this for every connection it opens, with
+ * the resolved address. Refused: CURL_SOCKET_BAD, and curl tries the
+ * name's next address or fails with CURLE_COULDNT_CONNECT. */
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    http_xfer_t *x = ud;
+    if (purpose != CURLSOCKTYPE_IPCXN || !gl_ipnet_allowed(x->allow, &a->addr, a->addrlen)) {
+        gl_ipnet_ntop(&a->addr, a->addrlen, x->refused, sizeof x->refused);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
 static void set_method(CURL *h, const http_req_t *r)
 {
     bool is_post = strcmp(r->method, "POST") == 0;
@@ -563,6 +596,9 @@ static void set_options(CURL *h, const http_req_t *r, http_xfer_t *x, char *errb
     curl_easy_setopt(h, CURLOPT_URL, r->url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* "": no proxy, also not from the environment */
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "Glyphic/" GL_VERSION);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers);
@@ -602,6 +638,16 @@ static int fail_transfer(gl_node_ctx_t *c, const http_req_t *r, const http_xfer_
         c->retryable = true;
         return gl_node_fail(c, "%s %s timed out after %lld ms%s", r->method, url, (long long)r->timeout_ms,
                             r->deadline_cut ? " (node deadline)" : "");
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+        /* one message and one retry rule for all: see the top of this file */
+        c->retryable = true;
+        if (x->refused[0])
+            gl_log(GL_LOG_INFO, "http.request to %s refused: %s is not a public address (see http.allow_private)",
+                   url, x->refused);
+        return gl_node_fail(c, "%s %s failed: could not connect (unknown host, connection refused, unreachable, "
+                               "or an internal address not allowed by http.allow_private)",
+                            r->method, url);
     case CURLE_TOO_MANY_REDIRECTS:
         return gl_node_fail(c, "%s %s: more than %ld redirects", r->method, url, GL_HTTP_MAX_REDIRS);
     case CURLE_UNSUPPORTED_PROTOCOL:
@@ -712,6 +758,7 @@ static int http_one(gl_node_ctx_t *c, CURL *h, int item, json_object **out)
     gl_buf_init(&r.body, GL_MAX_HTTP_REQUEST);
     gl_buf_init(&x.body, GL_MAX_HTTP_RESPONSE);
     x.run = c->run;
+    x.allow = c->run ? c->run->limits.allow_private : NULL;
     x.last_beat_ms = gl_now_ms();
     errbuf[0] = '\0';
     if ((rc = req_build(c, item, &r)) != GL_OK)

@@ -19,7 +19,7 @@ SRV = None
 def setUpModule():
     global E, SRV
     SRV = TestServer().start()
-    E = fl.env(**{"executor.batch": "10"})
+    E = fl.env(**{"executor.batch": "10", **harness.ALLOW_TEST_SERVER})  # the test server is on loopback
 
 
 def tearDownModule():

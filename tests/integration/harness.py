@@ -26,6 +26,12 @@ SRC = os.environ.get("GLYPHIC_SOURCE_DIR") or os.path.abspath(
 BUILD = os.environ.get("GLYPHIC_BUILD_DIR") or os.path.join(SRC, "build")
 IS_ROOT = os.geteuid() == 0
 
+# http.request refuses loopback and other internal addresses unless the
+# configuration lists them. Tests whose workflows call the local test server
+# (testserver.py, on 127.0.0.1) add this to their settings; no other test
+# gets it, so the default refusal holds everywhere else.
+ALLOW_TEST_SERVER = {"http.allow_private": "127.0.0.1/32"}
+
 
 def free_port():
     with socket.socket() as s:

@@ -30,7 +30,7 @@ def setUpModule():
     ENV = harness.Env(workers=3, fcgi_extra={
         "executor.lease": "3", "executor.poll_ms": "200", "executor.maintenance_interval": "1",
         "executor.batch": "10", "executor.workers": "1", "log.level": "info",
-        "executor.env_allow": "GL_TEST_VISIBLE,GL_TEST_UNSET"})
+        "executor.env_allow": "GL_TEST_VISIBLE,GL_TEST_UNSET", **harness.ALLOW_TEST_SERVER})
     ENV.start_all()
     ENV.fcgi.write_conf()
 
@@ -241,32 +241,53 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual(len(lst), 1)
         self.assertEqual(lst[0]["parent_id"], e["id"])
 
-    def test_a_workflow_cannot_set_cookies_or_steer_nginx(self):
+    def test_answer_headers_are_an_allow_list(self):
         a = user("headers")
-        for bad in ("Set-Cookie", "X-Accel-Redirect", "Content-Security-Policy"):
+
+        def respond_flow(headers, body="x"):
             path = f"h-{uuid.uuid4().hex[:6]}"
-            trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "sync"}}
+            trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook",
+                    "params": {"path": path, "mode": "sync", "method": "GET"}}
             resp = {"id": "respond", "type": "flow.respond", "name": "Respond",
-                    "params": {"headers": {bad: "glyphic_session=evil; Path=/"}, "body": "x"}}
+                    "params": {"headers": headers, "body": body}}
             create(a, [trig, resp], chain(trig, resp), active=True)
-            r = hook("POST", path, {})
+            return hook("GET", path)
+
+        # not on the list: refused, and the execution's step says why
+        for bad in ("Set-Cookie", "X-Accel-Redirect", "Content-Security-Policy", "Cache-Control",
+                    "Access-Control-Allow-Origin", "Link", "X-Frame-Options", "X-Glyphic-Execution"):
+            r = respond_flow({bad: "glyphic_session=evil; Path=/"})
             self.assertEqual(r.status, 500, (bad, r))
-            self.assertIn("not allowed", r.json()["error"]["message"])
+            self.assertIn(f"response header '{bad}' is not an allowed response header", r.json()["error"]["message"])
             self.assertIsNone(r.header("Set-Cookie"))
+            self.assertIsNone(r.header("Access-Control-Allow-Origin"))
+            step = [s for s in finished(a, r.header("X-Glyphic-Execution"))["steps"] if s["node_id"] == "respond"][0]
+            self.assertEqual(step["status"], "failed")
+            self.assertIn("is not an allowed response header", step["error"]["message"])
+        # a script type would pass the editor's script-src 'self': refused
+        for ct in ("application/javascript", "text/javascript; charset=utf-8", "text/plain, text/javascript"):
+            r = respond_flow({"Content-Type": ct}, "alert(document.cookie)")
+            self.assertEqual(r.status, 500, (ct, r))
+            self.assertIn("response header 'Content-Type", r.json()["error"]["message"])
+            self.assertNotEqual(r.header("Content-Type"), ct)
+        # what is on the list goes through
+        r = respond_flow({"Content-Type": "text/csv", "Content-Disposition": "attachment; filename=\"a.csv\"",
+                          "ETag": "\"v1\"", "Last-Modified": "Wed, 02 Dec 2026 08:00:00 GMT",
+                          "Content-Language": "de", "X-Trace-Id": "t-1"}, "a,b\n1,2\n")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, b"a,b\n1,2\n")
+        for k, v in (("Content-Type", "text/csv"), ("Content-Disposition", 'attachment; filename="a.csv"'),
+                     ("ETag", '"v1"'), ("Content-Language", "de"), ("X-Trace-Id", "t-1")):
+            self.assertEqual(r.header(k), v, k)
+        self.assertEqual(r.header("Cache-Control"), "no-store")
         # an HTML answer is sandboxed: no script runs with the app's origin
-        path = f"h-{uuid.uuid4().hex[:6]}"
-        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook",
-                "params": {"path": path, "mode": "sync", "method": "GET"}}
-        resp = {"id": "respond", "type": "flow.respond", "name": "Respond",
-                "params": {"headers": {"Content-Type": "text/html", "X-Custom": "1"},
-                           "body": "<script>alert(1)</script>"}}
-        create(a, [trig, resp], chain(trig, resp), active=True)
-        r = hook("GET", path)
+        r = respond_flow({"Content-Type": "text/html", "X-Custom": "1"}, "<script>alert(1)</script>")
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.body, b"<script>alert(1)</script>")
         self.assertEqual(r.header("X-Custom"), "1")
         csp = [v for k, v in r.headers if k.lower() == "content-security-policy"]
         self.assertIn("sandbox", csp)
+        self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
 
     def test_set_copies_what_expressions_hand_it(self):
         # a value taken from an item is copied: changing it neither changes
@@ -736,6 +757,88 @@ class PermissionTest(unittest.TestCase):
         self.assertEqual(a.get(f"/api/executions/{queued}").json()["status"], "canceled")
         viewer = member_of(a, "viewer")
         self.assertEqual(viewer.post(f"/api/executions/{queued}/cancel").status, 403)
+
+UNIFORM = ("failed: could not connect (unknown host, connection refused, unreachable, "
+           "or an internal address not allowed by http.allow_private)")
+
+
+class OutboundGuardTest(unittest.TestCase):
+    """http.request reaches only public addresses and what http.allow_private
+    lists (here 127.0.0.1/32, the test server), through the executor and
+    `glyphic run`."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ex = start_executor()
+        cls.other = TestServer(host="127.0.0.2").start()  # loopback, listening, not on the list
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_executor(cls.ex)
+        cls.other.stop()
+
+    def fetch(self, a, url):
+        """A sync webhook whose http.request fetches url; the answer."""
+        path = f"g-{uuid.uuid4().hex[:6]}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "sync"}}
+        fetch = {"id": "fetch", "type": "http.request", "name": "Fetch",
+                 "params": {"url": url, "timeout_ms": 10000}}
+        create(a, [trig, fetch], chain(trig, fetch), active=True)
+        return hook("POST", path, {})
+
+    def test_internal_addresses_refused_and_errors_uniform(self):
+        a = user("guard")
+        r = self.fetch(a, SRV.url + "/json/allowed")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["body"], {"path": "/json/allowed", "n": 1})
+        other_port = self.other.port
+        cases = [
+            f"http://127.0.0.2:{other_port}/json/direct",                            # refused, though listening
+            f"http://2130706434:{other_port}/json/decimal",                         # 127.0.0.2, spelled as a number
+            f"http://[::ffff:127.0.0.2]:{other_port}/json/mapped",
+            SRV.url + f"/redirect-to?url=http://127.0.0.2:{other_port}/json/redirected",  # allowed, then not
+            "http://127.0.0.1:1/closed",                                              # allowed, closed port
+            "http://no-such-host.invalid/x",                                          # no such name
+            "http://169.254.169.254/latest/meta-data/",                               # cloud metadata
+        ]
+        for url in cases:
+            r = self.fetch(a, url)
+            self.assertEqual(r.status, 500, (url, r))
+            first = url.split("?")[0].replace("2130706434", "127.0.0.2")  # messages show curl's normal form
+            self.assertIn(f"GET {first} {UNIFORM}", r.json()["error"]["message"], url)
+        for p in ("/json/direct", "/json/decimal", "/json/mapped", "/json/redirected"):
+            self.assertEqual(self.other.count(p), 0, p)
+
+    def test_glyphic_run_applies_the_allow_list(self):
+        glyphic = os.path.join(harness.BUILD, "cli", "glyphic")
+        wf = os.path.join(ENV.base, "guard.json")
+        with open(wf, "w") as fh:
+            json.dump({"nodes": [{"id": "m", "type": "trigger.manual", "name": "M"},
+                                 {"id": "h", "type": "http.request", "name": "H",
+                                  "params": {"url": SRV.url + "/json/cli"}}],
+                       "edges": [{"from": "m", "to": "h"}]}, fh)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPHIC_")}
+        env["GLYPHIC_CONFIG"] = os.path.join(ENV.base, "empty.conf")
+        open(env["GLYPHIC_CONFIG"], "w").close()
+        r = subprocess.run([glyphic, "run", wf], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn(UNIFORM, r.stdout)
+        self.assertIn("127.0.0.1 is not a public address", r.stderr)  # the operator's log line
+        self.assertEqual(SRV.count("/json/cli"), 0)
+        env["GLYPHIC_HTTP_ALLOW_PRIVATE"] = "127.0.0.1/32"
+        r = subprocess.run([glyphic, "run", wf], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(SRV.count("/json/cli"), 1)
+
+    def test_bad_allow_list_is_a_startup_error(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPHIC_")}
+        env["GLYPHIC_HTTP_ALLOW_PRIVATE"] = "10.1.2.5/24"
+        for argv in ([os.path.join(harness.BUILD, "cli", "glyphic"), "-c", ENV.fcgi.conf, "config"],
+                     [EXECUTOR, "-c", ENV.fcgi.conf, "--drain"],
+                     [os.path.join(harness.BUILD, "fcgi", "glyphic-fcgi"), "-c", ENV.fcgi.conf, "--check"]):
+            r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+            self.assertEqual(r.returncode, 2, (argv, r))
+            self.assertIn("http.allow_private: '10.1.2.5/24' has bits set past the prefix length", r.stderr)
 
 
 class CliRunTest(unittest.TestCase):

@@ -4,13 +4,14 @@ Importable:
 
     srv = TestServer().start()      # binds 127.0.0.1 on a free port
     srv.url                         # "http://127.0.0.1:PORT"
+    TestServer(host="::1")          # another loopback address (IPv6: "http://[::1]:PORT")
     srv.count("/json/a")            # requests seen for that path
     srv.requests("/echo")           # [{method, path, query, headers, body}]
     srv.stop()
 
 or runnable on its own (the C unit tests start it this way):
 
-    python3 testserver.py [--port N]
+    python3 testserver.py [--port N] [--host 127.0.0.2]
 
 prints the port it listens on as the first line of stdout, then serves until
 SIGTERM/SIGINT or, when stdin is a pipe, until the pipe is closed (so a test
@@ -41,6 +42,7 @@ import email.utils
 import json
 import os
 import signal
+import socket
 import stat
 import threading
 import time
@@ -202,16 +204,21 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class TestServer:
     """The server in a background thread of this process."""
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, host="127.0.0.1"):
         self.port = port
+        self.host = host  # a loopback address: tests never listen beyond this machine
         self._httpd = None
         self._thread = None
 
     def start(self):
-        self._httpd = _Server(("127.0.0.1", self.port), _Handler)
+        self._httpd = (_Server6 if ":" in self.host else _Server)((self.host, self.port), _Handler)
         self._httpd.state = _State()
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever,
@@ -221,7 +228,8 @@ class TestServer:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def count(self, path):
         st = self._httpd.state
@@ -253,8 +261,9 @@ class TestServer:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0, help="port (0: a free one)")
+    ap.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (127.0.0.2, ::1 …)")
     args = ap.parse_args()
-    srv = TestServer(args.port).start()
+    srv = TestServer(args.port, args.host).start()
     print(srv.port, flush=True)
 
     done = threading.Event()

@@ -66,6 +66,9 @@ TEST(errors_name_the_key_and_line)
         { "fcgi.socket_mode = 999\n", "octal" },
         { "just words\n", "expected `key = value`" },
         { "http.max_body = 12abc\n", "http.max_body" },
+        { "\nhttp.allow_private = 10.1.2.0/24, 10.1.2.5/24\n", ":2: http.allow_private: '10.1.2.5/24' has bits set" },
+        { "http.allow_private = 127.1\n", "http.allow_private: '127.1' is not an IP address" },
+        { "http.respond_allow_scripts = maybe\n", "http.respond_allow_scripts: expected true or false" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *p = write_conf(cases[i].text);
@@ -84,6 +87,34 @@ TEST(errors_name_the_key_and_line)
     ASSERT_EQ(gl_config_load(p, &c, &err), GL_INVALID);
     ASSERT_CONTAINS(err.msg, "GLYPHIC_HTTP_MAX_JSON_DEPTH");
     unsetenv("GLYPHIC_HTTP_MAX_JSON_DEPTH");
+    unlink(p);
+}
+
+TEST(allow_private_parsed)
+{
+    unsetenv("GLYPHIC_HTTP_ALLOW_PRIVATE");
+    const char *p = write_conf("http.allow_private = \"10.1.2.0/24, fd00::/8, 127.0.0.1/32\"\n");
+    gl_config_t c;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
+    ASSERT_EQ(c.http_allow_private.n, 3);
+    ASSERT_EQ(c.http_allow_private.nets[0].bits, 96 + 24);
+    ASSERT_EQ(c.http_respond_allow_scripts, false);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    gl_config_dump(&c, f);
+    fclose(f);
+    ASSERT_CONTAINS(buf, "http.allow_private = 10.1.2.0/24, fd00::/8, 127.0.0.1/32\n");
+    free(buf);
+    gl_config_free(&c);
+    unlink(p);
+    /* the default: nothing internal */
+    p = write_conf("");
+    ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
+    ASSERT_EQ(c.http_allow_private.n, 0);
+    gl_config_free(&c);
     unlink(p);
 }
 

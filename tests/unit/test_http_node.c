@@ -9,6 +9,7 @@
  */
 #include "gl_test.h"
 
+#include "ipnet.h"
 #include "nodes/node.h"
 
 #include <arpa/inet.h>
@@ -20,48 +21,61 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- the test server ---- */
+/* ---- the test servers ---- */
 
-static pid_t srv_pid = -1;
-static int srv_stdin = -1;
-static char base[64]; /* http://127.0.0.1:PORT */
+#define MAX_SERVERS 3
+
+static pid_t srv_pid[MAX_SERVERS];
+static int srv_stdin[MAX_SERVERS];
+static int n_srv;
+static char base[64]; /* http://127.0.0.1:PORT, the first server */
+
+/* The test server's address is loopback: the node reaches it only through
+ * the operator's allow list, as glyphic.conf's http.allow_private = 127.0.0.1/32. */
+static gl_ipnet_list_t allow_test_server;
 
 static void server_stop(void)
 {
-    if (srv_pid > 0) {
-        close(srv_stdin);
-        kill(srv_pid, SIGTERM);
-        while (waitpid(srv_pid, NULL, 0) < 0 && errno == EINTR) {
+    for (int i = 0; i < n_srv; i++) {
+        close(srv_stdin[i]);
+        kill(srv_pid[i], SIGTERM);
+        while (waitpid(srv_pid[i], NULL, 0) < 0 && errno == EINTR) {
         }
-        srv_pid = -1;
     }
+    n_srv = 0;
     curl_global_cleanup();
 }
 
-static void server_start(void)
+/* Starts testserver.py on host (a loopback address) and writes its URL
+ * ("http://127.0.0.2:PORT", "http://[::1]:PORT") into url[0..64). */
+static void server_start_at(const char *host, char *url)
 {
     char script[1024], line[32];
     const char *file = __FILE__, *slash = strrchr(file, '/');
     int in[2], out[2];
     size_t got = 0;
+    pid_t pid;
 
-    ASSERT(slash != NULL);
+    ASSERT(slash != NULL && n_srv < MAX_SERVERS);
     ASSERT(snprintf(script, sizeof script, "%.*s/../integration/testserver.py", (int)(slash - file), file) <
            (int)sizeof script);
     ASSERT(pipe(in) == 0 && pipe(out) == 0);
-    srv_pid = fork();
-    ASSERT(srv_pid >= 0);
-    if (srv_pid == 0) {
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
         dup2(in[0], 0);
         dup2(out[1], 1);
         close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-        execlp("python3", "python3", "-B", script, (char *)NULL);
+        execlp("python3", "python3", "-B", script, "--host", host, (char *)NULL);
         _exit(127);
     }
     close(in[0]), close(out[1]);
-    srv_stdin = in[1];
-    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-    atexit(server_stop);
+    if (n_srv == 0) {
+        ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+        atexit(server_stop);
+    }
+    srv_pid[n_srv] = pid;
+    srv_stdin[n_srv++] = in[1];
     while (got < sizeof line - 1) { /* the first line is the port */
         ssize_t n = read(out[0], line + got, 1);
         if (n <= 0 || line[got] == '\n')
@@ -72,8 +86,13 @@ static void server_start(void)
     line[got] = '\0';
     int64_t port;
     if (gl_parse_i64(line, 1, 65535, &port) != GL_OK)
-        FAIL_AT("test server did not print its port (got \"%s\")", line);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", (int)port);
+        FAIL_AT("test server on %s did not print its port (got \"%s\")", host, line);
+    snprintf(url, 64, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, (int)port);
+}
+
+static void server_start(void)
+{
+    server_start_at("127.0.0.1", base);
 }
 
 /* ---- a node context ---- */
@@ -130,6 +149,11 @@ static void fix_init(fix_t *f, const char *params, const char *items)
     json_object_object_add(f->node, "name", json_object_new_string("Fetch"));
     json_object_object_add(f->node, "params", parse(params));
     f->c.run = &f->run;
+    if (allow_test_server.n == 0) {
+        gl_err_t err;
+        ASSERT_EQ(gl_ipnet_parse_list("127.0.0.1/32", &allow_test_server, &err), GL_OK);
+    }
+    f->run.limits.allow_private = &allow_test_server;
     f->c.type = gl_node_type_find("http.request");
     ASSERT(f->c.type != NULL);
     f->c.node_id = "fetch";
@@ -707,6 +731,189 @@ TEST(heartbeat_during_transfer)
     ASSERT_CONTAINS(f.c.error, "lease could not be renewed");
     ASSERT_EQ(f.beats, 1);
     fix_free(&f);
+}
+
+/* ---- the outbound guard (SSRF) ---- */
+
+#define UNIFORM_FAILURE                                                                                         \
+    "failed: could not connect (unknown host, connection refused, unreachable, or an internal address not "  \
+    "allowed by http.allow_private)"
+
+/* Runs GET url with allow (NULL: public addresses only); GL_OK or not, the
+ * error in err[0..512), the output item's body.n (requests the server saw
+ * for the path, this one included) in *n when it succeeded. */
+static int get_with(const char *url, const char *allow, char *err, int64_t *n, bool *retryable)
+{
+    fix_t f;
+    gl_ipnet_list_t list;
+    gl_err_t perr;
+    char params[512];
+    int rc;
+
+    ASSERT(snprintf(params, sizeof params, "{\"url\": \"%s\", \"timeout_ms\": 10000}", url) < (int)sizeof params);
+    fix_init(&f, params, NULL);
+    if (allow) {
+        ASSERT_EQ(gl_ipnet_parse_list(allow, &list, &perr), GL_OK);
+        f.run.limits.allow_private = &list;
+    } else {
+        f.run.limits.allow_private = NULL;
+    }
+    rc = run(&f);
+    snprintf(err, 512, "%s", f.c.error);
+    if (retryable)
+        *retryable = f.c.retryable;
+    if (rc == GL_OK && n)
+        *n = int_at(out(&f, 0), "body.n");
+    fix_free(&f);
+    return rc;
+}
+
+/* The default refuses every spelling of a loopback address, and the same
+ * URL works once the allow list names the address: the guard, not a closed
+ * port, made the difference — and the refused attempt never reached the
+ * server (its count is 1 on the allowed run). */
+TEST(ssrf_default_refuses_every_spelling)
+{
+    char url6[64], url[160], err[512];
+    int port4, port6;
+    int64_t n = 0;
+
+    server_start();
+    server_start_at("::1", url6);
+    ASSERT_EQ(sscanf(base, "http://127.0.0.1:%d", &port4), 1);
+    ASSERT_EQ(sscanf(url6, "http://[::1]:%d", &port6), 1);
+    static const struct {
+        const char *host; /* %s in the URL */
+        bool v6;          /* the server on ::1 */
+    } rows[] = {
+        { "127.0.0.1", false },        { "127.1", false },          { "0x7f000001", false },
+        { "2130706433", false },       { "017700000001", false },   { "0177.0.0.1", false },
+        { "0x7f.1", false },           { "localhost", false },      { "[::ffff:127.0.0.1]", false },
+        { "[::ffff:7f00:1]", false },  { "[::1]", true },           { "[0:0:0:0:0:0:0:1]", true },
+    };
+    for (size_t i = 0; i < GL_NELEM(rows); i++) {
+        ASSERT(snprintf(url, sizeof url, "http://%s:%d/json/spelling-%zu", rows[i].host,
+                        rows[i].v6 ? port6 : port4, i) < (int)sizeof url);
+        if (get_with(url, NULL, err, NULL, NULL) == GL_OK)
+            FAIL_AT("%s was not refused", url);
+        ASSERT_CONTAINS(err, UNIFORM_FAILURE);
+        if (get_with(url, "127.0.0.0/8, ::1/128", err, &n, NULL) != GL_OK)
+            FAIL_AT("%s with the allow list: %s", url, err);
+        if (n != 1)
+            FAIL_AT("%s: the server saw %lld requests, expected 1 (the refused one must not reach it)", url,
+                    (long long)n);
+    }
+    /* forms that carry 127.0.0.1 but reach nothing here: refused all the same */
+    static const char *const others[] = { "[::127.0.0.1]", "[64:ff9b::7f00:1]", "[::]", "0.0.0.0",
+                                          "[2002:7f00:1::1]", "169.254.169.254", "[fd00:ec2::254]" };
+    for (size_t i = 0; i < GL_NELEM(others); i++) {
+        ASSERT(snprintf(url, sizeof url, "http://%s:%d/", others[i], port4) < (int)sizeof url);
+        if (get_with(url, NULL, err, NULL, NULL) == GL_OK)
+            FAIL_AT("%s was not refused", url);
+        ASSERT_CONTAINS(err, UNIFORM_FAILURE);
+    }
+}
+
+/* Checked again on every redirect: an allowed server that redirects to a
+ * loopback address not in the list gets nowhere. */
+TEST(ssrf_redirect_refused)
+{
+    char url6[64], url[256], err[512];
+    int port6;
+    int64_t n = 0;
+
+    server_start();
+    server_start_at("::1", url6);
+    ASSERT_EQ(sscanf(url6, "http://[::1]:%d", &port6), 1);
+    static const char *const targets[] = { "[::1]", "localhost", "[::ffff:127.0.0.1]" };
+    for (size_t i = 0; i < GL_NELEM(targets); i++) {
+        char to[96];
+        ASSERT(snprintf(to, sizeof to, "http://%s:%d/json/r%zu", targets[i], port6, i) < (int)sizeof to);
+        ASSERT(snprintf(url, sizeof url, "%s/redirect-to?url=%s", base, to) < (int)sizeof url);
+        if (get_with(url, "127.0.0.1/32", err, NULL, NULL) == GL_OK)
+            FAIL_AT("redirect to %s was not refused", to);
+        ASSERT_CONTAINS(err, UNIFORM_FAILURE);
+    }
+    /* the first two reach the server on ::1 once it is allowed, and it saw them once */
+    for (size_t i = 0; i < 2; i++) {
+        char to[96];
+        ASSERT(snprintf(to, sizeof to, "http://%s:%d/json/r%zu", targets[i], port6, i) < (int)sizeof to);
+        ASSERT(snprintf(url, sizeof url, "%s/redirect-to?url=%s", base, to) < (int)sizeof url);
+        if (get_with(url, "127.0.0.1/32, ::1/128", err, &n, NULL) != GL_OK)
+            FAIL_AT("redirect to %s with ::1 allowed: %s", to, err);
+        ASSERT_EQ(n, 1);
+    }
+}
+
+/* The allow list lets exactly its ranges through. */
+TEST(ssrf_allow_list_exact)
+{
+    char url2[64], url[128], err[512];
+    int64_t n = 0;
+
+    server_start();
+    server_start_at("127.0.0.2", url2);
+    snprintf(url, sizeof url, "%s/json/a", base);
+    ASSERT_EQ(get_with(url, "127.0.0.1/32", err, &n, NULL), GL_OK);
+    ASSERT(get_with(url, "127.0.0.2/32", err, NULL, NULL) != GL_OK);
+    ASSERT(get_with(url, "127.0.0.0/31, 127.0.0.1/32", err, NULL, NULL) == GL_OK);
+    ASSERT(get_with(url, "10.0.0.0/8, 192.168.0.0/16, 169.254.0.0/16, fc00::/7", err, NULL, NULL) != GL_OK);
+    snprintf(url, sizeof url, "%s/json/b", url2);
+    ASSERT(get_with(url, "127.0.0.1/32", err, NULL, NULL) != GL_OK);
+    ASSERT_CONTAINS(err, UNIFORM_FAILURE);
+    ASSERT(get_with(url, "127.0.0.0/31", err, NULL, NULL) != GL_OK); /* .0 and .1 */
+    ASSERT_EQ(get_with(url, "127.0.0.2/32", err, &n, NULL), GL_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(get_with(url, "127.0.0.0/30", err, &n, NULL), GL_OK);
+    ASSERT_EQ(n, 2);
+    ASSERT_EQ(get_with(url, "::ffff:127.0.0.0/120", err, &n, NULL), GL_OK); /* the mapped form of 127.0.0.0/24 */
+    ASSERT_EQ(n, 3);
+}
+
+/* A closed port, an address the guard refuses (a server listens there),
+ * a name that does not resolve and a refused redirect fail with one message
+ * and one retry rule: a workflow cannot tell them apart to map a network. */
+TEST(ssrf_errors_uniform)
+{
+    char url2[64], url[256], first[256], want[512], err[512];
+    bool retryable;
+
+    server_start();
+    server_start_at("127.0.0.2", url2);
+    for (int i = 0; i < 4; i++) {
+        switch (i) {
+        case 0: snprintf(url, sizeof url, "http://127.0.0.1:1/x"); break;          /* closed port */
+        case 1: snprintf(url, sizeof url, "%s/x", url2); break;                   /* refused, but listening */
+        case 2: snprintf(url, sizeof url, "http://no-such-host.invalid/x"); break; /* no such name */
+        default: snprintf(url, sizeof url, "%s/redirect-to?url=%s/x", base, url2); break;
+        }
+        /* the message names the first URL, without its query */
+        snprintf(first, sizeof first, "%.*s", (int)strcspn(url, "?"), url);
+        snprintf(want, sizeof want, "GET %s " UNIFORM_FAILURE, first);
+        retryable = false;
+        ASSERT(get_with(url, "127.0.0.1/32", err, NULL, &retryable) != GL_OK);
+        ASSERT_STR_EQ(err, want);
+        ASSERT(retryable);
+    }
+}
+
+/* No proxy from the environment: it would connect on our behalf, past the
+ * guard. With http_proxy pointing at a closed port the request still works
+ * (it goes direct). */
+TEST(no_proxy_from_environment)
+{
+    char url[128], err[512];
+    int64_t n = 0;
+
+    server_start();
+    setenv("http_proxy", "http://127.0.0.1:1", 1);
+    setenv("HTTPS_PROXY", "http://127.0.0.1:1", 1);
+    setenv("ALL_PROXY", "http://127.0.0.1:1", 1);
+    setenv("all_proxy", "http://127.0.0.1:1", 1);
+    snprintf(url, sizeof url, "%s/json/direct", base);
+    if (get_with(url, "127.0.0.1/32", err, &n, NULL) != GL_OK)
+        FAIL_AT("went through the environment's proxy: %s", err);
+    ASSERT_EQ(n, 1);
 }
 
 TEST_MAIN()
