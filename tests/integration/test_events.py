@@ -301,9 +301,9 @@ class WaitTest(unittest.TestCase):
         held.close()
         self.assertIn(b" 503 ", answer.split(b"\r\n")[0])
         ENV.events.start()
-        ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
-                              stderr=open(os.path.join(ENV.base, "executor-kill.stderr"), "w"),
-                              start_new_session=True)
+        with open(os.path.join(ENV.base, "executor-kill.stderr"), "w") as err:
+            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+                                  stderr=err, start_new_session=True)
         try:
             # the first call's execution still runs to its end
             wait_for(lambda: sql("SELECT string_agg(status, ',') FROM glyphic.executions WHERE hook_wait IS NOT NULL "
