@@ -258,6 +258,61 @@ class SessionsTest(unittest.TestCase):
         self.assertEqual(login(a.email, "a new password!")[1].status, 200)
         ENV.pg.psql("DELETE FROM glyphic.login_attempts")
 
+    def test_password_change_revokes_api_keys_unless_kept(self):
+        a = signup("pwk")
+        k, _ = make_key(a, ["read"])
+        self.assertEqual(k.get("/api/me").status, 200)
+        SECRETS.extend(["second password!", "third password!!"])
+        r = a.put("/api/me/password", {"current_password": PW, "new_password": "second password!",
+                                       "keep_api_keys": True})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(k.get("/api/me").status, 200)
+        r = a.put("/api/me/password", {"current_password": "second password!", "new_password": "third password!!",
+                                       "keep_api_keys": "yes"})
+        self.assertEqual((r.status, r.json()["error"]["field"]), (400, "keep_api_keys"))
+        r = a.put("/api/me/password", {"current_password": "second password!", "new_password": "third password!!"})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(k.get("/api/me").status, 401)
+        self.assertTrue(all(x["revoked_at"] for x in a.get("/api/keys").json()))
+        ENV.pg.psql("DELETE FROM glyphic.login_attempts")
+
+    def test_common_passwords_are_refused(self):
+        r = ENV.client().post("/api/auth/signup", {"email": f"weak-{uuid.uuid4().hex[:6]}@example.com",
+                                                   "password": "Password1234", "name": "W"})
+        self.assertEqual((r.status, r.json()["error"]["code"], r.json()["error"]["field"]),
+                         (400, "weak_password", "password"))
+        a = signup("weak")
+        email = f"weakinv-{uuid.uuid4().hex[:6]}@example.com"
+        token = invite(a, a.me["org_id"], email, "viewer")["token"]
+        r = ENV.client().post("/api/auth/signup", {"email": email, "password": "qwertyuiop", "name": "W",
+                                                   "invitation": token})
+        self.assertEqual((r.status, r.json()["error"]["code"]), (400, "weak_password"))
+        r = a.put("/api/me/password", {"current_password": PW, "new_password": "iloveyou123"})
+        self.assertEqual((r.status, r.json()["error"]["code"], r.json()["error"]["field"]),
+                         (400, "weak_password", "new_password"))
+        # nothing was written: the invitation still works with a good password
+        r = ENV.client().post("/api/auth/signup", {"email": email, "password": PW, "name": "W", "invitation": token})
+        self.assertEqual(r.status, 201, r)
+        SECRETS.append(r.header("Set-Cookie").split(";")[0].split("=", 1)[1])
+
+    def test_failed_log_in_to_no_account_keeps_no_email(self):
+        typed = f"my-secret-typo-{uuid.uuid4().hex[:6]}@example.com"
+        _, r = login(typed, "whatever it was")
+        self.assertEqual(r.status, 401)
+        rows = ENV.pg.psql("SELECT details::text FROM glyphic.audit_log WHERE action = 'auth.login_failed' "
+                           "AND target_type = 'email' ORDER BY id DESC LIMIT 1")
+        self.assertNotIn("my-secret-typo", rows)
+        self.assertIn("email_digest", rows)
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.audit_log WHERE details::text LIKE '%{typed}%'"),
+                         "0")
+        # a known account's failed log-in names the user, as before
+        a = signup("known")
+        _, r = login(a.email, "not the password")
+        self.assertEqual(r.status, 401)
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.audit_log WHERE action = 'auth.login_failed' "
+                                     f"AND target_id = '{a.me['user']['id']}'"), "1")
+        ENV.pg.psql("DELETE FROM glyphic.login_attempts")
+
     def test_list_and_revoke_sessions(self):
         a = signup("sess")
         other, _ = login(a.email)
