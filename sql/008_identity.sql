@@ -19,8 +19,12 @@
 -- database's TEMPORARY privilege is revoked from PUBLIC and glyphic_app (a
 -- SECURITY DEFINER function may still create a temporary table that the
 -- caller then reads: PostgreSQL's pg_namespace_aclmask documents exactly
--- this). Rows vanish at commit (ON COMMIT DELETE ROWS), like the
--- transaction-local settings they replace. The readers look at the table
+-- this). The table holds one row, rewritten at each authentication; it
+-- counts only in the transaction that wrote it (the row carries that
+-- transaction's now()), like the transaction-local settings it replaces.
+-- (Not ON COMMIT DELETE ROWS: truncating at every commit invalidated every
+-- cached plan that reads the table, which cost milliseconds per request.)
+-- The readers look at the table
 -- only when the transaction-local flag glyphic.ctx is 'on'; the flag only
 -- spares sessions that never authenticated (the executor, psql) a missing
 -- table — setting it by hand gains nothing.
@@ -108,31 +112,35 @@ DECLARE
 BEGIN
   IF t IS NULL THEN
     CREATE TEMPORARY TABLE glyphic_ctx (
+      at             timestamptz,  -- the transaction it belongs to (its now())
       user_id        uuid,
       org_id         uuid,
-      org_ids        uuid[] NOT NULL,
-      editor_org_ids uuid[] NOT NULL,
-      admin_org_ids  uuid[] NOT NULL
-    ) ON COMMIT DELETE ROWS;
+      org_ids        uuid[],
+      editor_org_ids uuid[],
+      admin_org_ids  uuid[]
+    );
     GRANT SELECT ON pg_temp.glyphic_ctx TO glyphic_app;
+    INSERT INTO pg_temp.glyphic_ctx (at) VALUES (NULL);
   ELSIF (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = t) <> 'glyphic_owner'::regrole THEN
     -- made by someone else (a session older than this migration)
     RAISE EXCEPTION 'the request context table is not the owner''s' USING ERRCODE = '42501';
   END IF;
-  DELETE FROM pg_temp.glyphic_ctx;
-  INSERT INTO pg_temp.glyphic_ctx VALUES (p_user, p_org, coalesce(p_org_ids, '{}'), coalesce(p_editor_org_ids, '{}'),
-                                          coalesce(p_admin_org_ids, '{}'));
+  UPDATE pg_temp.glyphic_ctx SET at = now(), user_id = p_user, org_id = p_org,
+         org_ids = coalesce(p_org_ids, '{}'), editor_org_ids = coalesce(p_editor_org_ids, '{}'),
+         admin_org_ids = coalesce(p_admin_org_ids, '{}');
   PERFORM set_config('glyphic.ctx', 'on', true);
 END
 $$;
 
--- The readers. plpgsql: the table is named only when the flag says it
+-- The readers: the row counts only in the transaction that wrote it (its
+-- now(), the transaction's start: a later transaction of the session has
+-- a later one). plpgsql: the table is named only when the flag says it
 -- exists, and the plan is kept.
 CREATE OR REPLACE FUNCTION glyphic.current_user_id() RETURNS uuid
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN (SELECT c.user_id FROM pg_temp.glyphic_ctx c);
+    RETURN (SELECT c.user_id FROM pg_temp.glyphic_ctx c WHERE c.at = now());
   END IF;
   RETURN NULL;
 END
@@ -142,7 +150,7 @@ CREATE OR REPLACE FUNCTION glyphic.current_org_id() RETURNS uuid
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN (SELECT c.org_id FROM pg_temp.glyphic_ctx c);
+    RETURN (SELECT c.org_id FROM pg_temp.glyphic_ctx c WHERE c.at = now());
   END IF;
   RETURN NULL;
 END
@@ -152,7 +160,7 @@ CREATE OR REPLACE FUNCTION glyphic.my_org_ids() RETURNS uuid[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN coalesce((SELECT c.org_ids FROM pg_temp.glyphic_ctx c), '{}');
+    RETURN coalesce((SELECT c.org_ids FROM pg_temp.glyphic_ctx c WHERE c.at = now()), '{}');
   END IF;
   RETURN '{}';
 END
@@ -162,7 +170,7 @@ CREATE OR REPLACE FUNCTION glyphic.my_editor_org_ids() RETURNS uuid[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN coalesce((SELECT c.editor_org_ids FROM pg_temp.glyphic_ctx c), '{}');
+    RETURN coalesce((SELECT c.editor_org_ids FROM pg_temp.glyphic_ctx c WHERE c.at = now()), '{}');
   END IF;
   RETURN '{}';
 END
@@ -172,7 +180,7 @@ CREATE OR REPLACE FUNCTION glyphic.my_admin_org_ids() RETURNS uuid[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN coalesce((SELECT c.admin_org_ids FROM pg_temp.glyphic_ctx c), '{}');
+    RETURN coalesce((SELECT c.admin_org_ids FROM pg_temp.glyphic_ctx c WHERE c.at = now()), '{}');
   END IF;
   RETURN '{}';
 END
