@@ -21,7 +21,7 @@
 -- caller then reads: PostgreSQL's pg_namespace_aclmask documents exactly
 -- this). The table holds one row, rewritten at each authentication; it
 -- counts only in the transaction that wrote it (the row carries that
--- transaction's now()), like the transaction-local settings it replaces.
+-- transaction's id), like the transaction-local settings it replaces.
 -- (Not ON COMMIT DELETE ROWS: truncating at every commit invalidated every
 -- cached plan that reads the table, which cost milliseconds per request.)
 -- The readers look at the table
@@ -112,7 +112,7 @@ DECLARE
 BEGIN
   IF t IS NULL THEN
     CREATE TEMPORARY TABLE glyphic_ctx (
-      at             timestamptz,  -- the transaction it belongs to (its now())
+      xact           xid8,         -- the (top-level) transaction it belongs to
       user_id        uuid,
       org_id         uuid,
       org_ids        uuid[],
@@ -120,12 +120,12 @@ BEGIN
       admin_org_ids  uuid[]
     );
     GRANT SELECT ON pg_temp.glyphic_ctx TO glyphic_app;
-    INSERT INTO pg_temp.glyphic_ctx (at) VALUES (NULL);
+    INSERT INTO pg_temp.glyphic_ctx (xact) VALUES (NULL);
   ELSIF (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = t) <> 'glyphic_owner'::regrole THEN
     -- made by someone else (a session older than this migration)
     RAISE EXCEPTION 'the request context table is not the owner''s' USING ERRCODE = '42501';
   END IF;
-  UPDATE pg_temp.glyphic_ctx SET at = now(), user_id = p_user, org_id = p_org,
+  UPDATE pg_temp.glyphic_ctx SET xact = pg_current_xact_id(), user_id = p_user, org_id = p_org,
          org_ids = coalesce(p_org_ids, '{}'), editor_org_ids = coalesce(p_editor_org_ids, '{}'),
          admin_org_ids = coalesce(p_admin_org_ids, '{}');
   PERFORM set_config('glyphic.ctx', 'on', true);
@@ -133,14 +133,14 @@ END
 $$;
 
 -- The readers: the row counts only in the transaction that wrote it (its
--- now(), the transaction's start: a later transaction of the session has
--- a later one). plpgsql: the table is named only when the flag says it
--- exists, and the plan is kept.
+-- id: writing the row gave the transaction one; not now(), which several
+-- transactions sent in one query string share). plpgsql: the table is
+-- named only when the flag says it exists, and the plan is kept.
 CREATE OR REPLACE FUNCTION glyphic.current_user_id() RETURNS uuid
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN (SELECT c.user_id FROM pg_temp.glyphic_ctx c WHERE c.at = now());
+    RETURN (SELECT c.user_id FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned());
   END IF;
   RETURN NULL;
 END
@@ -150,7 +150,7 @@ CREATE OR REPLACE FUNCTION glyphic.current_org_id() RETURNS uuid
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN (SELECT c.org_id FROM pg_temp.glyphic_ctx c WHERE c.at = now());
+    RETURN (SELECT c.org_id FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned());
   END IF;
   RETURN NULL;
 END
@@ -160,7 +160,7 @@ CREATE OR REPLACE FUNCTION glyphic.my_org_ids() RETURNS uuid[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN coalesce((SELECT c.org_ids FROM pg_temp.glyphic_ctx c WHERE c.at = now()), '{}');
+    RETURN coalesce((SELECT c.org_ids FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned()), '{}');
   END IF;
   RETURN '{}';
 END
@@ -170,7 +170,7 @@ CREATE OR REPLACE FUNCTION glyphic.my_editor_org_ids() RETURNS uuid[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN coalesce((SELECT c.editor_org_ids FROM pg_temp.glyphic_ctx c WHERE c.at = now()), '{}');
+    RETURN coalesce((SELECT c.editor_org_ids FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned()), '{}');
   END IF;
   RETURN '{}';
 END
@@ -180,7 +180,7 @@ CREATE OR REPLACE FUNCTION glyphic.my_admin_org_ids() RETURNS uuid[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN coalesce((SELECT c.admin_org_ids FROM pg_temp.glyphic_ctx c WHERE c.at = now()), '{}');
+    RETURN coalesce((SELECT c.admin_org_ids FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned()), '{}');
   END IF;
   RETURN '{}';
 END
