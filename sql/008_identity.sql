@@ -121,8 +121,9 @@ BEGIN
     );
     GRANT SELECT ON pg_temp.glyphic_ctx TO glyphic_app;
     INSERT INTO pg_temp.glyphic_ctx (xact) VALUES (NULL);
-  ELSIF (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = t) <> 'glyphic_owner'::regrole THEN
-    -- made by someone else (a session older than this migration)
+  ELSIF has_table_privilege('glyphic_app', t, 'UPDATE') THEN
+    -- not the owner's (which the app role may only read): made by the app
+    -- role in a session older than this migration
     RAISE EXCEPTION 'the request context table is not the owner''s' USING ERRCODE = '42501';
   END IF;
   UPDATE pg_temp.glyphic_ctx SET xact = pg_current_xact_id(), user_id = p_user, org_id = p_org,
