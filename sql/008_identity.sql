@@ -24,10 +24,10 @@
 -- transaction's id), like the transaction-local settings it replaces.
 -- (Not ON COMMIT DELETE ROWS: truncating at every commit invalidated every
 -- cached plan that reads the table, which cost milliseconds per request.)
--- The readers look at the table
--- only when the transaction-local flag glyphic.ctx is 'on'; the flag only
--- spares sessions that never authenticated (the executor, psql) a missing
--- table — setting it by hand gains nothing.
+-- The readers look at the table only when the transaction-local flag
+-- glyphic.ctx is 'on'; the flag only spares sessions that never
+-- authenticated (the executor, psql) a missing table — setting it by hand
+-- gains nothing.
 --
 -- Functions that took the identity as a parameter (create_org,
 -- accept_invitation, signup's p_open, login_record's p_user and p_success,
