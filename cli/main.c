@@ -29,7 +29,9 @@ static void usage(FILE *out)
             "\n"
             "Commands:\n"
             "  migrate            apply pending schema migrations (connects with db.admin_url;\n"
-            "                     the first migration creates roles, so it needs a superuser)\n"
+            "                     the first migration creates roles, so it needs a superuser),\n"
+            "                     then copies the auth.* settings the database enforces\n"
+            "                     (open sign-up, log-in limits, session lifetime) into it\n"
             "  migrate --status   list applied and pending migrations; exit 1 if an applied\n"
             "                     migration differs from this binary's or the schema is newer\n"
             "  prune              remove expired and idle sessions, log-in attempts older than a day,\n"
@@ -57,6 +59,37 @@ static void usage(FILE *out)
     gl_config_help(out);
 }
 
+/*
+ * Copies the settings the database enforces itself (sql/008_identity.sql:
+ * who may sign up, the log-in limits, the session lifetime, the scrypt
+ * cost of decoy salts) from the configuration into glyphic.settings, so a
+ * changed glyphic.conf takes effect there at the next `glyphic migrate`.
+ */
+static int sync_settings(gl_db_t *db, const gl_config_t *cfg, gl_err_t *err)
+{
+    static const char q_sync[] = "SELECT glyphic.sync_settings($1::jsonb)";
+    char json[512];
+    int n = snprintf(json, sizeof json,
+                     "{\"auth.open_signup\": \"%s\", \"auth.scrypt_n\": \"%d\", \"auth.login_window\": \"%d\", "
+                     "\"auth.login_max_account\": \"%d\", \"auth.login_max_ip\": \"%d\", "
+                     "\"auth.session_lifetime\": \"%d\"}",
+                     cfg->auth_open_signup ? "true" : "false", cfg->auth_scrypt_n, cfg->auth_login_window,
+                     cfg->auth_login_max_account, cfg->auth_login_max_ip, cfg->auth_session_lifetime);
+    if (n <= 0 || (size_t)n >= sizeof json) {
+        gl_err_set(err, "settings do not fit");
+        return GL_ERR;
+    }
+    const char *params[] = { json };
+    PGresult *res = NULL;
+    int rc = gl_db_exec(db, q_sync, 1, params, true, NULL, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    if (strcmp(PQgetvalue(res, 0, 0), "0") != 0)
+        printf("database settings updated from the configuration: %s\n", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return GL_OK;
+}
+
 static int cmd_migrate(const gl_config_t *cfg, int argc, char **argv)
 {
     bool status = false;
@@ -77,6 +110,8 @@ static int cmd_migrate(const gl_config_t *cfg, int argc, char **argv)
     int rc = gl_db_connect_now(db, &err);
     if (rc == GL_OK)
         rc = status ? gl_migrate_status(db, stdout, &err) : gl_migrate_run(db, stdout, &err);
+    if (rc == GL_OK && !status)
+        rc = sync_settings(db, cfg, &err);
     gl_db_free(db);
     if (rc != GL_OK) {
         fprintf(stderr, "glyphic migrate: %s\n", err.msg);

@@ -41,6 +41,20 @@ int gl_password_hash(const char *password, int n_log2, char mcf[GL_MCF_LEN]) GL_
  * known ones. */
 bool gl_password_check(const char *mcf, const char *password, int dummy_n_log2);
 
+/*
+ * The scrypt MCF hash of password under the settings of a stored hash
+ * ("$s1$<params>$<salt>", the stored string without its last field), into
+ * mcf: what gl_password_hash would have stored for this password with that
+ * salt and cost. The database compares it with the stored hash itself, so
+ * the stored hash never has to leave it. GL_INVALID for settings that are
+ * not scrypt MCF settings (or a cost above 2^22).
+ */
+int gl_password_derive(const char *settings, const char *password, char mcf[GL_MCF_LEN]) GL_WUR;
+
+/* True when password is on the common-password list shipped with Glyphic
+ * (core/common_passwords.txt, compared without regard to ASCII case). */
+bool gl_password_common(const char *password);
+
 /* Constant-time equality of two NUL-terminated strings. */
 bool gl_str_secure_eq(const char *a, const char *b);
 

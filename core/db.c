@@ -223,9 +223,11 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
     }
     PQsetNoticeReceiver(db->conn, on_notice, NULL);
 
-    /* pin the search path and the statement timeout for this session */
+    /* pin the search path and the statement timeout for this session; the
+     * path is the one every SECURITY DEFINER function runs with (pg_temp
+     * last), so a plan cached under one is valid under the other */
     static const char q_setup[] =
-        "SELECT set_config('search_path', 'glyphic', false), "
+        "SELECT set_config('search_path', 'glyphic, pg_temp', false), "
         "set_config('statement_timeout', $1, false)";
     char st[16];
     snprintf(st, sizeof st, "%d", db->statement_timeout_ms);

@@ -222,7 +222,7 @@ static void conn_start(conn_t *k)
     const gl_config_t *cfg = k->pg->cfg;
     char timeout[16], opts[96];
     snprintf(timeout, sizeof timeout, "%d", cfg->db_connect_timeout);
-    snprintf(opts, sizeof opts, "-c search_path=glyphic -c statement_timeout=%d", cfg->db_statement_timeout);
+    snprintf(opts, sizeof opts, "-c search_path=glyphic,pg_temp -c statement_timeout=%d", cfg->db_statement_timeout);
     const char *const keys[] = { "dbname", "application_name", "connect_timeout", "options", NULL };
     const char *const vals[] = { cfg->db_url, "glyphic-events", timeout, opts, NULL };
     k->c = PQconnectStartParams(keys, vals, 1);

@@ -64,7 +64,8 @@ static const gl_stmt_t q_child = {
            "$4::uuid, NULL, 'running'), w.name, v.definition::text "
            "FROM glyphic.workflows w JOIN glyphic.workflow_versions v "
            "ON v.workflow_id = w.id AND v.version = w.current_version "
-           "WHERE w.id = $1::uuid AND w.org_id = $2::uuid AND w.deleted_at IS NULL",
+           "WHERE w.id = $1::uuid AND w.org_id = $2::uuid AND w.deleted_at IS NULL "
+           "AND glyphic.wf_readable_by(w.id, glyphic.exec_starter($4::uuid))",
     .nparams = 4, .rows = true,
 };
 
@@ -261,7 +262,9 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        gl_err_set(err, "no such workflow in this org");
+        /* missing, in the trash, of another org, or one the user the
+         * parent runs for could not read: the same answer as a GET */
+        gl_err_set(err, "workflow not found");
         return GL_NOTFOUND;
     }
     char child_id[40];

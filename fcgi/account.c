@@ -1,6 +1,8 @@
 /* account.c: input checks shared by the account resources, and the audit writer. */
 #include "account.h"
 
+#include "crypto.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,14 +62,12 @@ bool gl_account_password_ok(gl_req_t *req, const char *pw, const char *field)
                       GL_PASSWORD_MIN, GL_PASSWORD_MAX);
         return false;
     }
+    if (gl_password_common(pw)) {
+        gl_resp_error(req, 400, "weak_password", field,
+                      "field '%s': this password is on the list of common passwords; choose another", field);
+        return false;
+    }
     return true;
-}
-
-void gl_account_throttle(const gl_req_t *req, gl_throttle_t *t)
-{
-    snprintf(t->window, sizeof t->window, "%d", req->cfg->auth_login_window);
-    snprintf(t->max_account, sizeof t->max_account, "%d", req->cfg->auth_login_max_account);
-    snprintf(t->max_ip, sizeof t->max_ip, "%d", req->cfg->auth_login_max_ip);
 }
 
 const char *gl_account_email(gl_req_t *req, const char *raw, const char *field)

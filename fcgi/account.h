@@ -28,15 +28,10 @@ bool gl_account_fields(gl_req_t *req, const char *const *allowed);
  * with anything that is not printable ASCII or valid UTF-8 replaced by '?'. */
 char *gl_account_clean_text(gl_req_t *req, const char *s, size_t max);
 
-/* Checks a new password's length (GL_PASSWORD_MIN..MAX bytes); false with
+/* Checks a new password's length (GL_PASSWORD_MIN..MAX bytes) and that it
+ * is not a common password (400 weak_password); false with
  * a 400 naming field. */
 bool gl_account_password_ok(gl_req_t *req, const char *pw, const char *field);
-
-/* The log-in throttle's settings as text parameters for login_blocked(). */
-typedef struct {
-    char window[16], max_account[16], max_ip[16];
-} gl_throttle_t;
-void gl_account_throttle(const gl_req_t *req, gl_throttle_t *t);
 
 /* Appends an audit record in the current transaction: action, the target,
  * and details (a JSON object text or NULL). org_id NULL: the request's org. */

@@ -3,10 +3,14 @@
  *
  * Passwords are hashed with scrypt (libscrypt MCF strings) before the
  * database sees anything; the session token travels only in the cookie and
- * is stored as its SHA-256. Failed log-ins are counted per account and per
- * client address (login_attempts); past the limit the answer is 429 with
- * Retry-After, whatever the password. A log-in for an unknown email costs
- * the same scrypt work as one for a known email.
+ * is stored as its SHA-256. The database never hands out a stored hash:
+ * a log-in asks for the hash's cost and salt (login_settings), computes the
+ * typed password's hash with them, and the database compares
+ * (login) and starts the session itself. Failed log-ins are counted per
+ * account and per client address (login_attempts, with the database's own
+ * limits); past the limit the answer is 429 with Retry-After, whatever the
+ * password. A log-in for an unknown email costs the same scrypt work as one
+ * for a known email (the database answers with decoy settings).
  */
 #include "auth.h"
 
@@ -21,29 +25,26 @@
 
 static const gl_stmt_t q_signup = {
     .name = "auth_signup",
-    .sql = "SELECT user_id, org_id, role FROM signup($1, $2, $3, $4, $5, $6, $7::inet)",
-    .nparams = 7,
+    .sql = "SELECT user_id, org_id, role, session_id FROM signup($1, $2, $3, $4, $5, $6::inet, $7, $8, $9)",
+    .nparams = 9,
     .rows = true,
 };
 
-static const gl_stmt_t q_blocked = {
-    .name = "auth_blocked",
-    .sql = "SELECT login_blocked($1, $2::inet, $3, $4, $5)",
-    .nparams = 5,
+/* Step one of a log-in: the stored hash's cost and salt (a decoy for an
+ * unknown email), or the seconds to wait past the limits. */
+static const gl_stmt_t q_settings = {
+    .name = "auth_settings",
+    .sql = "SELECT settings, retry_after FROM login_settings($1, $2::inet)",
+    .nparams = 2,
     .rows = true,
 };
 
-static const gl_stmt_t q_lookup = {
-    .name = "auth_lookup",
-    .sql = "SELECT user_id, password_hash FROM login_lookup($1)",
-    .nparams = 1,
-    .rows = true,
-};
-
-static const gl_stmt_t q_record = {
-    .name = "auth_record",
-    .sql = "SELECT login_record($1, $2::inet, $3, $4, $5, $6, $7)",
-    .nparams = 7,
+/* Step two: the database compares the typed password's hash with the
+ * stored one, records the attempt and, on success, starts the session. */
+static const gl_stmt_t q_login = {
+    .name = "auth_login",
+    .sql = "SELECT retry_after, user_id, session_id FROM login($1, $2::inet, $3, $4, $5, $6)",
+    .nparams = 6,
     .rows = true,
 };
 
@@ -68,40 +69,47 @@ static const gl_stmt_t q_logout = {
     .rows = false,
 };
 
-/* Starts a session for user_id: records the successful log-in, sets the
- * cookie, answers with the user and the CSRF token. */
-static void start_session(gl_req_t *req, const char *email, const char *user_id, int status)
-{
-    char token[GL_TOKEN_LEN + 1], csrf[GL_TOKEN_LEN + 1], hash[GL_HASH_PARAM_LEN];
+/* A new session token: its hash goes to the database (which starts the
+ * session only after it verified the user), the token to the cookie. */
+typedef struct {
+    char token[GL_TOKEN_LEN + 1];
+    char hash[GL_HASH_PARAM_LEN];
     char lifetime[16];
-    gl_token_new(token);
-    gl_csrf_token(token, csrf);
-    gl_hash_param(token, strlen(token), hash);
-    snprintf(lifetime, sizeof lifetime, "%d", req->cfg->auth_session_lifetime);
+    const char *user_agent;
+} new_session_t;
+
+static void new_session(gl_req_t *req, new_session_t *ns)
+{
+    gl_token_new(ns->token);
+    gl_hash_param(ns->token, strlen(ns->token), ns->hash);
+    snprintf(ns->lifetime, sizeof ns->lifetime, "%d", req->cfg->auth_session_lifetime);
     const char *ua = gl_req_env(req, "HTTP_USER_AGENT");
-    const char *ua_short = gl_account_clean_text(req, ua ? ua : "", 255);
-    const char *params[] = { email, req->client_ip, user_id, "true", hash, lifetime, ua_short };
+    ns->user_agent = gl_account_clean_text(req, ua ? ua : "", 255);
+}
+
+/* The session started (the database set the request context to the user):
+ * sets the cookie, answers with the user and the CSRF token. Wipes the
+ * token. */
+static void session_started(gl_req_t *req, new_session_t *ns, const char *user_id, int status)
+{
+    char csrf[GL_TOKEN_LEN + 1];
+    gl_csrf_token(ns->token, csrf);
     gl_err_t err;
     gl_err_clear(&err);
-    int rc = gl_db_query(req->db, &q_record, params, NULL, NULL, &err);
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
-        return;
-    }
     const char *p2[] = { user_id };
     PGresult *res = NULL;
-    rc = gl_db_query(req->db, &q_me_after_login, p2, req->arena, &res, &err);
+    int rc = gl_db_query(req->db, &q_me_after_login, p2, req->arena, &res, &err);
     if (rc != GL_OK || PQntuples(res) != 1) {
         gl_resp_fail(req, rc == GL_OK ? GL_NOTFOUND : rc, &err);
-        sodium_memzero(token, sizeof token);
+        sodium_memzero(ns->token, sizeof ns->token);
         return;
     }
     const char *json = PQgetvalue(res, 0, 0);
     char *body = gl_arena_printf(req->arena, "%.*s, \"csrf_token\" : \"%s\"}",
                                  PQgetlength(res, 0, 0) - 1, json, csrf);
     gl_resp_json(req, status, body, strlen(body));
-    gl_session_cookie(req, token, req->cfg->auth_session_lifetime);
-    sodium_memzero(token, sizeof token);
+    gl_session_cookie(req, ns->token, req->cfg->auth_session_lifetime);
+    sodium_memzero(ns->token, sizeof ns->token);
 }
 
 static void signup_post(gl_req_t *req)
@@ -138,12 +146,16 @@ static void signup_post(gl_req_t *req)
     char inv_hash[GL_HASH_PARAM_LEN];
     if (invitation)
         gl_hash_param(invitation, strlen(invitation), inv_hash);
-    const char *params[] = { email, name, mcf, org_name, invitation ? inv_hash : NULL,
-                             req->cfg->auth_open_signup ? "true" : "false", req->client_ip };
+    new_session_t ns;
+    new_session(req, &ns);
+    const char *params[] = { email, name, mcf, org_name, invitation ? inv_hash : NULL, req->client_ip,
+                             ns.hash, ns.lifetime, ns.user_agent };
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
     int rc = gl_db_query(req->db, &q_signup, params, req->arena, &res, &err);
+    if (rc != GL_OK)
+        sodium_memzero(ns.token, sizeof ns.token);
     if (rc == GL_CONFLICT) {
         gl_resp_error(req, 409, "email_taken", "email", "an account with this email exists; sign in instead");
         return;
@@ -160,7 +172,19 @@ static void signup_post(gl_req_t *req)
         gl_resp_fail(req, rc, &err);
         return;
     }
-    start_session(req, email, PQgetvalue(res, 0, 0), 201);
+    session_started(req, &ns, PQgetvalue(res, 0, 0), 201);
+}
+
+/* Past the log-in limits (wait is the seconds to wait, "0" when not):
+ * answers 429 with Retry-After and returns true. */
+static bool too_many(gl_req_t *req, const char *wait)
+{
+    if (!wait || !*wait || strcmp(wait, "0") == 0)
+        return false;
+    gl_resp_header(req, "Retry-After", wait);
+    gl_resp_error(req, 429, "too_many_attempts", NULL, "too many failed sign-ins; try again in %s seconds", wait);
+    gl_log(GL_LOG_WARN, "log-in refused: too many failures (client %s)", req->client_ip ? req->client_ip : "?");
+    return true;
 }
 
 static void login_post(gl_req_t *req)
@@ -181,45 +205,42 @@ static void login_post(gl_req_t *req)
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    gl_throttle_t t;
-    gl_account_throttle(req, &t);
-    const char *pb[] = { email, req->client_ip, t.window, t.max_account, t.max_ip };
-    int rc = gl_db_query(req->db, &q_blocked, pb, req->arena, &res, &err);
+    const char *ps[] = { email, req->client_ip };
+    int rc = gl_db_query(req->db, &q_settings, ps, req->arena, &res, &err);
     if (rc != GL_OK) {
         gl_resp_fail(req, rc, &err);
         return;
     }
-    const char *wait = PQgetvalue(res, 0, 0);
-    if (strcmp(wait, "0") != 0) {
-        gl_resp_header(req, "Retry-After", wait);
-        gl_resp_error(req, 429, "too_many_attempts", NULL,
-                      "too many failed sign-ins; try again in %s seconds", wait);
-        gl_log(GL_LOG_WARN, "log-in refused: too many failures (client %s)",
-               req->client_ip ? req->client_ip : "?");
+    if (too_many(req, PQgetvalue(res, 0, 1)))
+        return;
+    /* the same scrypt work whether or not the account exists: an unknown
+     * email gets decoy settings */
+    char candidate[GL_MCF_LEN];
+    if (gl_password_derive(PQgetvalue(res, 0, 0), password, candidate) != GL_OK) {
+        gl_resp_error(req, 500, "internal", NULL, "password hashing failed");
         return;
     }
-
-    const char *pl[] = { email };
-    rc = gl_db_query(req->db, &q_lookup, pl, req->arena, &res, &err);
+    new_session_t ns;
+    new_session(req, &ns);
+    const char *pl[] = { email, req->client_ip, candidate, ns.hash, ns.lifetime, ns.user_agent };
+    rc = gl_db_query(req->db, &q_login, pl, req->arena, &res, &err);
+    sodium_memzero(candidate, sizeof candidate);
     if (rc != GL_OK) {
+        sodium_memzero(ns.token, sizeof ns.token);
         gl_resp_fail(req, rc, &err);
         return;
     }
-    bool found = PQntuples(res) == 1;
-    const char *user_id = found ? PQgetvalue(res, 0, 0) : NULL;
-    bool ok = gl_password_check(found ? PQgetvalue(res, 0, 1) : NULL, password, req->cfg->auth_scrypt_n);
-    if (!ok) {
-        const char *pr[] = { email, req->client_ip, user_id, "false", NULL, NULL, NULL };
-        rc = gl_db_query(req->db, &q_record, pr, NULL, NULL, &err);
-        if (rc != GL_OK) {
-            gl_resp_fail(req, rc, &err);
-            return;
-        }
+    if (too_many(req, PQgetvalue(res, 0, 0))) {
+        sodium_memzero(ns.token, sizeof ns.token);
+        return;
+    }
+    if (PQgetisnull(res, 0, 1)) {
+        sodium_memzero(ns.token, sizeof ns.token);
         req->commit_on_error = true; /* the failure must be counted */
         gl_resp_error(req, 401, "invalid_credentials", NULL, "wrong email or password");
         return;
     }
-    start_session(req, email, user_id, 200);
+    session_started(req, &ns, PQgetvalue(res, 0, 1), 200);
 }
 
 static void logout_post(gl_req_t *req)

@@ -30,7 +30,8 @@ static const gl_stmt_t q_run = {
 #define SUMMARY                                                                                             \
     "json_build_object('id', e.id, 'workflow_id', e.workflow_id, 'version', e.version, 'status', e.status, " \
     "'trigger', e.trigger, 'trigger_node', e.trigger_node, 'parent_id', e.parent_id, "                       \
-    "'created_by', e.created_by, 'created_at', e.created_at, 'started_at', e.started_at, "                   \
+    "'created_by', e.created_by, 'started_by', e.started_by, 'created_at', e.created_at, "                  \
+    "'started_at', e.started_at, "                                                                           \
     "'finished_at', e.finished_at, 'wait_until', e.wait_until, 'cancel_requested', e.cancel_requested, "     \
     "'error', e.error)"
 

@@ -42,7 +42,7 @@ static const gl_stmt_t q_delete = {
 static const gl_stmt_t q_accept = {
     .name = "inv_accept",
     .sql = "SELECT json_build_object('org_id', a.org_id, 'role', a.role) "
-           "FROM accept_invitation(current_user_id(), $1, $2::inet) a",
+           "FROM accept_invitation($1, $2::inet) a",
     .nparams = 2,
     .rows = true,
 };

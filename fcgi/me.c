@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "session.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,27 +45,21 @@ static const gl_stmt_t q_prefs_put = {
     .rows = true,
 };
 
-/* The hash and the email (for the guess counter); the app role cannot read
- * password_hash itself. */
-static const gl_stmt_t q_hash = {
-    .name = "me_hash",
-    .sql = "SELECT my_password_hash(), email, login_blocked(email, $1::inet, $2, $3, $4) "
-           "FROM users WHERE id = current_user_id()",
-    .nparams = 4,
+/* The current password's hash settings (the app role never sees the hash
+ * itself), or the seconds to wait past the log-in limits. */
+static const gl_stmt_t q_pw_settings = {
+    .name = "me_pw_settings",
+    .sql = "SELECT settings, retry_after FROM my_password_settings($1::inet)",
+    .nparams = 1,
     .rows = true,
 };
 
-static const gl_stmt_t q_guess = {
-    .name = "me_guess",
-    .sql = "SELECT login_record($1, $2::inet, current_user_id(), false, NULL, NULL, NULL)",
-    .nparams = 2,
-    .rows = true,
-};
-
+/* The database checks the current password's hash itself; see
+ * set_my_password in sql/008_identity.sql for the answers. */
 static const gl_stmt_t q_password = {
     .name = "me_password",
-    .sql = "SELECT set_my_password($1, $2::uuid)",
-    .nparams = 2,
+    .sql = "SELECT set_my_password($1, $2, $3::uuid, $4::boolean, $5::inet)",
+    .nparams = 5,
     .rows = true,
 };
 
@@ -118,9 +113,20 @@ static void prefs_put(gl_req_t *req)
     gl_resp_query_json(req, 200, &q_prefs_put, params, "no such user");
 }
 
+/* The seconds to wait past the log-in limits ("0" or empty: none): answers
+ * 429 with Retry-After and returns true. */
+static bool too_many(gl_req_t *req, const char *wait)
+{
+    if (!wait || !*wait || strcmp(wait, "0") == 0)
+        return false;
+    gl_resp_header(req, "Retry-After", wait);
+    gl_resp_error(req, 429, "too_many_attempts", NULL, "too many wrong passwords; try again in %s seconds", wait);
+    return true;
+}
+
 static void password_put(gl_req_t *req)
 {
-    static const char *const allowed[] = { "current_password", "new_password", NULL };
+    static const char *const allowed[] = { "current_password", "new_password", "keep_api_keys", NULL };
     if (!gl_account_fields(req, allowed))
         return;
     const char *cur = gl_account_string(req, req->json, "current_password", 1, GL_PASSWORD_MAX, true);
@@ -129,49 +135,52 @@ static void password_put(gl_req_t *req)
     const char *next = gl_account_string(req, req->json, "new_password", 0, 4096, true);
     if (!next)
         return;
+    bool keep_keys = false;
+    json_object *kk;
+    if (json_object_object_get_ex(req->json, "keep_api_keys", &kk)) {
+        if (!json_object_is_type(kk, json_type_boolean)) {
+            gl_resp_error(req, 400, "invalid", "keep_api_keys", "field 'keep_api_keys' must be true or false");
+            return;
+        }
+        keep_keys = json_object_get_boolean(kk);
+    }
     if (!gl_account_password_ok(req, next, "new_password"))
         return;
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    gl_throttle_t t;
-    gl_account_throttle(req, &t);
-    const char *ph[] = { req->client_ip, t.window, t.max_account, t.max_ip };
-    int rc = gl_db_query(req->db, &q_hash, ph, req->arena, &res, &err);
+    const char *ps[] = { req->client_ip };
+    int rc = gl_db_query(req->db, &q_pw_settings, ps, req->arena, &res, &err);
     if (rc != GL_OK || PQntuples(res) != 1) {
         gl_resp_fail(req, rc == GL_OK ? GL_NOTFOUND : rc, &err);
         return;
     }
     /* guesses at the current password count like failed log-ins */
-    const char *wait = PQgetvalue(res, 0, 2);
-    if (strcmp(wait, "0") != 0) {
-        gl_resp_header(req, "Retry-After", wait);
-        gl_resp_error(req, 429, "too_many_attempts", NULL, "too many wrong passwords; try again in %s seconds", wait);
+    if (too_many(req, PQgetvalue(res, 0, 1)))
         return;
-    }
-    if (!gl_password_check(PQgetvalue(res, 0, 0), cur, req->cfg->auth_scrypt_n)) {
-        const char *pg[] = { PQgetvalue(res, 0, 1), req->client_ip };
-        rc = gl_db_query(req->db, &q_guess, pg, NULL, NULL, &err);
-        if (rc != GL_OK) {
-            gl_resp_fail(req, rc, &err);
-            return;
-        }
-        req->commit_on_error = true;
-        gl_resp_error(req, 400, "invalid", "current_password", "the current password is wrong");
-        return;
-    }
-    char mcf[GL_MCF_LEN];
-    if (gl_password_hash(next, req->cfg->auth_scrypt_n, mcf) != GL_OK) {
+    char current[GL_MCF_LEN], mcf[GL_MCF_LEN];
+    if (gl_password_derive(PQgetvalue(res, 0, 0), cur, current) != GL_OK ||
+        gl_password_hash(next, req->cfg->auth_scrypt_n, mcf) != GL_OK) {
         gl_resp_error(req, 500, "internal", NULL, "password hashing failed");
         return;
     }
-    const char *params[] = { mcf, req->auth.session_id };
+    const char *params[] = { current, mcf, req->auth.session_id, keep_keys ? "true" : "false", req->client_ip };
     rc = gl_db_query(req->db, &q_password, params, req->arena, &res, &err);
+    sodium_memzero(current, sizeof current);
     if (rc != GL_OK) {
         gl_resp_fail(req, rc, &err);
         return;
     }
-    if (gl_audit(req, NULL, "auth.password_change", "user", req->auth.user_id, NULL) != GL_OK)
+    const char *answer = PQgetvalue(res, 0, 0);
+    if (strcmp(answer, "-1") == 0) {
+        req->commit_on_error = true; /* the wrong guess is counted */
+        gl_resp_error(req, 400, "invalid", "current_password", "the current password is wrong");
+        return;
+    }
+    if (too_many(req, answer))
+        return;
+    if (gl_audit(req, NULL, "auth.password_change", "user", req->auth.user_id,
+                 keep_keys ? "{\"api_keys\": \"kept\"}" : "{\"api_keys\": \"revoked\"}") != GL_OK)
         return;
     gl_resp_json(req, 204, "", 0);
 }

@@ -28,7 +28,7 @@ static const gl_stmt_t q_list = {
 
 static const gl_stmt_t q_create = {
     .name = "orgs_create",
-    .sql = "SELECT create_org(current_user_id(), $1, $2::inet)",
+    .sql = "SELECT create_org($1, $2::inet)",
     .nparams = 2,
     .rows = true,
 };

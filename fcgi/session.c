@@ -2,9 +2,10 @@
  * session.c: request authentication (see session.h).
  *
  * One round trip: auth_session() / auth_api_key() are SQL functions that
- * look the token's SHA-256 up, enforce expiry, pick the org and set the
- * transaction-local glyphic.user_id / glyphic.org_id that the row level
- * security policies read. Tokens themselves never reach the database or a
+ * look the token's SHA-256 up, enforce expiry, pick the org and write the
+ * request context (the user, the org, the user's orgs) that the row level
+ * security policies read — into a table only those functions may write
+ * (sql/008_identity.sql). Tokens themselves never reach the database or a
  * log; only their hashes do.
  */
 #include "session.h"

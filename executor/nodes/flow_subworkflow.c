@@ -5,6 +5,10 @@
  * is an execution of its own (trigger "subworkflow", parent set). Nesting
  * is limited to 5 levels. If the parent is interrupted while the child
  * runs, the child runs again from its start when the parent resumes.
+ * The child runs only if the user the parent runs for (executions.
+ * started_by: who ran it, or who activated its webhook or schedule) could
+ * read it; otherwise the node fails with "workflow not found", as a GET
+ * would answer.
  */
 #include "node.h"
 

@@ -451,6 +451,16 @@ class Env:
         c.me = r.json()
         return c
 
+    def app_context(self, user_id, org_id=None):
+        """SQL that gives a glyphic_app psql session user_id's request context
+        the only way the database allows: a session token it verifies (the
+        session row is made here as the superuser)."""
+        token = os.urandom(16).hex()
+        self.pg.psql(f"INSERT INTO glyphic.sessions (token_hash, user_id, expires_at) "
+                     f"VALUES (sha256('{token}'::bytea), '{user_id}', now() + interval '1 hour')")
+        org = f"'{org_id}'" if org_id else "NULL"
+        return f"SELECT count(*) FROM glyphic.auth_session(sha256('{token}'::bytea), {org}, 3600)"
+
     def member_of(self, admin, role, password="correct horse battery"):
         """A signed-in Client for a new account invited into admin's org."""
         email = f"m-{os.urandom(4).hex()}@example.com"

@@ -258,6 +258,61 @@ class SessionsTest(unittest.TestCase):
         self.assertEqual(login(a.email, "a new password!")[1].status, 200)
         ENV.pg.psql("DELETE FROM glyphic.login_attempts")
 
+    def test_password_change_revokes_api_keys_unless_kept(self):
+        a = signup("pwk")
+        k, _ = make_key(a, ["read"])
+        self.assertEqual(k.get("/api/me").status, 200)
+        SECRETS.extend(["second password!", "third password!!"])
+        r = a.put("/api/me/password", {"current_password": PW, "new_password": "second password!",
+                                       "keep_api_keys": True})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(k.get("/api/me").status, 200)
+        r = a.put("/api/me/password", {"current_password": "second password!", "new_password": "third password!!",
+                                       "keep_api_keys": "yes"})
+        self.assertEqual((r.status, r.json()["error"]["field"]), (400, "keep_api_keys"))
+        r = a.put("/api/me/password", {"current_password": "second password!", "new_password": "third password!!"})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(k.get("/api/me").status, 401)
+        self.assertTrue(all(x["revoked_at"] for x in a.get("/api/keys").json()))
+        ENV.pg.psql("DELETE FROM glyphic.login_attempts")
+
+    def test_common_passwords_are_refused(self):
+        r = ENV.client().post("/api/auth/signup", {"email": f"weak-{uuid.uuid4().hex[:6]}@example.com",
+                                                   "password": "Password1234", "name": "W"})
+        self.assertEqual((r.status, r.json()["error"]["code"], r.json()["error"]["field"]),
+                         (400, "weak_password", "password"))
+        a = signup("weak")
+        email = f"weakinv-{uuid.uuid4().hex[:6]}@example.com"
+        token = invite(a, a.me["org_id"], email, "viewer")["token"]
+        r = ENV.client().post("/api/auth/signup", {"email": email, "password": "qwertyuiop", "name": "W",
+                                                   "invitation": token})
+        self.assertEqual((r.status, r.json()["error"]["code"]), (400, "weak_password"))
+        r = a.put("/api/me/password", {"current_password": PW, "new_password": "iloveyou123"})
+        self.assertEqual((r.status, r.json()["error"]["code"], r.json()["error"]["field"]),
+                         (400, "weak_password", "new_password"))
+        # nothing was written: the invitation still works with a good password
+        r = ENV.client().post("/api/auth/signup", {"email": email, "password": PW, "name": "W", "invitation": token})
+        self.assertEqual(r.status, 201, r)
+        SECRETS.append(r.header("Set-Cookie").split(";")[0].split("=", 1)[1])
+
+    def test_failed_log_in_to_no_account_keeps_no_email(self):
+        typed = f"my-secret-typo-{uuid.uuid4().hex[:6]}@example.com"
+        _, r = login(typed, "whatever it was")
+        self.assertEqual(r.status, 401)
+        rows = ENV.pg.psql("SELECT details::text FROM glyphic.audit_log WHERE action = 'auth.login_failed' "
+                           "AND target_type = 'email' ORDER BY id DESC LIMIT 1")
+        self.assertNotIn("my-secret-typo", rows)
+        self.assertIn("email_digest", rows)
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.audit_log WHERE details::text LIKE '%{typed}%'"),
+                         "0")
+        # a known account's failed log-in names the user, as before
+        a = signup("known")
+        _, r = login(a.email, "not the password")
+        self.assertEqual(r.status, 401)
+        self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.audit_log WHERE action = 'auth.login_failed' "
+                                     f"AND target_id = '{a.me['user']['id']}'"), "1")
+        ENV.pg.psql("DELETE FROM glyphic.login_attempts")
+
     def test_list_and_revoke_sessions(self):
         a = signup("sess")
         other, _ = login(a.email)
@@ -422,8 +477,9 @@ class OrgsTest(unittest.TestCase):
     def test_signup_closed_without_invitation(self):
         a = signup("closed")
         inv = invite(a, a.me["org_id"], "joiner@example.com", "viewer")
+        # the database enforces it: glyphic migrate copies it there
         ENV.fcgi.write_conf(**{"auth.open_signup": "false"})
-        ENV.fcgi.proc.send_signal(1)  # SIGHUP
+        ENV.glyphic("migrate")
         try:
             harness.wait_for(lambda: ENV.client().post("/api/auth/signup", {
                 "email": f"x{uuid.uuid4().hex[:6]}@example.com", "password": PW, "name": "X"}).status == 403,
@@ -433,12 +489,8 @@ class OrgsTest(unittest.TestCase):
             self.assertEqual(r.status, 201, r)
             SECRETS.append(r.header("Set-Cookie").split(";")[0].split("=", 1)[1])
         finally:
-            closed_workers = set(ENV.fcgi.workers())
             ENV.fcgi.write_conf(**{"auth.open_signup": "true"})
-            ENV.fcgi.proc.send_signal(1)
-            # the old generation still has sign-up closed: wait until it is gone
-            harness.wait_for(lambda: len(ENV.fcgi.workers()) == 2 and not closed_workers & set(ENV.fcgi.workers()),
-                             what="new workers")
+            ENV.glyphic("migrate")
 
     def test_audit_pagination(self):
         a = signup("pg")
@@ -502,7 +554,7 @@ class TenancyTest(unittest.TestCase):
         for table, col in tables.items():
             with self.subTest(table=table):
                 total = int(ENV.pg.psql(f"SELECT count(*) FROM glyphic.{table}"))
-                out = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{uid}', NULL); "
+                out = ENV.pg.psql(f"BEGIN; {ENV.app_context(uid)}; "
                                   f"SELECT count(*), count(*) FILTER (WHERE {col} <> '{org}') FROM glyphic.{table}; "
                                   f"COMMIT;", user="glyphic_app")
                 seen, foreign = map(int, out.splitlines()[-1].split("|"))
@@ -513,15 +565,15 @@ class TenancyTest(unittest.TestCase):
                 none = ENV.pg.psql(f"SELECT count(*) FROM glyphic.{table}", user="glyphic_app")
                 self.assertEqual(none, "0")
         # user-owned tables: only A's own sessions, only A and A's peers
-        out = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{uid}', NULL); "
+        out = ENV.pg.psql(f"BEGIN; {ENV.app_context(uid)}; "
                           f"SELECT count(*) FILTER (WHERE user_id <> '{uid}') FROM glyphic.sessions; COMMIT;",
                           user="glyphic_app")
         self.assertEqual(out.splitlines()[-1], "0")
-        out = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{uid}', NULL); "
+        out = ENV.pg.psql(f"BEGIN; {ENV.app_context(uid)}; "
                           f"SELECT count(*) FROM glyphic.users WHERE email = '{b.email}'; COMMIT;", user="glyphic_app")
         self.assertEqual(out.splitlines()[-1], "0")
         # the app role cannot write outside its context either
-        r = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{uid}', NULL); "
+        r = ENV.pg.psql(f"BEGIN; {ENV.app_context(uid)}; "
                         f"UPDATE glyphic.orgs SET name = 'x' WHERE id = '{b.me['org_id']}'; COMMIT;",
                         user="glyphic_app")
         self.assertEqual(ENV.pg.psql(f"SELECT name FROM glyphic.orgs WHERE id = '{b.me['org_id']}'"),
@@ -541,14 +593,14 @@ class HardeningTest(unittest.TestCase):
         self.assertEqual(k.get(f"/api/orgs/{org_b}").status, 404)
         digest = hashlib.sha256(info["key"].encode()).hexdigest()
         out = ENV.pg.psql(f"BEGIN; SELECT count(*) FROM glyphic.auth_api_key('\\x{digest}'); "
-                          f"SELECT current_setting('glyphic.org_ids'); COMMIT;", user="glyphic_app")
+                          f"SELECT glyphic.my_org_ids(); COMMIT;", user="glyphic_app")
         self.assertEqual(out.splitlines()[-1], "{" + org_a + "}")
 
     def test_rls_checks_roles_on_writes(self):
         a = signup("rw")
         v = member_of(a, "viewer")
         org, vid, aid = a.me["org_id"], v.me["user"]["id"], a.me["user"]["id"]
-        ctx = f"BEGIN; SELECT glyphic.set_context('{vid}', '{org}'); "
+        ctx = f"BEGIN; {ENV.app_context(vid, org)}; "
         for stmt in (f"UPDATE glyphic.memberships SET role = 'owner' WHERE user_id = '{vid}'",
                      f"UPDATE glyphic.orgs SET name = 'pwned' WHERE id = '{org}'",
                      f"DELETE FROM glyphic.memberships WHERE user_id = '{aid}'",

@@ -841,6 +841,54 @@ class OutboundGuardTest(unittest.TestCase):
             self.assertIn("http.allow_private: '10.1.2.5/24' has bits set past the prefix length", r.stderr)
 
 
+    def test_children_obey_the_starters_read_rights(self):
+        """An editor cannot run an owner's private workflow through
+        flow.subworkflow or as an error workflow; a read share lets them."""
+        owner = user("subown")
+        ed = member_of(owner, "editor")
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        secret = {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"secret": "owner only"}}}
+        private = create(owner, [trig, secret], chain(trig, secret), name="Private")
+        etrig = {"id": "err", "type": "trigger.error", "name": "On error"}
+        enoop = {"id": "log", "type": "flow.noop", "name": "Log"}
+        handler = create(owner, [etrig, enoop], chain(etrig, enoop), name="Private handler")
+        self.assertEqual(ed.get(f"/api/workflows/{private}").status, 404)
+        call = {"id": "call", "type": "flow.subworkflow", "name": "Call", "params": {"workflow_id": private}}
+        caller = create(ed, [trig, call], chain(trig, call), name="Caller")
+        failing = http_node("boom", "/status/404")
+        erring = create(ed, [trig, failing], chain(trig, failing), settings={"error_workflow_id": handler})
+        ex = start_executor()
+        try:
+            e = finished(ed, ed.post(f"/api/workflows/{caller}/run").json()["id"])
+            self.assertEqual(e["status"], "failed", e)
+            self.assertEqual(e["started_by"], ed.me["user"]["id"])
+            self.assertIn("workflow not found", e["error"]["message"])
+            self.assertNotIn("owner only", json.dumps(e))
+            e = finished(ed, ed.post(f"/api/workflows/{erring}/run").json()["id"])
+            self.assertEqual(e["status"], "failed", e)
+            self.assertEqual(e["error"].get("error_workflow"), "workflow not found")
+            self.assertEqual(owner.get(f"/api/executions?workflow_id={handler}").json()["executions"], [])
+            # the owner's own runs of the same workflows may use them
+            e = finished(owner, owner.post(f"/api/workflows/{caller}/run").json()["id"])
+            self.assertEqual(e["status"], "succeeded", e)
+            # a read share is enough
+            for wid in (private, handler):
+                r = owner.put(f"/api/workflows/{wid}/shares/{ed.me['user']['id']}", {"role": "viewer"})
+                self.assertIn(r.status, (200, 201), r)
+            e = finished(ed, ed.post(f"/api/workflows/{caller}/run").json()["id"])
+            self.assertEqual(e["status"], "succeeded", e)
+            self.assertEqual(e["output"], [{"secret": "owner only"}])
+            child = sql(f"SELECT started_by FROM glyphic.executions WHERE parent_id = '{e['id']}'")
+            self.assertEqual(child, ed.me["user"]["id"])
+            e = finished(ed, ed.post(f"/api/workflows/{erring}/run").json()["id"])
+            self.assertNotIn("error_workflow", e["error"])
+            lst = wait_for(lambda: owner.get(f"/api/executions?workflow_id={handler}").json()["executions"],
+                           what="the error workflow")
+            self.assertEqual(lst[0]["started_by"], ed.me["user"]["id"])
+        finally:
+            stop_executor(ex)
+
+
 class CliRunTest(unittest.TestCase):
     def test_examples_run_without_a_server(self):
         glyphic = os.path.join(harness.BUILD, "cli", "glyphic")

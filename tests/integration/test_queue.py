@@ -255,7 +255,7 @@ class QueueApiTest(unittest.TestCase):
         self.assertEqual([(q["queue"], q["queued"]) for q in sa["queues"]], [("api", 3)])
         self.assertEqual(b.get("/api/queue/stats").json()["queues"], [])
         # the app role may enqueue only for the request's org
-        r = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{b.me['user']['id']}', '{b.me['org_id']}'); "
+        r = ENV.pg.psql(f"BEGIN; {ENV.app_context(b.me['user']['id'], b.me['org_id'])}; "
                         f"SELECT glyphic.enqueue('test.noop', p_org => '{org}'); COMMIT;", user="glyphic_app", check=False)
         self.assertNotEqual(r.returncode, 0)
         sql("DELETE FROM glyphic.jobs WHERE queue = 'api'")

@@ -326,7 +326,7 @@ class ReviewRegressionTest(unittest.TestCase):
         editor = member_of(owner, "editor")
         for c in (viewer, editor):
             uid = c.me["user"]["id"]
-            ctx = f"BEGIN; SELECT glyphic.enter('{uid}', '{org}', false); "
+            ctx = f"BEGIN; {ENV.app_context(uid, org)}; "
             for stmt in (f"INSERT INTO glyphic.workflow_shares VALUES ('{wid}', '{org}', '{uid}', 'editor')",
                          f"DELETE FROM glyphic.webhooks WHERE workflow_id = '{wid}'",
                          f"INSERT INTO glyphic.workflow_versions (workflow_id, version, org_id, definition) "
@@ -476,12 +476,12 @@ class SharingTenancyTest(unittest.TestCase):
         self.assertEqual(ed1.put(f"/api/workflows/{wid}/shares/{ed2.me['user']['id']}", {"role": "owner"}).status, 400)
         # the same rules hold in the database for the app role
         uid = ed2.me["user"]["id"]
-        seen = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{uid}', '{org}'); "
+        seen = ENV.pg.psql(f"BEGIN; {ENV.app_context(uid, org)}; "
                            f"SELECT count(*) FROM glyphic.workflows WHERE id = '{wid}'; "
                            f"SELECT count(*) FROM glyphic.workflow_versions WHERE workflow_id = '{wid}'; COMMIT;",
                            user="glyphic_app").splitlines()
         self.assertEqual(seen[-2:], ["0", "0"])
-        r = ENV.pg.psql(f"BEGIN; SELECT glyphic.set_context('{uid}', '{org}'); "
+        r = ENV.pg.psql(f"BEGIN; {ENV.app_context(uid, org)}; "
                         f"UPDATE glyphic.workflows SET name = 'x' WHERE id = '{wid}' RETURNING id; COMMIT;",
                         user="glyphic_app")
         self.assertNotIn(wid, r)

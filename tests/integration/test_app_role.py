@@ -1,0 +1,300 @@
+"""The database does not take the app role's word (issue 11, item 5).
+
+Connects to PostgreSQL as glyphic_app, as an attacker holding its password
+(or a SQL injection in a handler) would, and tries each way to act as
+someone else: forging the request context with set_config, calling the
+context writers, a look-alike temporary table, SECURITY DEFINER functions
+given another user's id, sign-up past a closed switch, minting a session
+without the password, reading password hashes. Each must fail.
+
+No web server: the fixtures are written as the superuser. With
+GLYPHIC_APP_ROLE_UPTO=6 the database is built from sql/001..006 only (the
+code before this work) — every test then fails, which shows each one can.
+"""
+import base64
+import glob
+import hashlib
+import os
+import unittest
+import uuid
+
+import harness
+
+ENV = None
+UPTO = int(os.environ.get("GLYPHIC_APP_ROLE_UPTO", "0"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+ORG_A, ORG_B = str(uuid.uuid4()), str(uuid.uuid4())
+ALICE, BOB, EVE = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+PW = "alice's long passphrase"
+
+
+def mcf(password, n_log2=10):
+    """A scrypt MCF hash as libscrypt writes it (N = 2^n_log2, r = 8, p = 1)."""
+    salt = os.urandom(16)
+    dk = hashlib.scrypt(password.encode(), salt=salt, n=1 << n_log2, r=8, p=1, dklen=64)
+    return f"$s1${(n_log2 << 16) | (8 << 8) | 1:06x}${base64.b64encode(salt).decode()}${base64.b64encode(dk).decode()}"
+
+
+def derive(settings, password):
+    """The hash of password under a stored hash's settings ($s1$params$salt)."""
+    _, _, params, salt = settings.split("$")
+    p = int(params, 16)
+    dk = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=1 << (p >> 16), r=(p >> 8) & 0xff,
+                        p=p & 0xff, dklen=64)
+    return f"{settings}${base64.b64encode(dk).decode()}"
+
+
+def token_of(user):
+    """A session for user, as a token text whose SHA-256 the database keeps."""
+    token = uuid.uuid4().hex
+    ENV.pg.psql(f"INSERT INTO glyphic.sessions (token_hash, user_id, expires_at) "
+                f"VALUES (sha256('{token}'::bytea), '{user}', now() + interval '1 hour')")
+    return token
+
+
+def auth(token, org="NULL"):
+    org = f"'{org}'" if org != "NULL" else org
+    return f"SELECT count(*) FROM glyphic.auth_session(sha256('{token}'::bytea), {org}, 3600)"
+
+
+def app(sql):
+    """Runs sql as glyphic_app; returns (ok, last output line, stderr)."""
+    r = ENV.pg.psql(sql, user="glyphic_app", check=False)
+    lines = r.stdout.strip().splitlines()
+    return r.returncode == 0, lines[-1] if lines else "", r.stderr
+
+
+def su(sql):
+    return ENV.pg.psql(sql)
+
+
+def setUpModule():
+    global ENV
+    ENV = harness.Env(workers=1, migrate=not UPTO)
+    if UPTO:
+        for f in sorted(glob.glob(os.path.join(ROOT, "sql", "[0-9][0-9][0-9]_*.sql"))):
+            if int(os.path.basename(f)[:3]) <= UPTO:
+                with open(f) as fh:
+                    su("BEGIN;\n" + fh.read() + "\nCOMMIT;")
+    su(f"INSERT INTO glyphic.orgs (id, name) VALUES ('{ORG_A}', 'A'), ('{ORG_B}', 'B');"
+       f"INSERT INTO glyphic.users (id, email, name, password_hash) VALUES "
+       f"('{ALICE}', 'alice@example.com', 'Alice', '{mcf(PW)}'), "
+       f"('{BOB}', 'bob@example.com', 'Bob', '{mcf('bob passphrase here')}'), "
+       f"('{EVE}', 'eve@example.com', 'Eve', '{mcf('eve passphrase here')}');"
+       f"INSERT INTO glyphic.memberships (org_id, user_id, role) VALUES "
+       f"('{ORG_A}', '{ALICE}', 'owner'), ('{ORG_B}', '{BOB}', 'owner'), ('{ORG_A}', '{EVE}', 'editor');"
+       f"INSERT INTO glyphic.workflows (org_id, name, created_by) VALUES "
+       f"('{ORG_B}', 'bob secret', '{BOB}'), ('{ORG_A}', 'alice private', '{ALICE}');"
+       f"INSERT INTO glyphic.api_keys (org_id, user_id, name, prefix, key_hash, scopes) VALUES "
+       f"('{ORG_B}', '{BOB}', 'k', 'bobkey', sha256('bobkey'::bytea), '{{read}}')")
+
+
+def tearDownModule():
+    if ENV:
+        ENV.close()
+
+
+def bob_rows():
+    """What a glyphic_app session may see of Bob's org (0 is right)."""
+    return f"SELECT (SELECT count(*) FROM glyphic.workflows WHERE org_id = '{ORG_B}') + " \
+           f"(SELECT count(*) FROM glyphic.orgs WHERE id = '{ORG_B}') + " \
+           f"(SELECT count(*) FROM glyphic.api_keys WHERE org_id = '{ORG_B}')"
+
+
+class ContextTest(unittest.TestCase):
+    def test_set_config_does_not_make_a_context(self):
+        forged = (f"BEGIN; SELECT set_config('glyphic.user_id', '{BOB}', true), "
+                  f"set_config('glyphic.org_id', '{ORG_B}', true), "
+                  f"set_config('glyphic.org_ids', '{{{ORG_B}}}', true), "
+                  f"set_config('glyphic.editor_org_ids', '{{{ORG_B}}}', true), "
+                  f"set_config('glyphic.admin_org_ids', '{{{ORG_B}}}', true), "
+                  f"set_config('glyphic.ctx', 'on', true); ")
+        ok, out, _ = app(forged + bob_rows() + "; COMMIT;")
+        self.assertTrue(not ok or out == "0", f"forged settings read Bob's rows: {out}")
+        # after a real authentication as Alice, forging the settings adds nothing
+        ok, out, _ = app(f"BEGIN; {auth(token_of(ALICE))}; " + forged[6:] + bob_rows() + "; COMMIT;")
+        self.assertTrue(not ok or out == "0", f"forged settings read Bob's rows: {out}")
+
+    def test_context_writers_are_not_callable(self):
+        for call in (f"SELECT glyphic.set_context('{BOB}', '{ORG_B}')",
+                     f"SELECT glyphic.enter('{BOB}', '{ORG_B}', false)",
+                     f"SELECT glyphic.ctx_write('{BOB}', '{ORG_B}', '{{{ORG_B}}}', '{{{ORG_B}}}', '{{{ORG_B}}}')",
+                     f"SELECT glyphic.ctx_set_org('{ORG_B}')"):
+            with self.subTest(call=call):
+                ok, out, err = app(f"BEGIN; {call}; {bob_rows()}; COMMIT;")
+                self.assertFalse(ok and out != "0", f"{call} gave Bob's rows: {out}")
+
+    def test_no_look_alike_temporary_table(self):
+        for stmt in ("CREATE TEMPORARY TABLE glyphic_ctx (user_id uuid, org_id uuid, org_ids uuid[], "
+                     "editor_org_ids uuid[], admin_org_ids uuid[])",
+                     "CREATE TEMPORARY VIEW glyphic_ctx AS SELECT 1",
+                     "CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql AS 'SELECT 1'"):
+            with self.subTest(stmt=stmt):
+                ok, _, err = app(stmt)
+                self.assertFalse(ok, f"the app role created a temporary object: {stmt}")
+        # even once the owner's table exists in the session (after a real
+        # authentication), the app role cannot write into it or add to it
+        tok = token_of(EVE)
+        for stmt in (f"INSERT INTO pg_temp.glyphic_ctx VALUES ('{BOB}', '{ORG_B}', '{{{ORG_B}}}', '{{}}', '{{}}')",
+                     f"UPDATE pg_temp.glyphic_ctx SET user_id = '{BOB}', org_id = '{ORG_B}', org_ids = '{{{ORG_B}}}'",
+                     "DELETE FROM pg_temp.glyphic_ctx", "TRUNCATE pg_temp.glyphic_ctx", "DROP TABLE pg_temp.glyphic_ctx",
+                     "CREATE TABLE pg_temp.other (x int)"):
+            with self.subTest(stmt=stmt):
+                ok, out, err = app(f"BEGIN; {auth(tok)}; {stmt}; {bob_rows()}; COMMIT;")
+                self.assertFalse(ok, f"the app role changed the context table: {stmt} ({out})")
+        self.assertEqual(su("SELECT has_database_privilege('glyphic_app', current_database(), 'TEMPORARY')"), "f")
+
+    def test_context_ends_with_the_transaction(self):
+        ok, out, _ = app(f"BEGIN; {auth(token_of(EVE))}; COMMIT; SELECT set_config('glyphic.ctx', 'on', false); "
+                         f"SELECT coalesce(glyphic.current_user_id()::text, 'none')")
+        self.assertTrue(ok)
+        self.assertEqual(out, "none")
+
+    def test_every_definer_puts_pg_temp_last(self):
+        rows = su("SELECT p.oid::regprocedure, coalesce(array_to_string(p.proconfig, ','), '') FROM pg_proc p "
+                  "WHERE p.pronamespace = 'glyphic'::regnamespace AND p.prosecdef").splitlines()
+        self.assertTrue(rows)
+        for row in rows:
+            name, conf = row.split("|")
+            with self.subTest(function=name):
+                self.assertIn("search_path=glyphic, pg_temp", conf)
+
+
+class DefinerTest(unittest.TestCase):
+    def test_create_org_for_someone_else(self):
+        before = su(f"SELECT count(*) FROM glyphic.memberships WHERE user_id = '{BOB}'")
+        for call in (f"SELECT glyphic.create_org('{BOB}', 'planted', NULL)",
+                     "SELECT glyphic.create_org('planted', NULL)"):
+            app(f"BEGIN; {call}; COMMIT;")
+            app(f"BEGIN; {auth(token_of(EVE))}; {call}; COMMIT;")
+        self.assertEqual(su(f"SELECT count(*) FROM glyphic.memberships WHERE user_id = '{BOB}'"), before)
+
+    def test_accept_invitation_for_someone_else(self):
+        token = uuid.uuid4().hex
+        su(f"INSERT INTO glyphic.invitations (org_id, email, role, token_hash, expires_at) "
+           f"VALUES ('{ORG_A}', 'bob@example.com', 'admin', sha256('{token}'::bytea), now() + interval '1 day')")
+        for call in (f"SELECT * FROM glyphic.accept_invitation('{BOB}', sha256('{token}'::bytea), NULL)",
+                     f"SELECT * FROM glyphic.accept_invitation(sha256('{token}'::bytea), NULL)"):
+            app(f"BEGIN; {call}; COMMIT;")
+            app(f"BEGIN; {auth(token_of(EVE))}; {call}; COMMIT;")
+        self.assertEqual(su(f"SELECT count(*) FROM glyphic.memberships WHERE user_id = '{BOB}' "
+                            f"AND org_id = '{ORG_A}'"), "0")
+
+    def test_signup_past_the_closed_switch(self):
+        # the installation has users and sign-up is closed (the default)
+        if not UPTO:
+            su("UPDATE glyphic.settings SET value = 'false' WHERE key = 'auth.open_signup'")
+        h = mcf("mallory passphrase")
+        for call in (f"SELECT * FROM glyphic.signup('mallory@example.com', 'M', '{h}', 'Mal', NULL, true, NULL)",
+                     f"SELECT * FROM glyphic.signup('mallory@example.com', 'M', '{h}', 'Mal', NULL, NULL, "
+                     f"sha256('x'::bytea), 3600, 'ua')"):
+            app(f"BEGIN; SELECT set_config('glyphic.open_signup', 'true', true); {call}; COMMIT;")
+        self.assertEqual(su("SELECT count(*) FROM glyphic.users WHERE email = 'mallory@example.com'"), "0")
+
+    def test_no_session_without_the_password(self):
+        tok = uuid.uuid4().hex
+        settings = "$s1$0a0801$" + base64.b64encode(b"0123456789abcdef").decode()
+        for call in (f"SELECT glyphic.login_record('bob@example.com', NULL, '{BOB}', true, sha256('{tok}'::bytea), "
+                     f"3600, 'ua')",
+                     f"SELECT * FROM glyphic.login('bob@example.com', NULL, '{derive(settings, 'guess')}', "
+                     f"sha256('{tok}'::bytea), 3600, 'ua')",
+                     f"SELECT * FROM glyphic.login('bob@example.com', NULL, NULL, sha256('{tok}'::bytea), 3600, 'ua')"):
+            with self.subTest(call=call[:40]):
+                app(f"BEGIN; {call}; COMMIT;")
+                self.assertEqual(su(f"SELECT count(*) FROM glyphic.sessions WHERE token_hash = sha256('{tok}'::bytea)"),
+                                 "0")
+
+    def test_password_hashes_stay_in_the_database(self):
+        stored = su(f"SELECT password_hash FROM glyphic.users WHERE id = '{BOB}'")
+        dk = stored.rsplit("$", 1)[1]
+        tok = token_of(BOB)
+        for call in ("SELECT password_hash FROM glyphic.users",
+                     "SELECT * FROM glyphic.login_lookup('bob@example.com')",
+                     "SELECT * FROM glyphic.login_settings('bob@example.com', NULL)",
+                     f"BEGIN; SELECT set_config('glyphic.user_id', '{BOB}', true); "
+                     f"SELECT glyphic.my_password_hash(); COMMIT",
+                     f"BEGIN; {auth(tok)}; SELECT * FROM glyphic.my_password_settings(NULL); COMMIT",
+                     "SELECT * FROM glyphic.settings"):
+            with self.subTest(call=call[:40]):
+                r = ENV.pg.psql(call, user="glyphic_app", check=False)
+                self.assertNotIn(dk, r.stdout)
+        # an unknown email gets settings of the same shape, the same each time
+        unknown = [app("SELECT settings FROM glyphic.login_settings('nobody@example.com', NULL)")[1] for _ in range(2)]
+        self.assertRegex(unknown[0], r"^\$s1\$[0-9a-f]{6}\$[A-Za-z0-9+/]{22}==$")
+        self.assertEqual(unknown[0], unknown[1])
+
+    def test_log_in_is_throttled_in_the_database(self):
+        su("DELETE FROM glyphic.login_attempts")
+        settings = app("SELECT settings FROM glyphic.login_settings('alice@example.com', '192.0.2.7')")[1]
+        waits = []
+        for i in range(7):
+            ok, out, _ = app(f"SELECT retry_after FROM glyphic.login('alice@example.com', '192.0.2.7', "
+                             f"'{derive(settings, f'guess {i}')}', sha256('t{i}'::bytea), 3600, 'ua')")
+            waits.append(out)
+        self.assertEqual(waits[:5], ["0"] * 5)
+        self.assertGreater(int(waits[5]), 0)
+        # past the limit even the right password is refused
+        tok = uuid.uuid4().hex
+        ok, out, _ = app(f"SELECT retry_after FROM glyphic.login('alice@example.com', '192.0.2.7', "
+                         f"'{derive(settings, PW)}', sha256('{tok}'::bytea), 3600, 'ua')")
+        self.assertGreater(int(out), 0)
+        su("DELETE FROM glyphic.login_attempts")
+        # and once allowed, the right password works: a session, Alice's context
+        ok, out, _ = app(f"BEGIN; SELECT user_id FROM glyphic.login('alice@example.com', '192.0.2.7', "
+                         f"'{derive(settings, PW)}', sha256('{tok}'::bytea), 3600, 'ua'); "
+                         f"SELECT glyphic.current_user_id(); COMMIT;")
+        self.assertEqual(out, ALICE)
+        # the failures are audited without the typed email in clear
+        app(f"SELECT retry_after FROM glyphic.login('typo-secret@example.com', NULL, "
+            f"'{derive(settings, 'x')}', sha256('u'::bytea), 3600, 'ua')")
+        self.assertEqual(su("SELECT count(*) FROM glyphic.audit_log WHERE details::text LIKE '%typo-secret%'"), "0")
+        self.assertGreaterEqual(int(su("SELECT count(*) FROM glyphic.audit_log WHERE action = 'auth.login_failed' "
+                                       "AND details ? 'email_digest'")), 1)
+
+    def test_password_change_needs_the_current_password(self):
+        before = su(f"SELECT password_hash FROM glyphic.users WHERE id = '{BOB}'")
+        tok = token_of(BOB)
+        new = mcf("new bob passphrase")
+        for call in (f"SELECT glyphic.set_my_password('{new}', NULL)",
+                     f"SELECT glyphic.set_my_password('{derive(before.rsplit('$', 1)[0], 'wrong')}', '{new}', "
+                     f"NULL, true, NULL)"):
+            app(f"BEGIN; {auth(tok)}; {call}; COMMIT;")
+            app(f"BEGIN; SELECT set_config('glyphic.user_id', '{BOB}', true); {call}; COMMIT;")
+        self.assertEqual(su(f"SELECT password_hash FROM glyphic.users WHERE id = '{BOB}'"), before)
+
+    def test_settings_and_internal_functions_are_closed(self):
+        for call in ("SELECT glyphic.sync_settings('{\"auth.open_signup\": \"true\"}')",
+                     "SELECT glyphic.setting('secret.key')",
+                     "UPDATE glyphic.settings SET value = 'true'",
+                     f"SELECT glyphic.session_start('{BOB}', sha256('s'::bytea), 3600, NULL, 'ua')",
+                     f"SELECT glyphic.wf_readable_by(gen_random_uuid(), '{BOB}')",
+                     f"SELECT glyphic.enqueue_trusted('workflow.run', '{{}}', '{ORG_B}', NULL, 5)"):
+            with self.subTest(call=call[:40]):
+                ok, _, err = app(call)
+                self.assertFalse(ok)
+
+    def test_enqueue_for_another_org(self):
+        before = su("SELECT count(*) FROM glyphic.jobs")
+        app(f"BEGIN; SELECT set_config('glyphic.org_id', '{ORG_B}', true); "
+            f"SELECT glyphic.enqueue('workflow.run', '{{}}', 'default', '{ORG_B}'); COMMIT;")
+        app(f"BEGIN; {auth(token_of(EVE))}; SELECT set_config('glyphic.org_id', '{ORG_B}', true); "
+            f"SELECT glyphic.enqueue('workflow.run', '{{}}', 'default', '{ORG_B}'); COMMIT;")
+        self.assertEqual(su("SELECT count(*) FROM glyphic.jobs"), before)
+
+    def test_starter_cannot_be_named_by_the_app(self):
+        wid = su(f"SELECT id FROM glyphic.workflows WHERE org_id = '{ORG_A}' AND name = 'alice private'")
+        tok = token_of(EVE)
+        # activated_by is not the app role's to write
+        app(f"BEGIN; {auth(tok, ORG_A)}; UPDATE glyphic.workflows SET activated_by = '{ALICE}' "
+            f"WHERE id = '{wid}'; COMMIT;")
+        self.assertEqual(su(f"SELECT coalesce(activated_by::text, '') FROM glyphic.workflows WHERE id = '{wid}'"), "")
+        # a workflow Eve inserts as active does not run on Alice's rights
+        app(f"BEGIN; {auth(tok, ORG_A)}; INSERT INTO glyphic.workflows (org_id, name, created_by, active, "
+            f"activated_by) VALUES ('{ORG_A}', 'eve planted', '{EVE}', true, '{ALICE}'); COMMIT;")
+        self.assertNotEqual(su(f"SELECT coalesce(activated_by::text, '') FROM glyphic.workflows "
+                               f"WHERE name = 'eve planted'"), ALICE)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
