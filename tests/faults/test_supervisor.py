@@ -57,6 +57,14 @@ def uids(pid):
     return None
 
 
+def argv0(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
+
+
 class SupervisorTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -181,10 +189,15 @@ class SupervisorTest(unittest.TestCase):
         acct = pwd.getpwnam("glyphic").pw_uid
         self.assertNotEqual(acct, 0)
         pid = self.pid(name)
+        # the pid file is written at the fork: wait for the program itself
+        # (nginx: for its workers, which switch user before naming themselves)
         if name == "nginx":
+            self.wait(lambda: any(argv0(c) == "nginx: worker process" for c in children(pid)), 10,
+                      "nginx's workers")
             self.assertEqual(uids(pid)[0], 0)
-            procs = children(pid)
+            procs = [c for c in children(pid) if argv0(c) == "nginx: worker process"]
         else:
+            self.wait(lambda: os.path.basename(argv0(pid)) == name, 10, f"{name} to run")
             procs = [pid] + children(pid)
         self.assertTrue(procs, name)
         for p in procs:

@@ -44,6 +44,14 @@ def descendants(pid):
     return found
 
 
+def argv0(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def pid_in(path):
     with open(path) as f:
         return int(f.read().split()[0])
@@ -59,6 +67,9 @@ def check_unprivileged(test, var):
     run = os.path.join(var, "run")
     for name in ("glyphic-fcgi", "glyphic-events", "glyphic-executor"):
         pid = pid_in(os.path.join(run, name + ".pid"))
+        # (the pid file is written at the fork; the executor has no ready
+        # file to wait for: wait for the program itself)
+        harness.wait_for(lambda: os.path.basename(argv0(pid)) == name, 10, f"{name} to run")
         procs = [pid] + descendants(pid)
         if name == "glyphic-fcgi":
             test.assertGreaterEqual(len(procs), 2, "glyphic-fcgi has no workers")
@@ -66,8 +77,10 @@ def check_unprivileged(test, var):
             test.assertEqual(uids(p), [acct.pw_uid] * 4, f"{name} process {p}")
     master = pid_in(os.path.join(var, "nginx", "run", "nginx.pid"))
     test.assertEqual(uids(master)[0], 0)
-    workers = descendants(master)
-    test.assertTrue(workers, "nginx has no workers")
+    # (workers switch user before they name themselves)
+    harness.wait_for(lambda: any(argv0(c) == "nginx: worker process" for c in descendants(master)), 10,
+                     "nginx's workers")
+    workers = [c for c in descendants(master) if argv0(c) == "nginx: worker process"]
     for p in workers:
         test.assertEqual(uids(p), [acct.pw_uid] * 4, f"nginx worker {p}")
 
