@@ -8,12 +8,14 @@ until a new master serves), of the executor, of nginx's master, of the
 supervisor itself; a program killed again and again (the delay must grow,
 not spin); pid files left by a crash or a reboot that now name someone
 else's process. `glyphic-up stop` must leave no process of the var dir.
+Run as root, a restarted program runs as the account `glyphic` again.
 
 The tests share one var dir (its cluster is created once) and each starts
 and stops it on a free port of its own.
 """
 import http.client
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -44,6 +46,23 @@ def children(pid):
         except (OSError, ValueError, IndexError):
             pass
     return kids
+
+
+def uids(pid):
+    """The real, effective, saved and filesystem uids of a process."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    return None
+
+
+def argv0(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
 
 
 class SupervisorTest(unittest.TestCase):
@@ -162,6 +181,28 @@ class SupervisorTest(unittest.TestCase):
                   f"a new {name} (the old pid was {old})")
         return self.pid(name)
 
+    def assert_unprivileged(self, name):
+        """Run as root, glyphic-up runs the program (nginx: its workers) as
+        the account `glyphic`, restarted or not."""
+        if os.geteuid() != 0:
+            return
+        acct = pwd.getpwnam("glyphic").pw_uid
+        self.assertNotEqual(acct, 0)
+        pid = self.pid(name)
+        # the pid file is written at the fork: wait for the program itself
+        # (nginx: for its workers, which switch user before naming themselves)
+        if name == "nginx":
+            self.wait(lambda: any(argv0(c) == "nginx: worker process" for c in children(pid)), 10,
+                      "nginx's workers")
+            self.assertEqual(uids(pid)[0], 0)
+            procs = [c for c in children(pid) if argv0(c) == "nginx: worker process"]
+        else:
+            self.wait(lambda: os.path.basename(argv0(pid)) == name, 10, f"{name} to run")
+            procs = [pid] + children(pid)
+        self.assertTrue(procs, name)
+        for p in procs:
+            self.assertEqual(uids(p), [acct] * 4, f"{name} process {p}")
+
     def assert_all_gone(self):
         self.wait(lambda: not self.processes_of_var(), 10,
                   "every process of the var dir to be gone")
@@ -184,6 +225,8 @@ class SupervisorTest(unittest.TestCase):
         print(f"\nfcgi master SIGKILL -> health 200 again in {time.monotonic() - t0:.1f} s")
         self.wait(lambda: not any(harness.alive(w) for w in workers), 10,
                   "the old master's workers to be gone")
+        self.wait(lambda: children(self.pid("glyphic-fcgi")), 10, "the new master's workers")
+        self.assert_unprivileged("glyphic-fcgi")
         self.assertRegex(self.log(), rf"glyphic-fcgi \(pid {master}\) killed by signal 9")
         st = self.up("status")
         self.assertEqual(st.returncode, 0, st.stdout)
@@ -194,6 +237,7 @@ class SupervisorTest(unittest.TestCase):
         self.assertIsNotNone(old)
         os.kill(old, signal.SIGKILL)
         new = self.assert_restarted("glyphic-executor", old)
+        self.assert_unprivileged("glyphic-executor")
         st = self.up("status")
         self.assertIn(f"executor:     running (pid {new})", st.stdout)
         self.assertEqual(st.returncode, 0, st.stdout)
@@ -205,6 +249,13 @@ class SupervisorTest(unittest.TestCase):
         os.kill(old, signal.SIGKILL)
         self.assert_restarted("nginx", old)
         self.wait(lambda: self.health() == 200, 10, "/api/health 200 through a new nginx")
+        self.assert_unprivileged("nginx")
+        # glyphic-events too
+        old = self.pid("glyphic-events")
+        self.assertIsNotNone(old)
+        os.kill(old, signal.SIGKILL)
+        self.assert_restarted("glyphic-events", old)
+        self.assert_unprivileged("glyphic-events")
 
         # stop while a restart is pending: the supervisor goes first, so
         # nothing is started behind stop's back

@@ -4,6 +4,7 @@ Every error is JSON {"error": {"code", "message", ...}} with the right
 status, and the server keeps serving after each bad input.
 """
 import glob
+import http.client
 import json
 import os
 import re
@@ -171,8 +172,9 @@ class HttpTest(unittest.TestCase):
         subprocess.run([os.path.join(harness.SRC, "scripts", "render-nginx"), "--snippets", "--out", out,
                         "--socket", "/run/glyphic/fcgi.sock", "--events", "/run/glyphic/events.sock"],
                        check=True)
-        self.assertEqual(sorted(os.listdir(out)), ["glyphic-events-proxy.conf", "glyphic-fastcgi-params.conf", "glyphic-fastcgi.conf",
-                                                   "glyphic-http.conf", "glyphic-server.conf"])
+        self.assertEqual(sorted(os.listdir(out)), ["glyphic-errors.conf", "glyphic-events-proxy.conf",
+                                                   "glyphic-fastcgi-params.conf", "glyphic-fastcgi.conf",
+                                                   "glyphic-hooks.conf", "glyphic-http.conf", "glyphic-server.conf"])
         conf = os.path.join(out, "test.conf")
         with open(conf, "w") as f:
             f.write(f"pid {out}/nginx.pid;\nerror_log {out}/error.log;\nevents {{}}\n"
@@ -180,6 +182,110 @@ class HttpTest(unittest.TestCase):
                     f"  server {{ listen 127.0.0.1:{harness.free_port()}; include {out}/glyphic-server.conf; }} }}\n")
         r = subprocess.run(["nginx", "-t", "-p", out, "-c", conf], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_snippets_for_a_webhooks_host_pass_nginx_t(self):
+        # the recommended setup: webhooks on a host name of their own, the
+        # app's server block without /hooks/, the two server blocks side by side
+        out = os.path.join(ENV.base, "snippets-hooks")
+        subprocess.run([os.path.join(harness.SRC, "scripts", "render-nginx"), "--snippets", "--out", out,
+                        "--socket", "/run/glyphic/fcgi.sock", "--events", "/run/glyphic/events.sock",
+                        "--hooks-host", "hooks.example.com"], check=True)
+        self.assertIn("glyphic-hooks-server.conf", os.listdir(out))
+        with open(os.path.join(out, "glyphic-server.conf")) as f:
+            app = f.read()
+        # nothing of the app's server block reaches the webhooks' upstream
+        self.assertNotIn("glyphic-hooks.conf", app)
+        self.assertNotIn("glyphic_hooks", app)
+        self.assertNotIn("glyphic-events-proxy.conf;\n    proxy_pass_request_body", app)
+        port = harness.free_port()
+        conf = os.path.join(out, "test.conf")
+        with open(conf, "w") as f:
+            f.write(f"pid {out}/nginx.pid;\nerror_log {out}/error.log;\nevents {{}}\n"
+                    f"http {{ include {out}/glyphic-http.conf;\n"
+                    f"  server {{ listen 127.0.0.1:{port}; server_name app.example.com;"
+                    f" include {out}/glyphic-server.conf; }}\n"
+                    f"  server {{ listen 127.0.0.1:{port}; server_name hooks.example.com;"
+                    f" include {out}/glyphic-hooks-server.conf; }} }}\n")
+        r = subprocess.run(["nginx", "-t", "-p", out, "-c", conf], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # rendered again without --hooks-host: one server block for both again
+        subprocess.run([os.path.join(harness.SRC, "scripts", "render-nginx"), "--snippets", "--out", out,
+                        "--socket", "/run/glyphic/fcgi.sock", "--events", "/run/glyphic/events.sock"],
+                       check=True)
+        self.assertNotIn("glyphic-hooks-server.conf", os.listdir(out))
+
+    def test_webhooks_on_a_host_name_of_their_own(self):
+        """nginx rendered with --hooks-host: a webhook answers on the hooks
+        host (directly, and through glyphic-events' internal wait location)
+        and is 404 on the app's host, where the API and the editor stay; the
+        hooks host serves nothing else."""
+        c = ENV.signup(f"hookhost-{os.urandom(4).hex()}@example.com")
+        path = f"hh-{os.urandom(4).hex()}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "sync"}}
+        resp = {"id": "respond", "type": "flow.respond", "name": "Respond",
+                "params": {"status": 201, "body": {"sum": "{{ $json.body.a + $json.body.b }}"}}}
+        # queued (a wait node): glyphic-fcgi hands it to /_glyphic/wait/; no
+        # executor runs here, so glyphic-events answers its 504 at the timeout
+        qpath = f"hq-{os.urandom(4).hex()}"
+        qtrig = {"id": "hook", "type": "trigger.webhook", "name": "Hook",
+                 "params": {"path": qpath, "mode": "sync", "timeout_ms": 300}}
+        wait = {"id": "wait", "type": "flow.wait", "name": "Wait", "params": {"seconds": 3600}}
+        for nodes, edges in (([trig, resp], [{"from": "hook", "to": "respond"}]),
+                             ([qtrig, wait], [{"from": "hook", "to": "wait"}])):
+            r = c.post("/api/workflows", {"name": "Flow", "definition": {"nodes": nodes, "edges": edges}})
+            self.assertEqual(r.status, 201, r)
+            r = c.post(f"/api/workflows/{r.json()['id']}/activate")
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(ENV.request("POST", "/hooks/" + path, body={"a": 2, "b": 3}).status, 201)
+
+        split = harness.Nginx(os.path.join(ENV.base, "split"), ENV.fcgi.socket,
+                              events_path=ENV.events.socket, hooks_path=ENV.fcgi.hooks_socket)
+        os.makedirs(split.dir, exist_ok=True)
+        split.start(("--hooks-host", "hooks.glyphic.test"))
+        try:
+            def req(host, method, url, body=None):
+                conn = http.client.HTTPConnection("127.0.0.1", split.port, timeout=30)
+                try:
+                    hdrs = {"Host": host}
+                    if body is not None:
+                        body = json.dumps(body).encode()
+                        hdrs["Content-Type"] = "application/json"
+                    conn.request(method, url, body=body, headers=hdrs)
+                    r = conn.getresponse()
+                    return harness.Response(r.status, r.getheaders(), r.read())
+                finally:
+                    conn.close()
+
+            app, hooks = "app.glyphic.test", "hooks.glyphic.test"
+            r = req(hooks, "POST", "/hooks/" + path, {"a": 2, "b": 3})
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(r.json(), {"sum": 5})
+            self.assertEqual(r.header("Content-Security-Policy").count("sandbox"), 1, r.headers)
+            r = req(hooks, "POST", "/hooks/" + qpath, {"n": 1})
+            self.assertEqual(r.status, 504, r)
+            self.assertEqual(r.json()["error"]["code"], "timeout")
+            self.assertTrue(r.header("X-Glyphic-Execution"), r.headers)
+            # the app's origin serves no workflow's answer: a JSON 404 (not
+            # the editor's index.html fallback either)
+            for p in (path, qpath):
+                r = req(app, "POST", "/hooks/" + p, {"a": 2, "b": 3})
+                self.assertError(r, 404, "not_found")
+                self.assertIsNone(r.header("X-Glyphic-Execution"), r.headers)
+            self.assertError(req(app, "GET", "/hooks/" + path), 404, "not_found")
+            self.assertError(req(app, "GET", "/hooks/x.html"), 404, "not_found")
+            r = req(app, "GET", "/api/health")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["status"], "ok")
+            self.assertEqual(req(app, "GET", "/").status, 200)
+            # the hooks host serves neither the API nor the editor
+            for url in ("/api/health", "/", "/index.html"):
+                r = req(hooks, "GET", url)
+                self.assertError(r, 404, "not_found")
+            # the internal wait location stays internal on both hosts
+            for host in (app, hooks):
+                self.assertEqual(req(host, "GET", "/_glyphic/wait/x").status, 404)
+        finally:
+            split.stop()
 
     def test_openapi_documents_every_route(self):
         r = ENV.request("GET", "/api/openapi.json")
