@@ -52,8 +52,6 @@ BEGIN
   IF p_wait IS NOT NULL AND length(p_wait) <> 32 THEN
     RAISE EXCEPTION 'a wait secret hash is 32 bytes' USING ERRCODE = '22023';
   END IF;
-  -- the job belongs to the webhook's org (enqueue checks the request's org)
-  PERFORM set_config('glyphic.org_id', h.org_id::text, true);
   eid := glyphic.exec_start(h.org_id, h.workflow_id, h.version, NULL, 'webhook', h.node_id,
                             jsonb_build_array(p_item), NULL, NULL, 'queued', p_id);
   IF p_wait IS NOT NULL THEN
@@ -81,8 +79,6 @@ BEGIN
   RETURNING id INTO eid;
   PERFORM glyphic.exec_insert_steps(eid, h.org_id, p_steps);
   IF p_status = 'failed' THEN
-    -- the error workflow's job belongs to this org (enqueue checks the request's org)
-    PERFORM set_config('glyphic.org_id', h.org_id::text, true);
     PERFORM glyphic.exec_error_workflow(eid);
   END IF;
   RETURN eid;
