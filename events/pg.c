@@ -22,6 +22,7 @@
 
 #define CHAN_BUCKETS 1024
 #define MAX_BATCH 200
+#define MAX_QUEUED 20000 /* jobs waiting for a connection; more: gl_pg_submit refuses */
 
 struct gl_pg_job {
     gl_pg_job_t *next;
@@ -51,7 +52,9 @@ typedef struct conn {
     cstate_t st;
     struct event *ev;    /* readable (persistent), or what connecting waits for */
     struct event *wev;   /* writable, while a flush is incomplete */
-    struct event *retry; /* the next connection attempt */
+    struct event *retry; /* the next connection attempt, or the connect deadline */
+    struct event *failed; /* a failure found while sending, handled from the loop */
+    char why[256];
     int fd;
     /* a job connection's job in flight */
     gl_pg_job_t *job;
@@ -75,6 +78,7 @@ struct gl_pg {
 };
 
 static void conn_start(conn_t *k);
+static void conn_fail(conn_t *k, const char *why);
 static void on_socket(evutil_socket_t fd, short what, void *arg);
 static void dispatch(gl_pg_t *pg);
 static void listener_kick(gl_pg_t *pg);
@@ -91,6 +95,8 @@ static void job_free(gl_pg_job_t *j)
 
 gl_pg_job_t *gl_pg_submit(gl_pg_t *pg, const gl_pg_stmt_t *stmts, int n, gl_pg_done_fn done, void *ud)
 {
+    if (pg->queued >= MAX_QUEUED)
+        return NULL;
     gl_pg_job_t *j = calloc(1, sizeof *j);
     if (!j || n < 1 || n > GL_PG_MAX_STMTS) {
         free(j);
@@ -160,16 +166,27 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    conn_start(arg);
+    conn_t *k = arg;
+    if (k->st == C_CONNECTING) /* the connect deadline passed */
+        conn_fail(k, "timed out connecting");
+    else
+        conn_start(k);
 }
 
 static void chans_lost(gl_pg_t *pg)
 {
     for (int b = 0; b < CHAN_BUCKETS; b++)
-        for (chan_t *ch = pg->chans[b]; ch; ch = ch->next) {
+        for (chan_t **pp = &pg->chans[b]; *pp;) {
+            chan_t *ch = *pp;
+            if (!ch->want && !ch->subs) { /* its UNLISTEN went with the connection */
+                *pp = ch->next;
+                free(ch);
+                continue;
+            }
             ch->listening = ch->pending = false;
             for (gl_pg_sub_t *s = ch->subs; s; s = s->next)
                 s->active = false;
+            pp = &ch->next;
         }
 }
 
@@ -191,6 +208,29 @@ static void conn_fail(conn_t *k, const char *why)
     }
     struct timeval tv = { k->pg->cfg->db_retry_interval / 1000, (k->pg->cfg->db_retry_interval % 1000) * 1000 };
     evtimer_add(k->retry, &tv);
+}
+
+static void on_failed(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_t *k = arg;
+    conn_fail(k, k->why);
+}
+
+/* A failure found while sending, which may be inside gl_pg_submit or a
+ * callback: it is handled from the loop, so no callback runs before
+ * gl_pg_submit returns and no list a caller walks changes under it. */
+static void conn_fail_later(conn_t *k, const char *why)
+{
+    snprintf(k->why, sizeof k->why, "%s", why && *why ? why : "write failed");
+    k->why[strcspn(k->why, "\n")] = '\0';
+    k->st = C_BUSY; /* nothing more is sent on it */
+    if (k->ev)
+        event_del(k->ev);
+    if (k->wev)
+        event_del(k->wev);
+    event_active(k->failed, EV_TIMEOUT, 0);
 }
 
 static bool conn_watch(conn_t *k, short what)
@@ -223,14 +263,20 @@ static void conn_start(conn_t *k)
     char timeout[16], opts[96];
     snprintf(timeout, sizeof timeout, "%d", cfg->db_connect_timeout);
     snprintf(opts, sizeof opts, "-c search_path=glyphic,pg_temp -c statement_timeout=%d", cfg->db_statement_timeout);
-    const char *const keys[] = { "dbname", "application_name", "connect_timeout", "options", NULL };
-    const char *const vals[] = { cfg->db_url, "glyphic-events", timeout, opts, NULL };
+    /* keepalives: a database host that vanished without a word is noticed
+     * (TCP only; unix sockets ignore them) */
+    const char *const keys[] = { "dbname", "application_name", "connect_timeout", "options", "keepalives",
+                                 "keepalives_idle", "keepalives_interval", "keepalives_count", NULL };
+    const char *const vals[] = { cfg->db_url, "glyphic-events", timeout, opts, "1", "10", "5", "3", NULL };
     k->c = PQconnectStartParams(keys, vals, 1);
     if (!k->c || PQstatus(k->c) == CONNECTION_BAD) {
         conn_fail(k, k->c ? PQerrorMessage(k->c) : "out of memory");
         return;
     }
     k->st = C_CONNECTING;
+    /* PQconnectPoll does not enforce connect_timeout: the loop does */
+    struct timeval tv = { cfg->db_connect_timeout, 0 };
+    evtimer_add(k->retry, &tv);
     if (!conn_watch(k, EV_WRITE))
         conn_fail(k, "no socket");
 }
@@ -262,6 +308,7 @@ static void connecting(conn_t *k)
         return;
     }
     k->st = C_READY;
+    evtimer_del(k->retry);
     gl_log(GL_LOG_DEBUG, "database connection%s ready", k->listener ? " (listener)" : "");
     if (k->listener)
         listener_kick(k->pg);
@@ -287,11 +334,11 @@ static void send_job(conn_t *k, gl_pg_job_t *j)
     for (int i = 0; i < j->n; i++)
         if (PQsendQueryParams(k->c, j->sql[i], j->nparams[i], NULL, (const char *const *)j->params[i], NULL,
                               NULL, 0) != 1) {
-            conn_fail(k, PQerrorMessage(k->c));
+            conn_fail_later(k, PQerrorMessage(k->c));
             return;
         }
     if (PQpipelineSync(k->c) != 1 || !flush(k))
-        conn_fail(k, PQerrorMessage(k->c));
+        conn_fail_later(k, PQerrorMessage(k->c));
 }
 
 static void dispatch(gl_pg_t *pg)
@@ -389,22 +436,28 @@ static void listener_kick(gl_pg_t *pg)
     conn_t *k = &pg->lsn;
     if (k->st != C_READY)
         return;
-    char sql[MAX_BATCH * 48 + 1];
+    /* "UNLISTEN \"<name>\";": at most 9 + 2 + 63 + 1 bytes each */
+    char sql[MAX_BATCH * 80 + 1];
     size_t len = 0;
     for (int b = 0; b < CHAN_BUCKETS && k->n_batch < MAX_BATCH; b++)
         for (chan_t *ch = pg->chans[b]; ch && k->n_batch < MAX_BATCH; ch = ch->next) {
             if (ch->pending || ch->want == ch->listening)
                 continue;
-            len += (size_t)snprintf(sql + len, sizeof sql - len, "%s \"%s\";", ch->want ? "LISTEN" : "UNLISTEN",
-                                    ch->name);
+            int n = snprintf(sql + len, sizeof sql - len, "%s \"%s\";", ch->want ? "LISTEN" : "UNLISTEN", ch->name);
+            if (n < 0 || (size_t)n >= sizeof sql - len) {
+                sql[len] = '\0';
+                goto send; /* full: the rest goes in the next batch */
+            }
+            len += (size_t)n;
             ch->pending = true;
             k->batch[k->n_batch++] = ch;
         }
+send:
     if (k->n_batch == 0)
         return;
     k->st = C_BUSY;
     if (PQsendQuery(k->c, sql) != 1 || !flush(k))
-        conn_fail(k, PQerrorMessage(k->c));
+        conn_fail_later(k, PQerrorMessage(k->c));
 }
 
 static void listener_batch_done(conn_t *k, bool ok)
@@ -542,6 +595,7 @@ static void conn_init(gl_pg_t *pg, conn_t *k, bool listener)
     k->fd = -1;
     k->st = C_DOWN;
     k->retry = evtimer_new(pg->base, on_retry, k);
+    k->failed = evtimer_new(pg->base, on_failed, k);
 }
 
 gl_pg_t *gl_pg_new(struct event_base *base, const gl_config_t *cfg)
@@ -571,7 +625,9 @@ static void conn_close(conn_t *k)
     conn_events_free(k);
     if (k->retry)
         event_free(k->retry);
-    k->retry = NULL;
+    if (k->failed)
+        event_free(k->failed);
+    k->retry = k->failed = NULL;
     if (k->job)
         job_end(k, "shutting down");
     if (k->c)

@@ -11,8 +11,10 @@
  *
  * Connections are made asynchronously and made again after a loss (every
  * db.retry_interval). A job on a lost connection ends with an error; a
- * lost listener tells every subscriber (reset), which must read again what
- * it may have missed once its channel is listened to again.
+ * lost listener readies every subscriber again once its channel is
+ * listened to anew: it must read again what it may have missed. Callbacks
+ * never run inside gl_pg_submit, gl_pg_subscribe's caller excepted (ready
+ * may come at once).
  */
 #ifndef GL_EVENTS_PG_H
 #define GL_EVENTS_PG_H
@@ -43,14 +45,13 @@ typedef struct {
 typedef void (*gl_pg_done_fn)(void *ud, PGresult *const *res, int n, const char *error);
 
 /* A subscriber to a channel. notify gets each payload; ready is called
- * once the channel is listened to (and again after a reconnection, as
- * reset); reset when the listener lost its connection (notifications may
- * have been missed). */
+ * once the channel is listened to, and again once it is listened to anew
+ * after the listener lost its connection (notifications may have been
+ * missed meanwhile: read again). */
 typedef struct gl_pg_sub {
     char channel[64];
     void (*notify)(struct gl_pg_sub *s, const char *payload);
     void (*ready)(struct gl_pg_sub *s);
-    void (*reset)(struct gl_pg_sub *s);
     /* private */
     struct gl_pg_sub *next;
     bool active;
@@ -60,7 +61,8 @@ gl_pg_t *gl_pg_new(struct event_base *base, const gl_config_t *cfg);
 void gl_pg_free(gl_pg_t *pg);
 
 /* Queues a job; returns its handle (for gl_pg_cancel), NULL when out of
- * memory. */
+ * memory or too many jobs wait already. done is never called before
+ * gl_pg_submit returns. */
 gl_pg_job_t *gl_pg_submit(gl_pg_t *pg, const gl_pg_stmt_t *stmts, int n, gl_pg_done_fn done, void *ud);
 /* Its callback will not be called (the job may still run). */
 void gl_pg_cancel(gl_pg_job_t *job);

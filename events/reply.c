@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,11 +76,19 @@ static void on_closed(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
     gl_ev_client_t *c = arg;
+    /* evhttp detaches a request it was still sending when it finds the
+     * connection broken, and leaves it to its owner to free; a request
+     * still attached (the client closed, on_readable) goes with the
+     * connection */
+    struct evhttp_request *req = c->req;
+    bool detached = req && evhttp_request_get_connection(req) == NULL;
     if (c->eof)
         event_free(c->eof);
     c->eof = NULL;
     c->evcon = NULL;
-    c->gone(c->ud);
+    c->gone(c->ud); /* frees c */
+    if (detached)
+        evhttp_request_free(req);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -90,6 +99,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     ssize_t n = recv(fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n > 0)
         return; /* a request after this one (not sent by nginx): left for evhttp */
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        event_add(c->eof, NULL); /* woken for nothing: keep watching */
+        return;
+    }
     /* end of file or an error: the client is gone. Freeing the connection
      * frees its request and calls on_closed. */
     evhttp_connection_free(c->evcon);
@@ -98,6 +111,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 bool gl_ev_client_watch(gl_ev_client_t *c, gl_server_t *srv, struct evhttp_request *req, void (*gone)(void *),
                         void *ud)
 {
+    c->req = req;
     c->evcon = evhttp_request_get_connection(req);
     c->gone = gone;
     c->ud = ud;
@@ -120,6 +134,12 @@ void gl_ev_client_release(gl_ev_client_t *c)
     if (c->evcon)
         evhttp_connection_set_closecb(c->evcon, NULL, NULL);
     c->evcon = NULL;
+}
+
+size_t gl_ev_client_backlog(const gl_ev_client_t *c)
+{
+    struct bufferevent *bev = c->evcon ? evhttp_connection_get_bufferevent(c->evcon) : NULL;
+    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
 
 /* ---- caps: counts per key in a small hash table ---- */

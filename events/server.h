@@ -45,6 +45,7 @@ char *gl_ev_query(struct evhttp_request *req, const char *name);
 /* ---- a held request's client ---- */
 
 typedef struct {
+    struct evhttp_request *req;
     struct evhttp_connection *evcon;
     struct event *eof;
     void (*gone)(void *ud); /* the client closed: the owner frees itself */
@@ -56,6 +57,8 @@ bool gl_ev_client_watch(gl_ev_client_t *c, gl_server_t *srv, struct evhttp_reque
                         void *ud);
 /* Stops watching (before the owner answers and frees itself). */
 void gl_ev_client_release(gl_ev_client_t *c);
+/* Bytes written to the client that it has not read yet. */
+size_t gl_ev_client_backlog(const gl_ev_client_t *c);
 
 /* ---- caps ---- */
 

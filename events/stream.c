@@ -55,6 +55,8 @@ static const char q_steps[] =
     "WHERE e.id = $1 ORDER BY s.seq LIMIT 1000";
 
 #define KEEPALIVE_S 15
+/* a client this far behind is dropped; it resumes with Last-Event-ID */
+#define MAX_BACKLOG (1u << 20)
 
 typedef struct {
     gl_server_t *srv;
@@ -134,6 +136,8 @@ static void on_gone(void *ud)
 
 static bool put(stream_t *s, const char *text, size_t n)
 {
+    if (gl_ev_client_backlog(&s->client) > MAX_BACKLOG)
+        return false;
     struct evbuffer *b = evbuffer_new();
     if (!b || evbuffer_add(b, text, n) != 0) {
         if (b)
@@ -183,14 +187,12 @@ static void on_steps(void *ud, PGresult *const *res, int n, const char *error)
         stream_end(s);
         return;
     }
-    if (n == 3)
-        s->watching = true;
     for (int i = 0; i < PQntuples(steps); i++) {
         if (PQgetisnull(steps, i, 2))
             continue;
         if (!send_started(s, atoi(PQgetvalue(steps, i, 4)), PQgetvalue(steps, i, 6), atoi(PQgetvalue(steps, i, 5))))
             goto fail;
-        struct evbuffer *b = evbuffer_new();
+        struct evbuffer *b = gl_ev_client_backlog(&s->client) > MAX_BACKLOG ? NULL : evbuffer_new();
         if (!b)
             goto fail;
         evbuffer_add_printf(b, "id: %s\nevent: step\ndata: %s\n\n", PQgetvalue(steps, i, 2), PQgetvalue(steps, i, 3));
@@ -232,8 +234,10 @@ static void stream_read(stream_t *s)
     gl_pg_stmt_t st[3];
     int n = 0;
     st[n++] = auth_stmt(s, idle);
-    if (!s->watching)
+    if (!s->watching) {
         st[n++] = (gl_pg_stmt_t){ q_watch, 2, { s->id, "1" } };
+        s->watching = true; /* from now on the end sends -1, even if this read is cut short */
+    }
     st[n++] = (gl_pg_stmt_t){ q_steps, 2, { s->id, after } };
     s->job = gl_pg_submit(s->srv->pg, st, n, on_steps, s);
     if (!s->job)

@@ -76,6 +76,8 @@ static void answer(wait_t *w, const PGresult *r)
     struct evkeyvalq *h = evhttp_request_get_output_headers(w->req);
     evhttp_add_header(h, "X-Glyphic-Execution", w->id);
     evhttp_add_header(h, "Content-Security-Policy", "sandbox");
+    if (!a.failed)
+        evhttp_add_header(h, "Cache-Control", "no-store"); /* as glyphic-fcgi's answers (gl_ev_error sets its own) */
     if (a.failed) {
         gl_ev_error(w->req, 500, "workflow_failed", "%s", a.message);
     } else {

@@ -224,7 +224,8 @@ void gl_answer_build(gl_answer_t *a, const char *execution_id, const char *statu
     } else if (output && json_object_is_type(output, json_type_array) && json_object_array_length(output) > 0) {
         body = json_object_array_get_idx(output, 0);
     }
-    if (a->status < 100 || a->status > 599)
+    /* no 1xx: 101 would make nginx tunnel the caller's bytes to the server */
+    if (a->status < 200 || a->status > 599)
         a->status = 200;
     if (body && json_object_is_type(body, json_type_string) && a->content_type && !strstr(a->content_type, "json")) {
         a->body = json_object_get_string(body);

@@ -20,8 +20,8 @@ int gl_node_flow_respond(gl_node_ctx_t *c)
     json_object *headers = NULL, *body = NULL;
     if (gl_node_param_int(c, "status", 0, &status) != GL_OK)
         return GL_INVALID;
-    if (status < 100 || status > 599)
-        return gl_node_fail(c, "parameter 'status' must be an HTTP status from 100 to 599, got %lld",
+    if (status < 200 || status > 599)
+        return gl_node_fail(c, "parameter 'status' must be an HTTP status from 200 to 599, got %lld",
                             (long long)status);
     if (gl_node_param(c, "headers", 0, &headers) != GL_OK)
         return GL_INVALID;

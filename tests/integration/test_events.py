@@ -221,6 +221,40 @@ class HeldRequestsTest(unittest.TestCase):
         wait_for(lambda: watchers(eid) == 0, what="every stream gone")
 
 
+class ListenerLossTest(unittest.TestCase):
+    def test_waits_survive_the_database_dropping_every_connection(self):
+        # 250 calls wait on 250 channels; every connection of glyphic-events
+        # is killed; once back it LISTENs to all of them again (in batches)
+        # and every call is answered when the executor has run it
+        paths = []
+        for _ in range(2):
+            c = user("relisten")
+            path = f"relisten-{uuid.uuid4().hex[:8]}"
+            waiting_hook(c, path, seconds=1)
+            paths.append(path)
+        held = [open_raw(hook_request(paths[i % 2], 880000 + i)) for i in range(250)]
+        wait_for(lambda: int(sql("SELECT count(*) FROM glyphic.executions WHERE hook_wait IS NOT NULL "
+                                 "AND (input->0->'body'->>'n')::int >= 880000")) == 250, what="every call queued")
+        time.sleep(1)
+        killed = sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                     "WHERE application_name = 'glyphic-events'")
+        self.assertGreaterEqual(int(killed), 2)
+        with open(os.path.join(ENV.base, "executor-relisten.stderr"), "w") as err:
+            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+                                  stderr=err, start_new_session=True)
+        try:
+            answers = read_until(held, b"}", timeout=120)
+        finally:
+            os.killpg(ex.pid, signal.SIGTERM)
+            ex.wait(30)
+        for i, s in enumerate(held):
+            head, _, body = answers[s].partition(b"\r\n\r\n")
+            self.assertIn(b" 201 ", head.split(b"\r\n")[0], answers[s][:300])
+            self.assertIn(str(880000 + i).encode(), body)
+            s.close()
+        self.assertIsNone(ENV.events.proc.poll())
+
+
 class ReservedWorkerTest(unittest.TestCase):
     def test_a_webhook_flood_cannot_take_the_workers_kept_for_the_api(self):
         workers = ENV.fcgi.workers()
