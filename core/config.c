@@ -54,8 +54,8 @@ static const key_t_ keys[] = {
     { "fcgi.hooks_socket", T_STR, OFF(fcgi_hooks_socket), "", 0, 0, false,
       "a second socket for /hooks/ (nginx sends webhooks there); empty: webhooks share fcgi.socket" },
     { "fcgi.api_workers", T_INT, OFF(fcgi_api_workers), "1", 0, 256, false,
-      "with fcgi.hooks_socket: workers that serve only the API, so a webhook flood cannot take every worker "
-      "(at most fcgi.workers - 1)" },
+      "with fcgi.hooks_socket: workers beside fcgi.workers that serve only the API, so a webhook flood "
+      "cannot take every worker" },
     { "fcgi.max_requests", T_INT, OFF(fcgi_max_requests), "100000", 0, 100000000, false,
       "a worker is replaced after this many requests (0: never)" },
     { "fcgi.backlog", T_INT, OFF(fcgi_backlog), "1024", 1, 65535, false,

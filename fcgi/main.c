@@ -32,7 +32,7 @@ static void usage(FILE *out)
             "Listening: the socket systemd passes (LISTEN_FDS), a listening socket on fd 0\n"
             "(spawn-fcgi), or fcgi.socket (a unix socket path, or host:port for TCP).\n"
             "With fcgi.hooks_socket, webhooks come on a socket of their own and\n"
-            "fcgi.api_workers workers serve only the API: a webhook flood cannot starve it.\n"
+            "fcgi.api_workers more workers serve only the API: a webhook flood cannot starve it.\n"
             "Signals: SIGTERM/SIGINT finish in-flight requests and stop; SIGHUP re-reads the\n"
             "configuration and replaces the workers gracefully.\n"
             "\n"
@@ -128,8 +128,8 @@ int main(int argc, char **argv)
             gl_log(GL_LOG_ERROR, "cannot make the listening sockets non-blocking: %s", strerror(errno));
             goto out;
         }
-        gl_log(GL_LOG_INFO, "webhooks on %s; %d worker(s) serve only the API", cfg.fcgi_hooks_socket,
-               cfg.fcgi_api_workers < cfg.fcgi_workers ? cfg.fcgi_api_workers : cfg.fcgi_workers - 1);
+        gl_log(GL_LOG_INFO, "webhooks on %s; %d more worker(s) serve only the API", cfg.fcgi_hooks_socket,
+               cfg.fcgi_api_workers);
     }
     status = gl_master_run(&l, config_path, &cfg);
 out:

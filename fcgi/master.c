@@ -82,13 +82,24 @@ static int api_only_live(const master_t *m)
     return n;
 }
 
+/* Workers kept for the API: with a webhooks socket, fcgi.api_workers on
+ * top of fcgi.workers (which take both), so webhooks keep every worker
+ * they had. */
+static int reserved(const gl_listeners_t *l, const gl_config_t *cfg)
+{
+    return l->hooks_fd < 0 ? 0 : cfg->fcgi_api_workers;
+}
+
+static int target(const gl_listeners_t *l, const gl_config_t *cfg)
+{
+    return cfg->fcgi_workers + reserved(l, cfg);
+}
+
 static void spawn(master_t *m, const gl_listeners_t *l, const gl_config_t *cfg)
 {
     if (m->n_slots == GL_MAX_WORKERS)
         return;
-    int reserved = l->hooks_fd < 0 ? 0 : cfg->fcgi_api_workers < cfg->fcgi_workers ? cfg->fcgi_api_workers
-                                                                                    : cfg->fcgi_workers - 1;
-    bool api_only = api_only_live(m) < reserved;
+    bool api_only = api_only_live(m) < reserved(l, cfg);
     pid_t pid = fork();
     if (pid < 0) {
         gl_log(GL_LOG_ERROR, "fork failed: %s", strerror(errno));
@@ -173,10 +184,10 @@ static void reload(master_t *m, const gl_listeners_t *l, const char *config_path
         gl_log(GL_LOG_WARN, "kept logging to standard error");
     m->generation++;
     m->respawn_at_ms = 0;
-    for (int i = 0; i < cfg->fcgi_workers; i++)
+    for (int i = 0; i < target(l, cfg); i++)
         spawn(m, l, cfg);
     signal_all(m, SIGTERM, m->generation);
-    gl_log(GL_LOG_INFO, "configuration reloaded; %d workers (generation %d)", cfg->fcgi_workers,
+    gl_log(GL_LOG_INFO, "configuration reloaded; %d workers (generation %d)", target(l, cfg),
            m->generation);
 }
 
@@ -218,8 +229,8 @@ int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t 
 
     static master_t m;
     memset(&m, 0, sizeof m);
-    gl_log(GL_LOG_INFO, "glyphic-fcgi " GL_VERSION " starting %d workers", cfg->fcgi_workers);
-    for (int i = 0; i < cfg->fcgi_workers; i++)
+    gl_log(GL_LOG_INFO, "glyphic-fcgi " GL_VERSION " starting %d workers", target(l, cfg));
+    for (int i = 0; i < target(l, cfg); i++)
         spawn(&m, l, cfg);
 
     for (;;) {
@@ -233,7 +244,7 @@ int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t 
         reap(&m, false);
         if (sig == SIGHUP)
             reload(&m, l, config_path, cfg);
-        int missing = cfg->fcgi_workers - live_in_generation(&m, m.generation);
+        int missing = target(l, cfg) - live_in_generation(&m, m.generation);
         while (missing-- > 0 && gl_now_ms() >= m.respawn_at_ms)
             spawn(&m, l, cfg);
     }

@@ -7,7 +7,7 @@
  * They are blocked while a request is handled, so no read or write of a
  * request is interrupted; they are unblocked only around accept(), which
  * FCGI_FAIL_ACCEPT_ON_INTR makes return on a signal (or, with a webhooks
- * socket, only inside ppoll()). A signal that lands
+ * socket, only inside epoll_pwait()). A signal that lands
  * between the flag check and accept() is caught by the master, which repeats
  * SIGTERM every second during shutdown.
  */
@@ -23,10 +23,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcgiapp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -198,15 +198,16 @@ static void handle(worker_t *w, FCGX_Request *fr)
 }
 
 /* The next request: a blocking accept on the one socket, or (non-blocking
- * sockets: there is a webhooks socket) poll the n sockets with the stop
- * signals unblocked, then accept on a ready one (another worker may have
- * taken the connection: poll again). Returns the request, or NULL with
- * *rc (0: stop requested). */
-static FCGX_Request *next_request(FCGX_Request reqs[2], int n, bool polling, const sigset_t *none,
-                                  const sigset_t *stop_set, int *rc)
+ * sockets: there is a webhooks socket) wait on the epoll set ep with the
+ * stop signals unblocked, then accept on a ready socket (another worker may
+ * have taken the connection: wait again). The sockets are in ep with
+ * EPOLLEXCLUSIVE, so a connection wakes one waiting worker, not all.
+ * Returns the request, or NULL with *rc (0: stop requested). */
+static FCGX_Request *next_request(FCGX_Request reqs[2], int ep, const sigset_t *none, const sigset_t *stop_set,
+                                  int *rc)
 {
     *rc = 0;
-    if (!polling) {
+    if (ep < 0) {
         sigprocmask(SIG_SETMASK, none, NULL); /* a pending SIGTERM lands here */
         if (stop_requested)
             return NULL;
@@ -219,28 +220,45 @@ static FCGX_Request *next_request(FCGX_Request reqs[2], int n, bool polling, con
         return &reqs[0];
     }
     for (;;) {
-        struct pollfd pfd[2] = { { reqs[0].listen_sock, POLLIN, 0 }, { n > 1 ? reqs[1].listen_sock : -1, POLLIN, 0 } };
-        int pr = ppoll(pfd, (nfds_t)n, NULL, none);
+        struct epoll_event ev[2];
+        int n = epoll_pwait(ep, ev, 2, -1, none);
         if (stop_requested)
             return NULL;
-        if (pr < 0) {
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             *rc = -errno;
             return NULL;
         }
         for (int i = 0; i < n; i++) {
-            if (!(pfd[i].revents & POLLIN))
-                continue;
-            int arc = FCGX_Accept_r(&reqs[i]);
+            FCGX_Request *r = &reqs[ev[i].data.u32];
+            int arc = FCGX_Accept_r(r);
             if (arc >= 0)
-                return &reqs[i];
+                return r;
             if (arc != -EAGAIN && arc != -EWOULDBLOCK && arc != -ECONNABORTED) {
                 *rc = arc;
                 return NULL;
             }
         }
     }
+}
+
+/* The epoll set a worker waits on (-1: one socket, blocking accept). */
+static int wait_set(const gl_listeners_t *l, bool api_only)
+{
+    if (l->hooks_fd < 0)
+        return -1;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return -2;
+    struct epoll_event api = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 0 };
+    struct epoll_event hooks = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 1 };
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, l->api_fd, &api) != 0 ||
+        (!api_only && epoll_ctl(ep, EPOLL_CTL_ADD, l->hooks_fd, &hooks) != 0)) {
+        close(ep);
+        return -2;
+    }
+    return ep;
 }
 
 int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg)
@@ -271,13 +289,16 @@ int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg
         gl_log(GL_LOG_ERROR, "FCGX_Init failed");
         return 1;
     }
-    /* with two sockets every worker polls (both are non-blocking); an
-     * API-only worker polls the API's alone */
+    /* with two sockets every worker waits on both (non-blocking); an
+     * API-only worker on the API's alone */
     FCGX_Request fr[2];
-    int n_sockets = l->hooks_fd < 0 ? 1 : api_only ? 1 : 2;
-    bool polling = l->hooks_fd >= 0;
+    int ep = wait_set(l, api_only);
+    if (ep == -2) {
+        gl_log(GL_LOG_ERROR, "epoll: %s", strerror(errno));
+        return 1;
+    }
     if (FCGX_InitRequest(&fr[0], l->api_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0 ||
-        (n_sockets == 2 && FCGX_InitRequest(&fr[1], l->hooks_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)) {
+        (l->hooks_fd >= 0 && FCGX_InitRequest(&fr[1], l->hooks_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)) {
         gl_log(GL_LOG_ERROR, "FCGX_InitRequest failed");
         return 1;
     }
@@ -315,7 +336,7 @@ int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg
             break;
         }
         int arc;
-        FCGX_Request *r = next_request(fr, n_sockets, polling, &none, &stop_set, &arc);
+        FCGX_Request *r = next_request(fr, ep, &none, &stop_set, &arc);
         if (!r) {
             if (arc == 0 || stop_requested)
                 break;
@@ -328,6 +349,8 @@ int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg
         served++;
     }
 
+    if (ep >= 0)
+        close(ep);
     gl_db_free(w.db);
     gl_arena_destroy(w.arena);
     gl_buf_free(&w.headers);

@@ -21,24 +21,6 @@ DROP FUNCTION glyphic.hook_record(uuid, integer, jsonb, text, jsonb, jsonb, json
 DROP FUNCTION glyphic.hook_result(uuid);
 DROP FUNCTION glyphic.exec_watch(uuid, integer);
 
--- The active webhook at a path, if it still is the version the caller
--- cached (else 40001: look it up again).
-CREATE FUNCTION glyphic.hook_at(p_path text, p_version integer) RETURNS glyphic.webhooks
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = glyphic, pg_temp AS $$
-DECLARE
-  h glyphic.webhooks;
-BEGIN
-  SELECT x.* INTO h FROM glyphic.webhooks x
-    JOIN glyphic.workflows w ON w.id = x.workflow_id AND w.active AND w.deleted_at IS NULL
-   WHERE x.path = p_path AND x.version = p_version;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'the webhook changed; call it again' USING ERRCODE = '40001';
-  END IF;
-  RETURN h;
-END
-$$;
-REVOKE ALL ON FUNCTION glyphic.hook_at(text, integer) FROM PUBLIC, glyphic_app;
-
 -- Queues an execution for a webhook call (async mode, and sync mode for
 -- workflows that cannot run inside the web server). p_wait: the SHA-256 of
 -- the secret a synchronous caller's wait will present to hook_result.
@@ -46,9 +28,17 @@ CREATE FUNCTION glyphic.hook_enqueue(p_path text, p_version integer, p_item json
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic, pg_temp AS $$
 DECLARE
-  h glyphic.webhooks := glyphic.hook_at(p_path, p_version);
+  h glyphic.webhooks;
   eid uuid;
 BEGIN
+  -- the active webhook at the path, if it still is the version the caller
+  -- cached (else 40001: look it up again)
+  SELECT x.* INTO h FROM glyphic.webhooks x
+    JOIN glyphic.workflows w ON w.id = x.workflow_id AND w.active AND w.deleted_at IS NULL
+   WHERE x.path = p_path AND x.version = p_version;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'the webhook changed; call it again' USING ERRCODE = '40001';
+  END IF;
   IF p_wait IS NOT NULL AND length(p_wait) <> 32 THEN
     RAISE EXCEPTION 'a wait secret hash is 32 bytes' USING ERRCODE = '22023';
   END IF;
@@ -69,9 +59,15 @@ CREATE FUNCTION glyphic.hook_record(p_path text, p_version integer, p_item jsonb
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic, pg_temp AS $$
 DECLARE
-  h glyphic.webhooks := glyphic.hook_at(p_path, p_version);
+  h glyphic.webhooks;
   eid uuid;
 BEGIN
+  SELECT x.* INTO h FROM glyphic.webhooks x
+    JOIN glyphic.workflows w ON w.id = x.workflow_id AND w.active AND w.deleted_at IS NULL
+   WHERE x.path = p_path AND x.version = p_version;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'the webhook changed; call it again' USING ERRCODE = '40001';
+  END IF;
   INSERT INTO glyphic.executions (id, org_id, workflow_id, version, status, trigger, trigger_node, input, output,
                                   response, error, started_at, finished_at)
   VALUES (p_id, h.org_id, h.workflow_id, h.version, p_status, 'webhook', h.node_id, jsonb_build_array(p_item),

@@ -607,10 +607,16 @@ BEGIN
   IF current_user = 'glyphic_app' THEN
     NEW.started_by := glyphic.current_user_id();
   ELSIF NEW.started_by IS NULL THEN
+    -- the queries of exec_starter and wf_starter, written out: plpgsql
+    -- keeps their plans, a call of an SQL function is planned every time
+    -- (this runs for every execution, the direct webhook path's too)
     IF NEW.parent_id IS NOT NULL THEN
-      NEW.started_by := glyphic.exec_starter(NEW.parent_id);
+      SELECT coalesce(e.started_by, w.activated_by, w.created_by) INTO NEW.started_by
+        FROM glyphic.executions e JOIN glyphic.workflows w ON w.id = e.workflow_id
+       WHERE e.id = NEW.parent_id;
     ELSIF NEW.trigger IN ('webhook', 'schedule') THEN
-      NEW.started_by := glyphic.wf_starter(NEW.workflow_id);
+      SELECT coalesce(w.activated_by, w.created_by) INTO NEW.started_by
+        FROM glyphic.workflows w WHERE w.id = NEW.workflow_id;
     ELSE
       NEW.started_by := NEW.created_by;
     END IF;

@@ -177,8 +177,15 @@ class Fcgi:
                                          stdout=subprocess.DEVNULL, stderr=err, env=env)
         if wait:
             wait_for(self.connectable, what="glyphic-fcgi socket")
-            wait_for(lambda: len(self.workers()) >= int(self.settings["fcgi.workers"]),
+            wait_for(lambda: len(self.workers()) >= self.total(),
                      what="glyphic-fcgi workers")
+
+    def total(self, workers=None):
+        """Workers the master keeps: fcgi.workers, plus fcgi.api_workers with a webhooks socket."""
+        w = int(workers if workers is not None else self.settings["fcgi.workers"])
+        if self.settings.get("fcgi.hooks_socket"):
+            w += int(self.settings.get("fcgi.api_workers", "1"))
+        return w
 
     def connectable(self):
         if self.proc and self.proc.poll() is not None:

@@ -319,7 +319,7 @@ class HttpTest(unittest.TestCase):
                 except socket.timeout:
                     pass
             self.assertStillServing()
-        self.assertEqual(len(ENV.fcgi.workers()), 2)
+        self.assertEqual(len(ENV.fcgi.workers()), ENV.fcgi.total())
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ class ProcessTest(unittest.TestCase):
 
     def test_sigkill_worker_is_replaced(self):
         before = ENV.fcgi.workers()
-        self.assertEqual(len(before), 2)
+        self.assertEqual(len(before), ENV.fcgi.total(2))
         self.assertEqual([ok() for _ in range(20)], [200] * 20)
         victim = before[0]
         os.kill(victim, signal.SIGKILL)
@@ -43,7 +43,7 @@ class ProcessTest(unittest.TestCase):
         harness.wait_for(lambda: not harness.alive(victim), what="victim gone")
         statuses = [ok() for _ in range(200)]
         self.assertEqual(statuses, [200] * 200)
-        harness.wait_for(lambda: len(ENV.fcgi.workers()) == 2 and victim not in ENV.fcgi.workers(),
+        harness.wait_for(lambda: len(ENV.fcgi.workers()) == ENV.fcgi.total(2) and victim not in ENV.fcgi.workers(),
                          what="replacement worker")
         self.assertEqual(ENV.fcgi.proc.poll(), None)
         self.assertIn(f"worker {victim} killed by signal 9", ENV.fcgi.log_text())
@@ -52,7 +52,7 @@ class ProcessTest(unittest.TestCase):
         for _ in range(3):
             for pid in ENV.fcgi.workers():
                 os.kill(pid, signal.SIGKILL)
-            harness.wait_for(lambda: len(ENV.fcgi.workers()) == 2, what="workers back")
+            harness.wait_for(lambda: len(ENV.fcgi.workers()) == ENV.fcgi.total(2), what="workers back")
             harness.wait_for(lambda: ok() == 200, what="serving again")
         self.assertEqual([ok() for _ in range(20)], [200] * 20)
 
@@ -108,7 +108,7 @@ class ProcessTest(unittest.TestCase):
             ENV.fcgi.start()
             first = set(ENV.fcgi.workers())
             self.assertEqual([ok("/api/version") for _ in range(60)], [200] * 60)
-            harness.wait_for(lambda: len(ENV.fcgi.workers()) == 2, what="workers")
+            harness.wait_for(lambda: len(ENV.fcgi.workers()) == ENV.fcgi.total(2), what="workers")
             self.assertFalse(first & set(ENV.fcgi.workers()), "workers were not recycled")
         finally:
             ENV.fcgi.stop()
@@ -120,7 +120,7 @@ class ProcessTest(unittest.TestCase):
         ENV.fcgi.write_conf(**{"fcgi.workers": "3"})
         try:
             ENV.fcgi.proc.send_signal(signal.SIGHUP)
-            harness.wait_for(lambda: len(ENV.fcgi.workers()) == 3 and not before & set(ENV.fcgi.workers()),
+            harness.wait_for(lambda: len(ENV.fcgi.workers()) == ENV.fcgi.total(3) and not before & set(ENV.fcgi.workers()),
                              what="new generation of 3 workers")
             self.assertEqual([ok() for _ in range(30)], [200] * 30)
             # a broken config on reload is refused; the running workers stay
@@ -134,7 +134,7 @@ class ProcessTest(unittest.TestCase):
         finally:
             ENV.fcgi.write_conf(**{"fcgi.workers": "2"})
             ENV.fcgi.proc.send_signal(signal.SIGHUP)
-            harness.wait_for(lambda: len(ENV.fcgi.workers()) == 2, what="back to 2 workers")
+            harness.wait_for(lambda: len(ENV.fcgi.workers()) == ENV.fcgi.total(2), what="back to 2 workers")
 
     def test_master_death_takes_workers_down(self):
         workers = ENV.fcgi.workers()
