@@ -269,6 +269,23 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
     return GL_OK;
 }
 
+int gl_db_startup_check(const gl_db_opts_t *opts, const char *prog, const char *meanwhile)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    gl_db_t *db = gl_db_new(opts);
+    int rc = db ? gl_db_connect_now(db, &err) : GL_UNAVAILABLE;
+    gl_db_free(db);
+    if (rc == GL_SCHEMA || rc == GL_UNSAFE) {
+        gl_log(GL_LOG_ERROR, "%s", err.msg);
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        return rc;
+    }
+    if (rc != GL_OK)
+        gl_log(GL_LOG_WARN, "database not reachable at start-up (%s): %s", meanwhile, err.msg);
+    return GL_OK;
+}
+
 uint64_t gl_db_generation(const gl_db_t *db)
 {
     return db->conn ? db->generation : 0;

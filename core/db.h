@@ -68,6 +68,14 @@ int64_t gl_db_int(const PGresult *res, int row, int col);
 /* Connects now regardless of the retry interval (start-up checks). */
 int gl_db_connect_now(gl_db_t *db, gl_err_t *err) GL_WUR;
 
+/* A program's start-up check: one connection with opts. A schema newer
+ * than this binary, or a role that bypasses row level security where
+ * opts->require_rls, is fatal (logged and printed as "prog: …"; that code
+ * is returned). A database that is down is not: it is logged as a warning
+ * with meanwhile saying what the program does until it is back, and GL_OK
+ * is returned. */
+int gl_db_startup_check(const gl_db_opts_t *opts, const char *prog, const char *meanwhile) GL_WUR;
+
 /* Schema version read when the connection was made (0: not migrated). */
 int gl_db_schema_version(const gl_db_t *db);
 /* Which connection this is: a number that changes with every new

@@ -83,4 +83,7 @@ void gl_utf8_trim(char *s);
 /* True when s is a canonical lowercase or uppercase UUID (NULL: false). */
 bool gl_is_uuid(const char *s);
 
+/* FNV-1a of a string: for small in-memory hash tables. */
+unsigned gl_str_hash(const char *s);
+
 #endif

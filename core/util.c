@@ -195,3 +195,11 @@ void gl_utf8_trim(char *s)
         return; /* the last character is whole */
     s[i - 1] = '\0';
 }
+
+unsigned gl_str_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}

@@ -219,17 +219,10 @@ int main(int argc, char **argv)
     gl_db_opts_t opts = { .conninfo = cfg.db_url, .appname = "glyphic-events",
                           .connect_timeout_s = cfg.db_connect_timeout,
                           .statement_timeout_ms = cfg.db_statement_timeout, .require_rls = true };
-    gl_db_t *db = gl_db_new(&opts);
-    int rc = gl_db_connect_now(db, &err);
-    gl_db_free(db);
-    if (rc == GL_SCHEMA || rc == GL_UNSAFE) {
-        gl_log(GL_LOG_ERROR, "%s", err.msg);
-        fprintf(stderr, "glyphic-events: %s\n", err.msg);
+    if (gl_db_startup_check(&opts, "glyphic-events", "connecting in the background") != GL_OK) {
         gl_config_free(&cfg);
         return 1;
     }
-    if (rc != GL_OK)
-        gl_log(GL_LOG_WARN, "database not reachable at start-up (connecting in the background): %s", err.msg);
     int status = serve(&cfg);
     gl_config_free(&cfg);
     return status;

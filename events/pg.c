@@ -396,10 +396,7 @@ static void job_read(conn_t *k)
 
 static unsigned chan_hash(const char *s)
 {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % CHAN_BUCKETS;
+    return gl_str_hash(s) % CHAN_BUCKETS;
 }
 
 static chan_t *chan_find(gl_pg_t *pg, const char *name)

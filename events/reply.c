@@ -158,10 +158,7 @@ struct gl_caps {
 
 static unsigned cap_hash(const char *s)
 {
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % CAP_BUCKETS;
+    return gl_str_hash(s) % CAP_BUCKETS;
 }
 
 gl_caps_t *gl_caps_new(void)

@@ -141,17 +141,10 @@ int main(int argc, char **argv)
 
     gl_db_opts_t dbo = { .conninfo = cfg.db_executor_url, .appname = "glyphic-executor",
                          .connect_timeout_s = cfg.db_connect_timeout };
-    gl_db_t *db = gl_db_new(&dbo);
-    int rc = gl_db_connect_now(db, &err);
-    gl_db_free(db);
-    if (rc == GL_SCHEMA) {
-        fprintf(stderr, "glyphic-executor: %s\n", err.msg);
-        gl_log(GL_LOG_ERROR, "%s", err.msg);
+    if (gl_db_startup_check(&dbo, "glyphic-executor", "workers keep trying") != GL_OK) {
         gl_config_free(&cfg);
         return 1;
     }
-    if (rc != GL_OK)
-        gl_log(GL_LOG_WARN, "database not reachable at start-up (workers keep trying): %s", err.msg);
 
     gl_exec_opts_t o = {
         .cfg = &cfg,

@@ -65,6 +65,28 @@ def wait_for(pred, timeout=15.0, what="condition"):
     raise TimeoutError(f"timed out waiting for {what}")
 
 
+def serving(proc, name, path):
+    """True once the program proc accepts on the unix socket path; raises if it exited."""
+    if proc and proc.poll() is not None:
+        raise RuntimeError(f"{name} exited with {proc.returncode}")
+    with contextlib.suppress(OSError):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(path)
+            return True
+    return False
+
+
+def terminate(proc, timeout=20):
+    """SIGTERM, then SIGKILL after timeout seconds."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Postgres:
     def __init__(self, base, settings=None):
         self.base = base
@@ -188,13 +210,7 @@ class Fcgi:
         return w
 
     def connectable(self):
-        if self.proc and self.proc.poll() is not None:
-            raise RuntimeError(f"glyphic-fcgi exited with {self.proc.returncode}")
-        with contextlib.suppress(OSError):
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(self.socket)
-                return True
-        return False
+        return serving(self.proc, "glyphic-fcgi", self.socket)
 
     def workers(self):
         """Pids of the master's live (non-zombie) children."""
@@ -208,13 +224,7 @@ class Fcgi:
         return sorted(out)
 
     def stop(self, timeout=20):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout)
 
     def log_text(self):
         with open(self.log, errors="replace") as f:
@@ -243,22 +253,10 @@ class Events:
             wait_for(self.connectable, what="glyphic-events socket")
 
     def connectable(self):
-        if self.proc and self.proc.poll() is not None:
-            raise RuntimeError(f"glyphic-events exited with {self.proc.returncode}")
-        with contextlib.suppress(OSError):
-            with socket.socket(socket.AF_UNIX) as s:
-                s.connect(self.socket)
-                return True
-        return False
+        return serving(self.proc, "glyphic-events", self.socket)
 
     def stop(self, timeout=20):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc, timeout)
 
 
 class Nginx:

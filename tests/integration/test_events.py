@@ -130,16 +130,6 @@ def watchers(eid):
     return int(sql(f"SELECT watchers FROM glyphic.executions WHERE id = '{eid}'"))
 
 
-def wait_for(fn, timeout=20, what="condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def memory(pid):
     out = {}
     with open(f"/proc/{pid}/status") as f:
@@ -170,10 +160,10 @@ class HeldRequestsTest(unittest.TestCase):
         for s, data in first.items():
             self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
         hooks = [open_raw(hook_request(path, i)) for i in range(WAITS)]
-        wait_for(lambda: int(sql("SELECT count(*) FROM glyphic.executions WHERE hook_wait IS NOT NULL "
-                                 "AND status = 'queued'")) >= WAITS, what="every webhook call queued")
+        harness.wait_for(lambda: int(sql("SELECT count(*) FROM glyphic.executions WHERE hook_wait IS NOT NULL "
+                                 "AND status = 'queued'")) >= WAITS, timeout=30, what="every webhook call queued")
         self.assertTrue(silent(hooks, 1.0), "a waiting webhook call was answered early")
-        wait_for(lambda: watchers(eid) == STREAMS, what="every stream watching")
+        harness.wait_for(lambda: watchers(eid) == STREAMS, timeout=30, what="every stream watching")
 
         # past the caps: 429 with Retry-After
         r = a.get(f"/api/executions/{eid}/events")
@@ -210,7 +200,7 @@ class HeldRequestsTest(unittest.TestCase):
         # closed clients are noticed at once: the watch count follows
         for s in streams[:100]:
             s.close()
-        wait_for(lambda: watchers(eid) == STREAMS - 100, what="closed streams to stop watching")
+        harness.wait_for(lambda: watchers(eid) == STREAMS - 100, timeout=30, what="closed streams to stop watching")
         for s in hooks[:50]:
             s.close()
         # a freed wait slot: one more call is held, not refused
@@ -218,7 +208,7 @@ class HeldRequestsTest(unittest.TestCase):
         self.assertTrue(silent([extra], 1.0))
         for s in streams[100:] + hooks[50:] + [extra]:
             s.close()
-        wait_for(lambda: watchers(eid) == 0, what="every stream gone")
+        harness.wait_for(lambda: watchers(eid) == 0, timeout=30, what="every stream gone")
 
 
 class ListenerLossTest(unittest.TestCase):
@@ -233,8 +223,8 @@ class ListenerLossTest(unittest.TestCase):
             waiting_hook(c, path, seconds=1)
             paths.append(path)
         held = [open_raw(hook_request(paths[i % 2], 880000 + i)) for i in range(250)]
-        wait_for(lambda: int(sql("SELECT count(*) FROM glyphic.executions WHERE hook_wait IS NOT NULL "
-                                 "AND (input->0->'body'->>'n')::int >= 880000")) == 250, what="every call queued")
+        harness.wait_for(lambda: int(sql("SELECT count(*) FROM glyphic.executions WHERE hook_wait IS NOT NULL "
+                                 "AND (input->0->'body'->>'n')::int >= 880000")) == 250, timeout=30, what="every call queued")
         time.sleep(1)
         killed = sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                      "WHERE application_name = 'glyphic-events'")
@@ -327,8 +317,8 @@ class WaitTest(unittest.TestCase):
         path = f"kill-{uuid.uuid4().hex[:8]}"
         waiting_hook(a, path, seconds=2)
         held = open_raw(hook_request(path, 770001))
-        wait_for(lambda: sql("SELECT count(*) FROM glyphic.executions WHERE hook_wait IS NOT NULL "
-                             "AND input->0->'body'->>'n' = '770001'") == "1", what="the call queued")
+        harness.wait_for(lambda: sql("SELECT count(*) FROM glyphic.executions WHERE hook_wait IS NOT NULL "
+                             "AND input->0->'body'->>'n' = '770001'") == "1", timeout=30, what="the call queued")
         ENV.events.proc.send_signal(signal.SIGKILL)
         ENV.events.proc.wait()
         answer = read_until([held], b"}")[held]
@@ -340,7 +330,7 @@ class WaitTest(unittest.TestCase):
                                   stderr=err, start_new_session=True)
         try:
             # the first call's execution still runs to its end
-            wait_for(lambda: sql("SELECT string_agg(status, ',') FROM glyphic.executions WHERE hook_wait IS NOT NULL "
+            harness.wait_for(lambda: sql("SELECT string_agg(status, ',') FROM glyphic.executions WHERE hook_wait IS NOT NULL "
                                  "AND input->0->'body'->>'n' = '770001'") == "succeeded", timeout=30,
                      what="the orphaned execution to finish")
             # and a new call is answered by the restarted glyphic-events
