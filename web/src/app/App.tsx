@@ -1,0 +1,107 @@
+// The app's frame: the page for the address, the top bar, toasts. Pages
+// that need a signed-in user send the others to /login and back.
+import { lazy, Suspense, useEffect } from 'react';
+import { api, call } from '../api/client';
+import { Toasts, toastError } from '../ui/toast';
+import { Link } from '../ui/Link';
+import { Spinner } from '../ui/misc';
+import { match, navigate, useLocation } from './router';
+import { useSession } from './session';
+import { Login, Signup } from '../pages/Auth';
+import { Invite } from '../pages/Invite';
+
+const WorkflowList = lazy(() => import('../pages/WorkflowList'));
+const Executions = lazy(() => import('../pages/Executions'));
+const Team = lazy(() => import('../pages/Team'));
+const Account = lazy(() => import('../pages/Account'));
+const Editor = lazy(() => import('../editor/Editor'));
+
+export function App() {
+  const { path } = useLocation();
+  const { me, loading } = useSession();
+  const isPublic = path === '/login' || path === '/signup' || path === '/invite';
+
+  useEffect(() => {
+    if (!loading && !me && !isPublic) {
+      const here = location.pathname + location.search;
+      navigate(here === '/' ? '/login' : '/login?next=' + encodeURIComponent(here), { replace: true, force: true });
+    }
+  }, [loading, me, isPublic]);
+
+  let page: React.ReactNode = null;
+  let full = false;
+  let m: Record<string, string> | null;
+  if (path === '/login') page = <Login />;
+  else if (path === '/signup') page = <Signup />;
+  else if (path === '/invite') page = <Invite />;
+  else if (loading || !me) page = <div className="center"><Spinner /></div>;
+  else if (path === '/' || path === '/workflows') page = <WorkflowList />;
+  else if ((m = match('/workflows/:id', path))) { page = <Editor key={m.id} id={m.id} />; full = true; }
+  else if (path === '/executions') page = <Executions />;
+  else if ((m = match('/executions/:id', path))) page = <ExecutionRedirect id={m.id} />;
+  else if (path === '/team') page = <Team />;
+  else if (path === '/account') page = <Account />;
+  else page = <div className="page"><h1>Not found</h1><p>There is no page at {path}. <Link href="/workflows">Go to the workflows</Link>.</p></div>;
+
+  return (
+    <div className={'app' + (full ? ' app-full' : '')}>
+      {me && !isPublic && <TopBar />}
+      <main id="main">
+        <Suspense fallback={<div className="center"><Spinner /></div>}>{page}</Suspense>
+      </main>
+      <Toasts />
+    </div>
+  );
+}
+
+/** /executions/{id}: opens the execution on the canvas of the workflow it ran. */
+function ExecutionRedirect({ id }: { id: string }) {
+  useEffect(() => {
+    call(api.GET('/api/executions/{id}', { params: { path: { id } } }))
+      .then((x) => navigate(`/workflows/${x.workflow_id}?execution=${id}`, { replace: true }))
+      .catch((e) => { toastError(e, 'Opening the execution'); navigate('/executions', { replace: true }); });
+  }, [id]);
+  return <div className="center"><Spinner /></div>;
+}
+
+function TopBar() {
+  const { me, refresh, signedOut } = useSession();
+  const { path } = useLocation();
+  if (!me) return null;
+  const nav = (href: string, label: string) => (
+    <Link href={href} className={'nav' + (path.startsWith(href) ? ' active' : '')} aria-current={path.startsWith(href) ? 'page' : undefined}>{label}</Link>
+  );
+  async function switchOrg(org: string) {
+    try {
+      await call(api.POST('/api/orgs/{org}/switch', { params: { path: { org } } }));
+      await refresh();
+      navigate('/workflows', { replace: true });
+    } catch (e) { toastError(e, 'Switching org'); }
+  }
+  async function logout() {
+    try { await call(api.POST('/api/auth/logout')); } catch (e) { toastError(e, 'Signing out'); return; }
+    signedOut();
+    navigate('/login', { force: true });
+  }
+  return (
+    <header className="topbar">
+      <Link href="/workflows" className="brand" aria-label="Glyphic home">◆ Glyphic</Link>
+      <nav aria-label="Main">
+        {nav('/workflows', 'Workflows')}
+        {nav('/executions', 'Executions')}
+        {nav('/team', 'Team')}
+      </nav>
+      <div className="spacer" />
+      {me.orgs.length > 0 && (
+        <label className="org-switch">
+          <span className="sr-only">Organization</span>
+          <select aria-label="Organization" value={me.org?.id ?? ''} onChange={(e) => switchOrg(e.target.value)}>
+            {me.orgs.map((o) => <option key={o.id} value={o.id}>{o.name}</option>)}
+          </select>
+        </label>
+      )}
+      <Link href="/account" className={'nav' + (path === '/account' ? ' active' : '')} title={me.user.email}>{me.user.name || me.user.email}</Link>
+      <button className="ghost" onClick={logout}>Log out</button>
+    </header>
+  );
+}
