@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import os
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -128,14 +129,24 @@ class GlyphicUpTest(unittest.TestCase):
         return subprocess.run([UP, "--no-install", *args], capture_output=True, text=True,
                               env=self.env, timeout=300)
 
-    def health(self):
+    def health(self, path="/api/health"):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            c.request("GET", "/api/health")
+            c.request("GET", path)
             r = c.getresponse()
             return r.status, r.read()
         finally:
             c.close()
+
+    def check_editor(self):
+        """/ serves web/dist (scripts/build-web built it), and every file
+        of it: as root, read by the account's nginx workers."""
+        status, body = self.health("/")
+        self.assertEqual(status, 200, body)
+        self.assertIn(b"<title>Glyphic", body)
+        for asset in re.findall(rb'(?:src|href)="(/assets/[^"]+)"', body):
+            status, _ = self.health(asset.decode())
+            self.assertEqual(status, 200, asset)
 
     def test_start_stop_restart(self):
         r = self.up("--detach", "--port", str(self.port))
@@ -145,6 +156,7 @@ class GlyphicUpTest(unittest.TestCase):
         status, body = self.health()
         self.assertEqual(status, 200, body)
         self.assertIn(b'"status":"ok"', body)
+        self.check_editor()
         if os.geteuid() == 0:
             check_unprivileged(self, self.env["GLYPHIC_VAR"])
 
