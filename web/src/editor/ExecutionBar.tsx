@@ -46,7 +46,8 @@ export function ExecutionBar({ execution, status, streaming, canEdit = true, onR
   if (!execution) return null;
   const start = execution.started_at ?? execution.created_at;
   const end = isFinal(st) ? execution.finished_at : null;
-  const ms = end ? durationMs(start, end) : execution.started_at ? now - Date.parse(execution.started_at) : null;
+  // while it runs: since it started (or, read while queued, since it was queued)
+  const ms = end ? durationMs(start, end) : st === 'queued' ? null : Math.max(0, now - Date.parse(start));
 
   async function cancel() {
     if (!execution) return;
