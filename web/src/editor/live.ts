@@ -249,15 +249,23 @@ interface HookState {
 
 const idle: HookState = { id: null, execution: null, live: emptyLive, versionDefinition: null, done: false, error: null, streaming: false };
 
+/** Reading the execution in full again while it runs, for its items: at most this often. */
+const DATA_MS = 1000;
+
 /**
  * Follows an execution live. definition: the graph that runs, to mark nodes
  * not reached yet as queued and to key edge counts; without it the hook
  * uses the execution's own definition (unsaved runs) or reads the version
- * that ran.
+ * that ran. opts.data: while true (say, while a data panel is open), the
+ * execution is read in full again after new steps (at most once a second),
+ * so `execution.steps` carries the items of a running execution too;
+ * otherwise only the event stream's counts arrive until the end.
  */
-export function useExecution(executionId: string | null, definition?: Definition | null): LiveExecution {
+export function useExecution(executionId: string | null, definition?: Definition | null, opts?: { data?: boolean }): LiveExecution {
   const [st, setSt] = useState<HookState>(idle);
   const refreshRef = useRef<() => void>(() => {});
+  const followData = useRef(false);
+  followData.current = !!opts?.data;
   const wantVersion = !definition;
 
   useEffect(() => {
@@ -270,6 +278,7 @@ export function useExecution(executionId: string | null, definition?: Definition
     let es: EventSource | null = null;
     let pollTimer: ReturnType<typeof setTimeout> | null = null;
     let flushTimer: ReturnType<typeof setTimeout> | null = null;
+    let dataTimer: ReturnType<typeof setTimeout> | null = null;
     let live: LiveState = emptyLive;
     let finishing = false;
     setSt({ ...idle, id });
@@ -281,7 +290,16 @@ export function useExecution(executionId: string | null, definition?: Definition
       flushTimer = setTimeout(() => { flushTimer = null; update({ live }); }, 50);
     };
 
-    const read = () => call(api.GET('/api/executions/{id}', { params: { path: { id } } }));
+    // full reads can overlap (a refresh and the final read): an answer older
+    // than one already used is dropped (null)
+    let issued = 0, used = 0;
+    const read = async (): Promise<Execution | null> => {
+      const n = ++issued;
+      const ex = await call(api.GET('/api/executions/{id}', { params: { path: { id } } }));
+      if (n < used) return null;
+      used = n;
+      return ex;
+    };
 
     const finish = async () => {
       if (finishing) return;
@@ -291,12 +309,14 @@ export function useExecution(executionId: string | null, definition?: Definition
       try {
         const ex = await read();
         if (closed) return;
+        if (!ex) { finishing = false; void finish(); return; } // a read that began earlier came back later: read again
         live = liveFromExecution(ex);
         update({ execution: ex, live, done: isFinal(ex.status), streaming: false, error: null });
         if (!isFinal(ex.status)) { finishing = false; poll(); } // the event said final; the row disagrees: keep watching
       } catch (e) {
         finishing = false;
         update({ error: e, streaming: false });
+        if (!fatal(e)) poll(); // the polls read it once it answers again
       }
     };
 
@@ -309,6 +329,7 @@ export function useExecution(executionId: string | null, definition?: Definition
         try {
           const ex = await read();
           if (closed) return;
+          if (!ex) { poll(); return; }
           live = liveFromExecution(ex);
           const done = isFinal(ex.status);
           update({ execution: ex, live, done, error: null });
@@ -342,6 +363,9 @@ export function useExecution(executionId: string | null, definition?: Definition
           void finish();
         } else {
           scheduleFlush();
+          if (ev.type === 'step' && followData.current && !dataTimer) {
+            dataTimer = setTimeout(() => { dataTimer = null; refreshRef.current(); }, DATA_MS);
+          }
         }
       };
       source.addEventListener('step.started', on('step.started'));
@@ -357,6 +381,7 @@ export function useExecution(executionId: string | null, definition?: Definition
           update({ streaming: false });
           read().then((ex) => {
             if (closed) return;
+            if (!ex) { poll(); return; }
             live = liveFromExecution(ex);
             const done = isFinal(ex.status);
             update({ execution: ex, live, done });
@@ -373,7 +398,7 @@ export function useExecution(executionId: string | null, definition?: Definition
 
     refreshRef.current = () => {
       read().then((ex) => {
-        if (closed) return;
+        if (closed || !ex) return;
         // keep what the stream knows beyond this read (started attempts, later steps)
         const fresh = liveFromExecution(ex);
         if (fresh.lastSeq >= live.lastSeq) live = { ...fresh, started: live.started.filter((x) => !fresh.steps.some((s) => s.run_index === x.run_index && s.attempt >= x.attempt)), status: isFinal(live.status) ? live.status : fresh.status };
@@ -382,7 +407,7 @@ export function useExecution(executionId: string | null, definition?: Definition
     };
 
     read().then((ex) => {
-      if (closed) return;
+      if (closed || !ex) return;
       live = liveFromExecution(ex);
       const done = isFinal(ex.status);
       update({ execution: ex, live, done });
@@ -395,6 +420,7 @@ export function useExecution(executionId: string | null, definition?: Definition
       es = null;
       if (pollTimer) clearTimeout(pollTimer);
       if (flushTimer) clearTimeout(flushTimer);
+      if (dataTimer) clearTimeout(dataTimer);
       refreshRef.current = () => {};
     };
   }, [executionId]);
@@ -413,6 +439,11 @@ export function useExecution(executionId: string | null, definition?: Definition
     );
     return () => { closed = true; };
   }, [needVersion, wfId, version]);
+
+  // data wanted now, of a running execution: read it once at once
+  const wantData = !!opts?.data;
+  const running = !!ex && !st.done;
+  useEffect(() => { if (wantData && running) refreshRef.current(); }, [wantData, running]);
 
   const def = definition ?? ex?.definition ?? st.versionDefinition ?? null;
   const nodeStatus = useMemo(() => nodeStatuses(st.live, def), [st.live, def]);
