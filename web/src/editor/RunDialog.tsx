@@ -44,7 +44,7 @@ export function triggerNodes(definition: Definition | null | undefined, nodeType
 
 const inputKey = (workflowId: string) => 'glyphic.runInput.' + workflowId;
 
-export function RunDialog({ open, onClose, workflowId, definition, dirty, nodeTypes, onStarted }: {
+export function RunDialog({ open, onClose, workflowId, definition, dirty, nodeTypes, onStarted, onProblems }: {
   open: boolean;
   onClose: () => void;
   workflowId: string;
@@ -54,6 +54,8 @@ export function RunDialog({ open, onClose, workflowId, definition, dirty, nodeTy
   dirty: boolean;
   nodeTypes: NodeType[];
   onStarted: (executionId: string) => void;
+  /** a 400 invalid_definition: the problems, for the canvas to mark the nodes and fields (also listed in the dialog) */
+  onProblems?: (problems: Problem[]) => void;
 }) {
   const triggers = useMemo(() => triggerNodes(definition, nodeTypes), [definition, nodeTypes]);
   const typeName = useMemo(() => new Map(nodeTypes.map((t) => [t.id, t.name])), [nodeTypes]);
@@ -99,6 +101,7 @@ export function RunDialog({ open, onClose, workflowId, definition, dirty, nodeTy
     } catch (e) {
       setBusy(false);
       setError(e);
+      if (e instanceof ApiError && e.problems?.length) onProblems?.(e.problems);
     }
   }
 
