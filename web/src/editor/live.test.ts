@@ -3,7 +3,7 @@ import type { Schemas } from '../api/client';
 import type { Definition } from './diff';
 import {
   applyEvent, edgeCounts, emptyLive, foldEvents, isFinal, liveFromExecution, nodeStatuses, parseEvent, portCounts,
-  stepEventOf, type LiveEvent, type StepEvent,
+  stepEventOf, type LiveEvent, type LiveState, type StepEvent,
 } from './live';
 
 const def: Definition = {
@@ -25,7 +25,7 @@ function step(seq: number, node_id: string, run_index: number, attempt: number, 
 }
 const started = (node_id: string, run_index: number, attempt = 1): LiveEvent => ({ type: 'step.started', data: { node_id, run_index, attempt } });
 const ended = (status: 'succeeded' | 'failed' | 'canceled'): LiveEvent => ({ type: 'execution', data: { id: 'x', status, error: null } });
-const queued = { ...emptyLive, status: 'queued' as const };
+const queued: LiveState = { ...emptyLive, status: 'queued' };
 
 describe('nodeStatuses', () => {
   it('is empty before the execution is known', () => {
@@ -159,5 +159,49 @@ describe('parseEvent', () => {
     expect(parseEvent('step', 'not json')).toBeNull();
     expect(parseEvent('step', '{"node_id":"x"}')).toBeNull();
     expect(parseEvent('other', '{}')).toBeNull();
+  });
+});
+
+describe('a stream glyphic-events sent', () => {
+  // captured from a real run (trigger.manual → flow.wait 1 s → flow.if → two data.set),
+  // three items: the wait step is recorded twice (waiting, then succeeded) for the same
+  // attempt, and the later nodes' step.started events come before their steps
+  const captured: [string, Record<string, unknown>][] = [
+    ['step.started', { run_index: 1, node_id: 'start', attempt: 1 }],
+    ['step', { seq: 1, node_id: 'start', run_index: 1, attempt: 1, status: 'succeeded', error: null, items: { main: 3 } }],
+    ['step.started', { run_index: 2, node_id: 'wait', attempt: 1 }],
+    ['step', { seq: 2, node_id: 'wait', run_index: 2, attempt: 1, status: 'waiting', error: null, items: null }],
+    ['step.started', { run_index: 3, node_id: 'check', attempt: 1 }],
+    ['step.started', { run_index: 4, node_id: 'yes', attempt: 1 }],
+    ['step.started', { run_index: 5, node_id: 'no', attempt: 1 }],
+    ['step', { seq: 3, node_id: 'wait', run_index: 2, attempt: 1, status: 'succeeded', error: null, items: { main: 3 } }],
+    ['step', { seq: 4, node_id: 'check', run_index: 3, attempt: 1, status: 'succeeded', error: null, items: { true: 2, false: 1 } }],
+    ['step', { seq: 5, node_id: 'yes', run_index: 4, attempt: 1, status: 'succeeded', error: null, items: { main: 2 } }],
+    ['step', { seq: 6, node_id: 'no', run_index: 5, attempt: 1, status: 'succeeded', error: null, items: { main: 1 } }],
+    ['execution', { id: 'c48c23b5-d663-416a-a27d-2f34ba72f38e', status: 'succeeded', error: null }],
+  ];
+  const d: Definition = {
+    nodes: ['start', 'wait', 'check', 'yes', 'no'].map((id) => ({ id, type: 't' })),
+    edges: [
+      { from: 'start', from_port: 'main', to: 'wait', to_port: 'main' }, { from: 'wait', from_port: 'main', to: 'check', to_port: 'main' },
+      { from: 'check', from_port: 'true', to: 'yes', to_port: 'main' }, { from: 'check', from_port: 'false', to: 'no', to_port: 'main' },
+    ],
+  };
+  it('folds into the statuses the run went through', () => {
+    let s = queued;
+    const seen: string[] = [];
+    for (const [type, data] of captured) {
+      const ev = parseEvent(type, JSON.stringify({ ...data, ...(type === 'step' ? { started_at: 't', finished_at: 't' } : {}) }));
+      expect(ev).not.toBeNull();
+      s = applyEvent(s, ev!);
+      const st = nodeStatuses(s, d);
+      seen.push(d.nodes.map((n) => (st[n.id] ?? '-')[0]).join('') + ' ' + s.status);
+    }
+    // s(ucceeded) q(ueued) r(unning) w(aiting), per node start wait check yes no
+    expect(seen).toEqual([
+      'rqqqq running', 'sqqqq running', 'srqqq running', 'swqqq waiting', 'swrqq running', 'swrrq running', 'swrrr running',
+      'ssrrr running', 'sssrr running', 'ssssr running', 'sssss running', 'sssss succeeded',
+    ]);
+    expect(edgeCounts(s, d)).toEqual({ 'start:main->wait:main': 3, 'wait:main->check:main': 3, 'check:true->yes:main': 2, 'check:false->no:main': 1 });
   });
 });
