@@ -164,6 +164,30 @@ int gl_node_out_index(const gl_node_ctx_t *c, const char *port)
 
 /* ---- expressions ---- */
 
+json_object *gl_engine_node_items(const char *type_id, json_object *output)
+{
+    const gl_node_type_t *t = gl_node_type_find(type_id ? type_id : "");
+    if (!output || !json_object_is_type(output, json_type_object))
+        return NULL;
+    /* the ports in the order a live run writes them (a recorded output read
+     * back from jsonb has its keys in another order) */
+    const char *ports[GL_NODE_MAX_PORTS + 1];
+    int n = 0;
+    for (; t && n < GL_NODE_MAX_PORTS && t->outputs[n]; n++)
+        ports[n] = t->outputs[n];
+    ports[n++] = GL_NODE_ERROR_PORT;
+    json_object *first = NULL, *v;
+    for (int i = 0; i < n; i++) {
+        if (!json_object_object_get_ex(output, ports[i], &v) || !json_object_is_type(v, json_type_array))
+            continue;
+        if (!first)
+            first = v;
+        if (json_object_array_length(v) > 0)
+            return v;
+    }
+    return first;
+}
+
 static json_object *node_items_cb(void *ud, const char *name)
 {
     gl_exec_t *x = ud;
@@ -171,17 +195,7 @@ static json_object *node_items_cb(void *ud, const char *name)
         node_t *nd = &x->nodes[i];
         if (strcmp(nd->name, name) != 0 || !nd->last_out)
             continue;
-        /* the first output port with items (an If's taken branch) */
-        json_object *first = NULL;
-        json_object_object_foreach(nd->last_out, k, v)
-        {
-            (void)k;
-            if (!first)
-                first = v;
-            if (json_object_array_length(v) > 0)
-                return v;
-        }
-        return first;
+        return gl_engine_node_items(nd->type->id, nd->last_out);
     }
     return NULL;
 }
@@ -591,6 +605,8 @@ static int record(gl_exec_t *x, gl_step_t *s, outcome_t *o)
     return GL_OK;
 }
 
+/* The step's recorded input: {"port": items} per input port, "main" for a
+ * trigger (gl_engine_step_items reads its first port back). */
 static json_object *input_obj(const node_t *nd, json_object *const *in)
 {
     json_object *o = json_object_new_object();
@@ -598,6 +614,16 @@ static json_object *input_obj(const node_t *nd, json_object *const *in)
     for (int i = 0; i < n; i++)
         json_object_object_add(o, nd->n_in ? nd->type->inputs[i] : "main", json_object_get(in[i]));
     return o;
+}
+
+json_object *gl_engine_step_items(const char *type_id, json_object *input)
+{
+    const gl_node_type_t *t = gl_node_type_find(type_id ? type_id : "");
+    json_object *v;
+    const char *port = t && t->inputs[0] ? t->inputs[0] : "main";
+    if (!input || !json_object_object_get_ex(input, port, &v) || !json_object_is_type(v, json_type_array))
+        return NULL;
+    return v;
 }
 
 static size_t out_bytes(json_object *o)

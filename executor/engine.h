@@ -156,6 +156,23 @@ json_object *gl_step_json(const gl_step_t *s);
  * for runs recorded in one statement at the end. */
 int gl_step_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err);
 
+/*
+ * What the engine gives a node's expressions, from a step as it is
+ * recorded (shared with POST /api/expressions/preview, so a preview and a
+ * run cannot disagree):
+ *
+ * gl_engine_step_items: the items of the step's first input port ($json,
+ * $input), from its recorded input {"port": items}: the type's first
+ * input, or "main" for a trigger. Borrowed; NULL when absent.
+ *
+ * gl_engine_node_items: what $node["Name"] / $("Name") gives for a node of
+ * type type_id whose latest output is {"port": items}: the first port with
+ * items (an If's taken branch), in the order of the type's outputs and then
+ * the error port; else the first port present. Borrowed; NULL when none.
+ */
+json_object *gl_engine_step_items(const char *type_id, json_object *input);
+json_object *gl_engine_node_items(const char *type_id, json_object *output);
+
 /* $env for expressions: the environment variables named in allow
  * (comma-separated, executor.env_allow) that are set. A new object. */
 json_object *gl_engine_env(const char *allow);

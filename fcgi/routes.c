@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "executions.h"
+#include "expressions.h"
 #include "auth.h"
 #include "health.h"
 #include "invitations.h"
@@ -36,6 +37,7 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_workflow_versions,
     &gl_resource_workflow_shares,
     &gl_resource_executions,
+    &gl_resource_expressions,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);

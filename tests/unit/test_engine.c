@@ -781,6 +781,48 @@ TEST(expression_reads_earlier_node)
     json_object_put(def);
 }
 
+/* What expressions get from recorded steps (POST /api/expressions/preview
+ * reads them back from the database, where jsonb reorders the keys): the
+ * first input port of the type, and a node's output ports in the type's
+ * order, then error. */
+TEST(step_and_node_items)
+{
+    json_object *in = q("{'input2':[2],'input1':[1]}");
+    ASSERT_STR_EQ(js(gl_engine_step_items("flow.merge", in)), "[1]");
+    json_object_put(in);
+    in = q("{'main':[{'a':1}]}");
+    ASSERT_STR_EQ(js(gl_engine_step_items("trigger.webhook", in)), "[{\"a\":1}]");
+    ASSERT_STR_EQ(js(gl_engine_step_items("data.set", in)), "[{\"a\":1}]");
+    ASSERT(gl_engine_step_items("flow.merge", in) == NULL);
+    ASSERT(gl_engine_step_items("data.set", NULL) == NULL);
+    json_object_put(in);
+
+    struct {
+        const char *type, *output, *want;
+    } rows[] = {
+        { "flow.loop", "{'done':[1],'batch':[2]}", "[2]" },        /* jsonb order: done first */
+        { "flow.loop", "{'done':[1],'batch':[]}", "[1]" },
+        { "flow.if", "{'true':[],'false':[3]}", "[3]" },
+        { "flow.if", "{'false':[4],'true':[5]}", "[5]" },
+        { "flow.switch", "{'fallback':[6],'out7':[7]}", "[7]" },
+        { "data.set", "{'error':[{'error':{}}]}", "[{\"error\":{}}]" }, /* continued on fail */
+        { "data.set", "{'main':[],'error':[]}", "[]" },
+        { "flow.if", "{'other':[8]}", "(none)" },
+        { "no.such.type", "{'error':[9],'main':[10]}", "[9]" },
+    };
+    for (size_t i = 0; i < GL_NELEM(rows); i++) {
+        json_object *out = q(rows[i].output);
+        snprintf(where, sizeof where, "%s %s", rows[i].type, rows[i].output);
+        CHECK(strcmp(js(gl_engine_node_items(rows[i].type, out)), rows[i].want) == 0, "got %s, want %s",
+              js(gl_engine_node_items(rows[i].type, out)), rows[i].want);
+        json_object_put(out);
+    }
+    json_object *arr = q("[1]");
+    ASSERT(gl_engine_node_items("data.set", arr) == NULL);
+    ASSERT(gl_engine_node_items("data.set", NULL) == NULL);
+    json_object_put(arr);
+}
+
 /* ---- waits ---- */
 
 static const char *const wait_wf = "{'nodes':[{'id':'t','type':'trigger.manual'},"
