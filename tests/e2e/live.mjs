@@ -44,7 +44,7 @@ await scenario(async ({ page, context }) => {
   let first;
   await step('run it: the second call is seen queued, running, succeeded; then every node succeeded', async () => {
     await recordStatuses(page);
-    first = await runFromDialog(page, [{ ms: 2500 }]);
+    first = await runFromDialog(page, [{ ms: 3000 }]);
     await waitForStatus(page, ['slow'], 'running');
     await waitForStatus(page, ['manual', 'first'], 'succeeded');
     assert.notEqual((await statuses(page)).done, 'succeeded', 'the node after the running one has not run yet');
