@@ -25,7 +25,10 @@ await scenario(async ({ page }) => {
   });
 
   await step('the workflow list is shown, with the top bar', async () => {
-    await page.getByRole('heading', { name: /^workflow/i, level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    // a new account has none yet: the empty state says what to do
+    await page.getByText('Create your first workflow').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'New workflow' }).first().isEnabled(), true);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workflows' }).waitFor();
     await page.getByRole('link', { name: 'Ada First' }).waitFor();
   });
