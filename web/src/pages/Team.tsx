@@ -37,7 +37,9 @@ export default function Team() {
       setMembersError(null);
     } catch (e) { setMembersError(e); setMembers([]); }
   }, [org?.id]); // eslint-disable-line react-hooks/exhaustive-deps
-  useEffect(() => { setMembers(null); loadMembers(); }, [loadMembers]);
+  useEffect(() => { setMembers(null); }, [org?.id]);
+  // again on every tab change: someone may have joined meanwhile
+  useEffect(() => { loadMembers(); }, [loadMembers, tab]);
 
   if (!me) return null;
   if (!org) {
@@ -54,7 +56,7 @@ export default function Team() {
     <div className="page team-page">
       <div className="page-head">
         <h1>Team</h1>
-        <span className="muted">{org.name} · you are {role === 'admin' ? 'an' : 'a'} {role}</span>
+        <span className="muted">{org.name} · you are {role === 'admin' || role === 'owner' ? 'an' : 'a'} {role}</span>
       </div>
       <div className="tabs" role="tablist" aria-label="Team">
         {tabs.map((t) => (

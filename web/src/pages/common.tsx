@@ -85,6 +85,7 @@ export function CopyField({ label, value, secret }: { label: string; value: stri
       <input id={'copy-' + label} ref={ref} readOnly value={value} aria-label={label}
         className={secret ? 'mono secret' : 'mono'} onFocus={(e) => e.currentTarget.select()} />
       <button type="button" onClick={copy} aria-label={`Copy ${label.toLowerCase()}`}>{copied ? 'Copied ✓' : 'Copy'}</button>
+      <span className="sr-only" role="status">{copied ? `${label} copied to the clipboard` : ''}</span>
     </div>
   );
 }
