@@ -172,25 +172,25 @@ export default function Executions() {
 
       <div className="toolbar" role="search" aria-label="Filter executions">
         <label className="inline-field">Status
-          <select value={filters.status} onChange={(e) => update({ status: e.target.value as ExecFilters['status'] })}>
+          <select aria-label="Status" value={filters.status} onChange={(e) => update({ status: e.target.value as ExecFilters['status'] })}>
             <option value="">Any status</option>
             {STATUSES.map((s) => <option key={s} value={s}>{STATUS_LABEL[s]}</option>)}
           </select>
         </label>
         <label className="inline-field">Trigger
-          <select value={filters.trigger} onChange={(e) => update({ trigger: e.target.value as ExecFilters['trigger'] })}>
+          <select aria-label="Trigger" value={filters.trigger} onChange={(e) => update({ trigger: e.target.value as ExecFilters['trigger'] })}>
             <option value="">Any trigger</option>
             {TRIGGERS.map((t) => <option key={t} value={t}>{TRIGGER_LABEL[t]}</option>)}
           </select>
         </label>
         <label className="inline-field">Workflow
-          <select value={filters.workflow} onChange={(e) => update({ workflow: e.target.value })}>
+          <select aria-label="Workflow" value={filters.workflow} onChange={(e) => update({ workflow: e.target.value })}>
             <option value="">All workflows</option>
             {workflowOptions.map((w) => <option key={w.id} value={w.id}>{w.name}</option>)}
           </select>
         </label>
         <label className="inline-field">Time
-          <select value={filters.range} onChange={(e) => update({ range: e.target.value as ExecFilters['range'] })}>
+          <select aria-label="Time" value={filters.range} onChange={(e) => update({ range: e.target.value as ExecFilters['range'] })}>
             {RANGES.map((r) => <option key={r.value} value={r.value}>{r.label}</option>)}
           </select>
         </label>

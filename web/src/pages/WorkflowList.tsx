@@ -195,20 +195,20 @@ export default function WorkflowList() {
         <input type="search" className="search" placeholder="Search by name" aria-label="Search workflows" value={search}
           maxLength={200} onChange={(e) => setSearch(e.target.value)} />
         <label className="inline-field">Tag
-          <select value={filters.tag} onChange={(e) => update({ tag: e.target.value })}>
+          <select aria-label="Tag" value={filters.tag} onChange={(e) => update({ tag: e.target.value })}>
             <option value="">All tags</option>
             {mergeTags(knownTags, filters.tag ? [{ tags: [filters.tag] }] : []).map((t) => <option key={t} value={t}>{t}</option>)}
           </select>
         </label>
         <label className="inline-field">Status
-          <select value={filters.active} onChange={(e) => update({ active: e.target.value as WorkflowFilters['active'] })}>
+          <select aria-label="Status" value={filters.active} onChange={(e) => update({ active: e.target.value as WorkflowFilters['active'] })}>
             <option value="all">Active and inactive</option>
             <option value="active">Active only</option>
             <option value="inactive">Inactive only</option>
           </select>
         </label>
         <label className="inline-field">Sort
-          <select value={filters.sort} onChange={(e) => update({ sort: e.target.value as WorkflowFilters['sort'] })}>
+          <select aria-label="Sort" value={filters.sort} onChange={(e) => update({ sort: e.target.value as WorkflowFilters['sort'] })}>
             <option value="updated">Last updated</option>
             <option value="created">Newest first</option>
             <option value="name">Name (A–Z)</option>
