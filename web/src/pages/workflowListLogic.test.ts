@@ -93,8 +93,9 @@ describe('problems', () => {
       { node: '', field: 'edges[0].to', message: 'no such node' },
       { node: 'a', field: 'name', message: 'taken' },
       { node: 'nodes[3]', field: 'id', message: 'bad id' },
+      { node: 'zz', field: 'edges[0].to', message: 'edge to unknown node' },
     ], { nodes: [{ id: 'a', name: 'Fetch' }] });
-    expect(g.map((x) => x.label)).toEqual(['The workflow', 'Node "Fetch" (a)', 'Node nodes[3]']);
+    expect(g.map((x) => x.label)).toEqual(['The workflow', 'Node "Fetch" (a)', 'Node nodes[3]', 'Node zz (not in the file)']);
     expect(g[1].items).toEqual([{ field: 'params.url', message: 'missing' }, { field: 'name', message: 'taken' }]);
   });
 });

@@ -143,7 +143,9 @@ export function groupProblems(problems: Problem[], definition?: { nodes?: { id?:
     let g = groups.get(node);
     if (!g) {
       const name = names.get(node);
-      const label = node === '' ? 'The workflow' : name ? `Node "${name}" (${node})` : `Node ${node}`;
+      const label = node === '' ? 'The workflow'
+        : name ? `Node "${name}" (${node})`
+        : names.has(node) || /^nodes\[\d+\]$/.test(node) ? `Node ${node}` : `Node ${node} (not in the file)`;
       g = { node, label, items: [] };
       groups.set(node, g);
     }
