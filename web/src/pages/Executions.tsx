@@ -10,7 +10,7 @@ import { ErrorNote } from '../ui/ErrorNote';
 import { Link } from '../ui/Link';
 import { Empty, Spinner, Time } from '../ui/misc';
 import { toast, toastError } from '../ui/toast';
-import { RowMenu, VIEWER_WHY, useConfirm, usePageVisible } from './common';
+import { NoOrg, RowMenu, VIEWER_WHY, useConfirm, usePageVisible } from './common';
 import {
   DEFAULT_EXEC_FILTERS, EXEC_PAGE_SIZE, RANGES, STATUSES, STATUS_LABEL, TRIGGERS, TRIGGER_LABEL, canCancel, canDelete,
   canRetry, execFiltersFromQuery, execFiltersToQuery, execListQuery, executionDuration, isExecFiltered, isLive, mergeRefresh,
@@ -157,6 +157,7 @@ export default function Executions() {
     });
   }
 
+  if (!orgId) return <NoOrg title="Executions" />;
   const filtered = isExecFiltered(filters);
   const why = canEdit ? undefined : VIEWER_WHY;
   const workflowOptions = workflows.some((w) => w.id === filters.workflow) || !filters.workflow ? workflows

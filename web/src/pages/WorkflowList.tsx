@@ -11,7 +11,7 @@ import { ErrorNote, fieldError } from '../ui/ErrorNote';
 import { Link } from '../ui/Link';
 import { Empty, Field, Spinner, Time } from '../ui/misc';
 import { toast, toastError } from '../ui/toast';
-import { ErrorWords, RowMenu, VIEWER_WHY, downloadJson, toastWords, useConfirm, useDebounced, type MenuItem } from './common';
+import { ErrorWords, NoOrg, RowMenu, VIEWER_WHY, downloadJson, toastWords, useConfirm, useDebounced, type MenuItem } from './common';
 import {
   DEFAULT_FILTERS, activationErrorText, exportFileName, filtersFromQuery, filtersToQuery, groupProblems, isFiltered,
   mergeTags, parseImportFile, parseTags, starterDefinition, webhookPaths, workflowListQuery, type WorkflowFilters,
@@ -175,14 +175,26 @@ export default function WorkflowList() {
 
   const why = canEdit ? undefined : VIEWER_WHY;
   const filtered = isFiltered(f);
+  const [dragging, setDragging] = useState(false);
+  if (!orgId) return <NoOrg title="Workflows" />;
+  // a workflow file dropped anywhere on the page is imported
+  const drop = canEdit && !filters.trash ? {
+    onDragOver: (e: React.DragEvent) => { if (e.dataTransfer.types.includes('Files')) { e.preventDefault(); setDragging(true); } },
+    onDragLeave: (e: React.DragEvent) => { if (e.currentTarget === e.target) setDragging(false); },
+    onDrop: (e: React.DragEvent) => {
+      e.preventDefault(); setDragging(false);
+      const file = e.dataTransfer.files[0];
+      if (file) importFile(file);
+    },
+  } : {};
 
   return (
-    <div className="page workflows-page">
+    <div className={'page workflows-page' + (dragging ? ' dropping' : '')} {...drop}>
       <div className="page-head">
         <h1>Workflows</h1>
         <input ref={fileInput} type="file" accept=".json,application/json" hidden aria-label="Workflow file to import"
           onChange={(e) => { const file = e.target.files?.[0]; e.target.value = ''; if (file) importFile(file); }} />
-        <button onClick={() => fileInput.current?.click()} disabled={!canEdit} title={why ?? 'Create a workflow from an exported .json file'}>Import</button>
+        <button onClick={() => fileInput.current?.click()} disabled={!canEdit} title={why ?? 'Create a workflow from an exported .json file (or drop the file on this page)'}>Import</button>
         <button className="primary" onClick={() => setCreating(true)} disabled={!canEdit} title={why}>New workflow</button>
       </div>
 

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
 import { Dialog } from '../ui/Dialog';
+import { Empty } from '../ui/misc';
 import { toast } from '../ui/toast';
 import './pages.css';
 
@@ -173,3 +174,15 @@ export function useConfirm(): [ReactNode, (o: ConfirmOpts) => Promise<boolean>] 
 
 /** Role-gated controls say why they are disabled. */
 export const VIEWER_WHY = 'Viewers cannot change anything here: ask an admin of your org for the editor role.';
+
+/** The page of a user who belongs to no org (left their last one). */
+export function NoOrg({ title }: { title: string }) {
+  return (
+    <div className="page narrow">
+      <h1>{title}</h1>
+      <Empty title="You belong to no organization">
+        <p>Open an invitation link from an admin of the organization you want to join.</p>
+      </Empty>
+    </div>
+  );
+}
