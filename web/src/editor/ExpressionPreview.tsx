@@ -1,0 +1,47 @@
+// The live preview of an expression, evaluated by the server with the same
+// evaluator that runs workflows (POST /api/expressions/preview), against the
+// input items of this node in the workflow's last run when there is one.
+import { memo, useEffect, useState } from 'react';
+import { api, ApiError, call } from '../api/client';
+
+interface PreviewAnswer { value?: unknown; error?: { message: string } }
+interface PreviewRequest { expression: string; execution_id?: string; node_id?: string; item_index?: number }
+
+// The endpoint is new: typed here until fcgi/openapi.json describes it.
+type Poster = { POST: (path: string, init: { body: PreviewRequest }) => Promise<{ data?: PreviewAnswer; error?: unknown; response: Response }> };
+
+export function previewExpression(req: PreviewRequest): Promise<PreviewAnswer> {
+  return call((api as unknown as Poster).POST('/api/expressions/preview', { body: req }));
+}
+
+function PreviewImpl({ expression, nodeId, executionId }: { expression: string; nodeId: string; executionId: string | null }) {
+  const [state, setState] = useState<{ loading: boolean; value?: unknown; has?: boolean; error?: string; requestId?: string }>({ loading: false });
+  useEffect(() => {
+    if (!expression.trim()) { setState({ loading: false }); return; }
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    const t = setTimeout(() => {
+      const req: PreviewRequest = { expression };
+      if (executionId) { req.execution_id = executionId; req.node_id = nodeId; req.item_index = 0; }
+      previewExpression(req).then((a) => {
+        if (!live) return;
+        if (a.error) setState({ loading: false, error: a.error.message });
+        else setState({ loading: false, value: a.value, has: true });
+      }).catch((e) => {
+        if (!live) return;
+        setState({ loading: false, error: e instanceof Error ? e.message : String(e), requestId: e instanceof ApiError ? e.requestId : undefined });
+      });
+    }, 300);
+    return () => { live = false; clearTimeout(t); };
+  }, [expression, nodeId, executionId]);
+
+  return (
+    <div className="expr-preview" aria-live="polite" data-testid="expression-preview">
+      {!executionId && <div className="muted small">Run the workflow to preview with real data.</div>}
+      {state.loading && <div className="muted small">Evaluating…</div>}
+      {!state.loading && state.error && <div className="expr-error">{state.error}{state.requestId && <span className="reqid">request {state.requestId}</span>}</div>}
+      {!state.loading && !state.error && state.has && <pre className="expr-value" aria-label="Preview value">{JSON.stringify(state.value, null, 2) ?? 'undefined'}</pre>}
+    </div>
+  );
+}
+export const ExpressionPreview = memo(PreviewImpl);
