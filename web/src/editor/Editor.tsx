@@ -244,6 +244,23 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   }, []);
   const selectOnly = useCallback((ids: string[]) => { pendingSelect.current = new Set(ids); }, []);
   const selectedNode = selectedIds.length === 1 ? def.nodes.find((n) => n.id === selectedIds[0]) ?? null : null;
+  // The panel narrows the canvas: keep the node it shows in view.
+  const panelId = selectedNode?.id ?? null;
+  useEffect(() => {
+    if (!panelId) return;
+    const raf = requestAnimationFrame(() => {
+      const el = document.querySelector('.editor-canvas')?.getBoundingClientRect();
+      const n = rf.getInternalNode(panelId);
+      if (!el || !n) return;
+      const { x, y, zoom } = rf.getViewport();
+      const w = (n.measured.width ?? 200) * zoom, h = (n.measured.height ?? 60) * zoom;
+      const sx = n.internals.positionAbsolute.x * zoom + x, sy = n.internals.positionAbsolute.y * zoom + y;
+      if (sx < 0 || sy < 0 || sx + w > el.width || sy + h > el.height) {
+        rf.setCenter(n.internals.positionAbsolute.x + w / zoom / 2, n.internals.positionAbsolute.y + h / zoom / 2, { zoom, duration: 200 });
+      }
+    });
+    return () => cancelAnimationFrame(raf);
+  }, [panelId, rf]);
 
   // ---- adding nodes ----
   const addNode = useCallback((typeId: string, at?: { x: number; y: number }) => {

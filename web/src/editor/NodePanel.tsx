@@ -114,7 +114,7 @@ function FieldShell({ label, required, help, error, children, extra, htmlFor }: 
   return (
     <div className={'field' + (error ? ' has-error' : '')}>
       <div className="field-head">
-        <label className="label" htmlFor={htmlFor}>{label}{required && <span className="req" aria-label="required"> *</span>}</label>
+        <label className={'label' + (required ? ' required' : '')} htmlFor={htmlFor} title={required ? 'required' : undefined}>{label}</label>
         {extra}
       </div>
       {children}
@@ -210,7 +210,7 @@ function ParamField({ nodeId, param: p, value, onChange, readOnly, error, lastEx
   } else {
     switch (p.type) {
       case 'number':
-        input = <input id={id} type="number" value={typeof value === 'number' ? value : ''} placeholder={def} readOnly={readOnly} title={title} aria-invalid={!!error}
+        input = <input id={id} type="number" value={typeof value === 'number' ? value : ''} placeholder={def} readOnly={readOnly} title={title} aria-invalid={!!error} aria-required={p.required}
           onChange={(e) => { const s = e.target.value; const n = Number(s); onChange(s === '' || !Number.isFinite(n) ? undefined : n); }} />;
         break;
       case 'boolean': {
@@ -225,7 +225,7 @@ function ParamField({ nodeId, param: p, value, onChange, readOnly, error, lastEx
       }
       case 'select':
         input = (
-          <select id={id} value={typeof value === 'string' ? value : ''} disabled={readOnly} title={title} aria-invalid={!!error} onChange={(e) => onChange(e.target.value || undefined)}>
+          <select id={id} value={typeof value === 'string' ? value : ''} disabled={readOnly} title={title} aria-invalid={!!error} aria-required={p.required} onChange={(e) => onChange(e.target.value || undefined)}>
             <option value="">{def ? `Default (${def})` : '—'}</option>
             {(p.options ?? []).map((o) => <option key={o} value={o}>{o}</option>)}
           </select>
@@ -249,7 +249,7 @@ function ParamField({ nodeId, param: p, value, onChange, readOnly, error, lastEx
         break;
       default:
         input = <input id={id} value={typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value)} placeholder={def} readOnly={readOnly} title={title}
-          aria-invalid={!!error} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)} />;
+          aria-invalid={!!error} aria-required={p.required} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)} />;
     }
   }
   return (
