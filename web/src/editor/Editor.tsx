@@ -255,9 +255,11 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       const { x, y, zoom } = rf.getViewport();
       const w = (n.measured.width ?? 200) * zoom, h = (n.measured.height ?? 60) * zoom;
       const sx = n.internals.positionAbsolute.x * zoom + x, sy = n.internals.positionAbsolute.y * zoom + y;
-      if (sx < 0 || sy < 0 || sx + w > el.width || sy + h > el.height) {
-        rf.setCenter(n.internals.positionAbsolute.x + w / zoom / 2, n.internals.positionAbsolute.y + h / zoom / 2, { zoom, duration: 200 });
-      }
+      // the smallest pan that brings it inside, with a margin
+      const m = 24;
+      const dx = sx + w > el.width - m ? el.width - m - (sx + w) : sx < m ? m - sx : 0;
+      const dy = sy + h > el.height - m ? el.height - m - (sy + h) : sy < m ? m - sy : 0;
+      if (dx || dy) rf.setViewport({ x: x + dx, y: y + dy, zoom });
     });
     return () => cancelAnimationFrame(raf);
   }, [panelId, rf]);
