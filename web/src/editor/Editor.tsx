@@ -5,7 +5,7 @@
 // React Flow's own state until they are committed.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
-  Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, applyEdgeChanges, applyNodeChanges, useReactFlow,
+  Background, ControlButton, Controls, MiniMap, ReactFlow, ReactFlowProvider, applyEdgeChanges, applyNodeChanges, useReactFlow,
   type Connection, type EdgeChange, type NodeChange, type OnSelectionChangeParams,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
@@ -408,7 +408,9 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   }, [types, setDef]);
 
   const save = useCallback(async (msg?: string, baseVersion?: number) => {
-    if (readOnly) { toast('error', roTitle ?? VIEWER); return; }
+    // a viewer's save goes to the server all the same (the button is
+    // disabled; forced, the API's 403 message is what the user sees)
+    if (viewVersion) { toast('error', 'An old version is read-only: restore it or go back to the current one.'); return; }
     const sent = defRef.current;
     setSaving(true);
     try {
@@ -449,7 +451,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     } finally {
       setSaving(false);
     }
-  }, [readOnly, roTitle, id, types, setDef]);
+  }, [viewVersion, id, types, setDef]);
 
   const onReloadTheirs = useCallback(() => {
     if (!conflict) return;
@@ -505,7 +507,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       const inField = !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || !!t.closest('.cm-editor'));
       if (t?.closest('dialog')) return;
       const k = e.key.toLowerCase();
-      if (k === 's') { e.preventDefault(); if (!readOnly) save(); return; }
+      if (k === 's') { e.preventDefault(); save(); return; }
       if (inField) return;
       if (k === 'z' && !e.shiftKey) { e.preventDefault(); undo(); }
       else if ((k === 'z' && e.shiftKey) || k === 'y') { e.preventDefault(); redo(); }
@@ -570,6 +572,9 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const panelProblems = useMemo(() => (panelNode ? problems.filter((p) => p.node === panelNode.id) : []), [problems, panelNode]);
   const generalProblems = problems.filter((p) => !p.node);
   const big = nodes.length > 120;
+  // The minimap repaints every node on every frame of a drag: on big
+  // workflows it halves the frame rate, so it starts off there.
+  const [miniMap, setMiniMap] = useState(() => initial.nodes.length <= 120);
 
   return (
     <div className="editor">
@@ -661,8 +666,12 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             aria-label="Workflow canvas"
           >
             <Background gap={20} />
-            <Controls showInteractive={false} />
-            <MiniMap pannable zoomable nodeStrokeWidth={3} nodeClassName={miniClass} />
+            <Controls showInteractive={false}>
+              <ControlButton onClick={() => setMiniMap((m) => !m)} aria-label={miniMap ? 'Hide the minimap' : 'Show the minimap'} title={miniMap ? 'Hide the minimap' : 'Show the minimap'} aria-pressed={miniMap}>
+                <svg viewBox="0 0 24 24" width="12" height="12" aria-hidden fill="none" stroke="currentColor" strokeWidth="2.5"><rect x="3" y="5" width="18" height="14" rx="1" /><rect x="12" y="11" width="6" height="5" fill="currentColor" stroke="none" /></svg>
+              </ControlButton>
+            </Controls>
+            {miniMap && <MiniMap pannable zoomable nodeStrokeWidth={0} nodeBorderRadius={3} nodeClassName={miniClass} />}
           </ReactFlow>
           {def.nodes.length === 0 && (
             <div className="canvas-empty">
