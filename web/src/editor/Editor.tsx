@@ -246,9 +246,13 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const selectedNode = selectedIds.length === 1 ? def.nodes.find((n) => n.id === selectedIds[0]) ?? null : null;
   // The panel narrows the canvas: keep the node it shows in view.
   const panelId = selectedNode?.id ?? null;
+  const draggingRef = useRef(false);
+  const onNodeDragStart = useCallback(() => { draggingRef.current = true; }, []);
+  const onNodeDragStop = useCallback(() => { draggingRef.current = false; }, []);
   useEffect(() => {
     if (!panelId) return;
     const raf = requestAnimationFrame(() => {
+      if (draggingRef.current) return; // never move the view under a drag
       const el = document.querySelector('.editor-canvas')?.getBoundingClientRect();
       const n = rf.getInternalNode(panelId);
       if (!el || !n) return;
@@ -649,6 +653,8 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             onConnect={onConnect}
             onDelete={onDelete}
             onSelectionChange={onSelectionChange}
+            onNodeDragStart={onNodeDragStart}
+            onNodeDragStop={onNodeDragStop}
             isValidConnection={isValidConnection}
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
