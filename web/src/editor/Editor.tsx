@@ -3,7 +3,7 @@
 // truth (state + ref, immutable); React Flow's nodes and edges are derived
 // from it incrementally (convert.ts) and only drags and selection live in
 // React Flow's own state until they are committed.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   Background, ControlButton, Controls, MiniMap, ReactFlow, ReactFlowProvider, applyEdgeChanges, applyNodeChanges, useReactFlow,
   type Connection, type EdgeChange, type NodeChange, type OnSelectionChangeParams,
@@ -24,7 +24,6 @@ import {
 } from './convert';
 import { copyNodes, parseClip, pasteNodes, uniqueId, uniqueName, type ClipDoc } from './clipboard';
 import { clearDraft, loadDraft, loadLastExecution, saveDraft, saveLastExecution, sameDefinition, type Draft } from './drafts';
-import { NodePanel } from './NodePanel';
 import { nodeTypes } from './NodeView';
 import { DRAG_MIME, Palette } from './Palette';
 import { UndoStack } from './undo';
@@ -35,6 +34,10 @@ import { debounce } from './util';
 // INTEGRATE: import { DataPanel } from './DataPanel';
 // INTEGRATE: import { VersionsPanel } from './VersionsPanel';
 // INTEGRATE: import { ConflictDialog } from './ConflictDialog';
+
+// The node panel brings CodeMirror: loaded when a node is first opened, so
+// the canvas itself draws sooner.
+const NodePanel = lazy(() => import('./NodePanel').then((m) => ({ default: m.NodePanel })));
 
 type Workflow = Schemas['Workflow'];
 const VIEWER = 'Viewers cannot edit';
@@ -103,6 +106,9 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
 
   const typeList = loaded.types;
   const types = useMemo(() => new Map(typeList.map((t) => [t.id, t])), [typeList]);
+
+  // fetch the node panel's code once the canvas is up, before the first click
+  useEffect(() => { const t = setTimeout(() => { void import('./NodePanel'); }, 800); return () => clearTimeout(t); }, []);
 
   // ---- the definition, its history, and what was saved ----
   const initial = useMemo(() => withPositions(fromApi(viewVersion ? viewVersion.definition : loaded.wf.definition), types), [viewVersion, loaded.wf.definition, types]);
@@ -686,8 +692,10 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
           )}
         </div>
         {panelNode && (
-          <NodePanel node={panelNode} type={types.get(panelNode.type)} readOnly={readOnly} problems={panelProblems}
-            onUpdate={updateNode} onClose={closePanel} onDelete={deleteNode} lastExecutionId={lastExecutionId} />
+          <Suspense fallback={<aside className="node-panel" aria-busy="true"><div className="center"><Spinner label="Loading the node panel" /></div></aside>}>
+            <NodePanel node={panelNode} type={types.get(panelNode.type)} readOnly={readOnly} problems={panelProblems}
+              onUpdate={updateNode} onClose={closePanel} onDelete={deleteNode} lastExecutionId={lastExecutionId} />
+          </Suspense>
         )}
         {/* INTEGRATE: when an execution is open and one node is selected, show
             <DataPanel execution={live.execution} nodeId={panelNode.id} /> next to (or in) the node panel. */}
