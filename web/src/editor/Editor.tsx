@@ -19,8 +19,8 @@ import { Link } from '../ui/Link';
 import { Spinner, Time, relative } from '../ui/misc';
 import { toast, toastError } from '../ui/toast';
 import {
-  autoLayout, edgeKey, fromApi, makeEdge, toApi, toFlowEdges, toFlowNodes, withPositions,
-  type Decorations, type Definition, type FlowEdge, type FlowNode, type NodeType, type WfNode,
+  autoLayout, edgeKey, fromApi, makeEdge, mergeForDiff, toApi, toFlowEdges, toFlowNodes, withPositions,
+  type Decorations, type Definition, type DiffMark, type FlowEdge, type FlowNode, type NodeType, type WfNode,
 } from './convert';
 import { copyNodes, parseClip, pasteNodes, uniqueId, uniqueName, type ClipDoc } from './clipboard';
 import { clearDraft, loadDraft, loadLastExecution, saveDraft, saveLastExecution, sameDefinition, type Draft } from './drafts';
@@ -57,11 +57,13 @@ export default function Editor({ id }: { id: string }) {
   );
 }
 
-interface Loaded { wf: Workflow; types: NodeType[]; version: Schemas['WorkflowVersion'] | null }
+type Version = Schemas['WorkflowVersion'];
+interface Loaded { wf: Workflow; types: NodeType[]; version: Version | null; diff: { a: Version; b: Version } | null }
 
 function EditorLoader({ id }: { id: string }) {
   const { query } = useLocation();
   const versionParam = query.get('version');
+  const diffParam = query.get('diff');
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [gen, setGen] = useState(0);
@@ -70,14 +72,17 @@ function EditorLoader({ id }: { id: string }) {
     let live = true;
     setError(null);
     const v = versionParam && /^\d+$/.test(versionParam) ? Number(versionParam) : null;
+    const dm = diffParam ? /^(\d+)\.\.(\d+)$/.exec(diffParam) : null;
+    const getVersion = (n: number) => call(api.GET('/api/workflows/{id}/versions/{version}', { params: { path: { id, version: n } } }));
     Promise.all([
       call(api.GET('/api/workflows/{id}', { params: { path: { id } } })),
       loadNodeTypes(),
-      v ? call(api.GET('/api/workflows/{id}/versions/{version}', { params: { path: { id, version: v } } })) : Promise.resolve(null),
-    ]).then(([wf, types, version]) => { if (live) setLoaded({ wf, types, version }); })
+      v ? getVersion(v) : Promise.resolve(null),
+      dm ? Promise.all([getVersion(Number(dm[1])), getVersion(Number(dm[2]))]) : Promise.resolve(null),
+    ]).then(([wf, types, version, d]) => { if (live) setLoaded({ wf, types, version, diff: d ? { a: d[0], b: d[1] } : null }); })
       .catch((e) => { if (live) setError(e); });
     return () => { live = false; };
-  }, [id, versionParam, gen]);
+  }, [id, versionParam, diffParam, gen]);
 
   if (error) {
     return (
@@ -91,7 +96,8 @@ function EditorLoader({ id }: { id: string }) {
   if (!loaded) return <div className="center"><Spinner label="Loading the workflow" /></div>;
   // A new key when switching between the current workflow and a version:
   // the canvas starts afresh (its undo history belongs to one of them).
-  return <EditorCanvas key={loaded.version ? 'v' + loaded.version.version : 'current'} loaded={loaded} reload={() => setGen((g) => g + 1)} />;
+  const key = loaded.diff ? `d${loaded.diff.a.version}..${loaded.diff.b.version}` : loaded.version ? 'v' + loaded.version.version : 'current';
+  return <EditorCanvas key={key} loaded={loaded} reload={() => setGen((g) => g + 1)} />;
 }
 
 function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }) {
@@ -101,8 +107,9 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const [wf, setWf] = useState<Workflow>(loaded.wf);
   const id = wf.id;
   const viewVersion = loaded.version;
-  const readOnly = !canEdit || !!viewVersion;
-  const roTitle = !canEdit ? VIEWER : viewVersion ? 'An old version is read-only' : undefined;
+  const diffView = loaded.diff;
+  const readOnly = !canEdit || !!viewVersion || !!diffView;
+  const roTitle = !canEdit ? VIEWER : viewVersion ? 'An old version is read-only' : diffView ? 'A comparison is read-only' : undefined;
 
   const typeList = loaded.types;
   const types = useMemo(() => new Map(typeList.map((t) => [t.id, t])), [typeList]);
@@ -111,7 +118,11 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   useEffect(() => { const t = setTimeout(() => { void import('./NodePanel'); }, 800); return () => clearTimeout(t); }, []);
 
   // ---- the definition, its history, and what was saved ----
-  const initial = useMemo(() => withPositions(fromApi(viewVersion ? viewVersion.definition : loaded.wf.definition), types), [viewVersion, loaded.wf.definition, types]);
+  const initial = useMemo(() => withPositions(
+    diffView ? mergeForDiff(fromApi(diffView.a.definition), fromApi(diffView.b.definition))
+      : fromApi(viewVersion ? viewVersion.definition : loaded.wf.definition), types), [diffView, viewVersion, loaded.wf.definition, types]);
+  // INTEGRATE: const diffMarks = useMemo(() => diffView ? diffDefinitions(fromApi(diffView.a.definition), fromApi(diffView.b.definition)) : null, [diffView]);
+  const diffMarks = null as { nodes: Record<string, DiffMark>; edges: Record<string, 'added' | 'removed'> } | null;
   const [def, setDefState] = useState<Definition>(initial);
   const defRef = useRef(def);
   const [saved, setSaved] = useState<Definition>(initial);
@@ -158,9 +169,10 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const deco: Decorations = useMemo(() => ({
     problems: problemsByNode,
     readOnly,
-    // status: live.nodeStatus, edgeCounts: live.edgeCounts,
-    // nodeDiff: diff?.nodes, edgeDiff: diff?.edges,
-  }), [problemsByNode, readOnly]);
+    // INTEGRATE: status: live.nodeStatus, edgeCounts: live.edgeCounts,
+    nodeDiff: diffMarks?.nodes,
+    edgeDiff: diffMarks?.edges,
+  }), [problemsByNode, readOnly, diffMarks]);
 
   // ---- React Flow state, derived incrementally ----
   const [nodes, setNodes] = useState<FlowNode[]>(() => toFlowNodes(initial, types, deco));
@@ -420,7 +432,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const save = useCallback(async (msg?: string, baseVersion?: number) => {
     // a viewer's save goes to the server all the same (the button is
     // disabled; forced, the API's 403 message is what the user sees)
-    if (viewVersion) { toast('error', 'An old version is read-only: restore it or go back to the current one.'); return; }
+    if (viewVersion || diffView) { toast('error', 'This view is read-only: go back to the current version to edit.'); return; }
     const sent = defRef.current;
     setSaving(true);
     try {
@@ -461,7 +473,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     } finally {
       setSaving(false);
     }
-  }, [viewVersion, id, types, setDef]);
+  }, [viewVersion, diffView, id, types, setDef]);
 
   const onReloadTheirs = useCallback(() => {
     if (!conflict) return;
@@ -481,7 +493,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
 
   // ---- drafts, leaving ----
   const [offer, setOffer] = useState<Draft | null>(() => {
-    if (viewVersion) return null;
+    if (viewVersion || diffView) return null;
     const d = loadDraft(loaded.wf.id);
     return d && !sameDefinition(d.definition, fromApi(loaded.wf.definition)) && !sameDefinition(d.definition, initial) ? d : null;
   });
@@ -576,7 +588,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
 
   const [runOpen, setRunOpen] = useState(false);
   const [versionsOpen, setVersionsOpen] = useState(false);
-  void runOpen; void versionsOpen; void reload;
+  void runOpen; void versionsOpen; void reload; // INTEGRATE: read by RunDialog and VersionsPanel below; drop this line when wired
 
   const panelNode = selectedNode;
   const panelProblems = useMemo(() => (panelNode ? problems.filter((p) => p.node === panelNode.id) : []), [problems, panelNode]);
@@ -605,7 +617,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
         </div>
         <button onClick={() => setVersionsOpen(true)} title="Version history">Versions</button>
         <button onClick={() => setRunOpen(true)} disabled={!canEdit} title={!canEdit ? VIEWER : 'Run the workflow'}>Run</button>
-        <button onClick={toggleActive} disabled={!canEdit || activating || !!viewVersion} aria-pressed={wf.active}
+        <button onClick={toggleActive} disabled={!canEdit || activating || !!viewVersion || !!diffView} aria-pressed={wf.active}
           title={!canEdit ? VIEWER : wf.active ? 'Stop the triggers' : dirty ? 'Activates the saved version (save first to include your changes)' : 'Make the triggers live'}>
           {wf.active ? 'Deactivate' : 'Activate'}
         </button>
@@ -625,7 +637,15 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
           <button className="small primary" onClick={restoreVersion} disabled={!canEdit} title={!canEdit ? VIEWER : `Make version ${viewVersion.version} current again`}>Restore</button>
         </div>
       )}
-      {!canEdit && !viewVersion && <div className="banner" role="status">You are a viewer: this workflow is read-only.</div>}
+      {diffView && (
+        <div className="banner info" role="status">
+          <strong>Comparing version {diffView.a.version} with version {diffView.b.version} (read-only)</strong>
+          <span className="diff-legend"><span className="lg added">added</span> <span className="lg changed">changed</span> <span className="lg removed">removed</span></span>
+          <span className="spacer" />
+          <button className="small" onClick={() => setQuery({ diff: null })}>Back to current</button>
+        </div>
+      )}
+      {!canEdit && !viewVersion && !diffView && <div className="banner" role="status">You are a viewer: this workflow is read-only.</div>}
       {offer && (
         <div className="banner warn" role="alert">
           <span>You have unsaved changes from {relative(new Date(offer.saved_at))} ({new Date(offer.saved_at).toLocaleString()}).</span>

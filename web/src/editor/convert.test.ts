@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoLayout, edgeKey, fromFlow, makeEdge, outputPorts, toFlowEdges, toFlowNodes, withPositions, type Definition, type NodeType } from './convert';
+import { autoLayout, edgeKey, fromFlow, makeEdge, mergeForDiff, outputPorts, toFlowEdges, toFlowNodes, withPositions, type Definition, type NodeType } from './convert';
 import { copyNodes, parseClip, pasteNodes, uniqueId, uniqueName } from './clipboard';
 
 const types = new Map<string, NodeType>([
@@ -154,5 +154,16 @@ describe('clipboard', () => {
     expect(uniqueId('a.b c', new Set())).toBe('a_b_c');
     expect(uniqueName('Set fields', new Set(['Set fields']))).toBe('Set fields 2');
     expect(uniqueName('Set fields 2', new Set(['Set fields 2', 'Set fields 3']))).toBe('Set fields 4');
+  });
+});
+
+describe('mergeForDiff', () => {
+  it('keeps b and adds what only a has', () => {
+    const a: Definition = { nodes: [{ id: 'x', type: 'data.set', position: [0, 0] }, { id: 'gone', type: 'data.set', position: [5, 5] }], edges: [{ from: 'x', to: 'gone' }] };
+    const b: Definition = { nodes: [{ id: 'x', type: 'data.set', name: 'X', position: [1, 1] }, { id: 'new', type: 'flow.if' }], edges: [{ from: 'x', to: 'new' }] };
+    const m = mergeForDiff(a, b);
+    expect(m.nodes.map((n) => n.id)).toEqual(['x', 'new', 'gone']);
+    expect(m.nodes[0]).toBe(b.nodes[0]);
+    expect(m.edges!.map(edgeKey)).toEqual(['x:main->new:main', 'x:main->gone:main']);
   });
 });

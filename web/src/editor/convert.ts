@@ -208,3 +208,17 @@ export function outputPorts(node: WfNode, type?: NodeType): string[] {
 export function inputPorts(type?: NodeType): string[] {
   return type ? type.inputs : ['main'];
 }
+
+/**
+ * One canvas for the diff of two versions: every node and edge of `b`, plus
+ * those only in `a` (drawn as removed, where they were in `a`).
+ */
+export function mergeForDiff(a: Definition, b: Definition): Definition {
+  const inB = new Set(b.nodes.map((n) => n.id));
+  const edgesB = new Set((b.edges ?? []).map(edgeKey));
+  return {
+    ...b,
+    nodes: [...b.nodes, ...a.nodes.filter((n) => !inB.has(n.id))],
+    edges: [...(b.edges ?? []), ...(a.edges ?? []).filter((e) => !edgesB.has(edgeKey(e)))],
+  };
+}
