@@ -304,8 +304,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
         const r = el?.getBoundingClientRect();
         pos = r ? rf.screenToFlowPosition({ x: r.left + r.width / 2 - 100, y: r.top + r.height / 2 - 30 }) : { x: 0, y: 0 };
       }
-      // step aside from nodes already there
-      for (let i = 0; i < 20 && d.nodes.some((n) => n.position && Math.abs(n.position[0] - pos!.x) < 40 && Math.abs(n.position[1] - pos!.y) < 40); i++) pos = { x: pos.x + 30, y: pos.y + 90 };
+      pos = freeSpot(pos, nodesRef.current);
     }
     const node: WfNode = {
       id: uniqueId(typeId.split('.').pop() || 'node', ids),
@@ -754,6 +753,22 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             onRestored={(w) => { adopt(w); setQuery({ version: null }); }} onClose={() => setVersionsOpen(false)} />} */}
     </div>
   );
+}
+
+/** The first place at or below `p` where a new node overlaps no other. */
+function freeSpot(p: { x: number; y: number }, nodes: FlowNode[]): { x: number; y: number } {
+  const W = 200, H = 70, gap = 16;
+  const hits = (q: { x: number; y: number }) => nodes.some((n) => {
+    const w = n.measured?.width ?? W, h = n.measured?.height ?? H;
+    return q.x < n.position.x + w + gap && q.x + W + gap > n.position.x && q.y < n.position.y + h + gap && q.y + H + gap > n.position.y;
+  });
+  for (let col = 0; col < 6; col++) {
+    for (let row = 0; row < 8; row++) {
+      const q = { x: p.x + col * 240, y: p.y + row * 90 };
+      if (!hits(q)) return q;
+    }
+  }
+  return p;
 }
 
 function miniClass(n: FlowNode): string {
