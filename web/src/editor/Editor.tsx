@@ -108,8 +108,10 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const id = wf.id;
   const viewVersion = loaded.version;
   const diffView = loaded.diff;
-  const readOnly = !canEdit || !!viewVersion || !!diffView;
-  const roTitle = !canEdit ? VIEWER : viewVersion ? 'An old version is read-only' : diffView ? 'A comparison is read-only' : undefined;
+  const trashed = !!loaded.wf.deleted_at;
+  const readOnly = !canEdit || !!viewVersion || !!diffView || trashed;
+  const roTitle = !canEdit ? VIEWER : viewVersion ? 'An old version is read-only' : diffView ? 'A comparison is read-only'
+    : trashed ? 'The workflow is in the trash: restore it first' : undefined;
 
   const typeList = loaded.types;
   const types = useMemo(() => new Map(typeList.map((t) => [t.id, t])), [typeList]);
@@ -446,6 +448,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       setVersion(data.version);
       setProblems([]);
       setSaveError(null);
+      setActivationError(null);
       if (defRef.current === sent) {
         // the server's copy (with generated webhook paths) becomes the canvas
         undoRef.current.push(d);
@@ -523,6 +526,12 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const mod = e.ctrlKey || e.metaKey;
+      if (e.key === 'Escape' && !mod) {
+        const t = e.target as HTMLElement | null;
+        if (t && (t.closest('dialog') || t.closest('.cm-editor') || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+        closePanel();
+        return;
+      }
       if (!mod) return;
       const t = e.target as HTMLElement | null;
       const inField = !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || !!t.closest('.cm-editor'));
@@ -536,7 +545,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [readOnly, save, undo, redo, selectAll]);
+  }, [readOnly, save, undo, redo, selectAll, closePanel]);
 
   // ---- header: name, activation ----
   const [name, setName] = useState(wf.name);
@@ -644,6 +653,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
           <button className="small" onClick={() => setQuery({ diff: null })}>Back to current</button>
         </div>
       )}
+      {trashed && <div className="banner warn" role="status">This workflow is in the trash: restore it from the workflow list to edit or run it.</div>}
       {!canEdit && !viewVersion && !diffView && <div className="banner" role="status">You are a viewer: this workflow is read-only.</div>}
       {offer && (
         <div className="banner warn" role="alert">
