@@ -41,6 +41,13 @@ const NodePanel = lazy(() => import('./NodePanel').then((m) => ({ default: m.Nod
 
 type Workflow = Schemas['Workflow'];
 const VIEWER = 'Viewers cannot edit';
+// React Flow's props as constants: a new object on every render would make
+// its memoised parts render again on every frame of a drag.
+const DELETE_KEYS = ['Delete', 'Backspace'];
+const MULTI_KEYS = ['Shift', 'Meta', 'Control'];
+const FIT_OPTIONS = { maxZoom: 1, padding: 0.2 };
+const PRO_OPTIONS = { hideAttribution: true };
+const EDGE_OPTIONS = { interactionWidth: 16 };
 
 // The catalogue changes only with the server: fetched once per page load.
 let typesPromise: Promise<NodeType[]> | null = null;
@@ -694,16 +701,16 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
             elementsSelectable
-            deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
-            multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+            deleteKeyCode={readOnly ? null : DELETE_KEYS}
+            multiSelectionKeyCode={MULTI_KEYS}
             selectionKeyCode="Shift"
             fitView={initial.nodes.length > 0}
-            fitViewOptions={{ maxZoom: 1, padding: 0.2 }}
+            fitViewOptions={FIT_OPTIONS}
             minZoom={0.1}
             maxZoom={2}
             onlyRenderVisibleElements={big}
-            proOptions={{ hideAttribution: true }}
-            defaultEdgeOptions={{ interactionWidth: 16 }}
+            proOptions={PRO_OPTIONS}
+            defaultEdgeOptions={EDGE_OPTIONS}
             aria-label="Workflow canvas"
           >
             <Background gap={20} />
