@@ -172,8 +172,6 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   void rememberExecution; // INTEGRATE: RunDialog onStarted={(x) => { rememberExecution(x); setQuery({ execution: x }); }}
   // INTEGRATE: const live = useExecution(executionParam);
   //            then status: live.nodeStatus, edgeCounts: live.edgeCounts below.
-  // INTEGRATE: ?diff=A..B → load both versions, show a merged definition and
-  //            nodeDiff / edgeDiff from diffDefinitions(a, b) below.
 
   const deco: Decorations = useMemo(() => ({
     problems: problemsByNode,
@@ -386,13 +384,23 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   }, []);
   const pasteText = useCallback((text: string | null) => {
     if (readOnly) return;
-    const clip = (text && parseClip(text)) || parseClip(localStorage.getItem('glyphic.clipboard') || '');
+    // the system clipboard when it has something; our own copy when the
+    // browser gave nothing (no clipboard access)
+    const clip = text ? parseClip(text) : parseClip(localStorage.getItem('glyphic.clipboard') || '');
     if (!clip || !clip.nodes.length) return;
-    const { def: nd, ids } = pasteNodes(defRef.current, clip, { offset: [40, 40] });
+    // nodes from elsewhere (another workflow, far away) land in the view
+    let at: [number, number] | undefined;
+    const r = document.querySelector('.editor-canvas')?.getBoundingClientRect();
+    if (r) {
+      const tl = rf.screenToFlowPosition({ x: r.left, y: r.top }), br = rf.screenToFlowPosition({ x: r.right, y: r.bottom });
+      const inView = clip.nodes.some((n) => n.position && n.position[0] + 40 > tl.x && n.position[0] + 40 < br.x - 100 && n.position[1] + 40 > tl.y && n.position[1] + 40 < br.y - 40);
+      if (!inView) { const c = rf.screenToFlowPosition({ x: r.left + r.width / 3, y: r.top + r.height / 3 }); at = [Math.round(c.x), Math.round(c.y)]; }
+    }
+    const { def: nd, ids } = pasteNodes(defRef.current, clip, at ? { at } : { offset: [40, 40] });
     selectOnly(ids);
     commit(nd);
     toast('ok', `Pasted ${ids.length} node${ids.length > 1 ? 's' : ''}`);
-  }, [readOnly, commit, selectOnly]);
+  }, [readOnly, commit, selectOnly, rf]);
 
   useEffect(() => {
     const editable = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || !!t.closest('.cm-editor'));
@@ -407,8 +415,8 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     };
     const onPaste = (e: ClipboardEvent) => {
       if (editable(e.target) || inDialog(e.target)) return;
-      const text = e.clipboardData?.getData('text/plain') ?? null;
-      if (text && !parseClip(text) && !localStorage.getItem('glyphic.clipboard')) return;
+      const text = e.clipboardData?.getData('text/plain') || null;
+      if (text ? !parseClip(text) : !localStorage.getItem('glyphic.clipboard')) return;
       e.preventDefault();
       pasteText(text);
     };
