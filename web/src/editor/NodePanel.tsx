@@ -32,8 +32,11 @@ function PanelImpl({ node, type, readOnly, problems, onUpdate, onClose, onDelete
   const id = node.id;
   const upd = (fn: (n: WfNode) => WfNode, key: string) => onUpdate(id, fn, key);
   const fieldErr = (f: string) => problems.filter((p) => p.field === f || (p.field ?? '').startsWith(f + '.') || (p.field ?? '').startsWith(f + '[')).map((p) => p.message).join('; ') || undefined;
-  const known = new Set(['name', 'id', 'type', 'timeout_ms', 'continue_on_fail', 'disabled', 'notes', ...(type?.params ?? []).map((p) => 'params.' + p.name)]);
-  const general = problems.filter((p) => !p.field || !(known.has(p.field) || [...known].some((k) => (p.field ?? '').startsWith(k + '.')) || (p.field ?? '').startsWith('retry')));
+  // problems whose field has its own place in the form show there; the rest on top
+  const under = (f: string, base: string) => f === base || f.startsWith(base + '.') || f.startsWith(base + '[');
+  const placed = (f: string) => ['name', 'notes', 'timeout_ms', 'retry.max', 'retry.backoff_ms'].some((b) => under(f, b))
+    || (type?.params ?? []).some((p) => under(f, 'params.' + p.name));
+  const general = problems.filter((p) => !p.field || !placed(p.field));
   const ro = readOnly ? 'Viewers cannot edit' : undefined;
   const hookPath = node.type === 'trigger.webhook' ? node.params?.path : undefined;
 
