@@ -615,7 +615,8 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
 
   const panelNode = selectedNode;
   const panelProblems = useMemo(() => (panelNode ? problems.filter((p) => p.node === panelNode.id) : []), [problems, panelNode]);
-  const generalProblems = problems.filter((p) => !p.node);
+  // problems of the workflow as a whole, or of a node the canvas cannot point at (nodes[3])
+  const generalProblems = problems.filter((p) => !p.node || !def.nodes.some((n) => n.id === p.node));
   const big = nodes.length > 120;
   // The minimap repaints every node on every frame of a drag: on big
   // workflows it halves the frame rate, so it starts off there.
@@ -687,7 +688,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             {saveError && !problems.length && <div>Not saved: {saveError.message}{saveError.requestId && <span className="reqid">request {saveError.requestId}</span>}</div>}
             {generalProblems.map((p, i) => <div key={i}>{p.field && <code>{p.field}</code>} {p.message}</div>)}
           </div>
-          <span className="spacer" /><button className="icon" aria-label="Dismiss" onClick={() => { setSaveError(null); setProblems((ps) => ps.filter((p) => p.node)); }}>×</button>
+          <span className="spacer" /><button className="icon" aria-label="Dismiss" onClick={() => { setSaveError(null); setProblems((ps) => ps.filter((p) => p.node && defRef.current.nodes.some((n) => n.id === p.node))); }}>×</button>
         </div>
       )}
 
