@@ -15,7 +15,7 @@ export function previewExpression(req: PreviewRequest): Promise<PreviewAnswer> {
 }
 
 function PreviewImpl({ expression, nodeId, executionId }: { expression: string; nodeId: string; executionId: string | null }) {
-  const [state, setState] = useState<{ loading: boolean; value?: unknown; has?: boolean; error?: string; requestId?: string }>({ loading: false });
+  const [state, setState] = useState<{ loading: boolean; value?: unknown; has?: boolean; error?: string; requestId?: string; note?: string }>({ loading: false });
   useEffect(() => {
     if (!expression.trim()) { setState({ loading: false }); return; }
     let live = true;
@@ -23,10 +23,18 @@ function PreviewImpl({ expression, nodeId, executionId }: { expression: string; 
     const t = setTimeout(() => {
       const req: PreviewRequest = { expression };
       if (executionId) { req.execution_id = executionId; req.node_id = nodeId; req.item_index = 0; }
-      previewExpression(req).then((a) => {
+      const show = (a: PreviewAnswer, note?: string) => {
         if (!live) return;
-        if (a.error) setState({ loading: false, error: a.error.message });
-        else setState({ loading: false, value: a.value, has: true });
+        if (a.error) setState({ loading: false, error: a.error.message, note });
+        else setState({ loading: false, value: a.value, has: true, note });
+      };
+      previewExpression(req).then((a) => show(a)).catch((e) => {
+        // the node did not run in that execution (added since, or the run
+        // stopped before it; or the execution is gone): preview without data
+        if (live && e instanceof ApiError && e.status === 404 && req.execution_id) {
+          return previewExpression({ expression }).then((a) => show(a, e.message + ' — previewed with an empty item.'));
+        }
+        throw e;
       }).catch((e) => {
         if (!live) return;
         setState({ loading: false, error: e instanceof Error ? e.message : String(e), requestId: e instanceof ApiError ? e.requestId : undefined });
@@ -39,6 +47,7 @@ function PreviewImpl({ expression, nodeId, executionId }: { expression: string; 
     <div className="expr-preview" aria-live="polite" data-testid="expression-preview">
       {!executionId && <div className="muted small">Run the workflow to preview with real data.</div>}
       {state.loading && <div className="muted small">Evaluating…</div>}
+      {!state.loading && state.note && <div className="muted small">{state.note}</div>}
       {!state.loading && state.error && <div className="expr-error">{state.error}{state.requestId && <span className="reqid">request {state.requestId}</span>}</div>}
       {!state.loading && !state.error && state.has && <pre className="expr-value" aria-label="Preview value">{JSON.stringify(state.value, null, 2) ?? 'undefined'}</pre>}
     </div>
