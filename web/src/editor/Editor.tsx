@@ -664,7 +664,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       {diffView && (
         <div className="banner info" role="status">
           <strong>Comparing version {diffView.a.version} with version {diffView.b.version} (read-only)</strong>
-          <span className="diff-legend"><span className="lg added">added</span> <span className="lg changed">changed</span> <span className="lg removed">removed</span></span>
+          <span className="diff-legend" role="note" aria-label="Diff legend"><span className="lg added">added</span> <span className="lg changed">changed</span> <span className="lg removed">removed</span></span>
           <span className="spacer" />
           <button className="small" onClick={() => setQuery({ diff: null })}>Back to current</button>
         </div>
