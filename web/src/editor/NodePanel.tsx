@@ -159,10 +159,13 @@ function Check({ label, checked, onChange, readOnly }: { label: string; checked:
 }
 
 /** Fixed value → expression text, and back where the text is a plain value. */
-function toExpression(v: unknown): string {
+function toExpression(v: unknown): string | null {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
-  return `{{ ${JSON.stringify(v)} }}`;
+  const j = JSON.stringify(v);
+  // a JSON value holding expressions cannot be wrapped in one more {{ }}:
+  // it is left as it is until the expression is edited
+  return j.includes('{{') ? null : `{{ ${j} }}`;
 }
 function fromExpression(s: string, p: NodeParam): unknown {
   if (!isExpr(s)) {
@@ -196,13 +199,13 @@ function ParamField({ nodeId, param: p, value, onChange, readOnly, error, lastEx
       <button type="button" className="small" aria-pressed={!expr} disabled={readOnly} title={title}
         onClick={() => { if (expr) { setExpr(false); onChange(fromExpression(String(value ?? ''), p)); } }}>Fixed</button>
       <button type="button" className="small" aria-pressed={expr} disabled={readOnly} title={title}
-        onClick={() => { if (!expr) { setExpr(true); const s = toExpression(value); onChange(s === '' ? undefined : s); } }}>Expression</button>
+        onClick={() => { if (!expr) { setExpr(true); const s = toExpression(value); if (s !== null) onChange(s === '' ? undefined : s); } }}>Expression</button>
     </div>
   ) : null;
 
   let input: ReactNode;
   if (expr && p.expressions) {
-    const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : toExpression(value);
+    const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : toExpression(value) ?? JSON.stringify(value);
     input = (
       <>
         <CodeField lang="expr" value={text} label={`${p.name} expression`} readOnly={readOnly} invalid={!!error}
