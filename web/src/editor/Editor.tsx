@@ -20,7 +20,7 @@ import { Spinner, Time, relative } from '../ui/misc';
 import { toast, toastError } from '../ui/toast';
 import {
   autoLayout, edgeKey, fromApi, makeEdge, mergeForDiff, toApi, toFlowEdges, toFlowNodes, withPositions,
-  type Decorations, type Definition, type DiffMark, type FlowEdge, type FlowNode, type NodeType, type WfNode,
+  type Decorations, type Definition, type FlowEdge, type FlowNode, type NodeType, type WfNode,
 } from './convert';
 import { copyNodes, parseClip, pasteNodes, uniqueId, uniqueName, type ClipDoc } from './clipboard';
 import { clearDraft, loadDraft, loadLastExecution, saveDraft, saveLastExecution, sameDefinition, type Draft } from './drafts';
@@ -28,12 +28,15 @@ import { nodeTypes } from './NodeView';
 import { DRAG_MIME, Palette } from './Palette';
 import { UndoStack } from './undo';
 import { debounce } from './util';
-// INTEGRATE: import { diffDefinitions } from './diff';
-// INTEGRATE: import { useExecution } from './live';
-// INTEGRATE: import { RunDialog } from './RunDialog';
-// INTEGRATE: import { DataPanel } from './DataPanel';
-// INTEGRATE: import { VersionsPanel } from './VersionsPanel';
-// INTEGRATE: import { ConflictDialog } from './ConflictDialog';
+import { diffDefinitions } from './diff';
+import { useExecution } from './live';
+import { RunDialog } from './RunDialog';
+import { DataPanel } from './DataPanel';
+import { VersionsPanel } from './VersionsPanel';
+import { ConflictDialog } from './ConflictDialog';
+import { ExecutionBar } from './ExecutionBar';
+import { DiffLegend } from './DiffLegend';
+import './runview.css';
 
 // The node panel brings CodeMirror: loaded when a node is first opened, so
 // the canvas itself draws sooner.
@@ -74,10 +77,26 @@ function EditorLoader({ id }: { id: string }) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [gen, setGen] = useState(0);
+  // Opened on an execution (/executions/{id} sends here): the canvas shows
+  // the version that ran, read-only, when it is not the current one. Only
+  // on arrival: a run started in the editor keeps the canvas as it is.
+  const arrivingExecution = useRef(query.get('execution'));
 
   useEffect(() => {
     let live = true;
     setError(null);
+    const exec = arrivingExecution.current;
+    if (exec && !versionParam && !diffParam) {
+      arrivingExecution.current = null;
+      Promise.all([
+        call(api.GET('/api/executions/{id}', { params: { path: { id: exec } } })),
+        call(api.GET('/api/workflows/{id}', { params: { path: { id } } })),
+      ]).then(([x, wf]) => {
+        if (live && x.version && !x.definition && x.version !== wf.version) setQuery({ version: String(x.version) });
+        else if (live) setGen((g) => g + 1);
+      }).catch(() => { if (live) setGen((g) => g + 1); });
+      return () => { live = false; };
+    }
     const v = versionParam && /^\d+$/.test(versionParam) ? Number(versionParam) : null;
     const dm = diffParam ? /^(\d+)\.\.(\d+)$/.exec(diffParam) : null;
     const getVersion = (n: number) => call(api.GET('/api/workflows/{id}/versions/{version}', { params: { path: { id, version: n } } }));
@@ -130,8 +149,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const initial = useMemo(() => withPositions(
     diffView ? mergeForDiff(fromApi(diffView.a.definition), fromApi(diffView.b.definition))
       : fromApi(viewVersion ? viewVersion.definition : loaded.wf.definition), types), [diffView, viewVersion, loaded.wf.definition, types]);
-  // INTEGRATE: const diffMarks = useMemo(() => diffView ? diffDefinitions(fromApi(diffView.a.definition), fromApi(diffView.b.definition)) : null, [diffView]);
-  const diffMarks = null as { nodes: Record<string, DiffMark>; edges: Record<string, 'added' | 'removed'> } | null;
+  const diffMarks = useMemo(() => (diffView ? diffDefinitions(diffView.a.definition, diffView.b.definition) : null), [diffView]);
   const [def, setDefState] = useState<Definition>(initial);
   const defRef = useRef(def);
   const [saved, setSaved] = useState<Definition>(initial);
@@ -169,17 +187,20 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     setLastExecutionId(executionId);
   }, [id]);
   useEffect(() => { if (executionParam) rememberExecution(executionParam); }, [executionParam, rememberExecution]);
-  void rememberExecution; // INTEGRATE: RunDialog onStarted={(x) => { rememberExecution(x); setQuery({ execution: x }); }}
-  // INTEGRATE: const live = useExecution(executionParam);
-  //            then status: live.nodeStatus, edgeCounts: live.edgeCounts below.
+  // the run shown on the canvas: statuses and item counts live, a node's
+  // items in the data panel (read in full while the panel is open)
+  const [dataOpen, setDataOpen] = useState(true);
+  const apiDef = useMemo(() => toApi(def), [def]);
+  const live = useExecution(executionParam, apiDef, { data: dataOpen });
 
   const deco: Decorations = useMemo(() => ({
     problems: problemsByNode,
     readOnly,
-    // INTEGRATE: status: live.nodeStatus, edgeCounts: live.edgeCounts,
+    status: executionParam ? live.nodeStatus : undefined,
+    edgeCounts: executionParam ? live.edgeCounts : undefined,
     nodeDiff: diffMarks?.nodes,
     edgeDiff: diffMarks?.edges,
-  }), [problemsByNode, readOnly, diffMarks]);
+  }), [problemsByNode, readOnly, diffMarks, executionParam, live.nodeStatus, live.edgeCounts]);
 
   // ---- React Flow state, derived incrementally ----
   const [nodes, setNodes] = useState<FlowNode[]>(() => toFlowNodes(initial, types, deco));
@@ -611,7 +632,6 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
 
   const [runOpen, setRunOpen] = useState(false);
   const [versionsOpen, setVersionsOpen] = useState(false);
-  void runOpen; void versionsOpen; void reload; // INTEGRATE: read by RunDialog and VersionsPanel below; drop this line when wired
 
   const panelNode = selectedNode;
   const panelProblems = useMemo(() => (panelNode ? problems.filter((p) => p.node === panelNode.id) : []), [problems, panelNode]);
@@ -664,9 +684,18 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       {diffView && (
         <div className="banner info" role="status">
           <strong>Comparing version {diffView.a.version} with version {diffView.b.version} (read-only)</strong>
-          <span className="diff-legend" role="note" aria-label="Diff legend"><span className="lg added">added</span> <span className="lg changed">changed</span> <span className="lg removed">removed</span></span>
+          <DiffLegend summary={diffMarks?.summary} />
           <span className="spacer" />
           <button className="small" onClick={() => setQuery({ diff: null })}>Back to current</button>
+        </div>
+      )}
+      {executionParam && !diffView && (
+        <div className="banner run-banner">
+          <ExecutionBar execution={live.execution} status={live.status} streaming={live.streaming} canEdit={canEdit}
+            onRetried={(x) => { rememberExecution(x); setQuery({ execution: x }); }}
+            onClose={() => setQuery({ execution: null })} />
+          {!dataOpen && <button className="small" onClick={() => setDataOpen(true)}>Show run data</button>}
+          {live.error != null && <ErrorNote error={live.error} />}
         </div>
       )}
       {trashed && <div className="banner warn" role="status">This workflow is in the trash: restore it from the workflow list to edit or run it.</div>}
@@ -742,8 +771,12 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
               onUpdate={updateNode} onClose={closePanel} onDelete={deleteNode} lastExecutionId={lastExecutionId} />
           </Suspense>
         )}
-        {/* INTEGRATE: when an execution is open and one node is selected, show
-            <DataPanel execution={live.execution} nodeId={panelNode.id} /> next to (or in) the node panel. */}
+        {executionParam && panelNode && dataOpen && (
+          <aside className="data-dock" aria-label={`Data of ${panelNode.name || panelNode.id}`}>
+            <header><h2>Run data · {panelNode.name || panelNode.id}</h2><button className="icon" aria-label="Hide the run data" onClick={() => setDataOpen(false)}>×</button></header>
+            <DataPanel execution={live.execution} nodeId={panelNode.id} nodeName={panelNode.name} status={live.nodeStatus[panelNode.id]} />
+          </aside>
+        )}
       </div>
 
       <Dialog title="Save with a message" open={messageOpen} onClose={() => setMessageOpen(false)}
@@ -755,28 +788,21 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
         </label>
       </Dialog>
 
-      {/* INTEGRATE: replace this fallback with
-          <ConflictDialog open={!!conflict} mine={conflict.mine} theirs={conflict.theirs}
-            onReloadTheirs={onReloadTheirs} onKeepMine={onKeepMine} onClose={() => setConflict(null)} /> */}
-      <Dialog title="Someone else saved this workflow" open={!!conflict} onClose={() => setConflict(null)}
-        footer={<>
-          <button onClick={() => setConflict(null)}>Cancel</button>
-          <button onClick={onReloadTheirs}>Reload theirs (drop mine)</button>
-          <button className="primary" onClick={onKeepMine}>Keep mine (save over theirs)</button>
-        </>}>
-        {conflict && (
-          <>
-            <p>{conflict.error.message}</p>
-            <p>Version {conflict.theirs.version} was saved <Time at={conflict.theirs.updated_at} /> while you were editing version {version}.</p>
-          </>
-        )}
-      </Dialog>
+      {conflict && (
+        <ConflictDialog open mine={toApi(conflict.mine)} base={toApi(saved)} baseVersion={version} theirs={conflict.theirs}
+          onReloadTheirs={onReloadTheirs} onKeepMine={onKeepMine} onClose={() => setConflict(null)} busy={saving} />
+      )}
 
-      {/* INTEGRATE: <RunDialog open={runOpen} onClose={() => setRunOpen(false)} workflowId={id} definition={def} dirty={dirty}
-            nodeTypes={typeList} onStarted={(x) => { setRunOpen(false); rememberExecution(x); setQuery({ execution: x }); }} /> */}
-      {/* INTEGRATE: {versionsOpen && <VersionsPanel workflowId={id} currentVersion={version}
-            onOpen={(v) => setQuery({ version: String(v) })} onDiff={(a, b) => setQuery({ diff: `${a}..${b}` })}
-            onRestored={(w) => { adopt(w); setQuery({ version: null }); }} onClose={() => setVersionsOpen(false)} />} */}
+      <RunDialog open={runOpen} onClose={() => setRunOpen(false)} workflowId={id} definition={apiDef} dirty={dirty}
+        nodeTypes={typeList} onStarted={(x) => { setRunOpen(false); rememberExecution(x); setDataOpen(true); setQuery({ execution: x }); }}
+        onProblems={(ps) => setProblems(ps)} />
+      {versionsOpen && (
+        <VersionsPanel workflowId={id} currentVersion={version} openVersion={viewVersion?.version ?? null} dirty={dirty}
+          onOpen={(v) => { setVersionsOpen(false); setQuery({ version: String(v), diff: null, execution: null }); }}
+          onDiff={(a, b) => { setVersionsOpen(false); setQuery({ diff: `${a}..${b}`, version: null, execution: null }); }}
+          onRestored={(w) => { setVersionsOpen(false); if (viewVersion || diffView) { setQuery({ version: null, diff: null }); reload(); } else { adopt(w); clearDraft(id); } }}
+          onClose={() => setVersionsOpen(false)} />
+      )}
     </div>
   );
 }
