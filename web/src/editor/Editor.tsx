@@ -739,6 +739,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             nodesDraggable={!readOnly}
             nodesConnectable={!readOnly}
             elementsSelectable
+            selectNodesOnDrag={false}
             deleteKeyCode={readOnly ? null : DELETE_KEYS}
             multiSelectionKeyCode={MULTI_KEYS}
             selectionKeyCode="Shift"
