@@ -1,6 +1,7 @@
 // What changed between two workflow definitions: for the visual diff of two
 // versions (nodes and edges coloured on the canvas) and for the conflict
 // dialog (your changes / their changes against the common base).
+import { edgeKey } from './convert';
 import type { Schemas } from '../api/client';
 
 export type Definition = Schemas['WorkflowDefinition'];
@@ -9,11 +10,8 @@ export type WfNode = Schemas['WorkflowNode'];
 /** An edge as far as its identity goes (the ports default to main). */
 export interface EdgeLike { from: string; from_port?: string | null; to: string; to_port?: string | null }
 
-// TODO(lead): import from convert.ts
-/** The key of an edge: `from:from_port->to:to_port`, ports defaulting to main. */
-export function edgeKey(e: EdgeLike): string {
-  return `${e.from}:${e.from_port ?? 'main'}->${e.to}:${e.to_port ?? 'main'}`;
-}
+/** The key of an edge (one definition of it, in convert.ts). */
+export { edgeKey };
 
 export type NodeChange = 'added' | 'removed' | 'changed';
 export type EdgeChange = 'added' | 'removed';
