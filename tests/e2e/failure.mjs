@@ -53,7 +53,7 @@ await scenario(async ({ page, context }) => {
   await step('the data panel of the failed node shows the error message', async () => {
     await dismissToasts(page);
     await select(page, 'call');
-    const data = page.locator('[aria-label="Data of Call API"]');
+    const data = page.getByRole('complementary', { name: 'Data of Call API' });
     await data.waitFor();
     const alert = data.getByRole('alert');
     await alert.waitFor();

@@ -69,10 +69,12 @@ await scenario(async ({ page, context }) => {
     const mine = dialog.getByRole('region', { name: /^Your changes since/ });
     const theirs = dialog.getByRole('region', { name: /^Their changes since/ });
     if (await mine.count()) {
-      assert.match(await mine.innerText(), /changed\s*Step\b/);
-      assert.doesNotMatch(await mine.innerText(), /Set x/);
-      assert.match(await theirs.innerText(), /changed\s*Set x/);
-      assert.doesNotMatch(await theirs.innerText(), /\bStep\b/);
+      // (textContent: the kind is upper-cased by CSS only)
+      const m = await mine.textContent(), t = await theirs.textContent();
+      assert.match(m, /changed\s*Step\s*notes/i, m);
+      assert.doesNotMatch(m, /Set x/, m);
+      assert.match(t, /changed\s*Set x\s*notes/i, t);
+      assert.doesNotMatch(t, /\bStep\b/, t);
     } else {
       const direct = dialog.getByRole('region', { name: /^What saving yours would change/ });
       const t = await direct.innerText();
