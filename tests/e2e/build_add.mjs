@@ -5,9 +5,23 @@
 // with every node succeeded (the README's two screenshots: canvas-run.png
 // and executions.png); then the live preview of the sum expression against
 // that run's data.
+//
+// E2E_README_SHOTS=1 also copies canvas-run.png and executions.png to
+// web/docs/, where the README shows them.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { scenario, step, shot, env, api } from './lib.mjs';
 import { node, dragFromPalette, connect, select, waitForStatus, statuses, dismissToasts } from './_canvas.mjs';
+
+/** shot() for the README's pictures: also copied to web/docs/ when E2E_README_SHOTS=1. */
+async function readmeShot(page, name) {
+  const file = await shot(page, name);
+  if (process.env.E2E_README_SHOTS === '1') {
+    fs.mkdirSync(path.join(env.webDir, 'docs'), { recursive: true });
+    fs.copyFileSync(file, path.join(env.webDir, 'docs', `${name}.png`));
+  }
+}
 
 const SUM = '{{ $json.body.a + $json.body.b }}';
 const REPLY = '{{ { total: $json.total } }}';
@@ -130,7 +144,7 @@ await scenario(async ({ page, context }) => {
     await row.getByText(/succeeded/i).first().waitFor();
     await dismissToasts(page);
   });
-  await shot(page, 'executions');
+  await readmeShot(page, 'executions');
 
   await step('open it on the canvas: every node succeeded', async () => {
     await page.getByRole('link', { name: /^Open execution of Add / }).click();
@@ -139,7 +153,7 @@ await scenario(async ({ page, context }) => {
     assert.deepEqual(await statuses(page), { webhook: 'succeeded', set: 'succeeded', respond: 'succeeded' });
     await dismissToasts(page);
   });
-  await shot(page, 'canvas-run');
+  await readmeShot(page, 'canvas-run');
 
   await step('live preview: the sum expression is 5 against the last run', async () => {
     const panel = await select(page, 'set');
