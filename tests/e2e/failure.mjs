@@ -60,6 +60,8 @@ await scenario(async ({ page, context }) => {
     const text = await alert.innerText();
     assert.match(text, /HTTP 500/);
     assert.match(text, /status\/500/);
+    // (the node panel beside it is loaded on first use: wait for it before the screenshot)
+    await page.getByRole('complementary', { name: 'Node Call API' }).waitFor();
   });
   await shot(page, 'failed-node');
 });
