@@ -22,6 +22,11 @@ interface SessionValue {
 
 const Ctx = createContext<SessionValue | null>(null);
 
+// The session is asked for as soon as the app's code runs, before React's
+// first render (the answer decides the first page).
+let firstMe: Promise<Me> | null = call(api.GET('/api/me'));
+firstMe.catch(() => {});
+
 export function useSession(): SessionValue {
   const v = useContext(Ctx);
   if (!v) throw new Error('useSession outside SessionProvider');
@@ -49,7 +54,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const refresh = useCallback(async () => {
     try {
-      const m = await call(api.GET('/api/me'));
+      const pending = firstMe;
+      firstMe = null;
+      const m = await (pending ?? call(api.GET('/api/me')));
       setCsrf(m.csrf_token);
       setMe(m);
       call(api.GET('/api/me/prefs')).then((p) => setPrefs(p as Prefs)).catch(() => {});
