@@ -722,7 +722,8 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       )}
 
       <div className="editor-body">
-        {!readOnly && <Palette types={typeList} onAdd={addNode} />}
+        {/* the run data and the node panel side by side leave the palette no room */}
+        {!readOnly && !(executionParam && panelNode && dataOpen) && <Palette types={typeList} onAdd={addNode} />}
         <div className="editor-canvas" onDragOver={onDragOver} onDrop={onDrop}>
           <ReactFlow<FlowNode, FlowEdge>
             nodes={nodes}
