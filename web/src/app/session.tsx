@@ -3,6 +3,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api, call, setCsrf, setUnauthorizedHandler, type Schemas } from '../api/client';
 import { navigate } from './router';
+import { setUserTimeZone } from '../ui/misc';
 
 export type Me = Schemas['Me'];
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer';
@@ -49,6 +50,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const setPrefs = useCallback((p: Prefs) => {
     setPrefsState(p);
     applyTheme(p.theme);
+    setUserTimeZone(typeof p.time_zone === 'string' ? p.time_zone : undefined);
     localStorage.setItem('glyphic.prefs', JSON.stringify(p));
   }, []);
 
@@ -74,6 +76,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     applyTheme(prefs.theme);
+    setUserTimeZone(typeof prefs.time_zone === 'string' ? prefs.time_zone : undefined);
     refresh();
     setUnauthorizedHandler(() => {
       setCsrf(null);
