@@ -10,11 +10,27 @@ import { useSession } from './session';
 import { Login, Signup } from '../pages/Auth';
 import { Invite } from '../pages/Invite';
 
-const WorkflowList = lazy(() => import('../pages/WorkflowList'));
-const Executions = lazy(() => import('../pages/Executions'));
-const Team = lazy(() => import('../pages/Team'));
-const Account = lazy(() => import('../pages/Account'));
-const Editor = lazy(() => import('../editor/Editor'));
+const pages = {
+  list: () => import('../pages/WorkflowList'),
+  executions: () => import('../pages/Executions'),
+  team: () => import('../pages/Team'),
+  account: () => import('../pages/Account'),
+  editor: () => import('../editor/Editor'),
+};
+const WorkflowList = lazy(pages.list);
+const Executions = lazy(pages.executions);
+const Team = lazy(pages.team);
+const Account = lazy(pages.account);
+const Editor = lazy(pages.editor);
+
+// The first page's code is fetched while GET /api/me is under way, not
+// after it (one round trip less before the first page is drawn).
+{
+  const p = location.pathname;
+  const first = p === '/' || p === '/workflows' ? pages.list : p.startsWith('/workflows/') ? pages.editor
+    : p.startsWith('/executions') ? pages.executions : p === '/team' ? pages.team : p === '/account' ? pages.account : null;
+  if (first) void first().catch(() => {});
+}
 
 export function App() {
   const { path } = useLocation();

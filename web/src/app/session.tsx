@@ -3,6 +3,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api, call, setCsrf, setUnauthorizedHandler, type Schemas } from '../api/client';
 import { navigate } from './router';
+import { setUserTimeZone } from '../ui/misc';
 
 export type Me = Schemas['Me'];
 export type Role = 'owner' | 'admin' | 'editor' | 'viewer';
@@ -21,6 +22,11 @@ interface SessionValue {
 }
 
 const Ctx = createContext<SessionValue | null>(null);
+
+// The session is asked for as soon as the app's code runs, before React's
+// first render (the answer decides the first page).
+let firstMe: Promise<Me> | null = call(api.GET('/api/me'));
+firstMe.catch(() => {});
 
 export function useSession(): SessionValue {
   const v = useContext(Ctx);
@@ -44,12 +50,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const setPrefs = useCallback((p: Prefs) => {
     setPrefsState(p);
     applyTheme(p.theme);
+    setUserTimeZone(typeof p.time_zone === 'string' ? p.time_zone : undefined);
     localStorage.setItem('glyphic.prefs', JSON.stringify(p));
   }, []);
 
   const refresh = useCallback(async () => {
     try {
-      const m = await call(api.GET('/api/me'));
+      const pending = firstMe;
+      firstMe = null;
+      const m = await (pending ?? call(api.GET('/api/me')));
       setCsrf(m.csrf_token);
       setMe(m);
       call(api.GET('/api/me/prefs')).then((p) => setPrefs(p as Prefs)).catch(() => {});
@@ -67,6 +76,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     applyTheme(prefs.theme);
+    setUserTimeZone(typeof prefs.time_zone === 'string' ? prefs.time_zone : undefined);
     refresh();
     setUnauthorizedHandler(() => {
       setCsrf(null);

@@ -16,7 +16,7 @@ import { useSession } from '../app/session';
 import { Dialog } from '../ui/Dialog';
 import { ErrorNote } from '../ui/ErrorNote';
 import { Link } from '../ui/Link';
-import { Spinner, Time, relative } from '../ui/misc';
+import { Spinner, Time, formatTime, relative } from '../ui/misc';
 import { toast, toastError } from '../ui/toast';
 import {
   autoLayout, edgeKey, fromApi, makeEdge, mergeForDiff, toApi, toFlowEdges, toFlowNodes, withPositions,
@@ -702,7 +702,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       {!canEdit && !viewVersion && !diffView && <div className="banner" role="status">You are a viewer: this workflow is read-only.</div>}
       {offer && (
         <div className="banner warn" role="alert">
-          <span>You have unsaved changes from {relative(new Date(offer.saved_at))} ({new Date(offer.saved_at).toLocaleString()}).</span>
+          <span>You have unsaved changes from {relative(new Date(offer.saved_at))} ({formatTime(offer.saved_at)}).</span>
           <span className="spacer" />
           <button className="small primary" onClick={restoreDraft}>Restore</button>
           <button className="small" onClick={discardDraft}>Discard</button>
@@ -722,7 +722,8 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       )}
 
       <div className="editor-body">
-        {!readOnly && <Palette types={typeList} onAdd={addNode} />}
+        {/* the run data and the node panel side by side leave the palette no room */}
+        {!readOnly && !(executionParam && panelNode && dataOpen) && <Palette types={typeList} onAdd={addNode} />}
         <div className="editor-canvas" onDragOver={onDragOver} onDrop={onDrop}>
           <ReactFlow<FlowNode, FlowEdge>
             nodes={nodes}

@@ -2,6 +2,7 @@
 // duration (ticking while it runs), its error, Cancel while it is not
 // finished, Retry (from the failed step or from the start) once it failed
 // or was canceled, and a link to the executions page.
+import { formatTime } from '../ui/misc';
 import { useEffect, useState } from 'react';
 import { api, ApiError, call, type Schemas } from '../api/client';
 import { Link } from '../ui/Link';
@@ -86,7 +87,7 @@ export function ExecutionBar({ execution, status, streaming, canEdit = true, onR
       <span className={'badge status-' + (st ?? 'queued')} aria-label={'Status: ' + (st ?? 'loading')}>{st ?? '…'}</span>
       <span>{TRIGGER_WORDS[execution.trigger] ?? execution.trigger}{execution.version != null ? ` of version ${execution.version}` : ' of an unsaved canvas'}</span>
       <span className="muted" title={start ?? undefined}>{formatDuration(ms)}</span>
-      {st === 'waiting' && execution.wait_until && <span className="muted">resumes {new Date(execution.wait_until).toLocaleString()}</span>}
+      {st === 'waiting' && execution.wait_until && <span className="muted">resumes {formatTime(execution.wait_until)}</span>}
       {(cancelAsked || execution.cancel_requested) && running && <span className="muted">stopping…</span>}
       {err && isFinal(st) && <span className="exec-error" title={err.message}>{err.node_name ? `${err.node_name}: ` : ''}{err.message}</span>}
       <span className="spacer" />

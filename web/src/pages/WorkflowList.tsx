@@ -24,6 +24,18 @@ function nodeTypes() {
   return nodeTypesCache;
 }
 
+// On a first visit straight to the list, its first page is asked for as
+// soon as this code loads, while the app is still reading the session,
+// instead of after the first render: one round trip less before the rows.
+type ListPage = Schemas['WorkflowListPage'];
+let early: { key: string; page: Promise<ListPage> } | null = null;
+if (location.pathname === '/' || location.pathname === '/workflows') {
+  const f = filtersFromQuery(new URLSearchParams(location.search));
+  const page = call(api.GET('/api/workflows', { params: { query: workflowListQuery(f, null) } }));
+  page.catch(() => {});
+  early = { key: JSON.stringify(f), page };
+}
+
 export default function WorkflowList() {
   const { me, canEdit } = useSession();
   const orgId = me?.org?.id ?? '';
@@ -54,8 +66,10 @@ export default function WorkflowList() {
     const my = ++seq.current;
     setLoading(true);
     if (!cursor) setError(null);
+    const prefetched = !cursor && early && early.key === fKey ? early.page : null;
+    early = null;
     try {
-      const page = await call(api.GET('/api/workflows', { params: { query: workflowListQuery(JSON.parse(fKey), cursor) } }));
+      const page = await (prefetched ?? call(api.GET('/api/workflows', { params: { query: workflowListQuery(JSON.parse(fKey), cursor) } })));
       if (my !== seq.current) return;
       setItems((old) => (cursor && old ? [...old, ...page.items] : page.items));
       setNext(page.next_cursor ?? null);
