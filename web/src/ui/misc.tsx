@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { Children, cloneElement, isValidElement, useId, type ReactElement, type ReactNode } from 'react';
 
 export function Spinner({ label = 'Loading' }: { label?: string }) {
   return <span className="spinner" role="progressbar" aria-label={label} />;
@@ -43,13 +43,32 @@ export function relative(d: Date, now = Date.now()): string {
   return formatTime(d, { dateStyle: 'medium' });
 }
 
+/**
+ * A labelled form field. The label names the control; the hint and the
+ * error describe it (aria-describedby), so a screen reader (and a test
+ * looking a field up by its label) hears the name alone.
+ */
 export function Field({ label, error, children, hint }: { label: string; error?: string; children: ReactNode; hint?: ReactNode }) {
+  const base = useId();
+  const child = Children.count(children) === 1 && isValidElement(children) ? (children as ReactElement<Record<string, unknown>>) : null;
+  const id = (child?.props.id as string | undefined) ?? base + '-input';
+  const described = [hint ? base + '-hint' : '', error ? base + '-error' : ''].filter(Boolean).join(' ') || undefined;
+  if (!child) {
+    return (
+      <label className={'field' + (error ? ' has-error' : '')}>
+        <span className="label">{label}</span>
+        {children}
+        {hint && <small className="hint">{hint}</small>}
+        {error && <small className="field-error" role="alert">{error}</small>}
+      </label>
+    );
+  }
   return (
-    <label className={'field' + (error ? ' has-error' : '')}>
-      <span className="label">{label}</span>
-      {children}
-      {hint && <small className="hint">{hint}</small>}
-      {error && <small className="field-error" role="alert">{error}</small>}
-    </label>
+    <div className={'field' + (error ? ' has-error' : '')}>
+      <label className="label" htmlFor={id}>{label}</label>
+      {cloneElement(child, { id, 'aria-describedby': described, 'aria-invalid': error ? true : undefined })}
+      {hint && <small className="hint" id={base + '-hint'}>{hint}</small>}
+      {error && <small className="field-error" id={base + '-error'} role="alert">{error}</small>}
+    </div>
   );
 }
