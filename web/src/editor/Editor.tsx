@@ -723,7 +723,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
 
       <div className="editor-body">
         {/* the run data and the node panel side by side leave the palette no room */}
-        {!readOnly && !(executionParam && panelNode && dataOpen) && <Palette types={typeList} onAdd={addNode} />}
+        {!readOnly && !(panelNode && ((executionParam && dataOpen) || versionsOpen)) && <Palette types={typeList} onAdd={addNode} />}
         <div className="editor-canvas" onDragOver={onDragOver} onDrop={onDrop}>
           <ReactFlow<FlowNode, FlowEdge>
             nodes={nodes}
@@ -779,6 +779,15 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             <DataPanel execution={live.execution} nodeId={panelNode.id} nodeName={panelNode.name} status={live.nodeStatus[panelNode.id]} />
           </aside>
         )}
+        {versionsOpen && (
+          <div className="versions-dock">
+          <VersionsPanel workflowId={id} currentVersion={version} openVersion={viewVersion?.version ?? null} dirty={dirty}
+          onOpen={(v) => { setVersionsOpen(false); setQuery({ version: String(v), diff: null, execution: null }); }}
+          onDiff={(a, b) => { setVersionsOpen(false); setQuery({ diff: `${a}..${b}`, version: null, execution: null }); }}
+          onRestored={(w) => { setVersionsOpen(false); if (viewVersion || diffView) { setQuery({ version: null, diff: null }); reload(); } else { adopt(w); clearDraft(id); } }}
+          onClose={() => setVersionsOpen(false)} />
+          </div>
+        )}
       </div>
 
       <Dialog title="Save with a message" open={messageOpen} onClose={() => setMessageOpen(false)}
@@ -798,13 +807,6 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       <RunDialog open={runOpen} onClose={() => setRunOpen(false)} workflowId={id} definition={apiDef} dirty={dirty}
         nodeTypes={typeList} onStarted={(x) => { setRunOpen(false); rememberExecution(x); setDataOpen(true); setQuery({ execution: x }); }}
         onProblems={(ps) => setProblems(ps)} />
-      {versionsOpen && (
-        <VersionsPanel workflowId={id} currentVersion={version} openVersion={viewVersion?.version ?? null} dirty={dirty}
-          onOpen={(v) => { setVersionsOpen(false); setQuery({ version: String(v), diff: null, execution: null }); }}
-          onDiff={(a, b) => { setVersionsOpen(false); setQuery({ diff: `${a}..${b}`, version: null, execution: null }); }}
-          onRestored={(w) => { setVersionsOpen(false); if (viewVersion || diffView) { setQuery({ version: null, diff: null }); reload(); } else { adopt(w); clearDraft(id); } }}
-          onClose={() => setVersionsOpen(false)} />
-      )}
     </div>
   );
 }
