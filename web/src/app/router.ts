@@ -12,11 +12,14 @@ const listeners = new Set<() => void>();
 function emit() { listeners.forEach((l) => l()); }
 window.addEventListener('popstate', emit);
 
+/** Asks the leave guard, if any: true when the user may leave. */
+export function confirmLeave(): boolean {
+  const msg = leaveGuard?.();
+  return !msg || window.confirm(msg);
+}
+
 export function navigate(to: string, opts: { replace?: boolean; force?: boolean } = {}) {
-  if (!opts.force && leaveGuard) {
-    const msg = leaveGuard();
-    if (msg && !window.confirm(msg)) return;
-  }
+  if (!opts.force && !confirmLeave()) return;
   if (opts.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   emit();
