@@ -23,7 +23,7 @@ import {
   type Decorations, type Definition, type FlowEdge, type FlowNode, type NodeType, type WfNode,
 } from './convert';
 import { copyNodes, parseClip, pasteNodes, uniqueId, uniqueName, type ClipDoc } from './clipboard';
-import { clearDraft, loadDraft, loadLastExecution, saveDraft, saveLastExecution, sameDefinition, type Draft } from './drafts';
+import { CLIPBOARD_KEY, clearDraft, loadDraft, loadLastExecution, saveDraft, saveLastExecution, sameDefinition, type Draft } from './drafts';
 import { nodeTypes } from './NodeView';
 import { DRAG_MIME, Palette } from './Palette';
 import { UndoStack } from './undo';
@@ -400,14 +400,14 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     const ids = new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id));
     if (!ids.size) return null;
     const doc = copyNodes(defRef.current, ids);
-    try { localStorage.setItem('glyphic.clipboard', JSON.stringify(doc)); } catch { /* fallback only */ }
+    try { localStorage.setItem(CLIPBOARD_KEY, JSON.stringify(doc)); } catch { /* fallback only */ }
     return doc;
   }, []);
   const pasteText = useCallback((text: string | null) => {
     if (readOnly) return;
     // the system clipboard when it has something; our own copy when the
     // browser gave nothing (no clipboard access)
-    const clip = text ? parseClip(text) : parseClip(localStorage.getItem('glyphic.clipboard') || '');
+    const clip = text ? parseClip(text) : parseClip(localStorage.getItem(CLIPBOARD_KEY) || '');
     if (!clip || !clip.nodes.length) return;
     // nodes from elsewhere (another workflow, far away) land in the view
     let at: [number, number] | undefined;
@@ -437,7 +437,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     const onPaste = (e: ClipboardEvent) => {
       if (editable(e.target) || inDialog(e.target)) return;
       const text = e.clipboardData?.getData('text/plain') || null;
-      if (text ? !parseClip(text) : !localStorage.getItem('glyphic.clipboard')) return;
+      if (text ? !parseClip(text) : !localStorage.getItem(CLIPBOARD_KEY)) return;
       e.preventDefault();
       pasteText(text);
     };
@@ -466,11 +466,19 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     return d;
   }, [types, setDef]);
 
+  // One save at a time: a second Ctrl-S while the first PUT is in flight
+  // would send the same If-Match and come back as a conflict with the
+  // user's own save.
+  const savingRef = useRef(false);
+  const dirtyRef = useRef(dirty);
+  dirtyRef.current = dirty;
   const save = useCallback(async (msg?: string, baseVersion?: number) => {
     // a viewer's save goes to the server all the same (the button is
     // disabled; forced, the API's 403 message is what the user sees)
     if (viewVersion || diffView) { toast('error', 'This view is read-only: go back to the current version to edit.'); return; }
+    if (savingRef.current) return;
     const sent = defRef.current;
+    savingRef.current = true;
     setSaving(true);
     try {
       const body: Schemas['WorkflowSaveRequest'] = { definition: toApi(sent) };
@@ -509,6 +517,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
         toastError(e, 'Saving');
       }
     } finally {
+      savingRef.current = false;
       setSaving(false);
     }
   }, [viewVersion, diffView, id, types, setDef]);
@@ -573,7 +582,14 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       const inField = !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || !!t.closest('.cm-editor'));
       if (t?.closest('dialog')) return;
       const k = e.key.toLowerCase();
-      if (k === 's') { e.preventDefault(); save(); return; }
+      if (k === 's') {
+        e.preventDefault();
+        // every save is a new version: Ctrl-S out of habit on an unchanged
+        // canvas makes none (the Save button still can, for a message)
+        if (!dirtyRef.current && canEdit && !readOnly) toast('info', 'No changes to save');
+        else save();
+        return;
+      }
       if (inField) return;
       if (k === 'z' && !e.shiftKey) { e.preventDefault(); undo(); }
       else if ((k === 'z' && e.shiftKey) || k === 'y') { e.preventDefault(); redo(); }
@@ -581,7 +597,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [readOnly, save, undo, redo, selectAll, closePanel]);
+  }, [readOnly, canEdit, save, undo, redo, selectAll, closePanel]);
 
   // ---- header: name, activation ----
   const [name, setName] = useState(wf.name);
