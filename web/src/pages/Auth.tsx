@@ -7,11 +7,8 @@ import { useSession } from '../app/session';
 import { ErrorNote, fieldError } from '../ui/ErrorNote';
 import { Field } from '../ui/misc';
 import { Link } from '../ui/Link';
+import { safeNext } from './next';
 
-function safeNext(q: URLSearchParams): string {
-  const n = q.get('next') || '/workflows';
-  return n.startsWith('/') && !n.startsWith('//') ? n : '/workflows';
-}
 
 export function Login() {
   const { query } = useLocation();
