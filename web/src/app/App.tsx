@@ -4,6 +4,7 @@ import { lazy, Suspense, useEffect } from 'react';
 import { api, call } from '../api/client';
 import { Toasts, toastError } from '../ui/toast';
 import { Link } from '../ui/Link';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { Spinner } from '../ui/misc';
 import { confirmLeave, match, navigate, useLocation } from './router';
 import { forgetLocalData } from '../editor/drafts';
@@ -64,7 +65,9 @@ export function App() {
     <div className={'app' + (full ? ' app-full' : '')}>
       {me && !isPublic && <TopBar />}
       <main id="main">
-        <Suspense fallback={<div className="center"><Spinner /></div>}>{page}</Suspense>
+        <ErrorBoundary resetKey={path}>
+          <Suspense fallback={<div className="center"><Spinner /></div>}>{page}</Suspense>
+        </ErrorBoundary>
       </main>
       <Toasts />
     </div>

@@ -14,6 +14,7 @@ import { api, ApiError, call, callWithResponse, type Problem, type Schemas } fro
 import { setLeaveGuard, setQuery, useBeforeUnload, useLocation } from '../app/router';
 import { useSession } from '../app/session';
 import { Dialog } from '../ui/Dialog';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { ErrorNote } from '../ui/ErrorNote';
 import { Link } from '../ui/Link';
 import { Spinner, Time, relative } from '../ui/misc';
@@ -143,7 +144,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const types = useMemo(() => new Map(typeList.map((t) => [t.id, t])), [typeList]);
 
   // fetch the node panel's code once the canvas is up, before the first click
-  useEffect(() => { const t = setTimeout(() => { void import('./NodePanel'); }, 800); return () => clearTimeout(t); }, []);
+  useEffect(() => { const t = setTimeout(() => { import('./NodePanel').catch(() => { /* the click shows why */ }); }, 800); return () => clearTimeout(t); }, []);
 
   // ---- the definition, its history, and what was saved ----
   const initial = useMemo(() => withPositions(
@@ -784,10 +785,14 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
           )}
         </div>
         {panelNode && (
-          <Suspense fallback={<aside className="node-panel" aria-busy="true"><div className="center"><Spinner label="Loading the node panel" /></div></aside>}>
-            <NodePanel node={panelNode} type={types.get(panelNode.type)} readOnly={readOnly} problems={panelProblems}
-              onUpdate={updateNode} onClose={closePanel} onDelete={deleteNode} lastExecutionId={lastExecutionId} />
-          </Suspense>
+          // a panel that fails (or whose code no longer loads) must not take
+          // the canvas and its unsaved changes with it
+          <ErrorBoundary resetKey={panelNode.id} what="The node panel" asideClass="node-panel">
+            <Suspense fallback={<aside className="node-panel" aria-busy="true"><div className="center"><Spinner label="Loading the node panel" /></div></aside>}>
+              <NodePanel node={panelNode} type={types.get(panelNode.type)} readOnly={readOnly} problems={panelProblems}
+                onUpdate={updateNode} onClose={closePanel} onDelete={deleteNode} lastExecutionId={lastExecutionId} />
+            </Suspense>
+          </ErrorBoundary>
         )}
         {executionParam && panelNode && dataOpen && (
           <aside className="data-dock" aria-label={`Data of ${panelNode.name || panelNode.id}`}>
