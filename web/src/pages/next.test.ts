@@ -15,4 +15,8 @@ describe('safeNext', () => {
       expect(next(v)).toBe('/workflows');
     }
   });
+  it('reads next from the hash too (an invitation token must not reach the server in a query)', () => {
+    expect(safeNext(new URLSearchParams(''), O, '#next=' + encodeURIComponent('/invite#token=t0k'))).toBe('/invite#token=t0k');
+    expect(safeNext(new URLSearchParams(''), O, '#next=' + encodeURIComponent('//evil.example'))).toBe('/workflows');
+  });
 });
