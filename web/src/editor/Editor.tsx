@@ -47,7 +47,6 @@ type Workflow = Schemas['Workflow'];
 const VIEWER = 'Viewers cannot edit';
 // React Flow's props as constants: a new object on every render would make
 // its memoised parts render again on every frame of a drag.
-const DELETE_KEYS = ['Delete', 'Backspace'];
 const MULTI_KEYS = ['Shift', 'Meta', 'Control'];
 const FIT_OPTIONS = { maxZoom: 1, padding: 0.2 };
 const PRO_OPTIONS = { hideAttribution: true };
@@ -570,8 +569,20 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
 
   // ---- keyboard ----
   useEffect(() => {
+    // keys that act on the canvas's selection (Delete, Backspace, Ctrl-A):
+    // only while the canvas has the focus, or nothing has. React Flow's own
+    // delete key skipped inputs only, so Backspace after a click on a button
+    // of the node panel (Expression, Fixed) deleted the node being edited.
+    const onCanvas = (t: HTMLElement | null) => !t || t === document.body || !!t.closest('.editor-canvas');
     const onKey = (e: KeyboardEvent) => {
       const mod = e.ctrlKey || e.metaKey;
+      if ((e.key === 'Delete' || e.key === 'Backspace') && !mod && !e.altKey) {
+        const t = e.target as HTMLElement | null;
+        if (e.defaultPrevented || readOnly || !onCanvas(t) || (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))) return;
+        e.preventDefault();
+        deleteSelected();
+        return;
+      }
       if (e.key === 'Escape' && !mod) {
         const t = e.target as HTMLElement | null;
         if (t && (t.closest('dialog') || t.closest('.cm-editor') || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
@@ -594,11 +605,11 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       if (inField) return;
       if (k === 'z' && !e.shiftKey) { e.preventDefault(); undo(); }
       else if ((k === 'z' && e.shiftKey) || k === 'y') { e.preventDefault(); redo(); }
-      else if (k === 'a') { e.preventDefault(); selectAll(); }
+      else if (k === 'a' && onCanvas(t)) { e.preventDefault(); selectAll(); }
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [readOnly, canEdit, save, undo, redo, selectAll, closePanel]);
+  }, [readOnly, canEdit, save, undo, redo, selectAll, closePanel, deleteSelected]);
 
   // ---- header: name, activation ----
   const [name, setName] = useState(wf.name);
@@ -758,7 +769,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             nodesConnectable={!readOnly}
             elementsSelectable
             selectNodesOnDrag={false}
-            deleteKeyCode={readOnly ? null : DELETE_KEYS}
+            deleteKeyCode={null}
             multiSelectionKeyCode={MULTI_KEYS}
             selectionKeyCode="Shift"
             fitView={initial.nodes.length > 0}
