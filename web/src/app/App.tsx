@@ -4,8 +4,10 @@ import { lazy, Suspense, useEffect } from 'react';
 import { api, call } from '../api/client';
 import { Toasts, toastError } from '../ui/toast';
 import { Link } from '../ui/Link';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { Spinner } from '../ui/misc';
-import { match, navigate, useLocation } from './router';
+import { confirmLeave, match, navigate, useLocation } from './router';
+import { forgetLocalData } from '../editor/drafts';
 import { useSession } from './session';
 import { Login, Signup } from '../pages/Auth';
 import { Invite } from '../pages/Invite';
@@ -63,7 +65,9 @@ export function App() {
     <div className={'app' + (full ? ' app-full' : '')}>
       {me && !isPublic && <TopBar />}
       <main id="main">
-        <Suspense fallback={<div className="center"><Spinner /></div>}>{page}</Suspense>
+        <ErrorBoundary resetKey={path}>
+          <Suspense fallback={<div className="center"><Spinner /></div>}>{page}</Suspense>
+        </ErrorBoundary>
       </main>
       <Toasts />
     </div>
@@ -88,16 +92,26 @@ function TopBar() {
     <Link href={href} className={'nav' + (path.startsWith(href) ? ' active' : '')} aria-current={path.startsWith(href) ? 'page' : undefined}>{label}</Link>
   );
   async function switchOrg(org: string) {
+    // ask about unsaved changes before switching: once switched, the open
+    // workflow belongs to another org and cannot be saved any more
+    if (!confirmLeave()) return;
     try {
       await call(api.POST('/api/orgs/{org}/switch', { params: { path: { org } } }));
       await refresh();
-      navigate('/workflows', { replace: true });
+      navigate('/workflows', { replace: true, force: true });
     } catch (e) { toastError(e, 'Switching org'); }
   }
   async function logout() {
+    // unsaved changes: ask first (the navigation below is forced)
+    if (!confirmLeave()) return;
     try { await call(api.POST('/api/auth/logout')); } catch (e) { toastError(e, 'Signing out'); return; }
     signedOut();
     navigate('/login', { force: true });
+    // drafts, the node clipboard, last executions: not for the next person
+    // at this browser. Once the editor has unmounted (it writes its pending
+    // draft then).
+    forgetLocalData();
+    setTimeout(() => forgetLocalData(), 0);
   }
   return (
     <header className="topbar">

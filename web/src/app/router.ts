@@ -9,16 +9,37 @@ let leaveGuard: Guard | null = null;
 export function setLeaveGuard(g: Guard | null) { leaveGuard = g; }
 
 const listeners = new Set<() => void>();
-function emit() { listeners.forEach((l) => l()); }
-window.addEventListener('popstate', emit);
+// Each history entry of the app carries its index ({i}), so a Back or
+// Forward the user takes back (unsaved changes: "stay") can be undone with
+// history.go: popstate itself cannot be cancelled.
+let shown = location.pathname + location.search + location.hash;
+let idx = typeof history.state?.i === 'number' ? history.state.i : 0;
+let restoring = false;
+if (typeof history.state?.i !== 'number') history.replaceState({ i: idx }, '');
+function emit() { shown = location.pathname + location.search + location.hash; listeners.forEach((l) => l()); }
+window.addEventListener('popstate', (e: PopStateEvent) => {
+  const ni = typeof e.state?.i === 'number' ? e.state.i : 0;
+  if (restoring) { restoring = false; idx = ni; return; }
+  const to = location.pathname + location.search + location.hash;
+  if (to !== shown && leaveGuard && ni !== idx && !confirmLeave()) {
+    restoring = true;
+    history.go(idx - ni);
+    return;
+  }
+  idx = ni;
+  emit();
+});
+
+/** Asks the leave guard, if any: true when the user may leave. */
+export function confirmLeave(): boolean {
+  const msg = leaveGuard?.();
+  return !msg || window.confirm(msg);
+}
 
 export function navigate(to: string, opts: { replace?: boolean; force?: boolean } = {}) {
-  if (!opts.force && leaveGuard) {
-    const msg = leaveGuard();
-    if (msg && !window.confirm(msg)) return;
-  }
-  if (opts.replace) history.replaceState(null, '', to);
-  else history.pushState(null, '', to);
+  if (!opts.force && !confirmLeave()) return;
+  if (opts.replace) history.replaceState({ i: idx }, '', to);
+  else history.pushState({ i: ++idx }, '', to);
   emit();
 }
 
@@ -49,7 +70,7 @@ export function setQuery(params: Record<string, string | null | undefined>) {
     if (v === null || v === undefined || v === '') u.searchParams.delete(k);
     else u.searchParams.set(k, v);
   }
-  history.replaceState(null, '', u.pathname + u.search + u.hash);
+  history.replaceState({ i: idx }, '', u.pathname + u.search + u.hash);
   emit();
 }
 

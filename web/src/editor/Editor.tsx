@@ -14,6 +14,7 @@ import { api, ApiError, call, callWithResponse, type Problem, type Schemas } fro
 import { setLeaveGuard, setQuery, useBeforeUnload, useLocation } from '../app/router';
 import { useSession } from '../app/session';
 import { Dialog } from '../ui/Dialog';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { ErrorNote } from '../ui/ErrorNote';
 import { Link } from '../ui/Link';
 import { Spinner, Time, formatTime, relative } from '../ui/misc';
@@ -23,7 +24,7 @@ import {
   type Decorations, type Definition, type FlowEdge, type FlowNode, type NodeType, type WfNode,
 } from './convert';
 import { copyNodes, parseClip, pasteNodes, uniqueId, uniqueName, type ClipDoc } from './clipboard';
-import { clearDraft, loadDraft, loadLastExecution, saveDraft, saveLastExecution, sameDefinition, type Draft } from './drafts';
+import { CLIPBOARD_KEY, clearDraft, loadDraft, loadLastExecution, saveDraft, saveLastExecution, sameDefinition, type Draft } from './drafts';
 import { nodeTypes } from './NodeView';
 import { DRAG_MIME, Palette } from './Palette';
 import { UndoStack } from './undo';
@@ -46,7 +47,6 @@ type Workflow = Schemas['Workflow'];
 const VIEWER = 'Viewers cannot edit';
 // React Flow's props as constants: a new object on every render would make
 // its memoised parts render again on every frame of a drag.
-const DELETE_KEYS = ['Delete', 'Backspace'];
 const MULTI_KEYS = ['Shift', 'Meta', 'Control'];
 const FIT_OPTIONS = { maxZoom: 1, padding: 0.2 };
 const PRO_OPTIONS = { hideAttribution: true };
@@ -143,7 +143,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const types = useMemo(() => new Map(typeList.map((t) => [t.id, t])), [typeList]);
 
   // fetch the node panel's code once the canvas is up, before the first click
-  useEffect(() => { const t = setTimeout(() => { void import('./NodePanel'); }, 800); return () => clearTimeout(t); }, []);
+  useEffect(() => { const t = setTimeout(() => { import('./NodePanel').catch(() => { /* the click shows why */ }); }, 800); return () => clearTimeout(t); }, []);
 
   // ---- the definition, its history, and what was saved ----
   const initial = useMemo(() => withPositions(
@@ -400,14 +400,14 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     const ids = new Set(nodesRef.current.filter((n) => n.selected).map((n) => n.id));
     if (!ids.size) return null;
     const doc = copyNodes(defRef.current, ids);
-    try { localStorage.setItem('glyphic.clipboard', JSON.stringify(doc)); } catch { /* fallback only */ }
+    try { localStorage.setItem(CLIPBOARD_KEY, JSON.stringify(doc)); } catch { /* fallback only */ }
     return doc;
   }, []);
   const pasteText = useCallback((text: string | null) => {
     if (readOnly) return;
     // the system clipboard when it has something; our own copy when the
     // browser gave nothing (no clipboard access)
-    const clip = text ? parseClip(text) : parseClip(localStorage.getItem('glyphic.clipboard') || '');
+    const clip = text ? parseClip(text) : parseClip(localStorage.getItem(CLIPBOARD_KEY) || '');
     if (!clip || !clip.nodes.length) return;
     // nodes from elsewhere (another workflow, far away) land in the view
     let at: [number, number] | undefined;
@@ -437,7 +437,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     const onPaste = (e: ClipboardEvent) => {
       if (editable(e.target) || inDialog(e.target)) return;
       const text = e.clipboardData?.getData('text/plain') || null;
-      if (text ? !parseClip(text) : !localStorage.getItem('glyphic.clipboard')) return;
+      if (text ? !parseClip(text) : !localStorage.getItem(CLIPBOARD_KEY)) return;
       e.preventDefault();
       pasteText(text);
     };
@@ -466,11 +466,19 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
     return d;
   }, [types, setDef]);
 
+  // One save at a time: a second Ctrl-S while the first PUT is in flight
+  // would send the same If-Match and come back as a conflict with the
+  // user's own save.
+  const savingRef = useRef(false);
+  const dirtyRef = useRef(dirty);
+  dirtyRef.current = dirty;
   const save = useCallback(async (msg?: string, baseVersion?: number) => {
     // a viewer's save goes to the server all the same (the button is
     // disabled; forced, the API's 403 message is what the user sees)
     if (viewVersion || diffView) { toast('error', 'This view is read-only: go back to the current version to edit.'); return; }
+    if (savingRef.current) return;
     const sent = defRef.current;
+    savingRef.current = true;
     setSaving(true);
     try {
       const body: Schemas['WorkflowSaveRequest'] = { definition: toApi(sent) };
@@ -509,6 +517,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
         toastError(e, 'Saving');
       }
     } finally {
+      savingRef.current = false;
       setSaving(false);
     }
   }, [viewVersion, diffView, id, types, setDef]);
@@ -560,8 +569,20 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
 
   // ---- keyboard ----
   useEffect(() => {
+    // keys that act on the canvas's selection (Delete, Backspace, Ctrl-A):
+    // only while the canvas has the focus, or nothing has. React Flow's own
+    // delete key skipped inputs only, so Backspace after a click on a button
+    // of the node panel (Expression, Fixed) deleted the node being edited.
+    const onCanvas = (t: HTMLElement | null) => !t || t === document.body || !!t.closest('.editor-canvas');
     const onKey = (e: KeyboardEvent) => {
       const mod = e.ctrlKey || e.metaKey;
+      if ((e.key === 'Delete' || e.key === 'Backspace') && !mod && !e.altKey) {
+        const t = e.target as HTMLElement | null;
+        if (e.defaultPrevented || readOnly || !onCanvas(t) || (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))) return;
+        e.preventDefault();
+        deleteSelected();
+        return;
+      }
       if (e.key === 'Escape' && !mod) {
         const t = e.target as HTMLElement | null;
         if (t && (t.closest('dialog') || t.closest('.cm-editor') || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
@@ -573,15 +594,22 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
       const inField = !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || !!t.closest('.cm-editor'));
       if (t?.closest('dialog')) return;
       const k = e.key.toLowerCase();
-      if (k === 's') { e.preventDefault(); save(); return; }
+      if (k === 's') {
+        e.preventDefault();
+        // every save is a new version: Ctrl-S out of habit on an unchanged
+        // canvas makes none (the Save button still can, for a message)
+        if (!dirtyRef.current && canEdit && !readOnly) toast('info', 'No changes to save');
+        else save();
+        return;
+      }
       if (inField) return;
       if (k === 'z' && !e.shiftKey) { e.preventDefault(); undo(); }
       else if ((k === 'z' && e.shiftKey) || k === 'y') { e.preventDefault(); redo(); }
-      else if (k === 'a') { e.preventDefault(); selectAll(); }
+      else if (k === 'a' && onCanvas(t)) { e.preventDefault(); selectAll(); }
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [readOnly, save, undo, redo, selectAll, closePanel]);
+  }, [readOnly, canEdit, save, undo, redo, selectAll, closePanel, deleteSelected]);
 
   // ---- header: name, activation ----
   const [name, setName] = useState(wf.name);
@@ -741,7 +769,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             nodesConnectable={!readOnly}
             elementsSelectable
             selectNodesOnDrag={false}
-            deleteKeyCode={readOnly ? null : DELETE_KEYS}
+            deleteKeyCode={null}
             multiSelectionKeyCode={MULTI_KEYS}
             selectionKeyCode="Shift"
             fitView={initial.nodes.length > 0}
@@ -768,10 +796,14 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
           )}
         </div>
         {panelNode && (
-          <Suspense fallback={<aside className="node-panel" aria-busy="true"><div className="center"><Spinner label="Loading the node panel" /></div></aside>}>
-            <NodePanel node={panelNode} type={types.get(panelNode.type)} readOnly={readOnly} problems={panelProblems}
-              onUpdate={updateNode} onClose={closePanel} onDelete={deleteNode} lastExecutionId={lastExecutionId} />
-          </Suspense>
+          // a panel that fails (or whose code no longer loads) must not take
+          // the canvas and its unsaved changes with it
+          <ErrorBoundary resetKey={panelNode.id} what="The node panel" asideClass="node-panel">
+            <Suspense fallback={<aside className="node-panel" aria-busy="true"><div className="center"><Spinner label="Loading the node panel" /></div></aside>}>
+              <NodePanel node={panelNode} type={types.get(panelNode.type)} readOnly={readOnly} problems={panelProblems}
+                onUpdate={updateNode} onClose={closePanel} onDelete={deleteNode} lastExecutionId={lastExecutionId} />
+            </Suspense>
+          </ErrorBoundary>
         )}
         {executionParam && panelNode && dataOpen && (
           <aside className="data-dock" aria-label={`Data of ${panelNode.name || panelNode.id}`}>

@@ -2,16 +2,13 @@
 // evaluator that runs workflows (POST /api/expressions/preview), against the
 // input items of this node in the workflow's last run when there is one.
 import { memo, useEffect, useState } from 'react';
-import { api, ApiError, call } from '../api/client';
+import { api, ApiError, call, type Schemas } from '../api/client';
 
+type PreviewRequest = Schemas['ExpressionPreviewRequest'];
 interface PreviewAnswer { value?: unknown; error?: { message: string } }
-interface PreviewRequest { expression: string; execution_id?: string; node_id?: string; item_index?: number }
-
-// The endpoint is new: typed here until fcgi/openapi.json describes it.
-type Poster = { POST: (path: string, init: { body: PreviewRequest }) => Promise<{ data?: PreviewAnswer; error?: unknown; response: Response }> };
 
 export function previewExpression(req: PreviewRequest): Promise<PreviewAnswer> {
-  return call((api as unknown as Poster).POST('/api/expressions/preview', { body: req }));
+  return call(api.POST('/api/expressions/preview', { body: req })) as Promise<PreviewAnswer>;
 }
 
 function PreviewImpl({ expression, nodeId, executionId }: { expression: string; nodeId: string; executionId: string | null }) {

@@ -7,14 +7,11 @@ import { useSession } from '../app/session';
 import { ErrorNote, fieldError } from '../ui/ErrorNote';
 import { Field } from '../ui/misc';
 import { Link } from '../ui/Link';
+import { safeNext } from './next';
 
-function safeNext(q: URLSearchParams): string {
-  const n = q.get('next') || '/workflows';
-  return n.startsWith('/') && !n.startsWith('//') ? n : '/workflows';
-}
 
 export function Login() {
-  const { query } = useLocation();
+  const { query, hash } = useLocation();
   const { refresh } = useSession();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -28,7 +25,7 @@ export function Login() {
       const s = await call(api.POST('/api/auth/login', { body: { email, password } }));
       setCsrf(s.csrf_token);
       await refresh();
-      navigate(safeNext(query), { replace: true, force: true });
+      navigate(safeNext(query, location.origin, hash), { replace: true, force: true });
     } catch (err) {
       if (err instanceof ApiError && err.status === 429) {
         setError(new Error('Too many attempts. Wait a minute and try again.'));
@@ -51,7 +48,7 @@ export function Login() {
 }
 
 export function SignupForm({ invitation, fixedEmail, title }: { invitation?: string; fixedEmail?: string; title: string }) {
-  const { query } = useLocation();
+  const { query, hash } = useLocation();
   const { refresh } = useSession();
   const [name, setName] = useState('');
   const [email, setEmail] = useState(fixedEmail ?? '');
@@ -70,13 +67,16 @@ export function SignupForm({ invitation, fixedEmail, title }: { invitation?: str
       const s = await call(api.POST('/api/auth/signup', { body }));
       setCsrf(s.csrf_token);
       await refresh();
-      navigate(safeNext(query), { replace: true, force: true });
+      navigate(safeNext(query, location.origin, hash), { replace: true, force: true });
     } catch (err) {
       setError(err);
     } finally { setBusy(false); }
   }
 
   const closed = error instanceof ApiError && error.code === 'signup_closed';
+  // back here after logging in; an invitation's token in the hash only (never sent to the server)
+  const loginHref = invitation ? '/login#next=' + encodeURIComponent('/invite#token=' + invitation)
+    : '/login' + (query.get('next') ? '?next=' + encodeURIComponent(query.get('next')!) : '');
   return (
     <form className="card auth-card" onSubmit={submit} aria-labelledby="signup-title">
       <h1 id="signup-title">{title}</h1>
@@ -94,7 +94,7 @@ export function SignupForm({ invitation, fixedEmail, title }: { invitation?: str
         ? <div className="error-note" role="alert">Sign-up on this server is by invitation only. Ask an admin of your organization for an invitation link.</div>
         : !fieldError(error, 'name') && !fieldError(error, 'email') && !fieldError(error, 'password') && !fieldError(error, 'org_name') && <ErrorNote error={error} />}
       <button className="primary" type="submit" disabled={busy}>{busy ? 'Creating the account…' : 'Sign up'}</button>
-      <p className="muted">Already have an account? <Link href={'/login' + (query.get('next') ? '?next=' + encodeURIComponent(query.get('next')!) : '')}>Log in</Link></p>
+      <p className="muted">Already have an account? <Link href={loginHref}>Log in</Link></p>
     </form>
   );
 }

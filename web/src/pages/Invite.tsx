@@ -6,7 +6,6 @@ import { ApiError, api, call } from '../api/client';
 import { navigate, useLocation } from '../app/router';
 import { useSession } from '../app/session';
 import { ErrorNote } from '../ui/ErrorNote';
-import { Link } from '../ui/Link';
 import { SignupForm } from './Auth';
 
 export function inviteToken(hash: string): string {
@@ -47,8 +46,8 @@ export function Invite() {
   }
   return (
     <div className="auth-page">
+      {/* its "Log in" link comes back here with the token */}
       <SignupForm invitation={token} title="◆ Join your team on Glyphic" />
-      <p className="muted center-text">Have an account already? <Link href={'/login?next=' + encodeURIComponent('/invite#token=' + token)}>Log in</Link> and open this link again.</p>
     </div>
   );
 }
