@@ -72,6 +72,9 @@ static const key_t_ keys[] = {
     { "http.direct_budget_ms", T_INT, OFF(http_direct_budget_ms), "2000", 100, 115000, false,
       "milliseconds a sync webhook run directly in a glyphic-fcgi worker may take in all (the "
       "workflow's or trigger's timeout when shorter); past it the execution fails" },
+    { "expressions.preview_budget_ms", T_INT, OFF(expressions_preview_budget_ms), "500", 50, 115000, false,
+      "milliseconds one POST /api/expressions/preview may evaluate (the editor's live preview; an "
+      "expression of a real workflow takes microseconds, the cap bounds how long a caller holds a worker)" },
     { "http.allow_private", T_NETS, OFF(http_allow_private), "", 0, 0, false,
       "address ranges http.request may reach besides public addresses, comma-separated CIDRs "
       "(e.g. 10.1.2.0/24, fd00::/8, 127.0.0.1/32); loopback, private, link-local and other "

@@ -39,6 +39,7 @@ typedef struct {
     int http_max_body;
     int http_max_json_depth;
     int http_direct_budget_ms;
+    int expressions_preview_budget_ms;
 
     char *hooks_drop_headers; /* header names left out of webhook items, comma-separated */
 

@@ -18,9 +18,9 @@
  *    workflows: a viewer could otherwise read what only workflow authors
  *    can;
  *  - the same bounds as any expression (core/expr.h: 100,000 steps per
- *    {{ }}, nesting 64, 1 MiB per value built) and, as a deadline, the
- *    budget of a webhook run inside this server (http.direct_budget_ms), so
- *    a hostile expression holds a worker that long at most. The request's
+ *    {{ }}, nesting 64, 1 MiB per value built) and a deadline of its own,
+ *    expressions.preview_budget_ms (500 ms): any signed-in user may call
+ *    this, so a hostile expression holds a worker that long at most. The request's
  *    transaction ends before the evaluation.
  * An expression that does not parse or fails is a 200 {"error": {message}}:
  * a normal preview result. Reading follows GET /api/executions/{id}: row
@@ -310,7 +310,7 @@ static void evaluate(gl_req_t *req, const preview_req_t *p, context_t *c)
     e.workflow_name = c->workflow_name;
     e.now_ms = gl_wall_ms();
     e.env = editor ? env_of(req->cfg) : NULL;
-    e.limits.deadline_ms = e.now_ms + req->cfg->http_direct_budget_ms;
+    e.limits.deadline_ms = e.now_ms + req->cfg->expressions_preview_budget_ms;
     json_object *out = NULL;
     gl_err_t err;
     gl_err_clear(&err);

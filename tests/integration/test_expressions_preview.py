@@ -27,10 +27,10 @@ def setUpModule():
     # $env: only what executor.env_allow names, and only for those who may edit
     os.environ["GL_PREVIEW_VISIBLE"] = "visible-value"
     os.environ["GL_PREVIEW_HIDDEN"] = "secret-value"
-    # the evaluation's deadline is http.direct_budget_ms: 1 s here, several
-    # times less than the hostile template below needs
+    # the evaluation's deadline is expressions.preview_budget_ms: 1 s here,
+    # several times less than the hostile template below needs
     ENV = harness.Env(workers=2, fcgi_extra={"executor.env_allow": "GL_PREVIEW_VISIBLE",
-                                             "http.direct_budget_ms": "1000"})
+                                             "expressions.preview_budget_ms": "1000"})
     ENV.start_all()
 
 
