@@ -193,14 +193,18 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
   const apiDef = useMemo(() => toApi(def), [def]);
   const live = useExecution(executionParam, apiDef, { data: dataOpen });
 
+  // an execution of another workflow (a hand-edited address) is not drawn
+  // on this one's canvas
+  const foreignRun = !!live.execution && live.execution.workflow_id !== id;
+  const showRun = !!executionParam && !foreignRun;
   const deco: Decorations = useMemo(() => ({
     problems: problemsByNode,
     readOnly,
-    status: executionParam ? live.nodeStatus : undefined,
-    edgeCounts: executionParam ? live.edgeCounts : undefined,
+    status: showRun ? live.nodeStatus : undefined,
+    edgeCounts: showRun ? live.edgeCounts : undefined,
     nodeDiff: diffMarks?.nodes,
     edgeDiff: diffMarks?.edges,
-  }), [problemsByNode, readOnly, diffMarks, executionParam, live.nodeStatus, live.edgeCounts]);
+  }), [problemsByNode, readOnly, diffMarks, showRun, live.nodeStatus, live.edgeCounts]);
 
   // ---- React Flow state, derived incrementally ----
   const [nodes, setNodes] = useState<FlowNode[]>(() => toFlowNodes(initial, types, deco));
@@ -724,6 +728,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             onClose={() => setQuery({ execution: null })} />
           {!dataOpen && <button className="small" onClick={() => setDataOpen(true)}>Show run data</button>}
           {live.error != null && <ErrorNote error={live.error} />}
+          {foreignRun && <ErrorNote error={new Error('This execution belongs to another workflow; it is not shown on this canvas.')} />}
         </div>
       )}
       {trashed && <div className="banner warn" role="status">This workflow is in the trash: restore it from the workflow list to edit or run it.</div>}
@@ -805,7 +810,7 @@ function EditorCanvas({ loaded, reload }: { loaded: Loaded; reload: () => void }
             </Suspense>
           </ErrorBoundary>
         )}
-        {executionParam && panelNode && dataOpen && (
+        {showRun && panelNode && dataOpen && (
           <aside className="data-dock" aria-label={`Data of ${panelNode.name || panelNode.id}`}>
             <header><h2>Run data · {panelNode.name || panelNode.id}</h2><button className="icon" aria-label="Hide the run data" onClick={() => setDataOpen(false)}>×</button></header>
             <DataPanel execution={live.execution} nodeId={panelNode.id} nodeName={panelNode.name} status={live.nodeStatus[panelNode.id]} />
