@@ -1,35 +1,15 @@
 // Small helpers of the editor.
+import { writeClipboard } from '../ui/clipboard';
 import { toast } from '../ui/toast';
 
 export function webhookUrl(path: string): string {
   return location.origin + '/hooks/' + path;
 }
 
-/** Copies text: the async clipboard when allowed, else a hidden textarea. */
+/** Copies text and says so in a toast. */
 export async function copyText(text: string, what = 'Copied'): Promise<boolean> {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      toast('ok', what);
-      return true;
-    }
-  } catch { /* fall back */ }
-  const ok = legacyCopy(text);
+  const ok = await writeClipboard(text);
   toast(ok ? 'ok' : 'error', ok ? what : 'Copying failed: the browser refused the clipboard.');
-  return ok;
-}
-
-function legacyCopy(text: string): boolean {
-  const ta = document.createElement('textarea');
-  ta.value = text;
-  ta.setAttribute('readonly', '');
-  ta.style.position = 'fixed';
-  ta.style.opacity = '0';
-  document.body.appendChild(ta);
-  ta.select();
-  let ok = false;
-  try { ok = document.execCommand('copy'); } catch { ok = false; }
-  ta.remove();
   return ok;
 }
 

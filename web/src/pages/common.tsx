@@ -1,6 +1,7 @@
 // Small pieces the list pages share: errors put in words (with the request
 // id), a row's action menu, a confirm dialog, copy and download helpers,
 // debounce and page-visibility hooks.
+import { writeClipboard } from '../ui/clipboard';
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
 import { Dialog } from '../ui/Dialog';
@@ -50,33 +51,12 @@ export function usePageVisible(): boolean {
   return visible;
 }
 
-/** Copies text; falls back to a selected textarea where the Clipboard API is missing. */
-export async function copyText(text: string): Promise<boolean> {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return true;
-    }
-  } catch { /* fall back below */ }
-  const ta = document.createElement('textarea');
-  ta.value = text;
-  ta.setAttribute('readonly', '');
-  ta.style.position = 'fixed';
-  ta.style.opacity = '0';
-  document.body.appendChild(ta);
-  ta.select();
-  let ok = false;
-  try { ok = document.execCommand('copy'); } catch { ok = false; }
-  ta.remove();
-  return ok;
-}
-
 /** A read-only value with a Copy button (invitation links, API keys). */
 export function CopyField({ label, value, secret }: { label: string; value: string; secret?: boolean }) {
   const [copied, setCopied] = useState(false);
   const ref = useRef<HTMLInputElement>(null);
   async function copy() {
-    const ok = await copyText(value);
+    const ok = await writeClipboard(value);
     if (ok) { setCopied(true); setTimeout(() => setCopied(false), 2000); }
     else { ref.current?.select(); toast('info', 'Copying is not allowed here: the text is selected, press Ctrl-C.'); }
   }
