@@ -4,7 +4,7 @@
  *   glyphic migrate [--status]   apply pending migrations / list them
  *   glyphic prune                remove expired sessions, old log-in attempts,
  *                                stale invitations and old trash (for cron)
- *   glyphic run FILE [--input F] run a workflow file here, no database (run.c)
+ *   glyphic run FILE [--input F] run a workflow file here, no database (run_file.c)
  *   glyphic config               print the effective configuration
  *   glyphic version              print versions
  *
@@ -15,7 +15,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "queue.h"
-#include "run.h"
+#include "run_file.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
 
 #include "crypto.h"
 
-#include "answer.h"
+#include "engine.h"
 #include "log.h"
 
 #include <event2/buffer.h>

@@ -22,8 +22,8 @@
 #include "log.h"
 #include "maintainer.h"
 #include "migrate.h"
-#include "run.h"
-#include "worker.h"
+#include "workflow_job.h"
+#include "job_loop.h"
 
 #include <curl/curl.h>
 

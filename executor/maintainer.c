@@ -20,7 +20,7 @@
 #include "lease.h"
 #include "log.h"
 #include "queue.h"
-#include "run.h"
+#include "workflow_job.h"
 
 #include <signal.h>
 #include <stdio.h>

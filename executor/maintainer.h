@@ -3,7 +3,7 @@
 #ifndef GL_EXECUTOR_MAINTAINER_H
 #define GL_EXECUTOR_MAINTAINER_H
 
-#include "worker.h"
+#include "job_loop.h"
 
 /* Runs until SIGTERM. Returns the process exit status. */
 int gl_maintainer_run(const gl_exec_opts_t *o);

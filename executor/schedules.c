@@ -13,7 +13,7 @@
  * ten thousand runs. At most FIRE_MAX times per schedule fire per pass;
  * the rest fire on the next pass, a second later.
  */
-#include "run.h"
+#include "workflow_job.h"
 
 #include "cron.h"
 #include "log.h"

@@ -17,7 +17,7 @@
  *    on the direct webhook path), and only for callers who may edit
  *    workflows: a viewer could otherwise read what only workflow authors
  *    can;
- *  - the same bounds as any expression (core/expr.h: 100,000 steps per
+ *  - the same bounds as any expression (engine.h, expressions: 100,000 steps per
  *    {{ }}, nesting 64, 1 MiB per value built) and a deadline of its own,
  *    expressions.preview_budget_ms (500 ms): any signed-in user may call
  *    this, so a hostile expression holds a worker that long at most. The request's
@@ -29,8 +29,6 @@
 #include "expressions.h"
 
 #include "engine.h"
-#include "expr.h"
-#include "workflow.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -236,7 +234,7 @@ static bool load_step(gl_req_t *req, const preview_req_t *p, context_t *c)
         return false;
     }
     json_object *doc = NULL, *def = NULL, *ran = NULL, *input = NULL;
-    /* as deep as the executor reads executions (executor/run.c) */
+    /* as deep as the executor reads executions (executor/workflow_job.c) */
     if (gl_json_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), 256, &doc, &err) != GL_OK) {
         gl_resp_fail(req, GL_ERR, &err);
         return false;

@@ -24,9 +24,8 @@
  */
 #include "hooks.h"
 
-#include "answer.h"
-#include "crypto.h"
 #include "engine.h"
+#include "crypto.h"
 #include "log.h"
 
 #include <stdio.h>

@@ -1,18 +1,18 @@
 /*
  * node_types_api.c: GET /api/node-types — the node-type catalogue
- * (core/node_types.c) as JSON, for the editor. Rendered once per worker.
+ * (executor/engine/catalogue.c) as JSON, for the editor. Rendered once per worker.
  */
 #include "node_types_api.h"
 
 #include "log.h"
-#include "nodetypes.h"
+#include "engine.h"
 
 static void node_types_get(gl_req_t *req)
 {
     static gl_buf_t cached;
     if (!cached.data) {
         gl_buf_init(&cached, 1 << 20);
-        if (gl_node_types_json(&cached) != GL_OK) {
+        if (gl_engine_node_types_json(&cached) != GL_OK) {
             gl_buf_free(&cached);
             gl_resp_error(req, 500, "internal", NULL, "catalogue too large");
             return;

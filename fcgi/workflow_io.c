@@ -13,7 +13,7 @@
 #include "workflow_io.h"
 
 #include "account.h"
-#include "nodetypes.h"
+#include "engine.h"
 #include "workflow_store.h"
 #include "workflows.h"
 
@@ -30,39 +30,6 @@ static const gl_stmt_t q_export = {
     .nparams = 1,
     .rows = true,
 };
-
-/* Appends the distinct credential names the definition's nodes reference,
- * as a JSON array of strings. */
-static int credential_names(json_object *def, gl_buf_t *out)
-{
-    json_object *nodes = json_object_object_get(def, "nodes");
-    const char *seen[256];
-    int n_seen = 0;
-    int rc = gl_buf_puts(out, "[");
-    for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
-        json_object *n = json_object_array_get_idx(nodes, i);
-        const gl_node_type_t *t = gl_node_type_find(json_object_get_string(json_object_object_get(n, "type")));
-        json_object *params = json_object_object_get(n, "params");
-        if (!t || !params)
-            continue;
-        for (const gl_param_def_t *d = t->params; d->name; d++) {
-            json_object *v = json_object_object_get(params, d->name);
-            if (d->type != GL_PARAM_CREDENTIAL || !json_object_is_type(v, json_type_string))
-                continue;
-            const char *name = json_object_get_string(v);
-            bool dup = false;
-            for (int k = 0; k < n_seen; k++)
-                dup |= strcmp(seen[k], name) == 0;
-            if (dup || n_seen == (int)GL_NELEM(seen))
-                continue;
-            rc |= gl_buf_puts(out, n_seen ? ",\"" : "\"");
-            rc |= gl_buf_json_escape(out, name, strlen(name));
-            rc |= gl_buf_puts(out, "\"");
-            seen[n_seen++] = name;
-        }
-    }
-    return rc | gl_buf_puts(out, "]");
-}
 
 static void wf_export(gl_req_t *req)
 {
@@ -100,7 +67,7 @@ static void wf_export(gl_req_t *req)
     rc |= gl_buf_puts(b, ",\"definition\":");
     rc |= gl_buf_append(b, PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
     rc |= gl_buf_puts(b, ",\"credentials\":");
-    rc |= credential_names(def, b);
+    rc |= gl_engine_credential_names(def, b);
     rc |= gl_buf_puts(b, "}");
     if (rc != GL_OK) {
         gl_resp_error(req, 500, "internal", NULL, "export too large");
@@ -155,7 +122,7 @@ static void wf_import(gl_req_t *req)
     /* no credential store yet (a later issue): every name is missing here */
     gl_buf_t missing;
     gl_buf_init(&missing, 1 << 20);
-    if (credential_names(def, &missing) != GL_OK) {
+    if (gl_engine_credential_names(def, &missing) != GL_OK) {
         gl_buf_free(&missing);
         gl_resp_error(req, 500, "internal", NULL, "too many credentials");
         return;

@@ -2,7 +2,7 @@
 #include "workflow_store.h"
 
 #include "log.h"
-#include "workflow.h"
+#include "engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>

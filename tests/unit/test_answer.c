@@ -1,11 +1,11 @@
 /*
  * test_answer.c: what a workflow may put in a webhook answer — the header
- * allow list and the content-type rule (executor/answer.c), and flow.respond
+ * allow list and the content-type rule (executor/engine/answer.c), and flow.respond
  * failing with a clear error for what is refused.
  */
 #include "gl_test.h"
 
-#include "nodes/node.h"
+#include "node.h"
 
 TEST(header_allow_list)
 {

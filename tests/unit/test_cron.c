@@ -8,7 +8,8 @@
 #include "gl_test.h"
 #include "json.h"
 #include "tz.h"
-#include "workflow.h"
+#include "engine.h"
+
 
 #include <time.h>
 

@@ -3,7 +3,7 @@
  * expression (or a template for the render tables) and either the expected
  * result as JSON text or a substring of the expected error message.
  */
-#include "expr.h"
+#include "engine.h"
 #include "gl_test.h"
 #include "json.h"
 

@@ -10,7 +10,7 @@
  * again or a charge is missing (lastIndexOf of 512 KiB in 1 MiB took
  * minutes before it was linear).
  */
-#include "expr.h"
+#include "engine.h"
 #include "gl_test.h"
 
 #include <time.h>

@@ -10,7 +10,7 @@
 #include "gl_test.h"
 
 #include "ipnet.h"
-#include "nodes/node.h"
+#include "node.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>

@@ -1,7 +1,7 @@
 #include "gl_test.h"
 #include "json.h"
 #include "nodetypes.h"
-#include "workflow.h"
+#include "engine.h"
 
 static int validate(const char *text, gl_problems_t *p)
 {
@@ -46,7 +46,7 @@ TEST(catalogue_is_consistent)
     ASSERT(!gl_node_has_output(gl_node_type_find("trigger.manual"), "error"));
     gl_buf_t b;
     gl_buf_init(&b, 1 << 20);
-    ASSERT_EQ(gl_node_types_json(&b), GL_OK);
+    ASSERT_EQ(gl_engine_node_types_json(&b), GL_OK);
     json_object *o = NULL;
     gl_err_t err;
     ASSERT_EQ(gl_json_parse(b.data, b.len, 16, &o, &err), GL_OK);

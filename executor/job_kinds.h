@@ -1,9 +1,9 @@
 /*
- * handlers.h: job kinds and the functions that run them. The engine issue
+ * job_kinds.h: job kinds and the functions that run them. The engine
  * registers workflow executions here; tests register the test.* kinds.
  */
-#ifndef GL_EXECUTOR_HANDLERS_H
-#define GL_EXECUTOR_HANDLERS_H
+#ifndef GL_EXECUTOR_JOB_KINDS_H
+#define GL_EXECUTOR_JOB_KINDS_H
 
 #include "arena.h"
 #include "db.h"

@@ -9,10 +9,9 @@
  */
 #include "engine.h"
 
-#include "expr.h"
 #include "json.h"
 #include "log.h"
-#include "nodes/node.h"
+#include "node.h"
 #include "nodetypes.h"
 
 #include <stdarg.h>

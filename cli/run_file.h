@@ -1,4 +1,4 @@
-/* run.h: `glyphic run` (see run.c). */
+/* run_file.h: `glyphic run` (see run_file.c). */
 #ifndef GL_CLI_RUN_H
 #define GL_CLI_RUN_H
 

@@ -1,12 +1,12 @@
 /*
- * run.h: the workflow.run job kind and the executor's scheduler.
+ * workflow_job.h: the workflow.run job kind and the executor's scheduler.
  */
-#ifndef GL_EXECUTOR_RUN_H
-#define GL_EXECUTOR_RUN_H
+#ifndef GL_EXECUTOR_WORKFLOW_JOB_H
+#define GL_EXECUTOR_WORKFLOW_JOB_H
 
 #include "config.h"
 #include "engine.h"
-#include "handlers.h"
+#include "job_kinds.h"
 
 /* Set once at start-up from the configuration. */
 extern const char *gl_run_env_allow;      /* executor.env_allow: names $env may read */

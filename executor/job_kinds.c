@@ -1,5 +1,5 @@
 /*
- * handlers.c: the table of job kinds. workflow.run (run.c) runs executions;
+ * job_kinds.c: the table of job kinds. workflow.run (workflow_job.c) runs executions;
  * the test.* kinds exist for tests and benchmarks
  * and are registered only with executor.test_kinds = true:
  *
@@ -13,11 +13,11 @@
  *                 public.glyphic_test_runs — every start, even one whose
  *                 completion is then lost — sleeps S ms, and succeeds
  */
-#include "handlers.h"
+#include "job_kinds.h"
 
 #include "json.h"
 #include "log.h"
-#include "run.h"
+#include "workflow_job.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * for it (rule n → out<n>), else to `fallback`. `rules` is an array of up
  * to 8 conditions, each an expression string (or a boolean).
  */
-#include "expr.h"
+#include "engine.h"
 #include "node.h"
 
 #include <string.h>

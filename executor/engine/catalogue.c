@@ -1,9 +1,10 @@
 /*
- * node_types.c: the node-type catalogue (see nodetypes.h). The engine issue
- * implements these types in executor/nodes/; this table is their contract:
+ * catalogue.c: the node-type catalogue (see nodetypes.h). The engine issue
+ * implements these types in executor/engine/nodes/; this table is their contract:
  * ports, parameters, defaults, and which parameters take expressions.
  */
 #include "nodetypes.h"
+#include "engine.h"
 
 #include <string.h>
 
@@ -170,7 +171,7 @@ static int quoted(gl_buf_t *out, const char *key, const char *val)
     return rc | gl_buf_puts(out, "\"");
 }
 
-int gl_node_types_json(gl_buf_t *out)
+int gl_engine_node_types_json(gl_buf_t *out)
 {
     int rc = gl_buf_puts(out, "[");
     for (size_t i = 0; i < gl_node_types_count; i++) {
@@ -208,4 +209,35 @@ int gl_node_types_json(gl_buf_t *out)
     }
     rc |= gl_buf_puts(out, "]");
     return rc ? GL_TOO_LARGE : GL_OK;
+}
+
+int gl_engine_credential_names(json_object *def, gl_buf_t *out)
+{
+    json_object *nodes = json_object_object_get(def, "nodes");
+    const char *seen[256];
+    int n_seen = 0;
+    int rc = gl_buf_puts(out, "[");
+    for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
+        json_object *n = json_object_array_get_idx(nodes, i);
+        const gl_node_type_t *t = gl_node_type_find(json_object_get_string(json_object_object_get(n, "type")));
+        json_object *params = json_object_object_get(n, "params");
+        if (!t || !params)
+            continue;
+        for (const gl_param_def_t *d = t->params; d->name; d++) {
+            json_object *v = json_object_object_get(params, d->name);
+            if (d->type != GL_PARAM_CREDENTIAL || !json_object_is_type(v, json_type_string))
+                continue;
+            const char *name = json_object_get_string(v);
+            bool dup = false;
+            for (int k = 0; k < n_seen; k++)
+                dup |= strcmp(seen[k], name) == 0;
+            if (dup || n_seen == (int)GL_NELEM(seen))
+                continue;
+            rc |= gl_buf_puts(out, n_seen ? ",\"" : "\"");
+            rc |= gl_buf_json_escape(out, name, strlen(name));
+            rc |= gl_buf_puts(out, "\"");
+            seen[n_seen++] = name;
+        }
+    }
+    return rc | gl_buf_puts(out, "]");
 }

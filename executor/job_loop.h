@@ -1,6 +1,6 @@
-/* worker.h: one executor worker process: claim, run, record, repeat. */
-#ifndef GL_EXECUTOR_WORKER_H
-#define GL_EXECUTOR_WORKER_H
+/* job_loop.h: one executor worker process: claim, run, record, repeat. */
+#ifndef GL_EXECUTOR_JOB_LOOP_H
+#define GL_EXECUTOR_JOB_LOOP_H
 
 #include "config.h"
 

@@ -3,7 +3,7 @@
  * every type, its ports and parameters. The validator checks definitions
  * against it, GET /api/node-types serves it to the editor, and the engine
  * (executor/) maps the same ids to implementations. Adding a node type is
- * adding a row to node_types.c (and its implementation in executor/nodes/).
+ * adding a row to catalogue.c (and its implementation in executor/engine/nodes/).
  */
 #ifndef GL_NODETYPES_H
 #define GL_NODETYPES_H
@@ -60,7 +60,5 @@ bool gl_node_has_input(const gl_node_type_t *t, const char *port);
 bool gl_node_has_output(const gl_node_type_t *t, const char *port);
 const char *gl_param_type_name(gl_param_type_t t);
 
-/* Appends the catalogue as a JSON array to out. */
-int gl_node_types_json(gl_buf_t *out) GL_WUR;
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * worker.c: an executor worker process. Two connections of its own — one
+ * job_loop.c: an executor worker process. Two connections of its own — one
  * to work on (claims, outcomes, the handlers' queries) and one that
  * LISTENs — and a lease keeper thread with a third (lease.c).
  *
@@ -33,11 +33,11 @@
  * (GIVE_UP_MS), stopped while it was unreachable, or could not record
  * outcomes.
  */
-#include "worker.h"
+#include "job_loop.h"
 
 #include "arena.h"
 #include "db.h"
-#include "handlers.h"
+#include "job_kinds.h"
 #include "lease.h"
 #include "log.h"
 #include "queue.h"

@@ -1,5 +1,5 @@
 /*
- * run.c: `glyphic run FILE.json [--input ITEMS.json] [--env NAME]… [--quiet]`
+ * run_file.c: `glyphic run FILE.json [--input ITEMS.json] [--env NAME]… [--quiet]`
  * — runs a workflow file in this process, with no database or server, and
  * prints each step (node, attempt, status, output per port) as it finishes,
  * then the execution's outcome. For developing workflows and for the
@@ -13,11 +13,10 @@
  * Exit status: 0 succeeded, 1 failed or canceled, 2 usage, unreadable or
  * invalid file.
  */
-#include "run.h"
+#include "run_file.h"
 
 #include "engine.h"
 #include "json.h"
-#include "workflow.h"
 
 #include <getopt.h>
 #include <stdio.h>

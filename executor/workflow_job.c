@@ -1,5 +1,5 @@
 /*
- * run.c: the `workflow.run` job kind — one execution taken up by the
+ * workflow_job.c: the `workflow.run` job kind — one execution taken up by the
  * executor: load it (with the steps recorded so far), run the engine with
  * every step recorded as it finishes, then finish or park it.
  *
@@ -14,7 +14,7 @@
  * answers {"busy": true} while another live job runs the execution, and
  * this job is then dropped (see sql/006_exactly_once.sql).
  */
-#include "run.h"
+#include "workflow_job.h"
 
 #include "engine.h"
 #include "json.h"

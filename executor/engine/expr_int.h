@@ -1,6 +1,6 @@
 /*
  * expr_int.h: what the files of the expression language share (see expr.c
- * for the design and the map of files). Included only by core/expr*.c.
+ * for the design and the map of files). Included only by the engine's expr*.c.
  *
  * Functions shared between those files carry the gl__expr_ prefix. The
  * value accessors below are static inline and keep their short names: they
@@ -10,7 +10,7 @@
 #ifndef GL_EXPR_INT_H
 #define GL_EXPR_INT_H
 
-#include "expr.h"
+#include "engine.h"
 
 #include "arena.h"
 #include "buf.h"

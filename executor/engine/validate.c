@@ -1,11 +1,11 @@
 /*
- * workflow.c: definition validation (see workflow.h). Checks, in order:
+ * validate.c: definition validation (see engine.h). Checks, in order:
  * shape of the document; each node (id, type, name, params against the
  * catalogue, settings); each edge (existing nodes and ports); uniqueness of
  * ids, names and webhook paths; and cycles — none allowed except one that
  * runs back into a flow.loop node's "loop" input, the one sanctioned loop.
  */
-#include "workflow.h"
+#include "engine.h"
 
 #include "cron.h"
 #include "nodetypes.h"

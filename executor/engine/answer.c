@@ -35,7 +35,6 @@
  * document runs no script, submits no form and has an opaque origin.
  * text/css is allowed: the editor's policy already allows inline styles.
  */
-#include "answer.h"
 #include "engine.h"
 
 #include <stdio.h>

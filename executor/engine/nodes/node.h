@@ -1,7 +1,7 @@
 /*
  * node.h: what a node implementation sees. One file per node type in this
  * folder implements `int gl_node_<type>(gl_node_ctx_t *c)`; engine.c maps
- * the catalogue's type ids (core/node_types.c) to them.
+ * the catalogue's type ids (catalogue.c) to them.
  *
  * A node reads its input items per port (c->in[i] follows the type's
  * inputs[] order), its parameters through gl_node_param (defaults from the

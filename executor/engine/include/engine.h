@@ -1,0 +1,387 @@
+/*
+ * engine.h: the workflow engine's one public header. The engine is a
+ * library (executor/engine/): glyphic-executor runs queued executions with
+ * it, glyphic-fcgi validates definitions, serves the node catalogue, runs
+ * quick synchronous webhooks and previews expressions with it, and the
+ * glyphic CLI runs workflow files with it. Nothing else of the engine is
+ * visible to them: the build gives them this folder only.
+ *
+ * Sections: executions (gl_engine_run), workflow definitions (validation),
+ * expressions, webhook answers, the node catalogue.
+ *
+ * The engine runs one execution of one workflow definition. It walks the
+ * graph in dependency order: among the nodes that have input waiting, the
+ * one earliest in topological order (edges into flow.loop's loop-back input
+ * do not count) runs next, so a node fed by several branches runs once with
+ * everything they sent. Items are JSON values (usually objects) passed in
+ * arrays along edges; a port that produced no items does not activate the
+ * nodes behind it.
+ *
+ * Every node attempt is a step, handed to io.record before the engine moves
+ * on. The scheduler is deterministic, so a resumed execution (run.recorded
+ * holds the steps recorded before a crash or a wait) replays: an activation
+ * whose step succeeded takes the recorded output instead of running its
+ * node again.
+ */
+#ifndef GL_ENGINE_H
+#define GL_ENGINE_H
+
+#include "buf.h"
+#include "gl.h"
+#include "ipnet.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+/* One node attempt, as it is recorded. */
+typedef struct {
+    int seq;                 /* 1-based, across the execution */
+    int run_index;           /* the node activation (1-based, across the execution) */
+    const char *node_id;
+    const char *node_name;
+    const char *node_type;
+    int attempt;             /* 1-based within the activation */
+    const char *status;      /* "succeeded", "failed", "waiting" */
+    json_object *input;      /* {"port": [items]} */
+    json_object *output;     /* {"port": [items]}, NULL when the attempt failed without continuing */
+    json_object *state;      /* node state for its next activation, or NULL */
+    json_object *error;      /* {"message", "node", "node_name", …} or NULL */
+    int64_t started_ms, finished_ms;
+} gl_step_t;
+
+typedef struct {
+    /* Durably records a step (the execution must not go on before it is).
+     * Sets *cancel when the execution should stop before its next step.
+     * GL_OK, or an error: the execution stops (status GL_RUN_ABORTED) and
+     * is resumed later from what was recorded. */
+    int (*record)(void *ud, const gl_step_t *step, bool *cancel, gl_err_t *err);
+    /* Optional: a step starts (live progress). */
+    void (*begin)(void *ud, const gl_step_t *step);
+    /* Optional: runs another workflow (flow.subworkflow) with items as its
+     * input; *out is a new array of the child's output items. */
+    int (*subworkflow)(void *ud, const char *workflow_id, json_object *items, int depth, json_object **out,
+                       gl_err_t *err);
+    /* Optional: called between slices of long waits inside a node (HTTP
+     * retry backoff); GL_OK to go on. */
+    int (*heartbeat)(void *ud);
+    void *ud;
+} gl_engine_io_t;
+
+typedef struct {
+    int max_items;             /* items on one port of one step; 0: 10000 */
+    size_t max_bytes;          /* bytes of all step outputs of the execution; 0: 16 MiB */
+    int max_steps;             /* node attempts of the execution; 0: 10000 */
+    int64_t inline_wait_ms;    /* retry backoffs up to this long are slept; longer ones park; 0: 5000 */
+    /* Operator policy (glyphic.conf). The zero value is the safe default. */
+    const gl_ipnet_list_t *allow_private; /* http.allow_private: internal ranges http.request may reach;
+                                             NULL: public addresses only */
+    bool allow_scripts;        /* http.respond_allow_scripts: flow.respond may send script content types */
+} gl_engine_limits_t;
+
+typedef struct {
+    json_object *definition;   /* borrowed */
+    const char *execution_id;  /* may be NULL (glyphic run) */
+    const char *workflow_id;
+    const char *workflow_name;
+    const char *trigger_node;  /* the trigger that fired; NULL: the first trigger.manual, else first trigger */
+    json_object *input;        /* the trigger's items (array, borrowed); NULL: [{}] */
+    json_object *recorded;     /* steps recorded earlier (array of {seq, node_id, run_index, attempt, status,
+                                  output, state, error, finished_ms}), borrowed, NULL: none */
+    json_object *env;          /* $env: allowed variables (object, borrowed), NULL: {} */
+    int64_t deadline_ms;       /* wall clock ms the execution must end by; 0: none */
+    bool can_park;             /* false: flow.wait and long backoffs are errors (direct webhook path) */
+    int depth;                 /* subworkflow nesting */
+    gl_engine_limits_t limits;
+    gl_engine_io_t io;
+} gl_run_t;
+
+typedef enum {
+    GL_RUN_SUCCEEDED,
+    GL_RUN_FAILED,     /* a node failed (after its retries) or a limit was hit */
+    GL_RUN_WAITING,    /* parked until wait_until_ms (flow.wait, long retry backoff) */
+    GL_RUN_CANCELED,
+    GL_RUN_ABORTED,    /* io.record failed: nothing is lost, resume later */
+} gl_run_status_t;
+
+typedef struct {
+    gl_run_status_t status;
+    json_object *output;       /* the last step's output items (array), owned */
+    json_object *response;     /* flow.respond's {status, headers, body}, owned, or NULL */
+    json_object *error;        /* {message, node, node_name}, owned, or NULL */
+    int64_t wait_until_ms;
+    int steps;                 /* steps recorded by this run */
+    char abort_msg[256];       /* GL_RUN_ABORTED: why */
+} gl_run_result_t;
+
+/* Runs (or resumes) the execution. Returns GL_OK with the outcome in *res
+ * (free it with gl_run_result_free), or GL_INVALID when the definition
+ * cannot run at all (err says why). */
+int gl_engine_run(const gl_run_t *run, gl_run_result_t *res, gl_err_t *err) GL_WUR;
+void gl_run_result_free(gl_run_result_t *res);
+
+const char *gl_run_status_name(gl_run_status_t s);
+
+/* True when every node of def is quick and local (no HTTP, waits,
+ * subworkflows or retries), so it may run inside the web server. */
+bool gl_engine_is_direct(json_object *def);
+
+/*
+ * Webhook answers (flow.respond) are served on the app's origin, so what a
+ * workflow may put in them is an allow list:
+ *
+ * gl_engine_header_allowed: may a workflow set a response header of this
+ * name? Content-Type, Content-Disposition, Content-Language, ETag,
+ * Last-Modified, Location, Retry-After, and custom X- headers that are not
+ * the server's (X-Glyphic-*, X-Accel-*, X-Request-Id, and the security
+ * headers X-Frame-Options, X-Content-Type-Options, X-XSS-Protection …).
+ * Case-insensitive.
+ */
+bool gl_engine_header_allowed(const char *name);
+
+/* gl_engine_content_type_allowed: may a webhook answer carry this
+ * Content-Type value? A well-formed `type/subtype[; parameters]` (no
+ * commas, no control characters, at most 200 bytes), and, unless
+ * allow_scripts (http.respond_allow_scripts), not a JavaScript MIME type
+ * (text/javascript, application/javascript, application/ecmascript,
+ * text/jscript … — what a browser would run as a classic or module
+ * script). text/html is allowed: every webhook answer is sent with
+ * Content-Security-Policy: sandbox, so it runs no script. */
+bool gl_engine_content_type_allowed(const char *ct, bool allow_scripts);
+
+/* gl_engine_response_header_check: the whole rule for one header of a
+ * webhook answer: the name (gl_engine_header_allowed), a one-line value of
+ * at most 1000 bytes, Content-Type by gl_engine_content_type_allowed, and
+ * Location an http(s) URL or a path. NULL when allowed, else why not (a
+ * static string, e.g. "is not an allowed response header"). */
+const char *gl_engine_response_header_check(const char *name, const char *value, bool allow_scripts);
+
+/* A step as JSON {seq, node_id, run_index, attempt, status, input, output,
+ * state, error, started_ms, finished_ms} (the shape exec_insert_steps
+ * takes); a new object. */
+json_object *gl_step_json(const gl_step_t *s);
+/* An io.record that appends each step (gl_step_json) to the JSON array ud:
+ * for runs recorded in one statement at the end. */
+int gl_step_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err);
+
+/*
+ * What the engine gives a node's expressions, from a step as it is
+ * recorded (shared with POST /api/expressions/preview, so a preview and a
+ * run cannot disagree):
+ *
+ * gl_engine_step_items: the items of the step's first input port ($json,
+ * $input), from its recorded input {"port": items}: the type's first
+ * input, or "main" for a trigger. Borrowed; NULL when absent.
+ *
+ * gl_engine_node_items: what $node["Name"] / $("Name") gives for a node of
+ * type type_id whose latest output is {"port": items}: the first port with
+ * items (an If's taken branch), in the order of the type's outputs and then
+ * the error port; else the first port present. Borrowed; NULL when none.
+ */
+json_object *gl_engine_step_items(const char *type_id, json_object *input);
+json_object *gl_engine_node_items(const char *type_id, json_object *output);
+
+/* $env for expressions: the environment variables named in allow
+ * (comma-separated, executor.env_allow) that are set. A new object. */
+json_object *gl_engine_env(const char *allow);
+
+/* The workflow's settings.timeout_ms, 0 if none. */
+int64_t gl_engine_timeout_ms(json_object *def);
+
+
+/* ---- Workflow definitions ---------------------------------------- */
+
+/*
+ * workflow.h: workflow definitions — their validation against the node-type
+ * catalogue. A definition is
+ *
+ *   { "nodes": [ { "id", "type", "name", "params", "position", "retry",
+ *                  "timeout_ms", "continue_on_fail", "disabled", "notes" } ],
+ *     "edges": [ { "from", "from_port", "to", "to_port" } ],
+ *     "settings": { "timeout_ms", "error_workflow_id", "timezone" } }
+ *
+ * Validation collects every problem (up to a cap), each naming the node and
+ * the field, so the editor can mark them all at once.
+ */
+
+
+
+#define GL_WF_MAX_PROBLEMS 50
+
+typedef struct {
+    char node[72];    /* node id ("" for the workflow as a whole) */
+    char field[96];   /* e.g. "params.url", "edges[3].to" */
+    char message[200];
+} gl_problem_t;
+
+typedef struct {
+    gl_problem_t items[GL_WF_MAX_PROBLEMS];
+    int n;
+    bool truncated;
+} gl_problems_t;
+
+typedef struct {
+    int max_nodes;
+    int max_edges;
+    size_t max_param_bytes;  /* one parameter value, serialized */
+    int max_param_depth;     /* nesting inside one parameter value */
+} gl_wf_limits_t;
+
+extern const gl_wf_limits_t gl_wf_default_limits;
+
+/* Checks def; GL_OK when it is a valid definition, else GL_INVALID with the
+ * problems in *out. */
+int gl_workflow_validate(json_object *def, const gl_wf_limits_t *limits, gl_problems_t *out) GL_WUR;
+
+/* Appends the problems as a JSON array of {node, field, message}. */
+int gl_problems_json(const gl_problems_t *p, gl_buf_t *out) GL_WUR;
+
+/* ---- Expressions -------------------------------------------------- */
+
+/*
+ * expr.h: the `{{ … }}` expression language of workflow parameters.
+ *
+ * The syntax and semantics are JavaScript's for what the language covers, so
+ * common n8n expressions work unchanged: literals (numbers, strings, template
+ * literals, arrays, objects), member access (`.`, `[]`, `?.`), the unary,
+ * arithmetic, comparison, equality, logical, `??` and `?:` operators, the
+ * n8n variables ($json, $input, $node, $("Name"), $execution, $workflow,
+ * $now, $today, $env, $itemIndex), a library of string, array, number,
+ * Math, JSON, Object and Luxon-style DateTime functions. There is no
+ * assignment, no function definition, no `new`, no loops and no regular
+ * expressions: those are syntax errors.
+ *
+ * Differences from JavaScript, on purpose:
+ *  - string lengths and indices count Unicode code points, not UTF-16 code
+ *    units ("é".length and "😀".length are both 1);
+ *  - case mapping covers ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic;
+ *  - DateTime values are always UTC; two DateTimes are == when they denote
+ *    the same millisecond;
+ *  - an unknown variable is reported when the expression is parsed, even in a
+ *    branch that would not run.
+ *
+ * Every evaluation is bounded (gl_expr_limits_t): steps, nesting and the size
+ * of every string, array or object it builds. A step is one tree node
+ * visited, one loop iteration inside a library call, or 64 bytes a library
+ * call reads, compares, copies or writes, so every builtin pays for the work
+ * it really does (a search of a 1 MiB string costs 16384 steps). Outputs
+ * whose size is known in advance (repeat, padStart, padEnd) are refused
+ * before anything is allocated. Beside the step count, an evaluation given a
+ * deadline (limits.deadline_ms) checks the clock every few hundred steps
+ * and fails with "expression exceeded its time budget" once it has passed:
+ * a safety net should any charge be too low. Parser nesting (parentheses,
+ * brackets, unary operators, arguments) is limited to max_depth; the height
+ * of the syntax tree, which also grows with chains like a+b+c or a.b.c, is
+ * limited to 4 * max_depth. max_depth is capped at 1024 (recursion uses the
+ * C stack). Each {{ }} of a rendered string gets its own step budget.
+ */
+
+
+
+typedef struct {
+    size_t max_steps;   /* evaluation steps (AST nodes visited + loop iterations inside library calls); 0 = 100000 */
+    int max_depth;      /* nesting of the parser and evaluator; 0 = 64 */
+    size_t max_output;  /* bytes of any string/array/object built; 0 = 1 MiB */
+    int64_t deadline_ms; /* wall clock (gl_wall_ms) the evaluation must end by; 0 = none */
+} gl_expr_limits_t;
+
+typedef struct gl_expr_ctx {
+    json_object *json;        /* $json: the current item (borrowed; NULL means {}) */
+    json_object *input;       /* array of the node's input items (borrowed; NULL means []): $input.all(), $input.first(), $input.last(), $input.item (= the current item) */
+    int64_t item_index;       /* $itemIndex */
+    /* $node["Name"].json / $("Name").item.json etc: returns a borrowed array of that node's output items (first output port), or NULL when no node has that name or it has not run */
+    json_object *(*node_items)(void *ud, const char *name);
+    void *ud;
+    const char *execution_id; /* $execution.id (NULL → null) */
+    const char *workflow_id;  /* $workflow.id */
+    const char *workflow_name;/* $workflow.name */
+    int64_t now_ms;           /* $now, $today: milliseconds since the epoch, UTC */
+    json_object *env;         /* $env: object of the variables the operator allows (borrowed; NULL → {}) */
+    gl_expr_limits_t limits;
+} gl_expr_ctx_t;
+
+/* true when s contains "{{" … "}}" */
+bool gl_expr_has(const char *s);
+
+/*
+ * Evaluates one expression (without braces). *out is a new reference the
+ * caller releases with json_object_put() (NULL for null/undefined).
+ * GL_OK, or GL_INVALID with err->msg a clear message (syntax error with
+ * column, type error, limit exceeded: "expression exceeds 100000 steps",
+ * "expression result exceeds 1048576 bytes", "expression exceeded its time
+ * budget" etc).
+ */
+int gl_expr_eval(const char *src, const gl_expr_ctx_t *ctx, json_object **out, gl_err_t *err) GL_WUR;
+
+/*
+ * Renders a parameter string. If the string is exactly one {{ expr }}
+ * (whitespace outside the braces allowed), the result is the expression's
+ * value with its type kept (number, object…); otherwise each {{ }} is
+ * replaced by its string form (strings as is, null/undefined as "", numbers
+ * JS-style, objects/arrays as JSON text) and the result is a json string. A
+ * string without {{ is returned as a json string unchanged. A "{{" with no
+ * "}}" after it is literal text. Each {{ }} gets the full step budget.
+ * *out is a new reference the caller releases (NULL when the single
+ * expression is null or undefined).
+ */
+int gl_expr_render(const char *tmpl, const gl_expr_ctx_t *ctx, json_object **out, gl_err_t *err) GL_WUR;
+
+/*
+ * Recursively renders every string inside a JSON value (object values, array
+ * elements; keys unchanged); returns a new value (*out, released by the
+ * caller; values without strings may be shared with v). On error err->field
+ * holds the path of the failing string ("headers.x", "list[2]") when it fits.
+ */
+int gl_expr_render_value(json_object *v, const gl_expr_ctx_t *ctx, json_object **out, gl_err_t *err) GL_WUR;
+
+/* Truthiness in JavaScript's sense, for flow.if/switch conditions:
+ * false for null, false, 0, NaN and "", true for everything else. */
+bool gl_expr_truthy(json_object *v);
+
+/* ---- Webhook answers ---------------------------------------------- */
+
+/*
+ * answer.h: a synchronous webhook's answer, from a finished execution.
+ *
+ * glyphic-fcgi answers the direct path with it, glyphic-events the calls
+ * it waited for: one rule for both. A succeeded execution answers what
+ * flow.respond set ({status, headers, body}), else the first item of the
+ * last node's output as JSON; anything else is a failure the program
+ * renders as its 500 workflow_failed error.
+ */
+
+
+
+#define GL_ANSWER_MAX_HEADERS 32
+
+typedef struct {
+    bool failed;              /* render as 500 workflow_failed with message */
+    char message[400];        /* failed: what to tell the caller */
+    int status;               /* 100..599 */
+    const char *content_type; /* NULL: application/json */
+    const char *body;         /* the body text (points into the execution's JSON) */
+    size_t body_len;
+    int n_headers;
+    const char *names[GL_ANSWER_MAX_HEADERS];
+    const char *values[GL_ANSWER_MAX_HEADERS];
+} gl_answer_t;
+
+/* Fills *a for an execution that ended with status (succeeded, failed,
+ * canceled) and the recorded output, response and error (each may be
+ * NULL). a's strings point into those objects: keep them until a is sent.
+ * Headers gl_engine_response_header_check refuses are left out
+ * (allow_scripts: http.respond_allow_scripts). */
+void gl_answer_build(gl_answer_t *a, const char *execution_id, const char *status, json_object *output,
+                     json_object *response, json_object *error, bool allow_scripts);
+
+/* ---- The node catalogue ------------------------------------------ */
+
+/* Appends the node-type catalogue (GET /api/node-types) as a JSON array
+ * to out. */
+int gl_engine_node_types_json(gl_buf_t *out) GL_WUR;
+
+/* Appends the distinct credential names the definition's nodes reference
+ * (parameters of type credential holding a string), as a JSON array of
+ * strings, to out. */
+int gl_engine_credential_names(json_object *def, gl_buf_t *out) GL_WUR;
+
+#endif
