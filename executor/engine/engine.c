@@ -49,6 +49,12 @@ static const impl_t impls[] = {
     { "flow.noop", gl_node_flow_noop, true },
 };
 
+/* What the run loop must know of particular node types (the node-type
+ * descriptors will say it). */
+static bool type_loops_back(const gl_node_type_t *t) { return strcmp(t->id, "flow.loop") == 0; }
+static bool type_sets_response(const gl_node_type_t *t) { return strcmp(t->id, "flow.respond") == 0; }
+static bool type_default_trigger(const gl_node_type_t *t) { return strcmp(t->id, "trigger.manual") == 0; }
+
 static const impl_t *impl_find(const char *type)
 {
     for (size_t i = 0; i < GL_NELEM(impls); i++)
@@ -371,7 +377,7 @@ static const char *obj_str(json_object *o, const char *key)
 
 static bool is_loop_back(const node_t *to, int to_port)
 {
-    return strcmp(to->type->id, "flow.loop") == 0 && to_port == 1;
+    return type_loops_back(to->type) && to_port == 1;
 }
 
 /* Builds nodes, edges and ranks. The definition was validated when it was
@@ -680,7 +686,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
         if (st && strcmp(st, "succeeded") == 0) {
             json_object_put(nd->state);
             nd->state = state ? json_object_get(state) : NULL;
-            if (state && strcmp(nd->type->id, "flow.respond") == 0 && !x->response)
+            if (state && type_sets_response(nd->type) && !x->response)
                 x->response = json_object_get(state);
             x->bytes += out_bytes(out); /* the limit is the execution's */
             accept_output(x, nd, out);
@@ -924,7 +930,7 @@ static int pick_next(gl_exec_t *x)
         return best;
     /* nothing waits: a loop whose body sent nothing back goes on */
     for (int i = 0; i < x->n; i++)
-        if (x->nodes[i].state && strcmp(x->nodes[i].type->id, "flow.loop") == 0 &&
+        if (x->nodes[i].state && type_loops_back(x->nodes[i].type) &&
             (best < 0 || x->nodes[i].rank < x->nodes[best].rank))
             best = i;
     return best;
@@ -937,7 +943,7 @@ static int find_trigger(gl_exec_t *x, const char *want)
         return i >= 0 && x->nodes[i].type->trigger ? i : -1;
     }
     for (int i = 0; i < x->n; i++)
-        if (strcmp(x->nodes[i].type->id, "trigger.manual") == 0)
+        if (type_default_trigger(x->nodes[i].type))
             return i;
     for (int i = 0; i < x->n; i++)
         if (x->nodes[i].type->trigger)
