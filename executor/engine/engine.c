@@ -12,7 +12,6 @@
 #include "json.h"
 #include "log.h"
 #include "node.h"
-#include "nodetypes.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,44 +23,11 @@
 #define ERROR_PORT_SLOT GL_NODE_MAX_PORTS /* out[] slot of the error port */
 #define N_SLOTS (GL_NODE_MAX_PORTS + 1)
 
-typedef struct {
-    const char *type_id;
-    gl_node_fn fn;
-    bool direct; /* quick and local: may run inside the web server */
-} impl_t;
-
-static const impl_t impls[] = {
-    { "trigger.manual", gl_node_trigger_manual, true },
-    { "trigger.webhook", gl_node_trigger_webhook, true },
-    { "trigger.schedule", gl_node_trigger_schedule, true },
-    { "trigger.error", gl_node_trigger_error, true },
-    { "http.request", gl_node_http_request, false },
-    { "data.set", gl_node_data_set, true },
-    { "flow.if", gl_node_flow_if, true },
-    { "flow.switch", gl_node_flow_switch, true },
-    { "flow.merge", gl_node_flow_merge, true },
-    { "flow.split", gl_node_flow_split, true },
-    { "flow.aggregate", gl_node_flow_aggregate, true },
-    { "flow.loop", gl_node_flow_loop, true },
-    { "flow.wait", gl_node_flow_wait, false },
-    { "flow.subworkflow", gl_node_flow_subworkflow, false },
-    { "flow.respond", gl_node_flow_respond, true },
-    { "flow.noop", gl_node_flow_noop, true },
-};
-
-/* What the run loop must know of particular node types (the node-type
- * descriptors will say it). */
-static bool type_loops_back(const gl_node_type_t *t) { return strcmp(t->id, "flow.loop") == 0; }
-static bool type_sets_response(const gl_node_type_t *t) { return strcmp(t->id, "flow.respond") == 0; }
-static bool type_default_trigger(const gl_node_type_t *t) { return strcmp(t->id, "trigger.manual") == 0; }
-
-static const impl_t *impl_find(const char *type)
-{
-    for (size_t i = 0; i < GL_NELEM(impls); i++)
-        if (strcmp(impls[i].type_id, type) == 0)
-            return &impls[i];
-    return NULL;
-}
+/* What the run loop must know of particular node types, from their
+ * descriptors (nodes/node.h). */
+static bool type_loops_back(const gl_node_def_t *t) { return t->loop_input != NULL; }
+static bool type_sets_response(const gl_node_def_t *t) { return t->sets_response; }
+static bool type_default_trigger(const gl_node_def_t *t) { return t->default_trigger; }
 
 typedef struct {
     int to;        /* node index */
@@ -73,8 +39,7 @@ typedef struct {
     const char *name;
     json_object *def;
     json_object *params;
-    const gl_node_type_t *type;
-    const impl_t *impl;
+    const gl_node_def_t *type;
     bool disabled;
     bool continue_on_fail;
     int retry_max;         /* attempts in all */
@@ -171,7 +136,7 @@ int gl_node_out_index(const gl_node_ctx_t *c, const char *port)
 
 json_object *gl_engine_node_items(const char *type_id, json_object *output)
 {
-    const gl_node_type_t *t = gl_node_type_find(type_id ? type_id : "");
+    const gl_node_def_t *t = gl_node_def_find(type_id ? type_id : "");
     if (!output || !json_object_is_type(output, json_type_object))
         return NULL;
     /* the ports in the order a live run writes them (a recorded output read
@@ -200,7 +165,7 @@ static json_object *node_items_cb(void *ud, const char *name)
         node_t *nd = &x->nodes[i];
         if (strcmp(nd->name, name) != 0 || !nd->last_out)
             continue;
-        return gl_engine_node_items(nd->type->id, nd->last_out);
+        return gl_engine_node_items(nd->type->type, nd->last_out);
     }
     return NULL;
 }
@@ -377,7 +342,7 @@ static const char *obj_str(json_object *o, const char *key)
 
 static bool is_loop_back(const node_t *to, int to_port)
 {
-    return type_loops_back(to->type) && to_port == 1;
+    return type_loops_back(to->type) && to_port == port_index(to->type->inputs, to->type->loop_input);
 }
 
 /* Builds nodes, edges and ranks. The definition was validated when it was
@@ -406,9 +371,8 @@ static int build(gl_exec_t *x, json_object *def, gl_err_t *err)
             return eng_err(err, GL_INVALID, "nodes", "node %zu has no id or type", i);
         if (!nd->name)
             nd->name = nd->id;
-        nd->type = gl_node_type_find(type);
-        nd->impl = impl_find(type);
-        if (!nd->type || !nd->impl)
+        nd->type = gl_node_def_find(type);
+        if (!nd->type)
             return eng_err(err, GL_INVALID, "nodes", "node '%.60s' has an unknown type '%.60s'", nd->id, type);
         json_object_object_get_ex(nd->def, "params", &nd->params);
         nd->disabled = obj_bool(nd->def, "disabled");
@@ -575,7 +539,7 @@ static json_object *error_obj(const node_t *nd, const char *msg)
     json_object_object_add(e, "message", json_object_new_string(clean));
     json_object_object_add(e, "node", json_object_new_string(nd->id));
     json_object_object_add(e, "node_name", json_object_new_string(nd->name));
-    json_object_object_add(e, "node_type", json_object_new_string(nd->type->id));
+    json_object_object_add(e, "node_type", json_object_new_string(nd->type->type));
     return e;
 }
 
@@ -623,7 +587,7 @@ static json_object *input_obj(const node_t *nd, json_object *const *in)
 
 json_object *gl_engine_step_items(const char *type_id, json_object *input)
 {
-    const gl_node_type_t *t = gl_node_type_find(type_id ? type_id : "");
+    const gl_node_def_t *t = gl_node_def_find(type_id ? type_id : "");
     json_object *v;
     const char *port = t && t->inputs[0] ? t->inputs[0] : "main";
     if (!input || !json_object_object_get_ex(input, port, &v) || !json_object_is_type(v, json_type_array))
@@ -721,7 +685,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
     }
     if (resumed_wait) {
         /* the wait is over: the node passes its items on */
-        gl_step_t s = { .run_index = r, .node_id = nd->id, .node_name = nd->name, .node_type = nd->type->id,
+        gl_step_t s = { .run_index = r, .node_id = nd->id, .node_name = nd->name, .node_type = nd->type->type,
                         .attempt = attempt, .status = "succeeded" };
         s.started_ms = s.finished_ms = gl_wall_ms();
         s.input = input_obj(nd, in);
@@ -784,7 +748,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
         if (nd->timeout_ms > 0 && (!c.deadline_ms || now + nd->timeout_ms < c.deadline_ms))
             c.deadline_ms = now + nd->timeout_ms;
 
-        gl_step_t s = { .run_index = r, .node_id = nd->id, .node_name = nd->name, .node_type = nd->type->id,
+        gl_step_t s = { .run_index = r, .node_id = nd->id, .node_name = nd->name, .node_type = nd->type->type,
                         .attempt = attempt, .started_ms = now };
         if (run->io.begin)
             run->io.begin(run->io.ud, &s);
@@ -795,7 +759,7 @@ static step_outcome_t activate(gl_exec_t *x, node_t *nd, json_object **in, outco
                 json_object_array_add(c.out[0], json_object_get(json_object_array_get_idx(c.in[0], i)));
             rc = GL_OK;
         } else {
-            rc = nd->impl->fn(&c);
+            rc = nd->type->run(&c);
         }
         s.finished_ms = gl_wall_ms();
         s.input = input_obj(nd, c.in);
@@ -1066,14 +1030,14 @@ bool gl_engine_is_direct(json_object *def)
     for (size_t i = 0; i < json_object_array_length(nodes); i++) {
         json_object *n = json_object_array_get_idx(nodes, i);
         const char *type = obj_str(n, "type");
-        const impl_t *im = type ? impl_find(type) : NULL;
-        if (!im)
+        const gl_node_def_t *t = gl_node_def_find(type);
+        if (!t)
             return false;
         if (obj_bool(n, "disabled"))
             continue;
         json_object *retry = NULL;
         json_object_object_get_ex(n, "retry", &retry);
-        if (!im->direct || obj_int(retry, "max", 1) > 1)
+        if (!t->quick || obj_int(retry, "max", 1) > 1)
             return false;
     }
     return true;

@@ -1,14 +1,15 @@
 /*
  * validate.c: definition validation (see engine.h). Checks, in order:
  * shape of the document; each node (id, type, name, params against the
- * catalogue, settings); each edge (existing nodes and ports); uniqueness of
- * ids, names and webhook paths; and cycles — none allowed except one that
- * runs back into a flow.loop node's "loop" input, the one sanctioned loop.
+ * type's descriptor, and what the descriptor's validate callback adds,
+ * settings); each edge (existing nodes and ports); uniqueness of ids, names
+ * and of the parameters a descriptor declares unique (a webhook's path);
+ * and cycles — none allowed except one that runs back into a descriptor's
+ * loop input (flow.loop's "loop"), the one sanctioned loop.
  */
 #include "engine.h"
 
-#include "cron.h"
-#include "nodetypes.h"
+#include "node.h"
 #include "tz.h"
 
 #include <stdarg.h>
@@ -134,20 +135,6 @@ static bool has_expression(json_object *v)
     return false;
 }
 
-static bool webhook_path_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 200 || s[0] == '/' || strstr(s, "..") || strstr(s, "//"))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-              c == '-' || c == '.' || c == '/'))
-            return false;
-    }
-    return true;
-}
-
 /* A time zone gl_tz_load can load; err says why not. */
 static bool timezone_ok(const char *tz, gl_err_t *err)
 {
@@ -158,30 +145,52 @@ static bool timezone_ok(const char *tz, gl_err_t *err)
     return true;
 }
 
-static void check_param(gl_problems_t *p, const char *node, const gl_node_type_t *t,
-                        const gl_param_def_t *d, json_object *v, const gl_wf_limits_t *lim)
+struct gl_node_check {
+    gl_problems_t *p;
+    const char *node;
+    const char *field;
+};
+
+void gl_node_problem(gl_node_check_t *chk, const char *fmt, ...)
 {
-    char field[96];
-    snprintf(field, sizeof field, "params.%s", d->name);
+    char msg[sizeof chk->p->items[0].message];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    problem(chk->p, chk->node, chk->field, "%s", msg);
+}
+
+/* Presence, size, depth and expressions; false: no further checks. */
+static bool check_param_shape(gl_problems_t *p, const char *node, const char *field, const gl_param_def_t *d,
+                              json_object *v, const gl_wf_limits_t *lim)
+{
     if (json_object_is_type(v, json_type_null)) {
         if (d->required)
             problem(p, node, field, "parameter '%s' is required", d->name);
-        return;
+        return false;
     }
     size_t len = strlen(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
     if (len > lim->max_param_bytes) {
         problem(p, node, field, "parameter '%s' is %zu bytes; the limit is %zu", d->name, len, lim->max_param_bytes);
-        return;
+        return false;
     }
     if (depth_of(v) > lim->max_param_depth) {
         problem(p, node, field, "parameter '%s' is nested deeper than %d levels", d->name, lim->max_param_depth);
-        return;
+        return false;
     }
-    bool expr = is_expression(v);
     if (!d->expressions && has_expression(v)) {
         problem(p, node, field, "parameter '%s' does not take expressions", d->name);
-        return;
+        return false;
     }
+    return true;
+}
+
+/* The value against the parameter's type. */
+static void check_param_type(gl_problems_t *p, const char *node, const char *field, const gl_param_def_t *d,
+                             json_object *v)
+{
+    bool expr = is_expression(v);
     switch (d->type) {
     case GL_PARAM_STRING:
     case GL_PARAM_CODE:
@@ -216,27 +225,20 @@ static void check_param(gl_problems_t *p, const char *node, const gl_node_type_t
             problem(p, node, field, "parameter '%s' must name a credential", d->name);
         break;
     }
-    /* type-specific rules the catalogue cannot express */
-    if (strcmp(t->id, "flow.switch") == 0 && strcmp(d->name, "rules") == 0 &&
-        (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > 8))
-        problem(p, node, field, "rules must be an array of at most 8 conditions (outputs out0-out7)");
-    if (strcmp(t->id, "flow.subworkflow") == 0 && strcmp(d->name, "workflow_id") == 0 &&
-        json_object_is_type(v, json_type_string) && !gl_is_uuid(json_object_get_string(v)))
-        problem(p, node, field, "workflow_id must be a workflow id");
-    /* an empty path is no path: the database generates one (sql/009) */
-    if (json_object_is_type(v, json_type_string) && strcmp(t->id, "trigger.webhook") == 0 &&
-        strcmp(d->name, "path") == 0 && json_object_get_string_len(v) > 0 &&
-        !webhook_path_ok(json_object_get_string(v)))
-        problem(p, node, field, "webhook path must be 1-200 characters of letters, digits, - _ . / "
-                                "without a leading slash or '..'");
-    if (json_object_is_type(v, json_type_string) && strcmp(t->id, "trigger.schedule") == 0) {
-        gl_cron_t cron;
-        gl_err_t err;
-        gl_err_clear(&err);
-        if (strcmp(d->name, "cron") == 0 && gl_cron_parse(json_object_get_string(v), &cron, &err) != GL_OK)
-            problem(p, node, field, "%s", err.msg);
-        if (strcmp(d->name, "timezone") == 0 && !timezone_ok(json_object_get_string(v), &err))
-            problem(p, node, field, "%s", err.msg);
+}
+
+static void check_param(gl_problems_t *p, const char *node, const gl_node_def_t *t,
+                        const gl_param_def_t *d, json_object *v, const gl_wf_limits_t *lim)
+{
+    char field[96];
+    snprintf(field, sizeof field, "params.%s", d->name);
+    if (!check_param_shape(p, node, field, d, v, lim))
+        return;
+    check_param_type(p, node, field, d, v);
+    /* type-specific rules the parameter table cannot express */
+    if (t->validate) {
+        gl_node_check_t chk = { p, node, field };
+        t->validate(&chk, d, v);
     }
 }
 
@@ -250,48 +252,10 @@ static void check_int_field(gl_problems_t *p, const char *node, json_object *obj
         problem(p, node, field, "'%s' must be an integer from %lld to %lld", key, (long long)min, (long long)max);
 }
 
-static void check_node(gl_problems_t *p, json_object *n, size_t idx, const gl_wf_limits_t *lim,
-                       const gl_node_type_t **type_out, const char **id_out)
+/* name, notes, position, flags, timeout and retry of node `id` */
+static void check_node_settings(gl_problems_t *p, const char *id, json_object *n)
 {
-    static const char *const keys[] = { "id", "type", "name", "params", "position", "retry", "timeout_ms",
-                                        "continue_on_fail", "disabled", "notes", NULL };
-    char where[32];
-    snprintf(where, sizeof where, "nodes[%zu]", idx);
-    *type_out = NULL;
-    *id_out = NULL;
-    if (!json_object_is_type(n, json_type_object)) {
-        problem(p, where, where, "a node must be an object, not %s", type_name(n));
-        return;
-    }
     json_object *v;
-    const char *id = where;
-    if (!json_object_object_get_ex(n, "id", &v) || !json_object_is_type(v, json_type_string) ||
-        !id_ok(json_object_get_string(v)))
-        problem(p, where, "id", "node id must be 1-64 letters, digits, - or _");
-    else
-        id = *id_out = json_object_get_string(v);
-
-    json_object_object_foreach(n, key, val)
-    {
-        (void)val;
-        bool known = false;
-        for (const char *const *k = keys; *k; k++)
-            if (strcmp(*k, key) == 0)
-                known = true;
-        if (!known)
-            problem(p, id, key, "unknown node field '%.60s'", key);
-    }
-
-    if (!json_object_object_get_ex(n, "type", &v) || !json_object_is_type(v, json_type_string)) {
-        problem(p, id, "type", "node type is required");
-        return;
-    }
-    const gl_node_type_t *t = gl_node_type_find(json_object_get_string(v));
-    if (!t) {
-        problem(p, id, "type", "unknown node type '%.60s'", json_object_get_string(v));
-        return;
-    }
-    *type_out = t;
     if (json_object_object_get_ex(n, "name", &v) &&
         (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
          json_object_get_string_len(v) > 100))
@@ -327,7 +291,12 @@ static void check_node(gl_problems_t *p, json_object *n, size_t idx, const gl_wf
             check_int_field(p, id, v, "backoff_ms", "retry.backoff_ms", 0, 3600000);
         }
     }
+}
 
+/* node `id`'s params against its type t */
+static void check_node_params(gl_problems_t *p, const char *id, json_object *n, const gl_node_def_t *t,
+                              const gl_wf_limits_t *lim)
+{
     json_object *params = NULL;
     if (json_object_object_get_ex(n, "params", &params) && !json_object_is_type(params, json_type_object)) {
         problem(p, id, "params", "params must be an object, not %s", type_name(params));
@@ -340,7 +309,7 @@ static void check_node(gl_problems_t *p, json_object *n, size_t idx, const gl_wf
             if (!gl_node_param_find(t, pk)) {
                 char field[96];
                 snprintf(field, sizeof field, "params.%.80s", pk);
-                problem(p, id, field, "node type %s has no parameter '%.60s'", t->id, pk);
+                problem(p, id, field, "node type %s has no parameter '%.60s'", t->type, pk);
             }
         }
     }
@@ -352,9 +321,56 @@ static void check_node(gl_problems_t *p, json_object *n, size_t idx, const gl_wf
     }
 }
 
+/* nodes[idx]: sets *type_out and *id_out when they are usable */
+static void check_node(gl_problems_t *p, json_object *n, size_t idx, const gl_wf_limits_t *lim,
+                       const gl_node_def_t **type_out, const char **id_out)
+{
+    static const char *const keys[] = { "id", "type", "name", "params", "position", "retry", "timeout_ms",
+                                        "continue_on_fail", "disabled", "notes", NULL };
+    char where[32];
+    snprintf(where, sizeof where, "nodes[%zu]", idx);
+    *type_out = NULL;
+    *id_out = NULL;
+    if (!json_object_is_type(n, json_type_object)) {
+        problem(p, where, where, "a node must be an object, not %s", type_name(n));
+        return;
+    }
+    json_object *v;
+    const char *id = where;
+    if (!json_object_object_get_ex(n, "id", &v) || !json_object_is_type(v, json_type_string) ||
+        !id_ok(json_object_get_string(v)))
+        problem(p, where, "id", "node id must be 1-64 letters, digits, - or _");
+    else
+        id = *id_out = json_object_get_string(v);
+
+    json_object_object_foreach(n, key, val)
+    {
+        (void)val;
+        bool known = false;
+        for (const char *const *k = keys; *k; k++)
+            if (strcmp(*k, key) == 0)
+                known = true;
+        if (!known)
+            problem(p, id, key, "unknown node field '%.60s'", key);
+    }
+
+    if (!json_object_object_get_ex(n, "type", &v) || !json_object_is_type(v, json_type_string)) {
+        problem(p, id, "type", "node type is required");
+        return;
+    }
+    const gl_node_def_t *t = gl_node_def_find(json_object_get_string(v));
+    if (!t) {
+        problem(p, id, "type", "unknown node type '%.60s'", json_object_get_string(v));
+        return;
+    }
+    *type_out = t;
+    check_node_settings(p, id, n);
+    check_node_params(p, id, n, t, lim);
+}
+
 typedef struct {
     const char *id;
-    const gl_node_type_t *type;
+    const gl_node_def_t *type;
     int color; /* DFS: 0 new, 1 on the stack, 2 done */
     int *out;  /* indexes of successor nodes */
     int n_out, cap_out;
@@ -521,18 +537,18 @@ static void check_edges(gl_problems_t *p, json_object *edges, vertex_t *vs, int 
             continue;
         if (!gl_node_has_output(vs[a].type, fp)) {
             snprintf(field, sizeof field, "%s.from_port", where);
-            problem(p, from, field, "node type %s has no output '%.40s'", vs[a].type->id, fp);
+            problem(p, from, field, "node type %s has no output '%.40s'", vs[a].type->type, fp);
             continue;
         }
         if (!gl_node_has_input(vs[b].type, tp)) {
             snprintf(field, sizeof field, "%s.to_port", where);
             problem(p, to, field, vs[b].type->trigger ? "a trigger has no inputs"
                                                       : "node type %s has no input '%.40s'",
-                    vs[b].type->id, tp);
+                    vs[b].type->type, tp);
             continue;
         }
-        /* the sanctioned loop: back into flow.loop's loop input */
-        bool loop_back = strcmp(vs[b].type->id, "flow.loop") == 0 && strcmp(tp, "loop") == 0;
+        /* the sanctioned loop: back into a loop input (flow.loop's) */
+        bool loop_back = vs[b].type->loop_input && strcmp(tp, vs[b].type->loop_input) == 0;
         if (!loop_back)
             add_succ(&vs[a], b);
         keys[n_keys++] = (edge_key_t){ a, b, fp, tp, i };
@@ -581,42 +597,93 @@ static void check_settings(gl_problems_t *p, json_object *s)
     }
 }
 
-int gl_workflow_validate(json_object *def, const gl_wf_limits_t *lim, gl_problems_t *p)
+/* The top level: sets *nodes and *edges (may be NULL); false: nothing
+ * further can be checked. */
+static bool check_document(gl_problems_t *p, json_object *def, const gl_wf_limits_t *lim, json_object **nodes,
+                           json_object **edges)
 {
-    memset(p, 0, sizeof *p);
-    if (!lim)
-        lim = &gl_wf_default_limits;
+    json_object *settings = NULL;
+    *nodes = *edges = NULL;
     if (!json_object_is_type(def, json_type_object)) {
         problem(p, "", "definition", "a definition must be an object {nodes, edges}, not %s", type_name(def));
-        return GL_INVALID;
+        return false;
     }
-    json_object *nodes = NULL, *edges = NULL, *settings = NULL;
     json_object_object_foreach(def, key, val)
     {
         (void)val;
         if (strcmp(key, "nodes") && strcmp(key, "edges") && strcmp(key, "settings"))
             problem(p, "", key, "unknown field '%.60s' (expected nodes, edges, settings)", key);
     }
-    if (!json_object_object_get_ex(def, "nodes", &nodes) || !json_object_is_type(nodes, json_type_array)) {
+    if (!json_object_object_get_ex(def, "nodes", nodes) || !json_object_is_type(*nodes, json_type_array)) {
         problem(p, "", "nodes", "'nodes' must be an array");
-        return GL_INVALID;
+        return false;
     }
-    if (json_object_object_get_ex(def, "edges", &edges) && !json_object_is_type(edges, json_type_array)) {
+    if (json_object_object_get_ex(def, "edges", edges) && !json_object_is_type(*edges, json_type_array)) {
         problem(p, "", "edges", "'edges' must be an array");
-        return GL_INVALID;
+        return false;
     }
     if (json_object_object_get_ex(def, "settings", &settings))
         check_settings(p, settings);
-    size_t n = json_object_array_length(nodes);
+    size_t n = json_object_array_length(*nodes);
     if (n > (size_t)lim->max_nodes) {
         problem(p, "", "nodes", "%zu nodes; the limit is %d", n, lim->max_nodes);
-        return GL_INVALID;
+        return false;
     }
-    if (edges && json_object_array_length(edges) > (size_t)lim->max_edges) {
-        problem(p, "", "edges", "%zu edges; the limit is %d", json_object_array_length(edges), lim->max_edges);
-        return GL_INVALID;
+    if (*edges && json_object_array_length(*edges) > (size_t)lim->max_edges) {
+        problem(p, "", "edges", "%zu edges; the limit is %d", json_object_array_length(*edges), lim->max_edges);
+        return false;
     }
+    return true;
+}
 
+/* The value of node n's unique parameter (a webhook's path), or NULL:
+ * none, or empty (generated on save: never the same as another). */
+static const char *unique_value(const vertex_t *v, json_object *n)
+{
+    json_object *params;
+    if (!v->type || !v->type->unique_param || !json_object_object_get_ex(n, "params", &params) ||
+        !json_object_is_type(params, json_type_object))
+        return NULL;
+    const char *s = str_field(params, v->type->unique_param, NULL);
+    return s && *s ? s : NULL;
+}
+
+/* names ($node["Name"] references them) and unique parameters are unique */
+static void check_unique(gl_problems_t *p, json_object *nodes, const vertex_t *vs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_object *ni = json_object_array_get_idx(nodes, i);
+        if (!vs[i].id)
+            continue;
+        const char *name = json_object_is_type(ni, json_type_object) ? str_field(ni, "name", NULL) : NULL;
+        const char *val = unique_value(&vs[i], ni);
+        for (size_t j = 0; j < i; j++) {
+            json_object *nj = json_object_array_get_idx(nodes, j);
+            if (!vs[j].id || !json_object_is_type(nj, json_type_object))
+                continue;
+            const char *other = str_field(nj, "name", NULL);
+            if (name && other && strcmp(name, other) == 0)
+                problem(p, vs[i].id, "name", "node name '%.60s' is used twice", name);
+            const char *oval = vs[j].type == vs[i].type ? unique_value(&vs[j], nj) : NULL;
+            if (val && oval && strcmp(oval, val) == 0) {
+                char field[96];
+                snprintf(field, sizeof field, "params.%s", vs[i].type->unique_param);
+                problem(p, vs[i].id, field, "%s '%.60s' is used by node '%s' too", vs[i].type->unique_what, val,
+                        vs[j].id);
+            }
+        }
+    }
+}
+
+int gl_workflow_validate(json_object *def, const gl_wf_limits_t *lim, gl_problems_t *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!lim)
+        lim = &gl_wf_default_limits;
+    json_object *nodes, *edges;
+    if (!check_document(p, def, lim, &nodes, &edges))
+        return GL_INVALID;
+    size_t n = json_object_array_length(nodes);
     vertex_t *vs = gl_xcalloc(n + 1, sizeof *vs);
     for (size_t i = 0; i < n; i++) {
         check_node(p, json_object_array_get_idx(nodes, i), i, lim, &vs[i].type, &vs[i].id);
@@ -630,33 +697,7 @@ int gl_workflow_validate(json_object *def, const gl_wf_limits_t *lim, gl_problem
             }
         }
     }
-    /* names ($node["Name"] references them) and webhook paths are unique */
-    for (size_t i = 0; i < n; i++) {
-        json_object *ni = json_object_array_get_idx(nodes, i);
-        if (!vs[i].id)
-            continue;
-        const char *name = json_object_is_type(ni, json_type_object) ? str_field(ni, "name", NULL) : NULL;
-        const char *path = NULL;
-        json_object *params;
-        if (vs[i].type && strcmp(vs[i].type->id, "trigger.webhook") == 0 &&
-            json_object_object_get_ex(ni, "params", &params) && json_object_is_type(params, json_type_object))
-            path = str_field(params, "path", NULL);
-        if (path && !*path)
-            path = NULL; /* generated on save: never the same as another */
-        for (size_t j = 0; j < i; j++) {
-            json_object *nj = json_object_array_get_idx(nodes, j);
-            if (!vs[j].id || !json_object_is_type(nj, json_type_object))
-                continue;
-            const char *other = str_field(nj, "name", NULL);
-            if (name && other && strcmp(name, other) == 0)
-                problem(p, vs[i].id, "name", "node name '%.60s' is used twice", name);
-            json_object *pj;
-            if (path && vs[j].type && strcmp(vs[j].type->id, "trigger.webhook") == 0 &&
-                json_object_object_get_ex(nj, "params", &pj) && json_object_is_type(pj, json_type_object) &&
-                str_field(pj, "path", NULL) && strcmp(str_field(pj, "path", NULL), path) == 0)
-                problem(p, vs[i].id, "params.path", "webhook path '%.60s' is used by node '%s' too", path, vs[j].id);
-        }
-    }
+    check_unique(p, nodes, vs, n);
     if (edges)
         check_edges(p, edges, vs, (int)n);
     if (p->n == 0)

@@ -123,7 +123,7 @@ static void fix_init(fix_t *f, const char *params, bool allow_scripts)
     json_object_object_add(f->node, "params", p);
     f->run.limits.allow_scripts = allow_scripts;
     f->c.run = &f->run;
-    f->c.type = gl_node_type_find("flow.respond");
+    f->c.type = gl_node_def_find("flow.respond");
     ASSERT(f->c.type != NULL);
     f->c.node_id = "respond";
     f->c.node_name = "Respond";
@@ -151,7 +151,7 @@ static void respond_fails(const char *params, bool allow_scripts, const char *ms
 {
     fix_t f;
     fix_init(&f, params, allow_scripts);
-    if (gl_node_flow_respond(&f.c) == GL_OK)
+    if (f.c.type->run(&f.c) == GL_OK)
         FAIL_AT("flow.respond with %s succeeded", params);
     ASSERT_CONTAINS(f.c.error, msg);
     ASSERT(f.c.response == NULL);
@@ -162,7 +162,7 @@ static void respond_ok(const char *params, bool allow_scripts)
 {
     fix_t f;
     fix_init(&f, params, allow_scripts);
-    if (gl_node_flow_respond(&f.c) != GL_OK)
+    if (f.c.type->run(&f.c) != GL_OK)
         FAIL_AT("flow.respond with %s: %s", params, f.c.error);
     ASSERT(f.c.response != NULL);
     fix_free(&f);

@@ -154,7 +154,7 @@ static void fix_init(fix_t *f, const char *params, const char *items)
         ASSERT_EQ(gl_ipnet_parse_list("127.0.0.1/32", &allow_test_server, &err), GL_OK);
     }
     f->run.limits.allow_private = &allow_test_server;
-    f->c.type = gl_node_type_find("http.request");
+    f->c.type = gl_node_def_find("http.request");
     ASSERT(f->c.type != NULL);
     f->c.node_id = "fetch";
     f->c.node_name = "Fetch";
@@ -185,7 +185,7 @@ static void fix_free(fix_t *f)
 
 static int run(fix_t *f)
 {
-    return gl_node_http_request(&f->c);
+    return f->c.type->run(&f->c);
 }
 
 /* output item i of port 0 */

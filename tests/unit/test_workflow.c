@@ -1,6 +1,5 @@
 #include "gl_test.h"
 #include "json.h"
-#include "nodetypes.h"
 #include "engine.h"
 
 static int validate(const char *text, gl_problems_t *p)
@@ -21,38 +20,6 @@ static bool has(const gl_problems_t *p, const char *node, const char *field)
         if (strcmp(p->items[i].node, node) == 0 && strcmp(p->items[i].field, field) == 0)
             return true;
     return false;
-}
-
-TEST(catalogue_is_consistent)
-{
-    ASSERT(gl_node_types_count >= 16);
-    for (size_t i = 0; i < gl_node_types_count; i++) {
-        const gl_node_type_t *t = &gl_node_types[i];
-        ASSERT(gl_node_type_find(t->id) == t);
-        ASSERT(t->trigger == (t->inputs[0] == NULL));
-        for (const gl_param_def_t *d = t->params; d->name; d++) {
-            ASSERT(gl_node_param_find(t, d->name) == d);
-            ASSERT((d->type == GL_PARAM_SELECT) == (d->options != NULL));
-            if (d->def) { /* defaults are valid JSON */
-                json_object *o = NULL;
-                gl_err_t err;
-                if (gl_json_parse(d->def, strlen(d->def), 8, &o, &err) != GL_OK)
-                    FAIL_AT("%s.%s default is not JSON", t->id, d->name);
-                json_object_put(o);
-            }
-        }
-    }
-    ASSERT(gl_node_has_output(gl_node_type_find("http.request"), "error"));
-    ASSERT(!gl_node_has_output(gl_node_type_find("trigger.manual"), "error"));
-    gl_buf_t b;
-    gl_buf_init(&b, 1 << 20);
-    ASSERT_EQ(gl_engine_node_types_json(&b), GL_OK);
-    json_object *o = NULL;
-    gl_err_t err;
-    ASSERT_EQ(gl_json_parse(b.data, b.len, 16, &o, &err), GL_OK);
-    ASSERT_EQ(json_object_array_length(o), gl_node_types_count);
-    json_object_put(o);
-    gl_buf_free(&b);
 }
 
 TEST(valid_definitions)

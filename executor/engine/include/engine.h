@@ -384,4 +384,14 @@ int gl_engine_node_types_json(gl_buf_t *out) GL_WUR;
  * strings, to out. */
 int gl_engine_credential_names(json_object *def, gl_buf_t *out) GL_WUR;
 
+/* The triggers an active workflow with definition def serves: a new JSON
+ * array (the caller puts it) of one object per enabled node whose type is
+ * served while active, {node_id, kind} plus what that kind's table holds —
+ * kind "webhook": path, method, mode; "schedule": cron, timezone (the
+ * node's, else settings.timezone, else UTC); "error": nothing more. Empty
+ * when there is none (such a workflow cannot be activated). def should be
+ * valid (gl_workflow_validate); anything else is skipped. sql/010's
+ * wf_sync_triggers takes this array as the rows to write. */
+json_object *gl_engine_triggers(json_object *def);
+
 #endif

@@ -41,7 +41,7 @@ static json_object *deep_copy(json_object *v)
     return out;
 }
 
-int gl_node_data_set(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     const char *mode;
     if (gl_node_param_str(c, "mode", -1, &mode) != GL_OK)
@@ -115,3 +115,22 @@ int gl_node_data_set(gl_node_ctx_t *c)
     json_object_put(remove);
     return rc;
 }
+
+static const char *const set_modes[] = { "merge", "replace", NULL };
+
+const gl_node_def_t gl_node_data_set = {
+    .type = "data.set",
+    .display_name = "Set fields",
+    .category = "data",
+    .description = "Sets, renames or removes fields of each item.",
+    .inputs = { "main" },
+    .outputs = { "main" },
+    .params = {
+        { "fields", GL_PARAM_JSON, "{}", false, true, NULL, "fields to set: name -> value (values may be expressions)" },
+        { "rename", GL_PARAM_JSON, "{}", false, false, NULL, "fields to rename: old -> new" },
+        { "remove", GL_PARAM_JSON, "[]", false, false, NULL, "field names to remove" },
+        { "mode", GL_PARAM_SELECT, "\"merge\"", false, false, set_modes, "merge into the item or replace it" },
+    },
+    .run = run,
+    .quick = true,
+};

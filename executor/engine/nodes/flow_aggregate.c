@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-int gl_node_flow_aggregate(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     const char *field;
     if (gl_node_param_str(c, "field", -1, &field) != GL_OK)
@@ -20,3 +20,17 @@ int gl_node_flow_aggregate(gl_node_ctx_t *c)
     gl_node_emit(c, 0, item);
     return GL_OK;
 }
+
+const gl_node_def_t gl_node_flow_aggregate = {
+    .type = "flow.aggregate",
+    .display_name = "Aggregate",
+    .category = "flow",
+    .description = "Collects all items into one item holding an array.",
+    .inputs = { "main" },
+    .outputs = { "main" },
+    .params = {
+        { "field", GL_PARAM_STRING, "\"items\"", false, false, NULL, "name of the array field" },
+    },
+    .run = run,
+    .quick = true,
+};

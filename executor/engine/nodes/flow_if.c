@@ -6,7 +6,7 @@
  */
 #include "node.h"
 
-int gl_node_flow_if(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     size_t n = json_object_array_length(c->in[0]);
     for (size_t i = 0; i < n; i++) {
@@ -17,3 +17,17 @@ int gl_node_flow_if(gl_node_ctx_t *c)
     }
     return GL_OK;
 }
+
+const gl_node_def_t gl_node_flow_if = {
+    .type = "flow.if",
+    .display_name = "If",
+    .category = "flow",
+    .description = "Routes each item to true or false by a condition.",
+    .inputs = { "main" },
+    .outputs = { "true", "false" },
+    .params = {
+        { "condition", GL_PARAM_STRING, NULL, true, true, NULL, "an expression, true or false per item" },
+    },
+    .run = run,
+    .quick = true,
+};

@@ -10,7 +10,7 @@
  */
 #include "node.h"
 
-int gl_node_flow_loop(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     int64_t size = 1, max_iter = 1000;
     if (gl_node_param_int(c, "batch_size", -1, &size) != GL_OK ||
@@ -68,3 +68,19 @@ int gl_node_flow_loop(gl_node_ctx_t *c)
     c->state_out = ns;
     return GL_OK;
 }
+
+const gl_node_def_t gl_node_flow_loop = {
+    .type = "flow.loop",
+    .display_name = "Loop over batches",
+    .category = "flow",
+    .description = "Feeds items to the loop body in batches; the body's end connects back to the loop input; done emits everything collected.",
+    .inputs = { "main", "loop" },
+    .outputs = { "batch", "done" },
+    .params = {
+        { "batch_size", GL_PARAM_NUMBER, "1", false, false, NULL, "items per batch" },
+        { "max_iterations", GL_PARAM_NUMBER, "1000", false, false, NULL, "guard against runaway loops" },
+    },
+    .run = run,
+    .quick = true,
+    .loop_input = "loop",
+};

@@ -25,7 +25,7 @@ static json_object *merged(json_object *a, json_object *b)
     return o;
 }
 
-int gl_node_flow_merge(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     const char *m;
     if (gl_node_param_str(c, "mode", -1, &m) != GL_OK)
@@ -65,3 +65,20 @@ int gl_node_flow_merge(gl_node_ctx_t *c)
     }
     return GL_OK;
 }
+
+static const char *const merge_modes[] = { "append", "join", "wait", NULL };
+
+const gl_node_def_t gl_node_flow_merge = {
+    .type = "flow.merge",
+    .display_name = "Merge",
+    .category = "flow",
+    .description = "Combines two inputs: append, join by key, or wait for both.",
+    .inputs = { "input1", "input2" },
+    .outputs = { "main" },
+    .params = {
+        { "mode", GL_PARAM_SELECT, "\"append\"", false, false, merge_modes, "how the inputs combine" },
+        { "key", GL_PARAM_STRING, NULL, false, false, NULL, "join mode: the field both inputs share" },
+    },
+    .run = run,
+    .quick = true,
+};

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-int gl_node_flow_respond(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     int64_t status = 200;
     json_object *headers = NULL, *body = NULL;
@@ -61,3 +61,20 @@ int gl_node_flow_respond(gl_node_ctx_t *c)
     gl_node_pass(c, 0, 0);
     return GL_OK;
 }
+
+const gl_node_def_t gl_node_flow_respond = {
+    .type = "flow.respond",
+    .display_name = "Respond to webhook",
+    .category = "flow",
+    .description = "Sets the response of a synchronous webhook.",
+    .inputs = { "main" },
+    .outputs = { "main" },
+    .params = {
+        { "status", GL_PARAM_NUMBER, "200", false, true, NULL, "HTTP status" },
+        { "headers", GL_PARAM_JSON, "{}", false, true, NULL, "response headers (object): Content-Type (no script types), Content-Disposition, Content-Language, ETag, Last-Modified, Location, Retry-After and custom X- headers; others fail the node" },
+        { "body", GL_PARAM_JSON, NULL, false, true, NULL, "response body; default: the first item" },
+    },
+    .run = run,
+    .quick = true,
+    .sets_response = true,
+};

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int gl_node_flow_split(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     const char *f;
     if (gl_node_param_str(c, "field", -1, &f) != GL_OK)
@@ -47,3 +47,17 @@ int gl_node_flow_split(gl_node_ctx_t *c)
     }
     return GL_OK;
 }
+
+const gl_node_def_t gl_node_flow_split = {
+    .type = "flow.split",
+    .display_name = "Split out",
+    .category = "flow",
+    .description = "Emits one item per element of an array field.",
+    .inputs = { "main" },
+    .outputs = { "main" },
+    .params = {
+        { "field", GL_PARAM_STRING, NULL, true, false, NULL, "the array field to split" },
+    },
+    .run = run,
+    .quick = true,
+};

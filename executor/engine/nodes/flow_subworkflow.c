@@ -13,10 +13,11 @@
 #include "node.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define MAX_DEPTH 5
 
-int gl_node_flow_subworkflow(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     const char *id;
     if (gl_node_param_str(c, "workflow_id", -1, &id) != GL_OK)
@@ -39,3 +40,25 @@ int gl_node_flow_subworkflow(gl_node_ctx_t *c)
     json_object_put(out);
     return GL_OK;
 }
+
+static void validate(gl_node_check_t *chk, const gl_param_def_t *d, json_object *v)
+{
+    if (strcmp(d->name, "workflow_id") == 0 && json_object_is_type(v, json_type_string) &&
+        !gl_is_uuid(json_object_get_string(v)))
+        gl_node_problem(chk, "workflow_id must be a workflow id");
+}
+
+const gl_node_def_t gl_node_flow_subworkflow = {
+    .type = "flow.subworkflow",
+    .display_name = "Run workflow",
+    .category = "flow",
+    .description = "Runs another workflow of the org with the items as input and continues with its output.",
+    .inputs = { "main" },
+    .outputs = { "main" },
+    .params = {
+        { "workflow_id", GL_PARAM_STRING, NULL, true, false, NULL, "the workflow to run" },
+    },
+    .validate = validate,
+    .run = run,
+    .quick = false,
+};

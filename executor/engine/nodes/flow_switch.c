@@ -10,7 +10,7 @@
 
 #define MAX_RULES 8
 
-int gl_node_flow_switch(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     int fallback = gl_node_out_index(c, "fallback");
     size_t n = json_object_array_length(c->in[0]);
@@ -43,3 +43,27 @@ int gl_node_flow_switch(gl_node_ctx_t *c)
     }
     return GL_OK;
 }
+
+static const char *const combine[] = { "and", "or", NULL };
+
+static void validate(gl_node_check_t *chk, const gl_param_def_t *d, json_object *v)
+{
+    if (strcmp(d->name, "rules") == 0 && (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > 8))
+        gl_node_problem(chk, "rules must be an array of at most 8 conditions (outputs out0-out7)");
+}
+
+const gl_node_def_t gl_node_flow_switch = {
+    .type = "flow.switch",
+    .display_name = "Switch",
+    .category = "flow",
+    .description = "Routes each item to the output of the first rule it matches, else to fallback.",
+    .inputs = { "main" },
+    .outputs = { "out0", "out1", "out2", "out3", "out4", "out5", "out6", "out7", "fallback" },
+    .params = {
+        { "rules", GL_PARAM_JSON, "[]", true, true, NULL, "up to 8 conditions (expressions); rule n routes to outn" },
+        { "combine", GL_PARAM_SELECT, "\"and\"", false, false, combine, "unused by single-condition rules" },
+    },
+    .validate = validate,
+    .run = run,
+    .quick = true,
+};

@@ -54,7 +54,7 @@ static int parse_iso(const char *s, int64_t *out_ms)
     return GL_OK;
 }
 
-int gl_node_flow_wait(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     const char *m;
     if (gl_node_param_str(c, "mode", 0, &m) != GL_OK)
@@ -88,3 +88,21 @@ int gl_node_flow_wait(gl_node_ctx_t *c)
     gl_node_pass(c, 0, 0);
     return GL_OK;
 }
+
+static const char *const wait_modes[] = { "duration", "until", NULL };
+
+const gl_node_def_t gl_node_flow_wait = {
+    .type = "flow.wait",
+    .display_name = "Wait",
+    .category = "flow",
+    .description = "Pauses the execution for a duration or until a time; no process waits.",
+    .inputs = { "main" },
+    .outputs = { "main" },
+    .params = {
+        { "mode", GL_PARAM_SELECT, "\"duration\"", false, false, wait_modes, "wait for a duration or until a time" },
+        { "seconds", GL_PARAM_NUMBER, NULL, false, true, NULL, "duration mode: seconds to wait" },
+        { "until", GL_PARAM_STRING, NULL, false, true, NULL, "until mode: an ISO 8601 time" },
+    },
+    .run = run,
+    .quick = false,
+};

@@ -775,7 +775,7 @@ done:
     return rc;
 }
 
-int gl_node_http_request(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     size_t n_items = json_object_array_length(c->in[0]);
     CURL *h;
@@ -805,3 +805,29 @@ int gl_node_http_request(gl_node_ctx_t *c)
     curl_easy_cleanup(h);
     return rc;
 }
+
+
+const gl_node_def_t gl_node_http_request = {
+    .type = "http.request",
+    .display_name = "HTTP Request",
+    .category = "action",
+    .description = "Calls a URL and returns the response as an item. Public addresses only, unless the operator lists "
+                   "internal ranges in http.allow_private.",
+    .inputs = { "main" },
+    .outputs = { "main" },
+    .params = {
+        { "method", GL_PARAM_SELECT, "\"GET\"", false, false, methods, "HTTP method" },
+        { "url", GL_PARAM_STRING, NULL, true, true, NULL, "absolute http(s) URL; loopback, private and other internal addresses are refused unless the operator allows them (http.allow_private)" },
+        { "query", GL_PARAM_JSON, "{}", false, true, NULL, "query parameters (object)" },
+        { "headers", GL_PARAM_JSON, "{}", false, true, NULL, "request headers (object)" },
+        { "body_type", GL_PARAM_SELECT, "\"none\"", false, false, body_types, "how the body is sent" },
+        { "body", GL_PARAM_JSON, NULL, false, true, NULL, "request body" },
+        { "timeout_ms", GL_PARAM_NUMBER, "30000", false, false, NULL, "request timeout" },
+        { "follow_redirects", GL_PARAM_BOOLEAN, "true", false, false, NULL, "follow 3xx redirects" },
+        { "response_type", GL_PARAM_SELECT, "\"auto\"", false, false, resp_types, "parse the response as JSON or text" },
+        { "fail_on_status", GL_PARAM_BOOLEAN, "true", false, false, NULL, "fail on a status of 400 or more" },
+        { "credential", GL_PARAM_CREDENTIAL, NULL, false, false, NULL, "credential used for authentication" },
+    },
+    .run = run,
+    .quick = false,
+};

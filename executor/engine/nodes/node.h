@@ -1,29 +1,122 @@
 /*
- * node.h: what a node implementation sees. One file per node type in this
- * folder implements `int gl_node_<type>(gl_node_ctx_t *c)`; engine.c maps
- * the catalogue's type ids (catalogue.c) to them.
+ * node.h: what a node type is. Each file in this folder is one node type:
+ * it exports one descriptor, `const gl_node_def_t gl_node_<name>`, which
+ * says everything the rest of the engine knows of the type — its ports,
+ * its parameters with their defaults, the checks of the validator beyond
+ * the parameter table (.validate), what it runs (.run), whether it may run
+ * inside the web server (.quick), and what the run loop and the trigger
+ * rows must know of it, as data. catalogue.c lists every descriptor once;
+ * GET /api/node-types, the validator (validate.c), the run loop (engine.c)
+ * and gl_engine_triggers read them there. No code outside a node's own
+ * file compares type names. Adding a node type is adding a file here and
+ * a line to catalogue.c's table.
  *
- * A node reads its input items per port (c->in[i] follows the type's
- * inputs[] order), its parameters through gl_node_param (defaults from the
- * catalogue, expressions evaluated for one item), and appends its results
- * to c->out[i] (following the type's outputs[] order). It returns GL_OK, or
- * an error with the message set by gl_node_fail; c->retryable says whether
- * a retry may help (node retry settings decide whether there is one).
+ * A node's run function reads its input items per port (c->in[i] follows
+ * the type's inputs[] order), its parameters through gl_node_param
+ * (defaults from the descriptor, expressions evaluated for one item), and
+ * appends its results to c->out[i] (following the type's outputs[] order).
+ * It returns GL_OK, or an error with the message set by gl_node_fail;
+ * c->retryable says whether a retry may help (node retry settings decide
+ * whether there is one).
  */
 #ifndef GL_NODE_H
 #define GL_NODE_H
 
+#include "buf.h"
 #include "engine.h"
-#include "nodetypes.h"
+#include "gl.h"
 
 #include <json-c/json.h>
 
-typedef struct gl_exec gl_exec_t; /* engine internals */
+typedef enum {
+    GL_PARAM_STRING,
+    GL_PARAM_NUMBER,
+    GL_PARAM_BOOLEAN,
+    GL_PARAM_SELECT,
+    GL_PARAM_JSON,
+    GL_PARAM_CODE,
+    GL_PARAM_CREDENTIAL,
+} gl_param_type_t;
 
-typedef struct gl_node_ctx {
+typedef struct {
+    const char *name;
+    gl_param_type_t type;
+    const char *def;          /* default as JSON text, NULL: none */
+    bool required;
+    bool expressions;         /* may hold {{ … }} expressions */
+    const char *const *options; /* GL_PARAM_SELECT: NULL-terminated choices */
+    const char *description;
+} gl_param_def_t;
+
+#define GL_NODE_MAX_PORTS 10
+#define GL_NODE_MAX_PARAMS 16
+
+/* Every non-trigger node also has this output: with continue_on_fail set,
+ * a failure becomes an item here instead of failing the execution. */
+#define GL_NODE_ERROR_PORT "error"
+
+typedef struct gl_exec gl_exec_t;           /* engine internals */
+typedef struct gl_node_ctx gl_node_ctx_t;
+typedef struct gl_node_check gl_node_check_t; /* validate.c: one parameter being checked */
+
+typedef int (*gl_node_fn)(gl_node_ctx_t *c);
+/* Checks parameter d's value v (present, not null, within the size limits
+ * and expression rules) beyond what its gl_param_def_t says; reports with
+ * gl_node_problem. */
+typedef void (*gl_node_validate_fn)(gl_node_check_t *chk, const gl_param_def_t *d, json_object *v);
+/* Adds to `row` (a new trigger row {node_id, kind}) what the trigger's
+ * table needs of enabled node `node` of definition `def` (both borrowed). */
+typedef void (*gl_node_trigger_row_fn)(json_object *def, json_object *node, json_object *row);
+
+typedef struct gl_node_def {
+    const char *type;         /* "http.request" */
+    const char *display_name; /* "HTTP Request" */
+    const char *category;     /* "trigger", "action", "data", "flow" */
+    const char *description;
+    const char *inputs[GL_NODE_MAX_PORTS];  /* NULL-terminated; none for a trigger */
+    const char *outputs[GL_NODE_MAX_PORTS]; /* NULL-terminated */
+    gl_param_def_t params[GL_NODE_MAX_PARAMS]; /* ends with a row whose name is NULL */
+    gl_node_validate_fn validate; /* NULL: the parameter table says it all */
+    gl_node_fn run;
+    bool quick;               /* quick and local: may run inside the web server (direct webhooks) */
+    /* what the validator and the run loop must know of particular types */
+    bool trigger;             /* starts executions; has no inputs */
+    bool default_trigger;     /* the trigger a run starts at when it names none (first such node) */
+    bool sets_response;       /* its state is the webhook response {status, headers, body} */
+    const char *loop_input;   /* an input an edge may run back into, closing the one sanctioned loop */
+    /* a string parameter whose non-empty values no two nodes of this type
+     * share (a webhook's path), and what the message calls it */
+    const char *unique_param;
+    const char *unique_what;
+    /* a trigger an active workflow serves: the kind of its trigger row
+     * ("webhook", "schedule", "error"; NULL: none, e.g. the manual trigger)
+     * and what the row holds besides {node_id, kind} (NULL: nothing) */
+    const char *trigger_kind;
+    gl_node_trigger_row_fn trigger_row;
+} gl_node_def_t;
+
+/* the catalogue (catalogue.c): every descriptor, in the order served */
+extern const gl_node_def_t *const gl_node_defs[];
+extern const size_t gl_node_defs_count;
+
+/* The descriptor of type id, or NULL. */
+const gl_node_def_t *gl_node_def_find(const char *type);
+/* The parameter of t with this name, or NULL. */
+const gl_param_def_t *gl_node_param_find(const gl_node_def_t *t, const char *name);
+bool gl_node_has_input(const gl_node_def_t *t, const char *port);
+bool gl_node_has_output(const gl_node_def_t *t, const char *port);
+const char *gl_param_type_name(gl_param_type_t t);
+
+/* Reports a problem with the parameter chk is checking (validate.c). */
+void gl_node_problem(gl_node_check_t *chk, const char *fmt, ...) GL_PRINTF(2, 3);
+/* A node's string parameter `name` (borrowed), or NULL when it is absent or
+ * not a string; for trigger_row functions. */
+const char *gl_node_param_string(json_object *node, const char *name);
+
+struct gl_node_ctx {
     gl_exec_t *exec;
     const gl_run_t *run;
-    const gl_node_type_t *type;
+    const gl_node_def_t *type;
     const char *node_id;
     const char *node_name;
     json_object *node;              /* the node's definition (borrowed) */
@@ -32,22 +125,20 @@ typedef struct gl_node_ctx {
     json_object *out[GL_NODE_MAX_PORTS + 1]; /* output arrays (owned by the engine); the last slot is the error port */
     json_object *state_in;          /* the state this node left at its previous activation, or NULL */
     json_object *state_out;         /* new state (set a new reference), or NULL */
-    json_object *response;          /* flow.respond: {status, headers, body} (new reference) */
+    json_object *response;          /* sets_response types: {status, headers, body} (new reference) */
     int attempt;
     int64_t deadline_ms;            /* wall clock; 0: none (node timeout and execution timeout) */
     int64_t park_until_ms;          /* flow.wait: park the execution until then */
     bool retryable;
     int64_t retry_after_ms;         /* a hint from the node (HTTP Retry-After), 0: none */
     char error[512];
-} gl_node_ctx_t;
-
-typedef int (*gl_node_fn)(gl_node_ctx_t *c);
+};
 
 /* Sets the error message; returns GL_INVALID for `return gl_node_fail(…)`. */
 int gl_node_fail(gl_node_ctx_t *c, const char *fmt, ...) GL_PRINTF(2, 3);
 
 /* Parameter `name` evaluated for input item `item` of the main input (-1:
- * no current item): the raw value, the catalogue default, or NULL (absent
+ * no current item): the raw value, the descriptor's default, or NULL (absent
  * with no default). Expressions in strings — also inside JSON objects and
  * arrays — are rendered. *out is a new reference (or NULL). On an
  * expression error the node's error is set (naming the parameter) and
@@ -66,23 +157,5 @@ void gl_node_emit(gl_node_ctx_t *c, int port, json_object *v);
 void gl_node_pass(gl_node_ctx_t *c, int in, int out);
 /* Index of an output / input port by name, -1 if none. */
 int gl_node_out_index(const gl_node_ctx_t *c, const char *port);
-
-/* node implementations */
-int gl_node_trigger_manual(gl_node_ctx_t *c);
-int gl_node_trigger_webhook(gl_node_ctx_t *c);
-int gl_node_trigger_schedule(gl_node_ctx_t *c);
-int gl_node_trigger_error(gl_node_ctx_t *c);
-int gl_node_http_request(gl_node_ctx_t *c);
-int gl_node_data_set(gl_node_ctx_t *c);
-int gl_node_flow_if(gl_node_ctx_t *c);
-int gl_node_flow_switch(gl_node_ctx_t *c);
-int gl_node_flow_merge(gl_node_ctx_t *c);
-int gl_node_flow_split(gl_node_ctx_t *c);
-int gl_node_flow_aggregate(gl_node_ctx_t *c);
-int gl_node_flow_loop(gl_node_ctx_t *c);
-int gl_node_flow_wait(gl_node_ctx_t *c);
-int gl_node_flow_subworkflow(gl_node_ctx_t *c);
-int gl_node_flow_respond(gl_node_ctx_t *c);
-int gl_node_flow_noop(gl_node_ctx_t *c);
 
 #endif

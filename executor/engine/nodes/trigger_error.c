@@ -7,8 +7,20 @@
  */
 #include "node.h"
 
-int gl_node_trigger_error(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     gl_node_pass(c, 0, 0);
     return GL_OK;
 }
+
+const gl_node_def_t gl_node_trigger_error = {
+    .type = "trigger.error",
+    .display_name = "Error trigger",
+    .category = "trigger",
+    .description = "Starts the workflow when another workflow that names it as error workflow fails.",
+    .outputs = { "main" },
+    .run = run,
+    .quick = true,
+    .trigger = true,
+    .trigger_kind = "error",
+};

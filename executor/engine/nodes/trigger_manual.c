@@ -6,8 +6,20 @@
  */
 #include "node.h"
 
-int gl_node_trigger_manual(gl_node_ctx_t *c)
+static int run(gl_node_ctx_t *c)
 {
     gl_node_pass(c, 0, 0);
     return GL_OK;
 }
+
+const gl_node_def_t gl_node_trigger_manual = {
+    .type = "trigger.manual",
+    .display_name = "Manual trigger",
+    .category = "trigger",
+    .description = "Starts the workflow from the editor or the API, with optional input items.",
+    .outputs = { "main" },
+    .run = run,
+    .quick = true,
+    .trigger = true,
+    .default_trigger = true,
+};
