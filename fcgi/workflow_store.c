@@ -16,12 +16,22 @@ static const gl_stmt_t q_version_insert = {
     .rows = false,
 };
 
-/* the caller's UPDATE of the workflow row already holds its lock */
+/* A separate statement: it sees the version a concurrent save committed
+ * while the caller's UPDATE waited for the workflow row. */
+static const gl_stmt_t q_version_def = {
+    .name = "wf_version_def",
+    .sql = "SELECT definition::text FROM workflow_versions WHERE workflow_id = $1 AND version = $2::int",
+    .nparams = 2,
+    .rows = true,
+};
+
+/* the caller's UPDATE of the workflow row already holds its lock; $3: the
+ * trigger rows gl_engine_triggers computed from the version (sql/010) */
 static const gl_stmt_t q_sync = {
     .name = "wf_sync",
-    .sql = "WITH s AS (SELECT wf_sync_triggers($1, $2::int)) "
+    .sql = "WITH s AS (SELECT wf_sync_triggers($1, $2::int, $3::jsonb)) "
            "UPDATE workflows SET active_version = $2::int WHERE id = $1 AND (SELECT true FROM s)",
-    .nparams = 2,
+    .nparams = 3,
     .rows = false,
 };
 
@@ -78,15 +88,55 @@ int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, con
         gl_resp_fail(req, rc, &err);
         return rc;
     }
-    return active ? gl_wf_sync_triggers(req, id, version) : GL_OK;
+    return active ? gl_wf_sync_triggers(req, id, version, false) : GL_OK;
 }
 
-int gl_wf_sync_triggers(gl_req_t *req, const char *id, const char *version)
+/* The trigger rows of version `version` of workflow id as stored (with the
+ * webhook paths the database generated): *rows is JSON text in the arena,
+ * *count its length; a version that is not there has none. Sets an error
+ * response on failure. */
+static int trigger_rows(gl_req_t *req, const char *id, const char *version, const char **rows, size_t *count)
 {
     gl_err_t err;
     gl_err_clear(&err);
+    PGresult *res = NULL;
     const char *params[] = { id, version };
-    int rc = gl_db_query(req->db, &q_sync, params, NULL, NULL, &err);
+    int rc = gl_db_query(req->db, &q_version_def, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return rc;
+    }
+    json_object *def = NULL;
+    if (PQntuples(res) == 1 &&
+        gl_json_parse(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), 1000, &def, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "workflow %s version %s: stored definition does not parse: %s", id, version, err.msg);
+        gl_resp_error(req, 500, "internal", NULL, "the stored definition cannot be read");
+        return GL_ERR;
+    }
+    json_object *list = gl_engine_triggers(def);
+    *count = json_object_array_length(list);
+    *rows = gl_arena_strdup(req->arena, json_object_to_json_string_ext(list, JSON_C_TO_STRING_PLAIN));
+    json_object_put(list);
+    json_object_put(def);
+    return GL_OK;
+}
+
+int gl_wf_sync_triggers(gl_req_t *req, const char *id, const char *version, bool need_trigger)
+{
+    const char *rows = NULL;
+    size_t count = 0;
+    int rc = trigger_rows(req, id, version, &rows, &count);
+    if (rc != GL_OK)
+        return rc;
+    if (need_trigger && count == 0) {
+        gl_resp_error(req, 400, "no_trigger", "definition",
+                      "only a workflow with an enabled webhook, schedule or error trigger can be activated");
+        return GL_INVALID;
+    }
+    gl_err_t err;
+    gl_err_clear(&err);
+    const char *params[] = { id, version, rows };
+    rc = gl_db_query(req->db, &q_sync, params, NULL, NULL, &err);
     if (rc == GL_CONFLICT) {
         /* One answer whether another workflow serves the path or another
          * org holds it (sql/009): nothing beyond what calling it tells. */

@@ -23,9 +23,12 @@ int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, con
                          bool active) GL_WUR;
 
 /* Moves workflow id's webhook and schedule rows to version (the caller's
- * UPDATE holds the row): 409 webhook_path_taken when a path belongs to
- * another active workflow. Error responses are set on failure. */
-int gl_wf_sync_triggers(gl_req_t *req, const char *id, const char *version) GL_WUR;
+ * UPDATE holds the row), as gl_engine_triggers computes them from that
+ * version's stored definition: 409 webhook_path_taken when a path belongs
+ * to another active workflow; with need_trigger, 400 no_trigger when the
+ * version has no trigger an active workflow serves. Error responses are
+ * set on failure. */
+int gl_wf_sync_triggers(gl_req_t *req, const char *id, const char *version, bool need_trigger) GL_WUR;
 
 /*
  * After an UPDATE of workflow id matched no row: sets 404 (not visible),

@@ -89,18 +89,6 @@ static const gl_stmt_t q_activate = {
     .rows = true,
 };
 
-/* A separate statement: it must see the version a concurrent save committed
- * while the UPDATE above waited for the row. */
-static const gl_stmt_t q_has_trigger = {
-    .name = "wf_has_trigger",
-    .sql = "SELECT EXISTS (SELECT 1 FROM workflow_versions v, jsonb_array_elements(v.definition->'nodes') n "
-           "WHERE v.workflow_id = $1 AND v.version = $2::int "
-           "AND n->>'type' IN ('trigger.webhook', 'trigger.schedule', 'trigger.error') "
-           "AND NOT coalesce((n->>'disabled')::boolean, false))",
-    .nparams = 2,
-    .rows = true,
-};
-
 static const gl_stmt_t q_deactivate = {
     .name = "wf_deactivate",
     .sql = "UPDATE workflows SET active = false, active_version = NULL, updated_at = now() "
@@ -415,16 +403,7 @@ static void wf_activate(gl_req_t *req)
         gl_wf_explain_miss(req, id, NULL);
         return;
     }
-    const char *p2[] = { id, PQgetvalue(res, 0, 0) };
-    PGresult *trig = NULL;
-    if (!one_row(req, &q_has_trigger, p2, &trig))
-        return;
-    if (strcmp(PQgetvalue(trig, 0, 0), "t") != 0) {
-        gl_resp_error(req, 400, "no_trigger", "definition",
-                      "only a workflow with an enabled webhook, schedule or error trigger can be activated");
-        return;
-    }
-    if (gl_wf_sync_triggers(req, id, p2[1]) != GL_OK)
+    if (gl_wf_sync_triggers(req, id, PQgetvalue(res, 0, 0), true) != GL_OK)
         return;
     if (gl_audit(req, NULL, "workflow.activate", "workflow", id, NULL) != GL_OK)
         return;
