@@ -10,9 +10,9 @@
 
 static const gl_stmt_t q_version_insert = {
     .name = "wf_version_insert",
-    .sql = "INSERT INTO workflow_versions (workflow_id, version, org_id, definition, author_id, message, restored_from) "
-           "VALUES ($1, $2, $3, $4::jsonb, current_user_id(), $5, $6)",
-    .nparams = 6,
+    .sql = "INSERT INTO workflow_versions (workflow_id, version, org_id, definition, author_id, message, restored_from, "
+           "error_trigger) VALUES ($1, $2, $3, $4::jsonb, current_user_id(), $5, $6, $7)",
+    .nparams = 7,
     .rows = false,
 };
 
@@ -82,8 +82,15 @@ int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, con
 {
     gl_err_t err;
     gl_err_clear(&err);
-    const char *params[] = { id, version, org_id, definition, message, restored_from };
+    /* where the version starts when it runs as an error workflow (sql/010) */
+    json_object *def = NULL;
+    const char *error_trigger = NULL;
+    if (gl_json_parse(definition, strlen(definition), 1000, &def, &err) == GL_OK)
+        error_trigger = gl_engine_trigger_node(def, "error");
+    gl_err_clear(&err);
+    const char *params[] = { id, version, org_id, definition, message, restored_from, error_trigger };
     int rc = gl_db_query(req->db, &q_version_insert, params, NULL, NULL, &err);
+    json_object_put(def);
     if (rc != GL_OK) {
         gl_resp_fail(req, rc, &err);
         return rc;

@@ -14,7 +14,67 @@
 -- the workflow row, replacing the rows, the org of the rows, and that each
 -- row names an enabled node of that version (the caller could otherwise
 -- make rows no version holds). Behaviour is that of 003's function.
+--
+-- Likewise the node an error workflow starts at: exec_error_workflow (005,
+-- 008) looked for the first node of type 'trigger.error' in the error
+-- workflow's version. The handler that inserts a version now records it in
+-- workflow_versions.error_trigger (gl_engine_trigger_node(def, "error"):
+-- the first node, enabled or not, whose type's trigger kind is "error").
+-- Versions saved before this file get it once, below, the old way.
 SET LOCAL ROLE glyphic_owner;
+
+ALTER TABLE glyphic.workflow_versions ADD COLUMN error_trigger text;
+-- earlier versions: the first 'trigger.error' node, as 008's function
+-- found it (only versions that have one are rewritten)
+UPDATE glyphic.workflow_versions v
+   SET error_trigger = (SELECT n->>'id' FROM jsonb_array_elements(v.definition->'nodes') WITH ORDINALITY AS t(n, ord)
+                         WHERE n->>'type' = 'trigger.error' ORDER BY ord LIMIT 1)
+ WHERE jsonb_typeof(v.definition->'nodes') = 'array'
+   AND v.definition->'nodes' @> '[{"type": "trigger.error"}]';
+
+-- 008's function, with the start node read from the version
+CREATE OR REPLACE FUNCTION glyphic.exec_error_workflow(p_id uuid) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE
+  e glyphic.executions;
+  def jsonb;
+  target uuid;
+  tver integer;
+  tnode text;
+  wname text;
+BEGIN
+  SELECT * INTO e FROM glyphic.executions WHERE id = p_id;
+  IF NOT FOUND OR e.trigger = 'error' THEN
+    RETURN NULL;  -- an error workflow's own failure does not cascade
+  END IF;
+  def := coalesce(e.definition, (SELECT v.definition FROM glyphic.workflow_versions v
+                                   WHERE v.workflow_id = e.workflow_id AND v.version = e.version));
+  IF def->'settings'->>'error_workflow_id' IS NULL THEN
+    RETURN NULL;
+  END IF;
+  target := (def->'settings'->>'error_workflow_id')::uuid;
+  SELECT w.current_version INTO tver FROM glyphic.workflows w
+   WHERE w.id = target AND w.org_id = e.org_id AND w.deleted_at IS NULL
+     AND glyphic.wf_readable_by(w.id, glyphic.exec_starter(e.id));
+  IF NOT FOUND THEN
+    UPDATE glyphic.executions
+       SET error = coalesce(error, '{}') || jsonb_build_object('error_workflow', 'workflow not found')
+     WHERE id = p_id;
+    RETURN NULL;
+  END IF;
+  SELECT v.error_trigger INTO tnode
+    FROM glyphic.workflow_versions v
+   WHERE v.workflow_id = target AND v.version = tver;
+  SELECT w.name INTO wname FROM glyphic.workflows w WHERE w.id = e.workflow_id;
+  RETURN glyphic.exec_start(e.org_id, target, tver, NULL, 'error', tnode,
+    jsonb_build_array(jsonb_build_object(
+      'execution', jsonb_build_object('id', e.id, 'status', e.status, 'trigger', e.trigger,
+                                      'error', e.error, 'started_at', e.started_at, 'finished_at', e.finished_at),
+      'workflow', jsonb_build_object('id', e.workflow_id, 'name', wname, 'version', e.version))),
+    e.id);
+END
+$$;
+
 
 DROP FUNCTION glyphic.wf_sync_triggers(uuid, integer);
 

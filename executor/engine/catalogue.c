@@ -195,3 +195,18 @@ json_object *gl_engine_triggers(json_object *def)
     }
     return rows;
 }
+
+const char *gl_engine_trigger_node(json_object *def, const char *kind)
+{
+    json_object *nodes = NULL, *id = NULL;
+    if (!kind || !json_object_object_get_ex(def, "nodes", &nodes) || !json_object_is_type(nodes, json_type_array))
+        return NULL;
+    for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+        json_object *n = json_object_array_get_idx(nodes, i);
+        const gl_node_def_t *t = gl_node_def_find(json_object_get_string(json_object_object_get(n, "type")));
+        if (t && t->trigger_kind && strcmp(t->trigger_kind, kind) == 0 && json_object_object_get_ex(n, "id", &id) &&
+            json_object_is_type(id, json_type_string))
+            return json_object_get_string(id);
+    }
+    return NULL;
+}

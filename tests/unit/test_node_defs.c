@@ -197,6 +197,15 @@ TEST(trigger_rows)
     rows = triggers_of("{\"nodes\":[{\"id\":\"m\",\"type\":\"trigger.manual\"}]}");
     ASSERT_EQ(json_object_array_length(rows), 0);
     json_object_put(rows);
+    json_object *def = NULL;
+    gl_err_t err;
+    const char *text = "{\"nodes\":[{\"id\":\"m\",\"type\":\"trigger.manual\"},"
+                       "{\"id\":\"e1\",\"type\":\"trigger.error\",\"disabled\":true},"
+                       "{\"id\":\"e2\",\"type\":\"trigger.error\"}]}";
+    ASSERT_EQ(gl_json_parse(text, strlen(text), 16, &def, &err), GL_OK);
+    ASSERT_STR_EQ(gl_engine_trigger_node(def, "error"), "e1"); /* the first, enabled or not */
+    ASSERT(gl_engine_trigger_node(def, "webhook") == NULL);
+    json_object_put(def);
     rows = triggers_of("[1]");
     ASSERT_EQ(json_object_array_length(rows), 0);
     json_object_put(rows);

@@ -394,4 +394,9 @@ int gl_engine_credential_names(json_object *def, gl_buf_t *out) GL_WUR;
  * wf_sync_triggers takes this array as the rows to write. */
 json_object *gl_engine_triggers(json_object *def);
 
+/* The id of the first node of def, enabled or not, whose type's trigger
+ * rows are of `kind` ("error": where an error workflow starts), borrowed
+ * from def; NULL: none. */
+const char *gl_engine_trigger_node(json_object *def, const char *kind);
+
 #endif

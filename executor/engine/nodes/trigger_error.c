@@ -1,7 +1,9 @@
 /*
  * trigger.error: its item describes the failed execution — {execution:
  * {id, status, error, …}, workflow: {id, name, version}} — built by
- * exec_error_workflow() in sql/005_executions.sql.
+ * exec_error_workflow() (sql/010_trigger_rows.sql), which starts the error
+ * workflow at the node its version recorded as error_trigger: the first
+ * node of trigger kind "error" (gl_engine_trigger_node).
  * The engine hands the trigger's items to the fired trigger node as its
  * input; the node passes them on.
  */
