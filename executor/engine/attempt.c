@@ -477,6 +477,7 @@ static attempt_state_t st_record(attempt_t *a)
         if (x->run->io.record(x->run->io.ud, &a->s, &cancel, &err) != GL_OK) {
             snprintf(a->o->abort_msg, sizeof a->o->abort_msg, "recording step %d failed: %.200s", a->s.seq,
                      err.msg);
+            gl_utf8_trim(a->o->abort_msg); /* %.200s may cut a character */
             json_object_put(a->o->error); /* not failed: aborted, and resumed later */
             a->o->error = NULL;
             return finish(a, STEP_STOP);

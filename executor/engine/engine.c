@@ -73,12 +73,16 @@ static const impl_t *impl_find(const char *type)
 }
 
 static int eng_err(gl_err_t *err, int rc, const char *field, const char *fmt, ...) GL_PRINTF(4, 5);
+/* Sets err (a message cut anywhere, e.g. a node id at %.60s, is cleaned to
+ * whole UTF-8 characters: it may be stored) and returns rc. */
 static int eng_err(gl_err_t *err, int rc, const char *field, const char *fmt, ...)
 {
+    char msg[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    gl_utf8_clean(err->msg, sizeof err->msg, msg);
     snprintf(err->field, sizeof err->field, "%s", field ? field : "");
     return rc;
 }

@@ -749,6 +749,28 @@ TEST(invalid_definitions)
                    "unknown nodes");
 }
 
+/* A node id cut at %.60s in the message is cut at a character boundary. */
+TEST(invalid_definition_message_is_utf8)
+{
+    char text[512];
+    int n = snprintf(text, sizeof text,
+                     "{'nodes':[{'id':'t','type':'trigger.manual'},{'id':'%s\xc3\xa9','type':'data.nope'}]}",
+                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"); /* 59 a, then é */
+    ASSERT(n > 0 && (size_t)n < sizeof text);
+    json_object *def = q(text);
+    gl_run_t run;
+    memset(&run, 0, sizeof run);
+    run.definition = def;
+    gl_run_result_t res;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_engine_run(&run, &res, &err), GL_INVALID);
+    ASSERT_CONTAINS(err.msg, "has an unknown type 'data.nope'");
+    ASSERT(gl_utf8_valid(err.msg, strlen(err.msg)));
+    gl_run_result_free(&res);
+    json_object_put(def);
+}
+
 /* ---- expressions ---- */
 
 TEST(expression_reads_earlier_node)
