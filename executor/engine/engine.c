@@ -72,9 +72,9 @@ static const impl_t *impl_find(const char *type)
     return NULL;
 }
 
-static int eng_err(gl_err_t *err, int rc, const char *field, const char *fmt, ...) GL_PRINTF(4, 5);
 /* Sets err (a message cut anywhere, e.g. a node id at %.60s, is cleaned to
  * whole UTF-8 characters: it may be stored) and returns rc. */
+static int eng_err(gl_err_t *err, int rc, const char *field, const char *fmt, ...) GL_PRINTF(4, 5);
 static int eng_err(gl_err_t *err, int rc, const char *field, const char *fmt, ...)
 {
     char msg[sizeof err->msg];
