@@ -455,6 +455,7 @@ static attempt_state_t st_failed(attempt_t *a)
         a->then = A_RETRY;
     } else if (nd->continue_on_fail) {
         a->s.output = error_items(a->s.error, c->in[0]);
+        a->x->bytes += out_bytes(a->s.output); /* as REPLAY counts them */
         a->then = A_DELIVER;
     } else {
         /* marked so that a resumed run fails here too, without another attempt */

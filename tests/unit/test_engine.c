@@ -851,6 +851,40 @@ TEST(step_and_node_items)
     json_object_put(arr);
 }
 
+/* The error items a node continued with count towards max_bytes in the
+ * run that made them as in a resumed run that replays them: an execution
+ * just over its limit fails at the same step either way. */
+TEST(resume_max_bytes_counts_error_items)
+{
+    json_object *def = q("{'nodes':[{'id':'t','type':'trigger.manual'},"
+                         "{'id':'d','type':'data.set','continue_on_fail':true,"
+                         "'params':{'fields':{'s':'a\\u0000b'}}},"
+                         "{'id':'e','type':'data.set','params':{'fields':{'caught':true}}}],"
+                         "'edges':[{'from':'t','to':'d'},{'from':'d','from_port':'error','to':'e'}]}");
+    opts_t o = { 0 };
+    trace_t t;
+    trace_init(&t);
+    gl_run_result_t res;
+    run_wf(def, &o, &t, &res);
+    ASSERT_STEPS(t.steps, "t:succeeded d:failed e:succeeded");
+    size_t all = 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = 0;
+        json_object_to_json_string_length(get(step(&t, i), "output"), JSON_C_TO_STRING_PLAIN, &len);
+        all += len;
+    }
+    gl_run_result_free(&res);
+    trace_free(&t);
+    o.limits.max_bytes = all - 1;
+    check_resume("max_bytes with error items", def, &o, &t, &res);
+    ASSERT_STEPS(t.steps, "t:succeeded d:failed e:failed");
+    ASSERT_EQ(res.status, GL_RUN_FAILED);
+    ASSERT_CONTAINS(get_str(res.error, "message"), "exceeds the limit");
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(def);
+}
+
 /* ---- waits ---- */
 
 static const char *const wait_wf = "{'nodes':[{'id':'t','type':'trigger.manual'},"
