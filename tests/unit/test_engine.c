@@ -16,9 +16,15 @@
 #include "gl_test.h"
 
 #include "engine.h"
+#include "ipnet.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* ---- helpers ---- */
 
@@ -743,6 +749,28 @@ TEST(invalid_definitions)
                    "unknown nodes");
 }
 
+/* A node id cut at %.60s in the message is cut at a character boundary. */
+TEST(invalid_definition_message_is_utf8)
+{
+    char text[512];
+    int n = snprintf(text, sizeof text,
+                     "{'nodes':[{'id':'t','type':'trigger.manual'},{'id':'%s\xc3\xa9','type':'data.nope'}]}",
+                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"); /* 59 a, then é */
+    ASSERT(n > 0 && (size_t)n < sizeof text);
+    json_object *def = q(text);
+    gl_run_t run;
+    memset(&run, 0, sizeof run);
+    run.definition = def;
+    gl_run_result_t res;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_engine_run(&run, &res, &err), GL_INVALID);
+    ASSERT_CONTAINS(err.msg, "has an unknown type 'data.nope'");
+    ASSERT(gl_utf8_valid(err.msg, strlen(err.msg)));
+    gl_run_result_free(&res);
+    json_object_put(def);
+}
+
 /* ---- expressions ---- */
 
 TEST(expression_reads_earlier_node)
@@ -821,6 +849,40 @@ TEST(step_and_node_items)
     ASSERT(gl_engine_node_items("data.set", arr) == NULL);
     ASSERT(gl_engine_node_items("data.set", NULL) == NULL);
     json_object_put(arr);
+}
+
+/* The error items a node continued with count towards max_bytes in the
+ * run that made them as in a resumed run that replays them: an execution
+ * just over its limit fails at the same step either way. */
+TEST(resume_max_bytes_counts_error_items)
+{
+    json_object *def = q("{'nodes':[{'id':'t','type':'trigger.manual'},"
+                         "{'id':'d','type':'data.set','continue_on_fail':true,"
+                         "'params':{'fields':{'s':'a\\u0000b'}}},"
+                         "{'id':'e','type':'data.set','params':{'fields':{'caught':true}}}],"
+                         "'edges':[{'from':'t','to':'d'},{'from':'d','from_port':'error','to':'e'}]}");
+    opts_t o = { 0 };
+    trace_t t;
+    trace_init(&t);
+    gl_run_result_t res;
+    run_wf(def, &o, &t, &res);
+    ASSERT_STEPS(t.steps, "t:succeeded d:failed e:succeeded");
+    size_t all = 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = 0;
+        json_object_to_json_string_length(get(step(&t, i), "output"), JSON_C_TO_STRING_PLAIN, &len);
+        all += len;
+    }
+    gl_run_result_free(&res);
+    trace_free(&t);
+    o.limits.max_bytes = all - 1;
+    check_resume("max_bytes with error items", def, &o, &t, &res);
+    ASSERT_STEPS(t.steps, "t:succeeded d:failed e:failed");
+    ASSERT_EQ(res.status, GL_RUN_FAILED);
+    ASSERT_CONTAINS(get_str(res.error, "message"), "exceeds the limit");
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(def);
 }
 
 /* ---- waits ---- */
@@ -993,6 +1055,412 @@ TEST(record_cancel_stops)
     ASSERT_EQ(res.status, GL_RUN_CANCELED);
     ASSERT_EQ(res.steps, 2);
     ASSERT_EQ(json_object_array_length(t.begun), 2);
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(def);
+}
+
+/* ---- the attempt state machine, transition by transition ----
+ *
+ * (attempt.c draws the states.) REPLAY of succeeded, continued, retried
+ * and final-failed steps is what every check_resume above exercises; the
+ * cases below take the other transitions one by one. */
+
+static json_object *http_retry_def(int max, int backoff_ms, bool continue_on_fail)
+{
+    char text[2048];
+    int n = snprintf(text, sizeof text,
+                     "{'nodes':[{'id':'t','type':'trigger.manual'},"
+                     "{'id':'h','type':'http.request','params':{'url':'http://127.0.0.1:1/'},"
+                     "'retry':{'max':%d,'backoff_ms':%d}%s},"
+                     "{'id':'ok','type':'data.set','params':{'fields':{'fetched':true}}}],"
+                     "'edges':[{'from':'t','to':'h'},{'from':'h','to':'ok'}]}",
+                     max, backoff_ms, continue_on_fail ? ",'continue_on_fail':true" : "");
+    ASSERT(n > 0 && (size_t)n < sizeof text);
+    return q(text);
+}
+
+/* BACKOFF, short: slept between the attempts (doubling), even where the
+ * execution could park; RETRY → BACKOFF → ATTEMPT until the retries are
+ * spent, then FAILED → RECORD (final) → end FAILED. */
+TEST(backoff_short_is_slept)
+{
+    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    json_object *def = http_retry_def(3, 150, false);
+    opts_t o = { .can_park = true };
+    trace_t t;
+    trace_init(&t);
+    gl_run_result_t res;
+    int64_t t0 = gl_wall_ms();
+    run_wf(def, &o, &t, &res);
+    int64_t took = gl_wall_ms() - t0;
+    ASSERT_EQ(res.status, GL_RUN_FAILED);
+    ASSERT_STEPS(t.steps, "t:succeeded h:failed h:failed h:failed");
+    CHECK(took >= 450 && took < 5000, "took %lld ms, want 150 + 300 of backoff", (long long)took);
+    int64_t gap1 = get_int(step(&t, 2), "started_ms") - get_int(step(&t, 1), "finished_ms");
+    int64_t gap2 = get_int(step(&t, 3), "started_ms") - get_int(step(&t, 2), "finished_ms");
+    CHECK(gap1 >= 150 && gap2 >= 300, "backoffs %lld and %lld ms", (long long)gap1, (long long)gap2);
+    ASSERT(get(step(&t, 1), "error") != NULL && get(get(step(&t, 1), "error"), "final") == NULL);
+    ASSERT(json_object_get_boolean(get(get(step(&t, 3), "error"), "final")));
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(def);
+    curl_global_cleanup();
+}
+
+/* BACKOFF, long: the execution parks until the retry is due; resumed early
+ * it parks again without running anything; resumed once due, REPLAY goes
+ * to BACKOFF, then ATTEMPT 2, whose failure parks for twice as long. */
+TEST(backoff_long_parks_and_resumes)
+{
+    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    json_object *def = http_retry_def(3, 60000, false);
+    opts_t o = { .can_park = true };
+    trace_t t;
+    trace_init(&t);
+    gl_run_result_t res;
+    run_wf(def, &o, &t, &res);
+    ASSERT_EQ(res.status, GL_RUN_WAITING);
+    ASSERT_STEPS(t.steps, "t:succeeded h:failed");
+    int64_t failed_at = get_int(step(&t, 1), "finished_ms");
+    ASSERT_EQ(res.wait_until_ms, failed_at + 60000);
+    gl_run_result_free(&res);
+
+    json_object *rec = prefix(t.steps, 2);
+    o.recorded = rec;
+    trace_t t2;
+    trace_init(&t2);
+    run_wf(def, &o, &t2, &res);
+    ASSERT_EQ(res.status, GL_RUN_WAITING);
+    ASSERT_EQ(res.wait_until_ms, failed_at + 60000);
+    ASSERT_EQ(res.steps, 0);
+    ASSERT_EQ(json_object_array_length(t2.begun), 0);
+    gl_run_result_free(&res);
+    trace_free(&t2);
+
+    /* the backoff is over */
+    json_object_object_add(json_object_array_get_idx(rec, 1), "finished_ms",
+                           json_object_new_int64(gl_wall_ms() - 61000));
+    trace_init(&t2);
+    run_wf(def, &o, &t2, &res);
+    ASSERT_EQ(res.status, GL_RUN_WAITING);
+    ASSERT_STEPS(t2.steps, "h:failed");
+    ASSERT_EQ(get_int(step(&t2, 0), "attempt"), 2);
+    ASSERT_EQ(get_int(step(&t2, 0), "seq"), 3);
+    ASSERT_EQ(res.wait_until_ms, get_int(step(&t2, 0), "finished_ms") + 120000);
+    ASSERT_EQ(json_object_array_length(t2.begun), 1);
+    gl_run_result_free(&res);
+    trace_free(&t2);
+    json_object_put(rec);
+    trace_free(&t);
+    json_object_put(def);
+    curl_global_cleanup();
+}
+
+static int lose_lease(void *ud)
+{
+    (void)ud;
+    return GL_ERR;
+}
+
+/* BACKOFF: a lost lease while sleeping ends the run as aborted (not
+ * failed); what was recorded resumes at the next attempt. */
+TEST(backoff_lost_lease_aborts)
+{
+    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    json_object *def = http_retry_def(2, 100, false);
+    trace_t t;
+    trace_init(&t);
+    gl_run_t run;
+    memset(&run, 0, sizeof run);
+    run.definition = def;
+    run.io.record = on_record;
+    run.io.begin = on_begin;
+    run.io.heartbeat = lose_lease;
+    run.io.ud = &t;
+    gl_run_result_t res;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_engine_run(&run, &res, &err), GL_OK);
+    ASSERT_EQ(res.status, GL_RUN_ABORTED);
+    ASSERT_CONTAINS(res.abort_msg, "lost the job's lease during a retry backoff");
+    ASSERT(res.error == NULL);
+    ASSERT_STEPS(t.steps, "t:succeeded h:failed");
+    gl_run_result_free(&res);
+
+    opts_t o = { .recorded = prefix(t.steps, 2) };
+    trace_t t2;
+    trace_init(&t2);
+    run_wf(def, &o, &t2, &res);
+    ASSERT_EQ(res.status, GL_RUN_FAILED);
+    ASSERT_STEPS(t2.steps, "h:failed");
+    ASSERT_EQ(get_int(step(&t2, 0), "attempt"), 2);
+    gl_run_result_free(&res);
+    trace_free(&t2);
+    json_object_put(o.recorded);
+    trace_free(&t);
+    json_object_put(def);
+    curl_global_cleanup();
+}
+
+/* A loopback port that refuses connections (bound, not listening) until
+ * the node's second attempt begins; then one request is answered 200. */
+typedef struct {
+    trace_t t;             /* first: on_record and on_begin take the same ud */
+    int fd;
+    pthread_t thread;
+    bool serving;
+} flaky_t;
+
+static void *flaky_serve(void *ud)
+{
+    flaky_t *f = ud;
+    int c = accept(f->fd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    char buf[4096];
+    size_t got = 0;
+    while (got < sizeof buf - 1) {
+        ssize_t n = read(c, buf + got, sizeof buf - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr(buf, "\r\n\r\n"))
+            break;
+    }
+    static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
+                                 "Connection: close\r\n\r\n{\"ok\":true}";
+    ssize_t w = write(c, answer, sizeof answer - 1);
+    (void)w;
+    close(c);
+    return NULL;
+}
+
+static void flaky_begin(void *ud, const gl_step_t *s)
+{
+    flaky_t *f = ud;
+    on_begin(&f->t, s);
+    if (strcmp(s->node_id, "h") == 0 && s->attempt == 2 && !f->serving) {
+        ASSERT_EQ(listen(f->fd, 4), 0);
+        ASSERT_EQ(pthread_create(&f->thread, NULL, flaky_serve, f), 0);
+        f->serving = true;
+    }
+}
+
+/* ATTEMPT fails (retryable) → RECORD → RETRY → BACKOFF → ATTEMPT succeeds →
+ * CHECK_OUTPUT → RECORD → DELIVER. */
+TEST(retry_then_success)
+{
+    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    flaky_t f;
+    memset(&f, 0, sizeof f);
+    trace_init(&f.t);
+    f.fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(f.fd >= 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    ASSERT_EQ(bind(f.fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t len = sizeof sa;
+    ASSERT_EQ(getsockname(f.fd, (struct sockaddr *)&sa, &len), 0);
+    char text[1024];
+    int n = snprintf(text, sizeof text,
+                     "{'nodes':[{'id':'t','type':'trigger.manual'},"
+                     "{'id':'h','type':'http.request','params':{'url':'http://127.0.0.1:%d/'},"
+                     "'retry':{'max':3,'backoff_ms':10}},"
+                     "{'id':'ok','type':'data.set','params':{'fields':{'fetched':true}}}],"
+                     "'edges':[{'from':'t','to':'h'},{'from':'h','to':'ok'}]}",
+                     ntohs(sa.sin_port));
+    ASSERT(n > 0 && (size_t)n < sizeof text);
+    json_object *def = q(text);
+    gl_ipnet_list_t allow;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_ipnet_parse_list("127.0.0.1/32", &allow, &err), GL_OK);
+    gl_run_t run;
+    memset(&run, 0, sizeof run);
+    run.definition = def;
+    run.limits.allow_private = &allow;
+    run.io.record = on_record;
+    run.io.begin = flaky_begin;
+    run.io.ud = &f;
+    gl_run_result_t res;
+    ASSERT_EQ(gl_engine_run(&run, &res, &err), GL_OK);
+    if (f.serving)
+        pthread_join(f.thread, NULL);
+    close(f.fd);
+    ASSERT_EQ(res.status, GL_RUN_SUCCEEDED);
+    ASSERT_STEPS(f.t.steps, "t:succeeded h:failed h:succeeded ok:succeeded");
+    ASSERT_EQ(get_int(step(&f.t, 2), "attempt"), 2);
+    ASSERT(get(step(&f.t, 1), "output") == NULL);
+    ASSERT(get(step(&f.t, 2), "error") == NULL);
+    ASSERT_EQ(json_object_array_length(res.output), 1);
+    ASSERT(json_object_get_boolean(get(json_object_array_get_idx(res.output, 0), "fetched")));
+    gl_run_result_free(&res);
+    trace_free(&f.t);
+    json_object_put(def);
+    curl_global_cleanup();
+}
+
+/* CHECK_OUTPUT: an output PostgreSQL cannot store (text with a NUL) fails
+ * the node and is not retried, whatever its retry settings; with
+ * continue_on_fail the error goes on the error port instead. */
+TEST(unstorable_output_fails_the_node)
+{
+    static const char *const text =
+        "{'nodes':[{'id':'t','type':'trigger.manual'},"
+        "{'id':'d','type':'data.set','retry':{'max':3,'backoff_ms':0}%s,"
+        "'params':{'fields':{'s':'a\\u0000b'}}},"
+        "{'id':'e','type':'data.set','params':{'fields':{'caught':true}}}],"
+        "'edges':[{'from':'t','to':'d'},{'from':'d','from_port':'error','to':'e'}]}";
+    for (int cof = 0; cof <= 1; cof++) {
+        char buf[1024];
+        int n = snprintf(buf, sizeof buf, text, cof ? ",'continue_on_fail':true" : "");
+        ASSERT(n > 0 && (size_t)n < sizeof buf);
+        json_object *def = q(buf);
+        opts_t o = { 0 };
+        trace_t t;
+        gl_run_result_t res;
+        check_resume(cof ? "unstorable, continued" : "unstorable", def, &o, &t, &res);
+        ASSERT_STEPS(t.steps, cof ? "t:succeeded d:failed e:succeeded" : "t:succeeded d:failed");
+        ASSERT_CONTAINS(get_str(get(step(&t, 1), "error"), "message"), "the node's output cannot be stored");
+        ASSERT_CONTAINS(get_str(get(step(&t, 1), "error"), "message"), "main[0].s");
+        ASSERT_EQ(res.status, cof ? GL_RUN_SUCCEEDED : GL_RUN_FAILED);
+        ASSERT(cof ? res.error == NULL : res.error != NULL);
+        gl_run_result_free(&res);
+        trace_free(&t);
+        json_object_put(def);
+    }
+}
+
+/* CHECK_OUTPUT: a webhook response that cannot be stored fails the node,
+ * and the execution answers nothing. */
+TEST(unstorable_response_is_dropped)
+{
+    json_object *def = q("{'nodes':[{'id':'t','type':'trigger.manual'},"
+                         "{'id':'r','type':'flow.respond','continue_on_fail':true,"
+                         "'params':{'body':{'x':'a\\u0000b'}}}],"
+                         "'edges':[{'from':'t','to':'r'}]}");
+    opts_t o = { 0 };
+    trace_t t;
+    gl_run_result_t res;
+    check_resume("unstorable response", def, &o, &t, &res);
+    ASSERT_STEPS(t.steps, "t:succeeded r:failed");
+    ASSERT_CONTAINS(get_str(get(step(&t, 1), "error"), "message"), "cannot be stored");
+    ASSERT(res.response == NULL);
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(def);
+}
+
+/* FAILED: a node's message cut at its buffer's end is cut at a character
+ * boundary: the recorded error is valid UTF-8. */
+TEST(error_message_cut_at_character)
+{
+    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    char text[4096];
+    size_t len = 0;
+    len += (size_t)snprintf(text, sizeof text,
+                            "{'nodes':[{'id':'t','type':'trigger.manual'},"
+                            "{'id':'h','type':'http.request','params':{'url':'http://127.0.0.1:1/x");
+    for (int i = 0; i < 700; i++) /* odd offsets and even ones: one of them cuts a character */
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s", i % 2 ? "\xc3\xa9" : "a\xc3\xa9");
+    snprintf(text + len, sizeof text - len, "'}}],'edges':[{'from':'t','to':'h'}]}");
+    json_object *def = q(text);
+    opts_t o = { 0 };
+    trace_t t;
+    trace_init(&t);
+    gl_run_result_t res;
+    run_wf(def, &o, &t, &res);
+    ASSERT_EQ(res.status, GL_RUN_FAILED);
+    const char *msg = get_str(res.error, "message");
+    ASSERT(msg != NULL && strlen(msg) > 100);
+    ASSERT(gl_utf8_valid(msg, strlen(msg)));
+    const char *rec = get_str(get(step(&t, 1), "error"), "message");
+    ASSERT(rec != NULL && gl_utf8_valid(rec, strlen(rec)));
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(def);
+    curl_global_cleanup();
+}
+
+/* RECORD fails on the step that would fail the execution: aborted, not
+ * failed (no error), and resumed the attempt is made again. */
+TEST(record_failure_of_final_step_aborts)
+{
+    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    json_object *def = http_retry_def(2, 0, false);
+    opts_t o = { 0 };
+    trace_t t;
+    trace_init(&t);
+    t.fail_at = 3;
+    gl_run_result_t res;
+    run_wf(def, &o, &t, &res);
+    ASSERT_EQ(res.status, GL_RUN_ABORTED);
+    ASSERT_CONTAINS(res.abort_msg, "recording step 3 failed");
+    ASSERT(res.error == NULL);
+    ASSERT_EQ(res.steps, 2);
+    gl_run_result_free(&res);
+
+    o.recorded = prefix(t.steps, 2);
+    trace_t t2;
+    trace_init(&t2);
+    run_wf(def, &o, &t2, &res);
+    ASSERT_EQ(res.status, GL_RUN_FAILED);
+    ASSERT_STEPS(t2.steps, "h:failed");
+    ASSERT_EQ(get_int(step(&t2, 0), "attempt"), 2);
+    ASSERT_EQ(get_int(step(&t2, 0), "seq"), 3);
+    gl_run_result_free(&res);
+    trace_free(&t2);
+    json_object_put(o.recorded);
+    trace_free(&t);
+    json_object_put(def);
+    curl_global_cleanup();
+}
+
+/* RECORD asks to cancel on a retried attempt: the next ATTEMPT stops. */
+TEST(cancel_between_retries)
+{
+    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    json_object *def = http_retry_def(3, 0, false);
+    opts_t o = { 0 };
+    trace_t t;
+    trace_init(&t);
+    t.cancel_at = 2;
+    gl_run_result_t res;
+    run_wf(def, &o, &t, &res);
+    ASSERT_EQ(res.status, GL_RUN_CANCELED);
+    ASSERT_STEPS(t.steps, "t:succeeded h:failed");
+    ASSERT_EQ(json_object_array_length(t.begun), 2);
+    ASSERT(res.error == NULL);
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(def);
+    curl_global_cleanup();
+}
+
+/* ATTEMPT past the execution's deadline: failed, with nothing run or
+ * recorded. */
+TEST(deadline_passed_fails_unrecorded)
+{
+    json_object *def = q(chain_wf);
+    trace_t t;
+    trace_init(&t);
+    gl_run_t run;
+    memset(&run, 0, sizeof run);
+    run.definition = def;
+    run.deadline_ms = gl_wall_ms() - 1;
+    run.io.record = on_record;
+    run.io.begin = on_begin;
+    run.io.ud = &t;
+    gl_run_result_t res;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_engine_run(&run, &res, &err), GL_OK);
+    ASSERT_EQ(res.status, GL_RUN_FAILED);
+    ASSERT_STR_EQ(get_str(res.error, "message"), "the execution timed out");
+    ASSERT_STR_EQ(get_str(res.error, "node"), "t");
+    ASSERT_EQ(res.steps, 0);
+    ASSERT_EQ(json_object_array_length(t.begun), 0);
     gl_run_result_free(&res);
     trace_free(&t);
     json_object_put(def);
