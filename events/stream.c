@@ -317,7 +317,7 @@ static void on_auth(void *ud, PGresult *const *res, int n, const char *error)
         gl_ev_error(s->req, 404, "not_found", "%s", s->wanted[0] ? "no such org" : "you belong to no org");
         goto done;
     }
-    if (role < rule->min_role) {
+    if (rule->denied || role < rule->min_role) {
         gl_ev_error(s->req, 403, "forbidden", "your role (%s) may not do this (%s needs %s)", gl_role_name(role),
                     rule->name, gl_role_name(rule->min_role));
         goto done;
