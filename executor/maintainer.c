@@ -9,7 +9,8 @@
  *   every executor.maintenance_interval seconds:
  *                                requeue the jobs of dead workers, prune old
  *                                jobs and executions, mark abandoned
- *                                executions failed
+ *                                executions failed, let live-progress watches
+ *                                whose lease ran out go
  *
  * It never runs a job, so a long job cannot make a schedule late or a
  * rescue wait.
@@ -46,6 +47,9 @@ static const gl_stmt_t q_exec_reap = {
 };
 static const gl_stmt_t q_exec_prune = {
     .name = "exec_prune", .sql = "SELECT glyphic.exec_prune($1::int, $2::int)", .nparams = 2, .rows = true,
+};
+static const gl_stmt_t q_watch_expire = {
+    .name = "exec_watch_expire", .sql = "SELECT glyphic.exec_watch_expire()", .nparams = 0, .rows = true,
 };
 
 /* Runs a one-integer statement; logs a failure. */
@@ -86,6 +90,8 @@ static void maintain(gl_db_t *db, const gl_config_t *cfg)
         gl_log(GL_LOG_INFO, "maintenance: %lld old execution(s) pruned", (long long)n);
     if (count_of(db, &q_exec_reap, NULL, &n, "reaping abandoned executions") && n > 0)
         gl_log(GL_LOG_WARN, "maintenance: %lld abandoned execution(s) marked failed", (long long)n);
+    if (count_of(db, &q_watch_expire, NULL, &n, "expiring live-progress watches") && n > 0)
+        gl_log(GL_LOG_INFO, "maintenance: the watches of %lld execution(s) expired", (long long)n);
 }
 
 static void nap_until(int64_t when_ms)

@@ -1,4 +1,5 @@
--- 011_fail_closed: trust that membership cannot borrow.
+-- 011_fail_closed: trust that membership cannot borrow, and live-progress
+-- watches that expire.
 --
 -- Trust. Some checks ran only for the app role, named exactly:
 --   wf_sync_triggers, enqueue, enqueue_bulk   IF session_user = 'glyphic_app' AND <not allowed>
@@ -18,6 +19,17 @@
 -- replaced, CREATE OR REPLACE as the owner) rather than copied here, so
 -- whatever body an earlier migration gave these functions is kept; the
 -- block fails if a comparison of a role name it does not know remains.
+--
+-- Live progress. executions.watchers counted streams up (+1) and down
+-- (-1), and a stream that ended abnormally — glyphic-events killed, the
+-- database away when the -1 was sent, the session signed out before it (the
+-- -1 runs under the stream's own authentication) — left it raised for
+-- good: the executor then announced every step of that execution to
+-- nobody, and its direct (in-process) path was refused. A count is now a
+-- lease: +1 and each renewal (glyphic-events renews every stream at its
+-- keepalive) push watch_until ahead; the maintainer sets the count of an
+-- execution whose lease ran out back to 0 (exec_watch_expire). A count
+-- stays raised at most one lease past the last live stream.
 
 SET LOCAL ROLE glyphic_owner;
 
@@ -56,3 +68,52 @@ BEGIN
   END IF;
 END
 $$;
+
+---------------------------------------------------------------------------
+-- Live-progress watches expire
+---------------------------------------------------------------------------
+
+ALTER TABLE glyphic.executions ADD COLUMN watch_until timestamptz;
+-- the expiry sweep's index: only executions someone counts as watched
+CREATE INDEX executions_watched ON glyphic.executions (watch_until) WHERE watchers > 0;
+-- counts raised before this migration get one lease: a live stream renews
+-- it, a leaked one runs out
+UPDATE glyphic.executions SET watch_until = now() + interval '60 seconds' WHERE watchers > 0;
+
+DROP FUNCTION glyphic.exec_watch(uuid, integer);
+
+-- A live-progress stream starts (+1), renews (0) or ends (-1) watching an
+-- execution the request may read: while the count is above 0 the executor
+-- announces each step. +1 and 0 extend the lease by p_ttl_s seconds (5 to
+-- 3600); a renewal also raises a count the sweep had already expired back
+-- to 1. Returns the execution's status, or NULL when it is not visible.
+CREATE FUNCTION glyphic.exec_watch(p_id uuid, p_delta integer, p_ttl_s integer DEFAULT 60) RETURNS text
+LANGUAGE sql SECURITY DEFINER SET search_path = glyphic, pg_temp AS $$
+  UPDATE glyphic.executions
+     SET watchers = CASE WHEN p_delta = 0 THEN greatest(watchers, 1)
+                         ELSE greatest(0, watchers + sign(p_delta)::integer) END,
+         watch_until = CASE WHEN p_delta < 0 THEN watch_until
+                            ELSE greatest(watch_until, now() + make_interval(secs => least(greatest(p_ttl_s, 5), 3600)))
+                       END
+   WHERE id = p_id AND glyphic.exec_visible(p_id)
+  RETURNING status
+$$;
+REVOKE EXECUTE ON FUNCTION glyphic.exec_watch(uuid, integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION glyphic.exec_watch(uuid, integer, integer) TO glyphic_app;
+
+-- The maintainer's sweep: counts whose lease ran out (or that have none:
+-- the app role may write watchers directly) go back to 0. Returns how many.
+CREATE FUNCTION glyphic.exec_watch_expire() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  n integer;
+BEGIN
+  UPDATE glyphic.executions SET watchers = 0, watch_until = NULL
+   WHERE watchers > 0 AND (watch_until < now() OR watch_until IS NULL);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION glyphic.exec_watch_expire() FROM PUBLIC, glyphic_app;
+GRANT EXECUTE ON FUNCTION glyphic.exec_watch_expire() TO glyphic_executor;
