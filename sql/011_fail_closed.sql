@@ -1,5 +1,6 @@
--- 011_fail_closed: trust that membership cannot borrow, and live-progress
--- watches that expire.
+-- 011_fail_closed: trust that membership cannot borrow, live-progress
+-- watches that expire, and maintenance that reads indexes instead of every
+-- execution.
 --
 -- Trust. Some checks ran only for the app role, named exactly:
 --   wf_sync_triggers, enqueue, enqueue_bulk   IF session_user = 'glyphic_app' AND <not allowed>
@@ -30,7 +31,15 @@
 -- keepalive) push watch_until ahead; the maintainer sets the count of an
 -- execution whose lease ran out back to 0 (exec_watch_expire). A count
 -- stays raised at most one lease past the last live stream.
-
+--
+-- Maintenance. exec_reap filtered executions by status and exec_prune
+-- numbered every finished execution (a window function over all of them)
+-- every executor.maintenance_interval seconds: both read the whole table.
+-- exec_reap now reads a partial index of the unfinished; exec_prune finds,
+-- per workflow, the p_keep-th newest finished execution in an index and
+-- deletes what is older, and it looks only at workflows with an execution
+-- finished in the last p_window_s seconds (the maintainer passes the time
+-- since its last successful pass; NULL: every workflow).
 SET LOCAL ROLE glyphic_owner;
 
 ---------------------------------------------------------------------------
@@ -115,5 +124,67 @@ BEGIN
 END
 $$;
 
-REVOKE EXECUTE ON FUNCTION glyphic.exec_watch_expire() FROM PUBLIC, glyphic_app;
-GRANT EXECUTE ON FUNCTION glyphic.exec_watch_expire() TO glyphic_executor;
+---------------------------------------------------------------------------
+-- Maintenance through indexes
+---------------------------------------------------------------------------
+
+-- exec_reap's WHERE status IN ('queued', 'running') matches this predicate,
+-- so it reads only the unfinished executions
+CREATE INDEX executions_unfinished ON glyphic.executions (created_at) WHERE status IN ('queued', 'running');
+-- the newest finished executions of a workflow, in exec_prune's order;
+-- org_id is included because the row level security filter (FORCEd: it
+-- applies to the executor's queries too) reads it: with it the scan is
+-- index-only
+CREATE INDEX executions_workflow_finished ON glyphic.executions (workflow_id, created_at DESC, id DESC)
+  INCLUDE (org_id) WHERE finished_at IS NOT NULL;
+
+DROP FUNCTION glyphic.exec_prune(integer, integer);
+
+-- Retention: finished executions older than p_days, and those beyond the
+-- newest p_keep of each workflow — of the workflows that had an execution
+-- finish in the last p_window_s seconds (NULL: of every workflow; only
+-- those can have gone over p_keep since a pass that covered them). Returns
+-- how many were deleted.
+-- (jit off: the per-workflow OFFSET makes the planner's estimates large
+-- enough to compile the DELETE, which took 1-3 s of a pass that reads a few
+-- thousand index entries.)
+CREATE FUNCTION glyphic.exec_prune(p_days integer, p_keep integer, p_window_s integer DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql SET jit = off AS $$
+DECLARE
+  n integer := 0;
+  m integer := 0;
+  wfs uuid[];
+BEGIN
+  IF p_days > 0 THEN
+    DELETE FROM glyphic.executions
+     WHERE finished_at < now() - make_interval(days => p_days);
+    GET DIAGNOSTICS n = ROW_COUNT;
+  END IF;
+  IF p_keep > 0 THEN
+    IF p_window_s IS NULL THEN
+      SELECT array_agg(w.id) INTO wfs FROM glyphic.workflows w;
+    ELSE
+      SELECT array_agg(DISTINCT x.workflow_id) INTO wfs FROM glyphic.executions x
+       WHERE x.finished_at >= now() - make_interval(secs => p_window_s);
+    END IF;
+    -- per workflow: the p_keep-th newest finished execution, then all
+    -- finished ones older than it (both from executions_workflow_finished)
+    DELETE FROM glyphic.executions e
+     USING unnest(coalesce(wfs, '{}')) AS w(id)
+     CROSS JOIN LATERAL (SELECT x.created_at, x.id FROM glyphic.executions x
+                          WHERE x.workflow_id = w.id AND x.finished_at IS NOT NULL
+                          ORDER BY x.created_at DESC, x.id DESC OFFSET p_keep - 1 LIMIT 1) k
+     WHERE e.workflow_id = w.id AND e.finished_at IS NOT NULL
+       AND (e.created_at, e.id) < (k.created_at, k.id);
+    GET DIAGNOSTICS m = ROW_COUNT;
+  END IF;
+  RETURN n + m;
+END
+$$;
+
+-- executor-only
+REVOKE EXECUTE ON FUNCTION glyphic.exec_prune(integer, integer, integer), glyphic.exec_watch_expire()
+  FROM PUBLIC, glyphic_app;
+GRANT EXECUTE ON FUNCTION glyphic.exec_prune(integer, integer, integer), glyphic.exec_watch_expire()
+  TO glyphic_executor;
