@@ -238,15 +238,19 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
     if (rc == GL_OK)
         rc = read_schema_version(db, err);
     if (rc == GL_OK && db->require_rls) {
+        /* a member of the owner or executor role can SET ROLE to it */
         static const char q_role[] =
-            "SELECT rolsuper OR rolbypassrls OR rolname IN ('glyphic_owner', 'glyphic_executor'), rolname "
-            "FROM pg_roles WHERE rolname = current_user";
+            "SELECT r.rolsuper OR r.rolbypassrls OR r.rolname IN ('glyphic_owner', 'glyphic_executor') "
+            "OR EXISTS (SELECT 1 FROM pg_roles t WHERE t.rolname IN ('glyphic_owner', 'glyphic_executor') "
+            "AND pg_has_role(r.oid, t.oid, 'MEMBER')), r.rolname "
+            "FROM pg_roles r WHERE r.rolname = current_user";
         res = PQexecParams(db->conn, q_role, 0, NULL, NULL, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
             rc = classify(db, res, err) == GL_UNAVAILABLE ? GL_UNAVAILABLE : GL_ERR;
         else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
-            gl_err_set(err, "refusing to serve as database role '%s': it bypasses row level security "
-                            "(connect as glyphic_app; see db.url)", PQgetvalue(res, 0, 1));
+            gl_err_set(err, "refusing to serve as database role '%s': it bypasses row level security, or is "
+                            "a member of a role that does (connect as glyphic_app; see db.url)",
+                       PQgetvalue(res, 0, 1));
             PQclear(res);
             disconnect(db);
             return GL_UNSAFE;

@@ -22,24 +22,39 @@
 
 #include <string.h>
 
-static const gl_perm_rule_t rules[GL_PERM__COUNT] = {
-    [GL_PERM_PUBLIC] = { GL_PERM_PUBLIC, "public", false, false, false, GL_ROLE_NONE, 0 },
-    [GL_PERM_ANON_TX] = { GL_PERM_ANON_TX, "anonymous", false, false, false, GL_ROLE_NONE, 0 },
-    [GL_PERM_SELF_READ] = { GL_PERM_SELF_READ, "self.read", true, false, false, GL_ROLE_NONE, GL_SCOPE_READ },
-    [GL_PERM_SELF_WRITE] = { GL_PERM_SELF_WRITE, "self.write", true, false, false, GL_ROLE_NONE, GL_SCOPE_WRITE },
-    [GL_PERM_ACCOUNT] = { GL_PERM_ACCOUNT, "account", true, false, true, GL_ROLE_NONE, 0 },
-    [GL_PERM_KEYS] = { GL_PERM_KEYS, "keys", true, true, true, GL_ROLE_VIEWER, 0 },
-    [GL_PERM_ORG_READ] = { GL_PERM_ORG_READ, "org.read", true, true, false, GL_ROLE_VIEWER, GL_SCOPE_READ },
-    [GL_PERM_ORG_MANAGE] = { GL_PERM_ORG_MANAGE, "org.manage", true, true, false, GL_ROLE_ADMIN, GL_SCOPE_ADMIN },
-    [GL_PERM_AUDIT_READ] = { GL_PERM_AUDIT_READ, "audit.read", true, true, false, GL_ROLE_ADMIN, GL_SCOPE_ADMIN },
-    [GL_PERM_QUEUE_READ] = { GL_PERM_QUEUE_READ, "queue.read", true, true, false, GL_ROLE_ADMIN, GL_SCOPE_READ },
-    [GL_PERM_WORKFLOW_READ] = { GL_PERM_WORKFLOW_READ, "workflow.read", true, true, false, GL_ROLE_VIEWER, GL_SCOPE_READ },
-    [GL_PERM_WORKFLOW_WRITE] = { GL_PERM_WORKFLOW_WRITE, "workflow.write", true, true, false, GL_ROLE_EDITOR, GL_SCOPE_WRITE },
+/* { perm, name, denied, needs_auth, needs_org, session_only, min_role, scope } */
+static const gl_perm_rule_t rules[] = {
+    [GL_PERM_PUBLIC] = { GL_PERM_PUBLIC, "public", false, false, false, false, GL_ROLE_NONE, 0 },
+    [GL_PERM_ANON_TX] = { GL_PERM_ANON_TX, "anonymous", false, false, false, false, GL_ROLE_NONE, 0 },
+    [GL_PERM_SELF_READ] = { GL_PERM_SELF_READ, "self.read", false, true, false, false, GL_ROLE_NONE, GL_SCOPE_READ },
+    [GL_PERM_SELF_WRITE] = { GL_PERM_SELF_WRITE, "self.write", false, true, false, false, GL_ROLE_NONE, GL_SCOPE_WRITE },
+    [GL_PERM_ACCOUNT] = { GL_PERM_ACCOUNT, "account", false, true, false, true, GL_ROLE_NONE, 0 },
+    [GL_PERM_KEYS] = { GL_PERM_KEYS, "keys", false, true, true, true, GL_ROLE_VIEWER, 0 },
+    [GL_PERM_ORG_READ] = { GL_PERM_ORG_READ, "org.read", false, true, true, false, GL_ROLE_VIEWER, GL_SCOPE_READ },
+    [GL_PERM_ORG_MANAGE] = { GL_PERM_ORG_MANAGE, "org.manage", false, true, true, false, GL_ROLE_ADMIN, GL_SCOPE_ADMIN },
+    [GL_PERM_AUDIT_READ] = { GL_PERM_AUDIT_READ, "audit.read", false, true, true, false, GL_ROLE_ADMIN, GL_SCOPE_ADMIN },
+    [GL_PERM_QUEUE_READ] = { GL_PERM_QUEUE_READ, "queue.read", false, true, true, false, GL_ROLE_ADMIN, GL_SCOPE_READ },
+    [GL_PERM_WORKFLOW_READ] = { GL_PERM_WORKFLOW_READ, "workflow.read", false, true, true, false, GL_ROLE_VIEWER,
+                                GL_SCOPE_READ },
+    [GL_PERM_WORKFLOW_WRITE] = { GL_PERM_WORKFLOW_WRITE, "workflow.write", false, true, true, false, GL_ROLE_EDITOR,
+                                 GL_SCOPE_WRITE },
 };
+/* the last permission has its row (a missing one in between is caught by
+ * gl_perm_rule at run time and by test_perm) */
+_Static_assert(GL_NELEM(rules) == GL_PERM__COUNT, "every permission needs a row in rules[]");
+
+/* What an unknown or forgotten permission gets: authentication, an org, a
+ * browser session, a role above owner and every scope — and denied first. */
+static const gl_perm_rule_t denied = { GL_PERM_UNSET, "denied", true, true, true, true, GL_ROLE_OWNER + 1,
+                                       GL_SCOPE_READ | GL_SCOPE_WRITE | GL_SCOPE_ADMIN };
 
 const gl_perm_rule_t *gl_perm_rule(gl_perm_t perm)
 {
-    return perm < GL_PERM__COUNT ? &rules[perm] : &rules[GL_PERM_PUBLIC];
+    int p = (int)perm; /* an enum holds whatever int it was given */
+    /* a zero-filled row (name NULL) is a row someone forgot */
+    if (p <= (int)GL_PERM_UNSET || p >= (int)GL_PERM__COUNT || !rules[p].name || rules[p].perm != perm)
+        return &denied;
+    return &rules[p];
 }
 
 static const char *const role_names[] = { "none", "viewer", "editor", "admin", "owner" };

@@ -2,6 +2,10 @@
  * perm.h: the permission matrix — the one place that says which role and
  * which API-key scope each kind of action needs. Routes name a gl_perm_t;
  * the dispatcher checks it before the handler runs.
+ *
+ * It fails closed: the zero value (a route that forgot its permission), a
+ * value outside the enum and a permission whose table row is missing all
+ * get the denied rule, which nobody passes.
  */
 #ifndef GL_PERM_H
 #define GL_PERM_H
@@ -9,7 +13,8 @@
 #include "gl.h"
 
 typedef enum {
-    GL_PERM_PUBLIC = 0,    /* no authentication, no transaction context */
+    GL_PERM_UNSET = 0,     /* no permission named: denied to everyone */
+    GL_PERM_PUBLIC,        /* no authentication, no transaction context */
     GL_PERM_ANON_TX,       /* no authentication, but runs in a transaction (sign-up, log-in) */
     GL_PERM_SELF_READ,     /* the signed-in user's own data */
     GL_PERM_SELF_WRITE,
@@ -41,6 +46,7 @@ typedef enum {
 typedef struct {
     gl_perm_t perm;
     const char *name;
+    bool denied;         /* the denied rule: refuse before anything else */
     bool needs_auth;
     bool needs_org;      /* the request must work in an org the caller belongs to */
     bool session_only;   /* API keys may not do this */
@@ -48,6 +54,8 @@ typedef struct {
     unsigned scope;      /* the API-key scope it needs */
 } gl_perm_rule_t;
 
+/* The rule of perm (static storage, never NULL): the denied rule for
+ * GL_PERM_UNSET, an unknown value or a permission the table lacks. */
 const gl_perm_rule_t *gl_perm_rule(gl_perm_t perm);
 gl_role_t gl_role_parse(const char *s);
 const char *gl_role_name(gl_role_t r);

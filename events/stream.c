@@ -23,6 +23,12 @@
  * only while someone watches (executions.watchers, exec_watch). A comment
  * every 15 s keeps proxies from timing the stream out; a stream lives at
  * most executions.events_max_seconds.
+ *
+ * A watch is a lease of WATCH_LEASE_BEATS keepalive periods, renewed at
+ * each keepalive: the -1 at the end is sent but may never arrive (this
+ * process killed, the database away, the session signed out), and then the
+ * executor's maintainer lets the count fall back once the lease runs out
+ * (sql/011_fail_closed.sql).
  */
 #include "server.h"
 
@@ -42,7 +48,7 @@
 static const char q_auth_session[] = "SELECT session_id, user_id, org_id, role, NULL FROM auth_session($1, $2, $3)";
 static const char q_auth_key[] = "SELECT key_id, user_id, org_id, role, scopes FROM auth_api_key($1)";
 static const char q_visible[] = "SELECT status FROM executions WHERE id = $1";
-static const char q_watch[] = "SELECT exec_watch($1, $2)";
+static const char q_watch[] = "SELECT exec_watch($1, $2, $3)";
 /* steps after a seq, and the execution's state (one row per step, or one
  * row with a NULL seq when there is none) */
 static const char q_steps[] =
@@ -55,6 +61,8 @@ static const char q_steps[] =
     "WHERE e.id = $1 ORDER BY s.seq LIMIT 1000";
 
 #define KEEPALIVE_S 15
+/* a watch lasts this many keepalive periods unless renewed */
+#define WATCH_LEASE_BEATS 4
 /* a client this far behind is dropped; it resumes with Last-Event-ID */
 #define MAX_BACKLOG (1u << 20)
 
@@ -70,6 +78,7 @@ typedef struct {
     char wanted[GL_UUID_LEN + 1];
     bool via_key;
     char user_key[48], org_key[48]; /* cap keys, once counted */
+    char lease_s[16];        /* the watch's lease, in seconds */
     bool counted, subscribed, watching, streaming, dirty;
     int last;                /* the last step sent */
     int started_ri, started_att; /* the last attempt announced as started */
@@ -84,7 +93,7 @@ static void ignore(void *ud, PGresult *const *res, int n, const char *error)
     (void)res;
     (void)n;
     if (error)
-        gl_log(GL_LOG_DEBUG, "unwatching failed: %s", error);
+        gl_log(GL_LOG_DEBUG, "unwatching or renewing a watch failed: %s", error);
 }
 
 /* Ends the stream and frees it; the client may already be gone. */
@@ -104,7 +113,7 @@ static void stream_free(stream_t *s)
         gl_pg_stmt_t st[2] = {
             s->via_key ? (gl_pg_stmt_t){ q_auth_key, 1, { s->hash } }
                        : (gl_pg_stmt_t){ q_auth_session, 3, { s->hash, s->wanted[0] ? s->wanted : NULL, idle } },
-            { q_watch, 2, { s->id, "-1" } },
+            { q_watch, 3, { s->id, "-1", s->lease_s } },
         };
         gl_pg_submit(srv->pg, st, 2, ignore, NULL);
     }
@@ -235,7 +244,7 @@ static void stream_read(stream_t *s)
     int n = 0;
     st[n++] = auth_stmt(s, idle);
     if (!s->watching) {
-        st[n++] = (gl_pg_stmt_t){ q_watch, 2, { s->id, "1" } };
+        st[n++] = (gl_pg_stmt_t){ q_watch, 3, { s->id, "1", s->lease_s } };
         s->watching = true; /* from now on the end sends -1, even if this read is cut short */
     }
     st[n++] = (gl_pg_stmt_t){ q_steps, 2, { s->id, after } };
@@ -286,8 +295,17 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         stream_end(s);
         return;
     }
-    if (s->streaming && !put(s, ": keepalive\n\n", 13))
+    if (s->streaming && !put(s, ": keepalive\n\n", 13)) {
         stream_end(s);
+        return;
+    }
+    if (s->watching) {
+        /* renew the lease; fire and forget, like the -1: a read that fails
+         * its authentication ends the stream anyway */
+        char idle[16];
+        gl_pg_stmt_t st[2] = { auth_stmt(s, idle), { q_watch, 3, { s->id, "0", s->lease_s } } };
+        gl_pg_submit(s->srv->pg, st, 2, ignore, NULL);
+    }
 }
 
 /* ---- authentication and the caps ---- */
@@ -317,7 +335,7 @@ static void on_auth(void *ud, PGresult *const *res, int n, const char *error)
         gl_ev_error(s->req, 404, "not_found", "%s", s->wanted[0] ? "no such org" : "you belong to no org");
         goto done;
     }
-    if (role < rule->min_role) {
+    if (rule->denied || role < rule->min_role) {
         gl_ev_error(s->req, 403, "forbidden", "your role (%s) may not do this (%s needs %s)", gl_role_name(role),
                     rule->name, gl_role_name(rule->min_role));
         goto done;
@@ -420,6 +438,7 @@ void gl_stream_handle(gl_server_t *srv, struct evhttp_request *req, const char *
     s->timer = event_new(srv->base, -1, EV_PERSIST, on_timer, s);
     int max_s = srv->cfg->executions_events_max_seconds;
     struct timeval tv = { max_s < KEEPALIVE_S ? max_s : KEEPALIVE_S, 0 };
+    snprintf(s->lease_s, sizeof s->lease_s, "%d", WATCH_LEASE_BEATS * (int)tv.tv_sec);
     if (!s->timer || event_add(s->timer, &tv) != 0 || !gl_ev_client_watch(&s->client, srv, req, on_gone, s)) {
         gl_ev_error(req, 503, "unavailable", "out of memory");
         s->req = NULL;

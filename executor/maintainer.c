@@ -9,7 +9,14 @@
  *   every executor.maintenance_interval seconds:
  *                                requeue the jobs of dead workers, prune old
  *                                jobs and executions, mark abandoned
- *                                executions failed
+ *                                executions failed, let live-progress watches
+ *                                whose lease ran out go
+ *
+ * Each of these reads an index, never every execution. Pruning to
+ * executions.keep_per_workflow looks at every workflow on the first pass
+ * after election, then only at the workflows with an execution finished
+ * since the last successful pass (plus a margin for transactions that were
+ * still committing then).
  *
  * It never runs a job, so a long job cannot make a schedule late or a
  * rescue wait.
@@ -23,6 +30,7 @@
 #include "workflow_job.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -45,8 +53,15 @@ static const gl_stmt_t q_exec_reap = {
     .name = "exec_reap", .sql = "SELECT glyphic.exec_reap()", .nparams = 0, .rows = true,
 };
 static const gl_stmt_t q_exec_prune = {
-    .name = "exec_prune", .sql = "SELECT glyphic.exec_prune($1::int, $2::int)", .nparams = 2, .rows = true,
+    .name = "exec_prune", .sql = "SELECT glyphic.exec_prune($1::int, $2::int, $3::int)", .nparams = 3, .rows = true,
 };
+static const gl_stmt_t q_watch_expire = {
+    .name = "exec_watch_expire", .sql = "SELECT glyphic.exec_watch_expire()", .nparams = 0, .rows = true,
+};
+
+/* seconds added to the prune window: finished_at is its transaction's
+ * start, which can precede the last pass by that transaction's length */
+#define PRUNE_WINDOW_MARGIN_S 300
 
 /* Runs a one-integer statement; logs a failure. */
 static bool count_of(gl_db_t *db, const gl_stmt_t *q, const char *const *params, int64_t *n, const char *what)
@@ -63,7 +78,9 @@ static bool count_of(gl_db_t *db, const gl_stmt_t *q, const char *const *params,
     return true;
 }
 
-static void maintain(gl_db_t *db, const gl_config_t *cfg)
+/* last_prune_ms: when the last successful execution prune started (0:
+ * none since election, so the next one looks at every workflow). */
+static void maintain(gl_db_t *db, const gl_config_t *cfg, int64_t *last_prune_ms)
 {
     gl_err_t err;
     gl_err_clear(&err);
@@ -77,15 +94,25 @@ static void maintain(gl_db_t *db, const gl_config_t *cfg)
     if (rescued || pruned)
         gl_log(GL_LOG_INFO, "maintenance: %d job(s) of stopped workers requeued, %d old job(s) pruned", rescued,
                pruned);
-    char days[16], keep[16];
+    char days[16], keep[16], window[24];
     snprintf(days, sizeof days, "%d", cfg->executions_retention_days);
     snprintf(keep, sizeof keep, "%d", cfg->executions_keep_per_workflow);
-    const char *pp[] = { days, keep };
+    int64_t started = gl_now_ms();
+    int64_t window_s = *last_prune_ms ? (started - *last_prune_ms) / 1000 + PRUNE_WINDOW_MARGIN_S : 0;
+    if (window_s > INT32_MAX)
+        window_s = 0;
+    snprintf(window, sizeof window, "%lld", (long long)window_s);
+    const char *pp[] = { days, keep, window_s ? window : NULL };
     int64_t n = 0;
-    if (count_of(db, &q_exec_prune, pp, &n, "pruning executions") && n > 0)
-        gl_log(GL_LOG_INFO, "maintenance: %lld old execution(s) pruned", (long long)n);
+    if (count_of(db, &q_exec_prune, pp, &n, "pruning executions")) {
+        *last_prune_ms = started;
+        if (n > 0)
+            gl_log(GL_LOG_INFO, "maintenance: %lld old execution(s) pruned", (long long)n);
+    }
     if (count_of(db, &q_exec_reap, NULL, &n, "reaping abandoned executions") && n > 0)
         gl_log(GL_LOG_WARN, "maintenance: %lld abandoned execution(s) marked failed", (long long)n);
+    if (count_of(db, &q_watch_expire, NULL, &n, "expiring live-progress watches") && n > 0)
+        gl_log(GL_LOG_INFO, "maintenance: the watches of %lld execution(s) expired", (long long)n);
 }
 
 static void nap_until(int64_t when_ms)
@@ -108,7 +135,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
     gl_db_t *db = gl_db_new(&dbo);
     bool elected = false;
     uint64_t elected_on = 0; /* the lock lives and dies with its connection */
-    int64_t next_maintenance = 0;
+    int64_t next_maintenance = 0, last_prune = 0;
     int status = 0;
 
     while (!stop_requested) {
@@ -131,6 +158,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
             }
             if (elected) {
                 elected_on = gl_db_generation(db);
+                last_prune = 0; /* another maintainer may have missed some */
                 /* not at once: an executor starting with a backlog has
                  * better use for the CPU, and nothing is older than a lease */
                 next_maintenance = gl_now_ms() + (int64_t)cfg->executor_maintenance_interval * 1000;
@@ -144,7 +172,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
             else if (fired)
                 gl_log(GL_LOG_INFO, "%d schedule firing(s)", fired);
             if (gl_now_ms() >= next_maintenance) {
-                maintain(db, cfg);
+                maintain(db, cfg, &last_prune);
                 next_maintenance = gl_now_ms() + (int64_t)cfg->executor_maintenance_interval * 1000;
             }
         }

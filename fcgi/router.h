@@ -16,7 +16,8 @@ typedef struct {
     const char *pattern; /* literal segments and ":name" parameters; ":org"
                             names the org the request works in */
     gl_handler_fn handler;
-    gl_perm_t perm;      /* who may call it (perm.h); GL_PERM_PUBLIC: anyone */
+    gl_perm_t perm;      /* who may call it (perm.h); GL_PERM_PUBLIC: anyone;
+                            left out (GL_PERM_UNSET): nobody */
 } gl_route_t;
 
 typedef struct {

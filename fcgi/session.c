@@ -77,6 +77,10 @@ int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
 {
     gl_auth_t *a = &req->auth;
     memset(a, 0, sizeof *a);
+    if (rule->denied) {
+        gl_resp_error(req, 403, "forbidden", NULL, "nobody may do this");
+        return GL_INVALID;
+    }
 
     /* the org asked for: the route's :org, else the X-Glyphic-Org header */
     const char *wanted = gl_req_param(req, "org");

@@ -74,7 +74,14 @@ static bool valid_request_id(const char *id)
 static void run_route(gl_req_t *req, const gl_route_t *route)
 {
     const gl_perm_rule_t *rule = gl_perm_rule(route->perm);
-    if (route->perm == GL_PERM_PUBLIC) {
+    if (rule->denied) {
+        /* a route without a (known) permission: nobody may call it */
+        gl_log(GL_LOG_ERROR, "route %s %s has no permission rule (%d): denied", route->method, route->pattern,
+               (int)route->perm);
+        gl_resp_error(req, 403, "forbidden", NULL, "nobody may do this");
+        return;
+    }
+    if (rule->perm == GL_PERM_PUBLIC) {
         route->handler(req);
         return;
     }

@@ -1,6 +1,8 @@
 """Schedules under a long job: the maintainer is a process of its own, so a
 firing is not held up by the job a worker runs, and a due time missed while
-no executor ran fires once, late, saying when it was due."""
+no executor ran fires once, late, saying when it was due. Retention keeps
+the newest executions of each workflow: every workflow on the first pass
+after an election, then the workflows with an execution finished since."""
 import time
 import unittest
 
@@ -78,6 +80,63 @@ class MaintainerTest(unittest.TestCase):
         self.assertEqual(got[:len(expect)], expect)
         self.assertLessEqual(len(got) - len(expect), 1)
         self.assertEqual(len(set(got)), len(got))
+
+
+class RetentionTest(unittest.TestCase):
+    def test_keep_per_workflow_full_then_incremental(self):
+        a = fl.user(E)
+        manual = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        wa, wb, wc = (fl.create(a, [manual], [], active=False, name=n) for n in ("A", "B", "C"))
+        org = fl.sql(E, f"SELECT org_id FROM glyphic.workflows WHERE id = '{wa}'")
+
+        def add(wid, n, finished_ago="0 seconds", status="succeeded"):
+            fin = "NULL" if status == "waiting" else f"now() - interval '{finished_ago}'"
+            fl.sql(E, f"INSERT INTO glyphic.executions (org_id, workflow_id, version, status, trigger, created_at, "
+                      f"finished_at) SELECT '{org}', '{wid}', 1, '{status}', 'manual', "
+                      f"now() - interval '{finished_ago}' - make_interval(secs => 1000 - i), {fin} "
+                      f"FROM generate_series(1, {n}) i")
+
+        def count(wid, finished=True):
+            return int(fl.sql(E, f"SELECT count(*) FROM glyphic.executions WHERE workflow_id = '{wid}' "
+                                 f"AND (finished_at IS NOT NULL) = {finished}"))
+
+        add(wa, 6)
+        add(wa, 1, status="waiting")  # unfinished: never pruned, not counted
+        add(wb, 2)
+        add(wb, 1, "3 days")  # past retention_days
+        add(wc, 5, "1 hour")
+        newest_a = fl.sql(E, f"SELECT string_agg(id::text, ',' ORDER BY created_at DESC, id DESC) FROM "
+                             f"(SELECT id, created_at FROM glyphic.executions WHERE workflow_id = '{wa}' "
+                             f"AND finished_at IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 3) x")
+        E.fcgi.settings.update({"executions.keep_per_workflow": "3", "executions.retention_days": "1"})
+        E.fcgi.write_conf()
+        ex = fl.start(E, "--workers", "1")
+        try:
+            # the first pass after election looks at every workflow
+            fl.wait_for(lambda: (count(wa), count(wb), count(wc)) == (3, 2, 3), timeout=30, what="the first pass")
+            self.assertEqual(count(wa, finished=False), 1)
+            self.assertEqual(fl.sql(E, f"SELECT string_agg(id::text, ',' ORDER BY created_at DESC, id DESC) "
+                                       f"FROM glyphic.executions WHERE workflow_id = '{wa}' "
+                                       f"AND finished_at IS NOT NULL"), newest_a)
+            # later passes: the workflows with an execution finished since
+            add(wa, 2)
+            fl.wait_for(lambda: count(wa) == 3, timeout=30, what="A pruned again")
+            # (one that went over keep with an execution that finished long
+            # ago, as by a hand-written row, waits for its next execution or
+            # the next election)
+            add(wc, 2, "1 hour")
+            time.sleep(3)
+            self.assertEqual(count(wc), 5)
+        finally:
+            fl.stop(ex)
+        ex = fl.start(E, "--workers", "1")
+        try:
+            fl.wait_for(lambda: count(wc) == 3, timeout=30, what="the new maintainer's first pass")
+        finally:
+            fl.stop(ex)
+            for k in ("executions.keep_per_workflow", "executions.retention_days"):
+                E.fcgi.settings.pop(k, None)
+            E.fcgi.write_conf()
 
 
 if __name__ == "__main__":

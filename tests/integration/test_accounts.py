@@ -662,6 +662,25 @@ class HardeningTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("bypasses row level security", r.stderr)
 
+    def test_refuses_a_member_of_a_trusted_role(self):
+        # a login role in glyphic_executor (or glyphic_owner) can SET ROLE to it
+        for parent in ("glyphic_executor", "glyphic_owner"):
+            with self.subTest(parent=parent):
+                role = f"{parent}_member_fcgi"
+                ENV.pg.psql(f"DROP ROLE IF EXISTS {role}")
+                ENV.pg.psql(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE {parent}")
+                try:
+                    conf = os.path.join(ENV.base, "member.conf")
+                    with open(ENV.fcgi.conf) as f, open(conf, "w") as g:
+                        g.write(f.read().replace("user=glyphic_app", f"user={role}")
+                                .replace(ENV.fcgi.socket, ENV.fcgi.socket + "3"))
+                    r = subprocess.run([os.path.join(harness.BUILD, "fcgi", "glyphic-fcgi"), "-c", conf],
+                                       capture_output=True, text=True, timeout=20)
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertIn(f"refusing to serve as database role '{role}'", r.stderr)
+                finally:
+                    ENV.pg.psql(f"DROP ROLE IF EXISTS {role}")
+
 
 class RestartTest(unittest.TestCase):
     def test_sessions_survive_a_database_restart(self):

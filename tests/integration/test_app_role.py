@@ -10,6 +10,11 @@ without the password, reading password hashes. Each must fail.
 No web server: the fixtures are written as the superuser. With
 GLYPHIC_APP_ROLE_UPTO=6 the database is built from sql/001..006 only (the
 code before this work) — every test then fails, which shows each one can.
+
+MemberTest (issue 13, item 6): a login role that is merely a member of
+glyphic_app or glyphic_executor has those roles' privileges but is not
+trusted as glyphic_owner or glyphic_executor are; with
+GLYPHIC_APP_ROLE_UPTO=9 (before sql/011) its tests fail.
 """
 import base64
 import glob
@@ -67,6 +72,16 @@ def app(sql):
 
 def su(sql):
     return ENV.pg.psql(sql)
+
+
+APP_MEMBER, EXEC_MEMBER = "glyphic_app_blue", "glyphic_executor_blue"
+
+
+def as_role(role, sql):
+    """Runs sql as role; returns (ok, last output line, stderr)."""
+    r = ENV.pg.psql(sql, user=role, check=False)
+    lines = r.stdout.strip().splitlines()
+    return r.returncode == 0, lines[-1] if lines else "", r.stderr
 
 
 def setUpModule():
@@ -294,6 +309,104 @@ class DefinerTest(unittest.TestCase):
             f"activated_by) VALUES ('{ORG_A}', 'eve planted', '{EVE}', true, '{ALICE}'); COMMIT;")
         self.assertNotEqual(su(f"SELECT coalesce(activated_by::text, '') FROM glyphic.workflows "
                                f"WHERE name = 'eve planted'"), ALICE)
+
+
+
+class MemberTest(unittest.TestCase):
+    """Login roles that are members of glyphic_app / glyphic_executor (as an
+    operator would make for password rotation) borrow privileges, not trust."""
+
+    @classmethod
+    def setUpClass(cls):
+        # cluster-wide roles: dropped first in case an earlier run left them
+        for role, parent in ((APP_MEMBER, "glyphic_app"), (EXEC_MEMBER, "glyphic_executor")):
+            su(f"DROP ROLE IF EXISTS {role}")
+            su(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE {parent}")
+
+    @classmethod
+    def tearDownClass(cls):
+        for role in (APP_MEMBER, EXEC_MEMBER):
+            su(f"DROP OWNED BY {role}")
+            su(f"DROP ROLE IF EXISTS {role}")
+
+    def test_members_are_members(self):
+        self.assertEqual(su(f"SELECT pg_has_role('{APP_MEMBER}', 'glyphic_app', 'MEMBER'), "
+                            f"pg_has_role('{EXEC_MEMBER}', 'glyphic_executor', 'MEMBER')"), "t|t")
+        # the privileges come with it: the member may call enqueue at all
+        ok, _, err = as_role(APP_MEMBER, "SELECT has_function_privilege('glyphic.enqueue(text, jsonb, text, uuid, "
+                                         "smallint, timestamptz, integer, text, integer)', 'EXECUTE')")
+        self.assertTrue(ok, err)
+
+    def test_enqueue_for_another_org(self):
+        before = su("SELECT count(*) FROM glyphic.jobs")
+        for role in (APP_MEMBER, EXEC_MEMBER):
+            with self.subTest(role=role):
+                # no request context at all, and the context of Eve (org A)
+                ok, _, err = as_role(role, f"SELECT glyphic.enqueue('workflow.run', '{{}}', 'default', '{ORG_B}')")
+                self.assertFalse(ok, f"{role} enqueued for org B without a context")
+                self.assertIn("only for the request's org", err)
+                ok, _, err = as_role(role, f"SELECT glyphic.enqueue_bulk('workflow.run', "
+                                           f"ARRAY['{{}}'::jsonb], 'default', '{ORG_B}')")
+                self.assertFalse(ok, f"{role} bulk-enqueued for org B without a context")
+        ok, _, err = as_role(APP_MEMBER, f"BEGIN; {auth(token_of(EVE), ORG_A)}; "
+                                         f"SELECT glyphic.enqueue('workflow.run', '{{}}', 'default', '{ORG_B}'); COMMIT;")
+        self.assertFalse(ok, "an app member enqueued for another org than its request's")
+        self.assertEqual(su("SELECT count(*) FROM glyphic.jobs"), before)
+        # the member still does what the app role may: its own request's org
+        ok, out, err = as_role(APP_MEMBER, f"BEGIN; {auth(token_of(EVE), ORG_A)}; SELECT glyphic.enqueue("
+                                           f"'member.test', '{{}}', 'member', '{ORG_A}') > 0; ROLLBACK;")
+        self.assertTrue(ok, err)
+        self.assertEqual(out, "t")
+
+    def test_triggers_of_a_workflow_it_may_not_edit(self):
+        bob_wf = su(f"SELECT id FROM glyphic.workflows WHERE org_id = '{ORG_B}' AND name = 'bob secret'")
+        su(f"INSERT INTO glyphic.webhooks (org_id, workflow_id, version, node_id, path, method, mode) "
+           f"VALUES ('{ORG_B}', '{bob_wf}', 1, 'hook', 'bob-member-test', 'POST', 'async') ON CONFLICT DO NOTHING")
+        try:
+            for role in (APP_MEMBER, EXEC_MEMBER):
+                with self.subTest(role=role):
+                    ok, _, err = as_role(role, f"SELECT glyphic.wf_sync_triggers('{bob_wf}', NULL)")
+                    self.assertFalse(ok, f"{role} removed the triggers of Bob's workflow")
+                    self.assertIn("not allowed to change this workflow", err)
+                    ok, _, err = as_role(role, f"BEGIN; {auth(token_of(EVE), ORG_A)}; "
+                                               f"SELECT glyphic.wf_sync_triggers('{bob_wf}', NULL); COMMIT;")
+                    self.assertFalse(ok, f"{role} as Eve removed the triggers of Bob's workflow")
+            self.assertEqual(su(f"SELECT count(*) FROM glyphic.webhooks WHERE path = 'bob-member-test'"), "1")
+        finally:
+            su("DELETE FROM glyphic.webhooks WHERE path = 'bob-member-test'")
+
+    def test_starter_cannot_be_named_by_a_member(self):
+        tok = token_of(EVE)
+        as_role(APP_MEMBER, f"BEGIN; {auth(tok, ORG_A)}; INSERT INTO glyphic.workflows (org_id, name, created_by, "
+                            f"active, activated_by) VALUES ('{ORG_A}', 'member planted', '{EVE}', true, '{ALICE}'); "
+                            f"COMMIT;")
+        self.assertEqual(su("SELECT count(*) FROM glyphic.workflows WHERE name = 'member planted'"), "1",
+                         "the member could not insert a workflow at all (the test proves nothing then)")
+        self.assertEqual(su("SELECT activated_by FROM glyphic.workflows WHERE name = 'member planted'"), EVE)
+        # an execution it inserts runs on Eve's rights, not on the user it names
+        wid = su("SELECT id FROM glyphic.workflows WHERE name = 'member planted'")
+        ok, _, err = as_role(APP_MEMBER, f"BEGIN; {auth(tok, ORG_A)}; INSERT INTO glyphic.executions "
+                                         f"(org_id, workflow_id, trigger, started_by) VALUES ('{ORG_A}', '{wid}', "
+                                         f"'manual', '{ALICE}'); COMMIT;")
+        self.assertTrue(ok, err)
+        self.assertEqual(su(f"SELECT started_by FROM glyphic.executions WHERE workflow_id = '{wid}'"), EVE)
+
+    def test_executor_member_is_not_the_executor(self):
+        # row level security: trusted is current_user glyphic_executor by name
+        ok, out, err = as_role(EXEC_MEMBER, "SELECT count(*) FROM glyphic.workflows")
+        self.assertTrue(ok, err)
+        self.assertEqual(out, "0")
+        self.assertNotEqual(su("SELECT count(*) FROM glyphic.workflows"), "0")
+        # and the database's own notion of trust
+        ok, out, err = as_role(EXEC_MEMBER, "SELECT glyphic.role_trusted(session_user), "
+                                            "glyphic.role_trusted('glyphic_executor')")
+        self.assertTrue(ok, err)
+        self.assertEqual(out, "f|t")
+
+    def test_no_function_compares_the_caller_with_a_role_name(self):
+        rows = su("SELECT p.oid::regprocedure FROM pg_proc p WHERE p.pronamespace = 'glyphic'::regnamespace "
+                  "AND p.prosrc ~ '(session_user|current_user)\\s*(=|<>|!=)\\s*''glyphic_'")
+        self.assertEqual(rows, "", "these compare the caller with one role name (a member gets through):\n" + rows)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ and the editor's API calls keep answering; caps answer 429 past their
 limits; a closed client is noticed at once; a wait past its timeout gets
 504 naming its execution; the wait location is internal to nginx and its
 secret is the capability; killing glyphic-events mid-wait loses no
-execution. Real PostgreSQL, nginx, glyphic-fcgi, glyphic-events and
-executor."""
+execution; a stream that ends abnormally (glyphic-events killed, its
+session signed out) stops counting as a watcher once its lease runs out.
+Real PostgreSQL, nginx, glyphic-fcgi, glyphic-events and executor."""
 import json
 import os
 import resource
@@ -340,6 +341,90 @@ class WaitTest(unittest.TestCase):
         finally:
             os.killpg(ex.pid, signal.SIGTERM)
             ex.wait(30)
+
+
+
+def lease(eid):
+    return sql(f"SELECT watchers, extract(epoch FROM watch_until) FROM glyphic.executions WHERE id = '{eid}'")
+
+
+class WatchLeaseTest(unittest.TestCase):
+    """executions.watchers is a lease (sql/011): a stream renews it at each
+    keepalive, and the maintainer lets a count go whose lease ran out."""
+
+    def restart_events(self, max_seconds):
+        ENV.events.stop()
+        if max_seconds is None:
+            ENV.fcgi.settings.pop("executions.events_max_seconds", None)
+        else:
+            ENV.fcgi.settings["executions.events_max_seconds"] = str(max_seconds)
+        ENV.events.start()
+
+    def waiting_execution(self, c):
+        """An execution parked in a one-hour wait: its stream stays open."""
+        wid = create(c, [{"id": "start", "type": "trigger.manual", "name": "Start"},
+                         {"id": "wait", "type": "flow.wait", "name": "Wait", "params": {"seconds": 3600}}],
+                     [{"from": "start", "to": "wait"}])
+        eid = c.post(f"/api/workflows/{wid}/run").json()["id"]
+        harness.wait_for(lambda: sql(f"SELECT status FROM glyphic.executions WHERE id = '{eid}'") == "waiting",
+                         timeout=30, what="the execution to park in its wait")
+        return eid
+
+    def open_stream(self, eid, cookie):
+        s = open_raw(sse_request(eid, cookie))
+        data = read_until([s], b"retry: 1000")[s]
+        self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+        harness.wait_for(lambda: watchers(eid) == 1, timeout=15, what="the stream to watch")
+        return s
+
+    def test_a_stream_that_ends_abnormally_stops_counting(self):
+        with open(os.path.join(ENV.base, "executor-lease.stderr"), "w") as err:
+            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+                                  stderr=err, start_new_session=True)
+        try:
+            a = user("lease")
+            # a live stream renews its lease at the keepalive (every 15 s)
+            self.restart_events(40)
+            eid = self.waiting_execution(a)
+            s = self.open_stream(eid, a.cookie)
+            n0, until0 = lease(eid).split("|")
+            harness.wait_for(lambda: float(lease(eid).split("|")[1]) > float(until0) + 5, timeout=30,
+                             what="the live stream to renew its lease")
+            self.assertEqual(watchers(eid), 1)
+            s.close()
+            harness.wait_for(lambda: watchers(eid) == 0, timeout=15, what="the closed stream to stop watching")
+
+            # glyphic-events killed: nobody sends the -1; the lease (4 keepalive
+            # periods: 4 × 4 s here) runs out and the maintainer lets the count go
+            self.restart_events(4)
+            eid = self.waiting_execution(a)
+            s = self.open_stream(eid, a.cookie)
+            ENV.events.proc.send_signal(signal.SIGKILL)
+            ENV.events.proc.wait()
+            killed_at = time.time()
+            s.close()
+            time.sleep(2)
+            self.assertEqual(watchers(eid), 1, "the count went down without the lease (nobody sent the -1)")
+            harness.wait_for(lambda: watchers(eid) == 0, timeout=40, what="the killed stream's lease to run out")
+            print(f"\n  glyphic-events killed -9: the watch count fell after {time.time() - killed_at:.1f} s "
+                  f"(lease 16 s, maintenance every 1 s)")
+            ENV.events.start()
+
+            # the session signed out while streaming: the stream ends at its
+            # deadline and its -1, sent under that session, is refused
+            b = user("lease-out")
+            eid = self.waiting_execution(b)
+            cookie = b.cookie
+            s = self.open_stream(eid, cookie)
+            self.assertEqual(b.post("/api/auth/logout").status, 204)
+            time.sleep(6)  # past the stream's 4 s: it ended, and its -1 was refused
+            s.close()
+            self.assertEqual(watchers(eid), 1, "the -1 of a signed-out session went through (this proves nothing)")
+            harness.wait_for(lambda: watchers(eid) == 0, timeout=40, what="the signed-out stream's lease to run out")
+        finally:
+            os.killpg(ex.pid, signal.SIGTERM)
+            ex.wait(30)
+            self.restart_events(None)
 
 
 if __name__ == "__main__":
