@@ -11,8 +11,8 @@
 static const gl_stmt_t q_version_insert = {
     .name = "wf_version_insert",
     .sql = "INSERT INTO workflow_versions (workflow_id, version, org_id, definition, author_id, message, restored_from, "
-           "error_trigger) VALUES ($1, $2, $3, $4::jsonb, current_user_id(), $5, $6, $7)",
-    .nparams = 7,
+           "error_trigger, generated_params) VALUES ($1, $2, $3, $4::jsonb, current_user_id(), $5, $6, $7, $8::jsonb)",
+    .nparams = 8,
     .rows = false,
 };
 
@@ -82,14 +82,22 @@ int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, con
 {
     gl_err_t err;
     gl_err_clear(&err);
-    /* where the version starts when it runs as an error workflow (sql/010) */
     json_object *def = NULL;
-    const char *error_trigger = NULL;
-    if (gl_json_parse(definition, strlen(definition), 1000, &def, &err) == GL_OK)
-        error_trigger = gl_engine_trigger_node(def, "error");
-    gl_err_clear(&err);
-    const char *params[] = { id, version, org_id, definition, message, restored_from, error_trigger };
-    int rc = gl_db_query(req->db, &q_version_insert, params, NULL, NULL, &err);
+    int rc = gl_json_parse(definition, strlen(definition), 1000, &def, &err);
+    if (rc != GL_OK) {
+        /* the text of a validated definition: should not happen */
+        gl_log(GL_LOG_ERROR, "workflow %s version %s: definition does not parse: %s", id, version, err.msg);
+        gl_resp_error(req, 500, "internal", NULL, "the definition cannot be stored");
+        return GL_ERR;
+    }
+    /* where the version starts when it runs as an error workflow (sql/010),
+     * and the parameters the database generates (sql/012) */
+    const char *error_trigger = gl_engine_trigger_node(def, "error");
+    json_object *generated = gl_engine_generated_params(def);
+    const char *params[] = { id, version, org_id, definition, message, restored_from, error_trigger,
+                             json_object_to_json_string_ext(generated, JSON_C_TO_STRING_PLAIN) };
+    rc = gl_db_query(req->db, &q_version_insert, params, NULL, NULL, &err);
+    json_object_put(generated);
     json_object_put(def);
     if (rc != GL_OK) {
         gl_resp_fail(req, rc, &err);

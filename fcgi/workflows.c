@@ -12,6 +12,8 @@
 #include "workflows.h"
 
 #include "account.h"
+#include "engine.h"
+#include "log.h"
 #include "workflow_store.h"
 
 #include <stdio.h>
@@ -45,11 +47,10 @@ static const gl_stmt_t q_patch = {
     .rows = true,
 };
 
-/* for duplicate: a copy gets webhook paths of its own where they were
- * generated (sql/009), and keeps custom ones */
+/* for duplicate */
 static const gl_stmt_t q_current = {
     .name = "wf_current",
-    .sql = "SELECT w.name, wf_without_generated_paths(v.definition)::text, to_json(w.tags)::text FROM workflows w "
+    .sql = "SELECT w.name, v.definition::text, to_json(w.tags)::text FROM workflows w "
            "JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version "
            "WHERE w.id = $1 AND w.deleted_at IS NULL",
     .nparams = 1,
@@ -316,6 +317,26 @@ static void wf_put(gl_req_t *req)
     gl_wf_send(req, 200, id);
 }
 
+/* The definition of a copy (arena text): the original's without the
+ * values it had generated (a webhook's path), so the copy gets its own when
+ * it is saved; values set by hand are copied. NULL with an error response
+ * set on failure. */
+static const char *copy_definition(gl_req_t *req, const char *text, size_t len)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    json_object *def = NULL;
+    if (gl_json_parse(text, len, 1000, &def, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "duplicate: the stored definition does not parse: %s", err.msg);
+        gl_resp_error(req, 500, "internal", NULL, "the stored definition cannot be read");
+        return NULL;
+    }
+    gl_engine_strip_generated(def);
+    const char *copy = gl_arena_strdup(req->arena, json_object_to_json_string_ext(def, JSON_C_TO_STRING_PLAIN));
+    json_object_put(def);
+    return copy;
+}
+
 static void wf_duplicate(gl_req_t *req)
 {
     static const char *const allowed[] = { "name", NULL };
@@ -336,7 +357,9 @@ static void wf_duplicate(gl_req_t *req)
     if (!name)
         name = gl_arena_printf(req->arena, "%s (copy)", gl_account_clean_text(req, PQgetvalue(res, 0, 0), 190));
     const char *tags_json = PQgetvalue(res, 0, 2);
-    const char *def = PQgetvalue(res, 0, 1);
+    const char *def = copy_definition(req, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    if (!def)
+        return;
     char new_id[GL_UUID_LEN + 1];
     if (gl_wf_create(req, name, tags_json, def, "duplicated", new_id) != GL_OK)
         return;

@@ -210,3 +210,65 @@ const char *gl_engine_trigger_node(json_object *def, const char *kind)
     }
     return NULL;
 }
+
+/* The parameter node n's type generates when it is empty, or NULL. */
+static const char *generated_param(json_object *n)
+{
+    const gl_node_def_t *t = gl_node_def_find(json_object_get_string(json_object_object_get(n, "type")));
+    return t && t->unique_generated ? t->unique_param : NULL;
+}
+
+/* A generated value: a version 4 UUID in lower case (sql/009's
+ * wf_path_is_generated says the same for the database). */
+static bool looks_generated(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx";
+    if (strlen(s) != sizeof shape - 1)
+        return false;
+    for (size_t i = 0; shape[i]; i++) {
+        char c = s[i];
+        bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        if ((shape[i] == 'x' && !hex) || (shape[i] == 'y' && !strchr("89ab", c)) ||
+            (shape[i] != 'x' && shape[i] != 'y' && c != shape[i]))
+            return false;
+    }
+    return true;
+}
+
+json_object *gl_engine_generated_params(json_object *def)
+{
+    json_object *list = json_object_new_array(), *nodes = NULL;
+    if (!json_object_object_get_ex(def, "nodes", &nodes) || !json_object_is_type(nodes, json_type_array))
+        return list;
+    for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+        json_object *n = json_object_array_get_idx(nodes, i), *id = NULL, *params = NULL, *v = NULL;
+        const char *param = generated_param(n);
+        if (!param || !json_object_object_get_ex(n, "id", &id) || !json_object_is_type(id, json_type_string))
+            continue;
+        /* as the database reads it: params->>param is NULL or "" */
+        if (json_object_object_get_ex(n, "params", &params) && json_object_is_type(params, json_type_object) &&
+            json_object_object_get_ex(params, param, &v) && v &&
+            !(json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0))
+            continue;
+        json_object *item = json_object_new_object();
+        json_object_object_add(item, "node_id", json_object_get(id));
+        json_object_object_add(item, "param", json_object_new_string(param));
+        json_object_array_add(list, item);
+    }
+    return list;
+}
+
+void gl_engine_strip_generated(json_object *def)
+{
+    json_object *nodes = NULL;
+    if (!json_object_object_get_ex(def, "nodes", &nodes) || !json_object_is_type(nodes, json_type_array))
+        return;
+    for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+        json_object *n = json_object_array_get_idx(nodes, i), *params = NULL, *v = NULL;
+        const char *param = generated_param(n);
+        if (param && json_object_object_get_ex(n, "params", &params) &&
+            json_object_object_get_ex(params, param, &v) && json_object_is_type(v, json_type_string) &&
+            looks_generated(json_object_get_string(v)))
+            json_object_object_del(params, param);
+    }
+}

@@ -10,6 +10,7 @@ not UTF-8 or not well percent-encoded answers 400 invalid_query.
 
 Real PostgreSQL, glyphic-fcgi and nginx; no executor (async calls are only
 queued, which records the item)."""
+import json
 import re
 import threading
 import unittest
@@ -241,6 +242,79 @@ class GeneratedPathTest(unittest.TestCase):
         path = [p for p in types["trigger.webhook"]["params"] if p["name"] == "path"][0]
         self.assertFalse(path["required"])
         self.assertIn("generated", path["description"])
+
+
+class GeneratedParamsSqlTest(unittest.TestCase):
+    """The database fills exactly the parameters the handler names
+    (workflow_versions.generated_params, sql/012); it knows no node type."""
+
+    def app_insert(self, owner, wid, version, d, generated):
+        """Inserts a version as the app role with owner's context; psql's result."""
+        org = owner.me["org_id"]
+        ctx = ENV.app_context(owner.me["user"]["id"], org)
+        gen = "NULL" if generated is None else "'" + generated + "'"
+        d_sql = json.dumps(d).replace("'", "''")
+        return ENV.pg.psql(f"BEGIN; {ctx}; INSERT INTO glyphic.workflow_versions "
+                           f"(workflow_id, version, org_id, definition, generated_params) "
+                           f"VALUES ('{wid}', {version}, '{org}', '{d_sql}', {gen}); COMMIT;",
+                           user="glyphic_app", check=False)
+
+    def stored(self, wid, version):
+        return json.loads(sql(f"SELECT definition::text FROM glyphic.workflow_versions "
+                              f"WHERE workflow_id = '{wid}' AND version = {version}"))
+
+    def test_an_insert_that_does_not_name_them_is_refused(self):
+        a = user("sqlgen")
+        wid = create(a, hook_def())["id"]
+        for gen in (None, "{}", '"hook"', '[{"node_id": "nope", "param": "path"}]', '[{"node_id": "hook"}]', "[1]"):
+            with self.subTest(generated=gen):
+                r = self.app_insert(a, wid, 2, hook_def(), gen)
+                self.assertNotEqual(r.returncode, 0, gen)
+                self.assertRegex(r.stderr, "parameters? to generate")
+        self.assertEqual(sql(f"SELECT max(version) FROM glyphic.workflow_versions WHERE workflow_id = '{wid}'"), "1")
+
+    def test_exactly_the_listed_parameters_are_filled(self):
+        a = user("sqlgen2")
+        wf = create(a, hook_def())
+        wid, p1 = wf["id"], path_of(wf)
+        # the handler recorded what it asked for
+        self.assertEqual(json.loads(sql(f"SELECT generated_params::text FROM glyphic.workflow_versions "
+                                        f"WHERE workflow_id = '{wid}' AND version = 1")),
+                         [{"node_id": "hook", "param": "path"}])
+        d = hook_def()
+        d["nodes"].append({"id": "hook2", "type": "trigger.webhook", "name": "Hook 2", "params": {}})
+        # listed: filled (hook keeps its path); not listed: left as is
+        self.assertEqual(self.app_insert(a, wid, 2, d, '[{"node_id": "hook", "param": "path"}]').returncode, 0)
+        v2 = self.stored(wid, 2)
+        self.assertEqual(path_of({"definition": v2}), p1)
+        self.assertIsNone(path_of({"definition": v2}, "hook2"))
+        # an empty list fills nothing; a listed parameter that has a value is left alone
+        self.assertEqual(self.app_insert(a, wid, 3, hook_def(), "[]").returncode, 0)
+        self.assertIsNone(path_of({"definition": self.stored(wid, 3)}))
+        self.assertEqual(self.app_insert(a, wid, 4, hook_def("mine"), '[{"node_id": "hook", "param": "path"}]')
+                         .returncode, 0)
+        self.assertEqual(path_of({"definition": self.stored(wid, 4)}), "mine")
+
+    def test_a_kept_path_another_node_took_is_generated_anew(self):
+        a = user("took")
+        wf = create(a, hook_def())
+        wid, p1 = wf["id"], path_of(wf)
+        d = hook_def()
+        d["nodes"].append({"id": "hook2", "type": "trigger.webhook", "name": "Hook 2", "params": {"path": p1}})
+        r = save(a, wid, d, 1)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(path_of(r.json(), "hook2"), p1)
+        self.assertRegex(path_of(r.json()), UUID4)
+        self.assertNotEqual(path_of(r.json()), p1)
+
+    def test_a_restored_version_keeps_the_path_of_its_node(self):
+        a = user("restore")
+        wf = create(a, hook_def())
+        wid, p1 = wf["id"], path_of(wf)
+        self.assertEqual(path_of(save(a, wid, hook_def("custom-" + uuid.uuid4().hex[:6]), 1).json())[:7], "custom-")
+        r = a.post(f"/api/workflows/{wid}/versions/1/restore", {"base_version": 2})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(path_of(r.json()), p1)  # version 1 holds it, and is restored as it was
 
 
 class ItemTest(unittest.TestCase):

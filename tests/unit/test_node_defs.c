@@ -133,7 +133,11 @@ TEST(every_descriptor_is_complete)
             const gl_param_def_t *u = gl_node_param_find(t, t->unique_param);
             if (!u || u->type != GL_PARAM_STRING || !t->unique_what)
                 FAIL_AT("%s: unique_param must name a string parameter, with unique_what", t->type);
+            if (t->unique_generated && (!u || u->required || u->def))
+                FAIL_AT("%s: a generated parameter is optional and has no default", t->type);
         }
+        if (t->unique_generated && !t->unique_param)
+            FAIL_AT("%s: unique_generated without a unique_param", t->type);
         default_triggers += t->default_trigger;
         check_params(t);
     }
@@ -209,6 +213,57 @@ TEST(trigger_rows)
     rows = triggers_of("[1]");
     ASSERT_EQ(json_object_array_length(rows), 0);
     json_object_put(rows);
+}
+
+static char *plain(json_object *o)
+{
+    return strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+TEST(generated_params)
+{
+    const char *text =
+        "{\"nodes\":["
+        "{\"id\":\"absent\",\"type\":\"trigger.webhook\"},"
+        "{\"id\":\"noparams\",\"type\":\"trigger.webhook\",\"params\":{\"mode\":\"sync\"}},"
+        "{\"id\":\"null\",\"type\":\"trigger.webhook\",\"params\":{\"path\":null}},"
+        "{\"id\":\"empty\",\"type\":\"trigger.webhook\",\"disabled\":true,\"params\":{\"path\":\"\"}},"
+        "{\"id\":\"custom\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"a/b\"}},"
+        "{\"id\":\"gen\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b\"}},"
+        "{\"id\":\"upper\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"0F1E2D3C-4B5A-4978-8A6B-5C4D3E2F1A0B\"}},"
+        "{\"id\":\"v1\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"0f1e2d3c-4b5a-1978-8a6b-5c4d3e2f1a0b\"}},"
+        "{\"id\":\"http\",\"type\":\"http.request\",\"params\":{\"url\":\"https://x.test\"}},"
+        "{\"id\":\"other\",\"type\":\"data.set\",\"params\":{\"path\":\"0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b\"}}]}";
+    json_object *def = NULL;
+    gl_err_t err;
+    ASSERT_EQ(gl_json_parse(text, strlen(text), 16, &def, &err), GL_OK);
+    json_object *list = gl_engine_generated_params(def);
+    char *s = plain(list);
+    ASSERT_STR_EQ(s, "[{\"node_id\":\"absent\",\"param\":\"path\"},{\"node_id\":\"noparams\",\"param\":\"path\"},"
+                     "{\"node_id\":\"null\",\"param\":\"path\"},{\"node_id\":\"empty\",\"param\":\"path\"}]");
+    free(s);
+    json_object_put(list);
+    /* a copy: only values shaped like the database's (lower-case v4 UUIDs) of generating types go */
+    gl_engine_strip_generated(def);
+    s = plain(json_object_object_get(def, "nodes"));
+    ASSERT(strstr(s, "{\"id\":\"gen\",\"type\":\"trigger.webhook\",\"params\":{}}") != NULL);
+    ASSERT(strstr(s, "\"a/b\"") && strstr(s, "0F1E2D3C-") && strstr(s, "-1978-"));
+    ASSERT(strstr(s, "{\"id\":\"other\",\"type\":\"data.set\",\"params\":{\"path\":\"0f1e2d3c-") != NULL);
+    free(s);
+    list = gl_engine_generated_params(def); /* the stripped node now needs one */
+    s = plain(list);
+    ASSERT(strstr(s, "{\"node_id\":\"gen\",\"param\":\"path\"}") != NULL);
+    free(s);
+    json_object_put(list);
+    json_object_put(def);
+    for (const char *bad = "[1]"; bad; bad = strcmp(bad, "[1]") == 0 ? "{\"nodes\":{}}" : NULL) {
+        ASSERT_EQ(gl_json_parse(bad, strlen(bad), 16, &def, &err), GL_OK);
+        list = gl_engine_generated_params(def);
+        ASSERT_EQ(json_object_array_length(list), 0);
+        gl_engine_strip_generated(def);
+        json_object_put(list);
+        json_object_put(def);
+    }
 }
 
 TEST_MAIN()

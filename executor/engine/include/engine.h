@@ -399,4 +399,27 @@ json_object *gl_engine_triggers(json_object *def);
  * from def; NULL: none. */
 const char *gl_engine_trigger_node(json_object *def, const char *kind);
 
+/*
+ * Generated parameters. A parameter a node type generates (a webhook's
+ * path) that is saved empty — absent, null or "" — gets a value from the
+ * database when the version is inserted: the value the same node (same id
+ * and type) had in the workflow's previous version if that one was
+ * generated and no other node of the new version uses it, else a new
+ * random UUID (sql/012). A generated value is a version 4 UUID in lower
+ * case, as gen_random_uuid() draws them.
+ *
+ * gl_engine_generated_params: the parameters of def the database must
+ * generate, a new JSON array (the caller puts it) of {node_id, param}, one
+ * per node, enabled or not, whose type generates a parameter and whose
+ * value is empty; [] when there is none. def should be valid
+ * (gl_workflow_validate); anything else is skipped. Every version insert
+ * passes it (workflow_versions.generated_params).
+ */
+json_object *gl_engine_generated_params(json_object *def);
+
+/* Removes from def (in place) every generated parameter's value that looks
+ * generated, so a copy of the workflow gets values of its own when it is
+ * saved; values set by hand stay. */
+void gl_engine_strip_generated(json_object *def);
+
 #endif

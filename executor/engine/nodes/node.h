@@ -88,6 +88,10 @@ typedef struct gl_node_def {
      * share (a webhook's path), and what the message calls it */
     const char *unique_param;
     const char *unique_what;
+    /* the unique parameter saved empty (absent, null or "") gets a value:
+     * a random UUID the database draws, which later saves of the node keep
+     * (gl_engine_generated_params, sql/012) */
+    bool unique_generated;
     /* a trigger an active workflow serves: the kind of its trigger row
      * ("webhook", "schedule", "error"; NULL: none, e.g. the manual trigger)
      * and what the row holds besides {node_id, kind} (NULL: nothing) */

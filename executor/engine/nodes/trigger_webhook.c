@@ -33,7 +33,7 @@ static bool path_ok(const char *s)
 
 static void validate(gl_node_check_t *chk, const gl_param_def_t *d, json_object *v)
 {
-    /* an empty path is no path: the database generates one (sql/009) */
+    /* an empty path is no path: the database generates one (unique_generated) */
     if (strcmp(d->name, "path") == 0 && json_object_is_type(v, json_type_string) &&
         json_object_get_string_len(v) > 0 && !path_ok(json_object_get_string(v)))
         gl_node_problem(chk, "webhook path must be 1-200 characters of letters, digits, - _ . / "
@@ -73,6 +73,7 @@ const gl_node_def_t gl_node_trigger_webhook = {
     .trigger = true,
     .unique_param = "path",
     .unique_what = "webhook path",
+    .unique_generated = true,
     .trigger_kind = "webhook",
     .trigger_row = trigger_row,
 };
