@@ -9,29 +9,33 @@
 
 #include <string.h>
 
-extern const gl_node_def_t gl_node_trigger_manual, gl_node_trigger_webhook, gl_node_trigger_schedule,
-    gl_node_trigger_error, gl_node_http_request, gl_node_data_set, gl_node_flow_if, gl_node_flow_switch,
-    gl_node_flow_merge, gl_node_flow_split, gl_node_flow_aggregate, gl_node_flow_loop, gl_node_flow_wait,
-    gl_node_flow_subworkflow, gl_node_flow_respond, gl_node_flow_noop;
+/* Every node type, one line each, in the catalogue's order (the editor's
+ * palette follows it): NODE(x) names the descriptor gl_node_x of nodes/x.c. */
+#define NODE_TYPES(NODE) \
+    NODE(trigger_manual) \
+    NODE(trigger_webhook) \
+    NODE(trigger_schedule) \
+    NODE(trigger_error) \
+    NODE(http_request) \
+    NODE(data_set) \
+    NODE(flow_if) \
+    NODE(flow_switch) \
+    NODE(flow_merge) \
+    NODE(flow_split) \
+    NODE(flow_aggregate) \
+    NODE(flow_loop) \
+    NODE(flow_wait) \
+    NODE(flow_subworkflow) \
+    NODE(flow_respond) \
+    NODE(flow_noop)
 
-const gl_node_def_t *const gl_node_defs[] = {
-    &gl_node_trigger_manual,
-    &gl_node_trigger_webhook,
-    &gl_node_trigger_schedule,
-    &gl_node_trigger_error,
-    &gl_node_http_request,
-    &gl_node_data_set,
-    &gl_node_flow_if,
-    &gl_node_flow_switch,
-    &gl_node_flow_merge,
-    &gl_node_flow_split,
-    &gl_node_flow_aggregate,
-    &gl_node_flow_loop,
-    &gl_node_flow_wait,
-    &gl_node_flow_subworkflow,
-    &gl_node_flow_respond,
-    &gl_node_flow_noop,
-};
+#define DECLARE(x) extern const gl_node_def_t gl_node_##x;
+NODE_TYPES(DECLARE)
+#undef DECLARE
+
+#define ENTRY(x) &gl_node_##x,
+const gl_node_def_t *const gl_node_defs[] = { NODE_TYPES(ENTRY) };
+#undef ENTRY
 
 const size_t gl_node_defs_count = GL_NELEM(gl_node_defs);
 
