@@ -138,7 +138,7 @@ int gl__expr_jw_val(ev_t *ev, gl_buf_t *b, const val_t *v, const char *ind, size
         }
         return gl__expr_apps(ev, b, "{}");
     case V_NODE: return gl__expr_apps(ev, b, "{}");
-    case V_DATE: gl__expr_iso_fmt(v->ms, tmp); return jw_str(ev, b, tmp, strlen(tmp));
+    case V_DATE: gl_date_iso_format(v->ms, tmp); return jw_str(ev, b, tmp, strlen(tmp));
     case V_NUM:
         if (!isfinite(v->n))
             return gl__expr_apps(ev, b, "null");
