@@ -268,10 +268,6 @@ node_t *gl__expr_parse_embedded(ps_t *ps, size_t *end);
 /* ------------------------------------------------------------------------ */
 /* expr_text.c: UTF-8 and numbers as text (no allocation)                   */
 
-size_t gl__expr_u8_dec(const char *s, size_t n, size_t i, uint32_t *cp);
-size_t gl__expr_u8_enc(uint32_t cp, char out[4]);
-size_t gl__expr_u8_count(const char *s, size_t n);
-size_t gl__expr_u8_off(const char *s, size_t n, size_t idx);
 bool gl__expr_js_space(uint32_t c);
 void gl__expr_num_fmt(double d, char out[40]);
 int gl__expr_digit_val(int c);

@@ -235,7 +235,7 @@ static int j_stringify(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
         for (; ind_n < (size_t)(w < 0 ? 0 : w); ind_n++)
             ind[ind_n] = ' ';
     } else if (sp_arg->k == V_STR) {
-        ind_n = gl__expr_u8_off(sp(sp_arg), sn(sp_arg), 10);
+        ind_n = gl_utf8_offset(sp(sp_arg), sn(sp_arg), 10);
         memcpy(ind, sp(sp_arg), ind_n > sizeof ind ? sizeof ind : ind_n);
         ind_n = ind_n > sizeof ind ? sizeof ind : ind_n;
     }

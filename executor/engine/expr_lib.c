@@ -148,12 +148,12 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
     case V_STR: {
         TRY(gl__expr_charge_pass(ev, sn(o)));
         if (name_is(name, len, "length")) {
-            *out = vnum((double)gl__expr_u8_count(sp(o), sn(o)));
+            *out = vnum((double)gl_utf8_count(sp(o), sn(o)));
         } else if (parse_index(name, len, &idx)) {
-            size_t at = gl__expr_u8_off(sp(o), sn(o), idx);
+            size_t at = gl_utf8_offset(sp(o), sn(o), idx);
             if (at < sn(o)) {
                 uint32_t cp;
-                *out = vstr_n(sp(o) + at, gl__expr_u8_dec(sp(o), sn(o), at, &cp));
+                *out = vstr_n(sp(o) + at, gl_utf8_decode(sp(o), sn(o), at, &cp));
             }
         }
         return GL_OK;
