@@ -377,15 +377,22 @@ static int byte_cmp(const char *a, size_t an, const char *b, size_t bn)
     return c ? c : (an < bn ? -1 : an > bn);
 }
 
+/* Both operands to primitives (*pa and *pb, freed by the caller with
+ * vfree), or neither on failure. */
+static int to_prims(ev_t *ev, const val_t *a, const val_t *b, val_t *pa, val_t *pb)
+{
+    TRY(to_prim(ev, a, pa));
+    int rc = to_prim(ev, b, pb);
+    if (rc != GL_OK)
+        vfree(pa);
+    return rc;
+}
+
 static int relational(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *out)
 {
     val_t pa, pb;
-    TRY(to_prim(ev, a, &pa));
-    int rc = to_prim(ev, b, &pb);
-    if (rc != GL_OK) {
-        vfree(&pa);
-        return rc;
-    }
+    TRY(to_prims(ev, a, b, &pa, &pb));
+    int rc = GL_OK;
     bool res = false;
     if (pa.k == V_STR && pb.k == V_STR) {
         rc = gl__expr_charge_pass(ev, sn(&pa) < sn(&pb) ? sn(&pa) : sn(&pb));
@@ -406,12 +413,8 @@ static int relational(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *o
 static int add(ev_t *ev, const val_t *a, const val_t *b, val_t *out)
 {
     val_t pa, pb;
-    TRY(to_prim(ev, a, &pa));
-    int rc = to_prim(ev, b, &pb);
-    if (rc != GL_OK) {
-        vfree(&pa);
-        return rc;
-    }
+    TRY(to_prims(ev, a, b, &pa, &pb));
+    int rc = GL_OK;
     if (pa.k == V_STR || pb.k == V_STR) {
         gl_buf_t buf;
         gl_buf_init(&buf, ev->max_out);
