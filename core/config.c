@@ -342,7 +342,8 @@ int gl_config_load(const char *path, gl_config_t *out, gl_err_t *err)
             gl_config_free(&cfg);
             return rc;
         }
-        snprintf(used, sizeof used, "%s", path);
+        if (snprintf(used, sizeof used, "%s", path) >= (int)sizeof used)
+            gl_utf8_trim(used); /* only reported (gl_config_source), never opened again */
     }
 
     for (size_t i = 0; i < GL_NELEM(keys); i++) {

@@ -15,6 +15,8 @@
  */
 #include "cron.h"
 
+#include "dates.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -260,11 +262,6 @@ int gl_cron_parse(const char *spec, gl_cron_t *out, gl_err_t *err)
 
 /* ---- searching --------------------------------------------------------- */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
 /* Lowest set bit of mask at index >= from, or -1. */
 static int next_bit(uint64_t mask, int from)
 {
@@ -274,15 +271,9 @@ static int next_bit(uint64_t mask, int from)
     return mask ? __builtin_ctzll(mask) : -1;
 }
 
-static int days_in_month(int64_t y, int m)
-{
-    static const int len[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    return len[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-}
-
 static void next_day(int64_t *y, int *mo, int *d)
 {
-    if (++*d > days_in_month(*y, *mo))
+    if (++*d > gl_date_days_in_month(*y, *mo))
         *d = 1, ++*mo;
     if (*mo > 12)
         *mo = 1, ++*y;
@@ -290,7 +281,7 @@ static void next_day(int64_t *y, int *mo, int *d)
 
 static bool day_ok(const gl_cron_t *c, int64_t days, int d)
 {
-    int wd = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+    int wd = gl_date_weekday(days) % 7; /* 0 = Sunday, as cron counts */
     bool mday = c->mdays >> d & 1, wday = c->wdays >> wd & 1;
     return c->mday_any || c->wday_any ? mday && wday : mday || wday;
 }
@@ -303,14 +294,14 @@ static bool day_ok(const gl_cron_t *c, int64_t days, int d)
  */
 static bool next_match(const gl_cron_t *c, int64_t from, int64_t to, int64_t *out, int *steps)
 {
-    int64_t w = floor_div(from + 59, 60) * 60;
+    int64_t w = gl_date_floor_div(from + 59, 60) * 60;
     if (w > to)
         return false;
-    int64_t days = floor_div(w, 86400), y;
+    int64_t days = gl_date_floor_div(w, 86400), y;
     int sod = (int)(w - days * 86400), h = sod / 3600, mi = sod % 3600 / 60, mo, d;
-    gl_tz_civil_from_days(days, &y, &mo, &d);
+    gl_date_civil_from_days(days, &y, &mo, &d);
     while (++*steps <= CRON_STEP_MAX) {
-        days = gl_tz_days_from_civil(y, mo, d);
+        days = gl_date_days_from_civil(y, mo, d);
         if (days * 86400 > to)
             return false;
         int next;
@@ -326,8 +317,8 @@ static bool next_match(const gl_cron_t *c, int64_t from, int64_t to, int64_t *ou
              * the next listed day; anything else steps one day */
             next = (c->mday_any || c->wday_any) && !(c->mdays >> d & 1) ? next_bit(c->mdays, d + 1) : d + 1;
             h = 0, mi = 0;
-            if (next < 0 || next > days_in_month(y, mo)) { /* none left this month */
-                d = days_in_month(y, mo);
+            if (next < 0 || next > gl_date_days_in_month(y, mo)) { /* none left this month */
+                d = gl_date_days_in_month(y, mo);
                 next_day(&y, &mo, &d);
             } else {
                 d = next;

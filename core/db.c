@@ -608,12 +608,39 @@ int gl_db_listen(gl_db_t *db, bool on, const char *channel, gl_err_t *err)
     return gl_db_exec(db, sql, 0, NULL, false, NULL, NULL, err);
 }
 
+/* Frees every notification libpq has queued; returns how many. */
+static int drop_notifications(PGconn *conn)
+{
+    PGnotify *n;
+    int count = 0;
+    for (; (n = PQnotifies(conn)) != NULL; count++)
+        PQfreemem(n);
+    return count;
+}
+
 void gl_db_drain_notifications(gl_db_t *db)
 {
     PGconn *conn = gl_db_conn(db);
-    PGnotify *n;
-    if (!conn || PQconsumeInput(conn) == 0)
-        return;
-    while ((n = PQnotifies(conn)) != NULL)
-        PQfreemem(n);
+    if (conn && PQconsumeInput(conn) != 0)
+        (void)drop_notifications(conn);
+}
+
+int gl_db_wait_notification(gl_db_t *db, int timeout_ms, gl_err_t *err)
+{
+    PGconn *conn = gl_db_conn(db);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        gl_err_set(err, "no connection to wait on");
+        return GL_UNAVAILABLE;
+    }
+    if (drop_notifications(conn) > 0) /* one came in with an earlier result */
+        return GL_OK;
+    struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+    int rc = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
+    if (rc <= 0) /* the deadline, or a signal */
+        return GL_NOTFOUND;
+    if (PQconsumeInput(conn) == 0) {
+        gl_err_set(err, "%s", PQerrorMessage(conn));
+        return GL_UNAVAILABLE;
+    }
+    return drop_notifications(conn) > 0 ? GL_OK : GL_NOTFOUND;
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "utf8.h" /* UTF-8 is everyone's */
+
 #define GL_WUR __attribute__((warn_unused_result))
 #define GL_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define GL_NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -64,21 +66,6 @@ int64_t gl_wall_ms(void);
 
 /* Strict decimal parse of a whole string: no sign games, no trailing junk. */
 int gl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out) GL_WUR;
-
-/* Length (1-4) of the valid UTF-8 sequence at s[0..len): no overlongs,
- * surrogates or code points past U+10FFFF; 0 when it is not one, or is
- * NUL. */
-size_t gl_utf8_seq(const unsigned char *s, size_t len);
-/* True when s[0..len) is valid UTF-8 without NUL bytes. */
-bool gl_utf8_valid(const char *s, size_t len);
-/* Copies src (NUL-terminated) into dst[0..cap), cap >= 4, as valid UTF-8
- * that PostgreSQL can store: each byte that starts no valid sequence
- * becomes '?', and the text is cut at a character boundary to fit. Returns
- * the length written. */
-size_t gl_utf8_clean(char *dst, size_t cap, const char *src);
-/* Cuts an incomplete UTF-8 sequence off the end of s (a snprintf that
- * truncated mid-character). */
-void gl_utf8_trim(char *s);
 
 /* True when s is a canonical lowercase or uppercase UUID (NULL: false). */
 bool gl_is_uuid(const char *s);

@@ -45,9 +45,14 @@ int gl_log_init(const char *prog, int level, const char *path)
 {
     snprintf(log_prog, sizeof log_prog, "%s", prog ? prog : "glyphic");
     gl_log_level_cur = level;
-    snprintf(log_path, sizeof log_path, "%s", path ? path : "");
     if (log_fd != STDERR_FILENO)
         close(log_fd);
+    if (snprintf(log_path, sizeof log_path, "%s", path ? path : "") >= (int)sizeof log_path) {
+        log_fd = STDERR_FILENO; /* a cut path would name another file */
+        log_path[0] = '\0';
+        gl__log(GL_LOG_ERROR, "log file path longer than %zu bytes; logging to standard error", sizeof log_path - 1);
+        return GL_ERR;
+    }
     log_fd = open_log();
     if (log_fd < 0) {
         int saved = errno;

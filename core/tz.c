@@ -19,6 +19,8 @@
  */
 #include "tz.h"
 
+#include "dates.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -72,42 +74,6 @@ struct gl_tz {
     bool has_footer;
     tz_posix_t footer;
 };
-
-/* ---- calendar ---------------------------------------------------------- */
-
-/* Howard Hinnant's days_from_civil / civil_from_days. */
-int64_t gl_tz_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void gl_tz_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
-{
-    days += 719468;
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    int64_t doe = days - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static bool is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
 
 static int64_t clamp_t(int64_t t)
 {
@@ -222,17 +188,16 @@ static int64_t rule_local(const tz_rule_t *r, int64_t y)
     int64_t day;
     switch (r->kind) {
     case RULE_JULIAN1: /* Feb 29 is never counted */
-        day = gl_tz_days_from_civil(y, 1, 1) + r->day - 1 + (is_leap(y) && r->day >= 60);
+        day = gl_date_days_from_civil(y, 1, 1) + r->day - 1 + (gl_date_is_leap(y) && r->day >= 60);
         break;
     case RULE_JULIAN0:
-        day = gl_tz_days_from_civil(y, 1, 1) + r->day;
+        day = gl_date_days_from_civil(y, 1, 1) + r->day;
         break;
     default: {
-        static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-        int64_t first = gl_tz_days_from_civil(y, r->month, 1);
-        int wd_first = (int)(((first % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+        int64_t first = gl_date_days_from_civil(y, r->month, 1);
+        int wd_first = gl_date_weekday(first) % 7; /* 0 = Sunday, as POSIX counts */
         int dom = 1 + (r->day - wd_first + 7) % 7 + 7 * (r->week - 1);
-        int len = mdays[r->month - 1] + (r->month == 2 && is_leap(y));
+        int len = gl_date_days_in_month(y, r->month);
         while (dom > len)
             dom -= 7;
         day = first + dom - 1;
@@ -248,7 +213,7 @@ static void posix_events(const tz_posix_t *p, int64_t t, int64_t starts[4], int6
 {
     int64_t y;
     int m, d;
-    gl_tz_civil_from_days(floor_div(t + p->std_off, 86400), &y, &m, &d);
+    gl_date_civil_from_days(gl_date_floor_div(t + p->std_off, 86400), &y, &m, &d);
     for (int i = 0; i < 4; i++) {
         starts[i] = rule_local(&p->start, y - 1 + i) - p->std_off;
         ends[i] = rule_local(&p->end, y - 1 + i) - p->dst_off;

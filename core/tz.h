@@ -54,9 +54,4 @@ int32_t gl_tz_offset(const gl_tz_t *tz, int64_t t, bool *is_dst);
  */
 bool gl_tz_next_change(const gl_tz_t *tz, int64_t t, int64_t *when);
 
-/* Proleptic Gregorian calendar arithmetic, shared with cron.c: days since
- * 1970-01-01 for a date (month 1-12, day 1-31) and back. */
-int64_t gl_tz_days_from_civil(int64_t y, int m, int d);
-void gl_tz_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
-
 #endif

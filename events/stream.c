@@ -33,6 +33,7 @@
 #include "server.h"
 
 #include "crypto.h"
+#include "db.h"
 #include "log.h"
 #include "perm.h"
 #include "tokens.h"
@@ -199,7 +200,7 @@ static void on_steps(void *ud, PGresult *const *res, int n, const char *error)
     for (int i = 0; i < PQntuples(steps); i++) {
         if (PQgetisnull(steps, i, 2))
             continue;
-        if (!send_started(s, atoi(PQgetvalue(steps, i, 4)), PQgetvalue(steps, i, 6), atoi(PQgetvalue(steps, i, 5))))
+        if (!send_started(s, (int)gl_db_int(steps, i, 4), PQgetvalue(steps, i, 6), (int)gl_db_int(steps, i, 5)))
             goto fail;
         struct evbuffer *b = gl_ev_client_backlog(&s->client) > MAX_BACKLOG ? NULL : evbuffer_new();
         if (!b)
@@ -207,7 +208,7 @@ static void on_steps(void *ud, PGresult *const *res, int n, const char *error)
         evbuffer_add_printf(b, "id: %s\nevent: step\ndata: %s\n\n", PQgetvalue(steps, i, 2), PQgetvalue(steps, i, 3));
         evhttp_send_reply_chunk(s->req, b);
         evbuffer_free(b);
-        s->last = atoi(PQgetvalue(steps, i, 2));
+        s->last = (int)gl_db_int(steps, i, 2);
     }
     const char *status = PQgetvalue(steps, 0, 0);
     bool ended = PQntuples(steps) < 1000 && (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 ||
@@ -273,12 +274,42 @@ static void on_ready(gl_pg_sub_t *sub)
     stream_read(s); /* what was recorded before (or while the listener was away) */
 }
 
+/* The word of text at *p up to the next space (or the end) into out[0..cap);
+ * false when it is empty or does not fit. Moves *p past it and one space. */
+static bool next_word(const char **p, char *out, size_t cap)
+{
+    size_t n = strcspn(*p, " ");
+    if (n == 0 || n >= cap)
+        return false;
+    memcpy(out, *p, n);
+    out[n] = '\0';
+    *p += n + ((*p)[n] == ' ');
+    return true;
+}
+
+/* "start RUN_INDEX NODE ATTEMPT", what the executor NOTIFYs as a node starts. */
+static bool parse_started(const char *payload, int *ri, char node[101], int *att)
+{
+    char num1[16], num2[16];
+    int64_t v1, v2;
+    const char *p = payload;
+    if (strncmp(p, "start ", 6) != 0)
+        return false;
+    p += 6;
+    if (!next_word(&p, num1, sizeof num1) || !next_word(&p, node, 101) || !next_word(&p, num2, sizeof num2) ||
+        *p || gl_parse_i64(num1, 0, INT32_MAX, &v1) != GL_OK || gl_parse_i64(num2, 0, INT32_MAX, &v2) != GL_OK)
+        return false;
+    *ri = (int)v1;
+    *att = (int)v2;
+    return true;
+}
+
 static void on_notify(gl_pg_sub_t *sub, const char *payload)
 {
     stream_t *s = (stream_t *)((char *)sub - offsetof(stream_t, sub));
     int ri = 0, att = 0;
     char node[101];
-    if (sscanf(payload, "start %d %100s %d", &ri, node, &att) == 3) {
+    if (parse_started(payload, &ri, node, &att)) {
         if (!send_started(s, ri, node, att))
             stream_end(s);
         return;

@@ -44,7 +44,6 @@
 
 #include <errno.h>
 #include <sodium.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,22 +282,13 @@ static void wait_for_doorbell(worker_t *w, int ms)
         nap(ms < 1000 ? ms : 1000);
         return;
     }
-    PGconn *c = gl_db_conn(w->listen);
-    struct pollfd pfd = { .fd = PQsocket(c), .events = POLLIN };
-    int rc = poll(&pfd, 1, ms);
-    if (rc > 0) {
-        if (!PQconsumeInput(c)) {
-            gl_log(GL_LOG_WARN, "listen connection lost; reconnecting");
-            w->listening_on = 0;
-            gl_err_t err;
-            if (gl_db_connect_now(w->listen, &err) != GL_OK)
-                gl_log(GL_LOG_DEBUG, "listen reconnect: %s", err.msg);
-            return;
-        }
-        PGnotify *n;
-        while ((n = PQnotifies(c)) != NULL)
-            PQfreemem(n);
-    }
+    gl_err_t err;
+    if (gl_db_wait_notification(w->listen, ms, &err) != GL_UNAVAILABLE)
+        return;
+    gl_log(GL_LOG_WARN, "listen connection lost; reconnecting");
+    w->listening_on = 0;
+    if (gl_db_connect_now(w->listen, &err) != GL_OK)
+        gl_log(GL_LOG_DEBUG, "listen reconnect: %s", err.msg);
 }
 
 static int64_t remaining_ms(const worker_t *w, int64_t idle_since)

@@ -11,10 +11,11 @@
  * and its own memory, a handler that crashes takes only its own process
  * (its jobs come back soon after: see rescue_jobs), and libpq and libcurl
  * need no locking. Beside them runs one maintenance process
- * (maintainer.c), which never runs jobs. The parent only supervises: in
- * --daemon mode it replaces a process that dies; in --drain mode it stops
- * the maintainer once the workers are done, and exits 1 if a worker did
- * (the database unreachable, outcomes unrecorded).
+ * (maintainer.c), which never runs jobs. The parent only supervises
+ * (core/supervisor.c): in --daemon mode it replaces a process that fails;
+ * in --drain mode it stops the maintainer once the workers are done, and
+ * exits 1 if a worker failed (the database unreachable, outcomes
+ * unrecorded).
  */
 #include "config.h"
 #include "crypto.h"
@@ -22,20 +23,16 @@
 #include "log.h"
 #include "maintainer.h"
 #include "migrate.h"
+#include "supervisor.h"
 #include "workflow_job.h"
 #include "job_loop.h"
 
 #include <curl/curl.h>
 
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define GL_EXEC_MAX_WORKERS 256
 
@@ -67,21 +64,30 @@ static void usage(FILE *out)
     gl_config_help(out);
 }
 
-static volatile sig_atomic_t stop_signal;
+enum { ROLE_WORKER, ROLE_MAINTAINER };
 
-static void on_signal(int sig)
+static int run_child(void *arg, int role)
 {
-    stop_signal = sig;
+    const gl_exec_opts_t *o = arg;
+    return role == ROLE_MAINTAINER ? gl_maintainer_run(o) : gl_exec_worker_run(o);
 }
 
-static pid_t spawn(const gl_exec_opts_t *o, int (*run)(const gl_exec_opts_t *))
+/* --daemon replaces a worker that fails; --drain never does, and stops the
+ * maintainer once the workers are done. The maintainer is replaced when it
+ * fails, until the run ends. */
+static int supervise(gl_exec_opts_t *o, int n)
 {
-    pid_t pid = fork();
-    if (pid == 0)
-        _exit(run(o));
-    if (pid < 0)
-        gl_log(GL_LOG_ERROR, "fork failed: %s", strerror(errno));
-    return pid;
+    gl_sup_t sup = {
+        .roles = { [ROLE_WORKER] = { "worker", n, o->drain ? GL_SUP_ONCE : GL_SUP_KEEP_FAILED, true },
+                   [ROLE_MAINTAINER] = { "maintainer", 1, GL_SUP_KEEP_FAILED, false } },
+        .n_roles = 2,
+        .child = run_child,
+        .arg = o,
+    };
+    gl_log(GL_LOG_INFO, "%s on queue '%s' with %d worker(s)", o->drain ? "draining" : "running", o->queue, n);
+    int status = gl_sup_run(&sup);
+    gl_log(GL_LOG_INFO, "stopped");
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -168,73 +174,7 @@ int main(int argc, char **argv)
     if (n > GL_EXEC_MAX_WORKERS)
         n = GL_EXEC_MAX_WORKERS;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    pid_t pids[GL_EXEC_MAX_WORKERS];
-    for (int i = 0; i < n; i++)
-        pids[i] = spawn(&o, gl_exec_worker_run);
-    pid_t maint = spawn(&o, gl_maintainer_run);
-    gl_log(GL_LOG_INFO, "%s on queue '%s' with %d worker(s)", o.drain ? "draining" : "running", o.queue, n);
-
-    int live = n, status = 0;
-    bool forwarded = false, maint_stopped = false;
-    int64_t last_crash = 0;
-    while (live > 0 || maint > 0) {
-        if ((stop_signal || live == 0) && !forwarded) {
-            if (stop_signal)
-                gl_log(GL_LOG_INFO, "stopping: running jobs finish first");
-            for (int i = 0; i < n; i++)
-                if (pids[i] > 0)
-                    kill(pids[i], SIGTERM);
-            forwarded = stop_signal != 0;
-        }
-        if ((stop_signal || live == 0) && maint > 0 && !maint_stopped) {
-            kill(maint, SIGTERM);
-            maint_stopped = true;
-        }
-        int ws;
-        pid_t pid = waitpid(-1, &ws, 0);
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        bool clean = WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
-        if (!clean)
-            gl_log(GL_LOG_WARN, "%s %ld %s %d", pid == maint ? "maintainer" : "worker", (long)pid,
-                   WIFSIGNALED(ws) ? "killed by signal" : "exited with", WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
-        /* replace what died (a worker only in --daemon mode; the
-         * maintainer until the run ends), more slowly if it keeps dying */
-        bool replace = !clean && !stop_signal && (pid == maint ? !maint_stopped : !o.drain);
-        if (replace && gl_now_ms() - last_crash < 1000)
-            sleep(1);
-        if (replace)
-            last_crash = gl_now_ms();
-        if (pid == maint) {
-            maint = replace ? spawn(&o, gl_maintainer_run) : -1;
-            continue;
-        }
-        for (int i = 0; i < n; i++) {
-            if (pids[i] != pid)
-                continue;
-            if (replace) {
-                pids[i] = spawn(&o, gl_exec_worker_run);
-                break;
-            }
-            if (!clean)
-                status = 1;
-            pids[i] = -1;
-            live--;
-            break;
-        }
-    }
-    gl_log(GL_LOG_INFO, "stopped");
+    int status = supervise(&o, n);
     gl_config_free(&cfg);
     return status;
 }

@@ -113,7 +113,7 @@ static void cache_drop(cached_t *c)
 static cached_t *cache_put(const char *path, const PGresult *res, json_object *def)
 {
     const char *workflow = PQgetvalue(res, 0, 2), *node_id = PQgetvalue(res, 0, 4);
-    int version = atoi(PQgetvalue(res, 0, 3));
+    int version = (int)gl_db_int(res, 0, 3);
     cached_t *slot = cache_by_path(path);
     if (!slot) {
         /* a free slot, else the least recently used */

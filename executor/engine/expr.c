@@ -86,7 +86,7 @@ static int var_value(ev_t *ev, int var, val_t *out)
     case VAR_NOW: return gl__expr_mk_date(ev, (double)c->now_ms, out);
     case VAR_TODAY:
         return gl__expr_mk_date(
-            ev, (double)(gl__expr_floor_div(c->now_ms, MS_PER_DAY) * MS_PER_DAY), out);
+            ev, (double)(gl_date_floor_div(c->now_ms, GL_DATE_MS_PER_DAY) * GL_DATE_MS_PER_DAY), out);
     case VAR_ITEMINDEX: *out = vnum((double)c->item_index); return GL_OK;
     default:
         *out = vmk(V_NS);

@@ -1,8 +1,8 @@
 /*
  * expr_date.c: DateTime, a Luxon subset that is always UTC. A DateTime value
  * is milliseconds since the epoch (val_t.ms) in the proleptic Gregorian
- * calendar, years 0000 to 9999; this file holds the calendar arithmetic,
- * ISO 8601 text both ways, the DateTime methods (toFormat, plus, startOf…)
+ * calendar, years 0000 to 9999 (the calendar and ISO 8601 text are
+ * core/dates.c); this file holds the DateTime methods (toFormat, plus, startOf…)
  * and the DateTime namespace (now, fromISO, utc…).
  */
 #include "expr_int.h"
@@ -11,186 +11,18 @@
 #include <math.h>
 #include <stdio.h>
 
-/* ------------------------------------------------------------------------ */
-/* Dates (UTC only; proleptic Gregorian calendar, years 0000–9999)          */
-
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-int64_t gl__expr_floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-static int days_in_month(int64_t y, int m)
-{
-    static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dim[m - 1];
-}
-
-typedef struct {
-    int64_t year;
-    int month, day, hour, minute, second, ms, weekday; /* weekday 1 = Monday */
-} dt_t;
-
-static void dt_split(int64_t ms, dt_t *t)
-{
-    int64_t days = gl__expr_floor_div(ms, MS_PER_DAY);
-    int64_t rem = ms - days * MS_PER_DAY;
-    civil_from_days(days, &t->year, &t->month, &t->day);
-    t->hour = (int)(rem / 3600000);
-    t->minute = (int)(rem / 60000 % 60);
-    t->second = (int)(rem / 1000 % 60);
-    t->ms = (int)(rem % 1000);
-    /* 1970-01-01 was a Thursday */
-    t->weekday = (int)((gl__expr_floor_div(days + 3, 7) * -7 + days + 3) + 1);
-}
-
-static int64_t dt_join(const dt_t *t)
-{
-    return days_from_civil(t->year, t->month, t->day) * MS_PER_DAY + t->hour * 3600000LL +
-           t->minute * 60000LL + t->second * 1000LL + t->ms;
-}
-
-static bool ms_in_range(int64_t ms)
-{
-    static const int64_t lo = -62167219200000LL;  /* 0000-01-01T00:00:00Z */
-    static const int64_t hi = 253402300800000LL;  /* 10000-01-01T00:00:00Z */
-    return ms >= lo && ms < hi;
-}
-
-/* 2026-11-25T19:33:53.123Z: always UTC, always with milliseconds. A DateTime
- * lies in the years 0000 to 9999 (gl__expr_mk_date, iso_parse), so every
- * field already fits its width; the unsigned modulos change nothing but let
- * the compiler prove the 24 characters fit in out. */
-void gl__expr_iso_fmt(int64_t ms, char out[32])
-{
-    dt_t t;
-    dt_split(ms, &t);
-    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)t.year % 10000u,
-             (unsigned)t.month % 100u, (unsigned)t.day % 100u, (unsigned)t.hour % 100u,
-             (unsigned)t.minute % 100u, (unsigned)t.second % 100u, (unsigned)t.ms % 1000u);
-}
-
-static bool parse_fixed(const char *s, size_t n, size_t *i, int width, int *out)
-{
-    int v = 0;
-    for (int k = 0; k < width; k++) {
-        if (*i >= n || !is_digit(s[*i]))
-            return false;
-        v = v * 10 + (s[(*i)++] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* The ISO 8601 forms Luxon's fromISO accepts most often: YYYY, YYYY-MM,
- * YYYY-MM-DD, then optionally Thh[:mm[:ss[.fff]]] and Z or ±hh[[:]mm].
- * Without an offset the time is UTC. */
-static bool iso_parse(const char *s, size_t n, int64_t *out)
-{
-    dt_t t = { 0, 1, 1, 0, 0, 0, 0, 0 };
-    int year, off_h = 0, off_m = 0, sign = 0;
-    size_t i = 0;
-    if (!parse_fixed(s, n, &i, 4, &year))
-        return false;
-    t.year = year;
-    if (i < n && s[i] == '-') {
-        i++;
-        if (!parse_fixed(s, n, &i, 2, &t.month))
-            return false;
-        if (i < n && s[i] == '-') {
-            i++;
-            if (!parse_fixed(s, n, &i, 2, &t.day))
-                return false;
-            if (i < n && s[i] == 'T') {
-                i++;
-                if (!parse_fixed(s, n, &i, 2, &t.hour))
-                    return false;
-                if (i < n && s[i] == ':') {
-                    i++;
-                    if (!parse_fixed(s, n, &i, 2, &t.minute))
-                        return false;
-                    if (i < n && s[i] == ':') {
-                        i++;
-                        if (!parse_fixed(s, n, &i, 2, &t.second))
-                            return false;
-                        if (i < n && (s[i] == '.' || s[i] == ',')) {
-                            i++;
-                            int nd = 0, frac = 0;
-                            while (i < n && is_digit(s[i])) {
-                                if (nd < 3)
-                                    frac = frac * 10 + (s[i] - '0');
-                                nd++, i++;
-                            }
-                            if (nd == 0 || nd > 9)
-                                return false;
-                            for (int k = nd; k < 3; k++)
-                                frac *= 10;
-                            t.ms = frac;
-                        }
-                    }
-                }
-                if (i < n && s[i] == 'Z') {
-                    i++;
-                } else if (i < n && (s[i] == '+' || s[i] == '-')) {
-                    sign = s[i++] == '-' ? -1 : 1;
-                    if (!parse_fixed(s, n, &i, 2, &off_h))
-                        return false;
-                    if (i < n && s[i] == ':')
-                        i++;
-                    if (i < n && !parse_fixed(s, n, &i, 2, &off_m))
-                        return false;
-                    if (off_h > 23 || off_m > 59)
-                        return false;
-                }
-            }
-        }
-    }
-    if (i != n || t.month < 1 || t.month > 12 || t.day < 1 ||
-        t.day > days_in_month(t.year, t.month) || t.hour > 23 || t.minute > 59 || t.second > 59)
-        return false;
-    int64_t ms = dt_join(&t) - sign * (off_h * 3600000LL + off_m * 60000LL);
-    if (!ms_in_range(ms))
-        return false;
-    *out = ms;
-    return true;
-}
-
 /* DateTime (a Luxon subset; always UTC) */
 
 int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, val_t *out)
 {
     (void)ev;
-    dt_t t;
-    dt_split(d->ms, &t);
+    gl_date_t t;
+    gl_date_split(d->ms, &t);
     static const char *const names[] = { "year", "month", "day", "hour", "minute", "second",
                                          "millisecond", "weekday", "quarter", "daysInMonth",
                                          "offset" };
     double vals[] = { (double)t.year, t.month, t.day, t.hour, t.minute, t.second, t.ms,
-                      t.weekday, (t.month - 1) / 3 + 1, days_in_month(t.year, t.month), 0 };
+                      t.weekday, (t.month - 1) / 3 + 1, gl_date_days_in_month(t.year, t.month), 0 };
     for (size_t i = 0; i < GL_NELEM(names); i++)
         if (name_is(name, len, names[i])) {
             *out = vnum(vals[i]);
@@ -207,7 +39,7 @@ int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, 
 
 int gl__expr_mk_date(ev_t *ev, double ms, val_t *out)
 {
-    if (!(ms >= -62167219200000.0 && ms < 253402300800000.0))
+    if (!(ms >= (double)GL_DATE_MS_MIN && ms < (double)GL_DATE_MS_END))
         return gl__expr_fail(ev, "date out of range (years 0000 to 9999)");
     *out = vdate((int64_t)ms);
     return GL_OK;
@@ -216,8 +48,8 @@ int gl__expr_mk_date(ev_t *ev, double ms, val_t *out)
 static int d_to_iso(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)ev, (void)a, (void)na;
-    char iso[32];
-    gl__expr_iso_fmt(self->ms, iso);
+    char iso[GL_DATE_ISO_LEN];
+    gl_date_iso_format(self->ms, iso);
     *out = vstr_n(iso, strlen(iso));
     return GL_OK;
 }
@@ -225,8 +57,8 @@ static int d_to_iso(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_
 static int d_to_iso_date(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)ev, (void)a, (void)na;
-    char iso[32];
-    gl__expr_iso_fmt(self->ms, iso);
+    char iso[GL_DATE_ISO_LEN];
+    gl_date_iso_format(self->ms, iso);
     *out = vstr_n(iso, 10);
     return GL_OK;
 }
@@ -248,7 +80,7 @@ static int d_to_seconds(ev_t *ev, const val_t *self, const val_t *a, size_t na, 
 static int d_to_unix_integer(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)ev, (void)a, (void)na;
-    *out = vnum((double)gl__expr_floor_div(self->ms, 1000));
+    *out = vnum((double)gl_date_floor_div(self->ms, 1000));
     return GL_OK;
 }
 
@@ -260,7 +92,7 @@ static int fmt_num(ev_t *ev, gl_buf_t *b, int64_t v, int width)
 }
 
 /* One run of `count` copies of the token letter c. */
-static int fmt_token(ev_t *ev, gl_buf_t *b, const dt_t *t, int64_t ms, char c, int count)
+static int fmt_token(ev_t *ev, gl_buf_t *b, const gl_date_t *t, int64_t ms, char c, int count)
 {
     static const char *const months[] = { "January", "February", "March", "April", "May",
                                           "June", "July", "August", "September", "October",
@@ -303,11 +135,11 @@ static int fmt_token(ev_t *ev, gl_buf_t *b, const dt_t *t, int64_t ms, char c, i
     case 'q': if (count <= 2) return fmt_num(ev, b, (t->month - 1) / 3 + 1, count); break;
     case 'o':
         if (count == 1 || count == 3)
-            return fmt_num(ev, b, days_from_civil(t->year, t->month, t->day) -
-                                      days_from_civil(t->year, 1, 1) + 1, count);
+            return fmt_num(ev, b, gl_date_days_from_civil(t->year, t->month, t->day) -
+                                      gl_date_days_from_civil(t->year, 1, 1) + 1, count);
         break;
     case 'x': if (count == 1) return fmt_num(ev, b, ms, 1); break;
-    case 'X': if (count == 1) return fmt_num(ev, b, gl__expr_floor_div(ms, 1000), 1); break;
+    case 'X': if (count == 1) return fmt_num(ev, b, gl_date_floor_div(ms, 1000), 1); break;
     case 'Z':
         if (count <= 3)
             return gl__expr_apps(ev, b, count == 1 ? "+0" : count == 2 ? "+00:00" : "+0000");
@@ -326,8 +158,8 @@ static int d_to_format(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
         return gl__expr_fail(ev, "toFormat() expects a format string");
     const char *f = sp(arg(a, na, 0));
     size_t n = sn(arg(a, na, 0));
-    dt_t t;
-    dt_split(self->ms, &t);
+    gl_date_t t;
+    gl_date_split(self->ms, &t);
     TRY(gl__expr_charge(ev, 1 + n / 8));
     gl_buf_t b;
     gl_buf_init(&b, ev->max_out);
@@ -396,16 +228,16 @@ static int date_shift(ev_t *ev, int64_t ms, double months, double extra, val_t *
     if (months != trunc(months))
         return gl__expr_fail(ev, "years, quarters and months must be whole numbers");
     if (months != 0) {
-        dt_t t;
-        dt_split(ms, &t);
+        gl_date_t t;
+        gl_date_split(ms, &t);
         int64_t m0 = t.year * 12 + (t.month - 1) + (int64_t)months;
-        t.year = gl__expr_floor_div(m0, 12);
+        t.year = gl_date_floor_div(m0, 12);
         t.month = (int)(m0 - t.year * 12) + 1;
         if (t.year < 0 || t.year > 9999)
             return gl__expr_fail(ev, "date out of range (years 0000 to 9999)");
-        int dim = days_in_month(t.year, t.month);
+        int dim = gl_date_days_in_month(t.year, t.month);
         t.day = t.day > dim ? dim : t.day;
-        ms = dt_join(&t);
+        ms = gl_date_join(&t);
     }
     return gl__expr_mk_date(ev, (double)ms + trunc(extra), out);
 }
@@ -465,19 +297,19 @@ static int d_minus(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
 
 static int64_t start_of(int64_t ms, const unit_t *u)
 {
-    dt_t t;
-    dt_split(ms, &t);
+    gl_date_t t;
+    gl_date_split(ms, &t);
     if (u->months || u->ms >= 86400000.0) {
         t.hour = t.minute = t.second = t.ms = 0;
         if (u->months)
             t.day = 1;
         if (u->months >= 3)
             t.month = u->months == 12 ? 1 : (t.month - 1) / 3 * 3 + 1;
-        int64_t r = dt_join(&t);
-        return u->ms > 86400000.0 ? r - (t.weekday - 1) * MS_PER_DAY : r; /* weeks start on Monday */
+        int64_t r = gl_date_join(&t);
+        return u->ms > 86400000.0 ? r - (t.weekday - 1) * GL_DATE_MS_PER_DAY : r; /* weeks start on Monday */
     }
     int64_t step = (int64_t)u->ms;
-    return gl__expr_floor_div(ms, step) * step;
+    return gl_date_floor_div(ms, step) * step;
 }
 
 static int d_start_of(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
@@ -497,7 +329,7 @@ static int d_end_of(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_
     val_t next_start;
     if (date_shift(ev, s, u->months, 0, &next_start) != GL_OK) { /* the year 9999 */
         gl_err_clear(ev->err);
-        return gl__expr_mk_date(ev, 253402300800000.0 - 1, out);
+        return gl__expr_mk_date(ev, (double)GL_DATE_MS_END - 1, out);
     }
     return gl__expr_mk_date(ev, (double)next_start.ms - 1, out);
 }
@@ -525,7 +357,7 @@ static int dt_from_iso(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
         return gl__expr_fail(ev, "DateTime.fromISO() expects a string, got %s",
                              gl__expr_vtype_name(s));
     TRY(gl__expr_charge_pass(ev, sn(s)));
-    if (!iso_parse(sp(s), sn(s), &ms))
+    if (!gl_date_iso_parse(sp(s), sn(s), 0, &ms))
         return gl__expr_fail(ev, "DateTime.fromISO(): invalid ISO date '%.60s'", sp(s));
     *out = vdate(ms);
     return GL_OK;
@@ -563,10 +395,10 @@ static int dt_utc(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t 
         if (!(f[i] >= lo[i] && f[i] <= hi[i] && f[i] == trunc(f[i])))
             return gl__expr_fail(ev, "DateTime.utc(): argument %zu is out of range", i + 1);
     }
-    dt_t t = { (int64_t)f[0], (int)f[1], (int)f[2], (int)f[3], (int)f[4], (int)f[5], (int)f[6], 0 };
-    if (t.day > days_in_month(t.year, t.month))
+    gl_date_t t = { (int64_t)f[0], (int)f[1], (int)f[2], (int)f[3], (int)f[4], (int)f[5], (int)f[6], 0 };
+    if (t.day > gl_date_days_in_month(t.year, t.month))
         return gl__expr_fail(ev, "DateTime.utc(): day %d does not exist in that month", t.day);
-    return gl__expr_mk_date(ev, (double)dt_join(&t), out);
+    return gl__expr_mk_date(ev, (double)gl_date_join(&t), out);
 }
 
 static const ns_method_t date_ns[] = {

@@ -14,13 +14,13 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "dates.h"
 
 #include <string.h>
 
 #define VALUE_DEPTH 512             /* nesting of JSON data walked by the library */
 #define MAX_ARGS 32
 #define MAX_SAFE 9007199254740992.0 /* 2^53 */
-#define MS_PER_DAY 86400000LL
 
 /* ------------------------------------------------------------------------ */
 /* Values                                                                   */
@@ -268,10 +268,6 @@ node_t *gl__expr_parse_embedded(ps_t *ps, size_t *end);
 /* ------------------------------------------------------------------------ */
 /* expr_text.c: UTF-8 and numbers as text (no allocation)                   */
 
-size_t gl__expr_u8_dec(const char *s, size_t n, size_t i, uint32_t *cp);
-size_t gl__expr_u8_enc(uint32_t cp, char out[4]);
-size_t gl__expr_u8_count(const char *s, size_t n);
-size_t gl__expr_u8_off(const char *s, size_t n, size_t idx);
 bool gl__expr_js_space(uint32_t c);
 void gl__expr_num_fmt(double d, char out[40]);
 int gl__expr_digit_val(int c);
@@ -368,7 +364,5 @@ extern const ns_methods_t gl__expr_date_ns;    /* DateTime */
 int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, val_t *out);
 /* A DateTime, or an error when ms is outside the years 0000–9999. */
 int gl__expr_mk_date(ev_t *ev, double ms, val_t *out);
-void gl__expr_iso_fmt(int64_t ms, char out[32]);
-int64_t gl__expr_floor_div(int64_t a, int64_t b);
 
 #endif

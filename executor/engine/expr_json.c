@@ -17,36 +17,15 @@
 /* ------------------------------------------------------------------------ */
 /* JSON text (JSON.stringify and interpolation of arrays and objects)       */
 
+/* s[0..n) as a JSON string, escaped as JSON.stringify does (core/buf.c). */
 static int jw_str(ev_t *ev, gl_buf_t *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     TRY(gl__expr_charge_pass(ev, n));
-    TRY(gl__expr_app(ev, b, "\"", 1));
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        TRY(gl__expr_app(ev, b, s + run, i - run));
-        char esc[6] = { '\\', (char)c, 0, 0, 0, 0 };
-        size_t len = 2;
-        switch (c) {
-        case '"':
-        case '\\': break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
-            len = 6;
-        }
-        TRY(gl__expr_app(ev, b, esc, len));
-        run = i + 1;
-    }
-    TRY(gl__expr_app(ev, b, s + run, n - run));
-    return gl__expr_app(ev, b, "\"", 1);
+    size_t before = b->len;
+    if (gl_buf_append(b, "\"", 1) != GL_OK || gl_buf_json_escape(b, s, n) != GL_OK ||
+        gl_buf_append(b, "\"", 1) != GL_OK)
+        return gl__expr_too_big(ev);
+    return gl__expr_charge_bytes(ev, b->len - before);
 }
 
 static int jw_nl(ev_t *ev, gl_buf_t *b, const char *ind, size_t ind_n, int level)
@@ -138,7 +117,7 @@ int gl__expr_jw_val(ev_t *ev, gl_buf_t *b, const val_t *v, const char *ind, size
         }
         return gl__expr_apps(ev, b, "{}");
     case V_NODE: return gl__expr_apps(ev, b, "{}");
-    case V_DATE: gl__expr_iso_fmt(v->ms, tmp); return jw_str(ev, b, tmp, strlen(tmp));
+    case V_DATE: gl_date_iso_format(v->ms, tmp); return jw_str(ev, b, tmp, strlen(tmp));
     case V_NUM:
         if (!isfinite(v->n))
             return gl__expr_apps(ev, b, "null");
@@ -235,7 +214,7 @@ static int j_stringify(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
         for (; ind_n < (size_t)(w < 0 ? 0 : w); ind_n++)
             ind[ind_n] = ' ';
     } else if (sp_arg->k == V_STR) {
-        ind_n = gl__expr_u8_off(sp(sp_arg), sn(sp_arg), 10);
+        ind_n = gl_utf8_offset(sp(sp_arg), sn(sp_arg), 10);
         memcpy(ind, sp(sp_arg), ind_n > sizeof ind ? sizeof ind : ind_n);
         ind_n = ind_n > sizeof ind ? sizeof ind : ind_n;
     }

@@ -148,12 +148,12 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
     case V_STR: {
         TRY(gl__expr_charge_pass(ev, sn(o)));
         if (name_is(name, len, "length")) {
-            *out = vnum((double)gl__expr_u8_count(sp(o), sn(o)));
+            *out = vnum((double)gl_utf8_count(sp(o), sn(o)));
         } else if (parse_index(name, len, &idx)) {
-            size_t at = gl__expr_u8_off(sp(o), sn(o), idx);
+            size_t at = gl_utf8_offset(sp(o), sn(o), idx);
             if (at < sn(o)) {
                 uint32_t cp;
-                *out = vstr_n(sp(o) + at, gl__expr_u8_dec(sp(o), sn(o), at, &cp));
+                *out = vstr_n(sp(o) + at, gl_utf8_decode(sp(o), sn(o), at, &cp));
             }
         }
         return GL_OK;
@@ -411,6 +411,22 @@ static int b_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
 
 static const method_t bool_methods[] = { { "toString", b_to_string } };
 
+/* Adds what Object.keys (mode 0), values (1) or entries (2) lists for
+ * the member key: v to arr. */
+static int list_add(ev_t *ev, json_object *arr, size_t *size, int mode, const char *key, json_object *v)
+{
+    json_object *e = mode == 0 ? json_object_new_string(key) : json_object_get(v);
+    size_t e_size = mode == 0 ? strlen(key) + 2 : gl__expr_json_size(v);
+    if (mode == 2) {
+        json_object *pair = json_object_new_array();
+        json_object_array_add(pair, json_object_new_string(key));
+        json_object_array_add(pair, e);
+        e = pair;
+        e_size += strlen(key) + 24;
+    }
+    return gl__expr_arr_add(ev, arr, size, e, e_size);
+}
+
 /* Object.keys (mode 0), values (1), entries (2). */
 static int object_list(ev_t *ev, const val_t *a, size_t na, int mode, val_t *out)
 {
@@ -430,16 +446,7 @@ static int object_list(ev_t *ev, const val_t *a, size_t na, int mode, val_t *out
             json_object_iter_next(&it);
             if ((rc = gl__expr_charge_pass(ev, strlen(key))) != GL_OK) /* copied */
                 break;
-            json_object *e = mode == 0 ? json_object_new_string(key) : json_object_get(v);
-            size_t e_size = mode == 0 ? strlen(key) + 2 : gl__expr_json_size(v);
-            if (mode == 2) {
-                json_object *pair = json_object_new_array();
-                json_object_array_add(pair, json_object_new_string(key));
-                json_object_array_add(pair, e);
-                e = pair;
-                e_size += strlen(key) + 24;
-            }
-            rc = gl__expr_arr_add(ev, arr, &size, e, e_size);
+            rc = list_add(ev, arr, &size, mode, key, v);
         }
     } else if (o->k == V_ARR) {
         for (size_t i = 0; rc == GL_OK && i < alen(o); i++) {
@@ -447,16 +454,7 @@ static int object_list(ev_t *ev, const val_t *a, size_t na, int mode, val_t *out
                 break;
             snprintf(idx, sizeof idx, "%zu", i);
             json_object *v = elem(o, i);
-            json_object *e = mode == 0 ? json_object_new_string(idx) : json_object_get(v);
-            size_t e_size = mode == 0 ? strlen(idx) + 2 : gl__expr_json_size(v);
-            if (mode == 2) {
-                json_object *pair = json_object_new_array();
-                json_object_array_add(pair, json_object_new_string(idx));
-                json_object_array_add(pair, e);
-                e = pair;
-                e_size += 40;
-            }
-            rc = gl__expr_arr_add(ev, arr, &size, e, e_size);
+            rc = list_add(ev, arr, &size, mode, idx, v);
         }
     }
     if (rc != GL_OK) {

@@ -111,7 +111,7 @@ static bool lex_escape(ps_t *ps, size_t *i, gl_buf_t *b)
         }
         cp = (uint32_t)(gl__expr_digit_val(s[*i + 1]) * 16 + gl__expr_digit_val(s[*i + 2]));
         *i += 3;
-        return gl_buf_append(b, u8, gl__expr_u8_enc(cp, u8)) == GL_OK;
+        return gl_buf_append(b, u8, gl_utf8_encode(cp, u8)) == GL_OK;
     }
     if (ch == 'u') {
         size_t j = *i + 1;
@@ -149,13 +149,13 @@ static bool lex_escape(ps_t *ps, size_t *i, gl_buf_t *b)
         if (cp >= 0xD800 && cp <= 0xDFFF)
             cp = 0xFFFD; /* a lone surrogate has no UTF-8 form */
         *i = j;
-        return gl_buf_append(b, u8, gl__expr_u8_enc(cp, u8)) == GL_OK;
+        return gl_buf_append(b, u8, gl_utf8_encode(cp, u8)) == GL_OK;
     }
     if (!ch) {
         perr(ps, at, "unterminated string");
         return false;
     }
-    size_t l = gl__expr_u8_dec(s, ps->n, *i, &cp); /* any other character stands for itself */
+    size_t l = gl_utf8_decode(s, ps->n, *i, &cp); /* any other character stands for itself */
     bool ok = gl_buf_append(b, s + *i, l) == GL_OK;
     *i += l;
     return ok;
@@ -255,7 +255,7 @@ static bool lex(ps_t *ps)
     size_t i = ps->pos;
     uint32_t cp;
     while (i < ps->n) {
-        size_t l = gl__expr_u8_dec(s, ps->n, i, &cp);
+        size_t l = gl_utf8_decode(s, ps->n, i, &cp);
         if (!gl__expr_js_space(cp))
             break;
         i += l;
@@ -296,7 +296,7 @@ static bool lex(ps_t *ps)
         }
         if (ps->tok.k != T_OP)
             return perr(ps, i, "unexpected character '%.*s'",
-                        (int)gl__expr_u8_dec(s, ps->n, i, &cp), s + i) != NULL;
+                        (int)gl_utf8_decode(s, ps->n, i, &cp), s + i) != NULL;
     }
     if (!ok)
         return false;

@@ -14,76 +14,21 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* Simple case mapping for ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic. */
-static uint32_t cp_upper(uint32_t c)
-{
-    if (c >= 'a' && c <= 'z')
-        return c - 32;
-    if (c < 0x80)
-        return c;
-    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7))
-        return c - 32;
-    if (c == 0xFF)
-        return 0x178;
-    if (c == 0xB5)
-        return 0x39C;
-    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177))
-        return c & ~1u;
-    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
-        return (c & 1) ? c : c - 1;
-    if (c == 0x17F)
-        return 'S';
-    if (c == 0x3C2)
-        return 0x3A3;
-    if (c >= 0x3B1 && c <= 0x3CB)
-        return c - 32;
-    if (c >= 0x430 && c <= 0x44F)
-        return c - 32;
-    if (c >= 0x450 && c <= 0x45F)
-        return c - 80;
-    return c;
-}
-
-static uint32_t cp_lower(uint32_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c + 32;
-    if (c < 0x80)
-        return c;
-    if ((c >= 0xC0 && c <= 0xDE && c != 0xD7))
-        return c + 32;
-    if (c == 0x178)
-        return 0xFF;
-    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177))
-        return c | 1u;
-    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E))
-        return (c & 1) ? c + 1 : c;
-    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
-        return c + 32;
-    if (c >= 0x410 && c <= 0x42F)
-        return c + 32;
-    if (c >= 0x400 && c <= 0x40F)
-        return c + 80;
-    return c;
-}
-
 /* Strings. Indices count code points (see expr.h). */
 
 static int str_case(ev_t *ev, const val_t *self, bool upper, val_t *out)
 {
     const char *s = sp(self);
     size_t n = sn(self);
-    char u8[4];
+    char u8[GL_UTF8_CASE_MAX];
     gl_buf_t b;
     TRY(gl__expr_charge_pass(ev, n));
     gl_buf_init(&b, ev->max_out);
     for (size_t i = 0; i < n;) {
-        uint32_t cp, m;
-        size_t l = gl__expr_u8_dec(s, n, i, &cp);
-        m = upper ? cp_upper(cp) : cp_lower(cp);
-        int rc = upper && cp == 0xDF ? gl__expr_app(ev, &b, "SS", 2)
-                 : m == cp          ? gl__expr_app(ev, &b, s + i, l)
-                                    : gl__expr_app(ev, &b, u8, gl__expr_u8_enc(m, u8));
+        uint32_t cp;
+        size_t l = gl_utf8_decode(s, n, i, &cp);
+        int rc = cp == 0xFFFD && l == 1 ? gl__expr_app(ev, &b, s + i, l) /* an invalid byte stays */
+                                        : gl__expr_app(ev, &b, u8, gl_utf8_case(cp, upper, u8));
         if (rc != GL_OK) {
             gl_buf_free(&b);
             return rc;
@@ -195,7 +140,7 @@ static int s_split(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
             size_t i = 0, count = 0;
             while (rc == GL_OK && count < limit && (sep.n ? i <= n : i < n)) {
                 size_t hit = sep.n ? find(s, n, i, sep.p, sep.n)
-                                   : i + gl__expr_u8_dec(s, n, i, &cp);
+                                   : i + gl_utf8_decode(s, n, i, &cp);
                 if (hit == SIZE_MAX)
                     hit = n;
                 /* the part is searched and copied, the separator compared */
@@ -224,9 +169,9 @@ static int search_args(ev_t *ev, const val_t *self, const val_t *a, size_t na, d
     double pos;
     TRY(gl__expr_charge_pass(ev, sn(self)));
     TRY(gl__expr_num_arg(ev, a, na, 1, def, &pos));
-    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    size_t len = gl_utf8_count(sp(self), sn(self));
     *from_cp = gl__expr_clamp_idx(pos, len);
-    *from_byte = gl__expr_u8_off(sp(self), sn(self), *from_cp);
+    *from_byte = gl_utf8_offset(sp(self), sn(self), *from_cp);
     return gl__expr_to_sv(ev, arg(a, na, 0), needle);
 }
 
@@ -248,7 +193,7 @@ static int s_index_of(ev_t *ev, const val_t *self, const val_t *a, size_t na, va
     size_t hit = find(sp(self), sn(self), from, nd.p, nd.n);
     *out = vnum(hit == SIZE_MAX
                     ? -1
-                    : (double)(from_cp + gl__expr_u8_count(sp(self) + from, hit - from)));
+                    : (double)(from_cp + gl_utf8_count(sp(self) + from, hit - from)));
     gl__expr_sv_free(&nd);
     return GL_OK;
 }
@@ -265,7 +210,7 @@ static int s_last_index_of(ev_t *ev, const val_t *self, const val_t *a, size_t n
                        : GL_OK;
     if (rc == GL_OK) {
         size_t last = find_last(sp(self), sn(self), from, nd.p, nd.n);
-        *out = vnum(last == SIZE_MAX ? -1 : (double)gl__expr_u8_count(sp(self), last));
+        *out = vnum(last == SIZE_MAX ? -1 : (double)gl_utf8_count(sp(self), last));
     }
     gl__expr_sv_free(&nd);
     return rc;
@@ -299,8 +244,8 @@ static int substr_cp(ev_t *ev, const val_t *self, size_t from, size_t to, val_t 
         *out = vstr_n("", 0);
         return GL_OK;
     }
-    size_t b0 = gl__expr_u8_off(sp(self), sn(self), from);
-    size_t b1 = b0 + gl__expr_u8_off(sp(self) + b0, sn(self) - b0, to - from);
+    size_t b0 = gl_utf8_offset(sp(self), sn(self), from);
+    size_t b1 = b0 + gl_utf8_offset(sp(self) + b0, sn(self) - b0, to - from);
     if (b1 - b0 > ev->max_out)
         return gl__expr_too_big(ev);
     *out = vstr_n(sp(self) + b0, b1 - b0);
@@ -309,7 +254,7 @@ static int substr_cp(ev_t *ev, const val_t *self, size_t from, size_t to, val_t 
 
 static int s_slice(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
-    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    size_t len = gl_utf8_count(sp(self), sn(self));
     double s, e;
     TRY(gl__expr_num_arg(ev, a, na, 0, 0, &s));
     TRY(gl__expr_num_arg(ev, a, na, 1, INFINITY, &e));
@@ -318,7 +263,7 @@ static int s_slice(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
 
 static int s_substring(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
-    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    size_t len = gl_utf8_count(sp(self), sn(self));
     double s, e;
     TRY(gl__expr_num_arg(ev, a, na, 0, 0, &s));
     TRY(gl__expr_num_arg(ev, a, na, 1, INFINITY, &e));
@@ -328,7 +273,7 @@ static int s_substring(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
 
 static int s_substr(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
-    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    size_t len = gl_utf8_count(sp(self), sn(self));
     double s, l;
     TRY(gl__expr_num_arg(ev, a, na, 0, 0, &s));
     TRY(gl__expr_num_arg(ev, a, na, 1, INFINITY, &l));
@@ -339,14 +284,14 @@ static int s_substr(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_
 /* The code point at index i (relative from the end when rel and i < 0). */
 static bool cp_at(const val_t *self, double i, bool rel, size_t *at, size_t *l, uint32_t *cp)
 {
-    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    size_t len = gl_utf8_count(sp(self), sn(self));
     i = isnan(i) ? 0 : trunc(i);
     if (rel && i < 0)
         i += (double)len;
     if (!(i >= 0 && i < (double)len))
         return false;
-    *at = gl__expr_u8_off(sp(self), sn(self), (size_t)i);
-    *l = gl__expr_u8_dec(sp(self), sn(self), *at, cp);
+    *at = gl_utf8_offset(sp(self), sn(self), (size_t)i);
+    *l = gl_utf8_decode(sp(self), sn(self), *at, cp);
     return true;
 }
 
@@ -455,7 +400,7 @@ static int replace(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool 
         } else { /* an empty pattern matches between every code point */
             if (hit >= n)
                 break;
-            i = hit + gl__expr_u8_dec(s, n, hit, &cp);
+            i = hit + gl_utf8_decode(s, n, hit, &cp);
             if ((rc = gl__expr_app(ev, &b, s + hit, i - hit)) != GL_OK)
                 break;
             copied = i;
@@ -487,9 +432,9 @@ static int s_replace_all(ev_t *ev, const val_t *self, const val_t *a, size_t na,
 static bool pad_size(const sv_t *fill, size_t want, size_t max, size_t *copies, size_t *rem_n,
                      size_t *n)
 {
-    size_t fill_cps = gl__expr_u8_count(fill->p, fill->n);
+    size_t fill_cps = gl_utf8_count(fill->p, fill->n);
     *copies = want / fill_cps;
-    *rem_n = gl__expr_u8_off(fill->p, fill->n, want % fill_cps);
+    *rem_n = gl_utf8_offset(fill->p, fill->n, want % fill_cps);
     return gl_size_mul(*copies, fill->n, n) && gl_size_add(*n, *rem_n, n) && *n <= max;
 }
 
@@ -517,7 +462,7 @@ static char *pad_text(const sv_t *fill, size_t copies, size_t rem_n, size_t n)
 static int pad(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool start, val_t *out)
 {
     double target;
-    size_t len = gl__expr_u8_count(sp(self), sn(self));
+    size_t len = gl_utf8_count(sp(self), sn(self));
     TRY(gl__expr_charge_pass(ev, sn(self)));
     TRY(gl__expr_num_arg(ev, a, na, 0, 0, &target));
     sv_t fill = { " ", 1, { 0 } };

@@ -1,7 +1,7 @@
 /*
- * expr_text.c: the text underneath the expression language: UTF-8 code
- * points (string lengths and indices count code points, see expr.h),
- * JavaScript's white space, and numbers to and from text the way
+ * expr_text.c: the text underneath the expression language (string
+ * lengths and indices count code points, see expr.h, decoded by
+ * core/utf8.c): JavaScript's white space, and numbers to and from text the way
  * JavaScript writes and reads them (Number::toString, ToNumber).
  *
  * Nothing here allocates except gl__expr_strtod_n on a long input, which
@@ -14,94 +14,7 @@
 #include <stdlib.h>
 
 /* ------------------------------------------------------------------------ */
-/* UTF-8                                                                    */
-
-/* Decodes the code point at s[i] (i < n) into *cp; returns its byte length.
- * An invalid byte counts as one code point U+FFFD of length 1. */
-size_t gl__expr_u8_dec(const char *s, size_t n, size_t i, uint32_t *cp)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    unsigned c = u[i];
-    size_t need;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1, v = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2, v = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3, v = c & 0x07, min = 0x10000;
-    } else {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    if (i + need >= n) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    for (size_t k = 1; k <= need; k++) {
-        unsigned b = u[i + k];
-        if ((b & 0xC0) != 0x80) {
-            *cp = 0xFFFD;
-            return 1;
-        }
-        v = (v << 6) | (b & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    *cp = v;
-    return need + 1;
-}
-
-size_t gl__expr_u8_enc(uint32_t cp, char out[4])
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-size_t gl__expr_u8_count(const char *s, size_t n)
-{
-    size_t count = 0;
-    uint32_t cp;
-    for (size_t i = 0; i < n; i += gl__expr_u8_dec(s, n, i, &cp))
-        count++;
-    return count;
-}
-
-/* Byte offset of code point number idx (n when idx is past the end). */
-size_t gl__expr_u8_off(const char *s, size_t n, size_t idx)
-{
-    size_t i = 0;
-    uint32_t cp;
-    while (idx > 0 && i < n) {
-        i += gl__expr_u8_dec(s, n, i, &cp);
-        idx--;
-    }
-    return i;
-}
+/* Text (UTF-8 itself is core/utf8.c)                                       */
 
 /* JavaScript's WhiteSpace and LineTerminator code points. */
 bool gl__expr_js_space(uint32_t c)
@@ -244,7 +157,7 @@ void gl__expr_trim_span(const char **s, size_t *n, bool start, bool end)
     size_t i = 0, j = *n;
     if (start)
         while (i < j) {
-            size_t l = gl__expr_u8_dec(*s, j, i, &cp);
+            size_t l = gl_utf8_decode(*s, j, i, &cp);
             if (!gl__expr_js_space(cp))
                 break;
             i += l;
@@ -254,7 +167,7 @@ void gl__expr_trim_span(const char **s, size_t *n, bool start, bool end)
             size_t b = j - 1; /* find the start of the last code point */
             while (b > i && ((unsigned char)(*s)[b] & 0xC0) == 0x80 && j - b < 4)
                 b--;
-            size_t l = gl__expr_u8_dec(*s, j, b, &cp);
+            size_t l = gl_utf8_decode(*s, j, b, &cp);
             if (b + l != j || !gl__expr_js_space(cp))
                 break;
             j = b;

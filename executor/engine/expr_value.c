@@ -61,14 +61,14 @@ static json_object *num_json(double d)
 /* A new reference for JSON output (NULL for JSON null). */
 json_object *gl__expr_vto_json(const val_t *v)
 {
-    char iso[32];
+    char iso[GL_DATE_ISO_LEN];
     switch (v->k) {
     case V_BOOL: return json_object_new_boolean(v->b);
     case V_NUM: return num_json(v->n);
     case V_STR:
     case V_ARR:
     case V_OBJ: return json_object_get(v->j);
-    case V_DATE: gl__expr_iso_fmt(v->ms, iso); return json_object_new_string(iso);
+    case V_DATE: gl_date_iso_format(v->ms, iso); return json_object_new_string(iso);
     case V_NS: return ns_is_function(v->ns) ? NULL : json_object_new_object();
     case V_NODE: return json_object_new_object();
     default: return NULL;
@@ -190,7 +190,7 @@ int gl__expr_to_string(ev_t *ev, const val_t *v, gl_buf_t *b, int depth)
     case V_BOOL: return gl__expr_apps(ev, b, v->b ? "true" : "false");
     case V_NUM: gl__expr_num_fmt(v->n, tmp); return gl__expr_apps(ev, b, tmp);
     case V_STR: return gl__expr_app(ev, b, sp(v), sn(v));
-    case V_DATE: gl__expr_iso_fmt(v->ms, tmp); return gl__expr_apps(ev, b, tmp);
+    case V_DATE: gl_date_iso_format(v->ms, tmp); return gl__expr_apps(ev, b, tmp);
     case V_ARR: return gl__expr_arr_join(ev, v->j, ",", 1, b, depth);
     case V_NS:
         if (ns_is_function(v->ns)) {
@@ -377,15 +377,22 @@ static int byte_cmp(const char *a, size_t an, const char *b, size_t bn)
     return c ? c : (an < bn ? -1 : an > bn);
 }
 
+/* Both operands to primitives (*pa and *pb, freed by the caller with
+ * vfree), or neither on failure. */
+static int to_prims(ev_t *ev, const val_t *a, const val_t *b, val_t *pa, val_t *pb)
+{
+    TRY(to_prim(ev, a, pa));
+    int rc = to_prim(ev, b, pb);
+    if (rc != GL_OK)
+        vfree(pa);
+    return rc;
+}
+
 static int relational(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *out)
 {
     val_t pa, pb;
-    TRY(to_prim(ev, a, &pa));
-    int rc = to_prim(ev, b, &pb);
-    if (rc != GL_OK) {
-        vfree(&pa);
-        return rc;
-    }
+    TRY(to_prims(ev, a, b, &pa, &pb));
+    int rc = GL_OK;
     bool res = false;
     if (pa.k == V_STR && pb.k == V_STR) {
         rc = gl__expr_charge_pass(ev, sn(&pa) < sn(&pb) ? sn(&pa) : sn(&pb));
@@ -406,12 +413,8 @@ static int relational(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *o
 static int add(ev_t *ev, const val_t *a, const val_t *b, val_t *out)
 {
     val_t pa, pb;
-    TRY(to_prim(ev, a, &pa));
-    int rc = to_prim(ev, b, &pb);
-    if (rc != GL_OK) {
-        vfree(&pa);
-        return rc;
-    }
+    TRY(to_prims(ev, a, b, &pa, &pb));
+    int rc = GL_OK;
     if (pa.k == V_STR || pb.k == V_STR) {
         gl_buf_t buf;
         gl_buf_init(&buf, ev->max_out);

@@ -8,6 +8,7 @@
 #include "gl_test.h"
 #include "json.h"
 #include "tz.h"
+#include "dates.h"
 #include "engine.h"
 
 
@@ -23,7 +24,7 @@ static int64_t iso(const char *s)
         FAIL_AT("bad test time '%s'", s);
     if (z != 'Z')
         FAIL_AT("test time '%s' must end in Z", s);
-    return gl_tz_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    return gl_date_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 }
 
 static const char *fmt_iso(int64_t t, char *buf, size_t n)
@@ -31,7 +32,7 @@ static const char *fmt_iso(int64_t t, char *buf, size_t n)
     int64_t days = t / 86400 - (t % 86400 < 0), y;
     int64_t sod = t - days * 86400;
     int mo, d;
-    gl_tz_civil_from_days(days, &y, &mo, &d);
+    gl_date_civil_from_days(days, &y, &mo, &d);
     snprintf(buf, n, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, (int)(sod / 3600), (int)(sod % 3600 / 60),
              (int)(sod % 60));
     return buf;
@@ -453,7 +454,7 @@ TEST(next_matches_brute_force_utc)
         for (int64_t days = after / 86400; want < 0 && days < after / 86400 + 400; days++) {
             int64_t y;
             int mo, d, wd = (int)((days + 4) % 7);
-            gl_tz_civil_from_days(days, &y, &mo, &d);
+            gl_date_civil_from_days(days, &y, &mo, &d);
             bool dm = c.mdays >> d & 1, dw = c.wdays >> wd & 1;
             if (!(c.mday_any || c.wday_any ? dm && dw : dm || dw) || !(c.months >> mo & 1))
                 continue;
@@ -888,6 +889,44 @@ TEST(validator_checks_cron_and_zone)
                   "params.timezone: unknown time zone 'Mars/Olympus'");
     ASSERT_STR_EQ(first_problem("{\"cron\":\"0 0 * * *\",\"timezone\":\"../../etc/passwd\"}"),
                   "params.timezone: unknown time zone '../../etc/passwd'");
+}
+
+/* core/dates.c: the calendar everything above stands on, and ISO 8601 text. */
+static int64_t iso_ms(const char *s, unsigned flags)
+{
+    int64_t ms = INT64_MIN;
+    return gl_date_iso_parse(s, strlen(s), flags, &ms) ? ms : INT64_MIN;
+}
+
+TEST(dates_calendar_and_iso)
+{
+    for (int64_t days = -800000; days < 3000000; days += 997) {
+        int64_t y;
+        int m, d;
+        gl_date_civil_from_days(days, &y, &m, &d);
+        ASSERT_EQ(gl_date_days_from_civil(y, m, d), days);
+    }
+    ASSERT_EQ(gl_date_weekday(0), 4);  /* 1970-01-01, a Thursday */
+    ASSERT_EQ(gl_date_weekday(-1), 3);
+    ASSERT_EQ(gl_date_floor_div(-1, 60), -1);
+    ASSERT_EQ(gl_date_floor_div(59, 60), 0);
+    ASSERT_EQ(gl_date_days_in_month(2000, 2), 29);
+    ASSERT_EQ(gl_date_days_in_month(2100, 2), 28);
+    char out[GL_DATE_ISO_LEN];
+    gl_date_iso_format(-1, out);
+    ASSERT_STR_EQ(out, "1969-12-31T23:59:59.999Z");
+    ASSERT_EQ(iso_ms("2026-11-25T19:33:53.123Z", 0), 1795635233123);
+    ASSERT_EQ(iso_ms("2026-11-25T20:33:53,123+01:00", 0), 1795635233123);
+    ASSERT_EQ(iso_ms("2026-11", 0), 1793491200000);
+    ASSERT_EQ(iso_ms("2026-11", GL_DATE_ISO_FULL_DATE), INT64_MIN);
+    ASSERT_EQ(iso_ms("2026-11-25T19:33", 0), 1795635180000);
+    ASSERT_EQ(iso_ms("2026-11-25T19:33", GL_DATE_ISO_ZONED), INT64_MIN);
+    ASSERT_EQ(iso_ms("2026-11-25", GL_DATE_ISO_ZONED), 1795564800000);
+    ASSERT_EQ(iso_ms("2026-11-25 19:33Z", 0), INT64_MIN);
+    ASSERT_EQ(iso_ms("2026-11-25 19:33Z", GL_DATE_ISO_SPACE), 1795635180000);
+    ASSERT_EQ(iso_ms("2026-02-29", 0), INT64_MIN);
+    ASSERT_EQ(iso_ms("2026-11-25T24:00Z", 0), INT64_MIN);
+    ASSERT_EQ(iso_ms("0000-01-01T00:00:00+01:00", 0), INT64_MIN); /* before year 0000 in UTC */
 }
 
 TEST_MAIN()

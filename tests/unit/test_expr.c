@@ -336,6 +336,15 @@ TEST(strings)
         OK("'stra\\u00dfe'.toUpperCase()", "\"STRASSE\""),
         OK("'\\u0391\\u0392\\u0393'.toLowerCase()", "\"\\u03b1\\u03b2\\u03b3\""),
         OK("'\\u043f\\u0440\\u0438'.toUpperCase()", "\"\\u041f\\u0420\\u0418\""),
+        /* case mapping is Unicode's (utf8proc), as JavaScript's outside a locale */
+        OK("'\\u01c6'.toUpperCase()", "\"\\u01c4\""),              /* ǆ → Ǆ */
+        OK("'\\u0131'.toUpperCase()", "\"I\""),                     /* dotless ı → I */
+        OK("'I'.toLowerCase()", "\"i\""),                           /* not Turkish ı */
+        OK("'\\u0130'.toLowerCase()", "\"i\\u0307\""),             /* İ → i̇ */
+        OK("'\\u00df'.toUpperCase()", "\"SS\""),
+        OK("'\\u017f'.toUpperCase()", "\"S\""),                     /* long s */
+        OK("'\\u0561\\u10d0'.toUpperCase()", "\"\\u0531\\u1c90\""), /* Armenian, Georgian */
+        OK("'\\u0391\\u03a3'.toLowerCase()", "\"\\u03b1\\u03c3\""), /* no final sigma (JS: ς) */
         OK("$json.body.email.trim()", "\"ada@example.com\""),
         OK("$json.body.email.trimStart()", "\"ada@example.com \""),
         OK("$json.body.email.trimEnd()", "\" ada@example.com\""),

@@ -253,7 +253,10 @@ int gl_problems_json(const gl_problems_t *p, gl_buf_t *out) GL_WUR;
  * Differences from JavaScript, on purpose:
  *  - string lengths and indices count Unicode code points, not UTF-16 code
  *    units ("é".length and "😀".length are both 1);
- *  - case mapping covers ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic;
+ *  - case mapping covers all of Unicode's simple mappings (utf8proc), plus
+ *    "ß".toUpperCase() == "SS" and "İ".toLowerCase() == "i̇" as in JavaScript;
+ *    other one-to-many mappings (ligatures such as "ﬁ" → "FI", "ŉ", "ǰ") and
+ *    final sigma are not applied ("ΟΔΟΣ".toLowerCase() is "οδοσ", not "οδος");
  *  - DateTime values are always UTC; two DateTimes are == when they denote
  *    the same millisecond;
  *  - an unknown variable is reported when the expression is parsed, even in a

@@ -16,17 +16,21 @@ static int run(gl_node_ctx_t *c)
     if (!f || !*f)
         return gl_node_fail(c, "parameter 'field' must not be empty");
     char field[256];
-    snprintf(field, sizeof field, "%s", f);
+    if (snprintf(field, sizeof field, "%s", f) >= (int)sizeof field)
+        return gl_node_fail(c, "parameter 'field' is longer than %zu bytes", sizeof field - 1);
     size_t n = json_object_array_length(c->in[0]);
     for (size_t i = 0; i < n; i++) {
         json_object *item = gl_node_item(c, (int)i), *arr = NULL;
         /* a dotted path reaches into nested objects */
-        char path[256];
-        snprintf(path, sizeof path, "%s", field);
         json_object *cur = item;
-        for (char *save = NULL, *seg = strtok_r(path, ".", &save); seg && cur; seg = strtok_r(NULL, ".", &save)) {
+        for (const char *seg = field + strspn(field, "."); cur && *seg; seg += strspn(seg, ".")) {
+            char key[sizeof field];
+            size_t len = strcspn(seg, ".");
+            memcpy(key, seg, len); /* fits: a piece of field */
+            key[len] = '\0';
+            seg += len;
             json_object *next = NULL;
-            if (!json_object_is_type(cur, json_type_object) || !json_object_object_get_ex(cur, seg, &next))
+            if (!json_object_is_type(cur, json_type_object) || !json_object_object_get_ex(cur, key, &next))
                 next = NULL;
             cur = next;
         }

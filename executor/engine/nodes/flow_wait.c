@@ -8,51 +8,11 @@
  */
 #include "node.h"
 
-#include <stdio.h>
+#include "dates.h"
+
 #include <string.h>
-#include <time.h>
 
 #define MAX_WAIT_MS (366LL * 86400 * 1000)
-
-/* 2026-11-25T19:33:53Z, …53.123Z, …53+01:00, 2026-11-25 (UTC midnight) */
-static int parse_iso(const char *s, int64_t *out_ms)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
-        return GL_INVALID;
-    const char *p = s + n;
-    int64_t ms = 0, off = 0;
-    if (*p == 'T' || *p == ' ') {
-        int m = 0;
-        if (sscanf(p + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &m) != 3)
-            return GL_INVALID;
-        p += 1 + m;
-        if (*p == '.') {
-            int digits = 0;
-            for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-                if (digits < 3)
-                    ms = ms * 10 + (*p - '0');
-            for (; digits < 3; digits++)
-                ms *= 10;
-        }
-        if (*p == 'Z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int oh, om, k = 0;
-            if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2)
-                return GL_INVALID;
-            off = (oh * 60 + om) * 60 * (*p == '+' ? 1 : -1);
-            p += 1 + k;
-        } else {
-            return GL_INVALID; /* a time without a zone is ambiguous */
-        }
-    }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return GL_INVALID;
-    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec };
-    *out_ms = ((int64_t)timegm(&tm) - off) * 1000 + ms;
-    return GL_OK;
-}
 
 static int run(gl_node_ctx_t *c)
 {
@@ -65,7 +25,9 @@ static int run(gl_node_ctx_t *c)
         const char *s;
         if (gl_node_param_str(c, "until", 0, &s) != GL_OK)
             return GL_INVALID;
-        if (!s || parse_iso(s, &until) != GL_OK)
+        /* 2026-11-25T19:33:53Z, …53.123Z, …53+01:00, 2026-11-25 (UTC midnight) */
+        if (!s || !gl_date_iso_parse(s, strlen(s), GL_DATE_ISO_FULL_DATE | GL_DATE_ISO_ZONED | GL_DATE_ISO_SPACE,
+                                     &until))
             return gl_node_fail(c, "parameter 'until' must be an ISO 8601 time with a zone, e.g. 2026-12-01T09:00:00Z");
     } else {
         json_object *v;

@@ -136,24 +136,20 @@ static json_object *utf8_string(const char *s, size_t len)
     return v;
 }
 
-/* Appends s[0..n) percent-encoded (all but ALPHA DIGIT - . _ ~). */
+/* Appends s[0..n) percent-encoded (all but ALPHA DIGIT - . _ ~, which is
+ * what curl_easy_escape keeps). */
 static int buf_urlencode(gl_buf_t *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        int rc;
-        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-            ch == '.' || ch == '_' || ch == '~') {
-            rc = gl_buf_append(b, &s[i], 1);
-        } else {
-            char esc[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-            rc = gl_buf_append(b, esc, 3);
-        }
-        if (rc != GL_OK)
-            return rc;
-    }
-    return GL_OK;
+    if (n == 0) /* curl would take 0 as "use strlen" */
+        return GL_OK;
+    if (n > INT32_MAX)
+        return GL_TOO_LARGE;
+    char *esc = curl_easy_escape(NULL, s, (int)n);
+    if (!esc)
+        abort(); /* out of memory */
+    int rc = gl_buf_puts(b, esc);
+    curl_free(esc);
+    return rc;
 }
 
 /* The text of a scalar as JavaScript would print it (strings as they are,
@@ -498,50 +494,35 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-/* Called once per header line of every response (redirects, 1xx too): a
- * status line starts a new set. Names are lower-cased; repeated headers are
- * joined with ", ". */
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+/* The final response's headers (not a redirect's or a 1xx's) into
+ * x->headers, through libcurl's header API: names lower-cased, repeated
+ * headers joined with ", ", names that are not tokens skipped. */
+static void read_headers(CURL *h, http_xfer_t *x)
 {
-    http_xfer_t *x = ud;
-    size_t n = size * nmemb, len = n, name_len;
-    const char *colon, *v, *end;
     char name[128];
-
-    while (len && (ptr[len - 1] == '\r' || ptr[len - 1] == '\n'))
-        len--;
-    if (len >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
-        json_object_put(x->headers);
-        x->headers = json_object_new_object();
-        return n;
+    x->headers = json_object_new_object();
+    for (struct curl_header *hd = NULL; (hd = curl_easy_nextheader(h, CURLH_HEADER, -1, hd)) != NULL;) {
+        size_t name_len = strlen(hd->name);
+        bool token = name_len > 0 && name_len < sizeof name;
+        for (size_t i = 0; token && i < name_len; i++) {
+            unsigned char ch = (unsigned char)hd->name[i];
+            name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : (char)ch;
+            token = ch > ' ' && ch < 0x7F && ch != ':';
+        }
+        if (!token)
+            continue;
+        name[name_len] = '\0';
+        json_object *prev;
+        if (json_object_object_get_ex(x->headers, name, &prev)) {
+            gl_buf_t b;
+            gl_buf_init(&b, 256 << 10);
+            if (gl_buf_printf(&b, "%s, %s", json_object_get_string(prev), hd->value) == GL_OK)
+                json_object_object_add(x->headers, name, utf8_string(b.data, b.len));
+            gl_buf_free(&b);
+        } else {
+            json_object_object_add(x->headers, name, utf8_string(hd->value, strlen(hd->value)));
+        }
     }
-    colon = memchr(ptr, ':', len);
-    if (!colon || colon == ptr || (size_t)(colon - ptr) >= sizeof(name) || !x->headers)
-        return n; /* blank line, folded continuation or junk: skipped */
-    name_len = (size_t)(colon - ptr);
-    for (size_t i = 0; i < name_len; i++) {
-        char ch = ptr[i];
-        name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-        if ((unsigned char)ch <= ' ' || (unsigned char)ch >= 0x7F)
-            return n; /* not a token: skipped */
-    }
-    name[name_len] = '\0';
-    for (v = colon + 1, end = ptr + len; v < end && (*v == ' ' || *v == '\t'); v++)
-        ;
-    while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-
-    json_object *prev;
-    if (json_object_object_get_ex(x->headers, name, &prev)) {
-        gl_buf_t b;
-        gl_buf_init(&b, 256 << 10);
-        if (gl_buf_printf(&b, "%s, %.*s", json_object_get_string(prev), (int)(end - v), v) == GL_OK)
-            json_object_object_add(x->headers, name, utf8_string(b.data, b.len));
-        gl_buf_free(&b);
-    } else {
-        json_object_object_add(x->headers, name, utf8_string(v, (size_t)(end - v)));
-    }
-    return n;
 }
 
 /* Renews the job's lease every GL_HTTP_BEAT_MS; a failed renewal stops the transfer. */
@@ -611,8 +592,6 @@ static void set_options(CURL *h, const http_req_t *r, http_xfer_t *x, char *errb
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)GL_MAX_HTTP_RESPONSE);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     if (x->run && x->run->io.heartbeat) {
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -766,6 +745,8 @@ static int http_one(gl_node_ctx_t *c, CURL *h, int item, json_object **out)
     curl_easy_reset(h);
     set_options(h, &r, &x, errbuf);
     res = curl_easy_perform(h);
+    if (res == CURLE_OK)
+        read_headers(h, &x);
     rc = res == CURLE_OK ? http_result(c, h, &r, &x, out) : fail_transfer(c, &r, &x, res, errbuf);
     curl_easy_reset(h); /* drops its pointers into r, x and errbuf; keeps the connection */
 done:
