@@ -213,8 +213,7 @@ static json_object *form_object(gl_req_t *req, const char *s, size_t n)
     return o;
 }
 
-/* The call as one item (the caller puts it), or NULL with a 400 answer set. */
-static json_object *build_item(gl_req_t *req, const char *path)
+json_object *gl_hooks_item(gl_req_t *req, const char *path)
 {
     json_object *item = json_object_new_object();
     json_object_object_add(item, "method", json_object_new_string(req->method));
@@ -461,7 +460,7 @@ void gl_hooks_handle(gl_req_t *req)
             gl_resp_error(req, 405, "method_not_allowed", NULL, "this webhook accepts %s", c->method);
             break;
         }
-        if (!item && !(item = build_item(req, p)))
+        if (!item && !(item = gl_hooks_item(req, p)))
             break; /* it answered 400 */
         int rc;
         if (!c->sync) {
