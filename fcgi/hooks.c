@@ -244,7 +244,8 @@ json_object *gl_hooks_item(gl_req_t *req, const char *path)
         for (size_t i = 0; i < n; i++)
             key[i] = name[i] == '_' ? '-' : (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
         key[n] = '\0';
-        if (secret_header(req->cfg, key) || !gl_utf8_valid(eq + 1, strlen(eq + 1)))
+        /* names and values both become JSON text the item is stored as */
+        if (!gl_utf8_valid(key, n) || secret_header(req->cfg, key) || !gl_utf8_valid(eq + 1, strlen(eq + 1)))
             continue;
         json_object_object_add(h, key, json_object_new_string(eq + 1));
     }
