@@ -354,10 +354,10 @@ TEST(next_extreme_times)
 /* Fires from `from` for `days` days: counts them, checks they strictly
  * increase and that each one's local time is one the schedule names (or
  * the instant just after a gap). */
-static int fires_over(const char *spec, const char *tzname, const char *from, int days)
+static int fires_over(const char *spec, const char *zone_name, const char *from, int days)
 {
     gl_cron_t c = cron(spec);
-    gl_tz_t *tz = zone(tzname);
+    gl_tz_t *tz = zone(zone_name);
     int64_t t = iso(from), end = t + days * 86400LL, next;
     int n = 0;
     while (gl_cron_next(&c, tz, t, &next) == GL_OK && next < end) {
@@ -837,8 +837,8 @@ TEST(tz_hostile_files)
         "CET-1CEST,M3.5.0,M10.5.0,", "CET-1CEST,M3.5.0,M10.5.0 ", "CET-1:60", "CET-99999999999999999999",
         "CET-1CEST,M3.5.0/-99999999999999999999,M10.5.0",
         /* longer than the 128 bytes a footer may take */
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-1",
+        ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-1"),
     };
     for (size_t i = 0; i < GL_NELEM(footers); i++) {
         f = slim(0, NULL, NULL, 1, cet, footers[i]);
