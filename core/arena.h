@@ -33,7 +33,7 @@ void *gl_arena_calloc(gl_arena_t *a, size_t n, size_t size);
 char *gl_arena_strdup(gl_arena_t *a, const char *s);
 char *gl_arena_strndup(gl_arena_t *a, const char *s, size_t n);
 char *gl_arena_printf(gl_arena_t *a, const char *fmt, ...) GL_PRINTF(2, 3);
-char *gl_arena_vprintf(gl_arena_t *a, const char *fmt, va_list ap);
+char *gl_arena_vprintf(gl_arena_t *a, const char *fmt, va_list ap) GL_PRINTF(2, 0);
 
 /* Registers fn(data) to run when the arena is reset or destroyed. */
 void gl_arena_on_cleanup(gl_arena_t *a, gl_cleanup_fn fn, void *data);

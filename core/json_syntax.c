@@ -122,8 +122,9 @@ static bool digit(parser_t *p)
 /*
  * Numbers must also be ones the rest of the system keeps exactly: integers
  * within 64 bits (json-c would clamp larger ones), others with at most 40
- * significant digits and an exponent within ±308 (a double). A 20-byte
- * "1e131071" would otherwise be stored and re-rendered as 131,074 digits.
+ * significant digits and an exponent from -324 to 308 (a double, the
+ * subnormal ones included). A 20-byte "1e131071" would otherwise be stored
+ * and re-rendered as 131,074 digits.
  */
 static int number(parser_t *p)
 {
@@ -180,9 +181,9 @@ static int number(parser_t *p)
         }
         return GL_OK;
     }
-    if (digits > 40 || exp > 308 || exp < -308) {
+    if (digits > 40 || exp > 308 || exp < -324) {
         p->i = start;
-        return fail(p, "number out of range (at most 40 digits and an exponent within 308)");
+        return fail(p, "number out of range (at most 40 digits and an exponent from -324 to 308)");
     }
     return GL_OK;
 }

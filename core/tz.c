@@ -519,9 +519,9 @@ int32_t gl_tz_offset(const gl_tz_t *tz, int64_t t, bool *is_dst)
         *is_dst = false;
     if (!tz)
         return 0;
-    t = clamp_t(t);
+    /* the table holds any time; the footer's rules are reckoned within the clamp */
     if (tz->has_footer && (tz->n_times == 0 || t > tz->times[tz->n_times - 1]))
-        return posix_offset(&tz->footer, t, is_dst);
+        return posix_offset(&tz->footer, clamp_t(t), is_dst);
     int i = last_at_or_before(tz, t);
     const tz_type_t *ty = &tz->types[i < 0 ? 0 : tz->idx[i]];
     if (is_dst)
@@ -533,14 +533,16 @@ bool gl_tz_next_change(const gl_tz_t *tz, int64_t t, int64_t *when)
 {
     if (!tz)
         return false;
-    t = clamp_t(t);
+    /* the table is searched with t as it is: a transition past the clamp
+     * (64-bit files may hold any) must not be returned again for a t
+     * beyond the clamp, which would walk callers in place */
     int i = last_at_or_before(tz, t);
     if (i + 1 < tz->n_times) {
         *when = tz->times[i + 1];
         return true;
     }
-    if (!tz->has_footer)
-        return false;
+    if (!tz->has_footer || t >= TZ_T_LIMIT)
+        return false; /* no rule-based changes are reckoned past the clamp */
     /* at times[n-1] itself the table still rules; the footer from then on */
-    return posix_next(&tz->footer, t, when);
+    return posix_next(&tz->footer, clamp_t(t), when);
 }

@@ -213,8 +213,7 @@ static json_object *form_object(gl_req_t *req, const char *s, size_t n)
     return o;
 }
 
-/* The call as one item (the caller puts it), or NULL with a 400 answer set. */
-static json_object *build_item(gl_req_t *req, const char *path)
+json_object *gl_hooks_item(gl_req_t *req, const char *path)
 {
     json_object *item = json_object_new_object();
     json_object_object_add(item, "method", json_object_new_string(req->method));
@@ -245,7 +244,8 @@ static json_object *build_item(gl_req_t *req, const char *path)
         for (size_t i = 0; i < n; i++)
             key[i] = name[i] == '_' ? '-' : (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
         key[n] = '\0';
-        if (secret_header(req->cfg, key) || !gl_utf8_valid(eq + 1, strlen(eq + 1)))
+        /* names and values both become JSON text the item is stored as */
+        if (!gl_utf8_valid(key, n) || secret_header(req->cfg, key) || !gl_utf8_valid(eq + 1, strlen(eq + 1)))
             continue;
         json_object_object_add(h, key, json_object_new_string(eq + 1));
     }
@@ -461,7 +461,7 @@ void gl_hooks_handle(gl_req_t *req)
             gl_resp_error(req, 405, "method_not_allowed", NULL, "this webhook accepts %s", c->method);
             break;
         }
-        if (!item && !(item = build_item(req, p)))
+        if (!item && !(item = gl_hooks_item(req, p)))
             break; /* it answered 400 */
         int rc;
         if (!c->sync) {

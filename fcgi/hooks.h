@@ -10,4 +10,11 @@
  * transaction: each statement commits on its own). */
 void gl_hooks_handle(gl_req_t *req);
 
+/* The call as the trigger's one item {method, path, query, headers, body}
+ * from the request's method, query string, FastCGI parameters (HTTP_*,
+ * CONTENT_TYPE, CONTENT_LENGTH; credentials left out) and body (req->json,
+ * else a form or UTF-8 text). A new object the caller puts, or NULL with a
+ * 400 answer set. Exported for the fuzz target. */
+json_object *gl_hooks_item(gl_req_t *req, const char *path);
+
 #endif

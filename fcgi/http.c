@@ -291,15 +291,20 @@ int gl_req_read_body(gl_req_t *req)
         return GL_INVALID;
     }
     body[got] = '\0';
+    return gl_req_take_body(req, body, got);
+}
+
+int gl_req_take_body(gl_req_t *req, char *body, size_t len)
+{
     req->body = body;
-    req->body_len = got;
-    if (!json_type)
+    req->body_len = len;
+    if (!is_json_type(gl_req_env(req, "CONTENT_TYPE")))
         return GL_OK; /* a webhook's form or text body */
 
     gl_err_t err;
     gl_err_clear(&err);
     json_object *obj = NULL;
-    int rc = gl_json_parse(body, got, req->cfg->http_max_json_depth, &obj, &err);
+    int rc = gl_json_parse(body, len, req->cfg->http_max_json_depth, &obj, &err);
     if (rc == GL_TOO_LARGE) {
         gl_resp_error(req, 400, "json_too_deep", "body", "%s", err.msg);
         return GL_INVALID;

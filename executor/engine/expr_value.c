@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *const gl__expr_var_names[VAR_COUNT] = {
     "$json", "$input", "$node", "$", "$execution", "$workflow", "$now", "$today", "$env",
@@ -53,8 +54,14 @@ static json_object *num_json(double d)
         return NULL;
     if (d == trunc(d) && fabs(d) <= MAX_SAFE)
         return json_object_new_int64((int64_t)d);
-    char s[40];
+    char s[42];
     gl__expr_num_fmt(d, s);
+    /* JavaScript writes integral values below 1e21 out in digits; past 64
+     * bits that text would be an integer json-c clamps and the strict
+     * parser refuses: ".0" keeps it the same double */
+    size_t n = strlen(s);
+    if (fabs(d) >= 9223372036854775808.0 && !strpbrk(s, ".e") && n + 2 < sizeof s)
+        memcpy(s + n, ".0", 3);
     return json_object_new_double_s(d, s);
 }
 

@@ -355,10 +355,10 @@ TEST(next_extreme_times)
 /* Fires from `from` for `days` days: counts them, checks they strictly
  * increase and that each one's local time is one the schedule names (or
  * the instant just after a gap). */
-static int fires_over(const char *spec, const char *tzname, const char *from, int days)
+static int fires_over(const char *spec, const char *zone_name, const char *from, int days)
 {
     gl_cron_t c = cron(spec);
-    gl_tz_t *tz = zone(tzname);
+    gl_tz_t *tz = zone(zone_name);
     int64_t t = iso(from), end = t + days * 86400LL, next;
     int n = 0;
     while (gl_cron_next(&c, tz, t, &next) == GL_OK && next < end) {
@@ -662,6 +662,26 @@ static gl_tz_t *parse_ok(const tzif_t *f)
 
 static const test_type_t cet[] = { { 7200, 1 }, { 3600, 0 } };
 
+/* found by fuzz_tzif: a 64-bit transition far past the range the footer's
+ * rules are reckoned in was returned as the next change again for a t at
+ * it, so a walk over the changes stood still */
+TEST(tz_next_change_past_the_clamp)
+{
+    int64_t times[] = { iso("1996-10-27T01:00Z"), INT64_C(72057594802072943) };
+    uint8_t idx[] = { 1, 0 };
+    tzif_t f = slim(2, times, idx, 2, cet, "CET-1CEST,M3.5.0,M10.5.0/3");
+    gl_tz_t *tz = parse_ok(&f);
+    int64_t t = iso("2026-01-01T00:00Z"), next;
+    ASSERT(gl_tz_next_change(tz, t, &next));
+    ASSERT_EQ(next, times[1]);
+    ASSERT(!gl_tz_next_change(tz, times[1], &next));
+    ASSERT(!gl_tz_next_change(tz, INT64_MAX, &next));
+    ASSERT_EQ(gl_tz_offset(tz, times[1] - 1, NULL), 3600);
+    ASSERT_EQ(gl_tz_offset(tz, times[1], NULL), 7200);
+    ASSERT(gl_tz_next_change(tz, INT64_MIN, &next) && next == times[0]);
+    gl_tz_free(tz);
+}
+
 TEST(tz_slim_and_v1_files)
 {
     /* slim Berlin: one transition in 1996, the rest from the footer */
@@ -818,8 +838,8 @@ TEST(tz_hostile_files)
         "CET-1CEST,M3.5.0,M10.5.0,", "CET-1CEST,M3.5.0,M10.5.0 ", "CET-1:60", "CET-99999999999999999999",
         "CET-1CEST,M3.5.0/-99999999999999999999,M10.5.0",
         /* longer than the 128 bytes a footer may take */
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-1",
+        ("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-1"),
     };
     for (size_t i = 0; i < GL_NELEM(footers); i++) {
         f = slim(0, NULL, NULL, 1, cet, footers[i]);

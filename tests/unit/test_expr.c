@@ -927,4 +927,31 @@ TEST(context_defaults_and_helpers)
     fixture_free();
 }
 
+/* found by fuzz_expr: 202.0E18 was written "202000000000000000000", an
+ * integer past 64 bits that the strict parser refuses and json-c clamps, so
+ * a step output holding it could not be read back as it was */
+TEST(big_integral_doubles_stay_json)
+{
+    gl_expr_ctx_t ctx = make_ctx();
+    json_object *out = NULL;
+    gl_err_t err;
+    static const char *const rows[][2] = {
+        { "202.0E18", "202000000000000000000.0" }, { "-Math.pow(2, 63)", "-9223372036854776000.0" },
+        { "Math.pow(2, 62)", "4611686018427388000" }, { "1e21", "1e+21" }, { "Math.pow(2, 53) + 2", "9007199254740994" },
+    };
+    for (size_t i = 0; i < GL_NELEM(rows); i++) {
+        gl_err_clear(&err);
+        ASSERT_EQ(gl_expr_eval(rows[i][0], &ctx, &out, &err), GL_OK);
+        const char *t = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN);
+        ASSERT_STR_EQ(t, rows[i][1]);
+        ASSERT_EQ(gl_json_check(t, strlen(t), 8, &err), GL_OK);
+        json_object_put(out);
+    }
+    /* as text it is still JavaScript's */
+    ASSERT_EQ(gl_expr_render("{{ 202.0E18 }} x", &ctx, &out, &err), GL_OK);
+    ASSERT_STR_EQ(json_object_get_string(out), "202000000000000000000 x");
+    json_object_put(out);
+    fixture_free();
+}
+
 TEST_MAIN()

@@ -43,6 +43,23 @@ TEST(invalid_documents)
     }
 }
 
+/* numbers the rest of the system keeps exactly: the subnormal doubles an
+ * expression can produce (found by fuzz_expr: 201.E-318) are accepted */
+TEST(number_range)
+{
+    static const char *const ok[] = { "5e-324", "2.01e-316", "1.7976931348623157e308", "-9223372036854775808",
+                                      "9223372036854775807", "202000000000000000000.0" };
+    static const char *const bad[] = { "1e-325", "1e309", "9223372036854775808", "-9223372036854775809",
+                                       "202000000000000000000", "1.00000000000000000000000000000000000000001" };
+    gl_err_t err;
+    for (size_t i = 0; i < GL_NELEM(ok); i++)
+        if (gl_json_check(ok[i], strlen(ok[i]), 8, &err) != GL_OK)
+            FAIL_AT("rejected %s: %s", ok[i], err.msg);
+    for (size_t i = 0; i < GL_NELEM(bad); i++)
+        if (gl_json_check(bad[i], strlen(bad[i]), 8, &err) != GL_INVALID)
+            FAIL_AT("accepted %s", bad[i]);
+}
+
 TEST(error_names_offset)
 {
     json_object *o = NULL;

@@ -1,0 +1,31 @@
+/*
+ * fuzz_json.c: the strict JSON checker (gl_json_check) and the parser
+ * over it (gl_json_parse). Invariants: both agree; whatever the checker
+ * accepts json-c builds; what json-c writes back is accepted again.
+ */
+#include "fuzz.h"
+#include "json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int checked = gl_json_check(text, size, 64, &err);
+    FUZZ_CHECK(checked == GL_OK || checked == GL_INVALID || checked == GL_TOO_LARGE);
+    FUZZ_CHECK(checked == GL_OK || err.msg[0]);
+
+    json_object *obj = NULL;
+    gl_err_clear(&err);
+    int parsed = gl_json_parse(text, size, 64, &obj, &err);
+    FUZZ_CHECK(parsed == checked);
+    if (parsed != GL_OK)
+        return 0;
+    size_t len = 0;
+    const char *again = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
+    gl_err_clear(&err);
+    /* json-c writes no deeper than it read, so one spare level suffices */
+    FUZZ_CHECK(gl_json_check(again, len, 65, &err) == GL_OK);
+    json_object_put(obj);
+    return 0;
+}
