@@ -128,7 +128,7 @@ static gl_job_result_t run_record(gl_job_ctx_t *c)
 }
 
 static const gl_job_kind_t kinds[] = {
-    { "workflow.run", gl_run_workflow_job },
+    { "workflow.run", gl_workflow_job_run },
     { NULL, NULL },
 };
 

@@ -165,11 +165,11 @@ int main(int argc, char **argv)
         gl_config_free(&cfg);
         return 1;
     }
-    gl_run_env_allow = cfg.executor_env_allow;
-    gl_run_limits.max_items = cfg.executor_max_items;
-    gl_run_limits.max_bytes = (size_t)cfg.executor_max_execution_bytes;
-    gl_run_limits.allow_private = &cfg.http_allow_private; /* cfg outlives the workers' runs */
-    gl_run_limits.allow_scripts = cfg.http_respond_allow_scripts;
+    gl_workflow_job_env_allow = cfg.executor_env_allow;
+    gl_workflow_job_limits.max_items = cfg.executor_max_items;
+    gl_workflow_job_limits.max_bytes = (size_t)cfg.executor_max_execution_bytes;
+    gl_workflow_job_limits.allow_private = &cfg.http_allow_private; /* cfg outlives the workers' runs */
+    gl_workflow_job_limits.allow_scripts = cfg.http_respond_allow_scripts;
     int n = workers > 0 ? (int)workers : cfg.executor_workers;
     if (n > GL_EXEC_MAX_WORKERS)
         n = GL_EXEC_MAX_WORKERS;

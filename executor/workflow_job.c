@@ -219,12 +219,12 @@ static json_object *env_object(void)
 {
     static json_object *env;
     if (!env)
-        env = gl_engine_env(gl_run_env_allow);
+        env = gl_engine_env(gl_workflow_job_env_allow);
     return env;
 }
 
-const char *gl_run_env_allow;
-gl_engine_limits_t gl_run_limits;
+const char *gl_workflow_job_env_allow;
+gl_engine_limits_t gl_workflow_job_limits;
 
 static int io_subworkflow(void *ud, const char *workflow_id, json_object *items, int depth, json_object **out,
                           gl_err_t *err);
@@ -233,7 +233,7 @@ static void fill_run(gl_run_t *r, run_io_t *io, json_object *def)
 {
     r->definition = def;
     r->env = env_object();
-    r->limits = gl_run_limits;
+    r->limits = gl_workflow_job_limits;
     int64_t t = gl_engine_timeout_ms(def);
     r->deadline_ms = t > 0 ? gl_wall_ms() + t : 0;
     r->io.record = io_record;
@@ -324,8 +324,13 @@ static const char *str_of(json_object *o, const char *key)
                : NULL;
 }
 
-gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
+/* Loads the execution named by the job's payload into *x (a new object the
+ * caller puts) and its id into eid. GL_JOB_OK with *x NULL when there is
+ * nothing to run (finished, canceled, deleted, or run by another live job);
+ * anything else but GL_JOB_OK is the job's outcome, with ctx->error set. */
+static gl_job_result_t load_execution(gl_job_ctx_t *ctx, char eid[40], json_object **x)
 {
+    *x = NULL;
     json_object *payload = json_tokener_parse(ctx->job->payload);
     const char *id = payload ? str_of(payload, "execution_id") : NULL;
     if (!id || !gl_is_uuid(id)) {
@@ -333,8 +338,7 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
         snprintf(ctx->error, sizeof ctx->error, "workflow.run: the payload names no execution");
         return GL_JOB_FATAL;
     }
-    char eid[40];
-    snprintf(eid, sizeof eid, "%s", id);
+    snprintf(eid, 40, "%s", id);
     json_object_put(payload);
 
     gl_err_t err;
@@ -352,27 +356,67 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
         return GL_JOB_OK; /* finished, canceled or deleted meanwhile */
     }
     json_tokener *tok = json_tokener_new_ex(256);
-    json_object *x = json_tokener_parse_ex(tok, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+    json_object *loaded = json_tokener_parse_ex(tok, PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
     json_tokener_free(tok);
     PQclear(res);
-    json_object *busy = NULL;
-    if (x && json_object_object_get_ex(x, "busy", &busy)) {
+    json_object *busy = NULL, *def = NULL, *steps = NULL;
+    if (loaded && json_object_object_get_ex(loaded, "busy", &busy)) {
         /* another live job runs it: that one finishes or parks it, and its
          * own job comes back if its worker dies — this one has no work */
         json_object *runner = NULL;
-        json_object_object_get_ex(x, "runner", &runner);
+        json_object_object_get_ex(loaded, "runner", &runner);
         gl_log(GL_LOG_INFO, "execution %s is being run by job %lld; this job is dropped", eid,
                (long long)json_object_get_int64(runner));
-        json_object_put(x);
+        json_object_put(loaded);
         return GL_JOB_OK;
     }
-    json_object *def = NULL, *steps = NULL, *input = NULL, *w = NULL;
-    if (!x || !json_object_object_get_ex(x, "definition", &def) ||
-        !json_object_object_get_ex(x, "steps", &steps)) {
-        json_object_put(x);
+    if (!loaded || !json_object_object_get_ex(loaded, "definition", &def) ||
+        !json_object_object_get_ex(loaded, "steps", &steps)) {
+        json_object_put(loaded);
         snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: unreadable execution", eid);
         return GL_JOB_FATAL;
     }
+    *x = loaded;
+    return GL_JOB_OK;
+}
+
+/* Records how the engine's run ended (finish), or asks for a retry when
+ * it aborted; rc_run is gl_engine_run's return. */
+static gl_job_result_t record_end(gl_job_ctx_t *ctx, const char *eid, int rc_run, gl_run_result_t *rr,
+                                  const gl_err_t *eerr, json_object *collected)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    gl_job_result_t out = GL_JOB_OK;
+    int rc = GL_OK;
+    if (rc_run != GL_OK) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "message", json_object_new_string(eerr->msg));
+        rc = finish(ctx, eid, "failed", NULL, NULL, e, 0, NULL, &err);
+        json_object_put(e);
+    } else if (rr->status == GL_RUN_ABORTED) {
+        snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: %s", eid, rr->abort_msg);
+        out = GL_JOB_RETRY;
+    } else {
+        rc = finish(ctx, eid, gl_run_status_name(rr->status), rr->output, rr->response, rr->error,
+                    rr->status == GL_RUN_WAITING ? rr->wait_until_ms : 0, collected, &err);
+    }
+    if (rc != GL_OK) {
+        snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: finishing failed: %s", eid, err.msg);
+        out = GL_JOB_RETRY;
+    }
+    return out;
+}
+
+gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx)
+{
+    char eid[40];
+    json_object *x = NULL, *def = NULL, *steps = NULL, *input = NULL, *w = NULL;
+    gl_job_result_t out = load_execution(ctx, eid, &x);
+    if (out != GL_JOB_OK || !x)
+        return out;
+    json_object_object_get_ex(x, "definition", &def);
+    json_object_object_get_ex(x, "steps", &steps);
     json_object_object_get_ex(x, "input", &input);
     run_io_t io = { .job = ctx, .execution_id = eid, .org_id = str_of(x, "org_id"),
                     .last_beat_ms = gl_wall_ms() };
@@ -403,28 +447,10 @@ gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx)
     gl_run_result_t rr;
     gl_err_t eerr;
     gl_err_clear(&eerr);
-    gl_job_result_t out = GL_JOB_OK;
-    int rc;
-    if (gl_engine_run(&r, &rr, &eerr) != GL_OK) {
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "message", json_object_new_string(eerr.msg));
-        rc = finish(ctx, eid, "failed", NULL, NULL, e, 0, NULL, &err);
-        json_object_put(e);
-    } else {
-        if (rr.status == GL_RUN_ABORTED) {
-            snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: %s", eid, rr.abort_msg);
-            out = GL_JOB_RETRY;
-            rc = GL_OK;
-        } else {
-            rc = finish(ctx, eid, gl_run_status_name(rr.status), rr.output, rr.response, rr.error,
-                        rr.status == GL_RUN_WAITING ? rr.wait_until_ms : 0, io.collected, &err);
-        }
+    int rc_run = gl_engine_run(&r, &rr, &eerr);
+    out = record_end(ctx, eid, rc_run, &rr, &eerr, io.collected);
+    if (rc_run == GL_OK)
         gl_run_result_free(&rr);
-    }
-    if (rc != GL_OK) {
-        snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: finishing failed: %s", eid, err.msg);
-        out = GL_JOB_RETRY;
-    }
     json_object_put(io.collected);
     json_object_put(x);
     return out;

@@ -9,11 +9,11 @@
 #include "job_kinds.h"
 
 /* Set once at start-up from the configuration. */
-extern const char *gl_run_env_allow;      /* executor.env_allow: names $env may read */
-extern gl_engine_limits_t gl_run_limits;
+extern const char *gl_workflow_job_env_allow; /* executor.env_allow: names $env may read */
+extern gl_engine_limits_t gl_workflow_job_limits;
 
 /* Runs (or resumes) the execution named by the job's payload. */
-gl_job_result_t gl_run_workflow_job(gl_job_ctx_t *ctx);
+gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx);
 
 /* Fires every due time of every due schedule (elected maintainer, about
  * every second; see schedules.c for missed times): *fired counts
