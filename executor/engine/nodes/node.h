@@ -155,7 +155,8 @@ int gl_node_param_bool(gl_node_ctx_t *c, const char *name, int item, bool *out) 
 
 /* Item i of the main input (borrowed). */
 json_object *gl_node_item(gl_node_ctx_t *c, int i);
-/* Appends a new reference of v to output port index `port`. */
+/* Appends v to output port index `port`, taking the caller's reference: pass
+ * a new object, or json_object_get() of a borrowed one; do not put it after. */
 void gl_node_emit(gl_node_ctx_t *c, int port, json_object *v);
 /* Emits every item of input `in` on output `out`. */
 void gl_node_pass(gl_node_ctx_t *c, int in, int out);
