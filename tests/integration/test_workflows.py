@@ -329,8 +329,9 @@ class ReviewRegressionTest(unittest.TestCase):
             ctx = f"BEGIN; {ENV.app_context(uid, org)}; "
             for stmt in (f"INSERT INTO glyphic.workflow_shares VALUES ('{wid}', '{org}', '{uid}', 'editor')",
                          f"DELETE FROM glyphic.webhooks WHERE workflow_id = '{wid}'",
-                         f"INSERT INTO glyphic.workflow_versions (workflow_id, version, org_id, definition) "
-                         f"VALUES ('{wid}', 99, '{org}', '{{}}')",
+                         # with the list 012's trigger asks for, so only row level security decides
+                         f"INSERT INTO glyphic.workflow_versions (workflow_id, version, org_id, definition, "
+                         f"generated_params) VALUES ('{wid}', 99, '{org}', '{{}}', '[]')",
                          f"SELECT glyphic.wf_sync_triggers('{wid}', NULL)",
                          f"UPDATE glyphic.workflows SET created_by = '{uid}' WHERE id = '{wid}'"):
                 # refused (an error) or filtered (no row): the state below tells
@@ -339,6 +340,37 @@ class ReviewRegressionTest(unittest.TestCase):
         self.assertEqual(ENV.pg.psql(f"SELECT count(*) FROM glyphic.webhooks WHERE workflow_id = '{wid}'"), "1")
         self.assertEqual(ENV.pg.psql(f"SELECT max(version) FROM glyphic.workflow_versions WHERE workflow_id = '{wid}'"), "1")
         self.assertEqual(ENV.pg.psql(f"SELECT created_by FROM glyphic.workflows WHERE id = '{wid}'"), owner.me["user"]["id"])
+
+    def test_trigger_rows_must_match_the_version(self):
+        # 013: an activation's rows are computed by the handler; the database
+        # still refuses a row whose values differ from the node's parameters
+        owner = signup("rows")
+        org = owner.me["org_id"]
+        path = f"rows-{uuid.uuid4().hex[:6]}"
+        wid = create(owner, d=definition(path))["id"]
+        self.assertEqual(owner.post(f"/api/workflows/{wid}/activate").status, 200)
+        ctx = f"BEGIN; {ENV.app_context(owner.me['user']['id'], org)}; "
+
+        def sync(row):
+            rows = json.dumps([dict({"node_id": "trigger", "kind": "webhook", "method": "POST", "mode": "async"},
+                                    **row)])
+            return ENV.pg.psql(ctx + f"SELECT glyphic.wf_sync_triggers('{wid}', 1, '{rows}'); COMMIT;",
+                               user="glyphic_app", check=False)
+
+        other = sync({"path": "not-in-the-version"})
+        self.assertNotEqual(other.returncode, 0)
+        self.assertIn("differs from its parameters", other.stderr)
+        self.assertEqual(ENV.pg.psql(f"SELECT path FROM glyphic.webhooks WHERE workflow_id = '{wid}'"), path)
+        same = sync({"path": path})
+        self.assertEqual(same.returncode, 0, same.stderr)
+        self.assertEqual(ENV.pg.psql(f"SELECT path FROM glyphic.webhooks WHERE workflow_id = '{wid}'"), path)
+
+    def test_no_function_is_executable_by_public(self):
+        # 013: 001's per-schema default could not take EXECUTE from PUBLIC
+        self.assertEqual(ENV.pg.psql(
+            "SELECT coalesce(string_agg(p.proname, ', '), '') FROM pg_proc p "
+            "WHERE p.pronamespace = 'glyphic'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')"),
+            "")
 
     def test_activate_and_delete_race_leaves_no_triggers(self):
         a = signup("race")
