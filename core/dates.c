@@ -163,10 +163,13 @@ static bool iso_zone(iso_in_t *in, int64_t *off_ms, bool *zoned)
     int sign = in->s[in->i++] == '-' ? -1 : 1;
     if (!iso_fixed(in, 2, &off_h))
         return false;
-    if (iso_at(in, ':'))
+    if (iso_at(in, ':')) {
         in->i++;
-    if (in->i < in->n && !iso_fixed(in, 2, &off_m))
+        if (!iso_fixed(in, 2, &off_m)) /* "+05:" */
+            return false;
+    } else if (in->i < in->n && !iso_fixed(in, 2, &off_m)) {
         return false;
+    }
     if (off_h > 23 || off_m > 59)
         return false;
     *off_ms = sign * (off_h * 3600000LL + off_m * 60000LL);

@@ -238,10 +238,12 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
     if (rc == GL_OK)
         rc = read_schema_version(db, err);
     if (rc == GL_OK && db->require_rls) {
-        /* a member of the owner or executor role can SET ROLE to it */
+        /* a member of the owner or executor role, or of a superuser or BYPASSRLS
+         * role, can SET ROLE to it */
         static const char q_role[] =
             "SELECT r.rolsuper OR r.rolbypassrls OR r.rolname IN ('glyphic_owner', 'glyphic_executor') "
-            "OR EXISTS (SELECT 1 FROM pg_roles t WHERE t.rolname IN ('glyphic_owner', 'glyphic_executor') "
+            "OR EXISTS (SELECT 1 FROM pg_roles t WHERE (t.rolsuper OR t.rolbypassrls "
+            "OR t.rolname IN ('glyphic_owner', 'glyphic_executor')) AND t.oid <> r.oid "
             "AND pg_has_role(r.oid, t.oid, 'MEMBER')), r.rolname "
             "FROM pg_roles r WHERE r.rolname = current_user";
         res = PQexecParams(db->conn, q_role, 0, NULL, NULL, NULL, NULL, 0);

@@ -98,16 +98,22 @@ static void ended(sup_t *m, int i, int ws, bool stopping)
     m->slots[i] = m->slots[--m->n_slots];
 }
 
+/* The child pid ended with status ws: its slot is logged and counted. */
+static void child_ended(sup_t *m, pid_t pid, int ws, bool stopping)
+{
+    for (int i = 0; i < m->n_slots; i++)
+        if (m->slots[i].pid == pid) {
+            ended(m, i, ws, stopping);
+            return;
+        }
+}
+
 static void reap(sup_t *m, bool stopping)
 {
     int ws;
     pid_t pid;
     while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
-        for (int i = 0; i < m->n_slots; i++)
-            if (m->slots[i].pid == pid) {
-                ended(m, i, ws, stopping);
-                break;
-            }
+        child_ended(m, pid, ws, stopping);
 }
 
 /* Every essential role has ended for good (none when no role is). */
@@ -151,8 +157,10 @@ static void stop_children(sup_t *m)
         if (now >= deadline) {
             gl_log(GL_LOG_WARN, "%d child(ren) still busy after %d s; killing them", m->n_slots, timeout_s);
             signal_all(m, SIGKILL, INT32_MAX);
-            while (m->n_slots > 0 && waitpid(-1, NULL, 0) > 0)
-                reap(m, true);
+            int ws;
+            pid_t pid;
+            while (m->n_slots > 0 && (pid = waitpid(-1, &ws, 0)) > 0)
+                child_ended(m, pid, ws, true);
             m->n_slots = 0;
             return;
         }

@@ -7,7 +7,7 @@
  * proxies here (as GET, without the body). This side listens on the
  * execution's channel, then reads its state with hook_result (the secret
  * is the capability), and answers once it ended — what the workflow
- * responded (answer.h, the rule glyphic-fcgi's direct path answers with),
+ * responded (engine.h's webhook answers, the rule glyphic-fcgi's direct path answers with),
  * or 504 when timeout_ms passes first, naming the execution, which goes on.
  */
 #include "server.h"

@@ -141,7 +141,7 @@ static const gl_job_kind_t test_kinds_table[] = {
     { NULL, NULL },
 };
 
-gl_job_fn gl_handler_find(const char *kind, bool test_kinds)
+gl_job_fn gl_job_kind_find(const char *kind, bool test_kinds)
 {
     for (const gl_job_kind_t *k = kinds; k->kind; k++)
         if (strcmp(k->kind, kind) == 0)

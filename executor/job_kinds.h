@@ -40,6 +40,6 @@ typedef struct {
 } gl_job_kind_t;
 
 /* The handler of kind, or NULL. test.* kinds only when enabled. */
-gl_job_fn gl_handler_find(const char *kind, bool test_kinds);
+gl_job_fn gl_job_kind_find(const char *kind, bool test_kinds);
 
 #endif

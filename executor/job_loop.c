@@ -321,7 +321,7 @@ static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
     gl_log_context(ctxs);
     gl_job_ctx_t ctx = { .job = job, .db = w->work, .arena = job_arena, .owner = w->owner,
                          .lease_s = cfg->executor_lease };
-    gl_job_fn fn = gl_handler_find(job->kind, cfg->executor_test_kinds);
+    gl_job_fn fn = gl_job_kind_find(job->kind, cfg->executor_test_kinds);
     int64_t t0 = gl_now_ms();
     gl_job_result_t r;
     if (!fn) {

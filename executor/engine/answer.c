@@ -1,7 +1,7 @@
 /*
  * answer.c: a synchronous webhook's answer — what a workflow may put in it
  * (flow.respond), and the answer built from a finished execution
- * (answer.h), which glyphic-fcgi's direct path and glyphic-events send.
+ * (engine.h, webhook answers), which glyphic-fcgi's direct path and glyphic-events send.
  *
  * A webhook answers on the app's own origin. Whatever it sends is trusted
  * by browsers as the app's: a cookie would be the app's cookie, a script

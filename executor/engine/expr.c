@@ -1,5 +1,5 @@
 /*
- * expr.c: the `{{ … }}` expression language (see expr.h for what it covers):
+ * expr.c: the `{{ … }}` expression language (see engine.h, expressions for what it covers):
  * the public API and the evaluation of the syntax tree.
  *
  * Design. An expression is parsed by recursive descent (precedence climbing

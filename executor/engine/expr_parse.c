@@ -4,7 +4,7 @@
  * to gl__expr_ps_init and lives as long as it. Unknown variables and
  * unsupported syntax (assignment, `new`, loops, functions, regular
  * expressions) are rejected here with a column; parser nesting is capped at
- * max_depth and the tree height at 4 * max_depth (see expr.h).
+ * max_depth and the tree height at 4 * max_depth (see engine.h, expressions).
  */
 #include "expr_int.h"
 

@@ -1,7 +1,7 @@
 /*
  * expr_str.c: the methods of strings (toUpperCase, split, replace, padStart…)
  * and isEmpty/isNotEmpty, which strings, arrays and objects share. Indices
- * and lengths count code points (see expr.h); every loop charges the step
+ * and lengths count code points (see engine.h, expressions); every loop charges the step
  * budget, every method charges the bytes it scans (gl__expr_app the bytes it
  * writes), every string is built under the output bound, and every search
  * is linear in the bytes it looks at (memmem, Two-Way in glibc; lastIndexOf
@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* Strings. Indices count code points (see expr.h). */
+/* Strings. Indices count code points (see engine.h, expressions). */
 
 static int str_case(ev_t *ev, const val_t *self, bool upper, val_t *out)
 {

@@ -1,6 +1,6 @@
 /*
  * expr_text.c: the text underneath the expression language (string
- * lengths and indices count code points, see expr.h, decoded by
+ * lengths and indices count code points, see engine.h, expressions, decoded by
  * core/utf8.c): JavaScript's white space, and numbers to and from text the way
  * JavaScript writes and reads them (Number::toString, ToNumber).
  *

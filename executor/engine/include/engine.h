@@ -191,7 +191,7 @@ int64_t gl_engine_timeout_ms(json_object *def);
 /* ---- Workflow definitions ---------------------------------------- */
 
 /*
- * workflow.h: workflow definitions — their validation against the node-type
+ * Workflow definitions — their validation against the node-type
  * catalogue. A definition is
  *
  *   { "nodes": [ { "id", "type", "name", "params", "position", "retry",
@@ -238,7 +238,7 @@ int gl_problems_json(const gl_problems_t *p, gl_buf_t *out) GL_WUR;
 /* ---- Expressions -------------------------------------------------- */
 
 /*
- * expr.h: the `{{ … }}` expression language of workflow parameters.
+ * The `{{ … }}` expression language of workflow parameters.
  *
  * The syntax and semantics are JavaScript's for what the language covers, so
  * common n8n expressions work unchanged: literals (numbers, strings, template
@@ -343,7 +343,7 @@ bool gl_expr_truthy(json_object *v);
 /* ---- Webhook answers ---------------------------------------------- */
 
 /*
- * answer.h: a synchronous webhook's answer, from a finished execution.
+ * A synchronous webhook's answer, from a finished execution.
  *
  * glyphic-fcgi answers the direct path with it, glyphic-events the calls
  * it waited for: one rule for both. A succeeded execution answers what
