@@ -68,3 +68,58 @@ $$;
 
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA glyphic FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE glyphic_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
+-- role_trusted (011) runs in every enqueue and every execution insert. As
+-- a SQL function with a SET clause it could not be inlined, and it read
+-- pg_roles on every call: a webhook execution cost two such calls. Now the
+-- common answers (glyphic_app: no; glyphic_owner, glyphic_executor: yes)
+-- are an expression the planner inlines into its caller (no SET clause, no
+-- subquery; operators named in pg_catalog, so no search_path can change
+-- them), and only another role asks the catalogue whether it is a superuser.
+CREATE FUNCTION glyphic.role_is_superuser(p_role name) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = p_role), false)
+$$;
+REVOKE EXECUTE ON FUNCTION glyphic.role_is_superuser(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION glyphic.role_is_superuser(name) TO glyphic_app, glyphic_executor;
+
+CREATE OR REPLACE FUNCTION glyphic.role_trusted(p_role name) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN p_role OPERATOR(pg_catalog.=) 'glyphic_app'::pg_catalog.name THEN false
+              WHEN p_role OPERATOR(pg_catalog.=) 'glyphic_owner'::pg_catalog.name
+                OR p_role OPERATOR(pg_catalog.=) 'glyphic_executor'::pg_catalog.name THEN true
+              ELSE glyphic.role_is_superuser(p_role) END
+$$;
+
+-- 011's executions_unfinished index had status in its predicate, so every
+-- queued -> running change of an execution became a non-HOT update that
+-- wrote all of the table's indexes (the async webhook path measured 0.6x).
+-- The unfinished are indexed by finished_at IS NULL instead (finished_at
+-- is indexed already, so its change was never HOT), and exec_reap says so.
+DROP INDEX glyphic.executions_unfinished;
+CREATE INDEX executions_unfinished ON glyphic.executions (created_at) WHERE finished_at IS NULL;
+
+CREATE OR REPLACE FUNCTION glyphic.exec_reap() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  n integer;
+BEGIN
+  WITH r AS (
+    UPDATE glyphic.executions e
+       SET status = 'failed', finished_at = now(),
+           error = jsonb_build_object('message', CASE WHEN e.trigger = 'subworkflow'
+                     THEN 'the parent execution ended before this subworkflow finished'
+                     ELSE 'the executor gave up on this execution (its job failed too often)' END)
+     WHERE e.finished_at IS NULL AND e.status IN ('queued', 'running')
+       AND CASE WHEN e.trigger = 'subworkflow'
+                THEN NOT EXISTS (SELECT 1 FROM glyphic.executions p WHERE p.id = e.parent_id
+                                    AND p.status IN ('queued', 'running', 'waiting'))
+                     AND e.created_at < now() - interval '1 minute'
+                ELSE NOT EXISTS (SELECT 1 FROM glyphic.jobs j WHERE j.kind = 'workflow.run'
+                                    AND j.payload->>'execution_id' = e.id::text
+                                    AND j.state IN ('queued', 'running', 'failed')) END
+    RETURNING 1)
+  SELECT count(*)::integer INTO n FROM r;
+  RETURN n;
+END
+$$;
