@@ -5,17 +5,20 @@
  *   glyphic prune                remove expired sessions, old log-in attempts,
  *                                stale invitations and old trash (for cron)
  *   glyphic run FILE [--input F] run a workflow file here, no database (run_file.c)
+ *   glyphic keygen FILE          write a new master key for credential secrets
  *   glyphic config               print the effective configuration
  *   glyphic version              print versions
  *
  * Exit status: 0 success, 1 failure, 2 usage or configuration error.
  */
 #include "config.h"
+#include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
 #include "queue.h"
 #include "run_file.h"
+#include "vault.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -45,6 +48,9 @@ static void usage(FILE *out)
             "                     run a workflow file in this process (no database or server) and\n"
             "                     print each step's output; exit 1 if the execution fails\n"
             "                     (http.allow_private and http.respond_allow_scripts apply)\n"
+            "  keygen FILE        write a new random master key for credential secrets to FILE\n"
+            "                     (created with mode 0600, never overwritten); point\n"
+            "                     secrets.key_file at it. Needs no configuration.\n"
             "  config             print the effective configuration (passwords masked)\n"
             "  version            print the program and schema versions\n"
             "\n"
@@ -212,6 +218,27 @@ static int cmd_queue(const gl_config_t *cfg, int argc, char **argv)
     return status;
 }
 
+static int cmd_keygen(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: glyphic keygen FILE\n");
+        return 2;
+    }
+    gl_err_t err;
+    gl_err_clear(&err);
+    char id[GL_VAULT_KEY_ID_LEN + 1];
+    if (gl_crypto_init() != GL_OK) {
+        fprintf(stderr, "glyphic keygen: libsodium cannot start\n");
+        return 1;
+    }
+    if (gl_vault_keygen(argv[1], &err) != GL_OK || gl_vault_file_key_id(argv[1], id, &err) != GL_OK) {
+        fprintf(stderr, "glyphic keygen: %s\n", err.msg);
+        return 1;
+    }
+    printf("wrote key %s to %s (mode 0600)\n", id, argv[1]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -242,6 +269,9 @@ int main(int argc, char **argv)
         printf("glyphic %s (schema %d)\n", GL_VERSION, gl_migrate_latest());
         return 0;
     }
+
+    if (strcmp(cmd, "keygen") == 0)
+        return cmd_keygen(argc - optind, argv + optind);
 
     gl_config_t cfg;
     gl_err_t err;

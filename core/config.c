@@ -126,6 +126,11 @@ static const key_t_ keys[] = {
       "most items one node may put out on one port" },
     { "executor.max_execution_bytes", T_INT, OFF(executor_max_execution_bytes), "16777216", 65536, 1073741824, false,
       "most bytes of node output one execution may produce (all steps together)" },
+    { "secrets.key_file", T_STR, OFF(secrets_key_file), "/etc/glyphic/secret.key", 0, 0, false,
+      "file holding the master key that seals credential secrets (64 hex digits, mode 0600; `glyphic keygen FILE` "
+      "writes one); glyphic-fcgi and glyphic-executor refuse to start without it" },
+    { "secrets.old_key_files", T_STR, OFF(secrets_old_key_files), "", 0, 0, false,
+      "comma-separated key files that still open credentials sealed before a key rotation (never used to seal)" },
     { "executions.retention_days", T_INT, OFF(executions_retention_days), "30", 0, 36500, false,
       "days finished executions are kept before the executor prunes them (0: forever)" },
     { "executions.keep_per_workflow", T_INT, OFF(executions_keep_per_workflow), "10000", 0, 100000000, false,

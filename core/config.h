@@ -70,6 +70,8 @@ typedef struct {
     char *executor_env_allow;
     int executor_max_items;
     int executor_max_execution_bytes;
+    char *secrets_key_file;
+    char *secrets_old_key_files;
     int executions_retention_days;
     int executions_keep_per_workflow;
     int executions_events_max_seconds;

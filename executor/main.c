@@ -165,6 +165,14 @@ int main(int argc, char **argv)
         gl_config_free(&cfg);
         return 1;
     }
+    gl_vault_t *vault = NULL;
+    if (gl_vault_load(cfg.secrets_key_file, cfg.secrets_old_key_files, &vault, &err) != GL_OK) {
+        fprintf(stderr, "glyphic-executor: %s\n", err.msg);
+        gl_log(GL_LOG_ERROR, "%s", err.msg);
+        gl_config_free(&cfg);
+        return 2;
+    }
+    gl_workflow_job_vault = vault;
     gl_workflow_job_env_allow = cfg.executor_env_allow;
     gl_workflow_job_limits.max_items = cfg.executor_max_items;
     gl_workflow_job_limits.max_bytes = (size_t)cfg.executor_max_execution_bytes;
@@ -175,6 +183,7 @@ int main(int argc, char **argv)
         n = GL_EXEC_MAX_WORKERS;
 
     int status = supervise(&o, n);
+    gl_vault_free(vault);
     gl_config_free(&cfg);
     return status;
 }

@@ -225,6 +225,7 @@ static json_object *env_object(void)
 
 const char *gl_workflow_job_env_allow;
 gl_engine_limits_t gl_workflow_job_limits;
+const gl_vault_t *gl_workflow_job_vault;
 
 static int io_subworkflow(void *ud, const char *workflow_id, json_object *items, int depth, json_object **out,
                           gl_err_t *err);

@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "config.h"
+#include "vault.h"
 #include "crypto.h"
 #include "db.h"
 #include "json.h"
@@ -34,6 +35,7 @@ typedef struct gl_req {
     FCGX_Request *fcgx;
     gl_arena_t *arena;      /* freed when the request ends */
     const gl_config_t *cfg;
+    const gl_vault_t *vault; /* the master keys (seals; opens only for webhook signatures) */
     gl_db_t *db;            /* the worker's connection */
 
     const char *method;     /* as sent; HEAD is routed as GET */

@@ -3,6 +3,7 @@
  * then the prefork master.
  */
 #include "config.h"
+#include "crypto.h"
 #include "listen.h"
 #include "db.h"
 #include "log.h"
@@ -82,6 +83,14 @@ int main(int argc, char **argv)
     }
     if (gl_log_init("glyphic-fcgi", cfg.log_level, cfg.log_file) != GL_OK)
         fprintf(stderr, "glyphic-fcgi: logging to standard error\n");
+    gl_vault_t *vault = NULL;
+    if (gl_crypto_init() != GL_OK ||
+        gl_vault_load(cfg.secrets_key_file, cfg.secrets_old_key_files, &vault, &err) != GL_OK) {
+        fprintf(stderr, "glyphic-fcgi: %s\n", err.msg[0] ? err.msg : "libsodium cannot start");
+        gl_log(GL_LOG_ERROR, "%s", err.msg[0] ? err.msg : "libsodium cannot start");
+        gl_config_free(&cfg);
+        return 2;
+    }
 
     /* Refuse a schema newer than this binary; a database that is down now
      * is fine — workers connect when it is back. */
@@ -89,6 +98,7 @@ int main(int argc, char **argv)
                           .connect_timeout_s = cfg.db_connect_timeout,
                           .statement_timeout_ms = cfg.db_statement_timeout, .require_rls = true };
     if (gl_db_startup_check(&opts, "glyphic-fcgi", "serving 503 until it is") != GL_OK) {
+        gl_vault_free(vault);
         gl_config_free(&cfg);
         return 1;
     }
@@ -97,6 +107,7 @@ int main(int argc, char **argv)
     int fd = gl_master_listen(&cfg, &created, &err);
     if (fd < 0) {
         gl_log(GL_LOG_ERROR, "%s", err.msg);
+        gl_vault_free(vault);
         gl_config_free(&cfg);
         return 1;
     }
@@ -123,7 +134,8 @@ int main(int argc, char **argv)
         gl_log(GL_LOG_INFO, "webhooks on %s; %d more worker(s) serve only the API", cfg.fcgi_hooks_socket,
                cfg.fcgi_api_workers);
     }
-    status = gl_master_run(&l, config_path, &cfg);
+    status = gl_master_run(&l, config_path, &cfg, vault);
+    vault = NULL;
 out:
     close(fd);
     if (l.hooks_fd >= 0)
@@ -134,6 +146,7 @@ out:
         unlink(hooks_path);
     free(socket_path);
     free(hooks_path);
+    gl_vault_free(vault);
     gl_config_free(&cfg);
     return status;
 }

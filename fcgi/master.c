@@ -56,6 +56,7 @@ typedef struct {
     const gl_listeners_t *l;
     const char *config_path;
     gl_config_t *cfg;
+    gl_vault_t *vault;
     gl_sup_t sup;
 } master_t;
 
@@ -74,7 +75,7 @@ static void size_roles(master_t *m)
 static int run_worker(void *arg, int role)
 {
     master_t *m = arg;
-    return gl_worker_run(m->l, role == ROLE_API_ONLY, m->cfg);
+    return gl_worker_run(m->l, role == ROLE_API_ONLY, m->cfg, m->vault);
 }
 
 static int reload(void *arg)
@@ -87,6 +88,14 @@ static int reload(void *arg)
         gl_log(GL_LOG_ERROR, "reload failed, keeping the running config: %s", err.msg);
         return GL_INVALID;
     }
+    gl_vault_t *vault = NULL;
+    if (gl_vault_load(fresh.secrets_key_file, fresh.secrets_old_key_files, &vault, &err) != GL_OK) {
+        gl_log(GL_LOG_ERROR, "reload failed, keeping the running config and keys: %s", err.msg);
+        gl_config_free(&fresh);
+        return GL_INVALID;
+    }
+    gl_vault_free(m->vault);
+    m->vault = vault;
     if (strcmp(fresh.fcgi_socket, m->cfg->fcgi_socket) != 0 ||
         strcmp(fresh.fcgi_hooks_socket, m->cfg->fcgi_hooks_socket) != 0)
         gl_log(GL_LOG_WARN, "fcgi.socket or fcgi.hooks_socket changed; a restart is needed to move a socket");
@@ -98,11 +107,11 @@ static int reload(void *arg)
     return GL_OK;
 }
 
-int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t *cfg)
+int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t *cfg, gl_vault_t *vault)
 {
     static master_t m;
     m = (master_t){
-        .l = l, .config_path = config_path, .cfg = cfg,
+        .l = l, .config_path = config_path, .cfg = cfg, .vault = vault,
         .sup = { .roles = { [ROLE_BOTH] = { "worker", 0, GL_SUP_KEEP, false },
                             [ROLE_API_ONLY] = { "API worker", 0, GL_SUP_KEEP, false } },
                  .n_roles = 2, .child = run_worker, .reload = reload, .arg = &m, .repeat_term = true },
@@ -111,6 +120,7 @@ int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t 
     gl_log(GL_LOG_INFO, "glyphic-fcgi " GL_VERSION " starting %d workers",
            m.sup.roles[ROLE_BOTH].count + m.sup.roles[ROLE_API_ONLY].count);
     int status = gl_sup_run(&m.sup);
+    gl_vault_free(m.vault);
     gl_log(GL_LOG_INFO, "stopped");
     return status;
 }

@@ -21,6 +21,8 @@ int gl_master_listen(const gl_config_t *cfg, bool *created, gl_err_t *err) GL_WU
  * workers. *cfg is owned by the master and replaced on reload. Returns the
  * process exit status.
  */
-int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t *cfg);
+/* vault: the loaded keyring, which the master owns from here on (a reload
+ * replaces it). */
+int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t *cfg, gl_vault_t *vault);
 
 #endif

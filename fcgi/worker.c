@@ -44,6 +44,7 @@ static void on_stop(int sig)
 
 typedef struct {
     const gl_config_t *cfg;
+    const gl_vault_t *vault;
     gl_db_t *db;
     gl_arena_t *arena;
     gl_buf_t headers;
@@ -157,6 +158,7 @@ static void handle(worker_t *w, FCGX_Request *fr)
     req.fcgx = fr;
     req.arena = w->arena;
     req.cfg = w->cfg;
+    req.vault = w->vault;
     req.db = w->db;
     req.headers = &w->headers;
     req.out = &w->out;
@@ -268,7 +270,7 @@ static int wait_set(const gl_listeners_t *l, bool api_only)
     return ep;
 }
 
-int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg)
+int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg, const gl_vault_t *vault)
 {
     /* die with the master rather than serve on unsupervised */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -313,6 +315,7 @@ int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg
     worker_t w;
     memset(&w, 0, sizeof w);
     w.cfg = cfg;
+    w.vault = vault;
     gl_db_opts_t opts = {
         .conninfo = cfg->db_url,
         .appname = "glyphic-fcgi",

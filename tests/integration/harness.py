@@ -161,7 +161,12 @@ class Fcgi:
         self.hooks_socket = os.path.join(base, "hooks.sock")
         self.conf = os.path.join(base, "glyphic.conf")
         self.log = os.path.join(base, "glyphic-fcgi.log")
+        self.key_file = os.path.join(base, "secret.key")
+        if not os.path.exists(self.key_file):
+            subprocess.run([os.path.join(BUILD, "cli", "glyphic"), "keygen", self.key_file], check=True,
+                           stdout=subprocess.DEVNULL)
         self.settings = {
+            "secrets.key_file": self.key_file,
             "log.level": "debug",
             "log.file": self.log,
             "db.url": pg.conninfo("glyphic_app"),
