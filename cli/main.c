@@ -6,6 +6,7 @@
  *                                stale invitations and old trash (for cron)
  *   glyphic run FILE [--input F] run a workflow file here, no database (run_file.c)
  *   glyphic keygen FILE          write a new master key for credential secrets
+ *   glyphic rotate-key --new F   re-seal every credential under the key in F (rotate_key.c)
  *   glyphic config               print the effective configuration
  *   glyphic version              print versions
  *
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "queue.h"
+#include "rotate_key.h"
 #include "run_file.h"
 #include "vault.h"
 
@@ -51,6 +53,12 @@ static void usage(FILE *out)
             "  keygen FILE        write a new random master key for credential secrets to FILE\n"
             "                     (created with mode 0600, never overwritten); point\n"
             "                     secrets.key_file at it. Needs no configuration.\n"
+            "  rotate-key --new KEYFILE [--batch N] [--sleep-ms MS]\n"
+            "                     re-seal every credential under the key in KEYFILE, N rows per\n"
+            "                     transaction (100), pausing MS between batches (0), while the\n"
+            "                     servers run. The configuration must already name KEYFILE as\n"
+            "                     secrets.key_file (old key in secrets.old_key_files). Resumable:\n"
+            "                     run it again after an interruption. Exit 1 if rows remain\n"
             "  config             print the effective configuration (passwords masked)\n"
             "  version            print the program and schema versions\n"
             "\n"
@@ -286,6 +294,8 @@ int main(int argc, char **argv)
         status = gl_cli_run(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "migrate") == 0)
         status = cmd_migrate(&cfg, argc - optind, argv + optind);
+    else if (strcmp(cmd, "rotate-key") == 0)
+        status = gl_cli_rotate_key(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "queue") == 0)
         status = cmd_queue(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "prune") == 0)
