@@ -651,7 +651,7 @@ TEST(credential_not_available)
 {
     server_start();
     expect_fail("{\"url\": \"BASE/echo\", \"credential\": \"my-api\"}",
-                "credentials are not available yet (credential 'my-api')", false);
+                "credential 'my-api' cannot be used here: this run has no credential store", false);
     fix_t f;
     fix_init(&f, "{\"url\": \"BASE/echo\", \"credential\": \"\"}", NULL);
     ASSERT_EQ(run(&f), GL_OK);
