@@ -63,34 +63,18 @@ static void add_one(gl_redact_t *r, const char *s, size_t n)
 
 void gl_redact_add(gl_redact_t *r, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    bool plain = true;
-
     if (!r || !s || n == 0 || n > GL_REDACT_MAX_VALUE)
         return;
     add_one(r, s, n);
-    for (size_t i = 0; i < n && plain; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                strchr("-._~", ch);
-    }
-    if (plain)
-        return;
-    char *enc = gl_xmalloc(n * 3);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
-            enc[m++] = (char)ch;
-        } else {
-            enc[m++] = '%';
-            enc[m++] = hex[ch >> 4];
-            enc[m++] = hex[ch & 15];
-        }
-    }
-    add_one(r, enc, m);
-    sodium_memzero(enc, n * 3);
-    free(enc);
+    gl_buf_t enc;
+    gl_buf_init(&enc, NO_CAP);
+    if (gl_buf_urlencode(&enc, s, n) != GL_OK)
+        abort(); /* no cap */
+    if (enc.len != n)
+        add_one(r, enc.data, enc.len);
+    if (enc.data)
+        sodium_memzero(enc.data, enc.len);
+    gl_buf_free(&enc);
 }
 
 /* The listed value that matches s[0..n) at its start, by the rule of
