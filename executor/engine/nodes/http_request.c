@@ -901,7 +901,7 @@ const gl_node_def_t gl_node_http_request = {
         { "follow_redirects", GL_PARAM_BOOLEAN, "true", false, false, NULL, "follow 3xx redirects" },
         { "response_type", GL_PARAM_SELECT, "\"auto\"", false, false, resp_types, "parse the response as JSON or text" },
         { "fail_on_status", GL_PARAM_BOOLEAN, "true", false, false, NULL, "fail on a status of 400 or more" },
-        { "credential", GL_PARAM_CREDENTIAL, NULL, false, false, NULL, "credential used for authentication" },
+        { "credential", GL_PARAM_CREDENTIAL, NULL, false, false, NULL, "name of the credential applied to each request (http.header, http.bearer, http.basic, http.query, oauth2.code or oauth2.client)" },
     },
     .run = run,
     .quick = false,
