@@ -200,7 +200,9 @@ static int open_secrets(gl_cred_store_t *s, const entry_t *e, gl_cred_t *c, json
             return GL_INVALID;
         }
         if (rc != GL_OK) {
-            gl_err_set(err, "credential '" N "' cannot be opened: its field '%.64s' %s", e->name, field, verr.msg);
+            bool says = strncmp(verr.msg, "does not open", 13) == 0;
+            gl_err_set(err, "credential '" N "' cannot be opened: its field '%.64s' %s%s", e->name, field,
+                       says ? "" : "does not open: ", verr.msg);
             return GL_INVALID;
         }
         c->secrets[c->n_secrets++] = (gl_cred_secret_t){ gl_arena_strdup(a, field), plain, n };

@@ -26,6 +26,7 @@ ENV = None
 SRV = None
 PROVIDER = None
 EXECUTOR = None
+EXECUTOR_ERR = None
 CLIENT_SECRET = "cs-" + pysecrets.token_urlsafe(18)
 SECRETS = [CLIENT_SECRET]  # every secret value a test stores: none may leak (ZzNoLeakTest)
 SEEN = []                  # bodies of API answers and event streams the tests read
@@ -33,7 +34,7 @@ EXECUTOR_BIN = os.path.join(harness.BUILD, "executor", "glyphic-executor")
 
 
 def setUpModule():
-    global ENV, SRV, PROVIDER, EXECUTOR
+    global ENV, SRV, PROVIDER, EXECUTOR, EXECUTOR_ERR
     SRV = TestServer().start()
     PROVIDER = OAuth2Provider(client_secret=CLIENT_SECRET).start()
     ENV = harness.Env(workers=2, pg_settings={"log_statement": "all"}, fcgi_extra={
@@ -41,16 +42,16 @@ def setUpModule():
     ENV.start_all()
     ENV.fcgi.write_conf()
     # ten workers: ten executions can need one token at the same time
+    EXECUTOR_ERR = open(os.path.join(ENV.base, "executor.stderr"), "w")
     EXECUTOR = subprocess.Popen([EXECUTOR_BIN, "-c", ENV.fcgi.conf, "--daemon", "--workers", "10"],
-                                stdout=subprocess.DEVNULL,
-                                stderr=open(os.path.join(ENV.base, "executor.stderr"), "w"),
-                                start_new_session=True)
+                                stdout=subprocess.DEVNULL, stderr=EXECUTOR_ERR, start_new_session=True)
 
 
 def tearDownModule():
     if EXECUTOR and EXECUTOR.poll() is None:
         os.killpg(EXECUTOR.pid, signal.SIGTERM)
         EXECUTOR.wait(30)
+    EXECUTOR_ERR.close()
     ENV.close()
     SRV.stop()
     PROVIDER.stop()
