@@ -26,6 +26,7 @@ static const gl_stmt_t q_find = {
     .sql = "SELECT " ROW_COLS " FROM glyphic.credentials WHERE org_id = $1::uuid AND name = $2",
     .nparams = 2, .rows = true, .readonly = true,
 };
+
 gl_cred_store_t *gl_cred_store_new(gl_job_ctx_t *job, const char *org_id, const gl_vault_t *vault,
                                    const gl_ipnet_list_t *allow)
 {
