@@ -463,6 +463,14 @@ int gl__cred_renew(gl_cred_store_t *s, entry_t *e, bool force, const char *used,
         gl_db_rollback(s->job->db); /* another run renewed it: nothing to write */
         return GL_OK;
     }
+    if (deadline_ms > 0 && deadline_ms - gl_wall_ms() < timeout) {
+        timeout = deadline_ms - gl_wall_ms(); /* what waiting for the row left */
+        if (timeout <= 0) {
+            gl_db_rollback(s->job->db);
+            gl_err_set(err, "credential '" CRED_N "': no time left to get a new token (node deadline)", e->name);
+            return GL_INVALID;
+        }
+    }
     bool refresh = strcmp(e->cred->type, "oauth2.code") == 0;
     detail[0] = '\0';
     rc = token_request(s, e, refresh, timeout, &g, detail, sizeof detail, err);

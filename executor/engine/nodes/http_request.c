@@ -619,8 +619,8 @@ static int req_build(gl_node_ctx_t *c, int item, http_req_t *r)
         if (left < r->timeout_ms)
             r->timeout_ms = left, r->deadline_cut = true;
     }
-    /* the credential last: what it opens is needed only for a request
-     * that is otherwise sound */
+    /* the credential before the URL and the headers: it may set a query
+     * parameter or a header they must leave out */
     if ((rc = req_cred(c, item, r)) != GL_OK || (rc = req_url(c, item, r)) != GL_OK ||
         (rc = req_body(c, item, r)) != GL_OK || (rc = req_headers(c, item, r)) != GL_OK)
         return rc;
