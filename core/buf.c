@@ -119,3 +119,20 @@ int gl_buf_json_escape(gl_buf_t *b, const char *s, size_t n)
     }
     return gl_buf_append(b, s + run, n - run);
 }
+
+int gl_buf_urlencode(gl_buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0; /* start of the pending run of bytes kept as they are */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~')
+            continue;
+        char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+        if (gl_buf_append(b, s + run, i - run) != GL_OK || gl_buf_append(b, esc, 3) != GL_OK)
+            return GL_TOO_LARGE;
+        run = i + 1;
+    }
+    return gl_buf_append(b, s + run, n - run) != GL_OK ? GL_TOO_LARGE : GL_OK;
+}

@@ -16,6 +16,7 @@
  */
 #include "workflow_job.h"
 
+#include "credentials.h"
 #include "engine.h"
 #include "json.h"
 #include "log.h"
@@ -31,6 +32,7 @@ typedef struct {
     int watchers;
     int64_t last_beat_ms;  /* when the job's lease was last renewed */
     json_object *collected; /* quick workflows: steps not yet written */
+    gl_cred_source_t creds; /* the execution's credential store, shared with its subworkflows */
 } run_io_t;
 
 /* A quick workflow's steps are collected up to this many; past it (a long
@@ -242,6 +244,7 @@ static void fill_run(gl_run_t *r, run_io_t *io, json_object *def)
     r->io.heartbeat = io_heartbeat;
     r->io.subworkflow = io_subworkflow;
     r->io.ud = io;
+    r->creds = io->creds;
 }
 
 /* A child execution, run here and now within the parent's job. */
@@ -274,7 +277,7 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     char *name = strdup(PQgetvalue(res, 0, 1));
     PQclear(res);
     run_io_t io = { .job = parent->job, .execution_id = child_id, .org_id = parent->org_id,
-                    .last_beat_ms = parent->last_beat_ms };
+                    .last_beat_ms = parent->last_beat_ms, .creds = parent->creds };
     gl_run_t r;
     memset(&r, 0, sizeof r);
     fill_run(&r, &io, def);
@@ -421,6 +424,11 @@ gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx)
     json_object_object_get_ex(x, "input", &input);
     run_io_t io = { .job = ctx, .execution_id = eid, .org_id = str_of(x, "org_id"),
                     .last_beat_ms = gl_wall_ms() };
+    /* credentials are opened on first use and kept for the execution
+     * (its arena, wiped with it) */
+    gl_cred_store_t *store = gl_cred_store_new(ctx, io.org_id, gl_workflow_job_vault,
+                                               gl_workflow_job_limits.allow_private);
+    io.creds = gl_cred_store_source(store);
     if (json_object_object_get_ex(x, "watchers", &w))
         io.watchers = json_object_get_int(w);
 
@@ -454,5 +462,8 @@ gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx)
         gl_run_result_free(&rr);
     json_object_put(io.collected);
     json_object_put(x);
+    /* the job's error is logged and stored with the job: no secret in it */
+    gl_cred_store_redact(store, ctx->error, sizeof ctx->error);
+    gl_cred_store_free(store);
     return out;
 }

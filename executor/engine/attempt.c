@@ -467,9 +467,41 @@ static attempt_state_t st_failed(attempt_t *a)
     return A_RECORD;
 }
 
+/* *v redacted in place of itself (the old value is put). */
+static void redact_slot(const gl_redact_t *r, json_object **v)
+{
+    json_object *nv = gl_redact_json(r, *v);
+    json_object_put(*v);
+    *v = nv;
+}
+
+/* Every secret value opened so far leaves the step before it is recorded
+ * (engine.h): its input, output, state, error and webhook response. What
+ * DELIVER then hands on is the redacted output, as a resumed run would
+ * replay it. */
+static void redact_step(attempt_t *a)
+{
+    const gl_redact_t *r = a->x->redact;
+    json_object *old_error = a->s.error;
+    if (gl_redact_count(r) == 0)
+        return;
+    redact_slot(r, &a->s.input);
+    redact_slot(r, &a->s.output);
+    redact_slot(r, &a->s.state);
+    json_object_get(old_error); /* compared below */
+    redact_slot(r, &a->s.error);
+    if (a->o->error && a->o->error == old_error) {
+        json_object_put(a->o->error);
+        a->o->error = json_object_get(a->s.error);
+    }
+    json_object_put(old_error);
+    redact_slot(r, &a->c.response);
+}
+
 static attempt_state_t st_record(attempt_t *a)
 {
     gl_exec_t *x = a->x;
+    redact_step(a);
     a->s.seq = ++x->seq;
     if (x->run->io.record) {
         bool cancel = false;

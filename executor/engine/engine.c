@@ -424,6 +424,7 @@ static void exec_free(gl_exec_t *x)
     json_object_put(x->response);
     json_object_put(x->last_items);
     json_object_put(x->scratch);
+    gl_redact_free(x->redact);
 }
 
 static void deliver(gl_exec_t *x, node_t *nd, int slot, json_object *items)
@@ -598,6 +599,16 @@ int gl_engine_run(const gl_run_t *run, gl_run_result_t *res, gl_err_t *err)
     res->output = x.last_items ? json_object_get(x.last_items) : json_object_new_array();
     res->response = x.response ? json_object_get(x.response) : NULL;
     res->steps = x.steps_recorded;
+    if (gl_redact_count(x.redact) > 0) {
+        /* what the run returns leaves no secret either (engine.h) */
+        json_object *v[] = { res->output, res->response, res->error };
+        res->output = gl_redact_json(x.redact, v[0]);
+        res->response = gl_redact_json(x.redact, v[1]);
+        res->error = gl_redact_json(x.redact, v[2]);
+        for (size_t i = 0; i < GL_NELEM(v); i++)
+            json_object_put(v[i]);
+        gl_redact_text(x.redact, res->abort_msg, sizeof res->abort_msg);
+    }
     json_object_put(o.error);
     exec_free(&x);
     return GL_OK;

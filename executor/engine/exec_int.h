@@ -1,7 +1,7 @@
 /*
- * exec_int.h: what the run loop (engine.c) and the attempt state machine
- * (attempt.c) share: one execution in memory, its nodes and their edges.
- * Included only by those two files. Functions shared between them carry
+ * exec_int.h: what the run loop (engine.c), the attempt state machine
+ * (attempt.c) and the nodes' credentials (creds.c) share: one execution in
+ * memory, its nodes and their edges. Included only by those files. Functions shared between them carry
  * the gl__exec_ prefix; the small json readers below are static inline and
  * keep their short names (no linkage).
  *
@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "node.h"
+#include "redact.h"
 
 #include <json-c/json.h>
 
@@ -63,6 +64,7 @@ struct gl_exec {
     size_t rec_pos;         /* next recorded step to replay */
     size_t rec_n;
     gl_engine_limits_t lim;
+    gl_redact_t *redact;    /* owned: the secret values opened so far, or NULL (creds.c) */
 };
 
 /* How an activation ends. */

@@ -491,6 +491,67 @@ TEST(resume_http_retries_continue_on_fail)
     curl_global_cleanup();
 }
 
+/* ---- redaction: a credential's secrets leave every step once opened ---- */
+
+static gl_cred_t redact_cred = {
+    .name = "api", .type = "http.query", .n_secrets = 1,
+    .secrets = { { "value", "tok-secret-1", 12 } },
+};
+
+static int redact_get(void *arg, const char *name, int64_t deadline_ms, const gl_cred_t **out, gl_err_t *err)
+{
+    (void)arg, (void)name, (void)deadline_ms, (void)err;
+    *out = &redact_cred;
+    return GL_OK;
+}
+
+TEST(secrets_redacted_from_recorded_steps_and_result)
+{
+    ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+    json_object *fields = q("{'param_name':'key'}");
+    redact_cred.fields = fields;
+    json_object *def = q("{'nodes':["
+                         "{'id':'t','type':'trigger.manual','name':'T'},"
+                         "{'id':'h','type':'http.request','name':'H','continue_on_fail':true,"
+                         " 'params':{'url':'http://127.0.0.1:1/','credential':'api','timeout_ms':2000}},"
+                         "{'id':'s','type':'data.set','name':'S','params':{'mode':'replace','fields':{"
+                         "  'seen':'{{ $json.item.note }}','tok-secret-1':'{{ $json.item.note.length }}'}}}],"
+                         "'edges':[{'from':'t','to':'h'},{'from':'h','from_port':'error','to':'s'}]}");
+    json_object *input = q("[{'note':'the key is tok-secret-1'}]");
+    trace_t t;
+    trace_init(&t);
+    gl_run_t run;
+    memset(&run, 0, sizeof run);
+    run.definition = def;
+    run.input = input;
+    run.io.record = on_record;
+    run.io.ud = &t;
+    run.creds.get = redact_get;
+    gl_run_result_t res;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_engine_run(&run, &res, &err), GL_OK);
+    ASSERT_EQ(res.status, GL_RUN_SUCCEEDED);
+    ASSERT_STEPS(t.steps, "t:succeeded h:failed s:succeeded");
+    /* the trigger's step was recorded before anything was opened; from the
+     * step that opened the credential on, the value is gone: its input, its
+     * error items, what the next node got and the run's output (a key too) */
+    const char *h = json_object_to_json_string(step(&t, 1));
+    ASSERT(strstr(h, "tok-secret-1") == NULL);
+    ASSERT_CONTAINS(h, "the key is [redacted]");
+    const char *rest = json_object_to_json_string(step(&t, 2));
+    ASSERT(strstr(rest, "tok-secret-1") == NULL);
+    ASSERT_STR_EQ(get_str(json_object_array_get_idx(res.output, 0), "seen"), "the key is [redacted]");
+    ASSERT(get(json_object_array_get_idx(res.output, 0), "[redacted]") != NULL);
+    ASSERT(strstr(json_object_to_json_string(res.output), "tok-secret-1") == NULL);
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(input);
+    json_object_put(def);
+    json_object_put(fields);
+    curl_global_cleanup();
+}
+
 TEST(resume_http_retries_fail)
 {
     ASSERT_EQ(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);

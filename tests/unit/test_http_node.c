@@ -651,10 +651,236 @@ TEST(credential_not_available)
 {
     server_start();
     expect_fail("{\"url\": \"BASE/echo\", \"credential\": \"my-api\"}",
-                "credentials are not available yet (credential 'my-api')", false);
+                "credential 'my-api' cannot be used here: this run has no credential store", false);
     fix_t f;
     fix_init(&f, "{\"url\": \"BASE/echo\", \"credential\": \"\"}", NULL);
     ASSERT_EQ(run(&f), GL_OK);
+    fix_free(&f);
+}
+
+/* ---- credentials (a source faked here; the executor's is tested end to end) ---- */
+
+typedef struct {
+    gl_cred_t cred, fresh;
+    int gets, refreshes;
+    int get_rc;
+    char used[64];
+} fake_src_t;
+
+static int fake_get(void *arg, const char *name, int64_t deadline_ms, const gl_cred_t **out, gl_err_t *err)
+{
+    fake_src_t *f = arg;
+    (void)deadline_ms;
+    f->gets++;
+    if (f->get_rc != GL_OK) {
+        gl_err_set(err, "credential '%s' cannot be read now", name);
+        return f->get_rc;
+    }
+    if (strcmp(name, f->cred.name) != 0) {
+        gl_err_set(err, "credential '%s' not found", name);
+        return GL_NOTFOUND;
+    }
+    *out = &f->cred;
+    return GL_OK;
+}
+
+static int fake_refresh(void *arg, const char *name, const char *used, int64_t deadline_ms, const gl_cred_t **out,
+                        gl_err_t *err)
+{
+    fake_src_t *f = arg;
+    (void)name, (void)deadline_ms, (void)err;
+    f->refreshes++;
+    snprintf(f->used, sizeof f->used, "%s", used ? used : "");
+    *out = &f->fresh;
+    return GL_OK;
+}
+
+/* A fake source of one credential: type, fields (JSON text) and up to two secrets. */
+static void fake_init(fake_src_t *f, const char *type, const char *fields, const char *k1, const char *v1,
+                      const char *k2, const char *v2)
+{
+    memset(f, 0, sizeof *f);
+    f->cred.name = "cred";
+    f->cred.type = type;
+    f->cred.fields = parse(fields);
+    const char *k[] = { k1, k2 }, *v[] = { v1, v2 };
+    for (int i = 0; i < 2; i++)
+        if (k[i])
+            f->cred.secrets[f->cred.n_secrets++] = (gl_cred_secret_t){ k[i], v[i], strlen(v[i]) };
+    f->fresh = f->cred;
+    f->fresh.n_secrets = 1;
+    f->fresh.secrets[0] = (gl_cred_secret_t){ "access_token", "fresh-token", 11 };
+}
+
+static void fake_free(fake_src_t *f)
+{
+    json_object_put(f->cred.fields);
+}
+
+static void fix_cred(fix_t *f, fake_src_t *src)
+{
+    f->run.creds = (gl_cred_source_t){ .get = fake_get, .refresh = fake_refresh, .arg = src };
+}
+
+/* Runs params with src; the output item's body (the echo) must succeed. */
+static json_object *run_cred(fix_t *f, fake_src_t *src, const char *params)
+{
+    fix_init(f, params, NULL);
+    fix_cred(f, src);
+    if (run(f) != GL_OK)
+        FAIL_AT("failed: %s", f->c.error);
+    return out(f, 0);
+}
+
+TEST(credential_types_applied)
+{
+    fake_src_t src;
+    fix_t f;
+    server_start();
+
+    fake_init(&src, "http.bearer", "{}", "token", "tok-123", NULL, NULL);
+    json_object *o = run_cred(&f, &src, "{\"url\": \"BASE/echo\", \"credential\": \"cred\", "
+                                        "\"headers\": {\"authorization\": \"Bearer params\", \"X-A\": \"1\"}}");
+    ASSERT_STR_EQ(str_at(o, "body.headers.authorization"), "Bearer tok-123");
+    ASSERT_STR_EQ(str_at(o, "body.headers.x-a"), "1");
+    fix_free(&f);
+    fake_free(&src);
+
+    fake_init(&src, "http.header", "{\"header_name\": \"X-Api-Key\"}", "value", "k-456", NULL, NULL);
+    o = run_cred(&f, &src, "{\"url\": \"BASE/echo\", \"credential\": \"cred\", \"headers\": {\"X-API-KEY\": \"p\"}}");
+    ASSERT_STR_EQ(str_at(o, "body.headers.x-api-key"), "k-456");
+    fix_free(&f);
+    fake_free(&src);
+
+    fake_init(&src, "http.basic", "{\"username\": \"al\"}", "password", "pw:1", NULL, NULL);
+    o = run_cred(&f, &src, "{\"url\": \"BASE/echo\", \"credential\": \"cred\"}");
+    ASSERT_STR_EQ(str_at(o, "body.headers.authorization"), "Basic YWw6cHc6MQ==");
+    fix_free(&f);
+    fake_free(&src);
+
+    fake_init(&src, "http.query", "{\"param_name\": \"key\"}", "value", "a b&c=d", NULL, NULL);
+    o = run_cred(&f, &src, "{\"url\": \"BASE/echo?x=1\", \"credential\": \"cred\", "
+                           "\"query\": {\"key\": \"params\", \"page\": 2}}");
+    ASSERT_STR_EQ(str_at(o, "body.query.key"), "a b&c=d");
+    ASSERT_STR_EQ(str_at(o, "body.query.page"), "2");
+    ASSERT_STR_EQ(str_at(o, "body.query.x"), "1");
+    fix_free(&f);
+    fake_free(&src);
+
+    fake_init(&src, "oauth2.client", "{}", "client_secret", "cs", "access_token", "at-789");
+    o = run_cred(&f, &src, "{\"url\": \"BASE/echo\", \"credential\": \"cred\"}");
+    ASSERT_STR_EQ(str_at(o, "body.headers.authorization"), "Bearer at-789");
+    ASSERT_EQ(src.refreshes, 0);
+    fix_free(&f);
+    fake_free(&src);
+}
+
+TEST(credential_refused)
+{
+    static const struct {
+        const char *type, *fields, *key, *value, *want;
+        bool retryable;
+    } cases[] = {
+        { "generic", "{}", "k", "v", "credential 'cred' is of type generic, which http.request cannot apply", false },
+        { "webhook.hmac", "{}", "secret", "v", "credential 'cred' is of type webhook.hmac, which http.request", false },
+        { "http.header", "{}", "value", "v", "credential 'cred' (http.header) has no valid header_name", false },
+        { "http.header", "{\"header_name\": \"X A\"}", "value", "v", "has no valid header_name", false },
+        { "http.header", "{\"header_name\": \"X-A\"}", "value", "v\r\nX-Injected: 1", "its value contains CR, LF or NUL",
+          false },
+        { "http.bearer", "{}", "other", "v", "credential 'cred' (http.bearer) has no token", false },
+        { "http.basic", "{}", "password", "v", "credential 'cred' (http.basic) has no username", false },
+        { "http.query", "{}", "value", "v", "credential 'cred' (http.query) has no param_name", false },
+    };
+    fake_src_t src;
+    fix_t f;
+    server_start();
+    for (size_t i = 0; i < GL_NELEM(cases); i++) {
+        fake_init(&src, cases[i].type, cases[i].fields, cases[i].key, cases[i].value, NULL, NULL);
+        fix_init(&f, "{\"url\": \"BASE/json/refused\", \"credential\": \"cred\"}", NULL);
+        fix_cred(&f, &src);
+        ASSERT(run(&f) != GL_OK);
+        ASSERT_CONTAINS(f.c.error, cases[i].want);
+        ASSERT_EQ(f.c.retryable, cases[i].retryable);
+        fix_free(&f);
+        fake_free(&src);
+    }
+    /* the source's answer: not found, or not now (retryable) */
+    fake_init(&src, "http.bearer", "{}", "token", "t", NULL, NULL);
+    fix_init(&f, "{\"url\": \"BASE/json/refused\", \"credential\": \"other\"}", NULL);
+    fix_cred(&f, &src);
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_STR_EQ(f.c.error, "credential 'other' not found");
+    ASSERT(!f.c.retryable);
+    fix_free(&f);
+    src.get_rc = GL_UNAVAILABLE;
+    fix_init(&f, "{\"url\": \"BASE/json/refused\", \"credential\": \"cred\"}", NULL);
+    fix_cred(&f, &src);
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_STR_EQ(f.c.error, "credential 'cred' cannot be read now");
+    ASSERT(f.c.retryable);
+    fix_free(&f);
+    fake_free(&src);
+    expect_fail("{\"url\": \"BASE/echo\", \"credential\": 5}", "credential must be the name of a credential", false);
+    /* none of them reached the server */
+    fix_init(&f, "{\"url\": \"BASE/json/refused\"}", NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(int_at(out(&f, 0), "body.n"), 1);
+    fix_free(&f);
+}
+
+TEST(credential_oauth2_401_refreshed_once)
+{
+    fake_src_t src;
+    fix_t f;
+    server_start();
+    fake_init(&src, "oauth2.code", "{}", "access_token", "old-token", "refresh_token", "rt");
+    /* the API keeps refusing: one refresh, one more try, then the 401 stands */
+    json_object *o = run_cred(&f, &src, "{\"url\": \"BASE/status/401\", \"credential\": \"cred\", "
+                                        "\"fail_on_status\": false}");
+    ASSERT_EQ(int_at(o, "status"), 401);
+    ASSERT_EQ(src.refreshes, 1);
+    ASSERT_STR_EQ(src.used, "old-token");
+    fix_free(&f);
+    /* not for other types */
+    fake_free(&src);
+    fake_init(&src, "http.bearer", "{}", "token", "t", NULL, NULL);
+    fix_init(&f, "{\"url\": \"BASE/status/401\", \"credential\": \"cred\"}", NULL);
+    fix_cred(&f, &src);
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_CONTAINS(f.c.error, "HTTP 401 from GET");
+    ASSERT_EQ(src.refreshes, 0);
+    fix_free(&f);
+    fake_free(&src);
+}
+
+/* A request with a credential follows redirects on its own origin only. */
+TEST(credential_redirect_stays_on_origin)
+{
+    fake_src_t src;
+    fix_t f;
+    char params[512];
+    int port;
+    server_start();
+    ASSERT_EQ(sscanf(base, "http://127.0.0.1:%d", &port), 1);
+    fake_init(&src, "http.bearer", "{}", "token", "tok", NULL, NULL);
+    json_object *o = run_cred(&f, &src, "{\"url\": \"BASE/redirect/2\", \"credential\": \"cred\"}");
+    ASSERT_STR_EQ(str_at(o, "body.headers.authorization"), "Bearer tok");
+    fix_free(&f);
+    /* the same address by another name is another origin */
+    snprintf(params, sizeof params,
+             "{\"url\": \"BASE/redirect-to?url=http://localhost:%d/echo\", \"credential\": \"cred\"}", port);
+    fix_init(&f, params, NULL);
+    fix_cred(&f, &src);
+    ASSERT(run(&f) != GL_OK);
+    ASSERT_CONTAINS(f.c.error, "was redirected to another origin");
+    ASSERT(!f.c.retryable);
+    fix_free(&f);
+    fake_free(&src);
+    /* without a credential it is followed */
+    snprintf(params, sizeof params, "{\"url\": \"BASE/redirect-to?url=http://127.0.0.1:%d/json/other\"}", port);
+    fix_init(&f, params, NULL);
+    ASSERT_EQ(run(&f), GL_OK);
+    ASSERT_EQ(int_at(out(&f, 0), "body.n"), 1);
     fix_free(&f);
 }
 

@@ -78,6 +78,76 @@ typedef struct {
     bool allow_scripts;        /* http.respond_allow_scripts: flow.respond may send script content types */
 } gl_engine_limits_t;
 
+/*
+ * Credentials. The engine knows neither the database nor the vault: the
+ * program that runs it hands it a credential source (gl_run_t.creds), and
+ * a node asks the source, through the engine, for a credential by the
+ * name its parameter holds. glyphic-executor's source (executor/
+ * credentials.c) reads the execution's org's row, opens its sealed fields
+ * and keeps OAuth2 access tokens fresh; `glyphic run` and the web
+ * server's direct path have none, and a node that needs a credential
+ * fails there, saying so.
+ *
+ * Every secret value a source hands out (and every form a node derives
+ * from one, gl_node_secret) joins the run's redaction list: each step's
+ * input, output, state and error, the run's output, response and error
+ * are redacted (core/redact.h) before io.record sees them or the run
+ * returns them. A node's output is redacted before it goes on along the
+ * edges too, so what later nodes get is what was stored, and a resumed
+ * run replays exactly what the first one saw.
+ */
+#define GL_CRED_MAX_SECRETS 16
+
+typedef struct {
+    const char *name;          /* the secret field's name ("token", "access_token", …) */
+    const char *value;         /* its opened value, NUL-terminated */
+    size_t len;
+} gl_cred_secret_t;
+
+/* One credential, opened. All of it belongs to the source and stays valid
+ * until the run ends (also after a refresh, which hands out a new one). */
+typedef struct {
+    const char *name;          /* as the workflow names it */
+    const char *type;          /* "http.header", "oauth2.code", … (the credential types) */
+    json_object *fields;       /* the non-secret fields: an object of strings */
+    int n_secrets;
+    gl_cred_secret_t secrets[GL_CRED_MAX_SECRETS];
+} gl_cred_t;
+
+/* A non-secret field's value, or NULL when absent or not a string. */
+const char *gl_cred_field(const gl_cred_t *c, const char *field);
+/* An opened secret field's value (*len its length when len is not NULL),
+ * or NULL when the credential has no such field. */
+const char *gl_cred_secret(const gl_cred_t *c, const char *field, size_t *len);
+
+typedef struct {
+    /*
+     * Opens the credential called name (of the execution's org) into *out.
+     * For the OAuth2 types the secret field access_token holds a token
+     * that is valid now: the source gets a new one first when the stored
+     * one has expired or is about to. deadline_ms (wall clock, 0: none)
+     * bounds any request the source makes. A source may answer from a
+     * cache it keeps for the run.
+     *
+     * GL_OK; GL_NOTFOUND (no such credential); GL_INVALID (it cannot be
+     * used: it does not open, it needs to be authorized again, the token
+     * endpoint refused); GL_UNAVAILABLE (for now: the database or the
+     * token endpoint cannot be reached — a retry may help). err->msg says
+     * why and names the credential, never a secret value.
+     */
+    int (*get)(void *arg, const char *name, int64_t deadline_ms, const gl_cred_t **out, gl_err_t *err);
+    /*
+     * OAuth2 types: the API refused used_token (HTTP 401). A fresh token
+     * into *out: one another run got meanwhile when the stored token is no
+     * longer used_token, else a new one from the token endpoint — even
+     * when the stored one has not expired. Same answers as get. NULL: the
+     * source cannot refresh (the 401 stands).
+     */
+    int (*refresh)(void *arg, const char *name, const char *used_token, int64_t deadline_ms,
+                   const gl_cred_t **out, gl_err_t *err);
+    void *arg;
+} gl_cred_source_t;
+
 typedef struct {
     json_object *definition;   /* borrowed */
     const char *execution_id;  /* may be NULL (glyphic run) */
@@ -93,6 +163,7 @@ typedef struct {
     int depth;                 /* subworkflow nesting */
     gl_engine_limits_t limits;
     gl_engine_io_t io;
+    gl_cred_source_t creds;    /* zero: none (a node that needs a credential fails) */
 } gl_run_t;
 
 typedef enum {
@@ -187,6 +258,41 @@ json_object *gl_engine_env(const char *allow);
 /* The workflow's settings.timeout_ms, 0 if none. */
 int64_t gl_engine_timeout_ms(json_object *def);
 
+
+/* ---- Outbound HTTP for the programs -------------------------------- */
+
+/*
+ * One HTTP request made the way http.request makes its own, for a program
+ * that must call out on a workflow's behalf (the executor's OAuth2 token
+ * requests): http and https only, no proxy, every address checked by the
+ * outbound guard (public addresses only, unless allow_private lists the
+ * range: http.allow_private), the same timeouts and the same uniform
+ * messages. Redirects are not followed.
+ */
+typedef struct {
+    const char *method;            /* "GET", "POST" */
+    const char *url;               /* absolute http(s) URL */
+    const char *const *headers;    /* "Name: value" lines, NULL-terminated, or NULL */
+    const char *body;              /* request body (POST), or NULL */
+    size_t body_len;
+    int64_t timeout_ms;            /* the whole request; at most 3600000 */
+    size_t max_response;           /* bytes of the response body; 0: 1 MiB */
+    const gl_ipnet_list_t *allow_private;
+} gl_http_call_t;
+
+typedef struct {
+    long status;                   /* the response's status */
+    gl_buf_t body;                 /* the response body */
+    bool retryable;                /* a failed call: a later try may succeed */
+    char error[400];               /* a failed call: why, naming the method and the URL without its
+                                      userinfo, query and fragment */
+} gl_http_reply_t;
+
+/* Makes the call. GL_OK with a response (any status) in *out, else an
+ * error code with out->error set. The caller frees out with
+ * gl_http_reply_free() either way. */
+int gl_engine_http_call(const gl_http_call_t *call, gl_http_reply_t *out) GL_WUR;
+void gl_http_reply_free(gl_http_reply_t *r);
 
 /* ---- Workflow definitions ---------------------------------------- */
 

@@ -23,32 +23,35 @@
  * Network errors, timeouts, 429 and 5xx are retryable; Retry-After on 429
  * and 503 becomes c->retry_after_ms (at most an hour).
  *
- * Outbound guard (SSRF). Every socket curl opens goes through
- * on_open_socket, which sees the address curl is about to connect to —
- * each address a name resolved to, each redirect, whatever the URL's
- * spelling (127.1, 0x7f000001, [::ffff:127.0.0.1], localhost), also when a
- * name's address changes between look-ups (DNS rebinding) — and refuses
- * any that is not public unless run->limits.allow_private lists it
- * (core/ipnet.c, http.allow_private). No proxy is used, also not from
- * http_proxy and the like in the environment: a proxy would connect on
- * our behalf, past the guard.
+ * Every connection goes through the outbound guard of http_client.h
+ * (http.allow_private), with its uniform "could not connect" message.
  *
- * A workflow must not be able to map the internal network through the
- * errors: a name that does not resolve, an address refused by the guard, a
- * closed port and an unreachable host all fail with the same message and
- * the same retry behaviour ("could not connect"); the refused address is
- * logged for the operator. Timeouts keep their own message: only an
- * allowed address can be connected to long enough to time out.
+ * Credentials. The `credential` parameter names one of the org's
+ * credentials (engine.h); its type says how it is applied:
+ *   http.header    header `header_name: value`
+ *   http.bearer    Authorization: Bearer token
+ *   http.basic     Authorization: Basic base64(username:password)
+ *   http.query     query parameter `param_name=value` (URL-encoded)
+ *   oauth2.code, oauth2.client
+ *                  Authorization: Bearer access_token (kept fresh by the
+ *                  source); a 401 is tried once more with a fresh token
+ * A header or query parameter the credential sets replaces one of the same
+ * name from the parameters. Other types (generic, webhook.hmac) are
+ * refused. With a credential, redirects are followed only on the
+ * request's own origin (scheme, host, port): a secret never follows a
+ * redirect to another host. What the credential adds that is not a secret
+ * value itself (a Basic header's base64) is listed for redaction too.
  */
 #include "node.h"
 
 #include "buf.h"
+#include "http_client.h"
 #include "json.h"
 #include "log.h"
 
 #include <curl/curl.h>
 #include <math.h>
-#include <sys/socket.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +61,6 @@
 #define GL_MAX_HTTP_RESPONSE (8u << 20)
 #define GL_MAX_HTTP_REQUEST (8u << 20)
 #define GL_HTTP_MAX_REDIRS 10L
-#define GL_HTTP_MAX_TIMEOUT_MS 3600000
-#define GL_HTTP_CONNECT_TIMEOUT_MS 10000
-#define GL_HTTP_BEAT_MS 5000
 #define GL_HTTP_RETRY_AFTER_MAX_MS 3600000
 #define GL_HTTP_JSON_DEPTH 128
 
@@ -76,7 +76,7 @@ typedef struct {
     const char *method;        /* an entry of methods[] */
     char *url;                 /* what is requested (curl_free) */
     char *safe_url;            /* for messages: no userinfo, query, fragment (curl_free) */
-    struct curl_slist *headers;
+    struct curl_slist *headers; /* from the parameters (without the credential's) */
     gl_buf_t body;             /* request body, when has_body */
     bool has_body;
     body_type_t body_type;
@@ -85,19 +85,15 @@ typedef struct {
     bool deadline_cut;         /* timeout_ms was cut to the node's deadline */
     bool follow;
     bool fail_on_status;
+    /* the credential applied (engine.h), or cred NULL */
+    const gl_cred_t *cred;
+    char cred_name[208];
+    const char *cred_header;   /* the header it sets, or NULL */
+    const char *cred_query;    /* the query parameter it sets, or NULL */
+    bool oauth2;               /* a 401 is retried once with a fresh token */
 } http_req_t;
 
-/* What the callbacks collect during one transfer. */
-typedef struct {
-    const gl_run_t *run;
-    gl_buf_t body;
-    json_object *headers;      /* of the last response (owned) */
-    bool too_large;
-    bool beat_failed;
-    int64_t last_beat_ms;
-    const gl_ipnet_list_t *allow; /* internal ranges allowed besides public addresses, or NULL */
-    char refused[48];          /* the last address the guard refused, "" if none */
-} http_xfer_t;
+typedef gl__http_xfer_t http_xfer_t;
 
 static int option_index(const char *const *opts, const char *s)
 {
@@ -192,10 +188,13 @@ static bool scalar_text(json_object *v, char tmp[32], const char **s, size_t *n)
 }
 
 /* Appends name=value pairs of obj, percent-encoded and joined by '&', to b.
- * Arrays repeat the name. `what` names the parameter in errors. */
-static int encode_pairs(gl_node_ctx_t *c, json_object *obj, const char *what, gl_buf_t *b)
+ * Arrays repeat the name. `what` names the parameter in errors. A pair
+ * named skip (NULL: none) is left out: the credential sets it. */
+static int encode_pairs(gl_node_ctx_t *c, json_object *obj, const char *what, const char *skip, gl_buf_t *b)
 {
     json_object_object_foreach(obj, key, val) {
+        if (skip && strcmp(key, skip) == 0)
+            continue;
         size_t n_vals = json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 1;
         for (size_t i = 0; i < n_vals; i++) {
             json_object *v = json_object_is_type(val, json_type_array) ? json_object_array_get_idx(val, i) : val;
@@ -240,6 +239,168 @@ static int param_option(gl_node_ctx_t *c, const char *name, int item, const char
     return rc;
 }
 
+/* ---- credentials ---- */
+
+/* Appends the credential's query parameter (http.query) to qs. */
+static int cred_query_pair(gl_node_ctx_t *c, const http_req_t *r, gl_buf_t *qs)
+{
+    size_t n = 0;
+    const char *v = gl_cred_secret(r->cred, "value", &n);
+    gl_buf_t enc;
+    gl_buf_init(&enc, GL_MAX_HTTP_REQUEST);
+    int rc = buf_urlencode(&enc, v, n);
+    if (rc == GL_OK)
+        gl_node_secret(c, enc.data, enc.len); /* as it travels */
+    if (rc != GL_OK || (qs->len && gl_buf_append(qs, "&", 1) != GL_OK) ||
+        buf_urlencode(qs, r->cred_query, strlen(r->cred_query)) != GL_OK || gl_buf_append(qs, "=", 1) != GL_OK ||
+        gl_buf_append(qs, enc.data ? enc.data : "", enc.len) != GL_OK)
+        rc = gl_node_fail(c, "query too large");
+    gl_buf_free(&enc);
+    return rc;
+}
+
+static bool header_name_ok(const char *s);
+static void slist_add(struct curl_slist **l, const char *s);
+
+/* True when s[0..n) may go into a header line. */
+static bool header_value_ok(const char *s, size_t n)
+{
+    return !memchr(s, '\r', n) && !memchr(s, '\n', n) && !memchr(s, '\0', n);
+}
+
+/* A secret field the credential's type requires, checked for a header. */
+static int cred_secret_for_header(gl_node_ctx_t *c, http_req_t *r, const char *field, bool required)
+{
+    size_t n = 0;
+    const char *v = gl_cred_secret(r->cred, field, &n);
+    if (!v && required)
+        return gl_node_fail(c, "credential '%s' (%s) has no %s", r->cred_name, r->cred->type, field);
+    if (v && !header_value_ok(v, n))
+        return gl_node_fail(c, "credential '%s': its %s contains CR, LF or NUL", r->cred_name, field);
+    return GL_OK;
+}
+
+/* r->cred and what it sets, from the credential parameter: nothing when
+ * it is absent or "". */
+static int req_cred(gl_node_ctx_t *c, int item, http_req_t *r)
+{
+    json_object *v = NULL;
+    const char *name = NULL, *type;
+    int rc = gl_node_param(c, "credential", item, &v);
+    if (rc != GL_OK)
+        return rc;
+    if (v && !json_object_is_type(v, json_type_string)) {
+        json_object_put(v);
+        return gl_node_fail(c, "credential must be the name of a credential (a string)");
+    }
+    name = v ? json_object_get_string(v) : "";
+    if (!*name) {
+        json_object_put(v);
+        return GL_OK;
+    }
+    snprintf(r->cred_name, sizeof r->cred_name, "%s", name);
+    gl_utf8_trim(r->cred_name);
+    rc = gl_node_credential(c, name, &r->cred);
+    json_object_put(v);
+    if (rc != GL_OK)
+        return rc;
+    c->retryable = false;
+    type = r->cred->type;
+    if (strcmp(type, "http.header") == 0) {
+        r->cred_header = gl_cred_field(r->cred, "header_name");
+        if (!r->cred_header || !header_name_ok(r->cred_header))
+            return gl_node_fail(c, "credential '%s' (http.header) has no valid header_name", r->cred_name);
+        return cred_secret_for_header(c, r, "value", true);
+    }
+    if (strcmp(type, "http.bearer") == 0) {
+        r->cred_header = "Authorization";
+        return cred_secret_for_header(c, r, "token", true);
+    }
+    if (strcmp(type, "http.basic") == 0) {
+        const char *user = gl_cred_field(r->cred, "username");
+        r->cred_header = "Authorization";
+        if (!user)
+            return gl_node_fail(c, "credential '%s' (http.basic) has no username", r->cred_name);
+        return cred_secret_for_header(c, r, "password", false);
+    }
+    if (strcmp(type, "http.query") == 0) {
+        r->cred_query = gl_cred_field(r->cred, "param_name");
+        if (!r->cred_query || !*r->cred_query)
+            return gl_node_fail(c, "credential '%s' (http.query) has no param_name", r->cred_name);
+        if (!gl_cred_secret(r->cred, "value", NULL))
+            return gl_node_fail(c, "credential '%s' (http.query) has no value", r->cred_name);
+        return GL_OK;
+    }
+    if (strcmp(type, "oauth2.code") == 0 || strcmp(type, "oauth2.client") == 0) {
+        r->cred_header = "Authorization";
+        r->oauth2 = true;
+        return cred_secret_for_header(c, r, "access_token", true);
+    }
+    return gl_node_fail(c, "credential '%s' is of type %s, which http.request cannot apply (it applies http.header, "
+                           "http.bearer, http.basic, http.query, oauth2.code and oauth2.client)", r->cred_name, type);
+}
+
+/* The header line the credential adds ("Name: value"), into line. */
+static int cred_header_line(gl_node_ctx_t *c, const http_req_t *r, gl_buf_t *line)
+{
+    const char *type = r->cred->type;
+    size_t n = 0;
+    int rc;
+
+    if (strcmp(type, "http.header") == 0) {
+        const char *v = gl_cred_secret(r->cred, "value", &n);
+        rc = gl_buf_printf(line, n ? "%s: %s" : "%s;", r->cred_header, v);
+    } else if (strcmp(type, "http.basic") == 0) {
+        const char *user = gl_cred_field(r->cred, "username");
+        const char *pass = gl_cred_secret(r->cred, "password", &n);
+        gl_buf_t plain;
+        gl_buf_init(&plain, 64 << 10);
+        rc = gl_buf_printf(&plain, "%s:", user);
+        if (rc == GL_OK && n)
+            rc = gl_buf_append(&plain, pass, n);
+        if (rc == GL_OK) {
+            size_t b64_len = sodium_base64_ENCODED_LEN(plain.len, sodium_base64_VARIANT_ORIGINAL);
+            char *b64 = gl_xmalloc(b64_len);
+            sodium_bin2base64(b64, b64_len, (const unsigned char *)plain.data, plain.len,
+                              sodium_base64_VARIANT_ORIGINAL);
+            gl_node_secret(c, b64, strlen(b64)); /* the password as it travels */
+            rc = gl_buf_printf(line, "Authorization: Basic %s", b64);
+            sodium_memzero(b64, b64_len);
+            free(b64);
+        }
+        if (plain.data)
+            sodium_memzero(plain.data, plain.len);
+        gl_buf_free(&plain);
+    } else {
+        const char *field = strcmp(type, "http.bearer") == 0 ? "token" : "access_token";
+        rc = gl_buf_printf(line, "Authorization: Bearer %s", gl_cred_secret(r->cred, field, NULL));
+    }
+    if (rc != GL_OK)
+        return gl_node_fail(c, "credential '%s' too large for a header", r->cred_name);
+    return GL_OK;
+}
+
+/* The headers sent: the parameters' and the credential's, a new list
+ * into *out (the caller frees it with curl_slist_free_all). */
+static int send_headers(gl_node_ctx_t *c, const http_req_t *r, struct curl_slist **out)
+{
+    gl_buf_t line;
+    int rc = GL_OK;
+    *out = NULL;
+    for (const struct curl_slist *l = r->headers; l; l = l->next)
+        slist_add(out, l->data);
+    if (!r->cred || !r->cred_header)
+        return GL_OK;
+    gl_buf_init(&line, 128 << 10);
+    rc = cred_header_line(c, r, &line);
+    if (rc == GL_OK)
+        slist_add(out, line.data);
+    if (line.data)
+        sodium_memzero(line.data, line.len);
+    gl_buf_free(&line);
+    return rc;
+}
+
 /* r->url and r->safe_url from the url and query parameters. */
 static int req_url(gl_node_ctx_t *c, int item, http_req_t *r)
 {
@@ -273,7 +434,9 @@ static int req_url(gl_node_ctx_t *c, int item, http_req_t *r)
         rc = gl_node_fail(c, "query must be an object, got %s", gl_json_type_name(query));
         goto done;
     }
-    if (query && (rc = encode_pairs(c, query, "query parameter", &qs)) != GL_OK)
+    if (query && (rc = encode_pairs(c, query, "query parameter", r->cred_query, &qs)) != GL_OK)
+        goto done;
+    if (r->cred_query && (rc = cred_query_pair(c, r, &qs)) != GL_OK)
         goto done;
     if (qs.len && curl_url_set(u, CURLUPART_QUERY, qs.data, CURLU_APPENDQUERY) != CURLUE_OK) {
         rc = gl_node_fail(c, "url with query is not a valid URL");
@@ -284,13 +447,7 @@ static int req_url(gl_node_ctx_t *c, int item, http_req_t *r)
         goto done;
     }
     /* the URL for messages: no credentials, no query secrets */
-    (void)curl_url_set(u, CURLUPART_USER, NULL, 0);
-    (void)curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
-    (void)curl_url_set(u, CURLUPART_OPTIONS, NULL, 0);
-    (void)curl_url_set(u, CURLUPART_QUERY, NULL, 0);
-    (void)curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-    if (curl_url_get(u, CURLUPART_URL, &r->safe_url, 0) != CURLUE_OK)
-        r->safe_url = NULL;
+    r->safe_url = gl__http_safe_url(r->url);
     rc = GL_OK;
 done:
     json_object_put(url_v);
@@ -342,6 +499,8 @@ static int req_headers(gl_node_ctx_t *c, int item, http_req_t *r)
     }
     gl_buf_init(&line, 64 << 10);
     rc = GL_OK;
+    has_ctype = r->cred_header && strcasecmp(r->cred_header, "content-type") == 0;
+    has_expect = r->cred_header && strcasecmp(r->cred_header, "expect") == 0;
     if (hdrs) {
         json_object_object_foreach(hdrs, name, val) {
             char tmp[32];
@@ -353,6 +512,8 @@ static int req_headers(gl_node_ctx_t *c, int item, http_req_t *r)
             }
             if (!val)
                 continue; /* null: header not sent */
+            if (r->cred_header && strcasecmp(name, r->cred_header) == 0)
+                continue; /* the credential sets it */
             if (!scalar_text(val, tmp, &s, &n)) {
                 rc = gl_node_fail(c, "header '%s': expected a string, got %s", name, gl_json_type_name(val));
                 break;
@@ -410,7 +571,7 @@ static int req_body(gl_node_ctx_t *c, int item, http_req_t *r)
             rc = gl_node_fail(c, "body_type form needs an object body, got %s", gl_json_type_name(body));
             goto done;
         }
-        rc = body ? encode_pairs(c, body, "form field", &r->body) : GL_OK;
+        rc = body ? encode_pairs(c, body, "form field", NULL, &r->body) : GL_OK;
         if (rc != GL_OK)
             goto done;
         break;
@@ -436,20 +597,9 @@ done:
 /* Fills r from the parameters evaluated for input item `item`. */
 static int req_build(gl_node_ctx_t *c, int item, http_req_t *r)
 {
-    json_object *cred = NULL;
     int m, bt, rt, rc;
     int64_t left;
 
-    if ((rc = gl_node_param(c, "credential", item, &cred)) != GL_OK)
-        return rc;
-    if (cred && !(json_object_is_type(cred, json_type_string) && json_object_get_string_len(cred) == 0)) {
-        rc = gl_node_fail(c, "credentials are not available yet (credential '%.64s')",
-                          json_object_is_type(cred, json_type_string) ? json_object_get_string(cred)
-                                                                      : json_object_to_json_string(cred));
-        json_object_put(cred);
-        return rc;
-    }
-    json_object_put(cred);
     if ((rc = param_option(c, "method", item, methods, &m)) != GL_OK ||
         (rc = param_option(c, "body_type", item, body_types, &bt)) != GL_OK ||
         (rc = param_option(c, "response_type", item, resp_types, &rt)) != GL_OK ||
@@ -469,8 +619,10 @@ static int req_build(gl_node_ctx_t *c, int item, http_req_t *r)
         if (left < r->timeout_ms)
             r->timeout_ms = left, r->deadline_cut = true;
     }
-    if ((rc = req_url(c, item, r)) != GL_OK || (rc = req_body(c, item, r)) != GL_OK ||
-        (rc = req_headers(c, item, r)) != GL_OK)
+    /* the credential before the URL and the headers: it may set a query
+     * parameter or a header they must leave out */
+    if ((rc = req_cred(c, item, r)) != GL_OK || (rc = req_url(c, item, r)) != GL_OK ||
+        (rc = req_body(c, item, r)) != GL_OK || (rc = req_headers(c, item, r)) != GL_OK)
         return rc;
     return GL_OK;
 }
@@ -481,17 +633,6 @@ static void req_free(http_req_t *r)
     curl_free(r->safe_url);
     curl_slist_free_all(r->headers);
     gl_buf_free(&r->body);
-}
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    http_xfer_t *x = ud;
-    size_t n = size * nmemb;
-    if (gl_buf_append(&x->body, ptr, n) != GL_OK) {
-        x->too_large = true;
-        return 0; /* CURLE_WRITE_ERROR */
-    }
-    return n;
 }
 
 /* The final response's headers (not a redirect's or a 1xx's) into
@@ -525,35 +666,6 @@ static void read_headers(CURL *h, http_xfer_t *x)
     }
 }
 
-/* Renews the job's lease every GL_HTTP_BEAT_MS; a failed renewal stops the transfer. */
-static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
-{
-    http_xfer_t *x = ud;
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    int64_t now = gl_now_ms();
-    if (now - x->last_beat_ms < GL_HTTP_BEAT_MS)
-        return 0;
-    x->last_beat_ms = now;
-    if (x->run->io.heartbeat(x->run->io.ud) != GL_OK) {
-        x->beat_failed = true;
-        return 1;
-    }
-    return 0;
-}
-
-/* The outbound guard: curl calls this for every connection it opens, with
- * the resolved address. Refused: CURL_SOCKET_BAD, and curl tries the
- * name's next address or fails with CURLE_COULDNT_CONNECT. */
-static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
-{
-    http_xfer_t *x = ud;
-    if (purpose != CURLSOCKTYPE_IPCXN || !gl_ipnet_allowed(x->allow, &a->addr, a->addrlen)) {
-        gl_ipnet_ntop(&a->addr, a->addrlen, x->refused, sizeof x->refused);
-        return CURL_SOCKET_BAD;
-    }
-    return socket(a->family, a->socktype, a->protocol);
-}
-
 static void set_method(CURL *h, const http_req_t *r)
 {
     bool is_post = strcmp(r->method, "POST") == 0;
@@ -572,32 +684,15 @@ static void set_method(CURL *h, const http_req_t *r)
     }
 }
 
-static void set_options(CURL *h, const http_req_t *r, http_xfer_t *x, char *errbuf)
+static void set_options(CURL *h, const http_req_t *r, struct curl_slist *headers, http_xfer_t *x, char *errbuf)
 {
-    curl_easy_setopt(h, CURLOPT_URL, r->url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x);
-    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* "": no proxy, also not from the environment */
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "Glyphic/" GL_VERSION);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers);
+    if (r->cred && r->follow)
+        x->origin_url = r->url; /* a secret does not follow a redirect elsewhere */
+    gl__http_base_options(h, r->url, r->timeout_ms, x, errbuf);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, r->follow ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, GL_HTTP_MAX_REDIRS);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(r->timeout_ms < GL_HTTP_CONNECT_TIMEOUT_MS ? r->timeout_ms : GL_HTTP_CONNECT_TIMEOUT_MS));
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)GL_MAX_HTTP_RESPONSE);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    if (x->run && x->run->io.heartbeat) {
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    }
     set_method(h, r);
 }
 
@@ -605,43 +700,10 @@ static void set_options(CURL *h, const http_req_t *r, http_xfer_t *x, char *errb
 static int fail_transfer(gl_node_ctx_t *c, const http_req_t *r, const http_xfer_t *x, CURLcode res,
                          const char *errbuf)
 {
-    const char *url = r->safe_url ? r->safe_url : "(url)";
-
-    c->retryable = false;
-    if (x->too_large || res == CURLE_FILESIZE_EXCEEDED)
-        return gl_node_fail(c, "response larger than %u MiB", GL_MAX_HTTP_RESPONSE >> 20);
-    if (x->beat_failed)
-        return gl_node_fail(c, "%s %s stopped: the job's lease could not be renewed", r->method, url);
-    switch (res) {
-    case CURLE_OPERATION_TIMEDOUT:
-        c->retryable = true;
-        return gl_node_fail(c, "%s %s timed out after %lld ms%s", r->method, url, (long long)r->timeout_ms,
-                            r->deadline_cut ? " (node deadline)" : "");
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-        /* one message and one retry rule for all: see the top of this file */
-        c->retryable = true;
-        if (x->refused[0])
-            gl_log(GL_LOG_INFO, "http.request to %s refused: %s is not a public address (see http.allow_private)",
-                   url, x->refused);
-        return gl_node_fail(c, "%s %s failed: could not connect (unknown host, connection refused, unreachable, "
-                               "or an internal address not allowed by http.allow_private)",
-                            r->method, url);
-    case CURLE_TOO_MANY_REDIRECTS:
-        return gl_node_fail(c, "%s %s: more than %ld redirects", r->method, url, GL_HTTP_MAX_REDIRS);
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return gl_node_fail(c, "%s %s: redirected to a URL that is not http(s)", r->method, url);
-    case CURLE_URL_MALFORMAT:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_BAD_CONTENT_ENCODING:
-    case CURLE_OUT_OF_MEMORY:
-        break;
-    default:
-        c->retryable = true; /* resolve, connect, send, receive, TLS handshake … */
-        break;
-    }
-    return gl_node_fail(c, "%s %s failed: %s", r->method, url, errbuf[0] ? errbuf : curl_easy_strerror(res));
+    char msg[sizeof c->error];
+    c->retryable = gl__http_failure(x, res, errbuf, r->method, r->safe_url, r->timeout_ms, r->deadline_cut, msg,
+                                    sizeof msg);
+    return gl_node_fail(c, "%s", msg);
 }
 
 /* Retry-After (delay-seconds or HTTP-date) in ms, capped; 0 when absent or past. */
@@ -725,34 +787,66 @@ static int http_result(gl_node_ctx_t *c, CURL *h, const http_req_t *r, http_xfer
     return GL_OK;
 }
 
+/* One transfer of r on h, sending the headers it builds into *headers
+ * (the caller frees them after resetting h); *rc is set when they cannot
+ * be built. What the response left in h stays until h is reset. */
+static CURLcode transfer(gl_node_ctx_t *c, CURL *h, const http_req_t *r, http_xfer_t *x, char *errbuf,
+                         struct curl_slist **headers, int *rc)
+{
+    CURLcode res = CURLE_OK;
+
+    curl_easy_reset(h);
+    curl_slist_free_all(*headers);
+    *headers = NULL;
+    if ((*rc = send_headers(c, r, headers)) != GL_OK)
+        return CURLE_OK;
+    set_options(h, r, *headers, x, errbuf);
+    res = curl_easy_perform(h);
+    if (res == CURLE_OK)
+        read_headers(h, x);
+    return res;
+}
+
 /* One request for input item `item`; *out is the new output item (owned). */
 static int http_one(gl_node_ctx_t *c, CURL *h, int item, json_object **out)
 {
     http_req_t r = { 0 };
-    http_xfer_t x = { 0 };
+    http_xfer_t x;
+    struct curl_slist *headers = NULL;
     char errbuf[CURL_ERROR_SIZE];
     CURLcode res;
+    long status = 0;
     int rc;
 
     gl_buf_init(&r.body, GL_MAX_HTTP_REQUEST);
-    gl_buf_init(&x.body, GL_MAX_HTTP_RESPONSE);
-    x.run = c->run;
-    x.allow = c->run ? c->run->limits.allow_private : NULL;
-    x.last_beat_ms = gl_now_ms();
+    gl__http_xfer_init(&x, c->run, c->run ? c->run->limits.allow_private : NULL, GL_MAX_HTTP_RESPONSE);
     errbuf[0] = '\0';
     if ((rc = req_build(c, item, &r)) != GL_OK)
         goto done;
-    curl_easy_reset(h);
-    set_options(h, &r, &x, errbuf);
-    res = curl_easy_perform(h);
+    res = transfer(c, h, &r, &x, errbuf, &headers, &rc);
+    if (rc != GL_OK)
+        goto done;
     if (res == CURLE_OK)
-        read_headers(h, &x);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (res == CURLE_OK && status == 401 && r.oauth2) {
+        /* the API refused the token: once more with a fresh one */
+        const char *used = gl_cred_secret(r.cred, "access_token", NULL);
+        if ((rc = gl_node_credential_refresh(c, r.cred_name, used, &r.cred)) != GL_OK ||
+            (rc = cred_secret_for_header(c, &r, "access_token", true)) != GL_OK)
+            goto done;
+        gl__http_xfer_free(&x);
+        gl__http_xfer_init(&x, c->run, c->run ? c->run->limits.allow_private : NULL, GL_MAX_HTTP_RESPONSE);
+        errbuf[0] = '\0';
+        res = transfer(c, h, &r, &x, errbuf, &headers, &rc);
+        if (rc != GL_OK)
+            goto done;
+    }
     rc = res == CURLE_OK ? http_result(c, h, &r, &x, out) : fail_transfer(c, &r, &x, res, errbuf);
-    curl_easy_reset(h); /* drops its pointers into r, x and errbuf; keeps the connection */
 done:
+    curl_easy_reset(h); /* drops its pointers into r, x, headers and errbuf; keeps the connection */
+    curl_slist_free_all(headers);
     req_free(&r);
-    gl_buf_free(&x.body);
-    json_object_put(x.headers);
+    gl__http_xfer_free(&x);
     return rc;
 }
 
@@ -807,7 +901,7 @@ const gl_node_def_t gl_node_http_request = {
         { "follow_redirects", GL_PARAM_BOOLEAN, "true", false, false, NULL, "follow 3xx redirects" },
         { "response_type", GL_PARAM_SELECT, "\"auto\"", false, false, resp_types, "parse the response as JSON or text" },
         { "fail_on_status", GL_PARAM_BOOLEAN, "true", false, false, NULL, "fail on a status of 400 or more" },
-        { "credential", GL_PARAM_CREDENTIAL, NULL, false, false, NULL, "credential used for authentication" },
+        { "credential", GL_PARAM_CREDENTIAL, NULL, false, false, NULL, "name of the credential applied to each request (http.header, http.bearer, http.basic, http.query, oauth2.code or oauth2.client)" },
     },
     .run = run,
     .quick = false,

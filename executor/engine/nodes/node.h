@@ -153,6 +153,21 @@ int gl_node_param_str(gl_node_ctx_t *c, const char *name, int item, const char *
 int gl_node_param_int(gl_node_ctx_t *c, const char *name, int item, int64_t *out) GL_WUR;
 int gl_node_param_bool(gl_node_ctx_t *c, const char *name, int item, bool *out) GL_WUR;
 
+/*
+ * Credentials (engine.h). gl_node_credential opens the credential called
+ * name through the run's source into *out (valid until the run ends) and
+ * lists its secret values for redaction; gl_node_credential_refresh asks
+ * for a fresh OAuth2 token after the API refused used_token. On failure
+ * the node's error is set (naming the credential), c->retryable says
+ * whether a retry may help, and the source's code is returned. A node
+ * that sends a form derived from a secret (a Basic header's base64) lists
+ * that form too, with gl_node_secret (copied).
+ */
+int gl_node_credential(gl_node_ctx_t *c, const char *name, const gl_cred_t **out) GL_WUR;
+int gl_node_credential_refresh(gl_node_ctx_t *c, const char *name, const char *used_token,
+                               const gl_cred_t **out) GL_WUR;
+void gl_node_secret(gl_node_ctx_t *c, const char *s, size_t n);
+
 /* Item i of the main input (borrowed). */
 json_object *gl_node_item(gl_node_ctx_t *c, int i);
 /* Appends v to output port index `port`, taking the caller's reference: pass
