@@ -17,8 +17,9 @@ import uuid
 
 import harness
 import vaultlib
+from testserver import TestServer
 
-ENV = None
+ENV = SRV = None
 GLYPHIC = os.path.join(harness.BUILD, "cli", "glyphic")
 EXECUTOR = os.path.join(harness.BUILD, "executor", "glyphic-executor")
 FCGI = os.path.join(harness.BUILD, "fcgi", "glyphic-fcgi")
@@ -26,13 +27,16 @@ N_CREDS = 400
 
 
 def setUpModule():
-    global ENV
-    ENV = harness.Env(workers=2, fcgi_extra={"executor.poll_ms": "200", "log.level": "info"})
+    global ENV, SRV
+    SRV = TestServer().start()
+    ENV = harness.Env(workers=2, fcgi_extra={"executor.poll_ms": "200", "log.level": "info",
+                                             **harness.ALLOW_TEST_SERVER})
     ENV.start_all()
 
 
 def tearDownModule():
     ENV.close()
+    SRV.stop()
 
 
 def sql(q):
@@ -107,12 +111,14 @@ class RotateKeyTest(unittest.TestCase):
         with open(os.path.join(ENV.base, "executor-rot.stderr"), "w") as err:
             ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL, stderr=err)
         try:
-            # an async workflow keeps being served and run throughout
+            # an async workflow using one of the credentials keeps being served
+            # and run throughout: the executor opens it under either key
             path = f"rot-{uuid.uuid4().hex[:8]}"
             d = {"nodes": [{"id": "hook", "type": "trigger.webhook", "name": "Hook",
                             "params": {"path": path, "mode": "async"}},
-                           {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"ok": True}}}],
-                 "edges": [{"from": "hook", "to": "set"}]}
+                           {"id": "call", "type": "http.request", "name": "Call",
+                            "params": {"url": SRV.url + "/echo", "credential": "r-0"}}],
+                 "edges": [{"from": "hook", "to": "call"}]}
             wr = c.post("/api/workflows", {"name": "Rot", "definition": d})
             self.assertEqual(wr.status, 201, wr)
             self.assertEqual(c.post(f"/api/workflows/{wr.json()['id']}/activate").status, 200)
@@ -155,6 +161,11 @@ class RotateKeyTest(unittest.TestCase):
             harness.wait_for(lambda: sql(
                 f"SELECT count(*) FROM glyphic.executions WHERE org_id = {lit(org)} AND status = 'succeeded'")
                 == str(accepted), timeout=60, what="executions during the rotation")
+            auths = {r["headers"].get("authorization") or r["headers"].get("Authorization")
+                     for r in SRV.requests("/echo")}
+            token = next(v["token"] for k, v in expected.items() if sql(
+                f"SELECT name FROM glyphic.credentials WHERE id = {lit(k)}") == "r-0")
+            self.assertEqual(auths, {f"Bearer {token}"})
             # a third run has nothing to do
             r = ENV.glyphic("rotate-key", "--new", new_path)
             self.assertIn("0 of", r.stdout)
