@@ -14,6 +14,8 @@
  *   queue.read                      x     x      read
  *   workflow.read      x      x     x     x      read
  *   workflow.write            x     x     x      write
+ *   credential.read    x      x     x     x      read   (viewers: names and types only)
+ *   credential.write          x     x     x      write
  *
  * Only owners may grant or take the owner role, and an org always keeps at
  * least one owner; those two rules live with the membership handlers.
@@ -38,6 +40,10 @@ static const gl_perm_rule_t rules[] = {
                                 GL_SCOPE_READ },
     [GL_PERM_WORKFLOW_WRITE] = { GL_PERM_WORKFLOW_WRITE, "workflow.write", false, true, true, false, GL_ROLE_EDITOR,
                                  GL_SCOPE_WRITE },
+    [GL_PERM_CREDENTIAL_READ] = { GL_PERM_CREDENTIAL_READ, "credential.read", false, true, true, false, GL_ROLE_VIEWER,
+                                  GL_SCOPE_READ },
+    [GL_PERM_CREDENTIAL_WRITE] = { GL_PERM_CREDENTIAL_WRITE, "credential.write", false, true, true, false,
+                                   GL_ROLE_EDITOR, GL_SCOPE_WRITE },
 };
 /* the last permission has its row (a missing one in between is caught by
  * gl_perm_rule at run time and by test_perm) */

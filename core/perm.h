@@ -26,6 +26,8 @@ typedef enum {
     GL_PERM_QUEUE_READ,    /* the org's jobs: counts and throughput */
     GL_PERM_WORKFLOW_READ,
     GL_PERM_WORKFLOW_WRITE,
+    GL_PERM_CREDENTIAL_READ,  /* the org's credentials: names and types (viewers), fields too (editors) */
+    GL_PERM_CREDENTIAL_WRITE, /* create, change, delete credentials */
     GL_PERM__COUNT
 } gl_perm_t;
 

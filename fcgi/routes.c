@@ -5,6 +5,7 @@
 #include "router.h"
 
 #include "audit.h"
+#include "credentials.h"
 #include "executions.h"
 #include "expressions.h"
 #include "auth.h"
@@ -38,6 +39,7 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_workflow_shares,
     &gl_resource_executions,
     &gl_resource_expressions,
+    &gl_resource_credentials,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);

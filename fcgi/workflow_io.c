@@ -78,6 +78,16 @@ static void wf_export(gl_req_t *req)
     gl_resp_header(req, "Content-Disposition", disp);
 }
 
+/* Of the names in $1 (a JSON array), those no credential of the request's
+ * org is called (every member sees the org's credentials' names). */
+static const gl_stmt_t q_missing = {
+    .name = "wfio_missing_credentials",
+    .sql = "SELECT coalesce(json_agg(n.name ORDER BY n.name), '[]') FROM jsonb_array_elements_text($1::jsonb) n(name) "
+           "WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.org_id = current_org_id() AND c.name = n.name)",
+    .nparams = 1,
+    .rows = true,
+};
+
 static void wf_import(gl_req_t *req)
 {
     static const char *const allowed[] = { "format", "format_version", "name", "tags", "definition",
@@ -119,16 +129,25 @@ static void wf_import(gl_req_t *req)
         return;
     if (gl_audit(req, NULL, "workflow.import", "workflow", id, NULL) != GL_OK)
         return;
-    /* no credential store yet (a later issue): every name is missing here */
-    gl_buf_t missing;
-    gl_buf_init(&missing, 1 << 20);
-    if (gl_engine_credential_names(def, &missing) != GL_OK) {
-        gl_buf_free(&missing);
+    /* the credentials it names that the org does not have (by name) */
+    gl_buf_t names;
+    gl_buf_init(&names, 1 << 20);
+    if (gl_engine_credential_names(def, &names) != GL_OK) {
+        gl_buf_free(&names);
         gl_resp_error(req, 500, "internal", NULL, "too many credentials");
         return;
     }
-    char *body = gl_arena_printf(req->arena, "{\"id\":\"%s\",\"missing_credentials\":%s}", id, missing.data);
-    gl_buf_free(&missing);
+    const char *params[] = { gl_arena_strdup(req->arena, names.data) };
+    gl_buf_free(&names);
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    int rc = gl_db_query(req->db, &q_missing, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return;
+    }
+    char *body = gl_arena_printf(req->arena, "{\"id\":\"%s\",\"missing_credentials\":%s}", id,
+                                 PQgetvalue(res, 0, 0));
     char loc[80];
     snprintf(loc, sizeof loc, "/api/workflows/%s", id);
     gl_resp_header(req, "Location", loc);

@@ -11,8 +11,9 @@
 static const gl_stmt_t q_version_insert = {
     .name = "wf_version_insert",
     .sql = "INSERT INTO workflow_versions (workflow_id, version, org_id, definition, author_id, message, restored_from, "
-           "error_trigger, generated_params) VALUES ($1, $2, $3, $4::jsonb, current_user_id(), $5, $6, $7, $8::jsonb)",
-    .nparams = 8,
+           "error_trigger, generated_params, credentials) VALUES ($1, $2, $3, $4::jsonb, current_user_id(), $5, $6, $7, "
+           "$8::jsonb, ARRAY(SELECT jsonb_array_elements_text($9::jsonb)))",
+    .nparams = 9,
     .rows = false,
 };
 
@@ -94,8 +95,20 @@ int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, con
      * and the parameters the database generates (sql/012) */
     const char *error_trigger = gl_engine_trigger_node(def, "error");
     json_object *generated = gl_engine_generated_params(def);
+    /* the credentials it names, so deleting one can say who uses it (sql/014) */
+    gl_buf_t creds;
+    gl_buf_init(&creds, 1 << 20);
+    if (gl_engine_credential_names(def, &creds) != GL_OK) {
+        gl_buf_free(&creds);
+        json_object_put(generated);
+        json_object_put(def);
+        gl_resp_error(req, 400, "invalid", "definition", "the definition names too many credentials");
+        return GL_INVALID;
+    }
     const char *params[] = { id, version, org_id, definition, message, restored_from, error_trigger,
-                             json_object_to_json_string_ext(generated, JSON_C_TO_STRING_PLAIN) };
+                             json_object_to_json_string_ext(generated, JSON_C_TO_STRING_PLAIN),
+                             gl_arena_strdup(req->arena, creds.data) };
+    gl_buf_free(&creds);
     rc = gl_db_query(req->db, &q_version_insert, params, NULL, NULL, &err);
     json_object_put(generated);
     json_object_put(def);

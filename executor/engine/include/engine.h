@@ -259,6 +259,55 @@ json_object *gl_engine_env(const char *allow);
 int64_t gl_engine_timeout_ms(json_object *def);
 
 
+/* ---- Credential types --------------------------------------------- */
+/*
+ * The catalogue of credential types (credential_types.c): which fields each
+ * has, which of them are secret, which the system writes (an OAuth2 token).
+ * glyphic-fcgi serves it (GET /api/credential-types) and checks what users
+ * store against it; http.request applies the types it knows.
+ */
+#define GL_CRED_MAX_FIELDS 16          /* fields of one type, or of one generic credential */
+#define GL_CRED_MAX_FIELD_VALUE 4096   /* bytes of a non-secret field's value */
+#define GL_CRED_MAX_SECRET_VALUE 65536 /* bytes of a secret field's value (GL_VAULT_MAX_SECRET) */
+
+typedef struct {
+    const char *name;
+    const char *label;
+    bool secret;
+    bool required;
+    bool system;  /* written by Glyphic (OAuth2 tokens), never by users */
+    const char *help;
+} gl_cred_field_def_t;
+
+typedef struct {
+    const char *type;
+    const char *display_name;
+    const char *description;
+    bool any_fields; /* generic: any field names, every one secret unless listed */
+    bool oauth2;     /* connected through GET /api/oauth2/start */
+    gl_cred_field_def_t fields[GL_CRED_MAX_FIELDS]; /* ends at name NULL */
+} gl_cred_type_t;
+
+/* The type called type, or NULL. */
+const gl_cred_type_t *gl_engine_cred_type_find(const char *type);
+
+/* Appends the catalogue as a JSON array to out. */
+int gl_engine_cred_types_json(gl_buf_t *out) GL_WUR;
+
+/*
+ * Checks what a user stores: fields (object of strings, or NULL when not
+ * given) and secrets (object of strings or nulls — null clears —, or NULL)
+ * against type t. With creating, required fields and secrets must be
+ * present (on update, secrets_set lists the secret fields already stored,
+ * NULL-terminated, which count as present unless cleared). On failure err
+ * names the field (err->field "fields.x" or "secrets.x") and says why.
+ */
+int gl_engine_cred_check(const gl_cred_type_t *t, json_object *fields, json_object *secrets, bool creating,
+                         const char *const *secrets_set, gl_err_t *err) GL_WUR;
+
+/* True when field is a secret field of t (for generic: any field). */
+bool gl_engine_cred_is_secret(const gl_cred_type_t *t, const char *field);
+
 /* ---- Outbound HTTP for the programs -------------------------------- */
 
 /*
