@@ -81,6 +81,9 @@ static const key_t_ keys[] = {
       "internal addresses are refused unless listed" },
     { "http.respond_allow_scripts", T_BOOL, OFF(http_respond_allow_scripts), "false", 0, 1, false,
       "let flow.respond answer with a script content type (text/javascript and the like) on the app's origin" },
+    { "oauth2.redirect_url", T_STR, OFF(oauth2_redirect_url), "", 0, 0, false,
+      "the OAuth2 callback URL registered at providers (https://glyphic.example.com/api/oauth2/callback); "
+      "empty: built from the scheme and Host of the request that starts the authorization" },
     { "auth.open_signup", T_BOOL, OFF(auth_open_signup), "false", 0, 1, false,
       "anyone may sign up (and gets an org of their own); false: only the first user, then by invitation" },
     { "auth.cookie_secure", T_BOOL, OFF(auth_cookie_secure), "true", 0, 1, false,
@@ -235,6 +238,24 @@ static int set_value(gl_config_t *cfg, const key_t_ *k, const char *val, gl_err_
     return GL_ERR;
 }
 
+/* oauth2.redirect_url: empty, or an absolute http(s) URL of visible ASCII
+ * without a fragment (providers compare it byte for byte). */
+static int check_redirect_url(const char *u, gl_err_t *err)
+{
+    if (!*u)
+        return GL_OK;
+    bool ok = strncmp(u, "https://", 8) == 0 || strncmp(u, "http://", 7) == 0;
+    for (const char *p = u; ok && *p; p++)
+        ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != '#';
+    if (!ok || strlen(u) > 1024) {
+        gl_err_field(err, "oauth2.redirect_url",
+                     "oauth2.redirect_url: expected an absolute http:// or https:// URL without spaces or a "
+                     "fragment, at most 1024 bytes");
+        return GL_INVALID;
+    }
+    return GL_OK;
+}
+
 static const key_t_ *find_key(const char *key)
 {
     for (size_t i = 0; i < GL_NELEM(keys); i++)
@@ -364,6 +385,10 @@ int gl_config_load(const char *path, gl_config_t *out, gl_err_t *err)
             gl_config_free(&cfg);
             return GL_INVALID;
         }
+    }
+    if (check_redirect_url(cfg.oauth2_redirect_url, err) != GL_OK) {
+        gl_config_free(&cfg);
+        return GL_INVALID;
     }
     if (cfg.fcgi_workers == 0)
         cfg.fcgi_workers = gl_config_ncpu();

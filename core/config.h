@@ -45,6 +45,7 @@ typedef struct {
 
     gl_ipnet_list_t http_allow_private; /* ranges http.request may reach besides public addresses */
     bool http_respond_allow_scripts;     /* flow.respond may answer with a script content type */
+    char *oauth2_redirect_url;           /* the OAuth2 callback URL; "": from the request's scheme and Host */
 
     bool auth_open_signup;
     bool auth_cookie_secure;

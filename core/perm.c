@@ -16,6 +16,10 @@
  *   workflow.write            x     x     x      write
  *   credential.read    x      x     x     x      read   (viewers: names and types only)
  *   credential.write          x     x     x      write
+ *   oauth2.connect            x     x     x      (browser session only)
+ *   oauth2.callback    (browser session only; the handler checks that the
+ *                      session started the authorization and is still an
+ *                      editor of the credential's org)
  *
  * Only owners may grant or take the owner role, and an org always keeps at
  * least one owner; those two rules live with the membership handlers.
@@ -44,6 +48,10 @@ static const gl_perm_rule_t rules[] = {
                                   GL_SCOPE_READ },
     [GL_PERM_CREDENTIAL_WRITE] = { GL_PERM_CREDENTIAL_WRITE, "credential.write", false, true, true, false,
                                    GL_ROLE_EDITOR, GL_SCOPE_WRITE },
+    [GL_PERM_OAUTH2_CONNECT] = { GL_PERM_OAUTH2_CONNECT, "oauth2.connect", false, true, true, true, GL_ROLE_EDITOR,
+                                 GL_SCOPE_WRITE },
+    [GL_PERM_OAUTH2_CALLBACK] = { GL_PERM_OAUTH2_CALLBACK, "oauth2.callback", false, true, false, true, GL_ROLE_NONE,
+                                  GL_SCOPE_WRITE },
 };
 /* the last permission has its row (a missing one in between is caught by
  * gl_perm_rule at run time and by test_perm) */

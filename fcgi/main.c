@@ -10,6 +10,7 @@
 #include "master.h"
 #include "migrate.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -88,6 +89,13 @@ int main(int argc, char **argv)
         gl_vault_load(cfg.secrets_key_file, cfg.secrets_old_key_files, &vault, &err) != GL_OK) {
         fprintf(stderr, "glyphic-fcgi: %s\n", err.msg[0] ? err.msg : "libsodium cannot start");
         gl_log(GL_LOG_ERROR, "%s", err.msg[0] ? err.msg : "libsodium cannot start");
+        gl_config_free(&cfg);
+        return 2;
+    }
+    /* once, before the workers fork (the OAuth2 token request) */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "glyphic-fcgi: libcurl cannot start\n");
+        gl_vault_free(vault);
         gl_config_free(&cfg);
         return 2;
     }

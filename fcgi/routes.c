@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "me.h"
 #include "node_types_api.h"
+#include "oauth2.h"
 #include "openapi.h"
 #include "orgs.h"
 #include "queue_api.h"
@@ -40,6 +41,7 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_executions,
     &gl_resource_expressions,
     &gl_resource_credentials,
+    &gl_resource_oauth2,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);

@@ -69,6 +69,9 @@ TEST(errors_name_the_key_and_line)
         { "\nhttp.allow_private = 10.1.2.0/24, 10.1.2.5/24\n", ":2: http.allow_private: '10.1.2.5/24' has bits set" },
         { "http.allow_private = 127.1\n", "http.allow_private: '127.1' is not an IP address" },
         { "http.respond_allow_scripts = maybe\n", "http.respond_allow_scripts: expected true or false" },
+        { "oauth2.redirect_url = ftp://x.example/cb\n", "oauth2.redirect_url: expected an absolute http" },
+        { "oauth2.redirect_url = https://x.example/cb#top\n", "oauth2.redirect_url: expected" },
+        { "oauth2.redirect_url = \"https://x.example/a b\"\n", "oauth2.redirect_url: expected" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *p = write_conf(cases[i].text);
@@ -114,6 +117,23 @@ TEST(allow_private_parsed)
     p = write_conf("");
     ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
     ASSERT_EQ(c.http_allow_private.n, 0);
+    gl_config_free(&c);
+    unlink(p);
+}
+
+TEST(oauth2_redirect_url)
+{
+    gl_config_t c;
+    gl_err_t err;
+    gl_err_clear(&err);
+    const char *p = write_conf("");
+    ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
+    ASSERT_STR_EQ(c.oauth2_redirect_url, ""); /* built from each request */
+    gl_config_free(&c);
+    unlink(p);
+    p = write_conf("oauth2.redirect_url = https://glyphic.example.com/api/oauth2/callback\n");
+    ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
+    ASSERT_STR_EQ(c.oauth2_redirect_url, "https://glyphic.example.com/api/oauth2/callback");
     gl_config_free(&c);
     unlink(p);
 }
