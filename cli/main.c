@@ -4,6 +4,7 @@
  *   glyphic migrate [--status]   apply pending migrations / list them
  *   glyphic prune                remove expired sessions, old log-in attempts,
  *                                stale invitations and old trash (for cron)
+ *   glyphic org limits ORG ...   show or set an org's limits (org_limits.c)
  *   glyphic run FILE [--input F] run a workflow file here, no database (run_file.c)
  *   glyphic keygen FILE          write a new master key for credential secrets
  *   glyphic rotate-key --new F   re-seal every credential under the key in F (rotate_key.c)
@@ -17,6 +18,7 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "org_limits.h"
 #include "queue.h"
 #include "rotate_key.h"
 #include "run_file.h"
@@ -35,13 +37,18 @@ static void usage(FILE *out)
             "Commands:\n"
             "  migrate            apply pending schema migrations (connects with db.admin_url;\n"
             "                     the first migration creates roles, so it needs a superuser),\n"
-            "                     then copies the auth.* settings the database enforces\n"
-            "                     (open sign-up, log-in limits, session lifetime) into it\n"
+            "                     then copies the auth.* and limits.* settings the database\n"
+            "                     enforces (open sign-up, log-in limits, session lifetime,\n"
+            "                     per-org limits) into it\n"
             "  migrate --status   list applied and pending migrations; exit 1 if an applied\n"
             "                     migration differs from this binary's or the schema is newer\n"
             "  prune              remove expired and idle sessions, log-in attempts older than a day,\n"
             "                     invitations expired for 30 days, and workflows in the trash\n"
             "                     longer than workflows.trash_days (run it daily from cron)\n"
+            "  org limits ORG [--max-running N] [--webhooks-per-minute N] [--max-credentials N]\n"
+            "                     show an org's limits and what it uses of them; with options, set\n"
+            "                     the org's own (N: a whole number, 0 for no limit, or 'default'\n"
+            "                     for the limits.org_* value). ORG: its id, or its name if unique\n"
             "  queue stats        job counts by queue and state, oldest due job, last minute's\n"
             "                     throughput (all orgs)\n"
             "  queue retry ID     queue a dead or canceled job again\n"
@@ -76,19 +83,23 @@ static void usage(FILE *out)
 /*
  * Copies the settings the database enforces itself (sql/008_identity.sql:
  * who may sign up, the log-in limits, the session lifetime, the scrypt
- * cost of decoy salts) from the configuration into glyphic.settings, so a
- * changed glyphic.conf takes effect there at the next `glyphic migrate`.
+ * cost of decoy salts, the per-org limits' defaults) from the configuration
+ * into glyphic.settings, so a changed glyphic.conf takes effect there at
+ * the next `glyphic migrate`.
  */
 static int sync_settings(gl_db_t *db, const gl_config_t *cfg, gl_err_t *err)
 {
     static const char q_sync[] = "SELECT glyphic.sync_settings($1::jsonb)";
-    char json[512];
+    char json[768];
     int n = snprintf(json, sizeof json,
                      "{\"auth.open_signup\": \"%s\", \"auth.scrypt_n\": \"%d\", \"auth.login_window\": \"%d\", "
                      "\"auth.login_max_account\": \"%d\", \"auth.login_max_ip\": \"%d\", "
-                     "\"auth.session_lifetime\": \"%d\"}",
+                     "\"auth.session_lifetime\": \"%d\", \"limits.org_max_running\": \"%d\", "
+                     "\"limits.org_webhooks_per_minute\": \"%d\", \"limits.org_max_credentials\": \"%d\"}",
                      cfg->auth_open_signup ? "true" : "false", cfg->auth_scrypt_n, cfg->auth_login_window,
-                     cfg->auth_login_max_account, cfg->auth_login_max_ip, cfg->auth_session_lifetime);
+                     cfg->auth_login_max_account, cfg->auth_login_max_ip, cfg->auth_session_lifetime,
+                     cfg->limits_org_max_running, cfg->limits_org_webhooks_per_minute,
+                     cfg->limits_org_max_credentials);
     if (n <= 0 || (size_t)n >= sizeof json) {
         gl_err_set(err, "settings do not fit");
         return GL_ERR;
@@ -298,6 +309,8 @@ int main(int argc, char **argv)
         status = gl_cli_rotate_key(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "queue") == 0)
         status = cmd_queue(&cfg, argc - optind, argv + optind);
+    else if (strcmp(cmd, "org") == 0)
+        status = gl_cli_org(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "prune") == 0)
         status = argc - optind > 1 ? 2 : cmd_prune(&cfg);
     else if (strcmp(cmd, "config") == 0) {

@@ -104,6 +104,14 @@ static const key_t_ keys[] = {
       "seconds an invitation stays valid" },
     { "workflows.trash_days", T_INT, OFF(workflows_trash_days), "30", 0, 36500, false,
       "days a deleted workflow stays in the trash before `glyphic prune` removes it (0: never)" },
+    { "limits.org_max_running", T_INT, OFF(limits_org_max_running), "0", 0, 100000, false,
+      "workflow executions of one org running at once (0: no limit); the rest wait in the queue. "
+      "The database's copy is updated by `glyphic migrate`; `glyphic org limits` overrides it per org" },
+    { "limits.org_webhooks_per_minute", T_INT, OFF(limits_org_webhooks_per_minute), "0", 0, 100000000, false,
+      "webhook calls one org's workflows may take per calendar minute (0: no limit); past it /hooks/ answers "
+      "429 rate_limited. Copied and overridden like limits.org_max_running" },
+    { "limits.org_max_credentials", T_INT, OFF(limits_org_max_credentials), "1000", 0, 1000000, false,
+      "credentials one org may store (0: no limit). Copied and overridden like limits.org_max_running" },
     { "executor.queue", T_STR, OFF(executor_queue), "default", 0, 0, false,
       "the queue glyphic-executor works on" },
     { "executor.workers", T_INT, OFF(executor_workers), "0", 0, 256, false,

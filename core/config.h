@@ -59,6 +59,11 @@ typedef struct {
 
     int workflows_trash_days;
 
+    /* per-org limits (0: none); the database enforces its copy (glyphic migrate) */
+    int limits_org_max_running;
+    int limits_org_webhooks_per_minute;
+    int limits_org_max_credentials;
+
     char *executor_queue;
     int executor_workers;
     int executor_batch;

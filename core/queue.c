@@ -20,18 +20,13 @@ static const gl_stmt_t q_enqueue = {
     .nparams = 9,
     .rows = true,
 };
-/* The claim runs as a prepared statement rather than through claim_jobs():
- * the same statement (keep the two alike), without a function call on the
- * path from a NOTIFY to a job's start. */
+/* The claim is claim_jobs() (sql/016_org_limits.sql): fair between orgs
+ * and within their limits, which takes more than one statement (an org's
+ * lock, then a fresh snapshot to count its running jobs). */
 static const gl_stmt_t q_claim = {
     .name = "q_claim",
-    .sql = "WITH c AS (SELECT j.id FROM jobs j WHERE j.queue = $1 AND j.state IN ('queued', 'failed') "
-           "AND j.run_at <= now() ORDER BY j.priority, j.run_at, j.id LIMIT $3 FOR UPDATE SKIP LOCKED), "
-           "u AS (UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_owner = $2, started = false, "
-           "lease_expires_at = now() + make_interval(secs => $4::int), updated_at = now() FROM c WHERE j.id = c.id "
-           "RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.org_id, j.priority, j.run_at) "
-           "SELECT u.id, u.kind, u.payload::text, u.attempts, u.max_attempts, coalesce(u.org_id::text, '') "
-           "FROM u ORDER BY u.priority, u.run_at, u.id",
+    .sql = "SELECT c.id, c.kind, c.payload::text, c.attempts, c.max_attempts, coalesce(c.org_id::text, '') "
+           "FROM claim_jobs($1, $2, $3::int, $4::int) c",
     .nparams = 4,
     .rows = true,
 };

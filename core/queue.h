@@ -39,7 +39,9 @@ typedef struct {
  * happen only if that transaction commits. */
 int gl_queue_enqueue(gl_db_t *db, const gl_job_spec_t *spec, int64_t *id_out, gl_err_t *err) GL_WUR;
 
-/* Claims up to limit due jobs of queue for owner; *jobs (arena) and *n. */
+/* Claims up to limit due jobs of queue for owner, in the order to run them:
+ * round-robin between orgs, none of an org at its limits.org_max_running;
+ * *jobs (arena) and *n. */
 int gl_queue_claim(gl_db_t *db, const char *queue, const char *owner, int limit, int lease_s,
                    gl_arena_t *arena, gl_job_t **jobs, int *n, gl_err_t *err) GL_WUR;
 

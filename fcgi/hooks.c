@@ -21,6 +21,17 @@
  *                  location, with the secret and the trigger's timeout_ms,
  *                  default 30 s): it waits for the executor to announce
  *                  the end and answers. This worker is free at once.
+ *
+ * Per-org limit (limits.org_webhooks_per_minute, sql/016_org_limits.sql):
+ * the statement that queues or records the execution counts the call, or
+ * returns NULL and writes nothing when the org has had its calls this
+ * calendar minute; the answer is then 429 rate_limited with Retry-After
+ * (the seconds left in the minute). This worker then refuses that org's
+ * calls itself until the minute ends — no run, no statement — so a flood
+ * costs the database one statement per worker and minute. (A direct run is
+ * computed before the statement that refuses it: the first refused call of
+ * a minute runs its quick workflow for nothing, which has no effect
+ * outside.)
  */
 #include "hooks.h"
 
@@ -35,6 +46,7 @@
 
 #define MAX_PATH 200
 #define CACHE_SLOTS 32
+#define LIMITED_SLOTS 16
 
 static const gl_stmt_t q_find = {
     .name = "hook_find",
@@ -58,6 +70,7 @@ static const gl_stmt_t q_record = {
 typedef struct {
     char path[MAX_PATH + 1];
     char workflow[GL_UUID_LEN + 1];
+    char org[GL_UUID_LEN + 1];
     char version_text[16];
     char node[72];
     char method[8];
@@ -71,6 +84,14 @@ typedef struct {
 
 static cached_t cache[CACHE_SLOTS];
 static unsigned long cache_clock;
+
+/* orgs over their webhook calls this minute, by this worker's count of
+ * refusals: refused here until until_ms (wall clock; the database's minute
+ * is the same one when both run on one clock) */
+static struct {
+    char org[GL_UUID_LEN + 1];
+    int64_t until_ms;
+} limited[LIMITED_SLOTS];
 
 static cached_t *cache_by_path(const char *path)
 {
@@ -135,6 +156,7 @@ static cached_t *cache_put(const char *path, const PGresult *res, json_object *d
     snprintf(slot->method, sizeof slot->method, "%s", PQgetvalue(res, 0, 5));
     slot->sync = strcmp(PQgetvalue(res, 0, 6), "sync") == 0;
     snprintf(slot->workflow, sizeof slot->workflow, "%s", workflow);
+    snprintf(slot->org, sizeof slot->org, "%s", PQgetvalue(res, 0, 1));
     slot->version = version;
     slot->def = def;
     slot->direct = gl_engine_is_direct(def);
@@ -293,6 +315,58 @@ static void respond(gl_req_t *req, const char *execution_id, const char *status,
     gl_resp_json(req, a.status, a.body, a.body_len);
 }
 
+/* ---- the per-org limit ---- */
+
+/* When the org's calls are refused here (0: they are not). */
+static int64_t limited_until(const char *org)
+{
+    int64_t now = gl_wall_ms();
+    for (int i = 0; i < LIMITED_SLOTS; i++)
+        if (limited[i].until_ms > now && strcmp(limited[i].org, org) == 0)
+            return limited[i].until_ms;
+    return 0;
+}
+
+/* Answers 429 rate_limited: the org's calls resume at until_ms. */
+static void refuse(gl_req_t *req, int64_t until_ms)
+{
+    int64_t left = (until_ms - gl_wall_ms() + 999) / 1000;
+    char secs[24];
+    snprintf(secs, sizeof secs, "%lld", (long long)(left < 1 ? 1 : left));
+    gl_resp_header(req, "Retry-After", secs);
+    gl_resp_error(req, 429, "rate_limited", NULL,
+                  "this webhook's organization has had its webhook calls for this minute; try again in %s seconds",
+                  secs);
+}
+
+/* The database refused a call of org (the hook statement returned NULL):
+ * refuse the org's calls here until the minute ends, and answer 429. */
+static void refused_by_database(gl_req_t *req, const char *org)
+{
+    int64_t now = gl_wall_ms(), until = now - now % 60000 + 60000;
+    int slot = 0;
+    for (int i = 0; i < LIMITED_SLOTS; i++) {
+        if (strcmp(limited[i].org, org) == 0 || limited[i].until_ms <= now) {
+            slot = i;
+            break;
+        }
+        if (limited[i].until_ms < limited[slot].until_ms)
+            slot = i;
+    }
+    snprintf(limited[slot].org, sizeof limited[slot].org, "%s", org);
+    limited[slot].until_ms = until;
+    gl_log(GL_LOG_WARN, "org %s is over limits.org_webhooks_per_minute: its webhook calls are refused until the "
+           "minute ends", org);
+    refuse(req, until);
+}
+
+/* True when the hook statement's one value is NULL: the org is over its
+ * limit, and nothing was written. */
+static bool over_limit(const PGresult *res)
+{
+    return PQntuples(res) == 1 && PQgetisnull(res, 0, 0);
+}
+
 /* ---- the direct path ---- */
 
 /* $env: the variables executor.env_allow names, read once per worker */
@@ -366,6 +440,8 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
         ; /* the caller looks the webhook up again */
     else if (rc != GL_OK)
         gl_resp_fail(req, rc, &err);
+    else if (over_limit(res))
+        refused_by_database(req, c->org);
     else
         respond(req, id, status, rr.output, rr.response, rr.error);
     gl_run_result_free(&rr);
@@ -391,6 +467,10 @@ static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char 
         if (stale(rc, &err))
             return GL_CONFLICT;
         gl_resp_fail(req, rc, &err);
+        return GL_OK;
+    }
+    if (over_limit(res)) {
+        refused_by_database(req, c->org);
         return GL_OK;
     }
     /* committed (webhooks run outside a transaction) before nginx follows
@@ -461,6 +541,11 @@ void gl_hooks_handle(gl_req_t *req)
             gl_resp_error(req, 405, "method_not_allowed", NULL, "this webhook accepts %s", c->method);
             break;
         }
+        int64_t until = limited_until(c->org);
+        if (until) {
+            refuse(req, until);
+            break;
+        }
         if (!item && !(item = gl_hooks_item(req, p)))
             break; /* it answered 400 */
         int rc;
@@ -472,6 +557,8 @@ void gl_hooks_handle(gl_req_t *req)
             } else if (rc != GL_OK) {
                 gl_resp_fail(req, rc, &err);
                 rc = GL_OK;
+            } else if (over_limit(res)) {
+                refused_by_database(req, c->org);
             } else {
                 char *body = gl_arena_printf(req->arena, "{\"execution_id\":\"%s\",\"status\":\"queued\"}", id);
                 gl_resp_json(req, 202, body, strlen(body));
