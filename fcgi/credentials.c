@@ -62,12 +62,20 @@ static const gl_stmt_t q_get_brief = {
     .rows = true,
 };
 
+/* Inserts unless the org is at its limit of stored credentials (sql/016's
+ * org_limit_max_credentials, 0: none): no row back then. One insert of an
+ * org at a time (an advisory lock on the org for the transaction), so two
+ * concurrent inserts cannot both take the last place. */
 static const gl_stmt_t q_insert = {
     .name = "cred_insert",
-    .sql = "INSERT INTO credentials (id, org_id, name, type, fields, secrets, key_id, created_by) "
-           "VALUES ($1, current_org_id(), $2, $3, $4::jsonb, $5::jsonb, $6, current_user_id())",
+    .sql = "WITH lim AS (SELECT pg_advisory_xact_lock(hashtextextended('glyphic.credentials:' || current_org_id(), 0)), "
+           "org_limit_max_credentials(current_org_id()) AS n) "
+           "INSERT INTO credentials (id, org_id, name, type, fields, secrets, key_id, created_by) "
+           "SELECT $1, current_org_id(), $2, $3, $4::jsonb, $5::jsonb, $6, current_user_id() FROM lim "
+           "WHERE lim.n = 0 OR (SELECT count(*) FROM credentials c WHERE c.org_id = current_org_id()) < lim.n "
+           "RETURNING (SELECT n FROM lim)",
     .nparams = 6,
-    .rows = false,
+    .rows = true,
 };
 
 /* the row to change, locked: a rotation or a token refresh waits (or is
@@ -269,7 +277,14 @@ static void cred_create(gl_req_t *req)
         return;
     const char *params[] = { id, name, type, fields ? json_object_to_json_string(fields) : "{}", sealed,
                              gl_vault_key_id(req->vault) };
-    int rc = gl_db_query(req->db, &q_insert, params, NULL, NULL, &err);
+    PGresult *res = NULL;
+    int rc = gl_db_query(req->db, &q_insert, params, req->arena, &res, &err);
+    if (rc == GL_OK && PQntuples(res) == 0) {
+        gl_resp_error(req, 403, "limit_reached", NULL,
+                      "this org stores as many credentials as its limit allows (see GET /api/queue/stats); delete "
+                      "one or ask the operator to raise limits.org_max_credentials");
+        return;
+    }
     if (rc == GL_CONFLICT) {
         gl_resp_error(req, 409, "name_taken", "name", "a credential of this org is already called '%.200s'", name);
         return;

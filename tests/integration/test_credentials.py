@@ -261,6 +261,18 @@ class CredentialsApiTest(unittest.TestCase):
         r = owner().post("/api/workflows/import", doc)
         self.assertEqual(sorted(r.json()["missing_credentials"]), ["have", "lack"])
 
+    def test_stored_credentials_per_org_limit(self):
+        c = owner()
+        ENV.glyphic("org", "limits", c.me["org_id"], "--max-credentials", "2")
+        bearer(c, "one")
+        bearer(c, "two")
+        r = c.post("/api/credentials", {"name": "three", "type": "http.bearer", "secrets": {"token": "t"}})
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(r.json()["error"]["code"], "limit_reached")
+        self.assertEqual(sql(f"SELECT count(*) FROM glyphic.credentials WHERE org_id = '{c.me['org_id']}'"), "2")
+        # another org is not limited by it
+        bearer(owner(), "three")
+
     def test_app_role_sql_stays_in_its_org(self):
         a, b = owner(), owner()
         cred = bearer(a)
