@@ -155,6 +155,7 @@ int gl_oauth2_parse_response(long status, const char *body, size_t len, gl_arena
 {
     out->outcome = GL_OAUTH2_BAD_RESPONSE;
     out->http_status = status;
+    out->retryable = false;
     out->error[0] = '\0';
     out->access_token = out->refresh_token = NULL;
     out->expires_in = -1;
@@ -173,6 +174,7 @@ int gl_oauth2_parse_response(long status, const char *body, size_t len, gl_arena
         snprintf(out->error, sizeof out->error, "%s", json_object_get_string(v));
     if (status < 200 || status >= 300 || has_error) {
         out->outcome = GL_OAUTH2_REFUSED;
+        out->retryable = status == 408 || status == 429 || status >= 500;
         gl_err_set(err, "answered HTTP %ld%s%s%s", status, out->error[0] ? " (" : "", out->error,
                    out->error[0] ? ")" : "");
         scrub_put(obj);
@@ -215,8 +217,9 @@ out:
 /* --- the request */
 
 typedef struct {
-    char *data; /* GL_OAUTH2_MAX_RESPONSE + 1 bytes of wiped arena memory */
+    char *data; /* max + 1 bytes of wiped arena memory */
     size_t len;
+    size_t max;
     bool too_large;
 } sink_t;
 
@@ -224,7 +227,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     sink_t *s = ud;
     size_t bytes = size * n;
-    if (bytes > GL_OAUTH2_MAX_RESPONSE - s->len) {
+    if (bytes > s->max - s->len) {
         s->too_large = true;
         return 0; /* stops the transfer */
     }
@@ -317,9 +320,11 @@ static char *basic_header(const gl_oauth2_client_t *c, gl_arena_t *a)
     return h;
 }
 
-static int fail(gl_oauth2_tokens_t *out, gl_oauth2_outcome_t o, gl_err_t *err, const char *safe, const char *what)
+static int fail(gl_oauth2_tokens_t *out, gl_oauth2_outcome_t o, bool retryable, gl_err_t *err, const char *safe,
+                const char *what)
 {
     out->outcome = o;
+    out->retryable = retryable;
     gl_err_set(err, "token endpoint %s: %s", safe, what);
     return GL_ERR;
 }
@@ -341,11 +346,16 @@ int gl_oauth2_token_request(const gl_oauth2_client_t *c, const char *const *form
     bool basic = c->basic && has_secret;
     size_t body_len = 0;
     char *body = form_body(c, form, n_pairs, !basic, has_secret && !basic, a, &body_len);
-    long timeout = c->timeout_ms > 0 && c->timeout_ms < GL_OAUTH2_TIMEOUT_MS ? c->timeout_ms : GL_OAUTH2_TIMEOUT_MS;
+    long timeout = c->timeout_ms <= 0 ? GL_OAUTH2_TIMEOUT_MS
+                   : c->timeout_ms < GL_OAUTH2_MAX_TIMEOUT_MS ? c->timeout_ms
+                                                              : GL_OAUTH2_MAX_TIMEOUT_MS;
+    size_t max = c->max_response == 0 ? GL_OAUTH2_MAX_RESPONSE
+                 : c->max_response < GL_OAUTH2_MAX_RESPONSE_CAP ? c->max_response
+                                                                : GL_OAUTH2_MAX_RESPONSE_CAP;
 
     CURL *h = curl_easy_init();
     if (!h)
-        return fail(out, GL_OAUTH2_UNREACHABLE, err, safe, "cannot initialise libcurl");
+        return fail(out, GL_OAUTH2_UNREACHABLE, true, err, safe, "cannot initialise libcurl");
     struct curl_slist *headers = NULL, *n;
     const char *lines[] = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
                             "Expect:", basic ? basic_header(c, a) : NULL };
@@ -353,11 +363,11 @@ int gl_oauth2_token_request(const gl_oauth2_client_t *c, const char *const *form
         if (!(n = curl_slist_append(headers, lines[i]))) {
             curl_slist_free_all(headers);
             curl_easy_cleanup(h);
-            return fail(out, GL_OAUTH2_UNREACHABLE, err, safe, "out of memory");
+            return fail(out, GL_OAUTH2_UNREACHABLE, true, err, safe, "out of memory");
         }
         headers = n;
     }
-    sink_t sink = { wiped_alloc(a, GL_OAUTH2_MAX_RESPONSE + 1), 0, false };
+    sink_t sink = { wiped_alloc(a, max + 1), 0, max, false };
     gl_outbound_t guard = { .allow = c->allow };
     gl_outbound_guard(h, &guard);
     curl_easy_setopt(h, CURLOPT_URL, c->token_url);
@@ -370,7 +380,7 @@ int gl_oauth2_token_request(const gl_oauth2_client_t *c, const char *const *form
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      timeout < GL_OAUTH2_CONNECT_TIMEOUT_MS ? timeout : (long)GL_OAUTH2_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)GL_OAUTH2_MAX_RESPONSE);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     CURLcode res = curl_easy_perform(h);
@@ -380,32 +390,40 @@ int gl_oauth2_token_request(const gl_oauth2_client_t *c, const char *const *form
     curl_easy_cleanup(h);
     snprintf(out->refused, sizeof out->refused, "%s", guard.refused);
 
-    if (sink.too_large || res == CURLE_FILESIZE_EXCEEDED)
-        return fail(out, GL_OAUTH2_BAD_RESPONSE, err, safe, "answer larger than 64 KiB");
+    if (sink.too_large || res == CURLE_FILESIZE_EXCEEDED) {
+        char what[64];
+        snprintf(what, sizeof what, "answer larger than %zu KiB", max >> 10);
+        return fail(out, GL_OAUTH2_BAD_RESPONSE, false, err, safe, what);
+    }
     switch (res) {
     case CURLE_OK:
         break;
     case CURLE_OPERATION_TIMEDOUT: {
         char what[64];
         snprintf(what, sizeof what, "no answer within %ld ms", timeout);
-        return fail(out, GL_OAUTH2_TIMEOUT, err, safe, what);
+        return fail(out, GL_OAUTH2_TIMEOUT, true, err, safe, what);
     }
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
         /* one message for all, as http.request says it: the answer must not
          * map the internal network; the refused address is in out->refused */
-        return fail(out, GL_OAUTH2_UNREACHABLE, err, safe,
+        return fail(out, GL_OAUTH2_UNREACHABLE, true, err, safe,
                     "could not connect (unknown host, connection refused, unreachable, or an internal address "
                     "not allowed by http.allow_private)");
-    default:
-        return fail(out, GL_OAUTH2_UNREACHABLE, err, safe, curl_easy_strerror(res));
+    case CURLE_URL_MALFORMAT:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_OUT_OF_MEMORY:
+        return fail(out, GL_OAUTH2_UNREACHABLE, false, err, safe, curl_easy_strerror(res));
+    default: /* resolve, connect, send, receive, TLS handshake … */
+        return fail(out, GL_OAUTH2_UNREACHABLE, true, err, safe, curl_easy_strerror(res));
     }
     sink.data[sink.len] = '\0';
     gl_err_t perr;
     gl_err_clear(&perr);
     if (gl_oauth2_parse_response(status, sink.data, sink.len, a, out, &perr) != GL_OK) {
-        gl_oauth2_outcome_t o = out->outcome;
-        fail(out, o, err, safe, perr.msg);
+        fail(out, out->outcome, out->retryable, err, safe, perr.msg);
         return GL_ERR;
     }
     return GL_OK;

@@ -1,12 +1,16 @@
 /*
  * oauth2_client.h: the client side of OAuth2 (RFC 6749) that the programs share —
- * PKCE (RFC 7636, method S256) and one request to a token endpoint.
+ * PKCE (RFC 7636, method S256) and one request to a token endpoint: the
+ * authorization-code exchange of glyphic-fcgi (fcgi/oauth2.c) and the
+ * executor's renewals (executor/credentials_oauth2.c: refresh_token and
+ * client_credentials grants).
  *
  * The token request is a form POST (grant_type and the grant's fields)
  * with the client authenticated in the body (client_id, client_secret) or
  * with HTTP Basic (RFC 6749 2.3.1: both form-urlencoded first); it asks for
- * JSON, follows no redirect, is bounded in time (at most
- * GL_OAUTH2_TIMEOUT_MS) and size (GL_OAUTH2_MAX_RESPONSE), and connects
+ * JSON, follows no redirect, is bounded in time (the caller's timeout, at
+ * most GL_OAUTH2_MAX_TIMEOUT_MS) and size (the caller's cap, at most
+ * GL_OAUTH2_MAX_RESPONSE_CAP), and connects
  * only where the outbound guard allows (core/outbound.h,
  * http.allow_private).
  *
@@ -25,9 +29,11 @@
 #include "ipnet.h"
 
 #define GL_OAUTH2_VERIFIER_LEN 43          /* base64url of 32 random bytes; also the S256 challenge's length */
-#define GL_OAUTH2_TIMEOUT_MS 10000         /* longest token request */
+#define GL_OAUTH2_TIMEOUT_MS 10000         /* a token request's time unless the caller says otherwise */
+#define GL_OAUTH2_MAX_TIMEOUT_MS 60000     /* the longest a caller may ask for */
 #define GL_OAUTH2_CONNECT_TIMEOUT_MS 5000
-#define GL_OAUTH2_MAX_RESPONSE (64u << 10) /* largest token response read */
+#define GL_OAUTH2_MAX_RESPONSE (64u << 10) /* largest token response read unless the caller says otherwise */
+#define GL_OAUTH2_MAX_RESPONSE_CAP (1u << 20) /* the largest a caller may ask for */
 #define GL_OAUTH2_MAX_TOKEN 65536          /* longest access or refresh token kept (the vault's limit) */
 
 /* A new PKCE code verifier: 32 random bytes as base64url, no padding. */
@@ -48,7 +54,10 @@ typedef struct {
     const char *client_secret;    /* NULL or "": none (a public client) */
     bool basic;                   /* client authentication with HTTP Basic, else in the form body */
     const gl_ipnet_list_t *allow; /* http.allow_private: ranges allowed besides public addresses */
-    long timeout_ms;              /* 0 or above GL_OAUTH2_TIMEOUT_MS: GL_OAUTH2_TIMEOUT_MS */
+    long timeout_ms;              /* 0: GL_OAUTH2_TIMEOUT_MS; at most GL_OAUTH2_MAX_TIMEOUT_MS (a node's
+                                     deadline cuts the executor's) */
+    size_t max_response;          /* bytes of the answer; 0: GL_OAUTH2_MAX_RESPONSE; at most
+                                     GL_OAUTH2_MAX_RESPONSE_CAP */
 } gl_oauth2_client_t;
 
 typedef enum {
@@ -63,6 +72,8 @@ typedef enum {
 typedef struct {
     gl_oauth2_outcome_t outcome;
     long http_status;     /* 0 without an answer */
+    bool retryable;       /* a failure a later try may not see: timeout, no connection, most transport
+                             errors, HTTP 408, 429 and 5xx */
     char error[48];       /* the endpoint's error code ("invalid_grant") when it sent a plain one, else "" */
     char refused[48];     /* an address the guard refused, "" if none: for the operator's log */
     char *access_token;   /* arena memory, wiped at reset; NULL unless GL_OAUTH2_OK */
@@ -77,8 +88,8 @@ const char *gl_oauth2_outcome_name(gl_oauth2_outcome_t o);
  * POSTs form (n_pairs name/value pairs: "grant_type", "authorization_code",
  * "code", …) to c->token_url and reads the token response into *out.
  * Returns GL_OK with out->outcome GL_OAUTH2_OK, or GL_ERR with the outcome
- * and a message in err (never a secret). Waits at most the client's
- * timeout.
+ * and a message in err (never a secret; it names the endpoint). Waits at
+ * most the client's timeout.
  */
 int gl_oauth2_token_request(const gl_oauth2_client_t *c, const char *const *form, size_t n_pairs, gl_arena_t *a,
                             gl_oauth2_tokens_t *out, gl_err_t *err) GL_WUR;

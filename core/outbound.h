@@ -1,7 +1,8 @@
 /*
- * outbound.h: the guard on outbound HTTP connections made with libcurl
- * outside the engine's http.request (which applies the same rule itself):
- * glyphic-fcgi's OAuth2 token request, say.
+ * outbound.h: the guard on every outbound HTTP connection made with
+ * libcurl: the engine's http.request (executor/engine/http_client.c) and
+ * the OAuth2 token requests (core/oauth2_client.c: glyphic-fcgi's code
+ * exchange, the executor's renewals).
  *
  * Every socket curl opens goes through the guard, which sees the address
  * curl is about to connect to — each address a name resolved to, whatever

@@ -82,13 +82,6 @@ char *gl__cred_secret_dup(gl_arena_t *a, const char *s, size_t n)
     return w->p;
 }
 
-void gl__cred_buf_wipe_free(gl_buf_t *b)
-{
-    if (b->data)
-        sodium_memzero(b->data, b->len);
-    gl_buf_free(b);
-}
-
 /* ---- reading and opening a row ---- */
 
 /* Opens every sealed field of secrets (the row's) into c. */

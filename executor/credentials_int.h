@@ -45,8 +45,6 @@ int gl__cred_entry_from_row(gl_cred_store_t *s, const char *name, PGresult *res,
 
 /* s[0..n) copied into arena memory wiped when the arena is reset. */
 char *gl__cred_secret_dup(gl_arena_t *a, const char *s, size_t n);
-/* Wipes and frees a buffer that held a secret. */
-void gl__cred_buf_wipe_free(gl_buf_t *b);
 
 /* OAuth2 (credentials_oauth2.c). Does e hold an access token with more
  * than 30 s left (or no known expiry)? */

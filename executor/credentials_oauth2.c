@@ -17,9 +17,11 @@
  *
  * so ten executions that need a new token at once cause one request: one
  * asks, the others wait on the row and find its token. The token request
- * is made like http.request's (gl_engine_http_call: the outbound guard
- * and http.allow_private, no proxy, timeouts): a token_url is user input.
- * A refresh token the endpoint refuses (4xx) marks the credential
+ * is glyphic-fcgi's (core/oauth2_client.c: the outbound guard of
+ * core/outbound.c and http.allow_private, no proxy, no redirect, a time
+ * and size cap): a token_url is user input.
+ * A refresh token the endpoint refuses (4xx, or an OAuth2 error in any
+ * answer but 408, 429 and 5xx) marks the credential
  * needs_reauth with a status_detail (no secret in it), committed; the node
  * fails saying the credential must be authorized again. A client that the
  * endpoint refuses fails the node without marking the row (its secret is
@@ -33,17 +35,17 @@
 
 #include "json.h"
 #include "log.h"
+#include "oauth2_client.h"
 
-#include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <strings.h>
 
 #define TOKEN_EARLY_MS 30000   /* a token with less than this left is renewed before use */
 #define TOKEN_TIMEOUT_MS 30000 /* a token request, at most (cut to the node's deadline) */
 #define LOCK_EXTRA_MS 5000     /* waiting for another run's renewal: its request's time and this */
-#define TOKEN_MAX_RESPONSE (256u << 10)
+#define TOKEN_MAX_RESPONSE (256u << 10) /* bytes of a token answer, at most */
 
 static const gl_stmt_t q_lock = {
     .name = "cred_lock",
@@ -69,14 +71,14 @@ static const gl_stmt_t q_reauth = {
 
 /* What the token endpoint granted. */
 typedef struct {
-    const char *access;   /* wiped arena memory */
+    const char *access;   /* wiped arena memory (core/oauth2_client.h) */
     size_t access_len;
     const char *refresh;  /* a rotated refresh token, or NULL */
     size_t refresh_len;
     int64_t expires_ms;   /* wall clock; 0: no expiry given */
 } grant_t;
 
-#define REFUSED 1 /* token_request: the endpoint refused (4xx); err says so */
+#define REFUSED 1 /* token_request: the endpoint refused the grant; err says so */
 
 bool gl__cred_token_fresh(const entry_t *e)
 {
@@ -91,102 +93,27 @@ int gl__cred_reauth_error(const entry_t *e, gl_err_t *err)
     return GL_INVALID;
 }
 
-/* An OAuth2 error code from a refusal's body, when it looks like one
- * ("invalid_grant"): nothing else of the body is repeated. */
-static void oauth_error_code(const gl_buf_t *body, char *out, size_t cap)
-{
-    json_object *o = NULL, *v;
-    gl_err_t err;
-    out[0] = '\0';
-    if (!body->len || gl_json_parse(body->data, body->len, 16, &o, &err) != GL_OK)
-        return;
-    if (json_object_object_get_ex(o, "error", &v) && json_object_is_type(v, json_type_string)) {
-        const char *code = json_object_get_string(v);
-        size_t n = strlen(code);
-        static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
-        if (n > 0 && n < cap && n <= 64 && strspn(code, ok) == n)
-            memcpy(out, code, n + 1);
-    }
-    json_object_put(o);
-}
-
-/* A string member of a token answer that may go into a header. */
-static const char *token_member(json_object *o, const char *key, size_t *n)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    const char *s = json_object_get_string(v);
-    *n = (size_t)json_object_get_string_len(v);
-    if (*n == 0 || *n > GL_VAULT_MAX_SECRET)
-        return NULL;
-    for (size_t i = 0; i < *n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return NULL;
-    return s;
-}
-
-/* The granted token from a 2xx answer. */
-static int parse_grant(gl_cred_store_t *s, const entry_t *e, const gl_buf_t *body, grant_t *g, gl_err_t *err)
-{
-    json_object *o = NULL, *v;
-    gl_err_t perr;
-    size_t n = 0;
-    const char *tok;
-    memset(g, 0, sizeof *g);
-    if (!body->len || gl_json_parse(body->data, body->len, 16, &o, &perr) != GL_OK ||
-        !json_object_is_type(o, json_type_object) || !(tok = token_member(o, "access_token", &n))) {
-        json_object_put(o);
-        gl_err_set(err, "credential '" CRED_N "': the token endpoint's answer holds no usable access_token", e->name);
-        return GL_INVALID;
-    }
-    g->access = gl__cred_secret_dup(s->job->arena, tok, n);
-    g->access_len = n;
-    if ((tok = token_member(o, "refresh_token", &n)) != NULL) {
-        g->refresh = gl__cred_secret_dup(s->job->arena, tok, n);
-        g->refresh_len = n;
-    }
-    int64_t secs = 0;
-    if (json_object_object_get_ex(o, "expires_in", &v)) {
-        if (json_object_is_type(v, json_type_int))
-            secs = json_object_get_int64(v);
-        else if (json_object_is_type(v, json_type_double))
-            secs = (int64_t)json_object_get_double(v);
-        else if (json_object_is_type(v, json_type_string) &&
-                 gl_parse_i64(json_object_get_string(v), 0, INT32_MAX, &secs) != GL_OK)
-            secs = 0;
-    }
-    if (secs > 0 && secs < (int64_t)100 * 365 * 86400)
-        g->expires_ms = gl_wall_ms() + secs * 1000;
-    gl_redact_add(s->redact, g->access, g->access_len);
-    if (g->refresh)
-        gl_redact_add(s->redact, g->refresh, g->refresh_len);
-    json_object_put(o);
-    return GL_OK;
-}
-
-/* Appends "&name=value" (URL-encoded; no '&' first) to the form. */
-static int form_add(gl_buf_t *b, const char *name, const char *value, size_t n)
-{
-    if ((b->len && gl_buf_append(b, "&", 1) != GL_OK) || gl_buf_puts(b, name) != GL_OK ||
-        gl_buf_append(b, "=", 1) != GL_OK || gl_buf_urlencode(b, value, n) != GL_OK)
-        return GL_TOO_LARGE;
-    return GL_OK;
-}
-
-/* The request's form and, for token_auth basic, its Authorization line. */
-static int token_form(const entry_t *e, bool refresh, gl_buf_t *form, gl_buf_t *auth, gl_err_t *err)
+/* Asks the token endpoint for a new access token (refresh: with the
+ * refresh token, else by client credentials) through core/oauth2_client.c.
+ * GL_OK with *g; REFUSED (the endpoint refused the grant: err says why,
+ * detail what status_detail may say); GL_INVALID; GL_UNAVAILABLE (a later
+ * try may succeed). */
+static int token_request(gl_cred_store_t *s, const entry_t *e, bool refresh, int64_t timeout_ms, grant_t *g,
+                         char *detail, size_t detail_cap, gl_err_t *err)
 {
     const gl_cred_t *c = e->cred;
+    const char *url = gl_cred_field(c, "token_url");
     const char *client_id = gl_cred_field(c, "client_id");
     const char *scope = gl_cred_field(c, "scope");
     const char *how = gl_cred_field(c, "token_auth");
-    size_t secret_len = 0, rt_len = 0;
-    const char *secret = gl_cred_secret(c, "client_secret", &secret_len);
-    const char *rt = gl_cred_secret(c, "refresh_token", &rt_len);
-    bool basic = how && strcasecmp(how, "basic") == 0;
-    int rc;
+    const char *secret = gl_cred_secret(c, "client_secret", NULL);
+    const char *rt = gl_cred_secret(c, "refresh_token", NULL);
 
+    memset(g, 0, sizeof *g);
+    if (!url || !*url) {
+        gl_err_set(err, "credential '" CRED_N "' has no token_url", e->name);
+        return GL_INVALID;
+    }
     if (!client_id || !*client_id) {
         gl_err_set(err, "credential '" CRED_N "' has no client_id", e->name);
         return GL_INVALID;
@@ -200,96 +127,48 @@ static int token_form(const entry_t *e, bool refresh, gl_buf_t *form, gl_buf_t *
                    e->name);
         return GL_INVALID;
     }
-    rc = refresh ? form_add(form, "grant_type", "refresh_token", 13) : form_add(form, "grant_type",
-                                                                                 "client_credentials", 18);
-    if (rc == GL_OK && refresh)
-        rc = form_add(form, "refresh_token", rt, rt_len);
-    if (rc == GL_OK && !refresh && scope && *scope)
-        rc = form_add(form, "scope", scope, strlen(scope));
-    if (rc == GL_OK && !basic) {
-        rc = form_add(form, "client_id", client_id, strlen(client_id));
-        if (rc == GL_OK && secret)
-            rc = form_add(form, "client_secret", secret, secret_len);
-    } else if (rc == GL_OK) {
-        /* RFC 6749 2.3.1: both URL-encoded, then Basic */
-        gl_buf_t plain;
-        gl_buf_init(&plain, 2 * GL_VAULT_MAX_SECRET * 3 + 8);
-        rc = gl_buf_urlencode(&plain, client_id, strlen(client_id));
-        if (rc == GL_OK)
-            rc = gl_buf_append(&plain, ":", 1);
-        if (rc == GL_OK && secret)
-            rc = gl_buf_urlencode(&plain, secret, secret_len);
-        if (rc == GL_OK) {
-            size_t b64_len = sodium_base64_ENCODED_LEN(plain.len, sodium_base64_VARIANT_ORIGINAL);
-            char *b64 = gl_xmalloc(b64_len);
-            sodium_bin2base64(b64, b64_len, (const unsigned char *)plain.data, plain.len,
-                              sodium_base64_VARIANT_ORIGINAL);
-            rc = gl_buf_printf(auth, "Authorization: Basic %s", b64);
-            sodium_memzero(b64, b64_len);
-            free(b64);
+    const char *form[] = { "grant_type", refresh ? "refresh_token" : "client_credentials",
+                           refresh ? "refresh_token" : "scope", refresh ? rt : scope };
+    size_t n_pairs = refresh || (scope && *scope) ? 2 : 1;
+    gl_oauth2_client_t client = {
+        .token_url = url,
+        .client_id = client_id,
+        .client_secret = secret,
+        .basic = how && strcasecmp(how, "basic") == 0,
+        .allow = s->allow,
+        .timeout_ms = (long)timeout_ms,
+        .max_response = TOKEN_MAX_RESPONSE,
+    };
+    gl_oauth2_tokens_t t;
+    gl_err_t terr;
+    gl_err_clear(&terr);
+    if (gl_oauth2_token_request(&client, form, n_pairs, s->job->arena, &t, &terr) == GL_OK) {
+        g->access = t.access_token;
+        g->access_len = strlen(t.access_token);
+        if (t.refresh_token) {
+            g->refresh = t.refresh_token;
+            g->refresh_len = strlen(t.refresh_token);
         }
-        gl__cred_buf_wipe_free(&plain);
+        if (t.expires_in > 0)
+            g->expires_ms = gl_wall_ms() + t.expires_in * 1000;
+        gl_redact_add(s->redact, g->access, g->access_len);
+        if (g->refresh)
+            gl_redact_add(s->redact, g->refresh, g->refresh_len);
+        return GL_OK;
     }
-    if (rc != GL_OK) {
-        gl_err_set(err, "credential '" CRED_N "': its token request is too large", e->name);
-        return GL_INVALID;
-    }
-    return GL_OK;
-}
-
-/* Asks the token endpoint for a new access token (refresh: with the
- * refresh token, else by client credentials). GL_OK with *g; REFUSED
- * (4xx, err says why, detail what status_detail may say); GL_INVALID;
- * GL_UNAVAILABLE. */
-static int token_request(gl_cred_store_t *s, const entry_t *e, bool refresh, int64_t timeout_ms, grant_t *g,
-                         char *detail, size_t detail_cap, gl_err_t *err)
-{
-    const char *url = gl_cred_field(e->cred, "token_url");
-    gl_buf_t form, auth;
-    gl_http_reply_t rep;
-    char code[72];
-    int rc;
-
-    if (!url || !*url) {
-        gl_err_set(err, "credential '" CRED_N "' has no token_url", e->name);
-        return GL_INVALID;
-    }
-    gl_buf_init(&form, 4 * GL_VAULT_MAX_SECRET);
-    gl_buf_init(&auth, 4 * GL_VAULT_MAX_SECRET);
-    if ((rc = token_form(e, refresh, &form, &auth, err)) != GL_OK) {
-        gl__cred_buf_wipe_free(&form);
-        gl__cred_buf_wipe_free(&auth);
-        return rc;
-    }
-    const char *headers[] = { "Content-Type: application/x-www-form-urlencoded", "Accept: application/json",
-                              auth.len ? auth.data : NULL, NULL };
-    gl_http_call_t call = { .method = "POST", .url = url, .headers = headers, .body = form.data ? form.data : "",
-                            .body_len = form.len, .timeout_ms = timeout_ms, .max_response = TOKEN_MAX_RESPONSE,
-                            .allow_private = s->allow };
-    rc = gl_engine_http_call(&call, &rep);
-    gl__cred_buf_wipe_free(&form);
-    gl__cred_buf_wipe_free(&auth);
-    if (rc != GL_OK) {
-        gl_redact_text(s->redact, rep.error, sizeof rep.error);
-        gl_err_set(err, "credential '" CRED_N "': token request: %s", e->name, rep.error);
-        rc = rep.retryable ? GL_UNAVAILABLE : GL_INVALID;
-    } else if (rep.status >= 200 && rep.status < 300) {
-        rc = parse_grant(s, e, &rep.body, g, err);
-    } else if (rep.status >= 400 && rep.status < 500 && rep.status != 408 && rep.status != 429) {
-        oauth_error_code(&rep.body, code, sizeof code);
+    if (t.refused[0])
+        gl_log(GL_LOG_INFO, "credential %s: token request refused: %s is not a public address (see "
+               "http.allow_private)", e->id, t.refused);
+    gl_redact_text(s->redact, terr.msg, sizeof terr.msg);
+    if (t.outcome == GL_OAUTH2_REFUSED && !t.retryable && (t.http_status < 300 || t.http_status >= 400)) {
         snprintf(detail, detail_cap, "the token endpoint refused the %s (HTTP %ld%s%s)",
-                 refresh ? "refresh token" : "client credentials", rep.status, code[0] ? " " : "", code);
-        gl_err_set(err, "credential '" CRED_N "'%s: %s", e->name,
-                   refresh ? " needs to be authorized again" : "", detail);
-        rc = REFUSED;
-    } else {
-        gl_err_set(err, "credential '" CRED_N "': the token endpoint answered HTTP %ld", e->name, rep.status);
-        rc = rep.status >= 300 && rep.status < 400 ? GL_INVALID : GL_UNAVAILABLE;
+                 refresh ? "refresh token" : "client credentials", t.http_status, t.error[0] ? " " : "", t.error);
+        gl_err_set(err, "credential '" CRED_N "'%s: %s", e->name, refresh ? " needs to be authorized again" : "",
+                   detail);
+        return REFUSED;
     }
-    if (rep.body.data)
-        sodium_memzero(rep.body.data, rep.body.len);
-    gl_http_reply_free(&rep);
-    return rc;
+    gl_err_set(err, "credential '" CRED_N "': token request: %s", e->name, terr.msg);
+    return t.retryable ? GL_UNAVAILABLE : GL_INVALID;
 }
 
 /* Seals what was granted under the row's key and writes it (in the open

@@ -1,7 +1,6 @@
 /*
- * http_client.c: the outbound HTTP shared by http.request and the
- * programs (see http_client.h for the guard and the rules), and
- * gl_engine_http_call (engine.h).
+ * http_client.c: the outbound HTTP of http.request (see http_client.h
+ * for the guard and the rules).
  */
 #include "http_client.h"
 
@@ -9,16 +8,12 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-
-#define GL_HTTP_CALL_MAX_RESPONSE (1u << 20)
 
 void gl__http_xfer_init(gl__http_xfer_t *x, const gl_run_t *run, const gl_ipnet_list_t *allow, size_t max_body)
 {
     memset(x, 0, sizeof *x);
     x->run = run;
-    x->allow = allow;
+    x->guard.allow = allow;
     x->last_beat_ms = gl_now_ms();
     gl_buf_init(&x->body, max_body);
 }
@@ -55,19 +50,6 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
         return 1;
     }
     return 0;
-}
-
-/* The outbound guard: curl calls this for every connection it opens, with
- * the resolved address. Refused: CURL_SOCKET_BAD, and curl tries the
- * name's next address or fails with CURLE_COULDNT_CONNECT. */
-static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
-{
-    gl__http_xfer_t *x = ud;
-    if (purpose != CURLSOCKTYPE_IPCXN || !gl_ipnet_allowed(x->allow, &a->addr, a->addrlen)) {
-        gl_ipnet_ntop(&a->addr, a->addrlen, x->refused, sizeof x->refused);
-        return CURL_SOCKET_BAD;
-    }
-    return socket(a->family, a->socktype, a->protocol);
 }
 
 /* Scheme, host and port of url, lower-cased where case does not count,
@@ -114,12 +96,7 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
 void gl__http_base_options(CURL *h, const char *url, int64_t timeout_ms, gl__http_xfer_t *x, char *errbuf)
 {
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x);
-    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* "": no proxy, also not from the environment */
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    gl_outbound_guard(h, &x->guard); /* http(s) only, the address guard, no proxy, no signals */
     curl_easy_setopt(h, CURLOPT_USERAGENT, "Glyphic/" GL_VERSION);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
@@ -186,9 +163,9 @@ bool gl__http_failure(const gl__http_xfer_t *x, CURLcode res, const char *errbuf
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
         /* one message and one retry rule for all: see http_client.h */
-        if (x->refused[0])
+        if (x->guard.refused[0])
             gl_log(GL_LOG_INFO, "request to %s refused: %s is not a public address (see http.allow_private)",
-                   url, x->refused);
+                   url, x->guard.refused);
         snprintf(msg, cap, "%s %s failed: could not connect (unknown host, connection refused, unreachable, "
                  "or an internal address not allowed by http.allow_private)", method, url);
         return true;
@@ -210,82 +187,4 @@ bool gl__http_failure(const gl__http_xfer_t *x, CURLcode res, const char *errbuf
     }
     snprintf(msg, cap, "%s %s failed: %s", method, url, errbuf[0] ? errbuf : curl_easy_strerror(res));
     return retryable;
-}
-
-/* ---- gl_engine_http_call ---- */
-
-int gl_engine_http_call(const gl_http_call_t *call, gl_http_reply_t *out)
-{
-    gl__http_xfer_t x;
-    struct curl_slist *headers = NULL;
-    char errbuf[CURL_ERROR_SIZE];
-    char *safe = NULL;
-    int rc = GL_OK;
-
-    memset(out, 0, sizeof *out);
-    gl_buf_init(&out->body, 1);
-    gl__http_xfer_init(&x, NULL, call->allow_private,
-                       call->max_response ? call->max_response : GL_HTTP_CALL_MAX_RESPONSE);
-    errbuf[0] = '\0';
-    safe = gl__http_safe_url(call->url);
-    if (strncasecmp(call->url, "http://", 7) != 0 && strncasecmp(call->url, "https://", 8) != 0) {
-        snprintf(out->error, sizeof out->error, "%s is not an absolute http:// or https:// URL",
-                 safe ? safe : "the URL");
-        rc = GL_INVALID;
-        goto done;
-    }
-    if (call->timeout_ms < 1 || call->timeout_ms > GL_HTTP_MAX_TIMEOUT_MS) {
-        snprintf(out->error, sizeof out->error, "no time left for %s %s", call->method, safe ? safe : "(url)");
-        rc = GL_INVALID;
-        goto done;
-    }
-    CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(out->error, sizeof out->error, "cannot initialise libcurl");
-        out->retryable = true;
-        rc = GL_UNAVAILABLE;
-        goto done;
-    }
-    for (const char *const *p = call->headers; p && *p; p++) {
-        struct curl_slist *n = curl_slist_append(headers, *p);
-        if (!n)
-            abort(); /* out of memory */
-        headers = n;
-    }
-    struct curl_slist *n = curl_slist_append(headers, "Expect:");
-    if (!n)
-        abort();
-    headers = n;
-    gl__http_base_options(h, call->url, call->timeout_ms, &x, errbuf);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    if (call->body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
-        if (strcmp(call->method, "POST") != 0)
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
-    } else if (strcmp(call->method, "GET") != 0) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
-    }
-    CURLcode res = curl_easy_perform(h);
-    if (res == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
-        out->body = x.body; /* handed over */
-        gl_buf_init(&x.body, 0);
-    } else {
-        out->retryable = gl__http_failure(&x, res, errbuf, call->method, safe, call->timeout_ms, false, out->error,
-                                          sizeof out->error);
-        rc = out->retryable ? GL_UNAVAILABLE : GL_INVALID;
-    }
-    curl_easy_cleanup(h);
-done:
-    curl_slist_free_all(headers);
-    curl_free(safe);
-    gl__http_xfer_free(&x);
-    return rc;
-}
-
-void gl_http_reply_free(gl_http_reply_t *r)
-{
-    gl_buf_free(&r->body);
 }

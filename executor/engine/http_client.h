@@ -1,13 +1,13 @@
 /*
- * http_client.h: what every outbound request of the engine shares — the
- * http.request node's and the programs' (gl_engine_http_call: the
- * executor's OAuth2 token requests). One outbound guard, one set of base
- * options and one way of telling why a transfer failed, so a token URL
- * obeys the same rules as a workflow's URL.
+ * http_client.h: what every outbound request of the engine shares (the
+ * http.request node's): one set of base options and one way of telling
+ * why a transfer failed.
  *
- * Outbound guard (SSRF). Every socket curl opens goes through the guard,
- * which sees the address curl is about to connect to — each address a
- * name resolved to, each redirect, whatever the URL's spelling (127.1,
+ * Outbound guard (SSRF): core/outbound.h, the one the OAuth2 token
+ * requests use too (core/oauth2_client.c), so a token URL obeys the same
+ * rules as a workflow's URL. Every socket curl opens goes through it, which
+ * sees the address curl is about to connect to — each address a name
+ * resolved to, each redirect, whatever the URL's spelling (127.1,
  * 0x7f000001, [::ffff:127.0.0.1], localhost), also when a name's address
  * changes between look-ups (DNS rebinding) — and refuses any that is not
  * public unless the allow list (http.allow_private, core/ipnet.c) has it.
@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "engine.h"
+#include "outbound.h"
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -44,8 +45,7 @@ typedef struct {
     bool too_large;
     bool beat_failed;
     int64_t last_beat_ms;
-    const gl_ipnet_list_t *allow; /* internal ranges allowed besides public addresses, or NULL */
-    char refused[48];             /* the last address the guard refused, "" if none */
+    gl_outbound_t guard;          /* .allow: internal ranges allowed besides public addresses, or NULL */
     /* a credential is applied: redirects must stay on this origin
      * (scheme, host, port of the request's URL); NULL: anywhere */
     CURL *handle;

@@ -430,13 +430,13 @@ class OAuth2Test(unittest.TestCase):
                  {"client_secret": CLIENT_SECRET})
             e = run(a, resource("inside"))
             self.assertEqual(e["status"], "failed")
-            self.assertIn(f"credential 'inside': token request: POST {other.token_url} failed: could not connect",
+            self.assertIn(f"credential 'inside': token request: token endpoint {other.token_url}: could not connect",
                           error_message(e))
             self.assertEqual(other.counts()["client_credentials"], 0)
             cred(a, "ftp", "oauth2.client", {"token_url": "ftp://example.com/token", "client_id": "x"},
                  {"client_secret": CLIENT_SECRET})
             e = run(a, resource("ftp"))
-            self.assertIn("is not an absolute http:// or https:// URL", error_message(e))
+            self.assertIn("token_url is not an absolute http or https URL", error_message(e))
         finally:
             other.stop()
         with open(ENV.fcgi.log, errors="replace") as f:

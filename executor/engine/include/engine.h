@@ -308,41 +308,6 @@ int gl_engine_cred_check(const gl_cred_type_t *t, json_object *fields, json_obje
 /* True when field is a secret field of t (for generic: any field). */
 bool gl_engine_cred_is_secret(const gl_cred_type_t *t, const char *field);
 
-/* ---- Outbound HTTP for the programs -------------------------------- */
-
-/*
- * One HTTP request made the way http.request makes its own, for a program
- * that must call out on a workflow's behalf (the executor's OAuth2 token
- * requests): http and https only, no proxy, every address checked by the
- * outbound guard (public addresses only, unless allow_private lists the
- * range: http.allow_private), the same timeouts and the same uniform
- * messages. Redirects are not followed.
- */
-typedef struct {
-    const char *method;            /* "GET", "POST" */
-    const char *url;               /* absolute http(s) URL */
-    const char *const *headers;    /* "Name: value" lines, NULL-terminated, or NULL */
-    const char *body;              /* request body (POST), or NULL */
-    size_t body_len;
-    int64_t timeout_ms;            /* the whole request; at most 3600000 */
-    size_t max_response;           /* bytes of the response body; 0: 1 MiB */
-    const gl_ipnet_list_t *allow_private;
-} gl_http_call_t;
-
-typedef struct {
-    long status;                   /* the response's status */
-    gl_buf_t body;                 /* the response body */
-    bool retryable;                /* a failed call: a later try may succeed */
-    char error[400];               /* a failed call: why, naming the method and the URL without its
-                                      userinfo, query and fragment */
-} gl_http_reply_t;
-
-/* Makes the call. GL_OK with a response (any status) in *out, else an
- * error code with out->error set. The caller frees out with
- * gl_http_reply_free() either way. */
-int gl_engine_http_call(const gl_http_call_t *call, gl_http_reply_t *out) GL_WUR;
-void gl_http_reply_free(gl_http_reply_t *r);
-
 /* ---- Workflow definitions ---------------------------------------- */
 
 /*
