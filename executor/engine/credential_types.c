@@ -130,6 +130,37 @@ static bool name_ok(const char *s)
     return true;
 }
 
+/* A non-secret value's form: one line of text; a header name an HTTP token;
+ * a URL absolute http(s); a user name without ':' (Basic auth splits on it). */
+static bool format_ok(const char *name, const char *v, const char **why)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            *why = "must be one line of text without control characters";
+            return false;
+        }
+    size_t n = strlen(v);
+    if (strcmp(name, "header_name") == 0 || strcmp(name, "param_name") == 0) {
+        static const char tchar[] = "!#$%&'*+-.^_`|~";
+        for (size_t i = 0; i < n; i++)
+            if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+                  strchr(tchar, v[i]))) {
+                *why = "must be a header or parameter name (letters, digits and !#$%&'*+-.^_`|~)";
+                return false;
+            }
+    }
+    if (n > 4 && strcmp(name + strlen(name) - 4, "_url") == 0 && strncmp(v, "https://", 8) != 0 &&
+        strncmp(v, "http://", 7) != 0) {
+        *why = "must be an absolute http:// or https:// URL";
+        return false;
+    }
+    if (strcmp(name, "username") == 0 && strchr(v, ':')) {
+        *why = "must not contain ':' (Basic auth separates user name and password with it)";
+        return false;
+    }
+    return true;
+}
+
 /* Checks one object of values (fields or secrets). */
 static int check_values(const gl_cred_type_t *t, json_object *obj, bool secret_side, gl_err_t *err)
 {
@@ -171,6 +202,11 @@ static int check_values(const gl_cred_type_t *t, json_object *obj, bool secret_s
         size_t max = secret_side ? GL_CRED_MAX_SECRET_VALUE : GL_CRED_MAX_FIELD_VALUE;
         if ((size_t)json_object_get_string_len(val) > max) {
             gl_err_field(err, where, "field '%s' is longer than %zu bytes", name, max);
+            return GL_INVALID;
+        }
+        const char *why = NULL;
+        if (!secret_side && !format_ok(name, json_object_get_string(val), &why)) {
+            gl_err_field(err, where, "field '%s' %s", name, why);
             return GL_INVALID;
         }
     }
