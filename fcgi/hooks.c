@@ -35,6 +35,7 @@
  */
 #include "hooks.h"
 
+#include "webhook_signature.h"
 #include "engine.h"
 #include "crypto.h"
 #include "log.h"
@@ -50,10 +51,12 @@
 
 static const gl_stmt_t q_find = {
     .name = "hook_find",
-    .sql = "SELECT webhook_id, org_id, workflow_id, version, node_id, method, mode, definition::text "
+    .sql = "SELECT webhook_id, org_id, workflow_id, version, node_id, method, mode, definition::text, "
+           "signature, secret, cred_id, cred_org_id, cred_key_id, cred_sealed "
            "FROM glyphic.hook_find($1, $2::uuid, $3::int)",
     .nparams = 3, .rows = true, .readonly = true,
 };
+#define FIND_SIG_COL 8 /* signature, secret, cred_… (gl_hook_sig_set) */
 static const gl_stmt_t q_enqueue = {
     .name = "hook_enqueue", .sql = "SELECT glyphic.hook_enqueue($1, $2::int, $3::jsonb, $4::uuid, $5::bytea)",
     .nparams = 5, .rows = true,
@@ -63,6 +66,22 @@ static const gl_stmt_t q_record = {
     .sql = "SELECT glyphic.hook_record($1, $2::int, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
            "$8::jsonb, $9::bigint, $10::uuid)",
     .nparams = 10, .rows = true,
+};
+/* the same for a signed webhook: the key this worker checked the call with
+ * must still be the credential's (else 40001 and the statement, with what
+ * the first call wrote, rolls back). The hook call comes first so that
+ * column 0 is its answer in both forms (NULL: over the org's limit). */
+static const gl_stmt_t q_enqueue_signed = {
+    .name = "hook_enqueue_signed",
+    .sql = "SELECT glyphic.hook_enqueue($1, $2::int, $3::jsonb, $4::uuid, $5::bytea), "
+           "glyphic.hook_secret_check($1, $2::int, $6::uuid, $7)",
+    .nparams = 7, .rows = true,
+};
+static const gl_stmt_t q_record_signed = {
+    .name = "hook_record_signed",
+    .sql = "SELECT glyphic.hook_record($1, $2::int, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
+           "$8::jsonb, $9::bigint, $10::uuid), glyphic.hook_secret_check($1, $2::int, $11::uuid, $12)",
+    .nparams = 12, .rows = true,
 };
 
 /* definitions by workflow and version, per worker: a hot webhook's
@@ -79,6 +98,7 @@ typedef struct {
     json_object *def;
     bool direct;
     int64_t timeout_ms;
+    gl_hook_sig_t sig; /* signed webhooks: the check and the sealed key */
     unsigned long used;
 } cached_t;
 
@@ -129,6 +149,7 @@ static void cache_drop(cached_t *c)
     json_object_put(c->def);
     c->def = NULL;
     c->path[0] = '\0';
+    gl_hook_sig_clear(&c->sig);
 }
 
 static cached_t *cache_put(const char *path, const PGresult *res, json_object *def)
@@ -161,6 +182,7 @@ static cached_t *cache_put(const char *path, const PGresult *res, json_object *d
     slot->def = def;
     slot->direct = gl_engine_is_direct(def);
     slot->timeout_ms = trigger_timeout(def, node_id);
+    gl_hook_sig_set(&slot->sig, res, FIND_SIG_COL, def, node_id);
     slot->used = ++cache_clock;
     return slot;
 }
@@ -431,9 +453,10 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     char *out_t = rr.output ? gl_arena_strdup(req->arena, text(rr.output)) : NULL;
     char *resp_t = rr.response ? gl_arena_strdup(req->arena, text(rr.response)) : NULL;
     char *err_t = rr.error ? gl_arena_strdup(req->arena, text(rr.error)) : NULL;
-    const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id };
+    const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id,
+                             c->sig.cred_id, c->sig.sealed };
     PGresult *res = NULL;
-    rc = gl_db_query(req->db, &q_record, params, req->arena, &res, &err);
+    rc = gl_db_query(req->db, c->sig.scheme ? &q_record_signed : &q_record, params, req->arena, &res, &err);
     json_object_put(steps);
     bool was_stale = stale(rc, &err);
     if (was_stale)
@@ -458,11 +481,11 @@ static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char 
     char secret[GL_TOKEN_LEN + 1], hash[GL_HASH_PARAM_LEN];
     gl_token_new(secret);
     gl_hash_param(secret, strlen(secret), hash);
-    const char *params[] = { c->path, c->version_text, text(item), id, hash };
+    const char *params[] = { c->path, c->version_text, text(item), id, hash, c->sig.cred_id, c->sig.sealed };
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
+    int rc = gl_db_query(req->db, c->sig.scheme ? &q_enqueue_signed : &q_enqueue, params, req->arena, &res, &err);
     if (rc != GL_OK) {
         if (stale(rc, &err))
             return GL_CONFLICT;
@@ -541,6 +564,16 @@ void gl_hooks_handle(gl_req_t *req)
             gl_resp_error(req, 405, "method_not_allowed", NULL, "this webhook accepts %s", c->method);
             break;
         }
+        if (c->sig.scheme != GL_SIG_NONE) {
+            char why[400];
+            gl_sig_result_t sr = gl_hook_sig_verify(req, &c->sig, why, sizeof why);
+            if (sr != GL_SIG_OK && !looked_up)
+                continue; /* the cached check may be stale: ask the database */
+            if (sr != GL_SIG_OK) {
+                gl_hook_sig_refuse(req, &c->sig, p, sr, why);
+                break;
+            }
+        }
         int64_t until = limited_until(c->org);
         if (until) {
             refuse(req, until);
@@ -550,8 +583,9 @@ void gl_hooks_handle(gl_req_t *req)
             break; /* it answered 400 */
         int rc;
         if (!c->sync) {
-            const char *params[] = { c->path, c->version_text, text(item), id, NULL };
-            rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
+            const char *params[] = { c->path, c->version_text, text(item), id, NULL, c->sig.cred_id, c->sig.sealed };
+            rc = gl_db_query(req->db, c->sig.scheme ? &q_enqueue_signed : &q_enqueue, params, req->arena, &res,
+                             &err);
             if (stale(rc, &err)) {
                 rc = GL_CONFLICT;
             } else if (rc != GL_OK) {

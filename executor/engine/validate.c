@@ -149,7 +149,13 @@ struct gl_node_check {
     gl_problems_t *p;
     const char *node;
     const char *field;
+    json_object *params;
 };
+
+json_object *gl_node_check_params(gl_node_check_t *chk)
+{
+    return chk->params;
+}
 
 void gl_node_problem(gl_node_check_t *chk, const char *fmt, ...)
 {
@@ -227,7 +233,7 @@ static void check_param_type(gl_problems_t *p, const char *node, const char *fie
     }
 }
 
-static void check_param(gl_problems_t *p, const char *node, const gl_node_def_t *t,
+static void check_param(gl_problems_t *p, const char *node, const gl_node_def_t *t, json_object *params,
                         const gl_param_def_t *d, json_object *v, const gl_wf_limits_t *lim)
 {
     char field[96];
@@ -237,7 +243,7 @@ static void check_param(gl_problems_t *p, const char *node, const gl_node_def_t 
     check_param_type(p, node, field, d, v);
     /* type-specific rules the parameter table cannot express */
     if (t->validate) {
-        gl_node_check_t chk = { p, node, field };
+        gl_node_check_t chk = { p, node, field, params };
         t->validate(&chk, d, v);
     }
 }
@@ -317,7 +323,7 @@ static void check_node_params(gl_problems_t *p, const char *id, json_object *n, 
         json_object *pv = NULL;
         if (params)
             json_object_object_get_ex(params, d->name, &pv);
-        check_param(p, id, t, d, pv, lim);
+        check_param(p, id, t, params, d, pv, lim);
     }
 }
 

@@ -265,10 +265,10 @@ def pss_mib(pids):
 # --------------------------------------------------------------------------
 # HTTP
 
-def post_json(url, body=BODY, timeout=10):
-    """POST body as JSON; returns (status, parsed body or raw text)."""
+def post_json(url, body=BODY, timeout=10, headers=None):
+    """POST body as JSON (with extra headers); returns (status, parsed body or raw text)."""
     req = urllib.request.Request(url, data=body.encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             status, raw = r.status, r.read()
@@ -280,9 +280,9 @@ def post_json(url, body=BODY, timeout=10):
         return status, raw.decode(errors="replace")
 
 
-def check_response(url, body=BODY):
+def check_response(url, body=BODY, headers=None):
     """One POST; raises unless the answer is 200 with total == a + b."""
-    status, data = post_json(url, body)
+    status, data = post_json(url, body, headers=headers)
     want = sum(json.loads(body).values())
     item = data[0] if isinstance(data, list) and data else data
     if status != 200 or not isinstance(item, dict) or item.get("total") != want:
@@ -313,8 +313,9 @@ def parse_wrk(out):
     }
 
 
-def run_wrk(url, body=BODY, seconds=20, threads=2, conns=16, timeout="10s"):
-    """wrk -tT -cC -dSs --latency POSTing body as application/json.
+def run_wrk(url, body=BODY, seconds=20, threads=2, conns=16, timeout="10s", headers=None):
+    """wrk -tT -cC -dSs --latency POSTing body as application/json, with
+    extra headers (the same on every request).
 
     Returns dict(rps, p50_ms, p99_ms, errors, requests); errors counts socket
     errors (incl. timeouts) and non-2xx answers."""
@@ -322,6 +323,8 @@ def run_wrk(url, body=BODY, seconds=20, threads=2, conns=16, timeout="10s"):
         f.write('wrk.method = "POST"\n'
                 f"wrk.body = {json.dumps(body)}\n"
                 'wrk.headers["Content-Type"] = "application/json"\n')
+        for k, v in (headers or {}).items():
+            f.write(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n")
         script = f.name
     try:
         r = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", f"--timeout={timeout}",

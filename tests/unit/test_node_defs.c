@@ -189,7 +189,8 @@ TEST(trigger_rows)
         "{\"id\":\"e\",\"type\":\"trigger.error\"},"
         "{\"id\":\"n\",\"type\":\"flow.noop\"}]}");
     ASSERT_STR_EQ(json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-                  "[{\"node_id\":\"h\",\"kind\":\"webhook\",\"path\":\"a/b\",\"method\":\"POST\",\"mode\":\"sync\"},"
+                  "[{\"node_id\":\"h\",\"kind\":\"webhook\",\"path\":\"a/b\",\"method\":\"POST\",\"mode\":\"sync\","
+                  "\"secret\":null,\"signature\":\"none\"},"
                   "{\"node_id\":\"s\",\"kind\":\"schedule\",\"cron\":\"* * * * *\",\"timezone\":\"Europe/Berlin\"},"
                   "{\"node_id\":\"s2\",\"kind\":\"schedule\",\"cron\":\"0 1 * * *\",\"timezone\":\"Asia/Tokyo\"},"
                   "{\"node_id\":\"e\",\"kind\":\"error\"}]");
@@ -197,6 +198,13 @@ TEST(trigger_rows)
     rows = triggers_of("{\"nodes\":[{\"id\":\"s\",\"type\":\"trigger.schedule\",\"params\":{\"cron\":\"* * * * *\"}}]}");
     ASSERT_STR_EQ(json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
                   "[{\"node_id\":\"s\",\"kind\":\"schedule\",\"cron\":\"* * * * *\",\"timezone\":\"UTC\"}]");
+    json_object_put(rows);
+    /* a signed webhook's row names its credential and scheme (sql/017) */
+    rows = triggers_of("{\"nodes\":[{\"id\":\"h\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"p\","
+                       "\"secret\":\"stripe key\",\"signature\":\"stripe\",\"signature_tolerance_s\":60}}]}");
+    ASSERT_STR_EQ(json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                  "[{\"node_id\":\"h\",\"kind\":\"webhook\",\"path\":\"p\",\"method\":\"POST\",\"mode\":\"async\","
+                  "\"secret\":\"stripe key\",\"signature\":\"stripe\"}]");
     json_object_put(rows);
     rows = triggers_of("{\"nodes\":[{\"id\":\"m\",\"type\":\"trigger.manual\"}]}");
     ASSERT_EQ(json_object_array_length(rows), 0);

@@ -70,6 +70,43 @@ TEST(webhook_path_optional)
     ASSERT(has(&p, "c", "params.path"));
 }
 
+/* a secret without a signature scheme, or a scheme without a secret, is a
+ * mistake; so are a bad header name and a tolerance out of range */
+TEST(webhook_signature_params)
+{
+    gl_problems_t p;
+    ASSERT_EQ(validate("{\"nodes\":[{\"id\":\"a\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"a\","
+                       "\"secret\":\"k\",\"signature\":\"stripe\",\"signature_tolerance_s\":60}},"
+                       "{\"id\":\"b\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"b\",\"secret\":\"k\","
+                       "\"signature\":\"github\",\"signature_header\":\"X-Signature\"}},"
+                       "{\"id\":\"c\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"c\","
+                       "\"signature\":\"none\"}}],\"edges\":[]}", &p),
+              GL_OK);
+    ASSERT_EQ(validate("{\"nodes\":[{\"id\":\"a\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"a\","
+                       "\"secret\":\"k\"}},"
+                       "{\"id\":\"b\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"b\",\"secret\":\"k\","
+                       "\"signature\":\"none\"}},"
+                       "{\"id\":\"c\",\"type\":\"trigger.webhook\","
+                       "\"params\":{\"path\":\"c\",\"signature\":\"github\"}},"
+                       "{\"id\":\"d\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"d\",\"secret\":\"k\","
+                       "\"signature\":\"hmac\"}},"
+                       "{\"id\":\"e\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"e\",\"secret\":\"k\","
+                       "\"signature\":\"stripe\",\"signature_header\":\"Bad Header\",\"signature_tolerance_s\":0}},"
+                       "{\"id\":\"f\",\"type\":\"trigger.webhook\",\"params\":{\"path\":\"f\",\"secret\":\"k\","
+                       "\"signature\":\"stripe\",\"signature_header\":\"\",\"signature_tolerance_s\":1.5}}],"
+                       "\"edges\":[]}", &p),
+              GL_INVALID);
+    ASSERT(has(&p, "a", "params.secret"));
+    ASSERT(has(&p, "b", "params.secret"));
+    ASSERT(has(&p, "c", "params.signature"));
+    ASSERT(has(&p, "d", "params.signature"));
+    ASSERT(has(&p, "e", "params.signature_header"));
+    ASSERT(has(&p, "e", "params.signature_tolerance_s"));
+    ASSERT(has(&p, "f", "params.signature_header"));
+    ASSERT(has(&p, "f", "params.signature_tolerance_s"));
+    ASSERT_EQ(p.n, 8);
+}
+
 TEST(problems_name_node_and_field)
 {
     gl_problems_t p;

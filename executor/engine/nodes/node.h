@@ -113,6 +113,9 @@ const char *gl_param_type_name(gl_param_type_t t);
 
 /* Reports a problem with the parameter chk is checking (validate.c). */
 void gl_node_problem(gl_node_check_t *chk, const char *fmt, ...) GL_PRINTF(2, 3);
+/* The "params" object of the node chk is checking (borrowed), or NULL: for
+ * rules that tie one parameter to another. */
+json_object *gl_node_check_params(gl_node_check_t *chk);
 /* A node's string parameter `name` (borrowed), or NULL when it is absent or
  * not a string; for trigger_row functions. */
 const char *gl_node_param_string(json_object *node, const char *name);
