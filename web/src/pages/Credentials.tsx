@@ -13,24 +13,12 @@ import { Dialog } from '../ui/Dialog';
 import { Link } from '../ui/Link';
 import { Empty, Field, Spinner, Time } from '../ui/misc';
 import { toast } from '../ui/toast';
+import { loadAllCredentials } from './credentialsApi';
 import { ErrorWords, NoOrg, VIEWER_WHY, toastWords } from './common';
 import {
   createBody, credentialErrorText, emptyForm, errorFor, errorPlaced, formFields, formOf, oauth2Notice, patchBody, workflowsInUse,
   type Credential, type CredentialType, type FormField, type FormState, type UsingWorkflow,
 } from './credentialsLogic';
-
-/** Every credential of the org (pages of 500 followed). */
-export async function loadAllCredentials(): Promise<Credential[]> {
-  const out: Credential[] = [];
-  let cursor: string | undefined;
-  for (let i = 0; i < 20; i++) {
-    const page = await call(api.GET('/api/credentials', { params: { query: { limit: 500, cursor } } }));
-    out.push(...page.items);
-    if (!page.next_cursor) break;
-    cursor = page.next_cursor;
-  }
-  return out;
-}
 
 function useTypes() {
   const [types, setTypes] = useState<CredentialType[] | null>(null);
