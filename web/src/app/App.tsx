@@ -17,12 +17,14 @@ const pages = {
   executions: () => import('../pages/Executions'),
   team: () => import('../pages/Team'),
   account: () => import('../pages/Account'),
+  credentials: () => import('../pages/Credentials'),
   editor: () => import('../editor/Editor'),
 };
 const WorkflowList = lazy(pages.list);
 const Executions = lazy(pages.executions);
 const Team = lazy(pages.team);
 const Account = lazy(pages.account);
+const Credentials = lazy(pages.credentials);
 const Editor = lazy(pages.editor);
 
 // The first page's code is fetched while GET /api/me is under way, not
@@ -30,7 +32,7 @@ const Editor = lazy(pages.editor);
 {
   const p = location.pathname;
   const first = p === '/' || p === '/workflows' ? pages.list : p.startsWith('/workflows/') ? pages.editor
-    : p.startsWith('/executions') ? pages.executions : p === '/team' ? pages.team : p === '/account' ? pages.account : null;
+    : p.startsWith('/executions') ? pages.executions : p.startsWith('/credentials') ? pages.credentials : p === '/team' ? pages.team : p === '/account' ? pages.account : null;
   if (first) void first().catch(() => {});
 }
 
@@ -57,6 +59,8 @@ export function App() {
   else if ((m = match('/workflows/:id', path))) { page = <Editor key={m.id} id={m.id} />; full = true; }
   else if (path === '/executions') page = <Executions />;
   else if ((m = match('/executions/:id', path))) page = <ExecutionRedirect id={m.id} />;
+  else if (path === '/credentials') page = <Credentials />;
+  else if ((m = match('/credentials/:id', path))) page = <Credentials key={m.id} id={m.id} />;
   else if (path === '/team') page = <Team />;
   else if (path === '/account') page = <Account />;
   else page = <div className="page"><h1>Not found</h1><p>There is no page at {path}. <Link href="/workflows">Go to the workflows</Link>.</p></div>;
@@ -119,6 +123,7 @@ function TopBar() {
       <nav aria-label="Main">
         {nav('/workflows', 'Workflows')}
         {nav('/executions', 'Executions')}
+        {nav('/credentials', 'Credentials')}
         {nav('/team', 'Team')}
       </nav>
       <div className="spacer" />

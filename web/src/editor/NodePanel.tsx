@@ -8,6 +8,9 @@ import type { NodeParam, NodeType, WfNode } from './convert';
 import { CodeField } from './CodeField';
 import { ExpressionPreview } from './ExpressionPreview';
 import { copyText, webhookUrl } from './util';
+import { useSession } from '../app/session';
+import { credentialsForPicker } from '../pages/credentialsApi';
+import { credentialChoice, type Credential } from '../pages/credentialsLogic';
 
 type Params = Record<string, unknown>;
 export type NodeUpdate = (id: string, fn: (n: WfNode) => WfNode, coalesceKey?: string) => void;
@@ -245,13 +248,7 @@ function ParamField({ nodeId, param: p, value, onChange, readOnly, error, lastEx
           placeholder={def} onChange={(s) => onChange(s === '' ? undefined : s)} />;
         break;
       case 'credential':
-        input = (
-          <>
-            <input id={id} value={typeof value === 'string' ? value : ''} placeholder={def || 'credential name'} readOnly={readOnly} title={title} aria-invalid={!!error}
-              maxLength={100} onChange={(e) => onChange(e.target.value || undefined)} />
-            <small className="muted">The name of a credential. A picker arrives with the credential vault.</small>
-          </>
-        );
+        input = <CredentialPicker id={id} value={typeof value === 'string' ? value : ''} placeholder={def} readOnly={readOnly} invalid={!!error} onChange={onChange} />;
         break;
       default:
         input = <input id={id} value={typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value)} placeholder={def} readOnly={readOnly} title={title}
@@ -286,6 +283,60 @@ function JsonParam({ name, value, onChange, readOnly, placeholder, invalid }: {
           try { const v = JSON.parse(s); setErr(null); lastSent.current = v; onChange(v); } catch (e) { setErr((e as Error).message); }
         }} />
       {err && <small className="field-error">Not valid JSON yet (not applied): {err}</small>}
+    </>
+  );
+}
+
+const OTHER = '\u0000other';
+
+/**
+ * A credential parameter: a select of the org's credentials by name, with
+ * "another name…" for one that does not exist yet (typed in, with a
+ * warning), and a link to create one (in a new tab: the canvas stays).
+ */
+function CredentialPicker({ id, value, onChange, readOnly, invalid, placeholder }: {
+  id: string; value: string; onChange: (v: unknown) => void; readOnly: boolean; invalid: boolean; placeholder?: string;
+}) {
+  const { me, canEdit } = useSession();
+  const org = me?.org?.id ?? '';
+  const [list, setList] = useState<Credential[] | null>(null);
+  const [failed, setFailed] = useState(false);
+  const [typing, setTyping] = useState(false);
+  const load = (fresh: boolean) => {
+    if (!org) return;
+    credentialsForPicker(org, fresh).then((l) => { setList(l); setFailed(false); }).catch(() => setFailed(true));
+  };
+  useEffect(() => { load(false); }, [org]); // eslint-disable-line react-hooks/exhaustive-deps
+  const { options, missing } = credentialChoice((list ?? []).map((c) => c.name), value);
+  const other = typing || (list !== null && missing) || failed;
+  const typeOf = (n: string) => list?.find((c) => c.name === n)?.type;
+  const title = readOnly ? 'Viewers cannot edit' : undefined;
+  const createHref = '/credentials?new=1' + (value && missing ? '&name=' + encodeURIComponent(value) : '');
+  return (
+    <>
+      <div className="row credential-picker">
+        <select id={id} value={other ? OTHER : value} disabled={readOnly} title={title} aria-invalid={invalid}
+          onFocus={() => load(true)}
+          onChange={(e) => {
+            const v = e.target.value;
+            if (v === OTHER) { setTyping(true); return; }
+            setTyping(false);
+            onChange(v || undefined);
+          }}>
+          <option value="">{list === null && !failed ? 'Loading credentials…' : placeholder ? `Default (${placeholder})` : '— none —'}</option>
+          {options.map((n) => <option key={n} value={n}>{n}{typeOf(n) ? ` (${typeOf(n)})` : ''}</option>)}
+          <option value={OTHER}>Another name…</option>
+        </select>
+        {canEdit && <a className="small" href={createHref} target="_blank" rel="noopener">New credential ↗</a>}
+      </div>
+      {other && (
+        <input aria-label="Credential name" value={value} placeholder="credential name" readOnly={readOnly} title={title} aria-invalid={invalid}
+          maxLength={200} onChange={(e) => onChange(e.target.value || undefined)} />
+      )}
+      {failed && <small className="muted">The org’s credentials could not be loaded: type the name.</small>}
+      {list !== null && missing && (
+        <small className="field-warn" role="status" data-testid="credential-missing">No credential named “{value}” in this organization: create it before the workflow runs.</small>
+      )}
     </>
   );
 }
