@@ -51,8 +51,8 @@ def setUpModule():
     ENV.nginx.access_log = os.path.join(ENV.base, "nginx-access.log")
     ENV.start_all()
     ENV.fcgi.write_conf()
-    EX = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
-                          stderr=open(os.path.join(ENV.base, "executor-secrets.stderr"), "w"))
+    with open(os.path.join(ENV.base, "executor-secrets.stderr"), "w") as err:
+        EX = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL, stderr=err)
 
 
 def tearDownModule():
@@ -100,7 +100,7 @@ def wait_finished(c, wid, n, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         r = c.get(f"/api/executions?workflow_id={wid}&limit=50")
-        items = r.json().get("items", []) if r.status == 200 else []
+        items = r.json().get("executions", []) if r.status == 200 else []
         done = [e for e in items if e.get("status") in ("succeeded", "failed", "canceled")]
         if len(done) >= n:
             return done
@@ -149,7 +149,7 @@ class SecretsNowhereTest(unittest.TestCase):
             {"id": "t", "type": "trigger.manual", "name": "Start"},
             http_node("q500", SRV.url + "/status/500", "query"),
         ], activate=False)
-        r = keep(c.post(f"/api/workflows/{fail_wf}/run", {"items": [{"json": {}}]}))
+        r = keep(c.post(f"/api/workflows/{fail_wf}/run", {"input": [{}]}))
         self.assertIn(r.status, (200, 201, 202), r)
         r = keep(ENV.request("POST", f"/hooks/{path}", body,
                              {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "0" * 64}))
@@ -162,9 +162,10 @@ class SecretsNowhereTest(unittest.TestCase):
         # read back everything a user can
         for wid in (ok_wf, fail_wf):
             lst = keep(c.get(f"/api/executions?workflow_id={wid}&limit=50"))
-            for e in lst.json()["items"]:
-                keep(c.get(f"/api/executions/{e['id']}"))
-                keep(c.get(f"/api/executions/{e['id']}/steps"))
+            for e in lst.json()["executions"]:
+                detail = keep(c.get(f"/api/executions/{e['id']}"))
+                self.assertEqual(detail.status, 200, detail)
+                self.assertIn("steps", detail.json())
                 keep(c.get(f"/api/executions/{e['id']}/events"))
             keep(c.get(f"/api/workflows/{wid}/export"))
         creds = keep(c.get("/api/credentials"))
