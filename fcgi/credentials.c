@@ -173,10 +173,11 @@ static void cred_get(gl_req_t *req)
     gl_resp_query_json(req, 200, is_editor(req) ? &q_get : &q_get_brief, params, "no such credential");
 }
 
-/* A name: 1 to 200 characters of printable text (workflows refer to it). */
+/* A name: 1 to 100 bytes of printable text (workflows refer to it, and a
+ * node's credential parameter holds at most 100 bytes: validate.c). */
 static const char *cred_name(gl_req_t *req, bool required)
 {
-    const char *name = gl_account_string(req, req->json, "name", 1, 200, required);
+    const char *name = gl_account_string(req, req->json, "name", 1, 100, required);
     if (!name)
         return NULL;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)

@@ -199,7 +199,7 @@ class CredentialsApiTest(unittest.TestCase):
             ({"name": "x", "type": "generic", "fields": {"note": "two\nlines"}}, "fields.note"),
             ({"name": "a\nb", "type": "http.bearer", "secrets": {"token": "t"}}, "name"),
             ({"name": "", "type": "http.bearer", "secrets": {"token": "t"}}, "name"),
-            ({"name": "n" * 201, "type": "http.bearer", "secrets": {"token": "t"}}, "name"),
+            ({"name": "n" * 101, "type": "http.bearer", "secrets": {"token": "t"}}, "name"),
             ({"name": "x", "type": "http.bearer", "secrets": {"token": "t"}, "extra": 1}, "extra"),
         ]
         for body, field in cases:
