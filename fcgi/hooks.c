@@ -32,6 +32,15 @@
  * computed before the statement that refuses it: the first refused call of
  * a minute runs its quick workflow for nothing, which has no effect
  * outside.)
+ * Signed webhooks (the trigger's secret and signature): the signature is
+ * checked before the item is built, on every path; a call that fails it
+ * answers 401 and starts nothing (fcgi/webhook_signature.c). The cache
+ * keeps the credential's sealed key (hook_find returns it with the
+ * webhook, sql/017) and trusts it for GL_HOOK_SIG_RECHECK_MS: the hot case
+ * stays one round trip, plus one lookup a second per worker and path. A
+ * call that fails the check against a cached key looks the webhook up
+ * again first, so a caller signing with a new key is served at once; an
+ * old key is refused within a second.
  */
 #include "hooks.h"
 
@@ -66,22 +75,6 @@ static const gl_stmt_t q_record = {
     .sql = "SELECT glyphic.hook_record($1, $2::int, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
            "$8::jsonb, $9::bigint, $10::uuid)",
     .nparams = 10, .rows = true,
-};
-/* the same for a signed webhook: the key this worker checked the call with
- * must still be the credential's (else 40001 and the statement, with what
- * the first call wrote, rolls back). The hook call comes first so that
- * column 0 is its answer in both forms (NULL: over the org's limit). */
-static const gl_stmt_t q_enqueue_signed = {
-    .name = "hook_enqueue_signed",
-    .sql = "SELECT glyphic.hook_enqueue($1, $2::int, $3::jsonb, $4::uuid, $5::bytea), "
-           "glyphic.hook_secret_check($1, $2::int, $6::uuid, $7)",
-    .nparams = 7, .rows = true,
-};
-static const gl_stmt_t q_record_signed = {
-    .name = "hook_record_signed",
-    .sql = "SELECT glyphic.hook_record($1, $2::int, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
-           "$8::jsonb, $9::bigint, $10::uuid), glyphic.hook_secret_check($1, $2::int, $11::uuid, $12)",
-    .nparams = 12, .rows = true,
 };
 
 /* definitions by workflow and version, per worker: a hot webhook's
@@ -453,10 +446,9 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     char *out_t = rr.output ? gl_arena_strdup(req->arena, text(rr.output)) : NULL;
     char *resp_t = rr.response ? gl_arena_strdup(req->arena, text(rr.response)) : NULL;
     char *err_t = rr.error ? gl_arena_strdup(req->arena, text(rr.error)) : NULL;
-    const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id,
-                             c->sig.cred_id, c->sig.sealed };
+    const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id };
     PGresult *res = NULL;
-    rc = gl_db_query(req->db, c->sig.scheme ? &q_record_signed : &q_record, params, req->arena, &res, &err);
+    rc = gl_db_query(req->db, &q_record, params, req->arena, &res, &err);
     json_object_put(steps);
     bool was_stale = stale(rc, &err);
     if (was_stale)
@@ -481,11 +473,11 @@ static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char 
     char secret[GL_TOKEN_LEN + 1], hash[GL_HASH_PARAM_LEN];
     gl_token_new(secret);
     gl_hash_param(secret, strlen(secret), hash);
-    const char *params[] = { c->path, c->version_text, text(item), id, hash, c->sig.cred_id, c->sig.sealed };
+    const char *params[] = { c->path, c->version_text, text(item), id, hash };
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    int rc = gl_db_query(req->db, c->sig.scheme ? &q_enqueue_signed : &q_enqueue, params, req->arena, &res, &err);
+    int rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
     if (rc != GL_OK) {
         if (stale(rc, &err))
             return GL_CONFLICT;
@@ -528,7 +520,7 @@ void gl_hooks_handle(gl_req_t *req)
     for (int round = 0; round < 2; round++) {
         bool looked_up = false;
         gl_err_clear(&err); /* no SQLSTATE of round 0 may decide round 1 */
-        if (!c || round == 1) {
+        if (!c || round == 1 || gl_hook_sig_expired(&c->sig)) {
             char known_ver[16] = "";
             if (c)
                 snprintf(known_ver, sizeof known_ver, "%d", c->version);
@@ -583,9 +575,8 @@ void gl_hooks_handle(gl_req_t *req)
             break; /* it answered 400 */
         int rc;
         if (!c->sync) {
-            const char *params[] = { c->path, c->version_text, text(item), id, NULL, c->sig.cred_id, c->sig.sealed };
-            rc = gl_db_query(req->db, c->sig.scheme ? &q_enqueue_signed : &q_enqueue, params, req->arena, &res,
-                             &err);
+            const char *params[] = { c->path, c->version_text, text(item), id, NULL };
+            rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
             if (stale(rc, &err)) {
                 rc = GL_CONFLICT;
             } else if (rc != GL_OK) {

@@ -9,7 +9,8 @@
  * A direct sync webhook runs inside glyphic-fcgi, and every path (direct,
  * queued, async) must refuse a bad signature before anything starts, so
  * the key is opened here, per call, into the request's arena (wiped when
- * the request ends); a worker caches only the sealed text.
+ * the request ends); a worker caches only the sealed text, and looks it up
+ * again after GL_HOOK_SIG_RECHECK_MS (fcgi/hooks.c).
  */
 #include "webhook_signature.h"
 
@@ -195,9 +196,15 @@ static json_object *node_params(json_object *def, const char *node_id)
     return NULL;
 }
 
+bool gl_hook_sig_expired(const gl_hook_sig_t *s)
+{
+    return s->scheme != GL_SIG_NONE && gl_now_ms() - s->loaded_ms > GL_HOOK_SIG_RECHECK_MS;
+}
+
 void gl_hook_sig_set(gl_hook_sig_t *s, const PGresult *res, int col, json_object *def, const char *node_id)
 {
     gl_hook_sig_clear(s);
+    s->loaded_ms = gl_now_ms();
     s->scheme = PQgetisnull(res, 0, col) ? GL_SIG_NONE : gl_sig_scheme_parse(PQgetvalue(res, 0, col));
     if (s->scheme == GL_SIG_NONE && !PQgetisnull(res, 0, col + 1))
         s->scheme = GL_SIG_STRIPE; /* cannot happen (sql/017's CHECK); never let a secret go unchecked */

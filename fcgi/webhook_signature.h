@@ -42,6 +42,7 @@ typedef enum {
 } gl_sig_result_t;
 
 #define GL_SIG_MAX_V1 8            /* stripe: v1 signatures compared at most */
+#define GL_HOOK_SIG_RECHECK_MS 1000 /* how long a worker trusts the credential it looked up */
 #define GL_SIG_DEFAULT_TOLERANCE 300
 
 /* "stripe", "github"; anything else (NULL, "none") is GL_SIG_NONE. */
@@ -79,6 +80,7 @@ typedef struct {
     char cred_org[GL_UUID_LEN + 1];
     char key_id[32];
     char *sealed;         /* the sealed `secret` field; NULL: not set */
+    int64_t loaded_ms;    /* gl_now_ms() of the lookup */
 } gl_hook_sig_t;
 
 /* Fills *s from row 0 of a hook_find result (columns col.. are signature,
@@ -86,6 +88,9 @@ typedef struct {
  * parameters of node node_id of def. Frees what *s held. */
 void gl_hook_sig_set(gl_hook_sig_t *s, const PGresult *res, int col, json_object *def, const char *node_id);
 void gl_hook_sig_clear(gl_hook_sig_t *s);
+/* True for a signed webhook's check looked up more than
+ * GL_HOOK_SIG_RECHECK_MS ago: the credential may have changed since. */
+bool gl_hook_sig_expired(const gl_hook_sig_t *s);
 
 /*
  * Checks req's signature (the raw body, req->body) against the webhook's

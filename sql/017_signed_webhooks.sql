@@ -9,19 +9,14 @@
 --
 -- The webhooks row carries the credential's name and the scheme (the
 -- handler's trigger row, held to the node's parameters like every other
--- value of the row, sql/013), so:
---   hook_find  returns, with the webhook, the credential's id, org, key id
---              and sealed key (LEFT JOIN on the webhook's org and the name,
---              type webhook.hmac): no second round trip to find the key. A
---              credential of another org with the same name is never
---              joined.
---   hook_secret_check
---              is how a worker that verified a call with the key it cached
---              for the path makes sure, in the statement that queues or
---              records the execution (no extra round trip), that the key is
---              still the credential's: a changed, renamed or deleted
---              credential raises 40001 like a changed webhook, the statement
---              starts nothing, and the worker looks the webhook up again.
+-- value of the row, sql/013), so hook_find returns, with the webhook, the
+-- credential's id, org, key id and sealed key (LEFT JOIN on the webhook's
+-- org and the name, type webhook.hmac): no second round trip to find the
+-- key. A credential of another org, or of another type, with that name is
+-- never joined. Each glyphic-fcgi worker keeps what hook_find returned with
+-- the definition it caches and asks again at most a second later (or at
+-- once when a call fails the check), so a changed, renamed or deleted
+-- credential applies within a second.
 SET LOCAL ROLE glyphic_owner;
 
 ALTER TABLE glyphic.webhooks
@@ -98,26 +93,5 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = glyphic, pg_temp AS $$
    WHERE h.path = p_path
 $$;
 
--- Raises 40001 unless the active webhook at p_path still has version
--- p_version and its credential still is p_cred with the sealed key
--- p_sealed (a new seal — the key changed or was re-sealed — differs).
--- glyphic-fcgi puts it in the statement that queues or records a signed
--- webhook's execution.
-CREATE FUNCTION glyphic.hook_secret_check(p_path text, p_version integer, p_cred uuid, p_sealed text)
-RETURNS boolean
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = glyphic, pg_temp AS $$
-BEGIN
-  IF NOT EXISTS (
-       SELECT 1 FROM glyphic.webhooks h
-         JOIN glyphic.credentials c ON c.org_id = h.org_id AND c.name = h.secret AND c.type = 'webhook.hmac'
-        WHERE h.path = p_path AND h.version = p_version AND c.id = p_cred AND c.secrets->>'secret' = p_sealed) THEN
-    RAISE EXCEPTION 'the webhook or its secret changed; call it again' USING ERRCODE = '40001';
-  END IF;
-  RETURN true;
-END
-$$;
-
-REVOKE EXECUTE ON FUNCTION glyphic.hook_find(text, uuid, integer),
-                           glyphic.hook_secret_check(text, integer, uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION glyphic.hook_find(text, uuid, integer),
-                          glyphic.hook_secret_check(text, integer, uuid, text) TO glyphic_app;
+REVOKE EXECUTE ON FUNCTION glyphic.hook_find(text, uuid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION glyphic.hook_find(text, uuid, integer) TO glyphic_app;
