@@ -59,12 +59,22 @@ class ProcessTest(unittest.TestCase):
     def test_sigterm_lets_in_flight_request_finish(self):
         master = ENV.fcgi.proc
         # hold a lock the health query needs, so the request is in flight
+        # (held until the test commits, not for a fixed time: on a loaded
+        # machine the request may take longer than any fixed time to arrive)
         locker = subprocess.Popen(
             [os.path.join(ENV.pg.bindir, "psql"), "-X", "-q", "-h", ENV.pg.sock, "-p", str(ENV.pg.port),
-             "-U", "postgres", "-d", "glyphic", "-c",
-             "BEGIN; LOCK TABLE glyphic.schema_migrations IN ACCESS EXCLUSIVE MODE; "
-             "SELECT pg_sleep(2); COMMIT;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "-U", "postgres", "-d", "glyphic", "-f", "-"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        locker.stdin.write("BEGIN;\nLOCK TABLE glyphic.schema_migrations IN ACCESS EXCLUSIVE MODE;\n")
+        locker.stdin.flush()
+        released = False
+
+        def release():
+            nonlocal released
+            if not released:
+                released = True
+                locker.stdin.write("COMMIT;\n")
+                locker.stdin.close()
         try:
             harness.wait_for(lambda: ENV.pg.psql(
                 "SELECT count(*) FROM pg_locks WHERE relation = 'glyphic.schema_migrations'::regclass "
@@ -81,6 +91,7 @@ class ProcessTest(unittest.TestCase):
             master.send_signal(signal.SIGTERM)
             time.sleep(0.5)
             self.assertIsNone(master.poll(), "master exited with a request in flight")
+            release()
             t.join(30)
             self.assertEqual(result["r"].status, 200, result["r"])
             self.assertEqual(result["r"].json()["status"], "ok")
@@ -88,6 +99,7 @@ class ProcessTest(unittest.TestCase):
             self.assertEqual(master.returncode, 0)
             self.assertFalse(os.path.exists(ENV.fcgi.socket), "socket file left behind")
         finally:
+            release()
             locker.wait(30)
         ENV.fcgi.start()
         self.assertEqual(ok(), 200)

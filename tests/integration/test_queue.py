@@ -148,12 +148,18 @@ class QueueTest(unittest.TestCase):
         self.assertTrue(16 * 0.75 - 0.1 <= delay <= 16 * 1.25 + 0.1, delay)  # 1 s * 2^(5-1), +-25% jitter
 
     def test_rolled_back_enqueue_leaves_no_job_and_rings_no_bell(self):
+        def wait_listening():
+            # the listener is inside its sleep (so LISTEN is done), not a fixed pause
+            harness.wait_for(lambda: ENV.pg.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                "AND query LIKE 'SELECT pg_sleep(4)%'") == "1", what="listener sleeping")
+
         sql("SELECT glyphic.queue_wait('default', 'listener', 60)")
         listener = subprocess.Popen(
             [os.path.join(ENV.pg.bindir, "psql"), "-X", "-h", ENV.pg.sock, "-p", str(ENV.pg.port), "-U", "postgres",
-             "-d", "glyphic", "-c", "LISTEN glyphic_jobs", "-c", "SELECT pg_sleep(2)", "-c", "SELECT 1"],
+             "-d", "glyphic", "-c", "LISTEN glyphic_jobs", "-c", "SELECT pg_sleep(4)", "-c", "SELECT 1"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        time.sleep(0.5)
+        wait_listening()
         ENV.pg.psql("BEGIN; SELECT glyphic.enqueue('test.noop', '{\"rolled\": \"back\"}'); ROLLBACK;", user="glyphic_executor")
         self.assertEqual(live_jobs(), 0)
         sql("SELECT glyphic.enqueue('test.noop')")
@@ -163,9 +169,9 @@ class QueueTest(unittest.TestCase):
         sql("DELETE FROM glyphic.queue_waiters")
         listener = subprocess.Popen(
             [os.path.join(ENV.pg.bindir, "psql"), "-X", "-h", ENV.pg.sock, "-p", str(ENV.pg.port), "-U", "postgres",
-             "-d", "glyphic", "-c", "LISTEN glyphic_jobs", "-c", "SELECT pg_sleep(1.5)", "-c", "SELECT 1"],
+             "-d", "glyphic", "-c", "LISTEN glyphic_jobs", "-c", "SELECT pg_sleep(4)", "-c", "SELECT 1"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        time.sleep(0.5)
+        wait_listening()
         sql("SELECT glyphic.enqueue('test.noop')")
         out, _ = listener.communicate(timeout=20)
         self.assertNotIn("Asynchronous notification", out)
