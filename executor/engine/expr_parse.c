@@ -869,6 +869,8 @@ static bool end_stmt(ps_t *ps)
         return next(ps);
     if (tok_op(ps, "}") || ps->tok.k == T_EOF || newline_before(ps))
         return true;
+    if (ps->tok.k == T_OP) /* x = 1, x++: what unexpected() explains */
+        return unexpected(ps) != NULL;
     perr(ps, ps->tok.start, "expected ';' before '%.*s'",
          (int)(ps->tok.end - ps->tok.start > 40 ? 40 : ps->tok.end - ps->tok.start),
          ps->src + ps->tok.start);
