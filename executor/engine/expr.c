@@ -226,20 +226,23 @@ bool gl__expr_is_fn(const val_t *fn)
     return fn->k == V_FUNC || (fn->k == V_NS && gl__expr_global_fn(fn->ns));
 }
 
-/* Adds j's JSON text length (roughly) to *size; false past limit or too deep. */
-static bool walk_size(json_object *j, size_t limit, size_t *size, int depth, bool *deep)
+/* Adds j's JSON text length (roughly) to *size and its nodes to *nodes;
+ * false past limit or too deep. */
+static bool walk_size(json_object *j, size_t limit, size_t *size, size_t *nodes, int depth,
+                      bool *deep)
 {
     if (depth > VALUE_DEPTH) {
         *deep = true;
         return false;
     }
+    (*nodes)++;
     switch (json_object_get_type(j)) {
     case json_type_string: *size += (size_t)json_object_get_string_len(j) + 3; break;
     case json_type_array: {
         size_t n = json_object_array_length(j);
         *size += 2;
         for (size_t i = 0; i < n && *size <= limit; i++)
-            if (!walk_size(json_object_array_get_idx(j, i), limit, size, depth + 1, deep))
+            if (!walk_size(json_object_array_get_idx(j, i), limit, size, nodes, depth + 1, deep))
                 return false;
         break;
     }
@@ -249,7 +252,8 @@ static bool walk_size(json_object *j, size_t limit, size_t *size, int depth, boo
         *size += 2;
         while (*size <= limit && !json_object_iter_equal(&it, &end)) {
             *size += strlen(json_object_iter_peek_name(&it)) + 4;
-            if (!walk_size(json_object_iter_peek_value(&it), limit, size, depth + 1, deep))
+            if (!walk_size(json_object_iter_peek_value(&it), limit, size, nodes, depth + 1,
+                           deep))
                 return false;
             json_object_iter_next(&it);
         }
@@ -260,13 +264,17 @@ static bool walk_size(json_object *j, size_t limit, size_t *size, int depth, boo
     return *size <= limit;
 }
 
+/* The walk reads at most max_out / 2 nodes; it is charged as a pass over
+ * 64 nodes per step once done. */
 int gl__expr_check_value(ev_t *ev, const val_t *v)
 {
-    size_t size = 0;
+    size_t size = 0, nodes = 0;
     bool deep = false;
     if (v->k != V_ARR && v->k != V_OBJ)
         return GL_OK;
-    if (walk_size(v->j, ev->max_out, &size, 0, &deep))
+    bool ok = walk_size(v->j, ev->max_out, &size, &nodes, 0, &deep);
+    TRY(gl__expr_charge_bytes(ev, nodes));
+    if (ok)
         return GL_OK;
     return deep ? gl__expr_fail(ev, "value nested too deeply") : gl__expr_too_big(ev);
 }

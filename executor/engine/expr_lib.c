@@ -521,11 +521,12 @@ static int a_every(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
     return a_find_any(ev, self, a, na, F_EVERY, out);
 }
 
-/* The accumulator of reduce is checked with a walk (gl__expr_check_value)
- * whenever the calls since the last walk could have nested it past
- * VALUE_DEPTH; each call nests it at most by the height of the callback's
- * body, so a flat accumulator is walked once every VALUE_DEPTH / height
- * calls, and one that shares itself ([acc, acc]) is stopped by its size. */
+/* The accumulator of reduce is checked with a walk (gl__expr_check_value,
+ * which charges it) whenever the calls since the last walk could have
+ * nested it past VALUE_DEPTH / 2 more levels: a call nests it at most by
+ * the height of the callback's body and by the steps it took, so a walk
+ * comes at most once every VALUE_DEPTH / 2 steps; one that shares itself
+ * ([acc, acc]) is stopped by its size. */
 static int reduce_any(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool right,
                       val_t *out)
 {
@@ -544,10 +545,12 @@ static int reduce_any(ev_t *ev, const val_t *self, const val_t *a, size_t na, bo
     for (; k < n; k++) {
         size_t i = right ? n - 1 - k : k;
         val_t args[4] = { acc, gl__expr_vjson(elem(self, i)), vnum((double)i), *self }, r;
+        size_t before = ev->steps;
         int rc = gl__expr_call_fn(ev, &a[0], args, 4, &r);
+        size_t took = ev->steps - before;
         vfree(&args[1]);
         vfree(&acc);
-        if (rc == GL_OK && (grown += height) >= VALUE_DEPTH / 2) {
+        if (rc == GL_OK && (grown += took < (size_t)height ? (int)took : height) >= VALUE_DEPTH / 2) {
             grown = 0;
             if ((rc = gl__expr_check_value(ev, &r)) != GL_OK)
                 vfree(&r);

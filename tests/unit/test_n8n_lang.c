@@ -449,6 +449,13 @@ TEST(bounds)
          * the accumulator's walk finds it */
         ERR("$json.big.reduce(acc => [acc, acc].slice(0), 0)", TOO_BIG),
         ERR("$json.big.reduce(acc => [[acc, acc][0], [acc, acc][1]], 0)", TOO_BIG),
+        /* an accumulator growing by one element per call, and a big one
+         * passed along by a cheap call of a tall body: its walks are few
+         * and charged */
+        OK("$json.big.slice(0, 300).reduce((acc, x) => [...acc, x], []).length", "300"),
+        OK("$json.big.reduce(acc => true ? acc : [[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]], $json.big).length",
+           "10000"),
+        ERR("$json.big.reduce((acc, x) => [...acc, x], []).length", STEPS),
         /* nesting without growth: the walk's depth bound */
         ERR("$json.big.reduce(acc => [acc], 0)", "value nested too deeply"),
         ERR("$json.big.reduce(acc => ({a: acc}), 0)", "value nested too deeply"),
