@@ -307,9 +307,13 @@ int gl__expr_call_fn(ev_t *ev, const val_t *fn, const val_t *a, size_t na, val_t
     ev->frame = &frame;
     ev->depth++;
     ev->calls++;
-    int rc;
-    if (arrow->a->k == N_BLOCK) {
-        bool ret = false;
+    int rc = GL_OK;
+    bool ret = false;
+    for (size_t i = 0; rc == GL_OK && i < arrow->n; i++) /* destructured parameters */
+        rc = exec(ev, arrow->kids[i], &ret, out);
+    if (rc != GL_OK) {
+        /* below: the frame is released */
+    } else if (arrow->a->k == N_BLOCK) {
         rc = exec(ev, arrow->a, &ret, out);
         if (rc == GL_OK && !ret)
             *out = vmk(V_UNDEF);

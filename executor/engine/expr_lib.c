@@ -583,6 +583,7 @@ typedef struct {
     sv_t *keys; /* without a comparator: each element's string */
 } sorter_t;
 
+/* *after: the element x (earlier) goes after y (later). */
 static int sort_cmp(sorter_t *s, size_t x, size_t y, bool *after)
 {
     if (!s->fn) {
@@ -593,7 +594,11 @@ static int sort_cmp(sorter_t *s, size_t x, size_t y, bool *after)
         *after = c > 0 || (c == 0 && p->n > q->n);
         return GL_OK;
     }
-    val_t args[2] = { gl__expr_vjson(elem(s->self, x)), gl__expr_vjson(elem(s->self, y)) }, r;
+    /* fn(later, earlier) < 0 moves the later one first, as V8's sort
+     * asks it: the same order for a consistent comparator, and the same
+     * result as n8n (Node) for the common inconsistent ones, such as
+     * (a, b) => a > b, which never answers < 0 and so leaves the order */
+    val_t args[2] = { gl__expr_vjson(elem(s->self, y)), gl__expr_vjson(elem(s->self, x)) }, r;
     int rc = gl__expr_call_fn(s->ev, s->fn, args, 2, &r);
     vfree(&args[0]);
     vfree(&args[1]);
@@ -601,7 +606,7 @@ static int sort_cmp(sorter_t *s, size_t x, size_t y, bool *after)
     if (rc == GL_OK)
         rc = gl__expr_to_number(s->ev, &r, &d);
     vfree(&r);
-    *after = d > 0;
+    *after = d < 0;
     return rc;
 }
 

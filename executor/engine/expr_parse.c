@@ -800,6 +800,115 @@ static node_t *p_word(ps_t *ps)
     return nd && next(ps) ? nd : NULL;
 }
 
+/* One name of a destructuring pattern: [a, , b] or {a, b: c, 'd': e}. */
+typedef struct {
+    tok_t name;
+    const char *key; /* object patterns: the property; NULL: index idx */
+    size_t key_len, idx;
+    int src;         /* the slot of the value destructured */
+} pat_t;
+
+#define MAX_PAT 32
+
+/* A slot for a value nobody names (a destructured parameter or initializer). */
+static int declare_hidden(ps_t *ps, size_t at)
+{
+    if (ps->scope->nslots == MAX_SLOTS) {
+        perr(ps, at, "too many parameters and variables (at most %d)", MAX_SLOTS);
+        return -1;
+    }
+    return ps->scope->nslots++;
+}
+
+/* Reads the pattern at the current '[' or '{' into pats (src: its slot). */
+static bool p_pattern(ps_t *ps, int src, pat_t *pats, size_t *np)
+{
+    bool obj = tok_op(ps, "{");
+    const char *close = obj ? "}" : "]";
+    size_t idx = 0;
+    if (!next(ps))
+        return false;
+    while (!tok_op(ps, close)) {
+        pat_t p = { .src = src, .idx = idx };
+        if (!obj && tok_op(ps, ",")) { /* a hole */
+            idx++;
+            if (!next(ps))
+                return false;
+            continue;
+        }
+        if (tok_op(ps, "..."))
+            return perr(ps, ps->tok.start, "rest elements are not supported") != NULL;
+        if (tok_op(ps, "[") || tok_op(ps, "{"))
+            return perr(ps, ps->tok.start, "nested destructuring is not supported") != NULL;
+        if (obj && (ps->tok.k == T_STR || ps->tok.k == T_WORD)) { /* key [: name] */
+            tok_t k = ps->tok;
+            p.key = k.k == T_STR ? k.s : gl_arena_strndup(ps->arena, k.s, k.len);
+            p.key_len = k.len;
+            if (!next(ps))
+                return false;
+            if (tok_op(ps, ":")) {
+                if (!next(ps))
+                    return false;
+            } else if (k.k == T_STR) {
+                return expect(ps, ":");
+            } else {
+                p.name = k;
+            }
+        }
+        if (!p.name.s) {
+            if (ps->tok.k != T_WORD)
+                return unexpected(ps) != NULL;
+            p.name = ps->tok;
+            if (!next(ps))
+                return false;
+        }
+        if (tok_op(ps, "="))
+            return perr(ps, ps->tok.start, "default values in destructuring are not supported") != NULL;
+        if (*np == MAX_PAT)
+            return perr(ps, p.name.start, "too many names in destructuring patterns (at most %d)",
+                        MAX_PAT) != NULL;
+        pats[(*np)++] = p;
+        idx++;
+        if (tok_op(ps, ",")) {
+            if (!next(ps))
+                return false;
+        } else if (!tok_op(ps, close)) {
+            return expect(ps, close);
+        }
+    }
+    return next(ps);
+}
+
+/* Declares the names of pats and pushes, for each, the N_DECL that takes
+ * its value out of its source slot. */
+static bool p_pattern_decls(ps_t *ps, const pat_t *pats, size_t np, kids_t *out)
+{
+    for (size_t i = 0; i < np; i++) {
+        const pat_t *p = &pats[i];
+        node_t *src = mk(ps, N_LOCAL, p->name.start), *get, *d = mk(ps, N_DECL, p->name.start);
+        src->slot = p->src;
+        src->s = "";
+        if (p->key) {
+            get = mk(ps, N_MEMBER, p->name.start);
+            get->s = p->key;
+            get->len = p->key_len;
+        } else {
+            get = mk(ps, N_INDEX, p->name.start);
+            get->b = mk(ps, N_LIT, p->name.start);
+            get->b->op = LIT_NUM;
+            get->b->num = (double)p->idx;
+        }
+        get->a = src;
+        d->a = get;
+        d->s = p->name.s;
+        d->len = p->name.len;
+        if ((d->slot = declare(ps, &p->name)) < 0 || !grow(ps, get) || !grow(ps, d))
+            return false;
+        kids_push(ps, out, d, NULL, 0);
+    }
+    return true;
+}
+
 static node_t *p_block(ps_t *ps, bool body);
 
 /* An arrow function; the current token is its only parameter (paren:
@@ -813,6 +922,9 @@ static node_t *p_arrow(ps_t *ps, bool paren)
         return NULL;
     ps->scope = sc;
     node_t *ok = nd;
+    pat_t pats[MAX_PAT];
+    size_t np = 0;
+    kids_t prologue = { 0 };
     if (!paren) {
         if (declare(ps, &ps->tok) < 0 || !next(ps))
             ok = NULL;
@@ -822,9 +934,17 @@ static node_t *p_arrow(ps_t *ps, bool paren)
         while (ok && !tok_op(ps, ")")) {
             if (tok_op(ps, "..."))
                 ok = perr(ps, ps->tok.start, "rest parameters are not supported");
-            else if (tok_op(ps, "{") || tok_op(ps, "["))
-                ok = perr(ps, ps->tok.start, "destructuring parameters are not supported");
-            else if (ps->tok.k != T_WORD)
+            else if (tok_op(ps, "{") || tok_op(ps, "[")) { /* ([k, v]) => …, ({a}) => … */
+                int slot = declare_hidden(ps, ps->tok.start);
+                if (slot < 0 || !p_pattern(ps, slot, pats, &np))
+                    ok = NULL;
+                else if (tok_op(ps, "="))
+                    ok = perr(ps, ps->tok.start, "default parameter values are not supported");
+                else if (tok_op(ps, ","))
+                    ok = next(ps) ? nd : NULL;
+                else if (!tok_op(ps, ")"))
+                    ok = expect(ps, ")") ? nd : NULL;
+            } else if (ps->tok.k != T_WORD)
                 ok = unexpected(ps);
             else if (declare(ps, &ps->tok) < 0 || !next(ps))
                 ok = NULL;
@@ -840,6 +960,9 @@ static node_t *p_arrow(ps_t *ps, bool paren)
             ok = NULL;
     }
     nd->op = sc->nslots; /* the parameters */
+    if (ok && !p_pattern_decls(ps, pats, np, &prologue))
+        ok = NULL;
+    kids_set(nd, &prologue); /* run when called, before the body */
     if (ok && !expect(ps, "=>"))
         ok = NULL;
     if (ok)
@@ -886,8 +1009,27 @@ static node_t *p_decl(ps_t *ps)
     if (!next(ps))
         return NULL;
     for (;;) {
-        if (tok_op(ps, "{") || tok_op(ps, "["))
-            return perr(ps, ps->tok.start, "destructuring declarations are not supported");
+        if (tok_op(ps, "{") || tok_op(ps, "[")) { /* const [a, b] = e, const {a} = e */
+            pat_t pats[MAX_PAT];
+            size_t np = 0;
+            node_t *d = mk(ps, N_DECL, ps->tok.start);
+            d->s = "";
+            if ((d->slot = declare_hidden(ps, ps->tok.start)) < 0 ||
+                !p_pattern(ps, d->slot, pats, &np))
+                return NULL;
+            if (!tok_op(ps, "="))
+                return perr(ps, ps->tok.start, "missing initializer in destructuring declaration");
+            if (!next(ps) || !(d->a = p_expr(ps)) || !grow(ps, d))
+                return NULL;
+            kids_push(ps, &kids, d, NULL, 0);
+            if (!p_pattern_decls(ps, pats, np, &kids))
+                return NULL;
+            if (!tok_op(ps, ","))
+                break;
+            if (!next(ps))
+                return NULL;
+            continue;
+        }
         if (ps->tok.k != T_WORD)
             return unexpected(ps);
         tok_t name = ps->tok;

@@ -35,7 +35,7 @@ static const char *const item_json =
     "\"obj\":{\"a\":1,\"b\":2},\"nested\":[[1,2],[3],[]],\"mixed\":[3,null,1,\"x\",true],"
     "\"contact\":null}";
 
-static json_object *fx_json;
+static json_object *fx_json, *fx_input;
 
 static json_object *parse(const char *text)
 {
@@ -60,10 +60,12 @@ static gl_expr_ctx_t make_ctx(void)
         memset(s1k, 'x', 1000);
         s1k[1000] = '\0';
         json_object_object_add(fx_json, "s1k", json_object_new_string(s1k));
+        fx_input = parse("[{\"x\":1,\"tag\":\"a\"},{\"x\":5,\"tag\":\"b\"},{\"x\":3,\"tag\":\"a\"}]");
     }
     gl_expr_ctx_t c;
     memset(&c, 0, sizeof c);
     c.json = fx_json;
+    c.input = fx_input;
     c.item_index = 0;
     c.now_ms = 1795635233123LL; /* 2026-11-25T19:33:53.123Z */
     return c;
@@ -121,7 +123,8 @@ static void run(const row_t *rows, size_t n, bool render)
         json_object_put(out);
     }
     json_object_put(fx_json);
-    fx_json = NULL;
+    json_object_put(fx_input);
+    fx_json = fx_input = NULL;
     if (failures)
         FAIL_AT("%d of %zu rows failed", failures, n);
 }
@@ -149,6 +152,13 @@ TEST(callbacks)
         OK("['a', '', 'b', 0, null].filter(Boolean)", "[\"a\",\"b\"]"),
         OK("[1, 2].map(String)", "[\"1\",\"2\"]"),
         OK("['10', '10', '10'].map(parseInt)", "[10,null,2]"), /* JavaScript's classic */
+        /* n8n docs (Code/expressions cookbook): the items of the input */
+        OK("$input.all().map(item => item.json.x)", "[1,5,3]"),
+        OK("$input.all().filter(i => i.json.tag === 'a').length", "2"),
+        OK("$input.all().reduce((sum, i) => sum + i.json.x, 0)", "9"),
+        OK("$input.all().map(i => i.json).sort((a, b) => b.x - a.x)[0].x", "5"),
+        OK("$input.all().some(i => i.json.x > 4)", "true"),
+        OK("Object.keys($json.obj).map(k => $json.obj[k] * 10)", "[10,20]"),
         /* forEach has no side effect to have here: undefined */
         OK("$json.items.forEach(x => x)", "null"),
         OK("$json.items.filter(x => x % 2)", "[1,3]"),
@@ -194,6 +204,11 @@ TEST(callbacks)
         OK("$json.mixed.sort()", "[1,3,null,true,\"x\"]"),
         OK("[3, 1, 2].sort(() => 0)", "[3,1,2]"),
         OK("[3, 1, 2].sort(() => NaN)", "[3,1,2]"),
+        /* comparators that are not consistent: Node's (V8's) result */
+        OK("[3, 1, 2].sort((a, b) => a > b)", "[3,1,2]"),
+        OK("[1, 2, 3].sort(() => 1)", "[1,2,3]"),
+        OK("[1, 2, 3].sort(() => -1)", "[3,2,1]"),
+        OK("[1, 2].sort(Number)", "[1,2]"),
         OK("$json.people.sort((a, b) => a.name < b.name ? 1 : -1)[0].name", "\"Cy\""),
         OK("[].sort()", "[]"),
         ERR("$json.items.sort(1)", "The comparison function must be either a function or undefined"),
@@ -261,10 +276,28 @@ TEST(closures_and_bodies)
             "a declaration cannot be the body of if or else"),
         ERR("$json.items.map(x => { return 1 2 })", "expected ';'"),
         ERR("$json.items.map(x => { return 1", "expected '}' to close the block"),
-        ERR("$json.items.map(({a}) => a)", "destructuring parameters are not supported"),
+        /* destructuring, as in Object.entries(o).map(([k, v]) => …) */
+        OK("Object.entries($json.obj).map(([k, v]) => k + '=' + v).join('&')", "\"a=1&b=2\""),
+        OK("$json.people.map(({name, age}) => `${name}:${age}`)", "[\"Ada:36\",\"Bob:25\",\"Cy:41\"]"),
+        OK("$json.people.map(({name: n}, i) => n + i)", "[\"Ada0\",\"Bob1\",\"Cy2\"]"),
+        OK("$json.people.map((p, i, [first]) => first.name)", "[\"Ada\",\"Ada\",\"Ada\"]"),
+        OK("$json.nested.map(([a, , c]) => [a, c])", "[[1,null],[3,null],[null,null]]"),
+        OK("$json.nested.map(([, b]) => b)", "[2,null,null]"),
+        OK("$json.people.map(p => { const {'name': n} = p; return n })", "[\"Ada\",\"Bob\",\"Cy\"]"),
+        OK("$json.items.map(x => { const [a, b] = [x, x * 2], {length} = 'abc'; return a + b + length })",
+           "[6,9,12]"),
+        OK("Object.entries($json.obj).reduce((acc, [k, v]) => acc + v, 0)", "3"),
+        OK("$json.items.map(({a}) => a)", "[null,null,null]"),
+        ERR("[null].map(([a]) => a)", "Cannot read properties of null"),
+        ERR("$json.items.map(({a: {b}}) => b)", "unexpected '{'"),
+        ERR("$json.items.map(([a, ...r]) => a)", "rest elements are not supported"),
+        ERR("$json.items.map(([a = 1]) => a)", "default values in destructuring are not supported"),
+        ERR("$json.items.map(([a, a]) => a)", "Identifier 'a' has already been declared"),
+        ERR("$json.items.map(x => { const {a} = null })", "Cannot read properties of null (reading 'a')"),
+        ERR("$json.items.map(x => { const [a]; return 1 })", "missing initializer in destructuring declaration"),
         ERR("$json.items.map((...a) => a)", "rest parameters are not supported"),
         ERR("$json.items.map((a = 1) => a)", "default parameter values are not supported"),
-        ERR("$json.items.map(x => { const {a} = x; return a })", "destructuring declarations are not supported"),
+        OK("$json.people.map(p => { const {name} = p; return name })", "[\"Ada\",\"Bob\",\"Cy\"]"),
         ERR("$json.items.map(true => 1)", "'true' cannot be the name of a parameter"),
         ERR("$json.items.map(x => y)", "unknown variable 'y'"),
         ERR("$json.items.map(x => { const y = 1 }).concat(y)", "unknown variable 'y'"),
@@ -496,7 +529,8 @@ TEST(bounds)
     free(src);
     json_object_put(out);
     json_object_put(fx_json);
-    fx_json = NULL;
+    json_object_put(fx_input);
+    fx_json = fx_input = NULL;
 }
 
 TEST_MAIN()
