@@ -410,3 +410,26 @@ static const ns_method_t date_ns[] = {
 
 const methods_t gl__expr_date_methods = { date_methods, GL_NELEM(date_methods) };
 const ns_methods_t gl__expr_date_ns = { date_ns, GL_NELEM(date_ns) };
+
+/* new Date(), new Date(ms), new Date(isoString), new Date(date): a minimal
+ * constructor for `new Date(…)` (expr.c, gl__expr_new). Temporary: the
+ * dates work replaces it with JavaScript's Date semantics. */
+int gl__expr_date_new(ev_t *ev, const val_t *a, size_t na, val_t *out)
+{
+    const val_t *x = arg(a, na, 0);
+    int64_t ms;
+    if (na == 0)
+        return gl__expr_mk_date(ev, (double)ev->ctx->now_ms, out);
+    if (x->k == V_DATE)
+        return gl__expr_mk_date(ev, (double)x->ms, out);
+    if (x->k == V_STR) {
+        if (!gl_date_iso_parse(sp(x), sn(x), GL_DATE_ISO_SPACE, &ms))
+            return gl__expr_fail(ev, "new Date(): Invalid Date '%.60s'", sp(x));
+        return gl__expr_mk_date(ev, (double)ms, out);
+    }
+    double d;
+    TRY(gl__expr_to_number(ev, x, &d));
+    if (!isfinite(d))
+        return gl__expr_fail(ev, "new Date(): Invalid Date");
+    return gl__expr_mk_date(ev, trunc(d), out);
+}

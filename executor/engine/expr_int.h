@@ -30,6 +30,7 @@ typedef enum {
     V_NS,    /* a namespace or built-in function: ns is a VAR_* */
     V_NODE,  /* $("Name"): j the node's items, aux its name */
     V_SHORT, /* an optional chain that short-circuited */
+    V_FUNC,  /* an arrow function, only as an argument of a call: fn, env */
 } vkind_t;
 
 typedef struct {
@@ -41,6 +42,8 @@ typedef struct {
     json_object *j;   /* owned reference: V_STR, V_ARR, V_OBJ, V_NODE */
     json_object *aux; /* owned reference: V_NODE's name */
     size_t size;      /* V_ARR/V_OBJ built here: estimated JSON size; 0 = borrowed */
+    const struct node *fn; /* V_FUNC: the N_ARROW node (borrowed from the tree) */
+    struct gl_frame *env;  /* V_FUNC: the scope it closes over (lives while the call runs) */
 } val_t;
 
 /* Variables and built-in namespaces; the order of gl__expr_var_names. */
@@ -48,8 +51,11 @@ enum {
     VAR_JSON, VAR_INPUT, VAR_NODE, VAR_DOLLAR, VAR_EXECUTION, VAR_WORKFLOW, VAR_NOW,
     VAR_TODAY, VAR_ENV, VAR_ITEMINDEX, VAR_MATH, VAR_JSONNS, VAR_OBJECT, VAR_ARRAY,
     VAR_DATETIME, VAR_NUMBER, VAR_STRING, VAR_BOOLEAN, VAR_PARSEINT, VAR_PARSEFLOAT,
-    VAR_ISNAN, VAR_ISFINITE, VAR_COUNT
+    VAR_ISNAN, VAR_ISFINITE,
+    VAR_DATE, /* Date: `new Date(…)` (gl__expr_new), Date.now() */
+    VAR_COUNT
 };
+#define NEW_REGEXP (-1) /* the ns of `new RegExp(…)` for gl__expr_new (RegExp is no variable) */
 extern const char *const gl__expr_var_names[VAR_COUNT];
 
 extern const val_t gl__expr_undef; /* what a missing argument reads as */
@@ -155,17 +161,27 @@ static inline bool is_digit(int c)
 
 enum {
     N_LIT, N_STR, N_TMPL, N_ARR, N_OBJ, N_VAR, N_MEMBER, N_INDEX, N_CALL, N_UNARY, N_BIN,
-    N_AND, N_OR, N_NULLISH, N_COND, N_CHAIN
+    N_AND, N_OR, N_NULLISH, N_COND, N_CHAIN,
+    N_ARROW,  /* op: parameters, slot: slots of its frame, a: body (expression or N_BLOCK) */
+    N_LOCAL,  /* a parameter or declared name: op frames up, slot */
+    N_SPREAD, /* ...a inside [], {} or call arguments */
+    N_NEW,    /* new X(kids): op the VAR_* of X or NEW_REGEXP */
+    N_BLOCK,  /* { kids: statements } */
+    N_DECL,   /* const/let: slot = a (NULL: undefined) */
+    N_RETURN, /* return a (NULL: undefined) */
+    N_IF,     /* if (a) b else c */
 };
 enum { LIT_UNDEF, LIT_NULL, LIT_TRUE, LIT_FALSE, LIT_NUM };
 enum {
     OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE,
-    OP_SEQ, OP_SNE, OP_NOT, OP_NEG, OP_POS, OP_TYPEOF
+    OP_SEQ, OP_SNE, OP_NOT, OP_NEG, OP_POS, OP_TYPEOF,
+    OP_IN, OP_POW, OP_BAND, OP_BOR, OP_BXOR, OP_SHL, OP_SHR, OP_USHR, OP_BNOT, OP_VOID
 };
 
 typedef struct node node_t;
 struct node {
     int k, op, height;
+    int slot; /* N_LOCAL, N_DECL: the slot in the frame; N_ARROW: how many slots */
     bool opt, paren;
     size_t pos;
     double num;
@@ -188,10 +204,24 @@ typedef struct {
     size_t len;
 } tok_t;
 
+/* The parser's scope of an arrow function: the names it can see, in
+ * declaration order (blocks truncate n at their end). */
+typedef struct pscope {
+    struct pscope *up;
+    const char **names;
+    size_t *lens;
+    int *slots; /* < 0: declared, its initializer being parsed (-1 - slot) */
+    size_t n, cap, block;
+    int nslots;
+} pscope_t;
+
 typedef struct {
     const char *src;
     size_t n, pos; /* pos: where the next token starts */
     tok_t tok;
+    size_t prev_end;  /* where the token before tok ended */
+    bool embedded;    /* inside {{ }}: a // comment also ends at }} */
+    pscope_t *scope;  /* innermost arrow function being parsed, or NULL */
     gl_arena_t *arena;
     gl_err_t *err;
     int nest, max_nest, max_height;
@@ -209,7 +239,17 @@ typedef struct {
     int64_t deadline;  /* gl_now_ms() the evaluation must end by; 0: none */
     size_t clock_left; /* steps until the clock is read again; 0: at the next charge */
     int depth, max_depth;
+    struct gl_frame *frame; /* the running arrow function's frame, or NULL */
+    size_t calls;           /* arrow functions called so far */
 } ev_t;
+
+/* The frame of one call of an arrow function: its parameters and
+ * declarations; up is the frame it was created in (closures). */
+typedef struct gl_frame {
+    struct gl_frame *up;
+    val_t *slots;
+    size_t n;
+} gl_frame_t;
 
 #define BYTES_PER_STEP 64 /* a step pays for reading, comparing or copying this many bytes */
 #define CLOCK_EVERY 512   /* steps between two looks at the clock */
@@ -264,6 +304,27 @@ node_t *gl__expr_parse_all(ps_t *ps);
 /* Parses an embedded expression starting at ps->pos and ending at "}}";
  * *end is set past the "}}". */
 node_t *gl__expr_parse_embedded(ps_t *ps, size_t *end);
+
+/* ------------------------------------------------------------------------ */
+/* expr.c: calls of function values and `new`                               */
+
+/* Calls fn (a V_FUNC, or a built-in global function such as Number) with
+ * the arguments a; a TypeError when fn is not a function. */
+int gl__expr_call_fn(ev_t *ev, const val_t *fn, const val_t *a, size_t na, val_t *out);
+/* True when fn can be called by gl__expr_call_fn. */
+bool gl__expr_is_fn(const val_t *fn);
+/* Walks the JSON of v (shared parts as often as they occur in its text):
+ * an error when its text would pass the output bound or its nesting
+ * VALUE_DEPTH. For values built by repeated calls (reduce), whose size
+ * estimate cannot see what they share. */
+int gl__expr_check_value(ev_t *ev, const val_t *v);
+/* `new X(a…)`: ns is VAR_DATE (gl__expr_date_new) or NEW_REGEXP
+ * (gl__expr_regex_new); anything else is an error. */
+int gl__expr_new(ev_t *ev, int ns, const val_t *a, size_t na, val_t *out);
+/* new Date(…): JavaScript's Date constructor (expr_date.c). */
+int gl__expr_date_new(ev_t *ev, const val_t *a, size_t na, val_t *out);
+/* new RegExp(pattern, flags) (expr_regex.c). */
+int gl__expr_regex_new(ev_t *ev, const val_t *a, size_t na, val_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* expr_text.c: UTF-8 and numbers as text (no allocation)                   */

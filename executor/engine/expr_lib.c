@@ -2,9 +2,10 @@
  * expr_lib.c: property access and method dispatch, with the library parts
  * that are about data rather than text or numbers: arrays, objects and
  * booleans, Object.keys/values/entries, Array.isArray, and the n8n item
- * helpers ($input, $node, $("Name")). There are no function values: `a.b(…)`
- * is looked up here by the receiver's type and the name `b` in the tables
- * the other library files export.
+ * helpers ($input, $node, $("Name")). `a.b(…)` is looked up here by the
+ * receiver's type and the name `b` in the tables the other library files
+ * export; the array methods taking a callback (map, filter, reduce, sort…)
+ * call it through gl__expr_call_fn (expr.c).
  */
 #include "expr_int.h"
 
@@ -369,12 +370,329 @@ static int a_at(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *o
     return GL_OK;
 }
 
+/* Methods taking a callback (an arrow function or a built-in function such
+ * as Number): fn(value, index, array), JavaScript's semantics. Each call is
+ * charged by gl__expr_call_fn; the results are built under the bound. */
+
+static int need_fn(ev_t *ev, const val_t *a, size_t na, const char *method)
+{
+    const val_t *fn = arg(a, na, 0);
+    if (gl__expr_is_fn(fn))
+        return GL_OK;
+    return gl__expr_fail(ev, "%s is not a function (in Array.%s)",
+                         fn->k == V_UNDEF ? "undefined" : gl__expr_vtype_name(fn), method);
+}
+
+/* fn(self[i], i, self) */
+static int call_at(ev_t *ev, const val_t *fn, const val_t *self, size_t i, val_t *out)
+{
+    val_t args[3] = { gl__expr_vjson(elem(self, i)), vnum((double)i), *self };
+    int rc = gl__expr_call_fn(ev, fn, args, 3, out);
+    vfree(&args[0]);
+    return rc;
+}
+
+/* fn(self[i], i, self) is truthy */
+static int test_at(ev_t *ev, const val_t *fn, const val_t *self, size_t i, bool *t)
+{
+    val_t r;
+    TRY(call_at(ev, fn, self, i, &r));
+    *t = gl__expr_vtruthy(&r);
+    vfree(&r);
+    return GL_OK;
+}
+
+enum { CB_MAP, CB_FILTER, CB_FLATMAP, CB_FOREACH };
+
+static int a_build(ev_t *ev, const val_t *self, const val_t *a, size_t na, int mode, val_t *out)
+{
+    static const char *const names[] = { "map", "filter", "flatMap", "forEach" };
+    TRY(need_fn(ev, a, na, names[mode]));
+    json_object *arr = json_object_new_array();
+    size_t size = 16, n = alen(self);
+    int rc = GL_OK;
+    for (size_t i = 0; rc == GL_OK && i < n; i++) {
+        val_t r;
+        if ((rc = call_at(ev, &a[0], self, i, &r)) != GL_OK)
+            break;
+        if (mode == CB_MAP) {
+            rc = gl__expr_arr_add_val(ev, arr, &size, &r);
+        } else if (mode == CB_FILTER) {
+            json_object *e = elem(self, i);
+            if (gl__expr_vtruthy(&r))
+                rc = gl__expr_arr_add(ev, arr, &size, json_object_get(e), gl__expr_json_size(e));
+        } else if (mode == CB_FLATMAP && r.k == V_ARR) {
+            for (size_t k = 0; rc == GL_OK && k < alen(&r); k++) {
+                json_object *e = elem(&r, k);
+                if ((rc = gl__expr_charge(ev, 1)) == GL_OK)
+                    rc = gl__expr_arr_add(ev, arr, &size, json_object_get(e),
+                                          gl__expr_json_size(e));
+            }
+        } else if (mode == CB_FLATMAP) {
+            rc = gl__expr_arr_add_val(ev, arr, &size, &r);
+        }
+        vfree(&r);
+    }
+    if (rc != GL_OK || mode == CB_FOREACH) {
+        json_object_put(arr);
+        *out = vmk(V_UNDEF);
+        return rc;
+    }
+    *out = vown(V_ARR, arr, size);
+    return GL_OK;
+}
+
+static int a_map(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_build(ev, self, a, na, CB_MAP, out);
+}
+
+static int a_filter(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_build(ev, self, a, na, CB_FILTER, out);
+}
+
+static int a_flat_map(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_build(ev, self, a, na, CB_FLATMAP, out);
+}
+
+static int a_for_each(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_build(ev, self, a, na, CB_FOREACH, out);
+}
+
+enum { F_FIND, F_FINDINDEX, F_FINDLAST, F_FINDLASTINDEX, F_SOME, F_EVERY };
+
+static int a_find_any(ev_t *ev, const val_t *self, const val_t *a, size_t na, int mode, val_t *out)
+{
+    static const char *const names[] = { "find", "findIndex", "findLast", "findLastIndex",
+                                         "some", "every" };
+    TRY(need_fn(ev, a, na, names[mode]));
+    size_t n = alen(self);
+    bool back = mode == F_FINDLAST || mode == F_FINDLASTINDEX;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = back ? n - 1 - k : k;
+        bool t;
+        TRY(test_at(ev, &a[0], self, i, &t));
+        if (mode == F_EVERY ? t : !t)
+            continue;
+        switch (mode) {
+        case F_FIND:
+        case F_FINDLAST: *out = gl__expr_vjson(elem(self, i)); break;
+        case F_SOME: *out = vbool(true); break;
+        case F_EVERY: *out = vbool(false); break;
+        default: *out = vnum((double)i); break;
+        }
+        return GL_OK;
+    }
+    *out = mode == F_SOME ? vbool(false) : mode == F_EVERY ? vbool(true)
+           : mode == F_FIND || mode == F_FINDLAST ? vmk(V_UNDEF) : vnum(-1);
+    return GL_OK;
+}
+
+static int a_find(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_find_any(ev, self, a, na, F_FIND, out);
+}
+
+static int a_find_index(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_find_any(ev, self, a, na, F_FINDINDEX, out);
+}
+
+static int a_find_last(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_find_any(ev, self, a, na, F_FINDLAST, out);
+}
+
+static int a_find_last_index(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_find_any(ev, self, a, na, F_FINDLASTINDEX, out);
+}
+
+static int a_some(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_find_any(ev, self, a, na, F_SOME, out);
+}
+
+static int a_every(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return a_find_any(ev, self, a, na, F_EVERY, out);
+}
+
+/* The accumulator of reduce is checked with a walk (gl__expr_check_value,
+ * which charges it) whenever the calls since the last walk could have
+ * nested it past VALUE_DEPTH / 2 more levels: a call nests it at most by
+ * the height of the callback's body and by the steps it took, so a walk
+ * comes at most once every VALUE_DEPTH / 2 steps; one that shares itself
+ * ([acc, acc]) is stopped by its size. */
+static int reduce_any(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool right,
+                      val_t *out)
+{
+    TRY(need_fn(ev, a, na, right ? "reduceRight" : "reduce"));
+    size_t n = alen(self), k = 0;
+    val_t acc;
+    if (na >= 2) {
+        acc = a[1].k == V_FUNC ? vmk(V_UNDEF) : vdup(&a[1]);
+    } else if (n == 0) {
+        return gl__expr_fail(ev, "Reduce of empty array with no initial value");
+    } else {
+        acc = gl__expr_vjson(elem(self, right ? n - 1 : 0));
+        k = 1;
+    }
+    int height = a[0].k == V_FUNC ? a[0].fn->height : 1, grown = 0;
+    for (; k < n; k++) {
+        size_t i = right ? n - 1 - k : k;
+        val_t args[4] = { acc, gl__expr_vjson(elem(self, i)), vnum((double)i), *self }, r;
+        size_t before = ev->steps;
+        int rc = gl__expr_call_fn(ev, &a[0], args, 4, &r);
+        size_t took = ev->steps - before;
+        vfree(&args[1]);
+        vfree(&acc);
+        if (rc == GL_OK && (grown += took < (size_t)height ? (int)took : height) >= VALUE_DEPTH / 2) {
+            grown = 0;
+            if ((rc = gl__expr_check_value(ev, &r)) != GL_OK)
+                vfree(&r);
+        }
+        if (rc != GL_OK)
+            return rc;
+        acc = r;
+    }
+    *out = acc;
+    return GL_OK;
+}
+
+static int a_reduce(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return reduce_any(ev, self, a, na, false, out);
+}
+
+static int a_reduce_right(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return reduce_any(ev, self, a, na, true, out);
+}
+
+/* sort: stable (a merge sort); undefined last; without a comparator by
+ * the elements' strings (UTF-8 bytes: code point order, which differs from
+ * JavaScript's UTF-16 order only between U+E000–U+FFFF and the astral
+ * planes). The comparisons of the default order are charged up front. */
+typedef struct {
+    ev_t *ev;
+    const val_t *self, *fn;
+    sv_t *keys; /* without a comparator: each element's string */
+} sorter_t;
+
+/* *after: the element x (earlier) goes after y (later). */
+static int sort_cmp(sorter_t *s, size_t x, size_t y, bool *after)
+{
+    if (!s->fn) {
+        const sv_t *p = &s->keys[x], *q = &s->keys[y];
+        size_t m = p->n < q->n ? p->n : q->n;
+        TRY(gl__expr_charge_bytes(s->ev, m));
+        int c = memcmp(p->p, q->p, m);
+        *after = c > 0 || (c == 0 && p->n > q->n);
+        return GL_OK;
+    }
+    /* fn(later, earlier) < 0 moves the later one first, as V8's sort
+     * asks it: the same order for a consistent comparator, and the same
+     * result as n8n (Node) for the common inconsistent ones, such as
+     * (a, b) => a > b, which never answers < 0 and so leaves the order */
+    val_t args[2] = { gl__expr_vjson(elem(s->self, y)), gl__expr_vjson(elem(s->self, x)) }, r;
+    int rc = gl__expr_call_fn(s->ev, s->fn, args, 2, &r);
+    vfree(&args[0]);
+    vfree(&args[1]);
+    double d = 0;
+    if (rc == GL_OK)
+        rc = gl__expr_to_number(s->ev, &r, &d);
+    vfree(&r);
+    *after = d < 0;
+    return rc;
+}
+
+static int merge_sort(sorter_t *s, size_t *v, size_t *tmp, size_t n)
+{
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) {
+                bool after;
+                TRY(sort_cmp(s, v[i], v[j], &after));
+                tmp[k++] = after ? v[j++] : v[i++];
+            }
+            while (i < mid)
+                tmp[k++] = v[i++];
+            while (j < hi)
+                tmp[k++] = v[j++];
+        }
+        memcpy(v, tmp, n * sizeof *v);
+    }
+    return GL_OK;
+}
+
+static int a_sort(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    const val_t *fn = arg(a, na, 0);
+    if (fn->k != V_UNDEF && !gl__expr_is_fn(fn))
+        return gl__expr_fail(ev, "The comparison function must be either a function or "
+                                 "undefined");
+    size_t n = alen(self), lg = 1, m = 0;
+    while (((size_t)1 << lg) < n)
+        lg++;
+    TRY(gl__expr_charge(ev, n));
+    if (fn->k == V_UNDEF)
+        TRY(gl__expr_charge(ev, n * lg));
+    sorter_t s = { ev, self, fn->k == V_UNDEF ? NULL : fn, NULL };
+    size_t *v = gl_xmalloc((n ? n : 1) * sizeof *v), *tmp = gl_xmalloc((n ? n : 1) * sizeof *tmp);
+    int rc = GL_OK;
+    if (!s.fn)
+        s.keys = gl_xcalloc(n ? n : 1, sizeof *s.keys);
+    for (size_t i = 0; i < n && rc == GL_OK; i++) { /* undefined (JSON null here) too sorts */
+        if (!s.fn) {
+            val_t e = gl__expr_vjson(elem(self, i));
+            rc = gl__expr_to_sv(ev, &e, &s.keys[i]);
+            vfree(&e);
+            if (rc != GL_OK) {
+                gl_buf_init(&s.keys[i].buf, 0);
+                break;
+            }
+        }
+        v[m++] = i;
+    }
+    if (rc == GL_OK)
+        rc = merge_sort(&s, v, tmp, m);
+    if (rc == GL_OK) {
+        json_object *arr = json_object_new_array();
+        size_t size = 16;
+        for (size_t i = 0; i < m && rc == GL_OK; i++) {
+            json_object *e = elem(self, v[i]);
+            rc = gl__expr_arr_add(ev, arr, &size, json_object_get(e), gl__expr_json_size(e));
+        }
+        if (rc == GL_OK)
+            *out = vown(V_ARR, arr, size);
+        else
+            json_object_put(arr);
+    }
+    if (s.keys)
+        for (size_t i = 0; i < n; i++)
+            gl__expr_sv_free(&s.keys[i]);
+    free(s.keys);
+    free(v);
+    free(tmp);
+    return rc;
+}
+
 static const method_t arr_methods[] = {
     { "join", a_join }, { "includes", a_includes }, { "indexOf", a_index_of },
     { "lastIndexOf", a_last_index_of }, { "slice", a_slice }, { "concat", a_concat },
     { "reverse", a_reverse }, { "first", a_first }, { "last", a_last }, { "at", a_at },
     { "isEmpty", gl__expr_m_is_empty }, { "isNotEmpty", gl__expr_m_is_not_empty },
     { "toString", a_to_string },
+    { "map", a_map }, { "filter", a_filter }, { "find", a_find }, { "findIndex", a_find_index },
+    { "findLast", a_find_last }, { "findLastIndex", a_find_last_index }, { "some", a_some },
+    { "every", a_every }, { "reduce", a_reduce }, { "reduceRight", a_reduce_right },
+    { "sort", a_sort }, { "flatMap", a_flat_map }, { "forEach", a_for_each },
 };
 
 /* Objects and booleans */
@@ -603,6 +921,7 @@ int gl__expr_call_method(ev_t *ev, const val_t *self, const char *name, size_t l
             return rc;
         break;
     }
+    case V_FUNC: break;
     }
     if (fn)
         return fn(ev, self, a, na, out);

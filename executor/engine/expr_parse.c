@@ -2,9 +2,16 @@
  * expr_parse.c: the lexer and the recursive-descent parser (precedence
  * climbing for binary operators). The tree is allocated on the arena given
  * to gl__expr_ps_init and lives as long as it. Unknown variables and
- * unsupported syntax (assignment, `new`, loops, functions, regular
- * expressions) are rejected here with a column; parser nesting is capped at
- * max_depth and the tree height at 4 * max_depth (see engine.h, expressions).
+ * unsupported syntax (assignment, loops, function declarations, `new` of
+ * anything but Date and RegExp) are rejected here with a column; parser
+ * nesting is capped at max_depth and the tree height at 4 * max_depth (see
+ * engine.h, expressions).
+ *
+ * Arrow functions (`x => e`, `(a, b) => { const y = …; if (…) return …; return e; }`)
+ * are resolved here: each has a scope (pscope_t) of its parameters and
+ * declarations, every one a slot of the frame a call creates; a name is
+ * looked up innermost first and becomes N_LOCAL (frames up, slot), so the
+ * evaluator never looks a name up. Blocks only limit where a name is seen.
  */
 #include "expr_int.h"
 
@@ -72,6 +79,35 @@ static bool is_id_start(int c)
 static bool is_id_char(int c)
 {
     return is_id_start(c) || is_digit(c);
+}
+
+/* A non-ASCII code point in an identifier: JavaScript's ID_Start and
+ * ID_Continue approximated by "not a space, control, punctuation or symbol
+ * of the common blocks" ($json.Dirección, $json.名前). */
+static bool uni_id(uint32_t cp)
+{
+    if (cp < 0xC0)
+        return cp == 0xAA || cp == 0xB5 || cp == 0xBA;
+    if (gl__expr_js_space(cp) || cp == 0xD7 || cp == 0xF7 || (cp >= 0x2000 && cp <= 0x2BFF) ||
+        (cp >= 0x3000 && cp <= 0x303F && cp != 0x3005) || (cp >= 0xD800 && cp <= 0xDFFF) ||
+        (cp >= 0xE000 && cp <= 0xF8FF) || (cp >= 0xFE10 && cp <= 0xFE6F) ||
+        (cp >= 0xFF00 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) ||
+        (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65) || cp >= 0xFFF0)
+        return cp >= 0x10000 && !(cp >= 0x1F000 && cp <= 0x1FAFF) && cp < 0xE0000;
+    return true;
+}
+
+/* The length of the identifier character at src[i] (0: none). */
+static size_t id_len(const ps_t *ps, size_t i, bool start)
+{
+    unsigned char c = (unsigned char)ps->src[i];
+    if (i >= ps->n)
+        return 0;
+    if (c < 0x80)
+        return (start ? is_id_start(c) : is_id_char(c)) ? 1 : 0;
+    uint32_t cp;
+    size_t l = gl_utf8_decode(ps->src, ps->n, i, &cp);
+    return uni_id(cp) ? l : 0;
 }
 
 static bool is_hex(int c)
@@ -233,7 +269,7 @@ static bool lex_number(ps_t *ps, size_t start)
         }
         v = gl__expr_strtod_n(s + start, i - start);
     }
-    if (is_id_char((unsigned char)s[i]))
+    if (id_len(ps, i, false))
         return perr(ps, i, "identifier starts immediately after a number") != NULL;
     ps->tok.k = T_NUM;
     ps->tok.num = v;
@@ -255,11 +291,25 @@ static bool lex(ps_t *ps)
     size_t i = ps->pos;
     uint32_t cp;
     while (i < ps->n) {
+        if (s[i] == '/' && s[i + 1] == '/') { /* to the end of the line or of the {{ }} */
+            while (i < ps->n && s[i] != '\n' && s[i] != '\r' &&
+                   !(ps->embedded && s[i] == '}' && s[i + 1] == '}'))
+                i++;
+            continue;
+        }
+        if (s[i] == '/' && s[i + 1] == '*') {
+            const char *e = strstr(s + i + 2, "*/");
+            if (!e)
+                return perr(ps, i, "unterminated comment") != NULL;
+            i = (size_t)(e - s) + 2;
+            continue;
+        }
         size_t l = gl_utf8_decode(s, ps->n, i, &cp);
         if (!gl__expr_js_space(cp))
             break;
         i += l;
     }
+    ps->prev_end = ps->tok.end;
     memset(&ps->tok, 0, sizeof ps->tok);
     ps->tok.start = i;
     bool ok = true;
@@ -273,10 +323,10 @@ static bool lex(ps_t *ps)
         ps->tok.end = i + 1;
     } else if (is_digit(s[i]) || (s[i] == '.' && is_digit(s[i + 1]))) {
         ok = lex_number(ps, i);
-    } else if (is_id_start((unsigned char)s[i])) {
-        size_t j = i;
-        while (is_id_char((unsigned char)s[j]))
-            j++;
+    } else if (id_len(ps, i, true)) {
+        size_t j = i, l;
+        while ((l = id_len(ps, j, false)) > 0)
+            j += l;
         ps->tok.k = T_WORD;
         ps->tok.s = s + i;
         ps->tok.len = j - i;
@@ -332,16 +382,14 @@ static node_t *unexpected(ps_t *ps)
             if (tok_op(ps, assign[i]))
                 return perr(ps, t->start, "assignment is not allowed");
         if (tok_op(ps, "=>"))
-            return perr(ps, t->start, "arrow functions are not supported");
+            return perr(ps, t->start, "unexpected '=>' (an arrow function's parameters are "
+                                      "names in parentheses)");
         if (tok_op(ps, "++") || tok_op(ps, "--"))
             return perr(ps, t->start, "increment and decrement are not supported");
         if (tok_op(ps, ";"))
             return perr(ps, t->start, "only one expression is allowed (unexpected ';')");
-        if (tok_op(ps, "&") || tok_op(ps, "|") || tok_op(ps, "^") || tok_op(ps, "~") ||
-            tok_op(ps, "<<") || tok_op(ps, ">>") || tok_op(ps, ">>>") || tok_op(ps, "**"))
-            return perr(ps, t->start, "operator '%.*s' is not supported", (int)t->len, t->s);
         if (tok_op(ps, "..."))
-            return perr(ps, t->start, "spread syntax is not supported");
+            return perr(ps, t->start, "spread syntax is only allowed in [], {} and arguments");
         if (tok_op(ps, "/"))
             return perr(ps, t->start, "regular expressions are not supported");
     }
@@ -351,11 +399,13 @@ static node_t *unexpected(ps_t *ps)
             if (tok_word(ps, loops[i]))
                 return perr(ps, t->start, "loops are not supported");
         if (tok_word(ps, "function") || tok_word(ps, "class"))
-            return perr(ps, t->start, "function definitions are not supported");
+            return perr(ps, t->start, "function definitions are not supported (use an arrow "
+                                      "function: x => …)");
         if (tok_word(ps, "var") || tok_word(ps, "let") || tok_word(ps, "const"))
-            return perr(ps, t->start, "declarations are not supported");
+            return perr(ps, t->start, "declarations are only allowed in an arrow function's "
+                                      "body { … }");
         if (tok_word(ps, "new"))
-            return perr(ps, t->start, "'new' is not supported");
+            return perr(ps, t->start, "unexpected 'new'");
         return perr(ps, t->start, "unexpected '%.*s'", (int)(t->len > 40 ? 40 : t->len), t->s);
     }
     size_t l = t->end - t->start;
@@ -485,6 +535,20 @@ static node_t *p_template(ps_t *ps)
     return nd;
 }
 
+/* An element of [], {} or the arguments: `...e` or e. */
+static node_t *p_elem(ps_t *ps)
+{
+    if (!tok_op(ps, "..."))
+        return p_expr(ps);
+    node_t *nd = mk(ps, N_SPREAD, ps->tok.start);
+    if (!next(ps))
+        return NULL;
+    nd->a = p_expr(ps);
+    return nd->a && grow(ps, nd) ? nd : NULL;
+}
+
+static node_t *resolve_word(ps_t *ps, const tok_t *t);
+
 static node_t *p_array(ps_t *ps)
 {
     node_t *nd = mk(ps, N_ARR, ps->tok.start);
@@ -494,7 +558,7 @@ static node_t *p_array(ps_t *ps)
     while (!tok_op(ps, "]")) {
         if (tok_op(ps, ","))
             return perr(ps, ps->tok.start, "array holes are not supported");
-        node_t *e = p_expr(ps);
+        node_t *e = p_elem(ps);
         if (!e)
             return NULL;
         kids_push(ps, &kids, e, NULL, 0);
@@ -522,6 +586,29 @@ static node_t *p_object(ps_t *ps)
         const char *key;
         size_t key_len;
         char num[40];
+        if (tok_op(ps, "...")) {
+            node_t *e = p_elem(ps);
+            if (!e)
+                return NULL;
+            kids_push(ps, &kids, e, NULL, 0);
+            goto sep;
+        }
+        if (ps->tok.k == T_WORD) { /* {a}: shorthand for {a: a} */
+            tok_t w = ps->tok;
+            size_t save = ps->pos;
+            if (!next(ps))
+                return NULL;
+            bool shorthand = tok_op(ps, ",") || tok_op(ps, "}");
+            ps->pos = save;
+            ps->tok = w;
+            if (shorthand) {
+                node_t *e = resolve_word(ps, &w);
+                if (!e || !next(ps))
+                    return NULL;
+                kids_push(ps, &kids, e, gl_arena_strndup(ps->arena, w.s, w.len), w.len);
+                goto sep;
+            }
+        }
         if (ps->tok.k == T_WORD || ps->tok.k == T_STR) {
             key = ps->tok.k == T_WORD ? gl_arena_strndup(ps->arena, ps->tok.s, ps->tok.len)
                                       : ps->tok.s;
@@ -538,7 +625,9 @@ static node_t *p_object(ps_t *ps)
         if (!next(ps))
             return NULL;
         if (!tok_op(ps, ":")) {
-            if (tok_op(ps, ",") || tok_op(ps, "}") || tok_op(ps, "("))
+            if (tok_op(ps, "("))
+                return perr(ps, ps->tok.start, "methods in object literals are not supported");
+            if (tok_op(ps, ",") || tok_op(ps, "}"))
                 return perr(ps, ps->tok.start, "expected ':' after the property name");
             expect(ps, ":");
             return NULL;
@@ -549,6 +638,7 @@ static node_t *p_object(ps_t *ps)
         if (!e)
             return NULL;
         kids_push(ps, &kids, e, key, key_len);
+    sep:
         if (tok_op(ps, ",")) {
             if (!next(ps))
                 return NULL;
@@ -566,12 +656,85 @@ static node_t *p_object(ps_t *ps)
 /* True when `=>` follows at src[i] (after whitespace). */
 static bool arrow_at(const ps_t *ps, size_t i)
 {
-    while (i < ps->n && (ps->src[i] == ' ' || ps->src[i] == '\t' || ps->src[i] == '\n'))
+    while (i < ps->n && strchr(" \t\r\n", ps->src[i]))
         i++;
     return ps->src[i] == '=' && ps->src[i + 1] == '>';
 }
 
-static node_t *p_word(ps_t *ps)
+/* True when the '(' token starts an arrow function's parameter list: only
+ * names, commas, spaces (and the brackets, dots and '=' of the forms we
+ * refuse with a clear error) up to a ')' followed by '=>'. The scan never
+ * passes another '(', so all scans together read the source once. */
+static bool paren_arrow(const ps_t *ps)
+{
+    size_t i = ps->tok.end;
+    while (i < ps->n && ((unsigned char)ps->src[i] >= 0x80 ||
+                         is_id_char((unsigned char)ps->src[i]) ||
+                         strchr(" \t\r\n,.{}[]=:", ps->src[i])))
+        i++;
+    return ps->src[i] == ')' && arrow_at(ps, i + 1);
+}
+
+static const char *const keywords[] = {
+    "true", "false", "null", "undefined", "NaN", "Infinity", "for", "while", "do",
+    "function", "class", "var", "let", "const", "new", "return", "if", "else", "switch",
+    "case", "default", "break", "continue", "throw", "try", "catch", "finally", "delete",
+    "void", "in", "instanceof", "this", "yield", "await", "async", "import", "export",
+    "super", "with", "debugger", "typeof", "of", "arguments", "eval",
+};
+
+static bool is_keyword(const char *s, size_t len)
+{
+    for (size_t i = 0; i < GL_NELEM(keywords); i++)
+        if (name_is(s, len, keywords[i]))
+            return true;
+    return false;
+}
+
+#define MAX_SLOTS 256 /* parameters and declarations of one arrow function */
+
+/* Declares the name t in the innermost scope (pending: its initializer is
+ * being parsed); its slot, or -1 (and an error). */
+static int declare(ps_t *ps, const tok_t *t)
+{
+    pscope_t *sc = ps->scope;
+    if (is_keyword(t->s, t->len)) {
+        perr(ps, t->start, "'%.*s' cannot be the name of a parameter or variable",
+             (int)(t->len > 40 ? 40 : t->len), t->s);
+        return -1;
+    }
+    for (size_t i = sc->block; i < sc->n; i++)
+        if (sc->lens[i] == t->len && memcmp(sc->names[i], t->s, t->len) == 0) {
+            perr(ps, t->start, "Identifier '%.*s' has already been declared",
+                 (int)(t->len > 40 ? 40 : t->len), t->s);
+            return -1;
+        }
+    if (sc->nslots == MAX_SLOTS) {
+        perr(ps, t->start, "too many parameters and variables (at most %d)", MAX_SLOTS);
+        return -1;
+    }
+    if (sc->n == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 8;
+        const char **names = gl_arena_alloc(ps->arena, cap * sizeof *names);
+        size_t *lens = gl_arena_alloc(ps->arena, cap * sizeof *lens);
+        int *slots = gl_arena_alloc(ps->arena, cap * sizeof *slots);
+        if (sc->n) {
+            memcpy(names, sc->names, sc->n * sizeof *names);
+            memcpy(lens, sc->lens, sc->n * sizeof *lens);
+            memcpy(slots, sc->slots, sc->n * sizeof *slots);
+        }
+        sc->names = names, sc->lens = lens, sc->slots = slots, sc->cap = cap;
+    }
+    sc->names[sc->n] = t->s;
+    sc->lens[sc->n] = t->len;
+    sc->slots[sc->n] = sc->nslots;
+    sc->n++;
+    return sc->nslots++;
+}
+
+/* The node for the name t: a literal, a parameter or declared name of an
+ * enclosing arrow function, or a variable; does not advance. */
+static node_t *resolve_word(ps_t *ps, const tok_t *t)
 {
     static const struct {
         const char *w;
@@ -581,37 +744,420 @@ static node_t *p_word(ps_t *ps)
         { "true", LIT_TRUE, 0 }, { "false", LIT_FALSE, 0 }, { "null", LIT_NULL, 0 },
         { "undefined", LIT_UNDEF, 0 }, { "NaN", LIT_NUM, NAN }, { "Infinity", LIT_NUM, INFINITY },
     };
-    size_t start = ps->tok.start;
+    size_t start = t->start;
     for (size_t i = 0; i < GL_NELEM(lits); i++)
-        if (tok_word(ps, lits[i].w)) {
+        if (name_is(t->s, t->len, lits[i].w)) {
             node_t *nd = mk(ps, N_LIT, start);
             nd->op = lits[i].lit;
             nd->num = lits[i].num;
-            return next(ps) ? nd : NULL;
+            return nd;
         }
+    int up = 0;
+    for (const pscope_t *sc = ps->scope; sc; sc = sc->up, up++)
+        for (size_t i = sc->n; i-- > 0;)
+            if (sc->lens[i] == t->len && memcmp(sc->names[i], t->s, t->len) == 0) {
+                if (sc->slots[i] < 0)
+                    return perr(ps, start, "Cannot access '%.*s' before initialization",
+                                (int)(t->len > 40 ? 40 : t->len), t->s);
+                node_t *nd = mk(ps, N_LOCAL, start);
+                nd->op = up;
+                nd->slot = sc->slots[i];
+                nd->s = t->s;
+                nd->len = t->len;
+                return nd;
+            }
     for (int i = 0; i < VAR_COUNT; i++)
-        if (tok_word(ps, gl__expr_var_names[i])) {
+        if (name_is(t->s, t->len, gl__expr_var_names[i])) {
             node_t *nd = mk(ps, N_VAR, start);
             nd->op = i;
-            return next(ps) ? nd : NULL;
+            return nd;
         }
     static const char *const special[] = { "for", "while", "do", "function", "class",
                                            "var", "let", "const", "new" };
     static const char *const reserved[] = {
-        "return", "if", "else", "switch", "case", "default", "break", "continue", "throw",
+        "switch", "case", "default", "break", "continue", "throw", "else",
         "try", "catch", "finally", "delete", "void", "in", "instanceof", "this", "yield",
         "await", "async", "import", "export", "super", "with", "debugger",
     };
     for (size_t i = 0; i < GL_NELEM(special); i++)
-        if (tok_word(ps, special[i]))
+        if (name_is(t->s, t->len, special[i]))
             return unexpected(ps);
+    if (name_is(t->s, t->len, "return") || name_is(t->s, t->len, "if"))
+        return perr(ps, start, "'%.*s' is only allowed in an arrow function's body { … }",
+                    (int)t->len, t->s);
     for (size_t i = 0; i < GL_NELEM(reserved); i++)
-        if (tok_word(ps, reserved[i]))
+        if (name_is(t->s, t->len, reserved[i]))
             return perr(ps, start, "'%s' is not supported", reserved[i]);
-    if (arrow_at(ps, ps->tok.end))
-        return perr(ps, start, "arrow functions are not supported");
-    return perr(ps, start, "unknown variable '%.*s'", (int)(ps->tok.len > 60 ? 60 : ps->tok.len),
-                ps->tok.s);
+    if (arrow_at(ps, t->end))
+        return perr(ps, start, "an arrow function cannot be an operand here: put it in "
+                               "parentheses");
+    return perr(ps, start, "unknown variable '%.*s'", (int)(t->len > 60 ? 60 : t->len), t->s);
+}
+
+static node_t *p_word(ps_t *ps)
+{
+    node_t *nd = resolve_word(ps, &ps->tok);
+    return nd && next(ps) ? nd : NULL;
+}
+
+/* One name of a destructuring pattern: [a, , b] or {a, b: c, 'd': e}. */
+typedef struct {
+    tok_t name;
+    const char *key; /* object patterns: the property; NULL: index idx */
+    size_t key_len, idx;
+    int src;         /* the slot of the value destructured */
+} pat_t;
+
+#define MAX_PAT 32
+
+/* A slot for a value nobody names (a destructured parameter or initializer). */
+static int declare_hidden(ps_t *ps, size_t at)
+{
+    if (ps->scope->nslots == MAX_SLOTS) {
+        perr(ps, at, "too many parameters and variables (at most %d)", MAX_SLOTS);
+        return -1;
+    }
+    return ps->scope->nslots++;
+}
+
+/* Reads the pattern at the current '[' or '{' into pats (src: its slot). */
+static bool p_pattern(ps_t *ps, int src, pat_t *pats, size_t *np)
+{
+    bool obj = tok_op(ps, "{");
+    const char *close = obj ? "}" : "]";
+    size_t idx = 0;
+    if (!next(ps))
+        return false;
+    while (!tok_op(ps, close)) {
+        pat_t p = { .src = src, .idx = idx };
+        if (!obj && tok_op(ps, ",")) { /* a hole */
+            idx++;
+            if (!next(ps))
+                return false;
+            continue;
+        }
+        if (tok_op(ps, "..."))
+            return perr(ps, ps->tok.start, "rest elements are not supported") != NULL;
+        if (tok_op(ps, "[") || tok_op(ps, "{"))
+            return perr(ps, ps->tok.start, "nested destructuring is not supported") != NULL;
+        if (obj && (ps->tok.k == T_STR || ps->tok.k == T_WORD)) { /* key [: name] */
+            tok_t k = ps->tok;
+            p.key = k.k == T_STR ? k.s : gl_arena_strndup(ps->arena, k.s, k.len);
+            p.key_len = k.len;
+            if (!next(ps))
+                return false;
+            if (tok_op(ps, ":")) {
+                if (!next(ps))
+                    return false;
+            } else if (k.k == T_STR) {
+                return expect(ps, ":");
+            } else {
+                p.name = k;
+            }
+        }
+        if (!p.name.s) {
+            if (ps->tok.k != T_WORD)
+                return unexpected(ps) != NULL;
+            p.name = ps->tok;
+            if (!next(ps))
+                return false;
+        }
+        if (tok_op(ps, "="))
+            return perr(ps, ps->tok.start, "default values in destructuring are not supported") != NULL;
+        if (*np == MAX_PAT)
+            return perr(ps, p.name.start, "too many names in destructuring patterns (at most %d)",
+                        MAX_PAT) != NULL;
+        pats[(*np)++] = p;
+        idx++;
+        if (tok_op(ps, ",")) {
+            if (!next(ps))
+                return false;
+        } else if (!tok_op(ps, close)) {
+            return expect(ps, close);
+        }
+    }
+    return next(ps);
+}
+
+/* Declares the names of pats and pushes, for each, the N_DECL that takes
+ * its value out of its source slot. */
+static bool p_pattern_decls(ps_t *ps, const pat_t *pats, size_t np, kids_t *out)
+{
+    for (size_t i = 0; i < np; i++) {
+        const pat_t *p = &pats[i];
+        node_t *src = mk(ps, N_LOCAL, p->name.start), *get, *d = mk(ps, N_DECL, p->name.start);
+        src->slot = p->src;
+        src->s = "";
+        if (p->key) {
+            get = mk(ps, N_MEMBER, p->name.start);
+            get->s = p->key;
+            get->len = p->key_len;
+        } else {
+            get = mk(ps, N_INDEX, p->name.start);
+            get->b = mk(ps, N_LIT, p->name.start);
+            get->b->op = LIT_NUM;
+            get->b->num = (double)p->idx;
+        }
+        get->a = src;
+        d->a = get;
+        d->s = p->name.s;
+        d->len = p->name.len;
+        if ((d->slot = declare(ps, &p->name)) < 0 || !grow(ps, get) || !grow(ps, d))
+            return false;
+        kids_push(ps, out, d, NULL, 0);
+    }
+    return true;
+}
+
+static node_t *p_block(ps_t *ps, bool body);
+
+/* An arrow function; the current token is its only parameter (paren:
+ * false) or the '(' of its parameter list. */
+static node_t *p_arrow(ps_t *ps, bool paren)
+{
+    node_t *nd = mk(ps, N_ARROW, ps->tok.start);
+    pscope_t *sc = gl_arena_calloc(ps->arena, 1, sizeof *sc);
+    sc->up = ps->scope;
+    if (!enter(ps))
+        return NULL;
+    ps->scope = sc;
+    node_t *ok = nd;
+    pat_t pats[MAX_PAT];
+    size_t np = 0;
+    kids_t prologue = { 0 };
+    if (!paren) {
+        if (declare(ps, &ps->tok) < 0 || !next(ps))
+            ok = NULL;
+    } else if (!next(ps)) {
+        ok = NULL;
+    } else {
+        while (ok && !tok_op(ps, ")")) {
+            if (tok_op(ps, "..."))
+                ok = perr(ps, ps->tok.start, "rest parameters are not supported");
+            else if (tok_op(ps, "{") || tok_op(ps, "[")) { /* ([k, v]) => …, ({a}) => … */
+                int slot = declare_hidden(ps, ps->tok.start);
+                if (slot < 0 || !p_pattern(ps, slot, pats, &np))
+                    ok = NULL;
+                else if (tok_op(ps, "="))
+                    ok = perr(ps, ps->tok.start, "default parameter values are not supported");
+                else if (tok_op(ps, ","))
+                    ok = next(ps) ? nd : NULL;
+                else if (!tok_op(ps, ")"))
+                    ok = expect(ps, ")") ? nd : NULL;
+            } else if (ps->tok.k != T_WORD)
+                ok = unexpected(ps);
+            else if (declare(ps, &ps->tok) < 0 || !next(ps))
+                ok = NULL;
+            else if (tok_op(ps, "="))
+                ok = perr(ps, ps->tok.start, "default parameter values are not supported");
+            else if (tok_op(ps, ",")) {
+                if (!next(ps))
+                    ok = NULL;
+            } else if (!tok_op(ps, ")"))
+                ok = expect(ps, ")") ? nd : NULL;
+        }
+        if (ok && !next(ps))
+            ok = NULL;
+    }
+    nd->op = sc->nslots; /* the parameters */
+    if (ok && !p_pattern_decls(ps, pats, np, &prologue))
+        ok = NULL;
+    kids_set(nd, &prologue); /* run when called, before the body */
+    if (ok && !expect(ps, "=>"))
+        ok = NULL;
+    if (ok)
+        nd->a = tok_op(ps, "{") ? p_block(ps, true) : p_expr(ps);
+    ps->scope = sc->up;
+    ps->nest--;
+    nd->slot = sc->nslots;
+    if (!ok || !nd->a || !grow(ps, nd))
+        return NULL;
+    return nd;
+}
+
+/* True when a newline separates the current token from the one before. */
+static bool newline_before(const ps_t *ps)
+{
+    for (size_t i = ps->prev_end; i < ps->tok.start; i++)
+        if (ps->src[i] == '\n' || ps->src[i] == '\r')
+            return true;
+    return false;
+}
+
+/* The end of a statement: ';', or (automatic semicolon insertion) a '}',
+ * the end, or a newline. */
+static bool end_stmt(ps_t *ps)
+{
+    if (tok_op(ps, ";"))
+        return next(ps);
+    if (tok_op(ps, "}") || ps->tok.k == T_EOF || newline_before(ps))
+        return true;
+    if (ps->tok.k == T_OP) /* x = 1, x++: what unexpected() explains */
+        return unexpected(ps) != NULL;
+    perr(ps, ps->tok.start, "expected ';' before '%.*s'",
+         (int)(ps->tok.end - ps->tok.start > 40 ? 40 : ps->tok.end - ps->tok.start),
+         ps->src + ps->tok.start);
+    return false;
+}
+
+/* const/let/var a = e, b = e; */
+static node_t *p_decl(ps_t *ps)
+{
+    node_t *blk = mk(ps, N_BLOCK, ps->tok.start);
+    kids_t kids = { 0 };
+    bool is_const = tok_word(ps, "const");
+    if (!next(ps))
+        return NULL;
+    for (;;) {
+        if (tok_op(ps, "{") || tok_op(ps, "[")) { /* const [a, b] = e, const {a} = e */
+            pat_t pats[MAX_PAT];
+            size_t np = 0;
+            node_t *d = mk(ps, N_DECL, ps->tok.start);
+            d->s = "";
+            if ((d->slot = declare_hidden(ps, ps->tok.start)) < 0 ||
+                !p_pattern(ps, d->slot, pats, &np))
+                return NULL;
+            if (!tok_op(ps, "="))
+                return perr(ps, ps->tok.start, "missing initializer in destructuring declaration");
+            if (!next(ps) || !(d->a = p_expr(ps)) || !grow(ps, d))
+                return NULL;
+            kids_push(ps, &kids, d, NULL, 0);
+            if (!p_pattern_decls(ps, pats, np, &kids))
+                return NULL;
+            if (!tok_op(ps, ","))
+                break;
+            if (!next(ps))
+                return NULL;
+            continue;
+        }
+        if (ps->tok.k != T_WORD)
+            return unexpected(ps);
+        tok_t name = ps->tok;
+        node_t *d = mk(ps, N_DECL, name.start);
+        d->s = name.s;
+        d->len = name.len;
+        int slot = declare(ps, &name);
+        if (slot < 0 || !next(ps))
+            return NULL;
+        d->slot = slot;
+        if (tok_op(ps, "=")) {
+            pscope_t *sc = ps->scope;
+            sc->slots[sc->n - 1] = -1 - slot; /* not yet initialized */
+            if (!next(ps) || !(d->a = p_expr(ps)))
+                return NULL;
+            sc->slots[sc->n - 1] = slot;
+        } else if (is_const) {
+            return perr(ps, name.start, "missing initializer in const declaration");
+        }
+        if (!grow(ps, d))
+            return NULL;
+        kids_push(ps, &kids, d, NULL, 0);
+        if (!tok_op(ps, ","))
+            break;
+        if (!next(ps))
+            return NULL;
+    }
+    kids_set(blk, &kids);
+    return grow(ps, blk) && end_stmt(ps) ? blk : NULL;
+}
+
+/* A statement of an arrow function's body; single: the body of an if or
+ * else, where a declaration cannot stand. */
+static node_t *p_stmt(ps_t *ps, bool single)
+{
+    size_t start = ps->tok.start;
+    node_t *nd;
+    if (tok_op(ps, ";")) {
+        nd = mk(ps, N_BLOCK, start);
+        return next(ps) ? nd : NULL;
+    }
+    if (tok_op(ps, "{"))
+        return p_block(ps, false);
+    if (tok_word(ps, "const") || tok_word(ps, "let") || tok_word(ps, "var")) {
+        if (single)
+            return perr(ps, start, "a declaration cannot be the body of if or else: "
+                                   "use a block { … }");
+        return p_decl(ps);
+    }
+    if (tok_word(ps, "return")) {
+        nd = mk(ps, N_RETURN, start);
+        if (!next(ps))
+            return NULL;
+        if (!tok_op(ps, ";") && !tok_op(ps, "}") && ps->tok.k != T_EOF && !newline_before(ps) &&
+            !(nd->a = p_expr(ps)))
+            return NULL;
+        return grow(ps, nd) && end_stmt(ps) ? nd : NULL;
+    }
+    if (tok_word(ps, "if")) {
+        nd = mk(ps, N_IF, start);
+        if (!enter(ps) || !next(ps) || !expect(ps, "(") || !(nd->a = p_expr(ps)) ||
+            !expect(ps, ")") || !(nd->b = p_stmt(ps, true)))
+            return NULL;
+        if (tok_word(ps, "else") && (!next(ps) || !(nd->c = p_stmt(ps, true))))
+            return NULL;
+        ps->nest--;
+        return grow(ps, nd) ? nd : NULL;
+    }
+    static const char *const stmts[] = { "for", "while", "do", "switch", "try", "throw",
+                                         "break", "continue", "function", "class", "else" };
+    for (size_t i = 0; i < GL_NELEM(stmts); i++)
+        if (tok_word(ps, stmts[i]))
+            return perr(ps, start, "'%s' is not supported in an arrow function's body (only "
+                                   "const, let, if/else, return and expressions)", stmts[i]);
+    nd = p_expr(ps); /* an expression statement: evaluated, its value dropped */
+    return nd && end_stmt(ps) ? nd : NULL;
+}
+
+/* { statements }; body: the arrow function's body, whose names share the
+ * block of its parameters. */
+static node_t *p_block(ps_t *ps, bool body)
+{
+    node_t *nd = mk(ps, N_BLOCK, ps->tok.start);
+    kids_t kids = { 0 };
+    pscope_t *sc = ps->scope;
+    size_t n = sc->n, block = sc->block;
+    if (!body)
+        sc->block = sc->n;
+    if (!enter(ps) || !next(ps))
+        return NULL;
+    while (!tok_op(ps, "}")) {
+        if (ps->tok.k == T_EOF)
+            return perr(ps, ps->tok.start, "expected '}' to close the block");
+        node_t *s = p_stmt(ps, false);
+        if (!s)
+            return NULL;
+        kids_push(ps, &kids, s, NULL, 0);
+    }
+    ps->nest--;
+    sc->n = n;
+    sc->block = block;
+    kids_set(nd, &kids);
+    return next(ps) && grow(ps, nd) ? nd : NULL;
+}
+
+static node_t *p_args(ps_t *ps, node_t *call);
+
+/* new Date(…), new RegExp(…) */
+static node_t *p_new(ps_t *ps)
+{
+    node_t *nd = mk(ps, N_NEW, ps->tok.start);
+    if (!next(ps))
+        return NULL;
+    if (tok_word(ps, "Date"))
+        nd->op = VAR_DATE;
+    else if (tok_word(ps, "RegExp"))
+        nd->op = NEW_REGEXP;
+    else if (ps->tok.k == T_WORD)
+        return perr(ps, ps->tok.start, "'new %.*s' is not supported (only new Date(…) and "
+                                       "new RegExp(…))",
+                    (int)(ps->tok.len > 40 ? 40 : ps->tok.len), ps->tok.s);
+    else
+        return unexpected(ps);
+    if (!next(ps))
+        return NULL;
+    if (tok_op(ps, "(") && !p_args(ps, nd))
+        return NULL;
+    return grow(ps, nd) ? nd : NULL;
 }
 
 static node_t *p_primary(ps_t *ps)
@@ -632,16 +1178,16 @@ static node_t *p_primary(ps_t *ps)
     case T_TMPL:
         return enter(ps) ? (nd = p_template(ps), ps->nest--, nd) : NULL;
     case T_WORD:
+        if (tok_word(ps, "new"))
+            return enter(ps) ? (nd = p_new(ps), ps->nest--, nd) : NULL;
         return p_word(ps);
     default:
         break;
     }
     if (tok_op(ps, "(")) {
-        size_t i = ps->tok.end; /* (a, b) => …: a parameter list, then => */
-        while (i < ps->n && (is_id_char((unsigned char)ps->src[i]) || strchr(" \t\n,", ps->src[i])))
-            i++;
-        if (ps->src[i] == ')' && arrow_at(ps, i + 1))
-            return perr(ps, start, "arrow functions are not supported");
+        if (paren_arrow(ps))
+            return perr(ps, start, "an arrow function cannot be an operand here: put it in "
+                                   "parentheses");
         if (!enter(ps) || !next(ps))
             return NULL;
         nd = p_expr(ps);
@@ -649,7 +1195,7 @@ static node_t *p_primary(ps_t *ps)
         if (!nd)
             return NULL;
         if (tok_op(ps, ")") && arrow_at(ps, ps->tok.end))
-            return perr(ps, start, "arrow functions are not supported");
+            return perr(ps, start, "invalid arrow function parameters (only names are allowed)");
         if (tok_op(ps, ",") )
             return perr(ps, ps->tok.start, "the comma operator is not supported");
         if (!expect(ps, ")"))
@@ -670,7 +1216,7 @@ static node_t *p_args(ps_t *ps, node_t *call)
     if (!enter(ps) || !next(ps))
         return NULL;
     while (!tok_op(ps, ")")) {
-        node_t *e = p_expr(ps);
+        node_t *e = p_elem(ps);
         if (!e)
             return NULL;
         if (kids.n == MAX_ARGS)
@@ -749,7 +1295,9 @@ static node_t *p_postfix(ps_t *ps)
     return nd;
 }
 
-static node_t *p_unary(ps_t *ps)
+/* operand: the operand of a unary operator, which cannot be the base of
+ * '**' (-2 ** 2 is a syntax error in JavaScript). */
+static node_t *p_unary(ps_t *ps, bool operand)
 {
     int op = -1;
     if (tok_op(ps, "!"))
@@ -758,22 +1306,37 @@ static node_t *p_unary(ps_t *ps)
         op = OP_NEG;
     else if (tok_op(ps, "+"))
         op = OP_POS;
+    else if (tok_op(ps, "~"))
+        op = OP_BNOT;
     else if (tok_word(ps, "typeof"))
         op = OP_TYPEOF;
-    else if (tok_op(ps, "++") || tok_op(ps, "--") || tok_op(ps, "~") || tok_word(ps, "void") ||
-             tok_word(ps, "delete") || tok_word(ps, "new") || tok_word(ps, "await"))
+    else if (tok_word(ps, "void"))
+        op = OP_VOID;
+    else if (tok_op(ps, "++") || tok_op(ps, "--") || tok_word(ps, "delete") ||
+             tok_word(ps, "await"))
         return unexpected(ps);
     if (op < 0) {
         node_t *nd = p_postfix(ps);
         if (nd && (tok_op(ps, "++") || tok_op(ps, "--")))
             return unexpected(ps);
-        return nd;
+        if (!nd || !tok_op(ps, "**"))
+            return nd;
+        if (operand)
+            return perr(ps, ps->tok.start, "a unary operator before '**' needs parentheses");
+        node_t *pw = mk(ps, N_BIN, ps->tok.start); /* right-associative */
+        pw->op = OP_POW;
+        pw->a = nd;
+        if (!enter(ps) || !next(ps))
+            return NULL;
+        pw->b = p_unary(ps, false);
+        ps->nest--;
+        return pw->b && grow(ps, pw) ? pw : NULL;
     }
     node_t *nd = mk(ps, N_UNARY, ps->tok.start);
     nd->op = op;
     if (!enter(ps) || !next(ps))
         return NULL;
-    nd->a = p_unary(ps);
+    nd->a = p_unary(ps, true);
     ps->nest--;
     if (!nd->a || !grow(ps, nd))
         return NULL;
@@ -792,7 +1355,9 @@ static int binop(const ps_t *ps, int *kind, int *op)
         { "!==", N_BIN, OP_SNE, 7 }, { "<", N_BIN, OP_LT, 8 }, { "<=", N_BIN, OP_LE, 8 },
         { ">", N_BIN, OP_GT, 8 }, { ">=", N_BIN, OP_GE, 8 }, { "+", N_BIN, OP_ADD, 10 },
         { "-", N_BIN, OP_SUB, 10 }, { "*", N_BIN, OP_MUL, 11 }, { "/", N_BIN, OP_DIV, 11 },
-        { "%", N_BIN, OP_MOD, 11 },
+        { "%", N_BIN, OP_MOD, 11 }, { "|", N_BIN, OP_BOR, 4 }, { "^", N_BIN, OP_BXOR, 5 },
+        { "&", N_BIN, OP_BAND, 6 }, { "<<", N_BIN, OP_SHL, 9 }, { ">>", N_BIN, OP_SHR, 9 },
+        { ">>>", N_BIN, OP_USHR, 9 },
     };
     for (size_t i = 0; i < GL_NELEM(t); i++)
         if (tok_op(ps, t[i].s)) {
@@ -800,6 +1365,11 @@ static int binop(const ps_t *ps, int *kind, int *op)
             *op = t[i].op;
             return t[i].prec;
         }
+    if (tok_word(ps, "in")) {
+        *kind = N_BIN;
+        *op = OP_IN;
+        return 8;
+    }
     return 0;
 }
 
@@ -810,11 +1380,11 @@ static bool mixes_nullish(const node_t *nd)
 
 static node_t *p_binary(ps_t *ps, int min_prec)
 {
-    node_t *l = p_unary(ps);
+    node_t *l = p_unary(ps, false);
     while (l) {
         int kind, op, prec = binop(ps, &kind, &op);
         if (!prec) {
-            if (tok_word(ps, "in") || tok_word(ps, "instanceof"))
+            if (tok_word(ps, "instanceof"))
                 return perr(ps, ps->tok.start, "operator '%.*s' is not supported",
                             (int)ps->tok.len, ps->tok.s);
             break;
@@ -842,6 +1412,10 @@ static node_t *p_binary(ps_t *ps, int min_prec)
 static node_t *p_expr(ps_t *ps)
 {
     size_t start = ps->tok.start;
+    if (ps->tok.k == T_WORD && arrow_at(ps, ps->tok.end))
+        return p_arrow(ps, false);
+    if (tok_op(ps, "(") && paren_arrow(ps))
+        return p_arrow(ps, true);
     node_t *cond = p_binary(ps, 1);
     if (!cond || !tok_op(ps, "?"))
         return cond;
@@ -857,6 +1431,20 @@ static node_t *p_expr(ps_t *ps)
     if (!nd->c || !grow(ps, nd))
         return NULL;
     return nd;
+}
+
+/* One ';' may end the expression ({{ Math.min(1, 2); }}, as n8n allows). */
+static bool skip_semicolon(ps_t *ps)
+{
+    if (!tok_op(ps, ";"))
+        return true;
+    size_t at = ps->tok.start;
+    if (!next(ps))
+        return false;
+    if (ps->tok.k == T_EOF || (tok_op(ps, "}") && ps->src[ps->tok.end] == '}'))
+        return true;
+    perr(ps, at, "only one expression is allowed (unexpected ';')");
+    return false;
 }
 
 void gl__expr_ps_init(ps_t *ps, const char *src, gl_arena_t *arena, int max_depth, gl_err_t *err)
@@ -878,6 +1466,8 @@ node_t *gl__expr_parse_all(ps_t *ps)
     if (ps->tok.k == T_EOF)
         return perr(ps, ps->tok.start, "empty expression");
     node_t *nd = p_expr(ps);
+    if (nd && !skip_semicolon(ps))
+        return NULL;
     if (nd && ps->tok.k != T_EOF)
         return unexpected(ps);
     return nd;
@@ -887,10 +1477,11 @@ node_t *gl__expr_parse_all(ps_t *ps)
  * *end is set past the "}}". */
 node_t *gl__expr_parse_embedded(ps_t *ps, size_t *end)
 {
+    ps->embedded = true;
     if (!next(ps))
         return NULL;
     node_t *nd = p_expr(ps);
-    if (!nd)
+    if (!nd || !skip_semicolon(ps))
         return NULL;
     if (!tok_op(ps, "}") || ps->src[ps->tok.end] != '}')
         return ps->tok.k == T_EOF ? perr(ps, ps->tok.start, "expected '}}'") : unexpected(ps);

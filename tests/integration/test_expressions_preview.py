@@ -130,7 +130,9 @@ class PreviewTest(unittest.TestCase):
         # one {{ }} keeps the type; text around it makes a string; no {{ is the text
         self.assertEqual(self.at("sum", "{{ $json.body }}"), BODY)
         self.assertEqual(self.at("sum", "total: " + ADD), "total: 5")
-        self.assertEqual(self.at("sum", "  {{ $json.body.a > 1 }} "), True)
+        self.assertEqual(self.at("sum", "{{ $json.body.a > 1 }}"), True)
+        # as in n8n, even spaces around a lone {{ }} make it text
+        self.assertEqual(self.at("sum", "  {{ $json.body.a > 1 }} "), "  true ")
         self.assertEqual(self.at("sum", "plain text"), "plain text")
         self.assertIsNone(self.at("sum", "{{ $json.nothing }}"))
         # objects as text: their keys in the order the step was stored in

@@ -366,9 +366,13 @@ int gl_problems_json(const gl_problems_t *p, gl_buf_t *out) GL_WUR;
  * arithmetic, comparison, equality, logical, `??` and `?:` operators, the
  * n8n variables ($json, $input, $node, $("Name"), $execution, $workflow,
  * $now, $today, $env, $itemIndex), a library of string, array, number,
- * Math, JSON, Object and Luxon-style DateTime functions. There is no
- * assignment, no function definition, no `new`, no loops and no regular
- * expressions: those are syntax errors.
+ * Math, JSON, Object and Luxon-style DateTime functions, arrow functions as
+ * arguments of the array methods taking callbacks (map, filter, reduce,
+ * sort…; bodies an expression or a block of const/let, if/else and return),
+ * spread, `in`, `**`, the bitwise operators, comments, `new Date(…)` and
+ * `new RegExp(…)`. Assignment, loops, function declarations, other `new`
+ * and a function as a value are errors (syntax errors where the parser
+ * sees them).
  *
  * Differences from JavaScript, on purpose:
  *  - string lengths and indices count Unicode code points, not UTF-16 code
@@ -437,7 +441,7 @@ int gl_expr_eval(const char *src, const gl_expr_ctx_t *ctx, json_object **out, g
 
 /*
  * Renders a parameter string. If the string is exactly one {{ expr }}
- * (whitespace outside the braces allowed), the result is the expression's
+ * (nothing outside the braces, as n8n), the result is the expression's
  * value with its type kept (number, object…); otherwise each {{ }} is
  * replaced by its string form (strings as is, null/undefined as "", numbers
  * JS-style, objects/arrays as JSON text) and the result is a json string. A
