@@ -83,10 +83,8 @@ static int var_value(ev_t *ev, int var, val_t *out)
         json_object_object_add(o, "name", c->workflow_name ? json_object_new_string(c->workflow_name) : NULL);
         *out = vown(V_OBJ, o, 0);
         return GL_OK;
-    case VAR_NOW: return gl__expr_mk_date(ev, (double)c->now_ms, out);
-    case VAR_TODAY:
-        return gl__expr_mk_date(
-            ev, (double)(gl_date_floor_div(c->now_ms, GL_DATE_MS_PER_DAY) * GL_DATE_MS_PER_DAY), out);
+    case VAR_NOW: return gl__expr_date_now(ev, false, out);
+    case VAR_TODAY: return gl__expr_date_now(ev, true, out);
     case VAR_ITEMINDEX: *out = vnum((double)c->item_index); return GL_OK;
     default:
         *out = vmk(V_NS);

@@ -35,6 +35,8 @@ typedef enum {
 typedef struct {
     vkind_t k;
     bool b;
+    uint8_t df;       /* V_DATE: DF_* flags (expr_date.c) */
+    int16_t zone;     /* V_DATE: index in expr_date.c's zone table; 0 = UTC */
     int ns;
     double n;
     int64_t ms;
@@ -48,7 +50,7 @@ enum {
     VAR_JSON, VAR_INPUT, VAR_NODE, VAR_DOLLAR, VAR_EXECUTION, VAR_WORKFLOW, VAR_NOW,
     VAR_TODAY, VAR_ENV, VAR_ITEMINDEX, VAR_MATH, VAR_JSONNS, VAR_OBJECT, VAR_ARRAY,
     VAR_DATETIME, VAR_NUMBER, VAR_STRING, VAR_BOOLEAN, VAR_PARSEINT, VAR_PARSEFLOAT,
-    VAR_ISNAN, VAR_ISFINITE, VAR_COUNT
+    VAR_ISNAN, VAR_ISFINITE, VAR_DATE, VAR_COUNT
 };
 extern const char *const gl__expr_var_names[VAR_COUNT];
 
@@ -360,8 +362,22 @@ method_fn gl__expr_global_fn(int ns);
 double gl__expr_js_round(double x);
 
 extern const methods_t gl__expr_date_methods;  /* expr_date.c */
-extern const ns_methods_t gl__expr_date_ns;    /* DateTime */
+extern const ns_methods_t gl__expr_date_ns;    /* DateTime, Date */
 int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, val_t *out);
+/* The method of a date value (Luxon DateTime, JS Date or Duration), or NULL. */
+method_fn gl__expr_date_method(const val_t *d, const char *name, size_t len);
+/* DateTime.DATE_SHORT… (properties of the namespace ns). */
+int gl__expr_date_ns_prop(ev_t *ev, int ns, const char *name, size_t len, val_t *out);
+/* ToString, JSON (a new reference, NULL for null) and valueOf of a date value. */
+int gl__expr_date_to_string(ev_t *ev, const val_t *d, gl_buf_t *b);
+json_object *gl__expr_date_json(const val_t *d);
+double gl__expr_date_num(const val_t *d);
+/* new Date(…) */
+int gl__expr_date_new(ev_t *ev, const val_t *a, size_t na, val_t *out);
+/* $now and $today in the workflow's zone. */
+int gl__expr_date_now(ev_t *ev, bool today, val_t *out);
+/* n8n's string.toDateTime(): ISO, then HTTP, RFC 2822, SQL; in the workflow's zone. */
+int gl__expr_date_from_string(ev_t *ev, const char *s, size_t n, val_t *out);
 /* A DateTime, or an error when ms is outside the years 0000–9999. */
 int gl__expr_mk_date(ev_t *ev, double ms, val_t *out);
 
