@@ -218,6 +218,19 @@ int64_t gl__date_from_local(int zone, int64_t year, int64_t month, int64_t day, 
     return local - (int64_t)(o2 < o3 ? o2 : o3) * 1000;
 }
 
+int64_t gl__date_js_local(int zone, int64_t local)
+{
+    int32_t oa = gl__date_off(zone, local - GL_DATE_MS_PER_DAY);
+    int32_t ob = gl__date_off(zone, local + GL_DATE_MS_PER_DAY);
+    int64_t ua = local - (int64_t)oa * 1000, ub = local - (int64_t)ob * 1000;
+    bool va = gl__date_off(zone, ua) == oa, vb = gl__date_off(zone, ub) == ob;
+    if (va && vb)
+        return ua < ub ? ua : ub;
+    if (vb)
+        return ub;
+    return ua; /* valid, or in a gap: the offset before the transition */
+}
+
 static int64_t from_fields(int zone, const gl_date_t *t, int32_t guess)
 {
     return gl__date_from_local(zone, t->year, t->month, t->day, t->hour, t->minute, t->second,
@@ -347,6 +360,14 @@ typedef struct {
     bool set[U_N];
 } dur_t;
 
+/* A number for JSON: integral values as integers, as JavaScript prints them. */
+static json_object *jnum(double v)
+{
+    if (v == trunc(v) && fabs(v) < 9007199254740992.0)
+        return json_object_new_int64((int64_t)v);
+    return json_object_new_double(v);
+}
+
 static int dur_val(ev_t *ev, const dur_t *d, val_t *out)
 {
     json_object *o = json_object_new_object();
@@ -354,7 +375,7 @@ static int dur_val(ev_t *ev, const dur_t *d, val_t *out)
     for (int u = 0; u < U_N; u++)
         if (d->set[u]) {
             int rc = gl__expr_obj_add(ev, o, &size, unit_names[u],
-                                      json_object_new_double(d->v[u] == 0 ? 0 : d->v[u]), 24);
+                                      jnum(d->v[u] == 0 ? 0 : d->v[u]), 24);
             if (rc != GL_OK) {
                 json_object_put(o);
                 return rc;
@@ -447,9 +468,9 @@ static double dur_as(const dur_t *d, int unit)
             total += d->v[u] * months[u];
         return total / months[unit];
     }
-    for (int u = 0; u < U_N; u++)
-        total += d->v[u] * unit_ms[u];
-    return total / unit_ms[unit];
+    for (int u = 0; u < U_N; u++) /* 30 days a month exactly, as Luxon's matrix */
+        total += d->v[u] * (unit_ms[u] >= unit_ms[unit] ? unit_ms[u] / unit_ms[unit] : 1 / (unit_ms[unit] / unit_ms[u]));
+    return total;
 }
 
 /* Luxon's shiftTo: the whole duration in the given units (largest first,
@@ -920,7 +941,10 @@ int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, 
         *out = vstr_n(w, len == 11 ? strlen(w) : 3);
     } else if (!bad && (name_is(name, len, "offsetNameShort") || name_is(name, len, "offsetNameLong"))) {
         char z[64];
-        gl__date_zone_abbr(d->zone, d->ms, len == 14, z, sizeof z);
+        if (gl__date_zone_fixed(d->zone))
+            snprintf(z, sizeof z, "%s", gl__date_zone_name(d->zone));
+        else
+            gl__date_zone_abbr(d, len == 14, z, sizeof z);
         *out = vstr_n(z, strlen(z));
     } else if (name_is(name, len, "outputCalendar")) {
         *out = vstr_n("gregory", 7);
@@ -1213,12 +1237,11 @@ M(d_to_sql_date)
 
 M(d_to_sql_time)
 {
-    UNUSED_ARGS;
-    char tmp[40];
-    gl_date_t t;
-    gl__date_local(self, &t, NULL);
-    snprintf(tmp, sizeof tmp, "%02d:%02d:%02d.%03d", t.hour, t.minute, t.second, t.ms);
-    return str_out(tmp, out);
+    TRY(d_to_sql(ev, self, a, na, out)); /* the time and offset part of toSQL() */
+    val_t r = vstr_n(sp(out) + 11, sn(out) - 11);
+    vfree(out);
+    *out = r;
+    return GL_OK;
 }
 
 static void rfc_text(const val_t *self, bool http, char *tmp, size_t cap)
@@ -1463,7 +1486,7 @@ static int diff_to(ev_t *ev, const val_t *self, const val_t *other_v, const val_
     json_object *o = json_object_new_object();
     for (int u = 0; u < U_N; u++)
         if (want[u])
-            json_object_object_add(o, unit_names[u], json_object_new_double(r.v[u]));
+            json_object_object_add(o, unit_names[u], jnum(r.v[u] == 0 ? 0 : r.v[u]));
     *out = vown(V_OBJ, o, 256);
     return GL_OK;
 }

@@ -30,6 +30,9 @@ int32_t gl__date_off(int zone, int64_t ms);
  * earlier offset. */
 int64_t gl__date_from_local(int zone, int64_t year, int64_t month, int64_t day, int64_t hour,
                             int64_t minute, int64_t second, int64_t ms, int32_t guess_off);
+/* JavaScript's rule for local time: an ambiguous time takes the earlier
+ * instant, a time in a gap the offset before the transition. */
+int64_t gl__date_js_local(int zone, int64_t local_ms);
 /* The zone's name as Luxon shows it ("UTC", "UTC+5", "Europe/Berlin"). */
 const char *gl__date_zone_name(int zone);
 bool gl__date_zone_fixed(int zone);
@@ -52,7 +55,7 @@ int gl__date_locale(ev_t *ev, const val_t *d, json_object *opts, bool def_date,
                     bool def_time, gl_buf_t *b);
 /* Short and long zone names en-US shows ("EST", "Eastern Standard Time";
  * "GMT+1" when it has none). */
-void gl__date_zone_abbr(int zone, int64_t ms, bool lng, char *out, size_t cap);
+void gl__date_zone_abbr(const val_t *d, bool lng, char *out, size_t cap);
 /* Luxon's ISO 8601 text: date, time and offset parts. */
 void gl__date_iso(const val_t *d, bool date, bool time, bool offset, bool ms, char *out,
                   size_t cap);

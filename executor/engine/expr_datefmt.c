@@ -6,8 +6,10 @@
  * tokens). Other locales are refused by the callers; names of months and
  * weekdays are English.
  *
- * Node 20's ICU writes a narrow no-break space (U+202F) before AM/PM in
- * localized times; so does this file, so texts compare equal with n8n's.
+ * Node 20's ICU puts a narrow no-break space (U+202F) before AM/PM, which
+ * V8's format() turns back into a space but formatToParts() keeps; Luxon
+ * formats DateTimes in fixed-offset zones (UTC, UTC+3) with the latter, so
+ * those texts carry U+202F and all others a space, as in n8n.
  */
 #include "expr_date_int.h"
 
@@ -78,19 +80,20 @@ static void gmt_name(int32_t off, bool lng, char *out, size_t cap)
         snprintf(out, cap, "GMT%c%d", sign, (int)(a / 3600));
 }
 
-void gl__date_zone_abbr(int zone, int64_t ms, bool lng, char *out, size_t cap)
+void gl__date_zone_abbr(const val_t *d, bool lng, char *out, size_t cap)
 {
+    int zone = d->zone;
+    int64_t ms = d->ms;
     const char *name = gl__date_zone_name(zone);
     int32_t off = gl__date_off(zone, ms);
-    if (zone == 0) {
-        snprintf(out, cap, "%s", lng ? "Coordinated Universal Time" : "UTC");
+    bool luxon = !(d->df & DF_JS);
+    if (zone == 0) { /* Luxon names its UTC zone "UTC" */
+        snprintf(out, cap, "%s", lng && !luxon ? "Coordinated Universal Time" : "UTC");
         return;
     }
     for (size_t i = 0; i < GL_NELEM(zone_names); i++) {
         if (strcmp(zone_names[i].zone, name) != 0)
             continue;
-        int32_t jan = gl__date_off(zone, ms - gl_date_floor_div(ms, 1) % 1); /* this instant */
-        (void)jan;
         /* DST when the offset is above the zone's smaller offset of the year */
         gl_date_t t;
         gl_date_split(ms, &t);
@@ -228,11 +231,14 @@ static int locale_fmt(ev_t *ev, const val_t *d, const lopt_t *o, gl_buf_t *b)
             TRY(gl__expr_apps(ev, b, ":"));
         TRY(app_num(ev, b, t.second, o->hour || o->minute ? 2 : (o->second == L_2DIGIT ? 2 : 1)));
     }
+    /* Node 20: Intl's format() writes a space before AM/PM, formatToParts()
+     * a U+202F, which is what Luxon uses for fixed-offset zones (UTC) */
+    bool nnbsp = !(d->df & DF_JS) && gl__date_zone_fixed(d->zone);
     if (o->hour && o->h12)
-        TRY(gl__expr_apps(ev, b, t.hour < 12 ? NNBSP "AM" : NNBSP "PM"));
+        TRY(gl__expr_apps(ev, b, t.hour < 12 ? (nnbsp ? NNBSP "AM" : " AM") : (nnbsp ? NNBSP "PM" : " PM")));
     if (o->tzname) {
         char z[64];
-        gl__date_zone_abbr(d->zone, d->ms, o->tzname == L_LONG, z, sizeof z);
+        gl__date_zone_abbr(d, o->tzname == L_LONG, z, sizeof z);
         TRY(gl__expr_apps(ev, b, " "));
         TRY(gl__expr_apps(ev, b, z));
     }
@@ -433,7 +439,9 @@ static int fmt_token(ev_t *ev, gl_buf_t *b, const val_t *d, const gl_date_t *t, 
             return fmt_offset(ev, b, off, count);
         if (count <= 5) {
             char z[64];
-            gl__date_zone_abbr(d->zone, d->ms, count == 5, z, sizeof z);
+            if (gl__date_zone_fixed(d->zone)) /* Luxon: a fixed zone's name */
+                return gl__expr_apps(ev, b, gl__date_zone_name(d->zone));
+            gl__date_zone_abbr(d, count == 5, z, sizeof z);
             return gl__expr_apps(ev, b, z);
         }
         break;
@@ -645,10 +653,15 @@ static bool iso_date(in_t *in, gl_date_t *t)
     }
     if (!ext && !digit_at(in))
         return true; /* YYYY */
-    size_t save = in->i;
-    if (!digits(in, 2, 3, &v))
+    size_t k = in->i;
+    while (k < in->n && is_digit(in->s[k]))
+        k++;
+    size_t nd = k - in->i;
+    if (ext ? (nd != 2 && nd != 3) : (nd != 3 && nd != 4))
         return false;
-    if (in->i - save == 3) { /* ordinal */
+    if (!digits(in, nd == 3 ? 3 : 2, nd == 3 ? 3 : 2, &v))
+        return false;
+    if (nd == 3) { /* ordinal */
         if (v < 1 || v > (gl_date_is_leap(y) ? 366 : 365) || digit_at(in))
             return false;
         gl_date_civil_from_days(gl_date_days_from_civil(y, 1, 1) + v - 1, &t->year, &t->month,
@@ -1208,9 +1221,7 @@ static bool js_iso(ev_t *ev, const char *s, size_t n, double *out)
         *out = (double)(local - (int64_t)off * 1000);
         return true;
     }
-    int zone = gl__date_local_zone(ev);
-    *out = (double)gl__date_from_local(zone, t.year, t.month, t.day, t.hour, t.minute, t.second,
-                                       t.ms, gl__date_off(zone, local));
+    *out = (double)gl__date_js_local(gl__date_local_zone(ev), local);
     return true;
 }
 
@@ -1362,10 +1373,7 @@ static bool js_legacy(ev_t *ev, const char *s, size_t n, double *out)
         *out = (double)(gl_date_join(&t) - (int64_t)off * 1000);
         return true;
     }
-    int zone = gl__date_local_zone(ev);
-    int64_t local = gl_date_join(&t);
-    *out = (double)gl__date_from_local(zone, t.year, t.month, t.day, t.hour, t.minute, t.second,
-                                       t.ms, gl__date_off(zone, local));
+    *out = (double)gl__date_js_local(gl__date_local_zone(ev), gl_date_join(&t));
     return true;
 }
 

@@ -32,10 +32,7 @@ static double make_ms(const double f[7], int zone, bool utc)
         return NAN;
     if (utc)
         return local;
-    gl_date_t t;
-    gl_date_split((int64_t)local, &t);
-    return (double)gl__date_from_local(zone, t.year, t.month, t.day, t.hour, t.minute, t.second,
-                                       t.ms, gl__date_off(zone, (int64_t)local));
+    return (double)gl__date_js_local(zone, (int64_t)local);
 }
 
 static int js_val(ev_t *ev, double ms, val_t *out)
@@ -227,7 +224,7 @@ static void tz_part(const val_t *d, char *out, size_t cap)
 {
     int32_t off = gl__date_off(d->zone, d->ms), ao = off < 0 ? -off : off;
     char name[80];
-    gl__date_zone_abbr(d->zone, d->ms, true, name, sizeof name);
+    gl__date_zone_abbr(d, true, name, sizeof name);
     snprintf(out, cap, "GMT%c%02d%02d (%s)", off < 0 ? '-' : '+', (int)(ao / 3600),
              (int)(ao % 3600 / 60), name);
 }
