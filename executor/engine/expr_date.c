@@ -28,40 +28,60 @@ const char *const gl__date_days[7] = { "Monday", "Tuesday", "Wednesday", "Thursd
                                        "Friday", "Saturday", "Sunday" };
 
 /* ------------------------------------------------------------------------ */
-/* Zones: loaded once per process, never freed, at most ZONES_MAX           */
+/* Zones: IANA zones are loaded once per process into a table (never
+ * freed; index 0 is UTC; tzdata has fewer than ZONES_MAX names a loader
+ * accepts). Fixed offsets need no table entry: zone numbers from ZONES_MAX
+ * on are offsets in minutes, ZONES_MAX + 1080 + minutes, from -18:00 to
+ * +18:00. A negative zone number means an unknown zone.                    */
 
 #define ZONES_MAX 512
+#define FIXED_MIN (-1080)
 
 typedef struct {
     char name[GL_TZ_NAME_MAX];
-    gl_tz_t *tz;    /* NULL: fixed offset */
-    int32_t fixed;  /* seconds */
+    gl_tz_t *tz; /* NULL: UTC */
 } zone_t;
 
-static zone_t zones[ZONES_MAX] = { { "UTC", NULL, 0 } };
+static zone_t zones[ZONES_MAX] = { { "UTC", NULL } };
 static int n_zones = 1;
 static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
 
-const char *gl__date_zone_name(int zone)
+static int32_t fixed_minutes(int zone)
 {
-    return zones[zone].name;
+    return zone - ZONES_MAX + FIXED_MIN;
+}
+
+const char *gl__date_zone_name(int zone, char buf[GL_TZ_NAME_MAX])
+{
+    if (zone < ZONES_MAX) {
+        snprintf(buf, GL_TZ_NAME_MAX, "%.63s", zones[zone].name);
+        return buf;
+    }
+    int32_t m = fixed_minutes(zone), a = m < 0 ? -m : m;
+    if (a % 60)
+        snprintf(buf, GL_TZ_NAME_MAX, "UTC%c%d:%02d", m < 0 ? '-' : '+', (int)(a / 60), (int)(a % 60));
+    else
+        snprintf(buf, GL_TZ_NAME_MAX, "UTC%c%d", m < 0 ? '-' : '+', (int)(a / 60));
+    return buf;
 }
 
 bool gl__date_zone_fixed(int zone)
 {
-    return zones[zone].tz == NULL;
+    return zone == 0 || zone >= ZONES_MAX;
 }
 
 int32_t gl__date_off(int zone, int64_t ms)
 {
+    if (zone >= ZONES_MAX)
+        return fixed_minutes(zone) * 60;
     const zone_t *z = &zones[zone];
-    return z->tz ? gl_tz_offset(z->tz, gl_date_floor_div(ms, 1000), NULL) : z->fixed;
+    return z->tz ? gl_tz_offset(z->tz, gl_date_floor_div(ms, 1000), NULL) : 0;
 }
 
 static bool zone_dst(int zone, int64_t ms)
 {
     bool dst = false;
-    if (zones[zone].tz)
+    if (zone > 0 && zone < ZONES_MAX && zones[zone].tz)
         gl_tz_offset(zones[zone].tz, gl_date_floor_div(ms, 1000), &dst);
     return dst;
 }
@@ -77,29 +97,11 @@ static int zone_index(const char *name)
 
 bool gl__date_zone_fixed_off(int32_t off, int *zone)
 {
-    if (off == 0) {
-        *zone = 0;
-        return true;
-    }
-    char name[GL_TZ_NAME_MAX];
-    int32_t a = off < 0 ? -off : off;
-    if (a % 3600 / 60)
-        snprintf(name, sizeof name, "UTC%c%d:%02d", off < 0 ? '-' : '+', (int)(a / 3600),
-                 (int)(a % 3600 / 60));
-    else
-        snprintf(name, sizeof name, "UTC%c%d", off < 0 ? '-' : '+', (int)(a / 3600));
-    pthread_mutex_lock(&zones_lock);
-    int i = zone_index(name);
-    if (i < 0 && n_zones < ZONES_MAX) {
-        i = n_zones;
-        snprintf(zones[i].name, sizeof zones[i].name, "%s", name);
-        zones[i].fixed = off;
-        zones[i].tz = NULL;
-        n_zones++;
-    }
-    pthread_mutex_unlock(&zones_lock);
-    *zone = i;
-    return i >= 0;
+    int32_t m = off / 60;
+    if (m < FIXED_MIN || m > -FIXED_MIN)
+        return false;
+    *zone = m == 0 ? 0 : ZONES_MAX + (m - FIXED_MIN);
+    return true;
 }
 
 /* "UTC+3", "utc-05:30" (Luxon's FixedOffsetZone.parseSpecifier). */
@@ -895,7 +897,8 @@ int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, 
         return GL_OK;
     }
     if (name_is(name, len, "zoneName")) {
-        const char *z = bad ? NULL : gl__date_zone_name(d->zone);
+        char zb[GL_TZ_NAME_MAX];
+        const char *z = bad ? NULL : gl__date_zone_name(d->zone, zb);
         *out = z ? vstr_n(z, strlen(z)) : vmk(V_NULL);
         return GL_OK;
     }
@@ -940,9 +943,9 @@ int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, 
         const char *w = gl__date_days[t.weekday - 1];
         *out = vstr_n(w, len == 11 ? strlen(w) : 3);
     } else if (!bad && (name_is(name, len, "offsetNameShort") || name_is(name, len, "offsetNameLong"))) {
-        char z[64];
+        char z[GL_TZ_NAME_MAX];
         if (gl__date_zone_fixed(d->zone))
-            snprintf(z, sizeof z, "%s", gl__date_zone_name(d->zone));
+            gl__date_zone_name(d->zone, z);
         else
             gl__date_zone_abbr(d, len == 14, z, sizeof z);
         *out = vstr_n(z, strlen(z));

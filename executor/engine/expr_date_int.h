@@ -34,12 +34,13 @@ int64_t gl__date_from_local(int zone, int64_t year, int64_t month, int64_t day, 
  * instant, a time in a gap the offset before the transition. */
 int64_t gl__date_js_local(int zone, int64_t local_ms);
 /* The zone's name as Luxon shows it ("UTC", "UTC+5", "Europe/Berlin"). */
-const char *gl__date_zone_name(int zone);
+const char *gl__date_zone_name(int zone, char buf[64]);
 bool gl__date_zone_fixed(int zone);
 /* The zone table index for a Luxon zone name ("local", "utc", "UTC+3",
  * "America/New_York"); false for an unknown zone. */
 bool gl__date_zone_find(ev_t *ev, const char *name, size_t n, int *zone);
-/* A fixed-offset zone ("UTC+5:30") for off seconds; false when the table is full. */
+/* A fixed-offset zone ("UTC+5:30") for off seconds (whole minutes, at
+ * most 18 hours); false beyond. */
 bool gl__date_zone_fixed_off(int32_t off, int *zone);
 /* The workflow's zone (ctx->tz), UTC when none or unknown. */
 int gl__date_local_zone(ev_t *ev);

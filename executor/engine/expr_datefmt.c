@@ -13,6 +13,8 @@
  */
 #include "expr_date_int.h"
 
+#include "tz.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -84,7 +86,8 @@ void gl__date_zone_abbr(const val_t *d, bool lng, char *out, size_t cap)
 {
     int zone = d->zone;
     int64_t ms = d->ms;
-    const char *name = gl__date_zone_name(zone);
+    char nb[GL_TZ_NAME_MAX];
+    const char *name = gl__date_zone_name(zone, nb);
     int32_t off = gl__date_off(zone, ms);
     bool luxon = !(d->df & DF_JS);
     if (zone == 0) { /* Luxon names its UTC zone "UTC" */
@@ -440,12 +443,17 @@ static int fmt_token(ev_t *ev, gl_buf_t *b, const val_t *d, const gl_date_t *t, 
         if (count <= 5) {
             char z[64];
             if (gl__date_zone_fixed(d->zone)) /* Luxon: a fixed zone's name */
-                return gl__expr_apps(ev, b, gl__date_zone_name(d->zone));
+                return gl__expr_apps(ev, b, gl__date_zone_name(d->zone, z));
             gl__date_zone_abbr(d, count == 5, z, sizeof z);
             return gl__expr_apps(ev, b, z);
         }
         break;
-    case 'z': if (count == 1) return gl__expr_apps(ev, b, gl__date_zone_name(d->zone)); break;
+    case 'z':
+        if (count == 1) {
+            char z[GL_TZ_NAME_MAX];
+            return gl__expr_apps(ev, b, gl__date_zone_name(d->zone, z));
+        }
+        break;
     case 'D':
     case 't':
     case 'T':

@@ -1003,4 +1003,71 @@ TEST(berlin)
     };
     run(rows, GL_NELEM(rows), "Europe/Berlin");
 }
+/* Glyphic's own rules: bounds on hostile input, and where it differs from
+ * Luxon on purpose (see the README's "Dates and times"). */
+TEST(bounds_and_differences)
+{
+    static const row_t rows[] = {
+        /* ISO basic form with Z: Glyphic reads it (Luxon 3.7 refuses) */
+        OK("DateTime.fromISO('20261125T193353Z').toISO()", "\"2026-11-25T19:33:53.000Z\""),
+        /* X and x parse epoch text (Luxon 3.7 cannot) */
+        OK("DateTime.fromFormat('1700000000', 'X').toMillis()", "1700000000000"),
+        OK("DateTime.fromFormat('1700000000123', 'x').toMillis()", "1700000000123"),
+        /* out of the years 0000-9999: a clear error */
+        ERR("$now.plus({days: 1e300})", "date out of range"),
+        ERR("$now.plus({years: 10000})", "date out of range"),
+        ERR("DateTime.fromMillis(1e20)", "date out of range"),
+        ERR("$now.plus(1, 'fortnight')", "unknown unit 'fortnight'"),
+        ERR("$now.plus({fortnights: 1})", "unknown unit 'fortnights'"),
+        ERR("$now.plus({days: 'x'})", "a number is expected"),
+        ERR("$now.plus('x')", "expects a number and a unit"),
+        ERR("$now.set({hour: 'x'})", "a number is expected"),
+        ERR("$now.startOf('eon')", "unknown unit 'eon'"),
+        ERR("$now.toFormat(5)", "expects a format string"),
+        ERR("$now.setZone(5 > 3)", "expects a zone name"),
+        ERR("DateTime.fromISO(5)", "expects a string"),
+        ERR("DateTime.fromFormat('2026')", "expects a string and a format string"),
+        ERR("$now.diff('yesterday')", "expects a DateTime or an ISO date string"),
+        ERR("$now.toLocaleString('de-DE')", "only the en-US locale"),
+        ERR("$now.setLocale('fr')", "only the en-US locale"),
+        ERR("DateTime.fromISO('2026-01-01', {zone: 5})", "zone must be a string"),
+        /* an unknown or malformed zone name is an invalid DateTime, never a file outside zoneinfo */
+        OK("$now.setZone('../../etc/passwd').isValid", "false"),
+        OK("$now.setZone('europe/berlin').isValid", "false"),
+        OK("$now.setZone('UTC+19').isValid", "false"),
+        /* huge inputs end within the bounds */
+        ERR("$now.toFormat('yyyy'.repeat(300000))", "exceeds"),
+        OK("DateTime.fromFormat('1'.repeat(20000), 'yyyy').isValid", "false"),
+        OK("DateTime.fromISO('2'.repeat(20000)).isValid", "false"),
+        OK("DateTime.fromSQL('2'.repeat(20000)).isValid", "false"),
+        OK("DateTime.fromHTTP('2'.repeat(20000)).isValid", "false"),
+        OK("Date.parse('2'.repeat(20000))", "null"),
+        /* a Duration's fields default to 0; its JSON is ISO text */
+        OK("$now.diff($now.minus({days: 2}), 'days').hours", "0"),
+        OK("$now.diff($now.minus({days: 2}), 'days')", "\"P2D\""),
+        OK("$now.diff($now).toISO()", "\"PT0S\""),
+        /* == compares instants */
+        OK("$now == $now.setZone('Asia/Tokyo')", "true"),
+        /* the JS Date side without `new`: toJSDate() */
+        OK("$now.toJSDate().getDay()", "3"),
+        OK("$now.toJSDate().toUTCString()", "\"Wed, 25 Nov 2026 19:33:53 GMT\""),
+        OK("$now.toJSDate().year", "null"),
+        ERR("$now.toJSDate().toFormat('yyyy')", "has no method 'toFormat'"),
+        OK("typeof Date.now()", "\"number\""),
+        OK("Date.UTC(2026, 13, 1)", "1801440000000"),
+        OK("Date.parse('nonsense')", "null"),
+    };
+    run(rows, GL_NELEM(rows), NULL);
+}
+
+/* A zone the process does not know: the workflow runs in UTC. */
+TEST(unknown_workflow_zone_is_utc)
+{
+    static const row_t rows[] = {
+        OK("$now.toISO()", "\"2026-11-25T19:33:53.123Z\""),
+        OK("$now.zoneName", "\"UTC\""),
+    };
+    run(rows, GL_NELEM(rows), "Not/A_Zone");
+}
+
 TEST_MAIN()
