@@ -822,24 +822,45 @@ static int parse_iso_val(ev_t *ev, const char *s, size_t n, int zone, bool set_z
     return from_parsed(ev, &t, has_off, off, zone, set_zone, out);
 }
 
-int gl__expr_date_from_string(ev_t *ev, const char *s, size_t n, val_t *out)
+static int from_format(ev_t *ev, const char *s, size_t sn_, const char *f, size_t fn_, int zone,
+                       bool sz, val_t *out);
+
+/* n8n's tryToParseDateTime: ISO, HTTP, RFC 2822, SQL (each keeping an
+ * offset the text has), then Date.parse; with a format, fromFormat or a
+ * number conversion. */
+int gl__expr_date_from_string(ev_t *ev, const char *s, size_t n, const val_t *fmt, val_t *out)
 {
     TRY(gl__expr_charge_pass(ev, n));
     int zone = gl__date_local_zone(ev);
-    TRY(parse_iso_val(ev, s, n, zone, false, false, out));
+    if (fmt && fmt->k == V_STR && sn(fmt)) {
+        const char *f = sp(fmt);
+        if (!strcmp(f, "ms") || !strcmp(f, "s") || !strcmp(f, "us") || !strcmp(f, "excel")) {
+            double v = gl__expr_str_to_num(s, n);
+            return gl__expr_date_from_number(ev, v, fmt, out);
+        }
+        return from_format(ev, s, n, f, sn(fmt), zone, false, out);
+    }
+    gl__expr_trim_span(&s, &n, true, true);
+    TRY(parse_iso_val(ev, s, n, zone, true, false, out));
     if (!(out->df & DF_INVALID))
         return GL_OK;
     int64_t ms;
     int32_t off;
-    if (gl__date_parse_rfc(s, n, true, &ms, &off) || gl__date_parse_rfc(s, n, false, &ms, &off))
-        return gl__date_mk(ev, (double)ms, zone, false, out);
-    TRY(parse_iso_val(ev, s, n, zone, false, true, out));
+    if (gl__date_parse_rfc(s, n, true, &ms, &off))
+        return gl__date_mk(ev, (double)ms, 0, false, out);
+    if (gl__date_parse_rfc(s, n, false, &ms, &off)) {
+        int z;
+        if (!gl__date_zone_fixed_off(off, &z))
+            z = zone;
+        return gl__date_mk(ev, (double)ms, z, false, out);
+    }
+    TRY(parse_iso_val(ev, s, n, zone, true, true, out));
     if (!(out->df & DF_INVALID))
         return GL_OK;
     double js = gl__date_js_parse(ev, s, n);
     if (isfinite(js))
         return gl__date_mk(ev, js, zone, false, out);
-    return GL_OK;
+    return gl__expr_fail(ev, "cannot convert to Luxon DateTime");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2026,18 +2047,12 @@ static int dt_from_rfc2822(ev_t *ev, const val_t *self, const val_t *a, size_t n
     return from_rfc(ev, a, na, false, "DateTime.fromRFC2822()", out);
 }
 
-static int dt_from_format(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+static int from_format(ev_t *ev, const char *s, size_t sn_, const char *f, size_t fn_, int zone,
+                       bool sz, val_t *out)
 {
-    (void)self;
-    const val_t *s = arg(a, na, 0), *f = arg(a, na, 1);
-    if (s->k != V_STR || f->k != V_STR)
-        return gl__expr_fail(ev, "DateTime.fromFormat() expects a string and a format string");
-    int zone;
-    bool sz;
-    TRY(zone_opts(ev, "DateTime.fromFormat()", arg(a, na, 2), &zone, &sz));
-    TRY(gl__expr_charge_pass(ev, sn(s) + sn(f)));
+    TRY(gl__expr_charge_pass(ev, sn_ + fn_));
     parsed_t p;
-    if (zone < 0 || !gl__date_parse_format(ev, sp(s), sn(s), sp(f), sn(f), &p)) {
+    if (zone < 0 || !gl__date_parse_format(ev, s, sn_, f, fn_, &p)) {
         if (ev->err->msg[0])
             return GL_INVALID;
         *out = gl__date_invalid(false);
@@ -2107,6 +2122,44 @@ static int dt_from_format(ev_t *ev, const val_t *self, const val_t *a, size_t na
         return GL_OK;
     }
     return gl__date_mk(ev, (double)ms, out_zone, false, out);
+}
+
+static int dt_from_format(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self;
+    const val_t *s = arg(a, na, 0), *f = arg(a, na, 1);
+    if (s->k != V_STR || f->k != V_STR)
+        return gl__expr_fail(ev, "DateTime.fromFormat() expects a string and a format string");
+    int zone;
+    bool sz;
+    TRY(zone_opts(ev, "DateTime.fromFormat()", arg(a, na, 2), &zone, &sz));
+    return from_format(ev, sp(s), sn(s), sp(f), sn(f), zone, sz, out);
+}
+
+/* n8n's number.toDateTime(format = 'ms'): ms, s, us or excel (days since
+ * 1900 with Excel's leap-year bug), in the workflow's zone. */
+int gl__expr_date_from_number(ev_t *ev, double v, const val_t *fmt, val_t *out)
+{
+    const char *f = fmt && fmt->k == V_STR ? sp(fmt) : "ms";
+    if (fmt && fmt->k != V_STR && fmt->k != V_UNDEF)
+        f = "?";
+    double ms;
+    if (strcmp(f, "ms") == 0)
+        ms = v;
+    else if (strcmp(f, "s") == 0)
+        ms = v * 1000;
+    else if (strcmp(f, "us") == 0)
+        ms = v / 1000;
+    else if (strcmp(f, "excel") == 0)
+        ms = (v - (25567 + 2)) * 86400 * 1000;
+    else
+        return gl__expr_fail(ev, "Unsupported format '%.20s'. toDateTime() supports 'ms', 's', "
+                                 "'us' and 'excel'.", f);
+    if (!isfinite(ms)) {
+        *out = gl__date_invalid(false);
+        return GL_OK;
+    }
+    return gl__date_mk(ev, trunc(ms), gl__date_local_zone(ev), false, out);
 }
 
 static int dt_from_millis(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)

@@ -376,8 +376,13 @@ double gl__expr_date_num(const val_t *d);
 int gl__expr_date_new(ev_t *ev, const val_t *a, size_t na, val_t *out);
 /* $now and $today in the workflow's zone. */
 int gl__expr_date_now(ev_t *ev, bool today, val_t *out);
-/* n8n's string.toDateTime(): ISO, then HTTP, RFC 2822, SQL; in the workflow's zone. */
-int gl__expr_date_from_string(ev_t *ev, const char *s, size_t n, val_t *out);
+/* n8n's string.toDateTime(format): ISO, HTTP, RFC 2822, SQL, then Date.parse,
+ * in the workflow's zone (fmt NULL or undefined); with a format string,
+ * fromFormat or ('ms', 's', 'us', 'excel') a number conversion. An error
+ * "cannot convert to Luxon DateTime" when nothing reads the text. */
+int gl__expr_date_from_string(ev_t *ev, const char *s, size_t n, const val_t *fmt, val_t *out);
+/* n8n's number.toDateTime(format = 'ms'): 'ms', 's', 'us' or 'excel'. */
+int gl__expr_date_from_number(ev_t *ev, double v, const val_t *fmt, val_t *out);
 /* A DateTime, or an error when ms is outside the years 0000–9999. */
 int gl__expr_mk_date(ev_t *ev, double ms, val_t *out);
 

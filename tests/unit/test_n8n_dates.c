@@ -18,6 +18,7 @@
  * own argument errors.
  */
 #include "engine.h"
+#include "expr_int.h"
 #include "gl_test.h"
 #include "json.h"
 
@@ -1068,6 +1069,62 @@ TEST(unknown_workflow_zone_is_utc)
         OK("$now.zoneName", "\"UTC\""),
     };
     run(rows, GL_NELEM(rows), "Not/A_Zone");
+}
+
+/* n8n's string.toDateTime() (type-validation.ts tryToParseDateTime) and
+ * number.toDateTime(): the entry points the string and number parts of
+ * issue 15 call; run in Europe/Berlin, expected values from Luxon. */
+static void conv_row(const char *s, const char *fmt, double num, bool is_num, const char *want)
+{
+    gl_expr_ctx_t c;
+    memset(&c, 0, sizeof c);
+    c.now_ms = 1795635233123LL;
+    c.tz = "Europe/Berlin";
+    gl_err_t err;
+    gl_err_clear(&err);
+    ev_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.ctx = &c;
+    ev.err = &err;
+    ev.max_steps = 100000;
+    ev.max_out = 1 << 20;
+    ev.max_depth = 64;
+    val_t f = fmt ? vstr_n(fmt, strlen(fmt)) : vmk(V_UNDEF), out = vmk(V_UNDEF);
+    int rc = is_num ? gl__expr_date_from_number(&ev, num, &f, &out)
+                    : gl__expr_date_from_string(&ev, s, strlen(s), &f, &out);
+    vfree(&f);
+    if (want[0] == '!') {
+        if (rc == GL_OK || !strstr(err.msg, want + 1))
+            FAIL_AT("%s: want error %s, got rc %d %s", s ? s : "(number)", want + 1, rc, err.msg);
+        return;
+    }
+    if (rc != GL_OK)
+        FAIL_AT("%s: %s", s ? s : "(number)", err.msg);
+    json_object *j = gl__expr_vto_json(&out);
+    const char *got = j ? json_object_get_string(j) : "null";
+    if (strcmp(got, want) != 0)
+        FAIL_AT("%s: want %s, got %s", s ? s : "(number)", want, got);
+    json_object_put(j);
+    vfree(&out);
+}
+
+TEST(n8n_to_date_time_entry_points)
+{
+    conv_row("2026-11-25T10:00:00+05:30", NULL, 0, false, "2026-11-25T10:00:00.000+05:30");
+    conv_row("Wed, 25 Nov 2026 19:33:53 GMT", NULL, 0, false, "2026-11-25T19:33:53.000Z");
+    conv_row("Tue, 01 Nov 2016 13:23:12 +0630", NULL, 0, false, "2016-11-01T13:23:12.000+06:30");
+    conv_row("2017-05-15 09:24:15", NULL, 0, false, "2017-05-15T09:24:15.000+02:00");
+    conv_row("  2026-11-25  ", NULL, 0, false, "2026-11-25T00:00:00.000+01:00");
+    conv_row("Nov 25, 2026", NULL, 0, false, "2026-11-25T00:00:00.000+01:00");
+    conv_row("2026-11-25T10:00", NULL, 0, false, "2026-11-25T10:00:00.000+01:00");
+    conv_row("nonsense", NULL, 0, false, "!cannot convert to Luxon DateTime");
+    conv_row("25/11/2026", "dd/MM/yyyy", 0, false, "2026-11-25T00:00:00.000+01:00");
+    conv_row("1708695471", "s", 0, false, "2024-02-23T14:37:51.000+01:00");
+    conv_row(NULL, "s", 1708695471, true, "2024-02-23T14:37:51.000+01:00");
+    conv_row(NULL, NULL, 1708695471000, true, "2024-02-23T14:37:51.000+01:00");
+    conv_row(NULL, "us", 1708695471000000, true, "2024-02-23T14:37:51.000+01:00");
+    conv_row(NULL, "excel", 45345, true, "2024-02-23T01:00:00.000+01:00");
+    conv_row(NULL, "days", 1, true, "!Unsupported format 'days'");
 }
 
 TEST_MAIN()
