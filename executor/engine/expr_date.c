@@ -1041,6 +1041,11 @@ json_object *gl__expr_date_json(const val_t *d)
     return json_object_new_string(tmp);
 }
 
+const char *gl__expr_date_type_name(const val_t *d)
+{
+    return d->df & DF_DUR ? "a Duration" : d->df & DF_JS ? "a Date" : "a DateTime";
+}
+
 double gl__expr_date_num(const val_t *d)
 {
     if (d->df & DF_DUR) {

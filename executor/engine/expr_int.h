@@ -372,6 +372,8 @@ int gl__expr_date_ns_prop(ev_t *ev, int ns, const char *name, size_t len, val_t 
 int gl__expr_date_to_string(ev_t *ev, const val_t *d, gl_buf_t *b);
 json_object *gl__expr_date_json(const val_t *d);
 double gl__expr_date_num(const val_t *d);
+/* "a DateTime", "a Date" or "a Duration". */
+const char *gl__expr_date_type_name(const val_t *d);
 /* new Date(…) */
 int gl__expr_date_new(ev_t *ev, const val_t *a, size_t na, val_t *out);
 /* $now and $today in the workflow's zone. */

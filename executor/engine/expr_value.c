@@ -104,7 +104,7 @@ const char *gl__expr_vtype_name(const val_t *v)
     case V_STR: return "a string";
     case V_ARR: return "an array";
     case V_OBJ: return "an object";
-    case V_DATE: return "a DateTime";
+    case V_DATE: return gl__expr_date_type_name(v);
     case V_NS: return ns_is_function(v->ns) ? "a function" : "an object";
     default: return "an object";
     }

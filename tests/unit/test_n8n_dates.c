@@ -1053,7 +1053,7 @@ TEST(bounds_and_differences)
         OK("$now.toJSDate().getDay()", "3"),
         OK("$now.toJSDate().toUTCString()", "\"Wed, 25 Nov 2026 19:33:53 GMT\""),
         OK("$now.toJSDate().year", "null"),
-        ERR("$now.toJSDate().toFormat('yyyy')", "has no method 'toFormat'"),
+        ERR("$now.toJSDate().toFormat('yyyy')", "a Date has no method 'toFormat'"),
         OK("typeof Date.now()", "\"number\""),
         OK("Date.UTC(2026, 13, 1)", "1801440000000"),
         OK("Date.parse('nonsense')", "null"),
