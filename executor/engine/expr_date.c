@@ -1163,11 +1163,9 @@ M(d_to_format)
 {
     if (arg(a, na, 0)->k != V_STR)
         return gl__expr_fail(ev, "toFormat() expects a format string");
-    val_t z;
     int zone;
     bool sz;
-    TRY(zone_opts(ev, "toFormat()", arg(a, na, 1), &zone, &sz));
-    (void)z;
+    TRY(zone_opts(ev, "toFormat()", arg(a, na, 1), &zone, &sz)); /* refuses other locales */
     gl_buf_t b;
     gl_buf_init(&b, ev->max_out);
     int rc = gl__date_format(ev, self, sp(arg(a, na, 0)), sn(arg(a, na, 0)), &b);
@@ -2065,33 +2063,32 @@ static int from_format(ev_t *ev, const char *s, size_t sn_, const char *f, size_
     }
     if (p.has_epoch)
         return gl__date_mk(ev, (double)p.epoch_ms, sz && p.has_zone ? p.zone : zone, false, out);
-    /* Luxon: missing larger units come from now, missing smaller ones are their minimum */
+    /* Luxon: units above the largest one given come from today, the ones
+     * below it are their minimum */
     val_t now;
     TRY(gl__date_mk(ev, (double)ev->ctx->now_ms, p.has_zone ? p.zone : zone, false, &now));
     gl_date_t nt;
     gl__date_local(&now, &nt, NULL);
     gl_date_t t = p.t;
-    bool any = false;
-    const int64_t nowv[] = { nt.year, nt.month, nt.day };
-    const int64_t minv[] = { 1, 1, 0, 0, 0, 0 };
-    for (int i = 0; i < 7; i++) {
-        if (p.has[i]) {
-            any = true;
-            continue;
-        }
-        int64_t v = any || i >= 3 ? (i < 3 ? minv[i] : 0) : nowv[i];
-        if (i == 0 && !any)
-            v = nowv[0];
-        switch (i) {
-        case 0: t.year = v; break;
-        case 1: t.month = (int)(any ? 1 : v); break;
-        case 2: t.day = (int)(any ? 1 : v); break;
-        case 3: t.hour = 0; break;
-        case 4: t.minute = 0; break;
-        case 5: t.second = 0; break;
-        default: t.ms = 0; break;
-        }
-    }
+    int first = 0;
+    while (first < 7 && !p.has[first])
+        first++;
+    if (p.ordinal && first > 0) /* an ordinal stands for the month and day */
+        first = 1;
+    if (!p.has[0])
+        t.year = first > 0 ? nt.year : 0;
+    if (!p.has[1])
+        t.month = first > 1 ? nt.month : 1;
+    if (!p.has[2])
+        t.day = first > 2 ? nt.day : 1;
+    if (!p.has[3])
+        t.hour = 0;
+    if (!p.has[4])
+        t.minute = 0;
+    if (!p.has[5])
+        t.second = 0;
+    if (!p.has[6])
+        t.ms = 0;
     if (p.pm_set) {
         if (t.hour < 1 || t.hour > 12) {
             *out = gl__date_invalid(false);

@@ -879,10 +879,8 @@ bool gl__date_parse_rfc(const char *s, size_t n, bool http, int64_t *ms, int32_t
         }
     }
     int64_t d, y;
-    size_t before = in.i;
     if (!digits(&in, http ? 2 : 1, 2, &d))
         return false;
-    (void)before;
     spaces(&in);
     int m = month_word(in.s + in.i, word_len(&in), false);
     if (!m)
@@ -1072,7 +1070,6 @@ bool gl__date_parse_format(ev_t *ev, const char *s, size_t n, const char *f, siz
             if (!digits(&in, count == 3 ? 3 : 1, 3, &v) || v < 1 || v > 366)
                 return false;
             p->ordinal = (int)v;
-            p->has[0] = p->has[0];
             break;
         case 'q':
             if (!digits(&in, count, count == 2 ? 2 : 1, &v) || v < 1 || v > 4)
@@ -1339,7 +1336,6 @@ static bool js_legacy(ev_t *ev, const char *s, size_t n, double *out)
             if (!digits(&in, 1, 4, &c3))
                 return false;
             if (in.i - st >= 4 && v > 31) { /* y/m/d */
-                nums[0] = v, nums[1] = b, nums[2] = c3;
                 t.year = v;
                 month = (int)b;
                 t.day = (int)c3;

@@ -248,6 +248,24 @@ TEST(utc)
         /* fromFormat z token */
         OK("DateTime.fromFormat('10:00 Europe/Berlin', 'HH:mm z', {setZone: true}).toISO()",
            "\"2026-11-25T10:00:00.000+01:00\""),
+        /* fromFormat time only: today */
+        OK("DateTime.fromFormat('14:30', 'HH:mm').toISO()",
+           "\"2026-11-25T14:30:00.000Z\""),
+        /* fromFormat without year: this year */
+        OK("DateTime.fromFormat('11-05', 'MM-dd').toISO()",
+           "\"2026-11-05T00:00:00.000Z\""),
+        /* fromFormat year only */
+        OK("DateTime.fromFormat('2025', 'yyyy').toISO()",
+           "\"2025-01-01T00:00:00.000Z\""),
+        /* 12 pm is noon */
+        OK("DateTime.fromFormat('12 pm', 'h a').hour",
+           "12"),
+        /* 12 AM is midnight */
+        OK("DateTime.fromFormat('12 AM', 'h a').hour",
+           "0"),
+        /* fromFormat quarter */
+        OK("DateTime.fromFormat('Q3 2026', \"'Q'q yyyy\").toISODate()",
+           "\"2026-07-01\""),
         /* toFormat */
         OK("$now.toFormat('yyyy-MM-dd HH:mm:ss.SSS ZZ')",
            "\"2026-11-25 19:33:53.123 +00:00\""),
