@@ -78,12 +78,18 @@ int32_t gl__date_off(int zone, int64_t ms)
     return z->tz ? gl_tz_offset(z->tz, gl_date_floor_div(ms, 1000), NULL) : 0;
 }
 
+/* Luxon's isInDST: the offset is above the one on January 1st or in May
+ * (the same wall-clock time). */
 static bool zone_dst(int zone, int64_t ms)
 {
-    bool dst = false;
-    if (zone > 0 && zone < ZONES_MAX && zones[zone].tz)
-        gl_tz_offset(zones[zone].tz, gl_date_floor_div(ms, 1000), &dst);
-    return dst;
+    if (gl__date_zone_fixed(zone))
+        return false;
+    int32_t off = gl__date_off(zone, ms);
+    gl_date_t t;
+    gl_date_split(ms + (int64_t)off * 1000, &t);
+    int64_t jan = gl__date_from_local(zone, t.year, 1, 1, t.hour, t.minute, t.second, t.ms, off);
+    int64_t may = gl__date_from_local(zone, t.year, 5, t.day, t.hour, t.minute, t.second, t.ms, off);
+    return off > gl__date_off(zone, jan) || off > gl__date_off(zone, may);
 }
 
 /* Under zones_lock: the index of name, or -1. */
@@ -457,57 +463,99 @@ static int dur_arg(ev_t *ev, const char *fn, const val_t *a, size_t na, int def_
     return gl__expr_fail(ev, "%s expects a number and a unit, or an object like {days: 1}", fn);
 }
 
-static double dur_as(const dur_t *d, int unit)
+/* Luxon's casual conversion matrix: how many b in one a (a before b in
+ * unit order): a year is 4 quarters, 12 months, 52 weeks or 365 days, a
+ * quarter 3 months, 13 weeks or 91 days, a month 4 weeks or 30 days. */
+static double mat(int a, int b)
 {
-    bool cal = unit <= U_MONTH;
-    for (int u = 0; u < U_N; u++)
-        if (d->set[u] && d->v[u] != 0 && u > U_MONTH)
-            cal = false;
-    double total = 0;
-    if (cal) { /* years, quarters and months among themselves: 12 and 3 months */
-        static const double months[] = { 12, 3, 1 };
-        for (int u = 0; u <= U_MONTH; u++)
-            total += d->v[u] * months[u];
-        return total / months[unit];
+    static const double cal[3][5] = { { 1, 4, 12, 52, 365 }, { 0, 1, 3, 13, 91 }, { 0, 0, 1, 4, 30 } };
+    if (a == b)
+        return 1;
+    if (a <= U_MONTH) {
+        if (b <= U_DAY)
+            return cal[a][b];
+        return cal[a][U_DAY] * (unit_ms[U_DAY] / unit_ms[b]);
     }
-    for (int u = 0; u < U_N; u++) /* 30 days a month exactly, as Luxon's matrix */
-        total += d->v[u] * (unit_ms[u] >= unit_ms[unit] ? unit_ms[u] / unit_ms[unit] : 1 / (unit_ms[unit] / unit_ms[u]));
-    return total;
+    return unit_ms[a] / unit_ms[b];
 }
 
-/* Luxon's shiftTo: the whole duration in the given units (largest first,
- * whole numbers but for the last, which keeps the fraction). */
+/* Luxon's normalizeValues: carry each set unit's overflow into the next
+ * larger set unit, then push fractions down into the next smaller one. */
+static void dur_normalize(dur_t *d)
+{
+    double ms = 0;
+    for (int u = 0; u < U_N; u++)
+        if (d->set[u] && d->v[u] != 0)
+            ms += u == U_MS ? d->v[u] : d->v[u] * mat(u, U_MS);
+    double factor = ms < 0 ? -1 : 1;
+    int prev = -1;
+    for (int u = U_N - 1; u >= 0; u--) {
+        if (!d->set[u])
+            continue;
+        if (prev >= 0) {
+            double conv = mat(u, prev);
+            double roll = floor(d->v[prev] * factor / conv);
+            d->v[u] += roll * factor;
+            d->v[prev] -= roll * conv * factor;
+        }
+        prev = u;
+    }
+    prev = -1;
+    for (int u = 0; u < U_N; u++) {
+        if (!d->set[u])
+            continue;
+        if (prev >= 0) {
+            double frac = fmod(d->v[prev], 1);
+            d->v[prev] -= frac;
+            d->v[u] += frac * mat(prev, u);
+        }
+        prev = u;
+    }
+}
+
+/* Luxon's shiftTo: the whole duration in the given units. */
 static void dur_shift(const dur_t *in, const bool want[U_N], dur_t *out)
 {
-    memset(out, 0, sizeof *out);
+    double acc[U_N] = { 0 };
+    bool has_acc[U_N] = { 0 };
     int last = -1;
-    for (int u = 0; u < U_N; u++)
-        if (want[u])
-            last = u;
+    memset(out, 0, sizeof *out);
+    for (int k = 0; k < U_N; k++) {
+        if (want[k]) {
+            last = k;
+            double own = 0;
+            for (int a = 0; a < U_N; a++)
+                if (has_acc[a]) {
+                    own += mat(a, k) * acc[a];
+                    acc[a] = 0;
+                }
+            if (in->set[k])
+                own += in->v[k];
+            double i = trunc(own);
+            out->v[k] = i;
+            out->set[k] = true;
+            acc[k] = (own * 1000 - i * 1000) / 1000;
+            has_acc[k] = true;
+        } else if (in->set[k]) {
+            acc[k] = in->v[k];
+            has_acc[k] = true;
+        }
+    }
     if (last < 0)
         return;
-    double total = 0;
-    for (int u = 0; u < U_N; u++)
-        total += in->v[u] * unit_ms[u];
-    bool cal = true;
-    for (int u = 0; u < U_N; u++)
-        if ((want[u] && u > U_MONTH) || (in->v[u] != 0 && u > U_MONTH))
-            cal = false;
-    static const double months[] = { 12, 3, 1 };
-    if (cal) {
-        total = 0;
-        for (int u = 0; u <= U_MONTH; u++)
-            total += in->v[u] * months[u];
-    }
-    for (int u = 0; u < U_N; u++) {
-        if (!want[u])
-            continue;
-        double size = cal ? months[u] : unit_ms[u];
-        double v = u == last ? total / size : trunc(total / size);
-        total -= v * size;
-        out->v[u] = v == 0 ? 0 : v;
-        out->set[u] = true;
-    }
+    for (int k = 0; k < U_N; k++)
+        if (has_acc[k] && acc[k] != 0)
+            out->v[last] += k == last ? acc[k] : acc[k] / mat(last, k);
+    dur_normalize(out);
+}
+
+static double dur_as(const dur_t *d, int unit)
+{
+    bool want[U_N] = { 0 };
+    dur_t r;
+    want[unit] = true;
+    dur_shift(d, want, &r);
+    return r.v[unit];
 }
 
 /* ------------------------------------------------------------------------ */
@@ -674,6 +722,7 @@ static int date_diff(ev_t *ev, const val_t *self, const val_t *other, const bool
         dur_t ms = { 0 }, shifted;
         bool w[U_N] = { 0 };
         ms.v[U_MS] = remaining;
+        ms.set[U_MS] = true;
         for (int u = U_HOUR; u < U_N; u++)
             w[u] = want[u];
         dur_shift(&ms, w, &shifted);

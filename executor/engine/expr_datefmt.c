@@ -68,11 +68,12 @@ static const struct {
     { "Australia/Sydney", NULL, NULL, "Australian Eastern Standard Time", "Australian Eastern Daylight Time" },
 };
 
-static void gmt_name(int32_t off, bool lng, char *out, size_t cap)
+/* ICU's GMT format; before 1970 (no metazone) even a zero offset has digits. */
+static void gmt_name(int32_t off, bool lng, bool zero_plain, char *out, size_t cap)
 {
     int32_t a = off < 0 ? -off : off;
     char sign = off < 0 ? '-' : '+';
-    if (off == 0)
+    if (off == 0 && zero_plain)
         snprintf(out, cap, "GMT");
     else if (lng)
         snprintf(out, cap, "GMT%c%02d:%02d", sign, (int)(a / 3600), (int)(a % 3600 / 60));
@@ -94,7 +95,7 @@ void gl__date_zone_abbr(const val_t *d, bool lng, char *out, size_t cap)
         snprintf(out, cap, "%s", lng && !luxon ? "Coordinated Universal Time" : "UTC");
         return;
     }
-    for (size_t i = 0; i < GL_NELEM(zone_names); i++) {
+    for (size_t i = 0; ms >= 0 && i < GL_NELEM(zone_names); i++) { /* ICU names zones from 1970 */
         if (strcmp(zone_names[i].zone, name) != 0)
             continue;
         /* DST when the offset is above the zone's smaller offset of the year */
@@ -112,7 +113,7 @@ void gl__date_zone_abbr(const val_t *d, bool lng, char *out, size_t cap)
         }
         break;
     }
-    gmt_name(off, lng, out, cap);
+    gmt_name(off, lng, ms >= 0, out, cap);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -395,12 +396,13 @@ static int fmt_token(ev_t *ev, gl_buf_t *b, const val_t *d, const gl_date_t *t, 
         if (count == 1 || count == 3)
             return app_num(ev, b, t->ms, count);
         break;
-    case 'u':
-        if (count <= 3) {
-            char tmp[8];
-            snprintf(tmp, sizeof tmp, "%03d", t->ms);
-            return gl__expr_app(ev, b, tmp, (size_t)count);
-        }
+    case 'u': /* fractional seconds: 3, 2 or 1 digits */
+        if (count == 1)
+            return app_num(ev, b, t->ms, 3);
+        if (count == 2)
+            return app_num(ev, b, t->ms / 10, 2);
+        if (count == 3)
+            return app_num(ev, b, t->ms / 100, 1);
         break;
     case 'a': if (count == 1) return gl__expr_apps(ev, b, t->hour < 12 ? "AM" : "PM"); break;
     case 'E':
