@@ -10,7 +10,7 @@
  * val_t values:
  *
  *   undefined, null, boolean, number (a double, as in JavaScript), string,
- *   array, object, DateTime (UTC milliseconds), a namespace or built-in
+ *   array, object, date (milliseconds and a zone), a namespace or built-in
  *   function (Math, $input, parseInt…), a node reference ($("Name")).
  *
  * Strings, arrays and objects are json-c objects; a val_t owns one reference
@@ -43,7 +43,7 @@
  *   expr_lib.c    property access, method dispatch, arrays, objects, items
  *   expr_str.c    string methods
  *   expr_num.c    number methods, Math, Number, global functions
- *   expr_date.c   DateTime
+ *   expr_date.c   dates: DateTime, Duration, Date (the files are listed in expr_date_int.h)
  */
 #include "expr_int.h"
 

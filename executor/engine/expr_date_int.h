@@ -1,7 +1,14 @@
 /*
- * expr_date_int.h: what the date files of the expression language share
- * (expr_date.c: zones, Luxon DateTime, Duration, n8n's date extensions;
- * expr_datefmt.c: text in and out; expr_jsdate.c: JavaScript's Date).
+ * expr_date_int.h: what the date files of the expression language share:
+ *   expr_date.c      zones, local time, date values as text/JSON/number,
+ *                    method dispatch
+ *   expr_duration.c  units, Luxon's Duration and diff algorithm
+ *   expr_luxon.c     DateTime methods and n8n's date extensions
+ *   expr_luxon_ns.c  making DateTimes: arguments, the DateTime namespace,
+ *                    n8n's string/number toDateTime()
+ *   expr_datefmt.c   text out: toFormat, en-US Intl, ISO, zone names
+ *   expr_dateparse.c text in: ISO, SQL, HTTP, RFC 2822, fromFormat, Date.parse
+ *   expr_jsdate.c    JavaScript's Date
  *
  * A date value is a V_DATE: val_t.ms is the instant (unix milliseconds),
  * val_t.zone the zone it is shown in (an index in the per-process zone
@@ -47,6 +54,90 @@ int gl__date_local_zone(ev_t *ev);
 /* A DateTime (or JS Date when js) at ms in zone; an error out of range. */
 int gl__date_mk(ev_t *ev, double ms, int zone, bool js, val_t *out);
 val_t gl__date_invalid(bool js);
+
+#define M(name) static int name(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+#define UNUSED_ARGS (void)ev, (void)self, (void)a, (void)na
+
+/* Luxon's units, largest first; a duration's value per unit. */
+enum { U_YEAR, U_QUARTER, U_MONTH, U_WEEK, U_DAY, U_HOUR, U_MINUTE, U_SECOND, U_MS, U_N };
+
+typedef struct {
+    double v[U_N];
+    bool set[U_N];
+} dur_t;
+
+/* expr_date.c (more) */
+/* Luxon's isInDST: the offset is above January's or May's. */
+bool gl__date_zone_dst(int zone, int64_t ms);
+/* Local fields with any overflow as ms of a UTC calendar. */
+int64_t gl__date_civil_ms(int64_t year, int64_t month, int64_t day, int64_t hour, int64_t minute,
+                          int64_t second, int64_t ms);
+/* gl__date_from_local for fields in t. */
+int64_t gl__date_from_fields(int zone, const gl_date_t *t, int32_t guess);
+/* A date of self's kind and zone at ms; an error out of range. */
+int gl__date_mk_like(ev_t *ev, const val_t *self, double ms, val_t *out);
+/* Day of the year (1-366), ISO week (1-53; *week_year may be NULL), weeks in an ISO year. */
+int gl__date_ordinal(const gl_date_t *t);
+int gl__date_iso_week(const gl_date_t *t, int64_t *week_year);
+int gl__date_weeks_in_year(int64_t y);
+method_fn gl__date_find_method(const method_t *t, size_t n, const char *name, size_t len);
+
+/* expr_duration.c */
+extern const char *const gl__date_unit_names[U_N]; /* plural: "years" … */
+extern const double gl__date_unit_ms[U_N];         /* casual: a month is 30 days */
+extern const methods_t gl__date_dur_methods;
+/* A unit by Luxon's name (singular or plural, any case) or n8n's alias
+ * (ms, sec, min, hr…); -1 when unknown. unit_arg fails with the list. */
+int gl__date_unit_find(const char *s, size_t n);
+int gl__date_unit_arg(ev_t *ev, const char *fn, const val_t *v, int *u);
+/* A unit or an array of units into want; def when v is undefined or []. */
+int gl__date_units_arg(ev_t *ev, const char *fn, const val_t *v, int def, bool want[U_N]);
+/* A JSON number, integral values as integers. */
+json_object *gl__date_jnum(double v);
+/* A Duration value of d (its set units), and back. */
+int gl__date_dur_val(ev_t *ev, const dur_t *d, val_t *out);
+void gl__date_dur_get(const val_t *self, dur_t *d);
+/* plus()/minus()'s argument: {days: 1}, a Duration, ms, or (n, 'unit')
+ * with def_unit when the unit is undefined. */
+int gl__date_dur_arg(ev_t *ev, const char *fn, const val_t *a, size_t na, int def_unit, dur_t *d);
+/* Luxon's shiftTo (with normalizeValues) and as(). */
+void gl__date_dur_shift(const dur_t *in, const bool want[U_N], dur_t *out);
+double gl__date_dur_as(const dur_t *d, int unit);
+/* Luxon's self.diff(other, units) into r. */
+int gl__date_diff(ev_t *ev, const val_t *self, const val_t *other, const bool want[U_N], dur_t *r);
+/* A Duration's property; its ISO 8601 text ("P1DT2H"). */
+int gl__date_dur_field(const val_t *d, const char *name, size_t len, val_t *out);
+void gl__date_dur_iso(const dur_t *d, char *out, size_t cap);
+
+/* expr_luxon.c */
+extern const methods_t gl__date_invalid_methods; /* what an invalid DateTime answers */
+/* Luxon's plus (sign 1) and minus (-1) of d. */
+int gl__date_add(ev_t *ev, const val_t *self, const dur_t *d, double sign, val_t *out);
+int gl__date_start_of(ev_t *ev, const val_t *self, int u, val_t *out);
+int gl__date_end_of(ev_t *ev, const val_t *self, int u, val_t *out);
+/* The local value of unit u (U_WEEK: the ISO week number). */
+double gl__date_getter(const val_t *d, int u);
+int gl__date_str_out(const char *s, val_t *out);
+/* o's boolean member key, def when o is not an object or lacks it. */
+bool gl__date_opt_bool(const val_t *o, const char *key, bool def);
+/* setZone: zone < 0 gives an invalid DateTime. */
+int gl__date_set_zone(ev_t *ev, const val_t *self, int zone, bool keep_local, val_t *out);
+
+/* expr_luxon_ns.c */
+/* A DateTime from a DateTime, JS Date, ISO string or ms; *ok false when v is none. */
+int gl__date_to_dt(ev_t *ev, const val_t *v, val_t *out, bool *ok);
+/* {zone, setZone, locale} options: *zone is -1 for an unknown zone. */
+int gl__date_zone_opts(ev_t *ev, const char *fn, const val_t *opts, int *zone, bool *set_zone);
+/* Parsed local fields (with an offset when has_off) into a DateTime shown
+ * in zone, or in the parsed offset when set_zone. */
+int gl__date_from_parsed(ev_t *ev, const gl_date_t *t, bool has_off, int32_t off, int zone,
+                         bool set_zone, val_t *out);
+/* fromISO (sql: fromSQL) of s: an invalid DateTime when it does not parse. */
+int gl__date_parse_iso_val(ev_t *ev, const char *s, size_t n, int zone, bool set_zone, bool sql,
+                           val_t *out);
+/* fromFormat of s with format f. */
+int gl__date_from_format(ev_t *ev, const char *s, size_t sn_, const char *f, size_t fn_, int zone,
+                         bool sz, val_t *out);
 
 /* expr_datefmt.c */
 /* Luxon toFormat of d into b. */

@@ -12,8 +12,6 @@
 #include <math.h>
 #include <stdio.h>
 
-#define M(name) static int name(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
-
 /* JS MakeDay/MakeTime from possibly overflowing fields: NaN when not finite. */
 static double make_ms(const double f[7], int zone, bool utc)
 {
