@@ -144,6 +144,10 @@ static void expr_ctx(gl_node_ctx_t *c, int item, gl_expr_ctx_t *e)
     e->workflow_name = c->run->workflow_name;
     e->now_ms = gl_wall_ms();
     e->env = c->run->env;
+    json_object *settings = NULL, *tz = NULL; /* n8n: the workflow's settings.timezone */
+    if (json_object_object_get_ex(c->run->definition, "settings", &settings) &&
+        json_object_object_get_ex(settings, "timezone", &tz) && json_object_is_type(tz, json_type_string))
+        e->tz = json_object_get_string(tz);
     /* the node's deadline (the execution's, or the node's timeout when
      * sooner): an expression still running then fails the node */
     e->limits.deadline_ms = c->deadline_ms;

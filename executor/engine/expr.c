@@ -9,7 +9,7 @@
  * column. The tree is then walked by eval(), which produces val_t values:
  *
  *   undefined, null, boolean, number (a double, as in JavaScript), string,
- *   array, object, DateTime (UTC milliseconds), a namespace or built-in
+ *   array, object, date (milliseconds and a zone), a namespace or built-in
  *   function (Math, $input, parseInt…), a node reference ($("Name")).
  *
  * Strings, arrays and objects are json-c objects; a val_t owns one reference
@@ -51,7 +51,7 @@
  *   expr_lib.c    property access, method dispatch, arrays, objects, items
  *   expr_str.c    string methods
  *   expr_num.c    number methods, Math, Number, global functions
- *   expr_date.c   DateTime
+ *   expr_date.c   dates: DateTime, Duration, Date (the files are listed in expr_date_int.h)
  */
 #include "expr_int.h"
 
@@ -387,10 +387,8 @@ static int var_value(ev_t *ev, int var, val_t *out)
         json_object_object_add(o, "name", c->workflow_name ? json_object_new_string(c->workflow_name) : NULL);
         *out = vown(V_OBJ, o, 0);
         return GL_OK;
-    case VAR_NOW: return gl__expr_mk_date(ev, (double)c->now_ms, out);
-    case VAR_TODAY:
-        return gl__expr_mk_date(
-            ev, (double)(gl_date_floor_div(c->now_ms, GL_DATE_MS_PER_DAY) * GL_DATE_MS_PER_DAY), out);
+    case VAR_NOW: return gl__expr_date_now(ev, false, out);
+    case VAR_TODAY: return gl__expr_date_now(ev, true, out);
     case VAR_ITEMINDEX: *out = vnum((double)c->item_index); return GL_OK;
     default:
         *out = vmk(V_NS);

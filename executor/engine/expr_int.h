@@ -36,6 +36,8 @@ typedef enum {
 typedef struct {
     vkind_t k;
     bool b;
+    uint8_t df;       /* V_DATE: DF_* flags (expr_date.c) */
+    int16_t zone;     /* V_DATE: index in expr_date.c's zone table; 0 = UTC */
     int ns;
     double n;
     int64_t ms;
@@ -321,7 +323,7 @@ int gl__expr_check_value(ev_t *ev, const val_t *v);
 /* `new X(a…)`: ns is VAR_DATE (gl__expr_date_new) or NEW_REGEXP
  * (gl__expr_regex_new); anything else is an error. */
 int gl__expr_new(ev_t *ev, int ns, const val_t *a, size_t na, val_t *out);
-/* new Date(…): JavaScript's Date constructor (expr_date.c). */
+/* new Date(…): JavaScript's Date constructor (expr_jsdate.c). */
 int gl__expr_date_new(ev_t *ev, const val_t *a, size_t na, val_t *out);
 /* new RegExp(pattern, flags) (expr_regex.c). */
 int gl__expr_regex_new(ev_t *ev, const val_t *a, size_t na, val_t *out);
@@ -421,8 +423,27 @@ method_fn gl__expr_global_fn(int ns);
 double gl__expr_js_round(double x);
 
 extern const methods_t gl__expr_date_methods;  /* expr_date.c */
-extern const ns_methods_t gl__expr_date_ns;    /* DateTime */
+extern const ns_methods_t gl__expr_date_ns;    /* DateTime, Date */
 int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, val_t *out);
+/* The method of a date value (Luxon DateTime, JS Date or Duration), or NULL. */
+method_fn gl__expr_date_method(const val_t *d, const char *name, size_t len);
+/* DateTime.DATE_SHORT… (properties of the namespace ns). */
+int gl__expr_date_ns_prop(ev_t *ev, int ns, const char *name, size_t len, val_t *out);
+/* ToString, JSON (a new reference, NULL for null) and valueOf of a date value. */
+int gl__expr_date_to_string(ev_t *ev, const val_t *d, gl_buf_t *b);
+json_object *gl__expr_date_json(const val_t *d);
+double gl__expr_date_num(const val_t *d);
+/* "a DateTime", "a Date" or "a Duration". */
+const char *gl__expr_date_type_name(const val_t *d);
+/* $now and $today in the workflow's zone. */
+int gl__expr_date_now(ev_t *ev, bool today, val_t *out);
+/* n8n's string.toDateTime(format): ISO, HTTP, RFC 2822, SQL, then Date.parse,
+ * in the workflow's zone (fmt NULL or undefined); with a format string,
+ * fromFormat or ('ms', 's', 'us', 'excel') a number conversion. An error
+ * "cannot convert to Luxon DateTime" when nothing reads the text. */
+int gl__expr_date_from_string(ev_t *ev, const char *s, size_t n, const val_t *fmt, val_t *out);
+/* n8n's number.toDateTime(format = 'ms'): 'ms', 's', 'us' or 'excel'. */
+int gl__expr_date_from_number(ev_t *ev, double v, const val_t *fmt, val_t *out);
 /* A DateTime, or an error when ms is outside the years 0000–9999. */
 int gl__expr_mk_date(ev_t *ev, double ms, val_t *out);
 

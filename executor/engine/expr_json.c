@@ -117,7 +117,13 @@ int gl__expr_jw_val(ev_t *ev, gl_buf_t *b, const val_t *v, const char *ind, size
         }
         return gl__expr_apps(ev, b, "{}");
     case V_NODE: return gl__expr_apps(ev, b, "{}");
-    case V_DATE: gl_date_iso_format(v->ms, tmp); return jw_str(ev, b, tmp, strlen(tmp));
+    case V_DATE: {
+        json_object *j = gl__expr_date_json(v);
+        int rc = j ? jw_str(ev, b, json_object_get_string(j), (size_t)json_object_get_string_len(j))
+                   : gl__expr_apps(ev, b, "null");
+        json_object_put(j);
+        return rc;
+    }
     case V_NUM:
         if (!isfinite(v->n))
             return gl__expr_apps(ev, b, "null");

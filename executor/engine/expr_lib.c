@@ -95,6 +95,7 @@ static int ns_prop(ev_t *ev, const val_t *o, const char *name, size_t len, val_t
         else if (name_is(name, len, "EPSILON"))
             *out = vnum(2.220446049250313e-16);
         return GL_OK;
+    case VAR_DATETIME: return gl__expr_date_ns_prop(ev, o->ns, name, len, out);
     case VAR_INPUT:
         if (name_is(name, len, "item") && ev->ctx->json) {
             *out = vwrap(ev->ctx->json);
@@ -913,7 +914,7 @@ int gl__expr_call_method(ev_t *ev, const val_t *self, const char *name, size_t l
     case V_OBJ: fn = find_method(&obj_table, name, len); break;
     case V_NUM: fn = find_method(&gl__expr_num_methods, name, len); break;
     case V_BOOL: fn = find_method(&bool_table, name, len); break;
-    case V_DATE: fn = find_method(&gl__expr_date_methods, name, len); break;
+    case V_DATE: fn = gl__expr_date_method(self, name, len); break;
     case V_NS: fn = ns_method(self->ns, name, len); break;
     case V_NODE: {
         int rc = node_method(ev, self, name, len, a, na, out);

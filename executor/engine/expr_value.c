@@ -69,14 +69,13 @@ static json_object *num_json(double d)
 /* A new reference for JSON output (NULL for JSON null). */
 json_object *gl__expr_vto_json(const val_t *v)
 {
-    char iso[GL_DATE_ISO_LEN];
     switch (v->k) {
     case V_BOOL: return json_object_new_boolean(v->b);
     case V_NUM: return num_json(v->n);
     case V_STR:
     case V_ARR:
     case V_OBJ: return json_object_get(v->j);
-    case V_DATE: gl_date_iso_format(v->ms, iso); return json_object_new_string(iso);
+    case V_DATE: return gl__expr_date_json(v);
     case V_NS: return ns_is_function(v->ns) ? NULL : json_object_new_object();
     case V_NODE: return json_object_new_object();
     default: return NULL;
@@ -106,7 +105,7 @@ const char *gl__expr_vtype_name(const val_t *v)
     case V_STR: return "a string";
     case V_ARR: return "an array";
     case V_OBJ: return "an object";
-    case V_DATE: return "a DateTime";
+    case V_DATE: return gl__expr_date_type_name(v);
     case V_NS: return ns_is_function(v->ns) ? "a function" : "an object";
     default: return "an object";
     }
@@ -198,7 +197,7 @@ int gl__expr_to_string(ev_t *ev, const val_t *v, gl_buf_t *b, int depth)
     case V_BOOL: return gl__expr_apps(ev, b, v->b ? "true" : "false");
     case V_NUM: gl__expr_num_fmt(v->n, tmp); return gl__expr_apps(ev, b, tmp);
     case V_STR: return gl__expr_app(ev, b, sp(v), sn(v));
-    case V_DATE: gl_date_iso_format(v->ms, tmp); return gl__expr_apps(ev, b, tmp);
+    case V_DATE: return gl__expr_date_to_string(ev, v, b);
     case V_ARR: return gl__expr_arr_join(ev, v->j, ",", 1, b, depth);
     case V_NS:
         if (ns_is_function(v->ns)) {
@@ -267,7 +266,7 @@ int gl__expr_to_number(ev_t *ev, const val_t *v, double *d)
         TRY(gl__expr_charge_bytes(ev, sn(v)));
         *d = gl__expr_str_to_num(sp(v), sn(v));
         return GL_OK;
-    case V_DATE: *d = (double)v->ms; return GL_OK;
+    case V_DATE: *d = gl__expr_date_num(v); return GL_OK;
     case V_ARR: {
         sv_t s;
         TRY(gl__expr_to_sv(ev, v, &s));
@@ -293,7 +292,7 @@ int gl__expr_num_arg(ev_t *ev, const val_t *args, size_t nargs, size_t i, double
 static int to_prim(ev_t *ev, const val_t *v, val_t *out)
 {
     if (v->k == V_DATE) {
-        *out = vnum((double)v->ms);
+        *out = vnum(gl__expr_date_num(v));
         return GL_OK;
     }
     if (v->k == V_ARR || v->k == V_OBJ || v->k == V_NS || v->k == V_NODE) {

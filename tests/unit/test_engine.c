@@ -870,6 +870,31 @@ TEST(expression_reads_earlier_node)
     json_object_put(def);
 }
 
+/* n8n: expressions run in the workflow's settings.timezone ($now,
+ * DateTime.fromISO without offset…); UTC without one. */
+TEST(expression_zone_from_settings)
+{
+    json_object *def = q("{'settings':{'timezone':'Asia/Tokyo'},"
+                         "'nodes':[{'id':'t','type':'trigger.manual'},"
+                         "{'id':'s','type':'data.set','params':{'mode':'replace','fields':{"
+                         "'zone':'{{ $now.zoneName }}',"
+                         "'hour':'{{ DateTime.fromISO(\\'2026-01-01T00:00:00Z\\').hour }}',"
+                         "'local':'{{ DateTime.fromISO(\\'2026-01-01T09:00\\').toMillis() }}'}}}],"
+                         "'edges':[{'from':'t','to':'s'}]}");
+    opts_t o = { 0 };
+    trace_t t;
+    gl_run_result_t res;
+    trace_init(&t);
+    run_wf(def, &o, &t, &res);
+    ASSERT_EQ(res.status, GL_RUN_SUCCEEDED);
+    json_object *want = q("[{'zone':'Asia/Tokyo','hour':9,'local':1767225600000}]");
+    CHECK_JSON_EQ(res.output, want);
+    json_object_put(want);
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(def);
+}
+
 /* What expressions get from recorded steps (POST /api/expressions/preview
  * reads them back from the database, where jsonb reorders the keys): the
  * first input port of the type, and a node's output ports in the type's

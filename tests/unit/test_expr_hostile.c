@@ -282,7 +282,7 @@ TEST(arrays_and_json)
         ERR("[Object.keys($json.bigkeys), Object.keys($json.bigkeys)]", TOO_BIG),
         ERR("Object.keys($json.nums).length", TOO_BIG),
         ERR("Object.values($json.nums).length", TOO_BIG),
-        ERR("DateTime.fromISO($json.digits)", "invalid ISO date"),
+        OK("DateTime.fromISO($json.digits).isValid", "false"), /* Luxon: an invalid DateTime */
         OK("Number($json.digits)", "null"),
         OK("parseInt($json.digits) > 0", "true"),
         OK("$json.big == $json.big2", "true"),

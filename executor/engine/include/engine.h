@@ -381,8 +381,8 @@ int gl_problems_json(const gl_problems_t *p, gl_buf_t *out) GL_WUR;
  *    "ß".toUpperCase() == "SS" and "İ".toLowerCase() == "i̇" as in JavaScript;
  *    other one-to-many mappings (ligatures such as "ﬁ" → "FI", "ŉ", "ǰ") and
  *    final sigma are not applied ("ΟΔΟΣ".toLowerCase() is "οδοσ", not "οδος");
- *  - DateTime values are always UTC; two DateTimes are == when they denote
- *    the same millisecond;
+ *  - DateTime values carry a real IANA zone (the workflow's, ctx->tz, by
+ *    default); two DateTimes are == when they denote the same millisecond;
  *  - an unknown variable is reported when the expression is parsed, even in a
  *    branch that would not run.
  *
@@ -424,6 +424,7 @@ typedef struct gl_expr_ctx {
     int64_t now_ms;           /* $now, $today: milliseconds since the epoch, UTC */
     json_object *env;         /* $env: object of the variables the operator allows (borrowed; NULL → {}) */
     gl_expr_limits_t limits;
+    const char *tz;           /* the workflow's IANA zone ($now, DateTime.local(), new Date(y, m…)); NULL or unknown: UTC */
 } gl_expr_ctx_t;
 
 /* true when s contains "{{" … "}}" */
