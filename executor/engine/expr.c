@@ -287,6 +287,8 @@ static int eval_node(ev_t *ev, const node_t *nd, val_t *out)
         default: *out = vmk(V_UNDEF); break;
         }
         return GL_OK;
+    case N_REGEX: return gl__expr_regex_lit(ev, nd->s, (size_t)nd->op, nd->s + nd->op + 1,
+                                            nd->len - (size_t)nd->op - 1, out);
     case N_STR:
         if (nd->len > ev->max_out)
             return gl__expr_too_big(ev);

@@ -30,6 +30,7 @@ typedef enum {
     V_NS,    /* a namespace or built-in function: ns is a VAR_* */
     V_NODE,  /* $("Name"): j the node's items, aux its name */
     V_SHORT, /* an optional chain that short-circuited */
+    V_REGEX, /* a RegExp: j its source, aux its flags (strings); see expr_regex.c */
 } vkind_t;
 
 typedef struct {
@@ -155,7 +156,8 @@ static inline bool is_digit(int c)
 
 enum {
     N_LIT, N_STR, N_TMPL, N_ARR, N_OBJ, N_VAR, N_MEMBER, N_INDEX, N_CALL, N_UNARY, N_BIN,
-    N_AND, N_OR, N_NULLISH, N_COND, N_CHAIN
+    N_AND, N_OR, N_NULLISH, N_COND, N_CHAIN,
+    N_REGEX, /* s: "pattern/flags", op: the pattern's length */
 };
 enum { LIT_UNDEF, LIT_NULL, LIT_TRUE, LIT_FALSE, LIT_NUM };
 enum {
@@ -364,5 +366,28 @@ extern const ns_methods_t gl__expr_date_ns;    /* DateTime */
 int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, val_t *out);
 /* A DateTime, or an error when ms is outside the years 0000–9999. */
 int gl__expr_mk_date(ev_t *ev, double ms, val_t *out);
+
+/* expr_regex.c: regular expressions (PCRE2) */
+typedef struct gl_re gl_re_t;
+extern const methods_t gl__expr_regex_methods;
+/* A RegExp literal /p/f. */
+int gl__expr_regex_lit(ev_t *ev, const char *p, size_t n, const char *f, size_t fn, val_t *out);
+/* new RegExp(pattern, flags). */
+int gl__expr_regex_new(ev_t *ev, const val_t *a, size_t na, val_t *out);
+gl_re_t *gl__expr_regex_of(const val_t *v) __attribute__((returns_nonnull));
+int gl__expr_regex_prop(ev_t *ev, const val_t *o, const char *name, size_t len, val_t *out);
+int gl__expr_regex_to_string(ev_t *ev, const val_t *v, gl_buf_t *b);
+/* index, input and groups of an array exec() or match() returned. */
+bool gl__expr_regex_arr_prop(const val_t *o, const char *name, size_t len, val_t *out);
+int gl__expr_regex_replace(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool all,
+                           val_t *out);
+int gl__expr_regex_split(ev_t *ev, const val_t *self, const val_t *sep, size_t limit, val_t *out);
+int gl__expr_s_match(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+int gl__expr_s_match_all(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+int gl__expr_s_search(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+/* For the library's own patterns (JavaScript syntax); the caller vfree()s *out. */
+int gl__expr_regex_make(ev_t *ev, const char *pattern, const char *flags, val_t *out);
+int gl__expr_regex_sub(ev_t *ev, const val_t *str, const val_t *re, const char *rep, val_t *out);
+int gl__expr_regex_exec(ev_t *ev, const val_t *re, const val_t *str, val_t *out);
 
 #endif

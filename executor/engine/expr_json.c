@@ -116,7 +116,8 @@ int gl__expr_jw_val(ev_t *ev, gl_buf_t *b, const val_t *v, const char *ind, size
             return GL_OK;
         }
         return gl__expr_apps(ev, b, "{}");
-    case V_NODE: return gl__expr_apps(ev, b, "{}");
+    case V_NODE:
+    case V_REGEX: return gl__expr_apps(ev, b, "{}");
     case V_DATE: gl_date_iso_format(v->ms, tmp); return jw_str(ev, b, tmp, strlen(tmp));
     case V_NUM:
         if (!isfinite(v->n))

@@ -159,6 +159,8 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
         return GL_OK;
     }
     case V_ARR:
+        if (gl__expr_regex_arr_prop(o, name, len, out))
+            return GL_OK;
         if (name_is(name, len, "length"))
             *out = vnum((double)json_object_array_length(o->j));
         else if (parse_index(name, len, &idx) && idx < json_object_array_length(o->j))
@@ -173,6 +175,7 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
     }
     case V_DATE: return gl__expr_date_field(ev, o, name, len, out);
     case V_NS: return ns_prop(ev, o, name, len, out);
+    case V_REGEX: return gl__expr_regex_prop(ev, o, name, len, out);
     case V_NODE:
         if (name_is(name, len, "item"))
             return node_item(ev, o, out);
@@ -597,6 +600,7 @@ int gl__expr_call_method(ev_t *ev, const val_t *self, const char *name, size_t l
     case V_BOOL: fn = find_method(&bool_table, name, len); break;
     case V_DATE: fn = find_method(&gl__expr_date_methods, name, len); break;
     case V_NS: fn = ns_method(self->ns, name, len); break;
+    case V_REGEX: fn = find_method(&gl__expr_regex_methods, name, len); break;
     case V_NODE: {
         int rc = node_method(ev, self, name, len, a, na, out);
         if (rc != GL_NOTFOUND)

@@ -127,6 +127,8 @@ static int s_split(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
         d = isfinite(d) ? fmod(trunc(d), 4294967296.0) : 0;
         limit = (size_t)(d < 0 ? d + 4294967296.0 : d);
     }
+    if (arg(a, na, 0)->k == V_REGEX)
+        return gl__expr_regex_split(ev, self, arg(a, na, 0), limit, out);
     json_object *arr = json_object_new_array();
     int rc = GL_OK;
     if (limit == 0) {
@@ -374,6 +376,8 @@ static int replace(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool 
     size_t n = sn(self), i = 0, copied = 0;
     sv_t pat, rep;
     uint32_t cp;
+    if (arg(a, na, 0)->k == V_REGEX)
+        return gl__expr_regex_replace(ev, self, a, na, all, out);
     TRY(gl__expr_to_sv(ev, arg(a, na, 0), &pat));
     int rc = gl__expr_to_sv(ev, arg(a, na, 1), &rep);
     if (rc != GL_OK) {
@@ -577,7 +581,8 @@ static const method_t str_methods[] = {
     { "repeat", s_repeat }, { "charAt", s_char_at }, { "charCodeAt", s_char_code_at },
     { "codePointAt", s_code_point_at }, { "at", s_at }, { "concat", s_concat },
     { "toString", s_to_string }, { "valueOf", s_to_string }, { "isEmpty", gl__expr_m_is_empty },
-    { "isNotEmpty", gl__expr_m_is_not_empty },
+    { "isNotEmpty", gl__expr_m_is_not_empty }, { "match", gl__expr_s_match },
+    { "matchAll", gl__expr_s_match_all }, { "search", gl__expr_s_search },
 };
 
 const methods_t gl__expr_str_methods = { str_methods, GL_NELEM(str_methods) };
