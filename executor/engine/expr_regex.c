@@ -406,7 +406,7 @@ static bool re_compile(const char *p, size_t n, unsigned flags, gl_re_t **out, c
         gl_buf_free(&o);
         return false;
     }
-    uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY |
+    uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY |
                     PCRE2_NEVER_BACKSLASH_C;
     if (flags & F_I)
         opts |= PCRE2_CASELESS;
@@ -562,14 +562,25 @@ typedef struct {
     size_t n;
     PCRE2_SIZE *ov;
     size_t cp_byte, cp_idx; /* a known byte offset and its code point index */
+    char *own;              /* the subject's valid copy, when it had invalid bytes */
+    int rc;                 /* what rx_init met: every rx_exec returns it */
 } rx_t;
 
-static void rx_init(rx_t *x, gl_re_t *re, const char *s, size_t n)
+/* Prepares matching re against s[0..n). PCRE2 is told the subject is valid
+ * UTF-8 (its own check would rescan the whole subject at every call): it is
+ * checked here once, and a subject with invalid bytes is matched as a copy
+ * where each of them reads U+FFFD. rx_exec returns what went wrong here. */
+static int rx_subject(ev_t *ev, rx_t *x, const char **sp_, size_t *np);
+
+static void rx_init(ev_t *ev, rx_t *x, gl_re_t *re, const char *s, size_t n)
 {
     memset(x, 0, sizeof *x);
     x->re = re;
+    x->rc = rx_subject(ev, x, &s, &n);
     x->s = s;
     x->n = n;
+    if (x->rc != GL_OK)
+        return;
     x->md = pcre2_match_data_create_from_pattern(re->code, NULL);
     x->mc = pcre2_match_context_create(NULL);
     pcre2_set_heap_limit(x->mc, RE_HEAP_KIB);
@@ -577,8 +588,36 @@ static void rx_init(rx_t *x, gl_re_t *re, const char *s, size_t n)
     x->ov = pcre2_get_ovector_pointer(x->md);
 }
 
+static int rx_subject(ev_t *ev, rx_t *x, const char **sp_, size_t *np)
+{
+    const char *s = *sp_;
+    size_t n = *np;
+    TRY(gl__expr_charge_pass(ev, n));
+    if (!gl_utf8_valid(s, n)) {
+        gl_buf_t b;
+        gl_buf_init(&b, 3 * n + 1);
+        for (size_t i = 0; i < n;) {
+            uint32_t cp;
+            size_t l = gl_utf8_decode(s, n, i, &cp);
+            int rc = cp == 0xFFFD && l == 1 ? gl_buf_append(&b, "\xEF\xBF\xBD", 3)
+                                            : gl_buf_append(&b, s + i, l);
+            if (rc != GL_OK) {
+                gl_buf_free(&b);
+                return gl__expr_too_big(ev);
+            }
+            i += l;
+        }
+        TRY(gl__expr_charge_bytes(ev, b.len));
+        x->own = b.data;
+        *sp_ = b.data ? b.data : "";
+        *np = b.len;
+    }
+    return GL_OK;
+}
+
 static void rx_free(rx_t *x)
 {
+    free(x->own);
     pcre2_match_data_free(x->md);
     pcre2_match_context_free(x->mc);
 }
@@ -598,12 +637,13 @@ static int rx_exec(ev_t *ev, rx_t *x, size_t start, bool anchored, bool *found)
     if (max > RE_MAX_LIMIT)
         max = RE_MAX_LIMIT;
     *found = false;
+    TRY(x->rc);
     TRY(gl__expr_charge(ev, 1));
     for (;;) {
         uint64_t use = lim < max ? lim : max;
         pcre2_set_match_limit(x->mc, (uint32_t)use);
         int rc = pcre2_match(x->re->code, (PCRE2_SPTR)x->s, x->n, start,
-                             anchored ? PCRE2_ANCHORED : 0, x->md, x->mc);
+                             (anchored ? PCRE2_ANCHORED : 0) | PCRE2_NO_UTF_CHECK, x->md, x->mc);
         if (rc == PCRE2_ERROR_MATCHLIMIT) {
             if (use >= max)
                 return too_complex(ev, max < RE_MAX_LIMIT ? "its backtracking outran the step budget"
@@ -754,7 +794,7 @@ static int exec_on(ev_t *ev, gl_re_t *re, json_object *j, val_t *out)
 {
     rx_t x;
     bool found;
-    rx_init(&x, re, json_object_get_string(j), (size_t)json_object_get_string_len(j));
+    rx_init(ev, &x, re, json_object_get_string(j), (size_t)json_object_get_string_len(j));
     int rc = rx_exec(ev, &x, 0, re->flags & F_Y, &found);
     if (rc == GL_OK)
         rc = found ? rx_match_arr(ev, &x, j, out) : (*out = vmk(V_NULL), GL_OK);
@@ -778,7 +818,7 @@ static int r_test(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t 
     bool found;
     gl_re_t *re = gl__expr_regex_of(self);
     TRY(subject_arg(ev, a, na, 0, &j));
-    rx_init(&x, re, json_object_get_string(j), (size_t)json_object_get_string_len(j));
+    rx_init(ev, &x, re, json_object_get_string(j), (size_t)json_object_get_string_len(j));
     int rc = rx_exec(ev, &x, 0, re->flags & F_Y, &found);
     rx_free(&x);
     json_object_put(j);
@@ -934,7 +974,7 @@ int gl__expr_regex_replace(ev_t *ev, const val_t *self, const val_t *a, size_t n
     bool found, global = re->flags & F_G;
     size_t pos = 0, copied = 0;
     int rc = GL_OK;
-    rx_init(&x, re, sp(self), sn(self));
+    rx_init(ev, &x, re, sp(self), sn(self));
     gl_buf_init(&b, ev->max_out);
     while (pos <= x.n) {
         if ((rc = rx_exec(ev, &x, pos, re->flags & F_Y, &found)) != GL_OK || !found)
@@ -967,7 +1007,7 @@ static int all_matches(ev_t *ev, const val_t *self, gl_re_t *re, bool arrays, va
     size_t pos = 0, size = 16, count = 0;
     json_object *arr = json_object_new_array();
     int rc = GL_OK;
-    rx_init(&x, re, sp(self), sn(self));
+    rx_init(ev, &x, re, sp(self), sn(self));
     while (pos <= x.n) {
         if ((rc = rx_exec(ev, &x, pos, re->flags & F_Y, &found)) != GL_OK || !found)
             break;
@@ -1031,7 +1071,7 @@ int gl__expr_s_search(ev_t *ev, const val_t *self, const val_t *a, size_t na, va
     rx_t x;
     bool found;
     TRY(regex_arg(ev, a, na, 0, "", &tmp, &re));
-    rx_init(&x, re, sp(self), sn(self));
+    rx_init(ev, &x, re, sp(self), sn(self));
     int rc = rx_exec(ev, &x, 0, re->flags & F_Y, &found);
     if (rc == GL_OK)
         *out = vnum(found ? (double)rx_cp(&x, x.ov[0]) : -1);
@@ -1051,7 +1091,7 @@ int gl__expr_regex_split(ev_t *ev, const val_t *self, const val_t *sep, size_t l
     size_t size = 16, count = 0, p = 0, q = 0;
     json_object *arr = json_object_new_array();
     int rc = GL_OK;
-    rx_init(&x, re, sp(self), sn(self));
+    rx_init(ev, &x, re, sp(self), sn(self));
     if (limit == 0)
         goto done;
     if (x.n == 0) {

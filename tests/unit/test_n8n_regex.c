@@ -20,6 +20,7 @@
 
 #define COMPLEX "regular expression too complex"
 #define STEPS "expression exceeds 100000 steps"
+#define TOO_BIG "expression result exceeds 1048576 bytes"
 
 typedef struct {
     const char *src;
@@ -234,6 +235,160 @@ TEST(regex_values)
         ERR("/a/.nope('a')", "a RegExp has no method 'nope'"),
     };
     run(rows, GL_NELEM(rows));
+}
+
+/* String.prototype methods with regexes: MDN's replace, replaceAll, match,
+ * matchAll, split and search pages (GetSubstitution's $ patterns) */
+TEST(string_methods)
+{
+    static const row_t rows[] = {
+        OK("'a-b-c'.replace(/-/, '+')", "\"a+b-c\""),
+        OK("'a-b-c'.replace(/-/g, '+')", "\"a+b+c\""),
+        OK("'John Smith'.replace(/(\\w+)\\s(\\w+)/, '$2, $1')", "\"Smith, John\""),
+        OK("'abc'.replace(/b/, '[$&]')", "\"a[b]c\""),
+        OK("'abc'.replace(/b/, '[$`]')", "\"a[a]c\""),
+        OK("'abc'.replace(/b/, \"[$']\")", "\"a[c]c\""),
+        OK("'abc'.replace(/b/, '$$')", "\"a$c\""),
+        OK("'abc'.replace(/(b)/, '$2')", "\"a$2c\""),   /* no group 2: literal */
+        OK("'abc'.replace(/(b)/, '$0')", "\"a$0c\""),
+        OK("'abc'.replace(/(b)/, '$01')", "\"abc\""),    /* $01 is group 1 */
+        OK("'abc'.replace(/(b)/, '$10')", "\"ab0c\""),   /* $10 with one group: $1 then 0 */
+        OK("'abcdefghijk'.replace(/(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)/, '$11$10')", "\"kj\""),
+        OK("'abc'.replace(/(x)?b/, '[$1]')", "\"a[]c\""), /* an unset group is empty */
+        OK("'2026-11-25'.replace(/(?<y>\\d+)-(?<m>\\d+)-(?<d>\\d+)/, '$<d>.$<m>.$<y>')",
+           "\"25.11.2026\""),
+        OK("'ab'.replace(/(?<x>a)/, '$<nope>')", "\"b\""),
+        OK("'ab'.replace(/(a)/, '$<x>')", "\"$<x>b\""),  /* no named groups: literal */
+        OK("'ab'.replace(/(?<x>a)/, '$<x')", "\"$<xb\""),
+        OK("'abc'.replace(/x*/g, '-')", "\"-a-b-c-\""),   /* empty matches advance */
+        OK("'😀😀'.replace(/(?:)/g, '-')", "\"-😀-😀-\""),
+        OK("'aaa'.replace(/a/gy, 'b')", "\"bbb\""),
+        OK("'xaa'.replace(/a/gy, 'b')", "\"xaa\""),       /* sticky: only from the start */
+        OK("'Hello World'.replace(/o/gi, '0')", "\"Hell0 W0rld\""),
+        OK("'a.b.c'.replace('.', '!')", "\"a!b.c\""),     /* a string pattern is not a regex */
+        OK("'a-b-c'.replaceAll(/-/g, '+')", "\"a+b+c\""),
+        OK("'a-b-c'.replaceAll('-', '+')", "\"a+b+c\""),
+        ERR("'a-b'.replaceAll(/-/, '+')", "TypeError: replaceAll must be called with a global RegExp"),
+        OK("'line1\\nline2'.replace(/^/gm, '> ')", "\"> line1\\n> line2\""),
+        OK("'café'.replace(/é/, 'e')", "\"cafe\""),
+        OK("$json.csv.split(/\\s*,\\s*/)", "[\"a\",\"b\",\"c\",\"d\"]"),
+        OK("'a1b2c3'.split(/\\d/)", "[\"a\",\"b\",\"c\",\"\"]"),
+        OK("'a1b2c3'.split(/(\\d)/)", "[\"a\",\"1\",\"b\",\"2\",\"c\",\"3\",\"\"]"),
+        OK("'a1b2c3'.split(/(\\d)/, 3)", "[\"a\",\"1\",\"b\"]"),
+        OK("'a1b2c3'.split(/\\d/, 0)", "[]"),
+        OK("'abc'.split(/(?:)/)", "[\"a\",\"b\",\"c\"]"),
+        OK("''.split(/,/)", "[\"\"]"),
+        OK("''.split(/(?:)/)", "[]"),
+        OK("'a,b'.split(/(,)|(;)/)", "[\"a\",\",\",null,\"b\"]"),
+        OK("'😀x😀'.split(/x/)", "[\"😀\",\"😀\"]"),
+        OK("'ab'.split(/a*?/)", "[\"a\",\"b\"]"),
+        OK("'ab'.split(/a*/)", "[\"\",\"b\"]"),
+        OK("'one two  three'.split(/\\s+/)", "[\"one\",\"two\",\"three\"]"),
+        OK("'a,b'.split(',')", "[\"a\",\"b\"]"),          /* a string separator is no regex */
+        OK("'a.b'.split('.')", "[\"a\",\"b\"]"),
+        OK("$json.email.match(/[\\w.]+@[\\w.]+/g)", "[\"ada@example.com\",\"bob@test.org\"]"),
+        OK("$json.email.match(/(\\w+)@(\\w+)/)", "[\"ada@example\",\"ada\",\"example\"]"),
+        OK("$json.email.match(/(\\w+)@(\\w+)/).index", "9"),
+        OK("'abc'.match(/x/)", "null"),
+        OK("'abc'.match(/x/g)", "null"),
+        OK("'abc'.match(/(?:)/g)", "[\"\",\"\",\"\",\"\"]"),
+        OK("'a.c'.match('.')", "[\"a\"]"),                /* a string is made a regex */
+        OK("'abc'.match()", "[\"\"]"),
+        OK("'x1y22'.match(/\\d+/g).length", "2"),
+        OK("'test1test2'.matchAll(/t(e)(st(\\d?))/g)",
+           "[[\"test1\",\"e\",\"st1\",\"1\"],[\"test2\",\"e\",\"st2\",\"2\"]]"),
+        OK("'test1test2'.matchAll(/t(e)(st(\\d?))/g)[1].index", "5"),
+        OK("'a1b2'.matchAll('\\\\d')", "[[\"1\"],[\"2\"]]"),
+        OK("'abc'.matchAll(/x/g)", "[]"),
+        ERR("'abc'.matchAll(/b/)", "TypeError: matchAll must be called with a global RegExp"),
+        OK("'hello world'.search(/o/)", "4"),
+        OK("'hello world'.search(/x/)", "-1"),
+        OK("'héllo wörld'.search(/w/)", "6"),
+        OK("'a.b'.search('.')", "0"),
+        OK("'ab'.search(/b/g)", "1"),                     /* search ignores g */
+        OK("/(\\d+)/.exec($json.n)", "[\"42\",\"42\"]"), /* the subject is ToString'd */
+        OK("/null/.test(null)", "true"),
+        OK("$json.multi.match(/^t\\w+$/gm)", "[\"two\",\"three\"]"),
+        OK("$json.multi.replace(/\\n/g, ' | ')", "\"one | two | three\""),
+        OK("$json.price.replace(/[^\\d.]/g, '')", "\"1234.50\""),
+        OK("$json.name.match(/\\p{Lu}/gu)", "[\"Z\",\"Ł\"]"),
+        OK("'x'.replace(/x/, '$')", "\"$\""),
+        OK("'x'.replace(/x/, 'a$')", "\"a$\""),
+    };
+    run(rows, GL_NELEM(rows));
+}
+
+/* Hostile patterns and subjects: each ends within the bounds, with its
+ * result or with the clear error (n8n runs JavaScript's backtracking
+ * engine, which would hang on these) */
+TEST(hostile)
+{
+    static const row_t rows[] = {
+        ERR("/(a+)+$/.test($json.evil30)", COMPLEX),
+        /* PCRE2 sees at once that a required character is missing */
+        OK("/(a|a)*b$/.test($json.evil30.slice(0, -1) + 'c')", "false"),
+        ERR("/(a|a)*(?:b|c)$/.test($json.evil30.slice(0, -1) + 'd')", COMPLEX),
+        ERR("/(a|aa)+$/.test($json.evil5k)", COMPLEX),
+        ERR("/(.*a){20}/.test($json.evil30.repeat(2))", COMPLEX),
+        ERR("/^(\\w+\\s?)*$/.test('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!')", COMPLEX),
+        OK("/(x+x+)+y/.test('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')", "false"),
+        ERR("/(x+x+)+(?:y|z)/.test('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')", COMPLEX),
+        ERR("$json.evil30.replace(/(a+)+$/g, 'x')", COMPLEX),
+        ERR("$json.evil30.split(/(a+)+$/)", COMPLEX),
+        ERR("$json.evil30.match(/(a+)+$/g)", COMPLEX),
+        ERR("$json.evil30.search(/(a*)*$/)", COMPLEX),
+        /* linear patterns on a 1 MiB subject: pay for the bytes, fine */
+        OK("/b/.test($json.big)", "false"),
+        OK("/a$/.test($json.big)", "true"),
+        OK("$json.big.search(/b/)", "-1"),
+        OK("$json.big.replace(/a+/, 'x')", "\"x\""),
+        ERR("$json.big.match(/a+/)", TOO_BIG), /* the match and the input: over 1 MiB */
+        /* many matches: each one costs steps */
+        ERR("$json.big.replace(/a/g, 'b')", STEPS),
+        ERR("$json.big.match(/a/g)", STEPS),
+        ERR("$json.big.split(/(?:)/)", STEPS),
+        ERR("$json.big.matchAll(/a/g)", TOO_BIG),
+        OK("$json.spaces.replace(/\\s+x/g, '')", "\"\""), /* quadratic in JavaScript */
+        OK("$json.spaces.replace(/\\s+(?:x|y)$/g, '')", "\"\""),
+        /* big alternations and nesting */
+        ERR("/((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))/.test('a')",
+            "Invalid regular expression"),
+        ERR("/(?:a{1000}){1000}{1000}/.test('a')", "Invalid regular expression"),
+        ERR("$json.evil5k.replace(/(?:a|b|c|d|e|aa|bb|cc|dd|ee)*(?:!x|y)/g, '')", COMPLEX),
+    };
+    run(rows, GL_NELEM(rows));
+}
+
+/* Generated patterns: a huge alternation, a pattern over the length cap */
+TEST(hostile_generated)
+{
+    gl_expr_ctx_t ctx = make_ctx();
+    size_t cap = 200000, at = 0;
+    char *src = malloc(cap);
+    ASSERT(src);
+    at += (size_t)snprintf(src, cap, "/^(?:");
+    for (int i = 0; i < 3000; i++)
+        at += (size_t)snprintf(src + at, cap - at, "%sw%d", i ? "|" : "", i);
+    snprintf(src + at, cap - at, ")+$/.test('w1w2w2999w17')");
+    row_t ok = OK(src, "true");
+    int failures = check(&ok, &ctx, 0);
+    /* 3000 alternatives fit; 40000 bytes do not */
+    at = (size_t)snprintf(src, cap, "/");
+    for (int i = 0; i < 40000; i++)
+        src[at++] = 'a';
+    snprintf(src + at, cap - at, "/.test('a')");
+    row_t too_long = ERR(src, "pattern longer than 32768 bytes");
+    failures += check(&too_long, &ctx, 1);
+    /* the same as a string made a regex */
+    at = (size_t)snprintf(src, cap, "'a'.match('");
+    for (int i = 0; i < 40000; i++)
+        src[at++] = 'a';
+    snprintf(src + at, cap - at, "')");
+    failures += check(&too_long, &ctx, 2);
+    free(src);
+    json_object_put(fx_json);
+    fx_json = NULL;
+    ASSERT_EQ(failures, 0);
 }
 
 TEST_MAIN()
