@@ -593,7 +593,11 @@ int gl__expr_call_method(ev_t *ev, const val_t *self, const char *name, size_t l
     case V_UNDEF:
     case V_NULL:
     case V_SHORT: return gl__expr_get_prop(ev, self, name, len, out); /* the JS error */
-    case V_STR: fn = find_method(&gl__expr_str_methods, name, len); break;
+    case V_STR:
+        fn = find_method(&gl__expr_str_methods, name, len);
+        if (!fn)
+            fn = find_method(&gl__expr_str_n8n_methods, name, len);
+        break;
     case V_ARR: fn = find_method(&arr_table, name, len); break;
     case V_OBJ: fn = find_method(&obj_table, name, len); break;
     case V_NUM: fn = find_method(&gl__expr_num_methods, name, len); break;

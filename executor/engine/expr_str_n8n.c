@@ -1,0 +1,985 @@
+/*
+ * expr_str_n8n.c: n8n's extension methods of strings (n8n's
+ * packages/workflow/src/extensions/string-extensions.ts): hash, the
+ * extract/is checks built on n8n's own regular expressions (run by
+ * expr_regex.c), case changes, URL and base64 coding, casts. Each keeps
+ * n8n's argument rules and the meaning of its error messages; where n8n
+ * leans on an npm package (title-case, transliteration) the algorithm is
+ * redone here and the README says what differs. Every method charges the
+ * bytes it reads and builds its result under the output bound.
+ */
+#include "expr_int.h"
+#include "json.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <utf8proc.h>
+
+/* n8n's patterns, as n8n writes them (JavaScript syntax). */
+static const char re_email[] =
+    "(([^<>()\\[\\]\\\\.,;:\\s@\"]+(\\.[^<>()\\[\\]\\\\.,;:\\s@\"]+)*)|(\".+\"))@(?<domain>(\\[[0-9]"
+    "{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}])|(([a-zA-Z\\-0-9]+\\.)+[a-zA-Z]{2,}))";
+static const char re_domain_extract[] =
+    "^(?:(?:https?|ftp):\\/\\/)?(?:mailto:)?(?:\\/\\/)?((?:www\\.)?(?:(?:[-\\w]+\\.)+(?:[a-zA-Z]"
+    "{2,}|xn--[a-zA-Z0-9]+)|localhost|\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}))(?::\\d+)?(?:\\/"
+    "[^\\s?]*)?(?:\\?[^\\s#]*)?(?:#[^\\s]*)?$";
+static const char re_domain[] =
+    "^(?:www\\.)?((?:(?:[-\\w]+\\.)+(?:[a-zA-Z]{2,}|xn--[a-zA-Z0-9]+)|localhost|\\d{1,3}\\.\\d{1,3}"
+    "\\.\\d{1,3}\\.\\d{1,3}))(?::\\d+)?(?:\\/[^\\s?]*)?(?:\\?[^\\s#]*)?(?:#[^\\s]*)?$";
+#define URL_BODY                                                                                   \
+    "(?:(?:https?|ftp):\\/\\/)(?:www\\.)?((?:(?:[-\\w]+\\.)+(?:[a-zA-Z]{2,}|xn--[a-zA-Z0-9]+)|"    \
+    "localhost|\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}))(?::\\d+)?(?:\\/[^\\s?#]*)?(?:\\?[^\\s#]*)" \
+    "?(?=([^\\s]+#.*)?)#?[^\\s]*"
+static const char re_url_exact[] = "^" URL_BODY "$";
+static const char re_url[] = URL_BODY;
+/* n8n's CURRENCY_REGEXP: the symbols of xe.com, in n8n's order */
+static const char re_currency[] =
+    "(Lek|؋|\\$|ƒ|₼|Br|BZ\\$|\\$b|KM|P|лв|R\\$|៛|¥|₡|kn|₱|Kč|kr|RD\\$|£|€|¢|Q|L|Ft|₹|Rp|﷼|₪|J\\$|"
+    "₩|₭|ден|RM|₨|₮|MT|C\\$|₦|B\\/\\.|Gs|S\\/\\.|zł|lei|₽|Дин\\.|S|R|CHF|NT\\$|฿|TT\\$|₺|₴|\\$U|Bs|"
+    "₫|Z\\$)";
+
+static int fail_ext(ev_t *ev, const char *fn, const char *msg)
+{
+    return gl__expr_fail(ev, "%s(): %s", fn, msg);
+}
+
+/* re.exec(self) for one of the patterns above: a match array or null. */
+static int exec_pat(ev_t *ev, const char *pat, const char *flags, const val_t *self, val_t *out)
+{
+    val_t re;
+    TRY(gl__expr_regex_make(ev, pat, flags, &re));
+    int rc = gl__expr_regex_exec(ev, &re, self, out);
+    vfree(&re);
+    return rc;
+}
+
+static int test_pat(ev_t *ev, const char *pat, const char *flags, const val_t *self, bool *hit)
+{
+    val_t m;
+    TRY(exec_pat(ev, pat, flags, self, &m));
+    *hit = m.k == V_ARR;
+    vfree(&m);
+    return GL_OK;
+}
+
+/* self.replace(new RegExp(pat, flags), rep) */
+static int sub_pat(ev_t *ev, const char *pat, const char *flags, const val_t *self,
+                   const char *rep, val_t *out)
+{
+    val_t re;
+    TRY(gl__expr_regex_make(ev, pat, flags, &re));
+    int rc = gl__expr_regex_sub(ev, self, &re, rep, out);
+    vfree(&re);
+    return rc;
+}
+
+/* Element i of a match array (undefined when unset). */
+static val_t match_elem(const val_t *m, size_t i)
+{
+    return gl__expr_vjson(json_object_array_get_idx(m->j, i));
+}
+
+static int str_arg(ev_t *ev, const val_t *a, size_t na, size_t i, const char *def, sv_t *s)
+{
+    if (arg(a, na, i)->k == V_UNDEF) {
+        gl_buf_init(&s->buf, 0);
+        s->p = def;
+        s->n = strlen(def);
+        return GL_OK;
+    }
+    return gl__expr_to_sv(ev, arg(a, na, i), s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* hash, base64                                                             */
+
+static int b64_encode(ev_t *ev, const char *s, size_t n, val_t *out)
+{
+    if (n / 3 * 4 + 8 > ev->max_out)
+        return gl__expr_too_big(ev);
+    TRY(gl__expr_charge_bytes(ev, 2 * n + 4));
+    size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
+    char *b = gl_xmalloc(cap);
+    sodium_bin2base64(b, cap, (const unsigned char *)s, n, sodium_base64_VARIANT_ORIGINAL);
+    *out = vstr_n(b, strlen(b));
+    free(b);
+    return GL_OK;
+}
+
+static int s_hash(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    static const struct {
+        const char *name;
+        const EVP_MD *(*md)(void);
+    } algos[] = {
+        { "md5", EVP_md5 }, { "sha1", EVP_sha1 }, { "sha224", EVP_sha224 },
+        { "sha256", EVP_sha256 }, { "sha384", EVP_sha384 }, { "sha512", EVP_sha512 },
+        { "sha3", EVP_sha3_512 },
+    };
+    sv_t al;
+    char name[16];
+    TRY(str_arg(ev, a, na, 0, "md5", &al));
+    size_t k = 0;
+    for (; k < al.n && k + 1 < sizeof name; k++)
+        name[k] = (char)(al.p[k] >= 'A' && al.p[k] <= 'Z' ? al.p[k] | 0x20 : al.p[k]);
+    name[k] = '\0';
+    bool whole = k == al.n;
+    gl__expr_sv_free(&al);
+    if (whole && strcmp(name, "base64") == 0)
+        return b64_encode(ev, sp(self), sn(self), out);
+    for (size_t i = 0; whole && i < GL_NELEM(algos); i++) {
+        if (strcmp(name, algos[i].name) != 0)
+            continue;
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int md_n = 0;
+        char hex[2 * EVP_MAX_MD_SIZE + 1];
+        TRY(gl__expr_charge_pass(ev, 4 * sn(self)));
+        if (!EVP_Digest(sp(self), sn(self), md, &md_n, algos[i].md(), NULL))
+            return fail_ext(ev, "hash", "the digest failed");
+        sodium_bin2hex(hex, sizeof hex, md, md_n);
+        *out = vstr_n(hex, 2 * (size_t)md_n);
+        return GL_OK;
+    }
+    return gl__expr_fail(ev, "hash(): Unknown algorithm %.20s. Available algorithms are: "
+                             "md5,sha1,sha224,sha256,sha384,sha512,sha3, and Base64.", name);
+}
+
+static int s_base64_encode(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return b64_encode(ev, sp(self), sn(self), out);
+}
+
+/* Text whose invalid UTF-8 bytes read as U+FFFD (what TextDecoder does). */
+static int utf8_val(ev_t *ev, const char *s, size_t n, val_t *out)
+{
+    if (gl_utf8_valid(s, n)) {
+        *out = vstr_n(s, n);
+        return GL_OK;
+    }
+    gl_buf_t b;
+    gl_buf_init(&b, ev->max_out);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = gl_utf8_decode(s, n, i, &cp);
+        int rc = cp == 0xFFFD && l == 1 ? gl__expr_apps(ev, &b, "\xEF\xBF\xBD")
+                                        : gl__expr_app(ev, &b, s + i, l);
+        if (rc != GL_OK) {
+            gl_buf_free(&b);
+            return rc;
+        }
+        i += l;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+/* js-base64's fromBase64: URL-safe letters allowed, anything outside the
+ * alphabet (padding, white space) skipped, then the bytes as UTF-8. */
+static int s_base64_decode(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    const char *s = sp(self);
+    size_t n = sn(self), got = 0, k = 0;
+    uint32_t acc = 0;
+    TRY(gl__expr_charge_pass(ev, 2 * n));
+    char *bytes = gl_xmalloc(n / 4 * 3 + 3);
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i], v;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+' || c == '-')
+            v = 62;
+        else if (c == '/' || c == '_')
+            v = 63;
+        else
+            continue;
+        acc = acc << 6 | (uint32_t)v;
+        if (++got == 4) {
+            bytes[k++] = (char)(acc >> 16), bytes[k++] = (char)(acc >> 8), bytes[k++] = (char)acc;
+            got = 0, acc = 0;
+        }
+    }
+    if (got == 2)
+        bytes[k++] = (char)(acc >> 4);
+    else if (got == 3)
+        bytes[k++] = (char)(acc >> 10), bytes[k++] = (char)(acc >> 2);
+    int rc = utf8_val(ev, bytes, k, out);
+    free(bytes);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Checks and extraction                                                    */
+
+static int s_is_email(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    bool hit;
+    TRY(test_pat(ev, re_email, "", self, &hit));
+    *out = vbool(hit && !memchr(sp(self), ' ', sn(self)));
+    return GL_OK;
+}
+
+static int s_is_url(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    bool hit;
+    TRY(test_pat(ev, re_url_exact, "i", self, &hit));
+    *out = vbool(hit);
+    return GL_OK;
+}
+
+static int s_is_domain(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    bool hit;
+    TRY(test_pat(ev, re_domain, "i", self, &hit));
+    *out = vbool(hit);
+    return GL_OK;
+}
+
+static int s_is_numeric(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    val_t f;
+    double d;
+    if (memchr(sp(self), ' ', sn(self))) {
+        *out = vbool(false);
+        return GL_OK;
+    }
+    TRY(gl__expr_to_number(ev, self, &d));
+    TRY(gl__expr_global_fn(VAR_PARSEFLOAT)(ev, self, self, 1, &f));
+    *out = vbool(!isnan(d) && !isnan(f.n));
+    return GL_OK;
+}
+
+static bool blank(const val_t *self)
+{
+    const char *s = sp(self);
+    size_t n = sn(self);
+    gl__expr_trim_span(&s, &n, true, true);
+    return n == 0;
+}
+
+static int s_is_blank(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    TRY(gl__expr_charge_pass(ev, sn(self)));
+    *out = vbool(blank(self));
+    return GL_OK;
+}
+
+static int s_is_not_blank(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    TRY(gl__expr_charge_pass(ev, sn(self)));
+    *out = vbool(!blank(self));
+    return GL_OK;
+}
+
+/* The first match of pat (group i of it), or undefined. */
+static int extract(ev_t *ev, const char *pat, const char *flags, const val_t *self, size_t i,
+                   val_t *out)
+{
+    val_t m;
+    TRY(exec_pat(ev, pat, flags, self, &m));
+    *out = m.k == V_ARR ? match_elem(&m, i) : vmk(V_UNDEF);
+    if (out->k == V_NULL)
+        out->k = V_UNDEF;
+    vfree(&m);
+    return GL_OK;
+}
+
+static int s_extract_email(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return extract(ev, re_email, "", self, 0, out);
+}
+
+static int s_extract_url(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return extract(ev, re_url, "i", self, 0, out);
+}
+
+static int s_extract_domain(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    val_t is;
+    TRY(s_is_email(ev, self, a, na, &is));
+    if (is.b) {
+        val_t m, g;
+        TRY(exec_pat(ev, re_email, "", self, &m));
+        *out = vmk(V_UNDEF);
+        if (m.k == V_ARR && gl__expr_regex_arr_prop(&m, "groups", 6, &g)) {
+            json_object *d = g.k == V_OBJ ? json_object_object_get(g.j, "domain") : NULL;
+            if (d)
+                *out = gl__expr_vjson(d);
+            vfree(&g);
+        }
+        vfree(&m);
+        return GL_OK;
+    }
+    return extract(ev, re_domain_extract, "i", self, 1, out);
+}
+
+static bool scheme_char(char c, bool first)
+{
+    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return first ? alpha : alpha || is_digit(c) || c == '+' || c == '-' || c == '.';
+}
+
+/* new URL(value).pathname, or undefined when value is no absolute URL. */
+static int s_extract_url_path(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    static const char *const special[] = { "http", "https", "ftp", "ws", "wss", "file" };
+    const char *s = sp(self);
+    size_t n = sn(self), i = 0;
+    TRY(gl__expr_charge_pass(ev, n));
+    gl__expr_trim_span(&s, &n, true, true);
+    *out = vmk(V_UNDEF);
+    while (i < n && scheme_char(s[i], i == 0))
+        i++;
+    if (i == 0 || i >= n || s[i] != ':')
+        return GL_OK;
+    bool is_special = false;
+    for (size_t k = 0; k < GL_NELEM(special); k++)
+        if (strlen(special[k]) == i && strncasecmp(s, special[k], i) == 0)
+            is_special = true;
+    size_t p = i + 1;
+    bool authority = n - p >= 2 && (s[p] == '/' || (is_special && s[p] == '\\')) &&
+                     (s[p + 1] == '/' || (is_special && s[p + 1] == '\\'));
+    if (is_special && !authority) {
+        while (p < n && (s[p] == '/' || s[p] == '\\'))
+            p++;
+        authority = true;
+        p -= 2; /* "http:example.com" reads as "http://example.com" */
+    }
+    if (authority) {
+        size_t host = p + 2;
+        p = host;
+        while (p < n && !strchr(is_special ? "/\\?#" : "/?#", s[p]))
+            p++;
+        if (is_special && p == host)
+            return GL_OK; /* no host: invalid */
+    }
+    size_t q = p;
+    while (q < n && s[q] != '?' && s[q] != '#')
+        q++;
+    *out = q == p && is_special ? vstr_n("/", 1) : vstr_n(s + p, q - p);
+    return GL_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Casts                                                                    */
+
+/* self without n8n's currency symbols; the caller vfree()s *out. */
+static int strip_currency(ev_t *ev, const val_t *self, val_t *out)
+{
+    return sub_pat(ev, re_currency, "gu", self, "", out);
+}
+
+static int s_to_number(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    val_t v;
+    double d;
+    TRY(strip_currency(ev, self, &v));
+    int rc = gl__expr_to_number(ev, &v, &d);
+    vfree(&v);
+    TRY(rc);
+    if (isnan(d))
+        return fail_ext(ev, "toNumber", "cannot convert to number");
+    *out = vnum(d);
+    return GL_OK;
+}
+
+static int to_int(ev_t *ev, const char *fn, const val_t *self, const val_t *a, size_t na,
+                  val_t *out)
+{
+    val_t args[2];
+    TRY(strip_currency(ev, self, &args[0]));
+    args[1] = *arg(a, na, 0);
+    int rc = gl__expr_global_fn(VAR_PARSEINT)(ev, self, args, 2, out);
+    vfree(&args[0]);
+    TRY(rc);
+    if (isnan(out->n))
+        return fail_ext(ev, fn, "cannot convert to integer");
+    return GL_OK;
+}
+
+static int s_to_int(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return to_int(ev, "toInt", self, a, na, out);
+}
+
+static int s_to_whole_number(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return to_int(ev, "toWholeNumber", self, a, na, out);
+}
+
+static int to_float(ev_t *ev, const char *fn, const val_t *self, val_t *out)
+{
+    val_t v;
+    TRY(gl__expr_charge_pass(ev, sn(self)));
+    if (memchr(sp(self), ',', sn(self)))
+        return fail_ext(ev, fn, "cannot convert to float, expected . as decimal separator");
+    TRY(strip_currency(ev, self, &v));
+    int rc = gl__expr_global_fn(VAR_PARSEFLOAT)(ev, self, &v, 1, out);
+    vfree(&v);
+    TRY(rc);
+    if (isnan(out->n))
+        return fail_ext(ev, fn, "cannot convert to float");
+    return GL_OK;
+}
+
+static int s_to_float(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return to_float(ev, "toFloat", self, out);
+}
+
+static int s_to_decimal_number(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return to_float(ev, "toDecimalNumber", self, out);
+}
+
+/* "false", "no" and "0" (any case) and "" are false, the rest true. */
+static int s_to_boolean(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    static const char *const falsy[] = { "false", "no", "0" };
+    TRY(gl__expr_charge_pass(ev, sn(self)));
+    bool v = sn(self) > 0;
+    for (size_t i = 0; i < GL_NELEM(falsy); i++)
+        if (sn(self) == strlen(falsy[i]) && strncasecmp(sp(self), falsy[i], sn(self)) == 0)
+            v = false;
+    *out = vbool(v);
+    return GL_OK;
+}
+
+static int s_parse_json(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    json_object *j = NULL;
+    gl_err_t jerr;
+    TRY(gl__expr_charge(ev, 1 + sn(self) / 32));
+    gl_err_clear(&jerr);
+    if (gl_json_parse(sp(self), sn(self), ev->max_depth, &j, &jerr) != GL_OK)
+        return fail_ext(ev, "parseJson", memchr(sp(self), '\'', sn(self))
+                                             ? "Parsing failed. Check you're using double quotes"
+                                             : "Parsing failed");
+    *out = gl__expr_vjson(j);
+    if (out->k == V_ARR || out->k == V_OBJ)
+        out->size = sn(self) + 16;
+    json_object_put(j);
+    return GL_OK;
+}
+
+static int s_to_json_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    gl_buf_t b;
+    bool defined;
+    gl_buf_init(&b, ev->max_out);
+    int rc = gl__expr_jw_val(ev, &b, self, "", 0, &defined);
+    if (rc != GL_OK) {
+        gl_buf_free(&b);
+        return rc;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+/* ISO 8601 (a space for the T allowed), or n8n's numeric formats. */
+static int parse_date(ev_t *ev, const val_t *self, const char *fmt, size_t fmt_n, bool *ok,
+                      val_t *out)
+{
+    int64_t ms;
+    *ok = false;
+    TRY(gl__expr_charge_pass(ev, sn(self)));
+    if (fmt_n) {
+        double d, scale = 0, shift = 0;
+        if (name_is(fmt, fmt_n, "ms"))
+            scale = 1;
+        else if (name_is(fmt, fmt_n, "s"))
+            scale = 1000;
+        else if (name_is(fmt, fmt_n, "us"))
+            scale = 0.001;
+        else if (name_is(fmt, fmt_n, "excel"))
+            scale = 86400000.0, shift = -25569;
+        if (scale == 0)
+            return GL_OK; /* Luxon's format tokens: not here */
+        TRY(gl__expr_to_number(ev, self, &d));
+        d = trunc((d + shift) * scale);
+        if (!isfinite(d) || fabs(d) > 8.64e15)
+            return GL_OK;
+        *ok = true;
+        return gl__expr_mk_date(ev, d, out);
+    }
+    const char *s = sp(self);
+    size_t n = sn(self);
+    gl__expr_trim_span(&s, &n, true, true);
+    if (!gl_date_iso_parse(s, n, GL_DATE_ISO_SPACE, &ms))
+        return GL_OK;
+    *ok = true;
+    return gl__expr_mk_date(ev, (double)ms, out);
+}
+
+static int s_to_date_time(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t fmt;
+    bool ok;
+    TRY(str_arg(ev, a, na, 0, "", &fmt));
+    int rc = parse_date(ev, self, fmt.p, fmt.n, &ok, out);
+    gl__expr_sv_free(&fmt);
+    TRY(rc);
+    return ok ? GL_OK : fail_ext(ev, "toDateTime", "cannot convert to Luxon DateTime");
+}
+
+static int s_to_date(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    bool ok;
+    TRY(parse_date(ev, self, "", 0, &ok, out));
+    return ok ? GL_OK : fail_ext(ev, "toDate", "cannot convert to date");
+}
+
+static int s_length(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    TRY(gl__expr_charge_pass(ev, sn(self)));
+    *out = vnum((double)gl_utf8_count(sp(self), sn(self)));
+    return GL_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Case                                                                     */
+
+static bool is_letter(uint32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+    return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL || c == UTF8PROC_CATEGORY_LT ||
+           c == UTF8PROC_CATEGORY_LM || c == UTF8PROC_CATEGORY_LO;
+}
+
+static int app_case(ev_t *ev, gl_buf_t *b, const char *s, size_t n, size_t i, size_t l,
+                    uint32_t cp, int mode)
+{
+    char u8[GL_UTF8_CASE_MAX];
+    if (mode == 0 || (cp == 0xFFFD && l == 1))
+        return gl__expr_app(ev, b, s + i, l);
+    (void)n;
+    return gl__expr_app(ev, b, u8, gl_utf8_case(cp, mode > 0, u8));
+}
+
+/* n8n's loop: in each sentence (ended by ! ? or .) the first letter is
+ * upper-cased and everything after it lower-cased. */
+static int s_to_sentence_case(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    const char *s = sp(self);
+    size_t n = sn(self);
+    bool fresh = true;
+    gl_buf_t b;
+    TRY(gl__expr_charge_pass(ev, n));
+    gl_buf_init(&b, ev->max_out);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = gl_utf8_decode(s, n, i, &cp);
+        int mode = fresh ? 0 : -1;
+        if (fresh && is_letter(cp))
+            mode = 1, fresh = false;
+        int rc = app_case(ev, &b, s, n, i, l, cp, mode);
+        if (rc != GL_OK) {
+            gl_buf_free(&b);
+            return rc;
+        }
+        if (cp == '!' || cp == '?' || cp == '.')
+            fresh = true;
+        i += l;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+/* lower case; spaces and dashes become _; n8n's symbols go */
+static int s_to_snake_case(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    const char *s = sp(self);
+    size_t n = sn(self);
+    gl_buf_t b;
+    TRY(gl__expr_charge_pass(ev, n));
+    gl_buf_init(&b, ev->max_out);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = gl_utf8_decode(s, n, i, &cp);
+        int rc = GL_OK;
+        if (cp == ' ' || cp == '-')
+            rc = gl__expr_app(ev, &b, "_", 1);
+        else if (!((cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x2E00 && cp <= 0x2E7F) ||
+                   (cp < 0x80 && strchr("\\'!\"#$%&()*+,./:;<=>?@[]^`{|}~", (int)cp) && cp)))
+            rc = app_case(ev, &b, s, n, i, l, cp, -1);
+        if (rc != GL_OK) {
+            gl_buf_free(&b);
+            return rc;
+        }
+        i += l;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+/* title-case 3's rules, which n8n uses: each token (a run without white
+ * space, ':', '-', '–', '—', or one such character) gets its first letter
+ * or digit upper-cased, unless it is already mixed case (a capital after
+ * its first character, or a '.' inside it), a small word (a, the, of…)
+ * not at the start or the end, or a URL scheme ("http:" not followed by a
+ * space). */
+static bool title_sep(uint32_t cp)
+{
+    return gl__expr_js_space(cp) || cp == ':' || cp == '-' || cp == 0x2013 || cp == 0x2014;
+}
+
+static bool manual_case(const char *t, size_t n)
+{
+    uint32_t cp;
+    size_t first = gl_utf8_decode(t, n, 0, &cp);
+    for (size_t i = first; i < n; i++)
+        if ((t[i] >= 'A' && t[i] <= 'Z') || (t[i] == '.' && i + 1 < n))
+            return true;
+    return false;
+}
+
+static bool small_word(const char *t, size_t n)
+{
+    static const char *const small[] = {
+        "a", "an", "and", "ad", "as", "at", "because", "but", "by", "en", "for", "if", "in",
+        "neither", "nor", "of", "on", "or", "only", "over", "per", "so", "some", "that", "than",
+        "the", "to", "up", "upon", "v", "vs", "v.", "vs.", "versus", "via", "when", "with",
+        "without", "yet",
+    };
+    /* n8n's test is /\b(?:…)\b/i anywhere in the token: its ASCII words */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && (((t[j] | 0x20) >= 'a' && (t[j] | 0x20) <= 'z') || is_digit(t[j]) || t[j] == '_'))
+            j++;
+        for (size_t k = 0; k < GL_NELEM(small); k++) {
+            size_t l = strlen(small[k]);
+            bool dot = small[k][l - 1] == '.';
+            if (dot ? (j - i == l - 1 && j < n && t[j] == '.') : j - i == l)
+                if (strncasecmp(t + i, small[k], dot ? l - 1 : l) == 0)
+                    return true;
+        }
+        i = j < n ? j + 1 : n;
+        while (i < n && (t[i] & 0x80)) /* not a word character */
+            i++;
+    }
+    return false;
+}
+
+static int s_to_title_case(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    const char *s = sp(self);
+    size_t n = sn(self);
+    gl_buf_t b;
+    TRY(gl__expr_charge_pass(ev, 4 * n));
+    gl_buf_init(&b, ev->max_out);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = gl_utf8_decode(s, n, i, &cp), end = i + l;
+        if (!title_sep(cp))
+            while (end < n && !title_sep((gl_utf8_decode(s, n, end, &cp), cp)))
+                end += gl_utf8_decode(s, n, end, &cp);
+        const char *t = s + i;
+        size_t tn = end - i;
+        bool edge = i == 0 || end == n;
+        bool url = end < n && s[end] == ':' &&
+                   !(end + 1 < n && (gl_utf8_decode(s, n, end + 1, &cp), gl__expr_js_space(cp)));
+        int rc = GL_OK;
+        if (!manual_case(t, tn) && (!small_word(t, tn) || edge) && !url) {
+            size_t k = 0; /* the first of [A-Za-z0-9\u00C0-\u00FF] */
+            for (; k < tn; k += gl_utf8_decode(t, tn, k, &cp)) {
+                gl_utf8_decode(t, tn, k, &cp);
+                if ((cp < 0x80 && (is_digit((int)cp) || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'))) ||
+                    (cp >= 0xC0 && cp <= 0xFF))
+                    break;
+            }
+            if (k < tn) {
+                size_t kl = gl_utf8_decode(t, tn, k, &cp);
+                if ((rc = gl__expr_app(ev, &b, t, k)) == GL_OK &&
+                    (rc = app_case(ev, &b, t, tn, k, kl, cp, 1)) == GL_OK)
+                    rc = gl__expr_app(ev, &b, t + k + kl, tn - k - kl);
+            } else {
+                rc = gl__expr_app(ev, &b, t, tn);
+            }
+        } else {
+            rc = gl__expr_app(ev, &b, t, tn);
+        }
+        if (rc != GL_OK) {
+            gl_buf_free(&b);
+            return rc;
+        }
+        i = end;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* URLs, quoting, markup                                                    */
+
+/* encodeURIComponent, or encodeURI (whole) which keeps the URI syntax. */
+static int url_encode(ev_t *ev, const val_t *self, bool whole, val_t *out)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    const char *s = sp(self);
+    size_t n = sn(self);
+    gl_buf_t b;
+    gl_buf_init(&b, ev->max_out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool keep = (c < 0x80 && (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || is_digit(c) ||
+                                  strchr("-_.!~*'()", c))) ||
+                    (whole && c && strchr(";,/?:@&=+$#", c));
+        char e[3] = { '%', hexd[c >> 4], hexd[c & 15] };
+        int rc = keep ? gl__expr_app(ev, &b, s + i, 1) : gl__expr_app(ev, &b, e, 3);
+        if (rc != GL_OK) {
+            gl_buf_free(&b);
+            return rc;
+        }
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+static int hex2(const char *s)
+{
+    int h = gl__expr_digit_val((unsigned char)s[0]), l = gl__expr_digit_val((unsigned char)s[1]);
+    return h < 16 && l < 16 ? h * 16 + l : -1;
+}
+
+/* decodeURIComponent, or decodeURI (whole), which leaves escapes of the URI
+ * syntax characters as they are. A malformed escape is a URIError. */
+static int url_decode(ev_t *ev, const char *fn, const val_t *self, bool whole, val_t *out)
+{
+    const char *s = sp(self);
+    size_t n = sn(self);
+    gl_buf_t b;
+    int rc = GL_OK;
+    bool bad = false;
+    gl_buf_init(&b, ev->max_out);
+    for (size_t i = 0; rc == GL_OK && !bad && i < n;) {
+        if (s[i] != '%') {
+            rc = gl__expr_app(ev, &b, s + i++, 1);
+            continue;
+        }
+        int c = i + 2 < n ? hex2(s + i + 1) : -1;
+        size_t len = c < 0 ? 0 : c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                                           : (c & 0xF8) == 0xF0 ? 4 : 0;
+        unsigned char bytes[4] = { (unsigned char)c };
+        size_t k = 1;
+        for (; k < len; k++) {
+            size_t at = i + 3 * k;
+            int d = at + 2 < n && s[at] == '%' ? hex2(s + at + 1) : -1;
+            if (d < 0 || (d & 0xC0) != 0x80)
+                break;
+            bytes[k] = (unsigned char)d;
+        }
+        if (!len || k < len || !gl_utf8_valid((const char *)bytes, len)) {
+            bad = true;
+            break;
+        }
+        if (whole && len == 1 && c && strchr(";/?:@&=+$,#", c))
+            rc = gl__expr_app(ev, &b, s + i, 3);
+        else
+            rc = gl__expr_app(ev, &b, (const char *)bytes, len);
+        i += 3 * len;
+    }
+    if (rc == GL_OK && bad)
+        rc = gl__expr_fail(ev, "%s(): URIError: URI malformed", fn);
+    if (rc != GL_OK) {
+        gl_buf_free(&b);
+        return rc;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+static int s_url_encode(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return url_encode(ev, self, gl__expr_vtruthy(arg(a, na, 0)), out);
+}
+
+static int s_url_decode(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    return url_decode(ev, "urlDecode", self, gl__expr_vtruthy(arg(a, na, 0)), out);
+}
+
+/* Appends s with every occurrence of mark m preceded by a backslash. */
+static int app_escaped(ev_t *ev, gl_buf_t *b, const char *s, size_t n, const char *m, size_t mn)
+{
+    size_t run = 0;
+    for (size_t i = 0; mn && i + mn <= n;) {
+        if (memcmp(s + i, m, mn) != 0) {
+            i++;
+            continue;
+        }
+        TRY(gl__expr_app(ev, b, s + run, i - run));
+        TRY(gl__expr_app(ev, b, "\\", 1));
+        TRY(gl__expr_app(ev, b, m, mn));
+        i += mn;
+        run = i;
+    }
+    return gl__expr_app(ev, b, s + run, n - run);
+}
+
+/* mark + the text with its backslashes doubled and its marks escaped + mark */
+static int s_quote(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t m;
+    gl_buf_t b1, b2;
+    TRY(str_arg(ev, a, na, 0, "\"", &m));
+    TRY(gl__expr_charge_pass(ev, 2 * sn(self) * (m.n + 1)));
+    gl_buf_init(&b1, ev->max_out);
+    gl_buf_init(&b2, ev->max_out);
+    int rc = app_escaped(ev, &b1, sp(self), sn(self), "\\", 1);
+    if (rc == GL_OK && (rc = gl__expr_app(ev, &b2, m.p, m.n)) == GL_OK &&
+        (rc = app_escaped(ev, &b2, b1.data ? b1.data : "", b1.len, m.p, m.n)) == GL_OK)
+        rc = gl__expr_app(ev, &b2, m.p, m.n);
+    gl_buf_free(&b1);
+    gl__expr_sv_free(&m);
+    if (rc != GL_OK) {
+        gl_buf_free(&b2);
+        return rc;
+    }
+    return gl__expr_buf_val(&b2, out);
+}
+
+static int s_remove_tags(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    return sub_pat(ev, "<[^>]*>?", "gm", self, "", out);
+}
+
+/* n8n's removeMarkdown: its replacements, in its order. */
+static int s_remove_markdown(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    static const char *const steps[][3] = {
+        { "^([\\s\\t]*)([*\\-+]|\\d\\.)\\s+", "gm", "$1" },
+        { "\\n={2,}", "g", "\n" },
+        { "~~", "g", "" },
+        { "`{3}.*\\n", "g", "" },
+        { "<[\\w|\\s|=|'|\"|:|(|)|,|;|/|0-9|.|-]+[>|\\\\>]", "g", "" },
+        { "^[=-]{2,}\\s*$", "g", "" },
+        { "\\[\\^.+?\\](: .*?$)?", "g", "" },
+        { "\\s{0,2}\\[.*?\\]: .*?$", "g", "" },
+        { "!\\[.*?\\][[(].*?[\\])]", "g", "" },
+        { "\\[(.*?)\\][[(].*?[\\])]", "g", "$1" },
+        { ">", "g", "" },
+        { "^\\s{1,2}\\[(.*?)\\]: (\\S+)( \".*?\")?\\s*$", "g", "" },
+        { "^#{1,6}\\s*([^#]*)\\s*(#{1,6})?", "gm", "$1" },
+        { "([*_]{1,3})(\\S.*?\\S)\\1", "g", "$2" },
+        { "(`{3,})(.*?)\\1", "gm", "$2" },
+        { "^-{3,}\\s*$", "g", "" },
+        { "`(.+?)`", "g", "$1" },
+        { "\\n{2,}", "g", "\n\n" },
+    };
+    val_t cur = vdup(self);
+    for (size_t i = 0; i < GL_NELEM(steps); i++) {
+        val_t next;
+        int rc = sub_pat(ev, steps[i][0], steps[i][1], &cur, steps[i][2], &next);
+        vfree(&cur);
+        TRY(rc);
+        cur = next;
+    }
+    *out = cur;
+    return GL_OK;
+}
+
+/* transliteration's job, roughly: letters with marks lose the marks (NFKD),
+ * a few letters are spelled out, and what has no ASCII form becomes '?'. */
+static int s_replace_special_chars(ev_t *ev, const val_t *self, const val_t *a, size_t na,
+                                   val_t *out)
+{
+    (void)a, (void)na;
+    static const struct {
+        uint32_t cp;
+        const char *ascii;
+    } spelled[] = {
+        { 0xDF, "ss" }, { 0xE6, "ae" }, { 0xC6, "AE" }, { 0xF8, "o" }, { 0xD8, "O" },
+        { 0x153, "oe" }, { 0x152, "OE" }, { 0x142, "l" }, { 0x141, "L" }, { 0x111, "d" },
+        { 0x110, "D" }, { 0xFE, "th" }, { 0xDE, "Th" }, { 0xF0, "d" }, { 0xD0, "D" },
+        { 0x131, "i" }, { 0x127, "h" }, { 0x126, "H" }, { 0x167, "t" }, { 0x166, "T" },
+        { 0x2018, "'" }, { 0x2019, "'" }, { 0x201C, "\"" }, { 0x201D, "\"" }, { 0x2013, "-" },
+        { 0x2014, "-" }, { 0x2026, "..." }, { 0xA0, " " }, { 0x20AC, "EUR" }, { 0xA3, "PS" },
+    };
+    const char *s = sp(self);
+    size_t n = sn(self);
+    gl_buf_t b;
+    TRY(gl__expr_charge_pass(ev, 4 * n));
+    gl_buf_init(&b, ev->max_out);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = gl_utf8_decode(s, n, i, &cp);
+        int rc = GL_OK;
+        const char *rep = NULL;
+        char ascii[32];
+        size_t an = 0;
+        for (size_t k = 0; k < GL_NELEM(spelled); k++)
+            if (spelled[k].cp == cp)
+                rep = spelled[k].ascii;
+        if (cp < 0x80) {
+            rc = gl__expr_app(ev, &b, s + i, l);
+        } else if (rep) {
+            rc = gl__expr_apps(ev, &b, rep);
+        } else {
+            utf8proc_int32_t dec[16];
+            int last = 0;
+            utf8proc_ssize_t dn = utf8proc_decompose_char((utf8proc_int32_t)cp, dec, 16,
+                                                          UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE,
+                                                          &last);
+            bool ok = dn > 0 && dn <= 16;
+            for (utf8proc_ssize_t k = 0; ok && k < dn; k++) {
+                utf8proc_category_t c = utf8proc_category(dec[k]);
+                if (c == UTF8PROC_CATEGORY_MN)
+                    continue;
+                if (dec[k] >= 0x80 || an + 1 >= sizeof ascii)
+                    ok = false;
+                else
+                    ascii[an++] = (char)dec[k];
+            }
+            rc = ok && an ? gl__expr_app(ev, &b, ascii, an) : gl__expr_app(ev, &b, "?", 1);
+        }
+        if (rc != GL_OK) {
+            gl_buf_free(&b);
+            return rc;
+        }
+        i += l;
+    }
+    return gl__expr_buf_val(&b, out);
+}
+
+static const method_t n8n_methods[] = {
+    { "hash", s_hash }, { "removeMarkdown", s_remove_markdown }, { "removeTags", s_remove_tags },
+    { "toDate", s_to_date }, { "toDateTime", s_to_date_time }, { "toBoolean", s_to_boolean },
+    { "toDecimalNumber", s_to_decimal_number }, { "toNumber", s_to_number },
+    { "toFloat", s_to_float }, { "toInt", s_to_int }, { "toWholeNumber", s_to_whole_number },
+    { "toSentenceCase", s_to_sentence_case }, { "toSnakeCase", s_to_snake_case },
+    { "toTitleCase", s_to_title_case }, { "urlDecode", s_url_decode },
+    { "urlEncode", s_url_encode }, { "quote", s_quote },
+    { "replaceSpecialChars", s_replace_special_chars }, { "length", s_length },
+    { "isDomain", s_is_domain }, { "isEmail", s_is_email }, { "isNumeric", s_is_numeric },
+    { "isUrl", s_is_url }, { "isBlank", s_is_blank }, { "isNotBlank", s_is_not_blank },
+    { "toJsonString", s_to_json_string }, { "extractEmail", s_extract_email },
+    { "extractDomain", s_extract_domain }, { "extractUrl", s_extract_url },
+    { "extractUrlPath", s_extract_url_path }, { "parseJson", s_parse_json },
+    { "base64Encode", s_base64_encode }, { "base64Decode", s_base64_decode },
+};
+
+/* n8n's string extensions (isEmpty and isNotEmpty are expr_str.c's). */
+const methods_t gl__expr_str_n8n_methods = { n8n_methods, GL_NELEM(n8n_methods) };
