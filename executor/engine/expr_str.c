@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <utf8proc.h>
 
 /* Strings. Indices count code points (see engine.h, expressions). */
 
@@ -547,6 +548,47 @@ static int s_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
     return GL_OK;
 }
 
+/* normalize(form): NFC (the default), NFD, NFKC or NFKD (utf8proc). */
+static int s_normalize(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    static const struct {
+        const char *name;
+        int opts;
+    } forms[] = {
+        { "NFC", UTF8PROC_COMPOSE }, { "NFD", UTF8PROC_DECOMPOSE },
+        { "NFKC", UTF8PROC_COMPOSE | UTF8PROC_COMPAT }, { "NFKD", UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT },
+    };
+    sv_t f = { "NFC", 3, { 0 } };
+    gl_buf_init(&f.buf, 0);
+    if (arg(a, na, 0)->k != V_UNDEF)
+        TRY(gl__expr_to_sv(ev, arg(a, na, 0), &f));
+    int opts = -1;
+    for (size_t i = 0; i < GL_NELEM(forms); i++)
+        if (name_is(f.p, f.n, forms[i].name))
+            opts = forms[i].opts;
+    gl__expr_sv_free(&f);
+    if (opts < 0)
+        return gl__expr_fail(ev, "RangeError: The normalization form should be one of NFC, NFD, "
+                                 "NFKC, NFKD.");
+    TRY(gl__expr_charge_pass(ev, 8 * sn(self)));
+    if (!gl_utf8_valid(sp(self), sn(self)) || memchr(sp(self), 0, sn(self))) {
+        *out = vdup(self); /* utf8proc stops at a NUL and refuses invalid bytes */
+        return GL_OK;
+    }
+    utf8proc_uint8_t *res = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)sp(self), (utf8proc_ssize_t)sn(self),
+                                      &res, (utf8proc_option_t)(opts | UTF8PROC_STABLE));
+    int rc = GL_OK;
+    if (n < 0)
+        *out = vdup(self);
+    else if ((size_t)n > ev->max_out)
+        rc = gl__expr_too_big(ev);
+    else
+        *out = vstr_n((const char *)res, (size_t)n);
+    free(res);
+    return rc;
+}
+
 static bool is_empty(const val_t *v)
 {
     switch (v->k) {
@@ -583,6 +625,8 @@ static const method_t str_methods[] = {
     { "toString", s_to_string }, { "valueOf", s_to_string }, { "isEmpty", gl__expr_m_is_empty },
     { "isNotEmpty", gl__expr_m_is_not_empty }, { "match", gl__expr_s_match },
     { "matchAll", gl__expr_s_match_all }, { "search", gl__expr_s_search },
+    { "toLocaleUpperCase", s_upper }, { "toLocaleLowerCase", s_lower },
+    { "trimLeft", s_trim_start }, { "trimRight", s_trim_end }, { "normalize", s_normalize },
 };
 
 const methods_t gl__expr_str_methods = { str_methods, GL_NELEM(str_methods) };

@@ -314,6 +314,14 @@ TEST(string_methods)
         OK("$json.name.match(/\\p{Lu}/gu)", "[\"Z\",\"Ł\"]"),
         OK("'x'.replace(/x/, '$')", "\"$\""),
         OK("'x'.replace(/x/, 'a$')", "\"a$\""),
+        /* JavaScript string methods n8n expressions use */
+        OK("'e\\u0301'.normalize()", "\"\\u00e9\""),
+        OK("'\\u00e9'.normalize('NFD').length", "2"),
+        OK("'ﬁ'.normalize('NFKC')", "\"fi\""),
+        ERR("'a'.normalize('x')", "RangeError"),
+        OK("'abc'.toLocaleUpperCase()", "\"ABC\""),
+        OK("'ÀB'.toLocaleLowerCase()", "\"àb\""),
+        OK("'  a  '.trimLeft() + '|' + '  a  '.trimRight()", "\"a  |  a\""),
     };
     run(rows, GL_NELEM(rows));
 }

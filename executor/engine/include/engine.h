@@ -366,9 +366,10 @@ int gl_problems_json(const gl_problems_t *p, gl_buf_t *out) GL_WUR;
  * arithmetic, comparison, equality, logical, `??` and `?:` operators, the
  * n8n variables ($json, $input, $node, $("Name"), $execution, $workflow,
  * $now, $today, $env, $itemIndex), a library of string, array, number,
- * Math, JSON, Object and Luxon-style DateTime functions. There is no
- * assignment, no function definition, no `new`, no loops and no regular
- * expressions: those are syntax errors.
+ * Math, JSON, Object and Luxon-style DateTime functions, regular
+ * expressions (JavaScript's syntax, run by PCRE2 under the step budget) and
+ * n8n's string extensions. There is no assignment, no function definition,
+ * no `new` and no loops: those are syntax errors.
  *
  * Differences from JavaScript, on purpose:
  *  - string lengths and indices count Unicode code points, not UTF-16 code
