@@ -370,6 +370,9 @@ int gl__expr_mk_date(ev_t *ev, double ms, val_t *out);
 
 /* expr_regex.c: regular expressions (PCRE2) */
 typedef struct gl_re gl_re_t;
+/* expr_regex_js.c: a JavaScript pattern in PCRE2's syntax, into o. */
+bool gl__expr_regex_translate(const char *p, size_t n, bool dotall, gl_buf_t *o, char *err,
+                              size_t err_n);
 extern const methods_t gl__expr_regex_methods;
 /* A RegExp literal /p/f. */
 int gl__expr_regex_lit(ev_t *ev, const char *p, size_t n, const char *f, size_t fn, val_t *out);
