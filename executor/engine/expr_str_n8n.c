@@ -497,6 +497,95 @@ static int s_to_json_string(ev_t *ev, const val_t *self, const val_t *a, size_t 
     return gl__expr_buf_val(&b, out);
 }
 
+/* The dates n8n's toDateTime() reads after ISO 8601 (Luxon's fromHTTP and
+ * fromRFC2822, then Date.parse): English month names, a day, a four-digit
+ * year, optionally a weekday, hh:mm[:ss] and a zone (GMT, UT, UTC, Z, the
+ * US zones, ±hhmm); separators are spaces, commas and dashes.
+ * "Wed, 21 Oct 2015 07:28:00 GMT", "Fri, 29 Mar 2024 18:08:01 +0100",
+ * "1-Feb-2024", "Feb 1, 2024", "Sun Nov  6 08:49:37 1994". */
+static bool parse_text_date(const char *s, size_t n, int64_t *out)
+{
+    static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    static const char *const days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+    static const struct {
+        const char *name;
+        int min;
+    } zones[] = { { "gmt", 0 }, { "ut", 0 }, { "utc", 0 }, { "z", 0 }, { "est", -300 },
+                  { "edt", -240 }, { "cst", -360 }, { "cdt", -300 }, { "mst", -420 },
+                  { "mdt", -360 }, { "pst", -480 }, { "pdt", -420 } };
+    int64_t year = -1, day = -1, month = -1, hh = 0, mm = 0, ss = 0, off = 0;
+    bool have_time = false, have_zone = false;
+    size_t i = 0;
+    while (i < n) {
+        char c = s[i];
+        size_t j = i;
+        if ((c == '+' || c == '-') && have_time && !have_zone && i + 1 < n && is_digit(s[i + 1]))
+            j++; /* a zone offset */
+        else if (c == ' ' || c == ',' || c == '-' || c == '\t') {
+            i++;
+            continue;
+        }
+        if (is_digit(s[j]) || j > i) {
+            size_t d0 = j;
+            int64_t v = 0;
+            while (j < n && is_digit(s[j]) && j - d0 < 9)
+                v = v * 10 + (s[j++] - '0');
+            size_t nd = j - d0;
+            if (j > i + nd) { /* ±hhmm */
+                if (nd != 4 || have_zone)
+                    return false;
+                off = (v / 100 * 60 + v % 100) * (c == '-' ? -1 : 1);
+                have_zone = true;
+            } else if (j < n && s[j] == ':') { /* hh:mm[:ss] */
+                if (have_time || nd > 2)
+                    return false;
+                hh = v;
+                if (!(j + 2 < n && is_digit(s[j + 1]) && is_digit(s[j + 2])))
+                    return false;
+                mm = (s[j + 1] - '0') * 10 + (s[j + 2] - '0');
+                j += 3;
+                if (j + 2 < n && s[j] == ':' && is_digit(s[j + 1]) && is_digit(s[j + 2]))
+                    ss = (s[j + 1] - '0') * 10 + (s[j + 2] - '0'), j += 3;
+                have_time = true;
+            } else if (nd == 4 && year < 0) {
+                year = v;
+            } else if (nd <= 2 && day < 0) {
+                day = v;
+            } else {
+                return false;
+            }
+            i = j;
+            continue;
+        }
+        while (j < n && ((s[j] | 0x20) >= 'a' && (s[j] | 0x20) <= 'z'))
+            j++;
+        if (j == i || j - i > 9)
+            return false;
+        char w[10];
+        for (size_t k = 0; k < j - i; k++)
+            w[k] = (char)(s[i + k] | 0x20);
+        w[j - i] = '\0';
+        bool known = false;
+        for (size_t k = 0; k < GL_NELEM(zones) && !known; k++)
+            if (strcmp(w, zones[k].name) == 0 && !have_zone)
+                off = zones[k].min, have_zone = known = true;
+        for (size_t k = 0; k < GL_NELEM(days) && !known; k++)
+            known = strncmp(w, days[k], 3) == 0;
+        for (int k = 0; k < 12 && !known && j - i >= 3; k++)
+            if (strncmp(w, months + 3 * k, 3) == 0 && month < 0)
+                month = k + 1, known = true;
+        if (!known)
+            return false;
+        i = j;
+    }
+    if (year < 0 || month < 0 || day < 1 || day > gl_date_days_in_month(year, (int)month) ||
+        hh > 23 || mm > 59 || ss > 59)
+        return false;
+    *out = (gl_date_days_from_civil(year, (int)month, (int)day) * 86400 + hh * 3600 + mm * 60 + ss -
+            off * 60) * 1000;
+    return true;
+}
+
 /* ISO 8601 (a space for the T allowed), or n8n's numeric formats. */
 static int parse_date(ev_t *ev, const val_t *self, const char *fmt, size_t fmt_n, bool *ok,
                       val_t *out)
@@ -526,7 +615,7 @@ static int parse_date(ev_t *ev, const val_t *self, const char *fmt, size_t fmt_n
     const char *s = sp(self);
     size_t n = sn(self);
     gl__expr_trim_span(&s, &n, true, true);
-    if (!gl_date_iso_parse(s, n, GL_DATE_ISO_SPACE, &ms))
+    if (!gl_date_iso_parse(s, n, GL_DATE_ISO_SPACE, &ms) && !parse_text_date(s, n, &ms))
         return GL_OK;
     *ok = true;
     return gl__expr_mk_date(ev, (double)ms, out);
