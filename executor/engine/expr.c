@@ -42,7 +42,8 @@
  *   expr_json.c   JSON text, building arrays/objects under the bound, JSON.*
  *   expr_lib.c    property access, method dispatch, arrays, objects, items
  *   expr_str.c    string methods
- *   expr_str_n8n.c  n8n's string extensions
+ *   expr_str_n8n.c  n8n's string extensions: checks, casts, hash, base64
+ *   expr_str_n8n_text.c  n8n's string extensions that edit text
  *   expr_regex.c  regular expressions (PCRE2), string methods that take them
  *   expr_regex_js.c  JavaScript's regex syntax into PCRE2's
  *   expr_num.c    number methods, Math, Number, global functions

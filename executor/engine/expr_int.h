@@ -353,6 +353,7 @@ int gl__expr_g_dollar(ev_t *ev, const val_t *self, const val_t *a, size_t na, va
 
 extern const methods_t gl__expr_str_methods;   /* expr_str.c */
 extern const methods_t gl__expr_str_n8n_methods; /* expr_str_n8n.c */
+extern const methods_t gl__expr_str_n8n_text_methods; /* expr_str_n8n_text.c */
 int gl__expr_m_is_empty(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
 int gl__expr_m_is_not_empty(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
 

@@ -597,6 +597,8 @@ int gl__expr_call_method(ev_t *ev, const val_t *self, const char *name, size_t l
         fn = find_method(&gl__expr_str_methods, name, len);
         if (!fn)
             fn = find_method(&gl__expr_str_n8n_methods, name, len);
+        if (!fn)
+            fn = find_method(&gl__expr_str_n8n_text_methods, name, len);
         break;
     case V_ARR: fn = find_method(&arr_table, name, len); break;
     case V_OBJ: fn = find_method(&obj_table, name, len); break;

@@ -32,7 +32,7 @@
 #define RE_MAX_PATTERN 32768
 #define RE_PARENS_NEST 200
 #define RE_FIRST_LIMIT 256
-#define RE_MAX_LIMIT 20000000
+#define RE_MAX_LIMIT 5000000
 #define RE_UNITS_PER_STEP 16
 #define RE_HEAP_KIB 32768 /* PCRE2's backtracking frames, per match */
 #define RE_MAGIC 0x52455831u
