@@ -7,6 +7,7 @@
  * with their error), a safety net far above what a row takes.
  */
 #include "engine.h"
+#include "expr_int.h"
 #include "gl_test.h"
 #include "json.h"
 
@@ -584,6 +585,64 @@ TEST(n8n_extensions)
         OK("'北京'.replaceSpecialChars()", "\"??\""),
     };
     run(rows, GL_NELEM(rows));
+}
+
+/* new RegExp(pattern, flags): the entry point the parser's `new` calls
+ * (MDN's RegExp() constructor) */
+static val_t str_val(const char *s)
+{
+    return vstr_n(s, strlen(s));
+}
+
+TEST(regexp_constructor)
+{
+    static const gl_expr_ctx_t ctx;
+    gl_err_t err;
+    ev_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.ctx = &ctx;
+    ev.err = &err;
+    ev.max_steps = 100000;
+    ev.max_out = (size_t)1 << 20;
+    ev.max_depth = 64;
+    val_t a[2] = { str_val("a/b+"), str_val("gi") }, re, re2, out;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl__expr_regex_new(&ev, a, 2, &re), GL_OK);
+    ASSERT_EQ(re.k, V_REGEX);
+    ASSERT_STR_EQ(sp(&re), "a\\/b+");                      /* source escapes the slash */
+    ASSERT_STR_EQ(json_object_get_string(re.aux), "gi");
+    /* new RegExp(re) keeps the flags, new RegExp(re, 'm') replaces them */
+    ASSERT_EQ(gl__expr_regex_new(&ev, &re, 1, &re2), GL_OK);
+    ASSERT_STR_EQ(sp(&re2), "a\\/b+");
+    ASSERT_STR_EQ(json_object_get_string(re2.aux), "gi");
+    vfree(&re2);
+    val_t b[2] = { re, str_val("m") };
+    ASSERT_EQ(gl__expr_regex_new(&ev, b, 2, &re2), GL_OK);
+    ASSERT_STR_EQ(json_object_get_string(re2.aux), "m");
+    vfree(&b[1]);
+    /* the made regex matches like a literal */
+    val_t subj = str_val("xA/BBy");
+    ASSERT_EQ(gl__expr_regex_exec(&ev, &re, &subj, &out), GL_OK);
+    ASSERT_STR_EQ(json_object_to_json_string_ext(out.j, JSON_C_TO_STRING_PLAIN), "[\"A\\/BB\"]");
+    vfree(&out);
+    vfree(&subj);
+    vfree(&re2);
+    vfree(&re);
+    /* no arguments: the empty pattern */
+    ASSERT_EQ(gl__expr_regex_new(&ev, NULL, 0, &re), GL_OK);
+    ASSERT_STR_EQ(sp(&re), "(?:)");
+    vfree(&re);
+    /* bad flags, bad pattern */
+    vfree(&a[1]);
+    a[1] = str_val("gx");
+    ASSERT_EQ(gl__expr_regex_new(&ev, a, 2, &re), GL_INVALID);
+    ASSERT(strstr(err.msg, "Invalid regular expression flags"));
+    vfree(&a[0]);
+    vfree(&a[1]);
+    a[0] = str_val("(");
+    ASSERT_EQ(gl__expr_regex_new(&ev, a, 1, &re), GL_INVALID);
+    ASSERT(strstr(err.msg, "Invalid regular expression: /(/"));
+    vfree(&a[0]);
 }
 
 /* Generated patterns: a huge alternation, a pattern over the length cap */
