@@ -589,6 +589,63 @@ static int s_normalize(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
     return rc;
 }
 
+/* The next code point of s from *i, as the level of localeCompare looks at
+ * it: level 0 the base letter without marks and case, 1 with its marks,
+ * 2 as written. Marks alone are skipped below level 1; 0 at the end. */
+static uint32_t collate_next(const char *s, size_t n, size_t *i, int level)
+{
+    while (*i < n) {
+        uint32_t cp, base;
+        *i += gl_utf8_decode(s, n, *i, &cp);
+        if (level == 2)
+            return cp;
+        utf8proc_int32_t dec[8];
+        int last = 0;
+        utf8proc_ssize_t dn = utf8proc_decompose_char((utf8proc_int32_t)cp, dec, 8,
+                                                      UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD, &last);
+        base = dn > 0 ? (uint32_t)dec[0] : cp;
+        if (level == 0 && utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_MN)
+            continue;
+        if (level == 1)
+            base = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+        return base;
+    }
+    return 0;
+}
+
+/* localeCompare without a locale: an approximation of Unicode's root
+ * collation that n8n's ICU applies (letters before their accented and
+ * upper-case forms only when nothing else differs: "a" < "B" < "é"
+ * compares "a" < "b" < "e" first), -1, 0 or 1. */
+static int s_locale_compare(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t o;
+    TRY(gl__expr_to_sv(ev, arg(a, na, 0), &o));
+    int rc = gl__expr_charge_pass(ev, 3 * (sn(self) + o.n)), res = 0;
+    for (int level = 0; rc == GL_OK && level < 3 && !res; level++) {
+        size_t i = 0, j = 0;
+        for (;;) {
+            uint32_t x = collate_next(sp(self), sn(self), &i, level);
+            uint32_t y = collate_next(o.p, o.n, &j, level);
+            if (x != y) {
+                /* as written (level 2), lower case sorts before upper case */
+                bool xl = utf8proc_islower((utf8proc_int32_t)x), yl = utf8proc_islower((utf8proc_int32_t)y);
+                if (level == 2 && x && y && xl != yl &&
+                    utf8proc_tolower((utf8proc_int32_t)x) == utf8proc_tolower((utf8proc_int32_t)y))
+                    res = xl ? -1 : 1;
+                else
+                    res = x < y ? -1 : 1;
+                break;
+            }
+            if (!x)
+                break;
+        }
+    }
+    gl__expr_sv_free(&o);
+    *out = vnum(res);
+    return rc;
+}
+
 static bool is_empty(const val_t *v)
 {
     switch (v->k) {
@@ -627,6 +684,7 @@ static const method_t str_methods[] = {
     { "matchAll", gl__expr_s_match_all }, { "search", gl__expr_s_search },
     { "toLocaleUpperCase", s_upper }, { "toLocaleLowerCase", s_lower },
     { "trimLeft", s_trim_start }, { "trimRight", s_trim_end }, { "normalize", s_normalize },
+    { "localeCompare", s_locale_compare },
 };
 
 const methods_t gl__expr_str_methods = { str_methods, GL_NELEM(str_methods) };

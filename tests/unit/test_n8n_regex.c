@@ -320,6 +320,14 @@ TEST(string_methods)
         OK("'\\u00e9'.normalize('NFD').length", "2"),
         OK("'ﬁ'.normalize('NFKC')", "\"fi\""),
         ERR("'a'.normalize('x')", "RangeError"),
+        OK("'a'.localeCompare('b')", "-1"),
+        OK("'b'.localeCompare('a')", "1"),
+        OK("'a'.localeCompare('a')", "0"),
+        OK("'a'.localeCompare('B')", "-1"),          /* not code point order */
+        OK("'résumé'.localeCompare('resume')", "1"), /* accents only break ties */
+        OK("'résumé'.localeCompare('resumes')", "-1"),
+        OK("'a'.localeCompare('A')", "-1"),          /* lower case first */
+        OK("'ab'.localeCompare('a')", "1"),
         OK("'abc'.toLocaleUpperCase()", "\"ABC\""),
         OK("'ÀB'.toLocaleLowerCase()", "\"àb\""),
         OK("'  a  '.trimLeft() + '|' + '  a  '.trimRight()", "\"a  |  a\""),
