@@ -241,6 +241,13 @@ static bool tr_group(tr_t *t)
     return tr_fail(t, "invalid group");
 }
 
+/* True when a class escape that stands for a set (\d \D \w \W \s \S \p \P)
+ * starts at i. */
+static bool class_set_at(const tr_t *t, size_t i)
+{
+    return i + 1 < t->n && t->p[i] == '\\' && strchr("dDwWsSpP", t->p[i + 1]) && t->p[i + 1];
+}
+
 /* A character class at t->i (the '['). */
 static bool tr_class(tr_t *t)
 {
@@ -255,17 +262,29 @@ static bool tr_class(tr_t *t)
     t->i = j;
     if (!puts_(t, neg ? "[^" : "["))
         return false;
+    bool after_set = false; /* the last atom was \d, \w, \s, \p{…}… */
     while (t->i < t->n) {
         char c = t->p[t->i];
         if (c == ']') {
             t->i++;
             return put(t, "]", 1);
         }
+        if (c == '-' && (after_set || class_set_at(t, t->i + 1))) {
+            /* a range with a set at either end: the '-' is literal
+             * (JavaScript's Annex B), where PCRE2 would refuse it */
+            t->i++;
+            after_set = false;
+            if (!puts_(t, "\\-"))
+                return false;
+            continue;
+        }
         if (c == '\\') {
+            after_set = class_set_at(t, t->i);
             if (!tr_escape(t, true))
                 return false;
             continue;
         }
+        after_set = false;
         if (c == '[') { /* literal in JavaScript; PCRE2 reads [:alpha:] */
             t->i++;
             if (!puts_(t, "\\["))

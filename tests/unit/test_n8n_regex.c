@@ -205,6 +205,12 @@ TEST(regex_values)
         OK("/a[]/.test('a')", "false"),            /* [] matches nothing */
         OK("/[[]/.test('[')", "true"),             /* [ is literal inside a class */
         OK("/[a-c]+/.exec('xxbcay')[0]", "\"bca\""),
+        /* a range with a set at one end: the '-' is literal (Annex B) */
+        OK("'a-b.c@x.io'.match(/[\\w-\\.]+@/)[0]", "\"a-b.c@\""),
+        OK("'a-1x'.match(/[\\d-x]+/g)", "[\"-1x\"]"),
+        OK("'a b-z'.match(/[\\s-z]+/g)", "[\" \",\"-z\"]"),
+        OK("'-'.match(/[a-\\d]/)[0]", "\"-\""),
+        OK("/[\\w-]+/.exec('ab-c d')[0]", "\"ab-c\""),
         OK("/\\A/.test('A')", "true"),             /* identity escapes, not PCRE2's \\A */
         OK("/\\Q/.test('Q')", "true"),
         OK("/a{2}/.test('aa')", "true"),
