@@ -88,7 +88,7 @@ static bool re_compile(const char *p, size_t n, unsigned flags, gl_re_t **out, c
         gl_buf_free(&o);
         return false;
     }
-    uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY |
+    uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_UNSET_BACKREF |
                     PCRE2_NEVER_BACKSLASH_C;
     if (flags & F_I)
         opts |= PCRE2_CASELESS;

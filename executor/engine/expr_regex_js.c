@@ -3,7 +3,9 @@
  * PCRE2's (expr_regex.c compiles and runs the result). What JavaScript
  * writes differently is rewritten: `.` (no line terminator unless dotAll),
  * `\s`/`\S` (JavaScript's Unicode white space), `\v`, `\0`, `\xHH`,
- * `\uXXXX` and surrogate pairs, `\u{…}`, `\p{Script=…}`, `[^]`, `[]`, a `[`
+ * `\uXXXX` and surrogate pairs, `\u{…}`, `\p{Script=…}`, `\N` (a back
+ * reference only when there are N groups, else octal or the digit), a `-`
+ * next to `\d`, `\w`… in a class (literal), `[^]`, `[]`, a `[`
  * inside a class, identity escapes such as `\A` or `\Q` that PCRE2 would
  * read as its own, and braces that are no quantifier. PCRE2-only syntax
  * that JavaScript rejects (`(?>`, `(?R)`, `(?i)`, `(*VERB)`, possessive
@@ -30,6 +32,7 @@ typedef struct {
     char *err;
     size_t err_n;
     bool bad;
+    uint32_t ncap; /* capturing groups in the whole pattern */
 } tr_t;
 
 static bool tr_fail(tr_t *t, const char *msg)
@@ -126,6 +129,54 @@ static bool tr_property(tr_t *t, char d)
     return put(t, name, (size_t)(close - name)) && put(t, "}", 1);
 }
 
+/* \N at t->i (the first digit), as JavaScript reads it outside its u mode:
+ * a back reference when the pattern has N groups, else a legacy octal
+ * escape (\0, \12, \377), else (8, 9) the digit itself. */
+static bool tr_decimal(tr_t *t, bool in_class)
+{
+    size_t j = t->i;
+    uint64_t v = 0;
+    while (j < t->n && is_digit(t->p[j]) && v < 100000)
+        v = v * 10 + (uint64_t)(t->p[j++] - '0');
+    if (t->p[t->i] != '0' && !in_class && v <= t->ncap) {
+        char tmp[32];
+        int l = snprintf(tmp, sizeof tmp, "\\g{%u}", (unsigned)v);
+        t->i = j;
+        return put(t, tmp, (size_t)l);
+    }
+    if (t->p[t->i] >= '8') {
+        t->i++;
+        return put(t, &t->p[t->i - 1], 1);
+    }
+    uint32_t o = 0;
+    for (int k = 0; k < 3 && t->i < t->n && t->p[t->i] >= '0' && t->p[t->i] <= '7' &&
+                    o * 8 + (uint32_t)(t->p[t->i] - '0') <= 0377;
+         k++)
+        o = o * 8 + (uint32_t)(t->p[t->i++] - '0');
+    return put_cp(t, o);
+}
+
+/* The capturing groups of the pattern: '(' not followed by '?', or '(?<'
+ * that is no lookbehind, outside classes and escapes. */
+static uint32_t count_groups(const char *p, size_t n)
+{
+    uint32_t c = 0;
+    bool in_class = false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\\')
+            i++;
+        else if (p[i] == '[')
+            in_class = true;
+        else if (p[i] == ']')
+            in_class = false;
+        else if (p[i] == '(' && !in_class &&
+                 (i + 1 >= n || p[i + 1] != '?' ||
+                  (i + 3 < n && p[i + 2] == '<' && p[i + 3] != '=' && p[i + 3] != '!')))
+            c++;
+    }
+    return c;
+}
+
 /* An escape at t->i (the backslash). */
 static bool tr_escape(tr_t *t, bool in_class)
 {
@@ -139,12 +190,14 @@ static bool tr_escape(tr_t *t, bool in_class)
     case 'P':
         return tr_property(t, d);
     case 'd': case 'D': case 'w': case 'W': case 'b': case 'B': case 'f': case 'n':
-    case 'r': case 't': case 'c': case 'k':
-    case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9': {
+    case 'r': case 't': case 'c': case 'k': {
         char e[2] = { '\\', d };
         t->i++;
         return put(t, e, 2);
     }
+    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8':
+    case '9':
+        return tr_decimal(t, in_class);
     case 's':
         t->i++;
         return in_class ? puts_(t, js_space) : (puts_(t, "[") && puts_(t, js_space) && puts_(t, "]"));
@@ -153,11 +206,6 @@ static bool tr_escape(tr_t *t, bool in_class)
         /* inside a class PCRE2's own \S (ASCII white space) is the closest */
         return in_class ? puts_(t, "\\S") : (puts_(t, "[^") && puts_(t, js_space) && puts_(t, "]"));
     case 'v': t->i++; return put_cp(t, 0x0B);
-    case '0':
-        if (t->i + 1 < t->n && is_digit(t->p[t->i + 1]))
-            return tr_fail(t, "octal escapes are not supported");
-        t->i++;
-        return put_cp(t, 0);
     case 'x':
         if (hexv(t, t->i + 1) < 16 && hexv(t, t->i + 2) < 16) {
             cp = (uint32_t)(hexv(t, t->i + 1) * 16 + hexv(t, t->i + 2));
@@ -303,7 +351,7 @@ static bool tr_class(tr_t *t)
 bool gl__expr_regex_translate(const char *p, size_t n, bool dotall, gl_buf_t *o, char *err,
                               size_t err_n)
 {
-    tr_t t = { p, n, 0, o, err, err_n, false };
+    tr_t t = { p, n, 0, o, err, err_n, false, count_groups(p, n) };
     bool ok = true;
     while (ok && t.i < n) {
         char c = p[t.i];

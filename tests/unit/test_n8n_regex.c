@@ -238,7 +238,14 @@ TEST(regex_values)
         ERR("/(?R)/.test('a')", "invalid group"),
         ERR("/(*LIMIT_MATCH=9)a/.test('a')", "nothing to repeat"),
         ERR("/(?i)a/.test('a')", "invalid group"),
-        ERR("/\\01/.test('a')", "octal escapes are not supported"),
+        OK("/\\101/.test('A')", "true"),          /* legacy octal: no 101 groups */
+        OK("/\\01/.test('\\u0001')", "true"),
+        OK("/\\8/.test('8')", "true"),            /* \\8 without 8 groups: the digit */
+        OK("/(a)\\1/.test('aa')", "true"),
+        OK("/\\1(a)/.test('a')", "true"),          /* a reference before its group: empty */
+        OK("/[\\1]/.test('\\u0001')", "true"),    /* in a class: octal */
+        OK("/(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10/.test('abcdefghijj')", "true"),
+        OK("/(a)\\10/.test('a\\b')", "true"),       /* one group: \\10 is octal 010 */
         ERR("/a/.nope('a')", "a RegExp has no method 'nope'"),
     };
     run(rows, GL_NELEM(rows));
