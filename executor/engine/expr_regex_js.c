@@ -185,6 +185,10 @@ static bool tr_escape(tr_t *t, bool in_class)
     char d = t->p[t->i + 1];
     uint32_t cp;
     t->i++; /* at d */
+    if ((d == 'B' && in_class) || (d == 'k' && (t->i + 1 >= t->n || t->p[t->i + 1] != '<'))) {
+        t->i++; /* no assertion in a class, no \k without a name: the letter */
+        return put(t, &d, 1);
+    }
     switch (d) {
     case 'p':
     case 'P':

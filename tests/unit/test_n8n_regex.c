@@ -222,6 +222,8 @@ TEST(regex_values)
         OK("/\\d+(?=%)/.exec('7 of 50%')[0]", "\"50\""),
         OK("/\\d+(?!%)/.exec('50% 7')[0]", "\"5\""),
         OK("/(a)\\1/.test('aa')", "true"),
+        OK("/[\\B]/.test('B')", "true"),
+        OK("/\\k/.test('k')", "true"),
         OK("/(?<q>['\"]).*?\\k<q>/.exec(\"say 'hi' now\")[0]", "\"'hi'\""),
         OK("/a#b/.test('a#b')", "true"),
         OK("/\\p{Script=Greek}+/u.exec('abc αβγ')[0]", "\"αβγ\""),
@@ -242,6 +244,8 @@ TEST(regex_values)
         OK("/\\01/.test('\\u0001')", "true"),
         OK("/\\8/.test('8')", "true"),            /* \\8 without 8 groups: the digit */
         OK("/(a)\\1/.test('aa')", "true"),
+        OK("/[\\B]/.test('B')", "true"),
+        OK("/\\k/.test('k')", "true"),
         OK("/\\1(a)/.test('a')", "true"),          /* a reference before its group: empty */
         OK("/[\\1]/.test('\\u0001')", "true"),    /* in a class: octal */
         OK("/(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)\\10/.test('abcdefghijj')", "true"),
