@@ -50,6 +50,10 @@
  *   expr_json.c   JSON text, building arrays/objects under the bound, JSON.*
  *   expr_lib.c    property access, method dispatch, arrays, objects, items
  *   expr_str.c    string methods
+ *   expr_str_n8n.c  n8n's string extensions: checks, casts, hash, base64
+ *   expr_str_n8n_text.c  n8n's string extensions that edit text
+ *   expr_regex.c  regular expressions (PCRE2), string methods that take them
+ *   expr_regex_js.c  JavaScript's regex syntax into PCRE2's
  *   expr_num.c    number methods, Math, Number, global functions
  *   expr_date.c   dates: DateTime, Duration, Date (the files are listed in expr_date_int.h)
  */
@@ -331,14 +335,6 @@ int gl__expr_call_fn(ev_t *ev, const val_t *fn, const val_t *a, size_t na, val_t
     else if (out->k == V_SHORT)
         out->k = V_UNDEF;
     return rc;
-}
-
-/* Stands in for expr_regex.c's definition until that file exists: weak,
- * so that one replaces it without a change here. */
-__attribute__((weak)) int gl__expr_regex_new(ev_t *ev, const val_t *a, size_t na, val_t *out)
-{
-    (void)a, (void)na, (void)out;
-    return gl__expr_fail(ev, "regular expressions are not available");
 }
 
 int gl__expr_new(ev_t *ev, int ns, const val_t *a, size_t na, val_t *out)
@@ -765,6 +761,8 @@ static int eval_node(ev_t *ev, const node_t *nd, val_t *out)
         default: *out = vmk(V_UNDEF); break;
         }
         return GL_OK;
+    case N_REGEX: return gl__expr_regex_lit(ev, nd->s, (size_t)nd->op, nd->s + nd->op + 1,
+                                            nd->len - (size_t)nd->op - 1, out);
     case N_STR:
         if (nd->len > ev->max_out)
             return gl__expr_too_big(ev);

@@ -31,6 +31,7 @@ typedef enum {
     V_NODE,  /* $("Name"): j the node's items, aux its name */
     V_SHORT, /* an optional chain that short-circuited */
     V_FUNC,  /* an arrow function, only as an argument of a call: fn, env */
+    V_REGEX, /* a RegExp: j its source, aux its flags (strings); see expr_regex.c */
 } vkind_t;
 
 typedef struct {
@@ -172,6 +173,7 @@ enum {
     N_DECL,   /* const/let: slot = a (NULL: undefined) */
     N_RETURN, /* return a (NULL: undefined) */
     N_IF,     /* if (a) b else c */
+    N_REGEX, /* s: "pattern/flags", op: the pattern's length */
 };
 enum { LIT_UNDEF, LIT_NULL, LIT_TRUE, LIT_FALSE, LIT_NUM };
 enum {
@@ -413,6 +415,8 @@ int gl__expr_g_dollar(ev_t *ev, const val_t *self, const val_t *a, size_t na, va
 /* The rest of the library: each file's method tables                       */
 
 extern const methods_t gl__expr_str_methods;   /* expr_str.c */
+extern const methods_t gl__expr_str_n8n_methods; /* expr_str_n8n.c */
+extern const methods_t gl__expr_str_n8n_text_methods; /* expr_str_n8n_text.c */
 int gl__expr_m_is_empty(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
 int gl__expr_m_is_not_empty(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
 
@@ -446,5 +450,31 @@ int gl__expr_date_from_string(ev_t *ev, const char *s, size_t n, const val_t *fm
 int gl__expr_date_from_number(ev_t *ev, double v, const val_t *fmt, val_t *out);
 /* A DateTime, or an error when ms is outside the years 0000–9999. */
 int gl__expr_mk_date(ev_t *ev, double ms, val_t *out);
+
+/* expr_regex.c: regular expressions (PCRE2) */
+typedef struct gl_re gl_re_t;
+/* expr_regex_js.c: a JavaScript pattern in PCRE2's syntax, into o. */
+bool gl__expr_regex_translate(const char *p, size_t n, bool dotall, gl_buf_t *o, char *err,
+                              size_t err_n);
+extern const methods_t gl__expr_regex_methods;
+/* A RegExp literal /p/f. */
+int gl__expr_regex_lit(ev_t *ev, const char *p, size_t n, const char *f, size_t fn, val_t *out);
+/* new RegExp(pattern, flags). */
+int gl__expr_regex_new(ev_t *ev, const val_t *a, size_t na, val_t *out);
+gl_re_t *gl__expr_regex_of(const val_t *v) __attribute__((returns_nonnull));
+int gl__expr_regex_prop(ev_t *ev, const val_t *o, const char *name, size_t len, val_t *out);
+int gl__expr_regex_to_string(ev_t *ev, const val_t *v, gl_buf_t *b);
+/* index, input and groups of an array exec() or match() returned. */
+bool gl__expr_regex_arr_prop(const val_t *o, const char *name, size_t len, val_t *out);
+int gl__expr_regex_replace(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool all,
+                           val_t *out);
+int gl__expr_regex_split(ev_t *ev, const val_t *self, const val_t *sep, size_t limit, val_t *out);
+int gl__expr_s_match(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+int gl__expr_s_match_all(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+int gl__expr_s_search(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+/* For the library's own patterns (JavaScript syntax); the caller vfree()s *out. */
+int gl__expr_regex_make(ev_t *ev, const char *pattern, const char *flags, val_t *out);
+int gl__expr_regex_sub(ev_t *ev, const val_t *str, const val_t *re, const char *rep, val_t *out);
+int gl__expr_regex_exec(ev_t *ev, const val_t *re, const val_t *str, val_t *out);
 
 #endif

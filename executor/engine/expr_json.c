@@ -116,7 +116,8 @@ int gl__expr_jw_val(ev_t *ev, gl_buf_t *b, const val_t *v, const char *ind, size
             return GL_OK;
         }
         return gl__expr_apps(ev, b, "{}");
-    case V_NODE: return gl__expr_apps(ev, b, "{}");
+    case V_NODE:
+    case V_REGEX: return gl__expr_apps(ev, b, "{}");
     case V_DATE: {
         json_object *j = gl__expr_date_json(v);
         int rc = j ? jw_str(ev, b, json_object_get_string(j), (size_t)json_object_get_string_len(j))

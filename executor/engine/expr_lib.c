@@ -161,6 +161,8 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
         return GL_OK;
     }
     case V_ARR:
+        if (gl__expr_regex_arr_prop(o, name, len, out))
+            return GL_OK;
         if (name_is(name, len, "length"))
             *out = vnum((double)json_object_array_length(o->j));
         else if (parse_index(name, len, &idx) && idx < json_object_array_length(o->j))
@@ -175,6 +177,7 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
     }
     case V_DATE: return gl__expr_date_field(ev, o, name, len, out);
     case V_NS: return ns_prop(ev, o, name, len, out);
+    case V_REGEX: return gl__expr_regex_prop(ev, o, name, len, out);
     case V_NODE:
         if (name_is(name, len, "item"))
             return node_item(ev, o, out);
@@ -909,13 +912,20 @@ int gl__expr_call_method(ev_t *ev, const val_t *self, const char *name, size_t l
     case V_UNDEF:
     case V_NULL:
     case V_SHORT: return gl__expr_get_prop(ev, self, name, len, out); /* the JS error */
-    case V_STR: fn = find_method(&gl__expr_str_methods, name, len); break;
+    case V_STR:
+        fn = find_method(&gl__expr_str_methods, name, len);
+        if (!fn)
+            fn = find_method(&gl__expr_str_n8n_methods, name, len);
+        if (!fn)
+            fn = find_method(&gl__expr_str_n8n_text_methods, name, len);
+        break;
     case V_ARR: fn = find_method(&arr_table, name, len); break;
     case V_OBJ: fn = find_method(&obj_table, name, len); break;
     case V_NUM: fn = find_method(&gl__expr_num_methods, name, len); break;
     case V_BOOL: fn = find_method(&bool_table, name, len); break;
     case V_DATE: fn = gl__expr_date_method(self, name, len); break;
     case V_NS: fn = ns_method(self->ns, name, len); break;
+    case V_REGEX: fn = find_method(&gl__expr_regex_methods, name, len); break;
     case V_NODE: {
         int rc = node_method(ev, self, name, len, a, na, out);
         if (rc != GL_NOTFOUND)

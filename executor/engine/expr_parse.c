@@ -1160,6 +1160,43 @@ static node_t *p_new(ps_t *ps)
     return grow(ps, nd) ? nd : NULL;
 }
 
+/* A regular expression literal /…/flags: the current token is the '/' (or
+ * '/=') where an operand was expected. Classes may hold an unescaped '/';
+ * the pattern itself is checked when it is compiled (expr_regex.c). */
+static node_t *p_regex(ps_t *ps)
+{
+    const char *s = ps->src;
+    size_t start = ps->tok.start, i = start + 1;
+    bool in_class = false;
+    for (;; i++) {
+        if (i >= ps->n || s[i] == '\n' || s[i] == '\r')
+            return perr(ps, start, "unterminated regular expression");
+        if (s[i] == '\\') {
+            if (i + 1 >= ps->n || s[i + 1] == '\n' || s[i + 1] == '\r')
+                return perr(ps, start, "unterminated regular expression");
+            i++;
+        } else if (s[i] == '[') {
+            in_class = true;
+        } else if (s[i] == ']') {
+            in_class = false;
+        } else if (s[i] == '/' && !in_class) {
+            break;
+        }
+    }
+    size_t body = i - start - 1, j = i + 1;
+    while (j < ps->n && is_id_char((unsigned char)s[j]))
+        j++;
+    for (size_t k = i + 1; k < j; k++)
+        if (!strchr("dgimsuy", s[k]) || memchr(s + i + 1, s[k], k - i - 1))
+            return perr(ps, k, "invalid regular expression flag '%c'", s[k]);
+    node_t *nd = mk(ps, N_REGEX, start);
+    nd->s = gl_arena_strndup(ps->arena, s + start + 1, j - start - 1);
+    nd->len = j - start - 1;
+    nd->op = (int)body;
+    ps->pos = j;
+    return next(ps) ? nd : NULL;
+}
+
 static node_t *p_primary(ps_t *ps)
 {
     size_t start = ps->tok.start;
@@ -1207,6 +1244,8 @@ static node_t *p_primary(ps_t *ps)
         return enter(ps) ? (nd = p_array(ps), ps->nest--, nd) : NULL;
     if (tok_op(ps, "{"))
         return enter(ps) ? (nd = p_object(ps), ps->nest--, nd) : NULL;
+    if (tok_op(ps, "/") || tok_op(ps, "/="))
+        return p_regex(ps);
     return unexpected(ps);
 }
 

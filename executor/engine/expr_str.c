@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <utf8proc.h>
 
 /* Strings. Indices count code points (see engine.h, expressions). */
 
@@ -127,6 +128,8 @@ static int s_split(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
         d = isfinite(d) ? fmod(trunc(d), 4294967296.0) : 0;
         limit = (size_t)(d < 0 ? d + 4294967296.0 : d);
     }
+    if (arg(a, na, 0)->k == V_REGEX)
+        return gl__expr_regex_split(ev, self, arg(a, na, 0), limit, out);
     json_object *arr = json_object_new_array();
     int rc = GL_OK;
     if (limit == 0) {
@@ -374,6 +377,8 @@ static int replace(ev_t *ev, const val_t *self, const val_t *a, size_t na, bool 
     size_t n = sn(self), i = 0, copied = 0;
     sv_t pat, rep;
     uint32_t cp;
+    if (arg(a, na, 0)->k == V_REGEX)
+        return gl__expr_regex_replace(ev, self, a, na, all, out);
     TRY(gl__expr_to_sv(ev, arg(a, na, 0), &pat));
     int rc = gl__expr_to_sv(ev, arg(a, na, 1), &rep);
     if (rc != GL_OK) {
@@ -543,6 +548,104 @@ static int s_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
     return GL_OK;
 }
 
+/* normalize(form): NFC (the default), NFD, NFKC or NFKD (utf8proc). */
+static int s_normalize(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    static const struct {
+        const char *name;
+        int opts;
+    } forms[] = {
+        { "NFC", UTF8PROC_COMPOSE }, { "NFD", UTF8PROC_DECOMPOSE },
+        { "NFKC", UTF8PROC_COMPOSE | UTF8PROC_COMPAT }, { "NFKD", UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT },
+    };
+    sv_t f = { "NFC", 3, { 0 } };
+    gl_buf_init(&f.buf, 0);
+    if (arg(a, na, 0)->k != V_UNDEF)
+        TRY(gl__expr_to_sv(ev, arg(a, na, 0), &f));
+    int opts = -1;
+    for (size_t i = 0; i < GL_NELEM(forms); i++)
+        if (name_is(f.p, f.n, forms[i].name))
+            opts = forms[i].opts;
+    gl__expr_sv_free(&f);
+    if (opts < 0)
+        return gl__expr_fail(ev, "RangeError: The normalization form should be one of NFC, NFD, "
+                                 "NFKC, NFKD.");
+    TRY(gl__expr_charge_pass(ev, 8 * sn(self)));
+    if (!gl_utf8_valid(sp(self), sn(self)) || memchr(sp(self), 0, sn(self))) {
+        *out = vdup(self); /* utf8proc stops at a NUL and refuses invalid bytes */
+        return GL_OK;
+    }
+    utf8proc_uint8_t *res = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)sp(self), (utf8proc_ssize_t)sn(self),
+                                      &res, (utf8proc_option_t)(opts | UTF8PROC_STABLE));
+    int rc = GL_OK;
+    if (n < 0)
+        *out = vdup(self);
+    else if ((size_t)n > ev->max_out)
+        rc = gl__expr_too_big(ev);
+    else
+        *out = vstr_n((const char *)res, (size_t)n);
+    free(res);
+    return rc;
+}
+
+/* The next code point of s from *i, as the level of localeCompare looks at
+ * it: level 0 the base letter without marks and case, 1 with its marks,
+ * 2 as written. Marks alone are skipped below level 1; 0 at the end. */
+static uint32_t collate_next(const char *s, size_t n, size_t *i, int level)
+{
+    while (*i < n) {
+        uint32_t cp, base;
+        *i += gl_utf8_decode(s, n, *i, &cp);
+        if (level == 2)
+            return cp;
+        utf8proc_int32_t dec[8];
+        int last = 0;
+        utf8proc_ssize_t dn = utf8proc_decompose_char((utf8proc_int32_t)cp, dec, 8,
+                                                      UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD, &last);
+        base = dn > 0 ? (uint32_t)dec[0] : cp;
+        if (level == 0 && utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_MN)
+            continue;
+        if (level == 1)
+            base = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
+        return base;
+    }
+    return 0;
+}
+
+/* localeCompare without a locale: an approximation of Unicode's root
+ * collation that n8n's ICU applies (letters before their accented and
+ * upper-case forms only when nothing else differs: "a" < "B" < "é"
+ * compares "a" < "b" < "e" first), -1, 0 or 1. */
+static int s_locale_compare(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    sv_t o;
+    TRY(gl__expr_to_sv(ev, arg(a, na, 0), &o));
+    int rc = gl__expr_charge_pass(ev, 3 * (sn(self) + o.n)), res = 0;
+    for (int level = 0; rc == GL_OK && level < 3 && !res; level++) {
+        size_t i = 0, j = 0;
+        for (;;) {
+            uint32_t x = collate_next(sp(self), sn(self), &i, level);
+            uint32_t y = collate_next(o.p, o.n, &j, level);
+            if (x != y) {
+                /* as written (level 2), lower case sorts before upper case */
+                bool xl = utf8proc_islower((utf8proc_int32_t)x), yl = utf8proc_islower((utf8proc_int32_t)y);
+                if (level == 2 && x && y && xl != yl &&
+                    utf8proc_tolower((utf8proc_int32_t)x) == utf8proc_tolower((utf8proc_int32_t)y))
+                    res = xl ? -1 : 1;
+                else
+                    res = x < y ? -1 : 1;
+                break;
+            }
+            if (!x)
+                break;
+        }
+    }
+    gl__expr_sv_free(&o);
+    *out = vnum(res);
+    return rc;
+}
+
 static bool is_empty(const val_t *v)
 {
     switch (v->k) {
@@ -577,7 +680,11 @@ static const method_t str_methods[] = {
     { "repeat", s_repeat }, { "charAt", s_char_at }, { "charCodeAt", s_char_code_at },
     { "codePointAt", s_code_point_at }, { "at", s_at }, { "concat", s_concat },
     { "toString", s_to_string }, { "valueOf", s_to_string }, { "isEmpty", gl__expr_m_is_empty },
-    { "isNotEmpty", gl__expr_m_is_not_empty },
+    { "isNotEmpty", gl__expr_m_is_not_empty }, { "match", gl__expr_s_match },
+    { "matchAll", gl__expr_s_match_all }, { "search", gl__expr_s_search },
+    { "toLocaleUpperCase", s_upper }, { "toLocaleLowerCase", s_lower },
+    { "trimLeft", s_trim_start }, { "trimRight", s_trim_end }, { "normalize", s_normalize },
+    { "localeCompare", s_locale_compare },
 };
 
 const methods_t gl__expr_str_methods = { str_methods, GL_NELEM(str_methods) };

@@ -77,7 +77,8 @@ json_object *gl__expr_vto_json(const val_t *v)
     case V_OBJ: return json_object_get(v->j);
     case V_DATE: return gl__expr_date_json(v);
     case V_NS: return ns_is_function(v->ns) ? NULL : json_object_new_object();
-    case V_NODE: return json_object_new_object();
+    case V_NODE:
+    case V_REGEX: return json_object_new_object();
     default: return NULL;
     }
 }
@@ -106,6 +107,7 @@ const char *gl__expr_vtype_name(const val_t *v)
     case V_ARR: return "an array";
     case V_OBJ: return "an object";
     case V_DATE: return gl__expr_date_type_name(v);
+    case V_REGEX: return "a RegExp";
     case V_NS: return ns_is_function(v->ns) ? "a function" : "an object";
     default: return "an object";
     }
@@ -199,6 +201,7 @@ int gl__expr_to_string(ev_t *ev, const val_t *v, gl_buf_t *b, int depth)
     case V_STR: return gl__expr_app(ev, b, sp(v), sn(v));
     case V_DATE: return gl__expr_date_to_string(ev, v, b);
     case V_ARR: return gl__expr_arr_join(ev, v->j, ",", 1, b, depth);
+    case V_REGEX: return gl__expr_regex_to_string(ev, v, b);
     case V_NS:
         if (ns_is_function(v->ns)) {
             TRY(gl__expr_apps(ev, b, "function "));
@@ -295,7 +298,7 @@ static int to_prim(ev_t *ev, const val_t *v, val_t *out)
         *out = vnum(gl__expr_date_num(v));
         return GL_OK;
     }
-    if (v->k == V_ARR || v->k == V_OBJ || v->k == V_NS || v->k == V_NODE) {
+    if (v->k == V_ARR || v->k == V_OBJ || v->k == V_NS || v->k == V_NODE || v->k == V_REGEX) {
         gl_buf_t b;
         gl_buf_init(&b, ev->max_out);
         int rc = gl__expr_to_string(ev, v, &b, 0);
@@ -321,7 +324,8 @@ bool gl__expr_strict_eq(const val_t *a, const val_t *b)
     case V_NS: return a->ns == b->ns;
     case V_ARR:
     case V_OBJ:
-    case V_NODE: return a->j == b->j;
+    case V_NODE:
+    case V_REGEX: return a->j == b->j;
     default: return true;
     }
 }
@@ -336,7 +340,8 @@ int gl__expr_charge_eq(ev_t *ev, const val_t *a, const val_t *b)
 
 static bool is_objlike(const val_t *v)
 {
-    return v->k == V_ARR || v->k == V_OBJ || v->k == V_DATE || v->k == V_NS || v->k == V_NODE;
+    return v->k == V_ARR || v->k == V_OBJ || v->k == V_DATE || v->k == V_NS || v->k == V_NODE ||
+           v->k == V_REGEX;
 }
 
 /* JavaScript's IsLooselyEqual (==). */

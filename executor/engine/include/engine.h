@@ -369,7 +369,9 @@ int gl_problems_json(const gl_problems_t *p, gl_buf_t *out) GL_WUR;
  * Math, JSON, Object and Luxon-style DateTime functions, arrow functions as
  * arguments of the array methods taking callbacks (map, filter, reduce,
  * sort…; bodies an expression or a block of const/let, if/else and return),
- * spread, `in`, `**`, the bitwise operators, comments, `new Date(…)` and
+ * regular expressions (JavaScript's syntax, run by PCRE2 under the step
+ * budget), n8n's extension methods, spread, `in`, `**`, the bitwise
+ * operators, comments, `new Date(…)` and
  * `new RegExp(…)`. Assignment, loops, function declarations, other `new`
  * and a function as a value are errors (syntax errors where the parser
  * sees them).
