@@ -8,6 +8,7 @@
  * charges the bytes it reads and builds its result under the output bound.
  */
 #include "expr_int.h"
+#include "expr_date_int.h"
 #include "json.h"
 
 #include <math.h>
@@ -496,147 +497,26 @@ static int s_to_json_string(ev_t *ev, const val_t *self, const val_t *a, size_t 
     return gl__expr_buf_val(&b, out);
 }
 
-/* The dates n8n's toDateTime() reads after ISO 8601 (Luxon's fromHTTP and
- * fromRFC2822, then Date.parse): English month names, a day, a four-digit
- * year, optionally a weekday, hh:mm[:ss] and a zone (GMT, UT, UTC, Z, the
- * US zones, ±hhmm); separators are spaces, commas and dashes.
- * "Wed, 21 Oct 2015 07:28:00 GMT", "Fri, 29 Mar 2024 18:08:01 +0100",
- * "1-Feb-2024", "Feb 1, 2024", "Sun Nov  6 08:49:37 1994". */
-static bool parse_text_date(const char *s, size_t n, int64_t *out)
-{
-    static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
-    static const char *const days[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
-    static const struct {
-        const char *name;
-        int min;
-    } zones[] = { { "gmt", 0 }, { "ut", 0 }, { "utc", 0 }, { "z", 0 }, { "est", -300 },
-                  { "edt", -240 }, { "cst", -360 }, { "cdt", -300 }, { "mst", -420 },
-                  { "mdt", -360 }, { "pst", -480 }, { "pdt", -420 } };
-    int64_t year = -1, day = -1, month = -1, hh = 0, mm = 0, ss = 0, off = 0;
-    bool have_time = false, have_zone = false;
-    size_t i = 0;
-    while (i < n) {
-        char c = s[i];
-        size_t j = i;
-        if ((c == '+' || c == '-') && have_time && !have_zone && i + 1 < n && is_digit(s[i + 1]))
-            j++; /* a zone offset */
-        else if (c == ' ' || c == ',' || c == '-' || c == '\t') {
-            i++;
-            continue;
-        }
-        if (is_digit(s[j]) || j > i) {
-            size_t d0 = j;
-            int64_t v = 0;
-            while (j < n && is_digit(s[j]) && j - d0 < 9)
-                v = v * 10 + (s[j++] - '0');
-            size_t nd = j - d0;
-            if (j > i + nd) { /* ±hhmm */
-                if (nd != 4 || have_zone)
-                    return false;
-                off = (v / 100 * 60 + v % 100) * (c == '-' ? -1 : 1);
-                have_zone = true;
-            } else if (j < n && s[j] == ':') { /* hh:mm[:ss] */
-                if (have_time || nd > 2)
-                    return false;
-                hh = v;
-                if (!(j + 2 < n && is_digit(s[j + 1]) && is_digit(s[j + 2])))
-                    return false;
-                mm = (s[j + 1] - '0') * 10 + (s[j + 2] - '0');
-                j += 3;
-                if (j + 2 < n && s[j] == ':' && is_digit(s[j + 1]) && is_digit(s[j + 2]))
-                    ss = (s[j + 1] - '0') * 10 + (s[j + 2] - '0'), j += 3;
-                have_time = true;
-            } else if (nd == 4 && year < 0) {
-                year = v;
-            } else if (nd <= 2 && day < 0) {
-                day = v;
-            } else {
-                return false;
-            }
-            i = j;
-            continue;
-        }
-        while (j < n && ((s[j] | 0x20) >= 'a' && (s[j] | 0x20) <= 'z'))
-            j++;
-        if (j == i || j - i > 9)
-            return false;
-        char w[10];
-        for (size_t k = 0; k < j - i; k++)
-            w[k] = (char)(s[i + k] | 0x20);
-        w[j - i] = '\0';
-        bool known = false;
-        for (size_t k = 0; k < GL_NELEM(zones) && !known; k++)
-            if (strcmp(w, zones[k].name) == 0 && !have_zone)
-                off = zones[k].min, have_zone = known = true;
-        for (size_t k = 0; k < GL_NELEM(days) && !known; k++)
-            known = strncmp(w, days[k], 3) == 0;
-        for (int k = 0; k < 12 && !known && j - i >= 3; k++)
-            if (strncmp(w, months + 3 * k, 3) == 0 && month < 0)
-                month = k + 1, known = true;
-        if (!known)
-            return false;
-        i = j;
-    }
-    if (year < 0 || month < 0 || day < 1 || day > gl_date_days_in_month(year, (int)month) ||
-        hh > 23 || mm > 59 || ss > 59)
-        return false;
-    *out = (gl_date_days_from_civil(year, (int)month, (int)day) * 86400 + hh * 3600 + mm * 60 + ss -
-            off * 60) * 1000;
-    return true;
-}
-
-/* ISO 8601 (a space for the T allowed), or n8n's numeric formats. */
-static int parse_date(ev_t *ev, const val_t *self, const char *fmt, size_t fmt_n, bool *ok,
-                      val_t *out)
-{
-    int64_t ms;
-    *ok = false;
-    TRY(gl__expr_charge_pass(ev, sn(self)));
-    if (fmt_n) {
-        double d, scale = 0, shift = 0;
-        if (name_is(fmt, fmt_n, "ms"))
-            scale = 1;
-        else if (name_is(fmt, fmt_n, "s"))
-            scale = 1000;
-        else if (name_is(fmt, fmt_n, "us"))
-            scale = 0.001;
-        else if (name_is(fmt, fmt_n, "excel"))
-            scale = 86400000.0, shift = -25569;
-        if (scale == 0)
-            return GL_OK; /* Luxon's format tokens: not here */
-        TRY(gl__expr_to_number(ev, self, &d));
-        d = trunc((d + shift) * scale);
-        if (!isfinite(d) || fabs(d) > 8.64e15)
-            return GL_OK;
-        *ok = true;
-        return gl__expr_mk_date(ev, d, out);
-    }
-    const char *s = sp(self);
-    size_t n = sn(self);
-    gl__expr_trim_span(&s, &n, true, true);
-    if (!gl_date_iso_parse(s, n, GL_DATE_ISO_SPACE, &ms) && !parse_text_date(s, n, &ms))
-        return GL_OK;
-    *ok = true;
-    return gl__expr_mk_date(ev, (double)ms, out);
-}
-
+/* n8n's toDateTime(format) and toDate(): the date library reads the text
+ * (ISO, HTTP, RFC 2822, SQL, Date.parse; with a format Luxon's fromFormat or
+ * 'ms'/'s'/'us'/'excel'), in the workflow's zone. */
 static int s_to_date_time(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
-    sv_t fmt;
-    bool ok;
-    TRY(str_arg(ev, a, na, 0, "", &fmt));
-    int rc = parse_date(ev, self, fmt.p, fmt.n, &ok, out);
-    gl__expr_sv_free(&fmt);
-    TRY(rc);
-    return ok ? GL_OK : fail_ext(ev, "toDateTime", "cannot convert to Luxon DateTime");
+    const val_t *fmt = arg(a, na, 0);
+    if (!nullish(fmt) && fmt->k != V_STR)
+        return fail_ext(ev, "toDateTime", "the format must be a string");
+    return gl__expr_date_from_string(ev, sp(self), sn(self), fmt, out);
 }
 
 static int s_to_date(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)a, (void)na;
-    bool ok;
-    TRY(parse_date(ev, self, "", 0, &ok, out));
-    return ok ? GL_OK : fail_ext(ev, "toDate", "cannot convert to date");
+    val_t d;
+    if (gl__expr_date_from_string(ev, sp(self), sn(self), NULL, &d) != GL_OK)
+        return fail_ext(ev, "toDate", "cannot convert to date");
+    d.df |= DF_JS; /* n8n's toDate() is a JavaScript Date */
+    *out = d;
+    return GL_OK;
 }
 
 static int s_length(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
