@@ -88,6 +88,9 @@ static int var_value(ev_t *ev, int var, val_t *out)
         return gl__expr_mk_date(
             ev, (double)(gl_date_floor_div(c->now_ms, GL_DATE_MS_PER_DAY) * GL_DATE_MS_PER_DAY), out);
     case VAR_ITEMINDEX: *out = vnum((double)c->item_index); return GL_OK;
+    case VAR_RUNINDEX:
+    case VAR_PARAMETER:
+    case VAR_VARS: return gl__expr_ext_var(ev, var, out);
     default:
         *out = vmk(V_NS);
         out->ns = var;

@@ -48,7 +48,11 @@ enum {
     VAR_JSON, VAR_INPUT, VAR_NODE, VAR_DOLLAR, VAR_EXECUTION, VAR_WORKFLOW, VAR_NOW,
     VAR_TODAY, VAR_ENV, VAR_ITEMINDEX, VAR_MATH, VAR_JSONNS, VAR_OBJECT, VAR_ARRAY,
     VAR_DATETIME, VAR_NUMBER, VAR_STRING, VAR_BOOLEAN, VAR_PARSEINT, VAR_PARSEFLOAT,
-    VAR_ISNAN, VAR_ISFINITE, VAR_COUNT
+    VAR_ISNAN, VAR_ISFINITE,
+    /* extdata (expr_ext.c): n8n helpers and variables */
+    VAR_IF, VAR_IFEMPTY, VAR_NOT, VAR_MIN, VAR_MAX, VAR_AVERAGE, VAR_JMESPATH, VAR_ITEM, VAR_ITEMS,
+    VAR_RUNINDEX, VAR_PARAMETER, VAR_VARS,
+    VAR_COUNT
 };
 extern const char *const gl__expr_var_names[VAR_COUNT];
 
@@ -364,5 +368,17 @@ extern const ns_methods_t gl__expr_date_ns;    /* DateTime */
 int gl__expr_date_field(ev_t *ev, const val_t *d, const char *name, size_t len, val_t *out);
 /* A DateTime, or an error when ms is outside the years 0000–9999. */
 int gl__expr_mk_date(ev_t *ev, double ms, val_t *out);
+
+/* expr_ext.c: n8n's extensions on numbers, arrays, objects and booleans,
+ * the helpers ($if, $jmespath…) and $runIndex/$parameter/$vars */
+method_fn gl__expr_ext_method(int kind, const char *name, size_t len);
+method_fn gl__expr_ext_global_fn(int ns);
+/* GL_NOTFOUND when var is not one of expr_ext.c's variables. */
+int gl__expr_ext_var(ev_t *ev, int var, val_t *out);
+
+/* jmespath.c: a JMESPath search of data (borrowed) under ev's bounds;
+ * *out is a new reference (NULL for null), *size its estimated JSON size. */
+int gl__expr_jmespath(ev_t *ev, json_object *data, const char *expr, size_t n, json_object **out,
+                      size_t *size);
 
 #endif

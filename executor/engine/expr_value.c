@@ -17,6 +17,8 @@ const char *const gl__expr_var_names[VAR_COUNT] = {
     "$json", "$input", "$node", "$", "$execution", "$workflow", "$now", "$today", "$env",
     "$itemIndex", "Math", "JSON", "Object", "Array", "DateTime", "Number", "String",
     "Boolean", "parseInt", "parseFloat", "isNaN", "isFinite",
+    "$if", "$ifEmpty", "$not", "$min", "$max", "$average", "$jmespath", "$item", "$items",
+    "$runIndex", "$parameter", "$vars",
 };
 
 const val_t gl__expr_undef = { 0 };

@@ -420,6 +420,9 @@ typedef struct gl_expr_ctx {
     int64_t now_ms;           /* $now, $today: milliseconds since the epoch, UTC */
     json_object *env;         /* $env: object of the variables the operator allows (borrowed; NULL → {}) */
     gl_expr_limits_t limits;
+    int64_t run_index;        /* $runIndex: how many times the node ran before in this execution (0 the first time) */
+    json_object *parameter;   /* $parameter: the node's parameters as written (borrowed; NULL → {}) */
+    json_object *vars;        /* $vars: the org's variables, {key: value} (borrowed; NULL → {}) */
 } gl_expr_ctx_t;
 
 /* true when s contains "{{" … "}}" */
