@@ -144,6 +144,11 @@ static void expr_ctx(gl_node_ctx_t *c, int item, gl_expr_ctx_t *e)
     e->workflow_name = c->run->workflow_name;
     e->now_ms = gl_wall_ms();
     e->env = c->run->env;
+    e->vars = c->run->vars;
+    e->parameter = c->params;
+    for (int i = 0; i < c->exec->n; i++) /* $runIndex: the node's earlier activations */
+        if (c->exec->nodes[i].id == c->node_id)
+            e->run_index = c->exec->nodes[i].runs > 0 ? c->exec->nodes[i].runs - 1 : 0;
     /* the node's deadline (the execution's, or the node's timeout when
      * sooner): an expression still running then fails the node */
     e->limits.deadline_ms = c->deadline_ms;
@@ -639,10 +644,43 @@ const char *gl_run_status_name(gl_run_status_t s)
     return "unknown";
 }
 
+/* Does a string inside v mention $vars? */
+static bool mentions_vars(json_object *v, int depth)
+{
+    if (depth > 64)
+        return true; /* deeper than a definition validates: assume so */
+    switch (json_object_get_type(v)) {
+    case json_type_string: return strstr(json_object_get_string(v), "$vars") != NULL;
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            if (mentions_vars(json_object_array_get_idx(v, i), depth + 1))
+                return true;
+        return false;
+    case json_type_object: {
+        json_object_object_foreach(v, k, child)
+        {
+            (void)k;
+            if (mentions_vars(child, depth + 1))
+                return true;
+        }
+        return false;
+    }
+    default: return false;
+    }
+}
+
+bool gl_engine_uses_vars(json_object *def)
+{
+    json_object *nodes;
+    return def && json_object_object_get_ex(def, "nodes", &nodes) && mentions_vars(nodes, 0);
+}
+
 bool gl_engine_is_direct(json_object *def)
 {
     json_object *nodes;
     if (!def || !json_object_object_get_ex(def, "nodes", &nodes) || !json_object_is_type(nodes, json_type_array))
+        return false;
+    if (gl_engine_uses_vars(def)) /* the org's variables are loaded by the executor */
         return false;
     for (size_t i = 0; i < json_object_array_length(nodes); i++) {
         json_object *n = json_object_array_get_idx(nodes, i);
