@@ -257,6 +257,18 @@ class VariablesInWorkflowsTest(unittest.TestCase):
         self.assertEqual(e["status"], "succeeded", e)
         self.assertEqual(e["output"], [{"v": {}, "x": "unset"}])
 
+    def test_the_expression_preview_reads_them(self):
+        a, b = owner(), owner()
+        create(a, "GREETING", "hello")
+        create(b, "GREETING", "other org")
+        viewer = ENV.member_of(a, "viewer")
+        for c in (a, viewer):
+            r = c.post("/api/expressions/preview", {"expression": "{{ $vars.GREETING }} world"})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json(), {"value": "hello world"})
+        r = b.post("/api/expressions/preview", {"expression": "{{ $vars }}"})
+        self.assertEqual(r.json(), {"value": {"GREETING": "other org"}})
+
 
 if __name__ == "__main__":
     unittest.main()
