@@ -553,6 +553,57 @@ TEST(jmespath)
     run(rows, GL_NELEM(rows));
 }
 
+/* n8n's $runIndex: a node inside a loop sees how many times it ran before;
+ * $parameter is the node's parameters; $vars comes from the run */
+static int collect_tag(void *ud, const gl_step_t *st, bool *cancel, gl_err_t *err)
+{
+    (void)cancel, (void)err;
+    json_object *items;
+    if (strcmp(st->node_id, "tag") == 0 && st->output && json_object_object_get_ex(st->output, "main", &items))
+        for (size_t i = 0; i < json_object_array_length(items); i++)
+            json_object_array_add(ud, json_object_get(json_object_array_get_idx(items, i)));
+    return GL_OK;
+}
+
+TEST(run_index_parameter_and_vars_in_a_run)
+{
+    json_object *def = parse(
+        "{\"nodes\":[{\"id\":\"start\",\"type\":\"trigger.manual\",\"name\":\"Start\"},"
+        "{\"id\":\"split\",\"type\":\"flow.split\",\"name\":\"Split\",\"params\":{\"field\":\"users\"}},"
+        "{\"id\":\"loop\",\"type\":\"flow.loop\",\"name\":\"Loop\",\"params\":{\"batch_size\":2}},"
+        "{\"id\":\"tag\",\"type\":\"data.set\",\"name\":\"Tag\",\"params\":{\"fields\":{"
+        "\"run\":\"{{ $runIndex }}\",\"base\":\"{{ $vars.BASE }}\",\"n\":\"{{ Object.keys($parameter.fields).length }}\"}}}],"
+        "\"edges\":[{\"from\":\"start\",\"to\":\"split\"},{\"from\":\"split\",\"to\":\"loop\"},"
+        "{\"from\":\"loop\",\"from_port\":\"batch\",\"to\":\"tag\"},{\"from\":\"tag\",\"to\":\"loop\",\"to_port\":\"loop\"}]}");
+    json_object *input = parse("[{\"users\":[{\"u\":1},{\"u\":2},{\"u\":3},{\"u\":4},{\"u\":5}]}]");
+    json_object *vars = parse("{\"BASE\":\"https://api.example.com\"}");
+    json_object *got = json_object_new_array();
+    gl_run_t r;
+    memset(&r, 0, sizeof r);
+    r.definition = def;
+    r.input = input;
+    r.vars = vars;
+    r.io.record = collect_tag;
+    r.io.ud = got;
+    gl_run_result_t rr;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_engine_run(&r, &rr, &err), GL_OK);
+    ASSERT_EQ(rr.status, GL_RUN_SUCCEEDED);
+    gl_run_result_free(&rr);
+    ASSERT_STR_EQ(text(got), "[{\"u\":1,\"run\":0,\"base\":\"https:\\/\\/api.example.com\",\"n\":3},"
+                             "{\"u\":2,\"run\":0,\"base\":\"https:\\/\\/api.example.com\",\"n\":3},"
+                             "{\"u\":3,\"run\":1,\"base\":\"https:\\/\\/api.example.com\",\"n\":3},"
+                             "{\"u\":4,\"run\":1,\"base\":\"https:\\/\\/api.example.com\",\"n\":3},"
+                             "{\"u\":5,\"run\":2,\"base\":\"https:\\/\\/api.example.com\",\"n\":3}]");
+    ASSERT(gl_engine_uses_vars(def));
+    ASSERT(!gl_engine_is_direct(def));
+    json_object_put(got);
+    json_object_put(vars);
+    json_object_put(input);
+    json_object_put(def);
+}
+
 TEST(hostile)
 {
     gl_expr_ctx_t ctx = make_ctx();
@@ -562,6 +613,19 @@ TEST(hostile)
     gl_err_t err;
     /* quadratic or multiplying work on data built in the expression ends
      * within the bounds (a result, or the step or size error) */
+    /* the JMESPath parser's nesting is the expression's */
+    for (int k = 0; k < 3; k++) {
+        static const char opens[] = "(![";
+        char src[1200];
+        size_t n = (size_t)snprintf(src, sizeof src, "$jmespath({}, '");
+        for (int i = 0; i < 400; i++)
+            src[n++] = opens[k];
+        snprintf(src + n, sizeof src - n, "a')");
+        gl_err_clear(&err);
+        int drc = gl_expr_eval(src, &ctx, &out, &err);
+        if (drc != GL_INVALID || !strstr(err.msg, "nested too deeply"))
+            FAIL_AT("%.40s…: rc %d %s", src, drc, err.msg);
+    }
     static const char *const steps[] = {
         "$jmespath([1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30], "
         "'[*].[@, @, @, @, @, @, @, @, @, @, @, @, @, @, @, @, @, @, @, @][*][*][*]')",
