@@ -1003,6 +1003,40 @@ static int a_merge(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
     return GL_OK;
 }
 
+/* mergeIntoObject(others): as merge(others), but every element of both
+ * arrays is kept: an element whose counterpart is missing or not an object
+ * is merged alone */
+static int a_merge_into_object(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    const val_t *others = arg(a, na, 0);
+    if (others->k != V_ARR)
+        return gl__expr_fail(ev, "mergeIntoObject(): expected array arg, e.g. .mergeIntoObject([{ id: 1, otherValue: 3 }])");
+    json_object *r = json_object_new_object();
+    size_t size = 16, n = alen(self) > alen(others) ? alen(self) : alen(others);
+    int rc = GL_OK;
+    for (size_t i = 0; rc == GL_OK && i < n; i++) {
+        json_object *x = i < alen(self) ? elem(self, i) : NULL, *y = i < alen(others) ? elem(others, i) : NULL;
+        bool xo = json_object_is_type(x, json_type_object), yo = json_object_is_type(y, json_type_object);
+        if ((rc = gl__expr_charge(ev, 1)) != GL_OK || (!xo && !yo))
+            continue;
+        json_object *m;
+        size_t ms;
+        if ((rc = spread(ev, xo ? x : y, &m, &ms)) != GL_OK)
+            break;
+        if (xo && yo)
+            rc = add_missing(ev, m, &ms, y);
+        if (rc == GL_OK)
+            rc = assign(ev, r, &size, m);
+        json_object_put(m);
+    }
+    if (rc != GL_OK) {
+        json_object_put(r);
+        return rc;
+    }
+    *out = vown(V_OBJ, r, size);
+    return GL_OK;
+}
+
 /* Is e deep-equal to an element of arr? */
 static int find_in(ev_t *ev, json_object *arr, json_object *e, bool *found)
 {
@@ -1097,7 +1131,8 @@ static const method_t arr_ext[] = {
     { "min", a_min }, { "max", a_max }, { "average", a_average },
     { "isNotEmpty", gl__expr_m_is_not_empty }, { "isEmpty", gl__expr_m_is_empty },
     { "compact", a_compact }, { "smartJoin", a_smart_join }, { "chunk", a_chunk },
-    { "renameKeys", a_rename_keys }, { "merge", a_merge }, { "union", a_union },
+    { "renameKeys", a_rename_keys }, { "merge", a_merge }, { "mergeIntoObject", a_merge_into_object },
+    { "union", a_union },
     { "difference", a_difference }, { "intersection", a_intersection }, { "append", a_append },
     { "toJsonString", to_json_string }, { "toInt", undefined_result }, { "toFloat", undefined_result },
     { "toBoolean", undefined_result }, { "toDateTime", undefined_result },
@@ -1479,6 +1514,67 @@ static int g_item(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t 
     return GL_OK;
 }
 
+/* numberList(start, end): the integers from start to end, both included,
+ * counting down when end < start */
+static int g_number_list(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self;
+    double from, to;
+    TRY(gl__expr_num_arg(ev, a, na, 0, NAN, &from));
+    TRY(gl__expr_num_arg(ev, a, na, 1, NAN, &to));
+    if (!isfinite(from) || !isfinite(to))
+        return gl__expr_fail(ev, "numberList(): expected two numbers (start, end)");
+    double count = fabs(from - to) + 1;
+    if (count * 24 > (double)ev->max_out)
+        return gl__expr_too_big(ev);
+    size_t n = (size_t)count, size = 16;
+    TRY(gl__expr_charge(ev, n));
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        val_t v = vnum(from < to ? from + (double)i : from - (double)i);
+        int rc = gl__expr_arr_add_val(ev, arr, &size, &v);
+        if (rc != GL_OK) {
+            json_object_put(arr);
+            return rc;
+        }
+    }
+    *out = vown(V_ARR, arr, size);
+    return GL_OK;
+}
+
+/* zip(keys, values): {keys[i]: values[i], …} */
+static int g_zip(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)self;
+    const val_t *k = arg(a, na, 0), *v = arg(a, na, 1);
+    if (k->k != V_ARR || v->k != V_ARR)
+        return gl__expr_fail(ev, "keys and values must be arrays");
+    if (alen(k) != alen(v))
+        return gl__expr_fail(ev, "keys and values not of equal length");
+    json_object *o = json_object_new_object();
+    size_t size = 16;
+    int rc = GL_OK;
+    for (size_t i = 0; rc == GL_OK && i < alen(k); i++) {
+        val_t kv = gl__expr_vjson(elem(k, i));
+        sv_t ks;
+        rc = gl__expr_to_sv(ev, &kv, &ks);
+        vfree(&kv);
+        if (rc != GL_OK)
+            break;
+        if (memchr(ks.p, 0, ks.n))
+            rc = gl__expr_fail(ev, "property names may not contain NUL");
+        else if ((rc = gl__expr_charge_pass(ev, ks.n)) == GL_OK)
+            rc = gl__expr_obj_add(ev, o, &size, ks.p, json_object_get(elem(v, i)), gl__expr_json_size(elem(v, i)));
+        gl__expr_sv_free(&ks);
+    }
+    if (rc != GL_OK) {
+        json_object_put(o);
+        return rc;
+    }
+    *out = vown(V_OBJ, o, size);
+    return GL_OK;
+}
+
 method_fn gl__expr_ext_global_fn(int ns)
 {
     switch (ns) {
@@ -1491,6 +1587,8 @@ method_fn gl__expr_ext_global_fn(int ns)
     case VAR_JMESPATH: return g_jmespath;
     case VAR_ITEM: return g_item;
     case VAR_ITEMS: return g_items;
+    case VAR_NUMBERLIST: return g_number_list;
+    case VAR_ZIP: return g_zip;
     default: return NULL;
     }
 }

@@ -51,7 +51,7 @@ enum {
     VAR_ISNAN, VAR_ISFINITE,
     /* extdata (expr_ext.c): n8n helpers and variables */
     VAR_IF, VAR_IFEMPTY, VAR_NOT, VAR_MIN, VAR_MAX, VAR_AVERAGE, VAR_JMESPATH, VAR_ITEM, VAR_ITEMS,
-    VAR_RUNINDEX, VAR_PARAMETER, VAR_VARS,
+    VAR_RUNINDEX, VAR_PARAMETER, VAR_VARS, VAR_NUMBERLIST, VAR_ZIP,
     VAR_COUNT
 };
 extern const char *const gl__expr_var_names[VAR_COUNT];

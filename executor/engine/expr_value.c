@@ -18,7 +18,7 @@ const char *const gl__expr_var_names[VAR_COUNT] = {
     "$itemIndex", "Math", "JSON", "Object", "Array", "DateTime", "Number", "String",
     "Boolean", "parseInt", "parseFloat", "isNaN", "isFinite",
     "$if", "$ifEmpty", "$not", "$min", "$max", "$average", "$jmespath", "$item", "$items",
-    "$runIndex", "$parameter", "$vars",
+    "$runIndex", "$parameter", "$vars", "numberList", "zip",
 };
 
 const val_t gl__expr_undef = { 0 };
