@@ -146,7 +146,7 @@ static void expr_ctx(gl_node_ctx_t *c, int item, gl_expr_ctx_t *e)
     e->env = c->run->env;
     e->vars = c->run->vars;
     e->parameter = c->params;
-    for (int i = 0; i < c->exec->n; i++) /* $runIndex: the node's earlier activations */
+    for (int i = 0; c->exec && i < c->exec->n; i++) /* $runIndex: the node's earlier activations */
         if (c->exec->nodes[i].id == c->node_id)
             e->run_index = c->exec->nodes[i].runs > 0 ? c->exec->nodes[i].runs - 1 : 0;
     /* the node's deadline (the execution's, or the node's timeout when
