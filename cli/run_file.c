@@ -1,5 +1,5 @@
 /*
- * run_file.c: `glyphic run FILE.json [--input ITEMS.json] [--env NAME]… [--quiet]`
+ * run_file.c: `glyphic run FILE.json [--input ITEMS.json] [--env NAME]… [--vars VARS.json] [--quiet]`
  * — runs a workflow file in this process, with no database or server, and
  * prints each step (node, attempt, status, output per port) as it finishes,
  * then the execution's outcome. For developing workflows and for the
@@ -84,18 +84,20 @@ int gl_cli_run(const gl_config_t *cfg, int argc, char **argv)
     static const struct option longopts[] = {
         { "input", required_argument, NULL, 'i' },
         { "env", required_argument, NULL, 'e' },
+        { "vars", required_argument, NULL, 'V' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *input_path = NULL;
+    const char *input_path = NULL, *vars_path = NULL;
     printer_t pr = { false };
     json_object *env = json_object_new_object();
     int opt, status = 2;
     optind = 0; /* 0: glibc re-initialises (main parsed with "+") */
-    while ((opt = getopt_long(argc, argv, "i:e:qh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "i:e:V:qh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'i': input_path = optarg; break;
+        case 'V': vars_path = optarg; break;
         case 'e': {
             const char *v = getenv(optarg);
             if (v)
@@ -104,10 +106,12 @@ int gl_cli_run(const gl_config_t *cfg, int argc, char **argv)
         }
         case 'q': pr.quiet = true; break;
         case 'h':
-            printf("usage: glyphic run FILE.json [--input ITEMS.json] [--env NAME]... [--quiet]\n"
+            printf("usage: glyphic run FILE.json [--input ITEMS.json] [--env NAME]... [--vars VARS.json] [--quiet]\n"
                    "  runs the workflow in FILE here (no database or server) and prints each step;\n"
                    "  --input: a JSON array of items for the trigger; --env NAME: lets expressions\n"
-                   "  read $env.NAME; --quiet: no item data. Exit 0 succeeded, 1 failed, 2 bad input.\n"
+                   "  read $env.NAME; --vars: a JSON object of string values that expressions read as\n"
+                   "  $vars (the org's variables on a server; none by default); --quiet: no item data.\n"
+                   "  Exit 0 succeeded, 1 failed, 2 bad input.\n"
                    "  http.request reaches internal addresses only in http.allow_private (glyphic -c FILE\n"
                    "  or GLYPHIC_HTTP_ALLOW_PRIVATE).\n");
             json_object_put(env);
@@ -116,11 +120,11 @@ int gl_cli_run(const gl_config_t *cfg, int argc, char **argv)
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "usage: glyphic run FILE.json [--input ITEMS.json] [--env NAME]... [--quiet]\n");
+        fprintf(stderr, "usage: glyphic run FILE.json [--input ITEMS.json] [--env NAME]... [--vars VARS.json] [--quiet]\n");
         json_object_put(env);
         return 2;
     }
-    json_object *file = read_json(argv[optind]), *input = NULL, *def = file, *v;
+    json_object *file = read_json(argv[optind]), *input = NULL, *vars = NULL, *def = file, *v;
     if (file && json_object_object_get_ex(file, "format", &v) && json_object_object_get_ex(file, "definition", &v))
         def = v;
     if (file && input_path) {
@@ -128,6 +132,22 @@ int gl_cli_run(const gl_config_t *cfg, int argc, char **argv)
         if (!input || !json_object_is_type(input, json_type_array)) {
             if (input)
                 fprintf(stderr, "glyphic run: %s must hold a JSON array of items\n", input_path);
+            goto out;
+        }
+    }
+    if (file && vars_path) {
+        vars = read_json(vars_path);
+        bool ok = vars && json_object_is_type(vars, json_type_object);
+        if (ok) {
+            json_object_object_foreach(vars, k, val)
+            {
+                (void)k;
+                ok = ok && json_object_is_type(val, json_type_string);
+            }
+        }
+        if (!ok) {
+            if (vars)
+                fprintf(stderr, "glyphic run: %s must hold a JSON object of string values\n", vars_path);
             goto out;
         }
     }
@@ -152,6 +172,7 @@ int gl_cli_run(const gl_config_t *cfg, int argc, char **argv)
     r.workflow_name = name ? json_object_get_string(name) : argv[optind];
     r.input = input;
     r.env = env;
+    r.vars = vars;
     r.limits.allow_private = &cfg->http_allow_private;
     r.limits.allow_scripts = cfg->http_respond_allow_scripts;
     int64_t t = gl_engine_timeout_ms(def);
@@ -179,6 +200,7 @@ int gl_cli_run(const gl_config_t *cfg, int argc, char **argv)
 out:
     json_object_put(file);
     json_object_put(input);
+    json_object_put(vars);
     json_object_put(env);
     return status;
 }

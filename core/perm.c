@@ -17,6 +17,8 @@
  *   credential.read    x      x     x     x      read   (viewers: names and types only)
  *   credential.write          x     x     x      write
  *   oauth2.connect            x     x     x      (browser session only)
+ *   variable.read      x      x     x     x      read
+ *   variable.write            x     x     x      write
  *   oauth2.callback    (browser session only; the handler checks that the
  *                      session started the authorization and is still an
  *                      editor of the credential's org)
@@ -52,6 +54,10 @@ static const gl_perm_rule_t rules[] = {
                                  GL_SCOPE_WRITE },
     [GL_PERM_OAUTH2_CALLBACK] = { GL_PERM_OAUTH2_CALLBACK, "oauth2.callback", false, true, false, true, GL_ROLE_NONE,
                                   GL_SCOPE_WRITE },
+    [GL_PERM_VARIABLE_READ] = { GL_PERM_VARIABLE_READ, "variable.read", false, true, true, false, GL_ROLE_VIEWER,
+                                GL_SCOPE_READ },
+    [GL_PERM_VARIABLE_WRITE] = { GL_PERM_VARIABLE_WRITE, "variable.write", false, true, true, false, GL_ROLE_EDITOR,
+                                 GL_SCOPE_WRITE },
 };
 /* the last permission has its row (a missing one in between is caught by
  * gl_perm_rule at run time and by test_perm) */

@@ -30,6 +30,8 @@ typedef enum {
     GL_PERM_CREDENTIAL_WRITE, /* create, change, delete credentials */
     GL_PERM_OAUTH2_CONNECT, /* send the browser to an OAuth2 provider for a credential: browser sessions only */
     GL_PERM_OAUTH2_CALLBACK, /* the provider's redirect back: the session that started it (the handler checks) */
+    GL_PERM_VARIABLE_READ,   /* the org's variables ($vars): keys and values, every member */
+    GL_PERM_VARIABLE_WRITE,  /* create, change, delete variables */
     GL_PERM__COUNT
 } gl_perm_t;
 

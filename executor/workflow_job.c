@@ -33,6 +33,8 @@ typedef struct {
     int64_t last_beat_ms;  /* when the job's lease was last renewed */
     json_object *collected; /* quick workflows: steps not yet written */
     gl_cred_source_t creds; /* the execution's credential store, shared with its subworkflows */
+    json_object **vars;     /* $vars: the org's variables, loaded when a definition first uses them
+                               (shared with its subworkflows; the top run owns it) */
 } run_io_t;
 
 /* A quick workflow's steps are collected up to this many; past it (a long
@@ -56,6 +58,12 @@ static const gl_stmt_t q_finish = {
            "CASE WHEN $6::bigint IS NULL THEN NULL ELSE to_timestamp($6::bigint / 1000.0) END, $7::jsonb, "
            "$8::bigint, $9::int, $10)",
     .nparams = 10, .rows = true,
+};
+static const gl_stmt_t q_vars = {
+    .name = "exec_vars",
+    .sql = "SELECT coalesce(json_object_agg(v.key, v.value), '{}')::text FROM glyphic.variables v "
+           "WHERE v.org_id = $1::uuid",
+    .nparams = 1, .rows = true, .readonly = true,
 };
 static const gl_stmt_t q_notify = {
     .name = "exec_notify", .sql = "SELECT pg_notify('gx_' || $1, $2)", .nparams = 2, .rows = true,
@@ -232,6 +240,26 @@ const gl_vault_t *gl_workflow_job_vault;
 static int io_subworkflow(void *ud, const char *workflow_id, json_object *items, int depth, json_object **out,
                           gl_err_t *err);
 
+/* The org's variables into *io->vars when def uses them and they are not
+ * loaded yet (once per execution). */
+static int load_vars(run_io_t *io, json_object *def, gl_err_t *err)
+{
+    if (*io->vars || !gl_engine_uses_vars(def))
+        return GL_OK;
+    const char *params[] = { io->org_id };
+    PGresult *res = NULL;
+    int rc = gl_db_query(io->job->db, &q_vars, params, NULL, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    *io->vars = json_tokener_parse(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (!*io->vars) {
+        gl_err_set(err, "the org's variables cannot be read");
+        return GL_ERR;
+    }
+    return GL_OK;
+}
+
 static void fill_run(gl_run_t *r, run_io_t *io, json_object *def)
 {
     r->definition = def;
@@ -245,6 +273,7 @@ static void fill_run(gl_run_t *r, run_io_t *io, json_object *def)
     r->io.subworkflow = io_subworkflow;
     r->io.ud = io;
     r->creds = io->creds;
+    r->vars = *io->vars;
 }
 
 /* A child execution, run here and now within the parent's job. */
@@ -277,7 +306,12 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     char *name = strdup(PQgetvalue(res, 0, 1));
     PQclear(res);
     run_io_t io = { .job = parent->job, .execution_id = child_id, .org_id = parent->org_id,
-                    .last_beat_ms = parent->last_beat_ms, .creds = parent->creds };
+                    .last_beat_ms = parent->last_beat_ms, .creds = parent->creds, .vars = parent->vars };
+    if (def && (rc = load_vars(&io, def, err)) != GL_OK) {
+        json_object_put(def);
+        free(name);
+        return rc;
+    }
     gl_run_t r;
     memset(&r, 0, sizeof r);
     fill_run(&r, &io, def);
@@ -422,8 +456,17 @@ gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx)
     json_object_object_get_ex(x, "definition", &def);
     json_object_object_get_ex(x, "steps", &steps);
     json_object_object_get_ex(x, "input", &input);
+    json_object *vars = NULL;
     run_io_t io = { .job = ctx, .execution_id = eid, .org_id = str_of(x, "org_id"),
-                    .last_beat_ms = gl_wall_ms() };
+                    .last_beat_ms = gl_wall_ms(), .vars = &vars };
+    gl_err_t verr;
+    gl_err_clear(&verr);
+    if (load_vars(&io, def, &verr) != GL_OK) {
+        snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: loading the org's variables failed: %s", eid,
+                 verr.msg);
+        json_object_put(x);
+        return GL_JOB_RETRY;
+    }
     /* credentials are opened on first use and kept for the execution
      * (its arena, wiped with it) */
     gl_cred_store_t *store = gl_cred_store_new(ctx, io.org_id, gl_workflow_job_vault,
@@ -461,6 +504,7 @@ gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx)
     if (rc_run == GL_OK)
         gl_run_result_free(&rr);
     json_object_put(io.collected);
+    json_object_put(vars);
     json_object_put(x);
     /* the job's error is logged and stored with the job: no secret in it */
     gl_cred_store_redact(store, ctx->error, sizeof ctx->error);

@@ -94,6 +94,37 @@ static json_object *node_items(void *ud, const char *name)
     return NULL;
 }
 
+/* $vars: the org's variables (every member may read them) */
+static const gl_stmt_t q_vars = {
+    .name = "expr_vars",
+    .sql = "SELECT coalesce(json_object_agg(v.key, v.value), '{}')::text FROM variables v "
+           "WHERE v.org_id = current_org_id()",
+    .nparams = 0,
+    .rows = true,
+};
+
+/* The org's variables when the expression mentions $vars (NULL: not
+ * needed; *failed when they could not be read and the answer is set). */
+static json_object *vars_for(gl_req_t *req, json_object *expression, bool *failed)
+{
+    *failed = false;
+    if (!strstr(json_object_to_json_string(expression), "$vars"))
+        return NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    int rc = gl_db_query(req->db, &q_vars, NULL, req->arena, &res, &err);
+    json_object *v = rc == GL_OK ? json_tokener_parse(PQgetvalue(res, 0, 0)) : NULL;
+    if (!v) {
+        *failed = true;
+        if (rc == GL_OK)
+            gl_resp_error(req, 500, "internal", NULL, "the org's variables cannot be read");
+        else
+            gl_resp_fail(req, rc, &err);
+    }
+    return v;
+}
+
 /* $env, read once per worker (as gl_hooks_env does for the direct path) */
 static json_object *env_of(const gl_config_t *cfg)
 {
@@ -139,6 +170,7 @@ typedef struct {
     json_object *own_items;  /* items when made here (released by the caller) */
     lookup_t lookup;
     const char *workflow_id, *workflow_name;
+    json_object *vars;       /* $vars (owned; NULL: {}) */
 } context_t;
 
 /* Reads an optional string member: GL_NOTFOUND when absent or null, GL_OK,
@@ -309,6 +341,7 @@ static void evaluate(gl_req_t *req, const preview_req_t *p, context_t *c)
     e.now_ms = gl_wall_ms();
     e.env = editor ? env_of(req->cfg) : NULL;
     e.limits.deadline_ms = e.now_ms + req->cfg->expressions_preview_budget_ms;
+    e.vars = c->vars;
     json_object *out = NULL;
     gl_err_t err;
     gl_err_clear(&err);
@@ -338,7 +371,9 @@ static void preview(gl_req_t *req)
     preview_req_t p;
     context_t c;
     memset(&c, 0, sizeof c);
-    if (!read_request(req, &p) || !(p.execution_id ? load_step(req, &p, &c) : one_item(req, &p, &c))) {
+    bool failed = false;
+    if (!read_request(req, &p) || !(p.execution_id ? load_step(req, &p, &c) : one_item(req, &p, &c)) ||
+        (c.vars = vars_for(req, p.expression, &failed), failed)) {
         json_object_put(c.own_items);
         return;
     }
@@ -352,6 +387,7 @@ static void preview(gl_req_t *req)
     else
         evaluate(req, &p, &c);
     json_object_put(c.own_items);
+    json_object_put(c.vars);
 }
 
 static const gl_route_t routes[] = {

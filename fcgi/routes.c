@@ -18,6 +18,7 @@
 #include "openapi.h"
 #include "orgs.h"
 #include "queue_api.h"
+#include "variables.h"
 #include "workflow_io.h"
 #include "workflow_shares.h"
 #include "workflow_versions.h"
@@ -42,6 +43,7 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_expressions,
     &gl_resource_credentials,
     &gl_resource_oauth2,
+    &gl_resource_variables,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);

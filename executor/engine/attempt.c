@@ -550,6 +550,7 @@ step_outcome_t gl__exec_activate(gl_exec_t *x, node_t *nd, json_object **in, out
     attempt_t a = { .x = x, .nd = nd, .in = in, .o = o, .run_index = ++x->run_index, .attempt = 1,
                     .keep_state = true, .outcome = STEP_STOP };
     attempt_state_t st = A_REPLAY;
+    nd->runs++;
     while (st != A_END) {
         switch (st) {
         case A_REPLAY: st = st_replay(&a); break;

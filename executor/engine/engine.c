@@ -148,6 +148,11 @@ static void expr_ctx(gl_node_ctx_t *c, int item, gl_expr_ctx_t *e)
     if (json_object_object_get_ex(c->run->definition, "settings", &settings) &&
         json_object_object_get_ex(settings, "timezone", &tz) && json_object_is_type(tz, json_type_string))
         e->tz = json_object_get_string(tz);
+    e->vars = c->run->vars;
+    e->parameter = c->params;
+    for (int i = 0; c->exec && i < c->exec->n; i++) /* $runIndex: the node's earlier activations */
+        if (c->exec->nodes[i].id == c->node_id)
+            e->run_index = c->exec->nodes[i].runs > 0 ? c->exec->nodes[i].runs - 1 : 0;
     /* the node's deadline (the execution's, or the node's timeout when
      * sooner): an expression still running then fails the node */
     e->limits.deadline_ms = c->deadline_ms;
@@ -643,10 +648,43 @@ const char *gl_run_status_name(gl_run_status_t s)
     return "unknown";
 }
 
+/* Does a string inside v mention $vars? */
+static bool mentions_vars(json_object *v, int depth)
+{
+    if (depth > 64)
+        return true; /* deeper than a definition validates: assume so */
+    switch (json_object_get_type(v)) {
+    case json_type_string: return strstr(json_object_get_string(v), "$vars") != NULL;
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            if (mentions_vars(json_object_array_get_idx(v, i), depth + 1))
+                return true;
+        return false;
+    case json_type_object: {
+        json_object_object_foreach(v, k, child)
+        {
+            (void)k;
+            if (mentions_vars(child, depth + 1))
+                return true;
+        }
+        return false;
+    }
+    default: return false;
+    }
+}
+
+bool gl_engine_uses_vars(json_object *def)
+{
+    json_object *nodes;
+    return def && json_object_object_get_ex(def, "nodes", &nodes) && mentions_vars(nodes, 0);
+}
+
 bool gl_engine_is_direct(json_object *def)
 {
     json_object *nodes;
     if (!def || !json_object_object_get_ex(def, "nodes", &nodes) || !json_object_is_type(nodes, json_type_array))
+        return false;
+    if (gl_engine_uses_vars(def)) /* the org's variables are loaded by the executor */
         return false;
     for (size_t i = 0; i < json_object_array_length(nodes); i++) {
         json_object *n = json_object_array_get_idx(nodes, i);

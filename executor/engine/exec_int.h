@@ -46,6 +46,7 @@ typedef struct {
     bool waiting;          /* has pending input */
     json_object *state;    /* owned, or NULL */
     json_object *last_out; /* owned: {"port": items} of its latest activation */
+    int runs;              /* activations so far in this run ($runIndex is runs - 1 during one) */
 } node_t;
 
 struct gl_exec {

@@ -386,6 +386,9 @@ static int var_value(ev_t *ev, int var, val_t *out)
     case VAR_NOW: return gl__expr_date_now(ev, false, out);
     case VAR_TODAY: return gl__expr_date_now(ev, true, out);
     case VAR_ITEMINDEX: *out = vnum((double)c->item_index); return GL_OK;
+    case VAR_RUNINDEX:
+    case VAR_PARAMETER:
+    case VAR_VARS: return gl__expr_ext_var(ev, var, out);
     default:
         *out = vmk(V_NS);
         out->ns = var;

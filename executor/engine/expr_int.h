@@ -56,6 +56,9 @@ enum {
     VAR_DATETIME, VAR_NUMBER, VAR_STRING, VAR_BOOLEAN, VAR_PARSEINT, VAR_PARSEFLOAT,
     VAR_ISNAN, VAR_ISFINITE,
     VAR_DATE, /* Date: `new Date(…)` (gl__expr_new), Date.now() */
+    /* extdata (expr_ext.c): n8n helpers and variables */
+    VAR_IF, VAR_IFEMPTY, VAR_NOT, VAR_MIN, VAR_MAX, VAR_AVERAGE, VAR_JMESPATH, VAR_ITEM, VAR_ITEMS,
+    VAR_RUNINDEX, VAR_PARAMETER, VAR_VARS, VAR_NUMBERLIST, VAR_ZIP,
     VAR_COUNT
 };
 #define NEW_REGEXP (-1) /* the ns of `new RegExp(…)` for gl__expr_new (RegExp is no variable) */
@@ -476,5 +479,16 @@ int gl__expr_s_search(ev_t *ev, const val_t *self, const val_t *a, size_t na, va
 int gl__expr_regex_make(ev_t *ev, const char *pattern, const char *flags, val_t *out);
 int gl__expr_regex_sub(ev_t *ev, const val_t *str, const val_t *re, const char *rep, val_t *out);
 int gl__expr_regex_exec(ev_t *ev, const val_t *re, const val_t *str, val_t *out);
+/* expr_ext.c: n8n's extensions on numbers, arrays, objects and booleans,
+ * the helpers ($if, $jmespath…) and $runIndex/$parameter/$vars */
+method_fn gl__expr_ext_method(int kind, const char *name, size_t len);
+method_fn gl__expr_ext_global_fn(int ns);
+/* GL_NOTFOUND when var is not one of expr_ext.c's variables. */
+int gl__expr_ext_var(ev_t *ev, int var, val_t *out);
+
+/* jmespath.c: a JMESPath search of data (borrowed) under ev's bounds;
+ * *out is a new reference (NULL for null), *size its estimated JSON size. */
+int gl__expr_jmespath(ev_t *ev, json_object *data, const char *expr, size_t n, json_object **out,
+                      size_t *size);
 
 #endif

@@ -934,6 +934,8 @@ int gl__expr_call_method(ev_t *ev, const val_t *self, const char *name, size_t l
     }
     case V_FUNC: break;
     }
+    if (!fn) /* n8n's extensions (expr_ext.c), after the native methods */
+        fn = gl__expr_ext_method(self->k, name, len);
     if (fn)
         return fn(ev, self, a, na, out);
     if (self->k == V_NS)

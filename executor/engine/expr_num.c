@@ -338,7 +338,7 @@ method_fn gl__expr_global_fn(int ns)
     case VAR_PARSEFLOAT: return g_parse_float;
     case VAR_ISNAN: return g_is_nan;
     case VAR_ISFINITE: return g_is_finite;
-    default: return NULL;
+    default: return gl__expr_ext_global_fn(ns);
     }
 }
 

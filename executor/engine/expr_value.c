@@ -18,6 +18,8 @@ const char *const gl__expr_var_names[VAR_COUNT] = {
     "$itemIndex", "Math", "JSON", "Object", "Array", "DateTime", "Number", "String",
     "Boolean", "parseInt", "parseFloat", "isNaN", "isFinite",
     "Date",
+    "$if", "$ifEmpty", "$not", "$min", "$max", "$average", "$jmespath", "$item", "$items",
+    "$runIndex", "$parameter", "$vars", "numberList", "zip",
 };
 
 const val_t gl__expr_undef = { 0 };

@@ -158,6 +158,7 @@ typedef struct {
     json_object *recorded;     /* steps recorded earlier (array of {seq, node_id, run_index, attempt, status,
                                   output, state, error, finished_ms}), borrowed, NULL: none */
     json_object *env;          /* $env: allowed variables (object, borrowed), NULL: {} */
+    json_object *vars;         /* $vars: the org's variables {key: value} (object, borrowed), NULL: {} */
     int64_t deadline_ms;       /* wall clock ms the execution must end by; 0: none */
     bool can_park;             /* false: flow.wait and long backoffs are errors (direct webhook path) */
     int depth;                 /* subworkflow nesting */
@@ -195,6 +196,10 @@ const char *gl_run_status_name(gl_run_status_t s);
 /* True when every node of def is quick and local (no HTTP, waits,
  * subworkflows or retries), so it may run inside the web server. */
 bool gl_engine_is_direct(json_object *def);
+
+/* True when a string among def's nodes mentions $vars: the run needs the
+ * org's variables (gl_run_t.vars). Such a workflow is never direct. */
+bool gl_engine_uses_vars(json_object *def);
 
 /*
  * Webhook answers (flow.respond) are served on the app's origin, so what a
@@ -427,6 +432,9 @@ typedef struct gl_expr_ctx {
     json_object *env;         /* $env: object of the variables the operator allows (borrowed; NULL → {}) */
     gl_expr_limits_t limits;
     const char *tz;           /* the workflow's IANA zone ($now, DateTime.local(), new Date(y, m…)); NULL or unknown: UTC */
+    int64_t run_index;        /* $runIndex: how many times the node ran before in this execution (0 the first time) */
+    json_object *parameter;   /* $parameter: the node's parameters as written (borrowed; NULL → {}) */
+    json_object *vars;        /* $vars: the org's variables, {key: value} (borrowed; NULL → {}) */
 } gl_expr_ctx_t;
 
 /* true when s contains "{{" … "}}" */
