@@ -227,12 +227,60 @@ static json_object *conv_value(json_object *v)
     }
 }
 
+/* n cut to at most max bytes at a UTF-8 character boundary of s */
+static int utf8_cut(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return (int)max;
+}
+
+/* JSON text written as an n8n expression ("={ "a": "{{ x }}" }"): its
+ * strings are templates, and a string that is one {{ }} is still a string
+ * there (the value's text), so it becomes {{ String(x) }} */
+static json_object *json_text_value(json_object *v);
+
 static bool all_space(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!isspace((unsigned char)s[i]))
             return false;
     return true;
+}
+
+static json_object *json_text_value(json_object *v)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_string: {
+        const char *s = json_object_get_string(v);
+        const char *open = strstr(s, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
+        if (!open || !close || !all_space(s, (size_t)(open - s)) || !all_space(close + 2, strlen(close + 2)) ||
+            strstr(open + 2, "{{"))
+            return json_object_get(v);
+        sb_t b;
+        sb_init(&b);
+        sb_puts(&b, "{{ String(");
+        sb_add(&b, open + 2, (size_t)(close - open - 2));
+        sb_puts(&b, ") }}");
+        json_object *o = json_object_new_string(b.rc == GL_OK ? sb_str(&b) : "");
+        gl_buf_free(&b.b);
+        return o;
+    }
+    case json_type_array: {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            json_object_array_add(a, json_text_value(json_object_array_get_idx(v, i)));
+        return a;
+    }
+    case json_type_object: {
+        json_object *o = json_object_new_object();
+        json_object_object_foreach(v, k, e) json_object_object_add(o, k, json_text_value(e));
+        return o;
+    }
+    default: return json_object_get(v);
+    }
 }
 
 /* Appends a JavaScript expression for an n8n value (for the conditions
@@ -833,7 +881,7 @@ static int c_set(nx_t *x)
             {
                 json_object *c;
                 if (e)
-                    c = json_object_get(v);
+                    c = json_text_value(v);
                 else
                     c = lit_value(v);
                 json_object_object_add(fields, k, c);
@@ -1140,9 +1188,8 @@ static int json_param(nx_t *x, const char *gkey, json_object *v)
     gl_err_t err;
     gl_err_clear(&err);
     if (gl_json_parse(body, strlen(body), 64, &parsed, &err) == GL_OK) {
-        padd(x->g, gkey, e ? parsed : lit_value(parsed));
-        if (!e)
-            json_object_put(parsed);
+        padd(x->g, gkey, e ? json_text_value(parsed) : lit_value(parsed));
+        json_object_put(parsed);
         return GL_OK;
     }
     const char *open = strstr(body, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
@@ -1549,7 +1596,7 @@ static void placeholder(json_object *g, json_object *n, const char *type, const 
     const char *ps = p ? json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN) : "{}";
     size_t room = 9900 > b.b.len ? 9900 - b.b.len : 0;
     size_t l = strlen(ps);
-    sb_add(&b, ps, l < room ? l : room);
+    sb_add(&b, ps, (size_t)utf8_cut(ps, l, room));
     json_object_object_add(g, "notes", jstr(b.rc == GL_OK ? sb_str(&b) : "Imported from n8n as a placeholder"));
     gl_buf_free(&b.b);
 }
@@ -1627,7 +1674,7 @@ int gl_n8n_import(json_object *doc, json_object **def_out, json_object **problem
             json_object *note = json_object_new_object();
             const char *text = pstr(nd, "parameters.content", "");
             size_t tl = strlen(text);
-            json_object_object_add(note, "text", json_object_new_string_len(text, (int)(tl > 10000 ? 10000 : tl)));
+            json_object_object_add(note, "text", json_object_new_string_len(text, utf8_cut(text, tl, 10000)));
             json_object *pos = get(nd, "position");
             if (pos)
                 json_object_object_add(note, "position", json_object_get(pos));
@@ -1652,7 +1699,7 @@ int gl_n8n_import(json_object *doc, json_object **def_out, json_object **problem
         m->g = g;
         json_object_object_add(g, "id", jstr(m->id));
         size_t nl = strlen(name);
-        json_object_object_add(g, "name", json_object_new_string_len(name, (int)(nl > 100 ? 100 : nl)));
+        json_object_object_add(g, "name", json_object_new_string_len(name, utf8_cut(name, nl, 100)));
         json_object *pos = get(nd, "position");
         if (json_object_is_type(pos, json_type_array) && json_object_array_length(pos) == 2)
             json_object_object_add(g, "position", json_object_get(pos));
@@ -1711,7 +1758,7 @@ int gl_n8n_import(json_object *doc, json_object **def_out, json_object **problem
             json_object_object_add(g, "disabled", json_object_new_boolean(1));
         if (nnotes && *nnotes) {
             size_t l = strlen(nnotes);
-            json_object_object_add(g, "notes", json_object_new_string_len(nnotes, (int)(l > 10000 ? 10000 : l)));
+            json_object_object_add(g, "notes", json_object_new_string_len(nnotes, utf8_cut(nnotes, l, 10000)));
         }
     }
     /* connections */
