@@ -886,10 +886,11 @@ static int run(gl_node_ctx_t *c)
     size_t n_items = json_object_array_length(c->in[0]);
     CURL *h;
     int rc = GL_OK;
-    const char *om = NULL;
-    if (gl_node_param_str(c, "output", -1, &om) != GL_OK)
+    json_object *om = NULL;
+    if (gl_node_param(c, "output", -1, &om) != GL_OK)
         return GL_INVALID;
-    bool body_only = om && strcmp(om, "body") == 0;
+    bool body_only = json_object_is_type(om, json_type_string) && strcmp(json_object_get_string(om), "body") == 0;
+    json_object_put(om);
 
     c->retryable = false;
     c->retry_after_ms = 0;
