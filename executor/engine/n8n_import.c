@@ -420,6 +420,14 @@ static int filter_cond(cv_t *cv, sb_t *b, json_object *c, bool ci)
         sb_puts(&R, "String(");
         sb_js(&R, r);
         sb_puts(&R, " ?? \"\")");
+    } else if (strcmp(type, "dateTime") == 0) {
+        /* n8n compares dates as instants: ISO text (or a DateTime) on both sides */
+        sb_puts(&L, "DateTime.fromISO(String(");
+        sb_js(&L, l);
+        sb_puts(&L, ")).toMillis()");
+        sb_puts(&R, "DateTime.fromISO(String(");
+        sb_js(&R, r);
+        sb_puts(&R, ")).toMillis()");
     } else if (strcmp(type, "number") == 0) {
         sb_puts(&L, "Number(");
         sb_js(&L, l);
@@ -451,12 +459,13 @@ static int filter_cond(cv_t *cv, sb_t *b, json_object *c, bool ci)
             sb_printf(b, "%s((%s) == null || (%s) === \"\")", neg, lraw, lraw);
     } else if (strcmp(op, "equals") == 0 || strcmp(op, "notEquals") == 0) {
         const char *eq = op[0] == 'e' ? "===" : "!==";
-        if (strcmp(type, "dateTime") == 0)
-            rc = fail(cv, "dateTime comparisons are not imported yet");
-        else
-            sb_printf(b, "(%s %s %s)", ls, eq, rs);
-    } else if (!strcmp(op, "gt") || !strcmp(op, "lt") || !strcmp(op, "gte") || !strcmp(op, "lte")) {
-        const char *o = !strcmp(op, "gt") ? ">" : !strcmp(op, "lt") ? "<" : !strcmp(op, "gte") ? ">=" : "<=";
+        sb_printf(b, "(%s %s %s)", ls, eq, rs);
+    } else if (!strcmp(op, "gt") || !strcmp(op, "lt") || !strcmp(op, "gte") || !strcmp(op, "lte") ||
+               !strcmp(op, "after") || !strcmp(op, "before") || !strcmp(op, "afterOrEquals") ||
+               !strcmp(op, "beforeOrEquals")) {
+        const char *o = !strcmp(op, "gt") || !strcmp(op, "after") ? ">"
+                        : !strcmp(op, "lt") || !strcmp(op, "before") ? "<"
+                        : !strcmp(op, "gte") || !strcmp(op, "afterOrEquals") ? ">=" : "<=";
         sb_printf(b, "(%s %s %s)", ls, o, rs);
     } else if (!strcmp(op, "true") || !strcmp(op, "false")) {
         sb_printf(b, "((%s) === %s)", lraw, op);
@@ -531,8 +540,11 @@ static int v1_cond(cv_t *cv, sb_t *b, const char *dtype, json_object *v1, const 
     sb_js(&B, v2);
     const char *a = sb_str(&A), *c = sb_str(&B);
     int rc = GL_OK;
-    if (strcmp(dtype, "dateTime") == 0)
-        rc = fail(cv, "dateTime comparisons are not imported yet");
+    if (strcmp(dtype, "dateTime") == 0 && (!strcmp(op, "after") || !strcmp(op, "before")))
+        sb_printf(b, "(DateTime.fromISO(String(%s)).toMillis() %s DateTime.fromISO(String(%s)).toMillis())", a,
+                  op[0] == 'a' ? ">" : "<", c);
+    else if (strcmp(dtype, "dateTime") == 0)
+        rc = fail(cv, "dateTime operation '%.40s' is not imported", op);
     else if (!strcmp(op, "equal"))
         sb_printf(b, "((%s) === (%s))", a, c);
     else if (!strcmp(op, "notEqual"))

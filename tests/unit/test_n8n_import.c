@@ -193,6 +193,13 @@ static const cond_row_t cond_rows[] = {
     { C("\"={{ $json.a }}\"", "1", "array", "lengthLte"), "{\"a\":[1,2]}", false },
     { C("\"={{ $json.a }}\"", "\"\"", "array", "empty"), "{\"a\":[]}", true },
     { C("\"={{ $json.a }}\"", "\"\"", "array", "notEmpty"), "{\"a\":[]}", false },
+    /* dateTime operators: instants compared */
+    { C("\"={{ $json.d }}\"", "\"2024-01-01T00:00:00Z\"", "dateTime", "after"), "{\"d\":\"2024-01-02\"}", true },
+    { C("\"={{ $json.d }}\"", "\"2024-01-01T00:00:00Z\"", "dateTime", "before"), "{\"d\":\"2024-01-02\"}", false },
+    { C("\"={{ $json.d }}\"", "\"2024-01-01T01:00:00+01:00\"", "dateTime", "equals"), "{\"d\":\"2024-01-01T00:00:00Z\"}", true },
+    { C("\"={{ $json.d }}\"", "\"2024-01-01\"", "dateTime", "afterOrEquals"), "{\"d\":\"2024-01-01\"}", true },
+    { C("\"={{ $json.d }}\"", "\"2024-01-01\"", "dateTime", "beforeOrEquals"), "{\"d\":\"2023-12-31\"}", true },
+    { C("\"={{ $json.d }}\"", "\"2024-01-01\"", "dateTime", "notEquals"), "{\"d\":\"2023-12-31\"}", true },
     /* object operators */
     { C("\"={{ $json.o }}\"", "\"\"", "object", "empty"), "{\"o\":{}}", true },
     { C("\"={{ $json.o }}\"", "\"\"", "object", "notEmpty"), "{\"o\":{\"k\":1}}", true },
@@ -264,6 +271,8 @@ static const v1_row_t v1_rows[] = {
     { "string", "\"={{ $json.s }}\"", "notEndsWith", "\"lo\"", "{\"s\":\"hello\"}", false },
     { "string", "\"={{ $json.s }}\"", "isEmpty", "\"\"", "{\"s\":\"\"}", true },
     { "string", "\"={{ $json.s }}\"", "isNotEmpty", "\"\"", "{\"s\":\"\"}", false },
+    { "dateTime", "\"={{ $json.d }}\"", "after", "\"2024-05-01T00:00:00Z\"", "{\"d\":\"2024-06-01\"}", true },
+    { "dateTime", "\"={{ $json.d }}\"", "before", "\"2024-05-01T00:00:00Z\"", "{\"d\":\"2024-06-01\"}", false },
     { "boolean", "\"={{ $json.b }}\"", "equal", "true", "{\"b\":true}", true },
     { "boolean", "\"={{ $json.b }}\"", "notEqual", "true", "{\"b\":true}", false },
 };
