@@ -6,6 +6,9 @@ runs through the API's execution path — real PostgreSQL and nginx."""
 import glob
 import json
 import os
+import signal
+import subprocess
+import time
 import unittest
 import uuid
 
@@ -16,9 +19,13 @@ PW = "correct horse battery"
 CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compat", "n8n")
 
 
+EXECUTOR = os.path.join(harness.BUILD, "executor", "glyphic-executor")
+
+
 def setUpModule():
     global ENV
-    ENV = harness.Env(workers=2).start_all()
+    ENV = harness.Env(workers=2, fcgi_extra={"executor.poll_ms": "200", "executor.workers": "1"}).start_all()
+    ENV.fcgi.write_conf()
 
 
 def tearDownModule():
@@ -183,6 +190,80 @@ class ImportTest(unittest.TestCase):
         r = a.get(f"/api/workflows/{r.json()['id']}/export?format=n8n")
         self.assertEqual(r.status, 422, r)
         self.assertEqual(r.json()["error"]["problems"][0]["node"], "S")
+
+
+def finished(c, eid, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        e = c.get(f"/api/executions/{eid}").json()
+        if e["status"] in ("succeeded", "failed", "canceled"):
+            return e
+        time.sleep(0.1)
+    raise AssertionError(f"execution {eid} did not finish")
+
+
+class RunThroughApiTest(unittest.TestCase):
+    """The corpus's runnable cases (no HTTP: no test server here) run by
+    the executor after an API import give the outputs they give with
+    glyphic run; Execute Workflow calls an imported workflow by its id."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+                                  stderr=open(os.path.join(ENV.base, "executor-n8n.stderr"), "w"),
+                                  start_new_session=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.ex.poll() is None:
+            os.killpg(cls.ex.pid, signal.SIGTERM)
+            cls.ex.wait(30)
+
+    def test_corpus_outputs_through_the_executor(self):
+        a = signup("runs")
+        ran = 0
+        for path in sorted(glob.glob(os.path.join(CORPUS, "*.json"))):
+            if path.endswith(".expected.json"):
+                continue
+            with open(path[:-5] + ".expected.json") as f:
+                exp = json.load(f)
+            with open(path) as f:
+                text = f.read()
+            if "output" not in exp or exp.get("requires") or "__BASE__" in text:
+                continue
+            r = a.post("/api/workflows/import", json.loads(text))
+            self.assertEqual(r.status, 201, (path, r))
+            r = a.post(f"/api/workflows/{r.json()['id']}/run")
+            self.assertEqual(r.status, 202, (path, r))
+            e = finished(a, r.json()["id"])
+            self.assertEqual(e["status"], "succeeded", (path, e.get("error")))
+            last = max(e["steps"], key=lambda s: s["seq"])
+            out = [i for port, items in (last["output"] or {}).items() if port != "error" for i in items]
+            self.assertEqual(out, exp["output"], path)
+            ran += 1
+        self.assertGreaterEqual(ran, 15)
+
+    def test_execute_workflow_calls_the_imported_child(self):
+        a = signup("sub")
+        child = doc([TRIG, n8n_node("Double", "set", 3.4, {"assignments": {"assignments": [
+            {"id": "1", "name": "twice", "value": "={{ $json.n * 2 }}", "type": "number"}]}, "options": {}})],
+            link("Start", "Double"), name="Child")
+        r = a.post("/api/workflows/import", child)
+        self.assertEqual(r.status, 201, r)
+        cid = r.json()["id"]
+        parent = doc([TRIG, n8n_node("Seed", "set", 3.4, {"assignments": {"assignments": [
+            {"id": "1", "name": "n", "value": "21", "type": "number"}]}, "options": {}}),
+            n8n_node("Call", "executeWorkflow", 1, {"workflowId": cid})],
+            {**link("Start", "Seed"), **link("Seed", "Call")}, name="Parent")
+        r = a.post("/api/workflows/import", parent)
+        self.assertEqual(r.status, 201, r)
+        r = a.post(f"/api/workflows/{r.json()['id']}/run")
+        self.assertEqual(r.status, 202, r)
+        e = finished(a, r.json()["id"])
+        self.assertEqual(e["status"], "succeeded", e.get("error"))
+        call = [s for s in e["steps"] if s["node_id"] and s["output"] and "main" in s["output"]][-1]
+        # Edit Fields 3.4 keeps only the fields it sets (includeOtherFields off)
+        self.assertEqual(call["output"]["main"], [{"twice": 42}])
 
 
 if __name__ == "__main__":
