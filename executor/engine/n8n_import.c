@@ -767,9 +767,62 @@ static int c_cron(nx_t *x)
     return GL_OK;
 }
 
+/* "={{ x }}" (one expression, nothing around it): x, else NULL */
+static const char *single_expr(const char *s, size_t *len)
+{
+    if (s[0] != '=')
+        return NULL;
+    s++;
+    const char *open = strstr(s, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
+    if (!close || !all_space(s, (size_t)(open - s)) || !all_space(close + 2, strlen(close + 2)) ||
+        strstr(open + 2, "{{"))
+        return NULL;
+    *len = (size_t)(close - open - 2);
+    return open + 2;
+}
+
 /* the value of a Set v3 assignment by its type */
 static json_object *typed_value(cv_t *cv, json_object *v, const char *type)
 {
+    size_t xl = 0;
+    const char *x = json_object_is_type(v, json_type_string) ? single_expr(json_object_get_string(v), &xl) : NULL;
+    bool str = !strcmp(type, "string") || !strcmp(type, "stringValue");
+    bool num = !strcmp(type, "number") || !strcmp(type, "numberValue");
+    if (x && (str || num)) {
+        /* n8n converts the value to the field's type (Set's prepareEntry):
+         * a string field gets String(value), objects as JSON text; a
+         * number field Number(value) */
+        sb_t b;
+        sb_init(&b);
+        char e[8192];
+        int n = snprintf(e, sizeof e, "(%.*s)", (int)xl, x);
+        if (n < 0 || (size_t)n >= sizeof e) {
+            gl_buf_free(&b.b);
+            return conv_value(v);
+        }
+        if (str)
+            sb_printf(&b, "{{ typeof %s === \"object\" && %s !== null ? JSON.stringify(%s) : String(%s) }}", "__X", "__X",
+                      "__X", "__X");
+        else
+            sb_printf(&b, "{{ Number(%s) }}", "__X");
+        /* __X stands for the expression (written once per use) */
+        sb_t out;
+        sb_init(&out);
+        for (const char *p = sb_str(&b); *p;) {
+            const char *hit = strstr(p, "__X");
+            if (!hit) {
+                sb_puts(&out, p);
+                break;
+            }
+            sb_add(&out, p, (size_t)(hit - p));
+            sb_puts(&out, e);
+            p = hit + 3;
+        }
+        json_object *o = out.rc == GL_OK && b.rc == GL_OK ? json_object_new_string(sb_str(&out)) : conv_value(v);
+        gl_buf_free(&b.b);
+        gl_buf_free(&out.b);
+        return o;
+    }
     if (!json_object_is_type(v, json_type_string) || is_expr(v))
         return conv_value(v);
     const char *s = json_object_get_string(v);

@@ -133,6 +133,58 @@ TEST(values_keep_expressions_and_literals)
     }
 }
 
+typedef struct {
+    const char *value, *type, *item, *out;
+} typed_row_t;
+
+static const typed_row_t typed_rows[] = {
+    /* Set v3.3+ (Set/v2/helpers/utils.ts prepareEntry): a string field gets
+     * String(value), objects as JSON text; a number field a number */
+    { "\"={{ $json.n }}\"", "string", "{\"n\":31}", "\"31\"" },
+    { "\"={{ $json.o }}\"", "string", "{\"o\":{\"a\":1}}", "\"{\\\"a\\\":1}\"" },
+    { "\"={{ $json.b }}\"", "string", "{\"b\":true}", "\"true\"" },
+    { "\"={{ $json.s }}\"", "string", "{\"s\":\"x\"}", "\"x\"" },
+    { "\"={{ $json.s }}\"", "number", "{\"s\":\"12\"}", "12" },
+    { "\"={{ $json.n + 1 }}\"", "number", "{\"n\":1}", "2" },
+    { "\"7\"", "number", "{}", "7" },
+    { "\"2.5\"", "number", "{}", "2.5" },
+    { "\"true\"", "boolean", "{}", "true" },
+    { "\"false\"", "boolean", "{}", "false" },
+    { "\"[1,2]\"", "array", "{}", "[1,2]" },
+    { "\"{\\\"k\\\":\\\"{{ x }}\\\"}\"", "object", "{}", "{\"k\":\"{{ x }}\"}" },
+    { "\"=n is {{ $json.n }}\"", "string", "{\"n\":3}", "\"n is 3\"" },
+};
+
+TEST(set_v3_field_types)
+{
+    for (size_t i = 0; i < sizeof typed_rows / sizeof typed_rows[0]; i++) {
+        const typed_row_t *r = &typed_rows[i];
+        char params[1024];
+        snprintf(params, sizeof params,
+                 "{\"assignments\":{\"assignments\":[{\"id\":\"1\",\"name\":\"f\",\"value\":%s,\"type\":\"%s\"}]}}",
+                 r->value, r->type);
+        json_object *probs = NULL, *def = convert1("set", "3.4", params, &probs);
+        if (json_object_array_length(probs))
+            FAIL_AT("row %zu: %s", i, json_object_to_json_string(probs));
+        json_object *fields = param(def, "fields"), *v = NULL;
+        ASSERT(json_object_object_get_ex(fields, "f", &v));
+        gl_expr_ctx_t c;
+        memset(&c, 0, sizeof c);
+        json_object *it = parse(r->item), *out = NULL, *w = parse(r->out);
+        c.json = it;
+        gl_err_t err;
+        gl_err_clear(&err);
+        ASSERT_EQ(gl_expr_render_value(v, &c, &out, &err), GL_OK);
+        if (!json_object_equal(w, out))
+            FAIL_AT("row %zu: %s (%s) gave %s, not %s", i, r->value, r->type, json_object_to_json_string(out), r->out);
+        json_object_put(out);
+        json_object_put(w);
+        json_object_put(it);
+        json_object_put(def);
+        json_object_put(probs);
+    }
+}
+
 /* ---- conditions ------------------------------------------------------ */
 
 typedef struct {
