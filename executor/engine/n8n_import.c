@@ -283,6 +283,41 @@ static json_object *json_text_value(json_object *v)
     }
 }
 
+/* n8n's raw JSON with expressions ("={ \"a\": {{ x }} }"): n8n puts each
+ * {{ }}'s value into the text (objects as JSON text, the rest as
+ * String()) and parses the result (Set's resolveRawData). The same as one
+ * Glyphic expression: {{ JSON.parse("{ \"a\": " + text(x) + " }") }}. NULL
+ * when the text has an unclosed {{. A new string. */
+static json_object *raw_json_expr(const char *body)
+{
+    sb_t b;
+    sb_init(&b);
+    sb_puts(&b, "{{ JSON.parse(\"\"");
+    const char *p = body;
+    while (*p) {
+        const char *open = strstr(p, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
+        const char *text_end = close ? open : p + strlen(p);
+        if (text_end > p) {
+            sb_puts(&b, " + ");
+            sb_jsstr(&b, p, (size_t)(text_end - p));
+        }
+        if (!close)
+            break;
+        char x[8192];
+        int n = snprintf(x, sizeof x, "(%.*s)", (int)(close - open - 2), open + 2);
+        if (n < 0 || (size_t)n >= sizeof x) {
+            gl_buf_free(&b.b);
+            return NULL;
+        }
+        sb_printf(&b, " + (typeof %s === \"object\" && %s !== null ? JSON.stringify(%s) : String(%s))", x, x, x, x);
+        p = close + 2;
+    }
+    sb_puts(&b, ") }}");
+    json_object *o = b.rc == GL_OK ? json_object_new_string(sb_str(&b)) : NULL;
+    gl_buf_free(&b.b);
+    return o;
+}
+
 /* Appends a JavaScript expression for an n8n value (for the conditions
  * the converter writes): an expression "={{ x }}" as (x), a template
  * "=a {{ x }} b" as a template literal, a literal as a JSON literal. */
@@ -955,11 +990,14 @@ static int c_set(nx_t *x)
         } else {
             json_object_put(parsed);
             const char *open = strstr(body, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
+            json_object *rx = NULL;
             if (e && open && close && all_space(body, (size_t)(open - body)) && all_space(close + 2, strlen(close + 2)))
                 padd(x->g, "fields", jstr(body)); /* one expression giving the object */
+            else if (e && (rx = raw_json_expr(body)) != NULL)
+                padd(x->g, "fields", rx);
             else
-                return fail(x->cv, "JSON output that is not JSON text with {{ }} in its strings, nor one {{ }} "
-                                   "expression, is not imported");
+                return fail(x->cv, "JSON output that is neither JSON text nor n8n's JSON with {{ }} expressions is "
+                                   "not imported");
         }
     } else if (!strcmp(mode, "manual")) {
         if (x->ver >= 3.3) {
@@ -1262,8 +1300,12 @@ static int json_param(nx_t *x, const char *gkey, json_object *v)
         padd(x->g, gkey, jstr(body));
         return GL_OK;
     }
-    return fail(x->cv, "%s: JSON that is not JSON text with {{ }} in its strings, nor one {{ }} expression, is not "
-                       "imported", gkey);
+    json_object *rx = e ? raw_json_expr(body) : NULL;
+    if (rx) {
+        padd(x->g, gkey, rx);
+        return GL_OK;
+    }
+    return fail(x->cv, "%s: text that is neither JSON nor n8n's JSON with {{ }} expressions is not imported", gkey);
 }
 
 /* the credential the node names for its authentication: n8n's credentials
