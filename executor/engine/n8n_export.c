@@ -192,12 +192,30 @@ static int export_node(ex_t *x, json_object *g, json_object *nn, bool has_respon
         json_object_array_add(iv, r);
         json_object_object_add(rule, "interval", iv);
         json_object_object_add(np, "rule", rule);
+    } else if (!strcmp(t, "data.set") && json_object_is_type(get(p, "rename"), json_type_object) &&
+               json_object_object_length(get(p, "rename")) &&
+               !(json_object_is_type(get(p, "fields"), json_type_object) && json_object_object_length(get(p, "fields"))) &&
+               !(json_object_is_type(get(p, "remove"), json_type_array) && json_object_array_length(get(p, "remove"))) &&
+               strcmp(gstr(p, "mode", "merge"), "replace")) {
+        /* only renames: n8n's Rename Keys */
+        nt = "n8n-nodes-base.renameKeys";
+        json_object *keys = json_object_new_object(), *list = json_object_new_array();
+        json_object_object_foreach(get(p, "rename"), from, to)
+        {
+            json_object *k = json_object_new_object();
+            json_object_object_add(k, "currentKey", jstr(from));
+            json_object_object_add(k, "newKey", json_object_get(to));
+            json_object_array_add(list, k);
+        }
+        json_object_object_add(keys, "key", list);
+        json_object_object_add(np, "keys", keys);
+        json_object_object_add(np, "additionalOptions", json_object_new_object());
     } else if (!strcmp(t, "data.set")) {
         nt = "n8n-nodes-base.set";
         ver = 3.4;
         json_object *rn = get(p, "rename");
         if (json_object_is_type(rn, json_type_object) && json_object_object_length(rn))
-            return fail(x, "renaming fields has no Set equivalent in n8n");
+            return fail(x, "renaming fields together with setting or removing them has no Set equivalent in n8n");
         json_object *fields = get(p, "fields");
         if (fields && !json_object_is_type(fields, json_type_object))
             return fail(x, "fields given as one expression have no Set equivalent in n8n");

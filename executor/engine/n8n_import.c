@@ -662,8 +662,19 @@ static int c_webhook(nx_t *x)
     const char *rm = pstr(x->p, "responseMode", "onReceived");
     if (x->p && get(x->p, "multipleMethods") && pbool(x->p, "multipleMethods", false))
         return fail(x->cv, "a webhook with several methods is not imported");
+    if (*path_s == '/')
+        path_s++;
+    for (const char *c = path_s; *c; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.' || *c == '/'))
+            return fail(x->cv, "webhook path '%.60s' has characters Glyphic's paths do not take (path parameters "
+                               "like :id are not imported)", path_s);
+    if (strstr(path_s, "..") || strstr(path_s, "//") || strlen(path_s) > 200)
+        return fail(x->cv, "webhook path '%.60s' is not a Glyphic path", path_s);
+    if (strcmp(method, "GET") && strcmp(method, "POST") && strcmp(method, "PUT") && strcmp(method, "PATCH") &&
+        strcmp(method, "DELETE"))
+        return fail(x->cv, "webhook method '%.20s' is not imported", method);
     if (*path_s)
-        padd(x->g, "path", jstr(path_s[0] == '/' ? path_s + 1 : path_s));
+        padd(x->g, "path", jstr(path_s));
     padd(x->g, "method", jstr(method));
     if (strcmp(rm, "onReceived") == 0)
         padd(x->g, "mode", jstr("async"));
@@ -823,6 +834,15 @@ static json_object *typed_value(cv_t *cv, json_object *v, const char *type)
     const char *x = json_object_is_type(v, json_type_string) ? single_expr(json_object_get_string(v), &xl) : NULL;
     bool str = !strcmp(type, "string") || !strcmp(type, "stringValue");
     bool num = !strcmp(type, "number") || !strcmp(type, "numberValue");
+    if (x && str) { /* a string literal needs no conversion */
+        json_object *lit = NULL;
+        gl_err_t perr;
+        gl_err_clear(&perr);
+        bool is_lit = gl_json_parse(x, xl, 4, &lit, &perr) == GL_OK && json_object_is_type(lit, json_type_string);
+        json_object_put(lit);
+        if (is_lit)
+            x = NULL;
+    }
     if (x && (str || num)) {
         /* n8n converts the value to the field's type (Set's prepareEntry):
          * a string field gets String(value), objects as JSON text; a
@@ -1036,7 +1056,8 @@ static int c_if(nx_t *x)
     int rc = GL_OK;
     if (x->ver < 2) {
         static const char *const kinds[] = { "boolean", "number", "string", "dateTime", NULL };
-        bool any = !strcmp(pstr(x->p, "combineOperation", "all"), "any");
+        bool any = !strcmp(pstr(x->p, "combineOperation", "all"), "any") ||
+                   !strcmp(pstr(x->p, "combineConditions", "AND"), "OR");
         int n = 0;
         for (const char *const *k = kinds; *k && rc == GL_OK; k++) {
             char key[40];
@@ -1611,6 +1632,52 @@ static int c_exec_workflow(nx_t *x)
     return GL_OK;
 }
 
+/* Filter (1, 2–2.2): an If whose true output keeps the items (output 0)
+ * and whose false output holds the discarded ones (output 1 when shown);
+ * v1 has IF v1's conditions with combineConditions AND/OR */
+static int c_filter(nx_t *x)
+{
+    return c_if(x);
+}
+
+/* Rename Keys (1): keys.key[] {currentKey, newKey} */
+static int c_rename_keys(nx_t *x)
+{
+    x->gtype = "data.set";
+    json_object *keys = path(x->p, "keys.key"), *rn = json_object_new_object();
+    padd(x->g, "rename", rn);
+    padd(x->g, "mode", jstr("merge"));
+    if (alen(path(x->p, "additionalOptions.regexReplacement.replacements")))
+        return fail(x->cv, "regular-expression renames are not imported");
+    for (size_t i = 0; i < alen(keys); i++) {
+        json_object *k = json_object_array_get_idx(keys, i);
+        const char *from = pstr(k, "currentKey", ""), *to = pstr(k, "newKey", "");
+        if (!*from || !*to || from[0] == '=' || to[0] == '=')
+            return fail(x->cv, "renamed keys must be plain names");
+        json_object_object_add(rn, from, jstr(to));
+    }
+    return GL_OK;
+}
+
+/* Interval (1): every N seconds/minutes/hours */
+static int c_interval(nx_t *x)
+{
+    x->gtype = "trigger.schedule";
+    const char *unit = pstr(x->p, "unit", "seconds");
+    int n = (int)pnum(x->p, "interval", 1);
+    char cron[64];
+    if (n < 1)
+        return fail(x->cv, "interval must be 1 or more");
+    if (!strcmp(unit, "minutes") && n < 60)
+        snprintf(cron, sizeof cron, n == 1 ? "* * * * *" : "*/%d * * * *", n);
+    else if (!strcmp(unit, "hours") && n < 24)
+        snprintf(cron, sizeof cron, n == 1 ? "0 * * * *" : "0 */%d * * *", n);
+    else
+        return fail(x->cv, "an interval of %d %.10s has no cron equivalent (minutes below 60, hours below 24)", n, unit);
+    padd(x->g, "cron", jstr(cron));
+    return GL_OK;
+}
+
 typedef int (*conv_fn)(nx_t *x);
 
 static const struct {
@@ -1636,6 +1703,10 @@ static const struct {
     { "n8n-nodes-base.wait", c_wait },
     { "n8n-nodes-base.executeWorkflow", c_exec_workflow },
     { "n8n-nodes-base.noOp", c_noop },
+    { "n8n-nodes-base.executeWorkflowTrigger", c_manual },
+    { "n8n-nodes-base.filter", c_filter },
+    { "n8n-nodes-base.renameKeys", c_rename_keys },
+    { "n8n-nodes-base.interval", c_interval },
 };
 
 static const char *why_not(const char *type)

@@ -184,7 +184,7 @@ class ImportTest(unittest.TestCase):
         # a node without an n8n equivalent: 422 with the list
         r = a.post("/api/workflows", {"name": "Renamer", "definition": {"nodes": [
             {"id": "t", "type": "trigger.manual", "name": "T"},
-            {"id": "s", "type": "data.set", "name": "S", "params": {"rename": {"a": "b"}}}],
+            {"id": "s", "type": "data.set", "name": "S", "params": {"rename": {"a": "b"}, "fields": {"c": 1}}}],
             "edges": [{"from": "t", "to": "s"}]}})
         self.assertEqual(r.status, 201, r)
         r = a.get(f"/api/workflows/{r.json()['id']}/export?format=n8n")

@@ -646,12 +646,34 @@ TEST(export_round_trip)
     json_object_put(back);
     json_object_put(probs2);
     /* what n8n has no equivalent for */
-    def = parse("{\"nodes\":[{\"id\":\"s\",\"type\":\"data.set\",\"name\":\"S\",\"params\":{\"rename\":{\"a\":\"b\"}}}],\"edges\":[]}");
+    def = parse("{\"nodes\":[{\"id\":\"s\",\"type\":\"data.set\",\"name\":\"S\",\"params\":{\"rename\":{\"a\":\"b\"},\"fields\":{\"c\":1}}}],\"edges\":[]}");
     ASSERT_EQ(gl_n8n_export(def, "x", &doc, &probs, &err), GL_OK);
     ASSERT_EQ(json_object_array_length(probs), 1);
     json_object_put(def);
     json_object_put(doc);
     json_object_put(probs);
+}
+
+/* data.set that only renames goes to n8n as Rename Keys, and back */
+TEST(export_rename_keys)
+{
+    json_object *def = parse("{\"nodes\":[{\"id\":\"s\",\"type\":\"data.set\",\"name\":\"S\",\"params\":{\"rename\":{\"a\":\"b\"}}}],\"edges\":[]}");
+    json_object *doc = NULL, *probs = NULL, *back = NULL, *probs2 = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_n8n_export(def, "x", &doc, &probs, &err), GL_OK);
+    ASSERT_EQ(json_object_array_length(probs), 0);
+    ASSERT_CONTAINS(json_object_to_json_string(doc), "n8n-nodes-base.renameKeys");
+    ASSERT_EQ(gl_n8n_import(doc, &back, &probs2, &err), GL_OK);
+    ASSERT_EQ(json_object_array_length(probs2), 0);
+    json_object *rn = param(back, "rename"), *v;
+    ASSERT(json_object_object_get_ex(rn, "a", &v));
+    ASSERT_STR_EQ(json_object_get_string(v), "b");
+    json_object_put(def);
+    json_object_put(doc);
+    json_object_put(probs);
+    json_object_put(back);
+    json_object_put(probs2);
 }
 
 /* hostile input: deep, wide or odd documents end with problems, not crashes */
