@@ -320,7 +320,14 @@ static int export_node(ex_t *x, json_object *g, json_object *nn, bool has_respon
             json_object_array_add(vals, e);
             json_object_object_add(fm, "values", vals);
             json_object_object_add(np, "fieldsToMatch", fm);
-            json_object_object_add(np, "joinMode", jstr(!strcmp(j, "left") ? "enrichInput1" : !strcmp(j, "outer") ? "keepEverything" : "keepMatches"));
+            const char *jmode = !strcmp(j, "left") ? "enrichInput1" : !strcmp(j, "right") ? "enrichInput2"
+                                : !strcmp(j, "outer") ? "keepEverything" : !strncmp(j, "unmatched", 9) ? "keepNonMatches"
+                                : "keepMatches";
+            json_object_object_add(np, "joinMode", jstr(jmode));
+            size_t jl = strlen(j);
+            const char *from = jl && j[jl - 1] == '1' ? "input1" : jl && j[jl - 1] == '2' ? "input2" : NULL;
+            if (from)
+                json_object_object_add(np, "outputDataFrom", jstr(from));
             json_object_object_add(np, "options", json_object_new_object());
         }
     } else if (!strcmp(t, "http.request")) {

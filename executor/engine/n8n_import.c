@@ -1197,13 +1197,15 @@ static int merge_keys(nx_t *x)
 
 static int merge_join_mode(nx_t *x)
 {
-    const char *jm = pstr(x->p, "joinMode", "keepMatches");
+    const char *jm = pstr(x->p, "joinMode", "keepMatches"), *from = pstr(x->p, "outputDataFrom", "both");
     if (!strcmp(jm, "keepMatches")) {
-        if (strcmp(pstr(x->p, "outputDataFrom", "both"), "both"))
-            return fail(x->cv, "keeping only one input's data of the matches is not imported");
-        padd(x->g, "join", jstr("inner"));
+        padd(x->g, "join", jstr(!strcmp(from, "input1") ? "matched1" : !strcmp(from, "input2") ? "matched2" : "inner"));
+    } else if (!strcmp(jm, "keepNonMatches")) {
+        padd(x->g, "join", jstr(!strcmp(from, "input1") ? "unmatched1" : !strcmp(from, "input2") ? "unmatched2" : "unmatched"));
     } else if (!strcmp(jm, "enrichInput1")) {
         padd(x->g, "join", jstr("left"));
+    } else if (!strcmp(jm, "enrichInput2")) {
+        padd(x->g, "join", jstr("right"));
     } else if (!strcmp(jm, "keepEverything")) {
         padd(x->g, "join", jstr("outer"));
     } else {
@@ -1232,13 +1234,12 @@ static int c_merge(nx_t *x)
             const char *k1 = pstr(x->p, "propertyName1", ""), *k2 = pstr(x->p, "propertyName2", "");
             if (!*k1 || !*k2)
                 return fail(x->cv, "merge by key needs both property names");
-            if (!strcmp(mode, "keepKeyMatches"))
-                return fail(x->cv, "keeping input1's key matches is not imported");
             padd(x->g, "mode", jstr("join"));
             padd(x->g, "key", jstr(k1));
             if (strcmp(k1, k2))
                 padd(x->g, "key2", jstr(k2));
-            padd(x->g, "join", jstr("left")); /* v1 mergeByKey: every input1 item, enriched */
+            /* v1 mergeByKey: every input1 item, enriched; keepKeyMatches: input1's items that match */
+            padd(x->g, "join", jstr(!strcmp(mode, "keepKeyMatches") ? "matched1" : "left"));
             return GL_OK;
         }
         if (!strcmp(mode, "mergeByIndex")) {
@@ -1247,6 +1248,17 @@ static int c_merge(nx_t *x)
                 return fail(x->cv, "merge by index with a left join is not imported (inner or outer)");
             padd(x->g, "mode", jstr("position"));
             padd(x->g, "join", jstr(!strcmp(j, "outer") ? "outer" : "inner"));
+            return GL_OK;
+        }
+        if (!strcmp(mode, "removeKeyMatches")) {
+            const char *k1 = pstr(x->p, "propertyName1", ""), *k2 = pstr(x->p, "propertyName2", "");
+            if (!*k1 || !*k2)
+                return fail(x->cv, "remove key matches needs both property names");
+            padd(x->g, "mode", jstr("join"));
+            padd(x->g, "key", jstr(k1));
+            if (strcmp(k1, k2))
+                padd(x->g, "key2", jstr(k2));
+            padd(x->g, "join", jstr("unmatched1"));
             return GL_OK;
         }
         if (!strcmp(mode, "wait") || !strcmp(mode, "passThrough")) {

@@ -6,8 +6,10 @@
  *   join    for each input1 item, each input2 item whose `key2` (default:
  *           `key`) field equals the input1 item's `key` field: the two
  *           merged (input2's fields win); then, by `join`, nothing more
- *           (inner), input1's unmatched items (left), or those and
- *           input2's (outer)
+ *           (inner), input1's unmatched items (left), input2's (right),
+ *           or both (outer); or, instead of merged pairs, the items of
+ *           one input that match (matched1, matched2) or those without a
+ *           match (unmatched: input1's then input2's; unmatched1/2)
  *   position item i of input1 merged with item i of input2 (input2's
  *           fields win), up to the shorter input (join inner) or the
  *           longer (outer)
@@ -53,7 +55,12 @@ static int join(gl_node_ctx_t *c, size_t n1, size_t n2)
     char key1[256], key2[256];
     snprintf(key1, sizeof key1, "%s", k1);
     snprintf(key2, sizeof key2, "%s", k2 && *k2 ? k2 : key1);
-    bool left = jm && strcmp(jm, "left") == 0, outer = jm && strcmp(jm, "outer") == 0;
+    char how[16];
+    snprintf(how, sizeof how, "%s", jm ? jm : "inner");
+    bool left = !strcmp(how, "left"), outer = !strcmp(how, "outer"), right = !strcmp(how, "right");
+    bool emit_pairs = left || outer || right || !strcmp(how, "inner");
+    bool un1 = left || outer || !strcmp(how, "unmatched") || !strcmp(how, "unmatched1");
+    bool un2 = right || outer || !strcmp(how, "unmatched") || !strcmp(how, "unmatched2");
     bool *used2 = gl_xcalloc(n2 + 1, sizeof *used2), *used1 = gl_xcalloc(n1 + 1, sizeof *used1);
     for (size_t i = 0; i < n1; i++) {
         json_object *a = json_object_array_get_idx(c->in[0], i);
@@ -63,16 +70,24 @@ static int join(gl_node_ctx_t *c, size_t n1, size_t n2)
             json_object *b = json_object_array_get_idx(c->in[1], j);
             const char *sb = key_text(b, key2, bbuf, sizeof bbuf);
             if (sb && strcmp(sa, sb) == 0) {
-                gl_node_emit(c, 0, merged(a, b));
+                if (emit_pairs)
+                    gl_node_emit(c, 0, merged(a, b));
                 used1[i] = used2[j] = true;
             }
         }
     }
+    /* matched1/matched2: each item of that input that has a match, once */
+    for (size_t i = 0; !strcmp(how, "matched1") && i < n1; i++)
+        if (used1[i])
+            gl_node_emit(c, 0, json_object_get(json_object_array_get_idx(c->in[0], i)));
+    for (size_t j = 0; !strcmp(how, "matched2") && j < n2; j++)
+        if (used2[j])
+            gl_node_emit(c, 0, json_object_get(json_object_array_get_idx(c->in[1], j)));
     /* n8n's order: the matches, then input1's unmatched, then input2's */
-    for (size_t i = 0; (left || outer) && i < n1; i++)
+    for (size_t i = 0; un1 && i < n1; i++)
         if (!used1[i])
             gl_node_emit(c, 0, json_object_get(json_object_array_get_idx(c->in[0], i)));
-    for (size_t j = 0; outer && j < n2; j++)
+    for (size_t j = 0; un2 && j < n2; j++)
         if (!used2[j])
             gl_node_emit(c, 0, json_object_get(json_object_array_get_idx(c->in[1], j)));
     free(used1);
@@ -115,7 +130,8 @@ static int run(gl_node_ctx_t *c)
 }
 
 static const char *const merge_modes[] = { "append", "join", "position", "wait", NULL };
-static const char *const join_modes[] = { "inner", "left", "outer", NULL };
+static const char *const join_modes[] = { "inner", "left", "right", "outer", "matched1", "matched2",
+                                           "unmatched", "unmatched1", "unmatched2", NULL };
 static const char *const wait_outputs[] = { "input1", "input2", NULL };
 
 const gl_node_def_t gl_node_flow_merge = {
@@ -130,7 +146,7 @@ const gl_node_def_t gl_node_flow_merge = {
         { "key", GL_PARAM_STRING, NULL, false, false, NULL, "join mode: the field both inputs share (input1's)" },
         { "key2", GL_PARAM_STRING, NULL, false, false, NULL, "join mode: input2's field, when its name differs from key" },
         { "join", GL_PARAM_SELECT, "\"inner\"", false, false, join_modes,
-          "join mode: inner (matches only), left (also input1's unmatched items), outer (also input2's); position mode: inner (up to the shorter input) or outer (up to the longer)" },
+          "join mode: inner (matches only), left (then input1's unmatched items), right (then input2's), outer (then both); matched1/matched2 (that input's items that match, once each); unmatched (input1's then input2's items without a match), unmatched1, unmatched2. position mode: inner (up to the shorter input) or outer (up to the longer)" },
         { "output", GL_PARAM_SELECT, "\"input1\"", false, false, wait_outputs, "wait mode: the input whose items go on" },
     },
     .run = run,
