@@ -217,14 +217,27 @@ static int export_node(ex_t *x, json_object *g, json_object *nn, bool has_respon
         if (json_object_is_type(rn, json_type_object) && json_object_object_length(rn))
             return fail(x, "renaming fields together with setting or removing them has no Set equivalent in n8n");
         json_object *fields = get(p, "fields");
-        if (fields && !json_object_is_type(fields, json_type_object))
-            return fail(x, "fields given as one expression have no Set equivalent in n8n");
+        bool raw = json_object_is_type(fields, json_type_string) && gl_expr_has(json_object_get_string(fields));
+        if (fields && !raw && !json_object_is_type(fields, json_type_object))
+            return fail(x, "fields given as anything but an object or an expression have no Set equivalent in n8n");
         json_object *as = json_object_new_object(), *list = json_object_new_array();
         json_object_object_add(as, "assignments", list);
-        json_object_object_add(np, "assignments", as);
+        if (raw) { /* one expression giving the object: n8n's JSON mode */
+            json_object_put(as);
+            json_object_object_add(np, "mode", jstr("raw"));
+            json_object_object_add(np, "jsonOutput", nval(fields));
+            fields = NULL;
+        } else {
+            json_object_object_add(np, "assignments", as);
+        }
         int i = 0;
-        json_object_object_foreach(fields, k, v)
-        {
+        if (!json_object_is_type(fields, json_type_object))
+            fields = NULL;
+        for (struct json_object_iterator it = fields ? json_object_iter_begin(fields) : (struct json_object_iterator){ 0 },
+                                          end = fields ? json_object_iter_end(fields) : (struct json_object_iterator){ 0 };
+             fields && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+            const char *k = json_object_iter_peek_name(&it);
+            json_object *v = json_object_iter_peek_value(&it);
             json_object *a = json_object_new_object();
             char id[40];
             snprintf(id, sizeof id, "glyphic-field-%d", i++);

@@ -1960,6 +1960,10 @@ int gl_n8n_import(json_object *doc, json_object **def_out, json_object **problem
             add_problem(problems, src, NULL, NULL, sm ? "a sticky note has no connections" : "connection from a node that does not exist");
             continue;
         }
+        if (!json_object_is_type(byport, json_type_object)) {
+            add_problem(problems, src, NULL, NULL, "connections must be an object {main: [[…]]}");
+            continue;
+        }
         json_object_object_foreach(byport, kind, outs)
         {
             if (strcmp(kind, "main")) {

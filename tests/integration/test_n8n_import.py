@@ -78,6 +78,16 @@ class ImportTest(unittest.TestCase):
             self.assertEqual(wf["name"], body["name"])
             names = {nd["name"] for nd in wf["definition"]["nodes"]}
             self.assertTrue({x["name"] for x in body["nodes"] if x["type"] != "n8n-nodes-base.stickyNote"} <= names)
+            # and back to n8n, and in again: the same node types in the same places
+            r = a.get(f"/api/workflows/{wid}/export?format=n8n")
+            self.assertEqual(r.status, 200, (path, r))
+            r2 = a.post("/api/workflows/import", r.json())
+            self.assertEqual(r2.status, 201, (path, r2))
+            again = a.get(f"/api/workflows/{r2.json()['id']}").json()["definition"]
+            self.assertEqual(sorted((x["name"], x["type"]) for x in again["nodes"]),
+                             sorted((x["name"], x["type"]) for x in wf["definition"]["nodes"]), path)
+            self.assertEqual(len(again["edges"]), len(wf["definition"]["edges"]), path)
+            self.assertEqual(len(again.get("notes", [])), len(wf["definition"].get("notes", [])), path)
         self.assertGreaterEqual(n, 30)
 
     def test_refused_then_partial_with_placeholders(self):

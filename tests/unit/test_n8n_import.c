@@ -676,6 +676,30 @@ TEST(export_rename_keys)
     json_object_put(probs2);
 }
 
+/* export of odd but valid definitions: no fields, fields as one expression */
+TEST(export_odd_definitions)
+{
+    static const char *const defs[] = {
+        "{\"nodes\":[{\"id\":\"s\",\"type\":\"data.set\",\"name\":\"S\"}],\"edges\":[]}",
+        "{\"nodes\":[{\"id\":\"s\",\"type\":\"data.set\",\"name\":\"S\",\"params\":{\"fields\":\"{{ {a: 1} }}\"}}],\"edges\":[]}",
+        "{\"nodes\":[{\"id\":\"h\",\"type\":\"http.request\",\"name\":\"H\"},{\"id\":\"r\",\"type\":\"flow.respond\",\"name\":\"R\"}],\"edges\":[{\"from\":\"h\",\"to\":\"r\"},{\"from\":\"x\",\"to\":\"r\"}]}",
+        "{\"nodes\":[{\"id\":\"w\",\"type\":\"flow.switch\",\"name\":\"W\",\"params\":{\"rules\":[\"{{ true }}\"]}},{\"id\":\"n\",\"type\":\"flow.noop\",\"name\":\"N\"}],\"edges\":[{\"from\":\"w\",\"from_port\":\"fallback\",\"to\":\"n\"},{\"from\":\"w\",\"from_port\":\"error\",\"to\":\"n\"}]}",
+        "{\"nodes\":[1,{}],\"edges\":[5],\"notes\":[3]}",
+    };
+    for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+        json_object *def = parse(defs[i]), *doc = NULL, *probs = NULL, *back = NULL, *probs2 = NULL;
+        gl_err_t err;
+        gl_err_clear(&err);
+        ASSERT_EQ(gl_n8n_export(def, "x", &doc, &probs, &err), GL_OK);
+        ASSERT_EQ(gl_n8n_import(doc, &back, &probs2, &err), GL_OK);
+        json_object_put(def);
+        json_object_put(doc);
+        json_object_put(probs);
+        json_object_put(back);
+        json_object_put(probs2);
+    }
+}
+
 /* hostile input: deep, wide or odd documents end with problems, not crashes */
 TEST(hostile_documents)
 {
@@ -684,6 +708,8 @@ TEST(hostile_documents)
         "{\"nodes\":[{\"name\":\"A\",\"type\":\"n8n-nodes-base.noOp\"}],\"connections\":{\"A\":{\"main\":[[{\"node\":\"A\",\"index\":0}]]}}}",
         "{\"nodes\":[{\"name\":\"A\",\"type\":\"n8n-nodes-base.noOp\"}],\"connections\":{\"A\":{\"main\":[[{\"node\":\"A\",\"index\":99}]],\"ai_tool\":[]}}}",
         "{\"nodes\":[{\"name\":\"A\",\"type\":\"n8n-nodes-base.noOp\"}],\"connections\":{\"A\":{\"main\":\"x\"},\"B\":5}}",
+        "{\"nodes\":[{\"name\":\"A\",\"type\":\"n8n-nodes-base.noOp\"}],\"connections\":{\"A\":5}}",
+        "{\"nodes\":[{\"name\":\"A\",\"type\":\"n8n-nodes-base.noOp\"}],\"connections\":{\"A\":{\"main\":[5,[7,{\"node\":5}]]}}}",
         "{\"nodes\":[{\"name\":\"A\",\"type\":\"n8n-nodes-base.set\",\"typeVersion\":\"3\",\"parameters\":[]}],\"connections\":{}}",
         "{\"nodes\":[{\"name\":\"A\",\"type\":\"n8n-nodes-base.if\",\"typeVersion\":2,\"parameters\":{\"conditions\":{\"conditions\":[1,null,{}]}}}],\"connections\":{}}",
         "{\"nodes\":[{\"name\":\"A\",\"type\":\"n8n-nodes-base.switch\",\"typeVersion\":1,\"parameters\":{\"rules\":{\"rules\":[{\"output\":-5},{\"output\":1000}]},\"fallbackOutput\":99999}}],\"connections\":{}}",
