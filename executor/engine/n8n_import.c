@@ -65,15 +65,23 @@ static void sb_add(sb_t *s, const char *t, size_t n)
 static void sb_printf(sb_t *s, const char *fmt, ...) GL_PRINTF(2, 3);
 static void sb_printf(sb_t *s, const char *fmt, ...)
 {
-    char tmp[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof tmp)
+    if (n < 0 || n > (1 << 20)) {
+        s->rc |= GL_TOO_LARGE;
+        return;
+    }
+    char *tmp = gl_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    int m = vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    if (m != n)
         s->rc |= GL_TOO_LARGE;
     else
-        sb_puts(s, tmp);
+        sb_add(s, tmp, (size_t)n);
+    free(tmp);
 }
 
 /* s as a JavaScript (JSON) string literal, with quotes */

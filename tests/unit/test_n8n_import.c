@@ -358,6 +358,29 @@ TEST(if_v1_conditions)
     json_object_put(probs);
 }
 
+/* long expressions (real workflows have them) convert whole */
+TEST(long_expressions)
+{
+    char longexpr[3000], params[8192];
+    int n = snprintf(longexpr, sizeof longexpr, "={{ $json.a");
+    while (n < 2000)
+        n += snprintf(longexpr + n, sizeof longexpr - (size_t)n, " + $json.a");
+    snprintf(longexpr + n, sizeof longexpr - (size_t)n, " }}");
+    snprintf(params, sizeof params,
+             "{\"conditions\":{\"number\":[{\"value1\":\"%s\",\"operation\":\"larger\",\"value2\":\"%s\"}]}}",
+             longexpr, longexpr);
+    json_object *probs = NULL, *def = convert1("if", "1", params, &probs);
+    ASSERT_EQ(json_object_array_length(probs), 0);
+    ASSERT(!render_bool(json_object_get_string(param(def, "condition")), "{\"a\":1}"));
+    json_object_put(def);
+    json_object_put(probs);
+    snprintf(params, sizeof params, "{\"mode\":\"raw\",\"jsonOutput\":\"={ \\\"x\\\": %s }\"}", longexpr + 1);
+    def = convert1("set", "3.4", params, &probs);
+    ASSERT_EQ(json_object_array_length(probs), 0);
+    json_object_put(def);
+    json_object_put(probs);
+}
+
 /* ---- ports and connections -------------------------------------------- */
 
 static json_object *convert_doc(const char *text, json_object **probs)
