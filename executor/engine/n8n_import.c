@@ -1375,6 +1375,10 @@ static int c_http(nx_t *x)
 {
     x->gtype = "http.request";
     padd(x->g, "output", jstr("body"));
+    if (pbool(x->p, "options.allowUnauthorizedCerts", false) || pbool(x->p, "allowUnauthorizedCerts", false))
+        return fail(x->cv, "ignoring TLS certificate errors is not imported (Glyphic always checks them)");
+    if (*pstr(x->p, "options.proxy", ""))
+        return fail(x->cv, "a proxy is not imported (Glyphic's requests use none)");
     if (x->ver < 3) {
         padd(x->g, "method", jstr(pstr(x->p, "requestMethod", "GET")));
         padd(x->g, "url", conv_value(get(x->p, "url") ? get(x->p, "url") : jstr("")));
@@ -1623,7 +1627,9 @@ static int c_wait(nx_t *x)
             padd(x->g, "seconds", expr_obj(&b));
             gl_buf_free(&b.b);
         } else {
-            double a = amount ? json_object_get_double(amount) : 1;
+            /* defaults: v1 1 hour; v1.1 5 seconds (from memory of n8n's Wait
+             * node; exports leave default values out) */
+            double a = amount ? json_object_get_double(amount) : x->ver >= 1.1 ? 5 : 1;
             padd(x->g, "seconds", json_object_new_double(a * mult));
         }
         return GL_OK;

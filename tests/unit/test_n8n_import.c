@@ -548,6 +548,8 @@ static const prob_row_t prob_rows[] = {
     { "executeWorkflow", "1", "{\"workflowId\":\"a1B2c3\"}", "not a Glyphic workflow id" },
     { "webhook", "2", "{\"path\":\"x\",\"authentication\":\"basicAuth\"}", "authentication" },
     { "httpRequest", "4.2", "{\"url\":\"https://x\",\"sendBody\":true,\"contentType\":\"multipart-form-data\"}", "content type" },
+    { "httpRequest", "4.2", "{\"url\":\"https://x\",\"options\":{\"allowUnauthorizedCerts\":true}}", "certificate" },
+    { "httpRequest", "1", "{\"url\":\"https://x\",\"options\":{\"proxy\":\"http://p:3128\"}}", "proxy" },
     { "set", "3.4", "{\"mode\":\"raw\",\"jsonOutput\":\"{ \\\"a\\\": 1 } trailing\"}", "JSON output" },
 };
 
