@@ -6,6 +6,7 @@
  *                                stale invitations and old trash (for cron)
  *   glyphic org limits ORG ...   show or set an org's limits (org_limits.c)
  *   glyphic run FILE [--input F] run a workflow file here, no database (run_file.c)
+ *   glyphic import FILE          convert an n8n export to a Glyphic document (run_file.c)
  *   glyphic keygen FILE          write a new master key for credential secrets
  *   glyphic rotate-key --new F   re-seal every credential under the key in F (rotate_key.c)
  *   glyphic config               print the effective configuration
@@ -54,9 +55,14 @@ static void usage(FILE *out)
             "  queue retry ID     queue a dead or canceled job again\n"
             "  queue cancel ID    cancel a queued, waiting or running job\n"
             "  run FILE.json [--input ITEMS.json] [--env NAME]... [--quiet]\n"
-            "                     run a workflow file in this process (no database or server) and\n"
+            "                     run a workflow file (Glyphic or n8n export) in this process (no database or server) and\n"
             "                     print each step's output; exit 1 if the execution fails\n"
             "                     (http.allow_private and http.respond_allow_scripts apply)\n"
+            "  import N8N.json [--partial] [--name NAME]\n"
+            "                     convert an n8n workflow export into a Glyphic workflow document\n"
+            "                     on standard output (no database); exit 1 listing the nodes that\n"
+            "                     cannot be converted, unless --partial (disabled placeholders).\n"
+            "                     glyphic run also runs an n8n export directly\n"
             "  keygen FILE        write a new random master key for credential secrets to FILE\n"
             "                     (created with mode 0600, never overwritten); point\n"
             "                     secrets.key_file at it. Needs no configuration.\n"
@@ -291,6 +297,8 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "keygen") == 0)
         return cmd_keygen(argc - optind, argv + optind);
+    if (strcmp(cmd, "import") == 0)
+        return gl_cli_import(argc - optind, argv + optind);
 
     gl_config_t cfg;
     gl_err_t err;

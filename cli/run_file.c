@@ -5,8 +5,10 @@
  * then the execution's outcome. For developing workflows and for the
  * examples/ folder.
  *
- * FILE is a definition ({nodes, edges, settings}) or an export
- * ({"format": "glyphic.workflow", "definition": …}). It is validated as a
+ * FILE is a definition ({nodes, edges, settings}), an export
+ * ({"format": "glyphic.workflow", "definition": …}) or an n8n workflow
+ * export (converted by gl_n8n_import first; refused, listing the
+ * problems, when a node cannot be converted). It is validated as a
  * save would be. Waits are slept; flow.subworkflow is not available here.
  * The configuration's http.allow_private and http.respond_allow_scripts
  * apply as in the executor.
@@ -49,6 +51,41 @@ static json_object *read_json(const char *path)
     }
     free(buf);
     return o;
+}
+
+/* An n8n export into *def (a new definition); 0, or 1 after printing its
+ * problems (unless partial, which keeps the placeholders), 2 when it is
+ * not an export at all. */
+static int n8n_convert(json_object *doc, bool partial, json_object **def)
+{
+    json_object *problems = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    *def = NULL;
+    if (gl_n8n_import(doc, def, &problems, &err) != GL_OK) {
+        fprintf(stderr, "glyphic: %s\n", err.msg);
+        return 2;
+    }
+    size_t n = json_object_array_length(problems);
+    for (size_t i = 0; i < n; i++) {
+        json_object *p = json_object_array_get_idx(problems, i), *node, *type, *ver, *msg;
+        json_object_object_get_ex(p, "node", &node);
+        json_object_object_get_ex(p, "type", &type);
+        json_object_object_get_ex(p, "typeVersion", &ver);
+        json_object_object_get_ex(p, "message", &msg);
+        fprintf(stderr, "  %s%s%s%s%s%s: %s\n", node ? json_object_get_string(node) : "(workflow)",
+                type ? " (" : "", type ? json_object_get_string(type) : "", ver ? " v" : "",
+                ver ? json_object_get_string(ver) : "", type ? ")" : "", msg ? json_object_get_string(msg) : "");
+    }
+    json_object_put(problems);
+    if (n && !partial) {
+        fprintf(stderr, "glyphic: %zu n8n node%s or connection%s cannot be converted (--partial for placeholders)\n",
+                n, n == 1 ? "" : "s", n == 1 ? "" : "s");
+        json_object_put(*def);
+        *def = NULL;
+        return 1;
+    }
+    return 0;
 }
 
 typedef struct {
@@ -124,9 +161,15 @@ int gl_cli_run(const gl_config_t *cfg, int argc, char **argv)
         json_object_put(env);
         return 2;
     }
-    json_object *file = read_json(argv[optind]), *input = NULL, *vars = NULL, *def = file, *v;
+    json_object *file = read_json(argv[optind]), *input = NULL, *vars = NULL, *def = file, *v,
+                *n8n_def = NULL;
     if (file && json_object_object_get_ex(file, "format", &v) && json_object_object_get_ex(file, "definition", &v))
         def = v;
+    if (file && gl_n8n_is_export(file)) {
+        if (n8n_convert(file, false, &n8n_def) != 0)
+            goto out;
+        def = n8n_def;
+    }
     if (file && input_path) {
         input = read_json(input_path);
         if (!input || !json_object_is_type(input, json_type_array)) {
@@ -198,9 +241,69 @@ int gl_cli_run(const gl_config_t *cfg, int argc, char **argv)
     status = rr.status == GL_RUN_SUCCEEDED ? 0 : 1;
     gl_run_result_free(&rr);
 out:
+    json_object_put(n8n_def);
     json_object_put(file);
     json_object_put(input);
     json_object_put(vars);
     json_object_put(env);
     return status;
+}
+
+int gl_cli_import(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "partial", no_argument, NULL, 'p' },
+        { "name", required_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool partial = false;
+    const char *name = NULL;
+    int opt;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, "pn:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'p': partial = true; break;
+        case 'n': name = optarg; break;
+        case 'h':
+            printf("usage: glyphic import N8N_EXPORT.json [--partial] [--name NAME]\n"
+                   "  converts an n8n workflow export into a Glyphic workflow document (format\n"
+                   "  glyphic.workflow) on standard output; no database is touched. Import the result\n"
+                   "  with POST /api/workflows/import or the editor, or run it with glyphic run.\n"
+                   "  Nodes that cannot be converted are listed on standard error and the exit status\n"
+                   "  is 1; --partial converts them into disabled placeholders instead (exit 0).\n"
+                   "  --name: the workflow's name (default: the export's name).\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "usage: glyphic import N8N_EXPORT.json [--partial] [--name NAME]\n");
+        return 2;
+    }
+    json_object *doc = read_json(argv[optind]), *def = NULL, *v;
+    if (!doc)
+        return 2;
+    if (!gl_n8n_is_export(doc)) {
+        fprintf(stderr, "glyphic import: %s is not an n8n workflow export (nodes and connections)\n", argv[optind]);
+        json_object_put(doc);
+        return 2;
+    }
+    int st = n8n_convert(doc, partial, &def);
+    if (st == 0) {
+        if (!name)
+            name = json_object_object_get_ex(doc, "name", &v) && json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : "Imported from n8n";
+        json_object *out = json_object_new_object();
+        json_object_object_add(out, "format", json_object_new_string("glyphic.workflow"));
+        json_object_object_add(out, "format_version", json_object_new_int(1));
+        json_object_object_add(out, "name", json_object_new_string(name));
+        json_object_object_add(out, "tags", json_object_new_array());
+        json_object_object_add(out, "definition", def);
+        printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(out);
+    }
+    json_object_put(doc);
+    return st;
 }

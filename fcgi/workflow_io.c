@@ -9,6 +9,13 @@
  * secret. Import validates the definition like any save (unknown node types
  * are listed as problems, 400) and reports the credentials the document
  * names that this org does not have.
+ *
+ * An n8n workflow export (a `nodes` array of n8n node types and a
+ * `connections` object) is recognised by its shape and converted
+ * (gl_n8n_import): 422 n8n_unmappable listing the nodes that cannot be
+ * converted, unless ?partial=true, which imports them as disabled
+ * placeholders. GET …/export?format=n8n writes an n8n export back
+ * (gl_n8n_export), 422 when a node has no n8n equivalent.
  */
 #include "workflow_io.h"
 
@@ -22,6 +29,8 @@
 
 #define GL_WF_FORMAT "glyphic.workflow"
 
+static void n8n_refuse(gl_req_t *req, json_object *problems, const char *what);
+
 static const gl_stmt_t q_export = {
     .name = "wfio_export",
     .sql = "SELECT w.name, to_json(w.tags)::text, v.definition::text FROM workflows w "
@@ -31,9 +40,37 @@ static const gl_stmt_t q_export = {
     .rows = true,
 };
 
+/* GET …/export?format=n8n: the n8n export of the current version, or 422
+ * listing the nodes n8n has no equivalent for */
+static void wf_export_n8n(gl_req_t *req, const char *id, const char *name, json_object *def)
+{
+    json_object *doc = NULL, *problems = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_n8n_export(def, name, &doc, &problems, &err) != GL_OK) {
+        gl_resp_error(req, 500, "internal", NULL, "%s", err.msg);
+        return;
+    }
+    gl_json_own(req->arena, doc);
+    gl_json_own(req->arena, problems);
+    if (json_object_array_length(problems)) {
+        n8n_refuse(req, problems, "exported to n8n");
+        return;
+    }
+    const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+    char *disp = gl_arena_printf(req->arena, "attachment; filename=\"workflow-%s.n8n.json\"", id);
+    gl_resp_header(req, "Content-Disposition", disp);
+    gl_resp_json(req, 200, text, strlen(text));
+}
+
 static void wf_export(gl_req_t *req)
 {
     const char *id = gl_req_param(req, "id");
+    const char *format = gl_req_query(req, "format");
+    if (format && strcmp(format, "n8n") != 0 && strcmp(format, "glyphic") != 0) {
+        gl_resp_error(req, 400, "invalid", "format", "format must be glyphic or n8n");
+        return;
+    }
     if (!gl_is_uuid(id)) {
         gl_resp_error(req, 404, "not_found", NULL, "no such workflow");
         return;
@@ -58,6 +95,10 @@ static void wf_export(gl_req_t *req)
         return;
     }
     gl_json_own(req->arena, def);
+    if (format && strcmp(format, "n8n") == 0) {
+        wf_export_n8n(req, id, name, def);
+        return;
+    }
     gl_buf_t *b = req->out;
     gl_buf_reset(b, SIZE_MAX);
     rc = gl_buf_puts(b, "{\"format\":\"" GL_WF_FORMAT "\",\"format_version\":1,\"name\":\"");
@@ -88,8 +129,95 @@ static const gl_stmt_t q_missing = {
     .rows = true,
 };
 
+/* 422 unmappable: the n8n problems as a clear error */
+static void n8n_refuse(gl_req_t *req, json_object *problems, const char *what)
+{
+    size_t n = json_object_array_length(problems);
+    gl_buf_t *b = req->out;
+    gl_buf_reset(b, SIZE_MAX);
+    int rc = gl_buf_printf(b, "{\"error\":{\"code\":\"n8n_unmappable\",\"message\":\"%zu n8n node%s or "
+                              "connection%s cannot be %s%s\",\"request_id\":\"%s\",\"problems\":",
+                           n, n == 1 ? "" : "s", n == 1 ? "" : "s", what,
+                           strcmp(what, "imported") == 0 ? " (import with ?partial=true to get placeholders)" : "",
+                           req->request_id);
+    rc |= gl_buf_puts(b, json_object_to_json_string_ext(problems, JSON_C_TO_STRING_PLAIN));
+    rc |= gl_buf_puts(b, "}}");
+    req->status = rc == GL_OK ? 422 : 500;
+}
+
+/* POST /api/workflows/import with an n8n export: converted, then imported
+ * like a Glyphic document; the answer also lists the problems a partial
+ * import replaced with placeholders. */
+static void wf_import_n8n(gl_req_t *req)
+{
+    const char *partial = gl_req_query(req, "partial");
+    bool part = partial && strcmp(partial, "true") == 0;
+    if (partial && !part && strcmp(partial, "false") != 0) {
+        gl_resp_error(req, 400, "invalid", "partial", "partial must be true or false");
+        return;
+    }
+    json_object *nm = json_object_object_get(req->json, "name");
+    const char *name = "Imported from n8n";
+    if (nm) {
+        if (!json_object_is_type(nm, json_type_string) || json_object_get_string_len(nm) < 1 ||
+            json_object_get_string_len(nm) > 200 ||
+            strlen(json_object_get_string(nm)) != (size_t)json_object_get_string_len(nm)) {
+            gl_resp_error(req, 400, "invalid", "name", "name must be a string of 1-200 characters");
+            return;
+        }
+        name = json_object_get_string(nm);
+    }
+    json_object *def = NULL, *problems = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_n8n_import(req->json, &def, &problems, &err) != GL_OK) {
+        gl_resp_error(req, 400, "invalid", "nodes", "%s", err.msg);
+        return;
+    }
+    gl_json_own(req->arena, def);
+    gl_json_own(req->arena, problems);
+    if (json_object_array_length(problems) && !part) {
+        n8n_refuse(req, problems, "imported");
+        return;
+    }
+    const char *text = NULL;
+    if (gl_wf_definition(req, def, &text) != GL_OK)
+        return;
+    char id[GL_UUID_LEN + 1];
+    if (gl_wf_create(req, name, NULL, text, "imported from n8n", id) != GL_OK)
+        return;
+    if (gl_audit(req, NULL, "workflow.import", "workflow", id, NULL) != GL_OK)
+        return;
+    gl_buf_t names;
+    gl_buf_init(&names, 1 << 20);
+    if (gl_engine_credential_names(def, &names) != GL_OK) {
+        gl_buf_free(&names);
+        gl_resp_error(req, 500, "internal", NULL, "too many credentials");
+        return;
+    }
+    const char *params[] = { gl_arena_strdup(req->arena, names.data) };
+    gl_buf_free(&names);
+    PGresult *res = NULL;
+    int rc = gl_db_query(req->db, &q_missing, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return;
+    }
+    char *body = gl_arena_printf(req->arena, "{\"id\":\"%s\",\"missing_credentials\":%s,\"format\":\"n8n\",\"problems\":%s}",
+                                 id, PQgetvalue(res, 0, 0),
+                                 json_object_to_json_string_ext(problems, JSON_C_TO_STRING_PLAIN));
+    char loc[80];
+    snprintf(loc, sizeof loc, "/api/workflows/%s", id);
+    gl_resp_header(req, "Location", loc);
+    gl_resp_json(req, 201, body, strlen(body));
+}
+
 static void wf_import(gl_req_t *req)
 {
+    if (gl_n8n_is_export(req->json)) {
+        wf_import_n8n(req);
+        return;
+    }
     static const char *const allowed[] = { "format", "format_version", "name", "tags", "definition",
                                            "credentials", NULL };
     if (!gl_account_fields(req, allowed))

@@ -603,6 +603,42 @@ static void check_settings(gl_problems_t *p, json_object *s)
     }
 }
 
+/* notes: canvas notes the engine ignores (an n8n Sticky Note imports as
+ * one): at most 200 of {text (at most 10000 characters), position [x, y],
+ * size [w, h]} */
+static void check_notes(gl_problems_t *p, json_object *notes)
+{
+    if (!json_object_is_type(notes, json_type_array) || json_object_array_length(notes) > 200) {
+        problem(p, "", "notes", "notes must be an array of at most 200 {text, position, size}");
+        return;
+    }
+    for (size_t i = 0; i < json_object_array_length(notes); i++) {
+        json_object *nt = json_object_array_get_idx(notes, i), *v;
+        char field[32];
+        snprintf(field, sizeof field, "notes[%zu]", i);
+        if (!json_object_is_type(nt, json_type_object)) {
+            problem(p, "", field, "a note is {text (at most 10000 characters), position [x, y], size [w, h]}");
+            continue;
+        }
+        bool ok = true;
+        json_object_object_foreach(nt, k, val)
+        {
+            if (!strcmp(k, "text"))
+                ok = ok && json_object_is_type(val, json_type_string) && json_object_get_string_len(val) <= 10000;
+            else if (!strcmp(k, "position") || !strcmp(k, "size")) {
+                ok = ok && json_object_is_type(val, json_type_array) && json_object_array_length(val) == 2;
+                for (size_t c = 0; ok && c < 2; c++) {
+                    v = json_object_array_get_idx(val, c);
+                    ok = json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+                }
+            } else
+                ok = false;
+        }
+        if (!ok)
+            problem(p, "", field, "a note is {text (at most 10000 characters), position [x, y], size [w, h]}");
+    }
+}
+
 /* The top level: sets *nodes and *edges (may be NULL); false: nothing
  * further can be checked. */
 static bool check_document(gl_problems_t *p, json_object *def, const gl_wf_limits_t *lim, json_object **nodes,
@@ -617,9 +653,12 @@ static bool check_document(gl_problems_t *p, json_object *def, const gl_wf_limit
     json_object_object_foreach(def, key, val)
     {
         (void)val;
-        if (strcmp(key, "nodes") && strcmp(key, "edges") && strcmp(key, "settings"))
-            problem(p, "", key, "unknown field '%.60s' (expected nodes, edges, settings)", key);
+        if (strcmp(key, "nodes") && strcmp(key, "edges") && strcmp(key, "settings") && strcmp(key, "notes"))
+            problem(p, "", key, "unknown field '%.60s' (expected nodes, edges, settings, notes)", key);
     }
+    json_object *notes = NULL;
+    if (json_object_object_get_ex(def, "notes", &notes))
+        check_notes(p, notes);
     if (!json_object_object_get_ex(def, "nodes", nodes) || !json_object_is_type(*nodes, json_type_array)) {
         problem(p, "", "nodes", "'nodes' must be an array");
         return false;

@@ -560,4 +560,30 @@ json_object *gl_engine_generated_params(json_object *def);
  * saved; values set by hand stay. */
 void gl_engine_strip_generated(json_object *def);
 
+/* ---- n8n workflows ------------------------------------------------ */
+/*
+ * Conversion between n8n workflow exports and Glyphic definitions
+ * (n8n_import.c, n8n_export.c): pure functions of JSON, nothing stored.
+ *
+ * gl_n8n_is_export: does doc look like an n8n export (a `nodes` array of
+ * objects whose types are "n8n-nodes-…", a `connections` object, no
+ * `edges`)?
+ *
+ * gl_n8n_import: *def a new definition (nodes, edges, settings, and
+ * `notes` for Sticky Notes), *problems a new array of {node, type,
+ * typeVersion, message}, one per node or connection that could not be
+ * translated; such a node is a disabled flow.noop placeholder in *def
+ * whose notes hold its n8n type and parameters. The caller refuses the
+ * import when *problems is not empty unless a partial import was asked
+ * for. GL_INVALID (err says why) when doc is not shaped like an export.
+ *
+ * gl_n8n_export: *doc a new n8n export {name, nodes, connections,
+ * settings} of def, *problems as above for the nodes n8n has no
+ * equivalent for (the caller refuses the export when there are any).
+ */
+bool gl_n8n_is_export(json_object *doc);
+int gl_n8n_import(json_object *doc, json_object **def, json_object **problems, gl_err_t *err) GL_WUR;
+int gl_n8n_export(json_object *def, const char *name, json_object **doc, json_object **problems,
+                  gl_err_t *err) GL_WUR;
+
 #endif

@@ -3,14 +3,23 @@
  * before it have run (the engine's topological order), with whatever they
  * sent:
  *   append  input1's items, then input2's
- *   join    for each input1 item, each input2 item with an equal `key`
- *           field: the two merged (input2's fields win); unmatched items
- *           are dropped (an inner join)
- *   wait    input1's items, only when both inputs sent something
+ *   join    for each input1 item, each input2 item whose `key2` (default:
+ *           `key`) field equals the input1 item's `key` field: the two
+ *           merged (input2's fields win); then, by `join`, nothing more
+ *           (inner), input1's unmatched items (left), input2's (right),
+ *           or both (outer); or, instead of merged pairs, the items of
+ *           one input that match (matched1, matched2) or those without a
+ *           match (unmatched: input1's then input2's; unmatched1/2)
+ *   position item i of input1 merged with item i of input2 (input2's
+ *           fields win), up to the shorter input (join inner) or the
+ *           longer (outer)
+ *   wait    input1's (or `output` input2's) items, only when both inputs
+ *           sent something
  */
 #include "node.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static json_object *merged(json_object *a, json_object *b)
@@ -25,6 +34,67 @@ static json_object *merged(json_object *a, json_object *b)
     return o;
 }
 
+/* the JSON text of item's field key (into buf), or NULL when absent */
+static const char *key_text(json_object *item, const char *key, char *buf, size_t cap)
+{
+    json_object *k;
+    if (!json_object_is_type(item, json_type_object) || !json_object_object_get_ex(item, key, &k))
+        return NULL;
+    snprintf(buf, cap, "%s", json_object_to_json_string_ext(k, JSON_C_TO_STRING_PLAIN));
+    return buf;
+}
+
+static int join(gl_node_ctx_t *c, size_t n1, size_t n2)
+{
+    const char *k1, *k2, *jm;
+    if (gl_node_param_str(c, "key", -1, &k1) != GL_OK || gl_node_param_str(c, "key2", -1, &k2) != GL_OK ||
+        gl_node_param_str(c, "join", -1, &jm) != GL_OK)
+        return GL_INVALID;
+    if (!k1 || !*k1)
+        return gl_node_fail(c, "join mode needs the parameter 'key'");
+    char key1[256], key2[256];
+    snprintf(key1, sizeof key1, "%s", k1);
+    snprintf(key2, sizeof key2, "%s", k2 && *k2 ? k2 : key1);
+    char how[16];
+    snprintf(how, sizeof how, "%s", jm ? jm : "inner");
+    bool left = !strcmp(how, "left"), outer = !strcmp(how, "outer"), right = !strcmp(how, "right");
+    bool emit_pairs = left || outer || right || !strcmp(how, "inner");
+    bool un1 = left || outer || !strcmp(how, "unmatched") || !strcmp(how, "unmatched1");
+    bool un2 = right || outer || !strcmp(how, "unmatched") || !strcmp(how, "unmatched2");
+    bool *used2 = gl_xcalloc(n2 + 1, sizeof *used2), *used1 = gl_xcalloc(n1 + 1, sizeof *used1);
+    for (size_t i = 0; i < n1; i++) {
+        json_object *a = json_object_array_get_idx(c->in[0], i);
+        char abuf[512], bbuf[512];
+        const char *sa = key_text(a, key1, abuf, sizeof abuf);
+        for (size_t j = 0; sa && j < n2; j++) {
+            json_object *b = json_object_array_get_idx(c->in[1], j);
+            const char *sb = key_text(b, key2, bbuf, sizeof bbuf);
+            if (sb && strcmp(sa, sb) == 0) {
+                if (emit_pairs)
+                    gl_node_emit(c, 0, merged(a, b));
+                used1[i] = used2[j] = true;
+            }
+        }
+    }
+    /* matched1/matched2: each item of that input that has a match, once */
+    for (size_t i = 0; !strcmp(how, "matched1") && i < n1; i++)
+        if (used1[i])
+            gl_node_emit(c, 0, json_object_get(json_object_array_get_idx(c->in[0], i)));
+    for (size_t j = 0; !strcmp(how, "matched2") && j < n2; j++)
+        if (used2[j])
+            gl_node_emit(c, 0, json_object_get(json_object_array_get_idx(c->in[1], j)));
+    /* n8n's order: the matches, then input1's unmatched, then input2's */
+    for (size_t i = 0; un1 && i < n1; i++)
+        if (!used1[i])
+            gl_node_emit(c, 0, json_object_get(json_object_array_get_idx(c->in[0], i)));
+    for (size_t j = 0; un2 && j < n2; j++)
+        if (!used2[j])
+            gl_node_emit(c, 0, json_object_get(json_object_array_get_idx(c->in[1], j)));
+    free(used1);
+    free(used2);
+    return GL_OK;
+}
+
 static int run(gl_node_ctx_t *c)
 {
     const char *m;
@@ -37,47 +107,47 @@ static int run(gl_node_ctx_t *c)
         gl_node_pass(c, 0, 0);
         gl_node_pass(c, 1, 0);
     } else if (strcmp(mode, "wait") == 0) {
-        if (n1 > 0 && n2 > 0)
-            gl_node_pass(c, 0, 0);
-    } else if (strcmp(mode, "join") == 0) {
-        const char *key;
-        if (gl_node_param_str(c, "key", -1, &key) != GL_OK)
+        const char *o;
+        if (gl_node_param_str(c, "output", -1, &o) != GL_OK)
             return GL_INVALID;
-        if (!key || !*key)
-            return gl_node_fail(c, "join mode needs the parameter 'key'");
-        for (size_t i = 0; i < n1; i++) {
-            json_object *a = json_object_array_get_idx(c->in[0], i), *ka;
-            if (!json_object_is_type(a, json_type_object) || !json_object_object_get_ex(a, key, &ka))
-                continue;
-            const char *sa = json_object_to_json_string_ext(ka, JSON_C_TO_STRING_PLAIN);
-            char abuf[512];
-            snprintf(abuf, sizeof abuf, "%s", sa);
-            for (size_t j = 0; j < n2; j++) {
-                json_object *b = json_object_array_get_idx(c->in[1], j), *kb;
-                if (!json_object_is_type(b, json_type_object) || !json_object_object_get_ex(b, key, &kb))
-                    continue;
-                if (strcmp(abuf, json_object_to_json_string_ext(kb, JSON_C_TO_STRING_PLAIN)) == 0)
-                    gl_node_emit(c, 0, merged(a, b));
-            }
-        }
+        if (n1 > 0 && n2 > 0)
+            gl_node_pass(c, o && strcmp(o, "input2") == 0 ? 1 : 0, 0);
+    } else if (strcmp(mode, "position") == 0) {
+        const char *jm;
+        if (gl_node_param_str(c, "join", -1, &jm) != GL_OK)
+            return GL_INVALID;
+        bool outer = jm && strcmp(jm, "outer") == 0;
+        size_t n = outer ? (n1 > n2 ? n1 : n2) : (n1 < n2 ? n1 : n2);
+        for (size_t i = 0; i < n; i++)
+            gl_node_emit(c, 0, merged(i < n1 ? json_object_array_get_idx(c->in[0], i) : NULL,
+                                      i < n2 ? json_object_array_get_idx(c->in[1], i) : NULL));
+    } else if (strcmp(mode, "join") == 0) {
+        return join(c, n1, n2);
     } else {
         return gl_node_fail(c, "unknown mode '%.20s'", mode);
     }
     return GL_OK;
 }
 
-static const char *const merge_modes[] = { "append", "join", "wait", NULL };
+static const char *const merge_modes[] = { "append", "join", "position", "wait", NULL };
+static const char *const join_modes[] = { "inner", "left", "right", "outer", "matched1", "matched2",
+                                           "unmatched", "unmatched1", "unmatched2", NULL };
+static const char *const wait_outputs[] = { "input1", "input2", NULL };
 
 const gl_node_def_t gl_node_flow_merge = {
     .type = "flow.merge",
     .display_name = "Merge",
     .category = "flow",
-    .description = "Combines two inputs: append, join by key, or wait for both.",
+    .description = "Combines two inputs: append, join by key, pair by position, or wait for both.",
     .inputs = { "input1", "input2" },
     .outputs = { "main" },
     .params = {
         { "mode", GL_PARAM_SELECT, "\"append\"", false, false, merge_modes, "how the inputs combine" },
-        { "key", GL_PARAM_STRING, NULL, false, false, NULL, "join mode: the field both inputs share" },
+        { "key", GL_PARAM_STRING, NULL, false, false, NULL, "join mode: the field both inputs share (input1's)" },
+        { "key2", GL_PARAM_STRING, NULL, false, false, NULL, "join mode: input2's field, when its name differs from key" },
+        { "join", GL_PARAM_SELECT, "\"inner\"", false, false, join_modes,
+          "join mode: inner (matches only), left (then input1's unmatched items), right (then input2's), outer (then both); matched1/matched2 (that input's items that match, once each); unmatched (input1's then input2's items without a match), unmatched1, unmatched2. position mode: inner (up to the shorter input) or outer (up to the longer)" },
+        { "output", GL_PARAM_SELECT, "\"input1\"", false, false, wait_outputs, "wait mode: the input whose items go on" },
     },
     .run = run,
     .quick = true,

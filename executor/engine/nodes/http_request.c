@@ -4,6 +4,8 @@
  *
  *   {"status": 200, "headers": {"content-type": "…", …}, "body": <JSON or text>}
  *
+ * (with output "body", n8n's layout: the body itself, see emit_body).
+ *
  * Per item: the parameters are evaluated for that item, checked (absolute
  * http(s) URL, string-valued headers without CR/LF, a body matching
  * body_type), the request runs on the activation's one curl easy handle
@@ -70,6 +72,7 @@ typedef enum { RESP_AUTO, RESP_JSON, RESP_TEXT } resp_type_t;
 static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", NULL };
 static const char *const body_types[] = { "none", "json", "form", "raw", NULL };
 static const char *const resp_types[] = { "auto", "json", "text", NULL };
+static const char *const out_kinds[] = { "response", "body", NULL };
 
 /* One request, built from the parameters for one item. */
 typedef struct {
@@ -850,11 +853,44 @@ done:
     return rc;
 }
 
+/* output "body" (n8n's layout): the response body is the item — an
+ * object as it is, each element of an array an item of its own (an
+ * object, else {"data": element}), anything else {"data": body}. */
+static void emit_body(gl_node_ctx_t *c, json_object *resp)
+{
+    json_object *body = NULL;
+    json_object_object_get_ex(resp, "body", &body);
+    if (json_object_is_type(body, json_type_array)) {
+        for (size_t k = 0; k < json_object_array_length(body); k++) {
+            json_object *e = json_object_array_get_idx(body, k);
+            if (json_object_is_type(e, json_type_object)) {
+                gl_node_emit(c, 0, json_object_get(e));
+            } else {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "data", json_object_get(e));
+                gl_node_emit(c, 0, o);
+            }
+        }
+    } else if (json_object_is_type(body, json_type_object)) {
+        gl_node_emit(c, 0, json_object_get(body));
+    } else {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "data", json_object_get(body));
+        gl_node_emit(c, 0, o);
+    }
+    json_object_put(resp);
+}
+
 static int run(gl_node_ctx_t *c)
 {
     size_t n_items = json_object_array_length(c->in[0]);
     CURL *h;
     int rc = GL_OK;
+    json_object *om = NULL;
+    if (gl_node_param(c, "output", -1, &om) != GL_OK)
+        return GL_INVALID;
+    bool body_only = json_object_is_type(om, json_type_string) && strcmp(json_object_get_string(om), "body") == 0;
+    json_object_put(om);
 
     c->retryable = false;
     c->retry_after_ms = 0;
@@ -874,7 +910,9 @@ static int run(gl_node_ctx_t *c)
             break;
         }
         rc = http_one(c, h, (int)i, &item);
-        if (rc == GL_OK)
+        if (rc == GL_OK && body_only)
+            emit_body(c, item); /* takes item */
+        else if (rc == GL_OK)
             gl_node_emit(c, 0, item); /* takes item */
     }
     curl_easy_cleanup(h);
@@ -901,6 +939,7 @@ const gl_node_def_t gl_node_http_request = {
         { "follow_redirects", GL_PARAM_BOOLEAN, "true", false, false, NULL, "follow 3xx redirects" },
         { "response_type", GL_PARAM_SELECT, "\"auto\"", false, false, resp_types, "parse the response as JSON or text" },
         { "fail_on_status", GL_PARAM_BOOLEAN, "true", false, false, NULL, "fail on a status of 400 or more" },
+        { "output", GL_PARAM_SELECT, "\"response\"", false, false, out_kinds, "response: one item {status, headers, body} per request; body: the response body as the item, an array's elements as items (n8n's layout)" },
         { "credential", GL_PARAM_CREDENTIAL, NULL, false, false, NULL, "name of the credential applied to each request (http.header, http.bearer, http.basic, http.query, oauth2.code or oauth2.client)" },
     },
     .run = run,

@@ -83,6 +83,11 @@ describe('files', () => {
     expect(parseImportFile('[1]').error).toMatch(/JSON object/);
     expect(parseImportFile('{"format":"n8n"}').error).toMatch(/glyphic.workflow/);
     expect(parseImportFile('{"format":"glyphic.workflow","format_version":1,"name":"x","definition":{"nodes":[]}}').doc?.name).toBe('x');
+    // an n8n export goes to the server as it is, which converts it
+    const n8n = parseImportFile('{"name":"From n8n","nodes":[{"name":"A","type":"n8n-nodes-base.noOp"}],"connections":{}}');
+    expect(n8n.error).toBeUndefined();
+    expect(n8n.doc?.name).toBe('From n8n');
+    expect(parseImportFile('{"nodes":[],"connections":{}}').doc?.name).toBe('Imported from n8n');
   });
 });
 

@@ -121,6 +121,11 @@ export function parseImportFile(text: string): { doc?: Schemas['ExportDocument']
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) return { error: 'The file is not a Glyphic workflow export (a JSON object was expected).' };
   const o = v as Record<string, unknown>;
+  // an n8n workflow export (nodes + connections): the server converts it
+  if (Array.isArray(o.nodes) && o.connections && typeof o.connections === 'object' && !('edges' in o)) {
+    const name = typeof o.name === 'string' && o.name ? o.name : 'Imported from n8n';
+    return { doc: { ...o, name } as unknown as Schemas['ExportDocument'] };
+  }
   if (o.format !== 'glyphic.workflow') {
     return { error: 'The file is not a Glyphic workflow export: its "format" is not "glyphic.workflow". Export a workflow from this list to get one.' };
   }
