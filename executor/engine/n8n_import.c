@@ -439,6 +439,23 @@ static json_object *expr_obj(sb_t *b)
 
 /* ---- conditions ---------------------------------------------------- */
 
+/* n8n's regex condition: the right value is "/pattern/flags" or a bare
+ * pattern; true when String(left) matches it. */
+static void regex_cond(sb_t *b, bool neg, const char *left, json_object *r)
+{
+    static const char rx[] = "/^\\/(.*)\\/([dgimsuy]*)$/s";
+    sb_t P;
+    sb_init(&P);
+    sb_puts(&P, "String(");
+    sb_js(&P, r);
+    sb_puts(&P, " ?? \"\")");
+    const char *p = sb_str(&P);
+    sb_printf(b, "%s!!(%s).match(new RegExp(%s.replace(%s, \"$1\"), %s.match(%s) ? %s.replace(%s, \"$2\") : \"\"))",
+              neg ? "!" : "", left, p, rx, p, rx, p, rx);
+    b->rc |= P.rc;
+    gl_buf_free(&P.b);
+}
+
 /* One condition of n8n's filter component (IF v2, Switch v3):
  * {leftValue, rightValue, operator: {type, operation}} */
 static int filter_cond(cv_t *cv, sb_t *b, json_object *c, bool ci)
@@ -537,8 +554,15 @@ static int filter_cond(cv_t *cv, sb_t *b, json_object *c, bool ci)
             sb_js(b, r);
             sb_puts(b, "))");
         }
-    } else if (!strcmp(op, "regex") || !strcmp(op, "notRegex")) {
-        rc = fail(cv, "regular-expression conditions are not imported yet");
+    } else if (str && (!strcmp(op, "regex") || !strcmp(op, "notRegex"))) {
+        sb_t LR; /* n8n lowercases the left value only when ignoring case */
+        sb_init(&LR);
+        sb_puts(&LR, "String(");
+        sb_js(&LR, l);
+        sb_puts(&LR, ci ? " ?? \"\").toLowerCase()" : " ?? \"\")");
+        regex_cond(b, op[0] == 'n', sb_str(&LR), r);
+        b->rc |= LR.rc;
+        gl_buf_free(&LR.b);
     } else {
         rc = fail(cv, "condition operation %.20s '%.40s' is not imported", type, op);
     }
@@ -610,8 +634,14 @@ static int v1_cond(cv_t *cv, sb_t *b, const char *dtype, json_object *v1, const 
         sb_printf(b, "%sString(%s ?? \"\").startsWith(String(%s))", op[0] == 'n' ? "!" : "", a, c);
     else if (!strcmp(op, "endsWith") || !strcmp(op, "notEndsWith"))
         sb_printf(b, "%sString(%s ?? \"\").endsWith(String(%s))", op[0] == 'n' ? "!" : "", a, c);
-    else if (!strcmp(op, "regex") || !strcmp(op, "notRegex"))
-        rc = fail(cv, "regular-expression conditions are not imported yet");
+    else if (!strcmp(op, "regex") || !strcmp(op, "notRegex")) {
+        sb_t LR;
+        sb_init(&LR);
+        sb_printf(&LR, "String(%s ?? \"\")", a);
+        regex_cond(b, op[0] == 'n', sb_str(&LR), v2);
+        b->rc |= LR.rc;
+        gl_buf_free(&LR.b);
+    }
     else
         rc = fail(cv, "condition operation '%.40s' is not imported", op);
     if (A.rc | B.rc)
