@@ -308,6 +308,14 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     run_io_t io = { .job = parent->job, .execution_id = child_id, .org_id = parent->org_id,
                     .last_beat_ms = parent->last_beat_ms, .creds = parent->creds, .vars = parent->vars };
     if (def && (rc = load_vars(&io, def, err)) != GL_OK) {
+        /* the child's row exists: end it as failed (when the database
+         * answers; otherwise the maintainer reaps it) */
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "message", json_object_new_string("loading the org's variables failed"));
+        gl_err_t ferr;
+        gl_err_clear(&ferr);
+        (void)finish(parent->job, child_id, "failed", NULL, NULL, e, 0, NULL, &ferr);
+        json_object_put(e);
         json_object_put(def);
         free(name);
         return rc;
