@@ -64,17 +64,20 @@ int gl__date_start_of(ev_t *ev, const val_t *self, int u, val_t *out)
 {
     gl_date_t t;
     gl__date_local(self, &t, NULL);
-    switch (u) {
-    case U_YEAR: t.month = 1; /* fall through */
-    case U_QUARTER:
-    case U_MONTH: t.day = 1; /* fall through */
-    case U_WEEK:
-    case U_DAY: t.hour = 0; /* fall through */
-    case U_HOUR: t.minute = 0; /* fall through */
-    case U_MINUTE: t.second = 0; /* fall through */
-    case U_SECOND: t.ms = 0; /* fall through */
-    default: break;
-    }
+    /* every field below the unit is reset (units in the order of U_*;
+     * a week's day is set below) */
+    if (u == U_YEAR)
+        t.month = 1;
+    if (u <= U_MONTH)
+        t.day = 1;
+    if (u <= U_DAY)
+        t.hour = 0;
+    if (u <= U_HOUR)
+        t.minute = 0;
+    if (u <= U_MINUTE)
+        t.second = 0;
+    if (u <= U_SECOND)
+        t.ms = 0;
     if (u == U_QUARTER)
         t.month = (t.month - 1) / 3 * 3 + 1;
     if (u == U_WEEK) /* weeks start on Monday */
