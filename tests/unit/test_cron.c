@@ -303,6 +303,9 @@ static const next_case_t next_cases[] = {
     { "45 2 * * *", "Australia/Lord_Howe", "2026-10-03T00:00Z", "2026-10-03T15:45Z" }, /* exists */
     { "45 1 * * *", "Australia/Lord_Howe", "2026-04-04T00:00Z", "2026-04-04T14:45Z" },
     { "45 1 * * *", "Australia/Lord_Howe", "2026-04-04T14:45Z", "2026-04-05T15:15Z" },
+    /* Berlin leaves local mean time (+0:53:28) for CET at 1893-04-01 00:00:
+     * 00:05 does not exist, and the gap ends off the minute (found by fuzz_cron) */
+    { "5 0 * 4 *", "Europe/Berlin", "1893-01-30T02:03:44Z", "1893-03-31T23:06:32Z" },
 };
 
 TEST(next_table)
