@@ -62,14 +62,23 @@ static const gl_stmt_t q_get_brief = {
     .rows = true,
 };
 
+/* One insert of an org at a time: an advisory lock on the org for the
+ * transaction, taken by a statement of its own before q_insert. In one
+ * statement the count would read the snapshot taken before the lock was
+ * granted, and two concurrent inserts could both take the last place. */
+static const gl_stmt_t q_lock_org = {
+    .name = "cred_lock_org",
+    .sql = "SELECT pg_advisory_xact_lock(hashtextextended('glyphic.credentials:' || current_org_id(), 0))",
+    .nparams = 0,
+    .rows = true,
+};
+
 /* Inserts unless the org is at its limit of stored credentials (sql/016's
- * org_limit_max_credentials, 0: none): no row back then. One insert of an
- * org at a time (an advisory lock on the org for the transaction), so two
- * concurrent inserts cannot both take the last place. */
+ * org_limit_max_credentials, 0: none): no row back then. Runs after
+ * q_lock_org. */
 static const gl_stmt_t q_insert = {
     .name = "cred_insert",
-    .sql = "WITH lim AS (SELECT pg_advisory_xact_lock(hashtextextended('glyphic.credentials:' || current_org_id(), 0)), "
-           "org_limit_max_credentials(current_org_id()) AS n) "
+    .sql = "WITH lim AS (SELECT org_limit_max_credentials(current_org_id()) AS n) "
            "INSERT INTO credentials (id, org_id, name, type, fields, secrets, key_id, created_by) "
            "SELECT $1, current_org_id(), $2, $3, $4::jsonb, $5::jsonb, $6, current_user_id() FROM lim "
            "WHERE lim.n = 0 OR (SELECT count(*) FROM credentials c WHERE c.org_id = current_org_id()) < lim.n "
@@ -279,7 +288,9 @@ static void cred_create(gl_req_t *req)
     const char *params[] = { id, name, type, fields ? json_object_to_json_string(fields) : "{}", sealed,
                              gl_vault_key_id(req->vault) };
     PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_insert, params, req->arena, &res, &err);
+    int rc = gl_db_query(req->db, &q_lock_org, NULL, req->arena, &res, &err);
+    if (rc == GL_OK)
+        rc = gl_db_query(req->db, &q_insert, params, req->arena, &res, &err);
     if (rc == GL_OK && PQntuples(res) == 0) {
         gl_resp_error(req, 403, "limit_reached", NULL,
                       "this org stores as many credentials as its limit allows (see GET /api/queue/stats); delete "

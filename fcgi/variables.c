@@ -44,14 +44,23 @@ static const gl_stmt_t q_get = {
     .rows = true,
 };
 
+/* One insert of an org at a time: an advisory lock on the org for the
+ * transaction, taken by a statement of its own before q_insert (in one
+ * statement the count would read the snapshot taken before the lock was
+ * granted, and two concurrent inserts could both take the last place). */
+static const gl_stmt_t q_lock_org = {
+    .name = "var_lock_org",
+    .sql = "SELECT pg_advisory_xact_lock(hashtextextended('glyphic.variables:' || current_org_id(), 0))",
+    .nparams = 0,
+    .rows = true,
+};
+
 /* Inserts unless the org has VARIABLES_MAX ($4) already: no row back then.
- * One insert of an org at a time (an advisory lock for the transaction), so
- * two concurrent inserts cannot both take the last place. */
+ * Runs after q_lock_org. */
 static const gl_stmt_t q_insert = {
     .name = "var_insert",
-    .sql = "WITH lim AS (SELECT pg_advisory_xact_lock(hashtextextended('glyphic.variables:' || current_org_id(), 0))) "
-           "INSERT INTO variables (id, org_id, key, value, created_by) "
-           "SELECT $1, current_org_id(), $2, $3, current_user_id() FROM lim "
+    .sql = "INSERT INTO variables (id, org_id, key, value, created_by) "
+           "SELECT $1, current_org_id(), $2, $3, current_user_id() "
            "WHERE (SELECT count(*) FROM variables c WHERE c.org_id = current_org_id()) < $4::int "
            "RETURNING id",
     .nparams = 4,
@@ -183,7 +192,9 @@ static void var_create(gl_req_t *req)
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_insert, params, req->arena, &res, &err);
+    int rc = gl_db_query(req->db, &q_lock_org, NULL, req->arena, &res, &err);
+    if (rc == GL_OK)
+        rc = gl_db_query(req->db, &q_insert, params, req->arena, &res, &err);
     if (rc == GL_OK && PQntuples(res) == 0) {
         gl_resp_error(req, 403, "limit_reached", NULL, "this org has %d variables, as many as it may keep; delete one",
                       VARIABLES_MAX);

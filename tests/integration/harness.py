@@ -87,6 +87,32 @@ def terminate(proc, timeout=20):
             proc.wait()
 
 
+@contextlib.contextmanager
+def advisory_lock_held(pg, key_sql):
+    """Holds pg_advisory_xact_lock(hashtextextended(key_sql, 0)) (key_sql is
+    an SQL text expression) from a psql session of its own until the block
+    ends: requests that take the same lock queue behind it meanwhile; the
+    function it yields, waiting(n), returns once n sessions wait for an
+    advisory lock."""
+    proc = subprocess.Popen([os.path.join(pg.bindir, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                             "-h", pg.sock, "-p", str(pg.port), "-U", "postgres", "-d", "glyphic"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc.stdin.write(f"BEGIN; SELECT pg_advisory_xact_lock(hashtextextended({key_sql}, 0));\n")
+    proc.stdin.flush()
+    granted = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND {}granted"
+
+    def waiting(n):
+        wait_for(lambda: int(pg.psql(granted.format("NOT ")) or 0) >= n, what=f"{n} waiting for the lock")
+
+    try:
+        wait_for(lambda: int(pg.psql(granted.format("")) or 0) >= 1, what="the advisory lock")
+        yield waiting
+    finally:
+        proc.stdin.write("COMMIT;\n")
+        proc.stdin.close()
+        proc.wait(timeout=20)
+
+
 class Postgres:
     def __init__(self, base, settings=None):
         self.base = base

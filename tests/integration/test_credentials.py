@@ -13,6 +13,7 @@ a row to another org or read another org's rows.
 
 Real PostgreSQL, glyphic-fcgi and nginx."""
 import json
+import threading
 import unittest
 import uuid
 
@@ -278,6 +279,28 @@ class CredentialsApiTest(unittest.TestCase):
         self.assertEqual(sql(f"SELECT count(*) FROM glyphic.credentials WHERE org_id = '{c.me['org_id']}'"), "2")
         # another org is not limited by it
         bearer(owner(), "three")
+
+    def test_two_inserts_at_once_cannot_both_take_the_last_place(self):
+        # both requests queue behind the org's insert lock, held here, and go
+        # on together: the second must count the first's row
+        c = owner()
+        org = c.me["org_id"]
+        ENV.glyphic("org", "limits", org, "--max-credentials", "1")
+        answers = []
+
+        def insert(name):
+            answers.append(c.post("/api/credentials", {"name": name, "type": "http.bearer",
+                                                       "secrets": {"token": "t"}}).status)
+
+        with harness.advisory_lock_held(ENV.pg, f"'glyphic.credentials:{org}'") as waiting:
+            threads = [threading.Thread(target=insert, args=(n,)) for n in ("first", "second")]
+            for t in threads:
+                t.start()
+            waiting(2)
+        for t in threads:
+            t.join(30)
+        self.assertEqual(sorted(answers), [201, 403])
+        self.assertEqual(sql(f"SELECT count(*) FROM glyphic.credentials WHERE org_id = '{org}'"), "1")
 
     def test_app_role_sql_stays_in_its_org(self):
         a, b = owner(), owner()

@@ -13,6 +13,7 @@ Real PostgreSQL, glyphic-fcgi, glyphic-executor and nginx."""
 import os
 import signal
 import subprocess
+import threading
 import time
 import unittest
 import uuid
@@ -219,6 +220,29 @@ class VariablesApiTest(unittest.TestCase):
         self.assertEqual(sql(f"SELECT count(*) FROM glyphic.variables WHERE org_id = '{org}'"), "1000")
         # another org is not limited by it
         create(owner(), "ONE_TOO_MANY", "x")
+
+    def test_two_inserts_at_once_cannot_both_take_the_last_place(self):
+        # both requests queue behind the org's insert lock, held here, and go
+        # on together: the second must count the first's row
+        c = owner()
+        org = c.me["org_id"]
+        user = c.me["user"]["id"]
+        sql(f"INSERT INTO glyphic.variables (org_id, key, value, created_by) "
+            f"SELECT '{org}', 'K' || i, 'v', '{user}' FROM generate_series(1, 999) i")
+        answers = []
+
+        def insert(key):
+            answers.append(c.post("/api/variables", {"key": key, "value": "x"}).status)
+
+        with harness.advisory_lock_held(ENV.pg, f"'glyphic.variables:{org}'") as waiting:
+            threads = [threading.Thread(target=insert, args=(k,)) for k in ("FIRST", "SECOND")]
+            for t in threads:
+                t.start()
+            waiting(2)
+        for t in threads:
+            t.join(30)
+        self.assertEqual(sorted(answers), [201, 403])
+        self.assertEqual(sql(f"SELECT count(*) FROM glyphic.variables WHERE org_id = '{org}'"), "1000")
 
 
 class VariablesInWorkflowsTest(unittest.TestCase):
