@@ -211,7 +211,10 @@ static void file_content(gl_req_t *req)
     snprintf(accel, sizeof accel, "/_glyphic/files/%s", rel);
     gl_resp_header(req, "X-Accel-Redirect", accel);
     gl_resp_header(req, "Content-Disposition", content_disposition(req, PQgetvalue(res, 0, 3)));
-    req->content_type = gl_arena_strdup(req->arena, PQgetvalue(res, 0, 2));
+    /* (the table allows only printable ASCII here; a header stays one line
+     * whatever a future writer does) */
+    const char *type = PQgetvalue(res, 0, 2);
+    req->content_type = strpbrk(type, "\r\n") ? "application/octet-stream" : gl_arena_strdup(req->arena, type);
     req->status = 200;
 }
 

@@ -26,8 +26,9 @@ CREATE TABLE glyphic.files (
   org_id       uuid NOT NULL REFERENCES glyphic.orgs ON DELETE CASCADE,
   sha256       bytea NOT NULL CHECK (octet_length(sha256) = 32),
   size         bigint NOT NULL CHECK (size >= 0),
-  mime_type    text NOT NULL CHECK (length(mime_type) BETWEEN 1 AND 255),
-  file_name    text NOT NULL CHECK (length(file_name) BETWEEN 1 AND 255),
+  -- both end up in response headers: printable, no line breaks
+  mime_type    text NOT NULL CHECK (mime_type ~ '^[ -~]{1,255}$'),
+  file_name    text NOT NULL CHECK (length(file_name) BETWEEN 1 AND 255 AND file_name !~ '[[:cntrl:]/\\]'),
   created_by   uuid REFERENCES glyphic.users ON DELETE SET NULL,
   execution_id uuid REFERENCES glyphic.executions ON DELETE CASCADE,
   created_at   timestamptz NOT NULL DEFAULT now()

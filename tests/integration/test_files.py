@@ -214,6 +214,12 @@ class FilesTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("row-level security", r.stderr)
         self.assertEqual(sql(f"SELECT org_id FROM glyphic.files WHERE id = '{f['id']}'"), a.me["org_id"])
+        # whoever writes, names and types that end up in headers stay one line
+        for name, mime in (("a\nb", "text/plain"), ("a/b", "text/plain"), ("ok", "text/html\r\nX-Evil: 1")):
+            r = ENV.pg.psql(f"INSERT INTO glyphic.files (org_id, sha256, size, mime_type, file_name) "
+                            f"VALUES ('{a.me['org_id']}', sha256('x'::bytea), 1, E'{mime}', E'{name}')", check=False)
+            self.assertNotEqual(r.returncode, 0, (name, mime))
+            self.assertIn("check constraint", r.stderr)
 
     def test_viewer_reads_but_does_not_upload(self):
         o = owner()
