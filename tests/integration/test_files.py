@@ -170,6 +170,37 @@ class FilesTest(unittest.TestCase):
         r = ENV.glyphic("files", "--help")
         self.assertIn("usage: glyphic files gc", r.stdout)
 
+    def test_elected_maintainer_collects_the_store(self):
+        c = owner()
+        org = c.me["org_id"]
+        kept = upload(c, b"still named").json()
+        orphan = os.urandom(321)
+        sha = hashlib.sha256(orphan).hexdigest()
+        path = os.path.join(files_dir(), org, sha[:2], sha)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(orphan)
+        os.makedirs(os.path.join(files_dir(), "tmp"), exist_ok=True)
+        stale = os.path.join(files_dir(), "tmp", "0123456789abcdef01234567.part")
+        with open(stale, "wb") as fh:
+            fh.write(b"crashed upload")
+        old = time.time() - 25 * 3600
+        os.utime(stale, (old, old))
+        ENV.fcgi.write_conf(**{"executor.maintenance_interval": "1"})
+        with open(os.path.join(ENV.base, "executor.stderr"), "a") as err:
+            ex = subprocess.Popen([os.path.join(harness.BUILD, "executor", "glyphic-executor"), "-c", ENV.fcgi.conf,
+                                   "--daemon", "--workers", "1"],
+                                  stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        try:
+            harness.wait_for(lambda: not os.path.exists(path) and not os.path.exists(stale), 20,
+                             "the maintainer's file store gc")
+        finally:
+            os.killpg(ex.pid, signal.SIGTERM)
+            ex.wait(30)
+        self.assertEqual(c.get(f"/api/files/{kept['id']}/content").body, b"still named")
+        with open(ENV.fcgi.log, errors="replace") as fh:
+            self.assertIn("file store gc: 1 unreferenced file(s) (321 bytes) and 1 unfinished upload(s)", fh.read())
+
     def test_other_org_gets_404_and_internal_location_is_unreachable(self):
         a, b = owner(), owner()
         f = upload(a, b"org a's secret").json()
