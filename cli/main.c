@@ -5,6 +5,7 @@
  *   glyphic prune                remove expired sessions, old log-in attempts,
  *                                stale invitations and old trash (for cron)
  *   glyphic org limits ORG ...   show or set an org's limits (org_limits.c)
+ *   glyphic files gc             remove unreferenced stored files (files_gc.c)
  *   glyphic run FILE [--input F] run a workflow file here, no database (run_file.c)
  *   glyphic import FILE          convert an n8n export to a Glyphic document (run_file.c)
  *   glyphic keygen FILE          write a new master key for credential secrets
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "files_gc.h"
 #include "log.h"
 #include "migrate.h"
 #include "org_limits.h"
@@ -50,6 +52,9 @@ static void usage(FILE *out)
             "                     show an org's limits and what it uses of them; with options, set\n"
             "                     the org's own (N: a whole number, 0 for no limit, or 'default'\n"
             "                     for the limits.org_* value). ORG: its id, or its name if unique\n"
+            "  files gc           remove from files.dir the uploads that never finished (older than\n"
+            "                     files.temp_hours) and the contents no file names any more; print\n"
+            "                     what was freed (glyphic-executor's maintainer does it hourly)\n"
             "  queue stats        job counts by queue and state, oldest due job, last minute's\n"
             "                     throughput (all orgs)\n"
             "  queue retry ID     queue a dead or canceled job again\n"
@@ -317,6 +322,8 @@ int main(int argc, char **argv)
         status = gl_cli_rotate_key(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "queue") == 0)
         status = cmd_queue(&cfg, argc - optind, argv + optind);
+    else if (strcmp(cmd, "files") == 0)
+        status = gl_cli_files(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "org") == 0)
         status = gl_cli_org(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "prune") == 0)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef enum { T_STR, T_INT, T_BOOL, T_LEVEL, T_MODE, T_NETS } ctype_t;
+typedef enum { T_STR, T_INT, T_I64, T_BOOL, T_LEVEL, T_MODE, T_NETS } ctype_t;
 
 typedef struct {
     const char *key;
@@ -148,6 +148,19 @@ static const key_t_ keys[] = {
       "finished executions kept per workflow, newest first (0: no limit)" },
     { "executions.events_max_seconds", T_INT, OFF(executions_events_max_seconds), "300", 1, 86400, false,
       "longest life of one live-progress stream (GET /api/executions/{id}/events); clients reconnect" },
+    { "files.dir", T_STR, OFF(files_dir), "/var/lib/glyphic/files", 0, 0, false,
+      "where stored files live (uploads, and later binary data of executions), outside the web root: "
+      "DIR/<org>/<aa>/<sha256> and DIR/tmp/; nginx serves it through an internal location (render-nginx "
+      "--files-dir), so its account must be able to read it (group). glyphic-up: var/files" },
+    { "files.max_file_bytes", T_I64, OFF(files_max_file_bytes), "268435456", 1, INT64_C(1) << 40, false,
+      "largest file in bytes (413 above); render-nginx --max-file-body sets nginx's client_max_body_size "
+      "for /api/files to it" },
+    { "files.max_bytes_per_org", T_I64, OFF(files_max_bytes_per_org), "1073741824", 0, INT64_C(1) << 50, false,
+      "bytes of stored files one org may hold, each distinct content counted once (0: no limit); past it "
+      "uploads answer 507 quota_exceeded" },
+    { "files.temp_hours", T_INT, OFF(files_temp_hours), "24", 1, 8760, false,
+      "hours after which an unfinished upload's temporary file (left by a crash) is removed by "
+      "`glyphic files gc` and the executor's maintainer" },
     { "events.socket", T_STR, OFF(events_socket), "/run/glyphic/events.sock", 0, 0, false,
       "where glyphic-events listens for nginx: a unix socket path, or host:port" },
     { "events.socket_mode", T_MODE, OFF(events_socket_mode), "0660", 0, 0777, false,
@@ -241,6 +254,14 @@ static int set_value(gl_config_t *cfg, const key_t_ *k, const char *val, gl_err_
             return GL_INVALID;
         }
         *(int *)field(cfg, k) = (int)v;
+        return GL_OK;
+    case T_I64:
+        if (gl_parse_i64(val, k->min, k->max, &v) != GL_OK) {
+            gl_err_field(err, k->key, "%s: expected an integer from %lld to %lld", k->key,
+                         (long long)k->min, (long long)k->max);
+            return GL_INVALID;
+        }
+        *(int64_t *)field(cfg, k) = v;
         return GL_OK;
     }
     return GL_ERR;
@@ -465,6 +486,7 @@ void gl_config_dump(const gl_config_t *cfg, FILE *out)
                 fputs(*(char **)field(c, k), out);
             break;
         case T_INT: fprintf(out, "%d", *(int *)field(c, k)); break;
+        case T_I64: fprintf(out, "%lld", (long long)*(int64_t *)field(c, k)); break;
         case T_BOOL: fputs(*(bool *)field(c, k) ? "true" : "false", out); break;
         case T_MODE: fprintf(out, "%04o", (unsigned)*(int *)field(c, k)); break;
         case T_LEVEL: fputs(lv[*(int *)field(c, k)], out); break;

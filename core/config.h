@@ -81,6 +81,10 @@ typedef struct {
     int executions_retention_days;
     int executions_keep_per_workflow;
     int executions_events_max_seconds;
+    char *files_dir;              /* the file store (filestore.h) */
+    int64_t files_max_file_bytes;
+    int64_t files_max_bytes_per_org; /* 0: no limit */
+    int files_temp_hours;
     char *events_socket;
     int events_socket_mode;
     int events_db_connections;

@@ -19,6 +19,8 @@
  *   oauth2.connect            x     x     x      (browser session only)
  *   variable.read      x      x     x     x      read
  *   variable.write            x     x     x      write
+ *   file.read          x      x     x     x      read
+ *   file.write                x     x     x      write
  *   oauth2.callback    (browser session only; the handler checks that the
  *                      session started the authorization and is still an
  *                      editor of the credential's org)
@@ -58,6 +60,9 @@ static const gl_perm_rule_t rules[] = {
                                 GL_SCOPE_READ },
     [GL_PERM_VARIABLE_WRITE] = { GL_PERM_VARIABLE_WRITE, "variable.write", false, true, true, false, GL_ROLE_EDITOR,
                                  GL_SCOPE_WRITE },
+    [GL_PERM_FILE_READ] = { GL_PERM_FILE_READ, "file.read", false, true, true, false, GL_ROLE_VIEWER, GL_SCOPE_READ },
+    [GL_PERM_FILE_WRITE] = { GL_PERM_FILE_WRITE, "file.write", false, true, true, false, GL_ROLE_EDITOR,
+                             GL_SCOPE_WRITE },
 };
 /* the last permission has its row (a missing one in between is caught by
  * gl_perm_rule at run time and by test_perm) */

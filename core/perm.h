@@ -32,6 +32,8 @@ typedef enum {
     GL_PERM_OAUTH2_CALLBACK, /* the provider's redirect back: the session that started it (the handler checks) */
     GL_PERM_VARIABLE_READ,   /* the org's variables ($vars): keys and values, every member */
     GL_PERM_VARIABLE_WRITE,  /* create, change, delete variables */
+    GL_PERM_FILE_READ,       /* the org's stored files: list, metadata, download, usage; every member */
+    GL_PERM_FILE_WRITE,      /* upload and delete files */
     GL_PERM__COUNT
 } gl_perm_t;
 

@@ -11,6 +11,10 @@
  *                                jobs and executions, mark abandoned
  *                                executions failed, let live-progress watches
  *                                whose lease ran out go
+ *   every hour (the first time one maintenance interval after the election):
+ *                                the file store's gc (filestore_db.c): uploads
+ *                                that never finished, older than files.temp_hours,
+ *                                and the contents no row of glyphic.files names
  *
  * Each of these reads an index, never every execution. Pruning to
  * executions.keep_per_workflow looks at every workflow on the first pass
@@ -24,6 +28,7 @@
 #include "maintainer.h"
 
 #include "db.h"
+#include "filestore_db.h"
 #include "lease.h"
 #include "log.h"
 #include "queue.h"
@@ -34,6 +39,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+/* seconds between two collections of the file store */
+#define FILES_GC_INTERVAL_S 3600
 
 /* pg_try_advisory_lock key of the elected maintainer: "glyphic maint" */
 #define GL_MAINT_LOCK "7396519044872"
@@ -115,6 +123,21 @@ static void maintain(gl_db_t *db, const gl_config_t *cfg, int64_t *last_prune_ms
         gl_log(GL_LOG_INFO, "maintenance: the watches of %lld execution(s) expired", (long long)n);
 }
 
+/* The file store's garbage: what `glyphic files gc` removes. */
+static void files_gc(gl_db_t *db, const gl_config_t *cfg)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    gl_filestore_gc_t rep;
+    memset(&rep, 0, sizeof rep);
+    if (gl_filestore_gc_db(db, cfg, &rep, &err) != GL_OK)
+        gl_log(GL_LOG_WARN, "file store gc failed: %s", err.msg);
+    if (rep.content_files || rep.temp_files)
+        gl_log(GL_LOG_INFO, "file store gc: %lld unreferenced file(s) (%lld bytes) and %lld unfinished upload(s) "
+               "(%lld bytes) removed", (long long)rep.content_files, (long long)rep.content_bytes,
+               (long long)rep.temp_files, (long long)rep.temp_bytes);
+}
+
 static void nap_until(int64_t when_ms)
 {
     int64_t ms = when_ms - gl_now_ms();
@@ -135,7 +158,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
     gl_db_t *db = gl_db_new(&dbo);
     bool elected = false;
     uint64_t elected_on = 0; /* the lock lives and dies with its connection */
-    int64_t next_maintenance = 0, last_prune = 0;
+    int64_t next_maintenance = 0, last_prune = 0, next_files_gc = 0;
     int status = 0;
 
     while (!stop_requested) {
@@ -162,6 +185,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
                 /* not at once: an executor starting with a backlog has
                  * better use for the CPU, and nothing is older than a lease */
                 next_maintenance = gl_now_ms() + (int64_t)cfg->executor_maintenance_interval * 1000;
+                next_files_gc = next_maintenance;
                 gl_log(GL_LOG_INFO, "elected to run maintenance");
             }
         }
@@ -174,6 +198,10 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
             if (gl_now_ms() >= next_maintenance) {
                 maintain(db, cfg, &last_prune);
                 next_maintenance = gl_now_ms() + (int64_t)cfg->executor_maintenance_interval * 1000;
+            }
+            if (gl_now_ms() >= next_files_gc) {
+                files_gc(db, cfg);
+                next_files_gc = gl_now_ms() + (int64_t)FILES_GC_INTERVAL_S * 1000;
             }
         }
         nap_until(tick + 1000);

@@ -97,6 +97,7 @@ const char *gl_http_reason(int status)
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 507: return "Insufficient Storage";
     default: return "Unknown";
     }
 }

@@ -29,6 +29,11 @@ typedef struct {
 extern const gl_resource_t *const gl_resources[];
 extern const size_t gl_resources_count;
 
+/* Does the route's handler read the body itself, in chunks, from
+ * req->fcgx->in (uploads)? The worker then neither reads nor checks it,
+ * and drops what the handler left. routes.c lists these handlers. */
+bool gl_route_streams_body(const gl_route_t *rt);
+
 typedef enum {
     GL_ROUTE_FOUND,
     GL_ROUTE_NOT_FOUND,

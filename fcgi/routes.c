@@ -1,6 +1,7 @@
 /*
  * routes.c: the one table of API resources. A new resource file exports a
- * gl_resource_t and gets a row here; nothing else changes.
+ * gl_resource_t and gets a row here; nothing else changes (a handler that
+ * streams its request body also gets a row in streaming[]).
  */
 #include "router.h"
 
@@ -8,6 +9,7 @@
 #include "credentials.h"
 #include "executions.h"
 #include "expressions.h"
+#include "files.h"
 #include "auth.h"
 #include "health.h"
 #include "invitations.h"
@@ -44,6 +46,20 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_credentials,
     &gl_resource_oauth2,
     &gl_resource_variables,
+    &gl_resource_files,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);
+
+/* the handlers that stream the request body themselves */
+static const gl_handler_fn streaming[] = {
+    gl_files_upload,
+};
+
+bool gl_route_streams_body(const gl_route_t *rt)
+{
+    for (size_t i = 0; i < GL_NELEM(streaming); i++)
+        if (rt->handler == streaming[i])
+            return true;
+    return false;
+}

@@ -123,15 +123,20 @@ static void dispatch(gl_req_t *req)
 {
     bool hook = req->path_len > 7 && strncmp(req->path, "/hooks/", 7) == 0;
     req->any_body = hook;
-    if (gl_req_read_body(req) != GL_OK)
+    const gl_route_t *route = NULL;
+    char allow[64];
+    gl_route_result_t found = GL_ROUTE_NOT_FOUND;
+    if (!hook)
+        found = gl_route_find(req, req->method, req->path, req->path_len, &route, allow, sizeof allow);
+    /* an upload's body is streamed by its handler, never held whole */
+    bool streamed = found == GL_ROUTE_FOUND && gl_route_streams_body(route);
+    if (!streamed && gl_req_read_body(req) != GL_OK)
         return;
     if (hook) {
         gl_hooks_handle(req);
         return;
     }
-    const gl_route_t *route = NULL;
-    char allow[64];
-    switch (gl_route_find(req, req->method, req->path, req->path_len, &route, allow, sizeof allow)) {
+    switch (found) {
     case GL_ROUTE_FOUND:
         run_route(req, route);
         break;
@@ -147,6 +152,14 @@ static void dispatch(gl_req_t *req)
     case GL_ROUTE_BAD_PATH:
         gl_resp_error(req, 400, "bad_request", NULL, "malformed percent-encoding in the path");
         break;
+    }
+    if (streamed) {
+        /* what the handler left of the body (it refused early, or
+         * authentication did): read and dropped, so nginx finishes sending
+         * it and the answer reaches the client */
+        char sink[16384];
+        while (FCGX_GetStr(sink, (int)sizeof sink, req->fcgx->in) > 0)
+            ;
     }
 }
 

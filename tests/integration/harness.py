@@ -207,6 +207,7 @@ class Fcgi:
             "auth.open_signup": "true",
             "auth.cookie_secure": "false",
             "auth.scrypt_n": "10",
+            "files.dir": os.path.join(base, "files"),
         }
         self.settings.update(extra or {})
         self.proc = None
@@ -292,8 +293,11 @@ class Events:
 
 class Nginx:
     def __init__(self, base, socket_path, max_body="2m", access_log="off", limits=True, events_path=None,
-                 hooks_path=None):
+                 hooks_path=None, settings=None):
         self.limits = limits
+        # glyphic's settings (Fcgi.settings): files.dir and files.max_file_bytes,
+        # read when the config is rendered
+        self.settings = settings if settings is not None else {}
         self.dir = os.path.join(base, "nginx")
         self.port = free_port()
         self.socket_path = socket_path
@@ -312,7 +316,10 @@ class Nginx:
                         "--socket", self.socket_path, "--events", self.events_path,
                         "--hooks-socket", self.hooks_path, "--listen", f"127.0.0.1:{self.port}",
                         "--max-body", self.max_body, "--access-log", self.access_log,
-                        "--workers", "2", *limit_args, *extra_args], check=True)
+                        "--workers", "2",
+                        "--files-dir", self.settings.get("files.dir", os.path.join(self.dir, "files")),
+                        "--max-file-body", str(self.settings.get("files.max_file_bytes", "268435456")),
+                        *limit_args, *extra_args], check=True)
 
     def start(self, extra_args=()):
         self.render(extra_args)
@@ -418,7 +425,8 @@ class Env:
         self.events = Events(self.base, self.fcgi)
         self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body, limits=nginx_limits,
                            events_path=self.events.socket,
-                           hooks_path=self.fcgi.settings["fcgi.hooks_socket"] or self.fcgi.socket)
+                           hooks_path=self.fcgi.settings["fcgi.hooks_socket"] or self.fcgi.socket,
+                           settings=self.fcgi.settings)
         try:
             self.pg.init()
             self.pg.start()

@@ -97,6 +97,13 @@ def check_unprivileged(test, var):
     st = os.stat(os.path.join(var, "glyphic.conf"))
     test.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid), (0o640, 0, acct.pw_gid))
     test.assertEqual(os.stat(os.path.join(var, "sock", "fcgi.sock")).st_uid, acct.pw_uid)
+    # the file store: written by the account, served by nginx from files.dir
+    st = os.stat(os.path.join(var, "files"))
+    test.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid), (0o750, acct.pw_uid))
+    with open(os.path.join(var, "nginx", "glyphic-server.conf")) as f:
+        text = f.read()
+    test.assertRegex(text, r"location /_glyphic/files/ \{\s*internal;\s*alias /\S*/files/;")
+    test.assertIn("client_max_body_size 268435456;", text)
 
     # peer authentication: the account logs in as the app's role, never as
     # the superuser (whoever runs as it cannot step around row level security)
