@@ -111,6 +111,7 @@ def advisory_lock_held(pg, key_sql):
         proc.stdin.write("COMMIT;\n")
         proc.stdin.close()
         proc.wait(timeout=20)
+        proc.stderr.close()
 
 
 class Postgres:
