@@ -96,7 +96,8 @@ class DirectBudgetTest(unittest.TestCase):
         self.assertLess(got["took"], BOUND_S)
         e = a.get(f"/api/executions/{r.header('X-Glyphic-Execution')}").json()
         self.assertEqual(e["status"], "failed")
-        self.assertEqual(e["error"]["node"], "set0")
+        # which node the budget runs out in depends on the machine's speed
+        self.assertIn(e["error"]["node"], {"set0", "set1", "set2", "set3"})
         self.assertIn("time budget", e["error"]["message"])
         # and both workers answer again
         for _ in range(4):
