@@ -94,18 +94,27 @@ def advisory_lock_held(pg, key_sql):
     ends: requests that take the same lock queue behind it meanwhile; the
     function it yields, waiting(n), returns once n sessions wait for an
     advisory lock."""
+    # the session is told apart by its application_name: other advisory
+    # locks (the executor's maintainer election) must not pass for this one
+    env = dict(os.environ, PGAPPNAME="harness_lock")
     proc = subprocess.Popen([os.path.join(pg.bindir, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
                              "-h", pg.sock, "-p", str(pg.port), "-U", "postgres", "-d", "glyphic"],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
     proc.stdin.write(f"BEGIN; SELECT pg_advisory_xact_lock(hashtextextended({key_sql}, 0));\n")
     proc.stdin.flush()
-    granted = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND {}granted"
+    held = ("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'harness_lock'")
+    queued = ("SELECT count(*) FROM pg_locks l WHERE l.locktype = 'advisory' AND NOT l.granted "
+              "AND (l.classid, l.objid) IN (SELECT h.classid, h.objid FROM pg_locks h "
+              "JOIN pg_stat_activity a USING (pid) WHERE h.locktype = 'advisory' AND h.granted "
+              "AND a.application_name = 'harness_lock')")
 
     def waiting(n):
-        wait_for(lambda: int(pg.psql(granted.format("NOT ")) or 0) >= n, what=f"{n} waiting for the lock")
+        wait_for(lambda: int(pg.psql(queued) or 0) >= n, what=f"{n} waiting for the lock")
 
     try:
-        wait_for(lambda: int(pg.psql(granted.format("")) or 0) >= 1, what="the advisory lock")
+        wait_for(lambda: int(pg.psql(held) or 0) >= 1, what="the advisory lock")
         yield waiting
     finally:
         proc.stdin.write("COMMIT;\n")
