@@ -25,8 +25,7 @@
 #define GL_HTTP_PROBE_MAX_REDIRS 10L
 #define GL_HTTP_PROBE_MAX_URL 8192
 
-/* The URL rules of http.request: GL_INVALID with err (field "url"). */
-static int check_url(const char *url, gl_err_t *err)
+int gl_engine_http_url_check(const char *url, gl_err_t *err)
 {
     CURLU *u;
     CURLUcode uc;
@@ -121,7 +120,7 @@ int gl_engine_http_probe(const gl_cred_t *cred, const char *method, const char *
     }
     if (timeout_ms <= 0 || timeout_ms > GL_HTTP_PROBE_TIMEOUT_MS)
         timeout_ms = GL_HTTP_PROBE_TIMEOUT_MS;
-    if (check_url(url, err) != GL_OK)
+    if (gl_engine_http_url_check(url, err) != GL_OK)
         return GL_INVALID;
     safe = gl__http_safe_url(url);
     snprintf(out->safe_url, sizeof out->safe_url, "%s", safe && strlen(safe) < sizeof out->safe_url ? safe : "");

@@ -343,6 +343,10 @@ typedef struct {
 int gl_engine_http_probe(const gl_cred_t *cred, const char *method, const char *url, const gl_ipnet_list_t *allow,
                          int64_t timeout_ms, gl_http_probe_t *out, gl_err_t *err) GL_WUR;
 
+/* The probe's check of url alone (absolute http or https, a URL libcurl
+ * takes, at most 8 KiB): GL_OK, or GL_INVALID with err (field "url"). */
+int gl_engine_http_url_check(const char *url, gl_err_t *err) GL_WUR;
+
 /* ---- Workflow definitions ---------------------------------------- */
 
 /*
