@@ -432,5 +432,29 @@ class RulesTest(unittest.TestCase):
         self.assertEqual(try_cred(c, cid, {"url": SRV.url + "/echo"}).status, 200)
 
 
+class UsageTest(unittest.TestCase):
+    def test_queue_stats_show_stored_credentials_against_the_limit(self):
+        c = owner()
+        org = c.me["org_id"]
+        lim = c.get("/api/queue/stats").json()["limits"]
+        self.assertEqual((lim["credentials"], lim["max_credentials"]), (0, 1000))
+        for _ in range(3):
+            create(c, "http.bearer", {}, {"token": secret()})
+        other = owner()
+        create(other, "http.bearer", {}, {"token": secret()})
+        lim = c.get("/api/queue/stats").json()["limits"]
+        self.assertEqual((lim["credentials"], lim["max_credentials"]), (3, 1000))
+        ENV.glyphic("org", "limits", org, "--max-credentials", "3")
+        lim = c.get("/api/queue/stats").json()["limits"]
+        self.assertEqual((lim["credentials"], lim["max_credentials"]), (3, 3))
+        r = c.post("/api/credentials", {"name": "one more", "type": "http.bearer", "secrets": {"token": "x"}})
+        self.assertEqual(r.status, 403, r)
+        out = ENV.glyphic("org", "limits", org).stdout
+        self.assertRegex(out, r"max_credentials\s+3\s+this org\s+3 stored")
+        ENV.glyphic("org", "limits", org, "--max-credentials", "0")
+        lim = c.get("/api/queue/stats").json()["limits"]
+        self.assertEqual((lim["credentials"], lim["max_credentials"]), (3, None))
+
+
 if __name__ == "__main__":
     unittest.main()
