@@ -269,8 +269,77 @@ static bool needs_reauth(const row_t *row, outcome_t *out)
     return true;
 }
 
-/* oauth2.code: false when the answer is set already (429, or a database
- * error). */
+/* Locks the row as the executor does to renew its token, and reads and
+ * opens it again into *row. True to go on (or with out->message set when
+ * it does not open); false with the answer set (429 while a workflow
+ * renews it, 404, a database error). */
+static bool lock_row(gl_req_t *req, row_t *row, outcome_t *out)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    const char *id = row->id;
+    int rc = gl_db_query(req->db, &q_row_wait, NULL, req->arena, &res, &err);
+    if (rc == GL_OK)
+        rc = read_row(req, &q_row_lock, id, row, &err);
+    if (rc == GL_UNAVAILABLE && gl_db_timed_out(&err)) {
+        gl_resp_header(req, "Retry-After", "5");
+        gl_resp_error(req, 429, "busy", NULL, "a workflow is renewing this credential's token right now; try again "
+                      "in a few seconds");
+        return false;
+    }
+    if (rc == GL_NOTFOUND) {
+        gl_resp_error(req, 404, "not_found", NULL, "no such credential");
+        return false;
+    }
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return false;
+    }
+    (void)open_row(req, row, out->message, sizeof out->message);
+    return true;
+}
+
+/* With the row locked: the refresh-token grant, then the new tokens sealed
+ * and stored, or the row marked needs_reauth when the provider refused
+ * (core/oauth2_grant.c, as the executor). False with the answer set on a
+ * database error. */
+static bool refresh(gl_req_t *req, const row_t *row, outcome_t *out)
+{
+    gl_oauth2_cred_t gc = grant_cred(row);
+    gl_oauth2_grant_t g;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_oauth2_grant(&gc, true, &req->cfg->http_allow_private, GL_OAUTH2_TIMEOUT_MS, 0, req->arena, &g,
+                             &err);
+    out->status = g.tokens.http_status;
+    if (rc == GL_OK) {
+        rc = gl_oauth2_store(req->db, req->vault, &gc, row->key_id, row->cred.n_secrets > 0, &g.tokens,
+                             gl_oauth2_expires_ms(g.tokens.expires_in), req->arena, &err);
+        if (rc == GL_UNAVAILABLE) {
+            gl_resp_fail(req, rc, &err);
+            return false;
+        }
+        out->ok = rc == GL_OK;
+        snprintf(out->message, sizeof out->message, "%s", out->ok ? "the access token was refreshed" : err.msg);
+        if (out->ok)
+            gl_log(GL_LOG_INFO, "credential %s: new access token (refreshed by a test)", row->id);
+        return true;
+    }
+    snprintf(out->message, sizeof out->message, "%s", err.msg);
+    if (g.refused) {
+        gl_err_clear(&err);
+        if (gl_oauth2_mark_reauth(req->db, &gc, g.detail, &err) != GL_OK) {
+            gl_resp_fail(req, GL_UNAVAILABLE, &err);
+            return false;
+        }
+        gl_log(GL_LOG_WARN, "credential %s needs to be authorized again: %s", row->id, g.detail);
+    }
+    return true;
+}
+
+/* oauth2.code: false when the answer is set already (429, 404, or a
+ * database error). */
 static bool test_code(gl_req_t *req, row_t *row, outcome_t *out)
 {
     if (needs_reauth(row, out))
@@ -286,71 +355,27 @@ static bool test_code(gl_req_t *req, row_t *row, outcome_t *out)
                                 : "is not authorized yet");
         return true;
     }
-    /* renew as the executor does: the row locked and read again */
-    gl_err_t err;
-    gl_err_clear(&err);
-    PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_row_wait, NULL, req->arena, &res, &err);
-    if (rc == GL_OK)
-        rc = read_row(req, &q_row_lock, row->id, row, &err);
-    if (rc == GL_UNAVAILABLE && gl_db_timed_out(&err)) {
-        gl_resp_header(req, "Retry-After", "5");
-        gl_resp_error(req, 429, "busy", NULL, "a workflow is renewing this credential's token right now; try again "
-                      "in a few seconds");
+    if (!lock_row(req, row, out))
         return false;
-    }
-    if (rc == GL_NOTFOUND) {
-        gl_resp_error(req, 404, "not_found", NULL, "no such credential");
-        return false;
-    }
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
-        return false;
-    }
-    if (open_row(req, row, out->message, sizeof out->message) != GL_OK || needs_reauth(row, out))
+    if (out->message[0] || needs_reauth(row, out)) /* it no longer opens, or a workflow was refused meanwhile */
         return true;
     if (token_fresh(row)) {
         fresh_message(row, out, "a workflow renewed it meanwhile: the");
         return true;
     }
-    gl_oauth2_cred_t gc = grant_cred(row);
-    gl_oauth2_grant_t g;
-    rc = gl_oauth2_grant(&gc, true, &req->cfg->http_allow_private, GL_OAUTH2_TIMEOUT_MS, 0, req->arena, &g, &err);
-    out->status = g.tokens.http_status;
-    if (rc == GL_OK) {
-        int64_t expires_ms = gl_oauth2_expires_ms(g.tokens.expires_in);
-        gl_err_t serr;
-        gl_err_clear(&serr);
-        rc = gl_oauth2_store(req->db, req->vault, &gc, row->key_id, row->cred.n_secrets > 0, &g.tokens, expires_ms,
-                             req->arena, &serr);
-        if (rc == GL_UNAVAILABLE) {
-            gl_resp_fail(req, rc, &serr);
-            return false;
-        }
-        out->ok = rc == GL_OK;
-        snprintf(out->message, sizeof out->message, "%s", out->ok ? "the access token was refreshed" : serr.msg);
-        if (out->ok)
-            gl_log(GL_LOG_INFO, "credential %s: new access token (refreshed by a test)", row->id);
-        return true;
-    }
-    snprintf(out->message, sizeof out->message, "%s", err.msg);
-    if (g.refused) {
-        gl_err_t merr;
-        gl_err_clear(&merr);
-        if (gl_oauth2_mark_reauth(req->db, &gc, g.detail, &merr) != GL_OK) {
-            gl_resp_fail(req, GL_UNAVAILABLE, &merr);
-            return false;
-        }
-        gl_log(GL_LOG_WARN, "credential %s needs to be authorized again: %s", row->id, g.detail);
-    }
-    return true;
+    return refresh(req, row, out);
 }
 
 /* ---- the request */
 
+/* The types a test sends one request with, as http.request applies them. */
 static bool http_type(const char *type)
 {
-    return strncmp(type, "http.", 5) == 0;
+    static const char *const types[] = { "http.header", "http.bearer", "http.basic", "http.query" };
+    for (size_t i = 0; i < GL_NELEM(types); i++)
+        if (strcmp(type, types[i]) == 0)
+            return true;
+    return false;
 }
 
 /* The body of an HTTP type's test: url and method. False with the 400 set. */
