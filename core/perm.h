@@ -27,7 +27,7 @@ typedef enum {
     GL_PERM_WORKFLOW_READ,
     GL_PERM_WORKFLOW_WRITE,
     GL_PERM_CREDENTIAL_READ,  /* the org's credentials: names and types (viewers), fields too (editors) */
-    GL_PERM_CREDENTIAL_WRITE, /* create, change, delete credentials */
+    GL_PERM_CREDENTIAL_WRITE, /* create, change, delete and test credentials */
     GL_PERM_OAUTH2_CONNECT, /* send the browser to an OAuth2 provider for a credential: browser sessions only */
     GL_PERM_OAUTH2_CALLBACK, /* the provider's redirect back: the session that started it (the handler checks) */
     GL_PERM_VARIABLE_READ,   /* the org's variables ($vars): keys and values, every member */

@@ -35,7 +35,8 @@ typedef struct gl_req {
     FCGX_Request *fcgx;
     gl_arena_t *arena;      /* freed when the request ends */
     const gl_config_t *cfg;
-    const gl_vault_t *vault; /* the master keys (seals; opens only for webhook signatures) */
+    const gl_vault_t *vault; /* the master keys: seals; opens only for webhook signatures, the OAuth2
+                                callback and credential tests */
     gl_db_t *db;            /* the worker's connection */
 
     const char *method;     /* as sent; HEAD is routed as GET */

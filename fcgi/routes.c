@@ -6,6 +6,7 @@
 #include "router.h"
 
 #include "audit.h"
+#include "credential_test.h"
 #include "credentials.h"
 #include "executions.h"
 #include "expressions.h"
@@ -44,6 +45,7 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_executions,
     &gl_resource_expressions,
     &gl_resource_credentials,
+    &gl_resource_credential_test,
     &gl_resource_oauth2,
     &gl_resource_variables,
     &gl_resource_files,

@@ -21,6 +21,9 @@
  * is logged for the operator. Timeouts keep their own message: only an
  * allowed address can be connected to long enough to time out.
  *
+ * Credentials (http_auth.c): how each credential type goes on a request,
+ * shared by http.request and the credential test (http_probe.c).
+ *
  * Shared by the files of the engine only (gl__ prefix).
  */
 #ifndef GL_HTTP_CLIENT_H
@@ -75,5 +78,39 @@ char *gl__http_safe_url(const char *url);
  * timeout_ms and deadline_cut describe the timeout it had. */
 bool gl__http_failure(const gl__http_xfer_t *x, CURLcode res, const char *errbuf, const char *method,
                       const char *safe_url, int64_t timeout_ms, bool deadline_cut, char *msg, size_t cap);
+
+/* ---- credentials on a request (http_auth.c) ---- */
+
+/* What a credential sets on a request (http.request's table). */
+typedef struct {
+    const gl_cred_t *cred;
+    const char *label;            /* the credential's name, for messages */
+    const char *header;           /* the header it sets, or NULL */
+    const char *query;            /* the query parameter it sets, or NULL */
+    bool oauth2;                  /* Bearer access_token: a 401 may be tried again with a fresh token */
+} gl__http_auth_t;
+
+/* Told each form derived from a secret that travels (a Basic header's
+ * base64, a URL-encoded query value), for redaction; s is not kept. */
+typedef void (*gl__http_secret_fn)(void *ud, const char *s, size_t n);
+
+/* Checks that cred (label: its name for messages; both must outlive a)
+ * can be applied and fills *a. GL_OK, or GL_INVALID with a message naming
+ * the credential (never a value) in msg[0..cap). */
+int gl__http_auth_plan(const gl_cred_t *cred, const char *label, gl__http_auth_t *a, char *msg, size_t cap) GL_WUR;
+/* The header line a->cred adds ("Name: value") into line (the caller
+ * wipes and frees it); a->header is set. GL_OK or GL_INVALID with msg. */
+int gl__http_auth_header(const gl__http_auth_t *a, gl_buf_t *line, gl__http_secret_fn secret, void *ud, char *msg,
+                         size_t cap) GL_WUR;
+/* Appends a->query=URL-encoded value to the query string qs ('&' first
+ * when qs is not empty); a->query is set. GL_OK or GL_INVALID with msg. */
+int gl__http_auth_query(const gl__http_auth_t *a, gl_buf_t *qs, gl__http_secret_fn secret, void *ud, char *msg,
+                        size_t cap) GL_WUR;
+
+/* Appends s[0..n) percent-encoded (all but ALPHA DIGIT - . _ ~, which is
+ * what curl_easy_escape keeps). */
+int gl__http_urlencode(gl_buf_t *b, const char *s, size_t n) GL_WUR;
+/* An RFC 9110 token: the only characters a header name may have. */
+bool gl__http_header_name_ok(const char *s);
 
 #endif

@@ -1,6 +1,7 @@
 // Credentials through the page: an editor creates an http.bearer credential
 // from the type catalogue (the secret typed once, then shown only as "set"),
-// replaces its secret, picks it by name in an http.request node's credential
+// replaces its secret, tests it against the test server (200, then 401),
+// picks it by name in an http.request node's credential
 // select (a name the org lacks is warned about), saves, and deletes the
 // credential: the 409 credential_in_use lists the workflow, "Delete anyway"
 // deletes it. No answer the page received holds the secret.
@@ -58,6 +59,18 @@ await scenario(async ({ page, context }) => {
     const r = await owner.get(`/api/credentials/${credId}`);
     assert.deepEqual(r.json.secrets_set, ['token']);
   });
+
+  await step('test it: against the test server, then against a URL that refuses it', async () => {
+    const test = page.getByRole('form', { name: 'Test' });
+    await test.getByLabel('URL to test against').fill(`${env.testServer}/echo`);
+    await test.getByRole('button', { name: 'Test', exact: true }).click();
+    const result = page.getByTestId('credential-test-result');
+    await result.filter({ hasText: 'It works: HTTP 200 from GET' }).waitFor();
+    await test.getByLabel('URL to test against').fill(`${env.testServer}/status/401`);
+    await test.getByRole('button', { name: 'Test', exact: true }).click();
+    await result.filter({ hasText: 'It did not work: HTTP 401 from GET' }).waitFor();
+  });
+  await shot(page, 'credential-test');
 
   await step('the list shows it', async () => {
     await page.getByRole('link', { name: '← Credentials' }).click();

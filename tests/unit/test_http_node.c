@@ -1,5 +1,7 @@
 /*
- * test_http_node.c: the http.request node against the scripted local server
+ * test_http_node.c: the http.request node (and the credential test's
+ * request, gl_engine_http_probe, which applies credentials the same way)
+ * against the scripted local server
  * tests/integration/testserver.py, started per test case as a child process
  * (its stdin is a pipe from us: when we exit, however we exit, it stops).
  *
@@ -1140,6 +1142,97 @@ TEST(no_proxy_from_environment)
     if (get_with(url, "127.0.0.1/32", err, &n, NULL) != GL_OK)
         FAIL_AT("went through the environment's proxy: %s", err);
     ASSERT_EQ(n, 1);
+}
+
+/* ---- the credential test's request (gl_engine_http_probe) ---- */
+
+/* Probes BASE+path with the fake credential; GL_OK expected. */
+static gl_http_probe_t probe(fake_src_t *src, const char *method, const char *path, const gl_ipnet_list_t *allow)
+{
+    gl_http_probe_t p;
+    gl_err_t err;
+    char url[256];
+    gl_err_clear(&err);
+    snprintf(url, sizeof url, "%s%s", base, path);
+    ASSERT_EQ(gl_engine_http_probe(&src->cred, method, url, allow, 0, &p, &err), GL_OK);
+    return p;
+}
+
+TEST(probe_statuses_and_messages)
+{
+    fake_src_t src;
+    gl_err_t err;
+    char want[300];
+    server_start();
+    ASSERT_EQ(gl_ipnet_parse_list("127.0.0.1/32", &allow_test_server, &err), GL_OK);
+    fake_init(&src, "http.query", "{\"param_name\": \"key\"}", "value", "qs-secret-1", NULL, NULL);
+    gl_http_probe_t p = probe(&src, "GET", "/echo?a=1#f", &allow_test_server);
+    ASSERT(p.ok);
+    ASSERT_EQ(p.status, 200);
+    snprintf(want, sizeof want, "HTTP 200 from GET %s/echo", base);
+    ASSERT_STR_EQ(p.message, want);
+    snprintf(want, sizeof want, "%s/echo", base);
+    ASSERT_STR_EQ(p.safe_url, want);
+    fake_free(&src);
+
+    fake_init(&src, "http.bearer", "{}", "token", "tok-1", NULL, NULL);
+    p = probe(&src, "HEAD", "/status/401", &allow_test_server);
+    ASSERT(!p.ok);
+    ASSERT_EQ(p.status, 401);
+    snprintf(want, sizeof want, "HTTP 401 from HEAD %s/status/401", base);
+    ASSERT_STR_EQ(p.message, want);
+    p = probe(&src, "POST", "/status/204", &allow_test_server);
+    ASSERT(p.ok);
+    ASSERT_EQ(p.status, 204);
+    /* a long answer: read up to the cap, its status counts */
+    p = probe(&src, "GET", "/stream/3000000", &allow_test_server);
+    ASSERT(p.ok);
+    ASSERT_EQ(p.status, 200);
+    /* redirects: on the origin followed, elsewhere (localhost is another host) not */
+    p = probe(&src, "GET", "/redirect/2", &allow_test_server);
+    ASSERT_EQ(p.status, 200);
+    snprintf(want, sizeof want, "/redirect-to?url=http://localhost:%s/echo", strrchr(base, ':') + 1);
+    p = probe(&src, "GET", want, &allow_test_server);
+    ASSERT(!p.ok);
+    ASSERT_CONTAINS(p.message, "was redirected to another origin");
+    fake_free(&src);
+}
+
+TEST(probe_refused_and_bad_input)
+{
+    fake_src_t src;
+    gl_http_probe_t p;
+    gl_err_t err;
+    server_start();
+    fake_init(&src, "http.bearer", "{}", "token", "tok-1", NULL, NULL);
+    /* without the allow list the test server is an internal address */
+    p = probe(&src, "GET", "/echo", NULL);
+    ASSERT(!p.ok);
+    ASSERT_EQ(p.status, 0);
+    ASSERT_CONTAINS(p.message, "failed: could not connect (unknown host, connection refused, unreachable, or an "
+                               "internal address not allowed by http.allow_private)");
+    static const char *const bad_urls[] = { "", "ftp://127.0.0.1/x", "/echo", "http://", "127.0.0.1/echo" };
+    for (size_t i = 0; i < GL_NELEM(bad_urls); i++) {
+        gl_err_clear(&err);
+        ASSERT_EQ(gl_engine_http_probe(&src.cred, "GET", bad_urls[i], NULL, 0, &p, &err), GL_INVALID);
+        ASSERT_STR_EQ(err.field, "url");
+        ASSERT_EQ(gl_engine_http_url_check(bad_urls[i], &err), GL_INVALID);
+    }
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_engine_http_probe(&src.cred, "DELETE", base, NULL, 0, &p, &err), GL_INVALID);
+    ASSERT_STR_EQ(err.field, "method");
+    fake_free(&src);
+    /* a credential http.request cannot apply: said, nothing sent */
+    fake_init(&src, "generic", "{}", "k", "v", NULL, NULL);
+    p = probe(&src, "GET", "/json/probe-generic", NULL);
+    ASSERT(!p.ok);
+    ASSERT_EQ(p.status, 0);
+    ASSERT_CONTAINS(p.message, "credential 'cred' is of type generic, which http.request cannot apply");
+    fake_free(&src);
+    fake_init(&src, "http.header", "{\"header_name\": \"X-A\"}", "value", "v\r\nX-Injected: 1", NULL, NULL);
+    p = probe(&src, "GET", "/json/probe-generic", NULL);
+    ASSERT_CONTAINS(p.message, "its value contains CR, LF or NUL");
+    fake_free(&src);
 }
 
 TEST_MAIN()

@@ -313,6 +313,40 @@ int gl_engine_cred_check(const gl_cred_type_t *t, json_object *fields, json_obje
 /* True when field is a secret field of t (for generic: any field). */
 bool gl_engine_cred_is_secret(const gl_cred_type_t *t, const char *field);
 
+/*
+ * Testing a credential (POST /api/credentials/{id}/test): one request to
+ * url (absolute http or https) with cred applied exactly as http.request
+ * applies it — the same table, the same outbound guard (allow:
+ * http.allow_private; NULL: public addresses only), redirects followed
+ * only on the URL's own origin, the same messages. method is GET, HEAD or
+ * POST (without a body); the request takes at most timeout_ms (0 or more
+ * than GL_HTTP_PROBE_TIMEOUT_MS: that), and at most 64 KiB of the answer
+ * are read and dropped.
+ *
+ * GL_OK with *out, whether or not the API took the credential (a
+ * credential that cannot be applied — a type http.request does not apply,
+ * a missing field — is out->ok false with the reason, nothing sent);
+ * GL_INVALID when method or url is not acceptable (err names the field),
+ * nothing sent. Neither out nor err ever holds a secret or the answer's
+ * body; a refused internal address reads "could not connect", as in
+ * http.request, and is logged for the operator.
+ */
+#define GL_HTTP_PROBE_TIMEOUT_MS 10000
+
+typedef struct {
+    bool ok;                 /* the answer was 2xx */
+    long status;             /* the last answer's HTTP status; 0: none */
+    char message[512];       /* "HTTP 401 from GET https://host/path", "… failed: could not connect (…)" */
+    char safe_url[512];      /* url without userinfo, query and fragment ("" if longer) */
+} gl_http_probe_t;
+
+int gl_engine_http_probe(const gl_cred_t *cred, const char *method, const char *url, const gl_ipnet_list_t *allow,
+                         int64_t timeout_ms, gl_http_probe_t *out, gl_err_t *err) GL_WUR;
+
+/* The probe's check of url alone (absolute http or https, a URL libcurl
+ * takes, at most 8 KiB): GL_OK, or GL_INVALID with err (field "url"). */
+int gl_engine_http_url_check(const char *url, gl_err_t *err) GL_WUR;
+
 /* ---- Workflow definitions ---------------------------------------- */
 
 /*

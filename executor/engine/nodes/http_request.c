@@ -29,7 +29,8 @@
  * (http.allow_private), with its uniform "could not connect" message.
  *
  * Credentials. The `credential` parameter names one of the org's
- * credentials (engine.h); its type says how it is applied:
+ * credentials (engine.h); its type says how it is applied (http_auth.c,
+ * shared with the credential test of http_probe.c):
  *   http.header    header `header_name: value`
  *   http.bearer    Authorization: Bearer token
  *   http.basic     Authorization: Basic base64(username:password)
@@ -88,12 +89,11 @@ typedef struct {
     bool deadline_cut;         /* timeout_ms was cut to the node's deadline */
     bool follow;
     bool fail_on_status;
-    /* the credential applied (engine.h), or cred NULL */
-    const gl_cred_t *cred;
+    /* the credential applied (engine.h) and what it sets (http_client.h),
+     * or auth.cred NULL; an OAuth2 one's 401 is tried once more with a
+     * fresh token */
+    gl__http_auth_t auth;
     char cred_name[208];
-    const char *cred_header;   /* the header it sets, or NULL */
-    const char *cred_query;    /* the query parameter it sets, or NULL */
-    bool oauth2;               /* a 401 is retried once with a fresh token */
 } http_req_t;
 
 typedef gl__http_xfer_t http_xfer_t;
@@ -133,22 +133,6 @@ static json_object *utf8_string(const char *s, size_t len)
     json_object *v = json_object_new_string_len(b.data ? b.data : "", (int)b.len);
     gl_buf_free(&b);
     return v;
-}
-
-/* Appends s[0..n) percent-encoded (all but ALPHA DIGIT - . _ ~, which is
- * what curl_easy_escape keeps). */
-static int buf_urlencode(gl_buf_t *b, const char *s, size_t n)
-{
-    if (n == 0) /* curl would take 0 as "use strlen" */
-        return GL_OK;
-    if (n > INT32_MAX)
-        return GL_TOO_LARGE;
-    char *esc = curl_easy_escape(NULL, s, (int)n);
-    if (!esc)
-        abort(); /* out of memory */
-    int rc = gl_buf_puts(b, esc);
-    curl_free(esc);
-    return rc;
 }
 
 /* The text of a scalar as JavaScript would print it (strings as they are,
@@ -206,8 +190,8 @@ static int encode_pairs(gl_node_ctx_t *c, json_object *obj, const char *what, co
             size_t n;
             if (!scalar_text(v, tmp, &s, &n))
                 return gl_node_fail(c, "%s '%s': expected a string, number, boolean or array of them", what, key);
-            if ((b->len && gl_buf_append(b, "&", 1) != GL_OK) || buf_urlencode(b, key, strlen(key)) != GL_OK ||
-                gl_buf_append(b, "=", 1) != GL_OK || buf_urlencode(b, s, n) != GL_OK)
+            if ((b->len && gl_buf_append(b, "&", 1) != GL_OK) || gl__http_urlencode(b, key, strlen(key)) != GL_OK ||
+                gl_buf_append(b, "=", 1) != GL_OK || gl__http_urlencode(b, s, n) != GL_OK)
                 return gl_node_fail(c, "%s too large", what);
         }
     }
@@ -244,51 +228,20 @@ static int param_option(gl_node_ctx_t *c, const char *name, int item, const char
 
 /* ---- credentials ---- */
 
-/* Appends the credential's query parameter (http.query) to qs. */
-static int cred_query_pair(gl_node_ctx_t *c, const http_req_t *r, gl_buf_t *qs)
-{
-    size_t n = 0;
-    const char *v = gl_cred_secret(r->cred, "value", &n);
-    gl_buf_t enc;
-    gl_buf_init(&enc, GL_MAX_HTTP_REQUEST);
-    int rc = buf_urlencode(&enc, v, n);
-    if (rc == GL_OK)
-        gl_node_secret(c, enc.data, enc.len); /* as it travels */
-    if (rc != GL_OK || (qs->len && gl_buf_append(qs, "&", 1) != GL_OK) ||
-        buf_urlencode(qs, r->cred_query, strlen(r->cred_query)) != GL_OK || gl_buf_append(qs, "=", 1) != GL_OK ||
-        gl_buf_append(qs, enc.data ? enc.data : "", enc.len) != GL_OK)
-        rc = gl_node_fail(c, "query too large");
-    gl_buf_free(&enc);
-    return rc;
-}
-
-static bool header_name_ok(const char *s);
 static void slist_add(struct curl_slist **l, const char *s);
 
-/* True when s[0..n) may go into a header line. */
-static bool header_value_ok(const char *s, size_t n)
+/* A form derived from a secret (http_client.h): listed for redaction. */
+static void derived_secret(void *ud, const char *s, size_t n)
 {
-    return !memchr(s, '\r', n) && !memchr(s, '\n', n) && !memchr(s, '\0', n);
+    gl_node_secret(ud, s, n);
 }
 
-/* A secret field the credential's type requires, checked for a header. */
-static int cred_secret_for_header(gl_node_ctx_t *c, http_req_t *r, const char *field, bool required)
-{
-    size_t n = 0;
-    const char *v = gl_cred_secret(r->cred, field, &n);
-    if (!v && required)
-        return gl_node_fail(c, "credential '%s' (%s) has no %s", r->cred_name, r->cred->type, field);
-    if (v && !header_value_ok(v, n))
-        return gl_node_fail(c, "credential '%s': its %s contains CR, LF or NUL", r->cred_name, field);
-    return GL_OK;
-}
-
-/* r->cred and what it sets, from the credential parameter: nothing when
- * it is absent or "". */
+/* r->auth, from the credential parameter: nothing when it is absent or "". */
 static int req_cred(gl_node_ctx_t *c, int item, http_req_t *r)
 {
     json_object *v = NULL;
-    const char *name = NULL, *type;
+    const gl_cred_t *cred = NULL;
+    const char *name = NULL;
     int rc = gl_node_param(c, "credential", item, &v);
     if (rc != GL_OK)
         return rc;
@@ -303,83 +256,13 @@ static int req_cred(gl_node_ctx_t *c, int item, http_req_t *r)
     }
     snprintf(r->cred_name, sizeof r->cred_name, "%s", name);
     gl_utf8_trim(r->cred_name);
-    rc = gl_node_credential(c, name, &r->cred);
+    rc = gl_node_credential(c, name, &cred);
     json_object_put(v);
     if (rc != GL_OK)
         return rc;
     c->retryable = false;
-    type = r->cred->type;
-    if (strcmp(type, "http.header") == 0) {
-        r->cred_header = gl_cred_field(r->cred, "header_name");
-        if (!r->cred_header || !header_name_ok(r->cred_header))
-            return gl_node_fail(c, "credential '%s' (http.header) has no valid header_name", r->cred_name);
-        return cred_secret_for_header(c, r, "value", true);
-    }
-    if (strcmp(type, "http.bearer") == 0) {
-        r->cred_header = "Authorization";
-        return cred_secret_for_header(c, r, "token", true);
-    }
-    if (strcmp(type, "http.basic") == 0) {
-        const char *user = gl_cred_field(r->cred, "username");
-        r->cred_header = "Authorization";
-        if (!user)
-            return gl_node_fail(c, "credential '%s' (http.basic) has no username", r->cred_name);
-        return cred_secret_for_header(c, r, "password", false);
-    }
-    if (strcmp(type, "http.query") == 0) {
-        r->cred_query = gl_cred_field(r->cred, "param_name");
-        if (!r->cred_query || !*r->cred_query)
-            return gl_node_fail(c, "credential '%s' (http.query) has no param_name", r->cred_name);
-        if (!gl_cred_secret(r->cred, "value", NULL))
-            return gl_node_fail(c, "credential '%s' (http.query) has no value", r->cred_name);
-        return GL_OK;
-    }
-    if (strcmp(type, "oauth2.code") == 0 || strcmp(type, "oauth2.client") == 0) {
-        r->cred_header = "Authorization";
-        r->oauth2 = true;
-        return cred_secret_for_header(c, r, "access_token", true);
-    }
-    return gl_node_fail(c, "credential '%s' is of type %s, which http.request cannot apply (it applies http.header, "
-                           "http.bearer, http.basic, http.query, oauth2.code and oauth2.client)", r->cred_name, type);
-}
-
-/* The header line the credential adds ("Name: value"), into line. */
-static int cred_header_line(gl_node_ctx_t *c, const http_req_t *r, gl_buf_t *line)
-{
-    const char *type = r->cred->type;
-    size_t n = 0;
-    int rc;
-
-    if (strcmp(type, "http.header") == 0) {
-        const char *v = gl_cred_secret(r->cred, "value", &n);
-        rc = gl_buf_printf(line, n ? "%s: %s" : "%s;", r->cred_header, v);
-    } else if (strcmp(type, "http.basic") == 0) {
-        const char *user = gl_cred_field(r->cred, "username");
-        const char *pass = gl_cred_secret(r->cred, "password", &n);
-        gl_buf_t plain;
-        gl_buf_init(&plain, 64 << 10);
-        rc = gl_buf_printf(&plain, "%s:", user);
-        if (rc == GL_OK && n)
-            rc = gl_buf_append(&plain, pass, n);
-        if (rc == GL_OK) {
-            size_t b64_len = sodium_base64_ENCODED_LEN(plain.len, sodium_base64_VARIANT_ORIGINAL);
-            char *b64 = gl_xmalloc(b64_len);
-            sodium_bin2base64(b64, b64_len, (const unsigned char *)plain.data, plain.len,
-                              sodium_base64_VARIANT_ORIGINAL);
-            gl_node_secret(c, b64, strlen(b64)); /* the password as it travels */
-            rc = gl_buf_printf(line, "Authorization: Basic %s", b64);
-            sodium_memzero(b64, b64_len);
-            free(b64);
-        }
-        if (plain.data)
-            sodium_memzero(plain.data, plain.len);
-        gl_buf_free(&plain);
-    } else {
-        const char *field = strcmp(type, "http.bearer") == 0 ? "token" : "access_token";
-        rc = gl_buf_printf(line, "Authorization: Bearer %s", gl_cred_secret(r->cred, field, NULL));
-    }
-    if (rc != GL_OK)
-        return gl_node_fail(c, "credential '%s' too large for a header", r->cred_name);
+    if (gl__http_auth_plan(cred, r->cred_name, &r->auth, c->error, sizeof c->error) != GL_OK)
+        return GL_INVALID;
     return GL_OK;
 }
 
@@ -392,10 +275,10 @@ static int send_headers(gl_node_ctx_t *c, const http_req_t *r, struct curl_slist
     *out = NULL;
     for (const struct curl_slist *l = r->headers; l; l = l->next)
         slist_add(out, l->data);
-    if (!r->cred || !r->cred_header)
+    if (!r->auth.cred || !r->auth.header)
         return GL_OK;
     gl_buf_init(&line, 128 << 10);
-    rc = cred_header_line(c, r, &line);
+    rc = gl__http_auth_header(&r->auth, &line, derived_secret, c, c->error, sizeof c->error);
     if (rc == GL_OK)
         slist_add(out, line.data);
     if (line.data)
@@ -437,9 +320,10 @@ static int req_url(gl_node_ctx_t *c, int item, http_req_t *r)
         rc = gl_node_fail(c, "query must be an object, got %s", gl_json_type_name(query));
         goto done;
     }
-    if (query && (rc = encode_pairs(c, query, "query parameter", r->cred_query, &qs)) != GL_OK)
+    if (query && (rc = encode_pairs(c, query, "query parameter", r->auth.query, &qs)) != GL_OK)
         goto done;
-    if (r->cred_query && (rc = cred_query_pair(c, r, &qs)) != GL_OK)
+    if (r->auth.query &&
+        (rc = gl__http_auth_query(&r->auth, &qs, derived_secret, c, c->error, sizeof c->error)) != GL_OK)
         goto done;
     if (qs.len && curl_url_set(u, CURLUPART_QUERY, qs.data, CURLU_APPENDQUERY) != CURLUE_OK) {
         rc = gl_node_fail(c, "url with query is not a valid URL");
@@ -458,20 +342,6 @@ done:
     gl_buf_free(&qs);
     curl_url_cleanup(u);
     return rc;
-}
-
-/* An RFC 9110 token: the only characters a header name may have. */
-static bool header_name_ok(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              strchr("!#$%&'*+-.^_`|~", ch)))
-            return false;
-    }
-    return true;
 }
 
 static void slist_add(struct curl_slist **l, const char *s)
@@ -502,20 +372,20 @@ static int req_headers(gl_node_ctx_t *c, int item, http_req_t *r)
     }
     gl_buf_init(&line, 64 << 10);
     rc = GL_OK;
-    has_ctype = r->cred_header && strcasecmp(r->cred_header, "content-type") == 0;
-    has_expect = r->cred_header && strcasecmp(r->cred_header, "expect") == 0;
+    has_ctype = r->auth.header && strcasecmp(r->auth.header, "content-type") == 0;
+    has_expect = r->auth.header && strcasecmp(r->auth.header, "expect") == 0;
     if (hdrs) {
         json_object_object_foreach(hdrs, name, val) {
             char tmp[32];
             const char *s;
             size_t n;
-            if (!header_name_ok(name)) {
+            if (!gl__http_header_name_ok(name)) {
                 rc = gl_node_fail(c, "header name '%.64s' is not valid", name);
                 break;
             }
             if (!val)
                 continue; /* null: header not sent */
-            if (r->cred_header && strcasecmp(name, r->cred_header) == 0)
+            if (r->auth.header && strcasecmp(name, r->auth.header) == 0)
                 continue; /* the credential sets it */
             if (!scalar_text(val, tmp, &s, &n)) {
                 rc = gl_node_fail(c, "header '%s': expected a string, got %s", name, gl_json_type_name(val));
@@ -689,7 +559,7 @@ static void set_method(CURL *h, const http_req_t *r)
 
 static void set_options(CURL *h, const http_req_t *r, struct curl_slist *headers, http_xfer_t *x, char *errbuf)
 {
-    if (r->cred && r->follow)
+    if (r->auth.cred && r->follow)
         x->origin_url = r->url; /* a secret does not follow a redirect elsewhere */
     gl__http_base_options(h, r->url, r->timeout_ms, x, errbuf);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
@@ -831,11 +701,12 @@ static int http_one(gl_node_ctx_t *c, CURL *h, int item, json_object **out)
         goto done;
     if (res == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (res == CURLE_OK && status == 401 && r.oauth2) {
+    if (res == CURLE_OK && status == 401 && r.auth.oauth2) {
         /* the API refused the token: once more with a fresh one */
-        const char *used = gl_cred_secret(r.cred, "access_token", NULL);
-        if ((rc = gl_node_credential_refresh(c, r.cred_name, used, &r.cred)) != GL_OK ||
-            (rc = cred_secret_for_header(c, &r, "access_token", true)) != GL_OK)
+        const char *used = gl_cred_secret(r.auth.cred, "access_token", NULL);
+        const gl_cred_t *fresh = NULL;
+        if ((rc = gl_node_credential_refresh(c, r.cred_name, used, &fresh)) != GL_OK ||
+            (rc = gl__http_auth_plan(fresh, r.cred_name, &r.auth, c->error, sizeof c->error)) != GL_OK)
             goto done;
         gl__http_xfer_free(&x);
         gl__http_xfer_init(&x, c->run, c->run ? c->run->limits.allow_private : NULL, GL_MAX_HTTP_RESPONSE);

@@ -2,8 +2,9 @@
 // names, types and status; editors create one from the type catalogue
 // (GET /api/credential-types), change it (a secret shows only whether it is
 // set: replace it or clear it, untouched it is kept), connect an OAuth2
-// account and delete it (a credential workflows use asks again, listing
-// them). Viewers see names and types only. No secret value ever reaches the
+// account, test it (POST /api/credentials/{id}/test: an HTTP type against a
+// URL the editor gives, OAuth2 at its token endpoint) and delete it (a
+// credential workflows use asks again, listing them). Viewers see names and types only. No secret value ever reaches the
 // browser: secret inputs start empty.
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, call } from '../api/client';
@@ -16,8 +17,9 @@ import { toast } from '../ui/toast';
 import { loadAllCredentials } from './credentialsApi';
 import { ErrorWords, NoOrg, VIEWER_WHY, toastWords } from './common';
 import {
-  createBody, credentialErrorText, emptyForm, errorFor, errorPlaced, formFields, formOf, oauth2Notice, patchBody, workflowsInUse,
-  type Credential, type CredentialType, type FormField, type FormState, type UsingWorkflow,
+  createBody, credentialErrorText, emptyForm, errorFor, errorPlaced, formFields, formOf, oauth2Notice, patchBody, testBody, testKind,
+  testResultText, workflowsInUse,
+  type Credential, type CredentialType, type FormField, type FormState, type TestMethod, type UsingWorkflow,
 } from './credentialsLogic';
 
 function useTypes() {
@@ -340,6 +342,7 @@ function CredentialPage({ id }: { id: string }) {
           </button>
         </section>
       )}
+      {canEdit && testKind(cred.type) && <TestSection cred={cred} unsaved={!!body} onDone={load} />}
       {canEdit && <p className="muted small">Created <Time at={cred.created_at} /> · changed <Time at={cred.updated_at} /></p>}
       <Dialog title={`"${cred.name}" is in use`} open={!!renameUsers} onClose={() => setRenameUsers(null)}
         footer={<>
@@ -353,5 +356,49 @@ function CredentialPage({ id }: { id: string }) {
       </Dialog>
       {del.dialog}
     </div>
+  );
+}
+
+/** Does the credential work? One request now, through the server (POST …/test). */
+function TestSection({ cred, unsaved, onDone }: { cred: Credential; unsaved: boolean; onDone: () => void }) {
+  const kind = testKind(cred.type);
+  const [url, setUrl] = useState('');
+  const [method, setMethod] = useState<TestMethod>('GET');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+
+  async function run(e: FormEvent) {
+    e.preventDefault();
+    const b = testBody(kind, url, method);
+    if ('error' in b) { setResult({ kind: 'error', text: b.error }); return; }
+    setBusy(true); setResult(null);
+    try {
+      const r = await call(api.POST('/api/credentials/{id}/test', { params: { path: { id: cred.id } }, body: b.body }));
+      setResult(testResultText(r));
+      if (kind === 'self') onDone(); /* a refresh changes the token's expiry, a refused one the status */
+    } catch (err) {
+      setResult({ kind: 'error', text: credentialErrorText(err) });
+    } finally { setBusy(false); }
+  }
+
+  return (
+    <form className="card credential-test" onSubmit={run} aria-labelledby="test-h">
+      <h2 id="test-h">Test</h2>
+      <p className="muted small">{kind === 'url'
+        ? 'Sends one request with this credential, as an HTTP Request node would, to a URL of the API it is for; only the status comes back.'
+        : 'Asks the token endpoint for a token (an expired token is refreshed and stored).'}</p>
+      <div className="form-row">
+        {kind === 'url' && <>
+          <select aria-label="Method" value={method} onChange={(e) => setMethod(e.target.value as TestMethod)}>
+            <option>GET</option><option>HEAD</option><option>POST</option>
+          </select>
+          <input aria-label="URL to test against" type="url" placeholder="https://api.example.com/v1/me" value={url} maxLength={8192}
+            onChange={(e) => setUrl(e.target.value)} />
+        </>}
+        <button type="submit" disabled={busy || unsaved} title={unsaved ? 'Save your changes first' : undefined}>{busy ? 'Testing…' : 'Test'}</button>
+      </div>
+      {result && <div className={'test-result ' + (result.kind === 'ok' ? 'ok-note' : 'error-note')} role={result.kind === 'ok' ? 'status' : 'alert'}
+        data-testid="credential-test-result">{result.text}</div>}
+    </form>
   );
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/client';
 import {
-  createBody, credentialChoice, emptyForm, errorFor, errorPlaced, formFields, formOf, oauth2Notice, patchBody, workflowsInUse,
+  createBody, credentialChoice, credentialErrorText, emptyForm, errorFor, errorPlaced, formFields, formOf, oauth2Notice, patchBody,
+  testBody, testKind, testResultText, workflowsInUse,
   type Credential, type CredentialType,
 } from './credentialsLogic';
 
@@ -109,5 +110,27 @@ describe('credential choice', () => {
     expect(credentialChoice(['a'], 'zz').missing).toBe(true);
     expect(credentialChoice(['a'], '').missing).toBe(false);
     expect(credentialChoice(['a'], '{{ $json.c }}').missing).toBe(false);
+  });
+});
+
+describe('the credential test', () => {
+  it('asks the HTTP types for a URL, OAuth2 for nothing, and tests no other type', () => {
+    expect(['http.header', 'http.bearer', 'http.basic', 'http.query'].map(testKind)).toEqual(['url', 'url', 'url', 'url']);
+    expect(testKind('oauth2.code')).toBe('self');
+    expect(testKind('oauth2.client')).toBe('self');
+    expect(testKind('webhook.hmac')).toBeNull();
+    expect(testKind('generic')).toBeNull();
+  });
+  it('sends the URL and method for the HTTP types, nothing for OAuth2', () => {
+    expect(testBody('url', '  https://api.example.com/me?x=1 ', 'HEAD')).toEqual({ body: { url: 'https://api.example.com/me?x=1', method: 'HEAD' } });
+    expect(testBody('self', '', 'GET')).toEqual({});
+    for (const bad of ['', 'api.example.com', 'ftp://x/y', 'https://', '/relative']) expect(testBody('url', bad, 'GET')).toHaveProperty('error');
+  });
+  it('puts the answer in words', () => {
+    expect(testResultText({ ok: true, status: 200, message: 'HTTP 200 from GET https://a/me' })).toEqual({ kind: 'ok', text: 'It works: HTTP 200 from GET https://a/me' });
+    expect(testResultText({ ok: false, status: null, message: 'could not connect' }).kind).toBe('error');
+  });
+  it('explains a busy answer', () => {
+    expect(credentialErrorText(new ApiError(429, { error: { code: 'busy', message: 'x' } }))).toMatch(/try again/);
   });
 });

@@ -1,12 +1,14 @@
 // The credentials page's pure logic: which inputs a type's form has, the
 // bodies of POST and PATCH built from the form's state (a secret left
 // untouched is left out, a cleared one is null), errors put in words, the
-// OAuth2 result notice, and the node panel's credential choice.
+// OAuth2 result notice, the credential test's request and answer, and the
+// node panel's credential choice.
 import { ApiError, type Schemas } from '../api/client';
 
 export type CredentialType = Schemas['CredentialType'];
 export type Credential = Schemas['Credential'];
 export type CredentialField = Schemas['CredentialField'];
+export type CredentialTestResult = Schemas['CredentialTestResult'];
 
 /** One input of the form: a plain field or a secret one. */
 export interface FormField {
@@ -151,6 +153,7 @@ export function credentialErrorText(e: unknown): string {
     if (e.code === 'name_taken') return 'Another credential of this organization has this name.';
     if (e.code === 'key_unavailable') return 'Its secrets were sealed under a key this server no longer has: give every secret again.';
     if (e.code === 'forbidden') return 'Only editors, admins and owners change credentials.';
+    if (e.code === 'busy') return 'Another test is running in this organization (or the token is being renewed right now): try again in a few seconds.';
     return e.message;
   }
   return e instanceof Error ? e.message : String(e);
@@ -190,4 +193,33 @@ export function credentialChoice(names: string[], value: string): { options: str
   const options = [...new Set(names)].sort((a, b) => a.localeCompare(b));
   const missing = value !== '' && !value.includes('{{') && !options.includes(value);
   return { options, missing };
+}
+
+/** How a credential of this type is tested: against a URL the user gives
+ * (the HTTP types), by itself (OAuth2: its token endpoint), or not at all. */
+export type TestKind = 'url' | 'self' | null;
+
+export function testKind(type: string): TestKind {
+  if (type === 'http.header' || type === 'http.bearer' || type === 'http.basic' || type === 'http.query') return 'url';
+  if (type === 'oauth2.code' || type === 'oauth2.client') return 'self';
+  return null;
+}
+
+export type TestMethod = 'GET' | 'HEAD' | 'POST';
+
+/**
+ * The body of POST /api/credentials/{id}/test: {url, method} for the HTTP
+ * types (an error in words when the URL is not absolute http or https),
+ * none for OAuth2.
+ */
+export function testBody(kind: TestKind, url: string, method: TestMethod): { body?: { url: string; method: TestMethod } } | { error: string } {
+  if (kind !== 'url') return {};
+  const u = url.trim();
+  if (!/^https?:\/\/[^\s/?#]+/i.test(u)) return { error: 'Give an absolute http:// or https:// URL that accepts this credential, e.g. https://api.example.com/v1/me.' };
+  return { body: { url: u, method } };
+}
+
+/** The test's answer in words. */
+export function testResultText(r: CredentialTestResult): { kind: 'ok' | 'error'; text: string } {
+  return { kind: r.ok ? 'ok' : 'error', text: `${r.ok ? 'It works' : 'It did not work'}: ${r.message}` };
 }
