@@ -20,67 +20,6 @@
 /* ------------------------------------------------------------------------ */
 /* Shared: JSON data walked under the budget                                */
 
-/* lodash isEqual on JSON data: numbers by value (1 == 1.0), objects by their
- * keys whatever the order. Charges a step per node and the string bytes. */
-static int deep_eq(ev_t *ev, json_object *a, json_object *b, int depth, bool *eq)
-{
-    TRY(gl__expr_charge(ev, 1));
-    if (depth > VALUE_DEPTH)
-        return gl__expr_fail(ev, "value nested too deeply");
-    json_type ta = json_object_get_type(a), tb = json_object_get_type(b);
-    bool na = ta == json_type_int || ta == json_type_double;
-    bool nb = tb == json_type_int || tb == json_type_double;
-    *eq = false;
-    if (na && nb) {
-        double x = json_object_get_double(a), y = json_object_get_double(b);
-        *eq = x == y || (isnan(x) && isnan(y));
-        return GL_OK;
-    }
-    if (ta != tb)
-        return GL_OK;
-    switch (ta) {
-    case json_type_null: *eq = true; return GL_OK;
-    case json_type_boolean: *eq = json_object_get_boolean(a) == json_object_get_boolean(b); return GL_OK;
-    case json_type_string: {
-        size_t la = (size_t)json_object_get_string_len(a), lb = (size_t)json_object_get_string_len(b);
-        if (la != lb)
-            return GL_OK;
-        TRY(gl__expr_charge_bytes(ev, la));
-        *eq = memcmp(json_object_get_string(a), json_object_get_string(b), la) == 0;
-        return GL_OK;
-    }
-    case json_type_array: {
-        size_t n = json_object_array_length(a);
-        if (n != json_object_array_length(b))
-            return GL_OK;
-        for (size_t i = 0; i < n; i++) {
-            TRY(deep_eq(ev, json_object_array_get_idx(a, i), json_object_array_get_idx(b, i), depth + 1, eq));
-            if (!*eq)
-                return GL_OK;
-        }
-        *eq = true;
-        return GL_OK;
-    }
-    case json_type_object: {
-        if (json_object_object_length(a) != json_object_object_length(b))
-            return GL_OK;
-        json_object_object_foreach(a, k, v)
-        {
-            json_object *w;
-            TRY(gl__expr_charge_bytes(ev, strlen(k)));
-            if (!json_object_object_get_ex(b, k, &w))
-                return GL_OK;
-            TRY(deep_eq(ev, v, w, depth + 1, eq));
-            if (!*eq)
-                return GL_OK;
-        }
-        *eq = true;
-        return GL_OK;
-    }
-    default: return GL_OK;
-    }
-}
-
 static bool objlike(json_object *j)
 {
     return json_object_is_type(j, json_type_object) || json_object_is_type(j, json_type_array);
@@ -662,7 +601,7 @@ static int same_by(ev_t *ev, json_object *x, json_object *y, const sv_t *f, size
             *eq = false;
             return GL_OK;
         }
-        return deep_eq(ev, x, y, 0, eq);
+        return gl__expr_json_equal(ev, x, y, true, 0, eq);
     }
     for (size_t i = 0; i < nf; i++) {
         json_object *vx, *vy;
@@ -673,7 +612,7 @@ static int same_by(ev_t *ev, json_object *x, json_object *y, const sv_t *f, size
             return GL_OK;
         }
         if (hx)
-            TRY(deep_eq(ev, vx, vy, 0, eq));
+            TRY(gl__expr_json_equal(ev, vx, vy, true, 0, eq));
         else
             *eq = true;
         if (!*eq)
@@ -1042,7 +981,7 @@ static int find_in(ev_t *ev, json_object *arr, json_object *e, bool *found)
 {
     *found = false;
     for (size_t k = 0; k < json_object_array_length(arr) && !*found; k++)
-        TRY(deep_eq(ev, json_object_array_get_idx(arr, k), e, 0, found));
+        TRY(gl__expr_json_equal(ev, json_object_array_get_idx(arr, k), e, true, 0, found));
     return GL_OK;
 }
 

@@ -397,6 +397,11 @@ int gl__expr_binary(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *out
 int gl__expr_jw_val(ev_t *ev, gl_buf_t *b, const val_t *v, const char *ind, size_t ind_n,
                     bool *defined);
 size_t gl__expr_json_size(json_object *j);
+/* Deep equality of JSON data (lodash isEqual: numbers by value, 1 == 1.0;
+ * objects by their keys whatever the order), charged a step per node and
+ * the string bytes; NaN equals NaN when nan_equal (isEqual), not in
+ * JMESPath. depth: 0 at the top. */
+int gl__expr_json_equal(ev_t *ev, json_object *a, json_object *b, bool nan_equal, int depth, bool *eq) GL_WUR;
 /* The add functions take over elem/v, also on failure. */
 int gl__expr_arr_add(ev_t *ev, json_object *arr, size_t *size, json_object *elem,
                      size_t elem_size);

@@ -13,6 +13,74 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* JSON equality                                                            */
+
+static bool json_is_num(json_object *j)
+{
+    json_type t = json_object_get_type(j);
+    return t == json_type_int || t == json_type_double;
+}
+
+int gl__expr_json_equal(ev_t *ev, json_object *a, json_object *b, bool nan_equal, int depth, bool *eq)
+{
+    TRY(gl__expr_charge(ev, 1));
+    if (depth > VALUE_DEPTH)
+        return gl__expr_fail(ev, "value nested too deeply");
+    json_type ta = json_object_get_type(a);
+    *eq = false;
+    if (json_is_num(a) && json_is_num(b)) {
+        double x = json_object_get_double(a), y = json_object_get_double(b);
+        *eq = x == y || (nan_equal && isnan(x) && isnan(y));
+        return GL_OK;
+    }
+    if (ta != json_object_get_type(b))
+        return GL_OK;
+    switch (ta) {
+    case json_type_null: *eq = true; return GL_OK;
+    case json_type_boolean: *eq = json_object_get_boolean(a) == json_object_get_boolean(b); return GL_OK;
+    case json_type_string: {
+        size_t n = (size_t)json_object_get_string_len(a);
+        if (n != (size_t)json_object_get_string_len(b))
+            return GL_OK;
+        TRY(gl__expr_charge_bytes(ev, n));
+        *eq = memcmp(json_object_get_string(a), json_object_get_string(b), n) == 0;
+        return GL_OK;
+    }
+    case json_type_array: {
+        size_t n = json_object_array_length(a);
+        if (n != json_object_array_length(b))
+            return GL_OK;
+        for (size_t i = 0; i < n; i++) {
+            TRY(gl__expr_json_equal(ev, json_object_array_get_idx(a, i), json_object_array_get_idx(b, i), nan_equal,
+                                    depth + 1, eq));
+            if (!*eq)
+                return GL_OK;
+        }
+        *eq = true;
+        return GL_OK;
+    }
+    case json_type_object: {
+        if (json_object_object_length(a) != json_object_object_length(b))
+            return GL_OK;
+        json_object_object_foreach(a, k, v)
+        {
+            json_object *w;
+            TRY(gl__expr_charge_bytes(ev, strlen(k)));
+            if (!json_object_object_get_ex(b, k, &w))
+                return GL_OK;
+            TRY(gl__expr_json_equal(ev, v, w, nan_equal, depth + 1, eq));
+            if (!*eq)
+                return GL_OK;
+        }
+        *eq = true;
+        return GL_OK;
+    }
+    default: return GL_OK;
+    }
+}
 
 /* ------------------------------------------------------------------------ */
 /* JSON text (JSON.stringify and interpolation of arrays and objects)       */

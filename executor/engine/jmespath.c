@@ -629,63 +629,6 @@ static bool is_num(json_object *j)
     return json_object_is_type(j, json_type_int) || json_object_is_type(j, json_type_double);
 }
 
-/* JSON equality, charged (numbers by value). */
-static int jeq(ev_t *ev, json_object *a, json_object *b, int depth, bool *eq)
-{
-    TRY(gl__expr_charge(ev, 1));
-    if (depth > VALUE_DEPTH)
-        return gl__expr_fail(ev, "value nested too deeply");
-    *eq = false;
-    if (is_num(a) && is_num(b)) {
-        *eq = json_object_get_double(a) == json_object_get_double(b);
-        return GL_OK;
-    }
-    json_type ta = json_object_get_type(a);
-    if (ta != json_object_get_type(b))
-        return GL_OK;
-    switch (ta) {
-    case json_type_null: *eq = true; return GL_OK;
-    case json_type_boolean: *eq = json_object_get_boolean(a) == json_object_get_boolean(b); return GL_OK;
-    case json_type_string: {
-        size_t n = (size_t)json_object_get_string_len(a);
-        if (n != (size_t)json_object_get_string_len(b))
-            return GL_OK;
-        TRY(gl__expr_charge_bytes(ev, n));
-        *eq = memcmp(json_object_get_string(a), json_object_get_string(b), n) == 0;
-        return GL_OK;
-    }
-    case json_type_array: {
-        size_t n = json_object_array_length(a);
-        if (n != json_object_array_length(b))
-            return GL_OK;
-        for (size_t i = 0; i < n; i++) {
-            TRY(jeq(ev, json_object_array_get_idx(a, i), json_object_array_get_idx(b, i), depth + 1, eq));
-            if (!*eq)
-                return GL_OK;
-        }
-        *eq = true;
-        return GL_OK;
-    }
-    case json_type_object: {
-        if (json_object_object_length(a) != json_object_object_length(b))
-            return GL_OK;
-        json_object_object_foreach(a, k, v)
-        {
-            json_object *w;
-            TRY(gl__expr_charge_bytes(ev, strlen(k)));
-            if (!json_object_object_get_ex(b, k, &w))
-                return GL_OK;
-            TRY(jeq(ev, v, w, depth + 1, eq));
-            if (!*eq)
-                return GL_OK;
-        }
-        *eq = true;
-        return GL_OK;
-    }
-    default: return GL_OK;
-    }
-}
-
 static int add(ev_t *ev, json_object *arr, size_t *size, jv_t *v)
 {
     TRY(gl__expr_charge(ev, 1));
@@ -855,7 +798,7 @@ static int jeval_node(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
         }
         bool eq = false;
         if (n->op == K_EQ || n->op == K_NE) {
-            rc = jeq(ev, l.j, r.j, 0, &eq);
+            rc = gl__expr_json_equal(ev, l.j, r.j, false, 0, &eq);
             if (rc == GL_OK)
                 out->j = json_object_new_boolean(n->op == K_EQ ? eq : !eq);
         } else if (is_num(l.j) && is_num(r.j)) {
@@ -1185,7 +1128,7 @@ static int run_fn(ev_t *ev, const fdef_t *f, const jn_t *n, json_object **av, si
                            (size_t)json_object_get_string_len(av[1])) != NULL;
         } else {
             for (size_t i = 0; !found && i < json_object_array_length(x); i++)
-                TRY(jeq(ev, json_object_array_get_idx(x, i), av[1], 0, &found));
+                TRY(gl__expr_json_equal(ev, json_object_array_get_idx(x, i), av[1], false, 0, &found));
         }
         out->j = json_object_new_boolean(found);
         return GL_OK;
