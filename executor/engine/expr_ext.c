@@ -1331,32 +1331,6 @@ static int g_not(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *
     return GL_OK;
 }
 
-static int g_min_max(ev_t *ev, const val_t *a, size_t na, bool max, val_t *out)
-{
-    double r = max ? -INFINITY : INFINITY, x;
-    for (size_t i = 0; i < na; i++) {
-        TRY(gl__expr_to_number(ev, &a[i], &x));
-        if (isnan(x) || isnan(r))
-            r = NAN;
-        else if (max ? x > r : x < r)
-            r = x;
-    }
-    *out = vnum(r);
-    return GL_OK;
-}
-
-static int g_min(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
-{
-    (void)self;
-    return g_min_max(ev, a, na, false, out);
-}
-
-static int g_max(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
-{
-    (void)self;
-    return g_min_max(ev, a, na, true, out);
-}
-
 /* $average(...numbers): array average()'s rule, numbers only, 0 for none */
 static int g_average(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
@@ -1520,8 +1494,8 @@ method_fn gl__expr_ext_global_fn(int ns)
     case VAR_IF: return g_if;
     case VAR_IFEMPTY: return g_if_empty;
     case VAR_NOT: return g_not;
-    case VAR_MIN: return g_min;
-    case VAR_MAX: return g_max;
+    case VAR_MIN: return gl__expr_math_min; /* Math.min */
+    case VAR_MAX: return gl__expr_math_max;
     case VAR_AVERAGE: return g_average;
     case VAR_JMESPATH: return g_jmespath;
     case VAR_ITEM: return g_item;

@@ -150,13 +150,13 @@ static int min_max(ev_t *ev, const val_t *a, size_t na, bool max, val_t *out)
     return GL_OK;
 }
 
-static int m_min(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+int gl__expr_math_min(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)self;
     return min_max(ev, a, na, false, out);
 }
 
-static int m_max(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+int gl__expr_math_max(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)self;
     return min_max(ev, a, na, true, out);
@@ -344,7 +344,7 @@ method_fn gl__expr_global_fn(int ns)
 
 static const ns_method_t num_ns[] = {
     { VAR_MATH, "round", m_round }, { VAR_MATH, "floor", m_floor }, { VAR_MATH, "ceil", m_ceil },
-    { VAR_MATH, "abs", m_abs }, { VAR_MATH, "min", m_min }, { VAR_MATH, "max", m_max },
+    { VAR_MATH, "abs", m_abs }, { VAR_MATH, "min", gl__expr_math_min }, { VAR_MATH, "max", gl__expr_math_max },
     { VAR_MATH, "pow", m_pow }, { VAR_MATH, "sqrt", m_sqrt }, { VAR_MATH, "trunc", m_trunc },
     { VAR_MATH, "sign", m_sign },
     { VAR_NUMBER, "isInteger", nb_is_integer }, { VAR_NUMBER, "isFinite", nb_is_finite },
