@@ -107,20 +107,6 @@ static int undefined_result(ev_t *ev, const val_t *self, const val_t *a, size_t 
     return GL_OK;
 }
 
-static int to_json_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
-{
-    (void)a, (void)na;
-    gl_buf_t b;
-    bool defined;
-    gl_buf_init(&b, ev->max_out);
-    int rc = gl__expr_jw_val(ev, &b, self, "", 0, &defined);
-    if (rc != GL_OK) {
-        gl_buf_free(&b);
-        return rc;
-    }
-    return gl__expr_buf_val(&b, out);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Numbers                                                                  */
 
@@ -1073,7 +1059,7 @@ static const method_t arr_ext[] = {
     { "renameKeys", a_rename_keys }, { "merge", a_merge }, { "mergeIntoObject", a_merge_into_object },
     { "union", a_union },
     { "difference", a_difference }, { "intersection", a_intersection }, { "append", a_append },
-    { "toJsonString", to_json_string }, { "toInt", undefined_result }, { "toFloat", undefined_result },
+    { "toJsonString", gl__expr_to_json_string }, { "toInt", undefined_result }, { "toFloat", undefined_result },
     { "toBoolean", undefined_result }, { "toDateTime", undefined_result },
 };
 
@@ -1255,7 +1241,7 @@ static const method_t obj_ext[] = {
     { "hasField", o_has_field }, { "removeField", o_remove_field },
     { "removeFieldsContaining", o_remove_containing }, { "keepFieldsContaining", o_keep_containing },
     { "compact", o_compact }, { "urlEncode", o_url_encode }, { "keys", o_keys }, { "values", o_values },
-    { "toJsonString", to_json_string }, { "toInt", undefined_result }, { "toFloat", undefined_result },
+    { "toJsonString", gl__expr_to_json_string }, { "toInt", undefined_result }, { "toFloat", undefined_result },
     { "toBoolean", undefined_result }, { "toDateTime", undefined_result },
 };
 

@@ -309,3 +309,18 @@ static const ns_method_t json_ns[] = {
 };
 
 const ns_methods_t gl__expr_json_ns = { json_ns, GL_NELEM(json_ns) };
+
+/* n8n's toJsonString() on any value: JSON.stringify without indentation. */
+int gl__expr_to_json_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    (void)a, (void)na;
+    gl_buf_t b;
+    bool defined;
+    gl_buf_init(&b, ev->max_out);
+    int rc = gl__expr_jw_val(ev, &b, self, "", 0, &defined);
+    if (rc != GL_OK) {
+        gl_buf_free(&b);
+        return rc;
+    }
+    return gl__expr_buf_val(&b, out);
+}

@@ -483,20 +483,6 @@ static int s_parse_json(ev_t *ev, const val_t *self, const val_t *a, size_t na, 
     return GL_OK;
 }
 
-static int s_to_json_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
-{
-    (void)a, (void)na;
-    gl_buf_t b;
-    bool defined;
-    gl_buf_init(&b, ev->max_out);
-    int rc = gl__expr_jw_val(ev, &b, self, "", 0, &defined);
-    if (rc != GL_OK) {
-        gl_buf_free(&b);
-        return rc;
-    }
-    return gl__expr_buf_val(&b, out);
-}
-
 /* n8n's toDateTime(format) and toDate(): the date library reads the text
  * (ISO, HTTP, RFC 2822, SQL, Date.parse; with a format Luxon's fromFormat or
  * 'ms'/'s'/'us'/'excel'), in the workflow's zone. */
@@ -534,7 +520,7 @@ static const method_t n8n_methods[] = {
     { "toWholeNumber", s_to_whole_number }, { "length", s_length }, { "isDomain", s_is_domain },
     { "isEmail", s_is_email }, { "isNumeric", s_is_numeric }, { "isUrl", s_is_url },
     { "isBlank", s_is_blank }, { "isNotBlank", s_is_not_blank },
-    { "toJsonString", s_to_json_string }, { "extractEmail", s_extract_email },
+    { "toJsonString", gl__expr_to_json_string }, { "extractEmail", s_extract_email },
     { "extractDomain", s_extract_domain }, { "extractUrl", s_extract_url },
     { "extractUrlPath", s_extract_url_path }, { "parseJson", s_parse_json },
     { "base64Encode", s_base64_encode }, { "base64Decode", s_base64_decode },
