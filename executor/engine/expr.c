@@ -110,21 +110,6 @@ static int eval_local(ev_t *ev, const node_t *nd, val_t *out)
     return GL_OK;
 }
 
-/* The canonical array index s (0, 17; not 01, -1, 1.5). */
-static bool array_index(const char *s, size_t n, size_t *idx)
-{
-    if (n == 0 || n > 15 || (n > 1 && s[0] == '0'))
-        return false;
-    size_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(s[i]))
-            return false;
-        v = v * 10 + (size_t)(s[i] - '0');
-    }
-    *idx = v;
-    return true;
-}
-
 /* key in o */
 static int eval_in(ev_t *ev, const val_t *key, const val_t *o, val_t *out)
 {
@@ -137,7 +122,7 @@ static int eval_in(ev_t *ev, const val_t *key, const val_t *o, val_t *out)
     case V_OBJ: has = !memchr(k.p, 0, k.n) && json_object_object_get_ex(o->j, k.p, NULL); break;
     case V_ARR:
         has = name_is(k.p, k.n, "length") ||
-              (array_index(k.p, k.n, &idx) && idx < json_object_array_length(o->j));
+              (gl__expr_array_index(k.p, k.n, &idx) && idx < json_object_array_length(o->j));
         break;
     case V_NODE: has = name_is(k.p, k.n, "item") || name_is(k.p, k.n, "isExecuted"); break;
     case V_DATE:

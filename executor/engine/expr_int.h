@@ -397,6 +397,8 @@ int gl__expr_binary(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *out
 int gl__expr_jw_val(ev_t *ev, gl_buf_t *b, const val_t *v, const char *ind, size_t ind_n,
                     bool *defined);
 size_t gl__expr_json_size(json_object *j);
+/* s[0..n) is a canonical array index ("0", "17"; not "01", "-1", "1.5"): *idx. */
+bool gl__expr_array_index(const char *s, size_t n, size_t *idx);
 /* n8n's toJsonString() on any value: JSON.stringify(self). */
 int gl__expr_to_json_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
 /* Math.min and Math.max (also $min and $max): NaN if any argument is. */

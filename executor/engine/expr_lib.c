@@ -48,7 +48,7 @@ static int wrap_all(ev_t *ev, json_object *items, val_t *out)
 /* Property access                                                          */
 
 /* Canonical array index: "0", "17"; not "01", "-1", "1.5". */
-static bool parse_index(const char *s, size_t n, size_t *idx)
+bool gl__expr_array_index(const char *s, size_t n, size_t *idx)
 {
     if (n == 0 || n > 15 || (n > 1 && s[0] == '0'))
         return false;
@@ -151,7 +151,7 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
         TRY(gl__expr_charge_pass(ev, sn(o)));
         if (name_is(name, len, "length")) {
             *out = vnum((double)gl_utf8_count(sp(o), sn(o)));
-        } else if (parse_index(name, len, &idx)) {
+        } else if (gl__expr_array_index(name, len, &idx)) {
             size_t at = gl_utf8_offset(sp(o), sn(o), idx);
             if (at < sn(o)) {
                 uint32_t cp;
@@ -165,7 +165,7 @@ int gl__expr_get_prop(ev_t *ev, const val_t *o, const char *name, size_t len, va
             return GL_OK;
         if (name_is(name, len, "length"))
             *out = vnum((double)json_object_array_length(o->j));
-        else if (parse_index(name, len, &idx) && idx < json_object_array_length(o->j))
+        else if (gl__expr_array_index(name, len, &idx) && idx < json_object_array_length(o->j))
             *out = gl__expr_vjson(json_object_array_get_idx(o->j, idx));
         return GL_OK;
     case V_OBJ: {
