@@ -161,10 +161,30 @@ static int dt_now(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t 
     return gl__expr_date_now(ev, false, out);
 }
 
+/* The bounds of year, month, day, hour, minute, second, millisecond. */
+static const double field_lo[] = { 0, 1, 1, 0, 0, 0, 0 }, field_hi[] = { 9999, 12, 31, 23, 59, 59, 999 };
+
+/* The DateTime of fields f in zone; out of range or not whole: an invalid
+ * DateTime, as Luxon gives. */
+static int from_fields(ev_t *ev, const double f[7], int zone, val_t *out)
+{
+    for (size_t i = 0; i < 7; i++) {
+        if (!(f[i] >= field_lo[i] && f[i] <= field_hi[i] && f[i] == trunc(f[i]))) {
+            *out = gl__date_invalid(false);
+            return GL_OK;
+        }
+    }
+    if (f[2] > gl_date_days_in_month((int64_t)f[0], (int)f[1])) {
+        *out = gl__date_invalid(false);
+        return GL_OK;
+    }
+    gl_date_t t = { (int64_t)f[0], (int)f[1], (int)f[2], (int)f[3], (int)f[4], (int)f[5], (int)f[6], 0 };
+    return gl__date_from_parsed(ev, &t, false, 0, zone, false, out);
+}
+
 /* DateTime.local/utc(year, month, day, hour, minute, second, ms[, opts]) */
 static int dt_fields(ev_t *ev, const val_t *a, size_t na, int zone, const char *fn, val_t *out)
 {
-    static const double lo[] = { 0, 1, 1, 0, 0, 0, 0 }, hi[] = { 9999, 12, 31, 23, 59, 59, 999 };
     double f[7];
     size_t nf = 0;
     while (nf < na && nf < 7 && a[nf].k == V_NUM)
@@ -179,19 +199,9 @@ static int dt_fields(ev_t *ev, const val_t *a, size_t na, int zone, const char *
     }
     if (!nf)
         return gl__date_mk(ev, (double)ev->ctx->now_ms, zone, false, out);
-    for (size_t i = 0; i < 7; i++) {
-        f[i] = i < nf ? a[i].n : lo[i];
-        if (!(f[i] >= lo[i] && f[i] <= hi[i] && f[i] == trunc(f[i]))) {
-            *out = gl__date_invalid(false); /* Luxon: an invalid DateTime */
-            return GL_OK;
-        }
-    }
-    if (f[2] > gl_date_days_in_month((int64_t)f[0], (int)f[1])) {
-        *out = gl__date_invalid(false);
-        return GL_OK;
-    }
-    gl_date_t t = { (int64_t)f[0], (int)f[1], (int)f[2], (int)f[3], (int)f[4], (int)f[5], (int)f[6], 0 };
-    return gl__date_from_parsed(ev, &t, false, 0, zone, false, out);
+    for (size_t i = 0; i < 7; i++)
+        f[i] = i < nf ? a[i].n : field_lo[i];
+    return from_fields(ev, f, zone, out);
 }
 
 static int dt_local(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
@@ -465,23 +475,13 @@ static int dt_from_object(ev_t *ev, const val_t *self, const val_t *a, size_t na
     gl_date_t nt;
     gl__date_local(&now, &nt, NULL);
     const double nowv[] = { (double)nt.year, nt.month, nt.day };
-    static const double lo[] = { 0, 1, 1, 0, 0, 0, 0 }, hi[] = { 9999, 12, 31, 23, 59, 59, 999 };
     for (size_t i = 0; i < 7; i++) {
         if (has[i])
             any = true;
         else
-            f[i] = !any && i < 3 ? nowv[i] : lo[i];
-        if (!(f[i] >= lo[i] && f[i] <= hi[i] && f[i] == trunc(f[i]))) {
-            *out = gl__date_invalid(false);
-            return GL_OK;
-        }
+            f[i] = !any && i < 3 ? nowv[i] : field_lo[i];
     }
-    if (f[2] > gl_date_days_in_month((int64_t)f[0], (int)f[1])) {
-        *out = gl__date_invalid(false);
-        return GL_OK;
-    }
-    gl_date_t t = { (int64_t)f[0], (int)f[1], (int)f[2], (int)f[3], (int)f[4], (int)f[5], (int)f[6], 0 };
-    return gl__date_from_parsed(ev, &t, false, 0, zone, false, out);
+    return from_fields(ev, f, zone, out);
 }
 
 static int dt_is_date_time(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
