@@ -382,6 +382,8 @@ int gl__expr_arr_join(ev_t *ev, json_object *arr, const char *sep, size_t sep_n,
                       int depth);
 /* On GL_OK the caller releases *s with gl__expr_sv_free(). */
 int gl__expr_to_sv(ev_t *ev, const val_t *v, sv_t *s);
+/* Argument i as text (gl__expr_to_sv), def when absent or undefined. */
+int gl__expr_str_arg(ev_t *ev, const val_t *a, size_t na, size_t i, const char *def, sv_t *s);
 void gl__expr_sv_free(sv_t *s);
 int gl__expr_to_number(ev_t *ev, const val_t *v, double *d);
 /* ToNumber of argument i, or def when it is undefined. */

@@ -81,17 +81,6 @@ static val_t match_elem(const val_t *m, size_t i)
     return gl__expr_vjson(json_object_array_get_idx(m->j, i));
 }
 
-static int str_arg(ev_t *ev, const val_t *a, size_t na, size_t i, const char *def, sv_t *s)
-{
-    if (arg(a, na, i)->k == V_UNDEF) {
-        gl_buf_init(&s->buf, 0);
-        s->p = def;
-        s->n = strlen(def);
-        return GL_OK;
-    }
-    return gl__expr_to_sv(ev, arg(a, na, i), s);
-}
-
 /* ------------------------------------------------------------------------ */
 /* hash, base64                                                             */
 
@@ -120,7 +109,7 @@ static int s_hash(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t 
     };
     sv_t al;
     char name[16];
-    TRY(str_arg(ev, a, na, 0, "md5", &al));
+    TRY(gl__expr_str_arg(ev, a, na, 0, "md5", &al));
     size_t k = 0;
     for (; k < al.n && k + 1 < sizeof name; k++)
         name[k] = (char)(al.p[k] >= 'A' && al.p[k] <= 'Z' ? al.p[k] | 0x20 : al.p[k]);

@@ -24,17 +24,6 @@ static int sub_pat(ev_t *ev, const char *pat, const char *flags, const val_t *se
     return rc;
 }
 
-static int str_arg(ev_t *ev, const val_t *a, size_t na, size_t i, const char *def, sv_t *s)
-{
-    if (arg(a, na, i)->k == V_UNDEF) {
-        gl_buf_init(&s->buf, 0);
-        s->p = def;
-        s->n = strlen(def);
-        return GL_OK;
-    }
-    return gl__expr_to_sv(ev, arg(a, na, i), s);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Case                                                                     */
 
@@ -318,7 +307,7 @@ static int s_quote(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
 {
     sv_t m;
     gl_buf_t b1, b2;
-    TRY(str_arg(ev, a, na, 0, "\"", &m));
+    TRY(gl__expr_str_arg(ev, a, na, 0, "\"", &m));
     TRY(gl__expr_charge_pass(ev, 2 * sn(self) * (m.n + 1)));
     gl_buf_init(&b1, ev->max_out);
     gl_buf_init(&b2, ev->max_out);

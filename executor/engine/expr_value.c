@@ -256,6 +256,18 @@ int gl__expr_to_sv(ev_t *ev, const val_t *v, sv_t *s)
     return GL_OK;
 }
 
+int gl__expr_str_arg(ev_t *ev, const val_t *a, size_t na, size_t i, const char *def, sv_t *s)
+{
+    const val_t *v = arg(a, na, i);
+    if (v->k == V_UNDEF) {
+        gl_buf_init(&s->buf, 0);
+        s->p = def;
+        s->n = strlen(def);
+        return GL_OK;
+    }
+    return gl__expr_to_sv(ev, v, s);
+}
+
 void gl__expr_sv_free(sv_t *s)
 {
     gl_buf_free(&s->buf);
