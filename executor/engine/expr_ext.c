@@ -1036,23 +1036,10 @@ static int a_append(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_
     return GL_OK;
 }
 
-static int a_first(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
-{
-    (void)ev, (void)a, (void)na;
-    *out = alen(self) ? gl__expr_vjson(elem(self, 0)) : vmk(V_UNDEF);
-    return GL_OK;
-}
-
-static int a_last(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
-{
-    (void)ev, (void)a, (void)na;
-    *out = alen(self) ? gl__expr_vjson(elem(self, alen(self) - 1)) : vmk(V_UNDEF);
-    return GL_OK;
-}
-
+/* first() and last() are with the JavaScript methods (expr_lib.c). */
 static const method_t arr_ext[] = {
-    { "removeDuplicates", a_unique }, { "unique", a_unique }, { "first", a_first },
-    { "last", a_last }, { "pluck", a_pluck }, { "randomItem", a_random_item }, { "sum", a_sum },
+    { "removeDuplicates", a_unique }, { "unique", a_unique },
+    { "pluck", a_pluck }, { "randomItem", a_random_item }, { "sum", a_sum },
     { "min", a_min }, { "max", a_max }, { "average", a_average },
     { "isNotEmpty", gl__expr_m_is_not_empty }, { "isEmpty", gl__expr_m_is_empty },
     { "compact", a_compact }, { "smartJoin", a_smart_join }, { "chunk", a_chunk },
