@@ -181,36 +181,47 @@ static json_object *conv_str(const char *s)
     return o;
 }
 
-/* a literal value (from JSON text without '='): strings stay literal */
-static json_object *lit_value(json_object *v)
+/* v with fn applied to each string inside (arrays and objects walked); a
+ * new reference */
+static json_object *map_strings(json_object *v, json_object *(*fn)(json_object *str))
 {
     switch (json_object_get_type(v)) {
-    case json_type_string: {
-        const char *s = json_object_get_string(v);
-        if (s[0] != '=')
-            return conv_str(s);
-        sb_t b;
-        sb_init(&b);
-        sb_puts(&b, "{{ ");
-        sb_jsstr(&b, s, strlen(s));
-        sb_puts(&b, " }}");
-        json_object *o = json_object_new_string(b.rc == GL_OK ? sb_str(&b) : "");
-        gl_buf_free(&b.b);
-        return o;
-    }
+    case json_type_string: return fn(v);
     case json_type_array: {
         json_object *a = json_object_new_array();
         for (size_t i = 0; i < json_object_array_length(v); i++)
-            json_object_array_add(a, lit_value(json_object_array_get_idx(v, i)));
+            json_object_array_add(a, map_strings(json_object_array_get_idx(v, i), fn));
         return a;
     }
     case json_type_object: {
         json_object *o = json_object_new_object();
-        json_object_object_foreach(v, k, e) json_object_object_add(o, k, lit_value(e));
+        json_object_object_foreach(v, k, e) json_object_object_add(o, k, map_strings(e, fn));
         return o;
     }
     default: return json_object_get(v);
     }
+}
+
+/* a literal string (from JSON text without '='): it stays literal */
+static json_object *lit_string(json_object *v)
+{
+    const char *s = json_object_get_string(v);
+    if (s[0] != '=')
+        return conv_str(s);
+    sb_t b;
+    sb_init(&b);
+    sb_puts(&b, "{{ ");
+    sb_jsstr(&b, s, strlen(s));
+    sb_puts(&b, " }}");
+    json_object *o = json_object_new_string(b.rc == GL_OK ? sb_str(&b) : "");
+    gl_buf_free(&b.b);
+    return o;
+}
+
+/* a literal value (from JSON text without '='): strings stay literal */
+static json_object *lit_value(json_object *v)
+{
+    return map_strings(v, lit_string);
 }
 
 /* any parameter value, strings inside converted; a new reference */
@@ -258,37 +269,26 @@ static bool all_space(const char *s, size_t n)
     return true;
 }
 
+static json_object *json_text_string(json_object *v)
+{
+    const char *s = json_object_get_string(v);
+    const char *open = strstr(s, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
+    if (!open || !close || !all_space(s, (size_t)(open - s)) || !all_space(close + 2, strlen(close + 2)) ||
+        strstr(open + 2, "{{"))
+        return json_object_get(v);
+    sb_t b;
+    sb_init(&b);
+    sb_puts(&b, "{{ String(");
+    sb_add(&b, open + 2, (size_t)(close - open - 2));
+    sb_puts(&b, ") }}");
+    json_object *o = json_object_new_string(b.rc == GL_OK ? sb_str(&b) : "");
+    gl_buf_free(&b.b);
+    return o;
+}
+
 static json_object *json_text_value(json_object *v)
 {
-    switch (json_object_get_type(v)) {
-    case json_type_string: {
-        const char *s = json_object_get_string(v);
-        const char *open = strstr(s, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
-        if (!open || !close || !all_space(s, (size_t)(open - s)) || !all_space(close + 2, strlen(close + 2)) ||
-            strstr(open + 2, "{{"))
-            return json_object_get(v);
-        sb_t b;
-        sb_init(&b);
-        sb_puts(&b, "{{ String(");
-        sb_add(&b, open + 2, (size_t)(close - open - 2));
-        sb_puts(&b, ") }}");
-        json_object *o = json_object_new_string(b.rc == GL_OK ? sb_str(&b) : "");
-        gl_buf_free(&b.b);
-        return o;
-    }
-    case json_type_array: {
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; i < json_object_array_length(v); i++)
-            json_object_array_add(a, json_text_value(json_object_array_get_idx(v, i)));
-        return a;
-    }
-    case json_type_object: {
-        json_object *o = json_object_new_object();
-        json_object_object_foreach(v, k, e) json_object_object_add(o, k, json_text_value(e));
-        return o;
-    }
-    default: return json_object_get(v);
-    }
+    return map_strings(v, json_text_string);
 }
 
 /* n8n's raw JSON with expressions ("={ \"a\": {{ x }} }"): n8n puts each
