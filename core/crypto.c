@@ -163,3 +163,32 @@ bool gl_str_secure_eq(const char *a, const char *b)
         return false;
     return sodium_memcmp(a, b, la) == 0;
 }
+
+typedef struct {
+    void *p;
+    size_t n;
+} wipe_t;
+
+static void wipe(void *data)
+{
+    wipe_t *w = data;
+    sodium_memzero(w->p, w->n);
+}
+
+char *gl_wiped_alloc(gl_arena_t *a, size_t n)
+{
+    char *p = gl_arena_alloc(a, n);
+    wipe_t *w = gl_arena_alloc(a, sizeof *w);
+    w->p = p;
+    w->n = n;
+    gl_arena_on_cleanup(a, wipe, w);
+    return p;
+}
+
+char *gl_wiped_strdup(gl_arena_t *a, const char *s, size_t n)
+{
+    char *p = gl_wiped_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}

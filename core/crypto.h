@@ -5,6 +5,7 @@
 #ifndef GL_CRYPTO_H
 #define GL_CRYPTO_H
 
+#include "arena.h"
 #include "gl.h"
 
 #define GL_TOKEN_BYTES 32
@@ -57,5 +58,11 @@ bool gl_password_common(const char *password);
 
 /* Constant-time equality of two NUL-terminated strings. */
 bool gl_str_secure_eq(const char *a, const char *b);
+
+/* n bytes of a's memory that are zeroed (sodium_memzero) when the arena is
+ * reset or destroyed: for opened secrets and what is derived from them. */
+char *gl_wiped_alloc(gl_arena_t *a, size_t n);
+/* s[0..n) copied into such memory, NUL-terminated. */
+char *gl_wiped_strdup(gl_arena_t *a, const char *s, size_t n);
 
 #endif

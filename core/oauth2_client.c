@@ -61,36 +61,6 @@ const char *gl_oauth2_outcome_name(gl_oauth2_outcome_t o)
     return "error";
 }
 
-/* Arena memory that is zeroed when the arena is reset or destroyed. */
-typedef struct {
-    void *p;
-    size_t n;
-} wipe_t;
-
-static void wipe(void *data)
-{
-    wipe_t *w = data;
-    sodium_memzero(w->p, w->n);
-}
-
-static char *wiped_alloc(gl_arena_t *a, size_t n)
-{
-    char *p = gl_arena_alloc(a, n);
-    wipe_t *w = gl_arena_alloc(a, sizeof *w);
-    w->p = p;
-    w->n = n;
-    gl_arena_on_cleanup(a, wipe, w);
-    return p;
-}
-
-static char *wiped_strdup(gl_arena_t *a, const char *s, size_t n)
-{
-    char *p = wiped_alloc(a, n + 1);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
 /* Zeroes the string values of a (flat) JSON object, then releases it. */
 static void scrub_put(json_object *obj)
 {
@@ -203,9 +173,9 @@ int gl_oauth2_parse_response(long status, const char *body, size_t len, gl_arena
         gl_err_set(err, "answered with a refresh_token that is not a token");
         goto out;
     }
-    out->access_token = wiped_strdup(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+    out->access_token = gl_wiped_strdup(a, json_object_get_string(v), (size_t)json_object_get_string_len(v));
     if (rt && json_object_is_type(rt, json_type_string))
-        out->refresh_token = wiped_strdup(a, json_object_get_string(rt), (size_t)json_object_get_string_len(rt));
+        out->refresh_token = gl_wiped_strdup(a, json_object_get_string(rt), (size_t)json_object_get_string_len(rt));
     out->expires_in = expires_in(obj);
     out->outcome = GL_OAUTH2_OK;
     rc = GL_OK;
@@ -280,7 +250,7 @@ static char *form_body(const gl_oauth2_client_t *c, const char *const *form, siz
     for (size_t i = 0; i < 2 * n_pairs; i++)
         cap += 3 * strlen(form[i] ? form[i] : "") + 1;
     cap += 3 * strlen(c->client_id) + 16 + (secret_in_body ? 3 * strlen(c->client_secret) + 16 : 0);
-    char *b = wiped_alloc(a, cap);
+    char *b = gl_wiped_alloc(a, cap);
     size_t o = 0;
     for (size_t i = 0; i < n_pairs; i++) {
         if (o)
@@ -309,12 +279,12 @@ static char *form_body(const gl_oauth2_client_t *c, const char *const *form, siz
 static char *basic_header(const gl_oauth2_client_t *c, gl_arena_t *a)
 {
     size_t raw_cap = 3 * strlen(c->client_id) + 3 * strlen(c->client_secret) + 2;
-    char *raw = wiped_alloc(a, raw_cap);
+    char *raw = gl_wiped_alloc(a, raw_cap);
     size_t n = gl_oauth2_form_escape(c->client_id, raw);
     raw[n++] = ':';
     n += gl_oauth2_form_escape(c->client_secret, raw + n);
     size_t b64_len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-    char *h = wiped_alloc(a, b64_len + 22);
+    char *h = gl_wiped_alloc(a, b64_len + 22);
     memcpy(h, "Authorization: Basic ", 21);
     sodium_bin2base64(h + 21, b64_len, (const unsigned char *)raw, n, sodium_base64_VARIANT_ORIGINAL);
     return h;
@@ -367,7 +337,7 @@ int gl_oauth2_token_request(const gl_oauth2_client_t *c, const char *const *form
         }
         headers = n;
     }
-    sink_t sink = { wiped_alloc(a, max + 1), 0, max, false };
+    sink_t sink = { gl_wiped_alloc(a, max + 1), 0, max, false };
     gl_outbound_t guard = { .allow = c->allow };
     gl_outbound_guard(h, &guard);
     curl_easy_setopt(h, CURLOPT_URL, c->token_url);

@@ -1,6 +1,8 @@
 /* vault.c: see vault.h. */
 #include "vault.h"
 
+#include "crypto.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -218,17 +220,6 @@ int gl_vault_seal(const gl_vault_t *v, const char *key_id, const gl_vault_ad_t *
     return GL_OK;
 }
 
-typedef struct {
-    char *p;
-    size_t n;
-} wipe_t;
-
-static void wipe(void *data)
-{
-    wipe_t *w = data;
-    sodium_memzero(w->p, w->n);
-}
-
 int gl_vault_open(const gl_vault_t *v, const char *key_id, const gl_vault_ad_t *ad, const char *sealed,
                   gl_arena_t *a, char **plain, size_t *n, gl_err_t *err)
 {
@@ -257,18 +248,15 @@ int gl_vault_open(const gl_vault_t *v, const char *key_id, const gl_vault_ad_t *
     if (rc != GL_OK)
         return rc;
     size_t pt_max = bin_len - NONCE_BYTES - TAG_BYTES;
-    wipe_t *w = gl_arena_alloc(a, sizeof *w);
-    w->p = gl_arena_alloc(a, pt_max + 1);
-    w->n = pt_max + 1;
-    gl_arena_on_cleanup(a, wipe, w);
+    char *pt = gl_wiped_alloc(a, pt_max + 1);
     unsigned long long pt_len = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)w->p, &pt_len, NULL, bin + NONCE_BYTES,
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)pt, &pt_len, NULL, bin + NONCE_BYTES,
                                                    bin_len - NONCE_BYTES, adb, ad_len, bin, k->key) != 0) {
         gl_err_set(err, "does not open: it was sealed for another credential, field or org, or changed");
         return GL_INVALID;
     }
-    w->p[pt_len] = '\0';
-    *plain = w->p;
+    pt[pt_len] = '\0';
+    *plain = pt;
     *n = (size_t)pt_len;
     return GL_OK;
 }

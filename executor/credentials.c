@@ -58,30 +58,6 @@ static bool is_oauth2(const char *type)
     return strcmp(type, "oauth2.code") == 0 || strcmp(type, "oauth2.client") == 0;
 }
 
-/* ---- secret memory: arena memory wiped when the arena is reset ---- */
-
-typedef struct {
-    char *p;
-    size_t n;
-} wipe_t;
-
-static void wipe(void *data)
-{
-    wipe_t *w = data;
-    sodium_memzero(w->p, w->n);
-}
-
-char *gl__cred_secret_dup(gl_arena_t *a, const char *s, size_t n)
-{
-    wipe_t *w = gl_arena_alloc(a, sizeof *w);
-    w->p = gl_arena_alloc(a, n + 1);
-    w->n = n + 1;
-    memcpy(w->p, s, n);
-    w->p[n] = '\0';
-    gl_arena_on_cleanup(a, wipe, w);
-    return w->p;
-}
-
 /* ---- reading and opening a row ---- */
 
 /* Opens every sealed field of secrets (the row's) into c. */

@@ -43,9 +43,6 @@ struct gl_cred_store {
 int gl__cred_entry_from_row(gl_cred_store_t *s, const char *name, PGresult *res, entry_t **out,
                             gl_err_t *err) GL_WUR;
 
-/* s[0..n) copied into arena memory wiped when the arena is reset. */
-char *gl__cred_secret_dup(gl_arena_t *a, const char *s, size_t n);
-
 /* OAuth2 (credentials_oauth2.c). Does e hold an access token with more
  * than 30 s left (or no known expiry)? */
 bool gl__cred_token_fresh(const entry_t *e);
