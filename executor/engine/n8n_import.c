@@ -456,6 +456,14 @@ static void regex_cond(sb_t *b, bool neg, const char *left, json_object *r)
     gl_buf_free(&P.b);
 }
 
+/* pre, v as JavaScript, post */
+static void sb_wrap_js(sb_t *b, const char *pre, json_object *v, const char *post)
+{
+    sb_puts(b, pre);
+    sb_js(b, v);
+    sb_puts(b, post);
+}
+
 /* One condition of n8n's filter component (IF v2, Switch v3):
  * {leftValue, rightValue, operator: {type, operation}} */
 static int filter_cond(cv_t *cv, sb_t *b, json_object *c, bool ci)
@@ -466,39 +474,20 @@ static int filter_cond(cv_t *cv, sb_t *b, json_object *c, bool ci)
     sb_init(&L);
     sb_init(&R);
     bool str = strcmp(type, "string") == 0;
-    if (str && ci) {
-        sb_puts(&L, "String(");
-        sb_js(&L, l);
-        sb_puts(&L, " ?? \"\").toLowerCase()");
-        sb_puts(&R, "String(");
-        sb_js(&R, r);
-        sb_puts(&R, " ?? \"\").toLowerCase()");
-    } else if (str) {
-        sb_puts(&L, "String(");
-        sb_js(&L, l);
-        sb_puts(&L, " ?? \"\")");
-        sb_puts(&R, "String(");
-        sb_js(&R, r);
-        sb_puts(&R, " ?? \"\")");
+    const char *pre = "", *post = "";
+    if (str) {
+        pre = "String(";
+        post = ci ? " ?? \"\").toLowerCase()" : " ?? \"\")";
     } else if (strcmp(type, "dateTime") == 0) {
         /* n8n compares dates as instants: ISO text (or a DateTime) on both sides */
-        sb_puts(&L, "DateTime.fromISO(String(");
-        sb_js(&L, l);
-        sb_puts(&L, ")).toMillis()");
-        sb_puts(&R, "DateTime.fromISO(String(");
-        sb_js(&R, r);
-        sb_puts(&R, ")).toMillis()");
+        pre = "DateTime.fromISO(String(";
+        post = ")).toMillis()";
     } else if (strcmp(type, "number") == 0) {
-        sb_puts(&L, "Number(");
-        sb_js(&L, l);
-        sb_puts(&L, ")");
-        sb_puts(&R, "Number(");
-        sb_js(&R, r);
-        sb_puts(&R, ")");
-    } else {
-        sb_js(&L, l);
-        sb_js(&R, r);
+        pre = "Number(";
+        post = ")";
     }
+    sb_wrap_js(&L, pre, l, post);
+    sb_wrap_js(&R, pre, r, post);
     const char *ls = sb_str(&L), *rs = sb_str(&R);
     int rc = GL_OK;
     sb_t raw;
