@@ -420,6 +420,35 @@ class ResilienceTest(unittest.TestCase):
         self.assertIn("gave up", e["error"]["message"])
         self.assertEqual(a.delete(f"/api/executions/{eid}").status, 204)
 
+    def test_abandoned_sweep_reads_jobs_by_index(self):
+        # exec_reap as the executor runs it (row level security on jobs):
+        # its "has this execution a live job" check must be an index scan,
+        # or a pass costs a scan of jobs per unfinished execution (37 s with
+        # 1M executions). Sequential scans are priced out, so only a check
+        # the policies let through to the index shows one.
+        a = user("reapplan")
+        wid = create(a, [{"id": "start", "type": "trigger.manual", "name": "Start"}], [])
+        a.post(f"/api/workflows/{wid}/run")
+        r = ENV.pg.psql("LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; "
+                        "SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice; "
+                        "SET enable_seqscan = off; BEGIN; SET LOCAL ROLE glyphic_executor; "
+                        "SELECT glyphic.exec_reap(); ROLLBACK;", user="postgres", check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plan = r.stderr
+        self.assertIn("Update on executions", plan)
+        self.assertIn("jobs_execution on jobs j", plan)
+        self.assertNotIn("Seq Scan on jobs", plan)
+        # with few rows the planner hashes the jobs once; with many
+        # executions it asks per execution, and then the execution's id
+        # must be the index condition under the policies (a scan of the
+        # whole partial index, filtered row by row, is no better than a
+        # Seq Scan)
+        r = ENV.pg.psql("SET enable_seqscan = off; BEGIN; SET LOCAL ROLE glyphic_executor; "
+                        "EXPLAIN SELECT 1 FROM glyphic.jobs j WHERE j.kind = 'workflow.run' "
+                        f"AND j.execution_id = '{uuid.uuid4()}' AND j.state IN ('queued', 'running', 'failed'); "
+                        "ROLLBACK;", user="postgres")
+        self.assertRegex(r, r"Index (Only )?Scan using jobs_execution on jobs j.*\n\s+Index Cond: \(execution_id = ", r)
+
     def test_long_execution_keeps_its_lease(self):
         # twelve slow steps take longer than executor.lease (3 s): the executor
         # renews the lease as it records steps, so the maintainer (an idle
