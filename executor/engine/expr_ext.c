@@ -1053,17 +1053,6 @@ static const method_t arr_ext[] = {
 /* ------------------------------------------------------------------------ */
 /* Objects                                                                  */
 
-static int o_has_field(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
-{
-    sv_t k;
-    TRY(gl__expr_to_sv(ev, arg(a, na, 0), &k));
-    int rc = gl__expr_charge_bytes(ev, k.n);
-    if (rc == GL_OK)
-        *out = vbool(!memchr(k.p, 0, k.n) && json_object_object_get_ex(self->j, k.p, NULL));
-    gl__expr_sv_free(&k);
-    return rc;
-}
-
 static int o_remove_field(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     sv_t k;
@@ -1225,7 +1214,7 @@ static int o_values(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_
 
 static const method_t obj_ext[] = {
     { "isEmpty", gl__expr_m_is_empty }, { "isNotEmpty", gl__expr_m_is_not_empty },
-    { "hasField", o_has_field }, { "removeField", o_remove_field },
+    { "hasField", gl__expr_o_has_own }, { "removeField", o_remove_field },
     { "removeFieldsContaining", o_remove_containing }, { "keepFieldsContaining", o_keep_containing },
     { "compact", o_compact }, { "urlEncode", o_url_encode }, { "keys", o_keys }, { "values", o_values },
     { "toJsonString", gl__expr_to_json_string }, { "toInt", undefined_result }, { "toFloat", undefined_result },

@@ -403,6 +403,8 @@ size_t gl__expr_json_size(json_object *j);
 bool gl__expr_array_index(const char *s, size_t n, size_t *idx);
 /* n8n's toJsonString() on any value: JSON.stringify(self). */
 int gl__expr_to_json_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
+/* Object.prototype.hasOwnProperty(key) (also n8n's hasField). */
+int gl__expr_o_has_own(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
 /* Math.min and Math.max (also $min and $max): NaN if any argument is. */
 int gl__expr_math_min(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
 int gl__expr_math_max(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out);
@@ -492,6 +494,9 @@ int gl__expr_s_search(ev_t *ev, const val_t *self, const val_t *a, size_t na, va
 /* For the library's own patterns (JavaScript syntax); the caller vfree()s *out. */
 int gl__expr_regex_make(ev_t *ev, const char *pattern, const char *flags, val_t *out);
 int gl__expr_regex_sub(ev_t *ev, const val_t *str, const val_t *re, const char *rep, val_t *out);
+/* self.replace(new RegExp(pat, flags), rep), for patterns of the library. */
+int gl__expr_regex_sub_pat(ev_t *ev, const char *pat, const char *flags, const val_t *self, const char *rep,
+                           val_t *out);
 int gl__expr_regex_exec(ev_t *ev, const val_t *re, const val_t *str, val_t *out);
 /* expr_ext.c: n8n's extensions on numbers, arrays, objects and booleans,
  * the helpers ($if, $jmespath…) and $runIndex/$parameter/$vars */

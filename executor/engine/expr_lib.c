@@ -701,7 +701,7 @@ static const method_t arr_methods[] = {
 
 /* Objects and booleans */
 
-static int o_has_own(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+int gl__expr_o_has_own(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     sv_t k;
     TRY(gl__expr_to_sv(ev, arg(a, na, 0), &k));
@@ -721,7 +721,7 @@ static int o_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, v
 
 static const method_t obj_methods[] = {
     { "isEmpty", gl__expr_m_is_empty }, { "isNotEmpty", gl__expr_m_is_not_empty },
-    { "hasOwnProperty", o_has_own }, { "toString", o_to_string },
+    { "hasOwnProperty", gl__expr_o_has_own }, { "toString", o_to_string },
 };
 
 static int b_to_string(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)

@@ -841,3 +841,14 @@ int gl__expr_regex_exec(ev_t *ev, const val_t *re, const val_t *str, val_t *out)
 {
     return exec_on(ev, gl__expr_regex_of(re), str->j, out);
 }
+
+/* self.replace(new RegExp(pat, flags), rep) */
+int gl__expr_regex_sub_pat(ev_t *ev, const char *pat, const char *flags, const val_t *self,
+                           const char *rep, val_t *out)
+{
+    val_t re;
+    TRY(gl__expr_regex_make(ev, pat, flags, &re));
+    int rc = gl__expr_regex_sub(ev, self, &re, rep, out);
+    vfree(&re);
+    return rc;
+}

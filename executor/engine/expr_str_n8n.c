@@ -64,17 +64,6 @@ static int test_pat(ev_t *ev, const char *pat, const char *flags, const val_t *s
     return GL_OK;
 }
 
-/* self.replace(new RegExp(pat, flags), rep) */
-static int sub_pat(ev_t *ev, const char *pat, const char *flags, const val_t *self,
-                   const char *rep, val_t *out)
-{
-    val_t re;
-    TRY(gl__expr_regex_make(ev, pat, flags, &re));
-    int rc = gl__expr_regex_sub(ev, self, &re, rep, out);
-    vfree(&re);
-    return rc;
-}
-
 /* Element i of a match array (undefined when unset). */
 static val_t match_elem(const val_t *m, size_t i)
 {
@@ -371,7 +360,7 @@ static int s_extract_url_path(ev_t *ev, const val_t *self, const val_t *a, size_
 /* self without n8n's currency symbols; the caller vfree()s *out. */
 static int strip_currency(ev_t *ev, const val_t *self, val_t *out)
 {
-    return sub_pat(ev, re_currency, "gu", self, "", out);
+    return gl__expr_regex_sub_pat(ev, re_currency, "gu", self, "", out);
 }
 
 static int s_to_number(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)

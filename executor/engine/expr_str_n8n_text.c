@@ -13,17 +13,6 @@
 #include <strings.h>
 #include <utf8proc.h>
 
-/* self.replace(new RegExp(pat, flags), rep) */
-static int sub_pat(ev_t *ev, const char *pat, const char *flags, const val_t *self,
-                   const char *rep, val_t *out)
-{
-    val_t re;
-    TRY(gl__expr_regex_make(ev, pat, flags, &re));
-    int rc = gl__expr_regex_sub(ev, self, &re, rep, out);
-    vfree(&re);
-    return rc;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Case                                                                     */
 
@@ -327,7 +316,7 @@ static int s_quote(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
 static int s_remove_tags(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)a, (void)na;
-    return sub_pat(ev, "<[^>]*>?", "gm", self, "", out);
+    return gl__expr_regex_sub_pat(ev, "<[^>]*>?", "gm", self, "", out);
 }
 
 /* n8n's removeMarkdown: its replacements, in its order. */
@@ -357,7 +346,7 @@ static int s_remove_markdown(ev_t *ev, const val_t *self, const val_t *a, size_t
     val_t cur = vdup(self);
     for (size_t i = 0; i < GL_NELEM(steps); i++) {
         val_t next;
-        int rc = sub_pat(ev, steps[i][0], steps[i][1], &cur, steps[i][2], &next);
+        int rc = gl__expr_regex_sub_pat(ev, steps[i][0], steps[i][1], &cur, steps[i][2], &next);
         vfree(&cur);
         TRY(rc);
         cur = next;
