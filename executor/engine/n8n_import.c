@@ -1860,131 +1860,183 @@ static bool reaches(json_object *conns, nmap_t *maps, size_t n, const char *from
     return found;
 }
 
-int gl_n8n_import(json_object *doc, json_object **def_out, json_object **problems_out, gl_err_t *err)
+/* A Sticky Note: a canvas note {text, position, size} of the definition. */
+static json_object *import_note(json_object *nd)
 {
-    *def_out = NULL;
-    *problems_out = NULL;
-    json_object *nodes = get(doc, "nodes"), *conns = get(doc, "connections");
-    if (!json_object_is_type(nodes, json_type_array) || !json_object_is_type(conns, json_type_object)) {
-        gl_err_set(err, "not an n8n workflow export: it needs a 'nodes' array and a 'connections' object");
-        return GL_INVALID;
+    json_object *note = json_object_new_object();
+    const char *text = pstr(nd, "parameters.content", "");
+    size_t tl = strlen(text);
+    json_object_object_add(note, "text", json_object_new_string_len(text, utf8_cut(text, tl, 10000)));
+    json_object *pos = get(nd, "position");
+    if (pos)
+        json_object_object_add(note, "position", json_object_get(pos));
+    json_object *size = json_object_new_array();
+    json_object_array_add(size, json_object_new_double(pnum(nd, "parameters.width", 240)));
+    json_object_array_add(size, json_object_new_double(pnum(nd, "parameters.height", 160)));
+    json_object_object_add(note, "size", size);
+    return note;
+}
+
+/* Node i's Glyphic id: its n8n id when that is a valid one no earlier node
+ * took, else n8n-<i+1>. */
+static void import_id(nmap_t *maps, size_t i, json_object *nd)
+{
+    nmap_t *m = &maps[i];
+    const char *nid = pstr(nd, "id", "");
+    bool dup = false;
+    for (size_t k = 0; k < i; k++)
+        if (maps[k].g && strcmp(maps[k].id, nid) == 0)
+            dup = true;
+    if (id_ok(nid) && !dup)
+        snprintf(m->id, sizeof m->id, "%s", nid);
+    else
+        snprintf(m->id, sizeof m->id, "n8n-%zu", i + 1);
+}
+
+/* The node settings n8n keeps beside the parameters: onError/continueOnFail,
+ * retries; executeOnce and alwaysOutputData are refused (cv->msg). */
+static void import_settings_of_node(cv_t *cv, json_object *nd, nmap_t *m, json_object *g, const char *gtype)
+{
+    const char *on_error = pstr(nd, "onError", pbool(nd, "continueOnFail", false) ? "continueRegularOutput" : "stopWorkflow");
+    if (!cv->msg[0] && pbool(nd, "executeOnce", false))
+        fail(cv, "'execute once' is not imported");
+    if (!cv->msg[0] && pbool(nd, "alwaysOutputData", false))
+        fail(cv, "'always output data' is not imported");
+    if (!cv->msg[0] && !m->outs[0][0][0])
+        set_out(m, 0, !strcmp(gtype, "flow.loop") ? "batch" : "main");
+    if (!cv->msg[0] && strcmp(on_error, "stopWorkflow")) {
+        json_object_object_add(g, "continue_on_fail", json_object_new_boolean(1));
+        if (!strcmp(on_error, "continueErrorOutput")) {
+            int k = 0;
+            while (k < MAX_OUTS - 1 && m->outs[k][0][0])
+                k++;
+            set_out(m, k, "error");
+        } else {
+            set_out(m, 0, "error"); /* failures go on along the regular output */
+        }
     }
+    if (!cv->msg[0] && pbool(nd, "retryOnFail", false)) {
+        json_object *r = json_object_new_object();
+        int tries = (int)pnum(nd, "maxTries", 3);
+        json_object_object_add(r, "max", json_object_new_int(tries < 1 ? 0 : tries > 11 ? 10 : tries - 1));
+        json_object_object_add(r, "backoff_ms", json_object_new_int64((int64_t)pnum(nd, "waitBetweenTries", 1000)));
+        json_object_object_add(g, "retry", r);
+    }
+}
+
+/* Converts node i (a named, typed n8n node, not a sticky note) into a new
+ * Glyphic node appended to gnodes; one that cannot be converted becomes a
+ * placeholder and a problem. */
+static void import_node(cv_t *cv, nmap_t *maps, size_t i, json_object *nd, json_object *gnodes)
+{
+    nmap_t *m = &maps[i];
+    const char *name = pstr(nd, "name", NULL), *type = pstr(nd, "type", NULL);
+    import_id(maps, i, nd);
+    json_object *g = json_object_new_object();
+    json_object_array_add(gnodes, g);
+    m->g = g;
+    json_object_object_add(g, "id", jstr(m->id));
+    size_t nl = strlen(name);
+    json_object_object_add(g, "name", json_object_new_string_len(name, utf8_cut(name, nl, 100)));
+    json_object *pos = get(nd, "position");
+    if (json_object_is_type(pos, json_type_array) && json_object_array_length(pos) == 2)
+        json_object_object_add(g, "position", json_object_get(pos));
+    snprintf(m->ins[0], sizeof m->ins[0], "main");
+    json_object *params = json_object_new_object();
+    nx_t x = { cv, nd, get(nd, "parameters"), pnum(nd, "typeVersion", 1), params, m, NULL };
+    cv->msg[0] = '\0';
+    conv_fn fn = NULL;
+    for (size_t k = 0; k < sizeof conv_table / sizeof conv_table[0]; k++)
+        if (!strcmp(conv_table[k].type, type))
+            fn = conv_table[k].fn;
+    if (!fn)
+        fail(cv, "%s", why_not(type));
+    else if (fn(&x) != GL_OK && !cv->msg[0])
+        fail(cv, "cannot be imported");
+    import_settings_of_node(cv, nd, m, g, x.gtype);
+    if (cv->msg[0]) {
+        add_problem(cv->problems, name, type, get(nd, "typeVersion"), cv->msg);
+        json_object_put(params);
+        placeholder(g, nd, type, cv->msg);
+        m->placeholder = true;
+        for (int k = 0; k < MAX_OUTS; k++)
+            snprintf(m->outs[k][0], sizeof m->outs[k][0], "main");
+        snprintf(m->ins[1], sizeof m->ins[1], "main");
+        return;
+    }
+    json_object_object_add(g, "type", jstr(x.gtype));
+    json_object_object_add(g, "params", params);
+    if (pbool(nd, "disabled", false))
+        json_object_object_add(g, "disabled", json_object_new_boolean(1));
+    const char *nnotes = pstr(nd, "notes", NULL);
+    if (nnotes && *nnotes) {
+        size_t l = strlen(nnotes);
+        json_object_object_add(g, "notes", json_object_new_string_len(nnotes, utf8_cut(nnotes, l, 10000)));
+    }
+}
+
+/* Every node of the export: Glyphic nodes into gnodes, canvas notes into
+ * notes, and what cannot be taken into problems. */
+static void import_nodes(cv_t *cv, nmap_t *maps, json_object *nodes, json_object *gnodes, json_object *notes)
+{
     size_t n = json_object_array_length(nodes);
-    if (n > 500) {
-        gl_err_set(err, "%zu nodes; the limit is 500", n);
-        return GL_INVALID;
-    }
-    json_object *problems = json_object_new_array(), *gnodes = json_object_new_array(),
-                *edges = json_object_new_array(), *notes = json_object_new_array();
-    nmap_t *maps = gl_xcalloc(n + 1, sizeof *maps);
-    cv_t cv = { .problems = problems };
     for (size_t i = 0; i < n; i++) {
         json_object *nd = json_object_array_get_idx(nodes, i);
-        nmap_t *m = &maps[i];
         const char *name = pstr(nd, "name", NULL), *type = pstr(nd, "type", NULL);
         json_object *verv = get(nd, "typeVersion");
-        double ver = pnum(nd, "typeVersion", 1);
         if (!json_object_is_type(nd, json_type_object) || !name || !*name || !type) {
-            add_problem(problems, name, type, verv, "a node needs a name and a type");
+            add_problem(cv->problems, name, type, verv, "a node needs a name and a type");
             continue;
         }
         if (find_map(maps, i, name)) {
-            add_problem(problems, name, type, verv, "two nodes have this name");
+            add_problem(cv->problems, name, type, verv, "two nodes have this name");
             continue;
         }
-        m->name = name;
-        if (!strcmp(type, "n8n-nodes-base.stickyNote")) {
-            json_object *note = json_object_new_object();
-            const char *text = pstr(nd, "parameters.content", "");
-            size_t tl = strlen(text);
-            json_object_object_add(note, "text", json_object_new_string_len(text, utf8_cut(text, tl, 10000)));
-            json_object *pos = get(nd, "position");
-            if (pos)
-                json_object_object_add(note, "position", json_object_get(pos));
-            json_object *size = json_object_new_array();
-            json_object_array_add(size, json_object_new_double(pnum(nd, "parameters.width", 240)));
-            json_object_array_add(size, json_object_new_double(pnum(nd, "parameters.height", 160)));
-            json_object_object_add(note, "size", size);
-            json_object_array_add(notes, note);
-            continue;
-        }
-        const char *nid = pstr(nd, "id", "");
-        bool dup = false;
-        for (size_t k = 0; k < i; k++)
-            if (maps[k].g && strcmp(maps[k].id, nid) == 0)
-                dup = true;
-        if (id_ok(nid) && !dup)
-            snprintf(m->id, sizeof m->id, "%s", nid);
+        maps[i].name = name;
+        if (!strcmp(type, "n8n-nodes-base.stickyNote"))
+            json_object_array_add(notes, import_note(nd));
         else
-            snprintf(m->id, sizeof m->id, "n8n-%zu", i + 1);
-        json_object *g = json_object_new_object();
-        json_object_array_add(gnodes, g);
-        m->g = g;
-        json_object_object_add(g, "id", jstr(m->id));
-        size_t nl = strlen(name);
-        json_object_object_add(g, "name", json_object_new_string_len(name, utf8_cut(name, nl, 100)));
-        json_object *pos = get(nd, "position");
-        if (json_object_is_type(pos, json_type_array) && json_object_array_length(pos) == 2)
-            json_object_object_add(g, "position", json_object_get(pos));
-        snprintf(m->ins[0], sizeof m->ins[0], "main");
-        json_object *params = json_object_new_object();
-        nx_t x = { &cv, nd, get(nd, "parameters"), ver, params, m, NULL };
-        cv.msg[0] = '\0';
-        conv_fn fn = NULL;
-        for (size_t k = 0; k < sizeof conv_table / sizeof conv_table[0]; k++)
-            if (!strcmp(conv_table[k].type, type))
-                fn = conv_table[k].fn;
-        if (!fn)
-            fail(&cv, "%s", why_not(type));
-        else if (fn(&x) != GL_OK && !cv.msg[0])
-            fail(&cv, "cannot be imported");
-        /* node settings */
-        const char *on_error = pstr(nd, "onError", pbool(nd, "continueOnFail", false) ? "continueRegularOutput" : "stopWorkflow");
-        if (!cv.msg[0] && pbool(nd, "executeOnce", false))
-            fail(&cv, "'execute once' is not imported");
-        if (!cv.msg[0] && pbool(nd, "alwaysOutputData", false))
-            fail(&cv, "'always output data' is not imported");
-        if (!cv.msg[0] && !m->outs[0][0][0])
-            set_out(m, 0, !strcmp(x.gtype, "flow.loop") ? "batch" : "main");
-        if (!cv.msg[0] && strcmp(on_error, "stopWorkflow")) {
-            json_object_object_add(g, "continue_on_fail", json_object_new_boolean(1));
-            if (!strcmp(on_error, "continueErrorOutput")) {
-                int k = 0;
-                while (k < MAX_OUTS - 1 && m->outs[k][0][0])
-                    k++;
-                set_out(m, k, "error");
-            } else {
-                set_out(m, 0, "error"); /* failures go on along the regular output */
-            }
-        }
-        if (!cv.msg[0] && pbool(nd, "retryOnFail", false)) {
-            json_object *r = json_object_new_object();
-            int tries = (int)pnum(nd, "maxTries", 3);
-            json_object_object_add(r, "max", json_object_new_int(tries < 1 ? 0 : tries > 11 ? 10 : tries - 1));
-            json_object_object_add(r, "backoff_ms", json_object_new_int64((int64_t)pnum(nd, "waitBetweenTries", 1000)));
-            json_object_object_add(g, "retry", r);
-        }
-        const char *nnotes = pstr(nd, "notes", NULL);
-        if (cv.msg[0]) {
-            add_problem(problems, name, type, verv, cv.msg);
-            json_object_put(params);
-            placeholder(g, nd, type, cv.msg);
-            m->placeholder = true;
-            for (int k = 0; k < MAX_OUTS; k++)
-                snprintf(m->outs[k][0], sizeof m->outs[k][0], "main");
-            snprintf(m->ins[1], sizeof m->ins[1], "main");
-            continue;
-        }
-        json_object_object_add(g, "type", jstr(x.gtype));
-        json_object_object_add(g, "params", params);
-        if (pbool(nd, "disabled", false))
-            json_object_object_add(g, "disabled", json_object_new_boolean(1));
-        if (nnotes && *nnotes) {
-            size_t l = strlen(nnotes);
-            json_object_object_add(g, "notes", json_object_new_string_len(nnotes, utf8_cut(nnotes, l, 10000)));
-        }
+            import_node(cv, maps, i, nd, gnodes);
     }
-    /* connections */
+}
+
+/* The edges of one n8n connection, output o of sm to c ({node, index}). */
+static void import_edge(json_object *problems, json_object *conns, nmap_t *maps, size_t n, const char *src,
+                        nmap_t *sm, size_t o, json_object *c, json_object *edges, int *budget)
+{
+    const char *dst = pstr(c, "node", "");
+    int in = (int)pnum(c, "index", 0);
+    nmap_t *dm = find_map(maps, n, dst);
+    if (!dm || !dm->g) {
+        add_problem(problems, src, NULL, NULL, "connection to a node that does not exist");
+        return;
+    }
+    if (o >= MAX_OUTS || !sm->outs[o][0][0]) {
+        add_problem(problems, src, NULL, NULL, "connection from an output this node does not have");
+        return;
+    }
+    const char *tp = in >= 0 && in < 4 && dm->ins[in][0] ? dm->ins[in] : NULL;
+    if (!tp) {
+        add_problem(problems, dst, NULL, NULL, "connection to an input this node does not have");
+        return;
+    }
+    if (dm->loop && !dm->placeholder && reaches(conns, maps, n, dst, src, budget))
+        tp = "loop";
+    for (int p = 0; p < MAX_PORTS && sm->outs[o][p][0]; p++) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "from", jstr(sm->id));
+        json_object_object_add(e, "from_port", jstr(sm->outs[o][p]));
+        json_object_object_add(e, "to", jstr(dm->id));
+        json_object_object_add(e, "to_port", jstr(tp));
+        json_object_array_add(edges, e);
+    }
+}
+
+/* n8n's connections {source: {main: [[{node, index}, …] per output]}} as
+ * edges between the converted nodes. */
+static void import_connections(json_object *problems, json_object *conns, nmap_t *maps, size_t n,
+                               json_object *edges)
+{
     int budget = 1000000;
     json_object_object_foreach(conns, src, byport)
     {
@@ -2005,41 +2057,17 @@ int gl_n8n_import(json_object *doc, json_object **def_out, json_object **problem
             }
             for (size_t o = 0; o < alen(outs); o++) {
                 json_object *list = json_object_array_get_idx(outs, o);
-                for (size_t k = 0; k < alen(list); k++) {
-                    json_object *c = json_object_array_get_idx(list, k);
-                    const char *dst = pstr(c, "node", "");
-                    int in = (int)pnum(c, "index", 0);
-                    nmap_t *dm = find_map(maps, n, dst);
-                    if (!dm || !dm->g) {
-                        add_problem(problems, src, NULL, NULL, "connection to a node that does not exist");
-                        continue;
-                    }
-                    if (o >= MAX_OUTS || !sm->outs[o][0][0]) {
-                        add_problem(problems, src, NULL, NULL, "connection from an output this node does not have");
-                        continue;
-                    }
-                    const char *tp = in >= 0 && in < 4 && dm->ins[in][0] ? dm->ins[in] : NULL;
-                    if (!tp) {
-                        add_problem(problems, dst, NULL, NULL, "connection to an input this node does not have");
-                        continue;
-                    }
-                    if (dm->loop && !dm->placeholder && reaches(conns, maps, n, dst, src, &budget))
-                        tp = "loop";
-                    for (int p = 0; p < MAX_PORTS && sm->outs[o][p][0]; p++) {
-                        json_object *e = json_object_new_object();
-                        json_object_object_add(e, "from", jstr(sm->id));
-                        json_object_object_add(e, "from_port", jstr(sm->outs[o][p]));
-                        json_object_object_add(e, "to", jstr(dm->id));
-                        json_object_object_add(e, "to_port", jstr(tp));
-                        json_object_array_add(edges, e);
-                    }
-                }
+                for (size_t k = 0; k < alen(list); k++)
+                    import_edge(problems, conns, maps, n, src, sm, o, json_object_array_get_idx(list, k), edges,
+                                &budget);
             }
         }
     }
-    json_object *def = json_object_new_object();
-    json_object_object_add(def, "nodes", gnodes);
-    json_object_object_add(def, "edges", edges);
+}
+
+/* The workflow's settings: timezone, error workflow, execution timeout. */
+static json_object *import_workflow_settings(json_object *doc, json_object *problems)
+{
     json_object *settings = get(doc, "settings"), *gs = json_object_new_object();
     const char *tz = pstr(settings, "timezone", NULL);
     if (tz && strcmp(tz, "DEFAULT"))
@@ -2053,7 +2081,33 @@ int gl_n8n_import(json_object *doc, json_object **def_out, json_object **problem
     double to = pnum(settings, "executionTimeout", -1);
     if (to > 0)
         json_object_object_add(gs, "timeout_ms", json_object_new_int64((int64_t)(to * 1000)));
-    json_object_object_add(def, "settings", gs);
+    return gs;
+}
+
+int gl_n8n_import(json_object *doc, json_object **def_out, json_object **problems_out, gl_err_t *err)
+{
+    *def_out = NULL;
+    *problems_out = NULL;
+    json_object *nodes = get(doc, "nodes"), *conns = get(doc, "connections");
+    if (!json_object_is_type(nodes, json_type_array) || !json_object_is_type(conns, json_type_object)) {
+        gl_err_set(err, "not an n8n workflow export: it needs a 'nodes' array and a 'connections' object");
+        return GL_INVALID;
+    }
+    size_t n = json_object_array_length(nodes);
+    if (n > 500) {
+        gl_err_set(err, "%zu nodes; the limit is 500", n);
+        return GL_INVALID;
+    }
+    json_object *problems = json_object_new_array(), *gnodes = json_object_new_array(),
+                *edges = json_object_new_array(), *notes = json_object_new_array();
+    nmap_t *maps = gl_xcalloc(n + 1, sizeof *maps);
+    cv_t cv = { .problems = problems };
+    import_nodes(&cv, maps, nodes, gnodes, notes);
+    import_connections(problems, conns, maps, n, edges);
+    json_object *def = json_object_new_object();
+    json_object_object_add(def, "nodes", gnodes);
+    json_object_object_add(def, "edges", edges);
+    json_object_object_add(def, "settings", import_workflow_settings(doc, problems));
     if (json_object_array_length(notes))
         json_object_object_add(def, "notes", notes);
     else
