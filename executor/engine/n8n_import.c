@@ -1390,101 +1390,108 @@ static int http_auth(nx_t *x, const char *auth)
     return GL_OK;
 }
 
-static int c_http(nx_t *x)
+/* HTTP Request v1-v2: the body and its parameters, as key/value lists or
+ * JSON text. */
+static int http_v1_params(nx_t *x)
 {
-    x->gtype = "http.request";
-    padd(x->g, "output", jstr("body"));
-    if (pbool(x->p, "options.allowUnauthorizedCerts", false) || pbool(x->p, "allowUnauthorizedCerts", false))
-        return fail(x->cv, "ignoring TLS certificate errors is not imported (Glyphic always checks them)");
-    if (*pstr(x->p, "options.proxy", ""))
-        return fail(x->cv, "a proxy is not imported (Glyphic's requests use none)");
-    if (x->ver < 3) {
-        padd(x->g, "method", jstr(pstr(x->p, "requestMethod", "GET")));
-        padd(x->g, "url", conv_value(get(x->p, "url") ? get(x->p, "url") : jstr("")));
-        bool jp = pbool(x->p, "jsonParameters", false);
-        if (jp) {
-            if (json_param(x, "query", get(x->p, "queryParametersJson")) != GL_OK ||
-                json_param(x, "headers", get(x->p, "headerParametersJson")) != GL_OK ||
-                json_param(x, "body", get(x->p, "bodyParametersJson")) != GL_OK)
-                return GL_INVALID;
-            if (get(x->g, "body"))
-                padd(x->g, "body_type", jstr("json"));
-        } else {
-            json_object *q = path(x->p, "queryParametersUi.parameter"), *h = path(x->p, "headerParametersUi.parameter"),
-                        *b = path(x->p, "bodyParametersUi.parameter");
-            if (alen(q))
-                padd(x->g, "query", pairs(q));
-            if (alen(h))
-                padd(x->g, "headers", pairs(h));
-            if (alen(b)) {
-                padd(x->g, "body", pairs(b));
-                if (!strcmp(pstr(x->p, "options.bodyContentType", "json"), "form-urlencoded"))
-                    padd(x->g, "body_type", jstr("form"));
-                else
-                    padd(x->g, "body_type", jstr("json"));
-            }
-        }
-        const char *rf = pstr(x->p, "responseFormat", "json");
-        if (!strcmp(rf, "string"))
-            padd(x->g, "response_type", jstr("text"));
-        else if (strcmp(rf, "json"))
-            return fail(x->cv, "response format '%.20s' is not imported", rf);
-        if (pbool(x->p, "options.fullResponse", false))
-            padd(x->g, "output", jstr("response"));
-        if (pbool(x->p, "options.ignoreResponseCode", false))
-            padd(x->g, "fail_on_status", json_object_new_boolean(0));
-        double t = pnum(x->p, "options.timeout", 0);
-        if (t > 0)
-            padd(x->g, "timeout_ms", json_object_new_int64((int64_t)t));
-        const char *auth = pstr(x->p, "authentication", "none");
-        if (!strcmp(auth, "oAuth1") || !strcmp(auth, "digestAuth"))
-            return fail(x->cv, "authentication '%.20s' is not imported", auth);
-        return http_auth(x, auth);
-    }
-    padd(x->g, "method", jstr(pstr(x->p, "method", "GET")));
-    padd(x->g, "url", conv_value(get(x->p, "url") ? get(x->p, "url") : jstr("")));
-    if (pbool(x->p, "sendQuery", false)) {
-        if (!strcmp(pstr(x->p, "specifyQuery", "keypair"), "json")) {
-            if (json_param(x, "query", get(x->p, "jsonQuery")) != GL_OK)
-                return GL_INVALID;
-        } else
-            padd(x->g, "query", pairs(path(x->p, "queryParameters.parameters")));
-    }
-    if (pbool(x->p, "sendHeaders", false)) {
-        if (!strcmp(pstr(x->p, "specifyHeaders", "keypair"), "json")) {
-            if (json_param(x, "headers", get(x->p, "jsonHeaders")) != GL_OK)
-                return GL_INVALID;
-        } else
-            padd(x->g, "headers", pairs(path(x->p, "headerParameters.parameters")));
-    }
-    if (pbool(x->p, "sendBody", false)) {
-        const char *ct = pstr(x->p, "contentType", "json");
-        if (!strcmp(ct, "json")) {
+    if (pbool(x->p, "jsonParameters", false)) {
+        if (json_param(x, "query", get(x->p, "queryParametersJson")) != GL_OK ||
+            json_param(x, "headers", get(x->p, "headerParametersJson")) != GL_OK ||
+            json_param(x, "body", get(x->p, "bodyParametersJson")) != GL_OK)
+            return GL_INVALID;
+        if (get(x->g, "body"))
             padd(x->g, "body_type", jstr("json"));
-            if (!strcmp(pstr(x->p, "specifyBody", "keypair"), "json")) {
-                if (json_param(x, "body", get(x->p, "jsonBody")) != GL_OK)
-                    return GL_INVALID;
-            } else
-                padd(x->g, "body", pairs(path(x->p, "bodyParameters.parameters")));
-        } else if (!strcmp(ct, "form-urlencoded")) {
-            padd(x->g, "body_type", jstr("form"));
-            padd(x->g, "body", pairs(path(x->p, "bodyParameters.parameters")));
-        } else if (!strcmp(ct, "raw")) {
-            padd(x->g, "body_type", jstr("raw"));
-            padd(x->g, "body", conv_value(get(x->p, "body") ? get(x->p, "body") : jstr("")));
-            const char *rct = pstr(x->p, "rawContentType", "");
-            if (*rct) {
-                json_object *h = get(x->g, "headers");
-                if (!h) {
-                    h = json_object_new_object();
-                    padd(x->g, "headers", h);
-                }
-                json_object_object_add(h, "Content-Type", conv_str(rct));
-            }
-        } else {
-            return fail(x->cv, "body content type '%.30s' is not imported", ct);
-        }
+        return GL_OK;
     }
+    json_object *q = path(x->p, "queryParametersUi.parameter"), *h = path(x->p, "headerParametersUi.parameter"),
+                *b = path(x->p, "bodyParametersUi.parameter");
+    if (alen(q))
+        padd(x->g, "query", pairs(q));
+    if (alen(h))
+        padd(x->g, "headers", pairs(h));
+    if (alen(b)) {
+        padd(x->g, "body", pairs(b));
+        if (!strcmp(pstr(x->p, "options.bodyContentType", "json"), "form-urlencoded"))
+            padd(x->g, "body_type", jstr("form"));
+        else
+            padd(x->g, "body_type", jstr("json"));
+    }
+    return GL_OK;
+}
+
+/* HTTP Request v1-v2 (requestMethod, *ParametersUi, responseFormat). */
+static int http_v1(nx_t *x)
+{
+    padd(x->g, "method", jstr(pstr(x->p, "requestMethod", "GET")));
+    padd(x->g, "url", conv_value(get(x->p, "url") ? get(x->p, "url") : jstr("")));
+    if (http_v1_params(x) != GL_OK)
+        return GL_INVALID;
+    const char *rf = pstr(x->p, "responseFormat", "json");
+    if (!strcmp(rf, "string"))
+        padd(x->g, "response_type", jstr("text"));
+    else if (strcmp(rf, "json"))
+        return fail(x->cv, "response format '%.20s' is not imported", rf);
+    if (pbool(x->p, "options.fullResponse", false))
+        padd(x->g, "output", jstr("response"));
+    if (pbool(x->p, "options.ignoreResponseCode", false))
+        padd(x->g, "fail_on_status", json_object_new_boolean(0));
+    double t = pnum(x->p, "options.timeout", 0);
+    if (t > 0)
+        padd(x->g, "timeout_ms", json_object_new_int64((int64_t)t));
+    const char *auth = pstr(x->p, "authentication", "none");
+    if (!strcmp(auth, "oAuth1") || !strcmp(auth, "digestAuth"))
+        return fail(x->cv, "authentication '%.20s' is not imported", auth);
+    return http_auth(x, auth);
+}
+
+/* HTTP Request v3+: query or headers (name: "query" / "headers") as
+ * key/value pairs or JSON text, when send is on. */
+static int http_pairs_or_json(nx_t *x, const char *name, const char *send, const char *specify,
+                              const char *json_key, const char *pairs_path)
+{
+    if (!pbool(x->p, send, false))
+        return GL_OK;
+    if (!strcmp(pstr(x->p, specify, "keypair"), "json"))
+        return json_param(x, name, get(x->p, json_key));
+    padd(x->g, name, pairs(path(x->p, pairs_path)));
+    return GL_OK;
+}
+
+/* HTTP Request v3+: the body (json, form-urlencoded, raw). */
+static int http_body(nx_t *x)
+{
+    if (!pbool(x->p, "sendBody", false))
+        return GL_OK;
+    const char *ct = pstr(x->p, "contentType", "json");
+    if (!strcmp(ct, "json")) {
+        padd(x->g, "body_type", jstr("json"));
+        if (!strcmp(pstr(x->p, "specifyBody", "keypair"), "json"))
+            return json_param(x, "body", get(x->p, "jsonBody"));
+        padd(x->g, "body", pairs(path(x->p, "bodyParameters.parameters")));
+    } else if (!strcmp(ct, "form-urlencoded")) {
+        padd(x->g, "body_type", jstr("form"));
+        padd(x->g, "body", pairs(path(x->p, "bodyParameters.parameters")));
+    } else if (!strcmp(ct, "raw")) {
+        padd(x->g, "body_type", jstr("raw"));
+        padd(x->g, "body", conv_value(get(x->p, "body") ? get(x->p, "body") : jstr("")));
+        const char *rct = pstr(x->p, "rawContentType", "");
+        if (*rct) {
+            json_object *h = get(x->g, "headers");
+            if (!h) {
+                h = json_object_new_object();
+                padd(x->g, "headers", h);
+            }
+            json_object_object_add(h, "Content-Type", conv_str(rct));
+        }
+    } else {
+        return fail(x->cv, "body content type '%.30s' is not imported", ct);
+    }
+    return GL_OK;
+}
+
+/* HTTP Request v3+: the response and request options. */
+static int http_options(nx_t *x)
+{
     const char *rf = pstr(x->p, "options.response.response.responseFormat", "autodetect");
     if (!strcmp(rf, "json"))
         padd(x->g, "response_type", jstr("json"));
@@ -1504,8 +1511,28 @@ static int c_http(nx_t *x)
         padd(x->g, "timeout_ms", json_object_new_int64((int64_t)t));
     if (get(path(x->p, "options"), "batching") || get(path(x->p, "options"), "pagination"))
         return fail(x->cv, "batching and pagination options are not imported");
-    const char *auth = pstr(x->p, "authentication", "none");
-    return http_auth(x, auth);
+    return GL_OK;
+}
+
+static int c_http(nx_t *x)
+{
+    x->gtype = "http.request";
+    padd(x->g, "output", jstr("body"));
+    if (pbool(x->p, "options.allowUnauthorizedCerts", false) || pbool(x->p, "allowUnauthorizedCerts", false))
+        return fail(x->cv, "ignoring TLS certificate errors is not imported (Glyphic always checks them)");
+    if (*pstr(x->p, "options.proxy", ""))
+        return fail(x->cv, "a proxy is not imported (Glyphic's requests use none)");
+    if (x->ver < 3)
+        return http_v1(x);
+    padd(x->g, "method", jstr(pstr(x->p, "method", "GET")));
+    padd(x->g, "url", conv_value(get(x->p, "url") ? get(x->p, "url") : jstr("")));
+    if (http_pairs_or_json(x, "query", "sendQuery", "specifyQuery", "jsonQuery", "queryParameters.parameters") !=
+            GL_OK ||
+        http_pairs_or_json(x, "headers", "sendHeaders", "specifyHeaders", "jsonHeaders",
+                           "headerParameters.parameters") != GL_OK ||
+        http_body(x) != GL_OK || http_options(x) != GL_OK)
+        return GL_INVALID;
+    return http_auth(x, pstr(x->p, "authentication", "none"));
 }
 
 static int c_respond(nx_t *x)
