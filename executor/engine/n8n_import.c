@@ -464,6 +464,54 @@ static void sb_wrap_js(sb_t *b, const char *pre, json_object *v, const char *pos
     sb_puts(b, post);
 }
 
+/* The JavaScript operator of a comparing filter operation (equals, gt,
+ * after, …), or NULL. */
+static const char *compare_op(const char *op)
+{
+    static const char *const ops[][2] = {
+        { "equals", "===" }, { "notEquals", "!==" }, { "gt", ">" }, { "after", ">" }, { "lt", "<" },
+        { "before", "<" }, { "gte", ">=" }, { "afterOrEquals", ">=" }, { "lte", "<=" }, { "beforeOrEquals", "<=" },
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(op, ops[i][0]))
+            return ops[i][1];
+    return NULL;
+}
+
+/* The string method of a string filter operation ((not)contains,
+ * (not)startsWith, (not)endsWith), or NULL. */
+static const char *string_method(const char *op)
+{
+    const char *fn = strncmp(op, "not", 3) == 0 ? op + 3 : op;
+    if (!strcmp(fn, "contains") || !strcmp(fn, "Contains"))
+        return "includes";
+    if (!strcmp(fn, "startsWith") || !strcmp(fn, "StartsWith"))
+        return "startsWith";
+    if (!strcmp(fn, "endsWith") || !strcmp(fn, "EndsWith"))
+        return "endsWith";
+    return NULL;
+}
+
+/* An array filter operation: (not)contains, length… */
+static int array_cond(cv_t *cv, sb_t *b, const char *op, const char *lraw, json_object *r)
+{
+    if (!strcmp(op, "contains") || !strcmp(op, "notContains")) {
+        sb_printf(b, "%s((%s) ?? []).includes(", strcmp(op, "contains") ? "!" : "", lraw);
+        sb_js(b, r);
+        sb_puts(b, ")");
+        return GL_OK;
+    }
+    const char *o = !strcmp(op, "lengthEquals") ? "===" : !strcmp(op, "lengthNotEquals") ? "!=="
+                    : !strcmp(op, "lengthGt") ? ">" : !strcmp(op, "lengthLt") ? "<"
+                    : !strcmp(op, "lengthGte") ? ">=" : !strcmp(op, "lengthLte") ? "<=" : NULL;
+    if (!o)
+        return fail(cv, "unknown array operation '%.40s'", op);
+    sb_printf(b, "(((%s) ?? []).length %s Number(", lraw, o);
+    sb_js(b, r);
+    sb_puts(b, "))");
+    return GL_OK;
+}
+
 /* One condition of n8n's filter component (IF v2, Switch v3):
  * {leftValue, rightValue, operator: {type, operation}} */
 static int filter_cond(cv_t *cv, sb_t *b, json_object *c, bool ci)
@@ -506,49 +554,19 @@ static int filter_cond(cv_t *cv, sb_t *b, json_object *c, bool ci)
             sb_printf(b, "%s(((%s) ?? []).length === 0)", neg, lraw);
         else
             sb_printf(b, "%s((%s) == null || (%s) === \"\")", neg, lraw, lraw);
-    } else if (strcmp(op, "equals") == 0 || strcmp(op, "notEquals") == 0) {
-        const char *eq = op[0] == 'e' ? "===" : "!==";
-        sb_printf(b, "(%s %s %s)", ls, eq, rs);
-    } else if (!strcmp(op, "gt") || !strcmp(op, "lt") || !strcmp(op, "gte") || !strcmp(op, "lte") ||
-               !strcmp(op, "after") || !strcmp(op, "before") || !strcmp(op, "afterOrEquals") ||
-               !strcmp(op, "beforeOrEquals")) {
-        const char *o = !strcmp(op, "gt") || !strcmp(op, "after") ? ">"
-                        : !strcmp(op, "lt") || !strcmp(op, "before") ? "<"
-                        : !strcmp(op, "gte") || !strcmp(op, "afterOrEquals") ? ">=" : "<=";
-        sb_printf(b, "(%s %s %s)", ls, o, rs);
+    } else if (compare_op(op)) {
+        sb_printf(b, "(%s %s %s)", ls, compare_op(op), rs);
     } else if (!strcmp(op, "true") || !strcmp(op, "false")) {
         sb_printf(b, "((%s) === %s)", lraw, op);
-    } else if (str && (!strcmp(op, "contains") || !strcmp(op, "notContains") || !strcmp(op, "startsWith") ||
-                       !strcmp(op, "notStartsWith") || !strcmp(op, "endsWith") || !strcmp(op, "notEndsWith"))) {
-        bool neg = strncmp(op, "not", 3) == 0;
-        const char *fn = neg ? op + 3 : op;
-        char m[16];
-        snprintf(m, sizeof m, "%c%s", tolower((unsigned char)fn[0]), fn + 1);
-        if (strcmp(m, "contains") == 0)
-            snprintf(m, sizeof m, "includes");
-        sb_printf(b, "%s%s.%s(%s)", neg ? "!" : "", ls, m, rs);
-    } else if (strcmp(type, "array") == 0 && (!strcmp(op, "contains") || !strcmp(op, "notContains"))) {
-        sb_printf(b, "%s((%s) ?? []).includes(", strcmp(op, "contains") ? "!" : "", lraw);
-        sb_js(b, r);
-        sb_puts(b, ")");
-    } else if (strcmp(type, "array") == 0 && strncmp(op, "length", 6) == 0) {
-        const char *o = !strcmp(op, "lengthEquals") ? "===" : !strcmp(op, "lengthNotEquals") ? "!=="
-                        : !strcmp(op, "lengthGt") ? ">" : !strcmp(op, "lengthLt") ? "<"
-                        : !strcmp(op, "lengthGte") ? ">=" : !strcmp(op, "lengthLte") ? "<=" : NULL;
-        if (!o)
-            rc = fail(cv, "unknown array operation '%.40s'", op);
-        else
-            sb_printf(b, "(((%s) ?? []).length %s Number(", lraw, o);
-        if (o) {
-            sb_js(b, r);
-            sb_puts(b, "))");
-        }
+    } else if (str && string_method(op)) {
+        sb_printf(b, "%s%s.%s(%s)", strncmp(op, "not", 3) == 0 ? "!" : "", ls, string_method(op), rs);
+    } else if (strcmp(type, "array") == 0 && (!strcmp(op, "contains") || !strcmp(op, "notContains") ||
+                                              strncmp(op, "length", 6) == 0)) {
+        rc = array_cond(cv, b, op, lraw, r);
     } else if (str && (!strcmp(op, "regex") || !strcmp(op, "notRegex"))) {
         sb_t LR; /* n8n lowercases the left value only when ignoring case */
         sb_init(&LR);
-        sb_puts(&LR, "String(");
-        sb_js(&LR, l);
-        sb_puts(&LR, ci ? " ?? \"\").toLowerCase()" : " ?? \"\")");
+        sb_wrap_js(&LR, "String(", l, ci ? " ?? \"\").toLowerCase()" : " ?? \"\")");
         regex_cond(b, op[0] == 'n', sb_str(&LR), r);
         b->rc |= LR.rc;
         gl_buf_free(&LR.b);
