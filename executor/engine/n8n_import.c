@@ -1005,6 +1005,75 @@ static int set_include(nx_t *x, json_object *fields)
     return GL_OK;
 }
 
+/* Set v1-v2: values.string/number/boolean, keepOnlySet. */
+static int set_v1(nx_t *x, json_object *fields)
+{
+    static const char *const kinds[] = { "string", "number", "boolean", NULL };
+    for (const char *const *k = kinds; *k; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "values.%s", *k);
+        json_object *vals = path(x->p, key);
+        for (size_t i = 0; i < alen(vals); i++) {
+            json_object *e = json_object_array_get_idx(vals, i);
+            const char *nm = pstr(e, "name", "propertyName");
+            json_object *v = get(e, "value");
+            json_object *out = v ? conv_value(v)
+                                 : !strcmp(*k, "string") ? jstr("")
+                                 : !strcmp(*k, "number") ? json_object_new_int(0) : json_object_new_boolean(0);
+            json_object_object_add(fields, nm, out);
+        }
+    }
+    padd(x->g, "mode", jstr(pbool(x->p, "keepOnlySet", false) ? "replace" : "merge"));
+    return GL_OK;
+}
+
+/* Edit Fields' JSON mode (jsonOutput): JSON text whose strings may hold
+ * {{ }}, one expression giving the object, or n8n's JSON with unquoted
+ * {{ }}. */
+static int set_raw(nx_t *x, json_object *fields)
+{
+    json_object *jo = get(x->p, "jsonOutput");
+    const char *s = json_object_is_type(jo, json_type_string) ? json_object_get_string(jo) : "{}";
+    bool e = s[0] == '=';
+    const char *body = e ? s + 1 : s;
+    json_object *parsed = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_json_parse(body, strlen(body), 64, &parsed, &err) == GL_OK && json_object_is_type(parsed, json_type_object)) {
+        /* JSON text: {{ }} inside its strings are templates when it is an expression */
+        json_object_object_foreach(parsed, k, v) json_object_object_add(fields, k, e ? json_text_value(v) : lit_value(v));
+        json_object_put(parsed);
+        return GL_OK;
+    }
+    json_object_put(parsed);
+    const char *open = strstr(body, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
+    json_object *rx = NULL;
+    if (e && open && close && all_space(body, (size_t)(open - body)) && all_space(close + 2, strlen(close + 2)))
+        padd(x->g, "fields", jstr(body)); /* one expression giving the object */
+    else if (e && (rx = raw_json_expr(body)) != NULL)
+        padd(x->g, "fields", rx);
+    else
+        return fail(x->cv, "JSON output that is neither JSON text nor n8n's JSON with {{ }} expressions is "
+                           "not imported");
+    return GL_OK;
+}
+
+/* Edit Fields' manual mode: 3.3+ assignments, 3.0-3.2 fields.values. */
+static int set_manual(nx_t *x, json_object *fields)
+{
+    bool v33 = x->ver >= 3.3;
+    json_object *list = path(x->p, v33 ? "assignments.assignments" : "fields.values");
+    for (size_t i = 0; i < alen(list); i++) {
+        json_object *a = json_object_array_get_idx(list, i);
+        json_object *v = v33 ? typed_value(x->cv, get(a, "value"), pstr(a, "type", "string"))
+                             : typed_value(x->cv, get(a, pstr(a, "type", "stringValue")), pstr(a, "type", "stringValue"));
+        if (x->cv->msg[0])
+            return GL_INVALID;
+        json_object_object_add(fields, pstr(a, "name", ""), v);
+    }
+    return GL_OK;
+}
+
 static int c_set(nx_t *x)
 {
     x->gtype = "data.set";
@@ -1012,82 +1081,18 @@ static int c_set(nx_t *x)
     padd(x->g, "fields", fields);
     if (!pbool(x->p, "options.dotNotation", true))
         return fail(x->cv, "dot notation off is not imported (Glyphic's data.set always reads dots as nesting)");
-    if (x->ver < 3) {
-        static const char *const kinds[] = { "string", "number", "boolean", NULL };
-        for (const char *const *k = kinds; *k; k++) {
-            char key[32];
-            snprintf(key, sizeof key, "values.%s", *k);
-            json_object *vals = path(x->p, key);
-            for (size_t i = 0; i < alen(vals); i++) {
-                json_object *e = json_object_array_get_idx(vals, i);
-                const char *nm = pstr(e, "name", "propertyName");
-                json_object *v = get(e, "value");
-                json_object *out = v ? conv_value(v)
-                                     : !strcmp(*k, "string") ? jstr("")
-                                     : !strcmp(*k, "number") ? json_object_new_int(0) : json_object_new_boolean(0);
-                json_object_object_add(fields, nm, out);
-            }
-        }
-        padd(x->g, "mode", jstr(pbool(x->p, "keepOnlySet", false) ? "replace" : "merge"));
-        return GL_OK;
-    }
+    if (x->ver < 3)
+        return set_v1(x, fields);
     const char *mode = pstr(x->p, "mode", "manual");
-    if (!strcmp(mode, "raw")) {
-        json_object *jo = get(x->p, "jsonOutput");
-        const char *s = json_object_is_type(jo, json_type_string) ? json_object_get_string(jo) : "{}";
-        bool e = s[0] == '=';
-        const char *body = e ? s + 1 : s;
-        json_object *parsed = NULL;
-        gl_err_t err;
-        gl_err_clear(&err);
-        if (gl_json_parse(body, strlen(body), 64, &parsed, &err) == GL_OK && json_object_is_type(parsed, json_type_object)) {
-            /* JSON text: {{ }} inside its strings are templates when it is an expression */
-            json_object_object_foreach(parsed, k, v)
-            {
-                json_object *c;
-                if (e)
-                    c = json_text_value(v);
-                else
-                    c = lit_value(v);
-                json_object_object_add(fields, k, c);
-            }
-            json_object_put(parsed);
-        } else {
-            json_object_put(parsed);
-            const char *open = strstr(body, "{{"), *close = open ? strstr(open + 2, "}}") : NULL;
-            json_object *rx = NULL;
-            if (e && open && close && all_space(body, (size_t)(open - body)) && all_space(close + 2, strlen(close + 2)))
-                padd(x->g, "fields", jstr(body)); /* one expression giving the object */
-            else if (e && (rx = raw_json_expr(body)) != NULL)
-                padd(x->g, "fields", rx);
-            else
-                return fail(x->cv, "JSON output that is neither JSON text nor n8n's JSON with {{ }} expressions is "
-                                   "not imported");
-        }
-    } else if (!strcmp(mode, "manual")) {
-        if (x->ver >= 3.3) {
-            json_object *as = path(x->p, "assignments.assignments");
-            for (size_t i = 0; i < alen(as); i++) {
-                json_object *a = json_object_array_get_idx(as, i);
-                json_object *v = typed_value(x->cv, get(a, "value"), pstr(a, "type", "string"));
-                if (x->cv->msg[0])
-                    return GL_INVALID;
-                json_object_object_add(fields, pstr(a, "name", ""), v);
-            }
-        } else {
-            json_object *vals = path(x->p, "fields.values");
-            for (size_t i = 0; i < alen(vals); i++) {
-                json_object *a = json_object_array_get_idx(vals, i);
-                const char *type = pstr(a, "type", "stringValue");
-                json_object *v = typed_value(x->cv, get(a, type), type);
-                if (x->cv->msg[0])
-                    return GL_INVALID;
-                json_object_object_add(fields, pstr(a, "name", ""), v);
-            }
-        }
-    } else {
+    int rc;
+    if (!strcmp(mode, "raw"))
+        rc = set_raw(x, fields);
+    else if (!strcmp(mode, "manual"))
+        rc = set_manual(x, fields);
+    else
         return fail(x->cv, "mode '%.40s' is not imported", mode);
-    }
+    if (rc != GL_OK)
+        return rc;
     return set_include(x, fields);
 }
 
