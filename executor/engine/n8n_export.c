@@ -156,323 +156,473 @@ static int out_index(const char *t, const char *port, json_object *params)
     return !strcmp(port, "main") ? 0 : -1;
 }
 
+/* What a node's exporter reads and sets: the Glyphic params p, n8n's
+ * parameters np and node nn, and the n8n type and version it picks. */
+typedef struct {
+    ex_t *x;
+    json_object *p, *np, *nn;
+    bool has_respond;
+    const char *nt;
+    double ver;
+} en_t;
+
+/* A data.set that only renames fields (no fields set or removed, not
+ * replacing the item). */
+static bool set_only_renames(json_object *p)
+{
+    return json_object_is_type(get(p, "rename"), json_type_object) && json_object_object_length(get(p, "rename"))
+           && !(json_object_is_type(get(p, "fields"), json_type_object) && json_object_object_length(get(p, "fields")))
+           && !(json_object_is_type(get(p, "remove"), json_type_array) && json_object_array_length(get(p, "remove")))
+           && strcmp(gstr(p, "mode", "merge"), "replace");
+}
+
+/* trigger.manual */
+static int ex_trigger_manual(en_t *en)
+{
+    en->nt = "n8n-nodes-base.manualTrigger";
+    return GL_OK;
+}
+
+/* trigger.error */
+static int ex_trigger_error(en_t *en)
+{
+    en->nt = "n8n-nodes-base.errorTrigger";
+    return GL_OK;
+}
+
+/* flow.noop */
+static int ex_flow_noop(en_t *en)
+{
+    en->nt = "n8n-nodes-base.noOp";
+    return GL_OK;
+}
+
+/* trigger.webhook */
+static int ex_trigger_webhook(en_t *en)
+{
+    ex_t *x = en->x;
+    json_object *p = en->p, *np = en->np;
+    bool has_respond = en->has_respond;
+    en->nt = "n8n-nodes-base.webhook";
+    en->ver = 2;
+    if (get(p, "secret"))
+        return fail(x, "signed webhooks have no n8n equivalent");
+    json_object_object_add(np, "path", jstr(gstr(p, "path", "")));
+    const char *m = gstr(p, "method", "POST");
+    if (!strcmp(m, "ANY"))
+        return fail(x, "a webhook taking any method has no single n8n method");
+    json_object_object_add(np, "httpMethod", jstr(m));
+    bool sync = !strcmp(gstr(p, "mode", "async"), "sync");
+    json_object_object_add(np, "responseMode", jstr(!sync ? "onReceived" : has_respond ? "responseNode" : "lastNode"));
+    json_object_object_add(np, "options", json_object_new_object());
+    return GL_OK;
+}
+
+/* trigger.schedule */
+static int ex_trigger_schedule(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.scheduleTrigger";
+    en->ver = 1.2;
+    json_object *rule = json_object_new_object(), *iv = json_object_new_array(), *r = json_object_new_object();
+    json_object_object_add(r, "field", jstr("cronExpression"));
+    json_object_object_add(r, "expression", jstr(gstr(p, "cron", "0 0 * * *")));
+    json_object_array_add(iv, r);
+    json_object_object_add(rule, "interval", iv);
+    json_object_object_add(np, "rule", rule);
+    return GL_OK;
+}
+
+/* a data.set that only renames: n8n's Rename Keys */
+static int ex_rename_keys(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    /* only renames: n8n's Rename Keys */
+    en->nt = "n8n-nodes-base.renameKeys";
+    json_object *keys = json_object_new_object(), *list = json_object_new_array();
+    json_object_object_foreach(get(p, "rename"), from, to)
+    {
+        json_object *k = json_object_new_object();
+        json_object_object_add(k, "currentKey", jstr(from));
+        json_object_object_add(k, "newKey", json_object_get(to));
+        json_object_array_add(list, k);
+    }
+    json_object_object_add(keys, "key", list);
+    json_object_object_add(np, "keys", keys);
+    json_object_object_add(np, "additionalOptions", json_object_new_object());
+    return GL_OK;
+}
+
+/* data.set: Edit Fields (Set) 3.4 */
+static int ex_data_set(en_t *en)
+{
+    if (set_only_renames(en->p))
+        return ex_rename_keys(en);
+    ex_t *x = en->x;
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.set";
+    en->ver = 3.4;
+    json_object *rn = get(p, "rename");
+    if (json_object_is_type(rn, json_type_object) && json_object_object_length(rn))
+        return fail(x, "renaming fields together with setting or removing them has no Set equivalent in n8n");
+    json_object *fields = get(p, "fields");
+    bool raw = json_object_is_type(fields, json_type_string) && gl_expr_has(json_object_get_string(fields));
+    if (fields && !raw && !json_object_is_type(fields, json_type_object))
+        return fail(x, "fields given as anything but an object or an expression have no Set equivalent in n8n");
+    json_object *as = json_object_new_object(), *list = json_object_new_array();
+    json_object_object_add(as, "assignments", list);
+    if (raw) { /* one expression giving the object: n8n's JSON mode */
+        json_object_put(as);
+        json_object_object_add(np, "mode", jstr("raw"));
+        json_object_object_add(np, "jsonOutput", nval(fields));
+        fields = NULL;
+    } else {
+        json_object_object_add(np, "assignments", as);
+    }
+    int i = 0;
+    if (!json_object_is_type(fields, json_type_object))
+        fields = NULL;
+    for (struct json_object_iterator it = fields ? json_object_iter_begin(fields) : (struct json_object_iterator){ 0 },
+                                      end = fields ? json_object_iter_end(fields) : (struct json_object_iterator){ 0 };
+         fields && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+        const char *k = json_object_iter_peek_name(&it);
+        json_object *v = json_object_iter_peek_value(&it);
+        json_object *a = json_object_new_object();
+        char id[40];
+        snprintf(id, sizeof id, "glyphic-field-%d", i++);
+        json_object_object_add(a, "id", jstr(id));
+        json_object_object_add(a, "name", jstr(k));
+        const char *type = "string";
+        json_object *val;
+        switch (json_object_get_type(v)) {
+        case json_type_int:
+        case json_type_double: type = "number"; val = json_object_get(v); break;
+        case json_type_boolean: type = "boolean"; val = json_object_get(v); break;
+        case json_type_array:
+        case json_type_object:
+            type = json_object_is_type(v, json_type_array) ? "array" : "object";
+            val = jstr(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+            break;
+        case json_type_null: val = jstr(""); break;
+        default: val = nval(v); break;
+        }
+        json_object_object_add(a, "value", val);
+        json_object_object_add(a, "type", jstr(type));
+        json_object_array_add(list, a);
+    }
+    bool replace = !strcmp(gstr(p, "mode", "merge"), "replace");
+    json_object *rm = get(p, "remove");
+    json_object_object_add(np, "includeOtherFields", json_object_new_boolean(!replace));
+    if (json_object_is_type(rm, json_type_array) && json_object_array_length(rm)) {
+        if (replace)
+            return fail(x, "removing fields in replace mode has no Set equivalent in n8n");
+        char buf[2048];
+        size_t len = 0;
+        buf[0] = '\0';
+        for (size_t r = 0; r < json_object_array_length(rm) && len < sizeof buf; r++) {
+            int n = snprintf(buf + len, sizeof buf - len, "%s%s", r ? ", " : "",
+                             json_object_get_string(json_object_array_get_idx(rm, r)));
+            if (n < 0 || (size_t)n >= sizeof buf - len)
+                return fail(x, "too many fields to remove");
+            len += (size_t)n;
+        }
+        json_object_object_add(np, "include", jstr("except"));
+        json_object_object_add(np, "excludeFields", jstr(buf));
+    }
+    json_object_object_add(np, "options", json_object_new_object());
+    return GL_OK;
+}
+
+/* flow.if */
+static int ex_flow_if(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.if";
+    en->ver = 2.2;
+    json_object_object_add(np, "conditions", is_true_filter(get(p, "condition"), 0));
+    json_object *opts = json_object_new_object();
+    json_object_object_add(opts, "looseTypeValidation", json_object_new_boolean(1));
+    json_object_object_add(np, "looseTypeValidation", json_object_new_boolean(1));
+    json_object_object_add(np, "options", opts);
+    return GL_OK;
+}
+
+/* flow.switch */
+static int ex_flow_switch(en_t *en)
+{
+    ex_t *x = en->x;
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.switch";
+    en->ver = 3.2;
+    json_object *rules = get(p, "rules");
+    if (!json_object_is_type(rules, json_type_array))
+        return fail(x, "rules given as one expression have no n8n equivalent");
+    json_object *rw = json_object_new_object(), *vals = json_object_new_array();
+    json_object_object_add(rw, "values", vals);
+    for (size_t i = 0; i < json_object_array_length(rules); i++) {
+        json_object *r = json_object_new_object();
+        json_object_object_add(r, "conditions", is_true_filter(json_object_array_get_idx(rules, i), (int)i));
+        json_object_array_add(vals, r);
+    }
+    json_object_object_add(np, "rules", rw);
+    json_object *opts = json_object_new_object();
+    json_object_object_add(opts, "fallbackOutput", jstr("extra"));
+    json_object_object_add(opts, "looseTypeValidation", json_object_new_boolean(1));
+    json_object_object_add(np, "looseTypeValidation", json_object_new_boolean(1));
+    json_object_object_add(np, "options", opts);
+    return GL_OK;
+}
+
+/* flow.merge */
+static int ex_flow_merge(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.merge";
+    en->ver = 3;
+    const char *m = gstr(p, "mode", "append"), *j = gstr(p, "join", "inner");
+    if (!strcmp(m, "append")) {
+        json_object_object_add(np, "mode", jstr("append"));
+    } else if (!strcmp(m, "wait")) {
+        json_object_object_add(np, "mode", jstr("chooseBranch"));
+        json_object_object_add(np, "useDataOfInput", json_object_new_int(!strcmp(gstr(p, "output", "input1"), "input2") ? 2 : 1));
+    } else if (!strcmp(m, "position")) {
+        json_object_object_add(np, "mode", jstr("combine"));
+        json_object_object_add(np, "combineBy", jstr("combineByPosition"));
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "includeUnpaired", json_object_new_boolean(!strcmp(j, "outer")));
+        json_object_object_add(np, "options", o);
+    } else {
+        json_object_object_add(np, "mode", jstr("combine"));
+        json_object_object_add(np, "combineBy", jstr("combineByFields"));
+        json_object_object_add(np, "advanced", json_object_new_boolean(1));
+        json_object *fm = json_object_new_object(), *vals = json_object_new_array(), *e = json_object_new_object();
+        json_object_object_add(e, "field1", jstr(gstr(p, "key", "")));
+        json_object_object_add(e, "field2", jstr(gstr(p, "key2", gstr(p, "key", ""))));
+        json_object_array_add(vals, e);
+        json_object_object_add(fm, "values", vals);
+        json_object_object_add(np, "fieldsToMatch", fm);
+        const char *jmode = !strcmp(j, "left") ? "enrichInput1" : !strcmp(j, "right") ? "enrichInput2"
+                            : !strcmp(j, "outer") ? "keepEverything" : !strncmp(j, "unmatched", 9) ? "keepNonMatches"
+                            : "keepMatches";
+        json_object_object_add(np, "joinMode", jstr(jmode));
+        size_t jl = strlen(j);
+        const char *from = jl && j[jl - 1] == '1' ? "input1" : jl && j[jl - 1] == '2' ? "input2" : NULL;
+        if (from)
+            json_object_object_add(np, "outputDataFrom", jstr(from));
+        json_object_object_add(np, "options", json_object_new_object());
+    }
+    return GL_OK;
+}
+
+/* http.request */
+static int ex_http_request(en_t *en)
+{
+    ex_t *x = en->x;
+    json_object *p = en->p, *np = en->np, *nn = en->nn;
+    en->nt = "n8n-nodes-base.httpRequest";
+    en->ver = 4.2;
+    json_object_object_add(np, "method", jstr(gstr(p, "method", "GET")));
+    json_object_object_add(np, "url", get(p, "url") ? nval(get(p, "url")) : jstr(""));
+    json_object *q = get(p, "query"), *h = get(p, "headers"), *b = get(p, "body");
+    if ((q && !json_object_is_type(q, json_type_object)) || (h && !json_object_is_type(h, json_type_object)))
+        return fail(x, "query or headers given as one expression are not exported");
+    if (q && json_object_object_length(q)) {
+        json_object_object_add(np, "sendQuery", json_object_new_boolean(1));
+        json_object_object_add(np, "queryParameters", nv_list(q, "parameters"));
+    }
+    if (h && json_object_object_length(h)) {
+        json_object_object_add(np, "sendHeaders", json_object_new_boolean(1));
+        json_object_object_add(np, "headerParameters", nv_list(h, "parameters"));
+    }
+    const char *bt = gstr(p, "body_type", "none");
+    if (strcmp(bt, "none")) {
+        json_object_object_add(np, "sendBody", json_object_new_boolean(1));
+        if (!strcmp(bt, "json")) {
+            json_object_object_add(np, "contentType", jstr("json"));
+            json_object_object_add(np, "specifyBody", jstr("json"));
+            const char *txt = b ? json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "{}";
+            if (json_object_is_type(b, json_type_string) && gl_expr_has(json_object_get_string(b)))
+                json_object_object_add(np, "jsonBody", nval(b));
+            else if (b && gl_expr_has(txt)) {
+                size_t n = strlen(txt) + 2;
+                char *s = gl_xmalloc(n);
+                snprintf(s, n, "=%s", txt);
+                json_object_object_add(np, "jsonBody", jstr(s));
+                free(s);
+            } else
+                json_object_object_add(np, "jsonBody", jstr(txt));
+        } else if (!strcmp(bt, "form")) {
+            if (!json_object_is_type(b, json_type_object))
+                return fail(x, "a form body given as one expression is not exported");
+            json_object_object_add(np, "contentType", jstr("form-urlencoded"));
+            json_object_object_add(np, "bodyParameters", nv_list(b, "parameters"));
+        } else {
+            json_object_object_add(np, "contentType", jstr("raw"));
+            json_object_object_add(np, "body", b ? nval(b) : jstr(""));
+        }
+    }
+    json_object *opts = json_object_new_object(), *r1 = json_object_new_object(), *r2 = json_object_new_object();
+    const char *rt = gstr(p, "response_type", "auto");
+    json_object_object_add(r2, "responseFormat", jstr(!strcmp(rt, "auto") ? "autodetect" : rt));
+    if (!strcmp(gstr(p, "output", "response"), "response"))
+        json_object_object_add(r2, "fullResponse", json_object_new_boolean(1));
+    json_object *fos = get(p, "fail_on_status");
+    if (fos && !json_object_get_boolean(fos))
+        json_object_object_add(r2, "neverError", json_object_new_boolean(1));
+    json_object_object_add(r1, "response", r2);
+    json_object_object_add(opts, "response", r1);
+    json_object *to = get(p, "timeout_ms");
+    if (json_object_is_type(to, json_type_int))
+        json_object_object_add(opts, "timeout", json_object_get(to));
+    json_object_object_add(np, "options", opts);
+    const char *cred = gstr(p, "credential", NULL);
+    if (cred) {
+        json_object_object_add(np, "authentication", jstr("genericCredentialType"));
+        json_object_object_add(np, "genericAuthType", jstr("httpHeaderAuth"));
+        json_object *cs = json_object_new_object(), *c = json_object_new_object();
+        json_object_object_add(c, "name", jstr(cred));
+        json_object_object_add(cs, "httpHeaderAuth", c);
+        json_object_object_add(nn, "credentials", cs);
+    }
+    return GL_OK;
+}
+
+/* flow.respond */
+static int ex_flow_respond(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.respondToWebhook";
+    en->ver = 1.1;
+    json_object *b = get(p, "body"), *opts = json_object_new_object();
+    if (b) {
+        json_object_object_add(np, "respondWith", jstr("json"));
+        const char *txt = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        json_object_object_add(np, "responseBody", json_object_is_type(b, json_type_string) ? nval(b) : jstr(txt));
+    } else {
+        json_object_object_add(np, "respondWith", jstr("firstIncomingItem"));
+    }
+    if (get(p, "status"))
+        json_object_object_add(opts, "responseCode", nval(get(p, "status")));
+    json_object *h = get(p, "headers");
+    if (json_object_is_type(h, json_type_object) && json_object_object_length(h)) {
+        json_object *rh = nv_list(h, "entries");
+        json_object_object_add(opts, "responseHeaders", rh);
+    }
+    json_object_object_add(np, "options", opts);
+    return GL_OK;
+}
+
+/* flow.loop */
+static int ex_flow_loop(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.splitInBatches";
+    en->ver = 3;
+    json_object_object_add(np, "batchSize", get(p, "batch_size") ? nval(get(p, "batch_size")) : json_object_new_int(1));
+    json_object_object_add(np, "options", json_object_new_object());
+    return GL_OK;
+}
+
+/* flow.split */
+static int ex_flow_split(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.splitOut";
+    json_object_object_add(np, "fieldToSplitOut", jstr(gstr(p, "field", "")));
+    json_object_object_add(np, "options", json_object_new_object());
+    return GL_OK;
+}
+
+/* flow.aggregate */
+static int ex_flow_aggregate(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.aggregate";
+    json_object *f = get(p, "fields");
+    if (json_object_is_type(f, json_type_array) && json_object_array_length(f)) {
+        json_object *w = json_object_new_object(), *list = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(f); i++) {
+            json_object *e = json_object_new_object();
+            json_object_object_add(e, "fieldToAggregate", json_object_get(json_object_array_get_idx(f, i)));
+            json_object_array_add(list, e);
+        }
+        json_object_object_add(w, "fieldToAggregate", list);
+        json_object_object_add(np, "fieldsToAggregate", w);
+    } else {
+        json_object_object_add(np, "aggregate", jstr("aggregateAllItemData"));
+        json_object_object_add(np, "destinationFieldName", jstr(gstr(p, "field", "items")));
+    }
+    json_object_object_add(np, "options", json_object_new_object());
+    return GL_OK;
+}
+
+/* flow.wait */
+static int ex_flow_wait(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.wait";
+    en->ver = 1.1;
+    if (!strcmp(gstr(p, "mode", "duration"), "until")) {
+        json_object_object_add(np, "resume", jstr("specificTime"));
+        json_object_object_add(np, "dateTime", get(p, "until") ? nval(get(p, "until")) : jstr(""));
+    } else {
+        json_object_object_add(np, "amount", get(p, "seconds") ? nval(get(p, "seconds")) : json_object_new_int(0));
+        json_object_object_add(np, "unit", jstr("seconds"));
+    }
+    return GL_OK;
+}
+
+/* flow.subworkflow */
+static int ex_flow_subworkflow(en_t *en)
+{
+    json_object *p = en->p, *np = en->np;
+    en->nt = "n8n-nodes-base.executeWorkflow";
+    en->ver = 1;
+    json_object_object_add(np, "workflowId", jstr(gstr(p, "workflow_id", "")));
+    return GL_OK;
+}
+
+/* Glyphic node type -> its exporter. */
+static const struct {
+    const char *type;
+    int (*fn)(en_t *en);
+} exporters[] = {
+    { "trigger.manual", ex_trigger_manual },
+    { "trigger.error", ex_trigger_error },
+    { "flow.noop", ex_flow_noop },
+    { "trigger.webhook", ex_trigger_webhook },
+    { "trigger.schedule", ex_trigger_schedule },
+    { "data.set", ex_data_set },
+    { "flow.if", ex_flow_if },
+    { "flow.switch", ex_flow_switch },
+    { "flow.merge", ex_flow_merge },
+    { "http.request", ex_http_request },
+    { "flow.respond", ex_flow_respond },
+    { "flow.loop", ex_flow_loop },
+    { "flow.split", ex_flow_split },
+    { "flow.aggregate", ex_flow_aggregate },
+    { "flow.wait", ex_flow_wait },
+    { "flow.subworkflow", ex_flow_subworkflow },
+};
+
 /* one node: sets type, typeVersion and parameters of nn */
 static int export_node(ex_t *x, json_object *g, json_object *nn, bool has_respond)
 {
     const char *t = gstr(g, "type", "");
-    json_object *p = get(g, "params"), *np = json_object_new_object();
+    json_object *np = json_object_new_object();
     json_object_object_add(nn, "parameters", np);
-    double ver = 1;
-    const char *nt = NULL;
-    if (!strcmp(t, "trigger.manual")) {
-        nt = "n8n-nodes-base.manualTrigger";
-    } else if (!strcmp(t, "trigger.error")) {
-        nt = "n8n-nodes-base.errorTrigger";
-    } else if (!strcmp(t, "flow.noop")) {
-        nt = "n8n-nodes-base.noOp";
-    } else if (!strcmp(t, "trigger.webhook")) {
-        nt = "n8n-nodes-base.webhook";
-        ver = 2;
-        if (get(p, "secret"))
-            return fail(x, "signed webhooks have no n8n equivalent");
-        json_object_object_add(np, "path", jstr(gstr(p, "path", "")));
-        const char *m = gstr(p, "method", "POST");
-        if (!strcmp(m, "ANY"))
-            return fail(x, "a webhook taking any method has no single n8n method");
-        json_object_object_add(np, "httpMethod", jstr(m));
-        bool sync = !strcmp(gstr(p, "mode", "async"), "sync");
-        json_object_object_add(np, "responseMode", jstr(!sync ? "onReceived" : has_respond ? "responseNode" : "lastNode"));
-        json_object_object_add(np, "options", json_object_new_object());
-    } else if (!strcmp(t, "trigger.schedule")) {
-        nt = "n8n-nodes-base.scheduleTrigger";
-        ver = 1.2;
-        json_object *rule = json_object_new_object(), *iv = json_object_new_array(), *r = json_object_new_object();
-        json_object_object_add(r, "field", jstr("cronExpression"));
-        json_object_object_add(r, "expression", jstr(gstr(p, "cron", "0 0 * * *")));
-        json_object_array_add(iv, r);
-        json_object_object_add(rule, "interval", iv);
-        json_object_object_add(np, "rule", rule);
-    } else if (!strcmp(t, "data.set") && json_object_is_type(get(p, "rename"), json_type_object) &&
-               json_object_object_length(get(p, "rename")) &&
-               !(json_object_is_type(get(p, "fields"), json_type_object) && json_object_object_length(get(p, "fields"))) &&
-               !(json_object_is_type(get(p, "remove"), json_type_array) && json_object_array_length(get(p, "remove"))) &&
-               strcmp(gstr(p, "mode", "merge"), "replace")) {
-        /* only renames: n8n's Rename Keys */
-        nt = "n8n-nodes-base.renameKeys";
-        json_object *keys = json_object_new_object(), *list = json_object_new_array();
-        json_object_object_foreach(get(p, "rename"), from, to)
-        {
-            json_object *k = json_object_new_object();
-            json_object_object_add(k, "currentKey", jstr(from));
-            json_object_object_add(k, "newKey", json_object_get(to));
-            json_object_array_add(list, k);
-        }
-        json_object_object_add(keys, "key", list);
-        json_object_object_add(np, "keys", keys);
-        json_object_object_add(np, "additionalOptions", json_object_new_object());
-    } else if (!strcmp(t, "data.set")) {
-        nt = "n8n-nodes-base.set";
-        ver = 3.4;
-        json_object *rn = get(p, "rename");
-        if (json_object_is_type(rn, json_type_object) && json_object_object_length(rn))
-            return fail(x, "renaming fields together with setting or removing them has no Set equivalent in n8n");
-        json_object *fields = get(p, "fields");
-        bool raw = json_object_is_type(fields, json_type_string) && gl_expr_has(json_object_get_string(fields));
-        if (fields && !raw && !json_object_is_type(fields, json_type_object))
-            return fail(x, "fields given as anything but an object or an expression have no Set equivalent in n8n");
-        json_object *as = json_object_new_object(), *list = json_object_new_array();
-        json_object_object_add(as, "assignments", list);
-        if (raw) { /* one expression giving the object: n8n's JSON mode */
-            json_object_put(as);
-            json_object_object_add(np, "mode", jstr("raw"));
-            json_object_object_add(np, "jsonOutput", nval(fields));
-            fields = NULL;
-        } else {
-            json_object_object_add(np, "assignments", as);
-        }
-        int i = 0;
-        if (!json_object_is_type(fields, json_type_object))
-            fields = NULL;
-        for (struct json_object_iterator it = fields ? json_object_iter_begin(fields) : (struct json_object_iterator){ 0 },
-                                          end = fields ? json_object_iter_end(fields) : (struct json_object_iterator){ 0 };
-             fields && !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-            const char *k = json_object_iter_peek_name(&it);
-            json_object *v = json_object_iter_peek_value(&it);
-            json_object *a = json_object_new_object();
-            char id[40];
-            snprintf(id, sizeof id, "glyphic-field-%d", i++);
-            json_object_object_add(a, "id", jstr(id));
-            json_object_object_add(a, "name", jstr(k));
-            const char *type = "string";
-            json_object *val;
-            switch (json_object_get_type(v)) {
-            case json_type_int:
-            case json_type_double: type = "number"; val = json_object_get(v); break;
-            case json_type_boolean: type = "boolean"; val = json_object_get(v); break;
-            case json_type_array:
-            case json_type_object:
-                type = json_object_is_type(v, json_type_array) ? "array" : "object";
-                val = jstr(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
-                break;
-            case json_type_null: val = jstr(""); break;
-            default: val = nval(v); break;
-            }
-            json_object_object_add(a, "value", val);
-            json_object_object_add(a, "type", jstr(type));
-            json_object_array_add(list, a);
-        }
-        bool replace = !strcmp(gstr(p, "mode", "merge"), "replace");
-        json_object *rm = get(p, "remove");
-        json_object_object_add(np, "includeOtherFields", json_object_new_boolean(!replace));
-        if (json_object_is_type(rm, json_type_array) && json_object_array_length(rm)) {
-            if (replace)
-                return fail(x, "removing fields in replace mode has no Set equivalent in n8n");
-            char buf[2048];
-            size_t len = 0;
-            buf[0] = '\0';
-            for (size_t r = 0; r < json_object_array_length(rm) && len < sizeof buf; r++) {
-                int n = snprintf(buf + len, sizeof buf - len, "%s%s", r ? ", " : "",
-                                 json_object_get_string(json_object_array_get_idx(rm, r)));
-                if (n < 0 || (size_t)n >= sizeof buf - len)
-                    return fail(x, "too many fields to remove");
-                len += (size_t)n;
-            }
-            json_object_object_add(np, "include", jstr("except"));
-            json_object_object_add(np, "excludeFields", jstr(buf));
-        }
-        json_object_object_add(np, "options", json_object_new_object());
-    } else if (!strcmp(t, "flow.if")) {
-        nt = "n8n-nodes-base.if";
-        ver = 2.2;
-        json_object_object_add(np, "conditions", is_true_filter(get(p, "condition"), 0));
-        json_object *opts = json_object_new_object();
-        json_object_object_add(opts, "looseTypeValidation", json_object_new_boolean(1));
-        json_object_object_add(np, "looseTypeValidation", json_object_new_boolean(1));
-        json_object_object_add(np, "options", opts);
-    } else if (!strcmp(t, "flow.switch")) {
-        nt = "n8n-nodes-base.switch";
-        ver = 3.2;
-        json_object *rules = get(p, "rules");
-        if (!json_object_is_type(rules, json_type_array))
-            return fail(x, "rules given as one expression have no n8n equivalent");
-        json_object *rw = json_object_new_object(), *vals = json_object_new_array();
-        json_object_object_add(rw, "values", vals);
-        for (size_t i = 0; i < json_object_array_length(rules); i++) {
-            json_object *r = json_object_new_object();
-            json_object_object_add(r, "conditions", is_true_filter(json_object_array_get_idx(rules, i), (int)i));
-            json_object_array_add(vals, r);
-        }
-        json_object_object_add(np, "rules", rw);
-        json_object *opts = json_object_new_object();
-        json_object_object_add(opts, "fallbackOutput", jstr("extra"));
-        json_object_object_add(opts, "looseTypeValidation", json_object_new_boolean(1));
-        json_object_object_add(np, "looseTypeValidation", json_object_new_boolean(1));
-        json_object_object_add(np, "options", opts);
-    } else if (!strcmp(t, "flow.merge")) {
-        nt = "n8n-nodes-base.merge";
-        ver = 3;
-        const char *m = gstr(p, "mode", "append"), *j = gstr(p, "join", "inner");
-        if (!strcmp(m, "append")) {
-            json_object_object_add(np, "mode", jstr("append"));
-        } else if (!strcmp(m, "wait")) {
-            json_object_object_add(np, "mode", jstr("chooseBranch"));
-            json_object_object_add(np, "useDataOfInput", json_object_new_int(!strcmp(gstr(p, "output", "input1"), "input2") ? 2 : 1));
-        } else if (!strcmp(m, "position")) {
-            json_object_object_add(np, "mode", jstr("combine"));
-            json_object_object_add(np, "combineBy", jstr("combineByPosition"));
-            json_object *o = json_object_new_object();
-            json_object_object_add(o, "includeUnpaired", json_object_new_boolean(!strcmp(j, "outer")));
-            json_object_object_add(np, "options", o);
-        } else {
-            json_object_object_add(np, "mode", jstr("combine"));
-            json_object_object_add(np, "combineBy", jstr("combineByFields"));
-            json_object_object_add(np, "advanced", json_object_new_boolean(1));
-            json_object *fm = json_object_new_object(), *vals = json_object_new_array(), *e = json_object_new_object();
-            json_object_object_add(e, "field1", jstr(gstr(p, "key", "")));
-            json_object_object_add(e, "field2", jstr(gstr(p, "key2", gstr(p, "key", ""))));
-            json_object_array_add(vals, e);
-            json_object_object_add(fm, "values", vals);
-            json_object_object_add(np, "fieldsToMatch", fm);
-            const char *jmode = !strcmp(j, "left") ? "enrichInput1" : !strcmp(j, "right") ? "enrichInput2"
-                                : !strcmp(j, "outer") ? "keepEverything" : !strncmp(j, "unmatched", 9) ? "keepNonMatches"
-                                : "keepMatches";
-            json_object_object_add(np, "joinMode", jstr(jmode));
-            size_t jl = strlen(j);
-            const char *from = jl && j[jl - 1] == '1' ? "input1" : jl && j[jl - 1] == '2' ? "input2" : NULL;
-            if (from)
-                json_object_object_add(np, "outputDataFrom", jstr(from));
-            json_object_object_add(np, "options", json_object_new_object());
-        }
-    } else if (!strcmp(t, "http.request")) {
-        nt = "n8n-nodes-base.httpRequest";
-        ver = 4.2;
-        json_object_object_add(np, "method", jstr(gstr(p, "method", "GET")));
-        json_object_object_add(np, "url", get(p, "url") ? nval(get(p, "url")) : jstr(""));
-        json_object *q = get(p, "query"), *h = get(p, "headers"), *b = get(p, "body");
-        if ((q && !json_object_is_type(q, json_type_object)) || (h && !json_object_is_type(h, json_type_object)))
-            return fail(x, "query or headers given as one expression are not exported");
-        if (q && json_object_object_length(q)) {
-            json_object_object_add(np, "sendQuery", json_object_new_boolean(1));
-            json_object_object_add(np, "queryParameters", nv_list(q, "parameters"));
-        }
-        if (h && json_object_object_length(h)) {
-            json_object_object_add(np, "sendHeaders", json_object_new_boolean(1));
-            json_object_object_add(np, "headerParameters", nv_list(h, "parameters"));
-        }
-        const char *bt = gstr(p, "body_type", "none");
-        if (strcmp(bt, "none")) {
-            json_object_object_add(np, "sendBody", json_object_new_boolean(1));
-            if (!strcmp(bt, "json")) {
-                json_object_object_add(np, "contentType", jstr("json"));
-                json_object_object_add(np, "specifyBody", jstr("json"));
-                const char *txt = b ? json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "{}";
-                if (json_object_is_type(b, json_type_string) && gl_expr_has(json_object_get_string(b)))
-                    json_object_object_add(np, "jsonBody", nval(b));
-                else if (b && gl_expr_has(txt)) {
-                    size_t n = strlen(txt) + 2;
-                    char *s = gl_xmalloc(n);
-                    snprintf(s, n, "=%s", txt);
-                    json_object_object_add(np, "jsonBody", jstr(s));
-                    free(s);
-                } else
-                    json_object_object_add(np, "jsonBody", jstr(txt));
-            } else if (!strcmp(bt, "form")) {
-                if (!json_object_is_type(b, json_type_object))
-                    return fail(x, "a form body given as one expression is not exported");
-                json_object_object_add(np, "contentType", jstr("form-urlencoded"));
-                json_object_object_add(np, "bodyParameters", nv_list(b, "parameters"));
-            } else {
-                json_object_object_add(np, "contentType", jstr("raw"));
-                json_object_object_add(np, "body", b ? nval(b) : jstr(""));
-            }
-        }
-        json_object *opts = json_object_new_object(), *r1 = json_object_new_object(), *r2 = json_object_new_object();
-        const char *rt = gstr(p, "response_type", "auto");
-        json_object_object_add(r2, "responseFormat", jstr(!strcmp(rt, "auto") ? "autodetect" : rt));
-        if (!strcmp(gstr(p, "output", "response"), "response"))
-            json_object_object_add(r2, "fullResponse", json_object_new_boolean(1));
-        json_object *fos = get(p, "fail_on_status");
-        if (fos && !json_object_get_boolean(fos))
-            json_object_object_add(r2, "neverError", json_object_new_boolean(1));
-        json_object_object_add(r1, "response", r2);
-        json_object_object_add(opts, "response", r1);
-        json_object *to = get(p, "timeout_ms");
-        if (json_object_is_type(to, json_type_int))
-            json_object_object_add(opts, "timeout", json_object_get(to));
-        json_object_object_add(np, "options", opts);
-        const char *cred = gstr(p, "credential", NULL);
-        if (cred) {
-            json_object_object_add(np, "authentication", jstr("genericCredentialType"));
-            json_object_object_add(np, "genericAuthType", jstr("httpHeaderAuth"));
-            json_object *cs = json_object_new_object(), *c = json_object_new_object();
-            json_object_object_add(c, "name", jstr(cred));
-            json_object_object_add(cs, "httpHeaderAuth", c);
-            json_object_object_add(nn, "credentials", cs);
-        }
-    } else if (!strcmp(t, "flow.respond")) {
-        nt = "n8n-nodes-base.respondToWebhook";
-        ver = 1.1;
-        json_object *b = get(p, "body"), *opts = json_object_new_object();
-        if (b) {
-            json_object_object_add(np, "respondWith", jstr("json"));
-            const char *txt = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-            json_object_object_add(np, "responseBody", json_object_is_type(b, json_type_string) ? nval(b) : jstr(txt));
-        } else {
-            json_object_object_add(np, "respondWith", jstr("firstIncomingItem"));
-        }
-        if (get(p, "status"))
-            json_object_object_add(opts, "responseCode", nval(get(p, "status")));
-        json_object *h = get(p, "headers");
-        if (json_object_is_type(h, json_type_object) && json_object_object_length(h)) {
-            json_object *rh = nv_list(h, "entries");
-            json_object_object_add(opts, "responseHeaders", rh);
-        }
-        json_object_object_add(np, "options", opts);
-    } else if (!strcmp(t, "flow.loop")) {
-        nt = "n8n-nodes-base.splitInBatches";
-        ver = 3;
-        json_object_object_add(np, "batchSize", get(p, "batch_size") ? nval(get(p, "batch_size")) : json_object_new_int(1));
-        json_object_object_add(np, "options", json_object_new_object());
-    } else if (!strcmp(t, "flow.split")) {
-        nt = "n8n-nodes-base.splitOut";
-        json_object_object_add(np, "fieldToSplitOut", jstr(gstr(p, "field", "")));
-        json_object_object_add(np, "options", json_object_new_object());
-    } else if (!strcmp(t, "flow.aggregate")) {
-        nt = "n8n-nodes-base.aggregate";
-        json_object *f = get(p, "fields");
-        if (json_object_is_type(f, json_type_array) && json_object_array_length(f)) {
-            json_object *w = json_object_new_object(), *list = json_object_new_array();
-            for (size_t i = 0; i < json_object_array_length(f); i++) {
-                json_object *e = json_object_new_object();
-                json_object_object_add(e, "fieldToAggregate", json_object_get(json_object_array_get_idx(f, i)));
-                json_object_array_add(list, e);
-            }
-            json_object_object_add(w, "fieldToAggregate", list);
-            json_object_object_add(np, "fieldsToAggregate", w);
-        } else {
-            json_object_object_add(np, "aggregate", jstr("aggregateAllItemData"));
-            json_object_object_add(np, "destinationFieldName", jstr(gstr(p, "field", "items")));
-        }
-        json_object_object_add(np, "options", json_object_new_object());
-    } else if (!strcmp(t, "flow.wait")) {
-        nt = "n8n-nodes-base.wait";
-        ver = 1.1;
-        if (!strcmp(gstr(p, "mode", "duration"), "until")) {
-            json_object_object_add(np, "resume", jstr("specificTime"));
-            json_object_object_add(np, "dateTime", get(p, "until") ? nval(get(p, "until")) : jstr(""));
-        } else {
-            json_object_object_add(np, "amount", get(p, "seconds") ? nval(get(p, "seconds")) : json_object_new_int(0));
-            json_object_object_add(np, "unit", jstr("seconds"));
-        }
-    } else if (!strcmp(t, "flow.subworkflow")) {
-        nt = "n8n-nodes-base.executeWorkflow";
-        ver = 1;
-        json_object_object_add(np, "workflowId", jstr(gstr(p, "workflow_id", "")));
-    } else {
+    en_t e = { x, get(g, "params"), np, nn, has_respond, NULL, 1 };
+    int (*fn)(en_t *) = NULL;
+    for (size_t i = 0; i < sizeof exporters / sizeof exporters[0]; i++)
+        if (!strcmp(exporters[i].type, t))
+            fn = exporters[i].fn;
+    if (!fn)
         return fail(x, "no n8n node type for Glyphic's %.60s", t);
-    }
-    json_object_object_add(nn, "type", jstr(nt));
-    json_object_object_add(nn, "typeVersion", ver == (int)ver ? json_object_new_int((int)ver) : json_object_new_double(ver));
+    int rc = fn(&e);
+    if (rc != GL_OK)
+        return rc;
+    json_object_object_add(nn, "type", jstr(e.nt));
+    json_object_object_add(nn, "typeVersion", e.ver == (int)e.ver ? json_object_new_int((int)e.ver) : json_object_new_double(e.ver));
     return GL_OK;
 }
 
