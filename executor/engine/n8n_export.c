@@ -636,6 +636,123 @@ static void problem(json_object *problems, const char *node, const char *type, c
     json_object_array_add(problems, p);
 }
 
+/* Node i of the definition (g) as an n8n node appended to nn_list, or a
+ * problem. */
+static void export_one_node(json_object *g, size_t i, bool has_respond, json_object *nn_list, json_object *problems)
+{
+    json_object *nn = json_object_new_object(), *v;
+    const char *id = gstr(g, "id", ""), *nm = gstr(g, "name", id);
+    json_object_object_add(nn, "id", jstr(id));
+    json_object_object_add(nn, "name", jstr(nm));
+    ex_t x = { "" };
+    if (export_node(&x, g, nn, has_respond) != GL_OK) {
+        problem(problems, nm, gstr(g, "type", NULL), x.msg);
+        json_object_put(nn);
+        return;
+    }
+    v = get(g, "position");
+    json_object_object_add(nn, "position", v ? json_object_get(v) : NULL);
+    if (!v) {
+        json_object *pos = json_object_new_array();
+        json_object_array_add(pos, json_object_new_int((int)i * 220));
+        json_object_array_add(pos, json_object_new_int(300));
+        json_object_object_add(nn, "position", pos);
+    }
+    if ((v = get(g, "disabled")) && json_object_get_boolean(v))
+        json_object_object_add(nn, "disabled", json_object_new_boolean(1));
+    if ((v = get(g, "notes")))
+        json_object_object_add(nn, "notes", json_object_get(v));
+    if ((v = get(g, "continue_on_fail")) && json_object_get_boolean(v))
+        json_object_object_add(nn, "onError", jstr("continueErrorOutput"));
+    if ((v = get(g, "retry"))) {
+        json_object_object_add(nn, "retryOnFail", json_object_new_boolean(1));
+        json_object_object_add(nn, "maxTries", json_object_new_int64(json_object_get_int64(get(v, "max")) + 1));
+        if (get(v, "backoff_ms"))
+            json_object_object_add(nn, "waitBetweenTries", json_object_get(get(v, "backoff_ms")));
+    }
+    json_object_array_add(nn_list, nn);
+}
+
+/* The node of nodes with this id, or NULL. */
+static json_object *node_by_id(json_object *nodes, const char *id)
+{
+    for (size_t k = 0; k < json_object_array_length(nodes); k++) {
+        json_object *g = json_object_array_get_idx(nodes, k);
+        if (!strcmp(gstr(g, "id", ""), id))
+            return g;
+    }
+    return NULL;
+}
+
+/* Edge e into conns {name: {main: [[{node, type, index}]…]}}, or a problem. */
+static void export_edge(json_object *nodes, json_object *e, json_object *conns, json_object *problems)
+{
+    const char *fid = gstr(e, "from", ""), *tid = gstr(e, "to", "");
+    json_object *from = node_by_id(nodes, fid), *to = node_by_id(nodes, tid);
+    if (!from || !to)
+        return;
+    const char *ft = gstr(from, "type", ""), *fp = gstr(e, "from_port", "main"), *tp = gstr(e, "to_port", "main");
+    int o = out_index(ft, fp, get(from, "params"));
+    if (o == -2) { /* the error output comes after the regular ones */
+        o = !strcmp(ft, "flow.if") || !strcmp(ft, "flow.loop") ? 2 : !strcmp(ft, "flow.switch") ? out_index(ft, "fallback", get(from, "params")) + 1 : 1;
+    }
+    if (o < 0) {
+        problem(problems, gstr(from, "name", fid), ft, "an edge from a port n8n has no output for");
+        return;
+    }
+    int in = !strcmp(tp, "input2") ? 1 : 0;
+    const char *fname = gstr(from, "name", fid);
+    json_object *byport = get(conns, fname);
+    if (!byport) {
+        byport = json_object_new_object();
+        json_object_object_add(byport, "main", json_object_new_array());
+        json_object_object_add(conns, fname, byport);
+    }
+    json_object *mains = get(byport, "main");
+    while ((int)json_object_array_length(mains) <= o)
+        json_object_array_add(mains, json_object_new_array());
+    json_object *c = json_object_new_object();
+    json_object_object_add(c, "node", jstr(gstr(to, "name", tid)));
+    json_object_object_add(c, "type", jstr("main"));
+    json_object_object_add(c, "index", json_object_new_int(in));
+    json_object_array_add(json_object_array_get_idx(mains, (size_t)o), c);
+}
+
+/* Canvas note i as a Sticky Note appended to nn_list. */
+static void export_note(json_object *nt, size_t i, json_object *nn_list)
+{
+    json_object *nn = json_object_new_object(), *np = json_object_new_object();
+    char nm[40];
+    snprintf(nm, sizeof nm, "Sticky Note%s%zu", i ? " " : "", i ? i + 1 : (size_t)0);
+    if (!i)
+        snprintf(nm, sizeof nm, "Sticky Note");
+    json_object_object_add(nn, "name", jstr(nm));
+    json_object_object_add(nn, "type", jstr("n8n-nodes-base.stickyNote"));
+    json_object_object_add(nn, "typeVersion", json_object_new_int(1));
+    json_object_object_add(np, "content", jstr(gstr(nt, "text", "")));
+    json_object *sz = get(nt, "size");
+    if (json_object_is_type(sz, json_type_array) && json_object_array_length(sz) == 2) {
+        json_object_object_add(np, "width", json_object_get(json_object_array_get_idx(sz, 0)));
+        json_object_object_add(np, "height", json_object_get(json_object_array_get_idx(sz, 1)));
+    }
+    json_object_object_add(nn, "parameters", np);
+    json_object *pos = get(nt, "position");
+    json_object_object_add(nn, "position", pos ? json_object_get(pos) : NULL);
+    json_object_array_add(nn_list, nn);
+}
+
+/* The workflow's settings for n8n. */
+static json_object *export_settings(json_object *gs)
+{
+    json_object *settings = json_object_new_object();
+    json_object_object_add(settings, "executionOrder", jstr("v1"));
+    if (gstr(gs, "timezone", NULL))
+        json_object_object_add(settings, "timezone", jstr(gstr(gs, "timezone", NULL)));
+    if (gstr(gs, "error_workflow_id", NULL))
+        json_object_object_add(settings, "errorWorkflow", jstr(gstr(gs, "error_workflow_id", NULL)));
+    return settings;
+}
+
 int gl_n8n_export(json_object *def, const char *name, json_object **doc_out, json_object **problems_out,
                   gl_err_t *err)
 {
@@ -653,109 +770,18 @@ int gl_n8n_export(json_object *def, const char *name, json_object **doc_out, jso
     for (size_t i = 0; i < n; i++)
         if (!strcmp(gstr(json_object_array_get_idx(nodes, i), "type", ""), "flow.respond"))
             has_respond = true;
-    for (size_t i = 0; i < n; i++) {
-        json_object *g = json_object_array_get_idx(nodes, i), *nn = json_object_new_object(), *v;
-        const char *id = gstr(g, "id", ""), *nm = gstr(g, "name", id);
-        json_object_object_add(nn, "id", jstr(id));
-        json_object_object_add(nn, "name", jstr(nm));
-        ex_t x = { "" };
-        if (export_node(&x, g, nn, has_respond) != GL_OK) {
-            problem(problems, nm, gstr(g, "type", NULL), x.msg);
-            json_object_put(nn);
-            continue;
-        }
-        v = get(g, "position");
-        json_object_object_add(nn, "position", v ? json_object_get(v) : NULL);
-        if (!v) {
-            json_object *pos = json_object_new_array();
-            json_object_array_add(pos, json_object_new_int((int)i * 220));
-            json_object_array_add(pos, json_object_new_int(300));
-            json_object_object_add(nn, "position", pos);
-        }
-        if ((v = get(g, "disabled")) && json_object_get_boolean(v))
-            json_object_object_add(nn, "disabled", json_object_new_boolean(1));
-        if ((v = get(g, "notes")))
-            json_object_object_add(nn, "notes", json_object_get(v));
-        if ((v = get(g, "continue_on_fail")) && json_object_get_boolean(v))
-            json_object_object_add(nn, "onError", jstr("continueErrorOutput"));
-        if ((v = get(g, "retry"))) {
-            json_object_object_add(nn, "retryOnFail", json_object_new_boolean(1));
-            json_object_object_add(nn, "maxTries", json_object_new_int64(json_object_get_int64(get(v, "max")) + 1));
-            if (get(v, "backoff_ms"))
-                json_object_object_add(nn, "waitBetweenTries", json_object_get(get(v, "backoff_ms")));
-        }
-        json_object_array_add(nn_list, nn);
-    }
-    /* edges → connections {name: {main: [[{node, type, index}]…]}} */
-    for (size_t i = 0; i < json_object_array_length(edges); i++) {
-        json_object *e = json_object_array_get_idx(edges, i), *from = NULL, *to = NULL;
-        const char *fid = gstr(e, "from", ""), *tid = gstr(e, "to", "");
-        for (size_t k = 0; k < n; k++) {
-            json_object *g = json_object_array_get_idx(nodes, k);
-            if (!strcmp(gstr(g, "id", ""), fid))
-                from = g;
-            if (!strcmp(gstr(g, "id", ""), tid))
-                to = g;
-        }
-        if (!from || !to)
-            continue;
-        const char *ft = gstr(from, "type", ""), *fp = gstr(e, "from_port", "main"), *tp = gstr(e, "to_port", "main");
-        int o = out_index(ft, fp, get(from, "params"));
-        if (o == -2) { /* the error output comes after the regular ones */
-            o = !strcmp(ft, "flow.if") || !strcmp(ft, "flow.loop") ? 2 : !strcmp(ft, "flow.switch") ? out_index(ft, "fallback", get(from, "params")) + 1 : 1;
-        }
-        if (o < 0) {
-            problem(problems, gstr(from, "name", fid), ft, "an edge from a port n8n has no output for");
-            continue;
-        }
-        int in = !strcmp(tp, "input2") ? 1 : 0;
-        const char *fname = gstr(from, "name", fid);
-        json_object *byport = get(conns, fname);
-        if (!byport) {
-            byport = json_object_new_object();
-            json_object_object_add(byport, "main", json_object_new_array());
-            json_object_object_add(conns, fname, byport);
-        }
-        json_object *mains = get(byport, "main");
-        while ((int)json_object_array_length(mains) <= o)
-            json_object_array_add(mains, json_object_new_array());
-        json_object *c = json_object_new_object();
-        json_object_object_add(c, "node", jstr(gstr(to, "name", tid)));
-        json_object_object_add(c, "type", jstr("main"));
-        json_object_object_add(c, "index", json_object_new_int(in));
-        json_object_array_add(json_object_array_get_idx(mains, (size_t)o), c);
-    }
+    for (size_t i = 0; i < n; i++)
+        export_one_node(json_object_array_get_idx(nodes, i), i, has_respond, nn_list, problems);
+    for (size_t i = 0; i < json_object_array_length(edges); i++)
+        export_edge(nodes, json_object_array_get_idx(edges, i), conns, problems);
     json_object *notes = get(def, "notes");
-    for (size_t i = 0; i < (json_object_is_type(notes, json_type_array) ? json_object_array_length(notes) : 0); i++) {
-        json_object *nt = json_object_array_get_idx(notes, i), *nn = json_object_new_object(), *np = json_object_new_object();
-        char nm[40];
-        snprintf(nm, sizeof nm, "Sticky Note%s%zu", i ? " " : "", i ? i + 1 : (size_t)0);
-        if (!i)
-            snprintf(nm, sizeof nm, "Sticky Note");
-        json_object_object_add(nn, "name", jstr(nm));
-        json_object_object_add(nn, "type", jstr("n8n-nodes-base.stickyNote"));
-        json_object_object_add(nn, "typeVersion", json_object_new_int(1));
-        json_object_object_add(np, "content", jstr(gstr(nt, "text", "")));
-        json_object *sz = get(nt, "size");
-        if (json_object_is_type(sz, json_type_array) && json_object_array_length(sz) == 2) {
-            json_object_object_add(np, "width", json_object_get(json_object_array_get_idx(sz, 0)));
-            json_object_object_add(np, "height", json_object_get(json_object_array_get_idx(sz, 1)));
-        }
-        json_object_object_add(nn, "parameters", np);
-        json_object *pos = get(nt, "position");
-        json_object_object_add(nn, "position", pos ? json_object_get(pos) : NULL);
-        json_object_array_add(nn_list, nn);
-    }
-    json_object *doc = json_object_new_object(), *settings = json_object_new_object(), *gs = get(def, "settings");
+    for (size_t i = 0; i < (json_object_is_type(notes, json_type_array) ? json_object_array_length(notes) : 0); i++)
+        export_note(json_object_array_get_idx(notes, i), i, nn_list);
+    json_object *doc = json_object_new_object();
     json_object_object_add(doc, "name", jstr(name ? name : "Glyphic workflow"));
     json_object_object_add(doc, "nodes", nn_list);
     json_object_object_add(doc, "connections", conns);
-    json_object_object_add(settings, "executionOrder", jstr("v1"));
-    if (gstr(gs, "timezone", NULL))
-        json_object_object_add(settings, "timezone", jstr(gstr(gs, "timezone", NULL)));
-    if (gstr(gs, "error_workflow_id", NULL))
-        json_object_object_add(settings, "errorWorkflow", jstr(gstr(gs, "error_workflow_id", NULL)));
-    json_object_object_add(doc, "settings", settings);
+    json_object_object_add(doc, "settings", export_settings(get(def, "settings")));
     json_object_object_add(doc, "pinData", json_object_new_object());
     *doc_out = doc;
     *problems_out = problems;
