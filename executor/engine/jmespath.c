@@ -1045,40 +1045,26 @@ static int by_extreme(ev_t *ev, const char *fn, json_object *arr, const jn_t *re
     return rc;
 }
 
+typedef struct fdef fdef_t;
+
+/* One call of a built-in function: its arguments av[0..na) (after the
+ * type checks; expression references in n->kids), the result into out. */
 typedef struct {
+    ev_t *ev;
+    const fdef_t *f;
+    const jn_t *n;
+    json_object **av;
+    size_t na;
+    jv_t *out;
+} fcall_t;
+
+struct fdef {
     const char *name;
     int min, max; /* arguments; max -1: variadic */
     int types[3];
-} fdef_t;
-
-static const fdef_t fdefs[] = {
-    { "abs", 1, 1, { A_NUM } },
-    { "avg", 1, 1, { A_ANUM } },
-    { "ceil", 1, 1, { A_NUM } },
-    { "contains", 2, 2, { A_ARR | A_STR, A_ANY } },
-    { "ends_with", 2, 2, { A_STR, A_STR } },
-    { "floor", 1, 1, { A_NUM } },
-    { "join", 2, 2, { A_STR, A_ASTR } },
-    { "keys", 1, 1, { A_OBJ } },
-    { "length", 1, 1, { A_STR | A_ARR | A_OBJ } },
-    { "map", 2, 2, { A_EXPREF, A_ARR } },
-    { "max", 1, 1, { A_ANUM | A_ASTR } },
-    { "max_by", 2, 2, { A_ARR, A_EXPREF } },
-    { "merge", 1, -1, { A_OBJ } },
-    { "min", 1, 1, { A_ANUM | A_ASTR } },
-    { "min_by", 2, 2, { A_ARR, A_EXPREF } },
-    { "not_null", 1, -1, { A_ANY } },
-    { "reverse", 1, 1, { A_ARR | A_STR } },
-    { "sort", 1, 1, { A_ANUM | A_ASTR } },
-    { "sort_by", 2, 2, { A_ARR, A_EXPREF } },
-    { "starts_with", 2, 2, { A_STR, A_STR } },
-    { "sum", 1, 1, { A_ANUM } },
-    { "to_array", 1, 1, { A_ANY } },
-    { "to_number", 1, 1, { A_ANY } },
-    { "to_string", 1, 1, { A_ANY } },
-    { "type", 1, 1, { A_ANY } },
-    { "values", 1, 1, { A_OBJ } },
+    int (*run)(const fcall_t *c);
 };
+
 
 static int new_str(ev_t *ev, const char *s, size_t n, jv_t *out)
 {
@@ -1097,244 +1083,419 @@ static int number(double d, jv_t *out)
     return GL_OK;
 }
 
+/* abs */
+static int jf_abs(const fcall_t *c)
+{
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    return number(fabs(json_object_get_double(x)), out);
+}
+
+/* ceil */
+static int jf_ceil(const fcall_t *c)
+{
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    return number(ceil(json_object_get_double(x)), out);
+}
+
+/* floor */
+static int jf_floor(const fcall_t *c)
+{
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    return number(floor(json_object_get_double(x)), out);
+}
+
+/* avg, sum */
+static int jf_avg_sum(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    const char *name = c->f->name;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    size_t len = json_object_array_length(x);
+    double s = 0;
+    TRY(gl__expr_charge(ev, len));
+    for (size_t i = 0; i < len; i++)
+        s += json_object_get_double(json_object_array_get_idx(x, i));
+    if (name[0] == 'a' && len == 0)
+        return GL_OK;
+    return number(name[0] == 'a' ? s / (double)len : s, out);
+}
+
+/* contains */
+static int jf_contains(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    json_object **av = c->av;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    bool found = false;
+    if (json_object_is_type(x, json_type_string)) {
+        size_t hn = (size_t)json_object_get_string_len(x);
+        TRY(gl__expr_charge_pass(ev, hn));
+        found = json_object_is_type(av[1], json_type_string) &&
+                memmem(json_object_get_string(x), hn, json_object_get_string(av[1]),
+                       (size_t)json_object_get_string_len(av[1])) != NULL;
+    } else {
+        for (size_t i = 0; !found && i < json_object_array_length(x); i++)
+            TRY(gl__expr_json_equal(ev, json_object_array_get_idx(x, i), av[1], false, 0, &found));
+    }
+    out->j = json_object_new_boolean(found);
+    return GL_OK;
+}
+
+/* starts_with, ends_with */
+static int jf_starts_with_ends_with(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    const char *name = c->f->name;
+    json_object **av = c->av;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    size_t hn = (size_t)json_object_get_string_len(x), nn = (size_t)json_object_get_string_len(av[1]);
+    TRY(gl__expr_charge_pass(ev, nn));
+    bool r = nn <= hn && memcmp(json_object_get_string(x) + (name[0] == 's' ? 0 : hn - nn),
+                                json_object_get_string(av[1]), nn) == 0;
+    out->j = json_object_new_boolean(r);
+    return GL_OK;
+}
+
+/* join */
+static int jf_join(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    json_object **av = c->av;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    int rc = GL_OK;
+    gl_buf_t b;
+    gl_buf_init(&b, ev->max_out);
+    json_object *arr = av[1];
+    for (size_t i = 0; rc == GL_OK && i < json_object_array_length(arr); i++) {
+        json_object *e = json_object_array_get_idx(arr, i);
+        if (i)
+            rc = gl__expr_app(ev, &b, json_object_get_string(x), (size_t)json_object_get_string_len(x));
+        if (rc == GL_OK)
+            rc = gl__expr_app(ev, &b, json_object_get_string(e), (size_t)json_object_get_string_len(e));
+    }
+    if (rc == GL_OK)
+        rc = new_str(ev, b.data ? b.data : "", b.len, out);
+    gl_buf_free(&b);
+    return rc;
+}
+
+/* keys, values */
+static int jf_keys_values(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    const char *name = c->f->name;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    int rc = GL_OK;
+    json_object *arr = json_object_new_array();
+    size_t size = 16;
+    json_object_object_foreach(x, k, v)
+    {
+        jv_t e;
+        if (name[0] == 'k') {
+            if ((rc = new_str(ev, k, strlen(k), &e)) != GL_OK)
+                break;
+        } else {
+            e = borrowed(v);
+        }
+        if ((rc = add(ev, arr, &size, &e)) != GL_OK)
+            break;
+    }
+    if (rc != GL_OK) {
+        json_object_put(arr);
+        return rc;
+    }
+    out->j = arr;
+    out->sz = size;
+    return GL_OK;
+}
+
+/* length */
+static int jf_length(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    size_t len = json_object_is_type(x, json_type_string)
+                     ? gl_utf8_count(json_object_get_string(x), (size_t)json_object_get_string_len(x))
+                 : json_object_is_type(x, json_type_array) ? json_object_array_length(x)
+                                                            : (size_t)json_object_object_length(x);
+    if (json_object_is_type(x, json_type_string))
+        TRY(gl__expr_charge_pass(ev, (size_t)json_object_get_string_len(x)));
+    return number((double)len, out);
+}
+
+/* map */
+static int jf_map(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    const jn_t *n = c->n;
+    json_object **av = c->av;
+    jv_t *out = c->out;
+    int rc = GL_OK;
+    json_object *arr = json_object_new_array();
+    size_t size = 16;
+    for (size_t i = 0; rc == GL_OK && i < json_object_array_length(av[1]); i++) {
+        jv_t e;
+        if ((rc = jeval(ev, n->kids[0]->a, json_object_array_get_idx(av[1], i), &e)) == GL_OK)
+            rc = add(ev, arr, &size, &e);
+    }
+    if (rc != GL_OK) {
+        json_object_put(arr);
+        return rc;
+    }
+    out->j = arr;
+    out->sz = size;
+    return GL_OK;
+}
+
+/* max, min */
+static int jf_max_min(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    const char *name = c->f->name;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    size_t len = json_object_array_length(x), best = 0;
+    if (!len)
+        return GL_OK;
+    TRY(gl__expr_charge(ev, len));
+    for (size_t i = 1; i < len; i++) {
+        int d = cmp_vals(ev, json_object_array_get_idx(x, i), json_object_array_get_idx(x, best));
+        if (name[1] == 'a' ? d > 0 : d < 0)
+            best = i;
+    }
+    *out = borrowed(json_object_array_get_idx(x, best));
+    return GL_OK;
+}
+
+/* max_by, min_by */
+static int jf_max_by_min_by(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    const char *name = c->f->name;
+    const jn_t *n = c->n;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    return by_extreme(ev, name, x, n->kids[1]->a, name[1] == 'a', out);
+}
+
+/* sort */
+static int jf_sort(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    const char *name = c->f->name;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    return sort_common(ev, name, x, NULL, out);
+}
+
+/* sort_by */
+static int jf_sort_by(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    const char *name = c->f->name;
+    const jn_t *n = c->n;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    return sort_common(ev, name, x, n->kids[1]->a, out);
+}
+
+/* merge */
+static int jf_merge(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    json_object **av = c->av;
+    size_t na = c->na;
+    jv_t *out = c->out;
+    int rc = GL_OK;
+    json_object *o = json_object_new_object();
+    size_t size = 16;
+    for (size_t i = 0; rc == GL_OK && i < na; i++) {
+        json_object_object_foreach(av[i], k, v)
+        {
+            if ((rc = gl__expr_charge_pass(ev, strlen(k))) == GL_OK)
+                rc = gl__expr_obj_add(ev, o, &size, k, json_object_get(v), gl__expr_json_size(v));
+            if (rc != GL_OK)
+                break;
+        }
+    }
+    if (rc != GL_OK) {
+        json_object_put(o);
+        return rc;
+    }
+    out->j = o;
+    out->sz = size;
+    return GL_OK;
+}
+
+/* not_null */
+static int jf_not_null(const fcall_t *c)
+{
+    json_object **av = c->av;
+    size_t na = c->na;
+    jv_t *out = c->out;
+    for (size_t i = 0; i < na; i++)
+        if (av[i]) {
+            *out = borrowed(av[i]);
+            break;
+        }
+    return GL_OK;
+}
+
+/* reverse */
+static int jf_reverse(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    int rc = GL_OK;
+    if (json_object_is_type(x, json_type_string)) {
+        const char *s = json_object_get_string(x);
+        size_t len = (size_t)json_object_get_string_len(x);
+        TRY(gl__expr_charge_pass(ev, len));
+        char *r = malloc(len + 1);
+        if (!r)
+            return gl__expr_fail(ev, "out of memory");
+        size_t at = len;
+        for (size_t i = 0; i < len;) {
+            uint32_t cp;
+            size_t l = gl_utf8_decode(s, len, i, &cp);
+            if (!l)
+                l = 1;
+            at -= l;
+            memcpy(r + at, s + i, l);
+            i += l;
+        }
+        rc = new_str(ev, r, len, out);
+        free(r);
+        return rc;
+    }
+    json_object *arr = json_object_new_array();
+    size_t size = 16, len = json_object_array_length(x);
+    for (size_t i = 0; rc == GL_OK && i < len; i++) {
+        jv_t e = borrowed(json_object_array_get_idx(x, len - 1 - i));
+        rc = add(ev, arr, &size, &e);
+    }
+    if (rc != GL_OK) {
+        json_object_put(arr);
+        return rc;
+    }
+    out->j = arr;
+    out->sz = size;
+    return GL_OK;
+}
+
+/* to_array */
+static int jf_to_array(const fcall_t *c)
+{
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    if (json_object_is_type(x, json_type_array)) {
+        *out = borrowed(x);
+        return GL_OK;
+    }
+    json_object *arr = json_object_new_array();
+    json_object_array_add(arr, json_object_get(x));
+    out->j = arr;
+    out->sz = 24 + gl__expr_json_size(x);
+    return GL_OK;
+}
+
+/* to_number */
+static int jf_to_number(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    if (is_num(x)) {
+        *out = borrowed(x);
+    } else if (json_object_is_type(x, json_type_string)) {
+        const char *s = json_object_get_string(x);
+        size_t len = (size_t)json_object_get_string_len(x);
+        TRY(gl__expr_charge_pass(ev, len));
+        bool ok = len > 0 && len < 400 && strspn(s, "0123456789+-.eE") == len;
+        char *end = NULL;
+        double d = ok ? strtod(s, &end) : 0;
+        if (ok && end == s + len && isfinite(d))
+            return number(d, out);
+    }
+    return GL_OK;
+}
+
+/* to_string */
+static int jf_to_string(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    int rc = GL_OK;
+    if (json_object_is_type(x, json_type_string)) {
+        *out = borrowed(x);
+        return GL_OK;
+    }
+    gl_buf_t b;
+    bool defined;
+    val_t v = gl__expr_vjson(x);
+    gl_buf_init(&b, ev->max_out);
+    rc = gl__expr_jw_val(ev, &b, &v, "", 0, &defined);
+    vfree(&v);
+    if (rc == GL_OK)
+        rc = new_str(ev, b.data ? b.data : "null", b.data ? b.len : 4, out);
+    gl_buf_free(&b);
+    return rc;
+}
+
+/* type */
+static int jf_type(const fcall_t *c)
+{
+    ev_t *ev = c->ev;
+    json_object *x = c->na ? c->av[0] : NULL;
+    jv_t *out = c->out;
+    const char *t = jtype(x);
+    return new_str(ev, t, strlen(t), out);
+}
+
+static const fdef_t fdefs[] = {
+    { "abs", 1, 1, { A_NUM } , jf_abs },
+    { "avg", 1, 1, { A_ANUM } , jf_avg_sum },
+    { "ceil", 1, 1, { A_NUM } , jf_ceil },
+    { "contains", 2, 2, { A_ARR | A_STR, A_ANY } , jf_contains },
+    { "ends_with", 2, 2, { A_STR, A_STR } , jf_starts_with_ends_with },
+    { "floor", 1, 1, { A_NUM } , jf_floor },
+    { "join", 2, 2, { A_STR, A_ASTR } , jf_join },
+    { "keys", 1, 1, { A_OBJ } , jf_keys_values },
+    { "length", 1, 1, { A_STR | A_ARR | A_OBJ } , jf_length },
+    { "map", 2, 2, { A_EXPREF, A_ARR } , jf_map },
+    { "max", 1, 1, { A_ANUM | A_ASTR } , jf_max_min },
+    { "max_by", 2, 2, { A_ARR, A_EXPREF } , jf_max_by_min_by },
+    { "merge", 1, -1, { A_OBJ } , jf_merge },
+    { "min", 1, 1, { A_ANUM | A_ASTR } , jf_max_min },
+    { "min_by", 2, 2, { A_ARR, A_EXPREF } , jf_max_by_min_by },
+    { "not_null", 1, -1, { A_ANY } , jf_not_null },
+    { "reverse", 1, 1, { A_ARR | A_STR } , jf_reverse },
+    { "sort", 1, 1, { A_ANUM | A_ASTR } , jf_sort },
+    { "sort_by", 2, 2, { A_ARR, A_EXPREF } , jf_sort_by },
+    { "starts_with", 2, 2, { A_STR, A_STR } , jf_starts_with_ends_with },
+    { "sum", 1, 1, { A_ANUM } , jf_avg_sum },
+    { "to_array", 1, 1, { A_ANY } , jf_to_array },
+    { "to_number", 1, 1, { A_ANY } , jf_to_number },
+    { "to_string", 1, 1, { A_ANY } , jf_to_string },
+    { "type", 1, 1, { A_ANY } , jf_type },
+    { "values", 1, 1, { A_OBJ } , jf_keys_values },
+};
+
 static int run_fn(ev_t *ev, const fdef_t *f, const jn_t *n, json_object **av, size_t na, jv_t *out)
 {
-    const char *name = f->name;
-    json_object *x = na ? av[0] : NULL;
-    int rc = GL_OK;
-    if (!strcmp(name, "abs"))
-        return number(fabs(json_object_get_double(x)), out);
-    if (!strcmp(name, "ceil"))
-        return number(ceil(json_object_get_double(x)), out);
-    if (!strcmp(name, "floor"))
-        return number(floor(json_object_get_double(x)), out);
-    if (!strcmp(name, "avg") || !strcmp(name, "sum")) {
-        size_t len = json_object_array_length(x);
-        double s = 0;
-        TRY(gl__expr_charge(ev, len));
-        for (size_t i = 0; i < len; i++)
-            s += json_object_get_double(json_object_array_get_idx(x, i));
-        if (name[0] == 'a' && len == 0)
-            return GL_OK;
-        return number(name[0] == 'a' ? s / (double)len : s, out);
-    }
-    if (!strcmp(name, "contains")) {
-        bool found = false;
-        if (json_object_is_type(x, json_type_string)) {
-            size_t hn = (size_t)json_object_get_string_len(x);
-            TRY(gl__expr_charge_pass(ev, hn));
-            found = json_object_is_type(av[1], json_type_string) &&
-                    memmem(json_object_get_string(x), hn, json_object_get_string(av[1]),
-                           (size_t)json_object_get_string_len(av[1])) != NULL;
-        } else {
-            for (size_t i = 0; !found && i < json_object_array_length(x); i++)
-                TRY(gl__expr_json_equal(ev, json_object_array_get_idx(x, i), av[1], false, 0, &found));
-        }
-        out->j = json_object_new_boolean(found);
-        return GL_OK;
-    }
-    if (!strcmp(name, "starts_with") || !strcmp(name, "ends_with")) {
-        size_t hn = (size_t)json_object_get_string_len(x), nn = (size_t)json_object_get_string_len(av[1]);
-        TRY(gl__expr_charge_pass(ev, nn));
-        bool r = nn <= hn && memcmp(json_object_get_string(x) + (name[0] == 's' ? 0 : hn - nn),
-                                    json_object_get_string(av[1]), nn) == 0;
-        out->j = json_object_new_boolean(r);
-        return GL_OK;
-    }
-    if (!strcmp(name, "join")) {
-        gl_buf_t b;
-        gl_buf_init(&b, ev->max_out);
-        json_object *arr = av[1];
-        for (size_t i = 0; rc == GL_OK && i < json_object_array_length(arr); i++) {
-            json_object *e = json_object_array_get_idx(arr, i);
-            if (i)
-                rc = gl__expr_app(ev, &b, json_object_get_string(x), (size_t)json_object_get_string_len(x));
-            if (rc == GL_OK)
-                rc = gl__expr_app(ev, &b, json_object_get_string(e), (size_t)json_object_get_string_len(e));
-        }
-        if (rc == GL_OK)
-            rc = new_str(ev, b.data ? b.data : "", b.len, out);
-        gl_buf_free(&b);
-        return rc;
-    }
-    if (!strcmp(name, "keys") || !strcmp(name, "values")) {
-        json_object *arr = json_object_new_array();
-        size_t size = 16;
-        json_object_object_foreach(x, k, v)
-        {
-            jv_t e;
-            if (name[0] == 'k') {
-                if ((rc = new_str(ev, k, strlen(k), &e)) != GL_OK)
-                    break;
-            } else {
-                e = borrowed(v);
-            }
-            if ((rc = add(ev, arr, &size, &e)) != GL_OK)
-                break;
-        }
-        if (rc != GL_OK) {
-            json_object_put(arr);
-            return rc;
-        }
-        out->j = arr;
-        out->sz = size;
-        return GL_OK;
-    }
-    if (!strcmp(name, "length")) {
-        size_t len = json_object_is_type(x, json_type_string)
-                         ? gl_utf8_count(json_object_get_string(x), (size_t)json_object_get_string_len(x))
-                     : json_object_is_type(x, json_type_array) ? json_object_array_length(x)
-                                                                : (size_t)json_object_object_length(x);
-        if (json_object_is_type(x, json_type_string))
-            TRY(gl__expr_charge_pass(ev, (size_t)json_object_get_string_len(x)));
-        return number((double)len, out);
-    }
-    if (!strcmp(name, "map")) {
-        json_object *arr = json_object_new_array();
-        size_t size = 16;
-        for (size_t i = 0; rc == GL_OK && i < json_object_array_length(av[1]); i++) {
-            jv_t e;
-            if ((rc = jeval(ev, n->kids[0]->a, json_object_array_get_idx(av[1], i), &e)) == GL_OK)
-                rc = add(ev, arr, &size, &e);
-        }
-        if (rc != GL_OK) {
-            json_object_put(arr);
-            return rc;
-        }
-        out->j = arr;
-        out->sz = size;
-        return GL_OK;
-    }
-    if (!strcmp(name, "max") || !strcmp(name, "min")) {
-        size_t len = json_object_array_length(x), best = 0;
-        if (!len)
-            return GL_OK;
-        TRY(gl__expr_charge(ev, len));
-        for (size_t i = 1; i < len; i++) {
-            int c = cmp_vals(ev, json_object_array_get_idx(x, i), json_object_array_get_idx(x, best));
-            if (name[1] == 'a' ? c > 0 : c < 0)
-                best = i;
-        }
-        *out = borrowed(json_object_array_get_idx(x, best));
-        return GL_OK;
-    }
-    if (!strcmp(name, "max_by") || !strcmp(name, "min_by"))
-        return by_extreme(ev, name, x, n->kids[1]->a, name[1] == 'a', out);
-    if (!strcmp(name, "sort"))
-        return sort_common(ev, name, x, NULL, out);
-    if (!strcmp(name, "sort_by"))
-        return sort_common(ev, name, x, n->kids[1]->a, out);
-    if (!strcmp(name, "merge")) {
-        json_object *o = json_object_new_object();
-        size_t size = 16;
-        for (size_t i = 0; rc == GL_OK && i < na; i++) {
-            json_object_object_foreach(av[i], k, v)
-            {
-                if ((rc = gl__expr_charge_pass(ev, strlen(k))) == GL_OK)
-                    rc = gl__expr_obj_add(ev, o, &size, k, json_object_get(v), gl__expr_json_size(v));
-                if (rc != GL_OK)
-                    break;
-            }
-        }
-        if (rc != GL_OK) {
-            json_object_put(o);
-            return rc;
-        }
-        out->j = o;
-        out->sz = size;
-        return GL_OK;
-    }
-    if (!strcmp(name, "not_null")) {
-        for (size_t i = 0; i < na; i++)
-            if (av[i]) {
-                *out = borrowed(av[i]);
-                break;
-            }
-        return GL_OK;
-    }
-    if (!strcmp(name, "reverse")) {
-        if (json_object_is_type(x, json_type_string)) {
-            const char *s = json_object_get_string(x);
-            size_t len = (size_t)json_object_get_string_len(x);
-            TRY(gl__expr_charge_pass(ev, len));
-            char *r = malloc(len + 1);
-            if (!r)
-                return gl__expr_fail(ev, "out of memory");
-            size_t at = len;
-            for (size_t i = 0; i < len;) {
-                uint32_t cp;
-                size_t l = gl_utf8_decode(s, len, i, &cp);
-                if (!l)
-                    l = 1;
-                at -= l;
-                memcpy(r + at, s + i, l);
-                i += l;
-            }
-            rc = new_str(ev, r, len, out);
-            free(r);
-            return rc;
-        }
-        json_object *arr = json_object_new_array();
-        size_t size = 16, len = json_object_array_length(x);
-        for (size_t i = 0; rc == GL_OK && i < len; i++) {
-            jv_t e = borrowed(json_object_array_get_idx(x, len - 1 - i));
-            rc = add(ev, arr, &size, &e);
-        }
-        if (rc != GL_OK) {
-            json_object_put(arr);
-            return rc;
-        }
-        out->j = arr;
-        out->sz = size;
-        return GL_OK;
-    }
-    if (!strcmp(name, "to_array")) {
-        if (json_object_is_type(x, json_type_array)) {
-            *out = borrowed(x);
-            return GL_OK;
-        }
-        json_object *arr = json_object_new_array();
-        json_object_array_add(arr, json_object_get(x));
-        out->j = arr;
-        out->sz = 24 + gl__expr_json_size(x);
-        return GL_OK;
-    }
-    if (!strcmp(name, "to_number")) {
-        if (is_num(x)) {
-            *out = borrowed(x);
-        } else if (json_object_is_type(x, json_type_string)) {
-            const char *s = json_object_get_string(x);
-            size_t len = (size_t)json_object_get_string_len(x);
-            TRY(gl__expr_charge_pass(ev, len));
-            bool ok = len > 0 && len < 400 && strspn(s, "0123456789+-.eE") == len;
-            char *end = NULL;
-            double d = ok ? strtod(s, &end) : 0;
-            if (ok && end == s + len && isfinite(d))
-                return number(d, out);
-        }
-        return GL_OK;
-    }
-    if (!strcmp(name, "to_string")) {
-        if (json_object_is_type(x, json_type_string)) {
-            *out = borrowed(x);
-            return GL_OK;
-        }
-        gl_buf_t b;
-        bool defined;
-        val_t v = gl__expr_vjson(x);
-        gl_buf_init(&b, ev->max_out);
-        rc = gl__expr_jw_val(ev, &b, &v, "", 0, &defined);
-        vfree(&v);
-        if (rc == GL_OK)
-            rc = new_str(ev, b.data ? b.data : "null", b.data ? b.len : 4, out);
-        gl_buf_free(&b);
-        return rc;
-    }
-    if (!strcmp(name, "type")) {
-        const char *t = jtype(x);
-        return new_str(ev, t, strlen(t), out);
-    }
-    return gl__expr_fail(ev, "jmespath: internal error: %s", name);
+    fcall_t c = { ev, f, n, av, na, out };
+    return f->run(&c);
 }
 
 static int call(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
