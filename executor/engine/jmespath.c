@@ -672,9 +672,151 @@ static int slice(ev_t *ev, const jn_t *n, json_object *arr, jv_t *out)
 
 static int call(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out);
 
-static int jeval_node(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
+/* J_FLATTEN: flatten [] of what n->a gives */
+static int j_flatten(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
+{
+    jv_t l = { 0 };
+    int rc = GL_OK;
+    TRY(jeval(ev, n->a, cur, &l));
+    if (!json_object_is_type(l.j, json_type_array)) {
+        jfree(&l);
+        return GL_OK;
+    }
+    json_object *arr = json_object_new_array();
+    size_t size = 16;
+    for (size_t i = 0; rc == GL_OK && i < json_object_array_length(l.j); i++) {
+        json_object *e = json_object_array_get_idx(l.j, i);
+        if (json_object_is_type(e, json_type_array)) {
+            for (size_t k = 0; rc == GL_OK && k < json_object_array_length(e); k++) {
+                jv_t x = borrowed(json_object_array_get_idx(e, k));
+                rc = add(ev, arr, &size, &x);
+            }
+        } else {
+            jv_t x = borrowed(e);
+            rc = add(ev, arr, &size, &x);
+        }
+    }
+    jfree(&l);
+    if (rc != GL_OK) {
+        json_object_put(arr);
+        return rc;
+    }
+    out->j = arr;
+    out->sz = size;
+    return GL_OK;
+}
+
+/* J_PROJ, J_VPROJ, J_FILTER: n->b of each element (of an array, or of an object's values), those n->c keeps */
+static int j_project(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
 {
     jv_t l = { 0 }, r = { 0 };
+    int rc = GL_OK;
+    TRY(jeval(ev, n->a, cur, &l));
+    json_object *src = l.j, *vals = NULL;
+    if (n->k == J_VPROJ) {
+        if (!json_object_is_type(src, json_type_object)) {
+            jfree(&l);
+            return GL_OK;
+        }
+        vals = json_object_new_array();
+        json_object_object_foreach(src, k, v)
+        {
+            (void)k;
+            json_object_array_add(vals, json_object_get(v));
+        }
+        TRY(gl__expr_charge(ev, json_object_array_length(vals)));
+        src = vals;
+    } else if (!json_object_is_type(src, json_type_array)) {
+        jfree(&l);
+        return GL_OK;
+    }
+    json_object *arr = json_object_new_array();
+    size_t size = 16;
+    for (size_t i = 0; rc == GL_OK && i < json_object_array_length(src); i++) {
+        json_object *e = json_object_array_get_idx(src, i);
+        if (n->k == J_FILTER) {
+            jv_t c;
+            if ((rc = jeval(ev, n->c, e, &c)) != GL_OK)
+                break;
+            bool keep = jtruthy(c.j);
+            jfree(&c);
+            if (!keep)
+                continue;
+        }
+        if ((rc = jeval(ev, n->b, e, &r)) != GL_OK)
+            break;
+        if (r.j)
+            rc = add(ev, arr, &size, &r);
+    }
+    json_object_put(vals);
+    jfree(&l);
+    if (rc != GL_OK) {
+        json_object_put(arr);
+        return rc;
+    }
+    out->j = arr;
+    out->sz = size;
+    return GL_OK;
+}
+
+/* J_CMP: ==, != on any values, <, <=, >, >= on numbers (else null) */
+static int j_compare(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
+{
+    jv_t l = { 0 }, r = { 0 };
+    int rc = GL_OK;
+    TRY(jeval(ev, n->a, cur, &l));
+    if ((rc = jeval(ev, n->b, cur, &r)) != GL_OK) {
+        jfree(&l);
+        return rc;
+    }
+    bool eq = false;
+    if (n->op == K_EQ || n->op == K_NE) {
+        rc = gl__expr_json_equal(ev, l.j, r.j, false, 0, &eq);
+        if (rc == GL_OK)
+            out->j = json_object_new_boolean(n->op == K_EQ ? eq : !eq);
+    } else if (is_num(l.j) && is_num(r.j)) {
+        double x = json_object_get_double(l.j), y = json_object_get_double(r.j);
+        bool b = n->op == K_LT ? x < y : n->op == K_LE ? x <= y : n->op == K_GT ? x > y : x >= y;
+        out->j = json_object_new_boolean(b);
+    }
+    out->sz = 8;
+    jfree(&l);
+    jfree(&r);
+    return rc;
+}
+
+/* J_MLIST, J_MHASH: [a, b] and {k: a} of the current value */
+static int j_multiselect(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
+{
+    jv_t r = { 0 };
+    int rc = GL_OK;
+    if (!cur)
+        return GL_OK;
+    bool list = n->k == J_MLIST;
+    json_object *o = list ? json_object_new_array() : json_object_new_object();
+    size_t size = 16;
+    for (size_t i = 0; rc == GL_OK && i < n->n; i++) {
+        if ((rc = jeval(ev, n->kids[i], cur, &r)) != GL_OK)
+            break;
+        if (list) {
+            rc = add(ev, o, &size, &r);
+        } else {
+            rc = gl__expr_obj_add(ev, o, &size, n->keys[i], r.j, r.sz);
+            r.j = NULL;
+        }
+    }
+    if (rc != GL_OK) {
+        json_object_put(o);
+        return rc;
+    }
+    out->j = o;
+    out->sz = size;
+    return GL_OK;
+}
+
+static int jeval_node(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
+{
+    jv_t l = { 0 };
     int rc = GL_OK;
     switch (n->k) {
     case J_CURRENT: *out = borrowed(cur); return GL_OK;
@@ -711,106 +853,14 @@ static int jeval_node(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
         if (!json_object_is_type(cur, json_type_array))
             return GL_OK;
         return slice(ev, n, cur, out);
-    case J_FLATTEN: {
-        TRY(jeval(ev, n->a, cur, &l));
-        if (!json_object_is_type(l.j, json_type_array)) {
-            jfree(&l);
-            return GL_OK;
-        }
-        json_object *arr = json_object_new_array();
-        size_t size = 16;
-        for (size_t i = 0; rc == GL_OK && i < json_object_array_length(l.j); i++) {
-            json_object *e = json_object_array_get_idx(l.j, i);
-            if (json_object_is_type(e, json_type_array)) {
-                for (size_t k = 0; rc == GL_OK && k < json_object_array_length(e); k++) {
-                    jv_t x = borrowed(json_object_array_get_idx(e, k));
-                    rc = add(ev, arr, &size, &x);
-                }
-            } else {
-                jv_t x = borrowed(e);
-                rc = add(ev, arr, &size, &x);
-            }
-        }
-        jfree(&l);
-        if (rc != GL_OK) {
-            json_object_put(arr);
-            return rc;
-        }
-        out->j = arr;
-        out->sz = size;
-        return GL_OK;
-    }
+    case J_FLATTEN:
+        return j_flatten(ev, n, cur, out);
     case J_PROJ:
     case J_VPROJ:
-    case J_FILTER: {
-        TRY(jeval(ev, n->a, cur, &l));
-        json_object *src = l.j, *vals = NULL;
-        if (n->k == J_VPROJ) {
-            if (!json_object_is_type(src, json_type_object)) {
-                jfree(&l);
-                return GL_OK;
-            }
-            vals = json_object_new_array();
-            json_object_object_foreach(src, k, v)
-            {
-                (void)k;
-                json_object_array_add(vals, json_object_get(v));
-            }
-            TRY(gl__expr_charge(ev, json_object_array_length(vals)));
-            src = vals;
-        } else if (!json_object_is_type(src, json_type_array)) {
-            jfree(&l);
-            return GL_OK;
-        }
-        json_object *arr = json_object_new_array();
-        size_t size = 16;
-        for (size_t i = 0; rc == GL_OK && i < json_object_array_length(src); i++) {
-            json_object *e = json_object_array_get_idx(src, i);
-            if (n->k == J_FILTER) {
-                jv_t c;
-                if ((rc = jeval(ev, n->c, e, &c)) != GL_OK)
-                    break;
-                bool keep = jtruthy(c.j);
-                jfree(&c);
-                if (!keep)
-                    continue;
-            }
-            if ((rc = jeval(ev, n->b, e, &r)) != GL_OK)
-                break;
-            if (r.j)
-                rc = add(ev, arr, &size, &r);
-        }
-        json_object_put(vals);
-        jfree(&l);
-        if (rc != GL_OK) {
-            json_object_put(arr);
-            return rc;
-        }
-        out->j = arr;
-        out->sz = size;
-        return GL_OK;
-    }
-    case J_CMP: {
-        TRY(jeval(ev, n->a, cur, &l));
-        if ((rc = jeval(ev, n->b, cur, &r)) != GL_OK) {
-            jfree(&l);
-            return rc;
-        }
-        bool eq = false;
-        if (n->op == K_EQ || n->op == K_NE) {
-            rc = gl__expr_json_equal(ev, l.j, r.j, false, 0, &eq);
-            if (rc == GL_OK)
-                out->j = json_object_new_boolean(n->op == K_EQ ? eq : !eq);
-        } else if (is_num(l.j) && is_num(r.j)) {
-            double x = json_object_get_double(l.j), y = json_object_get_double(r.j);
-            bool b = n->op == K_LT ? x < y : n->op == K_LE ? x <= y : n->op == K_GT ? x > y : x >= y;
-            out->j = json_object_new_boolean(b);
-        }
-        out->sz = 8;
-        jfree(&l);
-        jfree(&r);
-        return rc;
-    }
+    case J_FILTER:
+        return j_project(ev, n, cur, out);
+    case J_CMP:
+        return j_compare(ev, n, cur, out);
     case J_OR:
     case J_AND:
         TRY(jeval(ev, n->a, cur, &l));
@@ -827,30 +877,8 @@ static int jeval_node(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
         jfree(&l);
         return GL_OK;
     case J_MLIST:
-    case J_MHASH: {
-        if (!cur)
-            return GL_OK;
-        bool list = n->k == J_MLIST;
-        json_object *o = list ? json_object_new_array() : json_object_new_object();
-        size_t size = 16;
-        for (size_t i = 0; rc == GL_OK && i < n->n; i++) {
-            if ((rc = jeval(ev, n->kids[i], cur, &r)) != GL_OK)
-                break;
-            if (list) {
-                rc = add(ev, o, &size, &r);
-            } else {
-                rc = gl__expr_obj_add(ev, o, &size, n->keys[i], r.j, r.sz);
-                r.j = NULL;
-            }
-        }
-        if (rc != GL_OK) {
-            json_object_put(o);
-            return rc;
-        }
-        out->j = o;
-        out->sz = size;
-        return GL_OK;
-    }
+    case J_MHASH:
+        return j_multiselect(ev, n, cur, out);
     case J_FUNC: return call(ev, n, cur, out);
     case J_EXPREF: return gl__expr_fail(ev, "jmespath: an expression reference (&) is only an argument of a function");
     default: return gl__expr_fail(ev, "jmespath: internal error");
