@@ -116,6 +116,82 @@ static int delimited(jp_t *p, size_t *i, char q, const char **out, size_t *len)
     return GL_OK;
 }
 
+/* A quoted token whose body is s[0..len) after its opening quote q:
+ * 'raw string', "quoted identifier" (a JSON string) or `JSON literal`
+ * (\` for a backquote). */
+static int lex_quoted(jp_t *p, char q, const char *s, size_t len, jtok_t *t)
+{
+    if (q == '\'') {
+        char *r = gl_arena_alloc(p->arena, len + 1);
+        size_t n = 0;
+        for (size_t k = 0; k < len; k++) {
+            if (s[k] == '\\' && k + 1 < len && (s[k + 1] == '\'' || s[k + 1] == '\\'))
+                k++;
+            r[n++] = s[k];
+        }
+        r[n] = '\0';
+        t->k = K_RAW;
+        t->s = r;
+        t->len = n;
+        return GL_OK;
+    }
+    /* "…" is a JSON string; `…` JSON text with \` for ` */
+    char *r = gl_arena_alloc(p->arena, len + 3);
+    size_t n = 0;
+    if (q == '"')
+        r[n++] = '"';
+    for (size_t k = 0; k < len; k++) {
+        if (q == '`' && s[k] == '\\' && k + 1 < len && s[k + 1] == '`')
+            k++;
+        r[n++] = s[k];
+    }
+    if (q == '"')
+        r[n++] = '"';
+    r[n] = '\0';
+    json_object *j = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_json_parse(r, n, VALUE_DEPTH, &j, &err) != GL_OK)
+        return perr(p, t->pos, q == '"' ? "bad quoted identifier" : "bad JSON literal");
+    gl_json_own(p->arena, j);
+    if (q == '"') {
+        t->k = K_QID;
+        t->s = json_object_get_string(j);
+        t->len = (size_t)json_object_get_string_len(j);
+    } else {
+        t->k = K_LIT;
+        t->lit = j;
+    }
+    return GL_OK;
+}
+
+/* The operator at src[*i] into t (*i past it). */
+static int lex_op(jp_t *p, size_t *i, jtok_t *t)
+{
+    static const struct {
+        const char *op;
+        int k;
+    } ops[] = {
+        { "[]", K_FLATTEN }, { "[?", K_FILTER }, { "||", K_OR }, { "&&", K_AND },
+        { "!=", K_NE }, { "==", K_EQ }, { "<=", K_LE }, { ">=", K_GE }, { ".", K_DOT },
+        { "*", K_STAR }, { "[", K_LBRACKET }, { "]", K_RBRACKET }, { "{", K_LBRACE },
+        { "}", K_RBRACE }, { "(", K_LPAREN }, { ")", K_RPAREN }, { ",", K_COMMA },
+        { ":", K_COLON }, { "|", K_PIPE }, { "&", K_EXPREF }, { "!", K_NOT },
+        { "<", K_LT }, { ">", K_GT }, { "@", K_CURRENT },
+    };
+    size_t k = 0;
+    for (; k < GL_NELEM(ops); k++) {
+        size_t l = strlen(ops[k].op);
+        if (*i + l <= p->n && memcmp(p->src + *i, ops[k].op, l) == 0)
+            break;
+    }
+    if (k == GL_NELEM(ops))
+        return perr(p, *i, p->src[*i] == '=' ? "'=' is not an operator (use '==')" : "unexpected character");
+    t->k = ops[k].k;
+    *i += strlen(ops[k].op);
+    return GL_OK;
+}
+
 static int lex(jp_t *p)
 {
     size_t i = 0;
@@ -152,69 +228,9 @@ static int lex(jp_t *p)
             size_t len = 0;
             i++;
             TRY(delimited(p, &i, c, &s, &len));
-            if (c == '\'') {
-                char *r = gl_arena_alloc(p->arena, len + 1);
-                size_t n = 0;
-                for (size_t k = 0; k < len; k++) {
-                    if (s[k] == '\\' && k + 1 < len && (s[k + 1] == '\'' || s[k + 1] == '\\'))
-                        k++;
-                    r[n++] = s[k];
-                }
-                r[n] = '\0';
-                t.k = K_RAW;
-                t.s = r;
-                t.len = n;
-            } else {
-                /* "…" is a JSON string; `…` JSON text with \` for ` */
-                char *r = gl_arena_alloc(p->arena, len + 3);
-                size_t n = 0;
-                if (c == '"')
-                    r[n++] = '"';
-                for (size_t k = 0; k < len; k++) {
-                    if (c == '`' && s[k] == '\\' && k + 1 < len && s[k + 1] == '`')
-                        k++;
-                    r[n++] = s[k];
-                }
-                if (c == '"')
-                    r[n++] = '"';
-                r[n] = '\0';
-                json_object *j = NULL;
-                gl_err_t err;
-                gl_err_clear(&err);
-                if (gl_json_parse(r, n, VALUE_DEPTH, &j, &err) != GL_OK)
-                    return perr(p, t.pos, c == '"' ? "bad quoted identifier" : "bad JSON literal");
-                gl_json_own(p->arena, j);
-                if (c == '"') {
-                    t.k = K_QID;
-                    t.s = json_object_get_string(j);
-                    t.len = (size_t)json_object_get_string_len(j);
-                } else {
-                    t.k = K_LIT;
-                    t.lit = j;
-                }
-            }
+            TRY(lex_quoted(p, c, s, len, &t));
         } else {
-            static const struct {
-                const char *op;
-                int k;
-            } ops[] = {
-                { "[]", K_FLATTEN }, { "[?", K_FILTER }, { "||", K_OR }, { "&&", K_AND },
-                { "!=", K_NE }, { "==", K_EQ }, { "<=", K_LE }, { ">=", K_GE }, { ".", K_DOT },
-                { "*", K_STAR }, { "[", K_LBRACKET }, { "]", K_RBRACKET }, { "{", K_LBRACE },
-                { "}", K_RBRACE }, { "(", K_LPAREN }, { ")", K_RPAREN }, { ",", K_COMMA },
-                { ":", K_COLON }, { "|", K_PIPE }, { "&", K_EXPREF }, { "!", K_NOT },
-                { "<", K_LT }, { ">", K_GT }, { "@", K_CURRENT },
-            };
-            size_t k = 0;
-            for (; k < GL_NELEM(ops); k++) {
-                size_t l = strlen(ops[k].op);
-                if (i + l <= p->n && memcmp(p->src + i, ops[k].op, l) == 0)
-                    break;
-            }
-            if (k == GL_NELEM(ops))
-                return perr(p, i, c == '=' ? "'=' is not an operator (use '==')" : "unexpected character");
-            t.k = ops[k].k;
-            i += strlen(ops[k].op);
+            TRY(lex_op(p, &i, &t));
         }
         TRY(push_tok(p, t));
     }
