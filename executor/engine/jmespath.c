@@ -501,6 +501,52 @@ static int nud(jp_t *p, jn_t **out)
     }
 }
 
+/* name( args ): a function call; '(' taken (t), left the name. */
+static int call_args(jp_t *p, const jtok_t *t, jn_t *left, jn_t **out)
+{
+    if (left->k != J_FIELD)
+        return perr(p, t->pos, "only a name can be called");
+    jn_t *args[16];
+    jn_t *n = mk(p, J_FUNC);
+    n->s = left->s;
+    n->len = left->len;
+    while (cur(p)->k != K_RPAREN) {
+        if (n->n == GL_NELEM(args))
+            return perr(p, cur(p)->pos, "too many arguments");
+        TRY(expr(p, 0, &args[n->n++]));
+        if (cur(p)->k != K_RPAREN)
+            TRY(expect(p, K_COMMA, "expected ',' or ')'"));
+    }
+    p->at++;
+    n->kids = gl_arena_alloc(p->arena, (n->n + 1) * sizeof *n->kids);
+    memcpy(n->kids, args, n->n * sizeof *n->kids);
+    *out = n;
+    return GL_OK;
+}
+
+/* left[ … ]: an index, a slice (a projection) or [*]; '[' taken. */
+static int bracket_rhs(jp_t *p, jn_t *left, jn_t **out)
+{
+    jn_t *n, *r;
+    if (cur(p)->k == K_NUM || cur(p)->k == K_COLON) {
+        TRY(index_or_slice(p, &n));
+        if (n->k == J_SLICE) {
+            TRY(projection_rhs(p, bp(K_STAR), &r));
+            *out = mk2(p, J_PROJ, mk2(p, J_SUB, left, n), r);
+        } else {
+            *out = mk2(p, J_SUB, left, n);
+        }
+        return GL_OK;
+    }
+    if (cur(p)->k == K_STAR && peek(p, 1) == K_RBRACKET) {
+        p->at += 2;
+        TRY(projection_rhs(p, bp(K_STAR), &r));
+        *out = mk2(p, J_PROJ, left, r);
+        return GL_OK;
+    }
+    return perr(p, cur(p)->pos, "expected a number, ':', '*' or ']'");
+}
+
 static int led(jp_t *p, jn_t *left, jn_t **out)
 {
     jtok_t *t = cur(p);
@@ -527,26 +573,8 @@ static int led(jp_t *p, jn_t *left, jn_t **out)
         TRY(expr(p, bp(k), &r));
         *out = mk2(p, k == K_OR ? J_OR : J_AND, left, r);
         return GL_OK;
-    case K_LPAREN: {
-        if (left->k != J_FIELD)
-            return perr(p, t->pos, "only a name can be called");
-        jn_t *args[16];
-        n = mk(p, J_FUNC);
-        n->s = left->s;
-        n->len = left->len;
-        while (cur(p)->k != K_RPAREN) {
-            if (n->n == GL_NELEM(args))
-                return perr(p, cur(p)->pos, "too many arguments");
-            TRY(expr(p, 0, &args[n->n++]));
-            if (cur(p)->k != K_RPAREN)
-                TRY(expect(p, K_COMMA, "expected ',' or ')'"));
-        }
-        p->at++;
-        n->kids = gl_arena_alloc(p->arena, (n->n + 1) * sizeof *n->kids);
-        memcpy(n->kids, args, n->n * sizeof *n->kids);
-        *out = n;
-        return GL_OK;
-    }
+    case K_LPAREN:
+        return call_args(p, t, left, out);
     case K_FILTER: {
         jn_t *cond;
         TRY(expr(p, 0, &cond));
@@ -568,23 +596,7 @@ static int led(jp_t *p, jn_t *left, jn_t **out)
         *out = n;
         return GL_OK;
     case K_LBRACKET:
-        if (cur(p)->k == K_NUM || cur(p)->k == K_COLON) {
-            TRY(index_or_slice(p, &n));
-            if (n->k == J_SLICE) {
-                TRY(projection_rhs(p, bp(K_STAR), &r));
-                *out = mk2(p, J_PROJ, mk2(p, J_SUB, left, n), r);
-            } else {
-                *out = mk2(p, J_SUB, left, n);
-            }
-            return GL_OK;
-        }
-        if (cur(p)->k == K_STAR && peek(p, 1) == K_RBRACKET) {
-            p->at += 2;
-            TRY(projection_rhs(p, bp(K_STAR), &r));
-            *out = mk2(p, J_PROJ, left, r);
-            return GL_OK;
-        }
-        return perr(p, cur(p)->pos, "expected a number, ':', '*' or ']'");
+        return bracket_rhs(p, left, out);
     default: return perr(p, t->pos, "unexpected token");
     }
 }
