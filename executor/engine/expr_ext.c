@@ -263,18 +263,27 @@ static void shortest(double x, char digits[24], int *point)
     *point = (int)e + 1;
 }
 
-static int n_format(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+/* What format()'s locale and options ask for. */
+typedef struct {
+    const nfmt_locale_t *L;
+    bool pct, cur, grouping;
+    const char *sym; /* the currency's symbol, NULL: its code */
+    char code[8];
+    double min_frac, max_frac, min_int;
+} nfmt_t;
+
+/* format(locale, options): checks them into *f. */
+static int nfmt_options(ev_t *ev, const val_t *l, const val_t *o, nfmt_t *f)
 {
-    const val_t *l = arg(a, na, 0), *o = arg(a, na, 1);
     const char *loc = l->k == V_STR ? sp(l) : "en-US";
     if (l->k != V_STR && l->k != V_UNDEF)
         return gl__expr_fail(ev, "format(): the locale must be a string such as 'en-US'");
     if (o->k != V_OBJ && o->k != V_UNDEF)
         return gl__expr_fail(ev, "format(): the options must be an object");
-    const nfmt_locale_t *L = strncmp(loc, "de", 2) == 0 ? &loc_de : strncmp(loc, "fr", 2) == 0 ? &loc_fr : &loc_en;
+    f->L = strncmp(loc, "de", 2) == 0 ? &loc_de : strncmp(loc, "fr", 2) == 0 ? &loc_fr : &loc_en;
     json_object *opts = o->k == V_OBJ ? o->j : NULL;
     const char *style = "decimal", *currency = NULL;
-    bool grouping = true;
+    f->grouping = true;
     if (opts) {
         json_object_object_foreach(opts, k, v)
         {
@@ -291,31 +300,115 @@ static int n_format(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_
             else if (strcmp(k, "currency") == 0)
                 currency = json_object_get_string(v);
             else if (strcmp(k, "useGrouping") == 0)
-                grouping = gl_expr_truthy(v);
+                f->grouping = gl_expr_truthy(v);
         }
     }
-    bool pct = strcmp(style, "percent") == 0, cur = strcmp(style, "currency") == 0;
-    if (!pct && !cur && strcmp(style, "decimal") != 0)
+    f->pct = strcmp(style, "percent") == 0, f->cur = strcmp(style, "currency") == 0;
+    if (!f->pct && !f->cur && strcmp(style, "decimal") != 0)
         return gl__expr_fail(ev, "format(): the style '%.40s' is not supported (decimal, percent, currency)", style);
-    if (cur && (!currency || strlen(currency) != 3))
+    if (f->cur && (!currency || strlen(currency) != 3))
         return gl__expr_fail(ev, "Currency code is required with currency style.");
-    const char *sym = NULL;
-    char code[8] = "";
-    double min_frac = 0, max_frac = pct ? 0 : 3, min_int = 1;
-    if (cur) {
+    f->sym = NULL;
+    memset(f->code, 0, sizeof f->code);
+    f->min_frac = 0, f->max_frac = f->pct ? 0 : 3, f->min_int = 1;
+    if (f->cur) {
         for (int i = 0; i < 3; i++)
-            code[i] = (char)(currency[i] >= 'a' && currency[i] <= 'z' ? currency[i] - 32 : currency[i]);
-        sym = strcmp(code, "USD") == 0 ? "$" : strcmp(code, "EUR") == 0 ? "\xe2\x82\xac"
-              : strcmp(code, "GBP") == 0 ? "\xc2\xa3" : strcmp(code, "JPY") == 0 ? "\xc2\xa5" : NULL;
-        min_frac = max_frac = strcmp(code, "JPY") == 0 ? 0 : 2;
+            f->code[i] = (char)(currency[i] >= 'a' && currency[i] <= 'z' ? currency[i] - 32 : currency[i]);
+        const char *c = f->code;
+        f->sym = strcmp(c, "USD") == 0 ? "$" : strcmp(c, "EUR") == 0 ? "\xe2\x82\xac"
+                 : strcmp(c, "GBP") == 0 ? "\xc2\xa3" : strcmp(c, "JPY") == 0 ? "\xc2\xa5" : NULL;
+        f->min_frac = f->max_frac = strcmp(c, "JPY") == 0 ? 0 : 2;
     }
-    double dmax = max_frac;
-    TRY(opt_num(ev, opts, "minimumFractionDigits", 0, 100, &min_frac));
-    max_frac = min_frac > dmax ? min_frac : dmax;
-    TRY(opt_num(ev, opts, "maximumFractionDigits", 0, 100, &max_frac));
-    TRY(opt_num(ev, opts, "minimumIntegerDigits", 1, 21, &min_int));
-    if (max_frac < min_frac)
+    double dmax = f->max_frac;
+    TRY(opt_num(ev, opts, "minimumFractionDigits", 0, 100, &f->min_frac));
+    f->max_frac = f->min_frac > dmax ? f->min_frac : dmax;
+    TRY(opt_num(ev, opts, "maximumFractionDigits", 0, 100, &f->max_frac));
+    TRY(opt_num(ev, opts, "minimumIntegerDigits", 1, 21, &f->min_int));
+    if (f->max_frac < f->min_frac)
         return gl__expr_fail(ev, "maximumFractionDigits value is out of range.");
+    return GL_OK;
+}
+
+/* Adds one unit in the last place of fp[0..nf) (carrying into ip). */
+static void nfmt_round_up(char *ip, int *ni, char *fp, int nf)
+{
+    int i = nf - 1;
+    for (; i >= 0 && fp[i] == '9'; i--)
+        fp[i] = '0';
+    if (i >= 0) {
+        fp[i]++;
+        return;
+    }
+    int j = *ni - 1;
+    for (; j >= 0 && ip[j] == '9'; j--)
+        ip[j] = '0';
+    if (j >= 0) {
+        ip[j]++;
+    } else {
+        memmove(ip + 1, ip, (size_t)*ni);
+        ip[0] = '1';
+        (*ni)++;
+    }
+}
+
+/* |x| (finite) in f's digits, grouping and decimal sign, into buf; its
+ * length. */
+static size_t nfmt_digits(const nfmt_t *f, double x, char buf[800])
+{
+    /* the digits of |x| as integer and fraction parts, rounded */
+    char dg[24];
+    int point;
+    size_t n = 0;
+    shortest(fabs(x), dg, &point);
+    if (fabs(x) == 0) {
+        dg[0] = '\0';
+        point = 0;
+    }
+    if (f->pct)
+        point += 2;
+    int nd = (int)strlen(dg), mf = (int)f->max_frac;
+    char ip[400], fp[120];
+    int ni = 0, nf = 0;
+    for (int i = 0; i < point && ni < 390; i++)
+        ip[ni++] = i < nd ? dg[i] : '0';
+    for (int i = 0; i < mf; i++) {
+        int at = point + i;
+        fp[nf++] = at >= 0 && at < nd ? dg[at] : '0';
+    }
+    int at = point + mf;
+    if (at >= 0 && at < nd && dg[at] >= '5')
+        nfmt_round_up(ip, &ni, fp, nf);
+    while (nf > (int)f->min_frac && fp[nf - 1] == '0')
+        nf--;
+    while (ni < (int)f->min_int) {
+        memmove(ip + 1, ip, (size_t)ni);
+        ip[0] = '0';
+        ni++;
+    }
+    /* ICU keeps the sign of a negative number rounded to zero: "-0" */
+    for (int i = 0; i < ni; i++) {
+        if (f->grouping && i > 0 && (ni - i) % 3 == 0 && ni >= 4) {
+            size_t gl = strlen(f->L->group);
+            memcpy(buf + n, f->L->group, gl);
+            n += gl;
+        }
+        buf[n++] = ip[i];
+    }
+    if (nf) {
+        size_t dl = strlen(f->L->decimal);
+        memcpy(buf + n, f->L->decimal, dl);
+        n += dl;
+        memcpy(buf + n, fp, (size_t)nf);
+        n += (size_t)nf;
+    }
+    return n;
+}
+
+static int n_format(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
+{
+    nfmt_t f;
+    TRY(nfmt_options(ev, arg(a, na, 0), arg(a, na, 1), &f));
+    const nfmt_locale_t *L = f.L;
     double x = self->n;
     char buf[800];
     size_t n = 0;
@@ -327,91 +420,24 @@ static int n_format(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_
         memcpy(buf, t, strlen(t));
         n = strlen(t);
     } else {
-        /* the digits of |x| as integer and fraction parts, rounded */
-        char dg[24];
-        int point;
-        shortest(fabs(x), dg, &point);
-        if (fabs(x) == 0) {
-            dg[0] = '\0';
-            point = 0;
-        }
-        if (pct)
-            point += 2;
-        int nd = (int)strlen(dg), mf = (int)max_frac;
-        char ip[400], fp[120];
-        int ni = 0, nf = 0;
-        for (int i = 0; i < point && ni < 390; i++)
-            ip[ni++] = i < nd ? dg[i] : '0';
-        for (int i = 0; i < mf; i++) {
-            int at = point + i;
-            fp[nf++] = at >= 0 && at < nd ? dg[at] : '0';
-        }
-        int at = point + mf;
-        bool up = at >= 0 && at < nd && dg[at] >= '5';
-        if (up) {
-            int i = nf - 1;
-            for (; i >= 0 && fp[i] == '9'; i--)
-                fp[i] = '0';
-            if (i >= 0) {
-                fp[i]++;
-            } else {
-                int j = ni - 1;
-                for (; j >= 0 && ip[j] == '9'; j--)
-                    ip[j] = '0';
-                if (j >= 0) {
-                    ip[j]++;
-                } else {
-                    memmove(ip + 1, ip, (size_t)ni);
-                    ip[0] = '1';
-                    ni++;
-                }
-            }
-        }
-        while (nf > (int)min_frac && fp[nf - 1] == '0')
-            nf--;
-        while (ni < (int)min_int) {
-            memmove(ip + 1, ip, (size_t)ni);
-            ip[0] = '0';
-            ni++;
-        }
-        bool zero = true;
-        for (int i = 0; i < ni; i++)
-            zero = zero && ip[i] == '0';
-        for (int i = 0; i < nf; i++)
-            zero = zero && fp[i] == '0';
-        if (zero && fabs(x) != 0)
-            neg = neg && true; /* ICU keeps the sign of a negative number rounded to zero: "-0" */
-        for (int i = 0; i < ni; i++) {
-            if (grouping && i > 0 && (ni - i) % 3 == 0 && ni >= 4) {
-                size_t gl = strlen(L->group);
-                memcpy(buf + n, L->group, gl);
-                n += gl;
-            }
-            buf[n++] = ip[i];
-        }
-        if (nf) {
-            size_t dl = strlen(L->decimal);
-            memcpy(buf + n, L->decimal, dl);
-            n += dl;
-            memcpy(buf + n, fp, (size_t)nf);
-            n += (size_t)nf;
-        }
+        n = nfmt_digits(&f, x, buf);
     }
     int rc = GL_OK;
+    const char *mark = f.sym ? f.sym : f.code;
     if (neg)
         rc = gl__expr_apps(ev, &b, "-");
-    if (rc == GL_OK && cur && !L->sign_after)
-        rc = sym ? gl__expr_apps(ev, &b, sym) : gl__expr_apps(ev, &b, code);
-    if (rc == GL_OK && cur && !L->sign_after && !sym)
+    if (rc == GL_OK && f.cur && !L->sign_after)
+        rc = gl__expr_apps(ev, &b, mark);
+    if (rc == GL_OK && f.cur && !L->sign_after && !f.sym)
         rc = gl__expr_apps(ev, &b, "\xc2\xa0");
     if (rc == GL_OK)
         rc = gl__expr_app(ev, &b, buf, n);
-    if (rc == GL_OK && (pct || cur) && L->sign_after)
-        rc = gl__expr_apps(ev, &b, pct ? L->space : "\xc2\xa0");
-    if (rc == GL_OK && pct)
+    if (rc == GL_OK && (f.pct || f.cur) && L->sign_after)
+        rc = gl__expr_apps(ev, &b, f.pct ? L->space : "\xc2\xa0");
+    if (rc == GL_OK && f.pct)
         rc = gl__expr_apps(ev, &b, "%");
-    if (rc == GL_OK && cur && L->sign_after)
-        rc = gl__expr_apps(ev, &b, sym ? sym : code);
+    if (rc == GL_OK && f.cur && L->sign_after)
+        rc = gl__expr_apps(ev, &b, mark);
     if (rc != GL_OK) {
         gl_buf_free(&b);
         return rc;
