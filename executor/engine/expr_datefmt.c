@@ -365,11 +365,14 @@ static int fmt_offset(ev_t *ev, gl_buf_t *b, int32_t off, int style)
 }
 
 /* One run of `count` copies of the token letter c. */
-static int fmt_token(ev_t *ev, gl_buf_t *b, const val_t *d, const gl_date_t *t, int32_t off,
-                     char c, int count)
+/* fmt_cal and fmt_zone: a letter that is no token of theirs */
+#define FMT_LITERAL 1
+
+/* The calendar and clock tokens of t (y, M/L, d, H, h, m, s, S, u, a, E/c,
+ * q, o); FMT_LITERAL for other letters and counts. */
+static int fmt_cal(ev_t *ev, gl_buf_t *b, const gl_date_t *t, char c, int count)
 {
     const char *mn = gl__date_months[t->month - 1], *wd = gl__date_days[t->weekday - 1];
-    bool done;
     switch (c) {
     case 'y':
         if (count == 2)
@@ -421,6 +424,17 @@ static int fmt_token(ev_t *ev, gl_buf_t *b, const val_t *d, const gl_date_t *t, 
             return app_num(ev, b, gl_date_days_from_civil(t->year, t->month, t->day) -
                                       gl_date_days_from_civil(t->year, 1, 1) + 1, count);
         break;
+    default: break;
+    }
+    return FMT_LITERAL;
+}
+
+/* The week, era, epoch, zone and macro tokens of d (W, k, G, x, X, Z, z,
+ * D, t, T, f, F); FMT_LITERAL for other letters and counts. */
+static int fmt_zone(ev_t *ev, gl_buf_t *b, const val_t *d, int32_t off, char c, int count)
+{
+    bool done;
+    switch (c) {
     case 'W':
     case 'k': {
         val_t wn;
@@ -466,6 +480,17 @@ static int fmt_token(ev_t *ev, gl_buf_t *b, const val_t *d, const gl_date_t *t, 
         break;
     default: break;
     }
+    return FMT_LITERAL;
+}
+
+static int fmt_token(ev_t *ev, gl_buf_t *b, const val_t *d, const gl_date_t *t, int32_t off,
+                     char c, int count)
+{
+    int rc = fmt_cal(ev, b, t, c, count);
+    if (rc == FMT_LITERAL)
+        rc = fmt_zone(ev, b, d, off, c, count);
+    if (rc != FMT_LITERAL)
+        return rc;
     for (int i = 0; i < count; i++) /* not a token: the letters stand for themselves */
         TRY(gl__expr_app(ev, b, &c, 1));
     return GL_OK;
