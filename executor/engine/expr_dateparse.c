@@ -332,106 +332,119 @@ static bool hms(in_t *in, gl_date_t *t, bool secs_required)
     return true;
 }
 
+/* asctime, after the weekday: Nov  6 08:49:37 1994 (to the end). */
+static bool rfc_asctime(in_t *in, gl_date_t *t)
+{
+    spaces(in);
+    int m = month_word(in->s + in->i, word_len(in), false);
+    if (!m)
+        return false;
+    in->i += 3;
+    spaces(in);
+    int64_t d, y;
+    if (!digits(in, 1, 2, &d))
+        return false;
+    spaces(in);
+    if (!hms(in, t, true))
+        return false;
+    spaces(in);
+    if (!digits(in, 4, 4, &y) || in->i != in->n)
+        return false;
+    t->year = y;
+    t->month = m;
+    t->day = (int)d;
+    return true;
+}
+
+/* RFC 850, after "Sunday, ": 06-Nov-94 08:49:37 GMT (to the end). */
+static bool rfc_850(in_t *in, gl_date_t *t)
+{
+    int d, yy;
+    if (!fixed2(in, &d) || !at(in, '-'))
+        return false;
+    in->i++;
+    int m = month_word(in->s + in->i, word_len(in), false);
+    if (!m)
+        return false;
+    in->i += 3;
+    if (!at(in, '-'))
+        return false;
+    in->i++;
+    if (!fixed2(in, &yy))
+        return false;
+    spaces(in);
+    if (!hms(in, t, true))
+        return false;
+    spaces(in);
+    if (word_len(in) != 3 || strncmp(in->s + in->i, "GMT", 3) != 0 || in->i + 3 != in->n)
+        return false;
+    t->year = two_digit_year(yy, 2);
+    t->month = m;
+    t->day = d;
+    return true;
+}
+
+/* RFC 2822 / RFC 1123, after the weekday: 6 Nov 1994 08:49:37 GMT or
+ * +0100 (HTTP: two-digit day, four-digit year, GMT only; to the end). */
+static bool rfc_2822(in_t *in, bool http, gl_date_t *t, int32_t *off)
+{
+    int64_t d, y;
+    if (!digits(in, http ? 2 : 1, 2, &d))
+        return false;
+    spaces(in);
+    int m = month_word(in->s + in->i, word_len(in), false);
+    if (!m)
+        return false;
+    in->i += 3;
+    spaces(in);
+    size_t ys = in->i;
+    if (!digits(in, 2, 4, &y))
+        return false;
+    if (http && in->i - ys != 4)
+        return false;
+    spaces(in);
+    if (!hms(in, t, http))
+        return false;
+    spaces(in);
+    t->year = two_digit_year(y, (int)(in->i - ys));
+    t->month = m;
+    t->day = (int)d;
+    if (http)
+        return word_len(in) == 3 && strncmp(in->s + in->i, "GMT", 3) == 0 && in->i + 3 == in->n;
+    size_t zl = word_len(in);
+    if (zl) {
+        if (!zone_word(in->s + in->i, zl, off))
+            return false;
+        in->i += zl;
+    } else if (!offset(in, off)) {
+        return false;
+    }
+    return in->i == in->n;
+}
+
 bool gl__date_parse_rfc(const char *s, size_t n, bool http, int64_t *ms, int32_t *off)
 {
     in_t in = { s, n, 0 };
     gl_date_t t = { 0 };
     *off = 0;
+    bool ok;
     size_t wl = word_len(&in);
-    if (wl) {
-        if (!weekday_word(in.s + in.i, wl))
-            return false;
-        bool long_wd = wl > 3;
-        in.i += wl;
-        if (http && !at(&in, ',')) { /* asctime: Sun Nov  6 08:49:37 1994 */
-            spaces(&in);
-            int m = month_word(in.s + in.i, word_len(&in), false);
-            if (!m)
-                return false;
-            in.i += 3;
-            spaces(&in);
-            int64_t d, y;
-            if (!digits(&in, 1, 2, &d))
-                return false;
-            spaces(&in);
-            if (!hms(&in, &t, true))
-                return false;
-            spaces(&in);
-            if (!digits(&in, 4, 4, &y) || in.i != n)
-                return false;
-            t.year = y;
-            t.month = m;
-            t.day = (int)d;
-            goto done;
-        }
-        if (!at(&in, ','))
-            return false;
-        in.i++;
-        spaces(&in);
-        if (http && long_wd) { /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
-            int d, yy;
-            if (!fixed2(&in, &d) || !at(&in, '-'))
-                return false;
-            in.i++;
-            int m = month_word(in.s + in.i, word_len(&in), false);
-            if (!m)
-                return false;
-            in.i += 3;
-            if (!at(&in, '-'))
-                return false;
-            in.i++;
-            if (!fixed2(&in, &yy))
-                return false;
-            spaces(&in);
-            if (!hms(&in, &t, true))
-                return false;
-            spaces(&in);
-            if (word_len(&in) != 3 || strncmp(in.s + in.i, "GMT", 3) != 0 || in.i + 3 != n)
-                return false;
-            t.year = two_digit_year(yy, 2);
-            t.month = m;
-            t.day = d;
-            goto done;
-        }
-    }
-    int64_t d, y;
-    if (!digits(&in, http ? 2 : 1, 2, &d))
+    if (wl && !weekday_word(in.s + in.i, wl))
         return false;
-    spaces(&in);
-    int m = month_word(in.s + in.i, word_len(&in), false);
-    if (!m)
-        return false;
-    in.i += 3;
-    spaces(&in);
-    size_t ys = in.i;
-    if (!digits(&in, 2, 4, &y))
-        return false;
-    if (http && in.i - ys != 4)
-        return false;
-    spaces(&in);
-    if (!hms(&in, &t, http))
-        return false;
-    spaces(&in);
-    t.year = two_digit_year(y, (int)(in.i - ys));
-    t.month = m;
-    t.day = (int)d;
-    if (http) {
-        if (word_len(&in) != 3 || strncmp(in.s + in.i, "GMT", 3) != 0 || in.i + 3 != n)
-            return false;
+    in.i += wl;
+    if (wl && http && !at(&in, ',')) { /* asctime: Sun Nov  6 08:49:37 1994 */
+        ok = rfc_asctime(&in, &t);
     } else {
-        size_t zl = word_len(&in);
-        if (zl) {
-            if (!zone_word(in.s + in.i, zl, off))
+        if (wl) {
+            if (!at(&in, ','))
                 return false;
-            in.i += zl;
-        } else if (!offset(&in, off)) {
-            return false;
+            in.i++;
+            spaces(&in);
         }
-        if (in.i != n)
-            return false;
+        ok = wl && http && wl > 3 ? rfc_850(&in, &t) /* Sunday, 06-Nov-94 08:49:37 GMT */
+                                  : rfc_2822(&in, http, &t, off);
     }
-done:
-    if (!valid_day(t.year, t.month, t.day))
+    if (!ok || !valid_day(t.year, t.month, t.day))
         return false;
     *ms = gl_date_join(&t) - (int64_t)*off * 1000;
     return *ms >= GL_DATE_MS_MIN && *ms < GL_DATE_MS_END;
