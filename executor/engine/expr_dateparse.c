@@ -762,151 +762,185 @@ static bool js_iso(ev_t *ev, const char *s, size_t n, double *out)
 /* V8's fallback for other texts: "Nov 25, 2026 10:00", "2026/11/25",
  * "11/25/2026", "Wed Nov 25 2026 19:33:53 GMT+0100 (…)": local unless a
  * zone is given. */
-static bool js_legacy(ev_t *ev, const char *s, size_t n, double *out)
+/* What js_legacy has read so far. */
+typedef struct {
+    in_t in;
+    int64_t nums[3]; /* bare numbers */
+    int nn, month, pm;
+    gl_date_t t;
+    bool has_time, has_off;
+    int32_t off;
+} js_t;
+
+/* A word of wl letters: a month, a weekday (ignored), AM/PM or a zone
+ * (with an offset after it: GMT+0100). */
+static bool js_word(js_t *j, size_t wl)
 {
-    in_t in = { s, n, 0 };
-    int64_t nums[3];
-    int nn = 0, month = 0, pm = -1;
-    gl_date_t t = { 0 };
-    bool has_time = false, has_off = false;
-    int32_t off = 0;
-    while (in.i < n) {
-        char c = s[in.i];
-        if (c == '(') { /* comment: (Central European Standard Time) */
-            const char *close = memchr(s + in.i, ')', n - in.i);
-            if (!close)
-                return false;
-            in.i = (size_t)(close - s) + 1;
-            continue;
-        }
-        if (c == ' ' || c == ',' || c == '\t') {
-            in.i++;
-            continue;
-        }
-        size_t wl = word_len(&in);
-        if (wl) {
-            int m;
-            if ((m = month_word(s + in.i, wl, true)) != 0 && !month) {
-                month = m;
-            } else if (weekday_word(s + in.i, wl)) {
-                /* ignored */
-            } else if (wl == 2 && (strncasecmp(s + in.i, "AM", 2) == 0 || strncasecmp(s + in.i, "PM", 2) == 0)) {
-                pm = strncasecmp(s + in.i, "PM", 2) == 0;
-            } else if (zone_word(s + in.i, wl, &off)) {
-                has_off = true;
-                in.i += wl;
-                if (at(&in, '+') || at(&in, '-')) {
-                    int sign = s[in.i++] == '-' ? -1 : 1;
-                    int64_t hm;
-                    size_t st = in.i;
-                    if (!digits(&in, 1, 4, &hm))
-                        return false;
-                    if (in.i - st <= 2)
-                        hm *= 100;
-                    if (at(&in, ':')) {
-                        int mm;
-                        in.i++;
-                        if (!fixed2(&in, &mm))
-                            return false;
-                        hm += mm;
-                    }
-                    off = sign * (int32_t)((hm / 100) * 3600 + (hm % 100) * 60);
-                }
-                continue;
-            } else {
-                return false;
-            }
-            in.i += wl;
-            continue;
-        }
-        if ((c == '+' || c == '-') && has_time && !has_off) {
-            if (!offset(&in, &off))
-                return false;
-            has_off = true;
-            continue;
-        }
-        if (!is_digit(c))
+    in_t *in = &j->in;
+    const char *w = in->s + in->i;
+    int m;
+    if ((m = month_word(w, wl, true)) != 0 && !j->month) {
+        j->month = m;
+    } else if (weekday_word(w, wl)) {
+        /* ignored */
+    } else if (wl == 2 && (strncasecmp(w, "AM", 2) == 0 || strncasecmp(w, "PM", 2) == 0)) {
+        j->pm = strncasecmp(w, "PM", 2) == 0;
+    } else if (zone_word(w, wl, &j->off)) {
+        j->has_off = true;
+        in->i += wl;
+        if (!at(in, '+') && !at(in, '-'))
+            return true;
+        int sign = in->s[in->i++] == '-' ? -1 : 1;
+        int64_t hm;
+        size_t st = in->i;
+        if (!digits(in, 1, 4, &hm))
             return false;
-        size_t st = in.i;
-        int64_t v;
-        if (!digits(&in, 1, 6, &v))
-            return false;
-        if (at(&in, ':')) { /* a time */
-            in.i = st;
-            int64_t h, m, sec = 0;
-            if (!digits(&in, 1, 2, &h) || !at(&in, ':'))
+        if (in->i - st <= 2)
+            hm *= 100;
+        if (at(in, ':')) {
+            int mm;
+            in->i++;
+            if (!fixed2(in, &mm))
                 return false;
-            in.i++;
-            if (!digits(&in, 2, 2, &m))
-                return false;
-            if (at(&in, ':')) {
-                in.i++;
-                if (!digits(&in, 2, 2, &sec))
-                    return false;
-                if (at(&in, '.')) {
-                    in.i++;
-                    if (!fraction(&in, &t.ms))
-                        return false;
-                }
-            }
-            t.hour = (int)h;
-            t.minute = (int)m;
-            t.second = (int)sec;
-            has_time = true;
-            continue;
+            hm += mm;
         }
-        if (at(&in, '/') || (at(&in, '-') && nn == 0 && !month)) { /* a/b/c */
-            char sep = s[in.i];
-            int64_t b, c3;
-            in.i++;
-            if (!digits(&in, 1, 4, &b) || !at(&in, sep))
-                return false;
-            in.i++;
-            if (!digits(&in, 1, 4, &c3))
-                return false;
-            if (in.i - st >= 4 && v > 31) { /* y/m/d */
-                t.year = v;
-                month = (int)b;
-                t.day = (int)c3;
-            } else { /* m/d/y */
-                month = (int)v;
-                t.day = (int)b;
-                t.year = c3 < 50 ? 2000 + c3 : c3 < 100 ? 1900 + c3 : c3;
-            }
-            nn = 3;
-            continue;
-        }
-        if (nn >= 3)
-            return false;
-        nums[nn++] = v;
-    }
-    if (nn > 0 && nn < 3) { /* "Nov 25 2026", "25 Nov 2026" */
-        if (!month || nn != 2)
-            return false;
-        int64_t a0 = nums[0], a1 = nums[1];
-        if (a0 > 31) {
-            t.year = a0;
-            t.day = (int)a1;
-        } else {
-            t.day = (int)a0;
-            t.year = a1 < 50 ? 2000 + a1 : a1 < 100 ? 1900 + a1 : a1;
-        }
-    } else if (nn == 0) {
+        j->off = sign * (int32_t)((hm / 100) * 3600 + (hm % 100) * 60);
+        return true;
+    } else {
         return false;
     }
-    t.month = month;
-    if (pm >= 0) {
-        if (t.hour < 1 || t.hour > 12)
-            return false;
-        t.hour = t.hour % 12 + (pm ? 12 : 0);
-    }
-    if (!valid_day(t.year, t.month, t.day) || t.hour > 23 || t.minute > 59 || t.second > 59)
+    in->i += wl;
+    return true;
+}
+
+/* h:mm[:ss[.f]] from st. */
+static bool js_time(js_t *j, size_t st)
+{
+    in_t *in = &j->in;
+    in->i = st;
+    int64_t h, m, sec = 0;
+    if (!digits(in, 1, 2, &h) || !at(in, ':'))
         return false;
-    if (has_off) {
-        *out = (double)(gl_date_join(&t) - (int64_t)off * 1000);
+    in->i++;
+    if (!digits(in, 2, 2, &m))
+        return false;
+    if (at(in, ':')) {
+        in->i++;
+        if (!digits(in, 2, 2, &sec))
+            return false;
+        if (at(in, '.')) {
+            in->i++;
+            if (!fraction(in, &j->t.ms))
+                return false;
+        }
+    }
+    j->t.hour = (int)h;
+    j->t.minute = (int)m;
+    j->t.second = (int)sec;
+    j->has_time = true;
+    return true;
+}
+
+/* v (read from st) then /b/c or -b-c: y/m/d or m/d/y. */
+static bool js_slashed(js_t *j, size_t st, int64_t v)
+{
+    in_t *in = &j->in;
+    char sep = in->s[in->i];
+    int64_t b, c3;
+    in->i++;
+    if (!digits(in, 1, 4, &b) || !at(in, sep))
+        return false;
+    in->i++;
+    if (!digits(in, 1, 4, &c3))
+        return false;
+    if (in->i - st >= 4 && v > 31) { /* y/m/d */
+        j->t.year = v;
+        j->month = (int)b;
+        j->t.day = (int)c3;
+    } else { /* m/d/y */
+        j->month = (int)v;
+        j->t.day = (int)b;
+        j->t.year = c3 < 50 ? 2000 + c3 : c3 < 100 ? 1900 + c3 : c3;
+    }
+    j->nn = 3;
+    return true;
+}
+
+/* One piece at in.i: a (comment), a separator, a word, an offset, a time,
+ * a slashed date or a bare number. */
+static bool js_piece(js_t *j)
+{
+    in_t *in = &j->in;
+    const char *s = in->s;
+    char c = s[in->i];
+    if (c == '(') { /* comment: (Central European Standard Time) */
+        const char *close = memchr(s + in->i, ')', in->n - in->i);
+        if (!close)
+            return false;
+        in->i = (size_t)(close - s) + 1;
         return true;
     }
-    *out = (double)gl__date_js_local(gl__date_local_zone(ev), gl_date_join(&t));
+    if (c == ' ' || c == ',' || c == '\t') {
+        in->i++;
+        return true;
+    }
+    size_t wl = word_len(in);
+    if (wl)
+        return js_word(j, wl);
+    if ((c == '+' || c == '-') && j->has_time && !j->has_off) {
+        j->has_off = true;
+        return offset(in, &j->off);
+    }
+    if (!is_digit(c))
+        return false;
+    size_t st = in->i;
+    int64_t v;
+    if (!digits(in, 1, 6, &v))
+        return false;
+    if (at(in, ':')) /* a time */
+        return js_time(j, st);
+    if (at(in, '/') || (at(in, '-') && j->nn == 0 && !j->month)) /* a/b/c */
+        return js_slashed(j, st, v);
+    if (j->nn >= 3)
+        return false;
+    j->nums[j->nn++] = v;
+    return true;
+}
+
+static bool js_legacy(ev_t *ev, const char *s, size_t n, double *out)
+{
+    js_t j = { .in = { s, n, 0 }, .pm = -1 };
+    gl_date_t *t = &j.t;
+    while (j.in.i < n)
+        if (!js_piece(&j))
+            return false;
+    if (j.nn > 0 && j.nn < 3) { /* "Nov 25 2026", "25 Nov 2026" */
+        if (!j.month || j.nn != 2)
+            return false;
+        int64_t a0 = j.nums[0], a1 = j.nums[1];
+        if (a0 > 31) {
+            t->year = a0;
+            t->day = (int)a1;
+        } else {
+            t->day = (int)a0;
+            t->year = a1 < 50 ? 2000 + a1 : a1 < 100 ? 1900 + a1 : a1;
+        }
+    } else if (j.nn == 0) {
+        return false;
+    }
+    t->month = j.month;
+    if (j.pm >= 0) {
+        if (t->hour < 1 || t->hour > 12)
+            return false;
+        t->hour = t->hour % 12 + (j.pm ? 12 : 0);
+    }
+    if (!valid_day(t->year, t->month, t->day) || t->hour > 23 || t->minute > 59 || t->second > 59)
+        return false;
+    if (j.has_off) {
+        *out = (double)(gl_date_join(t) - (int64_t)j.off * 1000);
+        return true;
+    }
+    *out = (double)gl__date_js_local(gl__date_local_zone(ev), gl_date_join(t));
     return true;
 }
 
