@@ -466,6 +466,198 @@ static bool name_match(in_t *in, const char *const *names, int count, bool abbr,
     return false;
 }
 
+/* Date tokens of a format: y, M/L, d, q, o, E/c. */
+static bool pf_date(in_t *in, char c, int count, parsed_t *p)
+{
+    int64_t v;
+    int idx;
+    switch (c) {
+    case 'y':
+        if (count == 2) {
+            if (!digits(in, 2, 2, &v))
+                return false;
+            v = two_digit_year(v, 2);
+        } else if (!digits(in, count == 1 ? 1 : count, count <= 4 ? (count == 1 ? 6 : 4) : 6, &v)) {
+            return false;
+        }
+        p->t.year = v;
+        p->has[0] = true;
+        break;
+    case 'M':
+    case 'L':
+        if (count <= 2) {
+            if (!digits(in, count, 2, &v))
+                return false;
+            p->t.month = (int)v;
+        } else {
+            if (!name_match(in, gl__date_months, 12, count == 3, &idx))
+                return false;
+            p->t.month = idx;
+        }
+        p->has[1] = true;
+        break;
+    case 'd':
+        if (count > 2 || !digits(in, count, 2, &v))
+            return false;
+        p->t.day = (int)v;
+        p->has[2] = true;
+        break;
+    case 'E':
+    case 'c':
+        if (count == 1) {
+            if (!digits(in, 1, 1, &v) || v < 1 || v > 7)
+                return false;
+            idx = (int)v;
+        } else if (!name_match(in, gl__date_days, 7, count == 3, &idx)) {
+            return false;
+        }
+        p->weekday = idx;
+        break;
+    case 'o':
+        if (!digits(in, count == 3 ? 3 : 1, 3, &v) || v < 1 || v > 366)
+            return false;
+        p->ordinal = (int)v;
+        break;
+    case 'q':
+        if (!digits(in, count, count == 2 ? 2 : 1, &v) || v < 1 || v > 4)
+            return false;
+        p->t.month = (int)(v - 1) * 3 + 1;
+        p->has[1] = true;
+        break;
+    default: break;
+    }
+    return true;
+}
+
+/* Clock tokens of a format: H, h, m, s, S, u, a. */
+static bool pf_time(in_t *in, char c, int count, parsed_t *p)
+{
+    int64_t v;
+    const char *s = in->s;
+    size_t n = in->n;
+    switch (c) {
+    case 'H':
+    case 'h':
+        if (count > 2 || !digits(in, count, 2, &v))
+            return false;
+        p->t.hour = (int)v;
+        p->has[3] = true;
+        if (c == 'h' && !p->pm_set) {
+            p->pm_set = true;
+            p->pm = false;
+        }
+        break;
+    case 'm':
+        if (count > 2 || !digits(in, count, 2, &v))
+            return false;
+        p->t.minute = (int)v;
+        p->has[4] = true;
+        break;
+    case 's':
+        if (count > 2 || !digits(in, count, 2, &v))
+            return false;
+        p->t.second = (int)v;
+        p->has[5] = true;
+        break;
+    case 'S':
+        if (count == 3) {
+            if (!digits(in, 3, 3, &v))
+                return false;
+        } else if (count == 1) {
+            if (!digits(in, 1, 3, &v))
+                return false;
+        } else {
+            return false;
+        }
+        p->t.ms = (int)v;
+        p->has[6] = true;
+        break;
+    case 'u': {
+        int ms;
+        if (!fraction(in, &ms))
+            return false;
+        p->t.ms = ms;
+        p->has[6] = true;
+        break;
+    }
+    case 'a':
+        if (n - in->i >= 2 && strncasecmp(s + in->i, "AM", 2) == 0)
+            p->pm = false;
+        else if (n - in->i >= 2 && strncasecmp(s + in->i, "PM", 2) == 0)
+            p->pm = true;
+        else
+            return false;
+        p->pm_set = true;
+        in->i += 2;
+        break;
+    default: break;
+    }
+    return true;
+}
+
+/* Zone and epoch tokens of a format: Z, z, x, X. */
+static bool pf_zone(ev_t *ev, in_t *in, char c, parsed_t *p)
+{
+    int64_t v;
+    size_t st = in->i;
+    const char *s = in->s;
+    size_t n = in->n;
+    switch (c) {
+    case 'Z': {
+        int32_t off;
+        if (!offset(in, &off)) {
+            in->i = st;
+            size_t wl = word_len(in);
+            if (!wl || !zone_word(s + in->i, wl, &off))
+                return false;
+            in->i += wl;
+        }
+        p->off = off;
+        p->has_off = true;
+        break;
+    }
+    case 'z': {
+        size_t k = in->i;
+        while (k < n && (s[k] == '/' || s[k] == '_' || s[k] == '-' || s[k] == '+' ||
+                         is_digit(s[k]) || (s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z')))
+            k++;
+        int zone;
+        if (k == in->i || gl__expr_charge(ev, 16) != GL_OK)
+            return false;
+        if (!gl__date_zone_find(ev, s + in->i, k - in->i, &zone))
+            return false;
+        in->i = k;
+        p->zone = zone;
+        p->has_zone = true;
+        break;
+    }
+    case 'x':
+    case 'X': {
+        bool neg = at(in, '-');
+        if (neg)
+            in->i++;
+        if (!digits(in, 1, 15, &v))
+            return false;
+        double x = (double)v;
+        if (c == 'X' && at(in, '.')) {
+            in->i++;
+            int ms;
+            if (!fraction(in, &ms))
+                return false;
+            x += ms / 1000.0;
+        }
+        x = (neg ? -x : x) * (c == 'X' ? 1000 : 1);
+        if (!(x >= (double)GL_DATE_MS_MIN && x < (double)GL_DATE_MS_END))
+            return false;
+        p->epoch_ms = (int64_t)x;
+        p->has_epoch = true;
+        break;
+    }
+    default: break;
+    }
+    return true;
+}
+
 bool gl__date_parse_format(ev_t *ev, const char *s, size_t n, const char *f, size_t fn,
                            parsed_t *p)
 {
@@ -496,166 +688,17 @@ bool gl__date_parse_format(ev_t *ev, const char *s, size_t n, const char *f, siz
             j++;
         int count = (int)(j - i);
         i = j;
-        int64_t v;
-        int idx;
-        size_t st = in.i;
+        bool ok = true;
         switch (c) {
-        case 'y':
-            if (count == 2) {
-                if (!digits(&in, 2, 2, &v))
-                    return false;
-                v = two_digit_year(v, 2);
-            } else if (!digits(&in, count == 1 ? 1 : count, count <= 4 ? (count == 1 ? 6 : 4) : 6, &v)) {
-                return false;
-            }
-            p->t.year = v;
-            p->has[0] = true;
+        case 'y': case 'M': case 'L': case 'd': case 'q': case 'o': case 'E': case 'c':
+            ok = pf_date(&in, c, count, p);
             break;
-        case 'M':
-        case 'L':
-            if (count <= 2) {
-                if (!digits(&in, count, 2, &v))
-                    return false;
-                p->t.month = (int)v;
-            } else {
-                if (!name_match(&in, gl__date_months, 12, count == 3, &idx))
-                    return false;
-                p->t.month = idx;
-            }
-            p->has[1] = true;
+        case 'H': case 'h': case 'm': case 's': case 'S': case 'u': case 'a':
+            ok = pf_time(&in, c, count, p);
             break;
-        case 'd':
-            if (count > 2 || !digits(&in, count, 2, &v))
-                return false;
-            p->t.day = (int)v;
-            p->has[2] = true;
+        case 'Z': case 'z': case 'x': case 'X':
+            ok = pf_zone(ev, &in, c, p);
             break;
-        case 'H':
-        case 'h':
-            if (count > 2 || !digits(&in, count, 2, &v))
-                return false;
-            p->t.hour = (int)v;
-            p->has[3] = true;
-            if (c == 'h' && !p->pm_set) {
-                p->pm_set = true;
-                p->pm = false;
-            }
-            break;
-        case 'm':
-            if (count > 2 || !digits(&in, count, 2, &v))
-                return false;
-            p->t.minute = (int)v;
-            p->has[4] = true;
-            break;
-        case 's':
-            if (count > 2 || !digits(&in, count, 2, &v))
-                return false;
-            p->t.second = (int)v;
-            p->has[5] = true;
-            break;
-        case 'S':
-            if (count == 3) {
-                if (!digits(&in, 3, 3, &v))
-                    return false;
-            } else if (count == 1) {
-                if (!digits(&in, 1, 3, &v))
-                    return false;
-            } else {
-                return false;
-            }
-            p->t.ms = (int)v;
-            p->has[6] = true;
-            break;
-        case 'u': {
-            int ms;
-            if (!fraction(&in, &ms))
-                return false;
-            p->t.ms = ms;
-            p->has[6] = true;
-            break;
-        }
-        case 'a':
-            if (n - in.i >= 2 && strncasecmp(s + in.i, "AM", 2) == 0)
-                p->pm = false;
-            else if (n - in.i >= 2 && strncasecmp(s + in.i, "PM", 2) == 0)
-                p->pm = true;
-            else
-                return false;
-            p->pm_set = true;
-            in.i += 2;
-            break;
-        case 'E':
-        case 'c':
-            if (count == 1) {
-                if (!digits(&in, 1, 1, &v) || v < 1 || v > 7)
-                    return false;
-                idx = (int)v;
-            } else if (!name_match(&in, gl__date_days, 7, count == 3, &idx)) {
-                return false;
-            }
-            p->weekday = idx;
-            break;
-        case 'o':
-            if (!digits(&in, count == 3 ? 3 : 1, 3, &v) || v < 1 || v > 366)
-                return false;
-            p->ordinal = (int)v;
-            break;
-        case 'q':
-            if (!digits(&in, count, count == 2 ? 2 : 1, &v) || v < 1 || v > 4)
-                return false;
-            p->t.month = (int)(v - 1) * 3 + 1;
-            p->has[1] = true;
-            break;
-        case 'Z': {
-            int32_t off;
-            if (!offset(&in, &off)) {
-                in.i = st;
-                size_t wl = word_len(&in);
-                if (!wl || !zone_word(s + in.i, wl, &off))
-                    return false;
-                in.i += wl;
-            }
-            p->off = off;
-            p->has_off = true;
-            break;
-        }
-        case 'z': {
-            size_t k = in.i;
-            while (k < n && (s[k] == '/' || s[k] == '_' || s[k] == '-' || s[k] == '+' ||
-                             is_digit(s[k]) || (s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z')))
-                k++;
-            int zone;
-            if (k == in.i || gl__expr_charge(ev, 16) != GL_OK)
-                return false;
-            if (!gl__date_zone_find(ev, s + in.i, k - in.i, &zone))
-                return false;
-            in.i = k;
-            p->zone = zone;
-            p->has_zone = true;
-            break;
-        }
-        case 'x':
-        case 'X': {
-            bool neg = at(&in, '-');
-            if (neg)
-                in.i++;
-            if (!digits(&in, 1, 15, &v))
-                return false;
-            double x = (double)v;
-            if (c == 'X' && at(&in, '.')) {
-                in.i++;
-                int ms;
-                if (!fraction(&in, &ms))
-                    return false;
-                x += ms / 1000.0;
-            }
-            x = (neg ? -x : x) * (c == 'X' ? 1000 : 1);
-            if (!(x >= (double)GL_DATE_MS_MIN && x < (double)GL_DATE_MS_END))
-                return false;
-            p->epoch_ms = (int64_t)x;
-            p->has_epoch = true;
-            break;
-        }
         default: /* not a token: the letters must be there */
             for (int k = 0; k < count; k++) {
                 if (!at(&in, c))
@@ -664,6 +707,8 @@ bool gl__date_parse_format(ev_t *ev, const char *s, size_t n, const char *f, siz
             }
             break;
         }
+        if (!ok)
+            return false;
     }
     if (in.i != n)
         return false;
