@@ -1,6 +1,7 @@
 /*
- * dates.h: the proleptic Gregorian calendar in UTC and ISO 8601 text, the
- * one place that turns day counts into dates and back. Time zones (tz.c),
+ * dates.h: the proleptic Gregorian calendar in UTC and ISO 8601 text out,
+ * the one place that turns day counts into dates and back (ISO 8601 text in:
+ * the engine's date library, gl__date_parse_iso). Time zones (tz.c),
  * cron (cron.c), the expression language's DateTime and the wait node all
  * build on it. Pure arithmetic: no allocation, no global state.
  */
@@ -51,21 +52,5 @@ int64_t gl_date_join(const gl_date_t *t);
  * ms must lie in [GL_DATE_MS_MIN, GL_DATE_MS_END). */
 void gl_date_iso_format(int64_t ms, char out[GL_DATE_ISO_LEN]);
 
-/* What gl_date_iso_parse insists on beyond its base forms. */
-enum {
-    GL_DATE_ISO_FULL_DATE = 1 << 0, /* YYYY-MM-DD, not YYYY or YYYY-MM */
-    GL_DATE_ISO_ZONED = 1 << 1,     /* a time ends with Z or an offset */
-    GL_DATE_ISO_SPACE = 1 << 2,     /* a space may stand for the T */
-};
-
-/*
- * Parses the first n bytes of s as ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD,
- * then optionally Thh[:mm[:ss[.f…]]] (up to 9 fraction digits, '.' or ',';
- * milliseconds kept) and Z or ±hh[[:]mm]; without an offset the time is UTC.
- * Fields are range-checked (no February 30th, no leap second). flags narrow
- * or widen this (GL_DATE_ISO_*). Returns true with unix milliseconds in
- * *out_ms, within [GL_DATE_MS_MIN, GL_DATE_MS_END); false for anything else.
- */
-bool gl_date_iso_parse(const char *s, size_t n, unsigned flags, int64_t *out_ms) GL_WUR;
 
 #endif

@@ -156,6 +156,11 @@ void gl__date_iso(const val_t *d, bool date, bool time, bool offset, bool ms, ch
  * says whether an offset was given (*off seconds). Local fields in t. */
 bool gl__date_parse_iso(const char *s, size_t n, bool sql, gl_date_t *t, bool *has_off,
                         int32_t *off, bool *time_only);
+/* An instant in ISO 8601 (gl__date_parse_iso's forms, a space for the T
+ * allowed) that names a full date (YYYY-MM-DD) and, when it has a time, an
+ * offset: 2026-11-25T19:33:53Z, …53.123Z, …53+01:00, 2026-11-25 (midnight
+ * UTC). flow.wait's `until`. */
+bool gl__date_iso_instant(const char *s, size_t n, int64_t *ms);
 /* RFC 2822 / HTTP dates: UTC ms (offset applied). */
 bool gl__date_parse_rfc(const char *s, size_t n, bool http, int64_t *ms, int32_t *off);
 /* Luxon fromFormat: fields into t, and zone/offset when the text had them. */

@@ -248,6 +248,19 @@ bool gl__date_parse_iso(const char *s, size_t n, bool sql, gl_date_t *t, bool *h
     return in.i == n;
 }
 
+bool gl__date_iso_instant(const char *s, size_t n, int64_t *ms)
+{
+    gl_date_t t;
+    bool has_off, time_only;
+    int32_t off;
+    /* a full calendar date in the extended form first: YYYY-MM-DD */
+    if (n < 10 || s[4] != '-' || s[7] != '-' || !gl__date_parse_iso(s, n, true, &t, &has_off, &off, &time_only) ||
+        time_only || (n > 10 && !has_off))
+        return false;
+    *ms = gl_date_join(&t) - (int64_t)off * 1000;
+    return *ms >= GL_DATE_MS_MIN && *ms < GL_DATE_MS_END;
+}
+
 /* ------------------------------------------------------------------------ */
 /* RFC 2822 and HTTP dates                                                  */
 

@@ -18,6 +18,7 @@
  * own argument errors.
  */
 #include "engine.h"
+#include "expr_date_int.h"
 #include "expr_int.h"
 #include "gl_test.h"
 #include "json.h"
@@ -1129,6 +1130,33 @@ TEST(n8n_to_date_time_entry_points)
     conv_row(NULL, "us", 1708695471000000, true, "2024-02-23T14:37:51.000+01:00");
     conv_row(NULL, "excel", 45345, true, "2024-02-23T01:00:00.000+01:00");
     conv_row(NULL, "days", 1, true, "!Unsupported format 'days'");
+}
+
+/* flow.wait's `until`: an instant through the one ISO 8601 reader
+ * (gl__date_iso_instant over gl__date_parse_iso): a full date, a time only
+ * with an offset, a space for the T. */
+static int64_t instant(const char *s)
+{
+    int64_t ms = INT64_MIN;
+    return gl__date_iso_instant(s, strlen(s), &ms) ? ms : INT64_MIN;
+}
+
+TEST(iso_instant_for_flow_wait)
+{
+    ASSERT_EQ(instant("2026-11-25T19:33:53.123Z"), 1795635233123);
+    ASSERT_EQ(instant("2026-11-25T20:33:53,123+01:00"), 1795635233123);
+    ASSERT_EQ(instant("2026-11-25T20:33:53.123+0100"), 1795635233123);
+    ASSERT_EQ(instant("2026-11-25T19:33:53.123z"), 1795635233123);
+    ASSERT_EQ(instant("2026-11"), INT64_MIN);           /* not a full date */
+    ASSERT_EQ(instant("2026-W48-3T10:00Z"), INT64_MIN); /* nor a week date */
+    ASSERT_EQ(instant("19:33Z"), INT64_MIN);            /* a time alone */
+    ASSERT_EQ(instant("2026-11-25T19:33"), INT64_MIN);  /* a time without an offset */
+    ASSERT_EQ(instant("2026-11-25T19:33+05:"), INT64_MIN); /* a colon with no minutes */
+    ASSERT_EQ(instant("2026-11-25"), 1795564800000);    /* midnight UTC */
+    ASSERT_EQ(instant("2026-11-25 19:33Z"), 1795635180000);
+    ASSERT_EQ(instant("2026-02-29T00:00Z"), INT64_MIN);
+    ASSERT_EQ(instant("2026-11-25T24:00Z"), INT64_MIN);
+    ASSERT_EQ(instant("2026-11-25T19:33Zjunk"), INT64_MIN);
 }
 
 TEST_MAIN()

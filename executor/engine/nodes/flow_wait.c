@@ -9,6 +9,7 @@
 #include "node.h"
 
 #include "dates.h"
+#include "expr_date_int.h"
 
 #include <string.h>
 
@@ -26,8 +27,7 @@ static int run(gl_node_ctx_t *c)
         if (gl_node_param_str(c, "until", 0, &s) != GL_OK)
             return GL_INVALID;
         /* 2026-11-25T19:33:53Z, …53.123Z, …53+01:00, 2026-11-25 (UTC midnight) */
-        if (!s || !gl_date_iso_parse(s, strlen(s), GL_DATE_ISO_FULL_DATE | GL_DATE_ISO_ZONED | GL_DATE_ISO_SPACE,
-                                     &until))
+        if (!s || !gl__date_iso_instant(s, strlen(s), &until))
             return gl_node_fail(c, "parameter 'until' must be an ISO 8601 time with a zone, e.g. 2026-12-01T09:00:00Z");
     } else {
         json_object *v;
