@@ -486,8 +486,8 @@ int gl_problems_json(const gl_problems_t *p, gl_buf_t *out) GL_WUR;
  * common n8n expressions work unchanged: literals (numbers, strings, template
  * literals, arrays, objects), member access (`.`, `[]`, `?.`), the unary,
  * arithmetic, comparison, equality, logical, `??` and `?:` operators, the
- * n8n variables ($json, $input, $node, $("Name"), $execution, $workflow,
- * $now, $today, $env, $itemIndex), a library of string, array, number,
+ * n8n variables ($json, $binary, $input, $node, $("Name"), $execution,
+ * $workflow, $now, $today, $env, $itemIndex), a library of string, array, number,
  * Math, JSON, Object and Luxon-style DateTime functions, arrow functions as
  * arguments of the array methods taking callbacks (map, filter, reduce,
  * sort…; bodies an expression or a block of const/let, if/else and return),
@@ -536,7 +536,9 @@ typedef struct {
 } gl_expr_limits_t;
 
 typedef struct gl_expr_ctx {
-    json_object *json;        /* $json: the current item (borrowed; NULL means {}) */
+    json_object *json;        /* $json: the current item (borrowed; NULL means {}); $binary is its "$binary" object
+                                 ({} when none), and item wrappers ($input.item, $("Name").item, .all()…) are
+                                 {json, binary} (binary only when the item has some, as in n8n) */
     json_object *input;       /* array of the node's input items (borrowed; NULL means []): $input.all(), $input.first(), $input.last(), $input.item (= the current item) */
     int64_t item_index;       /* $itemIndex */
     /* $node["Name"].json / $("Name").item.json etc: returns a borrowed array of that node's output items (first output port), or NULL when no node has that name or it has not run */
