@@ -10,6 +10,8 @@
  */
 #include "filestore.h"
 
+#include "utf8.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -207,6 +209,25 @@ int64_t gl_filestore_size(const gl_fs_writer_t *w)
 const char *gl_filestore_sha256(const gl_fs_writer_t *w)
 {
     return w->sealed ? w->sha_hex : "";
+}
+
+bool gl_filestore_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    bool ok = n > 0 && n <= GL_FILE_NAME_MAX && gl_utf8_valid(name, n) && strcmp(name, ".") != 0 &&
+              strcmp(name, "..") != 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f && name[i] != '/' && name[i] != '\\';
+    return ok;
+}
+
+bool gl_filestore_type_ok(const char *type)
+{
+    size_t n = type ? strlen(type) : 0, slash = n ? strcspn(type, "/;") : 0;
+    bool ok = n <= GL_MIME_TYPE_MAX && slash > 0 && type[slash] == '/' && slash + 1 < n && type[slash + 1] != ';';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (unsigned char)type[i] >= 0x20 && (unsigned char)type[i] < 0x7f;
+    return ok;
 }
 
 int gl_filestore_rel_path(const char *org_id, const char *sha_hex, char *out, size_t out_len)

@@ -67,6 +67,17 @@ int gl_filestore_finish(gl_fs_writer_t *w, bool *created, gl_err_t *err) GL_WUR;
 /* Removes the temporary file and frees w (NULL: nothing). */
 void gl_filestore_abort(gl_fs_writer_t *w);
 
+/* What the files table takes (sql/019_files.sql), so a caller refuses a bad
+ * value with its own message before it stores anything:
+ * gl_filestore_name_ok: a file name, not a path — 1 to GL_FILE_NAME_MAX
+ * bytes of UTF-8 without control characters, '/' or '\', not "." or "..";
+ * gl_filestore_type_ok: a media type `type/subtype[; parameters]` of
+ * printable ASCII, at most GL_MIME_TYPE_MAX bytes. */
+#define GL_FILE_NAME_MAX 255
+#define GL_MIME_TYPE_MAX 255
+bool gl_filestore_name_ok(const char *name);
+bool gl_filestore_type_ok(const char *type);
+
 /* The path of a content relative to the store's dir, "<org>/<aa>/<sha>",
  * into out (at least GL_FILESTORE_REL_LEN + 1 bytes). GL_INVALID when org_id
  * is not a UUID or sha_hex not 64 lowercase hex digits. */

@@ -178,6 +178,9 @@ int main(int argc, char **argv)
     gl_workflow_job_limits.max_bytes = (size_t)cfg.executor_max_execution_bytes;
     gl_workflow_job_limits.allow_private = &cfg.http_allow_private; /* cfg outlives the workers' runs */
     gl_workflow_job_limits.allow_scripts = cfg.http_respond_allow_scripts;
+    gl_workflow_job_files.dir = cfg.files_dir; /* cfg outlives the workers' runs */
+    gl_workflow_job_files.max_file_bytes = cfg.files_max_file_bytes;
+    gl_workflow_job_files.max_bytes_per_org = cfg.files_max_bytes_per_org;
     int n = workers > 0 ? (int)workers : cfg.executor_workers;
     if (n > GL_EXEC_MAX_WORKERS)
         n = GL_EXEC_MAX_WORKERS;

@@ -18,6 +18,7 @@
 
 #include "credentials.h"
 #include "engine.h"
+#include "files.h"
 #include "json.h"
 #include "log.h"
 
@@ -33,6 +34,7 @@ typedef struct {
     int64_t last_beat_ms;  /* when the job's lease was last renewed */
     json_object *collected; /* quick workflows: steps not yet written */
     gl_cred_source_t creds; /* the execution's credential store, shared with its subworkflows */
+    gl_exec_files_t files;  /* the execution's file source (each subworkflow has its own: its files are its own) */
     json_object **vars;     /* $vars: the org's variables, loaded when a definition first uses them
                                (shared with its subworkflows; the top run owns it) */
 } run_io_t;
@@ -236,6 +238,7 @@ static json_object *env_object(void)
 const char *gl_workflow_job_env_allow;
 gl_engine_limits_t gl_workflow_job_limits;
 const gl_vault_t *gl_workflow_job_vault;
+gl_exec_files_cfg_t gl_workflow_job_files;
 
 static int io_subworkflow(void *ud, const char *workflow_id, json_object *items, int depth, json_object **out,
                           gl_err_t *err);
@@ -273,6 +276,7 @@ static void fill_run(gl_run_t *r, run_io_t *io, json_object *def)
     r->io.subworkflow = io_subworkflow;
     r->io.ud = io;
     r->creds = io->creds;
+    r->files = gl_exec_files_source(&io->files, io->job, &gl_workflow_job_files, io->org_id, io->execution_id);
     r->vars = *io->vars;
 }
 

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "files.h"
 #include "job_kinds.h"
 #include "vault.h"
 
@@ -13,6 +14,7 @@
 extern const char *gl_workflow_job_env_allow; /* executor.env_allow: names $env may read */
 extern gl_engine_limits_t gl_workflow_job_limits;
 extern const gl_vault_t *gl_workflow_job_vault; /* the master keys: opens credentials */
+extern gl_exec_files_cfg_t gl_workflow_job_files; /* the file store: binary data of executions */
 
 /* Runs (or resumes) the execution named by the job's payload. */
 gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx);

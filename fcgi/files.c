@@ -26,13 +26,10 @@
 #include "account.h"
 #include "filestore.h"
 #include "log.h"
-#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define FILE_NAME_MAX 255
-#define MIME_TYPE_MAX 255
 #define UPLOAD_CHUNK (64u << 10)
 
 #define ITEM_JSON                                                                                            \
@@ -182,6 +179,27 @@ static const char *content_disposition(gl_req_t *req, const char *name)
     return gl_arena_printf(req->arena, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, ext);
 }
 
+void gl_files_send(gl_req_t *req, const char *org_id, const char *sha_hex, const char *mime_type,
+                   const char *file_name)
+{
+    char rel[GL_FILESTORE_REL_LEN + 1];
+    if (gl_filestore_rel_path(org_id, sha_hex, rel, sizeof rel) != GL_OK) {
+        gl_resp_error(req, 500, "internal", NULL, "internal error (request %s)", req->request_id);
+        return;
+    }
+    /* nginx sends the bytes (and answers Range) from its internal location;
+     * Content-Type and Content-Disposition are kept from this answer */
+    char accel[sizeof "/_glyphic/files/" + GL_FILESTORE_REL_LEN];
+    snprintf(accel, sizeof accel, "/_glyphic/files/%s", rel);
+    gl_resp_header(req, "X-Accel-Redirect", accel);
+    gl_resp_header(req, "Content-Disposition", content_disposition(req, file_name));
+    /* (the table allows only printable ASCII here; a header stays one line
+     * whatever a future writer does) */
+    req->content_type =
+        strpbrk(mime_type, "\r\n") ? "application/octet-stream" : gl_arena_strdup(req->arena, mime_type);
+    req->status = 200;
+}
+
 static void file_content(gl_req_t *req)
 {
     const char *id = file_id(req);
@@ -196,30 +214,14 @@ static void file_content(gl_req_t *req)
         gl_resp_fail(req, rc, &err);
         return;
     }
-    char rel[GL_FILESTORE_REL_LEN + 1];
     if (PQntuples(res) != 1) {
         gl_resp_error(req, 404, "not_found", NULL, "no such file");
         return;
     }
-    if (gl_filestore_rel_path(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), rel, sizeof rel) != GL_OK) {
-        gl_resp_error(req, 500, "internal", NULL, "internal error (request %s)", req->request_id);
-        return;
-    }
-    /* nginx sends the bytes (and answers Range) from its internal location;
-     * Content-Type and Content-Disposition are kept from this answer */
-    char accel[sizeof "/_glyphic/files/" + GL_FILESTORE_REL_LEN];
-    snprintf(accel, sizeof accel, "/_glyphic/files/%s", rel);
-    gl_resp_header(req, "X-Accel-Redirect", accel);
-    gl_resp_header(req, "Content-Disposition", content_disposition(req, PQgetvalue(res, 0, 3)));
-    /* (the table allows only printable ASCII here; a header stays one line
-     * whatever a future writer does) */
-    const char *type = PQgetvalue(res, 0, 2);
-    req->content_type = strpbrk(type, "\r\n") ? "application/octet-stream" : gl_arena_strdup(req->arena, type);
-    req->status = 200;
+    gl_files_send(req, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
 }
 
-/* The file name from ?name=: 1 to 255 bytes of UTF-8, no control
- * characters, no '/' or '\' (a name, not a path). NULL: the error is set. */
+/* The file name from ?name= (gl_filestore_name_ok). NULL: the error is set. */
 static const char *upload_name(gl_req_t *req)
 {
     const char *name = gl_req_query(req, "name");
@@ -227,35 +229,26 @@ static const char *upload_name(gl_req_t *req)
         gl_resp_error(req, 400, "invalid", "name", "query parameter 'name' (the file's name) is required");
         return NULL;
     }
-    size_t n = strlen(name);
-    bool ok = n <= FILE_NAME_MAX && gl_utf8_valid(name, n) && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = (unsigned char)name[i] >= 0x20 && name[i] != 0x7f && name[i] != '/' && name[i] != '\\';
-    if (!ok) {
+    if (!gl_filestore_name_ok(name)) {
         gl_resp_error(req, 400, "invalid", "name",
                       "query parameter 'name' must be a file name of at most %d bytes of UTF-8, without '/', '\\' "
-                      "or control characters", FILE_NAME_MAX);
+                      "or control characters", GL_FILE_NAME_MAX);
         return NULL;
     }
     return name;
 }
 
-/* The type from Content-Type (application/octet-stream when absent):
- * type/subtype with optional parameters, visible ASCII and spaces only.
- * NULL: the error is set. */
+/* The type from Content-Type (application/octet-stream when absent;
+ * gl_filestore_type_ok). NULL: the error is set. */
 static const char *upload_type(gl_req_t *req)
 {
     const char *ct = gl_req_env(req, "CONTENT_TYPE");
     if (!ct || !*ct)
         return "application/octet-stream";
-    size_t n = strlen(ct), slash = strcspn(ct, "/;");
-    bool ok = n <= MIME_TYPE_MAX && slash > 0 && ct[slash] == '/' && slash + 1 < n && ct[slash + 1] != ';';
-    for (size_t i = 0; ok && i < n; i++)
-        ok = (unsigned char)ct[i] >= 0x20 && (unsigned char)ct[i] < 0x7f;
-    if (!ok) {
+    if (!gl_filestore_type_ok(ct)) {
         gl_resp_error(req, 400, "invalid", "Content-Type",
                       "Content-Type must be a media type such as application/pdf (at most %d characters)",
-                      MIME_TYPE_MAX);
+                      GL_MIME_TYPE_MAX);
         return NULL;
     }
     return ct;

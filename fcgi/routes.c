@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "credential_test.h"
 #include "credentials.h"
+#include "execution_files.h"
 #include "executions.h"
 #include "expressions.h"
 #include "files.h"
@@ -43,6 +44,7 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_workflow_versions,
     &gl_resource_workflow_shares,
     &gl_resource_executions,
+    &gl_resource_execution_files,
     &gl_resource_expressions,
     &gl_resource_credentials,
     &gl_resource_credential_test,

@@ -18,6 +18,7 @@
     NODE(trigger_error) \
     NODE(http_request) \
     NODE(data_set) \
+    NODE(data_convert) \
     NODE(flow_if) \
     NODE(flow_switch) \
     NODE(flow_merge) \

@@ -354,6 +354,10 @@ static int var_value(ev_t *ev, int var, val_t *out)
     case VAR_JSON:
         *out = c->json ? gl__expr_vjson(c->json) : vown(V_OBJ, json_object_new_object(), 16);
         return GL_OK;
+    case VAR_BINARY:
+        o = gl__expr_item_binary(c->json);
+        *out = o ? gl__expr_vjson(o) : vown(V_OBJ, json_object_new_object(), 16);
+        return GL_OK;
     case VAR_ENV:
         *out = c->env ? gl__expr_vjson(c->env) : vown(V_OBJ, json_object_new_object(), 16);
         return GL_OK;

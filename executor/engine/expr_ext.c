@@ -1351,7 +1351,7 @@ static int g_jmespath(ev_t *ev, const val_t *self, const val_t *a, size_t na, va
     return GL_OK;
 }
 
-/* $items(nodeName?, outputIndex?, runIndex?): the items, as {json} */
+/* $items(nodeName?, outputIndex?, runIndex?): the items, as {json, binary} */
 static int g_items(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)self;
@@ -1375,8 +1375,7 @@ static int g_items(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
     size_t size = 16, n = items ? json_object_array_length(items) : 0;
     int rc = GL_OK;
     for (size_t i = 0; rc == GL_OK && i < n; i++) {
-        json_object *it = json_object_array_get_idx(items, i), *w = json_object_new_object();
-        json_object_object_add(w, "json", json_object_get(it));
+        json_object *it = json_object_array_get_idx(items, i), *w = gl__expr_wrap_item(it);
         if ((rc = gl__expr_charge(ev, 1)) == GL_OK)
             rc = gl__expr_arr_add(ev, arr, &size, w, 24 + gl__expr_json_size(it));
         else
@@ -1391,7 +1390,7 @@ static int g_items(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t
 }
 
 /* $item(index, runIndex?): the n8n legacy proxy of one input item; holds
- * $json, json, $itemIndex, $runIndex, $parameter and $vars */
+ * $json, json, $binary, $itemIndex, $runIndex, $parameter and $vars */
 static int g_item(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t *out)
 {
     (void)self;
@@ -1406,6 +1405,8 @@ static int g_item(ev_t *ev, const val_t *self, const val_t *a, size_t na, val_t 
     json_object *it = json_object_array_get_idx(items, (size_t)i), *o = json_object_new_object();
     json_object_object_add(o, "$json", json_object_get(it));
     json_object_object_add(o, "json", json_object_get(it));
+    json_object *bin = gl__expr_item_binary(it);
+    json_object_object_add(o, "$binary", bin ? json_object_get(bin) : json_object_new_object());
     json_object_object_add(o, "$itemIndex", json_object_new_int64((int64_t)i));
     json_object_object_add(o, "$runIndex", json_object_new_int64(ev->ctx->run_index));
     json_object_object_add(o, "$parameter", ev->ctx->parameter ? json_object_get(ev->ctx->parameter)

@@ -59,6 +59,7 @@ enum {
     /* extdata (expr_ext.c): n8n helpers and variables */
     VAR_IF, VAR_IFEMPTY, VAR_NOT, VAR_MIN, VAR_MAX, VAR_AVERAGE, VAR_JMESPATH, VAR_ITEM, VAR_ITEMS,
     VAR_RUNINDEX, VAR_PARAMETER, VAR_VARS, VAR_NUMBERLIST, VAR_ZIP,
+    VAR_BINARY, /* $binary: the current item's binary properties */
     VAR_COUNT
 };
 #define NEW_REGEXP (-1) /* the ns of `new RegExp(…)` for gl__expr_new (RegExp is no variable) */
@@ -399,6 +400,11 @@ int gl__expr_binary(ev_t *ev, int op, const val_t *a, const val_t *b, val_t *out
 int gl__expr_jw_val(ev_t *ev, gl_buf_t *b, const val_t *v, const char *ind, size_t ind_n,
                     bool *defined);
 size_t gl__expr_json_size(json_object *j);
+/* item's "$binary" object (borrowed), or NULL when it has none (expr_lib.c). */
+json_object *gl__expr_item_binary(json_object *item);
+/* n8n's item wrapper {json: item, binary: item's "$binary" when it has
+ * one}: a new object holding references to borrowed data (expr_lib.c). */
+json_object *gl__expr_wrap_item(json_object *item);
 /* s[0..n) is a canonical array index ("0", "17"; not "01", "-1", "1.5"): *idx. */
 bool gl__expr_array_index(const char *s, size_t n, size_t *idx);
 /* n8n's toJsonString() on any value: JSON.stringify(self). */

@@ -13,17 +13,30 @@
 #include <math.h>
 #include <stdio.h>
 
-/* {json: item}: the n8n item wrapper around borrowed data. */
-static json_object *wrap_item(json_object *item)
+json_object *gl__expr_item_binary(json_object *item)
 {
-    json_object *o = json_object_new_object();
+    json_object *bin = NULL;
+    if (json_object_is_type(item, json_type_object) && json_object_object_get_ex(item, GL_BINARY_KEY, &bin) &&
+        json_object_is_type(bin, json_type_object))
+        return bin;
+    return NULL;
+}
+
+/* {json: item, binary: item's "$binary"}: the n8n item wrapper around
+ * borrowed data; binary only when the item has some, as in n8n (json
+ * keeps the reserved "$binary" key: $json is the item unchanged). */
+json_object *gl__expr_wrap_item(json_object *item)
+{
+    json_object *o = json_object_new_object(), *bin = gl__expr_item_binary(item);
     json_object_object_add(o, "json", json_object_get(item));
+    if (bin)
+        json_object_object_add(o, "binary", json_object_get(bin));
     return o;
 }
 
 static val_t vwrap(json_object *item)
 {
-    return vown(V_OBJ, wrap_item(item), 16 + gl__expr_json_size(item));
+    return vown(V_OBJ, gl__expr_wrap_item(item), 16 + gl__expr_json_size(item));
 }
 
 /* [{json: item}, …] for a borrowed array of items. */
@@ -34,7 +47,7 @@ static int wrap_all(ev_t *ev, json_object *items, val_t *out)
     json_object *arr = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(items, i);
-        int rc = gl__expr_arr_add(ev, arr, &size, wrap_item(item), 24 + gl__expr_json_size(item));
+        int rc = gl__expr_arr_add(ev, arr, &size, gl__expr_wrap_item(item), 24 + gl__expr_json_size(item));
         if (rc != GL_OK) {
             json_object_put(arr);
             return rc;

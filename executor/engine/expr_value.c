@@ -20,6 +20,7 @@ const char *const gl__expr_var_names[VAR_COUNT] = {
     "Date",
     "$if", "$ifEmpty", "$not", "$min", "$max", "$average", "$jmespath", "$item", "$items",
     "$runIndex", "$parameter", "$vars", "numberList", "zip",
+    "$binary",
 };
 
 const val_t gl__expr_undef = { 0 };

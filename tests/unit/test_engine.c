@@ -15,6 +15,7 @@
  */
 #include "gl_test.h"
 
+#include "dir_files.h"
 #include "engine.h"
 #include "ipnet.h"
 
@@ -197,6 +198,7 @@ typedef struct {
     json_object *recorded;   /* steps to replay, or NULL */
     bool can_park;
     gl_engine_limits_t limits;
+    gl_file_source_t files;
 } opts_t;
 
 static void run_wf(json_object *def, const opts_t *o, trace_t *t, gl_run_result_t *res)
@@ -211,6 +213,7 @@ static void run_wf(json_object *def, const opts_t *o, trace_t *t, gl_run_result_
     run.recorded = o->recorded;
     run.can_park = o->can_park;
     run.limits = o->limits;
+    run.files = o->files;
     run.io.record = on_record;
     run.io.begin = on_begin;
     run.io.ud = t;
@@ -575,6 +578,50 @@ TEST(resume_http_retries_fail)
     json_object_put(o.input);
     json_object_put(def);
     curl_global_cleanup();
+}
+
+/* Binary data: the steps record references, the bytes stay in the file
+ * store. A resumed run replays a recorded data.convert without storing its
+ * file again, and a node run after the resume reads the file the first run
+ * stored (dir_files.h: a temporary store whose ids follow the content, so
+ * a step run again compares equal). */
+static const char *const convert_wf =
+    "{'nodes':[{'id':'t','type':'trigger.manual'},"
+    "{'id':'csv','type':'data.convert','params':{'operation':'to_csv','file_name':'rows.csv'}},"
+    "{'id':'set','type':'data.set','params':{'fields':{'size':'{{ $binary.data.size }}'}}},"
+    "{'id':'back','type':'data.convert','params':{'operation':'from_csv'}}],"
+    "'edges':[{'from':'t','to':'csv'},{'from':'csv','to':'set'},{'from':'set','to':'back'}]}";
+
+TEST(resume_data_convert_finds_the_same_files)
+{
+    dir_files_t d;
+    dir_files_init(&d);
+    json_object *def = q(convert_wf);
+    opts_t o = { .input = q("[{'a':'x, \\'y\\'','b':'1'},{'a':'\u00fc\\nz','b':''}]"),
+                 .files = dir_files_source(&d) };
+    trace_t t;
+    gl_run_result_t res;
+    check_resume("data.convert", def, &o, &t, &res);
+    ASSERT_STEPS(t.steps, "t:succeeded csv:succeeded set:succeeded back:succeeded");
+    CHECK(res.status == GL_RUN_SUCCEEDED, "status %s", gl_run_status_name(res.status));
+    CHECK_JSON_EQ(res.output, o.input);
+    /* csv ran in the first run and in the resumes after 0 and 1 steps;
+     * every resume after it replayed its reference: one file in all */
+    ASSERT_EQ(d.commits, 3);
+    ASSERT_EQ(d.n_rows, 1);
+    ASSERT_EQ(dir_files_on_disk(&d, d.org), 1);
+    /* back ran in the first run and in the resumes after 0 to 3 steps,
+     * each time opening that file */
+    ASSERT_EQ(d.opens, 5);
+    json_object *ref = get(get(json_object_array_get_idx(get(get(step(&t, 1), "output"), "main"), 0), "$binary"),
+                           "data");
+    ASSERT_STR_EQ(get_str(ref, "id"), d.rows[0].id);
+    ASSERT_STR_EQ(get_str(ref, "file_name"), "rows.csv");
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(o.input);
+    json_object_put(def);
+    dir_files_free(&d);
 }
 
 TEST(resume_disabled_node)

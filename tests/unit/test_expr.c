@@ -960,4 +960,76 @@ TEST(big_integral_doubles_stay_json)
     fixture_free();
 }
 
+/* $binary and the item wrappers' binary: the current item's "$binary"
+ * object ({} when none); $json keeps the reserved key. */
+static json_object *bin_nodes(void *ud, const char *name)
+{
+    return strcmp(name, "Convert") == 0 ? ud : NULL;
+}
+
+TEST(binary_properties)
+{
+#define REF(id, name) "{\"id\":\"" id "\",\"file_name\":\"" name "\",\"mime_type\":\"text/csv\",\"size\":12," \
+                      "\"sha256\":\"" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" "\"}"
+    json_object *item = parse("{\"name\":\"x\",\"$binary\":{\"data\":" REF("00000000-0000-4000-8000-000000000001",
+                              "a.csv") ",\"report\":" REF("00000000-0000-4000-8000-000000000002", "r é.csv") "}}");
+    json_object *input = parse("[{\"plain\":1},{\"name\":\"x\",\"$binary\":{\"data\":" REF(
+        "00000000-0000-4000-8000-000000000001", "a.csv") "}}]");
+    json_object *conv = parse("[{\"$binary\":{\"data\":" REF("00000000-0000-4000-8000-000000000003", "out.csv") "}}]");
+    json_object *odd = parse("{\"$binary\":\"not an object\"}");
+    static const row_t rows[] = {
+        OK("$binary.data.file_name", "\"a.csv\""),
+        OK("$binary.data.mime_type", "\"text/csv\""),
+        OK("$binary.data.size", "12"),
+        OK("$binary.report.file_name", "\"r é.csv\""),
+        OK("Object.keys($binary)", "[\"data\",\"report\"]"),
+        OK("$binary.data.id", "\"00000000-0000-4000-8000-000000000001\""),
+        OK("$binary.nope", "null"),
+        OK("$json.name", "\"x\""),
+        OK("$json['$binary'].data.file_name", "\"a.csv\""),
+        OK("Object.keys($json)", "[\"name\",\"$binary\"]"),
+        OK("$input.item.binary.report.file_name", "\"r é.csv\""),
+        OK("$input.item.json.name", "\"x\""),
+        OK("$input.first().binary", "null"),
+        OK("$input.first()", "{\"json\":{\"plain\":1}}"),
+        OK("$input.last().binary.data.file_name", "\"a.csv\""),
+        OK("$input.all().map(i => i.binary ? i.binary.data.size : 0)", "[0,12]"),
+        OK("$('Convert').item.binary.data.file_name", "\"out.csv\""),
+        OK("$('Convert').first().binary.data.sha256.length", "64"),
+        OK("$node['Convert'].binary.data.file_name", "\"out.csv\""),
+        OK("$items('Convert')[0].binary.data.file_name", "\"out.csv\""),
+        OK("$item(1).$binary.data.file_name", "\"a.csv\""),
+        OK("$item(0).$binary", "{}"),
+        ERR("$binary.nope.file_name", "Cannot read properties of undefined (reading 'file_name')"),
+        ERR("$binary()", "$binary is not a function"),
+    };
+    gl_expr_ctx_t c;
+    memset(&c, 0, sizeof c);
+    c.json = item;
+    c.input = input;
+    c.item_index = 0;
+    c.node_items = bin_nodes;
+    c.ud = conv;
+    run_rows(rows, GL_NELEM(rows), &c, false);
+    static const row_t none[] = {
+        OK("$binary", "{}"),
+        OK("Object.keys($binary).length", "0"),
+        OK("$binary.data", "null"),
+    };
+    c.json = NULL;
+    run_rows(none, GL_NELEM(none), &c, false);
+    c.json = odd; /* a "$binary" that is not an object is no binary data */
+    run_rows(none, GL_NELEM(none), &c, false);
+    static const row_t render[] = {
+        OK("{{ $binary.data.file_name }} ({{ $binary.data.size }} bytes)", "\"a.csv (12 bytes)\""),
+    };
+    c.json = item;
+    run_rows(render, GL_NELEM(render), &c, true);
+    json_object_put(item);
+    json_object_put(input);
+    json_object_put(conv);
+    json_object_put(odd);
+#undef REF
+}
+
 TEST_MAIN()

@@ -6,8 +6,9 @@
  * glyphic CLI runs workflow files with it. Nothing else of the engine is
  * visible to them: the build gives them this folder only.
  *
- * Sections: executions (gl_engine_run), workflow definitions (validation),
- * expressions, webhook answers, the node catalogue.
+ * Sections: executions (gl_engine_run) with their credentials and binary
+ * data, workflow definitions (validation), expressions, webhook answers,
+ * the node catalogue.
  *
  * The engine runs one execution of one workflow definition. It walks the
  * graph in dependency order: among the nodes that have input waiting, the
@@ -27,6 +28,7 @@
 #define GL_ENGINE_H
 
 #include "buf.h"
+#include "filestore.h"
 #include "gl.h"
 #include "ipnet.h"
 
@@ -148,6 +150,86 @@ typedef struct {
     void *arg;
 } gl_cred_source_t;
 
+/*
+ * Binary data. Items are JSON; an item that carries files is an object
+ * with the reserved key "$binary", an object of binary properties by name
+ * (names are JSON keys; nodes use "data" unless told otherwise):
+ *
+ *   {"name": "x", "$binary": {"data": {"id": "<glyphic.files row>", "file_name": "a.csv",
+ *                                      "mime_type": "text/csv", "size": 123, "sha256": "<64 hex>"}}}
+ *
+ * The bytes live in the file store (core/filestore.h); items, recorded
+ * steps and expressions carry only these references, so a resumed
+ * execution replays the references and finds the same files. $json still
+ * holds the "$binary" key; $binary is its value ({} when none).
+ *
+ * The engine knows neither the database nor the store's org: the program
+ * that runs it hands it a file source (gl_run_t.files). glyphic-executor's
+ * (executor/files.c) makes every file it commits a row of glyphic.files
+ * owned by the execution (execution_id; deleted with it) and reads any
+ * file of the execution's org; `glyphic run` and the web server's direct
+ * path have none, and a node that needs files fails there, saying so
+ * (such nodes are not quick, so a workflow using them is never direct).
+ *
+ * Nothing in an item is trusted: any workflow can write any "$binary"
+ * JSON (data.set). A source opens a reference by its id within the run's
+ * org only, checks its size and sha256 against the row, and takes the
+ * path from the row, never from the item.
+ */
+#define GL_BINARY_KEY "$binary"
+#define GL_BINARY_PROP_DEFAULT "data"
+
+/* One binary property. id and sha256 are the row's; file_name and
+ * mime_type point at their owner's strings (the property's JSON, or the
+ * caller's arguments). */
+typedef struct {
+    char id[GL_UUID_LEN + 1];
+    char sha256[GL_SHA256_HEX_LEN + 1];
+    int64_t size;
+    const char *file_name;
+    const char *mime_type;
+} gl_binary_ref_t;
+
+/* A binary property's JSON (borrowed; ref's strings point into it) into
+ * *ref: an object with id (a UUID), size (an integer >= 0) and sha256 (64
+ * lowercase hex digits); file_name and mime_type when strings, else
+ * "data" and application/octet-stream. GL_OK, or GL_INVALID with err
+ * naming what is wrong. */
+int gl_binary_ref_parse(json_object *prop, gl_binary_ref_t *ref, gl_err_t *err) GL_WUR;
+/* A new object {id, file_name, mime_type, size, sha256} (the caller puts it). */
+json_object *gl_binary_ref_json(const gl_binary_ref_t *ref);
+
+typedef struct {
+    /*
+     * A new content of the execution's org: a writer (gl_filestore_begin)
+     * bounded by the source's per-file limit (files.max_file_bytes), into
+     * which the node streams with gl_filestore_write (GL_TOO_LARGE past
+     * the limit). The node ends it with commit, or gl_filestore_abort.
+     */
+    int (*create)(void *arg, gl_fs_writer_t **out, gl_err_t *err);
+    /*
+     * Makes w's content a file of the execution called file_name, of type
+     * mime_type (both already checked with gl_filestore_name_ok and
+     * gl_filestore_type_ok), under the store's writer protocol; fills
+     * ref's id, sha256 and size and points its file_name and mime_type at
+     * the arguments. w is ended whatever happens (finished or aborted).
+     * GL_OK; GL_TOO_LARGE: the org's quota (files.max_bytes_per_org) would
+     * be passed — nothing is stored; GL_UNAVAILABLE: the database cannot
+     * be reached (a retry may help); GL_ERR. err says why.
+     */
+    int (*commit)(void *arg, gl_fs_writer_t *w, const char *file_name, const char *mime_type, gl_binary_ref_t *ref,
+                  gl_err_t *err);
+    /*
+     * Opens ref's content for reading: ref->id must be a file of the
+     * execution's org (GL_NOTFOUND otherwise) whose size and sha256 are
+     * ref's (GL_INVALID otherwise). *fd: a read-only descriptor
+     * (O_CLOEXEC) at offset 0 of exactly ref->size bytes; the caller
+     * closes it. GL_UNAVAILABLE, GL_ERR as commit.
+     */
+    int (*open)(void *arg, const gl_binary_ref_t *ref, int *fd, gl_err_t *err);
+    void *arg;
+} gl_file_source_t;
+
 typedef struct {
     json_object *definition;   /* borrowed */
     const char *execution_id;  /* may be NULL (glyphic run) */
@@ -165,6 +247,7 @@ typedef struct {
     gl_engine_limits_t limits;
     gl_engine_io_t io;
     gl_cred_source_t creds;    /* zero: none (a node that needs a credential fails) */
+    gl_file_source_t files;    /* zero: none (a node that needs files fails) */
 } gl_run_t;
 
 typedef enum {
@@ -403,8 +486,8 @@ int gl_problems_json(const gl_problems_t *p, gl_buf_t *out) GL_WUR;
  * common n8n expressions work unchanged: literals (numbers, strings, template
  * literals, arrays, objects), member access (`.`, `[]`, `?.`), the unary,
  * arithmetic, comparison, equality, logical, `??` and `?:` operators, the
- * n8n variables ($json, $input, $node, $("Name"), $execution, $workflow,
- * $now, $today, $env, $itemIndex), a library of string, array, number,
+ * n8n variables ($json, $binary, $input, $node, $("Name"), $execution,
+ * $workflow, $now, $today, $env, $itemIndex), a library of string, array, number,
  * Math, JSON, Object and Luxon-style DateTime functions, arrow functions as
  * arguments of the array methods taking callbacks (map, filter, reduce,
  * sort…; bodies an expression or a block of const/let, if/else and return),
@@ -453,7 +536,9 @@ typedef struct {
 } gl_expr_limits_t;
 
 typedef struct gl_expr_ctx {
-    json_object *json;        /* $json: the current item (borrowed; NULL means {}) */
+    json_object *json;        /* $json: the current item (borrowed; NULL means {}); $binary is its "$binary" object
+                                 ({} when none), and item wrappers ($input.item, $("Name").item, .all()…) are
+                                 {json, binary} (binary only when the item has some, as in n8n) */
     json_object *input;       /* array of the node's input items (borrowed; NULL means []): $input.all(), $input.first(), $input.last(), $input.item (= the current item) */
     int64_t item_index;       /* $itemIndex */
     /* $node["Name"].json / $("Name").item.json etc: returns a borrowed array of that node's output items (first output port), or NULL when no node has that name or it has not run */

@@ -3,7 +3,11 @@
  * name (a dotted path reaches into nested objects, creating them) to a
  * value, evaluated for the item; `rename` maps old names to new; `remove`
  * lists names. Mode `merge` changes a copy of the item, `replace` starts
- * from an empty object. Order: remove, rename, then set.
+ * from an empty object — but for the item's binary properties ("$binary"),
+ * which it keeps unless `keep_binary` is false (n8n's Set node's "include
+ * binary data"). Order: remove, rename, then set; so "$binary" (or
+ * "$binary.data") in `remove` drops binary data in either mode, and
+ * `rename` and `fields` may reach into it ("$binary.data.file_name").
  */
 #include "node.h"
 
@@ -46,7 +50,9 @@ static int run(gl_node_ctx_t *c)
     const char *mode;
     if (gl_node_param_str(c, "mode", -1, &mode) != GL_OK)
         return GL_INVALID;
-    bool replace = mode && strcmp(mode, "replace") == 0;
+    bool replace = mode && strcmp(mode, "replace") == 0, keep_binary = true;
+    if (gl_node_param_bool(c, "keep_binary", -1, &keep_binary) != GL_OK)
+        return GL_INVALID;
     json_object *rename = NULL, *remove = NULL;
     if (gl_node_param(c, "rename", -1, &rename) != GL_OK || gl_node_param(c, "remove", -1, &remove) != GL_OK) {
         json_object_put(rename);
@@ -62,6 +68,10 @@ static int run(gl_node_ctx_t *c)
         json_object *in = gl_node_item(c, (int)i);
         json_object *item = !replace && json_object_is_type(in, json_type_object) ? deep_copy(in)
                                                                                    : json_object_new_object();
+        json_object *bin = NULL;
+        if (replace && keep_binary && json_object_is_type(in, json_type_object) &&
+            json_object_object_get_ex(in, GL_BINARY_KEY, &bin))
+            json_object_object_add(item, GL_BINARY_KEY, deep_copy(bin));
         char buf[MAX_PATH];
         const char *leaf;
         for (size_t k = 0; remove && k < json_object_array_length(remove); k++) {
@@ -130,6 +140,7 @@ const gl_node_def_t gl_node_data_set = {
         { "rename", GL_PARAM_JSON, "{}", false, false, NULL, "fields to rename: old -> new" },
         { "remove", GL_PARAM_JSON, "[]", false, false, NULL, "field names to remove" },
         { "mode", GL_PARAM_SELECT, "\"merge\"", false, false, set_modes, "merge into the item or replace it" },
+        { "keep_binary", GL_PARAM_BOOLEAN, "true", false, false, NULL, "replace mode: keep the item's binary data ($binary)" },
     },
     .run = run,
     .quick = true,

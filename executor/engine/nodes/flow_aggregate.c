@@ -1,6 +1,9 @@
 /*
  * flow.aggregate: collects all its items into one item {field: [items]};
  * with `fields` listed, one item {name: [values of name]} per listed field.
+ * Binary data stays with the items it belongs to: each collected item
+ * keeps its "$binary" inside the array (flow.split on that field gives the
+ * items back with it), and the aggregate item has none of its own.
  */
 #include "node.h"
 

@@ -15,6 +15,8 @@
  *           longer (outer)
  *   wait    input1's (or `output` input2's) items, only when both inputs
  *           sent something
+ * Merged items merge their binary properties ("$binary") property by
+ * property too (input2's win); appended and passed items keep theirs.
  */
 #include "node.h"
 
@@ -22,15 +24,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* a's fields, then b's over them; binary properties ("$binary") are
+ * merged the same way, property by property (b's win), not replaced
+ * whole */
 static json_object *merged(json_object *a, json_object *b)
 {
-    json_object *o = json_object_new_object();
+    json_object *o = json_object_new_object(), *bin = NULL;
     json_object *src[2] = { a, b };
     for (int s = 0; s < 2; s++) {
         if (!json_object_is_type(src[s], json_type_object))
             continue;
-        json_object_object_foreach(src[s], k, v) json_object_object_add(o, k, json_object_get(v));
+        json_object_object_foreach(src[s], k, v) {
+            if (strcmp(k, GL_BINARY_KEY) != 0) {
+                json_object_object_add(o, k, json_object_get(v));
+                continue;
+            }
+            if (!json_object_is_type(v, json_type_object))
+                continue;
+            if (!bin)
+                bin = json_object_new_object();
+            json_object_object_foreach(v, name, prop) json_object_object_add(bin, name, json_object_get(prop));
+        }
     }
+    if (bin)
+        json_object_object_add(o, GL_BINARY_KEY, bin);
     return o;
 }
 

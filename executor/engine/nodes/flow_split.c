@@ -1,7 +1,9 @@
 /*
  * flow.split: one item per element of an array field. Object elements
- * become items as they are; other values become {field: value}. An item
- * without that array field is an error naming the item.
+ * become items as they are (with their own "$binary", if any: what
+ * flow.aggregate collected comes back whole); other values become
+ * {field: value}. The split item's binary data is not copied to the new
+ * items. An item without that array field is an error naming the item.
  */
 #include "node.h"
 

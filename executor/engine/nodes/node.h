@@ -171,6 +171,53 @@ int gl_node_credential_refresh(gl_node_ctx_t *c, const char *name, const char *u
                                const gl_cred_t **out) GL_WUR;
 void gl_node_secret(gl_node_ctx_t *c, const char *s, size_t n);
 
+/*
+ * Binary data (engine.h: items with "$binary", the run's file source).
+ *
+ * gl_node_binary: item i of the main input's binary property `prop` into
+ * *ref (pointing into the item). When the item has no such property, or
+ * it is not a file reference, the node fails naming the item, the
+ * property and the properties the item has.
+ *
+ * gl_node_file_open: opens ref's content through the run's source: *fd a
+ * read-only descriptor of exactly ref->size bytes, which the caller
+ * closes. The source checks that the file is the org's and matches ref.
+ *
+ * gl_node_file_create, gl_node_file_write, gl_node_file_commit: a new file
+ * of the execution, streamed: create a writer (bounded by the per-file
+ * limit), write into it as the bytes come (a libcurl write callback can
+ * call gl_node_file_write directly), then commit it with a name and a
+ * media type: *prop a new binary property {id, file_name, mime_type, size,
+ * sha256} (the caller puts it, or hands it to gl_node_set_binary). A write
+ * that fails leaves the writer to the caller, who aborts it
+ * (gl_filestore_abort); commit ends it whatever happens. gl_node_file_put
+ * is the three at once for bytes in memory.
+ *
+ * Each fails the node with a clear message (no file source in this run,
+ * the per-file limit files.max_file_bytes, the org's quota
+ * files.max_bytes_per_org, a name or type the store refuses, a reference
+ * that does not open) and returns the source's code; c->retryable is set
+ * when the database could not be reached.
+ */
+int gl_node_binary(gl_node_ctx_t *c, int i, const char *prop, gl_binary_ref_t *ref) GL_WUR;
+int gl_node_file_open(gl_node_ctx_t *c, const gl_binary_ref_t *ref, int *fd) GL_WUR;
+int gl_node_file_create(gl_node_ctx_t *c, gl_fs_writer_t **w) GL_WUR;
+int gl_node_file_write(gl_node_ctx_t *c, gl_fs_writer_t *w, const void *buf, size_t len) GL_WUR;
+int gl_node_file_commit(gl_node_ctx_t *c, gl_fs_writer_t *w, const char *file_name, const char *mime_type,
+                        json_object **prop) GL_WUR;
+int gl_node_file_put(gl_node_ctx_t *c, const void *buf, size_t len, const char *file_name, const char *mime_type,
+                     json_object **prop) GL_WUR;
+/* Sets item["$binary"][name] = prop (taking the caller's reference),
+ * making "$binary" an object first when it is absent or not one. */
+void gl_node_set_binary(json_object *item, const char *name, json_object *prop);
+
+/* What a node may still add to the execution, for nodes that make many
+ * items from one input (a parsed file): *max_items on one output port
+ * (limits.max_items) and *bytes_left of the execution's data
+ * (limits.max_bytes less what earlier steps output). Checked again, as
+ * for every node, when it returns. */
+void gl_node_limits(gl_node_ctx_t *c, int *max_items, size_t *bytes_left);
+
 /* Item i of the main input (borrowed). */
 json_object *gl_node_item(gl_node_ctx_t *c, int i);
 /* Appends v to output port index `port`, taking the caller's reference: pass
