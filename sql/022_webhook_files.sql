@@ -45,8 +45,8 @@ BEGIN
      WHERE NOT EXISTS (SELECT 1 FROM glyphic.files e WHERE e.org_id = p_org AND e.sha256 = decode(n.sha256, 'hex'));
     SELECT u.bytes INTO used FROM glyphic.files_usage(p_org) u;
     IF more > 0 AND used + more > p_max_bytes THEN
-      RAISE EXCEPTION 'the files of this call (% bytes new to the org) would take it past its quota of % bytes; it stores % bytes',
-        more, p_max_bytes, used USING ERRCODE = 'GLQ01';
+      RAISE EXCEPTION 'the files of this call (% bytes new to the org) would take it past its quota of % bytes; '
+                      'it stores % bytes', more, p_max_bytes, used USING ERRCODE = 'GLQ01';
     END IF;
   END IF;
   INSERT INTO glyphic.files (id, org_id, sha256, size, mime_type, file_name, execution_id)
