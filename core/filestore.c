@@ -221,6 +221,33 @@ bool gl_filestore_name_ok(const char *name)
     return ok;
 }
 
+void gl_filestore_name_clean(const char *raw, const char *fallback, char out[GL_FILE_NAME_MAX + 1])
+{
+    const char *base = raw ? raw : "";
+    for (const char *p = base; *p; p++)
+        if (*p == '/' || *p == '\\')
+            base = p + 1;
+    size_t n = strlen(base), o = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = gl_utf8_decode(base, n, i, &cp);
+        bool bad = (cp == 0xFFFD && len == 1) || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 ||
+                   cp == 0x2029;
+        size_t put = bad ? 1 : len;
+        if (o + put > GL_FILE_NAME_MAX)
+            break;
+        if (bad)
+            out[o] = '_';
+        else
+            memcpy(out + o, base + i, len);
+        o += put;
+        i += len;
+    }
+    out[o] = '\0';
+    if (o == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+        snprintf(out, GL_FILE_NAME_MAX + 1, "%s", fallback);
+}
+
 bool gl_filestore_type_ok(const char *type)
 {
     size_t n = type ? strlen(type) : 0, slash = n ? strcspn(type, "/;") : 0;

@@ -78,6 +78,14 @@ void gl_filestore_abort(gl_fs_writer_t *w);
 bool gl_filestore_name_ok(const char *name);
 bool gl_filestore_type_ok(const char *type);
 
+/* A file name the table takes, made of a name a sender chose (a multipart
+ * part's filename, a Content-Disposition's): what follows its last '/' or
+ * '\\', control characters (C0, DEL, C1, U+2028, U+2029) and bytes that are
+ * not UTF-8 as '_', cut at a character to GL_FILE_NAME_MAX bytes; fallback
+ * when nothing is left (or "." or ".."). Into out[GL_FILE_NAME_MAX + 1];
+ * passes gl_filestore_name_ok when fallback does. */
+void gl_filestore_name_clean(const char *raw, const char *fallback, char out[GL_FILE_NAME_MAX + 1]);
+
 /* The path of a content relative to the store's dir, "<org>/<aa>/<sha>",
  * into out (at least GL_FILESTORE_REL_LEN + 1 bytes). GL_INVALID when org_id
  * is not a UUID or sha_hex not 64 lowercase hex digits. */

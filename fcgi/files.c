@@ -13,7 +13,7 @@
  *                                 last row naming it, at the next gc
  *   GET    /api/usage             {files: {bytes, count, max_bytes}}
  *
- * An upload: the body streams into a temporary file (SHA-256 and size as it
+ * An upload: the body streams (gl_req_stream_body) into a temporary file (SHA-256 and size as it
  * goes, refused past files.max_file_bytes: 413); then, under the org's
  * files lock (held to the commit), the quota check and the row's insert in
  * a new statement (so it sees every upload committed before the lock was
@@ -29,8 +29,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-#define UPLOAD_CHUNK (64u << 10)
 
 #define ITEM_JSON                                                                                            \
     "json_build_object('id', f.id, 'file_name', f.file_name, 'mime_type', f.mime_type, 'size', f.size, "   \
@@ -254,36 +252,26 @@ static const char *upload_type(gl_req_t *req)
     return ct;
 }
 
+static int to_writer(void *w, const char *buf, size_t len, gl_err_t *err)
+{
+    return gl_filestore_write(w, buf, len, err);
+}
+
 /* Streams len bytes of the body into w. GL_OK, or the error response is
  * set (413 past the per-file limit, 400 for a short body, 500). */
-static int stream_body(gl_req_t *req, gl_fs_writer_t *w, int64_t len, char *buf)
+static int stream_body(gl_req_t *req, gl_fs_writer_t *w, int64_t len)
 {
-    int64_t got = 0;
     gl_err_t err;
     gl_err_clear(&err);
-    while (got < len) {
-        int want = (int)(len - got < UPLOAD_CHUNK ? len - got : UPLOAD_CHUNK);
-        int n = FCGX_GetStr(buf, want, req->fcgx->in);
-        if (n <= 0)
-            break;
-        int rc = gl_filestore_write(w, buf, (size_t)n, &err);
-        if (rc == GL_TOO_LARGE) {
-            gl_resp_error(req, 413, "body_too_large", "body", "the file is larger than the limit of %lld bytes",
-                          (long long)req->cfg->files_max_file_bytes);
-            return rc;
-        }
-        if (rc != GL_OK) {
-            gl_resp_fail(req, rc, &err);
-            return rc;
-        }
-        got += n;
-    }
-    if (got != len) {
-        gl_resp_error(req, 400, "bad_request", "body", "request body ended after %lld of %lld bytes",
-                      (long long)got, (long long)len);
-        return GL_INVALID;
-    }
-    return GL_OK;
+    int rc = gl_req_stream_body(req, len, to_writer, w, &err);
+    if (rc == GL_TOO_LARGE)
+        gl_resp_error(req, 413, "body_too_large", "body", "the file is larger than the limit of %lld bytes",
+                      (long long)req->cfg->files_max_file_bytes);
+    else if (rc == GL_INVALID)
+        gl_resp_error(req, 400, "bad_request", "body", "%s", err.msg);
+    else if (rc != GL_OK)
+        gl_resp_fail(req, rc, &err);
+    return rc;
 }
 
 static void quota_exceeded(gl_req_t *req, int64_t used, int64_t size)
@@ -351,7 +339,6 @@ static int commit_upload(gl_req_t *req, gl_fs_writer_t *w, const char *id, const
 /* (On a refusal the worker reads and drops what is left of the body.) */
 void gl_files_upload(gl_req_t *req)
 {
-    char *buf = gl_arena_alloc(req->arena, UPLOAD_CHUNK);
     const char *name = upload_name(req), *type = name ? upload_type(req) : NULL;
     const char *cl = gl_req_env(req, "CONTENT_LENGTH");
     int64_t len = -1, used = 0;
@@ -384,7 +371,7 @@ void gl_files_upload(gl_req_t *req)
         gl_resp_fail(req, rc, &err);
         return;
     }
-    if (stream_body(req, w, len, buf) != GL_OK || (rc = gl_filestore_seal(w, &err)) != GL_OK) {
+    if (stream_body(req, w, len) != GL_OK || (rc = gl_filestore_seal(w, &err)) != GL_OK) {
         if (req->status == 0)
             gl_resp_fail(req, rc, &err);
         gl_filestore_abort(w);

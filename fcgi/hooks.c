@@ -8,6 +8,17 @@
  * that carry secrets (Authorization, Cookie, …) are kept out of it, so they
  * never land in execution data.
  *
+ * Files: a multipart/form-data body, or a body of a binary type, is not
+ * read by the worker before the handler (worker.c) but streamed into the
+ * file store once the webhook is known (fcgi/hook_body.c): its file parts
+ * become the item's "$binary" references, its other parts the body. The
+ * files become rows of the execution the call starts, inserted by the hook
+ * statement itself (sql/022) in a transaction that renames the contents
+ * before it commits (hook_statement): the store's writer protocol. All
+ * three paths take them: async, queued sync, and direct sync — whose quick
+ * nodes see the files' metadata and read no bytes (no node that reads a
+ * file's content is quick).
+ *
  * Modes (the trigger's `mode`):
  *   async  the execution is queued; 202 {execution_id}.
  *   sync   the caller gets the workflow's response (flow.respond, else the
@@ -44,6 +55,7 @@
  */
 #include "hooks.h"
 
+#include "hook_body.h"
 #include "webhook_signature.h"
 #include "engine.h"
 #include "crypto.h"
@@ -66,15 +78,18 @@ static const gl_stmt_t q_find = {
     .nparams = 3, .rows = true, .readonly = true,
 };
 #define FIND_SIG_COL 8 /* signature, secret, cred_… (gl_hook_sig_set) */
+/* The last two parameters of both: the call's files as rows (NULL: none)
+ * and files.max_bytes_per_org (sql/022). */
 static const gl_stmt_t q_enqueue = {
-    .name = "hook_enqueue", .sql = "SELECT glyphic.hook_enqueue($1, $2::int, $3::jsonb, $4::uuid, $5::bytea)",
-    .nparams = 5, .rows = true,
+    .name = "hook_enqueue",
+    .sql = "SELECT glyphic.hook_enqueue($1, $2::int, $3::jsonb, $4::uuid, $5::bytea, $6::jsonb, $7::bigint)",
+    .nparams = 7, .rows = true,
 };
 static const gl_stmt_t q_record = {
     .name = "hook_record",
     .sql = "SELECT glyphic.hook_record($1, $2::int, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
-           "$8::jsonb, $9::bigint, $10::uuid)",
-    .nparams = 10, .rows = true,
+           "$8::jsonb, $9::bigint, $10::uuid, $11::jsonb, $12::bigint)",
+    .nparams = 12, .rows = true,
 };
 
 /* definitions by workflow and version, per worker: a hot webhook's
@@ -250,7 +265,7 @@ static json_object *form_object(gl_req_t *req, const char *s, size_t n)
     return o;
 }
 
-json_object *gl_hooks_item(gl_req_t *req, const char *path)
+json_object *gl_hooks_item(gl_req_t *req, const char *path, const gl_hook_body_t *files)
 {
     json_object *item = json_object_new_object();
     json_object_object_add(item, "method", json_object_new_string(req->method));
@@ -288,6 +303,14 @@ json_object *gl_hooks_item(gl_req_t *req, const char *path)
     }
     json_object_object_add(item, "headers", h);
     json_object *body = NULL;
+    if (files) {
+        /* streamed: the fields (multipart) and the files' references */
+        json_object_object_add(item, "body", gl_hook_body_fields(files));
+        json_object *bin = gl_hook_body_binary(files);
+        if (bin)
+            json_object_object_add(item, "$binary", bin);
+        return item;
+    }
     if (req->json) {
         body = json_object_get(req->json);
     } else if (req->body) {
@@ -401,8 +424,61 @@ static bool stale(int rc, const gl_err_t *err)
     return rc != GL_OK && strcmp(err->sqlstate, "40001") == 0;
 }
 
+/* ---- the call's files ---- */
+
+/* What the hook statements take of a call's files: the rows (NULL: none)
+ * and the quota. */
+typedef struct {
+    gl_hook_body_t *body; /* NULL: the body brought no files */
+    const char *rows;
+    char max[24];
+} hook_files_t;
+
+/*
+ * Runs a hook statement (hook_enqueue, hook_record). Without files it is
+ * one statement that commits on its own. With files the store's writer
+ * protocol (sql/019, sql/022) needs the rename between the rows' insert and
+ * the commit: BEGIN and the statement in one round trip (it inserts the
+ * rows under the org's files lock, held to the end of the transaction),
+ * then the contents get their final names, then COMMIT — so gc, which asks
+ * under that lock whether a row names a content, never removes one being
+ * named, and a crash before the commit leaves contents no row names (gc
+ * removes them) and no row without its content. A refused call (the org's
+ * webhook limit: a NULL answer) is rolled back. Same contract as
+ * gl_db_query; *res is in the arena.
+ */
+static int hook_statement(gl_req_t *req, const gl_stmt_t *st, const char *const *params, hook_files_t *f,
+                          PGresult **res, gl_err_t *err)
+{
+    if (!f->rows)
+        return gl_db_query(req->db, st, params, req->arena, res, err);
+    int rc = gl_db_begin_query(req->db, st, params, req->arena, res, err);
+    if (rc != GL_OK)
+        return rc; /* (no transaction is left open) */
+    if (PQntuples(*res) == 1 && PQgetisnull(*res, 0, 0)) {
+        gl_db_rollback(req->db);
+        return GL_OK;
+    }
+    rc = gl_hook_body_commit(f->body, err);
+    if (rc == GL_OK)
+        rc = gl_db_commit(req->db, err);
+    if (rc != GL_OK)
+        gl_db_rollback(req->db);
+    return rc;
+}
+
+/* Answers a hook statement's failure (not a stale cache entry). */
+static void statement_failed(gl_req_t *req, int rc, const gl_err_t *err)
+{
+    if (strcmp(err->sqlstate, "GLQ01") == 0)
+        gl_resp_error(req, 507, "quota_exceeded", NULL, "%s (files.max_bytes_per_org); nothing was stored",
+                      err->msg);
+    else
+        gl_resp_fail(req, rc, err);
+}
+
 /* GL_CONFLICT (no response set) when the cache entry turned out stale. */
-static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char *id)
+static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char *id, hook_files_t *f)
 {
     const char *version = c->version_text, *node = c->node;
     json_object *steps = json_object_new_array();
@@ -446,15 +522,16 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     char *out_t = rr.output ? gl_arena_strdup(req->arena, text(rr.output)) : NULL;
     char *resp_t = rr.response ? gl_arena_strdup(req->arena, text(rr.response)) : NULL;
     char *err_t = rr.error ? gl_arena_strdup(req->arena, text(rr.error)) : NULL;
-    const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id };
+    const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id,
+                             f->rows, f->max };
     PGresult *res = NULL;
-    rc = gl_db_query(req->db, &q_record, params, req->arena, &res, &err);
+    rc = hook_statement(req, &q_record, params, f, &res, &err);
     json_object_put(steps);
     bool was_stale = stale(rc, &err);
     if (was_stale)
         ; /* the caller looks the webhook up again */
     else if (rc != GL_OK)
-        gl_resp_fail(req, rc, &err);
+        statement_failed(req, rc, &err);
     else if (over_limit(res))
         refused_by_database(req, c->org);
     else
@@ -463,25 +540,47 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     return was_stale ? GL_CONFLICT : GL_OK;
 }
 
-/* ---- the queued path ---- */
+/* ---- the queued paths ---- */
+
+/* Queues the execution (async mode): 202. GL_CONFLICT (no response set)
+ * when the cache entry turned out stale. */
+static int run_async(gl_req_t *req, cached_t *c, json_object *item, const char *id, hook_files_t *f)
+{
+    const char *params[] = { c->path, c->version_text, text(item), id, NULL, f->rows, f->max };
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    int rc = hook_statement(req, &q_enqueue, params, f, &res, &err);
+    if (stale(rc, &err))
+        return GL_CONFLICT;
+    if (rc != GL_OK)
+        statement_failed(req, rc, &err);
+    else if (over_limit(res))
+        refused_by_database(req, c->org);
+    else {
+        char *body = gl_arena_printf(req->arena, "{\"execution_id\":\"%s\",\"status\":\"queued\"}", id);
+        gl_resp_json(req, 202, body, strlen(body));
+    }
+    return GL_OK;
+}
 
 /* Queues the execution and hands the call to glyphic-events, which waits
  * for its end. GL_CONFLICT (no response set) when the cache entry turned
  * out stale. */
-static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char *id)
+static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char *id, hook_files_t *f)
 {
     char secret[GL_TOKEN_LEN + 1], hash[GL_HASH_PARAM_LEN];
     gl_token_new(secret);
     gl_hash_param(secret, strlen(secret), hash);
-    const char *params[] = { c->path, c->version_text, text(item), id, hash };
+    const char *params[] = { c->path, c->version_text, text(item), id, hash, f->rows, f->max };
     gl_err_t err;
     gl_err_clear(&err);
     PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
+    int rc = hook_statement(req, &q_enqueue, params, f, &res, &err);
     if (rc != GL_OK) {
         if (stale(rc, &err))
             return GL_CONFLICT;
-        gl_resp_fail(req, rc, &err);
+        statement_failed(req, rc, &err);
         return GL_OK;
     }
     if (over_limit(res)) {
@@ -497,6 +596,69 @@ static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char 
     return GL_OK;
 }
 
+/* A body with files (multipart or binary), read now that the webhook is
+ * known: its signature header checked first (a bad one refuses the call
+ * before a byte is stored), then the body streamed into the store with
+ * every byte signed, then the signature compared — a mismatch removes
+ * what was stored. GL_OK with *hb; else the answer is set. */
+static int read_files(gl_req_t *req, cached_t *c, const char *path, gl_hook_body_kind_t kind, gl_hook_body_t **hb)
+{
+    gl_sig_stream_t st;
+    char why[400];
+    gl_sig_result_t sr = gl_hook_sig_begin(req, &c->sig, &st, why, sizeof why);
+    if (sr != GL_SIG_OK) {
+        gl_hook_sig_refuse(req, &c->sig, path, sr, why);
+        return GL_INVALID;
+    }
+    bool sign = c->sig.scheme != GL_SIG_NONE;
+    int rc = gl_hook_body_read(req, kind, c->org, sign ? &st : NULL, hb);
+    if (rc != GL_OK) {
+        gl_sig_stream_wipe(&st);
+        return rc;
+    }
+    if (sign && (sr = gl_sig_stream_final(&st)) != GL_SIG_OK) {
+        gl_hook_body_abort(*hb);
+        *hb = NULL;
+        gl_hook_sig_refuse(req, &c->sig, path, sr, "");
+        return GL_INVALID;
+    }
+    return GL_OK;
+}
+
+/* Looks the webhook at p up (known: the entry cached for it, or NULL).
+ * The entry, or NULL with the answer set. */
+static cached_t *look_up(gl_req_t *req, const char *p, cached_t *known)
+{
+    char known_ver[16] = "";
+    if (known)
+        snprintf(known_ver, sizeof known_ver, "%d", known->version);
+    const char *fp[] = { p, known ? known->workflow : NULL, known ? known_ver : NULL };
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    int rc = gl_db_query(req->db, &q_find, fp, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return NULL;
+    }
+    if (PQntuples(res) != 1) {
+        /* gone: forget it, or every call would run the old definition
+         * before finding out */
+        cache_drop(known);
+        gl_resp_error(req, 404, "not_found", NULL, "no active webhook at /hooks/%s", p);
+        return NULL;
+    }
+    json_object *def = known ? known->def : NULL;
+    if (!PQgetisnull(res, 0, 7))
+        def = json_tokener_parse(PQgetvalue(res, 0, 7));
+    if (!def) {
+        cache_drop(known);
+        gl_resp_error(req, 500, "internal", NULL, "the workflow's definition is unreadable");
+        return NULL;
+    }
+    return cache_put(p, res, def);
+}
+
 void gl_hooks_handle(gl_req_t *req)
 {
     const char *path = req->path + 7; /* after "/hooks/" */
@@ -506,12 +668,15 @@ void gl_hooks_handle(gl_req_t *req)
         return;
     }
     char *p = gl_arena_strndup(req->arena, path, plen);
-    gl_err_t err;
-    gl_err_clear(&err);
-    PGresult *res = NULL;
     json_object *item = NULL;
     char id[GL_UUID_LEN + 1];
     gl_uuid_v4(id);
+    /* a body with files streams into the store once the webhook is known
+     * (gl_req_read_body has not read it: worker.c) */
+    gl_hook_body_kind_t kind = gl_hook_body_kind(req);
+    hook_files_t files = { 0 };
+    snprintf(files.max, sizeof files.max, "%lld", (long long)req->cfg->files_max_bytes_per_org);
+    bool files_signed = false;
     /* A hot webhook costs one round trip: the worker trusts what it cached
      * for the path, and the statement that records or queues the execution
      * checks the webhook row still is that version (else 40001: look it up
@@ -519,33 +684,12 @@ void gl_hooks_handle(gl_req_t *req)
     cached_t *c = cache_by_path(p);
     for (int round = 0; round < 2; round++) {
         bool looked_up = false;
-        gl_err_clear(&err); /* no SQLSTATE of round 0 may decide round 1 */
-        if (!c || round == 1 || gl_hook_sig_expired(&c->sig)) {
-            char known_ver[16] = "";
-            if (c)
-                snprintf(known_ver, sizeof known_ver, "%d", c->version);
-            const char *fp[] = { p, c ? c->workflow : NULL, c ? known_ver : NULL };
-            int rc = gl_db_query(req->db, &q_find, fp, req->arena, &res, &err);
-            if (rc != GL_OK) {
-                gl_resp_fail(req, rc, &err);
+        /* a body with files can be read and signed only once: a signed
+         * webhook's key is looked up fresh before it is */
+        bool fresh_key = kind != GL_HOOK_BODY_BUFFERED && !files.body && c && c->sig.scheme != GL_SIG_NONE;
+        if (!c || round == 1 || gl_hook_sig_expired(&c->sig) || fresh_key) {
+            if (!(c = look_up(req, p, c)))
                 break;
-            }
-            if (PQntuples(res) != 1) {
-                /* gone: forget it, or every call would run the old
-                 * definition before finding out */
-                cache_drop(c);
-                gl_resp_error(req, 404, "not_found", NULL, "no active webhook at /hooks/%s", p);
-                break;
-            }
-            json_object *def = c ? c->def : NULL;
-            if (!PQgetisnull(res, 0, 7))
-                def = json_tokener_parse(PQgetvalue(res, 0, 7));
-            if (!def) {
-                cache_drop(c);
-                gl_resp_error(req, 500, "internal", NULL, "the workflow's definition is unreadable");
-                break;
-            }
-            c = cache_put(p, res, def);
             looked_up = true;
         }
         const char *want = req->head ? "GET" : req->method;
@@ -556,7 +700,23 @@ void gl_hooks_handle(gl_req_t *req)
             gl_resp_error(req, 405, "method_not_allowed", NULL, "this webhook accepts %s", c->method);
             break;
         }
-        if (c->sig.scheme != GL_SIG_NONE) {
+        int64_t until = limited_until(c->org);
+        if (kind != GL_HOOK_BODY_BUFFERED) {
+            if (!files.body) {
+                if (until) { /* refused before a byte is stored */
+                    refuse(req, until);
+                    break;
+                }
+                if (read_files(req, c, p, kind, &files.body) != GL_OK)
+                    break;
+                files.rows = gl_hook_body_rows(files.body);
+                files_signed = c->sig.scheme != GL_SIG_NONE;
+            } else if (c->sig.scheme != GL_SIG_NONE && !files_signed) {
+                /* it turned signed since the body was read unsigned */
+                gl_resp_error(req, 409, "conflict", NULL, "the webhook changed while it was called; call it again");
+                break;
+            }
+        } else if (c->sig.scheme != GL_SIG_NONE) {
             char why[400];
             gl_sig_result_t sr = gl_hook_sig_verify(req, &c->sig, why, sizeof why);
             if (sr != GL_SIG_OK && !looked_up)
@@ -566,33 +726,19 @@ void gl_hooks_handle(gl_req_t *req)
                 break;
             }
         }
-        int64_t until = limited_until(c->org);
         if (until) {
             refuse(req, until);
             break;
         }
-        if (!item && !(item = gl_hooks_item(req, p)))
+        if (!item && !(item = gl_hooks_item(req, p, files.body)))
             break; /* it answered 400 */
         int rc;
-        if (!c->sync) {
-            const char *params[] = { c->path, c->version_text, text(item), id, NULL };
-            rc = gl_db_query(req->db, &q_enqueue, params, req->arena, &res, &err);
-            if (stale(rc, &err)) {
-                rc = GL_CONFLICT;
-            } else if (rc != GL_OK) {
-                gl_resp_fail(req, rc, &err);
-                rc = GL_OK;
-            } else if (over_limit(res)) {
-                refused_by_database(req, c->org);
-            } else {
-                char *body = gl_arena_printf(req->arena, "{\"execution_id\":\"%s\",\"status\":\"queued\"}", id);
-                gl_resp_json(req, 202, body, strlen(body));
-            }
-        } else if (c->direct) {
-            rc = run_direct(req, c, item, id);
-        } else {
-            rc = run_queued(req, c, item, id);
-        }
+        if (!c->sync)
+            rc = run_async(req, c, item, id, &files);
+        else if (c->direct)
+            rc = run_direct(req, c, item, id, &files);
+        else
+            rc = run_queued(req, c, item, id, &files);
         if (rc != GL_CONFLICT)
             break;
         if (looked_up) {
@@ -600,5 +746,7 @@ void gl_hooks_handle(gl_req_t *req)
             break;
         }
     }
+    /* what was stored and not committed goes before the answer does */
+    gl_hook_body_abort(files.body);
     json_object_put(item);
 }

@@ -297,6 +297,27 @@ int gl_req_read_body(gl_req_t *req)
     return gl_req_take_body(req, body, got);
 }
 
+int gl_req_stream_body(gl_req_t *req, int64_t len, gl_body_sink_fn sink, void *ud, gl_err_t *err)
+{
+    char *buf = gl_arena_alloc(req->arena, GL_BODY_CHUNK);
+    int64_t got = 0;
+    while (got < len) {
+        int want = (int)(len - got < GL_BODY_CHUNK ? len - got : GL_BODY_CHUNK);
+        int n = FCGX_GetStr(buf, want, req->fcgx->in);
+        if (n <= 0)
+            break;
+        int rc = sink(ud, buf, (size_t)n, err);
+        if (rc != GL_OK)
+            return rc;
+        got += n;
+    }
+    if (got != len) {
+        gl_err_field(err, "body", "request body ended after %lld of %lld bytes", (long long)got, (long long)len);
+        return GL_INVALID;
+    }
+    return GL_OK;
+}
+
 int gl_req_take_body(gl_req_t *req, char *body, size_t len)
 {
     req->body = body;

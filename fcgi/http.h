@@ -114,6 +114,23 @@ int gl_req_read_body(gl_req_t *req) GL_WUR;
  * response is set (400) and GL_INVALID. The fuzz targets call it. */
 int gl_req_take_body(gl_req_t *req, char *body, size_t len) GL_WUR;
 
+/* What gl_req_stream_body hands each chunk of the body to: GL_OK to go
+ * on, else an error (err set) that stops the reading. */
+typedef int (*gl_body_sink_fn)(void *ud, const char *buf, size_t len, gl_err_t *err);
+
+#define GL_BODY_CHUNK (64u << 10)
+
+/*
+ * Reads len bytes of the request body (its Content-Length) from FastCGI
+ * stdin in chunks of at most GL_BODY_CHUNK bytes, into one buffer of
+ * req->arena, and hands each to sink as it comes: a body of any size costs
+ * one chunk of memory (uploads, webhook files). GL_OK; the sink's error
+ * (nothing more is read); or GL_INVALID when the body ended early (err says
+ * after how many bytes). Sets no response: the caller answers. What is
+ * left unread the worker drops after the handler (worker.c).
+ */
+int gl_req_stream_body(gl_req_t *req, int64_t len, gl_body_sink_fn sink, void *ud, gl_err_t *err) GL_WUR;
+
 /* Writes the response set on req (or a 500 if none was) to the client. */
 void gl_req_send(gl_req_t *req);
 

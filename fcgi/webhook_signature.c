@@ -40,10 +40,11 @@ const char *gl_sig_default_header(gl_sig_scheme_t scheme)
     return scheme == GL_SIG_STRIPE ? "Stripe-Signature" : scheme == GL_SIG_GITHUB ? "X-Hub-Signature-256" : "";
 }
 
-static void hmac(const unsigned char *key, size_t key_len, const char *prefix, size_t prefix_len, const char *body,
-                 size_t body_len, unsigned char mac[MAC_BYTES])
+void gl_sig_hmac_hex(const unsigned char *key, size_t key_len, const char *prefix, size_t prefix_len,
+                     const char *body, size_t body_len, char out[65])
 {
     crypto_auth_hmacsha256_state st;
+    unsigned char mac[MAC_BYTES];
     crypto_auth_hmacsha256_init(&st, key, key_len);
     if (prefix_len)
         crypto_auth_hmacsha256_update(&st, (const unsigned char *)prefix, prefix_len);
@@ -51,13 +52,6 @@ static void hmac(const unsigned char *key, size_t key_len, const char *prefix, s
         crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, body_len);
     crypto_auth_hmacsha256_final(&st, mac);
     sodium_memzero(&st, sizeof st);
-}
-
-void gl_sig_hmac_hex(const unsigned char *key, size_t key_len, const char *prefix, size_t prefix_len,
-                     const char *body, size_t body_len, char out[65])
-{
-    unsigned char mac[MAC_BYTES];
-    hmac(key, key_len, prefix, prefix_len, body, body_len, mac);
     sodium_bin2hex(out, MAC_HEX + 1, mac, sizeof mac);
 }
 
@@ -90,18 +84,27 @@ static const char *trim(const char *s, size_t *n)
     return s;
 }
 
-gl_sig_result_t gl_sig_stripe_verify(const unsigned char *key, size_t key_len, const char *header,
-                                     const char *body, size_t body_len, int64_t now_s, int64_t tolerance_s)
+/* The HMAC over prefix || body begins: the body follows through
+ * gl_sig_stream_update. */
+static gl_sig_result_t start(gl_sig_stream_t *st, const unsigned char *key, size_t key_len, const char *prefix,
+                             size_t prefix_len)
 {
-    if (!header)
-        return GL_SIG_MISSING;
+    crypto_auth_hmacsha256_init(&st->hmac, key, key_len);
+    if (prefix_len)
+        crypto_auth_hmacsha256_update(&st->hmac, (const unsigned char *)prefix, prefix_len);
+    st->started = true;
+    return GL_SIG_OK;
+}
+
+/* Stripe-Signature: the signatures into st, the HMAC of "TIMESTAMP." begun */
+static gl_sig_result_t stripe_begin(gl_sig_stream_t *st, const unsigned char *key, size_t key_len,
+                                    const char *header, int64_t now_s, int64_t tolerance_s)
+{
     size_t hlen = strlen(header);
     if (hlen > MAX_HEADER)
         return GL_SIG_MALFORMED;
     const char *t_text = NULL;
     size_t t_len = 0;
-    unsigned char sigs[GL_SIG_MAX_V1][MAC_BYTES];
-    int n_sigs = 0;
     for (size_t i = 0; i <= hlen;) {
         size_t len = strcspn(header + i, ",");
         const char *e = trim(header + i, &len);
@@ -118,13 +121,13 @@ gl_sig_result_t gl_sig_stripe_verify(const unsigned char *key, size_t key_len, c
             t_text = eq + 1;
             t_len = vlen;
         } else if (klen == 2 && e[0] == 'v' && e[1] == '1') {
-            if (n_sigs == GL_SIG_MAX_V1 || !hex_mac(eq + 1, vlen, sigs[n_sigs]))
+            if (st->n_want == GL_SIG_MAX_V1 || !hex_mac(eq + 1, vlen, st->want[st->n_want]))
                 return GL_SIG_MALFORMED;
-            n_sigs++;
+            st->n_want++;
         }
         /* other schemes (v0, …) are not ours to check */
     }
-    if (!t_text || n_sigs == 0)
+    if (!t_text || st->n_want == 0)
         return GL_SIG_MALFORMED;
     char digits[16];
     memcpy(digits, t_text, t_len);
@@ -135,31 +138,86 @@ gl_sig_result_t gl_sig_stripe_verify(const unsigned char *key, size_t key_len, c
     if (t < now_s - tolerance_s || t > now_s + tolerance_s)
         return GL_SIG_STALE;
     /* the signed payload is "TIMESTAMP.BODY", the timestamp as sent */
-    char prefix[16];
-    memcpy(prefix, t_text, t_len);
-    prefix[t_len] = '.';
+    digits[t_len] = '.';
+    return start(st, key, key_len, digits, t_len + 1);
+}
+
+/* X-Hub-Signature-256: the signature into st, the HMAC begun */
+static gl_sig_result_t github_begin(gl_sig_stream_t *st, const unsigned char *key, size_t key_len,
+                                    const char *header)
+{
+    size_t n = strlen(header);
+    if (n > MAX_HEADER)
+        return GL_SIG_MALFORMED;
+    const char *s = trim(header, &n);
+    if (n < 7 || strncasecmp(s, "sha256=", 7) != 0 || !hex_mac(s + 7, n - 7, st->want[0]))
+        return GL_SIG_MALFORMED;
+    st->n_want = 1;
+    return start(st, key, key_len, NULL, 0);
+}
+
+gl_sig_result_t gl_sig_stream_begin(gl_sig_stream_t *st, gl_sig_scheme_t scheme, const unsigned char *key,
+                                    size_t key_len, const char *header, int64_t now_s, int64_t tolerance_s)
+{
+    memset(st, 0, sizeof *st);
+    if (!header)
+        return GL_SIG_MISSING;
+    gl_sig_result_t r = scheme == GL_SIG_STRIPE ? stripe_begin(st, key, key_len, header, now_s, tolerance_s)
+                        : scheme == GL_SIG_GITHUB ? github_begin(st, key, key_len, header)
+                                                  : GL_SIG_MALFORMED;
+    if (r != GL_SIG_OK)
+        gl_sig_stream_wipe(st);
+    return r;
+}
+
+void gl_sig_stream_update(gl_sig_stream_t *st, const void *buf, size_t len)
+{
+    if (st->started && len)
+        crypto_auth_hmacsha256_update(&st->hmac, buf, len);
+}
+
+gl_sig_result_t gl_sig_stream_final(gl_sig_stream_t *st)
+{
+    if (!st->started)
+        return GL_SIG_MISMATCH;
     unsigned char mac[MAC_BYTES];
-    hmac(key, key_len, prefix, t_len + 1, body, body_len, mac);
+    crypto_auth_hmacsha256_final(&st->hmac, mac);
     int match = 0;
-    for (int k = 0; k < n_sigs; k++)
-        match |= sodium_memcmp(mac, sigs[k], MAC_BYTES) == 0;
+    for (int k = 0; k < st->n_want; k++)
+        match |= sodium_memcmp(mac, st->want[k], MAC_BYTES) == 0;
+    sodium_memzero(mac, sizeof mac);
+    gl_sig_stream_wipe(st);
     return match ? GL_SIG_OK : GL_SIG_MISMATCH;
+}
+
+void gl_sig_stream_wipe(gl_sig_stream_t *st)
+{
+    sodium_memzero(st, sizeof *st);
+}
+
+/* A whole body: begin, update, final. */
+static gl_sig_result_t verify_whole(gl_sig_scheme_t scheme, const unsigned char *key, size_t key_len,
+                                    const char *header, const char *body, size_t body_len, int64_t now_s,
+                                    int64_t tolerance_s)
+{
+    gl_sig_stream_t st;
+    gl_sig_result_t r = gl_sig_stream_begin(&st, scheme, key, key_len, header, now_s, tolerance_s);
+    if (r != GL_SIG_OK)
+        return r;
+    gl_sig_stream_update(&st, body, body_len);
+    return gl_sig_stream_final(&st);
+}
+
+gl_sig_result_t gl_sig_stripe_verify(const unsigned char *key, size_t key_len, const char *header,
+                                     const char *body, size_t body_len, int64_t now_s, int64_t tolerance_s)
+{
+    return verify_whole(GL_SIG_STRIPE, key, key_len, header, body, body_len, now_s, tolerance_s);
 }
 
 gl_sig_result_t gl_sig_github_verify(const unsigned char *key, size_t key_len, const char *header,
                                      const char *body, size_t body_len)
 {
-    if (!header)
-        return GL_SIG_MISSING;
-    size_t n = strlen(header);
-    if (n > MAX_HEADER)
-        return GL_SIG_MALFORMED;
-    const char *s = trim(header, &n);
-    unsigned char want[MAC_BYTES], mac[MAC_BYTES];
-    if (n < 7 || strncasecmp(s, "sha256=", 7) != 0 || !hex_mac(s + 7, n - 7, want))
-        return GL_SIG_MALFORMED;
-    hmac(key, key_len, NULL, 0, body, body_len, mac);
-    return sodium_memcmp(mac, want, MAC_BYTES) == 0 ? GL_SIG_OK : GL_SIG_MISMATCH;
+    return verify_whole(GL_SIG_GITHUB, key, key_len, header, body, body_len, 0, 0);
 }
 
 /* ---- a webhook's check, as a worker keeps it ---- */
@@ -267,8 +325,10 @@ static int open_key(gl_req_t *req, const gl_hook_sig_t *s, char **key, size_t *k
     return GL_OK;
 }
 
-gl_sig_result_t gl_hook_sig_verify(gl_req_t *req, const gl_hook_sig_t *s, char *why, size_t why_len)
+gl_sig_result_t gl_hook_sig_begin(gl_req_t *req, const gl_hook_sig_t *s, gl_sig_stream_t *st, char *why,
+                                  size_t why_len)
 {
+    memset(st, 0, sizeof *st);
     if (why_len)
         why[0] = '\0';
     if (s->scheme == GL_SIG_NONE)
@@ -280,11 +340,20 @@ gl_sig_result_t gl_hook_sig_verify(gl_req_t *req, const gl_hook_sig_t *s, char *
     size_t key_len = 0;
     if (open_key(req, s, &key, &key_len, why, why_len) != GL_OK)
         return GL_SIG_NOKEY;
-    const char *body = req->body ? req->body : "";
-    if (s->scheme == GL_SIG_STRIPE)
-        return gl_sig_stripe_verify((const unsigned char *)key, key_len, header, body, req->body_len,
-                                    gl_wall_ms() / 1000, s->tolerance_s);
-    return gl_sig_github_verify((const unsigned char *)key, key_len, header, body, req->body_len);
+    return gl_sig_stream_begin(st, s->scheme, (const unsigned char *)key, key_len, header, gl_wall_ms() / 1000,
+                               s->tolerance_s);
+}
+
+gl_sig_result_t gl_hook_sig_verify(gl_req_t *req, const gl_hook_sig_t *s, char *why, size_t why_len)
+{
+    if (s->scheme == GL_SIG_NONE)
+        return GL_SIG_OK;
+    gl_sig_stream_t st;
+    gl_sig_result_t r = gl_hook_sig_begin(req, s, &st, why, why_len);
+    if (r != GL_SIG_OK)
+        return r;
+    gl_sig_stream_update(&st, req->body ? req->body : "", req->body_len);
+    return gl_sig_stream_final(&st);
 }
 
 void gl_hook_sig_refuse(gl_req_t *req, const gl_hook_sig_t *s, const char *path, gl_sig_result_t result,

@@ -21,6 +21,7 @@
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,28 @@ gl_sig_result_t gl_sig_github_verify(const unsigned char *key, size_t key_len, c
                                      const char *body, size_t body_len);
 
 /*
+ * The same checks for a body that streams (a webhook's files): begin reads
+ * the header — a missing, malformed or stale one is refused before a byte
+ * of the body is read — and starts the HMAC; update takes the body as it
+ * comes, byte for byte; final compares (constant time) and wipes the state.
+ * After a begin that did not answer GL_SIG_OK there is nothing to finish;
+ * a state given up on is wiped with gl_sig_stream_wipe. The two functions
+ * above are begin, one update and final.
+ */
+typedef struct {
+    crypto_auth_hmacsha256_state hmac;
+    unsigned char want[GL_SIG_MAX_V1][crypto_auth_hmacsha256_BYTES];
+    int n_want;
+    bool started;
+} gl_sig_stream_t;
+
+gl_sig_result_t gl_sig_stream_begin(gl_sig_stream_t *st, gl_sig_scheme_t scheme, const unsigned char *key,
+                                    size_t key_len, const char *header, int64_t now_s, int64_t tolerance_s);
+void gl_sig_stream_update(gl_sig_stream_t *st, const void *buf, size_t len);
+gl_sig_result_t gl_sig_stream_final(gl_sig_stream_t *st);
+void gl_sig_stream_wipe(gl_sig_stream_t *st);
+
+/*
  * What a worker keeps of one webhook's signature check: the scheme, the
  * header and tolerance (from the trigger's parameters), and the credential
  * as hook_find returned it (sql/017) — its sealed key, never the key in
@@ -101,6 +124,14 @@ bool gl_hook_sig_expired(const gl_hook_sig_t *s);
  * before it refuses (gl_hook_sig_refuse).
  */
 gl_sig_result_t gl_hook_sig_verify(gl_req_t *req, const gl_hook_sig_t *s, char *why, size_t why_len);
+
+/* gl_hook_sig_verify for a body that streams: checks the header, opens
+ * the key (into req->arena) and begins *st with it. GL_SIG_OK (also for an
+ * unsigned webhook, whose *st takes updates and is never finished): feed
+ * the body to gl_sig_stream_update, then gl_sig_stream_final; else why not,
+ * as gl_hook_sig_verify says it. */
+gl_sig_result_t gl_hook_sig_begin(gl_req_t *req, const gl_hook_sig_t *s, gl_sig_stream_t *st, char *why,
+                                  size_t why_len);
 
 /* Answers 401 invalid_signature for result and logs why (never the key). */
 void gl_hook_sig_refuse(gl_req_t *req, const gl_hook_sig_t *s, const char *path, gl_sig_result_t result,

@@ -128,30 +128,32 @@ static void dispatch(gl_req_t *req)
     gl_route_result_t found = GL_ROUTE_NOT_FOUND;
     if (!hook)
         found = gl_route_find(req, req->method, req->path, req->path_len, &route, allow, sizeof allow);
-    /* an upload's body is streamed by its handler, never held whole */
-    bool streamed = found == GL_ROUTE_FOUND && gl_route_streams_body(route);
+    /* an upload's body, and a webhook's that brings files, is streamed by
+     * its handler, never held whole */
+    bool streamed = hook ? gl_hook_body_kind(req) != GL_HOOK_BODY_BUFFERED
+                         : found == GL_ROUTE_FOUND && gl_route_streams_body(route);
     if (!streamed && gl_req_read_body(req) != GL_OK)
         return;
     if (hook) {
         gl_hooks_handle(req);
-        return;
-    }
-    switch (found) {
-    case GL_ROUTE_FOUND:
-        run_route(req, route);
-        break;
-    case GL_ROUTE_NOT_FOUND:
-        gl_resp_error(req, 404, "not_found", NULL, "no such endpoint: %.*s", (int)req->path_len,
-                      req->path);
-        break;
-    case GL_ROUTE_BAD_METHOD:
-        gl_resp_header(req, "Allow", allow);
-        gl_resp_error(req, 405, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s",
-                      req->method, allow);
-        break;
-    case GL_ROUTE_BAD_PATH:
-        gl_resp_error(req, 400, "bad_request", NULL, "malformed percent-encoding in the path");
-        break;
+    } else {
+        switch (found) {
+        case GL_ROUTE_FOUND:
+            run_route(req, route);
+            break;
+        case GL_ROUTE_NOT_FOUND:
+            gl_resp_error(req, 404, "not_found", NULL, "no such endpoint: %.*s", (int)req->path_len,
+                          req->path);
+            break;
+        case GL_ROUTE_BAD_METHOD:
+            gl_resp_header(req, "Allow", allow);
+            gl_resp_error(req, 405, "method_not_allowed", NULL, "%s is not allowed here; allowed: %s",
+                          req->method, allow);
+            break;
+        case GL_ROUTE_BAD_PATH:
+            gl_resp_error(req, 400, "bad_request", NULL, "malformed percent-encoding in the path");
+            break;
+        }
     }
     if (streamed) {
         /* what the handler left of the body (it refused early, or

@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(rc == GL_OK || (rc == GL_INVALID && req.status == 400));
     }
     if (rc == GL_OK) {
-        json_object *item = gl_hooks_item(&req, "fuzz");
+        json_object *item = gl_hooks_item(&req, "fuzz", NULL);
         FUZZ_CHECK(item || req.status == 400);
         if (item) {
             char where[128];

@@ -243,11 +243,13 @@ class HttpTest(unittest.TestCase):
         os.makedirs(split.dir, exist_ok=True)
         split.start(("--hooks-host", "hooks.glyphic.test"))
         try:
-            def req(host, method, url, body=None):
+            def req(host, method, url, body=None, content_type=None):
                 conn = http.client.HTTPConnection("127.0.0.1", split.port, timeout=30)
                 try:
                     hdrs = {"Host": host}
-                    if body is not None:
+                    if content_type:
+                        hdrs["Content-Type"] = content_type
+                    elif body is not None:
                         body = json.dumps(body).encode()
                         hdrs["Content-Type"] = "application/json"
                     conn.request(method, url, body=body, headers=hdrs)
@@ -261,6 +263,12 @@ class HttpTest(unittest.TestCase):
             self.assertEqual(r.status, 201, r)
             self.assertEqual(r.json(), {"sum": 5})
             self.assertEqual(r.header("Content-Security-Policy").count("sandbox"), 1, r.headers)
+            # a webhook that brings files takes bodies past --max-body (2m)
+            # here too: up to --max-file-body (files.max_file_bytes)
+            upload = (b'--b\r\nContent-Disposition: form-data; name="f"; filename="f.bin"\r\n\r\n' +
+                      os.urandom(3 << 20) + b"\r\n--b--\r\n")
+            r = req(hooks, "POST", "/hooks/" + path, upload, "multipart/form-data; boundary=b")
+            self.assertEqual(r.status, 201, r)
             r = req(hooks, "POST", "/hooks/" + qpath, {"n": 1})
             self.assertEqual(r.status, 504, r)
             self.assertEqual(r.json()["error"]["code"], "timeout")

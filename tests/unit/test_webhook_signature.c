@@ -128,6 +128,48 @@ TEST(raw_bytes_are_signed)
     ASSERT_STR_EQ(hex, "4c97ae561714c7e1d8dd5bdf39470712f31896c71b69ad8485a949d1cf776e61"); /* Python's hmac */
 }
 
+/* streamed: the same answers whatever the pieces the body comes in, and a
+ * bad header refused before any body */
+TEST(streamed_body_in_pieces)
+{
+    ASSERT(sodium_init() >= 0);
+    const char *body = ST_BODY;
+    size_t n = strlen(body);
+    for (size_t cut = 0; cut <= n; cut++) {
+        gl_sig_stream_t st;
+        ASSERT_EQ(gl_sig_stream_begin(&st, GL_SIG_STRIPE, K(ST_SECRET), "t=1700000000,v1=" ST_HEX, ST_T, 300),
+                  GL_SIG_OK);
+        gl_sig_stream_update(&st, body, cut);
+        gl_sig_stream_update(&st, body + cut, n - cut);
+        ASSERT_EQ(gl_sig_stream_final(&st), GL_SIG_OK);
+        ASSERT_EQ(gl_sig_stream_begin(&st, GL_SIG_GITHUB, K(GH_SECRET), GH_SIG, 0, 0), GL_SIG_OK);
+        gl_sig_stream_update(&st, GH_BODY, cut < strlen(GH_BODY) ? cut : strlen(GH_BODY));
+        gl_sig_stream_update(&st, GH_BODY + (cut < strlen(GH_BODY) ? cut : strlen(GH_BODY)),
+                             strlen(GH_BODY) - (cut < strlen(GH_BODY) ? cut : strlen(GH_BODY)));
+        ASSERT_EQ(gl_sig_stream_final(&st), GL_SIG_OK);
+    }
+    gl_sig_stream_t st;
+    /* one byte missing, or one too many */
+    ASSERT_EQ(gl_sig_stream_begin(&st, GL_SIG_GITHUB, K(GH_SECRET), GH_SIG, 0, 0), GL_SIG_OK);
+    gl_sig_stream_update(&st, GH_BODY, strlen(GH_BODY) - 1);
+    ASSERT_EQ(gl_sig_stream_final(&st), GL_SIG_MISMATCH);
+    ASSERT_EQ(gl_sig_stream_begin(&st, GL_SIG_GITHUB, K(GH_SECRET), GH_SIG, 0, 0), GL_SIG_OK);
+    gl_sig_stream_update(&st, GH_BODY, strlen(GH_BODY));
+    gl_sig_stream_update(&st, "\n", 1);
+    ASSERT_EQ(gl_sig_stream_final(&st), GL_SIG_MISMATCH);
+    /* refused at begin: nothing to finish; a final anyway never matches */
+    ASSERT_EQ(gl_sig_stream_begin(&st, GL_SIG_GITHUB, K(GH_SECRET), NULL, 0, 0), GL_SIG_MISSING);
+    ASSERT_EQ(gl_sig_stream_begin(&st, GL_SIG_GITHUB, K(GH_SECRET), "sha256=xyz", 0, 0), GL_SIG_MALFORMED);
+    ASSERT_EQ(gl_sig_stream_begin(&st, GL_SIG_STRIPE, K(ST_SECRET), "t=1700000000,v1=" ST_HEX, ST_T + 301, 300),
+              GL_SIG_STALE);
+    ASSERT_EQ(gl_sig_stream_final(&st), GL_SIG_MISMATCH);
+    /* the state is wiped after final */
+    ASSERT_EQ(gl_sig_stream_begin(&st, GL_SIG_GITHUB, K(GH_SECRET), GH_SIG, 0, 0), GL_SIG_OK);
+    ASSERT_EQ(gl_sig_stream_final(&st), GL_SIG_MISMATCH);
+    static const gl_sig_stream_t zero;
+    ASSERT(memcmp(&st, &zero, sizeof st) == 0);
+}
+
 /* what a worker keeps of hook_find's row: header, its FastCGI name, tolerance */
 TEST(hook_check_from_row)
 {
