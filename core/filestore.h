@@ -29,6 +29,10 @@
 
 typedef struct gl_fs_writer gl_fs_writer_t;
 
+/* Loads what the writers' SHA-256 needs (OpenSSL's default provider) now:
+ * a prefork master calls it once, so its workers share it. Optional. */
+void gl_filestore_preload(void);
+
 /*
  * Starts writing a content of org_id (a UUID) under dir: creates
  * dir/tmp/ if needed and a new temporary file in it (O_EXCL, O_CLOEXEC,
@@ -85,6 +89,14 @@ bool gl_filestore_type_ok(const char *type);
  * when nothing is left (or "." or ".."). Into out[GL_FILE_NAME_MAX + 1];
  * passes gl_filestore_name_ok when fallback does. */
 void gl_filestore_name_clean(const char *raw, const char *fallback, char out[GL_FILE_NAME_MAX + 1]);
+
+/* A Content-Disposition value for a file called name (a file name
+ * gl_filestore_name_ok takes): type ("attachment" or "inline"), an ASCII
+ * filename= for old clients (anything else '_') and the RFC 8187
+ * filename*=UTF-8'' form (every byte outside attr-char percent-encoded),
+ * into out[GL_DISPOSITION_MAX]. */
+#define GL_DISPOSITION_MAX (GL_FILE_NAME_MAX * 4 + 64)
+void gl_filestore_disposition(const char *type, const char *name, char out[GL_DISPOSITION_MAX]);
 
 /* The path of a content relative to the store's dir, "<org>/<aa>/<sha>",
  * into out (at least GL_FILESTORE_REL_LEN + 1 bytes). GL_INVALID when org_id

@@ -149,36 +149,8 @@ static void file_get(gl_req_t *req)
         answer_one(req, 200, id);
 }
 
-/* filename*= of RFC 6266 / RFC 8187: UTF-8, every byte outside attr-char
- * percent-encoded; and an ASCII filename= for old clients, in which
- * anything else is '_'. Both into the arena. */
-static const char *content_disposition(gl_req_t *req, const char *name)
-{
-    static const char attr_extra[] = "!#$&+-.^_`|~";
-    size_t n = strlen(name);
-    char *ascii = gl_arena_alloc(req->arena, n + 1);
-    char *ext = gl_arena_alloc(req->arena, n * 3 + 1);
-    size_t e = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        ascii[i] = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%') ? (char)c : '_';
-        if (alnum || (c && strchr(attr_extra, c))) {
-            ext[e++] = (char)c;
-        } else {
-            static const char hex[] = "0123456789ABCDEF";
-            ext[e++] = '%';
-            ext[e++] = hex[c >> 4];
-            ext[e++] = hex[c & 15];
-        }
-    }
-    ascii[n] = '\0';
-    ext[e] = '\0';
-    return gl_arena_printf(req->arena, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, ext);
-}
-
-void gl_files_send(gl_req_t *req, const char *org_id, const char *sha_hex, const char *mime_type,
-                   const char *file_name)
+void gl_files_accel(gl_req_t *req, const char *org_id, const char *sha_hex, const char *mime_type,
+                    const char *disposition)
 {
     char rel[GL_FILESTORE_REL_LEN + 1];
     if (gl_filestore_rel_path(org_id, sha_hex, rel, sizeof rel) != GL_OK) {
@@ -190,12 +162,20 @@ void gl_files_send(gl_req_t *req, const char *org_id, const char *sha_hex, const
     char accel[sizeof "/_glyphic/files/" + GL_FILESTORE_REL_LEN];
     snprintf(accel, sizeof accel, "/_glyphic/files/%s", rel);
     gl_resp_header(req, "X-Accel-Redirect", accel);
-    gl_resp_header(req, "Content-Disposition", content_disposition(req, file_name));
+    gl_resp_header(req, "Content-Disposition", disposition);
     /* (the table allows only printable ASCII here; a header stays one line
      * whatever a future writer does) */
     req->content_type =
         strpbrk(mime_type, "\r\n") ? "application/octet-stream" : gl_arena_strdup(req->arena, mime_type);
     req->status = 200;
+}
+
+void gl_files_send(gl_req_t *req, const char *org_id, const char *sha_hex, const char *mime_type,
+                   const char *file_name)
+{
+    char disp[GL_DISPOSITION_MAX];
+    gl_filestore_disposition("attachment", file_name, disp);
+    gl_files_accel(req, org_id, sha_hex, mime_type, disp);
 }
 
 static void file_content(gl_req_t *req)

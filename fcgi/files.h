@@ -16,5 +16,9 @@ void gl_files_upload(gl_req_t *req);
  * result: what the answer keeps is copied into the request's arena. */
 void gl_files_send(gl_req_t *req, const char *org_id, const char *sha_hex, const char *mime_type,
                    const char *file_name);
+/* The same with the Content-Disposition value disposition as it is (a
+ * webhook's file answer, engine.h's gl_answer_t). */
+void gl_files_accel(gl_req_t *req, const char *org_id, const char *sha_hex, const char *mime_type,
+                    const char *disposition);
 
 #endif

@@ -6,6 +6,7 @@
 #include "crypto.h"
 #include "listen.h"
 #include "db.h"
+#include "filestore.h"
 #include "log.h"
 #include "master.h"
 #include "migrate.h"
@@ -92,6 +93,9 @@ int main(int argc, char **argv)
         gl_config_free(&cfg);
         return 2;
     }
+    /* OpenSSL's digest tables, loaded once before the workers fork and
+     * shared by them (the file store's SHA-256) */
+    gl_filestore_preload();
     /* once, before the workers fork (the OAuth2 token request) */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "glyphic-fcgi: libcurl cannot start\n");
