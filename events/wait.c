@@ -13,6 +13,7 @@
 #include "server.h"
 
 #include "crypto.h"
+#include "filestore.h"
 
 #include "engine.h"
 #include "log.h"
@@ -23,9 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char q_result[] =
     "SELECT org_id, status, output::text, response::text, error::text FROM hook_result($1, $2::bytea)";
+/* the file the execution answered with, checked to be its org's (sql/023) */
+static const char q_file[] = "SELECT org_id, sha256 FROM hook_answer_file($1, $2::bytea)";
 
 #define MAX_TIMEOUT_MS 3600000
 
@@ -64,8 +68,34 @@ static void on_gone(void *ud)
     wait_free(w);
 }
 
+/* A file answer (flow.respond, respond_with binary): nginx sends the
+ * content the database says the execution answered with (file: the row of
+ * hook_answer_file, none when it is not a file of the execution's org),
+ * from its internal location. */
+static void send_file(wait_t *w, const gl_answer_t *a, const PGresult *file)
+{
+    char rel[GL_FILESTORE_REL_LEN + 1], accel[sizeof "/_glyphic/files/" + GL_FILESTORE_REL_LEN];
+    if (!file || PQntuples(file) != 1 ||
+        gl_filestore_rel_path(PQgetvalue(file, 0, 0), PQgetvalue(file, 0, 1), rel, sizeof rel) != GL_OK) {
+        gl_log(GL_LOG_WARN, "execution %s answered with file %s, which is not a file of its org", w->id,
+               a->file_id ? a->file_id : "?");
+        gl_ev_error(w->req, 500, "workflow_failed",
+                    "the workflow answered with a file that is not stored for its organization (execution %s)",
+                    w->id);
+        return;
+    }
+    struct evkeyvalq *h = evhttp_request_get_output_headers(w->req);
+    snprintf(accel, sizeof accel, "/_glyphic/files/%s", rel);
+    evhttp_add_header(h, "X-Accel-Redirect", accel);
+    for (int i = 0; i < a->n_headers; i++)
+        if (strcasecmp(a->names[i], "content-disposition") == 0)
+            evhttp_add_header(h, "Content-Disposition", a->values[i]);
+    evhttp_add_header(h, "Content-Type", a->content_type ? a->content_type : "application/octet-stream");
+    evhttp_send_reply(w->req, 200, NULL, NULL);
+}
+
 /* Answers with the execution's outcome and frees w. */
-static void answer(wait_t *w, const PGresult *r)
+static void answer(wait_t *w, const PGresult *r, const PGresult *file)
 {
     gl_ev_client_release(&w->client);
     json_object *out = PQgetisnull(r, 0, 2) ? NULL : json_tokener_parse(PQgetvalue(r, 0, 2));
@@ -80,6 +110,8 @@ static void answer(wait_t *w, const PGresult *r)
         evhttp_add_header(h, "Cache-Control", "no-store"); /* as glyphic-fcgi's answers (gl_ev_error sets its own) */
     if (a.failed) {
         gl_ev_error(w->req, 500, "workflow_failed", "%s", a.message);
+    } else if (a.file) {
+        send_file(w, &a, file);
     } else {
         for (int i = 0; i < a.n_headers; i++)
             evhttp_add_header(h, a.names[i], a.values[i]);
@@ -116,7 +148,7 @@ static void on_result(void *ud, PGresult *const *res, int n, const char *error)
     wait_t *w = ud;
     w->job = NULL;
     char msg[200];
-    if (error || !res || n != 1 || !res[0]) {
+    if (error || !res || n != 2 || !res[0]) {
         gl_log(GL_LOG_WARN, "wait %s: reading the outcome failed: %s", w->id, error ? error : "no result");
         snprintf(msg, sizeof msg, "the outcome of execution %s could not be read; it goes on", w->id);
         fail(w, 503, "database_unavailable", msg);
@@ -139,7 +171,7 @@ static void on_result(void *ud, PGresult *const *res, int n, const char *error)
     }
     const char *status = PQgetvalue(r, 0, 1);
     if (strcmp(status, "succeeded") == 0 || strcmp(status, "failed") == 0 || strcmp(status, "canceled") == 0) {
-        answer(w, r);
+        answer(w, r, res[1]);
         return;
     }
     if (w->dirty) {
@@ -154,8 +186,8 @@ static void ask(wait_t *w)
         w->dirty = true;
         return;
     }
-    gl_pg_stmt_t st = { q_result, 2, { w->id, w->secret } };
-    w->job = gl_pg_submit(w->srv->pg, &st, 1, on_result, w);
+    gl_pg_stmt_t st[2] = { { q_result, 2, { w->id, w->secret } }, { q_file, 2, { w->id, w->secret } } };
+    w->job = gl_pg_submit(w->srv->pg, st, 2, on_result, w);
     if (!w->job)
         fail(w, 503, "unavailable", "out of memory");
 }

@@ -55,6 +55,8 @@
  */
 #include "hooks.h"
 
+#include "files.h"
+
 #include "hook_body.h"
 #include "webhook_signature.h"
 #include "engine.h"
@@ -90,6 +92,12 @@ static const gl_stmt_t q_record = {
     .sql = "SELECT glyphic.hook_record($1, $2::int, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb, "
            "$8::jsonb, $9::bigint, $10::uuid, $11::jsonb, $12::bigint)",
     .nparams = 12, .rows = true,
+};
+/* the file a direct call's execution answered with (sql/023) */
+static const gl_stmt_t q_answer_file = {
+    .name = "hook_answer_file",
+    .sql = "SELECT org_id, sha256 FROM glyphic.hook_answer_file($1::uuid, NULL)",
+    .nparams = 1, .rows = true, .readonly = true,
 };
 
 /* definitions by workflow and version, per worker: a hot webhook's
@@ -335,6 +343,35 @@ static const char *text(json_object *v)
     return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : NULL;
 }
 
+/* A file answer (flow.respond, respond_with binary): the database says
+ * which content of which org the execution answered with (never the
+ * workflow's word alone), and nginx sends it. */
+static void send_file(gl_req_t *req, const char *execution_id, const gl_answer_t *a)
+{
+    const char *params[] = { execution_id };
+    PGresult *res = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_db_query(req->db, &q_answer_file, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        gl_log(GL_LOG_WARN, "execution %s answered with file %s, which is not a file of its org", execution_id,
+               a->file_id);
+        gl_resp_error(req, 500, "workflow_failed", NULL,
+                      "the workflow answered with a file that is not stored for its organization (execution %s)",
+                      execution_id);
+        return;
+    }
+    const char *disp = a->disposition;
+    for (int i = 0; i < a->n_headers; i++)
+        if (strcasecmp(a->names[i], "content-disposition") == 0)
+            disp = a->values[i];
+    gl_files_accel(req, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), a->content_type, disp);
+}
+
 /* Sends the workflow's answer (gl_answer_build). */
 static void respond(gl_req_t *req, const char *execution_id, const char *status, json_object *output,
                     json_object *response, json_object *error)
@@ -345,6 +382,10 @@ static void respond(gl_req_t *req, const char *execution_id, const char *status,
     gl_resp_header(req, "Content-Security-Policy", "sandbox");
     if (a.failed) {
         gl_resp_error(req, 500, "workflow_failed", NULL, "%s", a.message);
+        return;
+    }
+    if (a.file) {
+        send_file(req, execution_id, &a);
         return;
     }
     for (int i = 0; i < a.n_headers; i++)
@@ -592,6 +633,9 @@ static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char 
     gl_resp_header(req, "X-Accel-Redirect",
                    gl_arena_printf(req->arena, "/_glyphic/wait/%s?secret=%s&timeout_ms=%lld", id, secret,
                                    (long long)c->timeout_ms));
+    /* a type without a charset: nginx keeps this answer's charset through
+     * the redirects, and would add it to a file glyphic-events answers with */
+    req->content_type = "application/octet-stream";
     gl_resp_json(req, 200, "{}", 2);
     return GL_OK;
 }

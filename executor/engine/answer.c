@@ -190,6 +190,38 @@ static void failed(gl_answer_t *a, const char *execution_id, const char *status,
              m ? ": " : "", m ? json_object_get_string(m) : "");
 }
 
+/* The response's file (flow.respond, respond_with binary) into a: false
+ * when it has none or it is not a file reference. The file's type unless
+ * the workflow set Content-Type (a script type, or one the store would
+ * refuse, goes as application/octet-stream), and a Content-Disposition
+ * made of its name unless the workflow set one. */
+static bool file_answer(gl_answer_t *a, json_object *file, bool allow_scripts)
+{
+    gl_binary_ref_t ref;
+    gl_err_t err;
+    json_object *d = NULL;
+    if (!file || gl_binary_ref_parse(file, &ref, &err) != GL_OK)
+        return false;
+    a->file = true;
+    a->file_id = json_object_get_string(json_object_object_get(file, "id"));
+    a->file_sha256 = json_object_get_string(json_object_object_get(file, "sha256"));
+    bool type_ok = gl_filestore_type_ok(ref.mime_type) && gl_engine_content_type_allowed(ref.mime_type, allow_scripts);
+    if (!a->content_type)
+        a->content_type = type_ok ? ref.mime_type : "application/octet-stream";
+    for (int i = 0; i < a->n_headers; i++)
+        if (strcasecmp(a->names[i], "content-disposition") == 0)
+            return true;
+    char name[GL_FILE_NAME_MAX + 1];
+    gl_filestore_name_clean(ref.file_name, "data", name);
+    json_object_object_get_ex(file, "disposition", &d);
+    gl_filestore_disposition(d ? json_object_get_string(d) : "attachment", name, a->disposition);
+    if (a->n_headers < GL_ANSWER_MAX_HEADERS) {
+        a->names[a->n_headers] = "Content-Disposition";
+        a->values[a->n_headers++] = a->disposition;
+    }
+    return true;
+}
+
 void gl_answer_build(gl_answer_t *a, const char *execution_id, const char *status, json_object *output,
                      json_object *response, json_object *error, bool allow_scripts)
 {
@@ -218,6 +250,13 @@ void gl_answer_build(gl_answer_t *a, const char *execution_id, const char *statu
                     a->values[a->n_headers++] = s;
                 }
             }
+        }
+        json_object *file = NULL;
+        json_object_object_get_ex(response, "file", &file);
+        if (file_answer(a, file, allow_scripts)) {
+            a->status = 200; /* nginx sends the file: 200, 206 for a range */
+            a->body = "";
+            return;
         }
         json_object_object_get_ex(response, "body", &body);
     } else if (output && json_object_is_type(output, json_type_array) && json_object_array_length(output) > 0) {

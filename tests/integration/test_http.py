@@ -174,6 +174,7 @@ class HttpTest(unittest.TestCase):
                        check=True)
         self.assertEqual(sorted(os.listdir(out)), ["glyphic-errors.conf", "glyphic-events-proxy.conf",
                                                    "glyphic-fastcgi-params.conf", "glyphic-fastcgi.conf",
+                                                   "glyphic-files.conf",
                                                    "glyphic-hooks.conf", "glyphic-http.conf", "glyphic-server.conf"])
         conf = os.path.join(out, "test.conf")
         with open(conf, "w") as f:
@@ -230,8 +231,14 @@ class HttpTest(unittest.TestCase):
         qtrig = {"id": "hook", "type": "trigger.webhook", "name": "Hook",
                  "params": {"path": qpath, "mode": "sync", "timeout_ms": 300}}
         wait = {"id": "wait", "type": "flow.wait", "name": "Wait", "params": {"seconds": 3600}}
+        # a file answer: nginx sends it from the internal files location,
+        # which the hooks host has too
+        fpath = f"hf-{os.urandom(4).hex()}"
+        ftrig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": fpath, "mode": "sync"}}
+        fresp = {"id": "respond", "type": "flow.respond", "name": "Respond", "params": {"respond_with": "binary"}}
         for nodes, edges in (([trig, resp], [{"from": "hook", "to": "respond"}]),
-                             ([qtrig, wait], [{"from": "hook", "to": "wait"}])):
+                             ([qtrig, wait], [{"from": "hook", "to": "wait"}]),
+                             ([ftrig, fresp], [{"from": "hook", "to": "respond"}])):
             r = c.post("/api/workflows", {"name": "Flow", "definition": {"nodes": nodes, "edges": edges}})
             self.assertEqual(r.status, 201, r)
             r = c.post(f"/api/workflows/{r.json()['id']}/activate")
@@ -239,7 +246,8 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(ENV.request("POST", "/hooks/" + path, body={"a": 2, "b": 3}).status, 201)
 
         split = harness.Nginx(os.path.join(ENV.base, "split"), ENV.fcgi.socket,
-                              events_path=ENV.events.socket, hooks_path=ENV.fcgi.hooks_socket)
+                              events_path=ENV.events.socket, hooks_path=ENV.fcgi.hooks_socket,
+                              settings=ENV.fcgi.settings)
         os.makedirs(split.dir, exist_ok=True)
         split.start(("--hooks-host", "hooks.glyphic.test"))
         try:
@@ -269,6 +277,11 @@ class HttpTest(unittest.TestCase):
                       os.urandom(3 << 20) + b"\r\n--b--\r\n")
             r = req(hooks, "POST", "/hooks/" + path, upload, "multipart/form-data; boundary=b")
             self.assertEqual(r.status, 201, r)
+            blob = os.urandom(1 << 20)
+            r = req(hooks, "POST", "/hooks/" + fpath, blob, "image/png")
+            self.assertEqual((r.status, r.header("Content-Type")), (200, "image/png"), r)
+            self.assertTrue(r.body == blob, "the file answer's bytes differ")
+            self.assertEqual(r.header("Content-Security-Policy"), "sandbox; default-src 'none'")
             r = req(hooks, "POST", "/hooks/" + qpath, {"n": 1})
             self.assertEqual(r.status, 504, r)
             self.assertEqual(r.json()["error"]["code"], "timeout")
@@ -292,6 +305,7 @@ class HttpTest(unittest.TestCase):
             # the internal wait location stays internal on both hosts
             for host in (app, hooks):
                 self.assertEqual(req(host, "GET", "/_glyphic/wait/x").status, 404)
+                self.assertEqual(req(host, "GET", "/_glyphic/files/x").status, 404)
         finally:
             split.stop()
 

@@ -620,6 +620,18 @@ typedef struct {
     int n_headers;
     const char *names[GL_ANSWER_MAX_HEADERS];
     const char *values[GL_ANSWER_MAX_HEADERS];
+    /* A file answer (flow.respond's respond_with binary): the stored file
+     * file_id (a UUID) of content file_sha256. The program asks the
+     * database that the execution answered with that file of its own org
+     * (hook_answer_file, sql/023) and hands it to nginx (X-Accel-Redirect
+     * to /_glyphic/files/); body is empty, content_type is the file's type
+     * (or the workflow's Content-Type), and the headers hold one
+     * Content-Disposition (the workflow's, else made of the file's name,
+     * in disposition). */
+    bool file;
+    const char *file_id;
+    const char *file_sha256;
+    char disposition[GL_DISPOSITION_MAX];
 } gl_answer_t;
 
 /* Fills *a for an execution that ended with status (succeeded, failed,
