@@ -29,6 +29,13 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     gl__http_xfer_t *x = ud;
     size_t n = size * nmemb;
+    if (x->sink) {
+        int rc = x->sink(x->sink_ud, ptr, n);
+        if (rc == GL_OK)
+            return n;
+        x->sink_rc = rc;
+        return 0; /* CURLE_WRITE_ERROR */
+    }
     if (gl_buf_append(&x->body, ptr, n) != GL_OK) {
         x->too_large = true;
         return 0; /* CURLE_WRITE_ERROR */
@@ -101,7 +108,7 @@ void gl__http_base_options(CURL *h, const char *url, int64_t timeout_ms, gl__htt
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)(timeout_ms < GL_HTTP_CONNECT_TIMEOUT_MS ? timeout_ms : GL_HTTP_CONNECT_TIMEOUT_MS));
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->body.max);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(x->sink ? 0 : x->body.max));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);

@@ -54,6 +54,12 @@ typedef struct {
     CURL *handle;
     const char *origin_url;
     bool left_origin;             /* a redirect to another origin was stopped */
+    /* set: the body goes to sink instead of body, with no size cap here
+     * (the sink's own); a sink's failure stops the transfer and is kept
+     * in sink_rc (GL_OK: none) */
+    int (*sink)(void *ud, const char *buf, size_t n);
+    void *sink_ud;
+    int sink_rc;
 } gl__http_xfer_t;
 
 /* Sets x up for a transfer whose response body may have max_body bytes. */

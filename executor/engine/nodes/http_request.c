@@ -51,8 +51,10 @@
 #include "http_client.h"
 #include "json.h"
 #include "log.h"
+#include "multipart.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -60,19 +62,21 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define GL_MAX_HTTP_RESPONSE (8u << 20)
 #define GL_MAX_HTTP_REQUEST (8u << 20)
 #define GL_HTTP_MAX_REDIRS 10L
 #define GL_HTTP_RETRY_AFTER_MAX_MS 3600000
 #define GL_HTTP_JSON_DEPTH 128
+#define GL_HTTP_MAX_FILES 16
 
-typedef enum { BODY_NONE, BODY_JSON, BODY_FORM, BODY_RAW } body_type_t;
-typedef enum { RESP_AUTO, RESP_JSON, RESP_TEXT } resp_type_t;
+typedef enum { BODY_NONE, BODY_JSON, BODY_FORM, BODY_RAW, BODY_BINARY, BODY_MULTIPART } body_type_t;
+typedef enum { RESP_AUTO, RESP_JSON, RESP_TEXT, RESP_FILE } resp_type_t;
 
 static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", NULL };
-static const char *const body_types[] = { "none", "json", "form", "raw", NULL };
-static const char *const resp_types[] = { "auto", "json", "text", NULL };
+static const char *const body_types[] = { "none", "json", "form", "raw", "binary", "multipart", NULL };
+static const char *const resp_types[] = { "auto", "json", "text", "file", NULL };
 static const char *const out_kinds[] = { "response", "body", NULL };
 
 /* One request, built from the parameters for one item. */
@@ -94,6 +98,18 @@ typedef struct {
      * fresh token */
     gl__http_auth_t auth;
     char cred_name[208];
+    /* files sent (body_type binary: fds[0], the whole body; multipart:
+     * one per file part), read as curl asks and rewound for each transfer */
+    int fds[GL_HTTP_MAX_FILES];
+    int n_fds;
+    int64_t upload_size;       /* body_type binary */
+    const char *upload_type;   /* body_type binary: its media type (the item's) */
+    curl_mime *mime;           /* body_type multipart */
+    gl_fs_writer_t *file;      /* response_type file: the response body's file, until committed */
+    int64_t status_seen;       /* response_type file: the status the body came with (0: none yet) */
+    gl_node_ctx_t *ctx;        /* response_type file: for the sink */
+    CURL *handle;              /* the activation's handle (the multipart body is bound to it) */
+    char resp_prop[128];       /* response_type file: the binary property it fills */
 } http_req_t;
 
 typedef gl__http_xfer_t http_xfer_t;
@@ -412,12 +428,161 @@ static int req_headers(gl_node_ctx_t *c, int item, http_req_t *r)
         slist_add(&r->headers, "Content-Type: application/x-www-form-urlencoded");
     if (rc == GL_OK && !has_ctype && r->body_type == BODY_RAW)
         slist_add(&r->headers, "Content-Type: text/plain");
+    if (rc == GL_OK && !has_ctype && r->body_type == BODY_BINARY) {
+        gl_buf_reset(&line, 64 << 10);
+        if (gl_buf_printf(&line, "Content-Type: %s", r->upload_type) == GL_OK)
+            slist_add(&r->headers, line.data);
+    }
     if (rc == GL_OK && !has_ctype && r->body_type == BODY_NONE)
         slist_add(&r->headers, "Content-Type:"); /* not curl's form type for an empty POST */
     if (rc == GL_OK && !has_expect)
         slist_add(&r->headers, "Expect:");
     gl_buf_free(&line);
     json_object_put(hdrs);
+    return rc;
+}
+
+/* ---- files sent ---- */
+
+static size_t on_read(char *buf, size_t size, size_t n, void *ud)
+{
+    int fd = *(int *)ud;
+    ssize_t got;
+    do
+        got = read(fd, buf, size * n);
+    while (got < 0 && errno == EINTR);
+    return got < 0 ? CURL_READFUNC_ABORT : (size_t)got;
+}
+
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+    return lseek(*(int *)ud, (off_t)offset, origin) < 0 ? CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
+}
+
+/* Opens item `item`'s binary property prop to send it: its descriptor is
+ * added to r->fds (closed by req_free). */
+static int open_upload(gl_node_ctx_t *c, int item, http_req_t *r, const char *prop, gl_binary_ref_t *ref)
+{
+    if (r->n_fds >= GL_HTTP_MAX_FILES)
+        return gl_node_fail(c, "at most %d files per request", GL_HTTP_MAX_FILES);
+    int rc = gl_node_binary(c, item, prop, ref);
+    if (rc == GL_OK && (rc = gl_node_file_open(c, ref, &r->fds[r->n_fds])) == GL_OK)
+        r->n_fds++;
+    return rc;
+}
+
+/* A media type fit for a header: the file's, else application/octet-stream. */
+static const char *file_type(const gl_binary_ref_t *ref)
+{
+    return ref->mime_type && gl_filestore_type_ok(ref->mime_type) ? ref->mime_type : "application/octet-stream";
+}
+
+/* body_type binary: the body is the file binary_property names. */
+static int body_binary(gl_node_ctx_t *c, int item, http_req_t *r)
+{
+    json_object *v = NULL;
+    const char *prop;
+    gl_binary_ref_t ref;
+    int rc = param_string(c, "binary_property", item, &v, &prop);
+    if (rc == GL_OK && (rc = open_upload(c, item, r, prop && *prop ? prop : GL_BINARY_PROP_DEFAULT, &ref)) == GL_OK) {
+        r->upload_size = ref.size;
+        r->upload_type = file_type(&ref);
+    }
+    json_object_put(v);
+    return rc;
+}
+
+/* body_type multipart: a text part per field of the body object (strings
+ * as they are, other values as JSON). */
+static int mime_fields(gl_node_ctx_t *c, int item, http_req_t *r)
+{
+    json_object *body = NULL;
+    int rc = gl_node_param(c, "body", item, &body);
+    if (rc != GL_OK)
+        return rc;
+    if (body && !json_object_is_type(body, json_type_object))
+        rc = gl_node_fail(c, "body_type multipart needs an object body (its fields are the text parts), got %s",
+                          gl_json_type_name(body));
+    if (rc != GL_OK || !body) {
+        json_object_put(body);
+        return rc;
+    }
+    json_object_object_foreach(body, k, v)
+    {
+        char tmp[32];
+        const char *t;
+        size_t n;
+        if (!scalar_text(v, tmp, &t, &n))
+            t = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), n = strlen(t);
+        curl_mimepart *part = curl_mime_addpart(r->mime);
+        if (!part || curl_mime_name(part, k) != CURLE_OK || curl_mime_data(part, t, n) != CURLE_OK) {
+            rc = gl_node_fail(c, "out of memory for the multipart body");
+            break;
+        }
+    }
+    json_object_put(body);
+    return rc;
+}
+
+/* s without the spaces at its ends (cut in place). */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* One entry of binary_property for multipart, "prop" or "field:prop"
+ * (spaces around either trimmed): a file part. */
+static int mime_file(gl_node_ctx_t *c, int item, http_req_t *r, char *spec)
+{
+    char *colon = strchr(spec, ':');
+    char *field = spec, *prop = colon ? colon + 1 : spec;
+    if (colon)
+        *colon = '\0';
+    field = trim(field);
+    prop = prop == spec ? field : trim(prop);
+    if (!*field || !*prop)
+        return gl_node_fail(c, "binary_property: each entry is a property or field:property, separated by commas");
+    gl_binary_ref_t ref;
+    int rc = open_upload(c, item, r, prop, &ref);
+    if (rc != GL_OK)
+        return rc;
+    curl_mimepart *part = curl_mime_addpart(r->mime);
+    if (!part || curl_mime_name(part, field) != CURLE_OK || curl_mime_filename(part, ref.file_name) != CURLE_OK ||
+        curl_mime_type(part, file_type(&ref)) != CURLE_OK ||
+        curl_mime_data_cb(part, (curl_off_t)ref.size, on_read, on_seek, NULL, &r->fds[r->n_fds - 1]) != CURLE_OK)
+        return gl_node_fail(c, "out of memory for the multipart body");
+    return GL_OK;
+}
+
+/* body_type multipart: the body's fields, then a file part per entry of
+ * binary_property. */
+static int body_multipart(gl_node_ctx_t *c, int item, http_req_t *r)
+{
+    json_object *v = NULL;
+    const char *list;
+    if (!(r->mime = curl_mime_init(r->handle)))
+        return gl_node_fail(c, "out of memory for the multipart body");
+    int rc = mime_fields(c, item, r);
+    if (rc == GL_OK)
+        rc = param_string(c, "binary_property", item, &v, &list);
+    for (const char *p = list && *list ? list : GL_BINARY_PROP_DEFAULT; rc == GL_OK && *p;) {
+        size_t n = strcspn(p, ",");
+        char spec[256];
+        if (n >= sizeof spec) {
+            rc = gl_node_fail(c, "binary_property: an entry is longer than %zu bytes", sizeof spec - 1);
+            break;
+        }
+        memcpy(spec, p, n);
+        spec[n] = '\0';
+        p += n + (p[n] == ',');
+        rc = mime_file(c, item, r, spec);
+    }
+    json_object_put(v);
     return rc;
 }
 
@@ -431,9 +596,13 @@ static int req_body(gl_node_ctx_t *c, int item, http_req_t *r)
 
     if (r->body_type == BODY_NONE)
         return GL_OK;
+    r->has_body = true;
+    if (r->body_type == BODY_BINARY)
+        return body_binary(c, item, r);
+    if (r->body_type == BODY_MULTIPART)
+        return body_multipart(c, item, r);
     if ((rc = gl_node_param(c, "body", item, &body)) != GL_OK)
         return rc;
-    r->has_body = true;
     switch (r->body_type) {
     case BODY_JSON:
         s = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -467,6 +636,20 @@ done:
 }
 
 
+/* response_type file: r->resp_prop from response_property. */
+static int req_resp_prop(gl_node_ctx_t *c, int item, http_req_t *r)
+{
+    json_object *v = NULL;
+    const char *prop;
+    int rc = param_string(c, "response_property", item, &v, &prop);
+    if (rc == GL_OK && prop && (!*prop || strlen(prop) >= sizeof r->resp_prop))
+        rc = gl_node_fail(c, "response_property must be a name of 1 to %zu bytes", sizeof r->resp_prop - 1);
+    if (rc == GL_OK)
+        snprintf(r->resp_prop, sizeof r->resp_prop, "%s", prop ? prop : GL_BINARY_PROP_DEFAULT);
+    json_object_put(v);
+    return rc;
+}
+
 /* Fills r from the parameters evaluated for input item `item`. */
 static int req_build(gl_node_ctx_t *c, int item, http_req_t *r)
 {
@@ -497,11 +680,15 @@ static int req_build(gl_node_ctx_t *c, int item, http_req_t *r)
     if ((rc = req_cred(c, item, r)) != GL_OK || (rc = req_url(c, item, r)) != GL_OK ||
         (rc = req_body(c, item, r)) != GL_OK || (rc = req_headers(c, item, r)) != GL_OK)
         return rc;
-    return GL_OK;
+    return r->resp_type == RESP_FILE ? req_resp_prop(c, item, r) : GL_OK;
 }
 
 static void req_free(http_req_t *r)
 {
+    for (int i = 0; i < r->n_fds; i++)
+        close(r->fds[i]);
+    curl_mime_free(r->mime);
+    gl_filestore_abort(r->file);
     curl_free(r->url);
     curl_free(r->safe_url);
     curl_slist_free_all(r->headers);
@@ -539,13 +726,29 @@ static void read_headers(CURL *h, http_xfer_t *x)
     }
 }
 
-static void set_method(CURL *h, const http_req_t *r)
+static void set_method(CURL *h, http_req_t *r)
 {
     bool is_post = strcmp(r->method, "POST") == 0;
     bool needs_body = is_post || strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0;
 
     if (strcmp(r->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (r->body_type == BODY_MULTIPART || r->body_type == BODY_BINARY) {
+        /* files stream from the store; rewound for each transfer */
+        for (int i = 0; i < r->n_fds; i++)
+            (void)lseek(r->fds[i], 0, SEEK_SET);
+        if (r->mime) {
+            curl_easy_setopt(h, CURLOPT_MIMEPOST, r->mime);
+        } else {
+            curl_easy_setopt(h, CURLOPT_POST, 1L);
+            curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(h, CURLOPT_READDATA, &r->fds[0]);
+            curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+            curl_easy_setopt(h, CURLOPT_SEEKDATA, &r->fds[0]);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->upload_size);
+        }
+        if (!is_post)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
     } else if (r->has_body || needs_body) {
         /* an empty POST/PUT/PATCH still says Content-Length: 0 */
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body.data ? r->body.data : "");
@@ -557,7 +760,7 @@ static void set_method(CURL *h, const http_req_t *r)
     }
 }
 
-static void set_options(CURL *h, const http_req_t *r, struct curl_slist *headers, http_xfer_t *x, char *errbuf)
+static void set_options(CURL *h, http_req_t *r, struct curl_slist *headers, http_xfer_t *x, char *errbuf)
 {
     if (r->auth.cred && r->follow)
         x->origin_url = r->url; /* a secret does not follow a redirect elsewhere */
@@ -573,6 +776,8 @@ static void set_options(CURL *h, const http_req_t *r, struct curl_slist *headers
 static int fail_transfer(gl_node_ctx_t *c, const http_req_t *r, const http_xfer_t *x, CURLcode res,
                          const char *errbuf)
 {
+    if (x->sink_rc != GL_OK)
+        return x->sink_rc; /* the file store's refusal, already the node's error */
     char msg[sizeof c->error];
     c->retryable = gl__http_failure(x, res, errbuf, r->method, r->safe_url, r->timeout_ms, r->deadline_cut, msg,
                                     sizeof msg);
@@ -619,8 +824,85 @@ static bool is_json_type(const char *ct)
     return n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
+/* ---- a response saved as a file (response_type file) ---- */
+
+/* The body streams into r->file, unless its status fails the request
+ * (fail_on_status): then it is dropped. */
+static int file_sink(void *ud, const char *buf, size_t n)
+{
+    http_req_t *r = ud;
+    if (!r->status_seen) {
+        long st = 0;
+        curl_easy_getinfo(r->handle, CURLINFO_RESPONSE_CODE, &st);
+        r->status_seen = st > 0 ? st : 200;
+    }
+    if (r->status_seen >= 400 && r->fail_on_status)
+        return GL_OK;
+    return gl_node_file_write(r->ctx, r->file, buf, n);
+}
+
+/* A new file for the next transfer's body (the last one's dropped). */
+static int start_file(gl_node_ctx_t *c, http_req_t *r, http_xfer_t *x)
+{
+    gl_filestore_abort(r->file);
+    r->file = NULL;
+    r->status_seen = 0;
+    int rc = gl_node_file_create(c, &r->file);
+    if (rc == GL_OK) {
+        x->sink = file_sink;
+        x->sink_ud = r;
+    }
+    return rc;
+}
+
+/* The file's name: Content-Disposition's filename, else the last segment
+ * of the URL's path, else "data"; cleaned (gl_filestore_name_clean). */
+static void file_name_of(CURL *h, json_object *headers, char out[GL_FILE_NAME_MAX + 1])
+{
+    json_object *cd = NULL;
+    char buf[1024 + 4], *raw = NULL, *url = NULL, *path = NULL;
+    gl_mp_disposition_t d = { 0 };
+    gl_err_t err;
+    if (json_object_object_get_ex(headers, "content-disposition", &cd) && json_object_get_string_len(cd) <= 1024 &&
+        gl_mp_disposition_parse(json_object_get_string(cd), (size_t)json_object_get_string_len(cd), &d, buf,
+                                sizeof buf, &err) == GL_OK && d.file_name) {
+        gl_filestore_name_clean(d.file_name, "data", out);
+        return;
+    }
+    CURLU *u = curl_url();
+    if (u && curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url &&
+        curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) == CURLUE_OK)
+        raw = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    gl_filestore_name_clean(raw && *raw ? raw : "data", "data", out);
+    curl_free(path);
+    curl_url_cleanup(u);
+}
+
+/* The output item of a response saved as a file: {status, headers,
+ * "$binary": {response_property: the file}}. */
+static int file_result(gl_node_ctx_t *c, CURL *h, http_req_t *r, http_xfer_t *x, long status, const char *ctype,
+                       json_object **out)
+{
+    char name[GL_FILE_NAME_MAX + 1];
+    json_object *prop = NULL;
+    gl_fs_writer_t *w = r->file;
+    file_name_of(h, x->headers, name);
+    r->file = NULL; /* commit ends it */
+    int rc = gl_node_file_commit(c, w, name, ctype && gl_filestore_type_ok(ctype) ? ctype : "application/octet-stream",
+                                 &prop);
+    if (rc != GL_OK)
+        return rc;
+    *out = json_object_new_object();
+    json_object_object_add(*out, "status", json_object_new_int((int)status));
+    json_object_object_add(*out, "headers", x->headers ? x->headers : json_object_new_object());
+    x->headers = NULL;
+    gl_node_set_binary(*out, r->resp_prop, prop);
+    return GL_OK;
+}
+
 /* The output item for a finished transfer, or a failure by status or body. */
-static int http_result(gl_node_ctx_t *c, CURL *h, const http_req_t *r, http_xfer_t *x, json_object **out)
+static int http_result(gl_node_ctx_t *c, CURL *h, http_req_t *r, http_xfer_t *x, json_object **out)
 {
     long status = 0;
     char *ctype = NULL;
@@ -635,6 +917,8 @@ static int http_result(gl_node_ctx_t *c, CURL *h, const http_req_t *r, http_xfer
             c->retry_after_ms = retry_after_ms(x->headers);
         return gl_node_fail(c, "HTTP %ld from %s %s", status, r->method, r->safe_url ? r->safe_url : "(url)");
     }
+    if (r->resp_type == RESP_FILE)
+        return file_result(c, h, r, x, status, ctype, out);
     const char *data = x->body.data ? x->body.data : "";
     if (r->resp_type == RESP_JSON && x->body.len == 0) {
         body = NULL; /* no content: null */
@@ -663,7 +947,7 @@ static int http_result(gl_node_ctx_t *c, CURL *h, const http_req_t *r, http_xfer
 /* One transfer of r on h, sending the headers it builds into *headers
  * (the caller frees them after resetting h); *rc is set when they cannot
  * be built. What the response left in h stays until h is reset. */
-static CURLcode transfer(gl_node_ctx_t *c, CURL *h, const http_req_t *r, http_xfer_t *x, char *errbuf,
+static CURLcode transfer(gl_node_ctx_t *c, CURL *h, http_req_t *r, http_xfer_t *x, char *errbuf,
                          struct curl_slist **headers, int *rc)
 {
     CURLcode res = CURLE_OK;
@@ -694,7 +978,9 @@ static int http_one(gl_node_ctx_t *c, CURL *h, int item, json_object **out)
     gl_buf_init(&r.body, GL_MAX_HTTP_REQUEST);
     gl__http_xfer_init(&x, c->run, c->run ? c->run->limits.allow_private : NULL, GL_MAX_HTTP_RESPONSE);
     errbuf[0] = '\0';
-    if ((rc = req_build(c, item, &r)) != GL_OK)
+    r.ctx = c;
+    r.handle = h;
+    if ((rc = req_build(c, item, &r)) != GL_OK || (r.resp_type == RESP_FILE && (rc = start_file(c, &r, &x)) != GL_OK))
         goto done;
     res = transfer(c, h, &r, &x, errbuf, &headers, &rc);
     if (rc != GL_OK)
@@ -711,6 +997,8 @@ static int http_one(gl_node_ctx_t *c, CURL *h, int item, json_object **out)
         gl__http_xfer_free(&x);
         gl__http_xfer_init(&x, c->run, c->run ? c->run->limits.allow_private : NULL, GL_MAX_HTTP_RESPONSE);
         errbuf[0] = '\0';
+        if (r.resp_type == RESP_FILE && (rc = start_file(c, &r, &x)) != GL_OK)
+            goto done;
         res = transfer(c, h, &r, &x, errbuf, &headers, &rc);
         if (rc != GL_OK)
             goto done;
@@ -729,9 +1017,14 @@ done:
  * object, else {"data": element}), anything else {"data": body}. */
 static void emit_body(gl_node_ctx_t *c, json_object *resp)
 {
-    json_object *body = NULL;
+    json_object *body = NULL, *bin = NULL;
     json_object_object_get_ex(resp, "body", &body);
-    if (json_object_is_type(body, json_type_array)) {
+    if (json_object_object_get_ex(resp, GL_BINARY_KEY, &bin)) {
+        /* a response saved as a file: an item of its file alone, as n8n's */
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, GL_BINARY_KEY, json_object_get(bin));
+        gl_node_emit(c, 0, o);
+    } else if (json_object_is_type(body, json_type_array)) {
         for (size_t k = 0; k < json_object_array_length(body); k++) {
             json_object *e = json_object_array_get_idx(body, k);
             if (json_object_is_type(e, json_type_object)) {
@@ -804,11 +1097,13 @@ const gl_node_def_t gl_node_http_request = {
         { "url", GL_PARAM_STRING, NULL, true, true, NULL, "absolute http(s) URL; loopback, private and other internal addresses are refused unless the operator allows them (http.allow_private)" },
         { "query", GL_PARAM_JSON, "{}", false, true, NULL, "query parameters (object)" },
         { "headers", GL_PARAM_JSON, "{}", false, true, NULL, "request headers (object)" },
-        { "body_type", GL_PARAM_SELECT, "\"none\"", false, false, body_types, "how the body is sent" },
+        { "body_type", GL_PARAM_SELECT, "\"none\"", false, false, body_types, "how the body is sent: none, json, form (urlencoded), raw (text), binary (the file binary_property names, streamed), multipart (multipart/form-data: the body object's fields as text parts, the files binary_property names as file parts)" },
         { "body", GL_PARAM_JSON, NULL, false, true, NULL, "request body" },
+        { "binary_property", GL_PARAM_STRING, "\"data\"", false, true, NULL, "body_type binary: the item's binary property sent as the body; multipart: the properties sent as file parts, comma-separated, each prop or field:prop" },
         { "timeout_ms", GL_PARAM_NUMBER, "30000", false, false, NULL, "request timeout" },
         { "follow_redirects", GL_PARAM_BOOLEAN, "true", false, false, NULL, "follow 3xx redirects" },
-        { "response_type", GL_PARAM_SELECT, "\"auto\"", false, false, resp_types, "parse the response as JSON or text" },
+        { "response_type", GL_PARAM_SELECT, "\"auto\"", false, false, resp_types, "parse the response as JSON or text, or save it as a file (streamed to the file store, as the binary property response_property)" },
+        { "response_property", GL_PARAM_STRING, "\"data\"", false, true, NULL, "response_type file: the binary property the file becomes" },
         { "fail_on_status", GL_PARAM_BOOLEAN, "true", false, false, NULL, "fail on a status of 400 or more" },
         { "output", GL_PARAM_SELECT, "\"response\"", false, false, out_kinds, "response: one item {status, headers, body} per request; body: the response body as the item, an array's elements as items (n8n's layout)" },
         { "credential", GL_PARAM_CREDENTIAL, NULL, false, false, NULL, "name of the credential applied to each request (http.header, http.bearer, http.basic, http.query, oauth2.code or oauth2.client)" },
