@@ -21,11 +21,13 @@ import uuid
 
 import harness
 import vaultlib
+from testserver import TestServer, pattern
 from test_files import fcgi_begin, fcgi_record, fcgi_stdin, open_by, proc_state, rss_kib
 
 ENV = None
 EX = None
 EX_LOG = None
+SRV = None
 EXECUTOR = os.path.join(harness.BUILD, "executor", "glyphic-executor")
 MIB = 1 << 20
 MAX_FILE = 56 * MIB
@@ -34,10 +36,11 @@ BOUNDARY = "----glyphicTestBoundary7MA4YWxkTrZu0gW"
 
 
 def setUpModule():
-    global ENV, EX, EX_LOG
+    global ENV, EX, EX_LOG, SRV
+    SRV = TestServer().start()
     ENV = harness.Env(workers=2, fcgi_extra={
         "files.max_file_bytes": str(MAX_FILE), "files.max_bytes_per_org": str(QUOTA),
-        "executor.poll_ms": "200", "executor.workers": "1", "log.level": "info"})
+        "executor.poll_ms": "200", "executor.workers": "1", "log.level": "info", **harness.ALLOW_TEST_SERVER})
     ENV.start_all()
     ENV.fcgi.write_conf()
     EX_LOG = open(os.path.join(ENV.base, "executor.stderr"), "w")
@@ -52,6 +55,8 @@ def tearDownModule():
     if EX_LOG:
         EX_LOG.close()
     ENV.close()
+    if SRV:
+        SRV.stop()
 
 
 def sql(q):
@@ -504,6 +509,237 @@ class WebhookFilesTest(unittest.TestCase):
         self.assertEqual(b.get("/api/files").json()["items"], [])
         # an anonymous caller has no way in either
         self.assertEqual(ENV.client().get(f"/api/files/{fid}").status, 401)
+
+
+def http_node(nid, url, **params):
+    return {"id": nid, "type": "http.request", "name": nid.title(), "params": {"url": url, **params}}
+
+
+def execution(eid, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        row = sql(f"SELECT status FROM glyphic.executions WHERE id = '{eid}'")
+        if row in ("succeeded", "failed", "canceled"):
+            return json.loads(sql(f"SELECT json_build_object('status', status, 'error', error, 'steps', "
+                                  f"(SELECT json_agg(json_build_object('node_id', s.node_id, 'status', s.status, "
+                                  f"'output', s.output) ORDER BY s.seq) FROM glyphic.execution_steps s "
+                                  f"WHERE s.execution_id = e.id)) FROM glyphic.executions e WHERE id = '{eid}'"))
+        time.sleep(0.1)
+    raise AssertionError(f"execution {eid} did not finish")
+
+
+def output_of(e, node_id):
+    for st in e["steps"] or []:
+        if st["node_id"] == node_id and st["status"] == "succeeded":
+            return st["output"]["main"][0]
+    raise AssertionError(f"no output of {node_id}: {e}")
+
+
+def from_nginx(test, r):
+    """The answer was sent by nginx from its internal files location: no
+    header the worker's answers carry, the location's own policy, and what
+    nginx's static module adds."""
+    test.assertIsNone(r.header("X-Glyphic-Execution"))
+    test.assertEqual(r.header("Content-Security-Policy"), "sandbox; default-src 'none'")
+    if r.status == 200:
+        test.assertEqual(r.header("Accept-Ranges"), "bytes")
+    test.assertIsNotNone(r.header("ETag"))
+    test.assertIsNotNone(r.header("Last-Modified"))
+
+
+def respond_binary(prop="data", **params):
+    return {"respond_with": "binary", "binary_property": prop, **params}
+
+
+class FileAnswersTest(unittest.TestCase):
+    """flow.respond answers with a file (served by nginx), http.request saves
+    and sends files."""
+
+    def test_50mb_multipart_sync_webhook_answers_the_same_bytes_through_nginx(self):
+        c = owner()
+        sha = {"id": "sha", "type": "data.set", "name": "Digest",
+               "params": {"fields": {"sha256": "{{ $binary.report.sha256 }}", "size": "{{ $binary.report.size }}"}}}
+        path, wid = new_hook(c, "sync", middle=[sha], respond=respond_binary("report"))
+        data = os.urandom(50 * MIB)
+        body = multipart([("note", "q3"), ("report", "q3 résumé.pdf", "application/pdf", data)])
+        workers = ENV.fcgi.workers()
+        base = {p: rss_kib(p) for p in workers}
+        peak = dict(base)
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                for p in workers:
+                    v = rss_kib(p)
+                    if v is not None and (peak[p] is None or v > peak[p]):
+                        peak[p] = v
+                time.sleep(0.005)
+        t = threading.Thread(target=sample)
+        t.start()
+        try:
+            r = post(path, body, timeout=120)
+        finally:
+            done.set()
+            t.join()
+        self.assertEqual(r.status, 200, r.body[:300])
+        growth = max((peak[p] - base[p]) for p in workers if base[p] is not None and peak[p] is not None)
+        print(f"\n50 MB multipart in, the file back: worker RSS grew by {growth} KiB", end=" ")
+        self.assertLess(growth, 8 * 1024, f"a worker's RSS grew by {growth} KiB")
+        self.assertEqual(len(r.body), len(data))
+        self.assertTrue(r.body == data, "the bytes that came back differ")
+        self.assertEqual(r.header("Content-Type"), "application/pdf")
+        self.assertEqual(r.header("Content-Disposition"),
+                         "attachment; filename=\"q3 r__sum__.pdf\"; filename*=UTF-8''q3%20r%C3%A9sum%C3%A9.pdf")
+        from_nginx(self, r)
+        # the workflow computed the digest from the file's metadata: the bytes' own
+        eid = sql(f"SELECT id FROM glyphic.executions WHERE workflow_id = '{wid}'")
+        e = execution(eid)
+        self.assertEqual(e["status"], "succeeded")
+        out = output_of(e, "sha")
+        self.assertEqual((out["sha256"], out["size"]), (hashlib.sha256(data).hexdigest(), len(data)))
+        self.assertEqual(temps(), [])
+
+    def test_range_requests_and_inline(self):
+        c = owner()
+        path, _ = new_hook(c, "sync", respond=respond_binary(disposition="inline"))
+        data = pattern(100000)
+        r = post(path, data, content_type="image/png", headers={"Range": "bytes=1000-1999"})
+        self.assertEqual(r.status, 206, r.body[:300])
+        self.assertEqual(r.body, data[1000:2000])
+        self.assertEqual(r.header("Content-Range"), "bytes 1000-1999/100000")
+        self.assertEqual(r.header("Content-Type"), "image/png")
+        self.assertTrue(r.header("Content-Disposition").startswith('inline; filename="data"'), r.header("Content-Disposition"))
+        from_nginx(self, r)
+        r = post(path, data, content_type="image/png")
+        self.assertEqual((r.status, r.body), (200, data))
+
+    def test_a_script_type_is_answered_as_octet_stream(self):
+        c = owner()
+        path, _ = new_hook(c, "sync", respond=respond_binary())
+        r = post(path, multipart([("data", "x.js", "application/javascript", b"alert(1)")]))
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertEqual(r.header("Content-Type"), "application/octet-stream")
+        self.assertEqual(r.body, b"alert(1)")
+        # the workflow's own Content-Type and Content-Disposition win
+        path, _ = new_hook(c, "sync", respond=respond_binary(headers={
+            "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": "attachment; filename=\"x.csv\""}))
+        r = post(path, b"a,b\n1,2\n", content_type="application/octet-stream")
+        self.assertEqual((r.status, r.body), (200, b"a,b\n1,2\n"))
+        self.assertEqual(r.header("Content-Type"), "text/csv; charset=utf-8")
+        self.assertEqual(r.header("Content-Disposition"), 'attachment; filename="x.csv"')
+
+    def test_queued_sync_path_http_download_then_file_answer(self):
+        c = owner()
+        org = c.me["org_id"]
+        get = http_node("get", SRV.url + "/file/300000", response_type="file")
+        path, wid = new_hook(c, "sync", middle=[get], respond=respond_binary())
+        r = post(path, b"", content_type="application/json")
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertTrue(r.body == pattern(300000), "the bytes differ")
+        self.assertEqual(r.header("Content-Type"), "application/pdf")
+        self.assertIn("filename*=UTF-8''r%C3%A9sum%C3%A9.pdf", r.header("Content-Disposition"))
+        from_nginx(self, r)
+        eid = sql(f"SELECT id FROM glyphic.executions WHERE workflow_id = '{wid}'")
+        item = output_of(execution(eid), "get")
+        self.assertEqual(item["status"], 200)
+        self.assertNotIn("body", item)
+        ref_ = item["$binary"]["data"]
+        self.assertEqual(without_id(ref_), ref(pattern(300000), "résumé.pdf", "application/pdf"))
+        rows = file_rows(eid)
+        self.assertEqual([x["id"] for x in rows], [ref_["id"]])
+        self.assertEqual(on_disk(org, ref_["sha256"]), pattern(300000))
+
+    def test_http_request_names_and_output_layouts(self):
+        c = owner()
+        # no Content-Disposition: the URL's last segment; output body: the file alone
+        get = http_node("get", SRV.url + "/blob/pic%20one.png", response_type="file", output="body",
+                        response_property="image")
+        path, wid = new_hook(c, "async", middle=[get])
+        r = post(path, b"{}", content_type="application/json")
+        self.assertEqual(r.status, 202, r)
+        item = output_of(execution(r.json()["execution_id"]), "get")
+        self.assertEqual(list(item), ["$binary"])
+        self.assertEqual(without_id(item["$binary"]["image"]), ref(pattern(1000), "pic one.png", "image/png"))
+
+    def test_http_request_sends_a_file_as_the_body_and_as_multipart(self):
+        c = owner()
+        raw = http_node("raw", SRV.url + "/upload", method="PUT", body_type="binary")
+        form = http_node("form", SRV.url + "/upload", method="POST", body_type="multipart",
+                         binary_property="doc:data, again:data", body={"note": "héllo", "n": 3})
+        path = "files-" + uuid.uuid4().hex[:10]
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "async"}}
+        activate(c, {"nodes": [trig, raw, form], "edges": [{"from": "hook", "to": "raw"}, {"from": "hook", "to": "form"}]})
+        data = pattern(3 * MIB + 7)
+        r = post(path, data, content_type="image/png")
+        self.assertEqual(r.status, 202, r)
+        e = execution(r.json()["execution_id"])
+        self.assertEqual(e["status"], "succeeded", e["error"])
+        sent = output_of(e, "raw")["body"]
+        self.assertEqual((sent["method"], sent["content_type"], sent["size"], sent["sha256"]),
+                         ("PUT", "image/png", len(data), hashlib.sha256(data).hexdigest()))
+        sent = output_of(e, "form")["body"]
+        self.assertTrue(sent["content_type"].startswith("multipart/form-data; boundary="), sent["content_type"])
+        parts = {p["name"]: p for p in sent["parts"]}
+        self.assertEqual(sorted(parts), ["again", "doc", "n", "note"])
+        self.assertEqual((parts["note"]["text"], parts["n"]["text"]), ("héllo", "3"))
+        for name in ("doc", "again"):
+            self.assertEqual((parts[name]["filename"], parts[name]["content_type"], parts[name]["size"],
+                              parts[name]["sha256"]), ("data", "image/png", len(data), hashlib.sha256(data).hexdigest()))
+
+    def test_file_answer_errors(self):
+        c = owner()
+        # no such property: the node fails naming it
+        path, _ = new_hook(c, "sync", respond=respond_binary("nope"))
+        r = post(path, b"x", content_type="image/png")
+        self.assertEqual(r.status, 500)
+        self.assertIn("has no binary property 'nope'", r.json()["error"]["message"])
+        # a file answer is 200; other headers cannot go with it
+        for params, says in (({"status": 201}, "status 200"), ({"headers": {"X-Trace": "1"}}, "cannot go with a file")):
+            path, _ = new_hook(c, "sync", respond=respond_binary(**params))
+            r = post(path, b"x", content_type="image/png")
+            self.assertEqual(r.status, 500, r.body[:200])
+            self.assertIn(says, r.json()["error"]["message"])
+        # a download too large for files.max_file_bytes fails the node; nothing stays
+        c = owner()
+        org = c.me["org_id"]
+        before = contents_of(org)
+        get = http_node("get", SRV.url + f"/file/{MAX_FILE + 1}", response_type="file")
+        path, wid = new_hook(c, "async", middle=[get])
+        r = post(path, b"{}", content_type="application/json")
+        e = execution(r.json()["execution_id"], timeout=60)
+        self.assertEqual(e["status"], "failed")
+        self.assertIn("files.max_file_bytes", e["error"]["message"])
+        self.assertEqual(contents_of(org), before)
+        self.assertEqual(temps(), [])
+        self.assertEqual(rows_of(org), 0)
+
+    def test_another_orgs_file_is_never_answered(self):
+        a, b = owner(), owner()
+        # b's file, uploaded through the API
+        secret = b"card,pin\n4111,1234\n"
+        r = b.post("/api/files?name=secret.csv", body=secret, headers={"Content-Type": "text/csv"})
+        self.assertEqual(r.status, 201, r)
+        theirs = r.json()
+        forged = {k: theirs[k] for k in ("id", "sha256", "size", "file_name", "mime_type")}
+        setn = {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"$binary": {"data": forged}}}}
+        # the direct path (quick nodes) and the queued one (an executor runs it)
+        wait = {"id": "w", "type": "flow.noop", "name": "Noop"}
+        slow = http_node("get", SRV.url + "/json/x")
+        for middle in ([setn], [slow, setn]):
+            path, _ = new_hook(a, "sync", middle=[*middle, wait], respond=respond_binary())
+            r = post(path, b"{}", content_type="application/json")
+            self.assertEqual(r.status, 500, r.body[:300])
+            self.assertEqual(r.json()["error"]["code"], "workflow_failed")
+            self.assertIn("not stored for its organization", r.json()["error"]["message"])
+            self.assertNotIn(b"4111", r.body)
+        # the function the servers ask, as the app role: nothing for a guess
+        out = ENV.pg.psql(f"SELECT count(*) FROM glyphic.hook_answer_file('{uuid.uuid4()}', NULL)",
+                          user="glyphic_app").strip()
+        self.assertEqual(out, "0")
+        # the internal location, asked for directly: 404
+        r = ENV.request("GET", f"/_glyphic/files/{b.me['org_id']}/{theirs['sha256'][:2]}/{theirs['sha256']}")
+        self.assertEqual(r.status, 404)
+        self.assertNotIn(b"4111", r.body)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,10 @@ Endpoints (any method unless stated):
 Every request is counted and recorded per path (without the query string).
 """
 import argparse
+import email.parser
+import email.policy
 import email.utils
+import hashlib
 import json
 import os
 import signal
@@ -76,6 +79,28 @@ class _State:
             self.counts.clear()
             self.log.clear()
             self.keys.clear()
+
+
+def pattern(n):
+    """n bytes: 0..255 repeated (what /file/<n> sends)."""
+    return (bytes(range(256)) * (n // 256 + 1))[:n]
+
+
+def describe_upload(method, ctype, raw):
+    """What /upload received: the body's size, sha256 and type, and for a
+    multipart/form-data body each part's name, file name, type, size and sha256."""
+    out = {"method": method, "content_type": ctype, "size": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+    if ctype.startswith("multipart/form-data"):
+        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+        out["parts"] = []
+        for part in msg.iter_parts():
+            data = part.get_payload(decode=True) or b""
+            out["parts"].append({"name": part.get_param("name", header="content-disposition"),
+                                 "filename": part.get_filename(), "content_type": part.get_content_type(),
+                                 "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                                 "text": None if part.get_filename() else data.decode("utf-8", "replace")})
+    return out
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -183,6 +208,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_chunked(min(int(parts[1]), 64 << 20))
         if head == "json":
             return self._send(200, {"path": path, "n": n})
+        if head == "file" and len(parts) == 2 and parts[1].isdigit():
+            # a download with a name (RFC 8187) and a type: bytes 0..255 repeated
+            n = min(int(parts[1]), 64 << 20)
+            return self._send(200, pattern(n), ctype="application/pdf", headers=[
+                ("Content-Disposition", "attachment; filename=\"resume.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf")])
+        if head == "blob" and len(parts) == 2:
+            # no Content-Disposition: the name is the URL's
+            return self._send(200, pattern(1000), ctype="image/png")
+        if path == "/upload":
+            return self._send(200, describe_upload(self.command, self.headers.get("Content-Type") or "", raw))
         if path == "/headers":
             return self._send(200, {"ok": True}, headers=[
                 ("X-Multi", "a"), ("X-Multi", "b"), ("X-Mixed-Case", "Yes")])
