@@ -23,12 +23,14 @@ import urllib.parse
 import uuid
 
 import harness
+from testserver import TestServer, pattern
 
 ENV = None
 EX_LOG = None
 EXECUTOR = os.path.join(harness.BUILD, "executor", "glyphic-executor")
 QUOTA = 256 * 1024
 EX = None
+SRV = None
 
 # quotes, delimiters, line breaks (LF and CRLF), spaces at the ends, UTF-8
 ITEMS = [
@@ -39,13 +41,19 @@ ITEMS = [
 
 
 def setUpModule():
-    global ENV, EX, EX_LOG
+    global ENV, EX_LOG, SRV
+    SRV = TestServer().start()
     ENV = harness.Env(workers=2, fcgi_extra={
         "executor.lease": "5", "executor.poll_ms": "200", "executor.workers": "1", "log.level": "info",
-        "files.max_bytes_per_org": str(QUOTA)})
+        "files.max_bytes_per_org": str(QUOTA), **harness.ALLOW_TEST_SERVER})
     ENV.start_all()
     ENV.fcgi.write_conf()
     EX_LOG = open(os.path.join(ENV.base, "executor.stderr"), "w")
+    start_executor()
+
+
+def start_executor():
+    global EX
     EX = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL, stderr=EX_LOG,
                           start_new_session=True)
 
@@ -57,6 +65,8 @@ def tearDownModule():
     if EX_LOG:
         EX_LOG.close()
     ENV.close()
+    if SRV:
+        SRV.stop()
 
 
 def sql(q):
@@ -277,6 +287,50 @@ class BinaryTest(unittest.TestCase):
         # a small one still fits
         e = run(c, wid, [{"i": 1}])
         self.assertEqual(e["status"], "succeeded", e.get("error"))
+
+    def test_sigkill_during_a_download_loses_nothing(self):
+        """The executor killed while http.request streams a response into
+        the store: no file under a final name, no row; the job runs again
+        on another executor and the file is whole; the half file goes at gc."""
+        c = user("kill")
+        org = c.me["org_id"]
+        n = 200 * 1024
+        get = {"id": "get", "type": "http.request", "name": "Get",
+               "params": {"url": SRV.url + f"/slow-file/{n}/100", "response_type": "file"}}
+        wid = workflow(c, get)
+        before = set(temps())
+        r = c.post(f"/api/workflows/{wid}/run", {"input": [{}]})
+        self.assertEqual(r.status, 202, r)
+        eid = r.json()["id"]
+
+        def growing():
+            new = [t for t in temps() if t not in before]
+            return new[0] if new and os.path.getsize(new[0]) > 0 else None
+        harness.wait_for(growing, what="the download's temporary file", timeout=20)
+        half = growing()
+        os.killpg(EX.pid, signal.SIGKILL)
+        EX.wait(30)
+        self.assertLess(os.path.getsize(half), n)
+        self.assertEqual(contents_of(org), [])
+        self.assertEqual(sql(f"SELECT count(*) FROM glyphic.files WHERE org_id = '{org}'"), "0")
+        start_executor()  # the job's lease runs out; this one takes it again
+        end = time.time() + 60
+        while time.time() < end:
+            e = c.get(f"/api/executions/{eid}").json()
+            if e["status"] in ("succeeded", "failed", "canceled"):
+                break
+            time.sleep(0.2)
+        self.assertEqual(e["status"], "succeeded", e.get("error"))
+        ref = step_output(e, "get")[0]["$binary"]["data"]
+        self.assertEqual((ref["size"], ref["sha256"]), (n, hashlib.sha256(pattern(n)).hexdigest()))
+        self.assertEqual(sql(f"SELECT count(*) FROM glyphic.files WHERE execution_id = '{eid}'"), "1")
+        with open(os.path.join(files_dir(), org, ref["sha256"][:2], ref["sha256"]), "rb") as fh:
+            self.assertTrue(fh.read() == pattern(n))
+        self.assertIn(half, temps())  # left for gc (files.temp_hours)
+        old = time.time() - 25 * 3600
+        os.utime(half, (old, old))
+        self.assertIn("unfinished upload(s)", ENV.glyphic("files", "gc").stdout)
+        self.assertNotIn(half, temps())
 
     def test_glyphic_run_has_no_file_store(self):
         wf = os.path.join(ENV.base, "convert.json")

@@ -125,6 +125,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _send_slowly(self, body, ms):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for i in range(0, len(body), 8192):
+            self.wfile.write(body[i:i + 8192])
+            self.wfile.flush()
+            time.sleep(ms / 1000.0)
+
     def _send_chunked(self, n):
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
@@ -213,6 +223,9 @@ class _Handler(BaseHTTPRequestHandler):
             n = min(int(parts[1]), 64 << 20)
             return self._send(200, pattern(n), ctype="application/pdf", headers=[
                 ("Content-Disposition", "attachment; filename=\"resume.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf")])
+        if head == "slow-file" and len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            # /file's bytes, 8 KiB every <ms> ms: a download still running when a test kills its taker
+            return self._send_slowly(pattern(min(int(parts[1]), 64 << 20)), int(parts[2]))
         if head == "blob" and len(parts) == 2:
             # no Content-Disposition: the name is the URL's
             return self._send(200, pattern(1000), ctype="image/png")
