@@ -70,6 +70,10 @@ int gl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out) GL_WUR;
 /* True when s is a canonical lowercase or uppercase UUID (NULL: false). */
 bool gl_is_uuid(const char *s);
 
+/* s without the spaces and tabs at its ends: cut in place, returns a
+ * pointer into s. */
+char *gl_str_trim(char *s);
+
 /* FNV-1a of a string: for small in-memory hash tables. */
 unsigned gl_str_hash(const char *s);
 

@@ -109,6 +109,16 @@ int gl_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
     return GL_OK;
 }
 
+char *gl_str_trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
 bool gl_is_uuid(const char *s)
 {
     static const int dash[] = { 8, 13, 18, 23 };

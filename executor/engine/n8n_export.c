@@ -415,6 +415,38 @@ static int ex_flow_merge(en_t *en)
 }
 
 /* http.request */
+/* body_type binary and multipart: n8n's binaryData and multipart-form-data
+ * (the body's fields as formData, each binary_property entry, prop or
+ * field:prop, as formBinaryData) */
+static int ex_http_file_body(en_t *en, const char *bt, json_object *b)
+{
+    const char *props = gstr(en->p, "binary_property", "data");
+    if (!strcmp(bt, "binary")) {
+        json_object_object_add(en->np, "contentType", jstr("binaryData"));
+        json_object_object_add(en->np, "inputDataFieldName", jstr(props));
+        return GL_OK;
+    }
+    if (b && !json_object_is_type(b, json_type_object))
+        return fail(en->x, "a multipart body given as one expression is not exported");
+    json_object *w = nv_list(b, "parameters"), *list = get(w, "parameters");
+    for (const char *q = props; *q;) {
+        size_t n = strcspn(q, ","), colon = strcspn(q, ":");
+        char field[256], prop[256];
+        bool named = colon < n;
+        snprintf(field, sizeof field, "%.*s", (int)(named ? colon : n), q);
+        snprintf(prop, sizeof prop, "%.*s", (int)(named ? n - colon - 1 : n), named ? q + colon + 1 : q);
+        q += n + (q[n] == ',');
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "parameterType", jstr("formBinaryData"));
+        json_object_object_add(e, "name", jstr(gl_str_trim(field)));
+        json_object_object_add(e, "inputDataFieldName", jstr(gl_str_trim(prop)));
+        json_object_array_add(list, e);
+    }
+    json_object_object_add(en->np, "contentType", jstr("multipart-form-data"));
+    json_object_object_add(en->np, "bodyParameters", w);
+    return GL_OK;
+}
+
 static int ex_http_request(en_t *en)
 {
     ex_t *x = en->x;
@@ -456,6 +488,9 @@ static int ex_http_request(en_t *en)
                 return fail(x, "a form body given as one expression is not exported");
             json_object_object_add(np, "contentType", jstr("form-urlencoded"));
             json_object_object_add(np, "bodyParameters", nv_list(b, "parameters"));
+        } else if (!strcmp(bt, "binary") || !strcmp(bt, "multipart")) {
+            if (ex_http_file_body(en, bt, b) != GL_OK)
+                return GL_INVALID;
         } else {
             json_object_object_add(np, "contentType", jstr("raw"));
             json_object_object_add(np, "body", b ? nval(b) : jstr(""));
@@ -464,6 +499,8 @@ static int ex_http_request(en_t *en)
     json_object *opts = json_object_new_object(), *r1 = json_object_new_object(), *r2 = json_object_new_object();
     const char *rt = gstr(p, "response_type", "auto");
     json_object_object_add(r2, "responseFormat", jstr(!strcmp(rt, "auto") ? "autodetect" : rt));
+    if (!strcmp(rt, "file"))
+        json_object_object_add(r2, "outputPropertyName", jstr(gstr(p, "response_property", "data")));
     if (!strcmp(gstr(p, "output", "response"), "response"))
         json_object_object_add(r2, "fullResponse", json_object_new_boolean(1));
     json_object *fos = get(p, "fail_on_status");
@@ -494,7 +531,11 @@ static int ex_flow_respond(en_t *en)
     en->nt = "n8n-nodes-base.respondToWebhook";
     en->ver = 1.1;
     json_object *b = get(p, "body"), *opts = json_object_new_object();
-    if (b) {
+    if (!strcmp(gstr(p, "respond_with", "body"), "binary")) {
+        json_object_object_add(np, "respondWith", jstr("binary"));
+        json_object_object_add(np, "responseDataSource", jstr("set"));
+        json_object_object_add(np, "inputFieldName", jstr(gstr(p, "binary_property", "data")));
+    } else if (b) {
         json_object_object_add(np, "respondWith", jstr("json"));
         const char *txt = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         json_object_object_add(np, "responseBody", json_object_is_type(b, json_type_string) ? nval(b) : jstr(txt));

@@ -1442,6 +1442,13 @@ static int http_v1_params(nx_t *x)
     return GL_OK;
 }
 
+/* responseFormat file: the response saved as the binary property prop. */
+static void http_file_response(nx_t *x, const char *prop)
+{
+    padd(x->g, "response_type", jstr("file"));
+    padd(x->g, "response_property", jstr(*prop ? prop : "data"));
+}
+
 /* HTTP Request v1-v2 (requestMethod, *ParametersUi, responseFormat). */
 static int http_v1(nx_t *x)
 {
@@ -1452,6 +1459,8 @@ static int http_v1(nx_t *x)
     const char *rf = pstr(x->p, "responseFormat", "json");
     if (!strcmp(rf, "string"))
         padd(x->g, "response_type", jstr("text"));
+    else if (!strcmp(rf, "file"))
+        http_file_response(x, pstr(x->p, "dataPropertyName", "data"));
     else if (strcmp(rf, "json"))
         return fail(x->cv, "response format '%.20s' is not imported", rf);
     if (pbool(x->p, "options.fullResponse", false))
@@ -1480,7 +1489,35 @@ static int http_pairs_or_json(nx_t *x, const char *name, const char *send, const
     return GL_OK;
 }
 
-/* HTTP Request v3+: the body (json, form-urlencoded, raw). */
+/* HTTP Request v3+, contentType multipart-form-data: formData parameters
+ * become the body's fields, formBinaryData ones file parts
+ * (binary_property "name:inputDataFieldName, …"). */
+static int http_multipart(nx_t *x)
+{
+    json_object *list = path(x->p, "bodyParameters.parameters"), *fields = json_object_new_object();
+    gl_buf_t spec;
+    gl_buf_init(&spec, 4096);
+    int rc = GL_OK;
+    for (size_t i = 0; i < alen(list) && rc == GL_OK; i++) {
+        json_object *e = json_object_array_get_idx(list, i);
+        const char *nm = pstr(e, "name", "");
+        if (!*nm)
+            continue;
+        if (strcmp(pstr(e, "parameterType", "formData"), "formBinaryData") != 0)
+            json_object_object_add(fields, nm, get(e, "value") ? conv_value(get(e, "value")) : jstr(""));
+        else if (strpbrk(nm, ",:") || gl_buf_printf(&spec, "%s%s:%s", spec.len ? "," : "", nm,
+                                                    pstr(e, "inputDataFieldName", "data")) != GL_OK)
+            rc = fail(x->cv, "the multipart file part '%.40s' is not imported", nm);
+    }
+    padd(x->g, "body_type", jstr("multipart"));
+    padd(x->g, "body", fields);
+    if (rc == GL_OK && spec.len)
+        padd(x->g, "binary_property", jstr(spec.data));
+    gl_buf_free(&spec);
+    return rc;
+}
+
+/* HTTP Request v3+: the body (json, form-urlencoded, raw, binary, multipart). */
 static int http_body(nx_t *x)
 {
     if (!pbool(x->p, "sendBody", false))
@@ -1506,6 +1543,11 @@ static int http_body(nx_t *x)
             }
             json_object_object_add(h, "Content-Type", conv_str(rct));
         }
+    } else if (!strcmp(ct, "binaryData")) {
+        padd(x->g, "body_type", jstr("binary"));
+        padd(x->g, "binary_property", jstr(pstr(x->p, "inputDataFieldName", "data")));
+    } else if (!strcmp(ct, "multipart-form-data")) {
+        return http_multipart(x);
     } else {
         return fail(x->cv, "body content type '%.30s' is not imported", ct);
     }
@@ -1520,6 +1562,8 @@ static int http_options(nx_t *x)
         padd(x->g, "response_type", jstr("json"));
     else if (!strcmp(rf, "text"))
         padd(x->g, "response_type", jstr("text"));
+    else if (!strcmp(rf, "file"))
+        http_file_response(x, pstr(x->p, "options.response.response.outputPropertyName", "data"));
     else if (strcmp(rf, "autodetect"))
         return fail(x->cv, "response format '%.20s' is not imported", rf);
     if (pbool(x->p, "options.response.response.fullResponse", false))
@@ -1583,6 +1627,13 @@ static int c_respond(nx_t *x)
         padd(x->g, "body", conv_value(get(x->p, "responseBody") ? get(x->p, "responseBody") : jstr("")));
         if (!get(h, "Content-Type") && !get(h, "content-type"))
             json_object_object_add(h, "Content-Type", jstr("text/plain; charset=utf-8"));
+    } else if (!strcmp(with, "binary")) {
+        /* v1.1: responseDataSource set names inputFieldName; automatically
+         * (n8n: the first binary property) is "data" here */
+        padd(x->g, "respond_with", jstr("binary"));
+        padd(x->g, "binary_property", jstr(!strcmp(pstr(x->p, "responseDataSource", "automatically"), "set")
+                                               ? pstr(x->p, "inputFieldName", "data")
+                                               : "data"));
     } else if (!strcmp(with, "noData")) {
         padd(x->g, "body", jstr(""));
     } else if (!strcmp(with, "redirect")) {

@@ -524,17 +524,6 @@ static int mime_fields(gl_node_ctx_t *c, int item, http_req_t *r)
     return rc;
 }
 
-/* s without the spaces at its ends (cut in place). */
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    return s;
-}
-
 /* One entry of binary_property for multipart, "prop" or "field:prop"
  * (spaces around either trimmed): a file part. */
 static int mime_file(gl_node_ctx_t *c, int item, http_req_t *r, char *spec)
@@ -543,8 +532,8 @@ static int mime_file(gl_node_ctx_t *c, int item, http_req_t *r, char *spec)
     char *field = spec, *prop = colon ? colon + 1 : spec;
     if (colon)
         *colon = '\0';
-    field = trim(field);
-    prop = prop == spec ? field : trim(prop);
+    field = gl_str_trim(field);
+    prop = prop == spec ? field : gl_str_trim(prop);
     if (!*field || !*prop)
         return gl_node_fail(c, "binary_property: each entry is a property or field:property, separated by commas");
     gl_binary_ref_t ref;
