@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 SRC = os.environ.get("GLYPHIC_SOURCE_DIR") or os.path.abspath(
@@ -54,6 +55,47 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def rss_kib(pid):
+    """A process's resident set (VmRSS) in KiB; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def with_peak_rss(pids, call):
+    """call()'s result, and per pid its RSS before and the most it reached
+    while call ran (KiB; sampled every 5 ms): (result, base, peak)."""
+    base = {p: rss_kib(p) for p in pids}
+    peak = dict(base)
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            for p in pids:
+                v = rss_kib(p)
+                if v is not None and (peak[p] is None or v > peak[p]):
+                    peak[p] = v
+            time.sleep(0.005)
+    t = threading.Thread(target=sample)
+    t.start()
+    try:
+        out = call()
+    finally:
+        done.set()
+        t.join()
+    return out, base, peak
+
+
+def rss_growth(base, peak):
+    """The most any process's RSS grew (KiB) in a with_peak_rss."""
+    return max((peak[p] - base[p]) for p in base if base[p] is not None and peak[p] is not None)
 
 
 def wait_for(pred, timeout=15.0, what="condition"):

@@ -351,27 +351,10 @@ class FilesTest(unittest.TestCase):
     def test_50mb_upload_worker_rss(self):
         c = owner()
         data = os.urandom(50 * MIB)
-        workers = ENV.fcgi.workers()
-        base = {p: rss_kib(p) for p in workers}
-        peak = dict(base)
-        done = threading.Event()
-
-        def sample():
-            while not done.is_set():
-                for p in workers:
-                    v = rss_kib(p)
-                    if v is not None and (peak[p] is None or v > peak[p]):
-                        peak[p] = v
-                time.sleep(0.005)
-        t = threading.Thread(target=sample)
-        t.start()
-        try:
-            f = upload(c, data, name="big.bin").json()
-        finally:
-            done.set()
-            t.join()
+        r, base, peak = harness.with_peak_rss(ENV.fcgi.workers(), lambda: upload(c, data, name="big.bin"))
+        f = r.json()
         self.assertEqual(f["sha256"], hashlib.sha256(data).hexdigest())
-        growth = max((peak[p] - base[p]) for p in workers if base[p] is not None and peak[p] is not None)
+        growth = harness.rss_growth(base, peak)
         self.assertLess(growth, 8 * 1024, f"a worker's RSS grew by {growth} KiB")
         print(f"\n50 MB upload: worker RSS grew by {growth} KiB", end=" ")
         d = c.get(f"/api/files/{f['id']}/content")
@@ -420,17 +403,6 @@ class FilesTest(unittest.TestCase):
         # the master replaced the worker; uploads go on
         harness.wait_for(lambda: len(ENV.fcgi.workers()) >= ENV.fcgi.total(), what="a new worker")
         self.assertEqual(upload(c, b"after").status, 201)
-
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 def proc_state(pid):

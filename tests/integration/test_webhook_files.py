@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 import unittest
 import uuid
@@ -22,7 +21,7 @@ import uuid
 import harness
 import vaultlib
 from testserver import TestServer, pattern
-from test_files import fcgi_begin, fcgi_record, fcgi_stdin, open_by, proc_state, rss_kib
+from test_files import fcgi_begin, fcgi_record, fcgi_stdin, open_by, proc_state
 
 ENV = None
 EX = None
@@ -183,6 +182,12 @@ def without_id(r):
     return {k: v for k, v in r.items() if k != "id"}
 
 
+def with_worker_rss(call):
+    """call()'s result, and the most any glyphic-fcgi worker's RSS grew (KiB) while it ran."""
+    out, base, peak = harness.with_peak_rss(ENV.fcgi.workers(), call)
+    return out, harness.rss_growth(base, peak)
+
+
 def nothing_written(test, org, wid, before_contents):
     test.assertEqual(rows_of(org), 0)
     test.assertEqual(executions_of(wid), 0)
@@ -197,28 +202,9 @@ class WebhookFilesTest(unittest.TestCase):
         path, wid = new_hook(c)
         data = os.urandom(50 * MIB)
         body = multipart([("note", "quarterly report"), ("report", "q3.bin", "application/octet-stream", data)])
-        workers = ENV.fcgi.workers()
-        base = {p: rss_kib(p) for p in workers}
-        peak = dict(base)
-        done = threading.Event()
-
-        def sample():
-            while not done.is_set():
-                for p in workers:
-                    v = rss_kib(p)
-                    if v is not None and (peak[p] is None or v > peak[p]):
-                        peak[p] = v
-                time.sleep(0.005)
-        t = threading.Thread(target=sample)
-        t.start()
-        try:
-            r = post(path, body)
-        finally:
-            done.set()
-            t.join()
+        r, growth = with_worker_rss(lambda: post(path, body))
         self.assertEqual(r.status, 202, r)
         eid = r.json()["execution_id"]
-        growth = max((peak[p] - base[p]) for p in workers if base[p] is not None and peak[p] is not None)
         print(f"\n50 MB multipart webhook: worker RSS grew by {growth} KiB", end=" ")
         self.assertLess(growth, 8 * 1024, f"a worker's RSS grew by {growth} KiB")
         item = trigger_item(eid)
@@ -562,27 +548,8 @@ class FileAnswersTest(unittest.TestCase):
         path, wid = new_hook(c, "sync", middle=[sha], respond=respond_binary("report"))
         data = os.urandom(50 * MIB)
         body = multipart([("note", "q3"), ("report", "q3 résumé.pdf", "application/pdf", data)])
-        workers = ENV.fcgi.workers()
-        base = {p: rss_kib(p) for p in workers}
-        peak = dict(base)
-        done = threading.Event()
-
-        def sample():
-            while not done.is_set():
-                for p in workers:
-                    v = rss_kib(p)
-                    if v is not None and (peak[p] is None or v > peak[p]):
-                        peak[p] = v
-                time.sleep(0.005)
-        t = threading.Thread(target=sample)
-        t.start()
-        try:
-            r = post(path, body, timeout=120)
-        finally:
-            done.set()
-            t.join()
+        r, growth = with_worker_rss(lambda: post(path, body, timeout=120))
         self.assertEqual(r.status, 200, r.body[:300])
-        growth = max((peak[p] - base[p]) for p in workers if base[p] is not None and peak[p] is not None)
         print(f"\n50 MB multipart in, the file back: worker RSS grew by {growth} KiB", end=" ")
         self.assertLess(growth, 8 * 1024, f"a worker's RSS grew by {growth} KiB")
         self.assertEqual(len(r.body), len(data))
