@@ -5,7 +5,7 @@
  *   GET /api/executions/:id/files/:file_id    the bytes, sent by nginx
  * for whoever may read the execution (row level security shows it to
  * whoever sees its workflow). A download is answered as
- * GET /api/files/:id/content is (gl_files_send: X-Accel-Redirect to the
+ * GET /api/files/:id/content is (gl_files_send_row: X-Accel-Redirect to the
  * internal location, so the worker sends one small answer). Another org's
  * execution, another execution's file and an unknown id are all 404.
  */
@@ -75,19 +75,7 @@ static void file_content(gl_req_t *req)
         return;
     }
     const char *params[] = { id, file_id };
-    gl_err_t err;
-    gl_err_clear(&err);
-    PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_content, params, req->arena, &res, &err);
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
-        return;
-    }
-    if (PQntuples(res) != 1) {
-        gl_resp_error(req, 404, "not_found", NULL, "no such file in this execution");
-        return;
-    }
-    gl_files_send(req, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+    gl_files_send_row(req, &q_content, params, "no such file in this execution");
 }
 
 static const gl_route_t routes[] = {

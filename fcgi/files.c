@@ -170,12 +170,23 @@ void gl_files_accel(gl_req_t *req, const char *org_id, const char *sha_hex, cons
     req->status = 200;
 }
 
-void gl_files_send(gl_req_t *req, const char *org_id, const char *sha_hex, const char *mime_type,
-                   const char *file_name)
+void gl_files_send_row(gl_req_t *req, const gl_stmt_t *st, const char *const *params, const char *not_found)
 {
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    int rc = gl_db_query(req->db, st, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        gl_resp_error(req, 404, "not_found", NULL, "%s", not_found);
+        return;
+    }
     char disp[GL_DISPOSITION_MAX];
-    gl_filestore_disposition("attachment", file_name, disp);
-    gl_files_accel(req, org_id, sha_hex, mime_type, disp);
+    gl_filestore_disposition("attachment", PQgetvalue(res, 0, 3), disp);
+    gl_files_accel(req, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), disp);
 }
 
 static void file_content(gl_req_t *req)
@@ -184,19 +195,7 @@ static void file_content(gl_req_t *req)
     if (!id)
         return;
     const char *params[] = { id };
-    gl_err_t err;
-    gl_err_clear(&err);
-    PGresult *res = NULL;
-    int rc = gl_db_query(req->db, &q_content, params, req->arena, &res, &err);
-    if (rc != GL_OK) {
-        gl_resp_fail(req, rc, &err);
-        return;
-    }
-    if (PQntuples(res) != 1) {
-        gl_resp_error(req, 404, "not_found", NULL, "no such file");
-        return;
-    }
-    gl_files_send(req, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+    gl_files_send_row(req, &q_content, params, "no such file");
 }
 
 /* The file name from ?name= (gl_filestore_name_ok). NULL: the error is set. */
