@@ -69,23 +69,6 @@ int gl__cred_reauth_error(const entry_t *e, gl_err_t *err)
     return GL_INVALID;
 }
 
-/* e as core/oauth2_grant.h wants it (borrowed from e). */
-static gl_oauth2_cred_t grant_cred(const gl_cred_store_t *s, const entry_t *e)
-{
-    const gl_cred_t *c = e->cred;
-    return (gl_oauth2_cred_t){
-        .org_id = s->org_id,
-        .id = e->id,
-        .name = e->name,
-        .token_url = gl_cred_field(c, "token_url"),
-        .client_id = gl_cred_field(c, "client_id"),
-        .scope = gl_cred_field(c, "scope"),
-        .token_auth = gl_cred_field(c, "token_auth"),
-        .client_secret = gl_cred_secret(c, "client_secret", NULL),
-        .refresh_token = gl_cred_secret(c, "refresh_token", NULL),
-    };
-}
-
 /* e's credential with the granted token (and refresh token) in place of
  * the old: a new gl_cred_t, the old one stays valid (engine.h). */
 static void entry_take_grant(gl_cred_store_t *s, entry_t *e, const gl_oauth2_tokens_t *t, int64_t expires_ms)
@@ -114,7 +97,7 @@ static void entry_take_grant(gl_cred_store_t *s, entry_t *e, const gl_oauth2_tok
 static void mark_reauth(gl_cred_store_t *s, entry_t *e, const char *detail)
 {
     char clean[240];
-    gl_oauth2_cred_t gc = grant_cred(s, e);
+    gl_oauth2_cred_t gc = gl_cred_oauth2(e->cred, s->org_id, e->id, e->name);
     gl_err_t derr;
     snprintf(clean, sizeof clean, "%s", detail);
     gl_redact_text(s->redact, clean, sizeof clean);
@@ -215,7 +198,7 @@ int gl__cred_renew(gl_cred_store_t *s, entry_t *e, bool force, const char *used,
         }
     }
     bool refresh = strcmp(e->cred->type, "oauth2.code") == 0;
-    gl_oauth2_cred_t gc = grant_cred(s, e);
+    gl_oauth2_cred_t gc = gl_cred_oauth2(e->cred, s->org_id, e->id, e->name);
     rc = gl_oauth2_grant(&gc, refresh, s->allow, (long)timeout, TOKEN_MAX_RESPONSE, s->job->arena, &g, err);
     gl_redact_text(s->redact, err->msg, sizeof err->msg);
     if (rc == GL_OK) {

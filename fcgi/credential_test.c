@@ -210,25 +210,9 @@ static void test_http(gl_req_t *req, const row_t *row, const char *method, const
 
 /* ---- OAuth2 */
 
-static gl_oauth2_cred_t grant_cred(const row_t *row)
-{
-    const gl_cred_t *c = &row->cred;
-    return (gl_oauth2_cred_t){
-        .org_id = row->org,
-        .id = row->id,
-        .name = row->name,
-        .token_url = gl_cred_field(c, "token_url"),
-        .client_id = gl_cred_field(c, "client_id"),
-        .scope = gl_cred_field(c, "scope"),
-        .token_auth = gl_cred_field(c, "token_auth"),
-        .client_secret = gl_cred_secret(c, "client_secret", NULL),
-        .refresh_token = gl_cred_secret(c, "refresh_token", NULL),
-    };
-}
-
 static void test_client(gl_req_t *req, const row_t *row, outcome_t *out)
 {
-    gl_oauth2_cred_t gc = grant_cred(row);
+    gl_oauth2_cred_t gc = gl_cred_oauth2(&row->cred, row->org, row->id, row->name);
     gl_oauth2_grant_t g;
     gl_err_t err;
     gl_err_clear(&err);
@@ -306,7 +290,7 @@ static bool lock_row(gl_req_t *req, row_t *row, outcome_t *out)
  * database error. */
 static bool refresh(gl_req_t *req, const row_t *row, outcome_t *out)
 {
-    gl_oauth2_cred_t gc = grant_cred(row);
+    gl_oauth2_cred_t gc = gl_cred_oauth2(&row->cred, row->org, row->id, row->name);
     gl_oauth2_grant_t g;
     gl_err_t err;
     gl_err_clear(&err);

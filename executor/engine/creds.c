@@ -9,6 +9,21 @@
 
 #include <string.h>
 
+gl_oauth2_cred_t gl_cred_oauth2(const gl_cred_t *c, const char *org_id, const char *id, const char *name)
+{
+    return (gl_oauth2_cred_t){
+        .org_id = org_id,
+        .id = id,
+        .name = name,
+        .token_url = gl_cred_field(c, "token_url"),
+        .client_id = gl_cred_field(c, "client_id"),
+        .scope = gl_cred_field(c, "scope"),
+        .token_auth = gl_cred_field(c, "token_auth"),
+        .client_secret = gl_cred_secret(c, "client_secret", NULL),
+        .refresh_token = gl_cred_secret(c, "refresh_token", NULL),
+    };
+}
+
 const char *gl_cred_field(const gl_cred_t *c, const char *field)
 {
     json_object *v;

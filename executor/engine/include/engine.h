@@ -31,6 +31,7 @@
 #include "filestore.h"
 #include "gl.h"
 #include "ipnet.h"
+#include "oauth2_grant.h"
 
 #include <json-c/json.h>
 #include <stdint.h>
@@ -121,6 +122,10 @@ const char *gl_cred_field(const gl_cred_t *c, const char *field);
 /* An opened secret field's value (*len its length when len is not NULL),
  * or NULL when the credential has no such field. */
 const char *gl_cred_secret(const gl_cred_t *c, const char *field, size_t *len);
+/* An OAuth2 credential (oauth2.code, oauth2.client) as core/oauth2_grant.h
+ * asks for it: its token endpoint fields and secrets, with the row's
+ * org_id, id and name (all borrowed from the arguments). */
+gl_oauth2_cred_t gl_cred_oauth2(const gl_cred_t *c, const char *org_id, const char *id, const char *name);
 
 typedef struct {
     /*
