@@ -632,6 +632,19 @@ static jv_t borrowed(json_object *j)
     return v;
 }
 
+/* The end of an evaluation that built v (a new reference) of size bytes:
+ * *out takes it when rc is GL_OK, else it goes and rc is returned. */
+static int give(int rc, json_object *v, size_t size, jv_t *out)
+{
+    if (rc != GL_OK) {
+        json_object_put(v);
+        return rc;
+    }
+    out->j = v;
+    out->sz = size;
+    return GL_OK;
+}
+
 static void jfree(jv_t *v)
 {
     json_object_put(v->j);
@@ -725,13 +738,7 @@ static int j_flatten(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
         }
     }
     jfree(&l);
-    if (rc != GL_OK) {
-        json_object_put(arr);
-        return rc;
-    }
-    out->j = arr;
-    out->sz = size;
-    return GL_OK;
+    return give(rc, arr, size, out);
 }
 
 /* J_PROJ, J_VPROJ, J_FILTER: n->b of each element (of an array, or of an object's values), those n->c keeps */
@@ -778,13 +785,7 @@ static int j_project(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
     }
     json_object_put(vals);
     jfree(&l);
-    if (rc != GL_OK) {
-        json_object_put(arr);
-        return rc;
-    }
-    out->j = arr;
-    out->sz = size;
-    return GL_OK;
+    return give(rc, arr, size, out);
 }
 
 /* J_CMP: ==, != on any values, <, <=, >, >= on numbers (else null) */
@@ -833,13 +834,7 @@ static int j_multiselect(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
             r.j = NULL;
         }
     }
-    if (rc != GL_OK) {
-        json_object_put(o);
-        return rc;
-    }
-    out->j = o;
-    out->sz = size;
-    return GL_OK;
+    return give(rc, o, size, out);
 }
 
 static int jeval_node(ev_t *ev, const jn_t *n, json_object *cur, jv_t *out)
@@ -1064,12 +1059,7 @@ static int sort_common(ev_t *ev, const char *fn, json_object *arr, const jn_t *r
             jv_t e = borrowed(items[i]);
             rc = add(ev, r, &size, &e);
         }
-        if (rc == GL_OK) {
-            out->j = r;
-            out->sz = size;
-        } else {
-            json_object_put(r);
-        }
+        rc = give(rc, r, size, out);
     }
     for (size_t i = 0; i < n; i++) /* the keys were permuted, not lost */
         json_object_put(keys[i]);
@@ -1264,13 +1254,7 @@ static int jf_keys_values(const fcall_t *c)
         if ((rc = add(ev, arr, &size, &e)) != GL_OK)
             break;
     }
-    if (rc != GL_OK) {
-        json_object_put(arr);
-        return rc;
-    }
-    out->j = arr;
-    out->sz = size;
-    return GL_OK;
+    return give(rc, arr, size, out);
 }
 
 /* length */
@@ -1303,13 +1287,7 @@ static int jf_map(const fcall_t *c)
         if ((rc = jeval(ev, n->kids[0]->a, json_object_array_get_idx(av[1], i), &e)) == GL_OK)
             rc = add(ev, arr, &size, &e);
     }
-    if (rc != GL_OK) {
-        json_object_put(arr);
-        return rc;
-    }
-    out->j = arr;
-    out->sz = size;
-    return GL_OK;
+    return give(rc, arr, size, out);
 }
 
 /* max, min */
@@ -1383,13 +1361,7 @@ static int jf_merge(const fcall_t *c)
                 break;
         }
     }
-    if (rc != GL_OK) {
-        json_object_put(o);
-        return rc;
-    }
-    out->j = o;
-    out->sz = size;
-    return GL_OK;
+    return give(rc, o, size, out);
 }
 
 /* not_null */
@@ -1440,13 +1412,7 @@ static int jf_reverse(const fcall_t *c)
         jv_t e = borrowed(json_object_array_get_idx(x, len - 1 - i));
         rc = add(ev, arr, &size, &e);
     }
-    if (rc != GL_OK) {
-        json_object_put(arr);
-        return rc;
-    }
-    out->j = arr;
-    out->sz = size;
-    return GL_OK;
+    return give(rc, arr, size, out);
 }
 
 /* to_array */
