@@ -102,8 +102,10 @@ def check_unprivileged(test, var):
     test.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid), (0o750, acct.pw_uid))
     with open(os.path.join(var, "nginx", "glyphic-server.conf")) as f:
         text = f.read()
-    test.assertRegex(text, r"location /_glyphic/files/ \{\s*internal;\s*alias /\S*/files/;")
+    test.assertRegex(text, r"include /\S*/glyphic-files\.conf;")
     test.assertIn("client_max_body_size 268435456;", text)
+    with open(os.path.join(var, "nginx", "glyphic-files.conf")) as f:
+        test.assertRegex(f.read(), r"location /_glyphic/files/ \{\s*internal;\s*alias /\S*/files/;")
 
     # peer authentication: the account logs in as the app's role, never as
     # the superuser (whoever runs as it cannot step around row level security)
