@@ -72,6 +72,49 @@ function portsOf(data: Step['input']): [string, unknown[]][] {
   return Object.entries(data).filter(([, v]) => Array.isArray(v)) as [string, unknown[]][];
 }
 
+/** The binary properties of an item's "$binary" value: name, file name, type and size, and the id to download it by. */
+export function binaryFiles(v: unknown): { name: string; id: string; fileName: string; mimeType: string; size: number }[] {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return [];
+  const out = [];
+  for (const [name, p] of Object.entries(v as Record<string, unknown>)) {
+    if (!p || typeof p !== 'object') continue;
+    const r = p as Record<string, unknown>;
+    if (typeof r.id !== 'string' || !/^[0-9a-f-]{36}$/i.test(r.id)) continue;
+    out.push({ name, id: r.id, fileName: typeof r.file_name === 'string' ? r.file_name : name,
+      mimeType: typeof r.mime_type === 'string' ? r.mime_type : '', size: typeof r.size === 'number' ? r.size : 0 });
+  }
+  return out;
+}
+
+/** Bytes as "512 B", "3.4 KB", "12 MB". */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '';
+  if (n < 1000) return n + ' B';
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1000, u = 0;
+  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+  return (v < 10 ? v.toFixed(1) : Math.round(v)) + ' ' + units[u];
+}
+
+/** An item's files: a download link each (nginx sends the bytes). */
+function BinaryCell({ value }: { value: unknown }) {
+  const files = binaryFiles(value);
+  if (!files.length) {
+    const t = cellText(value);
+    return <td className={t.kind} title={t.title}>{t.text}</td>;
+  }
+  return (
+    <td className="binary">
+      {files.map((f) => (
+        <a key={f.name} className="file-link" href={`/api/files/${f.id}/content`} download={f.fileName}
+          title={`${f.name}: ${f.fileName} (${f.mimeType}, ${f.size} bytes)`}>
+          {f.name}: {f.fileName} <span className="muted">{formatBytes(f.size)}</span>
+        </a>
+      ))}
+    </td>
+  );
+}
+
 function ItemsTable({ items }: { items: unknown[] }) {
   const shown = useMemo(() => items.slice(0, MAX_ROWS), [items]);
   const { columns, more } = useMemo(() => itemColumns(shown), [shown]);
@@ -93,6 +136,7 @@ function ItemsTable({ items }: { items: unknown[] }) {
                 <td className="idx">{i + 1}</td>
                 {columns.map((c) => {
                   const v = c === '\u0000value' ? (obj ? undefined : it) : obj ? obj[c] : undefined;
+                  if (c === '$binary') return <BinaryCell key={c} value={v} />;
                   const t = cellText(v);
                   return <td key={c} className={t.kind} title={t.title}>{t.text}</td>;
                 })}

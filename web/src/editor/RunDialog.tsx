@@ -1,6 +1,8 @@
 // Run a workflow from the editor: choose the trigger node, give the input
-// items as JSON, run the saved version or the unsaved canvas
-// (POST /api/workflows/{id}/run), then hand the execution id to the editor.
+// items as JSON (and files: uploaded with POST /api/files, each becomes a
+// binary property of the first item), run the saved version or the unsaved
+// canvas (POST /api/workflows/{id}/run), then hand the execution id to the
+// editor.
 import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError, call, type Problem, type Schemas } from '../api/client';
 import { Dialog } from '../ui/Dialog';
@@ -31,6 +33,39 @@ export function parseInputItems(text: string): { items: Record<string, unknown>[
     if (!it || typeof it !== 'object' || Array.isArray(it)) return { error: `Item ${i + 1} must be a JSON object, like {"name": "Ada"}.` };
   }
   return { items: arr as Record<string, unknown>[] };
+}
+
+/** A binary property: what POST /api/files answers, as an item carries it under "$binary". */
+export interface BinaryRef { id: string; file_name: string; mime_type: string; size: number; sha256: string }
+
+/**
+ * The input text with ref added to the first item's "$binary" under the
+ * first free name of data, data1, data2, … (an empty input becomes one
+ * item), pretty-printed; or why it cannot be added.
+ */
+export function attachToInput(text: string, ref: BinaryRef): { text: string; name: string } | { error: string } {
+  const parsed = parseInputItems(text);
+  if ('error' in parsed) return { error: 'Fix the input items before attaching a file: ' + parsed.error };
+  const items = parsed.items.length ? parsed.items : [{}];
+  const first = items[0];
+  const bin = first.$binary && typeof first.$binary === 'object' && !Array.isArray(first.$binary)
+    ? { ...(first.$binary as Record<string, unknown>) } : {};
+  let name = 'data';
+  for (let i = 1; name in bin; i++) name = 'data' + i;
+  bin[name] = { id: ref.id, file_name: ref.file_name, mime_type: ref.mime_type, size: ref.size, sha256: ref.sha256 };
+  items[0] = { ...first, $binary: bin };
+  return { text: JSON.stringify(items, null, 2), name };
+}
+
+/** Uploads file to the org's file store (POST /api/files, streamed by the server): its binary property. */
+export async function uploadFile(file: File): Promise<BinaryRef> {
+  const f = await call(api.POST('/api/files', {
+    params: { query: { name: file.name } },
+    body: file as never,
+    bodySerializer: (b: unknown) => b as BodyInit,
+    headers: { 'Content-Type': file.type || 'application/octet-stream' },
+  }));
+  return { id: f.id, file_name: f.file_name, mime_type: f.mime_type, size: f.size, sha256: f.sha256 };
 }
 
 /** The definition's trigger nodes, the default one first (the first trigger.manual, else the first trigger). */
@@ -64,10 +99,13 @@ export function RunDialog({ open, onClose, workflowId, definition, dirty, nodeTy
   const [unsaved, setUnsaved] = useState(true);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [uploading, setUploading] = useState<string | null>(null);
+  const [attachError, setAttachError] = useState<unknown>(null);
 
   useEffect(() => {
     if (!open) return;
     setError(null);
+    setAttachError(null);
     setBusy(false);
     setUnsaved(true);
     let saved: string | null = null;
@@ -84,6 +122,24 @@ export function RunDialog({ open, onClose, workflowId, definition, dirty, nodeTy
   const parseError = 'error' in parsed ? parsed.error : null;
   const runUnsaved = dirty && unsaved;
   const nodeName = (id: string | null | undefined) => definition.nodes.find((n) => n.id === id)?.name || id || 'the workflow';
+
+  async function attach(files: FileList | null) {
+    setAttachError(null);
+    let cur = text;
+    for (const file of Array.from(files ?? [])) {
+      setUploading(file.name);
+      try {
+        const done = attachToInput(cur, await uploadFile(file));
+        if ('error' in done) { setAttachError(new Error(done.error)); break; }
+        cur = done.text;
+        setText(cur);
+      } catch (e) {
+        setAttachError(e);
+        break;
+      }
+    }
+    setUploading(null);
+  }
 
   async function run() {
     if ('error' in parsed || busy) return;
@@ -111,7 +167,7 @@ export function RunDialog({ open, onClose, workflowId, definition, dirty, nodeTy
       footer={<>
         {busy && <Spinner label="Starting" />}
         <button onClick={onClose}>Cancel</button>
-        <button className="primary" onClick={run} disabled={busy || !!parseError}>
+        <button className="primary" onClick={run} disabled={busy || !!parseError || !!uploading}>
           {runUnsaved ? 'Run unsaved canvas' : 'Run'}
         </button>
       </>}>
@@ -139,6 +195,17 @@ export function RunDialog({ open, onClose, workflowId, definition, dirty, nodeTy
             ? <small className="field-error" role="alert">{parseError}</small>
             : <small className="hint">An array of JSON objects, one per item, for the trigger node ({'error' in parsed ? 0 : parsed.items.length} item{'items' in parsed && parsed.items.length === 1 ? '' : 's'}). Ctrl+Enter runs.</small>}
         </label>
+        <div className="field run-files">
+          <span className="label">Files</span>
+          <label className="button small-button">
+            <input type="file" multiple className="sr-only" aria-label="Attach files to the first item"
+              disabled={!!uploading} onChange={(e) => { void attach(e.target.files); e.target.value = ''; }} />
+            Attach files…
+          </label>
+          {uploading ? <Spinner label={'Uploading ' + uploading} />
+            : <small className="hint">Uploaded to the organization's files; each becomes a binary property of the first item ($binary.data, data1, …).</small>}
+          {attachError != null && <ErrorNote error={attachError} />}
+        </div>
         {dirty && (
           <fieldset>
             <legend>Which version</legend>

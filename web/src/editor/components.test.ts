@@ -2,9 +2,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Schemas } from '../api/client';
 import { changeRows, overlap } from './ConflictDialog';
-import { cellText, durationMs, formatDuration, itemColumns, stepLabel } from './DataPanel';
+import { binaryFiles, cellText, durationMs, formatBytes, formatDuration, itemColumns, stepLabel } from './DataPanel';
 import { diffDefinitions, type Definition } from './diff';
-import { parseInputItems, triggerNodes } from './RunDialog';
+import { attachToInput, parseInputItems, triggerNodes } from './RunDialog';
 import { comparePair, togglePick } from './VersionsPanel';
 
 // the session module reads window (the router) when loaded; these tests need none of it
@@ -34,7 +34,37 @@ describe('RunDialog helpers', () => {
   });
 });
 
+describe('files in the run input', () => {
+  const ref = { id: '0b3e2c1a-1111-4222-8333-444455556666', file_name: 'q3.pdf', mime_type: 'application/pdf', size: 12, sha256: 'a'.repeat(64) };
+  it('adds a file to the first item under the first free name', () => {
+    const one = attachToInput('[{"x": 1}, {"y": 2}]', ref);
+    expect('text' in one && one.name).toBe('data');
+    const two = attachToInput('text' in one ? one.text : '', { ...ref, file_name: 'b.png' });
+    expect('text' in two && two.name).toBe('data1');
+    const items = JSON.parse('text' in two ? two.text : '[]');
+    expect(items).toHaveLength(2);
+    expect(items[0].x).toBe(1);
+    expect(Object.keys(items[0].$binary)).toEqual(['data', 'data1']);
+    expect(items[0].$binary.data1.file_name).toBe('b.png');
+    expect(items[1]).toEqual({ y: 2 });
+  });
+  it('makes an item of an empty input and refuses broken JSON', () => {
+    const r = attachToInput('', ref);
+    expect('text' in r && JSON.parse(r.text)[0].$binary.data.id).toBe(ref.id);
+    const bad = attachToInput('[{', ref);
+    expect('error' in bad && bad.error).toMatch(/Fix the input items/);
+  });
+});
+
 describe('DataPanel helpers', () => {
+  it('lists an item\'s files and formats their sizes', () => {
+    const v = { data: { id: '0b3e2c1a-1111-4222-8333-444455556666', file_name: 'a.csv', mime_type: 'text/csv', size: 1234 },
+      broken: { id: '../../etc/passwd' }, text: 'x' };
+    expect(binaryFiles(v).map((f) => [f.name, f.fileName, f.size])).toEqual([['data', 'a.csv', 1234]]);
+    expect(binaryFiles(null)).toEqual([]);
+    expect(binaryFiles([1])).toEqual([]);
+    expect([formatBytes(512), formatBytes(3400), formatBytes(12_000_000), formatBytes(-1)]).toEqual(['512 B', '3.4 KB', '12 MB', '']);
+  });
   it('builds columns from the union of keys', () => {
     expect(itemColumns([{ a: 1, b: 2 }, { b: 3, c: 4 }]).columns).toEqual(['a', 'b', 'c']);
     expect(itemColumns([{ a: 1 }, 5]).columns).toEqual(['a', '\u0000value']);
