@@ -93,6 +93,12 @@ static const gl_stmt_t q_record = {
            "$8::jsonb, $9::bigint, $10::uuid, $11::jsonb, $12::bigint)",
     .nparams = 12, .rows = true,
 };
+/* the org's files cannot take a body of $2 bytes: its usage (sql/024) */
+static const gl_stmt_t q_room = {
+    .name = "hook_files_room",
+    .sql = "SELECT used FROM glyphic.hook_files_room($1, $2::bigint, $3::bigint)",
+    .nparams = 3, .rows = true, .readonly = true,
+};
 /* the file a direct call's execution answered with (sql/023) */
 static const gl_stmt_t q_answer_file = {
     .name = "hook_answer_file",
@@ -645,6 +651,36 @@ static int run_queued(gl_req_t *req, cached_t *c, json_object *item, const char 
  * before a byte is stored), then the body streamed into the store with
  * every byte signed, then the signature compared — a mismatch removes
  * what was stored. GL_OK with *hb; else the answer is set. */
+/* Refuses (507, nothing read) a body with files the org's quota could not
+ * take, before it is streamed to disk: GL_OK when there is room (or no
+ * quota), else the answer is set. */
+static int room_for_body(gl_req_t *req, const char *path)
+{
+    const char *cl = gl_req_env(req, "CONTENT_LENGTH");
+    int64_t len = 0, quota = req->cfg->files_max_bytes_per_org;
+    if (quota <= 0 || !cl || gl_parse_i64(cl, 0, INT64_MAX, &len) != GL_OK)
+        return GL_OK;
+    char len_s[24], max_s[24];
+    snprintf(len_s, sizeof len_s, "%lld", (long long)len);
+    snprintf(max_s, sizeof max_s, "%lld", (long long)quota);
+    const char *params[] = { path, len_s, max_s };
+    PGresult *res = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_db_query(req->db, &q_room, params, req->arena, &res, &err);
+    if (rc != GL_OK) {
+        gl_resp_fail(req, rc, &err);
+        return rc;
+    }
+    if (PQntuples(res) == 0)
+        return GL_OK;
+    gl_resp_error(req, 507, "quota_exceeded", NULL,
+                  "the org's files would pass its quota of %lld bytes (files.max_bytes_per_org): it stores %s bytes, "
+                  "and this call brings %lld more; nothing was stored", (long long)quota, PQgetvalue(res, 0, 0),
+                  (long long)len);
+    return GL_TOO_LARGE;
+}
+
 static int read_files(gl_req_t *req, cached_t *c, const char *path, gl_hook_body_kind_t kind, gl_hook_body_t **hb)
 {
     gl_sig_stream_t st;
@@ -652,6 +688,10 @@ static int read_files(gl_req_t *req, cached_t *c, const char *path, gl_hook_body
     gl_sig_result_t sr = gl_hook_sig_begin(req, &c->sig, &st, why, sizeof why);
     if (sr != GL_SIG_OK) {
         gl_hook_sig_refuse(req, &c->sig, path, sr, why);
+        return GL_INVALID;
+    }
+    if (room_for_body(req, path) != GL_OK) {
+        gl_sig_stream_wipe(&st);
         return GL_INVALID;
     }
     bool sign = c->sig.scheme != GL_SIG_NONE;

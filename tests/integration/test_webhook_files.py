@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import unittest
 import uuid
@@ -393,10 +394,47 @@ class WebhookFilesTest(unittest.TestCase):
         r = post(path, extra, content_type="application/zip")
         self.assertEqual(r.status, 507, r)
         self.assertEqual((rows_of(org), executions_of(wid), contents_of(org), temps()), (1, 0, before, []))
-        # a content the org stores already costs nothing
-        r = post(path, stored, content_type="application/octet-stream")
+        # refused before the body is read (sql/024): a worker reading it
+        # would have it in a temporary file, which the sampler below sees
+        seen = set()
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                seen.update(temps())
+                time.sleep(0.002)
+        t = threading.Thread(target=watch)
+        t.start()
+        try:
+            r = post(path, extra, content_type="application/zip")
+        finally:
+            done.set()
+            t.join()
+        self.assertEqual(r.status, 507, r)
+        self.assertIn("this call brings", r.json()["error"]["message"])
+        self.assertEqual(seen, set())
+        # a content the org stores already costs nothing (when the body fits
+        # the room left: the early check counts every byte of it)
+        small = os.urandom(MIB)
+        self.assertEqual(post(path, small, content_type="application/octet-stream").status, 202)
+        after = contents_of(org)
+        r = post(path, small, content_type="application/octet-stream")
         self.assertEqual(r.status, 202, r)
-        self.assertEqual((rows_of(org), contents_of(org)), (2, before))
+        self.assertEqual((rows_of(org), contents_of(org)), (3, after))
+        # two calls at once for the last room: one is stored, the other
+        # refused (by the early check or under the files lock), whole
+        results = []
+        bodies = [os.urandom(12 * MIB), os.urandom(12 * MIB)]
+        threads = [threading.Thread(target=lambda b=b: results.append(
+            post(path, b, content_type="application/octet-stream").status)) for b in bodies]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(results), [202, 507])
+        self.assertEqual(rows_of(org), 4)
+        self.assertEqual(len(contents_of(org)), len(after) + 1)
+        self.assertEqual(temps(), [])
 
     def test_sigkill_in_the_middle_of_a_webhook_upload(self):
         c = owner()
