@@ -78,11 +78,14 @@ static void usage(FILE *out)
             "                     secrets.key_file (old key in secrets.old_key_files). Resumable:\n"
             "                     run it again after an interruption. Exit 1 if rows remain\n"
             "  config             print the effective configuration (passwords masked)\n"
+            "  config --example   print a configuration file with every key commented out at\n"
+            "                     its default (needs no configuration)\n"
             "  version            print the program and schema versions\n"
             "\n"
             "Options:\n"
             "  -c, --config FILE  read FILE (default: $GLYPHIC_CONFIG, else %s if present)\n"
             "  -h, --help         this text\n"
+            "      --version      print the program and schema versions (as glyphic version)\n"
             "\n"
             "Exit status: 0 success, 1 failure, 2 usage or configuration error.\n"
             "\n"
@@ -274,6 +277,7 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     const char *config_path = NULL;
@@ -283,6 +287,7 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'c': config_path = optarg; break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("glyphic %s (schema %d)\n", GL_VERSION, gl_migrate_latest()); return 0;
         default: usage(stderr); return 2;
         }
     }
@@ -300,6 +305,14 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    if (strcmp(cmd, "config") == 0 && optind + 1 < argc && strcmp(argv[optind + 1], "--example") == 0) {
+        if (optind + 2 < argc) {
+            fprintf(stderr, "usage: glyphic config [--example]\n");
+            return 2;
+        }
+        gl_config_example(stdout);
+        return 0;
+    }
     if (strcmp(cmd, "keygen") == 0)
         return cmd_keygen(argc - optind, argv + optind);
     if (strcmp(cmd, "import") == 0)

@@ -501,6 +501,21 @@ void gl_config_dump(const gl_config_t *cfg, FILE *out)
     }
 }
 
+void gl_config_example(FILE *out)
+{
+    fprintf(out, "# glyphic.conf: Glyphic's configuration, read by glyphic-fcgi, glyphic-events,\n"
+                 "# glyphic-executor and glyphic (-c FILE, $GLYPHIC_CONFIG, else /etc/glyphic/glyphic.conf).\n"
+                 "# One `key = value` per line; # starts a comment. A key's environment variable,\n"
+                 "# when set, wins over the file. Every key below is commented out at its default.\n"
+                 "# Written by `glyphic config --example` (glyphic %s).\n",
+            GL_VERSION);
+    for (size_t i = 0; i < GL_NELEM(keys); i++) {
+        char name[96];
+        env_name(keys[i].key, name, sizeof name);
+        fprintf(out, "\n# %s (%s)\n#%s = %s\n", keys[i].help, name, keys[i].key, keys[i].def);
+    }
+}
+
 void gl_config_help(FILE *out)
 {
     for (size_t i = 0; i < GL_NELEM(keys); i++) {

@@ -112,6 +112,10 @@ const char *gl_config_source(void);
 void gl_config_dump(const gl_config_t *cfg, FILE *out);
 /* Writes the key table: key, environment variable, default, description. */
 void gl_config_help(FILE *out);
+/* Writes a configuration file that sets nothing: every key commented out
+ * at its default, under its description and environment variable
+ * (`glyphic config --example`, installed as glyphic.conf.example). */
+void gl_config_example(FILE *out);
 
 /* Number of online CPUs, at least 1. */
 int gl_config_ncpu(void);

@@ -53,6 +53,7 @@ static void usage(FILE *out)
             "  --queue NAME       the queue to work on (default: executor.queue)\n"
             "  -c, --config FILE  read FILE (default: $GLYPHIC_CONFIG, else %s if present)\n"
             "  -h, --help         this text\n"
+            "      --version      print the program and schema versions\n"
             "\n"
             "SIGTERM: running jobs finish, claimed but unstarted jobs are released, then exit.\n"
             "SIGKILL loses nothing: the elected maintainer requeues a dead worker's jobs when their\n"
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
         { "workers", required_argument, NULL, 'w' }, { "linger", required_argument, NULL, 'l' },
         { "max-seconds", required_argument, NULL, 'm' }, { "queue", required_argument, NULL, 'q' },
         { "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' },      { NULL, 0, NULL, 0 },
     };
     const char *config_path = NULL, *queue = NULL;
     int mode = 0;
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
         case 'q': queue = optarg; break;
         case 'c': config_path = optarg; break;
         case 'h': usage(stdout); return 0;
+        case 'V': printf("glyphic-executor %s (schema %d)\n", GL_VERSION, gl_migrate_latest()); return 0;
         default: usage(stderr); return 2;
         }
     }
