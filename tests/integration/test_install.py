@@ -80,7 +80,7 @@ class InstallTest(unittest.TestCase):
     def test_man_pages_come_from_the_help(self):
         for prog in PROGRAMS:
             with self.subTest(prog=prog):
-                page = under("share", "man", "man1", prog + ".1")
+                page = under("share", "man", "man1", prog + ".1.gz")
                 self.assertTrue(os.path.exists(page), page)
                 rc, text, err = man(page)
                 self.assertEqual(rc, 0, err)
@@ -88,7 +88,7 @@ class InstallTest(unittest.TestCase):
                 self.assertIn(prog, text)
                 # the options of its --help are in it
                 self.assertIn("--help", text)
-        text = man(under("share", "man", "man1", "glyphic-executor.1"))[1]
+        text = man(under("share", "man", "man1", "glyphic-executor.1.gz"))[1]
         for opt in ("--drain", "--daemon", "--max-seconds"):
             self.assertIn(opt, text)
 
