@@ -325,6 +325,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "glyphic: %s\n", err.msg);
         return 2;
     }
+    gl_log_set_json(cfg.log_json);
     (void)gl_log_init("glyphic", cfg.log_level, cfg.log_file);
     int status;
     if (strcmp(cmd, "run") == 0)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef enum { T_STR, T_INT, T_I64, T_BOOL, T_LEVEL, T_MODE, T_NETS } ctype_t;
+typedef enum { T_STR, T_INT, T_I64, T_BOOL, T_LEVEL, T_MODE, T_NETS, T_LOGFMT } ctype_t;
 
 typedef struct {
     const char *key;
@@ -32,7 +32,10 @@ static const key_t_ keys[] = {
     { "log.level", T_LEVEL, OFF(log_level), "info", 0, 3, false,
       "debug, info, warn or error" },
     { "log.file", T_STR, OFF(log_file), "", 0, 0, false,
-      "append log lines to this file; empty: standard error" },
+      "append log lines to this file (reopened on SIGUSR1, for logrotate); empty: standard error" },
+    { "log.format", T_LOGFMT, OFF(log_json), "text", 0, 1, false,
+      "text: one line per event; json: one JSON object per line (time, level, program, pid, request_id, user, org, "
+      "job, execution where known, message)" },
     { "db.url", T_STR, OFF(db_url), "dbname=glyphic user=glyphic_app", 0, 0, true,
       "libpq connection string of glyphic-fcgi (the app role, subject to row level security)" },
     { "db.executor_url", T_STR, OFF(db_executor_url), "dbname=glyphic user=glyphic_executor", 0, 0, true,
@@ -218,6 +221,13 @@ static int set_value(gl_config_t *cfg, const key_t_ *k, const char *val, gl_err_
             gl_err_field(err, k->key, "%s: expected true or false", k->key);
             return GL_INVALID;
         }
+        return GL_OK;
+    case T_LOGFMT:
+        if (strcmp(val, "text") != 0 && strcmp(val, "json") != 0) {
+            gl_err_field(err, k->key, "%s: expected text or json", k->key);
+            return GL_INVALID;
+        }
+        *(bool *)field(cfg, k) = strcmp(val, "json") == 0;
         return GL_OK;
     case T_LEVEL: {
         int lvl = gl_log_level_parse(val);
@@ -490,6 +500,7 @@ void gl_config_dump(const gl_config_t *cfg, FILE *out)
         case T_BOOL: fputs(*(bool *)field(c, k) ? "true" : "false", out); break;
         case T_MODE: fprintf(out, "%04o", (unsigned)*(int *)field(c, k)); break;
         case T_LEVEL: fputs(lv[*(int *)field(c, k)], out); break;
+        case T_LOGFMT: fputs(*(bool *)field(c, k) ? "json" : "text", out); break;
         case T_NETS: {
             char text[GL_IPNET_MAX * 48];
             gl_ipnet_format_list(field(c, k), text, sizeof text);

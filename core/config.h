@@ -19,6 +19,7 @@
 typedef struct {
     int log_level;
     char *log_file;
+    bool log_json;         /* log.format = json: one JSON object per line */
 
     char *db_url;          /* libpq conninfo for glyphic-fcgi (app role) */
     char *db_executor_url; /* libpq conninfo for glyphic-executor */

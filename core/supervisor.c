@@ -184,6 +184,7 @@ int gl_sup_run(gl_sup_t *s)
     sigaddset(&m.set, SIGTERM);
     sigaddset(&m.set, SIGINT);
     sigaddset(&m.set, SIGHUP);
+    sigaddset(&m.set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &m.set, NULL);
     signal(SIGPIPE, SIG_IGN);
     start_missing(&m);
@@ -199,6 +200,10 @@ int gl_sup_run(gl_sup_t *s)
             break;
         if (sig == SIGHUP && s->reload && s->reload(s->arg) == GL_OK)
             new_generation(&m);
+        if (sig == SIGUSR1) { /* logrotate: reopen the log file, here and in every child */
+            gl_log_reopen();
+            signal_all(&m, SIGUSR1, m.generation + 1);
+        }
         start_missing(&m);
     }
     stop_children(&m);

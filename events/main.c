@@ -207,6 +207,7 @@ int main(int argc, char **argv)
         gl_config_free(&cfg);
         return 0;
     }
+    gl_log_set_json(cfg.log_json);
     if (gl_log_init("glyphic-events", cfg.log_level, cfg.log_file) != GL_OK)
         fprintf(stderr, "glyphic-events: logging to standard error\n");
     if (gl_crypto_init() != GL_OK) {

@@ -144,6 +144,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "glyphic-executor: %s\n", err.msg);
         return 2;
     }
+    gl_log_set_json(cfg.log_json);
     if (gl_log_init("glyphic-executor", cfg.log_level, cfg.log_file) != GL_OK)
         fprintf(stderr, "glyphic-executor: logging to standard error\n");
 

@@ -83,6 +83,7 @@ int main(int argc, char **argv)
         gl_config_free(&cfg);
         return 0;
     }
+    gl_log_set_json(cfg.log_json);
     if (gl_log_init("glyphic-fcgi", cfg.log_level, cfg.log_file) != GL_OK)
         fprintf(stderr, "glyphic-fcgi: logging to standard error\n");
     gl_vault_t *vault = NULL;

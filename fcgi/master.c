@@ -101,6 +101,7 @@ static int reload(void *arg)
         gl_log(GL_LOG_WARN, "fcgi.socket or fcgi.hooks_socket changed; a restart is needed to move a socket");
     gl_config_free(m->cfg);
     *m->cfg = fresh;
+    gl_log_set_json(m->cfg->log_json);
     if (gl_log_init("glyphic-fcgi", m->cfg->log_level, m->cfg->log_file) != GL_OK)
         gl_log(GL_LOG_WARN, "kept logging to standard error");
     size_roles(m);
