@@ -553,7 +553,7 @@ static int mime_file(gl_node_ctx_t *c, int item, http_req_t *r, char *spec)
 static int body_multipart(gl_node_ctx_t *c, int item, http_req_t *r)
 {
     json_object *v = NULL;
-    const char *list;
+    const char *list = NULL;
     if (!(r->mime = curl_mime_init(r->handle)))
         return gl_node_fail(c, "out of memory for the multipart body");
     int rc = mime_fields(c, item, r);
