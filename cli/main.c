@@ -18,6 +18,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "doctor.h"
 #include "files_gc.h"
 #include "log.h"
 #include "migrate.h"
@@ -77,6 +78,10 @@ static void usage(FILE *out)
             "                     servers run. The configuration must already name KEYFILE as\n"
             "                     secrets.key_file (old key in secrets.old_key_files). Resumable:\n"
             "                     run it again after an interruption. Exit 1 if rows remain\n"
+            "  doctor [--nginx-user USER]\n"
+            "                     check the installation: configuration, credential key, database\n"
+            "                     (roles, schema, row level security), executor activity, file\n"
+            "                     store, sockets for nginx; each check with a fix; exit 1 on a failure\n"
             "  config             print the effective configuration (passwords masked)\n"
             "  config --example   print a configuration file with every key commented out at\n"
             "                     its default (needs no configuration)\n"
@@ -336,6 +341,8 @@ int main(int argc, char **argv)
         status = gl_cli_rotate_key(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "queue") == 0)
         status = cmd_queue(&cfg, argc - optind, argv + optind);
+    else if (strcmp(cmd, "doctor") == 0)
+        status = gl_cli_doctor(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "files") == 0)
         status = gl_cli_files(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "org") == 0)

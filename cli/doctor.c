@@ -1,0 +1,325 @@
+/*
+ * doctor.c: `glyphic doctor` — checks an installation the way an operator
+ * would after an install or on a bad day, and says for each check what to
+ * do about it:
+ *
+ *   configuration     which file was read
+ *   credential key    secrets.key_file opens (mode 0600, 64 hex digits)
+ *   database (app)    db.url connects; its role neither superuser nor
+ *                     BYPASSRLS (else row level security binds nothing);
+ *                     the schema is this binary's; every table holding an
+ *                     org's rows is under FORCE ROW LEVEL SECURITY
+ *   database (executor)  db.executor_url connects
+ *   executor          one has waited for work or finished jobs in the last
+ *                     ten minutes, or no job has been due for two minutes
+ *                     (else: is glyphic-executor running, or cron?)
+ *   file store        files.dir exists and this account can write it; free
+ *                     space (warn under 1 GiB or 5 %)
+ *   sockets           fcgi.socket and events.socket exist and nginx's
+ *                     account (www-data, or --nginx-user) can connect
+ *
+ * Each line: "ok", "warn" or "FAIL", the check, what it found; a warning or
+ * failure has an indented "fix:" line. Exit 1 when a check failed, else 0.
+ */
+#include "doctor.h"
+
+#include "crypto.h"
+#include "db.h"
+#include "migrate.h"
+#include "vault.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+typedef struct {
+    int fails, warns;
+} report_t;
+
+enum { OK, WARN, FAIL };
+
+static void say(report_t *r, int level, const char *check, const char *fix, const char *fmt, ...) GL_PRINTF(5, 6);
+static void say(report_t *r, int level, const char *check, const char *fix, const char *fmt, ...)
+{
+    static const char *const tags[] = { "ok  ", "warn", "FAIL" };
+    char what[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    printf("%s  %-20s %s\n", tags[level], check, what);
+    if (level != OK && fix)
+        printf("      %-20s fix: %s\n", "", fix);
+    r->fails += level == FAIL;
+    r->warns += level == WARN;
+}
+
+/* One-row, unprepared query; NULL (and err) when it failed or gave no row.
+ * The caller clears the result. */
+static PGresult *one_row(gl_db_t *db, const char *sql, gl_err_t *err)
+{
+    PGresult *res = NULL;
+    if (gl_db_exec(db, sql, 0, NULL, true, NULL, &res, err) != GL_OK)
+        return NULL;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        gl_err_set(err, "no answer");
+        return NULL;
+    }
+    return res;
+}
+
+static gl_db_t *connect_as(const gl_config_t *cfg, const char *conninfo, const char *app, gl_err_t *err)
+{
+    gl_db_opts_t opts = { .conninfo = conninfo, .appname = app, .connect_timeout_s = cfg->db_connect_timeout };
+    gl_db_t *db = gl_db_new(&opts);
+    if (gl_db_connect_now(db, err) != GL_OK) {
+        gl_db_free(db);
+        return NULL;
+    }
+    return db;
+}
+
+static void check_key(report_t *r, const gl_config_t *cfg)
+{
+    gl_vault_t *v = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_crypto_init() != GL_OK) {
+        say(r, FAIL, "credential key", NULL, "libsodium cannot start");
+        return;
+    }
+    if (gl_vault_load(cfg->secrets_key_file, cfg->secrets_old_key_files, &v, &err) == GL_OK)
+        say(r, OK, "credential key", NULL, "%s opens", cfg->secrets_key_file);
+    else
+        say(r, FAIL, "credential key", "create it with `glyphic keygen FILE` (mode 0600, owned by the account the "
+                                       "programs run as) and set secrets.key_file", "%s", err.msg);
+    gl_vault_free(v);
+}
+
+static void check_role(report_t *r, gl_db_t *db)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = one_row(db, "SELECT current_user, r.rolsuper, r.rolbypassrls FROM pg_roles r "
+                                "WHERE r.rolname = current_user", &err);
+    if (!res) {
+        say(r, FAIL, "app role", NULL, "cannot read the role: %s", err.msg);
+        return;
+    }
+    bool super = PQgetvalue(res, 0, 1)[0] == 't', bypass = PQgetvalue(res, 0, 2)[0] == 't';
+    if (super || bypass)
+        say(r, FAIL, "app role", "log glyphic-fcgi in as glyphic_app (db.url user=glyphic_app), which row level "
+                                 "security binds",
+            "db.url logs in as %s, a %s: row level security does not bind it", PQgetvalue(res, 0, 0),
+            super ? "superuser" : "role with BYPASSRLS");
+    else
+        say(r, OK, "app role", NULL, "%s (row level security binds it)", PQgetvalue(res, 0, 0));
+    PQclear(res);
+}
+
+static void check_schema(report_t *r, gl_db_t *db)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = one_row(db, "SELECT coalesce(max(version), 0) FROM glyphic.schema_migrations", &err);
+    if (!res) {
+        say(r, FAIL, "schema", "run `glyphic migrate` (with db.admin_url)", "cannot read it: %s", err.msg);
+        return;
+    }
+    int have = atoi(PQgetvalue(res, 0, 0)), want = gl_migrate_latest();
+    PQclear(res);
+    if (have == want)
+        say(r, OK, "schema", NULL, "version %d, this binary's", have);
+    else if (have < want)
+        say(r, FAIL, "schema", "run `glyphic migrate` (with db.admin_url)", "version %d, this binary needs %d", have,
+            want);
+    else
+        say(r, FAIL, "schema", "install the Glyphic that migrated it (or a newer one)",
+            "version %d is newer than this binary's %d", have, want);
+}
+
+static void check_rls(report_t *r, gl_db_t *db)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = one_row(
+        db,
+        "SELECT count(*) FILTER (WHERE c.relrowsecurity AND c.relforcerowsecurity), "
+        "coalesce(string_agg(c.relname, ', ' ORDER BY c.relname) "
+        "  FILTER (WHERE NOT (c.relrowsecurity AND c.relforcerowsecurity)), '') "
+        "FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped "
+        "WHERE c.relnamespace = 'glyphic'::regnamespace AND c.relkind IN ('r', 'p')",
+        &err);
+    if (!res) {
+        say(r, FAIL, "row level security", NULL, "cannot read it: %s", err.msg);
+        return;
+    }
+    if (PQgetvalue(res, 0, 1)[0])
+        say(r, FAIL, "row level security", "run `glyphic migrate`; if it stays, the schema was changed by hand",
+            "not forced on: %.300s", PQgetvalue(res, 0, 1));
+    else
+        say(r, OK, "row level security", NULL, "forced on all %s tables that hold an org's rows",
+            PQgetvalue(res, 0, 0));
+    PQclear(res);
+}
+
+static void check_executor(report_t *r, gl_db_t *db)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = one_row(
+        db,
+        "SELECT (SELECT max(until) > now() - interval '10 minutes' FROM glyphic.queue_waiters) IS TRUE, "
+        "       (SELECT max(minute) > now() - interval '10 minutes' FROM glyphic.job_stats) IS TRUE, "
+        "       (SELECT count(*) FROM glyphic.jobs WHERE state = 'queued' AND run_at < now() - interval '2 minutes'), "
+        "       (SELECT count(*) FROM glyphic.jobs WHERE state = 'dead')",
+        &err);
+    if (!res) {
+        say(r, FAIL, "executor", NULL, "cannot read the queue: %s", err.msg);
+        return;
+    }
+    bool seen = PQgetvalue(res, 0, 0)[0] == 't' || PQgetvalue(res, 0, 1)[0] == 't';
+    long long late = atoll(PQgetvalue(res, 0, 2)), dead = atoll(PQgetvalue(res, 0, 3));
+    static const char fix[] = "start glyphic-executor (`systemctl start glyphic-executor`, or the cron line "
+                              "`* * * * * glyphic-executor --drain --max-seconds 55`)";
+    if (late > 0)
+        say(r, FAIL, "executor", fix, "%lld job(s) due for more than two minutes%s", late,
+            seen ? "" : ", and no executor seen in ten minutes");
+    else if (!seen)
+        say(r, WARN, "executor", fix, "none seen in the last ten minutes (no job is late, so maybe none had work)");
+    else
+        say(r, OK, "executor", NULL, "seen in the last ten minutes; no job is late");
+    if (dead > 0)
+        say(r, WARN, "dead jobs", "see `glyphic queue stats`; `glyphic queue retry ID` runs one again",
+            "%lld job(s) gave up after their last attempt", dead);
+    PQclear(res);
+}
+
+static void check_files(report_t *r, const gl_config_t *cfg)
+{
+    const char *dir = cfg->files_dir;
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        say(r, WARN, "file store", "create it, owned by the account the programs run as, mode 0750",
+            "%s: %s", dir, stat(dir, &st) != 0 ? strerror(errno) : "not a folder");
+        return;
+    }
+    if (access(dir, W_OK | X_OK) != 0)
+        say(r, WARN, "file store", "run doctor as the account the programs run as, or give it the folder",
+            "%s is not writable by this account", dir);
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) != 0) {
+        say(r, WARN, "file store", NULL, "%s: cannot read its free space: %s", dir, strerror(errno));
+        return;
+    }
+    double avail = (double)vfs.f_bavail * (double)vfs.f_frsize, total = (double)vfs.f_blocks * (double)vfs.f_frsize;
+    double pct = total > 0 ? 100.0 * avail / total : 0;
+    if (avail < 1024.0 * 1024 * 1024 || pct < 5)
+        say(r, WARN, "file store", "free space (or lower files.max_bytes_per_org; `glyphic files gc`)",
+            "%s: %.1f GiB free (%.0f %%)", dir, avail / (1024.0 * 1024 * 1024), pct);
+    else
+        say(r, OK, "file store", NULL, "%s: %.1f GiB free (%.0f %%)", dir, avail / (1024.0 * 1024 * 1024), pct);
+}
+
+/* Can the account user connect to the unix socket at path (write access)? */
+static bool user_can_connect(const char *user, const struct stat *st)
+{
+    struct passwd *pw = getpwnam(user);
+    if (!pw)
+        return false;
+    if (pw->pw_uid == 0 || pw->pw_uid == st->st_uid)
+        return (st->st_mode & S_IWUSR) != 0 || pw->pw_uid == 0;
+    if ((st->st_mode & S_IWOTH) != 0)
+        return true;
+    if ((st->st_mode & S_IWGRP) == 0)
+        return false;
+    if (pw->pw_gid == st->st_gid)
+        return true;
+    struct group *gr = getgrgid(st->st_gid);
+    for (char **m = gr ? gr->gr_mem : NULL; m && *m; m++)
+        if (strcmp(*m, user) == 0)
+            return true;
+    return false;
+}
+
+static void check_socket(report_t *r, const char *name, const char *path, const char *nginx_user)
+{
+    struct stat st;
+    if (!path[0] || path[0] != '/') {
+        say(r, OK, name, NULL, "%s (TCP: nothing to check on disk)", path[0] ? path : "(none)");
+        return;
+    }
+    if (stat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        say(r, WARN, name, "start the program (with systemd, its .socket or .service unit)", "%s: %s", path,
+            stat(path, &st) != 0 ? "absent: is the program running?" : "not a socket");
+        return;
+    }
+    if (!getpwnam(nginx_user))
+        say(r, OK, name, NULL, "%s (no account %s here to check nginx's access)", path, nginx_user);
+    else if (user_can_connect(nginx_user, &st))
+        say(r, OK, name, NULL, "%s (mode %04o; %s can connect)", path, (unsigned)(st.st_mode & 07777), nginx_user);
+    else
+        say(r, FAIL, name, "put nginx's account in the socket's group (`adduser www-data glyphic`) and keep "
+                           "fcgi.socket_mode / events.socket_mode at 0660",
+            "%s (mode %04o): %s cannot connect", path, (unsigned)(st.st_mode & 07777), nginx_user);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: glyphic doctor [--nginx-user USER]\n"
+                 "  check the configuration, the credential key, the database (roles, schema, row level\n"
+                 "  security), the executor, the file store and the sockets nginx needs; print each check\n"
+                 "  with a fix; exit 1 when a check failed. --nginx-user: nginx's account (www-data)\n");
+}
+
+int gl_cli_doctor(const gl_config_t *cfg, int argc, char **argv)
+{
+    const char *nginx_user = "www-data";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--nginx-user") == 0 && i + 1 < argc) {
+            nginx_user = argv[++i];
+        } else {
+            bool help = strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+            usage(help ? stdout : stderr);
+            return help ? 0 : 2;
+        }
+    }
+    report_t r = { 0, 0 };
+    say(&r, OK, "configuration", NULL, "%s", gl_config_source()[0] ? gl_config_source() : "(no file: defaults and "
+                                                                                         "environment)");
+    check_key(&r, cfg);
+    gl_err_t err;
+    gl_err_clear(&err);
+    gl_db_t *app = connect_as(cfg, cfg->db_url, "glyphic-doctor", &err);
+    if (!app) {
+        say(&r, FAIL, "database (app)", "check db.url, that PostgreSQL runs, and pg_hba.conf", "%s", err.msg);
+    } else {
+        say(&r, OK, "database (app)", NULL, "db.url connects");
+        check_role(&r, app);
+        check_schema(&r, app);
+        check_rls(&r, app);
+        gl_db_free(app);
+    }
+    gl_err_clear(&err);
+    gl_db_t *ex = connect_as(cfg, cfg->db_executor_url, "glyphic-doctor", &err);
+    if (!ex) {
+        say(&r, FAIL, "database (executor)", "check db.executor_url and pg_hba.conf", "%s", err.msg);
+    } else {
+        say(&r, OK, "database (executor)", NULL, "db.executor_url connects");
+        check_executor(&r, ex);
+        gl_db_free(ex);
+    }
+    check_files(&r, cfg);
+    check_socket(&r, "fcgi socket", cfg->fcgi_socket, nginx_user);
+    check_socket(&r, "events socket", cfg->events_socket, nginx_user);
+    printf("%d failed, %d warning(s)\n", r.fails, r.warns);
+    return r.fails ? 1 : 0;
+}
