@@ -344,7 +344,7 @@ int gl__date_diff(ev_t *ev, const val_t *self, const val_t *other, const bool wa
 int gl__date_units_arg(ev_t *ev, const char *fn, const val_t *v, int def, bool want[U_N])
 {
     memset(want, 0, sizeof(bool) * U_N);
-    int u;
+    int u = 0;
     if (v->k == V_UNDEF) {
         want[def] = true;
         return GL_OK;
@@ -427,7 +427,7 @@ M(du_to_millis)
 
 M(du_as)
 {
-    int u;
+    int u = 0;
     TRY(gl__date_unit_arg(ev, "as()", arg(a, na, 0), &u));
     dur_t d;
     gl__date_dur_get(self, &d);
@@ -438,7 +438,7 @@ M(du_as)
 M(du_get)
 {
     const val_t *n = arg(a, na, 0);
-    int u;
+    int u = 0;
     TRY(gl__date_unit_arg(ev, "get()", n, &u));
     dur_t d;
     gl__date_dur_get(self, &d);
@@ -458,7 +458,7 @@ M(du_shift_to)
 {
     bool want[U_N] = { 0 };
     for (size_t i = 0; i < na; i++) {
-        int u;
+        int u = 0;
         TRY(gl__date_unit_arg(ev, "shiftTo()", &a[i], &u));
         want[u] = true;
     }

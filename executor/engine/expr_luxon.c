@@ -467,14 +467,14 @@ M(d_minus)
 
 M(d_start_of)
 {
-    int u;
+    int u = 0;
     TRY(gl__date_unit_arg(ev, "startOf()", arg(a, na, 0), &u));
     return gl__date_start_of(ev, self, u, out);
 }
 
 M(d_end_of)
 {
-    int u;
+    int u = 0;
     TRY(gl__date_unit_arg(ev, "endOf()", arg(a, na, 0), &u));
     return gl__date_end_of(ev, self, u, out);
 }
@@ -686,7 +686,7 @@ M(d_has_same)
 {
     val_t other, adj, s, e;
     TRY(other_dt(ev, "hasSame()", arg(a, na, 0), &other));
-    int u;
+    int u = 0;
     TRY(gl__date_unit_arg(ev, "hasSame()", arg(a, na, 1), &u));
     TRY(gl__date_set_zone(ev, self, other.zone, true, &adj));
     TRY(gl__date_start_of(ev, &adj, u, &s));
