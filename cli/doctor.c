@@ -76,9 +76,10 @@ static PGresult *one_row(gl_db_t *db, const char *sql, gl_err_t *err)
     return res;
 }
 
-static gl_db_t *connect_as(const gl_config_t *cfg, const char *conninfo, const char *app, gl_err_t *err)
+static gl_db_t *connect_as(const gl_config_t *cfg, const char *conninfo, bool trusted, gl_err_t *err)
 {
-    gl_db_opts_t opts = { .conninfo = conninfo, .appname = app, .connect_timeout_s = cfg->db_connect_timeout };
+    gl_db_opts_t opts = { .conninfo = conninfo, .appname = "glyphic-doctor",
+                          .connect_timeout_s = cfg->db_connect_timeout, .trusted = trusted };
     gl_db_t *db = gl_db_new(&opts);
     if (gl_db_connect_now(db, err) != GL_OK) {
         gl_db_free(db);
@@ -122,6 +123,37 @@ static void check_role(report_t *r, gl_db_t *db)
             super ? "superuser" : "role with BYPASSRLS");
     else
         say(r, OK, "app role", NULL, "%s (row level security binds it)", PQgetvalue(res, 0, 0));
+    PQclear(res);
+}
+
+/* Three roles, or one (`glyphic migrate --single-role`): says what the
+ * single-role layout does not guarantee. */
+static void check_layout(report_t *r, gl_db_t *db)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = one_row(db, "SELECT n.nspowner::regrole::text, n.nspowner::regrole::text = current_user::text "
+                                "FROM pg_namespace n WHERE n.nspname = 'glyphic'", &err);
+    if (!res) {
+        say(r, FAIL, "role layout", "run `glyphic migrate` (with db.admin_url)", "no schema glyphic: %s", err.msg);
+        return;
+    }
+    const char *owner = PQgetvalue(res, 0, 0);
+    if (strcmp(owner, "glyphic_owner") == 0)
+        say(r, OK, "role layout", NULL, "three roles: glyphic_owner owns the schema; db.url's role only uses it");
+    else if (PQgetvalue(res, 0, 1)[0] == 't')
+        say(r, WARN, "role layout",
+            "for the full guarantees install where an administrator can create the roles glyphic_owner, "
+            "glyphic_app and glyphic_executor, and run `glyphic migrate` there (README: Install)",
+            "single role: %s owns the schema and is also the app and the executor. Row level security still "
+            "binds the programs' queries (a missed org filter cannot show another org's rows), but SQL run as "
+            "%s can switch it off, read or change every org's rows, and call the executor's functions; "
+            "the database no longer keeps the app from what only the executor may do",
+            owner, owner);
+    else
+        say(r, FAIL, "role layout", "log glyphic-fcgi in as the role that owns the schema (single-role) or as "
+                                    "glyphic_app (three roles)",
+            "the schema is owned by %s, which is neither glyphic_owner nor db.url's role", owner);
     PQclear(res);
 }
 
@@ -298,18 +330,19 @@ int gl_cli_doctor(const gl_config_t *cfg, int argc, char **argv)
     check_key(&r, cfg);
     gl_err_t err;
     gl_err_clear(&err);
-    gl_db_t *app = connect_as(cfg, cfg->db_url, "glyphic-doctor", &err);
+    gl_db_t *app = connect_as(cfg, cfg->db_url, false, &err);
     if (!app) {
         say(&r, FAIL, "database (app)", "check db.url, that PostgreSQL runs, and pg_hba.conf", "%s", err.msg);
     } else {
         say(&r, OK, "database (app)", NULL, "db.url connects");
         check_role(&r, app);
+        check_layout(&r, app);
         check_schema(&r, app);
         check_rls(&r, app);
         gl_db_free(app);
     }
     gl_err_clear(&err);
-    gl_db_t *ex = connect_as(cfg, cfg->db_executor_url, "glyphic-doctor", &err);
+    gl_db_t *ex = connect_as(cfg, cfg->db_executor_url, true, &err);
     if (!ex) {
         say(&r, FAIL, "database (executor)", "check db.executor_url and pg_hba.conf", "%s", err.msg);
     } else {

@@ -30,7 +30,7 @@ int gl_cli_files(const gl_config_t *cfg, int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-files-gc",
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .trusted = true, .appname = "glyphic-files-gc",
                           .connect_timeout_s = cfg->db_connect_timeout };
     gl_db_t *db = gl_db_new(&opts);
     gl_err_t err;

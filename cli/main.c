@@ -44,6 +44,13 @@ static void usage(FILE *out)
             "                     then copies the auth.* and limits.* settings the database\n"
             "                     enforces (open sign-up, log-in limits, session lifetime,\n"
             "                     per-org limits) into it\n"
+            "  migrate --single-role\n"
+            "                     install into a database where you have one role and no\n"
+            "                     CREATEROLE (shared hosts): that role (db.admin_url's, the\n"
+            "                     same as db.url's and db.executor_url's) owns the schema and\n"
+            "                     is the app and the executor; row level security still binds\n"
+            "                     it, but SQL as that role could switch it off (`glyphic\n"
+            "                     doctor` says what is weaker). Later `migrate`s keep the layout\n"
             "  migrate --status   list applied and pending migrations; exit 1 if an applied\n"
             "                     migration differs from this binary's or the schema is newer\n"
             "  prune              remove expired and idle sessions, log-in attempts older than a day,\n"
@@ -136,16 +143,18 @@ static int sync_settings(gl_db_t *db, const gl_config_t *cfg, gl_err_t *err)
 
 static int cmd_migrate(const gl_config_t *cfg, int argc, char **argv)
 {
-    bool status = false;
+    bool status = false, single_role = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--status") == 0)
             status = true;
+        else if (strcmp(argv[i], "--single-role") == 0)
+            single_role = true;
         else {
             fprintf(stderr, "glyphic migrate: unknown argument '%s'\n", argv[i]);
             return 2;
         }
     }
-    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-migrate",
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .trusted = true, .appname = "glyphic-migrate",
                           .connect_timeout_s = cfg->db_connect_timeout,
                           .statement_timeout_ms = 0 };
     gl_db_t *db = gl_db_new(&opts);
@@ -153,7 +162,7 @@ static int cmd_migrate(const gl_config_t *cfg, int argc, char **argv)
     gl_err_clear(&err);
     int rc = gl_db_connect_now(db, &err);
     if (rc == GL_OK)
-        rc = status ? gl_migrate_status(db, stdout, &err) : gl_migrate_run(db, stdout, &err);
+        rc = status ? gl_migrate_status(db, stdout, &err) : gl_migrate_run(db, single_role, stdout, &err);
     if (rc == GL_OK && !status)
         rc = sync_settings(db, cfg, &err);
     gl_db_free(db);
@@ -186,7 +195,7 @@ static const struct {
 
 static int cmd_prune(const gl_config_t *cfg)
 {
-    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-prune",
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .trusted = true, .appname = "glyphic-prune",
                           .connect_timeout_s = cfg->db_connect_timeout };
     gl_db_t *db = gl_db_new(&opts);
     gl_err_t err;
@@ -226,7 +235,7 @@ static int cmd_queue(const gl_config_t *cfg, int argc, char **argv)
         fprintf(stderr, "glyphic queue %s: '%s' is not a job id\n", sub, argv[2]);
         return 2;
     }
-    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-queue",
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .trusted = true, .appname = "glyphic-queue",
                           .connect_timeout_s = cfg->db_connect_timeout };
     gl_db_t *db = gl_db_new(&opts);
     gl_arena_t *a = gl_arena_create(0);

@@ -193,7 +193,7 @@ int gl_cli_org(const gl_config_t *cfg, int argc, char **argv)
     int status = parse(argc, argv, args, GL_NELEM(args));
     if (status)
         return status;
-    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-org",
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .trusted = true, .appname = "glyphic-org",
                           .connect_timeout_s = cfg->db_connect_timeout };
     gl_db_t *db = gl_db_new(&opts);
     gl_err_t err;

@@ -264,7 +264,7 @@ int gl_cli_rotate_key(const gl_config_t *cfg, int argc, char **argv)
     if (strcmp(gl_vault_key_id(r.vault), new_id) != 0)
         fprintf(stderr, "glyphic rotate-key: note: secrets.key_file is not %s, so the servers still seal new "
                 "secrets under key %s\n", new_file, gl_vault_key_id(r.vault));
-    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-rotate-key",
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .trusted = true, .appname = "glyphic-rotate-key",
                           .connect_timeout_s = cfg->db_connect_timeout };
     r.db = gl_db_new(&opts);
     int rc = gl_db_connect_now(r.db, &err);

@@ -25,6 +25,7 @@ struct gl_db {
     int statement_timeout_ms;
     int retry_interval_ms;
     bool require_rls;
+    bool trusted;
     int64_t last_attempt_ms;
     bool attempted;
     int schema_version;
@@ -52,6 +53,7 @@ gl_db_t *gl_db_new(const gl_db_opts_t *opts)
     db->statement_timeout_ms = opts->statement_timeout_ms;
     db->retry_interval_ms = opts->retry_interval_ms;
     db->require_rls = opts->require_rls;
+    db->trusted = opts->trusted;
     return db;
 }
 
@@ -225,14 +227,16 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
 
     /* pin the search path and the statement timeout for this session; the
      * path is the one every SECURITY DEFINER function runs with (pg_temp
-     * last), so a plan cached under one is valid under the other */
+     * last), so a plan cached under one is valid under the other; and
+     * glyphic.trusted, which only a single-role installation reads (the
+     * three-role layout trusts by role) */
     static const char q_setup[] =
         "SELECT set_config('search_path', 'glyphic, pg_temp', false), "
-        "set_config('statement_timeout', $1, false)";
+        "set_config('statement_timeout', $1, false), set_config('glyphic.trusted', $2, false)";
     char st[16];
     snprintf(st, sizeof st, "%d", db->statement_timeout_ms);
-    const char *params[] = { st };
-    PGresult *res = PQexecParams(db->conn, q_setup, 1, NULL, params, NULL, NULL, 0);
+    const char *params[] = { st, db->trusted ? "on" : "off" };
+    PGresult *res = PQexecParams(db->conn, q_setup, 2, NULL, params, NULL, NULL, 0);
     int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? GL_OK : classify(db, res, err);
     PQclear(res);
     if (rc == GL_OK)

@@ -45,6 +45,9 @@ typedef struct {
     int statement_timeout_ms;  /* 0: none */
     int retry_interval_ms;     /* least time between connection attempts */
     bool require_rls;          /* refuse a role that bypasses row level security */
+    bool trusted;              /* acts for every org (executor, CLI): on a single-role
+                                * installation the database trusts the session by the
+                                * setting glyphic.trusted, which this sets (see migrate.h) */
 } gl_db_opts_t;
 
 /* A handle; it connects on first use. Freed with gl_db_free(). The strings in

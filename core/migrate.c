@@ -1,6 +1,7 @@
 /* migrate.c: applies the compiled-in migrations (see migrate.h). */
 #include "migrate.h"
 
+#include "buf.h"
 #include "db.h"
 #include "log.h"
 
@@ -66,7 +67,225 @@ static int max_applied(const PGresult *res)
     return m;
 }
 
-static int apply_one(gl_db_t *db, const gl_migration_t *m, gl_err_t *err)
+/*
+ * Single-role installations (`glyphic migrate --single-role`): one database
+ * role owns the schema and is also the app and the executor, for hosts that
+ * give a customer one database and one role without CREATEROLE. The
+ * migrations are written for three roles; here each one's text is rewritten
+ * before it runs, and its recorded checksum stays the original's:
+ *   - the patches below, for the few checks that only mean something when
+ *     the app role is not the owner (each must match, or migrate stops);
+ *   - REVOKE statements lose our role names from their grantee lists (and
+ *     go when nobody is left): they take from the app and the executor what
+ *     the owner, the same role here, must keep;
+ *   - every glyphic_owner, glyphic_app and glyphic_executor becomes the
+ *     role (a name that needs no quoting, so it reads the same as an
+ *     identifier and inside a string);
+ * and after each migration, in its transaction, SINGLE_ROLE_AFTER: the role
+ * gets back what a migration revoked from "the app role"; trust is by
+ * settings instead of by role: glyphic.trusted (set by the executor's and
+ * the CLI's sessions, gl_db_opts_t.trusted), or an application_name of
+ * 'glyphic definer', which every SECURITY DEFINER function sets for its own
+ * duration (where the three-role layout switches to the owner role; a
+ * non-superuser may not put a custom setting such as glyphic.* in a
+ * function's SET clause, so a built-in one that changes nothing else is
+ * used, and it shows in pg_stat_activity while such a function runs); and
+ * row level security is forced on every table that has it, so it binds
+ * the owner too.
+ */
+static const struct {
+    int version;
+    const char *find, *replace;
+} single_role_patches[] = {
+    /* the TEMPORARY privilege keeps the app role from faking the request
+     * context table; an owner can write the real one anyway */
+    { 8,
+      "  EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC, glyphic_app', current_database());\n"
+      "  EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO glyphic_owner', current_database());\n"
+      "  IF has_database_privilege('glyphic_app', current_database(), 'TEMPORARY') THEN",
+      "  IF false THEN" },
+    /* the context table is the owner's own: of course the owner may write it */
+    { 8, "ELSIF has_table_privilege('glyphic_app', t, 'UPDATE') THEN", "ELSIF false THEN" },
+};
+
+static const char SINGLE_ROLE_AFTER[] =
+    "REVOKE ALL ON SCHEMA glyphic FROM PUBLIC;\n"
+    "GRANT ALL ON ALL TABLES IN SCHEMA glyphic TO glyphic_owner;\n"
+    "GRANT ALL ON ALL SEQUENCES IN SCHEMA glyphic TO glyphic_owner;\n"
+    "GRANT EXECUTE ON ALL ROUTINES IN SCHEMA glyphic TO glyphic_owner;\n"
+    "DO $$\n"
+    "DECLARE\n"
+    "  f regprocedure;\n"
+    "  t regclass;\n"
+    "BEGIN\n"
+    "  IF to_regprocedure('glyphic.rls_trusted()') IS NOT NULL THEN\n"
+    "    CREATE OR REPLACE FUNCTION glyphic.rls_trusted() RETURNS boolean LANGUAGE sql STABLE AS $f$\n"
+    "      SELECT COALESCE(pg_catalog.current_setting('glyphic.trusted', true), '')\n"
+    "               OPERATOR(pg_catalog.=) 'on'\n"
+    "          OR pg_catalog.current_setting('application_name') OPERATOR(pg_catalog.=) 'glyphic definer'\n"
+    "    $f$;\n"
+    "  END IF;\n"
+    "  IF to_regprocedure('glyphic.role_trusted(name)') IS NOT NULL THEN\n"
+    "    CREATE OR REPLACE FUNCTION glyphic.role_trusted(p_role name) RETURNS boolean LANGUAGE sql STABLE AS $f$\n"
+    "      SELECT COALESCE(pg_catalog.current_setting('glyphic.trusted', true), '')\n"
+    "               OPERATOR(pg_catalog.=) 'on'\n"
+    "    $f$;\n"
+    "  END IF;\n"
+    "  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p\n"
+    "            WHERE p.pronamespace = 'glyphic'::regnamespace AND p.prosecdef\n"
+    "              AND NOT coalesce('application_name=glyphic definer' = ANY (p.proconfig), false) LOOP\n"
+    "    EXECUTE format('ALTER FUNCTION %s SET application_name = ''glyphic definer''', f);\n"
+    "  END LOOP;\n"
+    "  FOR t IN SELECT c.oid::regclass FROM pg_class c\n"
+    "            WHERE c.relnamespace = 'glyphic'::regnamespace AND c.relrowsecurity\n"
+    "              AND NOT c.relforcerowsecurity LOOP\n"
+    "    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);\n"
+    "  END LOOP;\n"
+    "END\n"
+    "$$;\n";
+
+/* The role names the migrations are written with. */
+static const char *const our_roles[] = { "glyphic_owner", "glyphic_app", "glyphic_executor" };
+
+static bool ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$';
+}
+
+/* Appends sql to b with each of our three role names, as a whole word,
+ * replaced by role. */
+static int rename_roles(gl_buf_t *b, const char *sql, const char *role)
+{
+    const char *p = sql;
+    while (*p) {
+        size_t n = 0;
+        if (p == sql || !ident_char(p[-1]))
+            for (size_t i = 0; i < GL_NELEM(our_roles) && !n; i++) {
+                size_t k = strlen(our_roles[i]);
+                if (strncmp(p, our_roles[i], k) == 0 && !ident_char(p[k]))
+                    n = k;
+            }
+        int rc = n ? gl_buf_puts(b, role) : gl_buf_append(b, p, 1);
+        if (rc != GL_OK)
+            return rc;
+        p += n ? n : 1;
+    }
+    return gl_buf_append(b, "", 1);
+}
+
+static bool is_our_role(const char *p, size_t n)
+{
+    for (size_t i = 0; i < GL_NELEM(our_roles); i++)
+        if (strlen(our_roles[i]) == n && memcmp(p, our_roles[i], n) == 0)
+            return true;
+    return false;
+}
+
+/* Appends the REVOKE statement [stmt, end) (end at its ';') to b without our
+ * role names among its grantees; nothing if no grantee is left. */
+static int revoke_without_us(gl_buf_t *b, const char *stmt, const char *end)
+{
+    const char *from = NULL;
+    for (const char *p = stmt; p + 6 <= end; p++)
+        if (strncmp(p, "FROM", 4) == 0 && (p[-1] == ' ' || p[-1] == '\n') && (p[4] == ' ' || p[4] == '\n'))
+            from = p;
+    if (!from)
+        return gl_buf_append(b, stmt, (size_t)(end - stmt) + 1);
+    gl_buf_t list;
+    gl_buf_init(&list, 4096);
+    int rc = GL_OK;
+    for (const char *p = from + 5; rc == GL_OK && p < end;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end, *a = p, *z = stop;
+        while (a < z && (*a == ' ' || *a == '\n'))
+            a++;
+        while (z > a && (z[-1] == ' ' || z[-1] == '\n'))
+            z--;
+        if (z > a && !is_our_role(a, (size_t)(z - a))) {
+            if (list.len)
+                rc = gl_buf_puts(&list, ", ");
+            if (rc == GL_OK)
+                rc = gl_buf_append(&list, a, (size_t)(z - a));
+        }
+        p = stop + 1;
+    }
+    if (rc == GL_OK && list.len) {
+        rc = gl_buf_append(b, stmt, (size_t)(from - stmt) + 5);
+        if (rc == GL_OK)
+            rc = gl_buf_append(b, list.data, list.len);
+        if (rc == GL_OK)
+            rc = gl_buf_puts(b, ";");
+    }
+    gl_buf_free(&list);
+    return rc;
+}
+
+/* Copies sql to b with the REVOKE statements that start a line rewritten by
+ * revoke_without_us. */
+static int drop_our_revokes(gl_buf_t *b, const char *sql)
+{
+    const char *p = sql;
+    int rc = GL_OK;
+    while (rc == GL_OK && *p) {
+        const char *end = (p == sql || p[-1] == '\n') && strncmp(p, "REVOKE ", 7) == 0 ? strchr(p, ';') : NULL;
+        if (end) {
+            rc = revoke_without_us(b, p, end);
+            p = end + 1;
+        } else {
+            rc = gl_buf_append(b, p, 1);
+            p++;
+        }
+    }
+    return rc == GL_OK ? gl_buf_append(b, "", 1) : rc;
+}
+
+/* The text of migration m for a single-role installation owned by role,
+ * in b (NUL-terminated). */
+static int single_role_text(const gl_migration_t *m, const char *role, gl_buf_t *b, gl_err_t *err)
+{
+    char *text = strdup(m->sql);
+    for (size_t i = 0; text && i < GL_NELEM(single_role_patches); i++) {
+        if (single_role_patches[i].version != m->version)
+            continue;
+        char *at = strstr(text, single_role_patches[i].find);
+        if (!at) {
+            free(text);
+            gl_err_set(err, "migration %03d: its single-role patch %zu no longer matches", m->version, i + 1);
+            return GL_ERR;
+        }
+        size_t nf = strlen(single_role_patches[i].find), nr = strlen(single_role_patches[i].replace);
+        memmove(at + nr, at + nf, strlen(at + nf) + 1);
+        memcpy(at, single_role_patches[i].replace, nr);
+    }
+    gl_buf_t mid;
+    gl_buf_init(&mid, 4u << 20);
+    int rc = text ? drop_our_revokes(&mid, text) : GL_ERR;
+    if (rc == GL_OK)
+        rc = rename_roles(b, mid.data, role);
+    gl_buf_free(&mid);
+    free(text);
+    if (rc != GL_OK)
+        gl_err_set(err, "out of memory");
+    return rc;
+}
+
+/* Runs one compiled-in script as the layout wants it. */
+static int run_script(gl_db_t *db, const gl_migration_t *m, const char *sql, const char *single_role,
+                      gl_err_t *err)
+{
+    if (!single_role)
+        return gl_db_exec_script(db, sql, err);
+    gl_buf_t b;
+    gl_buf_init(&b, 4u << 20);
+    gl_migration_t tmp = { m ? m->version : 0, m ? m->name : "after", sql };
+    int rc = single_role_text(&tmp, single_role, &b, err);
+    if (rc == GL_OK)
+        rc = gl_db_exec_script(db, b.data, err);
+    gl_buf_free(&b);
+    return rc;
+}
+
+static int apply_one(gl_db_t *db, const gl_migration_t *m, const char *single_role, gl_err_t *err)
 {
     static const char q_record[] =
         "INSERT INTO glyphic.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)";
@@ -79,7 +298,9 @@ static int apply_one(gl_db_t *db, const gl_migration_t *m, gl_err_t *err)
     int rc = gl_db_begin(db, err);
     if (rc != GL_OK)
         return rc;
-    rc = gl_db_exec_script(db, m->sql, err);
+    rc = run_script(db, m, m->sql, single_role, err);
+    if (rc == GL_OK && single_role)
+        rc = run_script(db, NULL, SINGLE_ROLE_AFTER, single_role, err);
     if (rc == GL_OK)
         rc = gl_db_exec(db, q_record, 3, params, false, NULL, NULL, err);
     if (rc == GL_OK)
@@ -88,7 +309,63 @@ static int apply_one(gl_db_t *db, const gl_migration_t *m, gl_err_t *err)
     return rc;
 }
 
-int gl_migrate_run(gl_db_t *db, FILE *out, gl_err_t *err)
+/*
+ * Finds the installation's layout: an existing schema owned by glyphic_owner
+ * is three-role, one owned by another role is single-role (owned by that
+ * role); a new one is what the caller asked for. role gets the single role's
+ * name, or "" for three roles.
+ */
+static int layout(gl_db_t *db, bool want_single, char role[64], gl_err_t *err)
+{
+    static const char q[] =
+        "SELECT current_user, quote_ident(current_user) = current_user::text, "
+        "  (SELECT n.nspowner::regrole::text FROM pg_namespace n WHERE n.nspname = 'glyphic'), "
+        "  r.rolsuper OR r.rolcreaterole, "
+        "  (SELECT count(*) FROM pg_roles t "
+        "    WHERE t.rolname IN ('glyphic_owner', 'glyphic_app', 'glyphic_executor')) = 3, r.rolsuper "
+        "FROM pg_roles r WHERE r.rolname = current_user";
+    PGresult *res = NULL;
+    int rc = gl_db_exec(db, q, 0, NULL, true, NULL, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    const char *me = PQgetvalue(res, 0, 0), *owner = PQgetvalue(res, 0, 2);
+    bool plain = PQgetvalue(res, 0, 1)[0] == 't', exists = !PQgetisnull(res, 0, 2);
+    bool can_create = PQgetvalue(res, 0, 3)[0] == 't', roles = PQgetvalue(res, 0, 4)[0] == 't';
+    bool super = PQgetvalue(res, 0, 5)[0] == 't';
+    role[0] = '\0';
+    rc = GL_ERR;
+    if (exists && strcmp(owner, "glyphic_owner") == 0) {
+        if (want_single)
+            gl_err_set(err, "this database has the three-role layout (glyphic_owner owns the schema): "
+                            "run `glyphic migrate` without --single-role");
+        else
+            rc = GL_OK;
+    } else if (exists) {
+        if (strcmp(owner, me) != 0 && !super)
+            gl_err_set(err, "this is a single-role installation owned by %s: run `glyphic migrate` as %s "
+                            "(db.admin_url), not as %s", owner, owner, me);
+        else
+            snprintf(role, 64, "%s", owner), rc = GL_OK;
+    } else if (want_single) {
+        if (super)
+            gl_err_set(err, "--single-role is for a role of one's own, not a superuser: set db.admin_url to the "
+                            "role that is to own the schema");
+        else if (!plain)
+            gl_err_set(err, "--single-role needs a role name that reads the same unquoted (lower case letters, "
+                            "digits, _), not \"%s\"", me);
+        else
+            snprintf(role, 64, "%s", me), rc = GL_OK;
+    } else if (!can_create && !roles) {
+        gl_err_set(err, "role %s cannot create the roles glyphic_owner, glyphic_app and glyphic_executor (it has "
+                        "no CREATEROLE): have an administrator create them (or run this migration as one), or "
+                        "install with one role of your own: `glyphic migrate --single-role`", me);
+    } else
+        rc = GL_OK;
+    PQclear(res);
+    return rc;
+}
+
+int gl_migrate_run(gl_db_t *db, bool single_role, FILE *out, gl_err_t *err)
 {
     static const char q_lock[] = "SELECT pg_advisory_lock(" GL_MIGRATE_LOCK ")";
     static const char q_unlock[] = "SELECT pg_advisory_unlock(" GL_MIGRATE_LOCK ")";
@@ -96,8 +373,13 @@ int gl_migrate_run(gl_db_t *db, FILE *out, gl_err_t *err)
     if (rc != GL_OK)
         return rc;
 
+    char role[64];
+    rc = layout(db, single_role, role, err);
     PGresult *done = NULL;
-    rc = applied(db, &done, err);
+    if (rc == GL_OK)
+        rc = applied(db, &done, err);
+    if (rc == GL_OK && role[0] && !done)
+        fprintf(out, "installing with one role, %s (single-role layout)\n", role);
     if (rc == GL_OK && max_applied(done) > gl_migrate_latest()) {
         gl_err_set(err, "database schema is at version %d but this binary knows only up to %d; "
                    "upgrade glyphic", max_applied(done), gl_migrate_latest());
@@ -110,7 +392,7 @@ int gl_migrate_run(gl_db_t *db, FILE *out, gl_err_t *err)
         if (is_applied(done, m->version, &sum))
             continue;
         int64_t t0 = gl_now_ms();
-        rc = apply_one(db, m, err);
+        rc = apply_one(db, m, role[0] ? role : NULL, err);
         if (rc != GL_OK) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err ? err->msg : "");

@@ -31,8 +31,13 @@ int gl_migrate_latest(void);
  * Holds an advisory lock so two migrators never interleave. A database newer
  * than the binary is GL_SCHEMA; a failed migration is rolled back whole and
  * reported in err (later ones are not attempted).
+ *
+ * single_role installs a new schema with the single-role layout: the
+ * connected role owns everything and is also the app and the executor (see
+ * migrate.c). An existing schema keeps the layout it has; asking for one
+ * role on a three-role schema is an error.
  */
-int gl_migrate_run(struct gl_db *db, FILE *out, gl_err_t *err) GL_WUR;
+int gl_migrate_run(struct gl_db *db, bool single_role, FILE *out, gl_err_t *err) GL_WUR;
 
 /* Writes the applied and pending migrations to out; GL_ERR if a recorded
  * checksum differs from the compiled-in file. */

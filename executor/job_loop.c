@@ -414,7 +414,7 @@ static void worker_open(worker_t *w, const gl_exec_opts_t *o)
     snprintf(w->owner, sizeof w->owner, "%.20s:%ld:%08x", host, (long)getpid(), (unsigned)randombytes_random());
     char appname[96];
     snprintf(appname, sizeof appname, "glyphic-executor %s", w->owner);
-    gl_db_opts_t dbo = { .conninfo = o->cfg->db_executor_url, .appname = appname,
+    gl_db_opts_t dbo = { .conninfo = o->cfg->db_executor_url, .trusted = true, .appname = appname,
                          .connect_timeout_s = o->cfg->db_connect_timeout, .statement_timeout_ms = 0,
                          .retry_interval_ms = 1000 };
     w->work = gl_db_new(&dbo);

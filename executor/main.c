@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     if (gl_log_init("glyphic-executor", cfg.log_level, cfg.log_file) != GL_OK)
         fprintf(stderr, "glyphic-executor: logging to standard error\n");
 
-    gl_db_opts_t dbo = { .conninfo = cfg.db_executor_url, .appname = "glyphic-executor",
+    gl_db_opts_t dbo = { .conninfo = cfg.db_executor_url, .trusted = true, .appname = "glyphic-executor",
                          .connect_timeout_s = cfg.db_connect_timeout };
     if (gl_db_startup_check(&dbo, "glyphic-executor", "workers keep trying") != GL_OK) {
         gl_config_free(&cfg);

@@ -153,7 +153,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
     gl_log_context("maintainer");
 
     const gl_config_t *cfg = o->cfg;
-    gl_db_opts_t dbo = { .conninfo = cfg->db_executor_url, .appname = "glyphic-executor maintainer",
+    gl_db_opts_t dbo = { .conninfo = cfg->db_executor_url, .trusted = true, .appname = "glyphic-executor maintainer",
                          .connect_timeout_s = cfg->db_connect_timeout, .retry_interval_ms = 1000 };
     gl_db_t *db = gl_db_new(&dbo);
     bool elected = false;

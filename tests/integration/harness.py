@@ -220,6 +220,10 @@ class Postgres:
 
     def psql(self, sql, user="postgres", db="glyphic", check=True):
         """Runs sql with psql; returns stdout (unaligned, tuples only)."""
+        if os.environ.get("GLYPHIC_TEST_LAYOUT") == "single" and user in ("glyphic_app", "glyphic_executor"):
+            # one role is all three: the executor's sessions carry the setting
+            sql = ("SET glyphic.trusted = 'on'; " if user == "glyphic_executor" else "") + sql
+            user = "glyphic_single"
         r = subprocess.run([os.path.join(self.bindir, "psql"), "-X", "-A", "-t", "-q",
                             "-v", "ON_ERROR_STOP=1", "-h", self.sock, "-p", str(self.port),
                             "-U", user, "-d", db, "-c", sql],
@@ -483,7 +487,15 @@ class Env:
             self.pg.init()
             self.pg.start()
             self.pg.createdb()
-            if migrate:
+            if os.environ.get("GLYPHIC_TEST_LAYOUT") == "single":
+                # the whole stack as one role that owns its database (see test_single_role)
+                self.pg.psql("CREATE ROLE glyphic_single LOGIN; ALTER DATABASE glyphic OWNER TO glyphic_single",
+                             db="postgres")
+                one = self.pg.conninfo("glyphic_single")
+                self.fcgi.settings.update({"db.url": one, "db.executor_url": one, "db.admin_url": one})
+                if migrate:
+                    self.glyphic("migrate", "--single-role")
+            elif migrate:
                 self.glyphic("migrate")
         except Exception:
             self.close()
