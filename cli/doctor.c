@@ -15,8 +15,14 @@
  *                     (else: is glyphic-executor running, or cron?)
  *   file store        files.dir exists and this account can write it; free
  *                     space (warn under 1 GiB or 5 %)
+ *   database disk     the database's size; free space on PostgreSQL's
+ *                     disk when db.admin_url's role may read data_directory
+ *                     and the cluster is on this machine
  *   sockets           fcgi.socket and events.socket exist and nginx's
  *                     account (www-data, or --nginx-user) can connect
+ *   nginx             `nginx -t` passes on --nginx-conf (/etc/nginx/nginx.conf)
+ *                     and its configuration (`nginx -T`) passes requests to
+ *                     fcgi.socket; as root only (nginx -t needs it)
  *
  * Each line: "ok", "warn" or "FAIL", the check, what it found; a warning or
  * failure has an indented "fix:" line. Exit 1 when a check failed, else 0.
@@ -37,6 +43,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct {
@@ -235,6 +242,20 @@ static void check_executor(report_t *r, gl_db_t *db)
     PQclear(res);
 }
 
+/* Free space of the filesystem holding path: "12.3 GiB free (40 %)" in out;
+ * true when it is low (under 1 GiB or 5 %). */
+static bool free_space(const char *path, char *out, size_t n, bool *low)
+{
+    struct statvfs vfs;
+    if (statvfs(path, &vfs) != 0)
+        return false;
+    double avail = (double)vfs.f_bavail * (double)vfs.f_frsize, total = (double)vfs.f_blocks * (double)vfs.f_frsize;
+    double pct = total > 0 ? 100.0 * avail / total : 0;
+    *low = avail < 1024.0 * 1024 * 1024 || pct < 5;
+    snprintf(out, n, "%.1f GiB free (%.0f %%)", avail / (1024.0 * 1024 * 1024), pct);
+    return true;
+}
+
 static void check_files(report_t *r, const gl_config_t *cfg)
 {
     const char *dir = cfg->files_dir;
@@ -247,18 +268,123 @@ static void check_files(report_t *r, const gl_config_t *cfg)
     if (access(dir, W_OK | X_OK) != 0)
         say(r, WARN, "file store", "run doctor as the account the programs run as, or give it the folder",
             "%s is not writable by this account", dir);
-    struct statvfs vfs;
-    if (statvfs(dir, &vfs) != 0) {
+    char space[64];
+    bool low = false;
+    if (!free_space(dir, space, sizeof space, &low))
         say(r, WARN, "file store", NULL, "%s: cannot read its free space: %s", dir, strerror(errno));
+    else
+        say(r, low ? WARN : OK, "file store", "free space (or lower files.max_bytes_per_org; `glyphic files gc`)",
+            "%s: %s", dir, space);
+}
+
+static void check_db_disk(report_t *r, const gl_config_t *cfg)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = "glyphic-doctor",
+                          .connect_timeout_s = cfg->db_connect_timeout, .trusted = true };
+    gl_db_t *db = gl_db_new(&opts);
+    PGresult *res = gl_db_connect_now(db, &err) == GL_OK
+        ? one_row(db, "SELECT pg_database_size(current_database()) / 1048576.0, "
+                      "(SELECT s.setting FROM pg_settings s WHERE s.name = 'data_directory')", &err)
+        : NULL;
+    gl_db_free(db);
+    if (!res) {
+        say(r, WARN, "database disk", "check db.admin_url", "cannot ask: %s", err.msg);
         return;
     }
-    double avail = (double)vfs.f_bavail * (double)vfs.f_frsize, total = (double)vfs.f_blocks * (double)vfs.f_frsize;
-    double pct = total > 0 ? 100.0 * avail / total : 0;
-    if (avail < 1024.0 * 1024 * 1024 || pct < 5)
-        say(r, WARN, "file store", "free space (or lower files.max_bytes_per_org; `glyphic files gc`)",
-            "%s: %.1f GiB free (%.0f %%)", dir, avail / (1024.0 * 1024 * 1024), pct);
+    double mib = atof(PQgetvalue(res, 0, 0));
+    char space[64];
+    bool low = false;
+    if (PQgetisnull(res, 0, 1))
+        say(r, OK, "database disk", NULL, "%.0f MiB (db.admin_url's role may not see where PostgreSQL keeps it: "
+                                          "watch that disk yourself)", mib);
+    else if (!free_space(PQgetvalue(res, 0, 1), space, sizeof space, &low))
+        say(r, OK, "database disk", NULL, "%.0f MiB (PostgreSQL's disk is not on this machine, or not visible)", mib);
     else
-        say(r, OK, "file store", NULL, "%s: %.1f GiB free (%.0f %%)", dir, avail / (1024.0 * 1024 * 1024), pct);
+        say(r, low ? WARN : OK, "database disk", "free space on PostgreSQL's disk (and `glyphic prune`, "
+                                                 "executions.retention_days)",
+            "%.0f MiB; PostgreSQL's disk: %s", mib, space);
+    PQclear(res);
+}
+
+/* Runs argv, its stdout and stderr into out (at most n - 1 bytes kept);
+ * the exit status, or -1. */
+static int run_capture(const char *const argv[], char *out, size_t n)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        dup2(fd[1], 2);
+        close(fd[0]);
+        close(fd[1]);
+        char *args[8] = { NULL };
+        for (int i = 0; i < 7 && argv[i]; i++)
+            args[i] = strdup(argv[i]);
+        execvp(args[0], args);
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t len = 0;
+    for (;;) {
+        char chunk[4096];
+        ssize_t k = read(fd[0], chunk, sizeof chunk);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        size_t keep = (size_t)k < n - 1 - len ? (size_t)k : n - 1 - len;
+        memcpy(out + len, chunk, keep);
+        len += keep;
+    }
+    out[len] = '\0';
+    close(fd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void check_nginx(report_t *r, const gl_config_t *cfg, const char *conf)
+{
+    if (geteuid() != 0) {
+        say(r, OK, "nginx", NULL, "not checked: `nginx -t` needs root (run glyphic doctor as root to include it)");
+        return;
+    }
+    static char out[1 << 20];
+    const char *const test[] = { "nginx", "-t", "-q", "-c", conf, NULL };
+    int rc = run_capture(test, out, sizeof out);
+    if (rc == 127 || rc < 0) {
+        say(r, WARN, "nginx", "install nginx (or ignore this where nginx runs on another machine)",
+            "nginx is not installed here");
+        return;
+    }
+    if (rc != 0) {
+        out[strcspn(out, "\n")] = '\0';
+        say(r, FAIL, "nginx", "fix the configuration nginx -t names, then `nginx -s reload`", "%s: %.400s", conf,
+            out);
+        return;
+    }
+    const char *const dump[] = { "nginx", "-T", "-q", "-c", conf, NULL };
+    char want[600];
+    snprintf(want, sizeof want, "unix:%s", cfg->fcgi_socket);
+    bool unix_socket = cfg->fcgi_socket[0] == '/';
+    if (run_capture(dump, out, sizeof out) == 0 && (!unix_socket || strstr(out, want)))
+        say(r, OK, "nginx", NULL, "%s passes nginx -t%s", conf,
+            unix_socket ? " and passes requests to fcgi.socket" : "");
+    else
+        say(r, FAIL, "nginx", "render the snippets for this configuration (glyphic-render-nginx --snippets "
+                              "--socket FCGI.SOCKET …), include them in your server block, `nginx -s reload`",
+            "%s passes nginx -t but nothing in it passes requests to %s", conf, want);
 }
 
 /* Can the account user connect to the unix socket at path (write access)? */
@@ -306,18 +432,23 @@ static void check_socket(report_t *r, const char *name, const char *path, const 
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: glyphic doctor [--nginx-user USER]\n"
-                 "  check the configuration, the credential key, the database (roles, schema, row level\n"
-                 "  security), the executor, the file store and the sockets nginx needs; print each check\n"
-                 "  with a fix; exit 1 when a check failed. --nginx-user: nginx's account (www-data)\n");
+    fprintf(out, "usage: glyphic doctor [--nginx-user USER] [--nginx-conf FILE]\n"
+                 "  check the configuration, the credential key, the database (roles, layout, schema, row\n"
+                 "  level security, disk), the executor, the file store, the sockets nginx needs and\n"
+                 "  nginx's configuration (as root: nginx -t, and that it passes requests to fcgi.socket);\n"
+                 "  print each check with a fix; exit 1 when a check failed.\n"
+                 "  --nginx-user: nginx's account (www-data); --nginx-conf: its main configuration file\n"
+                 "  (/etc/nginx/nginx.conf)\n");
 }
 
 int gl_cli_doctor(const gl_config_t *cfg, int argc, char **argv)
 {
-    const char *nginx_user = "www-data";
+    const char *nginx_user = "www-data", *nginx_conf = "/etc/nginx/nginx.conf";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--nginx-user") == 0 && i + 1 < argc) {
             nginx_user = argv[++i];
+        } else if (strcmp(argv[i], "--nginx-conf") == 0 && i + 1 < argc) {
+            nginx_conf = argv[++i];
         } else {
             bool help = strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
             usage(help ? stdout : stderr);
@@ -350,9 +481,11 @@ int gl_cli_doctor(const gl_config_t *cfg, int argc, char **argv)
         check_executor(&r, ex);
         gl_db_free(ex);
     }
+    check_db_disk(&r, cfg);
     check_files(&r, cfg);
     check_socket(&r, "fcgi socket", cfg->fcgi_socket, nginx_user);
     check_socket(&r, "events socket", cfg->events_socket, nginx_user);
+    check_nginx(&r, cfg, nginx_conf);
     printf("%d failed, %d warning(s)\n", r.fails, r.warns);
     return r.fails ? 1 : 0;
 }

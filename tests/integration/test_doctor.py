@@ -48,6 +48,8 @@ def doctor(*args, conf=None, changes=None):
                 if v is not None:
                     fh.write(f"{k} = {v}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPHIC_")}
+    if "--nginx-conf" not in args:  # the test's nginx, not the machine's
+        args = (*args, "--nginx-conf", os.path.join(ENV.nginx.dir, "nginx.conf"))
     r = subprocess.run([GLYPHIC, "-c", path, "doctor", *args], capture_output=True, text=True, env=env, timeout=60)
     checks = {}
     for line in r.stdout.splitlines():
@@ -69,11 +71,37 @@ class DoctorTest(unittest.TestCase):
             os.killpg(ex.pid, signal.SIGTERM)
             ex.wait(30)
         self.assertEqual(rc, 0, out)
-        for name in ("configuration", "credential key", "database (app)", "app role", "schema",
-                     "row level security", "database (executor)", "executor", "fcgi socket", "events socket"):
+        for name in ("configuration", "credential key", "database (app)", "app role", "role layout", "schema",
+                     "row level security", "database (executor)", "executor", "database disk", "fcgi socket",
+                     "events socket", "nginx"):
             self.assertEqual(checks.get(name, ("missing",))[0], "ok", f"{name}:\n{out}")
         self.assertIn("failed", out.splitlines()[-1])
         self.assertRegex(checks["row level security"][1], r"forced on all \d+ tables")
+        self.assertRegex(checks["role layout"][1], r"^three roles")
+        # the test's superuser sees the cluster's data directory
+        self.assertRegex(checks["database disk"][1], r"^\d+ MiB; PostgreSQL's disk: [\d.]+ GiB free")
+        if harness.IS_ROOT:
+            self.assertIn("passes nginx -t and passes requests to fcgi.socket", checks["nginx"][1])
+
+    @unittest.skipUnless(harness.IS_ROOT, "nginx -t needs root")
+    def test_nginx_broken_or_without_glyphic(self):
+        bad = os.path.join(ENV.base, "nginx-bad.conf")
+        with open(os.path.join(ENV.nginx.dir, "nginx.conf")) as fh:
+            text = fh.read()
+        with open(bad, "w") as fh:
+            fh.write(text.replace("events {", "events { no_such_directive on;", 1))
+        rc, checks, out = doctor("--nginx-user", "root", "--nginx-conf", bad)
+        self.assertEqual(rc, 1, out)
+        self.assertEqual(checks["nginx"][0], "FAIL", out)
+        self.assertIn("no_such_directive", checks["nginx"][1])
+        other = os.path.join(ENV.base, "nginx-other.conf")
+        with open(other, "w") as fh:
+            fh.write(f"pid {ENV.base}/other.pid; error_log {ENV.base}/other-error.log;\n"
+                     "events { worker_connections 16; }\n"
+                     "http { access_log off; server { listen 127.0.0.1:1; location / { return 204; } } }\n")
+        rc, checks, out = doctor("--nginx-user", "root", "--nginx-conf", other)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("nothing in it passes requests to unix:" + ENV.fcgi.socket, checks["nginx"][1])
 
     def test_key_file_others_can_read(self):
         key = os.path.join(ENV.base, "loose.key")
