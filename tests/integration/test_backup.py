@@ -278,6 +278,72 @@ class BackupTest(unittest.TestCase):
         self.assertNotIn("exit status 3", glyphic(ENV.fcgi.conf, "backup", "--pg-bin", fake,
                                                   os.path.join(ENV.base, "fail-env")).stderr)
 
+    def test_a_full_disk_leaves_no_backup(self):
+        if not harness.IS_ROOT:
+            self.skipTest("mounting a small tmpfs needs root")
+        mnt = os.path.join(ENV.base, "small-disk")
+        os.makedirs(mnt)
+        # room for the dump and the key, not for the stored file after them
+        room = os.path.getsize(os.path.join(BACKUP, "glyphic.dump")) + 64 * 1024
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={room}", "tmpfs", mnt], capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+        try:
+            target = os.path.join(mnt, "backup")
+            r = glyphic(ENV.fcgi.conf, "backup", target)
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn("No space left on device", r.stderr)
+            self.assertIn("nothing was written", r.stderr)
+            self.assertEqual(os.listdir(mnt), [])
+        finally:
+            subprocess.run(["umount", mnt], check=True)
+
+    def test_no_password_on_pg_dump_command_line(self):
+        # a wrapper records pg_dump's argv and whether PGPASSWORD came, then runs it
+        wrap = os.path.join(ENV.base, "wrapbin")
+        os.makedirs(wrap)
+        seen = os.path.join(ENV.base, "pg_dump.argv")
+        real = os.path.join(ENV.pg.bindir, "pg_dump")
+        with open(os.path.join(wrap, "pg_dump"), "w") as f:
+            f.write(f'#!/bin/sh\necho "$@" > {seen}\necho "PGPASSWORD=$PGPASSWORD" >> {seen}\nexec {real} "$@"\n')
+        os.chmod(os.path.join(wrap, "pg_dump"), 0o755)
+        password = "pw-" + os.urandom(8).hex()   # trust authentication ignores it
+        conf = conf_for("with-password", **{"db.admin_url": ENV.pg.conninfo("postgres") + f" password={password}"})
+        target = os.path.join(ENV.base, "with-password")
+        r = glyphic(conf, "backup", "--no-files", "--pg-bin", wrap, target)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(seen) as f:
+            argv, env = f.read().splitlines()
+        self.assertNotIn(password, argv)
+        self.assertEqual(env, f"PGPASSWORD={password}")
+        self.assertNotIn(password, r.stdout + r.stderr)
+
+    def test_restore_into_a_new_cluster_creates_the_roles(self):
+        base = os.path.join(ENV.base, "cluster2")
+        os.makedirs(base)
+        os.chmod(base, 0o755)
+        pg2 = harness.Postgres(base)
+        pg2.init()
+        pg2.start()
+        try:
+            pg2.createdb("glyphic")
+            self.assertEqual(pg2.psql("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'glyphic_%'"), "0")
+            conf = conf_for("cluster2", **{"db.admin_url": pg2.conninfo("postgres"),
+                                           "secrets.key_file": os.path.join(base, "secret.key"),
+                                           "files.dir": os.path.join(base, "files")})
+            r = glyphic(conf, "restore", BACKUP)
+            self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+            self.assertEqual(pg2.psql("SELECT string_agg(rolname || ':' || rolbypassrls || rolsuper, ',' "
+                                      "ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'glyphic_%'"),
+                             "glyphic_app:falsefalse,glyphic_executor:falsefalse,glyphic_owner:falsefalse")
+            self.assertEqual(pg2.psql("SELECT count(*) FROM glyphic.workflows"),
+                             sql("SELECT count(*) FROM glyphic.workflows"))
+            self.assertEqual(pg2.psql("SELECT tableowner FROM pg_tables WHERE schemaname = 'glyphic' "
+                                      "AND tablename = 'workflows'"), "glyphic_owner")
+            self.assertEqual(glyphic(conf, "migrate", "--status").returncode, 0)
+        finally:
+            pg2.stop("immediate")
+
 
 if __name__ == "__main__":
     unittest.main()
