@@ -1,5 +1,7 @@
-/* backup_io.c: files and child processes of backup and restore (see backup_io.h). */
+/* backup_io.c: what backup.c and restore.c share: files, child processes, arguments (see backup_io.h). */
 #include "backup_io.h"
+
+#include "db.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -365,4 +367,110 @@ int gl__run_pg_tool(const char *tool, const char *bindir, const char *conninfo, 
     else
         gl_err_set(err, "%s was killed by signal %d", tool, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     return GL_ERR;
+}
+
+/* ---- shared by backup.c and restore.c ---------------------------------- */
+
+
+int gl__backup_args(const char *cmd, int argc, char **argv, bool restore, gl__backup_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--no-files") == 0)
+            o->no_files = true;
+        else if (restore && strcmp(argv[i], "--replace-key") == 0)
+            o->replace_key = true;
+        else if (strcmp(argv[i], "--pg-bin") == 0 && i + 1 < argc)
+            o->pg_bin = argv[++i];
+        else if (argv[i][0] != '-' && !o->dir)
+            o->dir = argv[i];
+        else {
+            fprintf(stderr, "glyphic %s: unexpected argument '%s'\n", cmd, argv[i]);
+            return 2;
+        }
+    }
+    if (!o->dir) {
+        fprintf(stderr, restore ? "usage: glyphic restore DIR [--replace-key] [--no-files] [--pg-bin DIR]\n"
+                                : "usage: glyphic backup DIR [--no-files] [--pg-bin DIR]\n");
+        return 2;
+    }
+    return 0;
+}
+
+gl_db_t *gl__admin_db(const gl_config_t *cfg, const char *appname)
+{
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = appname,
+                          .connect_timeout_s = cfg->db_connect_timeout, .statement_timeout_ms = 0 };
+    return gl_db_new(&opts);
+}
+
+
+int gl__copy_tree(const char *src_root, const char *dst_root, const gl__paths_t *paths, gl__tree_sum_t *sum,
+                  gl_err_t *err)
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    memset(sum, 0, sizeof *sum);
+    char src[PATH_MAX], dst[PATH_MAX], tmp[PATH_MAX + 16], sha[GL_SHA256_HEX], had[GL_SHA256_HEX];
+    for (size_t i = 0; i < paths->n; i++) {
+        int64_t size = 0, had_size = 0;
+        struct stat s;
+        if (gl__join(src, sizeof src, src_root, paths->v[i], err) != GL_OK || stat(src, &s) != 0)
+            return GL_ERR;
+        if (!dst_root) {
+            if (gl__hash_file(src, sha, &size, err) != GL_OK)
+                return GL_ERR;
+        } else {
+            if (gl__join(dst, sizeof dst, dst_root, paths->v[i], err) != GL_OK)
+                return GL_ERR;
+            char parent[PATH_MAX];
+            snprintf(parent, sizeof parent, "%s", dst);
+            *strrchr(parent, '/') = '\0';
+            if (gl__mkdirs(parent, 0750, err) != GL_OK)
+                return GL_ERR;
+            int hrc = gl__hash_file(dst, had, &had_size, err);
+            if (hrc == GL_OK) {
+                if (gl__hash_file(src, sha, &size, err) != GL_OK)
+                    return GL_ERR;
+                if (strcmp(had, sha) != 0) {
+                    gl_err_set(err, "%s exists with other content; not overwritten", dst);
+                    return GL_CONFLICT;
+                }
+            } else if (hrc != GL_NOTFOUND) {
+                return GL_ERR;
+            } else {
+                snprintf(tmp, sizeof tmp, "%s.copying", dst);
+                unlink(tmp);
+                if (gl__copy_file(src, tmp, s.st_mode & 07777, sha, &size, err) != GL_OK)
+                    return GL_ERR;
+                if (rename(tmp, dst) != 0) {
+                    gl_err_set(err, "cannot rename %s: %s", tmp, strerror(errno));
+                    unlink(tmp);
+                    return GL_ERR;
+                }
+            }
+        }
+        crypto_hash_sha256_update(&st, (const unsigned char *)paths->v[i], strlen(paths->v[i]) + 1);
+        crypto_hash_sha256_update(&st, (const unsigned char *)sha, 64);
+        crypto_hash_sha256_update(&st, (const unsigned char *)"\n", 1);
+        sum->count++;
+        sum->bytes += size;
+    }
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&st, h);
+    sodium_bin2hex(sum->digest, sizeof sum->digest, h, sizeof h);
+    return GL_OK;
+}
+
+char *gl__parent_of(const char *path)
+{
+    char *p = gl_xstrdup(path);
+    char *slash = strrchr(p, '/');
+    if (!slash)
+        snprintf(p, strlen(p) + 1, ".");
+    else if (slash == p)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    return p;
 }

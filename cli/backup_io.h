@@ -8,6 +8,7 @@
 #ifndef GL_CLI_BACKUP_IO_H
 #define GL_CLI_BACKUP_IO_H
 
+#include "config.h"
 #include "gl.h"
 
 #include <stdint.h>
@@ -19,6 +20,50 @@ typedef struct {
     char **v;
     size_t n, cap;
 } gl__paths_t;
+
+/* A backup folder's names (backup.c describes the layout). */
+#define GL_BACKUP_MANIFEST "manifest.json"
+#define GL_BACKUP_DUMP "glyphic.dump"
+#define GL_BACKUP_KEY "secret.key"
+#define GL_BACKUP_FILES "files"
+#define GL_BACKUP_FORMAT "glyphic-backup-1"
+
+struct gl_db;
+
+/* The command line of glyphic backup and restore. */
+typedef struct {
+    const char *dir;
+    const char *pg_bin;
+    bool no_files;
+    bool replace_key;
+} gl__backup_opts_t;
+
+/* Parses argv (argv[0] the command) into *o; restore: --replace-key is
+ * allowed. Returns 0, or the exit status 2 after a usage message. */
+int gl__backup_args(const char *cmd, int argc, char **argv, bool restore, gl__backup_opts_t *o);
+
+/* A handle on db.admin_url (not yet connected); gl_db_free() frees it. */
+struct gl_db *gl__admin_db(const gl_config_t *cfg, const char *appname);
+
+/* What a copied (or hashed) file tree sums up to. */
+typedef struct {
+    int64_t count, bytes;
+    char digest[GL_SHA256_HEX]; /* SHA-256 of "path\0sha256\n" for each file, in path order */
+} gl__tree_sum_t;
+
+/*
+ * Copies every file of paths from src_root to dst_root (parents created
+ * 0750, as the file store makes them; each file keeps its mode), or only
+ * hashes them when dst_root is NULL, and sums them up. A file already at
+ * its destination with the same content is kept; one with other content
+ * is GL_CONFLICT (a restore never overwrites the store).
+ */
+int gl__copy_tree(const char *src_root, const char *dst_root, const gl__paths_t *paths, gl__tree_sum_t *sum,
+                  gl_err_t *err) GL_WUR;
+
+/* The folder holding path ("." for a bare name); the caller frees it. */
+char *gl__parent_of(const char *path);
+
 
 void gl__paths_free(gl__paths_t *p);
 
