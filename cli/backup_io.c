@@ -405,6 +405,25 @@ gl_db_t *gl__admin_db(const gl_config_t *cfg, const char *appname)
 }
 
 
+/* fsync of dir and of each folder above it up to root, so the names of
+ * the files copied into dir (and of dir itself) survive a crash. dir "":
+ * nothing to do. */
+static int flush_up(const char *dir, const char *root, gl_err_t *err)
+{
+    char d[PATH_MAX];
+    size_t root_len = strlen(root);
+    snprintf(d, sizeof d, "%s", dir);
+    while (d[0] && strlen(d) >= root_len) {
+        if (gl__fsync_dir(d, err) != GL_OK)
+            return GL_ERR;
+        char *slash = strrchr(d, '/');
+        if (!slash || strlen(d) == root_len)
+            break;
+        *slash = '\0';
+    }
+    return GL_OK;
+}
+
 int gl__copy_tree(const char *src_root, const char *dst_root, const gl__paths_t *paths, gl__tree_sum_t *sum,
                   gl_err_t *err)
 {
@@ -412,22 +431,29 @@ int gl__copy_tree(const char *src_root, const char *dst_root, const gl__paths_t 
     crypto_hash_sha256_init(&st);
     memset(sum, 0, sizeof *sum);
     char src[PATH_MAX], dst[PATH_MAX], tmp[PATH_MAX + 16], sha[GL_SHA256_HEX], had[GL_SHA256_HEX];
+    char parent[PATH_MAX], synced[PATH_MAX] = "";
     for (size_t i = 0; i < paths->n; i++) {
         int64_t size = 0, had_size = 0;
         struct stat s;
-        if (gl__join(src, sizeof src, src_root, paths->v[i], err) != GL_OK || stat(src, &s) != 0)
+        if (gl__join(src, sizeof src, src_root, paths->v[i], err) != GL_OK)
             return GL_ERR;
+        if (stat(src, &s) != 0) {
+            gl_err_set(err, "cannot stat %s: %s", src, strerror(errno));
+            return GL_ERR;
+        }
         if (!dst_root) {
             if (gl__hash_file(src, sha, &size, err) != GL_OK)
                 return GL_ERR;
         } else {
             if (gl__join(dst, sizeof dst, dst_root, paths->v[i], err) != GL_OK)
                 return GL_ERR;
-            char parent[PATH_MAX];
             snprintf(parent, sizeof parent, "%s", dst);
             *strrchr(parent, '/') = '\0';
-            if (gl__mkdirs(parent, 0750, err) != GL_OK)
-                return GL_ERR;
+            if (strcmp(parent, synced) != 0) {
+                if (flush_up(synced, dst_root, err) != GL_OK || gl__mkdirs(parent, 0750, err) != GL_OK)
+                    return GL_ERR;
+                snprintf(synced, sizeof synced, "%s", parent);
+            }
             int hrc = gl__hash_file(dst, had, &had_size, err);
             if (hrc == GL_OK) {
                 if (gl__hash_file(src, sha, &size, err) != GL_OK)
@@ -456,6 +482,8 @@ int gl__copy_tree(const char *src_root, const char *dst_root, const gl__paths_t 
         sum->count++;
         sum->bytes += size;
     }
+    if (dst_root && flush_up(synced, dst_root, err) != GL_OK)
+        return GL_ERR;
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&st, h);
     sodium_bin2hex(sum->digest, sizeof sum->digest, h, sizeof h);
