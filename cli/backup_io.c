@@ -353,6 +353,8 @@ int gl__run_pg_tool(const char *tool, const char *bindir, const char *conninfo, 
             gl_err_set(err, "cannot start %s: %s", tool, strerror(e));
         return e == ENOENT ? GL_NOTFOUND : GL_ERR;
     }
+    /* no time limit: a large database takes as long as it takes, and the
+     * tool's own connect_timeout bounds the wait for an absent server */
     int status;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
