@@ -24,7 +24,6 @@ Real PostgreSQL, nginx, and both builds' programs."""
 import os
 import shutil
 import subprocess
-import tarfile
 import tempfile
 import time
 import unittest
@@ -44,13 +43,15 @@ def git(*args):
 
 def previous_release():
     """The full hash of the previous release's commit; fails when absent."""
+    why = ""
     for ref in (TAG, COMMIT):
         r = git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         if r.returncode == 0:
             return ref, r.stdout.strip()
+        why = why or r.stderr.strip()
     raise AssertionError(f"neither the tag {TAG} nor the commit {COMMIT} is in the repository at {harness.SRC} "
-                         "(a shallow clone?): the upgrade test needs the previous release; "
-                         "run `git fetch --tags --unshallow`")
+                         f"(a shallow clone?{' git says: ' + why if why else ''}): the upgrade test needs the "
+                         "previous release; run `git fetch --tags --unshallow`")
 
 
 def build_previous(ref, commit):
@@ -64,13 +65,11 @@ def build_previous(ref, commit):
     src = os.path.join(top, "src")
     shutil.rmtree(top, ignore_errors=True)
     os.makedirs(src)
-    archive = os.path.join(top, "src.tar")
-    r = git("archive", "--format=tar", "-o", archive, commit)
-    if r.returncode != 0:
-        raise AssertionError(f"git archive {ref}: {r.stderr}")
-    with tarfile.open(archive) as t:
-        t.extractall(src, filter="tar")
-    os.unlink(archive)
+    archive = subprocess.Popen(["git", "-C", harness.SRC, "archive", "--format=tar", commit], stdout=subprocess.PIPE)
+    untar = subprocess.run(["tar", "-x", "-C", src], stdin=archive.stdout, capture_output=True, text=True)
+    archive.stdout.close()
+    if archive.wait() != 0 or untar.returncode != 0:
+        raise AssertionError(f"git archive {ref} | tar -x failed: {untar.stderr}")
     steps = [["cmake", "-S", src, "-B", build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"],
              ["cmake", "--build", build, "-j2", "--target", *PROGRAMS]]
     for argv in steps:
@@ -87,8 +86,8 @@ class UpgradeTest(unittest.TestCase):
         old = subprocess.run([os.path.join(old_build, "cli", "glyphic"), "--version"], capture_output=True, text=True)
         new = subprocess.run([os.path.join(harness.BUILD, "cli", "glyphic"), "--version"], capture_output=True,
                              text=True)
-        print(f"\nfrom {ref} ({commit[:9]}, {old.stdout.strip()}) to {new.stdout.strip()}; "
-              f"old build {build_s:.0f} s{' (cached)' if not build_s else ''}")
+        print(f"\nfrom {ref} ({commit[:9]}, {old.stdout.strip()}) to {new.stdout.strip()}; " +
+              ("old build cached" if not build_s else f"old build {build_s:.0f} s"))
 
         srv = TestServer().start()
         env = harness.Env(workers=2, build=old_build,
