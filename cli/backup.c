@@ -163,8 +163,9 @@ static int backup_keys(const gl_config_t *cfg, const char *partial, json_object 
             rc = GL_ERR;
             break;
         }
-        snprintf(name, sizeof name, "old-key-%d.key", n);
-        if ((rc = gl_vault_file_key_id(path, id, err)) != GL_OK || (rc = gl__join(dst, sizeof dst, partial, name, err)) != GL_OK ||
+        snprintf(name, sizeof name, GL_BACKUP_OLD_KEY, n);
+        if ((rc = gl_vault_file_key_id(path, id, err)) != GL_OK ||
+            (rc = gl__join(dst, sizeof dst, partial, name, err)) != GL_OK ||
             (rc = gl__copy_file(path, dst, 0600, sha, &size, err)) != GL_OK)
             break;
         p = part(name, size, sha);
@@ -224,9 +225,11 @@ static int do_backup(const gl_config_t *cfg, const gl__backup_opts_t *o, const c
             json_object_object_add(parts, "files", f);
         }
     }
-    if (rc == GL_OK && gl__join(path, sizeof path, partial, GL_BACKUP_MANIFEST, err) == GL_OK)
-        rc = write_text(path, json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
-                        err);
+    int style = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE;
+    if (rc == GL_OK)
+        rc = gl__join(path, sizeof path, partial, GL_BACKUP_MANIFEST, err);
+    if (rc == GL_OK)
+        rc = write_text(path, json_object_to_json_string_ext(m, style), err);
     json_object_put(m);
     if (rc == GL_OK && o->no_files)
         printf("database: %lld bytes (schema %d); key files; files left out (--no-files)\n", (long long)size, schema);

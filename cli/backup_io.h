@@ -25,6 +25,7 @@ typedef struct {
 #define GL_BACKUP_MANIFEST "manifest.json"
 #define GL_BACKUP_DUMP "glyphic.dump"
 #define GL_BACKUP_KEY "secret.key"
+#define GL_BACKUP_OLD_KEY "old-key-%d.key" /* N = 1, 2... */
 #define GL_BACKUP_FILES "files"
 #define GL_BACKUP_FORMAT "glyphic-backup-1"
 

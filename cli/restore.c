@@ -59,7 +59,8 @@ static int read_manifest(const char *dir, json_object **out, gl_err_t *err)
         snprintf(why, sizeof why, "%s", err->msg);
         gl_err_set(err, "%s is not JSON: %s", path, why);
         rc = GL_ERR;
-    } else if (gl_json_get_string(*out, "format", true, 64, &format, err) != GL_OK || strcmp(format, GL_BACKUP_FORMAT) != 0) {
+    } else if (gl_json_get_string(*out, "format", true, 64, &format, err) != GL_OK ||
+               strcmp(format, GL_BACKUP_FORMAT) != 0) {
         gl_err_set(err, "%s is not a manifest this glyphic reads (format %s, want %s)", path,
                    format ? format : "missing", GL_BACKUP_FORMAT);
         json_object_put(*out);
@@ -70,29 +71,26 @@ static int read_manifest(const char *dir, json_object **out, gl_err_t *err)
     return rc;
 }
 
-/* Checks the part described by p (an object of the manifest): its file in
- * dir has the recorded size and SHA-256. */
-static int check_part(const char *dir, json_object *p, const char **file_out, gl_err_t *err)
+/* Checks the part described by p (an object of the manifest): it names the
+ * file want, and that file in dir has the recorded size and SHA-256. */
+static int check_part(const char *dir, json_object *p, const char *want, gl_err_t *err)
 {
     const char *file = NULL, *sha = NULL;
     int64_t size = 0, got_size = 0;
     char path[PATH_MAX], got[GL_SHA256_HEX];
     if (gl_json_get_string(p, "file", true, 255, &file, err) != GL_OK ||
         gl_json_get_string(p, "sha256", true, 64, &sha, err) != GL_OK ||
-        gl_json_get_int(p, "size", true, 0, INT64_MAX, &size, err) != GL_OK ||
-        strchr(file, '/') || file[0] == '.') {
-        gl_err_set(err, "manifest.json: a part is malformed");
+        gl_json_get_int(p, "size", true, 0, INT64_MAX, &size, err) != GL_OK || strcmp(file, want) != 0) {
+        gl_err_set(err, "manifest.json: the part %s is malformed", want);
         return GL_ERR;
     }
     if (gl__join(path, sizeof path, dir, file, err) != GL_OK || gl__hash_file(path, got, &got_size, err) != GL_OK)
         return GL_ERR;
     if (got_size != size || strcmp(got, sha) != 0) {
-        gl_err_set(err, "%s does not match manifest.json (%lld bytes, sha256 %.12s…; recorded %lld bytes, "
-                   "%.12s…): the backup is damaged", path, (long long)got_size, got, (long long)size, sha);
+        gl_err_set(err, "%s does not match manifest.json (%lld bytes, sha256 %.12s...; recorded %lld bytes, "
+                   "%.12s...): the backup is damaged", path, (long long)got_size, got, (long long)size, sha);
         return GL_ERR;
     }
-    if (file_out)
-        *file_out = file;
     return GL_OK;
 }
 
@@ -114,14 +112,18 @@ static int verify_backup(const char *dir, json_object *m, json_object **files, g
                    "glyphic that made it, or a newer one", (long long)schema, gl_migrate_latest());
         return GL_SCHEMA;
     }
-    if (gl_json_get_object(parts, "database", true, &p, err) != GL_OK || check_part(dir, p, NULL, err) != GL_OK)
+    if (gl_json_get_object(parts, "database", true, &p, err) != GL_OK ||
+        check_part(dir, p, GL_BACKUP_DUMP, err) != GL_OK)
         return GL_ERR;
-    if (gl_json_get_object(parts, "key", true, &p, err) != GL_OK || check_part(dir, p, NULL, err) != GL_OK)
+    if (gl_json_get_object(parts, "key", true, &p, err) != GL_OK || check_part(dir, p, GL_BACKUP_KEY, err) != GL_OK)
         return GL_ERR;
     if (gl_json_get_array(parts, "old_keys", false, &old, err) == GL_OK) {
-        for (size_t i = 0; i < json_object_array_length(old); i++)
-            if (check_part(dir, json_object_array_get_idx(old, i), NULL, err) != GL_OK)
+        for (size_t i = 0; i < json_object_array_length(old); i++) {
+            char name[32];
+            snprintf(name, sizeof name, GL_BACKUP_OLD_KEY, (int)i + 1);
+            if (check_part(dir, json_object_array_get_idx(old, i), name, err) != GL_OK)
                 return GL_ERR;
+        }
     }
     *files = NULL;
     if (gl_json_get_object(parts, "files", false, files, err) != GL_OK)
@@ -159,7 +161,8 @@ static int check_empty_database(gl_db_t *db, gl_err_t *err)
         "SELECT to_regnamespace('glyphic') IS NOT NULL, "
         "to_regclass('glyphic.users') IS NOT NULL AND to_regclass('glyphic.workflows') IS NOT NULL, "
         "current_database()";
-    static const char q_rows[] = "SELECT (SELECT count(*) FROM glyphic.users), (SELECT count(*) FROM glyphic.workflows)";
+    static const char q_rows[] =
+        "SELECT (SELECT count(*) FROM glyphic.users), (SELECT count(*) FROM glyphic.workflows)";
     PGresult *res = NULL;
     int rc = gl_db_exec(db, q_schema, 0, NULL, true, NULL, &res, err);
     if (rc != GL_OK)

@@ -186,6 +186,19 @@ class BackupTest(unittest.TestCase):
         self.assertIn("secret.key does not match manifest.json", r.stderr)
         self.assertFalse(has_schema("tampered_manifest"))
 
+        # a manifest that points the database part at another (intact) file
+        bad = copy_backup("tampered-names")
+        path2 = os.path.join(bad, "manifest.json")
+        with open(path2) as f:
+            m = json.load(f)
+        m["parts"]["database"] = dict(m["parts"]["key"], file="secret.key")
+        with open(path2, "w") as f:
+            json.dump(m, f)
+        r = glyphic(conf, "restore", bad)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("the part glyphic.dump is malformed", r.stderr)
+        self.assertFalse(has_schema("tampered_manifest"))
+
         bad = copy_backup("tampered-files")
         for root, _, names in os.walk(os.path.join(bad, "files")):
             for n in names:
