@@ -10,11 +10,14 @@
  *   glyphic import FILE          convert an n8n export to a Glyphic document (run_file.c)
  *   glyphic keygen FILE          write a new master key for credential secrets
  *   glyphic rotate-key --new F   re-seal every credential under the key in F (rotate_key.c)
+ *   glyphic backup DIR           the database, the key file and the files, with a manifest (backup.c)
+ *   glyphic restore DIR          put a backup back into a new database, then migrate (backup.c)
  *   glyphic config               print the effective configuration
  *   glyphic version              print versions
  *
  * Exit status: 0 success, 1 failure, 2 usage or configuration error.
  */
+#include "backup.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -85,6 +88,21 @@ static void usage(FILE *out)
             "                     servers run. The configuration must already name KEYFILE as\n"
             "                     secrets.key_file (old key in secrets.old_key_files). Resumable:\n"
             "                     run it again after an interruption. Exit 1 if rows remain\n"
+            "  backup DIR [--no-files] [--pg-bin BINDIR]\n"
+            "                     write a backup into DIR, a new or empty folder: glyphic.dump\n"
+            "                     (pg_dump --format=custom of the schema glyphic, as db.admin_url),\n"
+            "                     the key files (secrets.key_file, secrets.old_key_files), files.dir\n"
+            "                     (unless --no-files) and manifest.json (versions, sizes, SHA-256).\n"
+            "                     Written into DIR.partial, renamed at the end; exit 1 leaves no DIR.\n"
+            "                     BINDIR: where pg_dump is (default: PATH). DIR holds the key: keep\n"
+            "                     it secret\n"
+            "  restore DIR [--replace-key] [--no-files] [--pg-bin BINDIR]\n"
+            "                     restore a backup into the database of db.admin_url, which must have\n"
+            "                     no glyphic schema: check every part against the manifest, create\n"
+            "                     the roles if missing, put the key at secrets.key_file (another key\n"
+            "                     there is refused unless --replace-key, which keeps it as\n"
+            "                     FILE.before-restore) and the files in files.dir, pg_restore in one\n"
+            "                     transaction, then migrate as glyphic migrate does\n"
             "  doctor [--nginx-user USER]\n"
             "                     check the installation: configuration, credential key, database\n"
             "                     (roles, schema, row level security), executor activity, file\n"
@@ -141,19 +159,10 @@ static int sync_settings(gl_db_t *db, const gl_config_t *cfg, gl_err_t *err)
     return GL_OK;
 }
 
-static int cmd_migrate(const gl_config_t *cfg, int argc, char **argv)
+/* glyphic migrate [--status] [--single-role]; also the last step of glyphic
+ * restore (which keeps the layout the schema has). */
+static int migrate(const gl_config_t *cfg, bool status, bool single_role)
 {
-    bool status = false, single_role = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--status") == 0)
-            status = true;
-        else if (strcmp(argv[i], "--single-role") == 0)
-            single_role = true;
-        else {
-            fprintf(stderr, "glyphic migrate: unknown argument '%s'\n", argv[i]);
-            return 2;
-        }
-    }
     gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .trusted = true, .appname = "glyphic-migrate",
                           .connect_timeout_s = cfg->db_connect_timeout,
                           .statement_timeout_ms = 0 };
@@ -171,6 +180,22 @@ static int cmd_migrate(const gl_config_t *cfg, int argc, char **argv)
         return 1;
     }
     return 0;
+}
+
+static int cmd_migrate(const gl_config_t *cfg, int argc, char **argv)
+{
+    bool status = false, single_role = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--status") == 0)
+            status = true;
+        else if (strcmp(argv[i], "--single-role") == 0)
+            single_role = true;
+        else {
+            fprintf(stderr, "glyphic migrate: unknown argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    return migrate(cfg, status, single_role);
 }
 
 /* Housekeeping statements of `glyphic prune`: each removes what nobody can
@@ -350,7 +375,13 @@ int main(int argc, char **argv)
         status = gl_cli_rotate_key(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "queue") == 0)
         status = cmd_queue(&cfg, argc - optind, argv + optind);
-    else if (strcmp(cmd, "doctor") == 0)
+    else if (strcmp(cmd, "backup") == 0)
+        status = gl_cli_backup(&cfg, argc - optind, argv + optind);
+    else if (strcmp(cmd, "restore") == 0) {
+        status = gl_cli_restore(&cfg, argc - optind, argv + optind);
+        if (status == 0)
+            status = migrate(&cfg, false, false);
+    } else if (strcmp(cmd, "doctor") == 0)
         status = gl_cli_doctor(&cfg, argc - optind, argv + optind);
     else if (strcmp(cmd, "files") == 0)
         status = gl_cli_files(&cfg, argc - optind, argv + optind);

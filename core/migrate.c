@@ -5,6 +5,7 @@
 #include "db.h"
 #include "log.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,6 +412,24 @@ int gl_migrate_run(gl_db_t *db, bool single_role, FILE *out, gl_err_t *err)
     gl_err_t e2;
     if (gl_db_exec(db, q_unlock, 0, NULL, true, NULL, NULL, &e2) != GL_OK)
         gl_log(GL_LOG_WARN, "advisory unlock failed: %s", e2.msg);
+    return rc;
+}
+
+int gl_migrate_create_roles(gl_db_t *db, gl_err_t *err)
+{
+    /* 001_init.sql is released, so never edited: its roles block is the
+     * text from "DO $$" to the "$$;" that closes it */
+    assert(gl_migrations_count > 0 && gl_migrations[0].version == 1);
+    const char *sql = gl_migrations[0].sql;
+    const char *start = strstr(sql, "DO $$");
+    const char *end = start ? strstr(start + 5, "$$;") : NULL;
+    assert(start && end && strstr(start, "CREATE ROLE glyphic_executor") < end);
+    size_t n = (size_t)(end + 3 - start);
+    char *block = gl_xmalloc(n + 1);
+    memcpy(block, start, n);
+    block[n] = '\0';
+    int rc = gl_db_exec_script(db, block, err);
+    free(block);
     return rc;
 }
 

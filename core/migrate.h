@@ -39,6 +39,14 @@ int gl_migrate_latest(void);
  */
 int gl_migrate_run(struct gl_db *db, bool single_role, FILE *out, gl_err_t *err) GL_WUR;
 
+/*
+ * Creates the roles the programs connect as, if missing: the first
+ * statement of migration 001 (its DO block), run on its own. For a restore,
+ * which needs the roles before the schema it puts back can name them. Needs
+ * the rights 001 needs (a superuser, or CREATEROLE).
+ */
+int gl_migrate_create_roles(struct gl_db *db, gl_err_t *err) GL_WUR;
+
 /* Writes the applied and pending migrations to out; GL_ERR if a recorded
  * checksum differs from the compiled-in file. */
 int gl_migrate_status(struct gl_db *db, FILE *out, gl_err_t *err) GL_WUR;

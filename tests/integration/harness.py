@@ -237,15 +237,16 @@ class Postgres:
 
 
 class Fcgi:
-    def __init__(self, base, pg, workers=2, extra=None):
+    def __init__(self, base, pg, workers=2, extra=None, build=None):
         self.base = base
+        self.build = build or BUILD  # the build whose programs run (test_upgrade: an older one's)
         self.socket = os.path.join(base, "fcgi.sock")
         self.hooks_socket = os.path.join(base, "hooks.sock")
         self.conf = os.path.join(base, "glyphic.conf")
         self.log = os.path.join(base, "glyphic-fcgi.log")
         self.key_file = os.path.join(base, "secret.key")
         if not os.path.exists(self.key_file):
-            subprocess.run([os.path.join(BUILD, "cli", "glyphic"), "keygen", self.key_file], check=True,
+            subprocess.run([os.path.join(self.build, "cli", "glyphic"), "keygen", self.key_file], check=True,
                            stdout=subprocess.DEVNULL)
         self.settings = {
             "secrets.key_file": self.key_file,
@@ -283,7 +284,7 @@ class Fcgi:
         env = dict(os.environ)
         env.pop("GLYPHIC_CONFIG", None)
         with open(self.log + ".stderr", "a") as err:
-            self.proc = subprocess.Popen([os.path.join(BUILD, "fcgi", "glyphic-fcgi"), "-c", self.conf],
+            self.proc = subprocess.Popen([os.path.join(self.build, "fcgi", "glyphic-fcgi"), "-c", self.conf],
                                          stdout=subprocess.DEVNULL, stderr=err, env=env)
         if wait:
             wait_for(self.connectable, what="glyphic-fcgi socket")
@@ -335,7 +336,7 @@ class Events:
         env = dict(os.environ)
         env.pop("GLYPHIC_CONFIG", None)
         with open(self.stderr, "a") as err:
-            self.proc = subprocess.Popen([os.path.join(BUILD, "events", "glyphic-events"), "-c", self.fcgi.conf],
+            self.proc = subprocess.Popen([os.path.join(self.fcgi.build, "events", "glyphic-events"), "-c", self.fcgi.conf],
                                          stdout=subprocess.DEVNULL, stderr=err, env=env)
         if wait:
             wait_for(self.connectable, what="glyphic-events socket")
@@ -473,11 +474,13 @@ class Env:
     """PostgreSQL (migrated), glyphic-fcgi and nginx, torn down by close()."""
 
     def __init__(self, workers=2, fcgi_extra=None, max_body="2m", migrate=True, nginx_limits=False,
-                 pg_settings=None):
+                 pg_settings=None, build=None):
+        """build: the build folder whose programs run (default GLYPHIC_BUILD_DIR);
+        use_build() changes it for the next start."""
         self.base = tempfile.mkdtemp(prefix="glyphic-test-", dir="/tmp")
         os.chmod(self.base, 0o755)
         self.pg = Postgres(self.base, pg_settings)
-        self.fcgi = Fcgi(self.base, self.pg, workers, fcgi_extra)
+        self.fcgi = Fcgi(self.base, self.pg, workers, fcgi_extra, build)
         self.events = Events(self.base, self.fcgi)
         self.nginx = Nginx(self.base, self.fcgi.socket, max_body=max_body, limits=nginx_limits,
                            events_path=self.events.socket,
@@ -511,10 +514,18 @@ class Env:
             raise
         return self
 
+    @property
+    def build(self):
+        return self.fcgi.build
+
+    def use_build(self, build):
+        """Programs started from now on (and the CLI) are build's."""
+        self.fcgi.build = build
+
     def glyphic(self, *args, check=True):
         """Runs the CLI with this env's config; returns the CompletedProcess."""
         self.fcgi.write_conf()
-        r = subprocess.run([os.path.join(BUILD, "cli", "glyphic"), "-c", self.fcgi.conf, *args],
+        r = subprocess.run([os.path.join(self.build, "cli", "glyphic"), "-c", self.fcgi.conf, *args],
                            capture_output=True, text=True)
         if check and r.returncode != 0:
             raise RuntimeError(f"glyphic {' '.join(args)} failed ({r.returncode}): {r.stderr}")
