@@ -18,10 +18,11 @@
  * Memory of the pool (master and workers) is read from /proc at scrape
  * time.
  *
- * Labels stay bounded: a route is the router's pattern ("/api/workflows/:id")
- * with its method, written as OpenAPI does ("/api/workflows/{id}"); webhooks
- * are one route ("/hooks/{path}") and a path no
- * route takes is route="other", both by method from a fixed list.
+ * Labels stay bounded: a route is the router's pattern with its method,
+ * written as OpenAPI writes it ("/api/workflows/:id" is
+ * "/api/workflows/{id}"), never the raw path; every webhook is
+ * "/hooks/{path}" and a path no route takes is "other", both by method from
+ * a fixed list; a status is one of 100..599.
  */
 #include "metrics.h"
 
