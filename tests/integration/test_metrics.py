@@ -5,6 +5,7 @@ trigger, claims, step durations by node type), Prometheus' own promtool
 accepts the text, nginx refuses addresses it was not told to allow, no id
 or email leaks into the output, and counters survive an executor restart,
 a --drain run from cron and a SIGHUP reload of glyphic-fcgi."""
+import json
 import os
 import re
 import shutil
@@ -336,6 +337,32 @@ class MetricsTest(unittest.TestCase):
             conf = f.read()
         self.assertRegex(conf, r"location = /metrics \{\s*allow 127\.0\.0\.1; allow ::1; allow 127\.0\.0\.3;\s*"
                                r"deny all;")
+
+    def test_database_side_is_locked_down(self):
+        def refused(q, user):
+            r = ENV.pg.psql(q, user=user, check=False)
+            self.assertNotEqual(r.returncode, 0, f"{user} may: {q}")
+            return r.stderr
+        # the app role reads the aggregate, and nothing else; only the
+        # executor adds, and only counts of the known series
+        self.assertIn("permission denied", refused("SELECT glyphic.metrics_add('[]', NULL, NULL)", "glyphic_app"))
+        self.assertIn("permission denied", refused("SELECT glyphic.metrics(0, 0)", "glyphic_executor"))
+        for table in ("metric_counters", "executor_workers", "metric_families"):
+            for role in ("glyphic_app", "glyphic_executor"):
+                self.assertIn("permission denied", refused(f"SELECT * FROM glyphic.{table}", role))
+        self.assertIn("permission denied",
+                      refused("UPDATE glyphic.metric_counters SET value = 0", "glyphic_executor"))
+        before = scrape()
+        for delta, why in (({"n": "glyphic_executor_jobs_claimed_total", "l": "", "v": -5}, "must be a number >= 0"),
+                           ({"n": "glyphic_org_secrets_total", "l": "", "v": 1}, "check constraint"),
+                           ({"n": "glyphic_executor_jobs_total", "l": 'result="x"} 1\nglyphic_org{a="b', "v": 1},
+                            "check constraint")):
+            arg = json.dumps([delta]).replace("'", "''")
+            self.assertIn(why, refused(f"SELECT glyphic.metrics_add('{arg}', NULL, NULL)", "glyphic_executor"))
+        after = scrape()
+        self.assertEqual(val(after, "glyphic_executor_jobs_claimed_total"),
+                         val(before, "glyphic_executor_jobs_claimed_total"))
+        self.assertFalse([k for k in after if k[0].startswith("glyphic_org")])
 
     def test_zz_promtool_accepts_it_and_nothing_identifies_a_tenant(self):
         promtool = shutil.which("promtool")
