@@ -85,6 +85,7 @@ typedef struct {
     int n_ok, n_failed, cap;
     int64_t oldest_pending_ms;
     int soft_failures;        /* recording errors in a row that may pass (transient()) */
+    gl_exec_db_seen_t db_seen; /* the loop's connections, for the metrics */
 } worker_t;
 
 static void nap(int ms)
@@ -455,7 +456,7 @@ static int worker_close(worker_t *w, int status, gl_err_t *err)
         gl_log(GL_LOG_DEBUG, "could not clear the waiter row: %s", err->msg);
     gl_lease_stop(w->lease); /* the keeper flushes no more: the last counts go now */
     gl_db_t *dbs[] = { w->work, w->listen };
-    gl_exec_metrics_db(dbs, 2);
+    gl_exec_metrics_db(dbs, 2, &w->db_seen);
     if (gl_db_conn(w->work) && gl_exec_metrics_flush(w->work, w->owner, GL_EXEC_GONE, err) != GL_OK)
         gl_log(GL_LOG_WARN, "adding the last metrics failed (they are lost): %s", err->msg);
     for (int i = 0; i < w->n_failed; i++)
@@ -484,7 +485,7 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
 
     gl_db_t *dbs[] = { w.work, w.listen };
     while (!stop_requested) {
-        gl_exec_metrics_db(dbs, 2); /* the keeper adds them to the database */
+        gl_exec_metrics_db(dbs, 2, &w.db_seen); /* the keeper adds them to the database */
         if (o->deadline_ms && gl_now_ms() >= o->deadline_ms)
             break;
         gl_err_clear(&err);

@@ -43,6 +43,7 @@ struct gl_lease {
     /* to be released, not yet accepted by the database (guarded by mu) */
     idset_t orphans;
     bool orphans_new;   /* release them now rather than at the next beat */
+    gl_exec_db_seen_t db_seen; /* the keeper thread's, for the metrics */
 };
 
 int gl_lease_beat_ms(int lease_s)
@@ -119,6 +120,7 @@ static void flush_metrics(gl_lease_t *l)
 {
     gl_err_t err;
     gl_err_clear(&err);
+    gl_exec_metrics_db(&l->db, 1, &l->db_seen); /* the keeper's own connection */
     gl_exec_state_t state = gl_exec_metrics_is_busy() ? GL_EXEC_BUSY : GL_EXEC_IDLE;
     if (gl_exec_metrics_flush(l->db, l->owner, state, &err) != GL_OK)
         gl_log(GL_LOG_DEBUG, "adding the metrics failed (kept for the next beat): %s", err.msg);

@@ -131,7 +131,8 @@ static void flush_metrics(gl_db_t *db)
 {
     gl_err_t err;
     gl_err_clear(&err);
-    gl_exec_metrics_db(&db, 1);
+    static gl_exec_db_seen_t seen;
+    gl_exec_metrics_db(&db, 1, &seen);
     if (gl_exec_metrics_flush(db, NULL, GL_EXEC_NO_STATE, &err) != GL_OK)
         gl_log(GL_LOG_DEBUG, "adding the metrics failed (kept for later): %s", err.msg);
 }

@@ -43,7 +43,6 @@ static struct {
     char type_name[MAX_TYPES][TYPE_LEN + 1];
     int n_types;   /* published with release: a name is written before */
     int busy;
-    uint64_t db_seen_errors, db_seen_reconnects;
 } m;
 
 static void add(uint64_t *c, uint64_t n)
@@ -138,7 +137,7 @@ void gl_exec_metrics_step(const char *node_type, int64_t ms)
     add(&h->sum_ms, (uint64_t)ms);
 }
 
-void gl_exec_metrics_db(gl_db_t *const *dbs, int n)
+void gl_exec_metrics_db(gl_db_t *const *dbs, int n, gl_exec_db_seen_t *seen)
 {
     uint64_t errors = 0, reconnects = 0;
     for (int i = 0; i < n; i++) {
@@ -147,12 +146,12 @@ void gl_exec_metrics_db(gl_db_t *const *dbs, int n)
         errors += e;
         reconnects += r;
     }
-    if (errors > m.db_seen_errors)
-        add(&m.db_errors, errors - m.db_seen_errors);
-    if (reconnects > m.db_seen_reconnects)
-        add(&m.db_reconnects, reconnects - m.db_seen_reconnects);
-    m.db_seen_errors = errors;
-    m.db_seen_reconnects = reconnects;
+    if (errors > seen->errors)
+        add(&m.db_errors, errors - seen->errors);
+    if (reconnects > seen->reconnects)
+        add(&m.db_reconnects, reconnects - seen->reconnects);
+    seen->errors = errors;
+    seen->reconnects = reconnects;
 }
 
 /* ---- the flush: take, send, or put back ---- */

@@ -27,9 +27,15 @@ void gl_exec_metrics_rescued(int n);
 void gl_exec_metrics_busy(bool busy);
 bool gl_exec_metrics_is_busy(void);
 
-/* Takes what dbs[0..n) counted (errors, reconnects) since the last call.
- * Call from one thread, with the same handles each time. */
-void gl_exec_metrics_db(gl_db_t *const *dbs, int n);
+/* What a caller's connections had counted at its last call. */
+typedef struct {
+    uint64_t errors, reconnects;
+} gl_exec_db_seen_t;
+
+/* Counts what dbs[0..n) counted (errors, reconnects) since the caller's
+ * last call; *seen is the caller's own (zeroed at first), and the handles
+ * are the same each time. */
+void gl_exec_metrics_db(gl_db_t *const *dbs, int n, gl_exec_db_seen_t *seen);
 
 typedef enum { GL_EXEC_NO_STATE, GL_EXEC_IDLE, GL_EXEC_BUSY, GL_EXEC_GONE } gl_exec_state_t;
 

@@ -338,6 +338,42 @@ class MetricsTest(unittest.TestCase):
         self.assertRegex(conf, r"location = /metrics \{\s*allow 127\.0\.0\.1; allow ::1; allow 127\.0\.0\.3;\s*"
                                r"deny all;")
 
+    def test_database_errors_and_reconnects(self):
+        ex = start_executor()
+        try:
+            fcgi = dict(program="glyphic-fcgi")
+            executor = dict(program="glyphic-executor")
+            before = wait_scrape(lambda m: total(m, "glyphic_executor_workers") == 1, "the executor worker to report")
+            ENV.pg.stop("fast")
+            try:
+                # glyphic-fcgi answers without its database: its own series
+                # only, and the failed connection counted
+                for _ in range(3):
+                    self.assertEqual(ENV.request("GET", "/api/health").status, 503)
+                down = scrape()
+                self.assertEqual(val(down, "glyphic_database_up"), 0)
+                self.assertGreater(val(down, "glyphic_db_errors_total", **fcgi),
+                                   val(before, "glyphic_db_errors_total", **fcgi))
+                self.assertFalse([k for k in down if k[0].startswith("glyphic_executor_")])
+                p = subprocess.run([shutil.which("promtool") or "promtool", "check", "metrics"],
+                                   input=scrape_text(), capture_output=True, text=True, timeout=60)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                time.sleep(2)  # the executor's connections try, and fail, meanwhile
+            finally:
+                ENV.pg.start()
+            harness.wait_for(lambda: all(ENV.request("GET", "/api/health").status == 200 for _ in range(6)),
+                             timeout=20, what="glyphic-fcgi back")
+            after = wait_scrape(lambda m: val(m, "glyphic_db_reconnects_total", **executor)
+                                > val(before, "glyphic_db_reconnects_total", **executor)
+                                and val(m, "glyphic_db_errors_total", **executor)
+                                > val(before, "glyphic_db_errors_total", **executor),
+                                "the executor's reconnects and errors")
+            self.assertGreater(val(after, "glyphic_db_reconnects_total", **fcgi),
+                               val(before, "glyphic_db_reconnects_total", **fcgi))
+            self.assertEqual(val(after, "glyphic_database_up"), 1)
+        finally:
+            stop_executor(ex)
+
     def test_database_side_is_locked_down(self):
         def refused(q, user):
             r = ENV.pg.psql(q, user=user, check=False)
