@@ -344,8 +344,10 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     if (rc != GL_OK) {
         json_object *e = json_object_new_object();
         json_object_object_add(e, "message", json_object_new_string(def ? eerr.msg : "the definition is unreadable"));
-        if (finish(parent->job, child_id, "failed", NULL, NULL, e, 0, NULL, err) == GL_OK)
+        if (finish(parent->job, child_id, "failed", NULL, NULL, e, 0, NULL, err) == GL_OK) {
+            gl_exec_metrics_execution("failed", "subworkflow");
             gl_err_set(err, "%s", def ? eerr.msg : "the definition is unreadable");
+        }
         json_object_put(e);
         json_object_put(def);
         free(name);
@@ -354,6 +356,8 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     const char *st = rr.status == GL_RUN_ABORTED ? NULL : gl_run_status_name(rr.status);
     if (st)
         rc = finish(parent->job, child_id, st, rr.output, rr.response, rr.error, 0, NULL, err);
+    if (st && rc == GL_OK)
+        gl_exec_metrics_execution(st, "subworkflow");
     if (rr.status == GL_RUN_SUCCEEDED && rc == GL_OK) {
         *out = json_object_get(rr.output);
     } else if (rc == GL_OK) {

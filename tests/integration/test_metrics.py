@@ -286,6 +286,28 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(val(after, "glyphic_queue_jobs", queue="default", state="queued"), 0)
         ENV.pg.psql("DELETE FROM glyphic.jobs WHERE queue = 'metrics-dead'")
 
+    def test_subworkflows_counted(self):
+        c = user()
+        child = manual_flow(c)
+        parent = create(c, [{"id": "start", "type": "trigger.manual", "name": "Start", "params": {}},
+                            {"id": "call", "type": "flow.subworkflow", "name": "Call", "params": {"workflow_id": child}}])
+        before = scrape()
+        eid = run(c, parent)
+        r = subprocess.run([EXECUTOR, "-c", ENV.fcgi.conf, "--drain", "--linger", "0", "--max-seconds", "60"],
+                           capture_output=True, text=True, timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(finished(c, eid)["status"], "succeeded")
+        after = scrape()
+        fin = "glyphic_executor_executions_finished_total"
+        steps = "glyphic_executor_step_duration_seconds_count"
+        for name, labels, n in ((fin, dict(status="succeeded", trigger="manual"), 1),
+                                (fin, dict(status="succeeded", trigger="subworkflow"), 1),
+                                (steps, dict(node_type="flow.subworkflow"), 1),
+                                (steps, dict(node_type="trigger.manual"), 2),
+                                (steps, dict(node_type="data.set"), 1),
+                                ("glyphic_executions", dict(status="succeeded", trigger="subworkflow"), 1)):
+            self.assertEqual(val(after, name, **labels) - val(before, name, **labels), n, (name, labels))
+
     def test_sighup_reload_keeps_counting(self):
         before = scrape()
         old = set(ENV.fcgi.workers())
