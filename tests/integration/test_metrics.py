@@ -308,6 +308,36 @@ class MetricsTest(unittest.TestCase):
                                 ("glyphic_executions", dict(status="succeeded", trigger="subworkflow"), 1)):
             self.assertEqual(val(after, name, **labels) - val(before, name, **labels), n, (name, labels))
 
+    def test_single_role_installation(self):
+        """glyphic migrate --single-role: one role without CREATEROLE owns
+        the schema and is app and executor; the functions work the same."""
+        role = f"gmsr{uuid.uuid4().hex[:6]}"
+        ENV.pg.psql(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS", db="postgres")
+        ENV.pg.psql(f"CREATE DATABASE {role} OWNER {role}", db="postgres")
+        conninfo = ENV.pg.conninfo(role, role)
+        conf = os.path.join(ENV.base, f"{role}.conf")
+        settings = dict(ENV.fcgi.settings, **{"db.url": conninfo, "db.executor_url": conninfo,
+                                              "db.admin_url": conninfo, "executor.test_kinds": "true",
+                                              "log.file": os.path.join(ENV.base, f"{role}.log")})
+        with open(conf, "w") as f:
+            f.writelines(f'{k} = "{v}"\n' for k, v in settings.items())
+        r = subprocess.run([os.path.join(harness.BUILD, "cli", "glyphic"), "-c", conf, "migrate", "--single-role"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ENV.pg.psql("SELECT glyphic.enqueue('test.noop'), glyphic.enqueue('test.noop')", db=role)
+        r = subprocess.run([EXECUTOR, "-c", conf, "--drain", "--linger", "0", "--max-seconds", "60"],
+                           capture_output=True, text=True, timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = ENV.pg.psql("SELECT glyphic.metrics(0, 0)", user=role, db=role) + "\n"
+        m = parse(text)
+        self.assertEqual(val(m, "glyphic_executor_jobs_claimed_total"), 2)
+        self.assertEqual(val(m, "glyphic_executor_jobs_total", result="succeeded"), 2)
+        self.assertEqual(val(m, "glyphic_queue_jobs", queue="default", state="queued"), 0)
+        self.assertEqual(total(m, "glyphic_executor_workers"), 0)  # the drain run's worker said it left
+        p = subprocess.run([shutil.which("promtool") or "promtool", "check", "metrics"], input=text,
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
     def test_sighup_reload_keeps_counting(self):
         before = scrape()
         old = set(ENV.fcgi.workers())
