@@ -6,8 +6,8 @@ package's paths (/run/glyphic sockets, /var/lib/glyphic/files) against a
 PostgreSQL cluster of the test's own, answer a webhook workflow and a
 queued run through an nginx that includes the package's snippets as its
 worker user www-data, which serves GET /metrics that promtool accepts, and
-`glyphic doctor` finds nothing wrong; dpkg --purge leaves nothing running and nothing of
-its state.
+`glyphic doctor` finds nothing wrong; dpkg --purge leaves nothing running
+and nothing of its state.
 
 It installs into the system, so it runs as root only (CI is root); where
 systemd is not PID 1 it starts the units' command lines itself."""
@@ -218,7 +218,7 @@ class PackageTest(unittest.TestCase):
         p = sh(promtool, "check", "metrics", input=r.body.decode(), check=False)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         # and the operator's check of the whole installation
-        p = sh("/usr/bin/glyphic", "-c", conf, "doctor", check=False)
+        p = sh("/usr/bin/glyphic", "-c", conf, "doctor", "--nginx-conf", os.path.join(BASE, "nginx.conf"), check=False)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
     def test_z_purge_leaves_nothing(self):
