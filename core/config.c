@@ -65,6 +65,9 @@ static const key_t_ keys[] = {
       "listen backlog of the socket" },
     { "fcgi.shutdown_timeout", T_INT, OFF(fcgi_shutdown_timeout), "30", 1, 3600, false,
       "seconds in-flight requests get to finish on SIGTERM before workers are killed" },
+    { "metrics.enabled", T_BOOL, OFF(metrics_enabled), "true", 0, 1, false,
+      "glyphic-fcgi answers GET /metrics (Prometheus text format; nginx lets only allowed addresses reach it) "
+      "and counts requests for it; false: 404 and nothing counted" },
     { "http.max_body", T_INT, OFF(http_max_body), "1048576", 1024, 1073741824, false,
       "largest request body in bytes (413 above; keep nginx client_max_body_size at least this)" },
     { "http.max_json_depth", T_INT, OFF(http_max_json_depth), "32", 2, 1000, false,

@@ -36,6 +36,7 @@ typedef struct {
     int fcgi_max_requests;
     int fcgi_backlog;
     int fcgi_shutdown_timeout;
+    bool metrics_enabled;   /* GET /metrics is served and requests counted */
 
     int http_max_body;
     int http_max_json_depth;

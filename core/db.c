@@ -30,6 +30,7 @@ struct gl_db {
     bool attempted;
     int schema_version;
     uint64_t generation; /* successful connections so far */
+    uint64_t n_errors;   /* failed statements and connection attempts (metrics) */
     int tx_depth;
     int n_prepared;
     const gl_stmt_t *prepared[GL_DB_MAX_PREPARED];
@@ -118,6 +119,7 @@ static bool closed_by_server(gl_db_t *db)
 /* Copies the error of res (or of the connection) into err; returns its rc. */
 static int classify(gl_db_t *db, const PGresult *res, gl_err_t *err)
 {
+    db->n_errors++;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (!msg || !*msg)
@@ -213,6 +215,7 @@ int gl_db_connect_now(gl_db_t *db, gl_err_t *err)
     k[n_keys] = v[n_keys] = NULL;
     db->conn = PQconnectdbParams(k, v, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+        db->n_errors++;
         gl_err_set(err, "cannot connect to the database: %s",
                    db->conn ? PQerrorMessage(db->conn) : "out of memory");
         if (err) {
@@ -299,6 +302,12 @@ int gl_db_startup_check(const gl_db_opts_t *opts, const char *prog, const char *
 uint64_t gl_db_generation(const gl_db_t *db)
 {
     return db->conn ? db->generation : 0;
+}
+
+void gl_db_counts(const gl_db_t *db, uint64_t *errors, uint64_t *reconnects)
+{
+    *errors = db->n_errors;
+    *reconnects = db->generation > 1 ? db->generation - 1 : 0;
 }
 
 int gl_db_ensure(gl_db_t *db, gl_err_t *err)
@@ -505,6 +514,7 @@ static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *cons
         PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
         PQsendQueryPrepared(c, stmt->name, stmt->nparams, params, NULL, NULL, 0) != 1 ||
         PQpipelineSync(c) != 1) {
+        db->n_errors++;
         gl_err_set(err, "database connection lost");
         *lost = true;
         return GL_UNAVAILABLE;
@@ -517,6 +527,7 @@ static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *cons
     if (!synced || PQstatus(c) == CONNECTION_BAD) {
         PQclear(r_begin);
         PQclear(r_stmt);
+        db->n_errors++;
         gl_err_set(err, "database connection lost");
         *lost = true;
         return GL_UNAVAILABLE;

@@ -85,6 +85,10 @@ int gl_db_schema_version(const gl_db_t *db);
  * connection (0: none). Session state — LISTEN, an advisory lock — lives
  * only as long as one generation. */
 uint64_t gl_db_generation(const gl_db_t *db);
+/* For metrics: *errors, the statements that failed and the connection
+ * attempts that did not connect; *reconnects, the connections made after
+ * the first. Both only grow over the handle's life. */
+void gl_db_counts(const gl_db_t *db, uint64_t *errors, uint64_t *reconnects);
 /* The underlying connection (NULL when disconnected), for LISTEN and COPY. */
 PGconn *gl_db_conn(gl_db_t *db);
 

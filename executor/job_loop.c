@@ -40,6 +40,7 @@
 #include "job_kinds.h"
 #include "lease.h"
 #include "log.h"
+#include "metrics.h"
 #include "queue.h"
 
 #include <errno.h>
@@ -84,6 +85,7 @@ typedef struct {
     int n_ok, n_failed, cap;
     int64_t oldest_pending_ms;
     int soft_failures;        /* recording errors in a row that may pass (transient()) */
+    gl_exec_db_seen_t db_seen; /* the loop's connections, for the metrics */
 } worker_t;
 
 static void nap(int ms)
@@ -333,6 +335,7 @@ static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
     double ms = (double)(gl_now_ms() - t0) + 0.05; /* a clock tick hides sub-ms jobs */
     w->avg_job_ms = w->avg_job_ms > 0 ? 0.8 * w->avg_job_ms + 0.2 * ms : ms;
     gl_db_rollback(w->work); /* a handler must not leave a transaction open */
+    gl_exec_metrics_job(r == GL_JOB_OK);
     if (r == GL_JOB_OK) {
         add_ok(w, job->id);
     } else {
@@ -351,6 +354,8 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
         ids[i] = jobs[i].id;
     gl_lease_hold(w->lease, ids, n);
     free(ids);
+    gl_exec_metrics_claimed(n);
+    gl_exec_metrics_busy(true);
     int64_t batch_started = gl_now_ms();
     for (int i = 0; i < n; i++) {
         if (stop_requested || (w->o->deadline_ms && gl_now_ms() >= w->o->deadline_ms))
@@ -367,6 +372,7 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
         run_one(w, &jobs[i], job_arena);
     }
     gl_lease_release_unstarted(w->lease);
+    gl_exec_metrics_busy(false);
 }
 
 /* The database did not answer: in --drain mode, give up after GIVE_UP_MS
@@ -448,7 +454,11 @@ static int worker_close(worker_t *w, int status, gl_err_t *err)
     }
     if (gl_db_conn(w->work) && gl_queue_waiting(w->work, o->queue, w->owner, 0, err) != GL_OK)
         gl_log(GL_LOG_DEBUG, "could not clear the waiter row: %s", err->msg);
-    gl_lease_stop(w->lease);
+    gl_lease_stop(w->lease); /* the keeper flushes no more: the last counts go now */
+    gl_db_t *dbs[] = { w->work, w->listen };
+    gl_exec_metrics_db(dbs, 2, &w->db_seen);
+    if (gl_db_conn(w->work) && gl_exec_metrics_flush(w->work, w->owner, GL_EXEC_GONE, err) != GL_OK)
+        gl_log(GL_LOG_WARN, "adding the last metrics failed (they are lost): %s", err->msg);
     for (int i = 0; i < w->n_failed; i++)
         free(w->errors[i]);
     free(w->ok);
@@ -473,7 +483,9 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
     gl_err_t err;
     gl_err_clear(&err);
 
+    gl_db_t *dbs[] = { w.work, w.listen };
     while (!stop_requested) {
+        gl_exec_metrics_db(dbs, 2, &w.db_seen); /* the keeper adds them to the database */
         if (o->deadline_ms && gl_now_ms() >= o->deadline_ms)
             break;
         gl_err_clear(&err);
@@ -523,6 +535,7 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
         run_batch(&w, jobs, n, job_arena);
         if (flush(&w) != GL_OK)
             nap(200);
+
         idle_since = gl_now_ms();
     }
     status = worker_close(&w, status, &err);

@@ -11,6 +11,7 @@
 #include "lease.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "queue.h"
 
 #include <pthread.h>
@@ -42,6 +43,7 @@ struct gl_lease {
     /* to be released, not yet accepted by the database (guarded by mu) */
     idset_t orphans;
     bool orphans_new;   /* release them now rather than at the next beat */
+    gl_exec_db_seen_t db_seen; /* the keeper thread's, for the metrics */
 };
 
 int gl_lease_beat_ms(int lease_s)
@@ -112,11 +114,23 @@ static struct timespec deadline_in(int ms)
     return t;
 }
 
+/* With the heartbeat: the worker's counts and whether it is busy, to the
+ * database (what fails is kept for the next time). */
+static void flush_metrics(gl_lease_t *l)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    gl_exec_metrics_db(&l->db, 1, &l->db_seen); /* the keeper's own connection */
+    gl_exec_state_t state = gl_exec_metrics_is_busy() ? GL_EXEC_BUSY : GL_EXEC_IDLE;
+    if (gl_exec_metrics_flush(l->db, l->owner, state, &err) != GL_OK)
+        gl_log(GL_LOG_DEBUG, "adding the metrics failed (kept for the next beat): %s", err.msg);
+}
+
 static void *keeper(void *arg)
 {
     gl_lease_t *l = arg;
     int beat = gl_lease_beat_ms(l->lease_s);
-    int64_t next_beat = gl_now_ms() + beat;
+    int64_t next_beat = gl_now_ms() + beat, next_metrics = 0;
     idset_t renew = { 0 }, release = { 0 };
     pthread_mutex_lock(&l->mu);
     while (!l->stop) {
@@ -157,6 +171,10 @@ static void *keeper(void *arg)
                 next_beat = gl_now_ms() + 1000;
             } else {
                 next_beat = gl_now_ms() + beat;
+            }
+            if (gl_now_ms() >= next_metrics) {
+                flush_metrics(l);
+                next_metrics = gl_now_ms() + GL_EXEC_METRICS_EVERY_MS;
             }
         }
         pthread_mutex_lock(&l->mu);

@@ -31,6 +31,7 @@
 #include "filestore_db.h"
 #include "lease.h"
 #include "log.h"
+#include "metrics.h"
 #include "queue.h"
 #include "workflow_job.h"
 
@@ -99,6 +100,7 @@ static void maintain(gl_db_t *db, const gl_config_t *cfg, int64_t *last_prune_ms
         gl_log(GL_LOG_WARN, "maintenance failed: %s", err.msg);
         return;
     }
+    gl_exec_metrics_rescued(rescued);
     if (rescued || pruned)
         gl_log(GL_LOG_INFO, "maintenance: %d job(s) of stopped workers requeued, %d old job(s) pruned", rescued,
                pruned);
@@ -121,6 +123,18 @@ static void maintain(gl_db_t *db, const gl_config_t *cfg, int64_t *last_prune_ms
         gl_log(GL_LOG_WARN, "maintenance: %lld abandoned execution(s) marked failed", (long long)n);
     if (count_of(db, &q_watch_expire, NULL, &n, "expiring live-progress watches") && n > 0)
         gl_log(GL_LOG_INFO, "maintenance: the watches of %lld execution(s) expired", (long long)n);
+}
+
+/* The maintainer's counts (rescues, its connection's errors) to the
+ * database; what fails waits for the next pass. */
+static void flush_metrics(gl_db_t *db)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    static gl_exec_db_seen_t seen;
+    gl_exec_metrics_db(&db, 1, &seen);
+    if (gl_exec_metrics_flush(db, NULL, GL_EXEC_NO_STATE, &err) != GL_OK)
+        gl_log(GL_LOG_DEBUG, "adding the metrics failed (kept for later): %s", err.msg);
 }
 
 /* The file store's garbage: what `glyphic files gc` removes. */
@@ -197,6 +211,7 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
                 gl_log(GL_LOG_INFO, "%d schedule firing(s)", fired);
             if (gl_now_ms() >= next_maintenance) {
                 maintain(db, cfg, &last_prune);
+                flush_metrics(db);
                 next_maintenance = gl_now_ms() + (int64_t)cfg->executor_maintenance_interval * 1000;
             }
             if (gl_now_ms() >= next_files_gc) {
@@ -206,6 +221,8 @@ int gl_maintainer_run(const gl_exec_opts_t *o)
         }
         nap_until(tick + 1000);
     }
+    if (gl_db_conn(db))
+        flush_metrics(db);
     gl_db_free(db); /* the lock goes with the connection */
     return status;
 }

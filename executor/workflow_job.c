@@ -21,6 +21,7 @@
 #include "files.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@ static const char *json_text(json_object *v)
 static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
 {
     run_io_t *io = ud;
+    gl_exec_metrics_step(s->node_type, s->finished_ms - s->started_ms);
     char seq[16], ri[16], att[16], st[24], fin[24];
     snprintf(seq, sizeof seq, "%d", s->seq);
     snprintf(ri, sizeof ri, "%d", s->run_index);
@@ -161,8 +163,10 @@ static const gl_stmt_t q_insert_steps = {
 static int io_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
 {
     run_io_t *io = ud;
-    if (io->collected && json_object_array_length(io->collected) < COLLECT_MAX)
+    if (io->collected && json_object_array_length(io->collected) < COLLECT_MAX) {
+        gl_exec_metrics_step(s->node_type, s->finished_ms - s->started_ms);
         return gl_step_collect(io->collected, s, cancel, err);
+    }
     if (io->collected) {
         fence_t f;
         fence_of(io->job, &f);
@@ -340,8 +344,10 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     if (rc != GL_OK) {
         json_object *e = json_object_new_object();
         json_object_object_add(e, "message", json_object_new_string(def ? eerr.msg : "the definition is unreadable"));
-        if (finish(parent->job, child_id, "failed", NULL, NULL, e, 0, NULL, err) == GL_OK)
+        if (finish(parent->job, child_id, "failed", NULL, NULL, e, 0, NULL, err) == GL_OK) {
+            gl_exec_metrics_execution("failed", "subworkflow");
             gl_err_set(err, "%s", def ? eerr.msg : "the definition is unreadable");
+        }
         json_object_put(e);
         json_object_put(def);
         free(name);
@@ -350,6 +356,8 @@ static int io_subworkflow(void *ud, const char *workflow_id, json_object *items,
     const char *st = rr.status == GL_RUN_ABORTED ? NULL : gl_run_status_name(rr.status);
     if (st)
         rc = finish(parent->job, child_id, st, rr.output, rr.response, rr.error, 0, NULL, err);
+    if (st && rc == GL_OK)
+        gl_exec_metrics_execution(st, "subworkflow");
     if (rr.status == GL_RUN_SUCCEEDED && rc == GL_OK) {
         *out = json_object_get(rr.output);
     } else if (rc == GL_OK) {
@@ -513,6 +521,10 @@ gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx)
     gl_err_clear(&eerr);
     int rc_run = gl_engine_run(&r, &rr, &eerr);
     out = record_end(ctx, eid, rc_run, &rr, &eerr, io.collected);
+    /* an execution the database took as ended (not parked, not aborted) */
+    const char *ended = rc_run != GL_OK ? "failed" : rr.status == GL_RUN_WAITING ? NULL : gl_run_status_name(rr.status);
+    if (out == GL_JOB_OK && ended)
+        gl_exec_metrics_execution(ended, str_of(x, "trigger"));
     if (rc_run == GL_OK)
         gl_run_result_free(&rr);
     json_object_put(io.collected);

@@ -14,6 +14,7 @@
 
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -118,6 +119,7 @@ int gl_master_run(const gl_listeners_t *l, const char *config_path, gl_config_t 
                  .n_roles = 2, .child = run_worker, .reload = reload, .arg = &m, .repeat_term = true },
     };
     size_roles(&m);
+    gl_metrics_init(); /* before the first fork: every worker shares it */
     gl_log(GL_LOG_INFO, "glyphic-fcgi " GL_VERSION " starting %d workers",
            m.sup.roles[ROLE_BOTH].count + m.sup.roles[ROLE_API_ONLY].count);
     int status = gl_sup_run(&m.sup);

@@ -17,6 +17,7 @@
 #include "invitations.h"
 #include "keys.h"
 #include "me.h"
+#include "metrics.h"
 #include "node_types_api.h"
 #include "oauth2.h"
 #include "openapi.h"
@@ -51,6 +52,7 @@ const gl_resource_t *const gl_resources[] = {
     &gl_resource_oauth2,
     &gl_resource_variables,
     &gl_resource_files,
+    &gl_resource_metrics,
 };
 
 const size_t gl_resources_count = GL_NELEM(gl_resources);

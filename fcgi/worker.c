@@ -17,6 +17,7 @@
 #include "hooks.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 #include "session.h"
 
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #define GL_MAX_RESPONSE (64u << 20)   /* largest response body we assemble */
@@ -119,7 +121,9 @@ static void run_route(gl_req_t *req, const gl_route_t *route)
     }
 }
 
-static void dispatch(gl_req_t *req)
+/* Routes and runs the request; returns the route that took it (NULL: a
+ * webhook, or no route), for the metrics. */
+static const gl_route_t *dispatch(gl_req_t *req)
 {
     bool hook = req->path_len > 7 && strncmp(req->path, "/hooks/", 7) == 0;
     req->any_body = hook;
@@ -133,7 +137,7 @@ static void dispatch(gl_req_t *req)
     bool streamed = hook ? gl_hook_body_kind(req) != GL_HOOK_BODY_BUFFERED
                          : found == GL_ROUTE_FOUND && gl_route_streams_body(route);
     if (!streamed && gl_req_read_body(req) != GL_OK)
-        return;
+        return found == GL_ROUTE_FOUND ? route : NULL;
     if (hook) {
         gl_hooks_handle(req);
     } else {
@@ -163,11 +167,19 @@ static void dispatch(gl_req_t *req)
         while (FCGX_GetStr(sink, (int)sizeof sink, req->fcgx->in) > 0)
             ;
     }
+    return found == GL_ROUTE_FOUND ? route : NULL;
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void handle(worker_t *w, FCGX_Request *fr)
 {
-    int64_t t0 = gl_now_ms();
+    int64_t t0 = gl_now_ms(), t0_us = now_us();
     gl_req_t req;
     memset(&req, 0, sizeof req);
     req.fcgx = fr;
@@ -208,8 +220,13 @@ static void handle(worker_t *w, FCGX_Request *fr)
             req.client_ip = NULL;
     }
 
-    dispatch(&req);
+    const gl_route_t *route = dispatch(&req);
     gl_req_send(&req);
+    if (w->cfg->metrics_enabled) {
+        bool hook = !route && req.path_len > 7 && strncmp(req.path, "/hooks/", 7) == 0;
+        gl_metrics_request(route, hook, req.method, req.status ? req.status : 500, now_us() - t0_us);
+        gl_metrics_db(w->db);
+    }
 
     /* a handler bug must not leak a transaction into the next request */
     gl_db_rollback(w->db);

@@ -5,8 +5,9 @@ conffiles); the installed programs, run as the user glyphic with the
 package's paths (/run/glyphic sockets, /var/lib/glyphic/files) against a
 PostgreSQL cluster of the test's own, answer a webhook workflow and a
 queued run through an nginx that includes the package's snippets as its
-worker user www-data; dpkg --purge leaves nothing running and nothing of
-its state.
+worker user www-data, which serves GET /metrics that promtool accepts, and
+`glyphic doctor` finds nothing wrong; dpkg --purge leaves nothing running
+and nothing of its state.
 
 It installs into the system, so it runs as root only (CI is root); where
 systemd is not PID 1 it starts the units' command lines itself."""
@@ -199,6 +200,26 @@ class PackageTest(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         self.assertEqual(c.get(f"/api/files/{r.json()['id']}/content").body, b"hello")
         self.assertTrue(glob.glob("/var/lib/glyphic/files/*/??/*"))
+        # GET /metrics through the package's nginx snippet (loopback may
+        # scrape), the executor's counts in it, and Prometheus' own check
+        promtool = shutil.which("promtool")
+        self.assertIsNotNone(promtool, "promtool is missing: Debian's prometheus package (scripts/install-deps)")
+        scraped = {}
+
+        def counted():
+            r = stack.request("GET", "/metrics")
+            scraped["r"] = r
+            return r.status == 200 and (b'glyphic_executor_executions_finished_total{status="succeeded",'
+                                        b'trigger="manual"} 1\n') in r.body
+        harness.wait_for(counted, timeout=30, what="the executor's counts in /metrics")
+        r = scraped["r"]
+        self.assertIn("text/plain; version=0.0.4", r.header("Content-Type"))
+        self.assertIn(b'glyphic_http_requests_total{route="/hooks/{path}",method="POST",status="200"} 1\n', r.body)
+        p = sh(promtool, "check", "metrics", input=r.body.decode(), check=False)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # and the operator's check of the whole installation
+        p = sh("/usr/bin/glyphic", "-c", conf, "doctor", "--nginx-conf", os.path.join(BASE, "nginx.conf"), check=False)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
     def test_z_purge_leaves_nothing(self):
         stop_stack()
