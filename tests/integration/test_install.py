@@ -91,6 +91,10 @@ class InstallTest(unittest.TestCase):
         text = man(under("share", "man", "man1", "glyphic-executor.1.gz"))[1]
         for opt in ("--drain", "--daemon", "--max-seconds"):
             self.assertIn(opt, text)
+        rc, text, err = man(under("share", "man", "man1", "glyphic-render-nginx.1.gz"))
+        self.assertEqual(rc, 0, err)
+        for opt in ("--snippets", "--hooks-host", "--metrics-allow"):
+            self.assertIn(opt, text)
 
     def test_units_and_cron_name_the_prefix(self):
         for unit in UNITS:
