@@ -89,10 +89,16 @@ static int backup_files(const char *files_dir, const char *dst_root, gl__tree_su
 
 /* ---- glyphic backup -------------------------------------------------- */
 
-static int read_schema_version(gl_db_t *db, int *version, gl_err_t *err)
+/* The schema's version, and in owner the role that owns it: glyphic_owner,
+ * or the one role of a single-role installation (glyphic migrate
+ * --single-role). */
+static int read_schema(gl_db_t *db, int *version, char owner[64], gl_err_t *err)
 {
     static const char q_exists[] = "SELECT to_regclass('glyphic.schema_migrations') IS NOT NULL";
-    static const char q_version[] = "SELECT coalesce(max(version), 0) FROM glyphic.schema_migrations";
+    static const char q_version[] =
+        "SELECT coalesce(max(version), 0), "
+        "  (SELECT n.nspowner::regrole::text FROM pg_namespace n WHERE n.nspname = 'glyphic') "
+        "FROM glyphic.schema_migrations";
     PGresult *res = NULL;
     int rc = gl_db_exec(db, q_exists, 0, NULL, true, NULL, &res, err);
     if (rc != GL_OK)
@@ -106,6 +112,7 @@ static int read_schema_version(gl_db_t *db, int *version, gl_err_t *err)
     rc = gl_db_exec(db, q_version, 0, NULL, true, NULL, &res, err);
     if (rc == GL_OK) {
         *version = (int)gl_db_int(res, 0, 0);
+        snprintf(owner, 64, "%s", PQgetvalue(res, 0, 1));
         PQclear(res);
     }
     return rc;
@@ -184,7 +191,8 @@ static void iso_now(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int do_backup(const gl_config_t *cfg, const gl__backup_opts_t *o, const char *partial, int schema, gl_err_t *err)
+static int do_backup(const gl_config_t *cfg, const gl__backup_opts_t *o, const char *partial, int schema,
+                     const char *owner, gl_err_t *err)
 {
     char dump[PATH_MAX], path[PATH_MAX], sha[GL_SHA256_HEX], dump_arg[PATH_MAX + 16], when[32];
     int64_t size;
@@ -192,7 +200,9 @@ static int do_backup(const gl_config_t *cfg, const gl__backup_opts_t *o, const c
     if (gl__join(dump, sizeof dump, partial, GL_BACKUP_DUMP, err) != GL_OK)
         return GL_ERR;
     snprintf(dump_arg, sizeof dump_arg, "--file=%s", dump);
-    const char *args[] = { "--format=custom", "--schema=glyphic", "--no-password", dump_arg,
+    /* row security stays on (a single-role owner is under FORCE ROW LEVEL
+     * SECURITY; the session is trusted, gl__run_pg_tool), not refused */
+    const char *args[] = { "--format=custom", "--schema=glyphic", "--enable-row-security", "--no-password", dump_arg,
                            "--dbname=application_name=glyphic-backup", NULL };
     printf("dumping the database (pg_dump --format=custom --schema=glyphic)\n");
     fflush(stdout);
@@ -207,6 +217,8 @@ static int do_backup(const gl_config_t *cfg, const gl__backup_opts_t *o, const c
     json_object_object_add(m, "glyphic_version", json_object_new_string(GL_VERSION));
     json_object_object_add(m, "schema_version", json_object_new_int(schema));
     json_object_object_add(m, "created_at", json_object_new_string(when));
+    if (strcmp(owner, "glyphic_owner") != 0)
+        json_object_object_add(m, "single_role", json_object_new_string(owner));
     json_object_object_add(m, "parts", parts);
     json_object_object_add(parts, "database", part(GL_BACKUP_DUMP, size, sha));
 
@@ -268,9 +280,10 @@ int gl_cli_backup(const gl_config_t *cfg, int argc, char **argv)
     }
     gl_db_t *db = gl__admin_db(cfg, "glyphic-backup");
     int schema = 0;
+    char owner[64] = "";
     int rc = gl_db_connect_now(db, &err);
     if (rc == GL_OK)
-        rc = read_schema_version(db, &schema, &err);
+        rc = read_schema(db, &schema, owner, &err);
     gl_db_free(db);
     if (rc != GL_OK) {
         fprintf(stderr, "glyphic backup: %s\n", err.msg);
@@ -290,7 +303,7 @@ int gl_cli_backup(const gl_config_t *cfg, int argc, char **argv)
         return 1;
     }
     char *parent = gl__parent_of(dir);
-    rc = do_backup(cfg, &o, partial, schema, &err);
+    rc = do_backup(cfg, &o, partial, schema, owner, &err);
     if (rc == GL_OK)
         rc = gl__fsync_dir(partial, &err);
     if (rc == GL_OK && rename(partial, dir) != 0) {

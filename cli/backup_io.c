@@ -273,9 +273,12 @@ static char **pg_env(const char *conninfo, int connect_timeout_s, const char *to
         n_opts++;
     while (environ[n_env])
         n_env++;
-    char **ours = gl_xcalloc(n_opts + 2, sizeof *ours);
+    /* the session acts for every org: a single-role installation trusts it
+     * by this setting (core/migrate.c); the three-role layout ignores it */
+#define TRUSTED "-c glyphic.trusted=on"
+    char **ours = gl_xcalloc(n_opts + 3, sizeof *ours);
     size_t n_ours = 0;
-    bool timeout_set = false;
+    bool timeout_set = false, options_set = false;
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (!o->val || !o->val[0])
             continue;
@@ -289,9 +292,18 @@ static char **pg_env(const char *conninfo, int connect_timeout_s, const char *to
             return NULL;
         }
         timeout_set |= strcmp(o->keyword, "connect_timeout") == 0;
-        ours[n_ours++] = env_entry(o->envvar, o->val);
+        if (strcmp(o->keyword, "options") == 0) {
+            options_set = true;
+            char *both = gl_xmalloc(strlen(o->val) + sizeof " " TRUSTED);
+            sprintf(both, "%s %s", o->val, TRUSTED);
+            ours[n_ours++] = env_entry(o->envvar, both);
+            free(both);
+        } else
+            ours[n_ours++] = env_entry(o->envvar, o->val);
     }
     PQconninfoFree(opts);
+    if (!options_set)
+        ours[n_ours++] = env_entry("PGOPTIONS", TRUSTED);
     if (!timeout_set && connect_timeout_s > 0) {
         char t[16];
         snprintf(t, sizeof t, "%d", connect_timeout_s);
@@ -401,7 +413,7 @@ int gl__backup_args(const char *cmd, int argc, char **argv, bool restore, gl__ba
 
 gl_db_t *gl__admin_db(const gl_config_t *cfg, const char *appname)
 {
-    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = appname,
+    gl_db_opts_t opts = { .conninfo = cfg->db_admin_url, .appname = appname, .trusted = true,
                           .connect_timeout_s = cfg->db_connect_timeout, .statement_timeout_ms = 0 };
     return gl_db_new(&opts);
 }

@@ -184,6 +184,23 @@ static int check_empty_database(gl_db_t *db, gl_err_t *err)
     return GL_CONFLICT;
 }
 
+/* A backup of a single-role installation goes back as that role: its
+ * functions name it (they grant to it), and it owns what pg_restore makes. */
+static int check_single_role(gl_db_t *db, const char *role, gl_err_t *err)
+{
+    PGresult *res = NULL;
+    int rc = gl_db_exec(db, "SELECT current_user::text", 0, NULL, true, NULL, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    if (strcmp(PQgetvalue(res, 0, 0), role) != 0) {
+        gl_err_set(err, "this is a backup of a single-role installation owned by %s: restore it as %s "
+                        "(db.admin_url), not as %s", role, role, PQgetvalue(res, 0, 0));
+        rc = GL_CONFLICT;
+    }
+    PQclear(res);
+    return rc;
+}
+
 /*
  * Where the key goes: secrets.key_file. Fine when it is missing or holds the
  * same key; another key is refused unless replace (it is then kept as
@@ -283,12 +300,16 @@ static int do_restore(const gl_config_t *cfg, const gl__backup_opts_t *o, json_o
     if (check_key_target(cfg, key_id, o->replace_key, &in_place, err) != GL_OK)
         return GL_ERR;
 
+    const char *single_role = NULL;
+    int got = gl_json_get_string(m, "single_role", false, 63, &single_role, err);
+    if (got != GL_OK && got != GL_NOTFOUND)
+        return GL_ERR;
     gl_db_t *db = gl__admin_db(cfg, "glyphic-restore");
     int rc = gl_db_connect_now(db, err);
     if (rc == GL_OK)
         rc = check_empty_database(db, err);
     if (rc == GL_OK)
-        rc = gl_migrate_create_roles(db, err);
+        rc = single_role ? check_single_role(db, single_role, err) : gl_migrate_create_roles(db, err);
     gl_db_free(db);
     if (rc != GL_OK)
         return rc;

@@ -381,6 +381,52 @@ class SingleRoleTest(unittest.TestCase):
         for p in (da, db_):
             self.assertIsNone(p.poll())
 
+    def test_f_backup_and_restore_as_the_role(self):
+        c = self.a
+        glyphic = os.path.join(c.bindir, "glyphic")
+        backup = os.path.join(c.home, "backup")
+        r = c.run(glyphic, "-c", c.conf, "backup", backup)
+        self.assertIn("database:", r.stdout)
+        counts = {t: c.sql(f"SELECT count(*) FROM glyphic.{t}", trusted=True)
+                  for t in ("users", "orgs", "workflows", "workflow_versions", "executions", "execution_steps",
+                            "sessions", "jobs")}
+        self.assertEqual(counts["users"], "2")
+        # into a new database of the customer's, as the customer
+        PG.psql(f"CREATE DATABASE {c.name}_restored OWNER {c.name}", db="postgres")
+        conf = os.path.join(c.home, "restored.conf")
+        with open(c.conf) as fh:
+            text = fh.read().replace(f"dbname={c.name} ", f"dbname={c.name}_restored ")
+        with open(conf, "w") as fh:
+            fh.write(text)
+        shutil.chown(conf, c.name, c.name)
+        r = c.run(glyphic, "-c", conf, "restore", backup)
+        self.assertIn("up to date", r.stdout)
+        for t, n in counts.items():
+            self.assertEqual(PG.psql(f"SET glyphic.trusted = 'on'; SELECT count(*) FROM glyphic.{t}",
+                                     user=c.name, db=c.name + "_restored"), n, t)
+        # still single-role, row level security still binds the owner
+        self.assertEqual(PG.psql("SELECT count(*) FROM glyphic.workflows", user=c.name, db=c.name + "_restored"),
+                         "0")
+        r = c.run(glyphic, "-c", conf, "doctor", check=False)
+        self.assertRegex(r.stdout, r"warn\s+role layout\s+single role: " + c.name)
+        self.assertRegex(r.stdout, r"ok\s+row level security")
+        # another role may not take it
+        PG.psql(f"CREATE DATABASE {self.b.name}_taken OWNER {self.b.name}", db="postgres")
+        shutil.copytree(backup, os.path.join(self.b.home, "a-backup"))
+        sh("chown", "-R", f"{self.b.name}:{self.b.name}", os.path.join(self.b.home, "a-backup"))
+        with open(self.b.conf) as fh:
+            text = fh.read().replace(f"dbname={self.b.name} ", f"dbname={self.b.name}_taken ")
+        bconf = os.path.join(self.b.home, "taken.conf")
+        with open(bconf, "w") as fh:
+            fh.write(text)
+        shutil.chown(bconf, self.b.name, self.b.name)
+        r = self.b.run(os.path.join(self.b.home, ".local", "bin", "glyphic"), "-c", bconf, "restore",
+                       os.path.join(self.b.home, "a-backup"), "--replace-key", check=False)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn(f"single-role installation owned by {c.name}", r.stderr)
+        self.assertEqual(PG.psql("SELECT count(*) FROM pg_namespace WHERE nspname = 'glyphic'",
+                                 db=self.b.name + "_taken"), "0")
+
 
 if __name__ == "__main__":
     unittest.main()
