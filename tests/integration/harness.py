@@ -479,6 +479,7 @@ class Env:
         use_build() changes it for the next start."""
         self.base = tempfile.mkdtemp(prefix="glyphic-test-", dir="/tmp")
         os.chmod(self.base, 0o755)
+        self.executors = []
         self.pg = Postgres(self.base, pg_settings)
         self.fcgi = Fcgi(self.base, self.pg, workers, fcgi_extra, build)
         self.events = Events(self.base, self.fcgi)
@@ -521,6 +522,26 @@ class Env:
     def use_build(self, build):
         """Programs started from now on (and the CLI) are build's."""
         self.fcgi.build = build
+
+    def start_executor(self, *args, log="executor.stderr"):
+        """glyphic-executor --daemon (with args) on this env's config, in a
+        process group of its own; its stderr goes to log in the env's folder
+        (checked for sanitizer reports); close() stops what is still running."""
+        self.fcgi.write_conf()
+        with open(os.path.join(self.base, log), "a") as err:
+            p = subprocess.Popen([os.path.join(self.build, "executor", "glyphic-executor"), "-c", self.fcgi.conf,
+                                  "--daemon", *args], stdout=subprocess.DEVNULL, stderr=err,
+                                 start_new_session=True)
+        self.executors.append(p)
+        return p
+
+    @staticmethod
+    def stop_executor(p, sig=signal.SIGTERM, timeout=30):
+        """Signals the executor's whole process group and waits for it."""
+        if p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, sig)
+        p.wait(timeout)
 
     def glyphic(self, *args, check=True):
         """Runs the CLI with this env's config; returns the CompletedProcess."""
@@ -589,6 +610,9 @@ class Env:
         return self.signup(email, password=password, name="M", invitation=r.json()["token"])
 
     def close(self):
+        for p in self.executors:
+            with contextlib.suppress(Exception):
+                self.stop_executor(p)
         for part in (self.nginx, self.events, self.fcgi):
             with contextlib.suppress(Exception):
                 part.stop()

@@ -26,8 +26,6 @@ import harness
 from testserver import TestServer, pattern
 
 ENV = None
-EX_LOG = None
-EXECUTOR = os.path.join(harness.BUILD, "executor", "glyphic-executor")
 QUOTA = 256 * 1024
 EX = None
 SRV = None
@@ -41,29 +39,16 @@ ITEMS = [
 
 
 def setUpModule():
-    global ENV, EX_LOG, SRV
+    global ENV, EX, SRV
     SRV = TestServer().start()
     ENV = harness.Env(workers=2, fcgi_extra={
         "executor.lease": "5", "executor.poll_ms": "200", "executor.workers": "1", "log.level": "info",
         "files.max_bytes_per_org": str(QUOTA), **harness.ALLOW_TEST_SERVER})
     ENV.start_all()
-    ENV.fcgi.write_conf()
-    EX_LOG = open(os.path.join(ENV.base, "executor.stderr"), "w")
-    start_executor()
-
-
-def start_executor():
-    global EX
-    EX = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL, stderr=EX_LOG,
-                          start_new_session=True)
+    EX = ENV.start_executor()
 
 
 def tearDownModule():
-    if EX and EX.poll() is None:
-        os.killpg(EX.pid, signal.SIGTERM)
-        EX.wait(30)
-    if EX_LOG:
-        EX_LOG.close()
     ENV.close()
     if SRV:
         SRV.stop()
@@ -289,6 +274,7 @@ class BinaryTest(unittest.TestCase):
         self.assertEqual(e["status"], "succeeded", e.get("error"))
 
     def test_sigkill_during_a_download_loses_nothing(self):
+        global EX
         """The executor killed while http.request streams a response into
         the store: no file under a final name, no row; the job runs again
         on another executor and the file is whole; the half file goes at gc."""
@@ -308,12 +294,11 @@ class BinaryTest(unittest.TestCase):
             return new[0] if new and os.path.getsize(new[0]) > 0 else None
         harness.wait_for(growing, what="the download's temporary file", timeout=20)
         half = growing()
-        os.killpg(EX.pid, signal.SIGKILL)
-        EX.wait(30)
+        ENV.stop_executor(EX, signal.SIGKILL)
         self.assertLess(os.path.getsize(half), n)
         self.assertEqual(contents_of(org), [])
         self.assertEqual(sql(f"SELECT count(*) FROM glyphic.files WHERE org_id = '{org}'"), "0")
-        start_executor()  # the job's lease runs out; this one takes it again
+        EX = ENV.start_executor()  # the job's lease runs out; this one takes it again
         end = time.time() + 60
         while time.time() < end:
             e = c.get(f"/api/executions/{eid}").json()

@@ -41,15 +41,11 @@ def tearDownModule():
 
 
 def start_executor(*args):
-    return subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon", *args], stdout=subprocess.DEVNULL,
-                            stderr=open(os.path.join(ENV.base, f"executor-{uuid.uuid4().hex[:6]}.stderr"), "w"),
-                            start_new_session=True)
+    return ENV.start_executor(*args, log=f"executor-{uuid.uuid4().hex[:6]}.stderr")
 
 
 def stop_executor(p, sig=signal.SIGTERM):
-    if p.poll() is None:
-        os.killpg(p.pid, sig)
-        p.wait(30)
+    ENV.stop_executor(p, sig)
 
 
 def sql(q):

@@ -374,20 +374,7 @@ class FilesTest(unittest.TestCase):
         })
         try:
             fcgi_stdin(sock, os.urandom(total // 2))
-            holder = None
-            deadline = time.time() + 10
-            while holder is None and time.time() < deadline:
-                for t in temps():
-                    for p in ENV.fcgi.workers():
-                        if open_by(p, t):
-                            holder = (p, t)
-                time.sleep(0.02)
-            self.assertIsNotNone(holder, "no worker holds a temporary file")
-            pid, tmp = holder
-            self.assertGreater(os.path.getsize(tmp), 0)
-            os.kill(pid, signal.SIGKILL)
-            harness.wait_for(lambda: not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z",
-                             what="the killed worker")
+            tmp = kill_worker_holding(ENV, temps)
         finally:
             sock.close()
         # no final name, no row; the temporary file is left for gc
@@ -421,6 +408,25 @@ def open_by(pid, path):
         except OSError:
             pass
     return False
+
+
+def kill_worker_holding(env, temps):
+    """SIGKILLs the glyphic-fcgi worker of env that holds one of temps()'s
+    files open (a body it is receiving, written so far); returns the file."""
+    holder = None
+    deadline = time.time() + 10
+    while holder is None and time.time() < deadline:
+        for t in temps():
+            for p in env.fcgi.workers():
+                if open_by(p, t):
+                    holder = (p, t)
+        time.sleep(0.02)
+    assert holder is not None, "no worker holds a temporary file"
+    pid, tmp = holder
+    assert os.path.getsize(tmp) > 0, tmp
+    os.kill(pid, signal.SIGKILL)
+    harness.wait_for(lambda: not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z", what="the killed worker")
+    return tmp
 
 
 # A minimal FastCGI client: begin a request, send its parameters, then the

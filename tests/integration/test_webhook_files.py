@@ -12,8 +12,6 @@ import hashlib
 import hmac
 import json
 import os
-import signal
-import subprocess
 import threading
 import time
 import unittest
@@ -22,13 +20,10 @@ import uuid
 import harness
 import vaultlib
 from testserver import TestServer, pattern
-from test_files import fcgi_begin, fcgi_record, fcgi_stdin, open_by, proc_state
+from test_files import fcgi_begin, fcgi_record, fcgi_stdin, kill_worker_holding
 
 ENV = None
-EX = None
-EX_LOG = None
 SRV = None
-EXECUTOR = os.path.join(harness.BUILD, "executor", "glyphic-executor")
 MIB = 1 << 20
 MAX_FILE = 56 * MIB
 QUOTA = 64 * MIB
@@ -36,24 +31,16 @@ BOUNDARY = "----glyphicTestBoundary7MA4YWxkTrZu0gW"
 
 
 def setUpModule():
-    global ENV, EX, EX_LOG, SRV
+    global ENV, SRV
     SRV = TestServer().start()
     ENV = harness.Env(workers=2, fcgi_extra={
         "files.max_file_bytes": str(MAX_FILE), "files.max_bytes_per_org": str(QUOTA),
         "executor.poll_ms": "200", "executor.workers": "1", "log.level": "info", **harness.ALLOW_TEST_SERVER})
     ENV.start_all()
-    ENV.fcgi.write_conf()
-    EX_LOG = open(os.path.join(ENV.base, "executor.stderr"), "w")
-    EX = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL, stderr=EX_LOG,
-                          start_new_session=True)
+    ENV.start_executor()
 
 
 def tearDownModule():
-    if EX and EX.poll() is None:
-        os.killpg(EX.pid, signal.SIGTERM)
-        EX.wait(30)
-    if EX_LOG:
-        EX_LOG.close()
     ENV.close()
     if SRV:
         SRV.stop()
@@ -450,20 +437,7 @@ class WebhookFilesTest(unittest.TestCase):
         })
         try:
             fcgi_stdin(sock, body[:len(body) // 2])
-            holder = None
-            deadline = time.time() + 10
-            while holder is None and time.time() < deadline:
-                for t in temps():
-                    for p in ENV.fcgi.workers():
-                        if open_by(p, t):
-                            holder = (p, t)
-                time.sleep(0.02)
-            self.assertIsNotNone(holder, "no worker holds a temporary file")
-            pid, tmp = holder
-            self.assertGreater(os.path.getsize(tmp), 0)
-            os.kill(pid, signal.SIGKILL)
-            harness.wait_for(lambda: not os.path.exists(f"/proc/{pid}") or proc_state(pid) == "Z",
-                             what="the killed worker")
+            tmp = kill_worker_holding(ENV, temps)
         finally:
             sock.close()
         self.assertEqual(contents_of(org), [])
