@@ -99,10 +99,12 @@ def rss_growth(base, peak):
 
 
 def wait_for(pred, timeout=15.0, what="condition"):
+    """Calls pred until it returns something true, and returns that."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if pred():
-            return
+        v = pred()
+        if v:
+            return v
         time.sleep(0.05)
     raise TimeoutError(f"timed out waiting for {what}")
 

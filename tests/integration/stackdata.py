@@ -9,48 +9,14 @@ compare what the API answers before and after.
     assert snapshot(data) == before
     run_again(data)                      # a new execution of the old workflow: the credential opens
 
-An executor is started with executor(env) and stopped with stop(proc).
+An executor is env.start_executor(), stopped with env.stop_executor(proc).
 """
 import os
-import signal
-import subprocess
-import time
 import uuid
 
 import harness
 
 PASSWORD = "correct horse battery"
-
-
-def executor(env, build=None):
-    """glyphic-executor --daemon on env's configuration (from build, default the harness's)."""
-    env.fcgi.write_conf()
-    err = open(os.path.join(env.base, f"executor-{uuid.uuid4().hex[:6]}.stderr"), "w")
-    exe = os.path.join(build or harness.BUILD, "executor", "glyphic-executor")
-    p = subprocess.Popen([exe, "-c", env.fcgi.conf, "--daemon", "--workers", "1"],
-                         stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
-    err.close()
-    return p
-
-
-def stop(proc):
-    if proc and proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def wait_for(fn, timeout=60, what="condition"):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def finished(c, eid, timeout=60):
@@ -59,7 +25,7 @@ def finished(c, eid, timeout=60):
         assert r.status == 200, r
         e = r.json()
         return e if e["status"] in ("succeeded", "failed", "canceled") else None
-    return wait_for(done, timeout, f"execution {eid} to finish")
+    return harness.wait_for(done, timeout, f"execution {eid} to finish")
 
 
 def ok(r, status=200):
@@ -71,7 +37,7 @@ class Data:
     pass
 
 
-def populate(env, srv, run_executor=True, queued=False, file=True, build=None):
+def populate(env, srv, run_executor=True, queued=False, file=True):
     """Fills env through its API. run_executor: start an executor for the
     manual run (and stop it after); queued: leave one run queued with no
     executor. Returns a Data with the clients and the ids."""
@@ -107,14 +73,14 @@ def populate(env, srv, run_executor=True, queued=False, file=True, build=None):
     d.executions = []
 
     if run_executor:
-        ex = executor(env, build)
+        ex = env.start_executor("--workers", "1")
         try:
             eid = ok(d.owner.post(f"/api/workflows/{d.wf}/run"), 202)["id"]
             e = finished(d.owner, eid)
             assert e["status"] == "succeeded", e
             d.executions.append(eid)
         finally:
-            stop(ex)
+            env.stop_executor(ex)
     if queued:
         d.queued = ok(d.owner.post(f"/api/workflows/{d.wf}/run"), 202)["id"]
     if file:

@@ -149,11 +149,11 @@ class BackupTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.body, DATA.file_bytes)
 
-        ex = stackdata.executor(ENV)
+        ex = ENV.start_executor("--workers", "1")
         try:
             stackdata.run_again(DATA)
         finally:
-            stackdata.stop(ex)
+            ENV.stop_executor(ex)
         r = ENV.request("POST", "/hooks/" + DATA.hook_path, body={"n": 8})
         self.assertEqual(r.status, 200, r)
         self.assertIn(r.json(), ({"got": 8}, [{"got": 8}]))

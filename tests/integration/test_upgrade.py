@@ -102,7 +102,7 @@ class UpgradeTest(unittest.TestCase):
         env.start_all()
         r = env.glyphic("version")
         old_schema = int(env.pg.psql("SELECT max(version) FROM glyphic.schema_migrations"))
-        data = stackdata.populate(env, srv, queued=True, build=old_build)
+        data = stackdata.populate(env, srv, queued=True)
         before = stackdata.snapshot(data)
         queued = stackdata.ok(data.owner.get(f"/api/executions/{data.queued}"))
         self.assertEqual(queued["status"], "queued")
@@ -128,14 +128,14 @@ class UpgradeTest(unittest.TestCase):
         after = stackdata.snapshot(data)
         self.assertEqual(after, before)
 
-        ex = stackdata.executor(env)
+        ex = env.start_executor("--workers", "1")
         try:
             e = stackdata.finished(data.owner, data.queued)
             self.assertEqual(e["status"], "succeeded", e)
             self.assertEqual([s["node_id"] for s in e["steps"]], ["start", "call", "keep"])
             stackdata.run_again(data)
         finally:
-            stackdata.stop(ex)
+            env.stop_executor(ex)
         r = env.request("POST", "/hooks/" + data.hook_path, body={"n": 9})
         self.assertEqual(r.status, 200, r)
         r = data.owner.get(f"/api/files/{data.file}/content")
