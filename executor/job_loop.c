@@ -535,7 +535,6 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
         run_batch(&w, jobs, n, job_arena);
         if (flush(&w) != GL_OK)
             nap(200);
-
         idle_since = gl_now_ms();
     }
     status = worker_close(&w, status, &err);
