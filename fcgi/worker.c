@@ -179,7 +179,7 @@ static int64_t now_us(void)
 
 static void handle(worker_t *w, FCGX_Request *fr)
 {
-    int64_t t0 = gl_now_ms(), t0_us = now_us();
+    int64_t t0_us = now_us();
     gl_req_t req;
     memset(&req, 0, sizeof req);
     req.fcgx = fr;
@@ -222,16 +222,17 @@ static void handle(worker_t *w, FCGX_Request *fr)
 
     const gl_route_t *route = dispatch(&req);
     gl_req_send(&req);
+    int64_t took_us = now_us() - t0_us;
     if (w->cfg->metrics_enabled) {
         bool hook = !route && req.path_len > 7 && strncmp(req.path, "/hooks/", 7) == 0;
-        gl_metrics_request(route, hook, req.method, req.status ? req.status : 500, now_us() - t0_us);
+        gl_metrics_request(route, hook, req.method, req.status ? req.status : 500, took_us);
         gl_metrics_db(w->db);
     }
 
     /* a handler bug must not leak a transaction into the next request */
     gl_db_rollback(w->db);
     gl_log(GL_LOG_DEBUG, "%s %.*s %d %lld ms", req.method, (int)req.path_len, req.path, req.status,
-           (long long)(gl_now_ms() - t0));
+           (long long)(took_us / 1000));
     gl_log_context(NULL);
     gl_arena_reset(w->arena);
     gl_buf_reset(&w->out, GL_KEEP_RESPONSE);
