@@ -31,10 +31,23 @@ struct gl_db {
     int schema_version;
     uint64_t generation; /* successful connections so far */
     uint64_t n_errors;   /* failed statements and connection attempts (metrics) */
+    uint64_t n_round_trips; /* statements sent and answers awaited (metrics) */
     int tx_depth;
     int n_prepared;
     const gl_stmt_t *prepared[GL_DB_MAX_PREPARED];
+    struct {
+        bool sealed;              /* the request's transaction ended in its one round trip */
+        const gl_stmt_t *stmt;    /* the statement run ahead, until taken */
+        char *params[GL_DB_AHEAD_MAX_PARAMS];
+        PGresult *res;            /* its result (NULL when it failed) */
+        int rc;
+        gl_err_t err;
+    } ahead;
 };
+
+static int take_ahead(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params, gl_arena_t *arena,
+                      PGresult **res, gl_err_t *err);
+static void release_ahead(gl_db_t *db);
 
 int64_t gl_db_int(const PGresult *res, int row, int col)
 {
@@ -81,6 +94,7 @@ void gl_db_free(gl_db_t *db)
     if (!db)
         return;
     disconnect(db);
+    release_ahead(db);
     free(db->conninfo);
     free(db->appname);
     free(db);
@@ -359,6 +373,7 @@ static int prepare(gl_db_t *db, const gl_stmt_t *stmt, gl_err_t *err)
         gl_err_set(err, "too many prepared statements");
         return GL_ERR;
     }
+    db->n_round_trips++;
     PGresult *res = PQprepare(db->conn, stmt->name, stmt->sql, stmt->nparams, NULL);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         int rc = classify(db, res, err);
@@ -409,12 +424,15 @@ static bool lost_and_retryable(gl_db_t *db, bool readonly)
 int gl_db_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
                 gl_arena_t *arena, PGresult **res, gl_err_t *err)
 {
+    if (db->ahead.sealed)
+        return take_ahead(db, stmt, params, arena, res, err);
     for (int attempt = 0;; attempt++) {
         int rc = ensure_live(db, err);
         if (rc != GL_OK)
             return rc;
         rc = prepare(db, stmt, err);
         if (rc == GL_OK) {
+            db->n_round_trips++;
             PGresult *r = PQexecPrepared(db->conn, stmt->name, stmt->nparams, params, NULL, NULL, 0);
             rc = finish(db, r, stmt->rows, arena, res, err);
             if (rc == GL_OK)
@@ -434,9 +452,12 @@ int gl_db_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
 int gl_db_exec(gl_db_t *db, const char *sql, int nparams, const char *const *params,
                bool rows, gl_arena_t *arena, PGresult **res, gl_err_t *err)
 {
+    if (db->ahead.sealed)
+        return take_ahead(db, NULL, NULL, NULL, NULL, err);
     int rc = ensure_live(db, err);
     if (rc != GL_OK)
         return rc;
+    db->n_round_trips++;
     PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
     rc = finish(db, r, rows, arena, res, err);
     if (rc != GL_OK && db->conn && PQstatus(db->conn) == CONNECTION_BAD)
@@ -462,10 +483,13 @@ int gl_db_exec_script(gl_db_t *db, const char *sql, gl_err_t *err)
 
 int gl_db_begin(gl_db_t *db, gl_err_t *err)
 {
+    if (db->ahead.sealed)
+        return take_ahead(db, NULL, NULL, NULL, NULL, err);
     for (int attempt = 0;; attempt++) {
         int rc = ensure_live(db, err);
         if (rc != GL_OK)
             return rc;
+        db->n_round_trips++;
         PGresult *r = PQexecParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
         rc = finish(db, r, false, NULL, NULL, err);
         if (rc == GL_OK) {
@@ -496,70 +520,163 @@ static PGresult *pipeline_result(PGconn *conn)
     return r;
 }
 
-/* One attempt of gl_db_begin_query; *lost is set when the connection broke
- * before anything was known to run. */
+/* A lost connection in the middle of a pipeline: nothing it sent is known
+ * to have run. */
+static int pipeline_lost(gl_db_t *db, PGresult **rs, int n, gl_err_t *err, bool *lost)
+{
+    for (int i = 0; i < n; i++)
+        PQclear(rs[i]);
+    db->n_errors++;
+    gl_err_set(err, "database connection lost");
+    *lost = true;
+    return GL_UNAVAILABLE;
+}
+
+static void release_ahead(gl_db_t *db)
+{
+    PQclear(db->ahead.res);
+    for (int i = 0; i < GL_DB_AHEAD_MAX_PARAMS; i++)
+        free(db->ahead.params[i]);
+    memset(&db->ahead, 0, sizeof db->ahead);
+}
+
+/* Keeps the statement run ahead and its outcome for gl_db_query to take. */
+static void keep_ahead(gl_db_t *db, const gl_stmt_t *ahead, const char *const *params, PGresult *r)
+{
+    db->ahead.sealed = true;
+    db->ahead.stmt = ahead;
+    for (int i = 0; i < ahead->nparams; i++)
+        db->ahead.params[i] = params[i] ? gl_xstrdup(params[i]) : NULL;
+    gl_err_clear(&db->ahead.err);
+    db->ahead.rc = finish(db, r, ahead->rows, NULL, &db->ahead.res, &db->ahead.err);
+}
+
+/* One attempt of gl_db_begin_query(_ahead); *lost is set when the
+ * connection broke before anything was known to run. */
 static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                            const gl_stmt_t *ahead, const char *const *ahead_params,
                             gl_arena_t *arena, PGresult **res, gl_err_t *err, bool *lost)
 {
     *lost = false;
     int rc = ensure_live(db, err);
-    if (rc == GL_OK)
-        rc = prepare(db, stmt, err); /* outside the pipeline: first use only */
+    if (rc == GL_OK) /* outside the pipeline: first use only */
+        rc = prepare(db, stmt, err);
+    if (rc == GL_OK && ahead)
+        rc = prepare(db, ahead, err);
     if (rc != GL_OK) {
         *lost = db->conn && PQstatus(db->conn) == CONNECTION_BAD;
         return rc;
     }
     PGconn *c = db->conn;
+    int n = ahead ? 4 : 2; /* BEGIN, stmt[, ahead, COMMIT] */
+    PGresult *rs[4] = { NULL, NULL, NULL, NULL };
+    db->n_round_trips++;
     if (PQenterPipelineMode(c) != 1 ||
         PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
         PQsendQueryPrepared(c, stmt->name, stmt->nparams, params, NULL, NULL, 0) != 1 ||
-        PQpipelineSync(c) != 1) {
-        db->n_errors++;
-        gl_err_set(err, "database connection lost");
-        *lost = true;
-        return GL_UNAVAILABLE;
-    }
-    PGresult *r_begin = pipeline_result(c);
-    PGresult *r_stmt = r_begin ? pipeline_result(c) : NULL;
-    PGresult *r_sync = r_stmt ? PQgetResult(c) : NULL;
+        (ahead && (PQsendQueryPrepared(c, ahead->name, ahead->nparams, ahead_params, NULL, NULL, 0) != 1 ||
+                   PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1)) ||
+        PQpipelineSync(c) != 1)
+        return pipeline_lost(db, rs, n, err, lost);
+    for (int i = 0; i < n; i++)
+        if (!(rs[i] = pipeline_result(c)))
+            return pipeline_lost(db, rs, n, err, lost);
+    PGresult *r_sync = PQgetResult(c);
     bool synced = r_sync && PQresultStatus(r_sync) == PGRES_PIPELINE_SYNC;
     PQclear(r_sync);
-    if (!synced || PQstatus(c) == CONNECTION_BAD) {
-        PQclear(r_begin);
-        PQclear(r_stmt);
-        db->n_errors++;
-        gl_err_set(err, "database connection lost");
-        *lost = true;
-        return GL_UNAVAILABLE;
-    }
+    if (!synced || PQstatus(c) == CONNECTION_BAD)
+        return pipeline_lost(db, rs, n, err, lost);
     PQexitPipelineMode(c);
-    if (PQresultStatus(r_begin) != PGRES_COMMAND_OK) {
-        rc = classify(db, r_begin, err);
-        PQclear(r_begin);
-        PQclear(r_stmt);
+    if (PQresultStatus(rs[0]) != PGRES_COMMAND_OK) {
+        rc = classify(db, rs[0], err);
+        for (int i = 0; i < n; i++)
+            PQclear(rs[i]);
         gl_db_rollback(db);
         return rc == GL_OK ? GL_ERR : rc;
     }
-    PQclear(r_begin);
+    PQclear(rs[0]);
     db->tx_depth = 1;
-    rc = finish(db, r_stmt, stmt->rows, arena, res, err);
-    if (rc != GL_OK)
-        gl_db_rollback(db);
+    rc = finish(db, rs[1], stmt->rows, arena, res, err);
+    if (!ahead) {
+        if (rc != GL_OK)
+            gl_db_rollback(db);
+        return rc;
+    }
+    ExecStatusType commit = PQresultStatus(rs[3]);
+    if (rc == GL_OK && commit != PGRES_COMMAND_OK && commit != PGRES_PIPELINE_ABORTED) {
+        /* COMMIT itself failed: what was read is not to be trusted */
+        rc = classify(db, rs[3], err);
+        rc = rc == GL_OK ? GL_ERR : rc;
+    }
+    PQclear(rs[3]);
+    gl_db_rollback(db); /* after a failure: the block in error waits for it */
+    if (rc == GL_OK)
+        keep_ahead(db, ahead, ahead_params, rs[2]); /* its failure is the handler's to answer */
+    else
+        PQclear(rs[2]);
+    return rc;
+}
+
+/* A statement while the request's one round trip has ended its
+ * transaction: the one run ahead (with the same parameters) gets its
+ * outcome; any other is a handler that needs more than the route said. */
+static int take_ahead(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params, gl_arena_t *arena,
+                      PGresult **res, gl_err_t *err)
+{
+    bool same = stmt && db->ahead.stmt == stmt;
+    for (int i = 0; same && i < stmt->nparams; i++) {
+        const char *a = db->ahead.params[i], *b = params ? params[i] : NULL;
+        same = (!a && !b) || (a && b && strcmp(a, b) == 0);
+    }
+    if (!same) {
+        gl_err_t e;
+        gl_err_set(err ? err : &e, "statement %s after the request's transaction ended (its route runs one "
+                   "statement ahead: %s)", stmt ? stmt->name : "(text)",
+                   db->ahead.stmt ? db->ahead.stmt->name : "taken");
+        gl_log(GL_LOG_ERROR, "%s", (err ? err : &e)->msg);
+        return GL_ERR;
+    }
+    int rc = db->ahead.rc;
+    if (rc != GL_OK) {
+        if (err)
+            *err = db->ahead.err;
+    } else if (res) {
+        *res = db->ahead.res;
+        if (arena)
+            gl_arena_on_cleanup(arena, clear_result, *res);
+        db->ahead.res = NULL;
+    }
+    db->ahead.stmt = NULL; /* taken: a second time is another statement */
     return rc;
 }
 
 int gl_db_begin_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
                       gl_arena_t *arena, PGresult **res, gl_err_t *err)
 {
+    return gl_db_begin_query_ahead(db, stmt, params, NULL, NULL, arena, res, err);
+}
+
+int gl_db_begin_query_ahead(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                            const gl_stmt_t *ahead, const char *const *ahead_params,
+                            gl_arena_t *arena, PGresult **res, gl_err_t *err)
+{
+    if (db->ahead.sealed)
+        return take_ahead(db, NULL, NULL, NULL, NULL, err);
+    if (ahead && (!ahead->readonly || ahead->nparams > GL_DB_AHEAD_MAX_PARAMS)) {
+        gl_err_set(err, "statement %s cannot run ahead (it is not read-only, or has too many parameters)",
+                   ahead->name);
+        gl_log(GL_LOG_ERROR, "%s", err->msg);
+        return GL_ERR;
+    }
     bool lost = false;
-    int rc = begin_query_once(db, stmt, params, arena, res, err, &lost);
+    int rc = begin_query_once(db, stmt, params, ahead, ahead_params, arena, res, err, &lost);
     if (rc != GL_OK && lost && db->tx_depth == 0) {
         /* the server restarted under us: a broken connection ran nothing
          * that survives, so reconnect and try once more */
         gl_log(GL_LOG_WARN, "database connection lost; reconnecting");
         disconnect(db);
         db->attempted = false;
-        rc = begin_query_once(db, stmt, params, arena, res, err, &lost);
+        rc = begin_query_once(db, stmt, params, ahead, ahead_params, arena, res, err, &lost);
     }
     if (rc != GL_OK && lost)
         disconnect(db);
@@ -568,6 +685,8 @@ int gl_db_begin_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *par
 
 int gl_db_commit(gl_db_t *db, gl_err_t *err)
 {
+    if (db->ahead.sealed)
+        return GL_OK; /* committed in the round trip */
     int rc = gl_db_exec(db, "COMMIT", 0, NULL, false, NULL, NULL, err);
     db->tx_depth = 0;
     return rc;
@@ -576,11 +695,19 @@ int gl_db_commit(gl_db_t *db, gl_err_t *err)
 void gl_db_rollback(gl_db_t *db)
 {
     db->tx_depth = 0;
+    if (db->ahead.sealed || db->ahead.stmt)
+        release_ahead(db);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK ||
         PQtransactionStatus(db->conn) == PQTRANS_IDLE)
         return;
+    db->n_round_trips++;
     PGresult *r = PQexec(db->conn, "ROLLBACK");
     PQclear(r);
+}
+
+uint64_t gl_db_round_trips(const gl_db_t *db)
+{
+    return db->n_round_trips;
 }
 
 int gl_db_tx(gl_db_t *db, gl_db_tx_fn fn, void *ctx, gl_err_t *err)

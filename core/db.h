@@ -123,6 +123,28 @@ int gl_db_begin(gl_db_t *db, gl_err_t *err) GL_WUR;
  * contract as gl_db_query; on failure no transaction is left open. */
 int gl_db_begin_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
                       gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
+
+#define GL_DB_AHEAD_MAX_PARAMS 8
+/*
+ * A whole read-only request in one round trip: BEGIN, stmt (authentication,
+ * which sets the row level security context), then `ahead` — the one
+ * statement the request needs, read-only (ahead->readonly) — then COMMIT,
+ * pipelined. stmt's outcome comes back as from gl_db_begin_query (on
+ * failure nothing is kept). ahead's outcome, success or failure, is kept:
+ * the next gl_db_query of the same statement with the same parameters gets
+ * it. The transaction has ended then, so until gl_db_rollback ends the
+ * request every other statement fails with GL_ERR (and is logged): a
+ * handler that needs a second statement shows in its tests instead of
+ * running outside the transaction its context lives in. gl_db_commit is a
+ * no-op meanwhile. If stmt finds nobody, ahead ran with no context: row
+ * level security showed it nothing, and gl_db_rollback drops it.
+ */
+int gl_db_begin_query_ahead(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                            const gl_stmt_t *ahead, const char *const *ahead_params,
+                            gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
+/* Round trips to the server so far: statements sent and waited for (a
+ * pipeline counts once; connecting does not count). Only grows. */
+uint64_t gl_db_round_trips(const gl_db_t *db);
 int gl_db_commit(gl_db_t *db, gl_err_t *err) GL_WUR;
 /* Rolls back if a transaction is open; never fails (a lost connection has
  * rolled back already). */

@@ -42,7 +42,7 @@ static void audit_get(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/audit", audit_get, GL_PERM_AUDIT_READ },
+    { "GET", "/api/audit", audit_get, GL_PERM_AUDIT_READ, NULL },
 };
 
 const gl_resource_t gl_resource_audit = { "audit", routes, GL_NELEM(routes) };

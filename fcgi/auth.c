@@ -260,9 +260,9 @@ static void logout_post(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "POST", "/api/auth/signup", signup_post, GL_PERM_ANON_TX },
-    { "POST", "/api/auth/login", login_post, GL_PERM_ANON_TX },
-    { "POST", "/api/auth/logout", logout_post, GL_PERM_ACCOUNT },
+    { "POST", "/api/auth/signup", signup_post, GL_PERM_ANON_TX, NULL },
+    { "POST", "/api/auth/login", login_post, GL_PERM_ANON_TX, NULL },
+    { "POST", "/api/auth/logout", logout_post, GL_PERM_ACCOUNT, NULL },
 };
 
 const gl_resource_t gl_resource_auth = { "auth", routes, GL_NELEM(routes) };

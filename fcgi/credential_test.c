@@ -492,7 +492,7 @@ static void cred_test(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "POST", "/api/credentials/:id/test", cred_test, GL_PERM_CREDENTIAL_WRITE },
+    { "POST", "/api/credentials/:id/test", cred_test, GL_PERM_CREDENTIAL_WRITE, NULL },
 };
 
 const gl_resource_t gl_resource_credential_test = { "credential_test", routes, GL_NELEM(routes) };

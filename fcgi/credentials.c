@@ -509,12 +509,12 @@ static void cred_delete(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/credential-types", types_get, GL_PERM_CREDENTIAL_READ },
-    { "GET", "/api/credentials", cred_list, GL_PERM_CREDENTIAL_READ },
-    { "POST", "/api/credentials", cred_create, GL_PERM_CREDENTIAL_WRITE },
-    { "GET", "/api/credentials/:id", cred_get, GL_PERM_CREDENTIAL_READ },
-    { "PATCH", "/api/credentials/:id", cred_patch, GL_PERM_CREDENTIAL_WRITE },
-    { "DELETE", "/api/credentials/:id", cred_delete, GL_PERM_CREDENTIAL_WRITE },
+    { "GET", "/api/credential-types", types_get, GL_PERM_CREDENTIAL_READ, NULL },
+    { "GET", "/api/credentials", cred_list, GL_PERM_CREDENTIAL_READ, NULL },
+    { "POST", "/api/credentials", cred_create, GL_PERM_CREDENTIAL_WRITE, NULL },
+    { "GET", "/api/credentials/:id", cred_get, GL_PERM_CREDENTIAL_READ, NULL },
+    { "PATCH", "/api/credentials/:id", cred_patch, GL_PERM_CREDENTIAL_WRITE, NULL },
+    { "DELETE", "/api/credentials/:id", cred_delete, GL_PERM_CREDENTIAL_WRITE, NULL },
 };
 
 const gl_resource_t gl_resource_credentials = { "credentials", routes, GL_NELEM(routes) };

@@ -79,8 +79,8 @@ static void file_content(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/executions/:id/files", files_list, GL_PERM_WORKFLOW_READ },
-    { "GET", "/api/executions/:id/files/:file_id", file_content, GL_PERM_WORKFLOW_READ },
+    { "GET", "/api/executions/:id/files", files_list, GL_PERM_WORKFLOW_READ, NULL },
+    { "GET", "/api/executions/:id/files/:file_id", file_content, GL_PERM_WORKFLOW_READ, NULL },
 };
 
 const gl_resource_t gl_resource_execution_files = { "execution_files", routes, GL_NELEM(routes) };

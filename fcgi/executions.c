@@ -60,7 +60,7 @@ static const gl_stmt_t q_get = {
            "'input', s.input, 'output', s.output, 'error', s.error, 'started_at', s.started_at, "
            "'finished_at', s.finished_at) ORDER BY s.seq) FROM execution_steps s WHERE s.execution_id = e.id), '[]')) "
            "|| " SUMMARY "::jsonb)::text FROM executions e WHERE e.id = $1",
-    .nparams = 1, .rows = true,
+    .nparams = 1, .rows = true, .readonly = true,
 };
 
 /* queued or waiting: canceled at once; running: asked to stop */
@@ -262,6 +262,16 @@ static void executions_list(gl_req_t *req)
     gl_resp_json(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
+static bool execution_get_ahead(gl_req_t *req, gl_ahead_t *a)
+{
+    const char *id = gl_req_param(req, "id");
+    if (!gl_is_uuid(id))
+        return false;
+    a->stmt = &q_get;
+    a->params[0] = id;
+    return true;
+}
+
 static void execution_get(gl_req_t *req)
 {
     const char *id;
@@ -381,12 +391,12 @@ static void execution_delete(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "POST", "/api/workflows/:id/run", workflow_run, GL_PERM_WORKFLOW_WRITE },
-    { "GET", "/api/executions", executions_list, GL_PERM_WORKFLOW_READ },
-    { "GET", "/api/executions/:id", execution_get, GL_PERM_WORKFLOW_READ },
-    { "POST", "/api/executions/:id/cancel", execution_cancel, GL_PERM_WORKFLOW_WRITE },
-    { "POST", "/api/executions/:id/retry", execution_retry, GL_PERM_WORKFLOW_WRITE },
-    { "DELETE", "/api/executions/:id", execution_delete, GL_PERM_WORKFLOW_WRITE },
+    { "POST", "/api/workflows/:id/run", workflow_run, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "GET", "/api/executions", executions_list, GL_PERM_WORKFLOW_READ, NULL },
+    { "GET", "/api/executions/:id", execution_get, GL_PERM_WORKFLOW_READ, execution_get_ahead },
+    { "POST", "/api/executions/:id/cancel", execution_cancel, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "POST", "/api/executions/:id/retry", execution_retry, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "DELETE", "/api/executions/:id", execution_delete, GL_PERM_WORKFLOW_WRITE, NULL },
 };
 
 const gl_resource_t gl_resource_executions = { "executions", routes, GL_NELEM(routes) };

@@ -391,7 +391,7 @@ static void preview(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "POST", "/api/expressions/preview", preview, GL_PERM_WORKFLOW_READ },
+    { "POST", "/api/expressions/preview", preview, GL_PERM_WORKFLOW_READ, NULL },
 };
 
 const gl_resource_t gl_resource_expressions = { "expressions", routes, GL_NELEM(routes) };

@@ -396,12 +396,12 @@ static void usage_get(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/files", file_list, GL_PERM_FILE_READ },
-    { "POST", "/api/files", gl_files_upload, GL_PERM_FILE_WRITE },
-    { "GET", "/api/files/:id", file_get, GL_PERM_FILE_READ },
-    { "GET", "/api/files/:id/content", file_content, GL_PERM_FILE_READ },
-    { "DELETE", "/api/files/:id", file_delete, GL_PERM_FILE_WRITE },
-    { "GET", "/api/usage", usage_get, GL_PERM_FILE_READ },
+    { "GET", "/api/files", file_list, GL_PERM_FILE_READ, NULL },
+    { "POST", "/api/files", gl_files_upload, GL_PERM_FILE_WRITE, NULL },
+    { "GET", "/api/files/:id", file_get, GL_PERM_FILE_READ, NULL },
+    { "GET", "/api/files/:id/content", file_content, GL_PERM_FILE_READ, NULL },
+    { "DELETE", "/api/files/:id", file_delete, GL_PERM_FILE_WRITE, NULL },
+    { "GET", "/api/usage", usage_get, GL_PERM_FILE_READ, NULL },
 };
 
 const gl_resource_t gl_resource_files = { "files", routes, GL_NELEM(routes) };

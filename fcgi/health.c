@@ -91,8 +91,8 @@ static void version_get(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/health", health_get, GL_PERM_PUBLIC },
-    { "GET", "/api/version", version_get, GL_PERM_PUBLIC },
+    { "GET", "/api/health", health_get, GL_PERM_PUBLIC, NULL },
+    { "GET", "/api/version", version_get, GL_PERM_PUBLIC, NULL },
 };
 
 const gl_resource_t gl_resource_health = { "health", routes, GL_NELEM(routes) };

@@ -150,10 +150,10 @@ static void inv_accept(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "POST", "/api/orgs/:org/invitations", inv_post, GL_PERM_ORG_MANAGE },
-    { "GET", "/api/orgs/:org/invitations", inv_get, GL_PERM_ORG_MANAGE },
-    { "DELETE", "/api/orgs/:org/invitations/:id", inv_delete, GL_PERM_ORG_MANAGE },
-    { "POST", "/api/invitations/accept", inv_accept, GL_PERM_ACCOUNT },
+    { "POST", "/api/orgs/:org/invitations", inv_post, GL_PERM_ORG_MANAGE, NULL },
+    { "GET", "/api/orgs/:org/invitations", inv_get, GL_PERM_ORG_MANAGE, NULL },
+    { "DELETE", "/api/orgs/:org/invitations/:id", inv_delete, GL_PERM_ORG_MANAGE, NULL },
+    { "POST", "/api/invitations/accept", inv_accept, GL_PERM_ACCOUNT, NULL },
 };
 
 const gl_resource_t gl_resource_invitations = { "invitations", routes, GL_NELEM(routes) };

@@ -150,9 +150,9 @@ static void key_delete(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/keys", keys_get, GL_PERM_KEYS },
-    { "POST", "/api/keys", keys_post, GL_PERM_KEYS },
-    { "DELETE", "/api/keys/:id", key_delete, GL_PERM_KEYS },
+    { "GET", "/api/keys", keys_get, GL_PERM_KEYS, NULL },
+    { "POST", "/api/keys", keys_post, GL_PERM_KEYS, NULL },
+    { "DELETE", "/api/keys/:id", key_delete, GL_PERM_KEYS, NULL },
 };
 
 const gl_resource_t gl_resource_keys = { "keys", routes, GL_NELEM(routes) };

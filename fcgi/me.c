@@ -29,6 +29,7 @@ static const gl_stmt_t q_me = {
            "FROM users u WHERE u.id = current_user_id()",
     .nparams = 1,
     .rows = true,
+    .readonly = true,
 };
 
 static const gl_stmt_t q_prefs_get = {
@@ -79,6 +80,15 @@ static const gl_stmt_t q_session_delete = {
     .nparams = 1,
     .rows = false,
 };
+
+/* who asks decides only the last field, and how they ask is in the headers */
+static bool me_ahead(gl_req_t *req, gl_ahead_t *a)
+{
+    const char *h = gl_req_env(req, "HTTP_AUTHORIZATION");
+    a->stmt = &q_me;
+    a->params[0] = h && *h ? "api_key" : "session";
+    return true;
+}
 
 static void me_get(gl_req_t *req)
 {
@@ -209,12 +219,12 @@ static void session_delete(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/me", me_get, GL_PERM_SELF_READ },
-    { "GET", "/api/me/prefs", prefs_get, GL_PERM_SELF_READ },
-    { "PUT", "/api/me/prefs", prefs_put, GL_PERM_SELF_WRITE },
-    { "PUT", "/api/me/password", password_put, GL_PERM_ACCOUNT },
-    { "GET", "/api/me/sessions", sessions_get, GL_PERM_ACCOUNT },
-    { "DELETE", "/api/me/sessions/:id", session_delete, GL_PERM_ACCOUNT },
+    { "GET", "/api/me", me_get, GL_PERM_SELF_READ, me_ahead },
+    { "GET", "/api/me/prefs", prefs_get, GL_PERM_SELF_READ, NULL },
+    { "PUT", "/api/me/prefs", prefs_put, GL_PERM_SELF_WRITE, NULL },
+    { "PUT", "/api/me/password", password_put, GL_PERM_ACCOUNT, NULL },
+    { "GET", "/api/me/sessions", sessions_get, GL_PERM_ACCOUNT, NULL },
+    { "DELETE", "/api/me/sessions/:id", session_delete, GL_PERM_ACCOUNT, NULL },
 };
 
 const gl_resource_t gl_resource_me = { "me", routes, GL_NELEM(routes) };

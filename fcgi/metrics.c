@@ -50,6 +50,7 @@ typedef struct {
     uint64_t status[N_STATUS];       /* requests by status code - 100 */
     uint64_t bucket[N_BUCKETS + 1];  /* requests by latency bucket (not cumulative; the last is +Inf) */
     uint64_t sum_us;
+    uint64_t round_trips;            /* database round trips of these requests */
 } slot_t;
 
 typedef struct {
@@ -107,7 +108,8 @@ static uint64_t get(const uint64_t *c)
     return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-void gl_metrics_request(const gl_route_t *route, bool hook, const char *method, int status, int64_t usec)
+void gl_metrics_request(const gl_route_t *route, bool hook, const char *method, int status, int64_t usec,
+                        uint64_t round_trips)
 {
     if (!shared)
         return;
@@ -124,6 +126,8 @@ void gl_metrics_request(const gl_route_t *route, bool hook, const char *method, 
         b++;
     add(&s->bucket[b], 1);
     add(&s->sum_us, usec > 0 ? (uint64_t)usec : 0);
+    if (round_trips)
+        add(&s->round_trips, round_trips);
 }
 
 void gl_metrics_db(const gl_db_t *db)
@@ -223,6 +227,22 @@ static void render_requests(emit_t *e, size_t n_slots)
                 emit(e, "glyphic_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n", route,
                      method, c + 100, (unsigned long long)n);
         }
+    }
+}
+
+static void render_round_trips(emit_t *e, size_t n_slots)
+{
+    emit(e, "# HELP glyphic_http_db_round_trips_total Times glyphic-fcgi waited for the database while answering "
+            "requests, by route pattern and method (divided by the route's requests: round trips per "
+            "request).\n# TYPE glyphic_http_db_round_trips_total counter\n");
+    for (size_t i = 0; i < n_slots; i++) {
+        uint64_t n = get(&shared->slots[i].round_trips);
+        if (!n)
+            continue;
+        char buf[256];
+        const char *method, *route = slot_labels(i, buf, sizeof buf, &method);
+        emit(e, "glyphic_http_db_round_trips_total{route=\"%s\",method=\"%s\"} %llu\n", route, method,
+             (unsigned long long)n);
     }
 }
 
@@ -366,6 +386,7 @@ static void metrics_get(gl_req_t *req)
     emit_t e = { .out = req->out, .rc = GL_OK };
     size_t n_slots = n_routes + 2 * N_METHODS;
     render_requests(&e, n_slots);
+    render_round_trips(&e, n_slots);
     render_latency(&e, n_slots);
     render_memory(&e);
     render_database(req, &e);
@@ -378,7 +399,7 @@ static void metrics_get(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/metrics", metrics_get, GL_PERM_PUBLIC },
+    { "GET", "/metrics", metrics_get, GL_PERM_PUBLIC, NULL },
 };
 
 const gl_resource_t gl_resource_metrics = { "metrics", routes, GL_NELEM(routes) };

@@ -15,12 +15,14 @@
 void gl_metrics_init(void);
 
 /*
- * Counts one finished request of `usec` microseconds: route is the router's
- * route (its pattern is the label, never the raw path), NULL for a webhook
- * (hook) or a path no route took ("other", by method). Atomic adds only:
- * no lock, no database.
+ * Counts one finished request of `usec` microseconds that waited for the
+ * database `round_trips` times: route is the router's route (its pattern
+ * is the label, never the raw path), NULL for a webhook (hook) or a path
+ * no route took ("other", by method). Atomic adds only: no lock, no
+ * database.
  */
-void gl_metrics_request(const gl_route_t *route, bool hook, const char *method, int status, int64_t usec);
+void gl_metrics_request(const gl_route_t *route, bool hook, const char *method, int status, int64_t usec,
+                        uint64_t round_trips);
 
 /* Adds what the worker's connection counted (errors, reconnects) since
  * the last call. */

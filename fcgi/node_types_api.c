@@ -23,7 +23,7 @@ static void node_types_get(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/node-types", node_types_get, GL_PERM_PUBLIC },
+    { "GET", "/api/node-types", node_types_get, GL_PERM_PUBLIC, NULL },
 };
 
 const gl_resource_t gl_resource_node_types = { "node_types", routes, GL_NELEM(routes) };

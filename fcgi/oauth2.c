@@ -540,8 +540,8 @@ static void oauth2_callback(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/oauth2/start", oauth2_start, GL_PERM_OAUTH2_CONNECT },
-    { "GET", "/api/oauth2/callback", oauth2_callback, GL_PERM_OAUTH2_CALLBACK },
+    { "GET", "/api/oauth2/start", oauth2_start, GL_PERM_OAUTH2_CONNECT, NULL },
+    { "GET", "/api/oauth2/callback", oauth2_callback, GL_PERM_OAUTH2_CALLBACK, NULL },
 };
 
 const gl_resource_t gl_resource_oauth2 = { "oauth2", routes, GL_NELEM(routes) };

@@ -14,7 +14,7 @@ static void openapi_get(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/openapi.json", openapi_get, GL_PERM_PUBLIC },
+    { "GET", "/api/openapi.json", openapi_get, GL_PERM_PUBLIC, NULL },
 };
 
 const gl_resource_t gl_resource_openapi = { "openapi", routes, GL_NELEM(routes) };

@@ -292,14 +292,14 @@ static void member_delete(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/orgs", orgs_get, GL_PERM_SELF_READ },
-    { "POST", "/api/orgs", orgs_post, GL_PERM_ACCOUNT },
-    { "GET", "/api/orgs/:org", org_get, GL_PERM_ORG_READ },
-    { "PATCH", "/api/orgs/:org", org_patch, GL_PERM_ORG_MANAGE },
-    { "POST", "/api/orgs/:org/switch", org_switch, GL_PERM_ORG_READ },
-    { "GET", "/api/orgs/:org/members", members_get, GL_PERM_ORG_READ },
-    { "PATCH", "/api/orgs/:org/members/:user", member_patch, GL_PERM_ORG_MANAGE },
-    { "DELETE", "/api/orgs/:org/members/:user", member_delete, GL_PERM_ORG_READ },
+    { "GET", "/api/orgs", orgs_get, GL_PERM_SELF_READ, NULL },
+    { "POST", "/api/orgs", orgs_post, GL_PERM_ACCOUNT, NULL },
+    { "GET", "/api/orgs/:org", org_get, GL_PERM_ORG_READ, NULL },
+    { "PATCH", "/api/orgs/:org", org_patch, GL_PERM_ORG_MANAGE, NULL },
+    { "POST", "/api/orgs/:org/switch", org_switch, GL_PERM_ORG_READ, NULL },
+    { "GET", "/api/orgs/:org/members", members_get, GL_PERM_ORG_READ, NULL },
+    { "PATCH", "/api/orgs/:org/members/:user", member_patch, GL_PERM_ORG_MANAGE, NULL },
+    { "DELETE", "/api/orgs/:org/members/:user", member_delete, GL_PERM_ORG_READ, NULL },
 };
 
 const gl_resource_t gl_resource_orgs = { "orgs", routes, GL_NELEM(routes) };

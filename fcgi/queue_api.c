@@ -24,7 +24,7 @@ static void stats_get(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/queue/stats", stats_get, GL_PERM_QUEUE_READ },
+    { "GET", "/api/queue/stats", stats_get, GL_PERM_QUEUE_READ, NULL },
 };
 
 const gl_resource_t gl_resource_queue = { "queue", routes, GL_NELEM(routes) };

@@ -11,6 +11,21 @@ typedef void (*gl_handler_fn)(gl_req_t *req);
 
 #include "perm.h"
 
+/*
+ * The one statement a read route's handler runs, told from the request
+ * alone (its path, query string and headers; never from who asks), so it
+ * rides in the round trip that authenticates and ends the transaction
+ * (gl_db_begin_query_ahead): the statement and its parameters, which must
+ * be what the handler then passes to gl_db_query. False when it cannot
+ * tell (the handler will refuse the request, or needs more than one
+ * statement): the request then runs the usual way.
+ */
+typedef struct {
+    const gl_stmt_t *stmt;
+    const char *params[GL_DB_AHEAD_MAX_PARAMS];
+} gl_ahead_t;
+typedef bool (*gl_ahead_fn)(gl_req_t *req, gl_ahead_t *out);
+
 typedef struct {
     const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
     const char *pattern; /* literal segments and ":name" parameters; ":org"
@@ -18,6 +33,7 @@ typedef struct {
     gl_handler_fn handler;
     gl_perm_t perm;      /* who may call it (perm.h); GL_PERM_PUBLIC: anyone;
                             left out (GL_PERM_UNSET): nobody */
+    gl_ahead_fn ahead;   /* GET routes: the statement to run ahead, or NULL */
 } gl_route_t;
 
 typedef struct {

@@ -73,7 +73,7 @@ static bool is_safe_method(const char *m)
     return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
 }
 
-int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
+int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule, const gl_ahead_t *ahead)
 {
     gl_auth_t *a = &req->auth;
     memset(a, 0, sizeof *a);
@@ -109,7 +109,8 @@ int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
             return unauthorized(req, "malformed Authorization header (expected: Bearer gk_…)");
         gl_hash_param(key, strlen(key), hash);
         const char *params[] = { hash };
-        rc = gl_db_begin_query(req->db, &q_auth_key, params, req->arena, &res, &err);
+        rc = gl_db_begin_query_ahead(req->db, &q_auth_key, params, ahead ? ahead->stmt : NULL,
+                                     ahead ? ahead->params : NULL, req->arena, &res, &err);
         if (rc != GL_OK) {
             gl_resp_fail(req, rc, &err);
             return rc;
@@ -134,7 +135,8 @@ int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule)
         char idle[16];
         snprintf(idle, sizeof idle, "%d", req->cfg->auth_session_idle);
         const char *params[] = { hash, wanted, idle };
-        rc = gl_db_begin_query(req->db, &q_auth_session, params, req->arena, &res, &err);
+        rc = gl_db_begin_query_ahead(req->db, &q_auth_session, params, ahead ? ahead->stmt : NULL,
+                                     ahead ? ahead->params : NULL, req->arena, &res, &err);
         if (rc != GL_OK) {
             gl_resp_fail(req, rc, &err);
             return rc;

@@ -9,6 +9,7 @@
 
 #include "http.h"
 #include "perm.h"
+#include "router.h"
 #include "tokens.h"
 
 #define GL_ORG_HEADER "HTTP_X_GLYPHIC_ORG"
@@ -18,9 +19,12 @@
  * Starts the request's transaction with the authentication query in the
  * same round trip, fills req->auth and checks the rule. GL_OK with the
  * transaction open, or the error response is set (401, 403, 404) and the
- * rc returned (the caller rolls back).
+ * rc returned (the caller rolls back). With ahead (a read route's one
+ * statement, see router.h) that statement and COMMIT ride in the same
+ * round trip too: GL_OK then means the transaction has ended and the
+ * handler's gl_db_query of that statement gets its result.
  */
-int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule) GL_WUR;
+int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule, const gl_ahead_t *ahead) GL_WUR;
 
 /* Adds Set-Cookie for a new session token (max_age seconds), or clears
  * the cookie when token is NULL. */

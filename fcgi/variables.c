@@ -263,11 +263,11 @@ static void var_delete(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/variables", var_list, GL_PERM_VARIABLE_READ },
-    { "POST", "/api/variables", var_create, GL_PERM_VARIABLE_WRITE },
-    { "GET", "/api/variables/:id", var_get, GL_PERM_VARIABLE_READ },
-    { "PATCH", "/api/variables/:id", var_patch, GL_PERM_VARIABLE_WRITE },
-    { "DELETE", "/api/variables/:id", var_delete, GL_PERM_VARIABLE_WRITE },
+    { "GET", "/api/variables", var_list, GL_PERM_VARIABLE_READ, NULL },
+    { "POST", "/api/variables", var_create, GL_PERM_VARIABLE_WRITE, NULL },
+    { "GET", "/api/variables/:id", var_get, GL_PERM_VARIABLE_READ, NULL },
+    { "PATCH", "/api/variables/:id", var_patch, GL_PERM_VARIABLE_WRITE, NULL },
+    { "DELETE", "/api/variables/:id", var_delete, GL_PERM_VARIABLE_WRITE, NULL },
 };
 
 const gl_resource_t gl_resource_variables = { "variables", routes, GL_NELEM(routes) };

@@ -92,11 +92,17 @@ static void run_route(gl_req_t *req, const gl_route_t *route)
     gl_err_clear(&err);
     int rc;
     if (rule->needs_auth) {
-        /* opens the transaction in the same round trip as authentication */
-        if (gl_session_authorize(req, rule) != GL_OK) {
+        /* opens the transaction in the same round trip as authentication;
+         * a read route that can tell its one statement from the request
+         * has it run there too, and the transaction ends there */
+        gl_ahead_t ahead;
+        memset(&ahead, 0, sizeof ahead);
+        bool one_trip = route->ahead && (strcmp(req->method, "GET") == 0 || req->head) && route->ahead(req, &ahead);
+        if (gl_session_authorize(req, rule, one_trip ? &ahead : NULL) != GL_OK) {
             gl_db_rollback(req->db);
             return;
         }
+        req->tx_done = one_trip;
     } else if ((rc = gl_db_begin(req->db, &err)) != GL_OK) {
         gl_resp_fail(req, rc, &err);
         return;
@@ -220,19 +226,21 @@ static void handle(worker_t *w, FCGX_Request *fr)
             req.client_ip = NULL;
     }
 
+    uint64_t trips = gl_db_round_trips(w->db);
     const gl_route_t *route = dispatch(&req);
+    trips = gl_db_round_trips(w->db) - trips;
     gl_req_send(&req);
     int64_t took_us = now_us() - t0_us;
     if (w->cfg->metrics_enabled) {
         bool hook = !route && req.path_len > 7 && strncmp(req.path, "/hooks/", 7) == 0;
-        gl_metrics_request(route, hook, req.method, req.status ? req.status : 500, took_us);
+        gl_metrics_request(route, hook, req.method, req.status ? req.status : 500, took_us, trips);
         gl_metrics_db(w->db);
     }
 
     /* a handler bug must not leak a transaction into the next request */
     gl_db_rollback(w->db);
-    gl_log(GL_LOG_DEBUG, "%s %.*s %d %lld ms", req.method, (int)req.path_len, req.path, req.status,
-           (long long)(took_us / 1000));
+    gl_log(GL_LOG_DEBUG, "%s %.*s %d %lld ms, %llu database round trip(s)", req.method, (int)req.path_len,
+           req.path, req.status, (long long)(took_us / 1000), (unsigned long long)trips);
     gl_log_context(NULL);
     gl_arena_reset(w->arena);
     gl_buf_reset(&w->out, GL_KEEP_RESPONSE);

@@ -283,8 +283,8 @@ static void wf_import(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/workflows/:id/export", wf_export, GL_PERM_WORKFLOW_READ },
-    { "POST", "/api/workflows/import", wf_import, GL_PERM_WORKFLOW_WRITE },
+    { "GET", "/api/workflows/:id/export", wf_export, GL_PERM_WORKFLOW_READ, NULL },
+    { "POST", "/api/workflows/import", wf_import, GL_PERM_WORKFLOW_WRITE, NULL },
 };
 
 const gl_resource_t gl_resource_workflow_io = { "workflow_io", routes, GL_NELEM(routes) };

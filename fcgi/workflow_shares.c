@@ -137,9 +137,9 @@ static void share_delete(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/workflows/:id/shares", shares_get, GL_PERM_WORKFLOW_READ },
-    { "PUT", "/api/workflows/:id/shares/:user", share_put, GL_PERM_WORKFLOW_WRITE },
-    { "DELETE", "/api/workflows/:id/shares/:user", share_delete, GL_PERM_WORKFLOW_WRITE },
+    { "GET", "/api/workflows/:id/shares", shares_get, GL_PERM_WORKFLOW_READ, NULL },
+    { "PUT", "/api/workflows/:id/shares/:user", share_put, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "DELETE", "/api/workflows/:id/shares/:user", share_delete, GL_PERM_WORKFLOW_WRITE, NULL },
 };
 
 const gl_resource_t gl_resource_workflow_shares = { "workflow_shares", routes, GL_NELEM(routes) };

@@ -53,7 +53,18 @@ static const gl_stmt_t q_get = {
            "WHERE w.id = $1",
     .nparams = 1,
     .rows = true,
+    .readonly = true,
 };
+
+bool gl_wf_get_ahead(gl_req_t *req, gl_ahead_t *a)
+{
+    const char *id = gl_req_param(req, "id");
+    if (!gl_is_uuid(id))
+        return false;
+    a->stmt = &q_get;
+    a->params[0] = id;
+    return true;
+}
 
 int gl_wf_definition(gl_req_t *req, json_object *def, const char **text)
 {

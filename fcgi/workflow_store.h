@@ -7,6 +7,7 @@
 #define GL_FCGI_WORKFLOW_STORE_H
 
 #include "http.h"
+#include "router.h"
 
 /*
  * Validates the definition def (a member of the request body): GL_OK with
@@ -44,6 +45,8 @@ void gl_wf_explain_purge_miss(gl_req_t *req, const char *id);
 /* Sends the workflow (with its current definition) with status, and its
  * version as the ETag. 404 if not visible. */
 int gl_wf_send(gl_req_t *req, int status, const char *id);
+/* GET /api/workflows/:id's one statement, run ahead (router.h). */
+bool gl_wf_get_ahead(gl_req_t *req, gl_ahead_t *a);
 
 /* Reads the base version of a save: the If-Match header ("3" or W/"3"), or
  * the body's base_version. NULL (with a 428 response set) if neither. */

@@ -138,9 +138,9 @@ static void version_restore(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/workflows/:id/versions", versions_get, GL_PERM_WORKFLOW_READ },
-    { "GET", "/api/workflows/:id/versions/:version", version_get, GL_PERM_WORKFLOW_READ },
-    { "POST", "/api/workflows/:id/versions/:version/restore", version_restore, GL_PERM_WORKFLOW_WRITE },
+    { "GET", "/api/workflows/:id/versions", versions_get, GL_PERM_WORKFLOW_READ, NULL },
+    { "GET", "/api/workflows/:id/versions/:version", version_get, GL_PERM_WORKFLOW_READ, NULL },
+    { "POST", "/api/workflows/:id/versions/:version/restore", version_restore, GL_PERM_WORKFLOW_WRITE, NULL },
 };
 
 const gl_resource_t gl_resource_workflow_versions = { "workflow_versions", routes, GL_NELEM(routes) };

@@ -127,18 +127,21 @@ static const gl_stmt_t q_list_updated = {
     .sql = LIST_STMT("w.updated_at, w.id", "<", "updated_at DESC, id DESC"),
     .nparams = 6,
     .rows = true,
+    .readonly = true,
 };
 static const gl_stmt_t q_list_created = {
     .name = "wf_list_created",
     .sql = LIST_STMT("w.created_at, w.id", "<", "created_at DESC, id DESC"),
     .nparams = 6,
     .rows = true,
+    .readonly = true,
 };
 static const gl_stmt_t q_list_name = {
     .name = "wf_list_name",
     .sql = LIST_STMT("lower(w.name), w.id", ">", "lower(name), id"),
     .nparams = 6,
     .rows = true,
+    .readonly = true,
 };
 
 /* The :id of the route, or NULL with a 404 set. */
@@ -219,7 +222,9 @@ static void wf_get(gl_req_t *req)
         gl_wf_send(req, 200, id);
 }
 
-static void wf_list(gl_req_t *req)
+/* The list's statement and parameters from the query string (kept in the
+ * arena); false when it is invalid, answered 400 when answer is set. */
+static bool wf_list_query(gl_req_t *req, bool answer, gl_ahead_t *a)
 {
     const char *q = gl_req_query(req, "q");
     const char *tag = gl_req_query(req, "tag");
@@ -228,38 +233,49 @@ static void wf_list(gl_req_t *req)
     const char *sort = gl_req_query(req, "sort");
     const char *cursor = gl_req_query(req, "cursor");
     const char *limit = gl_req_query(req, "limit");
+    const char *field = NULL, *why = NULL;
     int64_t n = 50;
-    if (limit && gl_parse_i64(limit, 1, 200, &n) != GL_OK) {
-        gl_resp_error(req, 400, "invalid", "limit", "limit must be an integer from 1 to 200");
-        return;
-    }
-    if ((active && strcmp(active, "true") && strcmp(active, "false")) ||
-        (deleted && strcmp(deleted, "true") && strcmp(deleted, "false"))) {
-        gl_resp_error(req, 400, "invalid", active ? "active" : "deleted", "use true or false");
-        return;
-    }
-    if (cursor && !gl_is_uuid(cursor)) {
-        gl_resp_error(req, 400, "invalid", "cursor", "cursor must be the next_cursor of a previous page");
-        return;
-    }
-    if ((q && strlen(q) > 200) || (tag && strlen(tag) > 50)) {
-        gl_resp_error(req, 400, "invalid", q && strlen(q) > 200 ? "q" : "tag", "search text too long");
-        return;
-    }
-    const gl_stmt_t *stmt = &q_list_updated;
-    if (sort && strcmp(sort, "name") == 0)
-        stmt = &q_list_name;
+    a->stmt = &q_list_updated;
+    if (limit && gl_parse_i64(limit, 1, 200, &n) != GL_OK)
+        field = "limit", why = "limit must be an integer from 1 to 200";
+    else if ((active && strcmp(active, "true") && strcmp(active, "false")) ||
+             (deleted && strcmp(deleted, "true") && strcmp(deleted, "false")))
+        field = active ? "active" : "deleted", why = "use true or false";
+    else if (cursor && !gl_is_uuid(cursor))
+        field = "cursor", why = "cursor must be the next_cursor of a previous page";
+    else if ((q && strlen(q) > 200) || (tag && strlen(tag) > 50))
+        field = q && strlen(q) > 200 ? "q" : "tag", why = "search text too long";
+    else if (sort && strcmp(sort, "name") == 0)
+        a->stmt = &q_list_name;
     else if (sort && strcmp(sort, "created") == 0)
-        stmt = &q_list_created;
-    else if (sort && strcmp(sort, "updated") != 0) {
-        gl_resp_error(req, 400, "invalid", "sort", "sort is one of updated, created, name");
-        return;
+        a->stmt = &q_list_created;
+    else if (sort && strcmp(sort, "updated") != 0)
+        field = "sort", why = "sort is one of updated, created, name";
+    if (field) {
+        if (answer)
+            gl_resp_error(req, 400, "invalid", field, "%s", why);
+        return false;
     }
-    char ntext[16];
-    snprintf(ntext, sizeof ntext, "%lld", (long long)n);
-    const char *params[] = { q && *q ? q : NULL, tag && *tag ? tag : NULL, active,
-                             cursor, deleted && strcmp(deleted, "true") == 0 ? "true" : "false", ntext };
-    gl_resp_query_json(req, 200, stmt, params, "no workflows");
+    a->params[0] = q && *q ? q : NULL;
+    a->params[1] = tag && *tag ? tag : NULL;
+    a->params[2] = active;
+    a->params[3] = cursor;
+    a->params[4] = deleted && strcmp(deleted, "true") == 0 ? "true" : "false";
+    a->params[5] = gl_arena_printf(req->arena, "%lld", (long long)n);
+    return true;
+}
+
+static bool wf_list_ahead(gl_req_t *req, gl_ahead_t *a)
+{
+    return wf_list_query(req, false, a);
+}
+
+static void wf_list(gl_req_t *req)
+{
+    gl_ahead_t a;
+    memset(&a, 0, sizeof a);
+    if (wf_list_query(req, true, &a))
+        gl_resp_query_json(req, 200, a.stmt, a.params, "no workflows");
 }
 
 static void wf_patch(gl_req_t *req)
@@ -455,16 +471,16 @@ static void wf_deactivate(gl_req_t *req)
 }
 
 static const gl_route_t routes[] = {
-    { "GET", "/api/workflows", wf_list, GL_PERM_WORKFLOW_READ },
-    { "POST", "/api/workflows", wf_post, GL_PERM_WORKFLOW_WRITE },
-    { "GET", "/api/workflows/:id", wf_get, GL_PERM_WORKFLOW_READ },
-    { "PUT", "/api/workflows/:id", wf_put, GL_PERM_WORKFLOW_WRITE },
-    { "PATCH", "/api/workflows/:id", wf_patch, GL_PERM_WORKFLOW_WRITE },
-    { "DELETE", "/api/workflows/:id", wf_delete, GL_PERM_WORKFLOW_WRITE },
-    { "POST", "/api/workflows/:id/duplicate", wf_duplicate, GL_PERM_WORKFLOW_WRITE },
-    { "POST", "/api/workflows/:id/restore", wf_restore, GL_PERM_WORKFLOW_WRITE },
-    { "POST", "/api/workflows/:id/activate", wf_activate, GL_PERM_WORKFLOW_WRITE },
-    { "POST", "/api/workflows/:id/deactivate", wf_deactivate, GL_PERM_WORKFLOW_WRITE },
+    { "GET", "/api/workflows", wf_list, GL_PERM_WORKFLOW_READ, wf_list_ahead },
+    { "POST", "/api/workflows", wf_post, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "GET", "/api/workflows/:id", wf_get, GL_PERM_WORKFLOW_READ, gl_wf_get_ahead },
+    { "PUT", "/api/workflows/:id", wf_put, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "PATCH", "/api/workflows/:id", wf_patch, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "DELETE", "/api/workflows/:id", wf_delete, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "POST", "/api/workflows/:id/duplicate", wf_duplicate, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "POST", "/api/workflows/:id/restore", wf_restore, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "POST", "/api/workflows/:id/activate", wf_activate, GL_PERM_WORKFLOW_WRITE, NULL },
+    { "POST", "/api/workflows/:id/deactivate", wf_deactivate, GL_PERM_WORKFLOW_WRITE, NULL },
 };
 
 const gl_resource_t gl_resource_workflows = { "workflows", routes, GL_NELEM(routes) };

@@ -202,6 +202,45 @@ class MetricsTest(unittest.TestCase):
         self.assertGreater(val(after, "glyphic_fcgi_resident_memory_bytes"), 1 << 20)
         self.assertEqual(val(after, "glyphic_database_up"), 1)
 
+    def test_reads_take_one_database_round_trip(self):
+        """GET /api/me, a workflow, the list and an execution: authentication, the read and the
+        transaction's end go in one round trip. Each worker prepares a statement the first time it
+        runs it (one more trip each), so a run of n requests may take n plus one per worker."""
+        c = user()
+        wid = manual_flow(c)
+        eid = run(c, wid)
+        key = c.post("/api/keys", {"name": "reads", "scopes": ["read"]}).json()["key"]
+        reads = [("/api/me", "/api/me", None), (f"/api/workflows/{wid}", "/api/workflows/{id}", None),
+                 ("/api/workflows?limit=50", "/api/workflows", None),
+                 (f"/api/executions/{eid}", "/api/executions/{id}", None),
+                 (f"/api/workflows/{wid}", "/api/workflows/{id}", {"Authorization": f"Bearer {key}"})]
+        n, workers = 30, ENV.fcgi.total()
+        for path, route, headers in reads:
+            with self.subTest(path=path, key=bool(headers)):
+                before = scrape()
+                for _ in range(n):
+                    r = ENV.request("GET", path, headers=headers or {"Cookie": f"glyphic_session={c.cookie}"})
+                    self.assertEqual(r.status, 200, r)
+                after = scrape()
+                labels = dict(route=route, method="GET")
+                trips = val(after, "glyphic_http_db_round_trips_total", **labels) - \
+                    val(before, "glyphic_http_db_round_trips_total", **labels)
+                served = val(after, "glyphic_http_requests_total", **labels, status="200") - \
+                    val(before, "glyphic_http_requests_total", **labels, status="200")
+                self.assertEqual(served, n)
+                print(f"\n{path}: {trips / n:.2f} database round trips per request", flush=True)
+                self.assertGreaterEqual(trips, n)
+                self.assertLessEqual(trips, n + workers)
+        # the execution stays queued: cancel it, so the executor tests do not run it
+        self.assertEqual(c.post(f"/api/executions/{eid}/cancel").status, 200)
+        # a write still takes its round trips, and they are counted too
+        before = scrape()
+        self.assertEqual(c.patch(f"/api/workflows/{wid}", {"name": "Renamed"}).status, 200)
+        after = scrape()
+        labels = dict(route="/api/workflows/{id}", method="PATCH")
+        self.assertGreaterEqual(val(after, "glyphic_http_db_round_trips_total", **labels)
+                                - val(before, "glyphic_http_db_round_trips_total", **labels), 3)
+
     def test_executions_claims_and_steps_through_the_database(self):
         ex = start_executor()
         try:

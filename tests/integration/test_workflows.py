@@ -550,3 +550,71 @@ class SharingTenancyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
+
+class OneTripReadTest(unittest.TestCase):
+    """The reads that run their one statement in the round trip that authenticates (GET /api/me,
+    a workflow, the list, an execution) refuse exactly like the others: the statement ran, but what
+    it read never leaves when who asks may not have it."""
+
+    def test_refusals_are_the_same_and_nothing_leaks(self):
+        alice, eve = signup("alice"), signup("eve")
+        wid = create(alice, name="Secret plan")["id"]
+        r = alice.post(f"/api/workflows/{wid}/run", {})
+        self.assertIn(r.status, (200, 201, 202), r)
+        eid = r.json().get("execution_id") or r.json()["id"]
+        paths = ["/api/me", f"/api/workflows/{wid}", "/api/workflows?limit=50", f"/api/executions/{eid}"]
+        for path in paths:
+            with self.subTest(path=path):
+                ok = alice.get(path)
+                self.assertEqual(ok.status, 200, ok)
+                self.assertEqual(alice.request("HEAD", path).status, 200)
+                # nobody, a made-up session, a malformed key, a made-up key: 401, nothing read
+                anon = ENV.request("GET", path)
+                self.assertEqual(anon.status, 401, anon)
+                made_up = ENV.request("GET", path, headers={"Cookie": "glyphic_session=" + "A" * 43})
+                self.assertEqual(made_up.status, 401, made_up)
+                self.assertIn("glyphic_session=;", made_up.header("Set-Cookie") or "")
+                for auth in ("Bearer nonsense", "Bearer gk_" + "A" * 43):
+                    r = ENV.request("GET", path, headers={"Authorization": auth})
+                    self.assertEqual(r.status, 401, r)
+                    self.assertNotIn(b"Secret plan", r.body)
+                # an org one is not in: 404, nothing of it
+                r = eve.get(path, headers={"X-Glyphic-Org": alice.me["org_id"]})
+                self.assertEqual(r.status, 404, r)
+                self.assertNotIn(b"Secret plan", r.body)
+        # another org's workflow and execution are not there; the list is one's own
+        self.assertEqual(eve.get(f"/api/workflows/{wid}").status, 404)
+        self.assertEqual(eve.get(f"/api/executions/{eid}").status, 404)
+        self.assertNotIn(wid, eve.get("/api/workflows?limit=50").body.decode())
+        # a signed-out session reads nothing any more, on the one-trip path as elsewhere
+        cookie = alice.cookie
+        self.assertEqual(alice.post("/api/auth/logout").status, 204)
+        r = ENV.request("GET", f"/api/workflows/{wid}", headers={"Cookie": f"glyphic_session={cookie}"})
+        self.assertEqual(r.status, 401, r)
+        self.assertNotIn(b"Secret plan", r.body)
+
+    def test_an_api_key_reads_by_its_scope_and_the_list_validates(self):
+        bob = signup("bob")
+        wid = create(bob, name="Keyed")["id"]
+        key = bob.post("/api/keys", {"name": "reader", "scopes": ["read"]}).json()["key"]
+        h = {"Authorization": f"Bearer {key}"}
+        me = ENV.request("GET", "/api/me", headers=h)
+        self.assertEqual(me.status, 200, me)
+        self.assertEqual(me.json()["auth"], "api_key")
+        self.assertNotIn("csrf_token", me.json())
+        self.assertEqual(ENV.request("GET", f"/api/workflows/{wid}", headers=h).json()["name"], "Keyed")
+        # the key's org only: another org named is 404 before anything is read
+        other = signup("other")
+        r = ENV.request("GET", "/api/workflows", headers={**h, "X-Glyphic-Org": other.me["org_id"]})
+        self.assertEqual(r.status, 404, r)
+        # a query the list refuses is a 400 from the usual path, after authentication
+        for q, field in (("limit=0", "limit"), ("sort=size", "sort"), ("cursor=x", "cursor"), ("active=maybe", "active")):
+            with self.subTest(q=q):
+                r = ENV.request("GET", f"/api/workflows?{q}", headers=h)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.json()["error"]["field"], field)
+                self.assertEqual(ENV.request("GET", f"/api/workflows?{q}").status, 401)
+        # a malformed id never reaches the database: 404
+        self.assertEqual(ENV.request("GET", "/api/workflows/not-a-uuid", headers=h).status, 404)
+        self.assertEqual(ENV.request("GET", "/api/executions/not-a-uuid", headers=h).status, 404)

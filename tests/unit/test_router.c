@@ -8,10 +8,10 @@ static void h_put(gl_req_t *r) { (void)r; hits = 3; }
 static void h_run(gl_req_t *r) { (void)r; hits = 4; }
 
 static const gl_route_t test_routes[] = {
-    { "GET", "/api/things", h_list, GL_PERM_PUBLIC },
-    { "GET", "/api/things/:id", h_get, GL_PERM_PUBLIC },
-    { "PUT", "/api/things/:id", h_put, GL_PERM_PUBLIC },
-    { "POST", "/api/things/:id/runs/:run", h_run, GL_PERM_PUBLIC },
+    { "GET", "/api/things", h_list, GL_PERM_PUBLIC, NULL },
+    { "GET", "/api/things/:id", h_get, GL_PERM_PUBLIC, NULL },
+    { "PUT", "/api/things/:id", h_put, GL_PERM_PUBLIC, NULL },
+    { "POST", "/api/things/:id/runs/:run", h_run, GL_PERM_PUBLIC, NULL },
 };
 static const gl_resource_t things = { "things", test_routes, 4 };
 const gl_resource_t *const gl_resources[] = { &things };
