@@ -138,6 +138,8 @@ import time
 import urllib.error
 import urllib.request
 
+from benchlib import process_tree, pss_mib  # the process tree of a peer and its memory
+
 DEFAULT_DIR = "/tmp/glyphic-bench-peers/executions"
 N8N_VERSION = "2.8.4"
 NODE_RED_VERSION = "4.1.15"
@@ -212,54 +214,12 @@ def install(dir=DEFAULT_DIR, log=sys.stderr):
 
 
 # --------------------------------------------------------------------------
-# processes and memory
+# ports (process_tree and pss_mib, the peers' processes and memory, are benchlib's)
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _children_map():
-    kids = {}
-    for e in os.listdir("/proc"):
-        if not e.isdigit():
-            continue
-        try:
-            with open(f"/proc/{e}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(e))
-    return kids
-
-
-def process_tree(root):
-    """root and all its descendants that are alive now."""
-    kids = _children_map()
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        if os.path.exists(f"/proc/{p}"):
-            out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def pss_mib(pids):
-    """Sum of Pss over /proc/PID/smaps_rollup of pids, in MiB (gone pids count 0)."""
-    kb = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        kb += int(line.split()[1])
-                        break
-        except OSError:
-            pass
-    return kb / 1024
 
 
 # --------------------------------------------------------------------------
