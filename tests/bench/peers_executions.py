@@ -191,9 +191,12 @@ def _installed_version(dir, sub, pkg):
         return None
 
 
-def install(dir=DEFAULT_DIR, log=sys.stderr):
-    """npm-install both peers into dir/n8n and dir/node-red; skips what is there."""
+def install(dir=DEFAULT_DIR, log=sys.stderr, only=None):
+    """npm-install both peers (or those named in only) into dir/n8n and
+    dir/node-red; skips what is there."""
     for sub, pkgjson in PACKAGES.items():
+        if only is not None and sub not in only:
+            continue
         (pkg, version), = pkgjson["dependencies"].items()
         d = os.path.join(dir, sub)
         marker = os.path.join(d, ".installed")
@@ -621,7 +624,7 @@ def main(argv=None):
     ap.add_argument("--peers", default="n8n,node-red", help="comma-separated (default %(default)s)")
     ap.add_argument("--install-only", action="store_true")
     a = ap.parse_args(argv)
-    install(a.dir)
+    install(a.dir, only=a.peers.split(","))
     if a.install_only:
         return 0
     rows = []
