@@ -138,6 +138,8 @@ import time
 import urllib.error
 import urllib.request
 
+from benchlib import process_tree, pss_mib  # the process tree of a peer and its memory
+
 DEFAULT_DIR = "/tmp/glyphic-bench-peers/executions"
 N8N_VERSION = "2.8.4"
 NODE_RED_VERSION = "4.1.15"
@@ -189,9 +191,12 @@ def _installed_version(dir, sub, pkg):
         return None
 
 
-def install(dir=DEFAULT_DIR, log=sys.stderr):
-    """npm-install both peers into dir/n8n and dir/node-red; skips what is there."""
+def install(dir=DEFAULT_DIR, log=sys.stderr, only=None):
+    """npm-install both peers (or those named in only) into dir/n8n and
+    dir/node-red; skips what is there."""
     for sub, pkgjson in PACKAGES.items():
+        if only is not None and sub not in only:
+            continue
         (pkg, version), = pkgjson["dependencies"].items()
         d = os.path.join(dir, sub)
         marker = os.path.join(d, ".installed")
@@ -212,54 +217,12 @@ def install(dir=DEFAULT_DIR, log=sys.stderr):
 
 
 # --------------------------------------------------------------------------
-# processes and memory
+# ports (process_tree and pss_mib, the peers' processes and memory, are benchlib's)
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _children_map():
-    kids = {}
-    for e in os.listdir("/proc"):
-        if not e.isdigit():
-            continue
-        try:
-            with open(f"/proc/{e}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(e))
-    return kids
-
-
-def process_tree(root):
-    """root and all its descendants that are alive now."""
-    kids = _children_map()
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        if os.path.exists(f"/proc/{p}"):
-            out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def pss_mib(pids):
-    """Sum of Pss over /proc/PID/smaps_rollup of pids, in MiB (gone pids count 0)."""
-    kb = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        kb += int(line.split()[1])
-                        break
-        except OSError:
-            pass
-    return kb / 1024
 
 
 # --------------------------------------------------------------------------
@@ -661,7 +624,7 @@ def main(argv=None):
     ap.add_argument("--peers", default="n8n,node-red", help="comma-separated (default %(default)s)")
     ap.add_argument("--install-only", action="store_true")
     a = ap.parse_args(argv)
-    install(a.dir)
+    install(a.dir, only=a.peers.split(","))
     if a.install_only:
         return 0
     rows = []
