@@ -23,3 +23,17 @@ BEGIN
                          OR glyphic.wf_shared_with_me(w.id, true)));
 END
 $$;
+
+-- 012's trigger fills the parameters a new version lists in
+-- generated_params; a save whose definition has none to generate (the
+-- usual case: every webhook path set) passes '[]', and the function then
+-- only checked that list and returned the row unchanged — after copying
+-- the definition's nodes out of the row and back. The trigger now fires
+-- only when there is something to check or fill: a list that is not an
+-- array still reaches the function (and is refused there), as does any
+-- non-empty one.
+DROP TRIGGER workflow_versions_fill_generated ON glyphic.workflow_versions;
+CREATE TRIGGER workflow_versions_fill_generated BEFORE INSERT ON glyphic.workflow_versions
+  FOR EACH ROW
+  WHEN (jsonb_typeof(NEW.generated_params) IS DISTINCT FROM 'array' OR jsonb_array_length(NEW.generated_params) > 0)
+  EXECUTE FUNCTION glyphic.wf_fill_generated_params();
