@@ -66,6 +66,34 @@ bool gl_wf_get_ahead(gl_req_t *req, gl_ahead_t *a)
     return true;
 }
 
+/*
+ * A save in one statement (PUT /api/workflows/:id): bumps the workflow's
+ * version if it is still base_version ($2), appends the new version, and
+ * renders the workflow as q_get does — the definition as stored (the insert
+ * trigger of sql/012 may have filled generated parameters), taken from the
+ * inserted row instead of being read back. No row: the bump matched
+ * nothing (gl_wf_explain_miss says why). The version's RLS check
+ * (wf_can_edit) sees the workflow row as it was before the bump, which
+ * changes neither its org nor its author.
+ */
+static const gl_stmt_t q_save = {
+    .name = "wf_save",
+    .sql = "WITH w AS (UPDATE workflows SET current_version = current_version + 1, updated_at = now() "
+           "WHERE id = $1 AND deleted_at IS NULL AND current_version = $2::int "
+           "RETURNING id, org_id, name, tags, active, active_version, current_version, created_by, created_at, "
+           "updated_at, deleted_at), "
+           "v AS (INSERT INTO workflow_versions (workflow_id, version, org_id, definition, author_id, message, "
+           "restored_from, error_trigger, generated_params, credentials) "
+           "SELECT w.id, w.current_version, w.org_id, $3::jsonb, current_user_id(), $4, NULL, $5, $6::jsonb, "
+           "ARRAY(SELECT jsonb_array_elements_text($7::jsonb)) FROM w RETURNING definition) "
+           "SELECT json_build_object('id', w.id, 'name', w.name, 'tags', w.tags, 'active', w.active,"
+           " 'active_version', w.active_version, 'version', w.current_version, 'created_by', w.created_by,"
+           " 'created_at', w.created_at, 'updated_at', w.updated_at, 'deleted_at', w.deleted_at,"
+           " 'definition', v.definition)::text, w.current_version, w.active FROM w, v",
+    .nparams = 7,
+    .rows = true,
+};
+
 int gl_wf_definition(gl_req_t *req, json_object *def, const char **text)
 {
     gl_problems_t *p = gl_arena_alloc(req->arena, sizeof *p);
@@ -88,6 +116,28 @@ int gl_wf_definition(gl_req_t *req, json_object *def, const char **text)
     return GL_INVALID;
 }
 
+int gl_wf_version_fields(gl_req_t *req, json_object *def, const char *text, gl_wf_version_t *out)
+{
+    out->definition = text;
+    /* where the version starts when it runs as an error workflow (sql/010),
+     * and the parameters the database generates (sql/012) */
+    out->error_trigger = gl_engine_trigger_node(def, "error");
+    json_object *generated = gl_engine_generated_params(def);
+    out->generated = gl_arena_strdup(req->arena, json_object_to_json_string_ext(generated, JSON_C_TO_STRING_PLAIN));
+    json_object_put(generated);
+    /* the credentials it names, so deleting one can say who uses it (sql/014) */
+    gl_buf_t creds;
+    gl_buf_init(&creds, 1 << 20);
+    if (gl_engine_credential_names(def, &creds) != GL_OK) {
+        gl_buf_free(&creds);
+        gl_resp_error(req, 400, "invalid", "definition", "the definition names too many credentials");
+        return GL_INVALID;
+    }
+    out->credentials = gl_arena_strdup(req->arena, creds.data);
+    gl_buf_free(&creds);
+    return GL_OK;
+}
+
 int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, const char *org_id,
                          const char *definition, const char *message, const char *restored_from,
                          bool active)
@@ -102,32 +152,50 @@ int gl_wf_append_version(gl_req_t *req, const char *id, const char *version, con
         gl_resp_error(req, 500, "internal", NULL, "the definition cannot be stored");
         return GL_ERR;
     }
-    /* where the version starts when it runs as an error workflow (sql/010),
-     * and the parameters the database generates (sql/012) */
-    const char *error_trigger = gl_engine_trigger_node(def, "error");
-    json_object *generated = gl_engine_generated_params(def);
-    /* the credentials it names, so deleting one can say who uses it (sql/014) */
-    gl_buf_t creds;
-    gl_buf_init(&creds, 1 << 20);
-    if (gl_engine_credential_names(def, &creds) != GL_OK) {
-        gl_buf_free(&creds);
-        json_object_put(generated);
-        json_object_put(def);
-        gl_resp_error(req, 400, "invalid", "definition", "the definition names too many credentials");
-        return GL_INVALID;
+    /* error_trigger is borrowed from def: def lives until the insert ran */
+    gl_wf_version_t v;
+    rc = gl_wf_version_fields(req, def, definition, &v);
+    if (rc == GL_OK) {
+        const char *params[] = { id, version, org_id, v.definition, message, restored_from, v.error_trigger,
+                                 v.generated, v.credentials };
+        rc = gl_db_query(req->db, &q_version_insert, params, NULL, NULL, &err);
+        if (rc != GL_OK)
+            gl_resp_fail(req, rc, &err);
     }
-    const char *params[] = { id, version, org_id, definition, message, restored_from, error_trigger,
-                             json_object_to_json_string_ext(generated, JSON_C_TO_STRING_PLAIN),
-                             gl_arena_strdup(req->arena, creds.data) };
-    gl_buf_free(&creds);
-    rc = gl_db_query(req->db, &q_version_insert, params, NULL, NULL, &err);
-    json_object_put(generated);
     json_object_put(def);
+    if (rc != GL_OK)
+        return rc;
+    return active ? gl_wf_sync_triggers(req, id, version, false) : GL_OK;
+}
+
+int gl_wf_save(gl_req_t *req, const char *id, const char *base_version, const gl_wf_version_t *v,
+               const char *message)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = NULL;
+    const char *params[] = { id, base_version, v->definition, message, v->error_trigger, v->generated,
+                             v->credentials };
+    int rc = gl_db_query(req->db, &q_save, params, req->arena, &res, &err);
     if (rc != GL_OK) {
         gl_resp_fail(req, rc, &err);
         return rc;
     }
-    return active ? gl_wf_sync_triggers(req, id, version, false) : GL_OK;
+    if (PQntuples(res) == 0) {
+        gl_wf_explain_miss(req, id, base_version);
+        return GL_CONFLICT;
+    }
+    if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+        /* an active workflow's trigger rows move to the new version, and
+         * that changes its active_version: render it again afterwards */
+        rc = gl_wf_sync_triggers(req, id, PQgetvalue(res, 0, 1), false);
+        return rc == GL_OK ? gl_wf_send(req, 200, id) : rc;
+    }
+    char etag[24];
+    snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(res, 0, 1));
+    gl_resp_header(req, "ETag", etag);
+    gl_resp_json(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    return GL_OK;
 }
 
 /* The trigger rows of version `version` of workflow id as stored (with the

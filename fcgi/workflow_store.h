@@ -16,6 +16,26 @@
  */
 int gl_wf_definition(gl_req_t *req, json_object *def, const char **text) GL_WUR;
 
+/* The columns of a version row, all derived from its validated definition
+ * (arena text; error_trigger is borrowed from the definition's JSON). */
+typedef struct {
+    const char *definition;    /* compact JSON, from gl_wf_definition */
+    const char *error_trigger; /* id of the error trigger node, or NULL */
+    const char *generated;     /* JSON array: the parameters the database generates */
+    const char *credentials;   /* JSON array: the credential names it uses */
+} gl_wf_version_t;
+
+/* Fills *out from def (validated) and text, its compact JSON; def must live
+ * as long as *out is used. GL_OK, else an error response is set. */
+int gl_wf_version_fields(gl_req_t *req, json_object *def, const char *text, gl_wf_version_t *out) GL_WUR;
+
+/* Saves version v of workflow id on top of base_version, with message (may
+ * be NULL), in one statement, and sends the workflow (200, ETag) — after
+ * moving the triggers of an active workflow (409 when a webhook path is
+ * taken). On a miss: 404, 403 or 409 as gl_wf_explain_miss sets them. */
+int gl_wf_save(gl_req_t *req, const char *id, const char *base_version, const gl_wf_version_t *v,
+               const char *message);
+
 /* Appends version `version` of workflow id with definition text, then, if
  * the workflow is active, moves its triggers to that version (409 when a
  * webhook path is taken). Error responses are set on failure. */

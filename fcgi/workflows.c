@@ -29,15 +29,6 @@ static const gl_stmt_t q_insert = {
     .rows = true,
 };
 
-static const gl_stmt_t q_bump = {
-    .name = "wf_bump",
-    .sql = "UPDATE workflows SET current_version = current_version + 1, updated_at = now() "
-           "WHERE id = $1 AND deleted_at IS NULL AND current_version = $2 "
-           "RETURNING current_version, org_id, active",
-    .nparams = 2,
-    .rows = true,
-};
-
 static const gl_stmt_t q_patch = {
     .name = "wf_patch",
     .sql = "UPDATE workflows SET name = coalesce($2, name), "
@@ -315,22 +306,12 @@ static void wf_put(gl_req_t *req)
     const char *message = optional_message(req);
     if (!message && req->status)
         return;
-    const char *def = NULL;
-    if (gl_wf_definition(req, json_object_object_get(req->json, "definition"), &def) != GL_OK)
+    json_object *def = json_object_object_get(req->json, "definition");
+    const char *text = NULL;
+    gl_wf_version_t v;
+    if (gl_wf_definition(req, def, &text) != GL_OK || gl_wf_version_fields(req, def, text, &v) != GL_OK)
         return;
-    const char *params[] = { id, base };
-    PGresult *res = NULL;
-    if (!one_row(req, &q_bump, params, &res))
-        return;
-    if (PQntuples(res) == 0) {
-        gl_wf_explain_miss(req, id, base);
-        return;
-    }
-    const char *version = PQgetvalue(res, 0, 0);
-    bool active = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-    if (gl_wf_append_version(req, id, version, PQgetvalue(res, 0, 1), def, message, NULL, active) != GL_OK)
-        return;
-    gl_wf_send(req, 200, id);
+    gl_wf_save(req, id, base, &v, message);
 }
 
 /* The definition of a copy (arena text): the original's without the
