@@ -75,8 +75,8 @@ static const gl_stmt_t q_child = {
     .name = "exec_child",
     .sql = "SELECT glyphic.exec_start(w.org_id, w.id, w.current_version, NULL, 'subworkflow', NULL, $3::jsonb, "
            "$4::uuid, NULL, 'running'), w.name, v.definition::text "
-           "FROM glyphic.workflows w JOIN glyphic.workflow_versions v "
-           "ON v.workflow_id = w.id AND v.version = w.current_version "
+           "FROM glyphic.workflows w CROSS JOIN LATERAL (SELECT v.definition FROM glyphic.workflow_versions v "
+           "WHERE v.workflow_id = w.id AND v.version = w.current_version OFFSET 0) v "
            "WHERE w.id = $1::uuid AND w.org_id = $2::uuid AND w.deleted_at IS NULL "
            "AND glyphic.wf_readable_by(w.id, glyphic.exec_starter($4::uuid))",
     .nparams = 4, .rows = true,

@@ -34,7 +34,8 @@ static void n8n_refuse(gl_req_t *req, json_object *problems, const char *what);
 static const gl_stmt_t q_export = {
     .name = "wfio_export",
     .sql = "SELECT w.name, to_json(w.tags)::text, v.definition::text FROM workflows w "
-           "JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version "
+           "CROSS JOIN LATERAL (SELECT v.definition FROM workflow_versions v "
+           "WHERE v.workflow_id = w.id AND v.version = w.current_version OFFSET 0) v "
            "WHERE w.id = $1 AND w.deleted_at IS NULL",
     .nparams = 1,
     .rows = true,

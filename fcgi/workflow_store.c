@@ -43,13 +43,20 @@ static const gl_stmt_t q_state = {
     .rows = true,
 };
 
+/* The current version by its whole key: as a plain join on (workflow_id,
+ * version) the generic plan found the versions by workflow_id alone and
+ * checked row level security on every one of them before keeping the
+ * current (slower with every save); the fenced lateral subquery looks the
+ * one row up. The same form wherever a workflow's current definition is
+ * read (workflows.c, workflow_io.c, the executor's workflow_job.c). */
 static const gl_stmt_t q_get = {
     .name = "wf_get",
     .sql = "SELECT json_build_object('id', w.id, 'name', w.name, 'tags', w.tags, 'active', w.active,"
            " 'active_version', w.active_version, 'version', w.current_version, 'created_by', w.created_by,"
            " 'created_at', w.created_at, 'updated_at', w.updated_at, 'deleted_at', w.deleted_at,"
            " 'definition', v.definition)::text, w.current_version "
-           "FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version "
+           "FROM workflows w CROSS JOIN LATERAL (SELECT v.definition FROM workflow_versions v "
+           "WHERE v.workflow_id = w.id AND v.version = w.current_version OFFSET 0) v "
            "WHERE w.id = $1",
     .nparams = 1,
     .rows = true,

@@ -42,7 +42,8 @@ static const gl_stmt_t q_patch = {
 static const gl_stmt_t q_current = {
     .name = "wf_current",
     .sql = "SELECT w.name, v.definition::text, to_json(w.tags)::text FROM workflows w "
-           "JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version "
+           "CROSS JOIN LATERAL (SELECT v.definition FROM workflow_versions v "
+           "WHERE v.workflow_id = w.id AND v.version = w.current_version OFFSET 0) v "
            "WHERE w.id = $1 AND w.deleted_at IS NULL",
     .nparams = 1,
     .rows = true,
