@@ -264,12 +264,7 @@ static void executions_list(gl_req_t *req)
 
 static bool execution_get_ahead(gl_req_t *req, gl_ahead_t *a)
 {
-    const char *id = gl_req_param(req, "id");
-    if (!gl_is_uuid(id))
-        return false;
-    a->stmt = &q_get;
-    a->params[0] = id;
-    return true;
+    return gl_ahead_by_id(req, &q_get, a);
 }
 
 static void execution_get(gl_req_t *req)

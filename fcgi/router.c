@@ -121,3 +121,13 @@ gl_route_result_t gl_route_find(gl_req_t *req, const char *method, const char *p
     }
     return path_matched ? GL_ROUTE_BAD_METHOD : GL_ROUTE_NOT_FOUND;
 }
+
+bool gl_ahead_by_id(gl_req_t *req, const gl_stmt_t *stmt, gl_ahead_t *out)
+{
+    const char *id = gl_req_param(req, "id");
+    if (!gl_is_uuid(id))
+        return false;
+    out->stmt = stmt;
+    out->params[0] = id;
+    return true;
+}

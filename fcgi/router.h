@@ -26,6 +26,10 @@ typedef struct {
 } gl_ahead_t;
 typedef bool (*gl_ahead_fn)(gl_req_t *req, gl_ahead_t *out);
 
+/* The usual ahead function's body: stmt with the route's :id as its one
+ * parameter, when :id is a uuid (else the handler answers 404 itself). */
+bool gl_ahead_by_id(gl_req_t *req, const gl_stmt_t *stmt, gl_ahead_t *out);
+
 typedef struct {
     const char *method;  /* "GET", "POST", "PUT", "PATCH", "DELETE" */
     const char *pattern; /* literal segments and ":name" parameters; ":org"

@@ -65,12 +65,7 @@ static const gl_stmt_t q_get = {
 
 bool gl_wf_get_ahead(gl_req_t *req, gl_ahead_t *a)
 {
-    const char *id = gl_req_param(req, "id");
-    if (!gl_is_uuid(id))
-        return false;
-    a->stmt = &q_get;
-    a->params[0] = id;
-    return true;
+    return gl_ahead_by_id(req, &q_get, a);
 }
 
 /*
