@@ -128,17 +128,17 @@ static gl_job_result_t run_record(gl_job_ctx_t *c)
 }
 
 static const gl_job_kind_t kinds[] = {
-    { "workflow.run", gl_workflow_job_run },
-    { NULL, NULL },
+    { "workflow.run", gl_workflow_job_run, gl_workflow_jobs_run_batch },
+    { NULL, NULL, NULL },
 };
 
 static const gl_job_kind_t test_kinds_table[] = {
-    { "test.noop", run_noop },
-    { "test.sleep", run_sleep },
-    { "test.fail", run_fail },
-    { "test.fatal", run_fatal },
-    { "test.record", run_record },
-    { NULL, NULL },
+    { "test.noop", run_noop, NULL },
+    { "test.sleep", run_sleep, NULL },
+    { "test.fail", run_fail, NULL },
+    { "test.fatal", run_fatal, NULL },
+    { "test.record", run_record, NULL },
+    { NULL, NULL, NULL },
 };
 
 gl_job_fn gl_job_kind_find(const char *kind, bool test_kinds)
@@ -150,5 +150,13 @@ gl_job_fn gl_job_kind_find(const char *kind, bool test_kinds)
         for (const gl_job_kind_t *k = test_kinds_table; k->kind; k++)
             if (strcmp(k->kind, kind) == 0)
                 return k->run;
+    return NULL;
+}
+
+gl_job_batch_fn gl_job_kind_batch(const char *kind)
+{
+    for (const gl_job_kind_t *k = kinds; k->kind; k++)
+        if (strcmp(k->kind, kind) == 0)
+            return k->batch;
     return NULL;
 }

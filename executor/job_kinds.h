@@ -34,12 +34,28 @@ int gl_job_heartbeat(gl_job_ctx_t *ctx) GL_WUR;
 
 typedef gl_job_result_t (*gl_job_fn)(gl_job_ctx_t *ctx);
 
+/* What running a batch of jobs together made of one of them. */
+typedef enum {
+    GL_JOB_BATCH_ALONE = 0, /* not run: run it alone (its lease is begun) */
+    GL_JOB_BATCH_OUTCOME,   /* run: record result[i] as any job's outcome */
+    GL_JOB_BATCH_DONE,      /* run, and its completion already recorded with its end */
+} gl_job_batch_t;
+
+/* Runs ctx[0 .. n) — jobs of one kind, each lease begun, sharing one
+ * connection — together where the kind can; sets how[i], and result[i]
+ * (with ctx[i].error) for GL_JOB_BATCH_OUTCOME. */
+typedef void (*gl_job_batch_fn)(gl_job_ctx_t *ctx, int n, gl_job_batch_t *how, gl_job_result_t *result);
+
 typedef struct {
     const char *kind;
     gl_job_fn run;
+    gl_job_batch_fn batch; /* NULL: one at a time only */
 } gl_job_kind_t;
 
 /* The handler of kind, or NULL. test.* kinds only when enabled. */
 gl_job_fn gl_job_kind_find(const char *kind, bool test_kinds);
+
+/* The kind's batch runner, or NULL. */
+gl_job_batch_fn gl_job_kind_batch(const char *kind);
 
 #endif

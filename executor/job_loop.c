@@ -347,6 +347,49 @@ static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
     gl_arena_reset(job_arena);
 }
 
+/* Runs jobs[0 .. m) of one kind together (gl_job_batch_fn); their leases
+ * are begun. Those the kind leaves run alone, here. */
+static void run_together(worker_t *w, gl_job_batch_fn batch, const gl_job_t *jobs, int m, gl_arena_t *job_arena)
+{
+    const gl_config_t *cfg = w->o->cfg;
+    gl_job_ctx_t *ctx = gl_xcalloc((size_t)m, sizeof *ctx);
+    gl_job_batch_t *how = gl_xcalloc((size_t)m, sizeof *how);
+    gl_job_result_t *result = gl_xcalloc((size_t)m, sizeof *result);
+    for (int i = 0; i < m; i++)
+        ctx[i] = (gl_job_ctx_t){ .job = &jobs[i], .db = w->work, .arena = job_arena, .owner = w->owner,
+                                 .lease_s = cfg->executor_lease };
+    int64_t t0 = gl_now_ms();
+    batch(ctx, m, how, result);
+    gl_db_rollback(w->work); /* a handler must not leave a transaction open */
+    int together = 0;
+    for (int i = 0; i < m; i++) {
+        if (how[i] == GL_JOB_BATCH_ALONE)
+            continue;
+        together++;
+        gl_exec_metrics_job(how[i] == GL_JOB_BATCH_DONE || result[i] == GL_JOB_OK);
+        if (how[i] == GL_JOB_BATCH_DONE) {
+            gl_lease_drop(w->lease, &jobs[i].id, 1); /* completed with its end */
+        } else if (result[i] == GL_JOB_OK) {
+            add_ok(w, jobs[i].id);
+        } else {
+            gl_utf8_trim(ctx[i].error);
+            gl_log(GL_LOG_INFO, "%s (attempt %d of %d)", ctx[i].error, jobs[i].attempts, jobs[i].max_attempts);
+            add_failed(w, jobs[i].id, ctx[i].error, result[i] == GL_JOB_RETRY);
+        }
+    }
+    if (together) {
+        double ms = (double)(gl_now_ms() - t0) / together + 0.05;
+        w->avg_job_ms = w->avg_job_ms > 0 ? 0.8 * w->avg_job_ms + 0.2 * ms : ms;
+    }
+    gl_arena_reset(job_arena);
+    for (int i = 0; i < m; i++)
+        if (how[i] == GL_JOB_BATCH_ALONE)
+            run_one(w, &jobs[i], job_arena); /* begun: runs even after a stop, as a running job finishes */
+    free(ctx);
+    free(how);
+    free(result);
+}
+
 static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
 {
     int64_t *ids = gl_xmalloc((size_t)n * sizeof *ids);
@@ -357,7 +400,7 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
     gl_exec_metrics_claimed(n);
     gl_exec_metrics_busy(true);
     int64_t batch_started = gl_now_ms();
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n;) {
         if (stop_requested || (w->o->deadline_ms && gl_now_ms() >= w->o->deadline_ms))
             break;
         /* record what is pending before a job that may be slow (a crash in
@@ -367,9 +410,27 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
             (w->avg_job_ms >= SLOW_JOB_MS || now - batch_started >= GL_LEASE_SLOW_MS ||
              now - w->oldest_pending_ms >= FLUSH_MS))
             (void)flush(w); /* what fails waits for the end of the batch */
+        /* quick jobs of a kind that runs them together: the run of them
+         * that starts here, at most executor.batch */
+        gl_job_batch_fn together = w->avg_job_ms < SLOW_JOB_MS ? gl_job_kind_batch(jobs[i].kind) : NULL;
+        int m = 1;
+        while (together && i + m < n && strcmp(jobs[i + m].kind, jobs[i].kind) == 0)
+            m++;
+        if (together && m >= 2) {
+            int begun = 0;
+            while (begun < m && gl_lease_begin(w->lease, jobs[i + begun].id))
+                begun++;
+            if (begun)
+                run_together(w, together, &jobs[i], begun, job_arena);
+            if (begun < m)
+                break; /* the keeper handed the rest back: the batch was slow */
+            i += m;
+            continue;
+        }
         if (!gl_lease_begin(w->lease, jobs[i].id))
             break; /* the keeper handed the rest back: the batch was slow */
         run_one(w, &jobs[i], job_arena);
+        i++;
     }
     gl_lease_release_unstarted(w->lease);
     gl_exec_metrics_busy(false);

@@ -16,6 +16,7 @@
  */
 #include "workflow_job.h"
 
+#include "buf.h"
 #include "credentials.h"
 #include "engine.h"
 #include "files.h"
@@ -38,6 +39,8 @@ typedef struct {
     gl_exec_files_t files;  /* the execution's file source (each subworkflow has its own: its files are its own) */
     json_object **vars;     /* $vars: the org's variables, loaded when a definition first uses them
                                (shared with its subworkflows; the top run owns it) */
+    bool fresh;             /* a batch's run of an execution not taken up: it writes nothing */
+    bool overflow;          /* fresh, and more steps than COLLECT_MAX: to be run alone */
 } run_io_t;
 
 /* A quick workflow's steps are collected up to this many; past it (a long
@@ -166,6 +169,13 @@ static int io_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
     if (io->collected && json_object_array_length(io->collected) < COLLECT_MAX) {
         gl_exec_metrics_step(s->node_type, s->finished_ms - s->started_ms);
         return gl_step_collect(io->collected, s, cancel, err);
+    }
+    if (io->collected && io->fresh) {
+        /* not taken up, so it may not record steps on its way: it is run
+         * again alone, which does */
+        io->overflow = true;
+        gl_err_set(err, "more steps than a batched run collects");
+        return GL_ERR;
     }
     if (io->collected) {
         fence_t f;
@@ -466,25 +476,46 @@ static gl_job_result_t record_end(gl_job_ctx_t *ctx, const char *eid, int rc_run
     return out;
 }
 
-gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx)
+/* A quick run that ended, as exec_finish_many takes it (see batch_finish). */
+static json_object *run_record(const gl_job_ctx_t *ctx, const char *eid, const char *status, json_object *output,
+                               json_object *response, json_object *error, json_object *steps, int64_t started_ms)
 {
-    char eid[40];
-    json_object *x = NULL, *def = NULL, *steps = NULL, *input = NULL, *w = NULL;
-    gl_job_result_t out = load_execution(ctx, eid, &x);
-    if (out != GL_JOB_OK || !x)
-        return out;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "job", json_object_new_int64(ctx->job->id));
+    json_object_object_add(o, "attempt", json_object_new_int(ctx->job->attempts));
+    json_object_object_add(o, "id", json_object_new_string(eid));
+    json_object_object_add(o, "status", json_object_new_string(status));
+    json_object_object_add(o, "output", json_object_get(output));
+    json_object_object_add(o, "response", json_object_get(response));
+    json_object_object_add(o, "error", json_object_get(error));
+    json_object_object_add(o, "steps", json_object_get(steps));
+    json_object_object_add(o, "started_ms", json_object_new_int64(started_ms));
+    return o;
+}
+
+/* Runs the loaded execution x (the caller's). Taken up by ctx's job
+ * (exec_load) when fresh is NULL: recorded here, and the job's outcome
+ * returned. Otherwise x is fresh (exec_fresh_many: not taken up, a quick
+ * workflow) and the run writes nothing: an end is appended to fresh
+ * (run_record) and *alone is false; anything else (a wait, an abort, more
+ * steps than COLLECT_MAX) sets *alone — the job is to be run alone. */
+static gl_job_result_t run_loaded(gl_job_ctx_t *ctx, const char *eid, json_object *x, json_object *fresh,
+                                  bool *alone)
+{
+    json_object *def = NULL, *steps = NULL, *input = NULL, *w = NULL;
     json_object_object_get_ex(x, "definition", &def);
     json_object_object_get_ex(x, "steps", &steps);
     json_object_object_get_ex(x, "input", &input);
     json_object *vars = NULL;
     run_io_t io = { .job = ctx, .execution_id = eid, .org_id = str_of(x, "org_id"),
-                    .last_beat_ms = gl_wall_ms(), .vars = &vars };
+                    .last_beat_ms = gl_wall_ms(), .vars = &vars, .fresh = fresh != NULL };
+    if (alone)
+        *alone = true;
     gl_err_t verr;
     gl_err_clear(&verr);
     if (load_vars(&io, def, &verr) != GL_OK) {
         snprintf(ctx->error, sizeof ctx->error, "workflow.run %s: loading the org's variables failed: %s", eid,
                  verr.msg);
-        json_object_put(x);
         return GL_JOB_RETRY;
     }
     /* credentials are opened on first use and kept for the execution
@@ -514,24 +545,207 @@ gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx)
         io.collected = json_object_new_array();
         r.io.record = io_collect;
         r.io.begin = NULL;
+    } else if (fresh) {
+        gl_cred_store_free(store);
+        json_object_put(vars);
+        return GL_JOB_OK; /* not quick: alone */
     }
 
     gl_run_result_t rr;
     gl_err_t eerr;
     gl_err_clear(&eerr);
+    int64_t started_ms = gl_wall_ms();
     int rc_run = gl_engine_run(&r, &rr, &eerr);
-    out = record_end(ctx, eid, rc_run, &rr, &eerr, io.collected);
-    /* an execution the database took as ended (not parked, not aborted) */
-    const char *ended = rc_run != GL_OK ? "failed" : rr.status == GL_RUN_WAITING ? NULL : gl_run_status_name(rr.status);
-    if (out == GL_JOB_OK && ended)
-        gl_exec_metrics_execution(ended, str_of(x, "trigger"));
+    gl_job_result_t out = GL_JOB_OK;
+    if (fresh) {
+        if (io.overflow) {
+            /* alone */
+        } else if (rc_run != GL_OK) {
+            json_object *e = json_object_new_object();
+            json_object_object_add(e, "message", json_object_new_string(eerr.msg));
+            json_object_array_add(fresh, run_record(ctx, eid, "failed", NULL, NULL, e, NULL, started_ms));
+            json_object_put(e);
+            *alone = false;
+        } else if (rr.status == GL_RUN_SUCCEEDED || rr.status == GL_RUN_FAILED || rr.status == GL_RUN_CANCELED) {
+            json_object_array_add(fresh, run_record(ctx, eid, gl_run_status_name(rr.status), rr.output, rr.response,
+                                                    rr.error, io.collected, started_ms));
+            *alone = false;
+        }
+    } else {
+        out = record_end(ctx, eid, rc_run, &rr, &eerr, io.collected);
+        /* an execution the database took as ended (not parked, not aborted) */
+        const char *ended = rc_run != GL_OK            ? "failed"
+                            : rr.status == GL_RUN_WAITING ? NULL
+                                                          : gl_run_status_name(rr.status);
+        if (out == GL_JOB_OK && ended)
+            gl_exec_metrics_execution(ended, str_of(x, "trigger"));
+    }
     if (rc_run == GL_OK)
         gl_run_result_free(&rr);
     json_object_put(io.collected);
     json_object_put(vars);
-    json_object_put(x);
     /* the job's error is logged and stored with the job: no secret in it */
     gl_cred_store_redact(store, ctx->error, sizeof ctx->error);
     gl_cred_store_free(store);
     return out;
+}
+
+gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx)
+{
+    char eid[40];
+    json_object *x = NULL;
+    gl_job_result_t out = load_execution(ctx, eid, &x);
+    if (out != GL_JOB_OK || !x)
+        return out;
+    out = run_loaded(ctx, eid, x, NULL, NULL);
+    json_object_put(x);
+    return out;
+}
+
+/* ---- batches ---------------------------------------------------------- */
+
+static const gl_stmt_t q_fresh_many = {
+    .name = "exec_fresh_many",
+    .sql = "SELECT execution_id, execution FROM glyphic.exec_fresh_many($1::uuid[])",
+    .nparams = 1, .rows = true, .readonly = true,
+};
+static const gl_stmt_t q_finish_many = {
+    .name = "exec_finish_many",
+    .sql = "SELECT job_id, outcome, status FROM glyphic.exec_finish_many($1::jsonb, $2)",
+    .nparams = 2, .rows = true,
+};
+
+static const char *run_str(json_object *run, const char *key)
+{
+    json_object *v = NULL;
+    json_object_object_get_ex(run, key, &v);
+    return v ? json_object_get_string(v) : NULL;
+}
+
+/* Records the batch's quick runs (runs[k] is ctx[at[k]]'s; trig[k] its
+ * execution's trigger) with their jobs' completion, in one statement. */
+static void batch_finish(gl_job_ctx_t *ctx, json_object *runs, const int *at, char **trig, gl_job_batch_t *how,
+                         gl_job_result_t *result)
+{
+    size_t m = json_object_array_length(runs);
+    if (!m)
+        return;
+    const char *params[] = { json_text(runs), ctx[at[0]].owner };
+    PGresult *res = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = gl_db_query(ctx[at[0]].db, &q_finish_many, params, NULL, &res, &err);
+    if (rc != GL_OK && rc != GL_UNAVAILABLE && rc != GL_RETRY) {
+        /* refused for its data: each runs alone, as it would have */
+        gl_log(GL_LOG_WARN, "recording %zu quick executions together failed: each runs alone: %s", m, err.msg);
+        return;
+    }
+    for (size_t k = 0; k < m; k++) {
+        /* not answered for: the job is no longer this worker's (or the
+         * database went away): as a fenced or failed exec_finish */
+        gl_job_ctx_t *c = &ctx[at[k]];
+        how[at[k]] = GL_JOB_BATCH_OUTCOME;
+        result[at[k]] = GL_JOB_RETRY;
+        snprintf(c->error, sizeof c->error, "workflow.run %s: finishing failed: %s",
+                 run_str(json_object_array_get_idx(runs, k), "id"),
+                 rc == GL_OK ? "the job no longer holds its lease" : err.msg);
+    }
+    for (int row = 0; rc == GL_OK && row < PQntuples(res); row++) {
+        int64_t job = gl_db_int(res, row, 0);
+        size_t k = 0;
+        while (k < m && ctx[at[k]].job->id != job)
+            k++;
+        if (k == m)
+            continue;
+        const char *outcome = PQgetvalue(res, row, 1), *status = PQgetvalue(res, row, 2);
+        json_object *run = json_object_array_get_idx(runs, k);
+        ctx[at[k]].error[0] = '\0';
+        if (strcmp(outcome, "alone") == 0) {
+            how[at[k]] = GL_JOB_BATCH_ALONE; /* taken up by another runner meanwhile: exec_load decides */
+            continue;
+        }
+        how[at[k]] = GL_JOB_BATCH_DONE;
+        if (strcmp(outcome, "done") == 0)
+            gl_exec_metrics_execution(status, trig[k]);
+        else
+            gl_log(GL_LOG_WARN, "execution %s had already ended (canceled, reaped or deleted): its %s is dropped",
+                   run_str(run, "id"), run_str(run, "status"));
+    }
+    if (rc == GL_OK)
+        PQclear(res);
+}
+
+void gl_workflow_jobs_run_batch(gl_job_ctx_t *ctx, int n, gl_job_batch_t *how, gl_job_result_t *result)
+{
+    for (int i = 0; i < n; i++)
+        how[i] = GL_JOB_BATCH_ALONE;
+    if (n <= 0)
+        return;
+    /* the executions the jobs name (an unreadable payload fails alone,
+     * with its message), as an array literal */
+    char (*eid)[40] = gl_xcalloc((size_t)n, sizeof *eid);
+    gl_buf_t ids;
+    gl_buf_init(&ids, (size_t)n * 40 + 8);
+    int listed = 0, brc = GL_OK;
+    for (int i = 0; i < n; i++) {
+        json_object *payload = json_tokener_parse(ctx[i].job->payload);
+        const char *id = payload ? str_of(payload, "execution_id") : NULL;
+        if (id && gl_is_uuid(id)) {
+            snprintf(eid[i], sizeof eid[i], "%s", id);
+            if (gl_buf_printf(&ids, "%s%s", listed++ ? "," : "{", id) != GL_OK)
+                brc = GL_TOO_LARGE;
+        }
+        json_object_put(payload);
+    }
+    if (listed && gl_buf_puts(&ids, "}") != GL_OK)
+        brc = GL_TOO_LARGE;
+    PGresult *res = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int rc = GL_ERR;
+    if (listed && brc == GL_OK) { /* (the cap fits every id) */
+        const char *params[] = { ids.data };
+        rc = gl_db_query(ctx[0].db, &q_fresh_many, params, NULL, &res, &err);
+        if (rc != GL_OK)
+            gl_log(GL_LOG_WARN, "reading %d executions together failed: each runs alone: %s", listed, err.msg);
+    }
+    gl_buf_free(&ids);
+    if (rc != GL_OK) {
+        free(eid);
+        return;
+    }
+    int fresh = PQntuples(res);
+    int *at = gl_xmalloc((size_t)(fresh ? fresh : 1) * sizeof *at);
+    char **trig = gl_xcalloc((size_t)(fresh ? fresh : 1), sizeof *trig);
+    json_object *runs = json_object_new_array();
+    for (int row = 0; row < fresh; row++) {
+        int i = 0;
+        while (i < n && strcmp(eid[i], PQgetvalue(res, row, 0)) != 0)
+            i++;
+        json_object *x = i < n ? json_tokener_parse(PQgetvalue(res, row, 1)) : NULL;
+        if (!x)
+            continue; /* cannot happen (the function builds it): alone */
+        eid[i][0] = '\0'; /* a second job naming the same execution runs alone */
+        char logctx[64];
+        snprintf(logctx, sizeof logctx, "job=%lld", (long long)ctx[i].job->id);
+        gl_log_context(logctx);
+        size_t k = json_object_array_length(runs);
+        bool alone = true;
+        (void)run_loaded(&ctx[i], PQgetvalue(res, row, 0), x, runs, &alone);
+        if (!alone) {
+            at[k] = i;
+            const char *t = str_of(x, "trigger");
+            trig[k] = gl_xstrdup(t ? t : "");
+        }
+        json_object_put(x);
+    }
+    PQclear(res);
+    gl_log_context(NULL);
+    batch_finish(ctx, runs, at, trig, how, result);
+    for (size_t k = 0; k < json_object_array_length(runs); k++)
+        free(trig[k]);
+    json_object_put(runs);
+    free(at);
+    free(trig);
+    free(eid);
 }

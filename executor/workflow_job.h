@@ -19,6 +19,13 @@ extern gl_exec_files_cfg_t gl_workflow_job_files; /* the file store: binary data
 /* Runs (or resumes) the execution named by the job's payload. */
 gl_job_result_t gl_workflow_job_run(gl_job_ctx_t *ctx);
 
+/* Runs a batch of workflow.run jobs (gl_job_batch_fn): the fresh executions
+ * are taken up in one statement; the quick ones (gl_engine_is_direct) run
+ * in memory and end in one statement that also completes their jobs; the
+ * others taken up run as gl_workflow_job_run would run them, after that.
+ * Jobs whose execution was not fresh are left to run alone. */
+void gl_workflow_jobs_run_batch(gl_job_ctx_t *ctx, int n, gl_job_batch_t *how, gl_job_result_t *result);
+
 /* Fires every due time of every due schedule (elected maintainer, about
  * every second; see schedules.c for missed times): *fired counts
  * executions started. */
