@@ -615,11 +615,12 @@ static const gl_stmt_t q_finish_many = {
     .nparams = 2, .rows = true,
 };
 
+/* A run record's string (run_record sets them all); "" when missing. */
 static const char *run_str(json_object *run, const char *key)
 {
     json_object *v = NULL;
-    json_object_object_get_ex(run, key, &v);
-    return v ? json_object_get_string(v) : NULL;
+    const char *s = json_object_object_get_ex(run, key, &v) ? json_object_get_string(v) : NULL;
+    return s ? s : "";
 }
 
 /* Records the batch's quick runs (runs[k] is ctx[at[k]]'s; trig[k] its
