@@ -866,6 +866,29 @@ class OutboundGuardTest(unittest.TestCase):
             self.assertIn("http.allow_private: '10.1.2.5/24' has bits set past the prefix length", r.stderr)
 
 
+    def test_webhook_executions_are_started_by_the_activating_user(self):
+        """A webhook's execution runs for whoever activated the workflow
+        (else its creator), on the direct path as on the queued one."""
+        owner = user("hookown")
+        ed = member_of(owner, "editor")
+        for mode in ("sync", "async"):
+            path = f"starter-{mode}-{uuid.uuid4().hex[:6]}"
+            hook = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": mode}}
+            setn = {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"ok": "{{ 1 }}"}}}
+            wid = create(ed, [hook, setn], chain(hook, setn))  # created by the editor
+            self.assertEqual(owner.post(f"/api/workflows/{wid}/activate").status, 200)  # activated by the admin
+            r = ENV.request("POST", f"/hooks/{path}", {"x": 1})
+            self.assertEqual(r.status, 200 if mode == "sync" else 202, r)
+            if mode == "async":
+                ex = start_executor()
+                try:
+                    wait_for(lambda: sql(f"SELECT count(*) FROM glyphic.executions WHERE workflow_id = '{wid}' "
+                                         f"AND status = 'succeeded'") == "1", what="the queued run")
+                finally:
+                    stop_executor(ex)
+            got = sql(f"SELECT status, started_by FROM glyphic.executions WHERE workflow_id = '{wid}'")
+            self.assertEqual(got, f"succeeded|{owner.me['user']['id']}", mode)
+
     def test_children_obey_the_starters_read_rights(self):
         """An editor cannot run an owner's private workflow through
         flow.subworkflow or as an error workflow; a read share lets them."""
