@@ -122,6 +122,9 @@ static const key_t_ keys[] = {
       "the queue glyphic-executor works on" },
     { "executor.workers", T_INT, OFF(executor_workers), "0", 0, 256, false,
       "executor worker processes; 0: the number of CPUs" },
+    { "executor.concurrency", T_INT, OFF(executor_concurrency), "8", 1, 256, false,
+      "jobs each worker process runs at once, on threads of its own (each with its own database connection): "
+      "an execution waiting on the network holds one of them, not the process" },
     { "executor.batch", T_INT, OFF(executor_batch), "100", 1, 10000, false,
       "most jobs claimed per round trip; a worker claims fewer when its jobs take long (about 250 ms of work)" },
     { "executor.lease", T_INT, OFF(executor_lease), "60", 2, 86400, false,

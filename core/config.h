@@ -69,6 +69,7 @@ typedef struct {
     char *executor_queue;
     int executor_workers;
     int executor_batch;
+    int executor_concurrency;
     int executor_lease;
     int executor_poll_ms;
     int executor_maintenance_interval;

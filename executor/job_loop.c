@@ -42,6 +42,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "queue.h"
+#include "runners.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -86,6 +87,7 @@ typedef struct {
     int64_t oldest_pending_ms;
     int soft_failures;        /* recording errors in a row that may pass (transient()) */
     gl_exec_db_seen_t db_seen; /* the loop's connections, for the metrics */
+    gl_runners_t *runners;    /* executor.concurrency > 1: the threads jobs run on; NULL: here */
 } worker_t;
 
 static void nap(int ms)
@@ -304,47 +306,56 @@ static int64_t remaining_ms(const worker_t *w, int64_t idle_since)
     return r < 0 ? 0 : r;
 }
 
-/* How many jobs to claim: about CLAIM_HORIZON_MS of work, 1..executor.batch;
- * a few while the worker has no measure yet. */
+/* How many jobs to claim: about CLAIM_HORIZON_MS of work for each job the
+ * worker runs at once, 1..executor.batch; a few while the worker has no
+ * measure yet. */
 static int claim_limit(const worker_t *w)
 {
     int batch = w->o->cfg->executor_batch;
-    if (w->avg_job_ms <= 0)
-        return batch < FIRST_CLAIM ? batch : FIRST_CLAIM;
-    double n = CLAIM_HORIZON_MS / w->avg_job_ms;
+    int at_once = w->runners ? w->o->cfg->executor_concurrency : 1;
+    if (w->avg_job_ms <= 0) {
+        int first = FIRST_CLAIM > at_once ? FIRST_CLAIM : at_once;
+        return batch < first ? batch : first;
+    }
+    double n = CLAIM_HORIZON_MS * at_once / w->avg_job_ms;
     return n >= batch ? batch : n < 1 ? 1 : (int)n;
 }
 
-static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
+/* A job's end, on the loop's thread: counted, its outcome kept for the next
+ * flush. */
+static void record_outcome(void *ud, const gl_runner_done_t *d)
 {
-    const gl_config_t *cfg = w->o->cfg;
+    worker_t *w = ud;
+    const gl_job_t *job = d->job;
+    w->avg_job_ms = w->avg_job_ms > 0 ? 0.8 * w->avg_job_ms + 0.2 * d->ms : d->ms;
+    gl_exec_metrics_job(d->result == GL_JOB_OK);
+    if (d->result == GL_JOB_OK) {
+        add_ok(w, job->id);
+        return;
+    }
+    char error[sizeof d->error];
+    memcpy(error, d->error, sizeof error);
+    gl_utf8_trim(error);
     char ctxs[64];
     snprintf(ctxs, sizeof ctxs, "job=%lld", (long long)job->id);
     gl_log_context(ctxs);
-    gl_job_ctx_t ctx = { .job = job, .db = w->work, .arena = job_arena, .owner = w->owner,
-                         .lease_s = cfg->executor_lease };
-    gl_job_fn fn = gl_job_kind_find(job->kind, cfg->executor_test_kinds);
-    int64_t t0 = gl_now_ms();
-    gl_job_result_t r;
-    if (!fn) {
-        snprintf(ctx.error, sizeof ctx.error, "no handler for job kind '%.64s'", job->kind);
-        r = GL_JOB_FATAL;
-    } else {
-        r = fn(&ctx);
-    }
-    double ms = (double)(gl_now_ms() - t0) + 0.05; /* a clock tick hides sub-ms jobs */
-    w->avg_job_ms = w->avg_job_ms > 0 ? 0.8 * w->avg_job_ms + 0.2 * ms : ms;
-    gl_db_rollback(w->work); /* a handler must not leave a transaction open */
-    gl_exec_metrics_job(r == GL_JOB_OK);
-    if (r == GL_JOB_OK) {
-        add_ok(w, job->id);
-    } else {
-        gl_utf8_trim(ctx.error);
-        gl_log(GL_LOG_INFO, "%s (attempt %d of %d)", ctx.error, job->attempts, job->max_attempts);
-        add_failed(w, job->id, ctx.error, r == GL_JOB_RETRY);
-    }
+    gl_log(GL_LOG_INFO, "%s (attempt %d of %d)", error, job->attempts, job->max_attempts);
     gl_log_context(NULL);
-    gl_arena_reset(job_arena);
+    add_failed(w, job->id, error, d->result == GL_JOB_RETRY);
+}
+
+/* Runs job here, or hands it to a runner thread (its outcome comes back
+ * through record_outcome when it ends). */
+static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
+{
+    if (w->runners) {
+        gl_runners_submit(w->runners, job, record_outcome, w);
+        return;
+    }
+    const gl_config_t *cfg = w->o->cfg;
+    gl_runner_done_t d;
+    gl_run_job(job, w->work, job_arena, w->owner, cfg->executor_lease, cfg->executor_test_kinds, &d);
+    record_outcome(w, &d);
 }
 
 /* Runs jobs[0 .. m) of one kind together (gl_job_batch_fn); their leases
@@ -432,6 +443,8 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
         run_one(w, &jobs[i], job_arena);
         i++;
     }
+    if (w->runners) /* the batch's jobs live in its arena: all of them end here */
+        gl_runners_wait(w->runners, record_outcome, w);
     gl_lease_release_unstarted(w->lease);
     gl_exec_metrics_busy(false);
 }
@@ -487,6 +500,9 @@ static void worker_open(worker_t *w, const gl_exec_opts_t *o)
     w->work = gl_db_new(&dbo);
     w->listen = gl_db_new(&dbo);
     w->lease = gl_lease_start(&dbo, w->owner, o->cfg->executor_lease);
+    if (o->cfg->executor_concurrency > 1)
+        w->runners = gl_runners_start(o->cfg->executor_concurrency, &dbo, w->owner, o->cfg->executor_lease,
+                                      o->cfg->executor_test_kinds);
 }
 
 /* Leaves nothing behind — outcomes recorded (a few tries), the waiter row
@@ -495,6 +511,8 @@ static void worker_open(worker_t *w, const gl_exec_opts_t *o)
 static int worker_close(worker_t *w, int status, gl_err_t *err)
 {
     const gl_exec_opts_t *o = w->o;
+    gl_runners_stop(w->runners); /* idle: every batch waits for its jobs */
+    w->runners = NULL;
     for (int tries = 0; (w->n_ok || w->n_failed) && tries < 10; tries++) {
         if (flush(w) != GL_OK)
             nap(500);

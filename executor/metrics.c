@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "log.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define N_STEP_BUCKETS 16
@@ -108,21 +109,31 @@ static bool plain_type(const char *t)
     return n > 0;
 }
 
-/* The histogram of a node type, registering it on first sight (only the
- * worker's loop registers). */
+static pthread_mutex_t register_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The histogram of a node type, registering it on first sight (runner
+ * threads register one at a time; readers see a name before its count). */
 static step_hist_t *hist_of(const char *type)
 {
-    int n = __atomic_load_n(&m.n_types, __ATOMIC_ACQUIRE);
     if (!type || !plain_type(type))
         return &m.steps[MAX_TYPES];
+    int n = __atomic_load_n(&m.n_types, __ATOMIC_ACQUIRE);
     for (int i = 0; i < n; i++)
         if (strcmp(m.type_name[i], type) == 0)
             return &m.steps[i];
-    if (n == MAX_TYPES)
-        return &m.steps[MAX_TYPES];
-    snprintf(m.type_name[n], sizeof m.type_name[n], "%s", type);
-    __atomic_store_n(&m.n_types, n + 1, __ATOMIC_RELEASE);
-    return &m.steps[n];
+    pthread_mutex_lock(&register_lock);
+    n = __atomic_load_n(&m.n_types, __ATOMIC_ACQUIRE);
+    step_hist_t *h = &m.steps[MAX_TYPES];
+    for (int i = 0; i < n; i++)
+        if (strcmp(m.type_name[i], type) == 0)
+            h = &m.steps[i];
+    if (h == &m.steps[MAX_TYPES] && n < MAX_TYPES) {
+        snprintf(m.type_name[n], sizeof m.type_name[n], "%s", type);
+        __atomic_store_n(&m.n_types, n + 1, __ATOMIC_RELEASE);
+        h = &m.steps[n];
+    }
+    pthread_mutex_unlock(&register_lock);
+    return h;
 }
 
 void gl_exec_metrics_step(const char *node_type, int64_t ms)

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,11 +242,30 @@ static int finish(gl_job_ctx_t *job, const char *id, const char *status, json_ob
     return rc;
 }
 
+/* $env: one per thread (json-c counts references without atomics, and
+ * every run takes references to it), freed with its thread. */
+static pthread_key_t env_key;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static void env_free(void *env)
+{
+    json_object_put(env);
+}
+
+static void env_key_make(void)
+{
+    if (pthread_key_create(&env_key, env_free) != 0)
+        abort(); /* only when the process is out of keys, at its first run */
+}
+
 static json_object *env_object(void)
 {
-    static json_object *env;
-    if (!env)
+    pthread_once(&env_once, env_key_make);
+    json_object *env = pthread_getspecific(env_key);
+    if (!env) {
         env = gl_engine_env(gl_workflow_job_env_allow);
+        (void)pthread_setspecific(env_key, env);
+    }
     return env;
 }
 

@@ -384,7 +384,7 @@ typedef struct {
 
 /* Vertex lookup by id: a sorted index searched by bisection, so large
  * definitions cost n log n, not n squared. */
-static vertex_t *sort_base;
+static _Thread_local vertex_t *sort_base; /* per thread: executors run definitions on several */
 
 static int cmp_vertex(const void *a, const void *b)
 {

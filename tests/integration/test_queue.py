@@ -41,9 +41,11 @@ def start(*args, stderr=None):
                             stderr=stderr or subprocess.DEVNULL, start_new_session=True)
 
 
-def drain(*args, timeout=120):
+def drain(*args, timeout=120, concurrency=None):
+    """concurrency: executor.concurrency for this run (default: the configured one)"""
+    env = dict(os.environ, GLYPHIC_EXECUTOR_CONCURRENCY=str(concurrency)) if concurrency else None
     return subprocess.run([EXECUTOR, "-c", ENV.fcgi.conf, "--drain", *args], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env=env)
 
 
 def bulk(kind, n, payload="{}", queue="default"):
@@ -190,7 +192,9 @@ class QueueTest(unittest.TestCase):
         sql("SELECT glyphic.enqueue('test.record', '{}', p_priority => 5::smallint) FROM generate_series(1, 20)")
         sql("SELECT glyphic.enqueue('test.record', '{}', p_priority => 0::smallint) FROM generate_series(1, 20)")
         later = sql("SELECT glyphic.enqueue('test.record', '{}', p_run_at => now() + interval '3 seconds')")
-        self.assertEqual(drain("--workers", "1", "--linger", "1").returncode, 0)
+        # one at a time: with executor.concurrency N, priorities order the
+        # jobs handed to the runners, and up to N start side by side
+        self.assertEqual(drain("--workers", "1", "--linger", "1", concurrency=1).returncode, 0)
         ran = ENV.pg.psql("SELECT job_id FROM public.glyphic_test_runs ORDER BY started_us, job_id").split()
         ids = [int(x) for x in ran]
         self.assertEqual(len(ids), 40)
@@ -206,7 +210,7 @@ class QueueTest(unittest.TestCase):
         t0 = time.monotonic()
         self.assertEqual(drain("--workers", "2", "--linger", "1").returncode, 0)
         self.assertLess(time.monotonic() - t0, 10)
-        bulk("test.sleep", 100, '{"ms": 200}')
+        bulk("test.sleep", 400, '{"ms": 200}')  # about 80 fit in 2 s with 8 at once
         t0 = time.monotonic()
         r = drain("--workers", "1", "--max-seconds", "2", "--linger", "30")
         elapsed = time.monotonic() - t0

@@ -25,6 +25,12 @@ Endpoints (any method unless stated):
   /retry-after/<key>/<secs>  first call 429 with Retry-After: secs, then 200
   /retry-after-date/<key>/<secs>  same, Retry-After as an HTTP-date
   /slow/<ms>                 sleeps ms, then 200 JSON {"slept_ms": ms}
+  /together/<key>/<n>[?wait_ms=W]  waits until n calls of key wait at
+                             once, then all answer 200 JSON {"together": n,
+                             "waiting": most seen at once}; a call that
+                             waited W ms (30,000) answers 504 (a barrier:
+                             shows n calls in flight at the same time,
+                             without timing them)
   /redirect/<n>              302 to /redirect/<n-1>, /redirect/1 -> /echo
                              (n redirects in all)
   /redirect-to?url=U         302 to U (any scheme)
@@ -61,6 +67,22 @@ class _State:
         self.counts = {}
         self.log = {}
         self.keys = {}
+        self.cv = threading.Condition(self.lock)
+        self.waiting = {}   # together/<key>: calls waiting now
+        self.most = {}      # together/<key>: most seen waiting at once
+        self.released = {}  # together/<key>: released
+
+    def together(self, key, n, timeout=30.0):
+        """Waits until n calls of key wait at once (True), or timeout (False)."""
+        with self.cv:
+            self.waiting[key] = self.waiting.get(key, 0) + 1
+            self.most[key] = max(self.most.get(key, 0), self.waiting[key])
+            if self.waiting[key] >= n:
+                self.released[key] = True
+                self.cv.notify_all()
+            ok = self.cv.wait_for(lambda: self.released.get(key), timeout)
+            self.waiting[key] -= 1
+            return bool(ok), self.most[key]
 
     def record(self, path, req):
         with self.lock:
@@ -79,6 +101,9 @@ class _State:
             self.counts.clear()
             self.log.clear()
             self.keys.clear()
+            self.waiting.clear()
+            self.most.clear()
+            self.released.clear()
 
 
 def pattern(n):
@@ -197,6 +222,10 @@ class _Handler(BaseHTTPRequestHandler):
                     email.utils.formatdate(time.time() + secs, usegmt=True)
                 return self._send(429, {"ok": False}, headers=[("Retry-After", value)])
             return self._send(200, {"ok": True, "calls": k})
+        if head == "together" and len(parts) == 3 and parts[2].isdigit():
+            wait = query.get("wait_ms", "30000")
+            ok, most = st.together(parts[1], int(parts[2]), int(wait) / 1000.0 if wait.isdigit() else 30.0)
+            return self._send(200 if ok else 504, {"together": int(parts[2]), "waiting": most})
         if head == "slow" and len(parts) == 2 and parts[1].isdigit():
             ms = int(parts[1])
             time.sleep(ms / 1000.0)
@@ -250,6 +279,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # many calls at once (socketserver's 5 drops SYNs: a 1 s retry each)
 
 
 class _Server6(_Server):

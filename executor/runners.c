@@ -1,0 +1,229 @@
+/*
+ * runners.c: a worker's runner threads (see runners.h). One mutex guards
+ * the slots; a runner never holds it while it works.
+ *
+ *   slot free:      job NULL
+ *   slot running:   job set, finished false  (the runner works on it)
+ *   slot finished:  job set, finished true   (until the loop takes it back)
+ */
+#include "runners.h"
+
+#include "arena.h"
+#include "log.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    gl_runners_t *pool;
+    pthread_t thread;
+    gl_db_t *db;
+    gl_arena_t *arena;
+    const gl_job_t *job;
+    bool finished;
+    gl_runner_done_t out;
+} slot_t;
+
+struct gl_runners {
+    pthread_mutex_t mu;
+    pthread_cond_t work;     /* a slot got a job, or stop */
+    pthread_cond_t finished; /* a slot finished */
+    bool stop;
+    int n;
+    slot_t *slots;
+    char *owner;
+    int lease_s;
+    bool test_kinds;
+};
+
+void gl_run_job(const gl_job_t *job, gl_db_t *db, gl_arena_t *arena, const char *owner, int lease_s,
+                bool test_kinds, gl_runner_done_t *out)
+{
+    char ctxs[64];
+    snprintf(ctxs, sizeof ctxs, "job=%lld", (long long)job->id);
+    gl_log_context(ctxs);
+    gl_job_ctx_t ctx = { .job = job, .db = db, .arena = arena, .owner = owner, .lease_s = lease_s };
+    gl_job_fn fn = gl_job_kind_find(job->kind, test_kinds);
+    int64_t t0 = gl_now_ms();
+    if (!fn) {
+        snprintf(ctx.error, sizeof ctx.error, "no handler for job kind '%.64s'", job->kind);
+        out->result = GL_JOB_FATAL;
+    } else {
+        out->result = fn(&ctx);
+    }
+    out->ms = (double)(gl_now_ms() - t0) + 0.05; /* a clock tick hides sub-ms jobs */
+    out->job = job;
+    snprintf(out->error, sizeof out->error, "%s", out->result == GL_JOB_OK ? "" : ctx.error);
+    gl_db_rollback(db); /* a handler must not leave a transaction open */
+    gl_log_context(NULL);
+    gl_arena_reset(arena);
+}
+
+static void *runner_main(void *arg)
+{
+    slot_t *s = arg;
+    gl_runners_t *r = s->pool;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (!r->stop && !(s->job && !s->finished))
+            pthread_cond_wait(&r->work, &r->mu);
+        if (!(s->job && !s->finished))
+            break; /* stop, and nothing handed over */
+        const gl_job_t *job = s->job;
+        pthread_mutex_unlock(&r->mu);
+        gl_runner_done_t out;
+        gl_run_job(job, s->db, s->arena, r->owner, r->lease_s, r->test_kinds, &out);
+        pthread_mutex_lock(&r->mu);
+        s->out = out;
+        s->finished = true;
+        pthread_cond_broadcast(&r->finished);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+gl_runners_t *gl_runners_start(int n, const gl_db_opts_t *dbo, const char *owner, int lease_s, bool test_kinds)
+{
+    gl_runners_t *r = gl_xcalloc(1, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->work, NULL);
+    pthread_cond_init(&r->finished, NULL);
+    r->owner = gl_xstrdup(owner);
+    r->lease_s = lease_s;
+    r->test_kinds = test_kinds;
+    r->slots = gl_xcalloc((size_t)n, sizeof *r->slots);
+    /* the loop's thread takes SIGTERM and SIGINT: the runners never do */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (int i = 0; i < n; i++) {
+        slot_t *s = &r->slots[i];
+        s->pool = r;
+        s->db = gl_db_new(dbo);
+        s->arena = gl_arena_create(16384);
+        if (pthread_create(&s->thread, NULL, runner_main, s) != 0) {
+            gl_log(GL_LOG_WARN, "could not start runner thread %d of %d: runs %d job(s) at once", i + 1, n, i);
+            gl_db_free(s->db);
+            gl_arena_destroy(s->arena);
+            break;
+        }
+        r->n++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return r;
+}
+
+/* Takes back every finished slot's outcome (under the lock) into out. */
+static int take_finished(gl_runners_t *r, gl_runner_done_t *out)
+{
+    int k = 0;
+    for (int i = 0; i < r->n; i++) {
+        slot_t *s = &r->slots[i];
+        if (s->job && s->finished) {
+            out[k++] = s->out;
+            s->job = NULL;
+            s->finished = false;
+        }
+    }
+    return k;
+}
+
+static void give_back(gl_runner_done_t *out, int k, gl_runner_done_fn done, void *ud)
+{
+    for (int i = 0; i < k; i++)
+        done(ud, &out[i]);
+}
+
+void gl_runners_submit(gl_runners_t *r, const gl_job_t *job, gl_runner_done_fn done, void *ud)
+{
+    gl_runner_done_t *out = gl_xmalloc((size_t)r->n * sizeof *out);
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        int k = take_finished(r, out);
+        if (k) {
+            pthread_mutex_unlock(&r->mu);
+            give_back(out, k, done, ud);
+            pthread_mutex_lock(&r->mu);
+        }
+        int i = 0;
+        while (i < r->n && r->slots[i].job)
+            i++;
+        if (i < r->n) {
+            r->slots[i].job = job;
+            r->slots[i].finished = false;
+            pthread_cond_broadcast(&r->work);
+            break;
+        }
+        pthread_cond_wait(&r->finished, &r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(out);
+}
+
+int gl_runners_busy(gl_runners_t *r)
+{
+    pthread_mutex_lock(&r->mu);
+    int busy = 0;
+    for (int i = 0; i < r->n; i++)
+        busy += r->slots[i].job != NULL;
+    pthread_mutex_unlock(&r->mu);
+    return busy;
+}
+
+void gl_runners_wait(gl_runners_t *r, gl_runner_done_fn done, void *ud)
+{
+    gl_runner_done_t *out = gl_xmalloc((size_t)(r->n ? r->n : 1) * sizeof *out);
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        int k = take_finished(r, out);
+        if (k) {
+            pthread_mutex_unlock(&r->mu);
+            give_back(out, k, done, ud);
+            pthread_mutex_lock(&r->mu);
+            continue;
+        }
+        bool busy = false;
+        for (int i = 0; i < r->n && !busy; i++)
+            busy = r->slots[i].job != NULL;
+        if (!busy)
+            break;
+        pthread_cond_wait(&r->finished, &r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(out);
+}
+
+static void drop_done(void *ud, const gl_runner_done_t *d)
+{
+    (void)ud;
+    (void)d;
+}
+
+void gl_runners_stop(gl_runners_t *r)
+{
+    if (!r)
+        return;
+    gl_runners_wait(r, drop_done, NULL); /* the loop waits before it stops: nothing is left here */
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    pthread_cond_broadcast(&r->work);
+    pthread_mutex_unlock(&r->mu);
+    for (int i = 0; i < r->n; i++) {
+        pthread_join(r->slots[i].thread, NULL);
+        gl_db_free(r->slots[i].db);
+        gl_arena_destroy(r->slots[i].arena);
+    }
+    pthread_cond_destroy(&r->work);
+    pthread_cond_destroy(&r->finished);
+    pthread_mutex_destroy(&r->mu);
+    free(r->slots);
+    free(r->owner);
+    free(r);
+}
