@@ -117,6 +117,10 @@ gl_runners_t *gl_runners_start(int n, const gl_db_opts_t *dbo, const char *owner
         r->n++;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r->n == 0) { /* none started: the loop runs its jobs itself */
+        gl_runners_stop(r);
+        return NULL;
+    }
     return r;
 }
 

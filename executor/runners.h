@@ -33,7 +33,8 @@ typedef void (*gl_runner_done_fn)(void *ud, const gl_runner_done_t *d);
 void gl_run_job(const gl_job_t *job, gl_db_t *db, gl_arena_t *arena, const char *owner, int lease_s,
                 bool test_kinds, gl_runner_done_t *out);
 
-/* n threads (n >= 2), their signals blocked (the worker's loop takes them). */
+/* n threads (n >= 2), their signals blocked (the worker's loop takes them);
+ * NULL when not one could be started (the loop then runs jobs itself). */
 gl_runners_t *gl_runners_start(int n, const gl_db_opts_t *dbo, const char *owner, int lease_s, bool test_kinds);
 /* Hands job (kept by the caller until done) to a free runner, first waiting
  * for one; done is called here for every job that finished meanwhile. */

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     gl_job_ctx_t *job;
@@ -741,7 +742,7 @@ void gl_workflow_jobs_run_batch(gl_job_ctx_t *ctx, int n, gl_job_batch_t *how, g
     json_object *runs = json_object_new_array();
     for (int row = 0; row < fresh; row++) {
         int i = 0;
-        while (i < n && strcmp(eid[i], PQgetvalue(res, row, 0)) != 0)
+        while (i < n && strcasecmp(eid[i], PQgetvalue(res, row, 0)) != 0)
             i++;
         json_object *x = i < n ? json_tokener_parse(PQgetvalue(res, row, 1)) : NULL;
         if (!x)
