@@ -58,6 +58,7 @@
 #define FIRST_CLAIM 8          /* what a worker claims before it knows how long jobs take */
 #define FLUSH_MS 1000          /* a quick job's outcome waits at most this long for its batch */
 #define SLOW_JOB_MS 50.0       /* outcomes are recorded before a job this slow (on average) */
+#define INLINE_JOB_MS 1.0      /* with runner threads, jobs quicker than this (on average) run on the loop */
 #define SOFT_RETRIES 3         /* tries of an outcome the server refused for a passing reason */
 #define GIVE_UP_MS 30000       /* --drain: the database unreachable this long ends the run */
 
@@ -345,10 +346,12 @@ static void record_outcome(void *ud, const gl_runner_done_t *d)
 }
 
 /* Runs job here, or hands it to a runner thread (its outcome comes back
- * through record_outcome when it ends). */
+ * through record_outcome when it ends). Jobs that take less than
+ * INLINE_JOB_MS on average run here: handing them over costs more than
+ * they do, and nothing of theirs waits. */
 static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
 {
-    if (w->runners) {
+    if (w->runners && !(w->avg_job_ms > 0 && w->avg_job_ms < INLINE_JOB_MS)) {
         gl_runners_submit(w->runners, job, record_outcome, w);
         return;
     }

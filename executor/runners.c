@@ -20,6 +20,7 @@
 typedef struct {
     gl_runners_t *pool;
     pthread_t thread;
+    pthread_cond_t cv;   /* this slot got a job, or stop (one runner woken, not all) */
     gl_db_t *db;
     gl_arena_t *arena;
     const gl_job_t *job;
@@ -29,8 +30,7 @@ typedef struct {
 
 struct gl_runners {
     pthread_mutex_t mu;
-    pthread_cond_t work;     /* a slot got a job, or stop */
-    pthread_cond_t finished; /* a slot finished */
+    pthread_cond_t finished; /* a slot finished (the loop waits on it) */
     bool stop;
     int n;
     slot_t *slots;
@@ -69,7 +69,7 @@ static void *runner_main(void *arg)
     pthread_mutex_lock(&r->mu);
     for (;;) {
         while (!r->stop && !(s->job && !s->finished))
-            pthread_cond_wait(&r->work, &r->mu);
+            pthread_cond_wait(&s->cv, &r->mu);
         if (!(s->job && !s->finished))
             break; /* stop, and nothing handed over */
         const gl_job_t *job = s->job;
@@ -79,7 +79,7 @@ static void *runner_main(void *arg)
         pthread_mutex_lock(&r->mu);
         s->out = out;
         s->finished = true;
-        pthread_cond_broadcast(&r->finished);
+        pthread_cond_signal(&r->finished);
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
@@ -89,7 +89,6 @@ gl_runners_t *gl_runners_start(int n, const gl_db_opts_t *dbo, const char *owner
 {
     gl_runners_t *r = gl_xcalloc(1, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->work, NULL);
     pthread_cond_init(&r->finished, NULL);
     r->owner = gl_xstrdup(owner);
     r->lease_s = lease_s;
@@ -106,10 +105,12 @@ gl_runners_t *gl_runners_start(int n, const gl_db_opts_t *dbo, const char *owner
     for (int i = 0; i < n; i++) {
         slot_t *s = &r->slots[i];
         s->pool = r;
+        pthread_cond_init(&s->cv, NULL);
         s->db = gl_db_new(dbo);
         s->arena = gl_arena_create(16384);
         if (pthread_create(&s->thread, NULL, runner_main, s) != 0) {
             gl_log(GL_LOG_WARN, "could not start runner thread %d of %d: runs %d job(s) at once", i + 1, n, i);
+            pthread_cond_destroy(&s->cv);
             gl_db_free(s->db);
             gl_arena_destroy(s->arena);
             break;
@@ -162,7 +163,7 @@ void gl_runners_submit(gl_runners_t *r, const gl_job_t *job, gl_runner_done_fn d
         if (i < r->n) {
             r->slots[i].job = job;
             r->slots[i].finished = false;
-            pthread_cond_broadcast(&r->work);
+            pthread_cond_signal(&r->slots[i].cv);
             break;
         }
         pthread_cond_wait(&r->finished, &r->mu);
@@ -217,14 +218,15 @@ void gl_runners_stop(gl_runners_t *r)
     gl_runners_wait(r, drop_done, NULL); /* the loop waits before it stops: nothing is left here */
     pthread_mutex_lock(&r->mu);
     r->stop = true;
-    pthread_cond_broadcast(&r->work);
+    for (int i = 0; i < r->n; i++)
+        pthread_cond_signal(&r->slots[i].cv);
     pthread_mutex_unlock(&r->mu);
     for (int i = 0; i < r->n; i++) {
         pthread_join(r->slots[i].thread, NULL);
+        pthread_cond_destroy(&r->slots[i].cv);
         gl_db_free(r->slots[i].db);
         gl_arena_destroy(r->slots[i].arena);
     }
-    pthread_cond_destroy(&r->work);
     pthread_cond_destroy(&r->finished);
     pthread_mutex_destroy(&r->mu);
     free(r->slots);
