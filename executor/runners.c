@@ -140,10 +140,18 @@ static int take_finished(gl_runners_t *r, gl_runner_done_t *out)
     return k;
 }
 
-static void give_back(gl_runner_done_t *out, int k, gl_runner_done_fn done, void *ud)
+/* Gives every finished job back through done, the lock released meanwhile;
+ * whether there was any. Called and returns with the lock held. */
+static bool give_back(gl_runners_t *r, gl_runner_done_t *out, gl_runner_done_fn done, void *ud)
 {
+    int k = take_finished(r, out);
+    if (!k)
+        return false;
+    pthread_mutex_unlock(&r->mu);
     for (int i = 0; i < k; i++)
         done(ud, &out[i]);
+    pthread_mutex_lock(&r->mu);
+    return true;
 }
 
 void gl_runners_submit(gl_runners_t *r, const gl_job_t *job, gl_runner_done_fn done, void *ud)
@@ -151,12 +159,7 @@ void gl_runners_submit(gl_runners_t *r, const gl_job_t *job, gl_runner_done_fn d
     gl_runner_done_t *out = gl_xmalloc((size_t)r->n * sizeof *out);
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        int k = take_finished(r, out);
-        if (k) {
-            pthread_mutex_unlock(&r->mu);
-            give_back(out, k, done, ud);
-            pthread_mutex_lock(&r->mu);
-        }
+        (void)give_back(r, out, done, ud);
         int i = 0;
         while (i < r->n && r->slots[i].job)
             i++;
@@ -172,28 +175,13 @@ void gl_runners_submit(gl_runners_t *r, const gl_job_t *job, gl_runner_done_fn d
     free(out);
 }
 
-int gl_runners_busy(gl_runners_t *r)
-{
-    pthread_mutex_lock(&r->mu);
-    int busy = 0;
-    for (int i = 0; i < r->n; i++)
-        busy += r->slots[i].job != NULL;
-    pthread_mutex_unlock(&r->mu);
-    return busy;
-}
-
 void gl_runners_wait(gl_runners_t *r, gl_runner_done_fn done, void *ud)
 {
     gl_runner_done_t *out = gl_xmalloc((size_t)(r->n ? r->n : 1) * sizeof *out);
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        int k = take_finished(r, out);
-        if (k) {
-            pthread_mutex_unlock(&r->mu);
-            give_back(out, k, done, ud);
-            pthread_mutex_lock(&r->mu);
+        if (give_back(r, out, done, ud))
             continue;
-        }
         bool busy = false;
         for (int i = 0; i < r->n && !busy; i++)
             busy = r->slots[i].job != NULL;

@@ -41,8 +41,6 @@ gl_runners_t *gl_runners_start(int n, const gl_db_opts_t *dbo, const char *owner
 void gl_runners_submit(gl_runners_t *r, const gl_job_t *job, gl_runner_done_fn done, void *ud);
 /* Waits until every job handed over has finished, calling done for each. */
 void gl_runners_wait(gl_runners_t *r, gl_runner_done_fn done, void *ud);
-/* Jobs handed over and not yet given back through done. */
-int gl_runners_busy(gl_runners_t *r);
 /* Waits for what runs, stops the threads, closes their connections. */
 void gl_runners_stop(gl_runners_t *r);
 
