@@ -43,7 +43,7 @@ static int reserve(gl_buf_t *b, size_t extra)
         if (!gl_size_mul(cap, 2, &cap))
             return GL_TOO_LARGE;
     }
-    if (cap > b->max + 1)
+    if (b->max < SIZE_MAX && cap > b->max + 1) /* (max + 1 would wrap) */
         cap = b->max + 1;
     b->data = gl_xrealloc(b->data, cap);
     b->cap = cap;
