@@ -174,6 +174,10 @@ static const key_t_ keys[] = {
       "where glyphic-events listens for nginx: a unix socket path, or host:port" },
     { "events.socket_mode", T_MODE, OFF(events_socket_mode), "0660", 0, 0777, false,
       "permissions of the events socket file (octal)" },
+    { "events.record_socket", T_STR, OFF(events_record_socket), "", 0, 0, false,
+      "where glyphic-events takes the records of glyphic-fcgi's direct webhook runs and writes them a batch at a "
+      "time (a unix socket path; empty: record.sock beside events.socket when that is a path; off: every worker "
+      "writes its own)" },
     { "events.db_connections", T_INT, OFF(events_db_connections), "2", 1, 64, false,
       "database connections glyphic-events asks through (besides its one LISTEN connection)" },
     { "events.max_streams", T_INT, OFF(events_max_streams), "10000", 1, 1000000, false,
@@ -367,6 +371,24 @@ static void env_name(const char *key, char *out, size_t n)
     for (const char *k = key; *k && pos + 1 < n; k++)
         out[pos++] = *k == '.' ? '_' : (char)toupper((unsigned char)*k);
     out[pos] = '\0';
+}
+
+bool gl_config_record_socket(const gl_config_t *cfg, char *buf, size_t cap)
+{
+    const char *set = cfg->events_record_socket ? cfg->events_record_socket : "";
+    int n;
+    if (strcmp(set, "off") == 0)
+        return false;
+    if (*set) {
+        n = snprintf(buf, cap, "%s", set);
+    } else {
+        const char *ev = cfg->events_socket ? cfg->events_socket : "";
+        const char *slash = strrchr(ev, '/');
+        if (ev[0] != '/' || !slash)
+            return false;
+        n = snprintf(buf, cap, "%.*s/record.sock", (int)(slash - ev), ev);
+    }
+    return n > 0 && (size_t)n < cap;
 }
 
 void gl_config_free(gl_config_t *cfg)

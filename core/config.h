@@ -90,6 +90,7 @@ typedef struct {
     int files_temp_hours;
     char *events_socket;
     int events_socket_mode;
+    char *events_record_socket; /* see gl_config_record_socket */
     int events_db_connections;
     int events_max_streams;
     int events_max_streams_per_org;
@@ -107,6 +108,12 @@ typedef struct {
  */
 int gl_config_load(const char *path, gl_config_t *out, gl_err_t *err) GL_WUR;
 void gl_config_free(gl_config_t *cfg);
+
+/* Where glyphic-events takes direct webhook runs' records
+ * (events.record_socket, else record.sock in events.socket's directory when
+ * that is a path), written into buf; false when there is none (off, or
+ * events.socket is host:port) or it does not fit. */
+bool gl_config_record_socket(const gl_config_t *cfg, char *buf, size_t cap);
 
 /* Path actually read by the last successful load ("" if none). */
 const char *gl_config_source(void);

@@ -9,6 +9,9 @@
  *                                     internal location, after glyphic-fcgi
  *                                     queued the execution)
  *
+ * and, on events.record_socket, glyphic-fcgi's direct webhook runs, written
+ * a batch at a time (record.c).
+ *
  * nginx is the only client: it listens on events.socket (a unix socket by
  * default). The database is reached through pg.c, never blocking the loop.
  */
@@ -18,6 +21,7 @@
 #include "listen.h"
 #include "log.h"
 #include "migrate.h"
+#include "record.h"
 #include "server.h"
 
 #include <event2/event.h>
@@ -48,6 +52,11 @@ static void usage(FILE *out)
             "GET /api/executions/{id}/events here, and the internal location\n"
             "/_glyphic/wait/ that glyphic-fcgi's X-Accel-Redirect hands waiting webhook\n"
             "calls to (see nginx/glyphic-server.conf.in).\n"
+            "Direct webhook runs: glyphic-fcgi's workers hand the records of the quick\n"
+            "webhook runs they ran themselves to events.record_socket; they are written\n"
+            "a batch at a time (one statement and commit for the runs that arrive while\n"
+            "the previous batches are written). Without glyphic-events each worker\n"
+            "writes its own.\n"
             "Signals: SIGTERM/SIGINT close every held request (clients reconnect; waiting\n"
             "webhook calls get 503 from nginx, their executions go on) and stop.\n"
             "\n"
@@ -126,9 +135,10 @@ static int serve(const gl_config_t *cfg)
     app.srv.caps = gl_caps_new();
     app.http = app.srv.base ? evhttp_new(app.srv.base) : NULL;
     app.srv.pg = app.srv.base ? gl_pg_new(app.srv.base, cfg) : NULL;
+    gl_recorder_t *rec = app.srv.pg ? gl_recorder_new(&app.srv) : NULL;
     struct event *sigterm = NULL, *sigint = NULL;
     int status = 1;
-    if (!app.http || !app.srv.pg || !app.srv.caps || evutil_make_socket_nonblocking(fd) != 0 ||
+    if (!app.http || !app.srv.pg || !rec || !app.srv.caps || evutil_make_socket_nonblocking(fd) != 0 ||
         !evhttp_accept_socket_with_handle(app.http, fd)) {
         gl_log(GL_LOG_ERROR, "cannot set the event loop up");
         goto out;
@@ -160,7 +170,9 @@ out:
         event_free(sigint);
     if (app.http)
         evhttp_free(app.http);
+    gl_recorder_close(rec);
     gl_pg_free(app.srv.pg);
+    gl_recorder_free(rec);
     gl_caps_free(app.srv.caps);
     if (app.srv.base)
         event_base_free(app.srv.base);

@@ -61,6 +61,7 @@
 #include "webhook_signature.h"
 #include "engine.h"
 #include "crypto.h"
+#include "hook_batch.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -524,6 +525,30 @@ static void statement_failed(gl_req_t *req, int rc, const gl_err_t *err)
         gl_resp_fail(req, rc, err);
 }
 
+/* Hands a succeeded run without files to glyphic-events, which writes it
+ * with the runs other workers hand it meanwhile (core/hook_batch.h). Its
+ * outcome; UNSENT, ALONE and UNKNOWN mean: record it yourself. */
+static gl_hb_outcome_t record_batched(gl_req_t *req, const cached_t *c, const char *id, const char *status,
+                                      const char *started, const char *item, const char *steps,
+                                      const char *output, const char *response, const char *error)
+{
+    char path[256];
+    if (!gl_config_record_socket(req->cfg, path, sizeof path))
+        return GL_HB_UNSENT;
+    gl_buf_t b;
+    gl_buf_init(&b, GL_HOOK_BATCH_MAX_RUN);
+    int rc = gl_buf_puts(&b, "{\"path\":\"");
+    rc |= gl_buf_json_escape(&b, c->path, strlen(c->path));
+    rc |= gl_buf_printf(&b, "\",\"version\":%s,\"id\":\"%s\",\"status\":\"%s\",\"started_ms\":%s,\"item\":%s,"
+                            "\"steps\":%s,\"output\":%s,\"response\":%s,\"error\":%s}",
+                        c->version_text, id, status, started, item, steps, output ? output : "null",
+                        response ? response : "null", error ? error : "null");
+    int timeout = req->cfg->db_statement_timeout > 0 ? req->cfg->db_statement_timeout + 1000 : 60000;
+    gl_hb_outcome_t o = rc == GL_OK ? gl_hb_record(path, b.data, b.len, timeout) : GL_HB_UNSENT;
+    gl_buf_free(&b);
+    return o;
+}
+
 /* GL_CONFLICT (no response set) when the cache entry turned out stale. */
 static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char *id, hook_files_t *f)
 {
@@ -569,17 +594,31 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     char *out_t = rr.output ? gl_arena_strdup(req->arena, text(rr.output)) : NULL;
     char *resp_t = rr.response ? gl_arena_strdup(req->arena, text(rr.response)) : NULL;
     char *err_t = rr.error ? gl_arena_strdup(req->arena, text(rr.error)) : NULL;
-    const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id,
-                             f->rows, f->max };
-    PGresult *res = NULL;
-    rc = hook_statement(req, &q_record, params, f, &res, &err);
+    gl_hb_outcome_t hb = GL_HB_UNSENT;
+    if (!f->rows && rr.status == GL_RUN_SUCCEEDED)
+        hb = record_batched(req, c, id, status, started_s, item_t, steps_t, out_t, resp_t, err_t);
+    bool was_stale = hb == GL_HB_CHANGED, refused = hb == GL_HB_LIMITED;
+    rc = GL_OK;
+    if (hb != GL_HB_RECORDED && hb != GL_HB_CHANGED && hb != GL_HB_LIMITED) {
+        const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id,
+                                 f->rows, f->max };
+        PGresult *res = NULL;
+        rc = hook_statement(req, &q_record, params, f, &res, &err);
+        if (rc != GL_OK && hb != GL_HB_UNSENT && strcmp(err.sqlstate, "23505") == 0) {
+            /* the batch it was handed to was written after all: the id is taken by this very run */
+            gl_log(GL_LOG_INFO, "execution %s was recorded by its batch", id);
+            rc = GL_OK;
+        } else {
+            was_stale = stale(rc, &err);
+            refused = rc == GL_OK && over_limit(res);
+        }
+    }
     json_object_put(steps);
-    bool was_stale = stale(rc, &err);
     if (was_stale)
         ; /* the caller looks the webhook up again */
     else if (rc != GL_OK)
         statement_failed(req, rc, &err);
-    else if (over_limit(res))
+    else if (refused)
         refused_by_database(req, c->org);
     else
         respond(req, id, status, rr.output, rr.response, rr.error);

@@ -1,0 +1,172 @@
+/*
+ * hook_batch.c: the worker's side of the batch recorder (see hook_batch.h).
+ */
+#include "hook_batch.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define RETRY_MS 1000 /* after a failed connect, record alone this long */
+
+static const char *const words[] = {
+    [GL_HB_RECORDED] = "recorded",
+    [GL_HB_CHANGED] = "changed",
+    [GL_HB_LIMITED] = "limited",
+    [GL_HB_ALONE] = "alone",
+};
+
+const char *gl_hb_word(gl_hb_outcome_t o)
+{
+    return (size_t)o < GL_NELEM(words) && words[o] ? words[o] : "unknown";
+}
+
+gl_hb_outcome_t gl_hb_parse(const char *word, size_t n)
+{
+    for (size_t i = 0; i < GL_NELEM(words); i++)
+        if (words[i] && strlen(words[i]) == n && memcmp(words[i], word, n) == 0)
+            return (gl_hb_outcome_t)i;
+    return GL_HB_UNKNOWN;
+}
+
+static int sock = -1;
+static int64_t retry_at; /* monotonic ms before which no connect is tried */
+
+static void drop(void)
+{
+    if (sock >= 0)
+        close(sock);
+    sock = -1;
+}
+
+static bool connect_to(const char *path)
+{
+    int64_t now = gl_now_ms();
+    if (now < retry_at)
+        return false;
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa.sun_path)
+        return false;
+    memcpy(sa.sun_path, path, strlen(path));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0)
+            close(fd);
+        retry_at = now + RETRY_MS;
+        return false;
+    }
+    sock = fd;
+    return true;
+}
+
+/* Waits for the socket to be ready for what (POLLIN/POLLOUT) until the
+ * monotonic deadline. */
+static bool ready(short what, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - gl_now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd p = { .fd = sock, .events = what };
+        int r = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+        if (r > 0)
+            return (p.revents & what) != 0 || (p.revents & (POLLHUP | POLLERR)) == 0;
+        if (r < 0 && errno != EINTR)
+            return false;
+    }
+}
+
+static bool send_all(const char *p, size_t n, int64_t deadline, bool *sent_some)
+{
+    while (n > 0) {
+        ssize_t w = send(sock, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            *sent_some = true;
+            p += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ready(POLLOUT, deadline))
+            continue;
+        return false;
+    }
+    return true;
+}
+
+static bool recv_all(char *p, size_t n, int64_t deadline)
+{
+    while (n > 0) {
+        ssize_t r = recv(sock, p, n, MSG_DONTWAIT);
+        if (r > 0) {
+            p += r;
+            n -= (size_t)r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ready(POLLIN, deadline))
+            continue;
+        return false; /* end of file, an error, or the deadline */
+    }
+    return true;
+}
+
+/* One attempt on the connection there is (opened if needed). *stale: the
+ * connection was closed under us before anything went out. */
+static gl_hb_outcome_t attempt(const char *path, const char *run, size_t len, int timeout_ms, bool *stale)
+{
+    *stale = false;
+    bool fresh = false;
+    if (sock < 0) {
+        if (!connect_to(path))
+            return GL_HB_UNSENT;
+        fresh = true;
+    }
+    int64_t deadline = gl_now_ms() + timeout_ms;
+    unsigned char head[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+                              (unsigned char)len };
+    bool sent = false;
+    if (!send_all((const char *)head, sizeof head, deadline, &sent) || !send_all(run, len, deadline, &sent)) {
+        drop();
+        *stale = !sent && !fresh;
+        return sent ? GL_HB_UNKNOWN : GL_HB_UNSENT;
+    }
+    unsigned char rhead[4];
+    char word[32];
+    if (!recv_all((char *)rhead, sizeof rhead, deadline)) {
+        drop();
+        return GL_HB_UNKNOWN;
+    }
+    uint32_t n = (uint32_t)rhead[0] << 24 | (uint32_t)rhead[1] << 16 | (uint32_t)rhead[2] << 8 | rhead[3];
+    if (n == 0 || n >= sizeof word || !recv_all(word, n, deadline)) {
+        drop();
+        return GL_HB_UNKNOWN;
+    }
+    gl_hb_outcome_t o = gl_hb_parse(word, n);
+    if (o == GL_HB_UNKNOWN)
+        drop();
+    return o;
+}
+
+gl_hb_outcome_t gl_hb_record(const char *path, const char *run, size_t len, int timeout_ms)
+{
+    if (len == 0 || len > GL_HOOK_BATCH_MAX_RUN)
+        return GL_HB_UNSENT;
+    bool stale;
+    gl_hb_outcome_t o = attempt(path, run, len, timeout_ms, &stale);
+    if (stale) /* glyphic-events closed the kept connection (a restart): once more on a new one */
+        o = attempt(path, run, len, timeout_ms, &stale);
+    return o;
+}

@@ -1,0 +1,289 @@
+"""Direct webhook runs recorded a batch at a time (sql/029_hook_batches.sql,
+events/record.c, core/hook_batch.h).
+
+glyphic-fcgi's workers hand the records of the quick webhook runs they ran
+to glyphic-events, which writes the runs that arrived while its previous
+batch was being written in one statement, and answers each worker after
+the commit. Shown here: calls that arrive while a batch waits are written
+together in one statement; SIGKILL of glyphic-events with a batch in
+flight loses and repeats nothing, whether that batch then commits or not
+(the workers record their runs themselves, and the execution id they chose
+makes that idempotent); without glyphic-events every call is still
+recorded; hostile frames on the record socket close only their own
+connection; and hook_record_many's answers, called as the app role."""
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+import unittest
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import faultlib as fl
+import harness
+
+E = None
+C = None
+BODY = {"a": 2, "b": 3}
+
+
+def setUpModule():
+    global E, C
+    E = fl.env(workers=8)
+    C = fl.user(E, "batch")
+    hook = fl.hook_node("batched", mode="sync")
+    setn = {"id": "set", "type": "data.set", "name": "Set",
+            "params": {"fields": {"total": "{{ $json.body.a + $json.body.b }}"}}}
+    resp = {"id": "respond", "type": "flow.respond", "name": "Respond",
+            "params": {"body": "{{ { total: $json.total } }}"}}
+    fl.create(C, [hook, setn, resp], fl.chain(hook, setn, resp))
+
+
+def tearDownModule():
+    E.close()
+
+
+def record_socket():
+    return os.path.join(E.base, "record.sock")
+
+
+def events_up():
+    """glyphic-events serving, its record socket listening."""
+    if E.events.proc is None or E.events.proc.poll() is not None:
+        E.events.start()
+    fl.wait_for(lambda: os.path.exists(record_socket()), 20, "the record socket")
+
+
+def call(_=None):
+    r = E.request("POST", "/hooks/batched", BODY)
+    return r.status, (r.json().get("total") if r.status == 200 else r.body[:200])
+
+
+def executions():
+    return int(fl.sql(E, "SELECT count(*) FROM glyphic.executions WHERE trigger = 'webhook'"))
+
+
+def steps_per_execution():
+    out = fl.sql(E, "SELECT count(s.seq) FROM glyphic.executions e LEFT JOIN glyphic.execution_steps s "
+                    "ON s.execution_id = e.id WHERE e.trigger = 'webhook' GROUP BY e.id")
+    return {int(x) for x in out.split()}
+
+
+def written_batches():
+    """(runs, batches) the last glyphic-events says it wrote, from its exit line (in log.file)."""
+    m = re.findall(r"glyphic-events\[\d+\]: wrote (\d+) webhook runs in (\d+) batches", fl.log_text(E))
+    return (int(m[-1][0]), int(m[-1][1])) if m else (0, 0)
+
+
+class Locked:
+    """Holds a lock that stops a batch's insert (and a lone hook_record's)
+    until released, in a psql session of its own."""
+
+    def __enter__(self):
+        self.p = subprocess.Popen([os.path.join(E.pg.bindir, "psql"), "-X", "-q", "-h", E.pg.sock, "-p",
+                                   str(E.pg.port), "-U", "postgres", "-d", "glyphic"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.p.stdin.write("BEGIN; LOCK TABLE glyphic.execution_steps IN EXCLUSIVE MODE;\n"
+                           "SELECT pg_sleep(0);\n")
+        self.p.stdin.flush()
+        fl.wait_for(lambda: fl.sql(E, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                      "WHERE c.relname = 'execution_steps' AND l.mode = 'ExclusiveLock' "
+                                      "AND l.granted") == "1", 20, "the lock")
+        return self
+
+    def waiting(self):
+        return int(fl.sql(E, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                             "WHERE c.relname = 'execution_steps' AND NOT l.granted"))
+
+    def __exit__(self, *exc):
+        self.p.stdin.write("COMMIT;\n")
+        self.p.stdin.close()
+        self.p.wait(30)
+
+
+def start_calls(n, threads=8):
+    pool = ThreadPoolExecutor(threads)
+    return pool, [pool.submit(call) for _ in range(n)]
+
+
+def fresh_events():
+    """glyphic-events started anew (its counts from zero), its socket listening;
+    the workers' connect back-off (1 s after a refused connect) passed."""
+    E.events.stop()
+    events_up()
+    time.sleep(1.2)
+
+
+class HookBatchesTest(unittest.TestCase):
+    def setUp(self):
+        events_up()
+        fl.sql(E, "DELETE FROM glyphic.executions")
+
+    def test_calls_arriving_meanwhile_share_one_statement(self):
+        fresh_events()
+        with Locked() as lock:
+            pool, futs = start_calls(1)
+            fl.wait_for(lambda: lock.waiting() >= 1, 30, "the first batch to wait for the lock")
+            more = [pool.submit(call) for _ in range(6)]  # they queue in glyphic-events meanwhile
+            time.sleep(1.5)
+        results = [f.result(60) for f in futs + more]
+        pool.shutdown()
+        self.assertEqual(results, [(200, 5)] * 7)
+        self.assertEqual(executions(), 7)
+        self.assertEqual(steps_per_execution(), {3})
+        E.events.stop()
+        runs, batches = written_batches()
+        self.assertEqual(runs, 7)
+        self.assertEqual(batches, 2, "the six calls that came while the first batch waited went in one statement")
+        self.assertNotIn("recorded by its batch", fl.log_text(E))
+
+    def _kill_mid_batch(self, commit):
+        lock = Locked().__enter__()
+        try:
+            pool, futs = start_calls(6)
+            fl.wait_for(lambda: lock.waiting() >= 1, 30, "a batch to wait for the lock")
+            time.sleep(1.0)
+            pid = fl.sql(E, "SELECT pid FROM pg_stat_activity WHERE query LIKE '%hook_record_many%' "
+                            "AND application_name = 'glyphic-events' AND state = 'active'").split()
+            self.assertEqual(len(pid), 1)
+            if commit:
+                # the batch commits while glyphic-events cannot read its answer,
+                # then glyphic-events dies: its workers never hear of the commit
+                E.events.proc.send_signal(signal.SIGSTOP)
+                lock.__exit__(None, None, None)
+                lock = None
+                fl.wait_for(lambda: fl.sql(E, f"SELECT state FROM pg_stat_activity WHERE pid = {pid[0]}") == "idle",
+                            30, "the batch to commit")
+            E.events.proc.send_signal(signal.SIGKILL)
+            E.events.proc.wait(10)
+            if not commit:
+                # its statement, still waiting for the lock, ends without a commit
+                fl.sql(E, f"SELECT pg_terminate_backend({pid[0]})")
+                time.sleep(0.5)  # the workers saw end-of-file and record their runs themselves
+        finally:
+            if lock:
+                lock.__exit__(None, None, None)
+        results = [f.result(60) for f in futs]
+        pool.shutdown()
+        self.assertEqual(results, [(200, 5)] * 6, "every call answered as if nothing had happened")
+        self.assertEqual(executions(), 6, "each call recorded once")
+        self.assertEqual(steps_per_execution(), {3})
+        return fl.log_text(E).count("recorded by its batch")
+
+    def test_sigkill_with_a_batch_that_committed(self):
+        before = fl.log_text(E).count("recorded by its batch")
+        self.assertGreaterEqual(self._kill_mid_batch(commit=True) - before, 1,
+                                "a worker found its run written by the batch it had handed it to")
+
+    def test_sigkill_with_a_batch_that_did_not(self):
+        before = fl.log_text(E).count("recorded by its batch")
+        self.assertEqual(self._kill_mid_batch(commit=False), before)
+
+    def test_without_glyphic_events_every_call_is_recorded(self):
+        E.events.stop()
+        self.assertFalse(os.path.exists(record_socket()))
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(call, range(40)))
+        self.assertEqual(results, [(200, 5)] * 40)
+        self.assertEqual(executions(), 40)
+        fresh_events()
+        self.assertEqual([call() for _ in range(3)], [(200, 5)] * 3)
+        E.events.stop()
+        self.assertEqual(written_batches()[0], 3, "batched again once glyphic-events is back")
+
+    def test_hostile_frames_close_only_their_connection(self):
+        def conn():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect(record_socket())
+            return s
+
+        def reply(s):
+            head = s.recv(4)
+            if len(head) < 4:
+                return None
+            return s.recv(struct.unpack(">I", head)[0]).decode()
+
+        for frame in (struct.pack(">I", 0xFFFFFFFF), struct.pack(">I", 0),
+                      struct.pack(">I", 9) + b"not json!", struct.pack(">I", 2) + b"[]",
+                      struct.pack(">I", 4) + b"{\"a\""):
+            with self.subTest(frame=frame[:12]):
+                s = conn()
+                s.sendall(frame)
+                self.assertIsNone(reply(s), "the connection is closed")
+                s.close()
+        # a well-formed run for a path that is no webhook: changed, nothing written
+        s = conn()
+        run = json.dumps({"path": "no-such-hook", "version": 1, "id": str(uuid.uuid4()), "item": {},
+                          "status": "succeeded", "steps": [], "output": None, "response": None,
+                          "error": None, "started_ms": 0}).encode()
+        s.sendall(struct.pack(">I", len(run)) + run)
+        self.assertEqual(reply(s), "changed")
+        # half a frame, then gone
+        s.sendall(struct.pack(">I", 100) + b"{")
+        s.close()
+        self.assertEqual([call() for _ in range(3)], [(200, 5)] * 3)
+        self.assertEqual(executions(), 3)
+        self.assertIsNone(E.events.proc.poll(), "glyphic-events still serves")
+
+
+class HookRecordManyTest(unittest.TestCase):
+    """The function itself, as the app role (glyphic-events connects as it)."""
+
+    def run_many(self, runs, user="glyphic_app"):
+        q = f"SELECT string_agg(outcome, ',' ORDER BY ord) FROM glyphic.hook_record_many('{json.dumps(runs)}')"
+        return E.pg.psql(q, user=user, check=False)
+
+    def run_of(self, path, version, status="succeeded"):
+        return {"path": path, "version": version, "id": str(uuid.uuid4()), "item": {"body": BODY},
+                "status": status, "steps": [{"seq": 1, "node_id": "hook", "run_index": 0, "attempt": 1,
+                                             "status": "succeeded", "output": {"main": [BODY]},
+                                             "started_ms": 1, "finished_ms": 2}],
+                "output": [BODY], "response": None, "error": None, "started_ms": 1}
+
+    def test_answers(self):
+        version = int(fl.sql(E, "SELECT version FROM glyphic.webhooks WHERE path = 'batched'"))
+        runs = [self.run_of("batched", version), self.run_of("batched", version + 1),
+                self.run_of("nowhere", 1), self.run_of("batched", version, status="failed")]
+        r = self.run_many(runs)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "recorded,changed,changed,alone")
+        ids = ",".join(f"'{x['id']}'" for x in runs)
+        self.assertEqual(fl.sql(E, f"SELECT count(*) FROM glyphic.executions WHERE id IN ({ids})"), "1")
+        # the same id again: the whole statement fails, nothing more is written
+        r = self.run_many([self.run_of("batched", version), runs[0]])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("duplicate key", r.stderr)
+        self.assertEqual(fl.sql(E, f"SELECT count(*) FROM glyphic.executions WHERE id IN ({ids})"), "1")
+
+    def test_org_limit(self):
+        org = fl.sql(E, "SELECT org_id FROM glyphic.webhooks WHERE path = 'batched'")
+        version = int(fl.sql(E, "SELECT version FROM glyphic.webhooks WHERE path = 'batched'"))
+        fl.sql(E, f"INSERT INTO glyphic.org_limits (org_id, webhooks_per_minute) VALUES ('{org}', 2) "
+                  "ON CONFLICT (org_id) DO UPDATE SET webhooks_per_minute = 2")
+        fl.sql(E, "DELETE FROM glyphic.org_webhook_counts")
+        try:
+            r = self.run_many([self.run_of("batched", version) for _ in range(3)])
+            self.assertEqual(r.stdout.strip(), "recorded,recorded,limited", r.stderr)
+        finally:
+            fl.sql(E, f"DELETE FROM glyphic.org_limits WHERE org_id = '{org}'")
+            fl.sql(E, "DELETE FROM glyphic.org_webhook_counts")
+
+    def test_not_an_array(self):
+        r = E.pg.psql("SELECT * FROM glyphic.hook_record_many('{}')", user="glyphic_app", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("array of runs", r.stderr)
+
+    def test_the_executor_may_not_call_it(self):
+        r = self.run_many([], user="glyphic_executor")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("permission denied", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
