@@ -29,7 +29,7 @@ TEST(defaults_without_file)
     ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
     ASSERT_EQ(c.http_max_body, 1048576);
     ASSERT_EQ(c.fcgi_socket_mode, 0660);
-    ASSERT(c.fcgi_workers >= 1); /* 0 means one per CPU */
+    ASSERT(c.fcgi_workers >= 4 && c.fcgi_workers <= 32); /* 0 means four per CPU, at most 32 */
     ASSERT_STR_EQ(c.db_url, "dbname=glyphic user=glyphic_app");
     gl_config_free(&c);
     unlink(p);
@@ -136,6 +136,36 @@ TEST(oauth2_redirect_url)
     ASSERT_STR_EQ(c.oauth2_redirect_url, "https://glyphic.example.com/api/oauth2/callback");
     gl_config_free(&c);
     unlink(p);
+}
+
+TEST(record_socket)
+{
+    static const struct {
+        const char *conf, *want; /* want NULL: none */
+    } cases[] = {
+        { "events.socket = /run/glyphic/events.sock\n", "/run/glyphic/record.sock" },
+        { "events.socket = /var/lib/g/run/ev.sock\nevents.record_socket = /tmp/r.sock\n", "/tmp/r.sock" },
+        { "events.socket = /run/glyphic/events.sock\nevents.record_socket = off\n", NULL },
+        { "events.socket = 127.0.0.1:8090\n", NULL },
+        { "events.socket = 127.0.0.1:8090\nevents.record_socket = /run/r.sock\n", "/run/r.sock" },
+    };
+    for (size_t i = 0; i < GL_NELEM(cases); i++) {
+        const char *p = write_conf(cases[i].conf);
+        gl_config_t c;
+        gl_err_t err;
+        gl_err_clear(&err);
+        ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
+        char buf[256];
+        bool got = gl_config_record_socket(&c, buf, sizeof buf);
+        ASSERT_EQ(got, cases[i].want != NULL);
+        if (got)
+            ASSERT_STR_EQ(buf, cases[i].want);
+        /* a path that does not fit is none, never a cut one */
+        char small[8];
+        ASSERT(!gl_config_record_socket(&c, small, sizeof small));
+        gl_config_free(&c);
+        unlink(p);
+    }
 }
 
 TEST(dump_masks_passwords)
