@@ -324,25 +324,31 @@ static int claim_limit(const worker_t *w)
 
 /* A job's end, on the loop's thread: counted, its outcome kept for the next
  * flush. */
-static void record_outcome(void *ud, const gl_runner_done_t *d)
+/* Counts one ended job and queues its completion or failure; a failure
+ * is logged under the job's id. */
+static void settle(worker_t *w, const gl_job_t *job, gl_job_result_t result, const char *why)
 {
-    worker_t *w = ud;
-    const gl_job_t *job = d->job;
-    w->avg_job_ms = w->avg_job_ms > 0 ? 0.8 * w->avg_job_ms + 0.2 * d->ms : d->ms;
-    gl_exec_metrics_job(d->result == GL_JOB_OK);
-    if (d->result == GL_JOB_OK) {
+    gl_exec_metrics_job(result == GL_JOB_OK);
+    if (result == GL_JOB_OK) {
         add_ok(w, job->id);
         return;
     }
-    char error[sizeof d->error];
-    memcpy(error, d->error, sizeof error);
+    char error[512];
+    snprintf(error, sizeof error, "%s", why);
     gl_utf8_trim(error);
     char ctxs[64];
     snprintf(ctxs, sizeof ctxs, "job=%lld", (long long)job->id);
     gl_log_context(ctxs);
     gl_log(GL_LOG_INFO, "%s (attempt %d of %d)", error, job->attempts, job->max_attempts);
     gl_log_context(NULL);
-    add_failed(w, job->id, error, d->result == GL_JOB_RETRY);
+    add_failed(w, job->id, error, result == GL_JOB_RETRY);
+}
+
+static void record_outcome(void *ud, const gl_runner_done_t *d)
+{
+    worker_t *w = ud;
+    w->avg_job_ms = w->avg_job_ms > 0 ? 0.8 * w->avg_job_ms + 0.2 * d->ms : d->ms;
+    settle(w, d->job, d->result, d->error);
 }
 
 /* Runs job here, or hands it to a runner thread (its outcome comes back
@@ -380,15 +386,11 @@ static void run_together(worker_t *w, gl_job_batch_fn batch, const gl_job_t *job
         if (how[i] == GL_JOB_BATCH_ALONE)
             continue;
         together++;
-        gl_exec_metrics_job(how[i] == GL_JOB_BATCH_DONE || result[i] == GL_JOB_OK);
         if (how[i] == GL_JOB_BATCH_DONE) {
+            gl_exec_metrics_job(true);
             gl_lease_drop(w->lease, &jobs[i].id, 1); /* completed with its end */
-        } else if (result[i] == GL_JOB_OK) {
-            add_ok(w, jobs[i].id);
         } else {
-            gl_utf8_trim(ctx[i].error);
-            gl_log(GL_LOG_INFO, "%s (attempt %d of %d)", ctx[i].error, jobs[i].attempts, jobs[i].max_attempts);
-            add_failed(w, jobs[i].id, ctx[i].error, result[i] == GL_JOB_RETRY);
+            settle(w, &jobs[i], result[i], ctx[i].error);
         }
     }
     if (together) {
