@@ -53,7 +53,7 @@ static const key_t_ keys[] = {
     { "fcgi.socket_mode", T_MODE, OFF(fcgi_socket_mode), "0660", 0, 0777, false,
       "permissions of the socket file (octal)" },
     { "fcgi.workers", T_INT, OFF(fcgi_workers), "0", 0, 256, false,
-      "worker processes; 0: four per CPU, at most 32 (a worker mostly waits for the database: more of them "
+      "worker processes; 0: eight per CPU, at most 32 (a worker mostly waits for the database: more of them "
       "let more webhook calls share a commit, see events.record_socket)" },
     { "fcgi.hooks_socket", T_STR, OFF(fcgi_hooks_socket), "", 0, 0, false,
       "a second socket for /hooks/ (nginx sends webhooks there); empty: webhooks share fcgi.socket" },
@@ -459,7 +459,7 @@ int gl_config_load(const char *path, gl_config_t *out, gl_err_t *err)
         return GL_INVALID;
     }
     if (cfg.fcgi_workers == 0)
-        cfg.fcgi_workers = 4 * gl_config_ncpu() < 32 ? 4 * gl_config_ncpu() : 32;
+        cfg.fcgi_workers = 8 * gl_config_ncpu() < 32 ? 8 * gl_config_ncpu() : 32;
     if (cfg.executor_workers == 0)
         cfg.executor_workers = gl_config_ncpu();
 

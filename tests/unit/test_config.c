@@ -29,7 +29,7 @@ TEST(defaults_without_file)
     ASSERT_EQ(gl_config_load(p, &c, &err), GL_OK);
     ASSERT_EQ(c.http_max_body, 1048576);
     ASSERT_EQ(c.fcgi_socket_mode, 0660);
-    ASSERT(c.fcgi_workers >= 4 && c.fcgi_workers <= 32); /* 0 means four per CPU, at most 32 */
+    ASSERT(c.fcgi_workers >= 8 && c.fcgi_workers <= 32); /* 0 means eight per CPU, at most 32 */
     ASSERT_STR_EQ(c.db_url, "dbname=glyphic user=glyphic_app");
     gl_config_free(&c);
     unlink(p);
