@@ -131,6 +131,14 @@ void gl_pg_cancel(gl_pg_job_t *job)
         job->done = NULL;
 }
 
+bool gl_pg_up(const gl_pg_t *pg)
+{
+    for (int i = 0; i < pg->n_conns; i++)
+        if (pg->conns[i].st == C_READY || pg->conns[i].st == C_BUSY)
+            return true;
+    return false;
+}
+
 int gl_pg_queued(const gl_pg_t *pg)
 {
     return pg->queued;

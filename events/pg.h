@@ -72,6 +72,9 @@ void gl_pg_cancel(gl_pg_job_t *job);
 void gl_pg_subscribe(gl_pg_t *pg, gl_pg_sub_t *s);
 void gl_pg_unsubscribe(gl_pg_t *pg, gl_pg_sub_t *s);
 
+/* True when a job connection is up (connected, idle or running a job). */
+bool gl_pg_up(const gl_pg_t *pg);
+
 /* Jobs waiting for a connection (for the health line in the log). */
 int gl_pg_queued(const gl_pg_t *pg);
 

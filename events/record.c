@@ -11,8 +11,9 @@
  * the calls that arrived meanwhile. Each run's worker gets its outcome once
  * the batch's statement and commit are done (the pipeline's sync, pg.c).
  *
- * A batch the database refuses (bad data in one run, a lost connection)
- * answers "alone" to each of its runs: every worker then records its run
+ * A batch the database refuses (bad data in one run, a lost connection),
+ * and every run that arrives while no connection is up, is answered
+ * "alone": every worker then records its run
  * with hook_record, which says what was wrong with which. A frame that is
  * not one JSON object ends its connection. Runs of a worker that went away
  * are still written (its caller retries; the worker had chosen their ids).
@@ -160,6 +161,19 @@ static void batch_done(void *ud, PGresult *const *res, int n, const char *error)
 static void kick(gl_recorder_t *rec)
 {
     static const char sql[] = "SELECT ord, outcome FROM glyphic.hook_record_many($1::jsonb)";
+    if (rec->head && !gl_pg_up(rec->srv->pg)) {
+        /* no connection to write with (the database is down, or being
+         * connected to): each worker records its own run now, rather than
+         * waiting here until its timeout */
+        while (rec->head) {
+            run_t *r = rec->head;
+            rec->head = r->next;
+            rec->queued_bytes -= r->len;
+            answer(r, GL_HB_ALONE);
+        }
+        rec->tail = NULL;
+        return;
+    }
     while (rec->head && rec->inflight < rec->max_inflight && !rec->closing) {
         batch_t *b = calloc(1, sizeof *b);
         if (!b)

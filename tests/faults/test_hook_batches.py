@@ -196,6 +196,25 @@ class HookBatchesTest(unittest.TestCase):
         E.events.stop()
         self.assertEqual(written_batches()[0], 3, "batched again once glyphic-events is back")
 
+    def test_without_its_database_glyphic_events_sends_the_runs_back_at_once(self):
+        fresh_events()
+        fl.sql(E, "ALTER ROLE glyphic_app CONNECTION LIMIT 0")  # the workers keep theirs
+        try:
+            fl.sql(E, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE application_name = 'glyphic-events'")
+            fl.wait_for(lambda: fl.sql(E, "SELECT count(*) FROM pg_stat_activity "
+                                          "WHERE application_name = 'glyphic-events'") == "0",
+                        20, "glyphic-events to lose its connections")
+            t0 = time.monotonic()
+            results = [call() for _ in range(3)]
+            took = time.monotonic() - t0
+        finally:
+            fl.sql(E, "ALTER ROLE glyphic_app CONNECTION LIMIT -1")
+        self.assertEqual(results, [(200, 5)] * 3)
+        self.assertEqual(executions(), 3)
+        # answered "alone" at once, not after db.statement_timeout (30 s) each
+        self.assertLess(took, 10)
+
     def test_hostile_frames_close_only_their_connection(self):
         def conn():
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
