@@ -4,17 +4,19 @@
  *
  * glyphic-fcgi's workers connect to events.record_socket and hand over one
  * run each (a length-prefixed JSON object); each waits for its outcome.
- * Runs queue here. Up to events.db_connections batches are written at once,
- * each as one hook_record_many statement — one commit — over every run that
- * queued while the others were being written: a lone call is written at
- * once, and under load the cost of a statement and its commit is shared by
- * the calls that arrived meanwhile. Each run's worker gets its outcome once
- * the batch's statement and commit are done (the pipeline's sync, pg.c).
+ * Runs queue here. One batch is written at a time, as one hook_record_many
+ * statement — one commit — over every run that queued while the previous
+ * batch was being written: a lone call is written at once, and under load
+ * the cost of a statement and its commit is shared by the calls that
+ * arrived meanwhile (one at a time makes the batches as large as the load
+ * allows, and leaves glyphic-events' other connections to the streams and
+ * waits). Each run's worker gets its outcome once the batch's statement and
+ * commit are done (the pipeline's sync, pg.c).
  *
  * A batch the database refuses (bad data in one run, a lost connection),
  * and every run that arrives while no connection is up, is answered
- * "alone": every worker then records its run
- * with hook_record, which says what was wrong with which. A frame that is
+ * "alone": its worker then records it with hook_record, which says what
+ * was wrong with which. A frame that is
  * not one JSON object ends its connection. Runs of a worker that went away
  * are still written (its caller retries; the worker had chosen their ids).
  */
@@ -69,7 +71,7 @@ struct gl_recorder {
     run_t *head, *tail;
     size_t queued_bytes;
     int inflight; /* batches being written */
-    int max_inflight;
+    int max_inflight; /* 1: see above */
     bool closing; /* no more batches start */
     peer_t *peers;
     uint64_t batches, runs; /* written, for the log */
