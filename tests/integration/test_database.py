@@ -128,6 +128,25 @@ class DatabaseTest(unittest.TestCase):
         harness.wait_for(lambda: health().status == 200, what="health 200")
 
 
+class CompressionTest(unittest.TestCase):
+    def test_large_values_are_compressed_with_lz4(self):
+        """sql/030: a definition past TOAST's threshold is stored with lz4
+        (this PostgreSQL is built with it, as Debian's is)."""
+        c = ENV.signup("lz4@example.com")
+        nodes = [{"id": "t", "type": "trigger.manual"}] + [
+            {"id": f"n{i}", "type": "data.set", "params": {"fields": {f"f{i}": "{{ $json.value * 2 }}",
+                                                                     "note": f"step {i} " + "x" * 40}}}
+            for i in range(60)]
+        edges = [{"from": "t" if i == 0 else f"n{i - 1}", "to": f"n{i}"} for i in range(60)]
+        r = c.post("/api/workflows", {"name": "Big", "definition": {"nodes": nodes, "edges": edges}})
+        self.assertEqual(r.status, 201, r)
+        wid = r.json()["id"]
+        out = ENV.pg.psql(f"SELECT pg_column_compression(definition), octet_length(definition::text) > 2048 "
+                          f"FROM glyphic.workflow_versions WHERE workflow_id = '{wid}'")
+        self.assertEqual(out, "lz4|t")
+        self.assertEqual(c.get(f"/api/workflows/{wid}").json()["definition"]["nodes"][5]["id"], "n4")
+
+
 class MigrateTest(unittest.TestCase):
     def test_fresh_database_to_head_and_bad_admin_url(self):
         ENV.pg.createdb("fresh")
