@@ -126,7 +126,7 @@ static const key_t_ keys[] = {
     { "executor.concurrency", T_INT, OFF(executor_concurrency), "8", 1, 256, false,
       "jobs each worker process runs at once, on threads of its own (each with its own database connection): "
       "an execution waiting on the network holds one of them, not the process" },
-    { "executor.batch", T_INT, OFF(executor_batch), "100", 1, 10000, false,
+    { "executor.batch", T_INT, OFF(executor_batch), "200", 1, 10000, false,
       "most jobs claimed per round trip; a worker claims fewer when its jobs take long (about 250 ms of work)" },
     { "executor.lease", T_INT, OFF(executor_lease), "60", 2, 86400, false,
       "seconds a claimed job is leased; a worker that dies loses its jobs after this" },
