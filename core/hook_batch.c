@@ -86,39 +86,25 @@ static bool ready(short what, int64_t deadline)
     }
 }
 
-static bool send_all(const char *p, size_t n, int64_t deadline, bool *sent_some)
+/* Sends n bytes from out, or receives n bytes into in (the other is NULL),
+ * before the deadline; *moved is set once any byte went. False on an
+ * error, end of file or the deadline. */
+static bool transfer(const char *out, char *in, size_t n, int64_t deadline, bool *moved)
 {
-    while (n > 0) {
-        ssize_t w = send(sock, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w > 0) {
-            *sent_some = true;
-            p += w;
-            n -= (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ready(POLLOUT, deadline))
-            continue;
-        return false;
-    }
-    return true;
-}
-
-static bool recv_all(char *p, size_t n, int64_t deadline)
-{
-    while (n > 0) {
-        ssize_t r = recv(sock, p, n, MSG_DONTWAIT);
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = out ? send(sock, out + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT)
+                        : recv(sock, in + done, n - done, MSG_DONTWAIT);
         if (r > 0) {
-            p += r;
-            n -= (size_t)r;
+            *moved = true;
+            done += (size_t)r;
             continue;
         }
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ready(POLLIN, deadline))
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ready(out ? POLLOUT : POLLIN, deadline))
             continue;
-        return false; /* end of file, an error, or the deadline */
+        return false;
     }
     return true;
 }
@@ -135,22 +121,24 @@ static gl_hb_outcome_t attempt(const char *path, const char *run, size_t len, in
         fresh = true;
     }
     int64_t deadline = gl_now_ms() + timeout_ms;
-    unsigned char head[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8),
-                              (unsigned char)len };
+    unsigned char head[4];
+    gl_hb_put_len(head, (uint32_t)len);
     bool sent = false;
-    if (!send_all((const char *)head, sizeof head, deadline, &sent) || !send_all(run, len, deadline, &sent)) {
+    if (!transfer((const char *)head, NULL, sizeof head, deadline, &sent) ||
+        !transfer(run, NULL, len, deadline, &sent)) {
         drop();
         *stale = !sent && !fresh;
         return sent ? GL_HB_UNKNOWN : GL_HB_UNSENT;
     }
     unsigned char rhead[4];
     char word[32];
-    if (!recv_all((char *)rhead, sizeof rhead, deadline)) {
+    bool got = false;
+    if (!transfer(NULL, (char *)rhead, sizeof rhead, deadline, &got)) {
         drop();
         return GL_HB_UNKNOWN;
     }
-    uint32_t n = (uint32_t)rhead[0] << 24 | (uint32_t)rhead[1] << 16 | (uint32_t)rhead[2] << 8 | rhead[3];
-    if (n == 0 || n >= sizeof word || !recv_all(word, n, deadline)) {
+    uint32_t n = gl_hb_get_len(rhead);
+    if (n == 0 || n >= sizeof word || !transfer(NULL, word, n, deadline, &got)) {
         drop();
         return GL_HB_UNKNOWN;
     }

@@ -27,6 +27,7 @@
 #include "gl.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define GL_HOOK_BATCH_MAX_RUN (32u << 20) /* bytes of one run's JSON */
 
@@ -38,6 +39,20 @@ typedef enum {
     GL_HB_UNSENT,  /* nothing was sent (no socket, or it refused): not written */
     GL_HB_UNKNOWN, /* sent, no answer: it may be written */
 } gl_hb_outcome_t;
+
+/* A frame's 4-byte big-endian length, written and read (both sides). */
+static inline void gl_hb_put_len(unsigned char out[4], uint32_t n)
+{
+    out[0] = (unsigned char)(n >> 24);
+    out[1] = (unsigned char)(n >> 16);
+    out[2] = (unsigned char)(n >> 8);
+    out[3] = (unsigned char)n;
+}
+
+static inline uint32_t gl_hb_get_len(const unsigned char in[4])
+{
+    return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
+}
 
 /* The outcome's word on the wire, and back (GL_HB_UNKNOWN for any other). */
 const char *gl_hb_word(gl_hb_outcome_t o);

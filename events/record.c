@@ -70,8 +70,7 @@ struct gl_recorder {
     char path[256];
     run_t *head, *tail;
     size_t queued_bytes;
-    int inflight; /* batches being written */
-    int max_inflight; /* 1: see above */
+    bool writing; /* a batch is being written (one at a time: see above) */
     bool closing; /* no more batches start */
     peer_t *peers;
     uint64_t batches, runs; /* written, for the log */
@@ -81,7 +80,8 @@ static void reply(peer_t *p, gl_hb_outcome_t o)
 {
     const char *w = gl_hb_word(o);
     size_t n = strlen(w);
-    unsigned char head[4] = { 0, 0, 0, (unsigned char)n };
+    unsigned char head[4];
+    gl_hb_put_len(head, (uint32_t)n);
     if (bufferevent_write(p->bev, head, sizeof head) != 0 || bufferevent_write(p->bev, w, n) != 0)
         gl_log(GL_LOG_WARN, "record socket: cannot answer a worker");
 }
@@ -153,13 +153,12 @@ static void batch_done(void *ud, PGresult *const *res, int n, const char *error)
         rec->batches++;
         rec->runs += (uint64_t)b->n;
     }
-    rec->inflight--;
+    rec->writing = false;
     free(b);
     kick(rec);
 }
 
-/* Starts batches while runs wait and fewer than max_inflight are being
- * written. */
+/* Starts the next batch when runs wait and none is being written. */
 static void kick(gl_recorder_t *rec)
 {
     static const char sql[] = "SELECT ord, outcome FROM glyphic.hook_record_many($1::jsonb)";
@@ -176,7 +175,7 @@ static void kick(gl_recorder_t *rec)
         rec->tail = NULL;
         return;
     }
-    while (rec->head && rec->inflight < rec->max_inflight && !rec->closing) {
+    while (rec->head && !rec->writing && !rec->closing) {
         batch_t *b = calloc(1, sizeof *b);
         if (!b)
             return; /* the next run or batch end tries again */
@@ -210,7 +209,7 @@ static void kick(gl_recorder_t *rec)
             continue;
         }
         gl_buf_free(&body);
-        rec->inflight++;
+        rec->writing = true;
     }
 }
 
@@ -223,7 +222,7 @@ static void on_read(struct bufferevent *bev, void *arg)
         unsigned char head[4];
         if (evbuffer_copyout(in, head, sizeof head) < (ssize_t)sizeof head)
             return;
-        uint32_t len = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3];
+        uint32_t len = gl_hb_get_len(head);
         if (len == 0 || len > GL_HOOK_BATCH_MAX_RUN) {
             gl_log(GL_LOG_WARN, "record socket: a frame of %u bytes; closing that connection", len);
             peer_gone(p);
@@ -316,7 +315,6 @@ gl_recorder_t *gl_recorder_new(gl_server_t *srv)
     if (!rec)
         return NULL;
     rec->srv = srv;
-    rec->max_inflight = 1;
     if (!gl_config_record_socket(srv->cfg, rec->path, sizeof rec->path))
         return rec; /* off */
     gl_err_t err;

@@ -532,8 +532,12 @@ static gl_hb_outcome_t record_batched(gl_req_t *req, const cached_t *c, const ch
                                       const char *started, const char *item, const char *steps,
                                       const char *output, const char *response, const char *error)
 {
-    char path[256];
-    if (!gl_config_record_socket(req->cfg, path, sizeof path))
+    /* the worker's configuration does not change (a reload starts new workers) */
+    static char path[256];
+    static int known = -1; /* -1: not looked at yet; 0: no recorder */
+    if (known < 0)
+        known = gl_config_record_socket(req->cfg, path, sizeof path);
+    if (!known)
         return GL_HB_UNSENT;
     gl_buf_t b;
     gl_buf_init(&b, GL_HOOK_BATCH_MAX_RUN);
