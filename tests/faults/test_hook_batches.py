@@ -293,6 +293,36 @@ class HookRecordManyTest(unittest.TestCase):
             fl.sql(E, f"DELETE FROM glyphic.org_limits WHERE org_id = '{org}'")
             fl.sql(E, "DELETE FROM glyphic.org_webhook_counts")
 
+    def test_org_limit_default(self):
+        """The limit is read once per org of a batch (031), as org_webhook_admit
+        reads it: the org's own (NULL: none set) over the default."""
+        org = fl.sql(E, "SELECT org_id FROM glyphic.webhooks WHERE path = 'batched'")
+        version = int(fl.sql(E, "SELECT version FROM glyphic.webhooks WHERE path = 'batched'"))
+        counted = "SELECT coalesce(sum(calls), 0) FROM glyphic.org_webhook_counts"
+        fl.sql(E, "INSERT INTO glyphic.settings (key, value) VALUES ('limits.org_webhooks_per_minute', '2') "
+                  "ON CONFLICT (key) DO UPDATE SET value = '2'")
+        fl.sql(E, "DELETE FROM glyphic.org_webhook_counts")
+        try:
+            # no row of its own: the default
+            r = self.run_many([self.run_of("batched", version) for _ in range(3)])
+            self.assertEqual(r.stdout.strip(), "recorded,recorded,limited", r.stderr)
+            # a row without a webhook limit: still the default
+            fl.sql(E, "DELETE FROM glyphic.org_webhook_counts")
+            fl.sql(E, f"INSERT INTO glyphic.org_limits (org_id, max_running) VALUES ('{org}', 5)")
+            r = self.run_many([self.run_of("batched", version), self.run_of("nowhere", 1),
+                               self.run_of("batched", version), self.run_of("batched", version)])
+            self.assertEqual(r.stdout.strip(), "recorded,changed,recorded,limited", r.stderr)
+            # the org's own 0 (no limit) over the default: nothing limited, nothing counted
+            fl.sql(E, "DELETE FROM glyphic.org_webhook_counts")
+            fl.sql(E, f"UPDATE glyphic.org_limits SET webhooks_per_minute = 0 WHERE org_id = '{org}'")
+            r = self.run_many([self.run_of("batched", version) for _ in range(4)])
+            self.assertEqual(r.stdout.strip(), "recorded,recorded,recorded,recorded", r.stderr)
+            self.assertEqual(fl.sql(E, counted), "0")
+        finally:
+            fl.sql(E, f"DELETE FROM glyphic.org_limits WHERE org_id = '{org}'")
+            fl.sql(E, "UPDATE glyphic.settings SET value = '0' WHERE key = 'limits.org_webhooks_per_minute'")
+            fl.sql(E, "DELETE FROM glyphic.org_webhook_counts")
+
     def test_not_an_array(self):
         r = E.pg.psql("SELECT * FROM glyphic.hook_record_many('{}')", user="glyphic_app", check=False)
         self.assertNotEqual(r.returncode, 0)
