@@ -205,11 +205,12 @@ static void path_push(char *where, size_t cap, size_t at, const char *key, size_
         snprintf(where + at, cap - at, "[%zu]", idx);
 }
 
+/* where NULL: no path is kept (the walk that finds nothing wrong) */
 static const char *unstorable(json_object *v, char *where, size_t cap, int depth)
 {
     if (depth > STORABLE_MAX_DEPTH)
         return "nested too deeply";
-    size_t at = strlen(where);
+    size_t at = where ? strlen(where) : 0;
     switch (json_object_get_type(v)) {
     case json_type_double:
         return isfinite(json_object_get_double(v)) ? NULL : "number is not finite (NaN or Infinity)";
@@ -217,21 +218,25 @@ static const char *unstorable(json_object *v, char *where, size_t cap, int depth
         return text_problem(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     case json_type_array:
         for (size_t i = 0, n = json_object_array_length(v); i < n; i++) {
-            path_push(where, cap, at, NULL, i);
+            if (where)
+                path_push(where, cap, at, NULL, i);
             const char *why = unstorable(json_object_array_get_idx(v, i), where, cap, depth + 1);
             if (why)
                 return why;
-            where[at < cap ? at : cap - 1] = '\0';
+            if (where)
+                where[at < cap ? at : cap - 1] = '\0';
         }
         return NULL;
     case json_type_object: {
         json_object_object_foreach(v, key, val) {
-            path_push(where, cap, at, key, 0);
+            if (where)
+                path_push(where, cap, at, key, 0);
             const char *why = text_problem(key, strlen(key)) ? "a key is not valid UTF-8 text"
                                                               : unstorable(val, where, cap, depth + 1);
             if (why)
                 return why;
-            where[at < cap ? at : cap - 1] = '\0';
+            if (where)
+                where[at < cap ? at : cap - 1] = '\0';
         }
         return NULL;
     }
@@ -240,8 +245,85 @@ static const char *unstorable(json_object *v, char *where, size_t cap, int depth
     }
 }
 
+/* json-c's escaping (json_escape_str, no JSON_C_TO_STRING_NOSLASHESCAPE):
+ * the quote, backslash, slash and \b \t \n \f \r take two characters,
+ * other control characters six (\u00XX), everything else one */
+static size_t escaped_len(const char *s, size_t n)
+{
+    size_t len = n;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '/' || c == '\b' || c == '\t' || c == '\n' || c == '\f' || c == '\r')
+            len += 1;
+        else if (c < 0x20)
+            len += 5;
+    }
+    return len;
+}
+
+static size_t digits(uint64_t u)
+{
+    size_t n = 1;
+    while (u >= 10) {
+        u /= 10;
+        n++;
+    }
+    return n;
+}
+
+static size_t rendered_len(json_object *v, int depth)
+{
+    if (!v)
+        return 4; /* null */
+    if (depth > 1024) {
+        size_t len = 0; /* json-c renders it itself, recursively as deep */
+        json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
+        return len;
+    }
+    switch (json_object_get_type(v)) {
+    case json_type_null: return 4;
+    case json_type_boolean: return json_object_get_boolean(v) ? 4 : 5;
+    case json_type_int: {
+        int64_t i = json_object_get_int64(v);
+        if (i == INT64_MAX)
+            return digits(json_object_get_uint64(v)); /* or one past int64 */
+        return i < 0 ? 1 + digits((uint64_t)-(i + 1) + 1) : digits((uint64_t)i);
+    }
+    case json_type_string:
+        return 2 + escaped_len(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+    case json_type_array: {
+        size_t n = json_object_array_length(v), len = 2 + (n ? n - 1 : 0);
+        for (size_t i = 0; i < n; i++)
+            len += rendered_len(json_object_array_get_idx(v, i), depth + 1);
+        return len;
+    }
+    case json_type_object: {
+        size_t len = 2, n = 0;
+        json_object_object_foreach(v, key, val) {
+            len += 3 + escaped_len(key, strlen(key)) + rendered_len(val, depth + 1); /* "key": */
+            n++;
+        }
+        return len + (n ? n - 1 : 0);
+    }
+    default: { /* double: json-c's format (or the text it was parsed from) */
+        size_t len = 0;
+        json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
+        return len;
+    }
+    }
+}
+
+size_t gl_json_rendered_len(json_object *v)
+{
+    return rendered_len(v, 0);
+}
+
 const char *gl_json_unstorable(json_object *v, char *where, size_t cap)
 {
     where[0] = '\0';
+    /* the usual answer is "nothing": found without writing paths, which
+     * are only written when walking again to name what was found */
+    if (!unstorable(v, NULL, 0, 0))
+        return NULL;
     return unstorable(v, where, cap, 0);
 }

@@ -45,6 +45,14 @@ const char *gl_json_type_name(json_object *v);
 const char *gl_json_unstorable(json_object *v, char *where, size_t cap);
 
 /*
+ * The length of v as json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
+ * renders it, counted without rendering it (no allocation, and nothing
+ * kept in v: json-c keeps a rendered text in the object until it is
+ * freed). Doubles are rendered, one at a time, for json-c's own format.
+ */
+size_t gl_json_rendered_len(json_object *v);
+
+/*
  * Typed getters. `required` false: a missing key (or JSON null) leaves *out
  * untouched and returns GL_NOTFOUND. A present value of the wrong type or out
  * of bounds is GL_INVALID with err->field = key. Strings are borrowed from

@@ -175,11 +175,11 @@ json_object *gl_engine_step_items(const char *type_id, json_object *input)
     return v;
 }
 
+/* counted, not rendered: a rendered text would stay in the output object
+ * (json-c keeps it) until the step is freed, doubling a large output */
 static size_t out_bytes(json_object *o)
 {
-    size_t len = 0;
-    json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-    return len;
+    return gl_json_rendered_len(o);
 }
 
 static int64_t backoff_for(const node_t *nd, int attempt, int64_t hint)

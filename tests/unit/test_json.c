@@ -142,4 +142,46 @@ TEST(arena_owns_objects)
     gl_arena_destroy(a); /* LeakSanitizer reports if the object was not released */
 }
 
+/* gl_json_rendered_len counts what json-c renders, without rendering */
+TEST(rendered_len_matches_json_c)
+{
+    static const char *const docs[] = {
+        "null", "true", "false", "0", "-1", "7", "9223372036854775807", "-9223372036854775808",
+        "1.5", "-0.0", "1e300", "2.50", "\"\"", "\"a/b\\\\c\\\"d\"",
+        "\"\\u0001\\b\\t\\n\\f\\r\\u001f\\u007f\"", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+        "[]", "{}", "[[]]", "[1,[2,{}],null]", "{\"a\":{\"b\":[1,2,{\"c\":\"d\"}]},\"e/f\":\"\\n\"}",
+        "{\"k\\u0002\":[true,false,null,-12345,3.25]}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        json_object *o = NULL;
+        gl_err_t err;
+        if (parse(docs[i], 32, &o, &err) != GL_OK)
+            FAIL_AT("rejected %s: %s", docs[i], err.msg);
+        size_t want = strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        if (gl_json_rendered_len(o) != want)
+            FAIL_AT("%s: counted %zu, json-c renders %zu", docs[i], gl_json_rendered_len(o), want);
+        json_object_put(o);
+    }
+    /* values built, not parsed: computed doubles, NULL members */
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "d", json_object_new_double(0.1 + 0.2));
+    json_object_object_add(o, "n", NULL);
+    json_object_object_add(o, "i", json_object_new_int64(-42));
+    json_object_object_add(o, "u", json_object_new_uint64(UINT64_MAX));
+    json_object *a = json_object_new_array();
+    json_object_array_put_idx(a, 2, json_object_new_double(5.0)); /* [null,null,5.0] */
+    json_object_object_add(o, "a", a);
+    ASSERT_EQ(gl_json_rendered_len(o), strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)));
+    json_object_put(o);
+    /* deeper than the walk goes: json-c counts the rest */
+    json_object *deep = json_object_new_array(), *at = deep;
+    for (int d = 0; d < 1100; d++) {
+        json_object *n = json_object_new_array();
+        json_object_array_add(at, n);
+        at = n;
+    }
+    ASSERT_EQ(gl_json_rendered_len(deep), strlen(json_object_to_json_string_ext(deep, JSON_C_TO_STRING_PLAIN)));
+    json_object_put(deep);
+}
+
 TEST_MAIN()
