@@ -16,7 +16,7 @@
  *   auth + visible? ──> caps ──> LISTEN gx_<id> ──> read (+ watch) ──> …
  *                                                    ^ notification
  *
- * Finished steps come from execution_steps in seq order, so a client that
+ * Finished steps come from glyphic.steps (sql/032) in seq order, so a client that
  * reconnects with Last-Event-ID (or ?last_event_id=) gets every step after
  * the last it saw. The channel is listened to before the first read, so
  * nothing recorded in between is missed. The executor announces steps
@@ -58,7 +58,7 @@ static const char q_steps[] =
     "'started_at', s.started_at, 'finished_at', s.finished_at, 'items', "
     "(SELECT json_object_agg(k, jsonb_array_length(v)) FROM jsonb_each(s.output) AS o(k, v) "
     "WHERE jsonb_typeof(v) = 'array'))::text, s.run_index, s.attempt, s.node_id "
-    "FROM executions e LEFT JOIN execution_steps s ON s.execution_id = e.id AND s.seq > $2::int "
+    "FROM executions e LEFT JOIN steps s ON s.execution_id = e.id AND s.seq > $2::int "
     "WHERE e.id = $1 ORDER BY s.seq LIMIT 1000";
 
 #define KEEPALIVE_S 15

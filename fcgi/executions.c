@@ -58,7 +58,7 @@ static const gl_stmt_t q_get = {
            "'definition', e.definition, 'steps', coalesce((SELECT jsonb_agg(jsonb_build_object("
            "'seq', s.seq, 'node_id', s.node_id, 'run_index', s.run_index, 'attempt', s.attempt, 'status', s.status, "
            "'input', s.input, 'output', s.output, 'error', s.error, 'started_at', s.started_at, "
-           "'finished_at', s.finished_at) ORDER BY s.seq) FROM execution_steps s WHERE s.execution_id = e.id), '[]')) "
+           "'finished_at', s.finished_at) ORDER BY s.seq) FROM steps s WHERE s.execution_id = e.id), '[]')) "
            "|| " SUMMARY "::jsonb)::text FROM executions e WHERE e.id = $1",
     .nparams = 1, .rows = true, .readonly = true,
 };
@@ -95,11 +95,11 @@ static const gl_stmt_t q_copy_steps = {
     .sql = "INSERT INTO execution_steps (execution_id, seq, org_id, node_id, run_index, attempt, status, input, "
            "output, state, error, started_at, finished_at) "
            "SELECT $2::uuid, s.seq, s.org_id, s.node_id, s.run_index, s.attempt, s.status, s.input, s.output, s.state, "
-           "s.error, s.started_at, s.finished_at FROM execution_steps s WHERE s.execution_id = $1 "
-           "AND s.run_index < coalesce((SELECT min(f.run_index) FROM execution_steps f WHERE f.execution_id = $1 "
-           "AND f.status = 'failed' AND f.output IS NULL AND NOT EXISTS (SELECT 1 FROM execution_steps g "
+           "s.error, s.started_at, s.finished_at FROM steps s WHERE s.execution_id = $1 "
+           "AND s.run_index < coalesce((SELECT min(f.run_index) FROM steps f WHERE f.execution_id = $1 "
+           "AND f.status = 'failed' AND f.output IS NULL AND NOT EXISTS (SELECT 1 FROM steps g "
            "WHERE g.execution_id = $1 AND g.run_index = f.run_index AND g.seq > f.seq)), "
-           "(SELECT max(m.run_index) + 1 FROM execution_steps m WHERE m.execution_id = $1))",
+           "(SELECT max(m.run_index) + 1 FROM steps m WHERE m.execution_id = $1))",
     .nparams = 2, .rows = false,
 };
 

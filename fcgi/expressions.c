@@ -41,12 +41,12 @@ static const gl_stmt_t q_context = {
            "'definition', coalesce(e.definition, v.definition), "
            "'input', st.input, 'ran', st.seq IS NOT NULL, "
            "'outputs', CASE WHEN st.seq IS NOT NULL THEN coalesce((SELECT jsonb_object_agg(o.node_id, o.output) "
-           "FROM (SELECT DISTINCT ON (s.node_id) s.node_id, s.output FROM execution_steps s "
+           "FROM (SELECT DISTINCT ON (s.node_id) s.node_id, s.output FROM steps s "
            "WHERE s.execution_id = e.id AND s.seq < st.seq AND s.status IN ('succeeded', 'failed') "
            "AND jsonb_typeof(s.output) = 'object' ORDER BY s.node_id, s.seq DESC) o), '{}') END)::text "
            "FROM executions e LEFT JOIN workflows w ON w.id = e.workflow_id "
            "LEFT JOIN workflow_versions v ON v.workflow_id = e.workflow_id AND v.version = e.version "
-           "LEFT JOIN LATERAL (SELECT s.seq, s.input FROM execution_steps s WHERE s.execution_id = e.id "
+           "LEFT JOIN LATERAL (SELECT s.seq, s.input FROM steps s WHERE s.execution_id = e.id "
            "AND s.node_id = $2 ORDER BY s.seq DESC LIMIT 1) st ON true "
            "WHERE e.id = $1",
     .nparams = 2,

@@ -149,7 +149,7 @@ class RestartUnderLoadTest(unittest.TestCase):
                       f"executor errors ({len(errors)}): {errors[:3]}")
         rows = ENV.pg.psql(
             "SELECT e.status, count(s.*) FILTER (WHERE s.node_id = 'set'), count(*) FILTER (WHERE s.node_id = 'hook') "
-            "FROM glyphic.executions e LEFT JOIN glyphic.execution_steps s ON s.execution_id = e.id "
+            "FROM glyphic.executions e LEFT JOIN glyphic.steps s ON s.execution_id = e.id "
             "WHERE e.id = ANY($q$%s$q$::uuid[]) GROUP BY e.id, e.status" % id_list).splitlines()
         self.assertEqual(len(rows), len(ids), "an accepted execution is missing")
         bad = [r for r in rows if r != "succeeded|1|1"]

@@ -69,7 +69,7 @@ def executions():
 
 
 def steps_per_execution():
-    out = fl.sql(E, "SELECT count(s.seq) FROM glyphic.executions e LEFT JOIN glyphic.execution_steps s "
+    out = fl.sql(E, "SELECT count(s.seq) FROM glyphic.executions e LEFT JOIN glyphic.steps s "
                     "ON s.execution_id = e.id WHERE e.trigger = 'webhook' GROUP BY e.id")
     return {int(x) for x in out.split()}
 
@@ -88,17 +88,17 @@ class Locked:
         self.p = subprocess.Popen([os.path.join(E.pg.bindir, "psql"), "-X", "-q", "-h", E.pg.sock, "-p",
                                    str(E.pg.port), "-U", "postgres", "-d", "glyphic"],
                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        self.p.stdin.write("BEGIN; LOCK TABLE glyphic.execution_steps IN EXCLUSIVE MODE;\n"
+        self.p.stdin.write("BEGIN; LOCK TABLE glyphic.executions IN EXCLUSIVE MODE;\n"
                            "SELECT pg_sleep(0);\n")
         self.p.stdin.flush()
         fl.wait_for(lambda: fl.sql(E, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                                      "WHERE c.relname = 'execution_steps' AND l.mode = 'ExclusiveLock' "
+                                      "WHERE c.relname = 'executions' AND l.mode = 'ExclusiveLock' "
                                       "AND l.granted") == "1", 20, "the lock")
         return self
 
     def waiting(self):
         return int(fl.sql(E, "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                             "WHERE c.relname = 'execution_steps' AND NOT l.granted"))
+                             "WHERE c.relname = 'executions' AND NOT l.granted"))
 
     def __exit__(self, *exc):
         self.p.stdin.write("COMMIT;\n")
@@ -249,6 +249,92 @@ class HookBatchesTest(unittest.TestCase):
         self.assertEqual([call() for _ in range(3)], [(200, 5)] * 3)
         self.assertEqual(executions(), 3)
         self.assertIsNone(E.events.proc.poll(), "glyphic-events still serves")
+
+
+class InlineStepsTest(unittest.TestCase):
+    """A batched run's steps are stored on its execution row (sql/032) and
+    read back through glyphic.steps as if they were rows."""
+
+    def run_call(self):
+        r = E.request("POST", "/hooks/batched", BODY)
+        self.assertEqual(r.status, 200, r.body[:200])
+        return r.header("X-Glyphic-Execution")
+
+    def test_read_back_as_rows(self):
+        events_up()
+        inline = self.run_call()
+        # the same workflow recorded alone (glyphic-events down): rows
+        E.events.stop()
+        try:
+            alone = self.run_call()
+        finally:
+            events_up()
+        self.assertEqual(fl.sql(E, f"SELECT jsonb_array_length(steps) FROM glyphic.executions WHERE id = '{inline}'"),
+                         "3")
+        self.assertEqual(fl.sql(E, f"SELECT count(*) FROM glyphic.execution_steps WHERE execution_id = '{inline}'"),
+                         "0")
+        self.assertEqual(fl.sql(E, f"SELECT steps IS NULL FROM glyphic.executions WHERE id = '{alone}'"), "t")
+        self.assertEqual(fl.sql(E, f"SELECT count(*) FROM glyphic.execution_steps WHERE execution_id = '{alone}'"),
+                         "3")
+        # the API answers both alike: same fields, same values but times
+        got = {}
+        for eid in (inline, alone):
+            r = C.get(f"/api/executions/{eid}")
+            self.assertEqual(r.status, 200, r.body[:200])
+            steps = r.json()["steps"]
+            for s in steps:
+                self.assertRegex(s.pop("started_at"), r"^\d{4}-\d\d-\d\dT")
+                self.assertRegex(s.pop("finished_at"), r"^\d{4}-\d\d-\d\dT")
+            got[eid] = steps
+        self.assertEqual([s["node_id"] for s in got[inline]], ["hook", "set", "respond"])
+        self.assertEqual([s["seq"] for s in got[inline]], [1, 2, 3])
+        self.assertEqual(got[inline][1]["output"]["main"][0]["total"], 5)
+        self.assertEqual(got[inline], got[alone])
+        # the live stream of a finished execution: its steps, then its end
+        r = C.get(f"/api/executions/{inline}/events")
+        self.assertEqual(r.status, 200, r.body[:200])
+        text = r.body.decode()
+        self.assertEqual(text.count("event: step\n"), 3, text[:500])
+        self.assertIn("event: execution\n", text)
+        # another org sees none of it, through the view either
+        other = fl.user(E, "other")
+        self.assertEqual(other.get(f"/api/executions/{inline}").status, 404)
+        self.assertEqual(E.pg.psql(f"SELECT count(*) FROM glyphic.steps WHERE execution_id = '{inline}'",
+                                   user="glyphic_app").strip(), "0")
+
+    def test_bad_steps_refused(self):
+        version = int(fl.sql(E, "SELECT version FROM glyphic.webhooks WHERE path = 'batched'"))
+        before = executions()
+        step = {"seq": 1, "node_id": "hook", "run_index": 0, "attempt": 1, "status": "succeeded",
+                "output": {"main": [BODY]}, "started_ms": 1, "finished_ms": 2}
+        bad = {"a status execution_steps refuses": [dict(step, status="bogus")],
+               "seq 0": [dict(step, seq=0)],
+               "a seq twice": [step, dict(step, node_id="set")],
+               "no node": [dict(step, node_id=None)],
+               "no time": [dict(step, finished_ms=None)],
+               "not an array": {"seq": 1}}
+        for what, steps in bad.items():
+            good = HookRecordManyTest.run_of(None, "batched", version)
+            run = dict(good, steps=steps)
+            r = HookRecordManyTest.run_many(None, [good, run])
+            self.assertNotEqual(r.returncode, 0, what)
+            self.assertIn("not valid steps", r.stderr, what)
+        self.assertEqual(executions(), before, "a refused batch wrote nothing")
+
+    def test_app_role_cannot_write_steps(self):
+        r = E.pg.psql("INSERT INTO glyphic.executions (id, steps) VALUES (gen_random_uuid(), '[]')",
+                      user="glyphic_app", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("permission denied", r.stderr)
+        # the other columns it may still insert (refused here by row level security, not by privilege)
+        r = E.pg.psql("INSERT INTO glyphic.executions (id) VALUES (gen_random_uuid())", user="glyphic_app",
+                      check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertNotIn("permission denied", r.stderr)
+        # the view is read only
+        self.assertEqual(fl.sql(E, "SELECT has_table_privilege('glyphic_app', 'glyphic.steps', 'SELECT'), "
+                                   "has_table_privilege('glyphic_app', 'glyphic.steps', 'INSERT,UPDATE,DELETE')"),
+                         "t|f")
 
 
 class HookRecordManyTest(unittest.TestCase):

@@ -144,7 +144,7 @@ def error_message(e):
 def stored(eid):
     """Everything the database holds of the execution, as text."""
     return sql(f"SELECT row_to_json(x)::text FROM glyphic.executions x WHERE id = '{eid}'") + \
-        sql(f"SELECT coalesce(string_agg(row_to_json(s)::text, ''), '') FROM glyphic.execution_steps s "
+        sql(f"SELECT coalesce(string_agg(row_to_json(s)::text, ''), '') FROM glyphic.steps s "
             f"WHERE execution_id = '{eid}'")
 
 

@@ -754,6 +754,7 @@ class ApiTest(unittest.TestCase):
         # the app role sees nothing without a context
         self.assertEqual(ENV.pg.psql("SELECT count(*) FROM glyphic.executions", user="glyphic_app").strip(), "0")
         self.assertEqual(ENV.pg.psql("SELECT count(*) FROM glyphic.execution_steps", user="glyphic_app").strip(), "0")
+        self.assertEqual(ENV.pg.psql("SELECT count(*) FROM glyphic.steps", user="glyphic_app").strip(), "0")
         # delete a finished one
         self.assertEqual(a.delete(f"/api/executions/{eid}").status, 204)
         self.assertEqual(a.get(f"/api/executions/{eid}").status, 404)

@@ -172,7 +172,7 @@ class SecretsNowhereTest(unittest.TestCase):
         for cr in creds.json()["items"]:
             keep(c.get(f"/api/credentials/{cr['id']}"))
         steps = sql("SELECT string_agg(coalesce(output::text, '') || coalesce(error::text, ''), ' ') "
-                    "FROM glyphic.execution_steps")
+                    "FROM glyphic.steps")
         self.assertIn("[redacted]", steps)
 
         # everything the run left

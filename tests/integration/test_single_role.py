@@ -388,7 +388,7 @@ class SingleRoleTest(unittest.TestCase):
         r = c.run(glyphic, "-c", c.conf, "backup", backup)
         self.assertIn("database:", r.stdout)
         counts = {t: c.sql(f"SELECT count(*) FROM glyphic.{t}", trusted=True)
-                  for t in ("users", "orgs", "workflows", "workflow_versions", "executions", "execution_steps",
+                  for t in ("users", "orgs", "workflows", "workflow_versions", "executions", "execution_steps", "steps",
                             "sessions", "jobs")}
         self.assertEqual(counts["users"], "2")
         # into a new database of the customer's, as the customer

@@ -348,7 +348,7 @@ class ItemTest(unittest.TestCase):
                     self.assertNotIn(name.lower(), headers)
                 stored = sql(f"SELECT input::text || coalesce(output::text, '') || "
                              f"coalesce((SELECT string_agg(s.input::text || s.output::text, '') "
-                             f"FROM glyphic.execution_steps s WHERE s.execution_id = e.id), '') "
+                             f"FROM glyphic.steps s WHERE s.execution_id = e.id), '') "
                              f"FROM glyphic.executions e WHERE id = '{eid}'")
                 self.assertIn("sha256=abc", stored)
                 for value in dropped.values():
