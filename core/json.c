@@ -271,15 +271,27 @@ static size_t digits(uint64_t u)
     return n;
 }
 
-static size_t rendered_len(json_object *v, int depth)
+/*
+ * json-c's own rendering of v, counted: rendered as the one element of a
+ * scratch array, so that the text json-c keeps is the scratch array's
+ * (reused from one call to the next, freed with it), not v's.
+ */
+static size_t rendered_by_json_c(json_object *v, json_object **scratch)
+{
+    if (!*scratch && !(*scratch = json_object_new_array_ext(1)))
+        return 0;
+    json_object_array_put_idx(*scratch, 0, json_object_get(v)); /* puts the last one */
+    size_t len = 0;
+    json_object_to_json_string_length(*scratch, JSON_C_TO_STRING_PLAIN, &len);
+    return len >= 2 ? len - 2 : 0; /* [v] */
+}
+
+static size_t rendered_len(json_object *v, int depth, json_object **scratch)
 {
     if (!v)
         return 4; /* null */
-    if (depth > 1024) {
-        size_t len = 0; /* json-c renders it itself, recursively as deep */
-        json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
-        return len;
-    }
+    if (depth > 1024)
+        return rendered_by_json_c(v, scratch); /* json-c renders the rest, recursively as deep */
     switch (json_object_get_type(v)) {
     case json_type_null: return 4;
     case json_type_boolean: return json_object_get_boolean(v) ? 4 : 5;
@@ -294,28 +306,28 @@ static size_t rendered_len(json_object *v, int depth)
     case json_type_array: {
         size_t n = json_object_array_length(v), len = 2 + (n ? n - 1 : 0);
         for (size_t i = 0; i < n; i++)
-            len += rendered_len(json_object_array_get_idx(v, i), depth + 1);
+            len += rendered_len(json_object_array_get_idx(v, i), depth + 1, scratch);
         return len;
     }
     case json_type_object: {
         size_t len = 2, n = 0;
         json_object_object_foreach(v, key, val) {
-            len += 3 + escaped_len(key, strlen(key)) + rendered_len(val, depth + 1); /* "key": */
+            len += 3 + escaped_len(key, strlen(key)) + rendered_len(val, depth + 1, scratch); /* "key": */
             n++;
         }
         return len + (n ? n - 1 : 0);
     }
-    default: { /* double: json-c's format (or the text it was parsed from) */
-        size_t len = 0;
-        json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
-        return len;
-    }
+    default: /* double: json-c's format (or the text it was parsed from) */
+        return rendered_by_json_c(v, scratch);
     }
 }
 
 size_t gl_json_rendered_len(json_object *v)
 {
-    return rendered_len(v, 0);
+    json_object *scratch = NULL;
+    size_t len = rendered_len(v, 0, &scratch);
+    json_object_put(scratch);
+    return len;
 }
 
 const char *gl_json_unstorable(json_object *v, char *where, size_t cap)

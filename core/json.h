@@ -48,7 +48,8 @@ const char *gl_json_unstorable(json_object *v, char *where, size_t cap);
  * The length of v as json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)
  * renders it, counted without rendering it (no allocation, and nothing
  * kept in v: json-c keeps a rendered text in the object until it is
- * freed). Doubles are rendered, one at a time, for json-c's own format.
+ * freed). Doubles are rendered by json-c, one at a time, for its own
+ * format, inside a scratch array freed before it returns: v keeps nothing.
  */
 size_t gl_json_rendered_len(json_object *v);
 

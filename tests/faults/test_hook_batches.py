@@ -312,14 +312,31 @@ class InlineStepsTest(unittest.TestCase):
                "a seq twice": [step, dict(step, node_id="set")],
                "no node": [dict(step, node_id=None)],
                "no time": [dict(step, finished_ms=None)],
+               "no status": [dict(step, status=None)],
+               "no attempt": [dict(step, attempt=None)],
+               "no seq": [dict(step, seq=None)],
+               "no run index": [step, dict(step, seq=2, run_index=None)],
+               "a time the view could not read back": [dict(step, started_ms=10 ** 15)],
+               "a time before 1970": [dict(step, finished_ms=-1)],
                "not an array": {"seq": 1}}
         for what, steps in bad.items():
             good = HookRecordManyTest.run_of(None, "batched", version)
-            run = dict(good, steps=steps)
+            run = dict(good, id=str(uuid.uuid4()), steps=steps)
             r = HookRecordManyTest.run_many(None, [good, run])
             self.assertNotEqual(r.returncode, 0, what)
             self.assertIn("not valid steps", r.stderr, what)
+        # refused by their JSON types before any check: the batch fails all the same
+        wrong = {"a seq that is text": ([dict(step, seq="one")], "invalid input syntax"),
+                 "a time past bigint": ([dict(step, started_ms=10 ** 30)], "out of range"),
+                 "a step that is not an object": ([1, 2], "array of objects")}
+        for what, (steps, says) in wrong.items():
+            good = HookRecordManyTest.run_of(None, "batched", version)
+            r = HookRecordManyTest.run_many(None, [good, dict(good, id=str(uuid.uuid4()), steps=steps)])
+            self.assertNotEqual(r.returncode, 0, what)
+            self.assertIn(says, r.stderr, what)
         self.assertEqual(executions(), before, "a refused batch wrote nothing")
+        # and the view still reads every execution
+        self.assertRegex(fl.sql(E, "SELECT count(*), max(started_at) FROM glyphic.steps"), r"^\d+\|\d{4}-")
 
     def test_app_role_cannot_write_steps(self):
         r = E.pg.psql("INSERT INTO glyphic.executions (id, steps) VALUES (gen_random_uuid(), '[]')",
@@ -331,6 +348,30 @@ class InlineStepsTest(unittest.TestCase):
                       check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertNotIn("permission denied", r.stderr)
+        # a blanket grant would not undo it: the insert policy wants no steps
+        eid = self.run_call()
+        org, wf, ver, user = fl.sql(E, "SELECT org_id, workflow_id, version, started_by FROM glyphic.executions "
+                                       f"WHERE id = '{eid}'").split("|")
+        token = uuid.uuid4().hex
+
+        def insert(steps):
+            return E.pg.psql(
+                "BEGIN; GRANT INSERT ON glyphic.executions TO glyphic_app; "
+                "INSERT INTO glyphic.sessions (token_hash, user_id, expires_at) "
+                f"VALUES (sha256('{token}'::bytea), '{user}', now() + interval '1 hour'); "
+                "SET LOCAL ROLE glyphic_app; "
+                f"SELECT count(*) FROM glyphic.auth_session(sha256('{token}'::bytea), '{org}', 3600); "
+                "INSERT INTO glyphic.executions (id, org_id, workflow_id, version, trigger, steps) "
+                f"VALUES (gen_random_uuid(), '{org}', '{wf}', {ver}, 'manual', {steps}); ROLLBACK",
+                check=False)
+        r = insert("NULL")
+        self.assertEqual(r.returncode, 0, r.stderr)  # the context lets it insert an execution
+        r = insert("'[]'")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("row-level security", r.stderr)
+        # nor may it call the check's raiser
+        r = E.pg.psql("SELECT glyphic.hook_bad_steps(1)", user="glyphic_app", check=False)
+        self.assertIn("permission denied", r.stderr)
         # the view is read only
         self.assertEqual(fl.sql(E, "SELECT has_table_privilege('glyphic_app', 'glyphic.steps', 'SELECT'), "
                                    "has_table_privilege('glyphic_app', 'glyphic.steps', 'INSERT,UPDATE,DELETE')"),

@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include "gl_test.h"
 #include "json.h"
 
@@ -182,6 +184,24 @@ TEST(rendered_len_matches_json_c)
     }
     ASSERT_EQ(gl_json_rendered_len(deep), strlen(json_object_to_json_string_ext(deep, JSON_C_TO_STRING_PLAIN)));
     json_object_put(deep);
+}
+
+/* counting leaves nothing behind in the value: json-c keeps a rendered text
+ * (a printbuf) in each object it renders, until that object is freed */
+TEST(rendered_len_keeps_nothing)
+{
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < 2000; i++)
+        json_object_array_add(a, json_object_new_double(i + 0.5));
+    size_t want = strlen(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+    size_t before = mallinfo2().uordblks;
+    ASSERT_EQ(gl_json_rendered_len(a), want);
+    size_t after = mallinfo2().uordblks;
+    /* 2,000 printbufs would be over 100 KB (under ASan malloc is not
+     * glibc's and both figures stay 0) */
+    if (after > before + 4096)
+        FAIL_AT("counting 2,000 doubles kept %zu bytes", after - before);
+    json_object_put(a);
 }
 
 TEST_MAIN()
