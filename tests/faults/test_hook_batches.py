@@ -184,6 +184,36 @@ class HookBatchesTest(unittest.TestCase):
         before = fl.log_text(E).count("recorded by its batch")
         self.assertEqual(self._kill_mid_batch(commit=False), before)
 
+    def test_workers_killed_with_their_runs_in_glyphic_events(self):
+        """SIGKILL of every fcgi worker while their runs wait in glyphic-events
+        (one batch being written, the rest queued): a run that was handed over
+        has already run, so it is still written, once; glyphic-events is not
+        disturbed by answers nobody reads, and the new workers batch again."""
+        fresh_events()
+        recorded_by_batch = fl.log_text(E).count("recorded by its batch")
+        with Locked() as lock:
+            pool, futs = start_calls(6)
+            fl.wait_for(lambda: lock.waiting() >= 1, 30, "a batch to wait for the lock")
+            time.sleep(1.0)  # the other runs queue in glyphic-events meanwhile
+            self.assertEqual(executions(), 0)
+            killed = E.fcgi.workers()
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+            statuses = [f.result(60)[0] for f in futs]
+            pool.shutdown()
+        self.assertEqual(statuses, [503] * 6, "their callers were cut off (nginx answers 503 for a lost worker)")
+        fl.wait_for(lambda: executions() == 6, 30, "the six runs to be written")
+        self.assertEqual(steps_per_execution(), {3})
+        self.assertIsNone(E.events.proc.poll(), "glyphic-events still serves")
+        fl.wait_for(lambda: set(E.fcgi.workers()) - set(killed), 30, "new workers")
+        fl.wait_for(lambda: call() == (200, 5), 30, "calls answered again")
+        self.assertEqual([call() for _ in range(3)], [(200, 5)] * 3)
+        self.assertEqual(executions(), 10)
+        E.events.stop()
+        self.assertEqual(written_batches()[0], 10, "every run went through glyphic-events, none was written twice")
+        self.assertEqual(fl.log_text(E).count("recorded by its batch"), recorded_by_batch)
+        fresh_events()
+
     def test_without_glyphic_events_every_call_is_recorded(self):
         E.events.stop()
         self.assertFalse(os.path.exists(record_socket()))
@@ -349,9 +379,8 @@ class InlineStepsTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertNotIn("permission denied", r.stderr)
         # a blanket grant would not undo it: the insert policy wants no steps
-        eid = self.run_call()
-        org, wf, ver, user = fl.sql(E, "SELECT org_id, workflow_id, version, started_by FROM glyphic.executions "
-                                       f"WHERE id = '{eid}'").split("|")
+        org, wf, ver, user = fl.sql(E, "SELECT org_id, id, current_version, created_by FROM glyphic.workflows "
+                                       "LIMIT 1").split("|")
         token = uuid.uuid4().hex
 
         def insert(steps):
