@@ -27,6 +27,18 @@ int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out
  * for nesting; err->msg names the offset. Allocates nothing. */
 int gl_json_check(const char *text, size_t len, int max_depth, gl_err_t *err) GL_WUR;
 
+/*
+ * The text of member `key` of the JSON object in text[0..len): the value of
+ * the last top-level member of that name (json-c and jsonb both keep the
+ * last of duplicates), as *at and *n, a span of text. The whole text is
+ * checked as gl_json_check does (nesting at most max_depth), so the span is
+ * valid JSON that PostgreSQL's jsonb takes. False when the text is not a
+ * valid object, has no such member, or spells a member name with escapes
+ * (such a name is not decoded, so it is not guessed at).
+ */
+bool gl_json_member_text(const char *text, size_t len, const char *key, int max_depth, const char **at,
+                         size_t *n) GL_WUR;
+
 /* Hands obj to the arena: it is released when the arena is reset. */
 json_object *gl_json_own(gl_arena_t *a, json_object *obj);
 

@@ -279,3 +279,55 @@ int gl_json_check(const char *text, size_t len, int max_depth, gl_err_t *err)
         return fail(&p, "unexpected data after the value");
     return GL_OK;
 }
+
+bool gl_json_member_text(const char *text, size_t len, const char *key, int max_depth, const char **at, size_t *n)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, &err };
+    size_t klen = strlen(key);
+    bool found = false;
+    skip_ws(&p);
+    if (p.i >= p.n || p.s[p.i] != '{')
+        return false;
+    p.depth = 1;
+    p.i++;
+    skip_ws(&p);
+    if (p.i < p.n && p.s[p.i] == '}')
+        return false; /* {} */
+    for (;;) {
+        skip_ws(&p);
+        if (p.i >= p.n || p.s[p.i] != '"')
+            return false;
+        size_t k0 = p.i + 1;
+        if (string(&p) != GL_OK)
+            return false;
+        size_t k1 = p.i - 1; /* the closing quote */
+        if (memchr(text + k0, '\\', k1 - k0))
+            return false; /* an escaped name might be key: not compared, not guessed */
+        bool match = k1 - k0 == klen && memcmp(text + k0, key, klen) == 0;
+        skip_ws(&p);
+        if (p.i >= p.n || p.s[p.i] != ':')
+            return false;
+        p.i++;
+        skip_ws(&p);
+        size_t v0 = p.i;
+        if (value(&p) != GL_OK)
+            return false;
+        if (match) { /* the last of duplicates, as json-c and jsonb keep */
+            found = true;
+            *at = text + v0;
+            *n = p.i - v0;
+        }
+        skip_ws(&p);
+        if (p.i < p.n && p.s[p.i] == ',') {
+            p.i++;
+            continue;
+        }
+        if (p.i >= p.n || p.s[p.i] != '}')
+            return false;
+        p.i++;
+        skip_ws(&p);
+        return found && p.i == p.n;
+    }
+}

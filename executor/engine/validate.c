@@ -236,8 +236,13 @@ static void check_param_type(gl_problems_t *p, const char *node, const char *fie
 static void check_param(gl_problems_t *p, const char *node, const gl_node_def_t *t, json_object *params,
                         const gl_param_def_t *d, json_object *v, const gl_wf_limits_t *lim)
 {
-    char field[96];
-    snprintf(field, sizeof field, "params.%s", d->name);
+    char field[96] = "params.";
+    /* for every parameter of every node: a copy, not a printf */
+    size_t n = strlen(d->name);
+    if (n > sizeof field - sizeof "params.")
+        n = sizeof field - sizeof "params.";
+    memcpy(field + sizeof "params." - 1, d->name, n);
+    field[sizeof "params." - 1 + n] = '\0';
     if (!check_param_shape(p, node, field, d, v, lim))
         return;
     check_param_type(p, node, field, d, v);

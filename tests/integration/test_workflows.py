@@ -101,6 +101,37 @@ class StoreTest(unittest.TestCase):
         self.assertEqual((imported["name"], imported["tags"]), ("Orders", ["sales"]))
         self.assertEqual(a.get(f"/api/workflows/{wid}").json()["definition"], versions[0])
 
+    def test_saved_as_sent_read_as_stored(self):
+        """A save stores the body's own text of the definition: spacing,
+        escapes, numbers and a duplicate key (the last one counts, as when
+        it is read) come back from PUT and GET as the same value."""
+        a = signup("text")
+        wid = create(a)["id"]
+        d = definition()
+        text = json.dumps(d, indent=3, ensure_ascii=True)
+        # a duplicate key inside, and written twice at the top (the last one counts)
+        text = text.replace('"seen": true', r'"seen": false, "seen": true, "note": "\\u00e9 \u00e9 \ud83d\ude00 / \/"')
+        text = text.replace('"backoff_ms": 500', '"backoff_ms": 5e2, "backoff_ms": 500')
+        first = json.dumps(definition(n_extra=1))
+        body = f'{{"base_version": 1, "definition": {first},\n "definition" :{text} , "message":"as sent"}}'
+        r = ENV.request("PUT", f"/api/workflows/{wid}", body=body, headers={
+            "Content-Type": "application/json", "Cookie": f"glyphic_session={a.cookie}", "X-CSRF-Token": a.csrf})
+        self.assertEqual(r.status, 200, r)
+        want = json.loads(body)["definition"]
+        self.assertEqual(want["nodes"][3]["params"]["fields"],
+                         {"seen": True, "note": "\\u00e9 \u00e9 \U0001f600 / /"})
+        self.assertEqual(r.json()["definition"], want)
+        self.assertEqual(a.get(f"/api/workflows/{wid}").json()["definition"], want)
+        self.assertEqual(a.get(f"/api/workflows/{wid}/versions/2").json()["definition"], want)
+        # a generated path: the answer shows the one the database made
+        d = definition(path=None)
+        d["nodes"][0] = {"id": "trigger", "type": "trigger.webhook", "name": "Trigger", "params": {}}
+        r = save(a, wid, d, 2)
+        self.assertEqual(r.status, 200, r)
+        path = r.json()["definition"]["nodes"][0]["params"]["path"]
+        self.assertRegex(path, r"^[0-9a-f-]{36}$")
+        self.assertEqual(a.get(f"/api/workflows/{wid}").json()["definition"]["nodes"][0]["params"]["path"], path)
+
     def test_concurrent_saves_second_gets_409(self):
         a = signup("cc")
         e = member_of(a, "admin")

@@ -204,4 +204,50 @@ TEST(rendered_len_keeps_nothing)
     json_object_put(a);
 }
 
+/* gl_json_member_text finds the member json-c reads, as text jsonb takes */
+TEST(member_text)
+{
+    static const struct {
+        const char *doc, *want; /* want NULL: not found */
+    } cases[] = {
+        { "{\"definition\":{\"a\":1}}", "{\"a\":1}" },
+        { " { \"x\" : [1,{\"definition\":2}] ,\n\t\"definition\" :  {\"nodes\": [] }  } ", "{\"nodes\": [] }" },
+        { "{\"definition\":1,\"definition\":[true, null]}", "[true, null]" }, /* the last, as json-c */
+        { "{\"s\":\"}\\\"{\\\\\",\"definition\":\"a\\\"b}\"}", "\"a\\\"b}\"" },
+        { "{\"definitions\":1,\"definitio\":2,\"definition\":-1.5e3}", "-1.5e3" },
+        { "{\"definition\":\"\xc3\xa9\"}", "\"\xc3\xa9\"" },
+        { "{\"d\\u0065finition\":1}", NULL },                    /* escaped names are not decoded */
+        { "{\"definition\":1,\"d\\u0065finition\":2}", NULL },   /* ... nor guessed past */
+        { "{\"other\":1}", NULL },
+        { "{}", NULL },
+        { "[{\"definition\":1}]", NULL },
+        { "\"definition\"", NULL },
+        { "{\"definition\":1", NULL },                          /* not valid JSON */
+        { "{\"definition\":01}", NULL },
+        { "{\"definition\":\"\\u0000\"}", NULL },               /* jsonb refuses \u0000 */
+        { "{\"definition\":1} x", NULL },
+        { "{\"definition\":[[[[1]]]]}", NULL },                 /* deeper than 4 */
+        { "", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *at = NULL;
+        size_t n = 0;
+        bool got = gl_json_member_text(cases[i].doc, strlen(cases[i].doc), "definition", 4, &at, &n);
+        if (got != (cases[i].want != NULL))
+            FAIL_AT("%s: %s", cases[i].doc, got ? "found" : "not found");
+        if (got && (n != strlen(cases[i].want) || memcmp(at, cases[i].want, n) != 0))
+            FAIL_AT("%s: got %.*s", cases[i].doc, (int)n, at);
+        if (got) { /* what json-c reads there */
+            json_object *whole = NULL, *part = NULL;
+            gl_err_t err;
+            ASSERT_EQ(parse(cases[i].doc, 8, &whole, &err), GL_OK);
+            ASSERT_EQ(gl_json_parse(at, n, 8, &part, &err), GL_OK);
+            if (!json_object_equal(json_object_object_get(whole, "definition"), part))
+                FAIL_AT("%s: json-c reads another value", cases[i].doc);
+            json_object_put(whole);
+            json_object_put(part);
+        }
+    }
+}
+
 TEST_MAIN()
