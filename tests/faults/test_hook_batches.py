@@ -106,6 +106,17 @@ class Locked:
         self.p.wait(30)
 
 
+def record_connections():
+    """Connections glyphic-events has accepted on its record socket: a
+    worker connects when it hands over its first run (after fresh_events,
+    its first run since), then writes that run's frame at once."""
+    path = record_socket()
+    with open("/proc/net/unix") as f:
+        next(f)
+        # Num RefCount Protocol Flags Type St Inode Path; St 03: connected
+        return sum(1 for line in f if line.split()[5:6] == ["03"] and line.rstrip().endswith(" " + path))
+
+
 def start_calls(n, threads=8):
     pool = ThreadPoolExecutor(threads)
     return pool, [pool.submit(call) for _ in range(n)]
@@ -194,7 +205,9 @@ class HookBatchesTest(unittest.TestCase):
         with Locked() as lock:
             pool, futs = start_calls(6)
             fl.wait_for(lambda: lock.waiting() >= 1, 30, "a batch to wait for the lock")
-            time.sleep(1.0)  # the other runs queue in glyphic-events meanwhile
+            # each of the six calls holds a worker until its answer, so six
+            # workers have handed their runs over once six are connected
+            fl.wait_for(lambda: record_connections() == 6, 60, "six workers to hand their runs over")
             self.assertEqual(executions(), 0)
             killed = E.fcgi.workers()
             for pid in killed:
@@ -346,7 +359,9 @@ class InlineStepsTest(unittest.TestCase):
                "no attempt": [dict(step, attempt=None)],
                "no seq": [dict(step, seq=None)],
                "no run index": [step, dict(step, seq=2, run_index=None)],
-               "a time the view could not read back": [dict(step, started_ms=10 ** 15)],
+               "a time the view could not read back": [dict(step, started_ms=10 ** 16)],
+               "a time after year 9999 (to_timestamp reads it, the API's clients may not)":
+                   [dict(step, started_ms=10 ** 15)],
                "a time before 1970": [dict(step, finished_ms=-1)],
                "not an array": {"seq": 1}}
         for what, steps in bad.items():
@@ -398,6 +413,32 @@ class InlineStepsTest(unittest.TestCase):
         r = insert("'[]'")
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("row-level security", r.stderr)
+
+        # nor would a blanket UPDATE grant let it change them afterwards
+        # (sql/034): its policy lets it update its org's executions
+        def update(change):
+            return E.pg.psql(
+                "BEGIN; GRANT INSERT, UPDATE ON glyphic.executions TO glyphic_app; "
+                "INSERT INTO glyphic.sessions (token_hash, user_id, expires_at) "
+                f"VALUES (sha256('{token}'::bytea), '{user}', now() + interval '1 hour'); "
+                "SET LOCAL ROLE glyphic_app; "
+                f"SELECT count(*) FROM glyphic.auth_session(sha256('{token}'::bytea), '{org}', 3600); "
+                "INSERT INTO glyphic.executions (id, org_id, workflow_id, version, trigger) "
+                f"VALUES ('00000000-0000-4000-8000-000000000034', '{org}', '{wf}', {ver}, 'manual'); "
+                f"UPDATE glyphic.executions SET {change} WHERE id = '00000000-0000-4000-8000-000000000034' "
+                "RETURNING 'updated'; ROLLBACK",
+                check=False)
+        r = update("status = 'canceled'")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("updated", r.stdout)  # the policy lets it update that row
+        bad = json.dumps([{"seq": 1, "node_id": "x", "run_index": 0, "attempt": 1, "status": "succeeded",
+                           "started_ms": 10**16, "finished_ms": 10**16}])
+        for change in (f"steps = '{bad}'", "steps = '[]'", "status = 'canceled', steps = coalesce(steps, '[]')"):
+            r = update(change)
+            self.assertNotEqual(r.returncode, 0, change)
+            self.assertIn("never changed", r.stderr, change)
+        r = update("steps = NULL")  # naming the column without changing it is no change
+        self.assertEqual(r.returncode, 0, r.stderr)
         # nor may it call the check's raiser
         r = E.pg.psql("SELECT glyphic.hook_bad_steps(1)", user="glyphic_app", check=False)
         self.assertIn("permission denied", r.stderr)
