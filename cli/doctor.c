@@ -7,8 +7,9 @@
  *   credential key    secrets.key_file opens (mode 0600, 64 hex digits)
  *   database (app)    db.url connects; its role neither superuser nor
  *                     BYPASSRLS (else row level security binds nothing);
- *                     the schema is this binary's; every table holding an
- *                     org's rows is under FORCE ROW LEVEL SECURITY
+ *                     the schema is this binary's; the database's encoding
+ *                     is UTF8; every table holding an org's rows is under
+ *                     FORCE ROW LEVEL SECURITY
  *   database (executor)  db.executor_url connects
  *   executor          one has waited for work or finished jobs in the last
  *                     ten minutes, or no job has been due for two minutes
@@ -183,6 +184,19 @@ static void check_schema(report_t *r, gl_db_t *db)
     else
         say(r, FAIL, "schema", "install the Glyphic that migrated it (or a newer one)",
             "version %d is newer than this binary's %d", have, want);
+}
+
+/* jsonb refuses a \u escape past ASCII unless the encoding is UTF8, so
+ * such a workflow could not be saved (`glyphic migrate` installs only in
+ * UTF8; a database that was converted since is found here). */
+static void check_encoding(report_t *r, gl_db_t *db)
+{
+    const char *enc = PQparameterStatus(gl_db_conn(db), "server_encoding");
+    if (enc && strcmp(enc, "UTF8") == 0)
+        say(r, OK, "encoding", NULL, "UTF8");
+    else
+        say(r, FAIL, "encoding", "dump the database and restore it into one created with ENCODING 'UTF8'",
+            "%s: workflows with characters past ASCII in \\u escapes cannot be saved", enc ? enc : "unknown");
 }
 
 static void check_rls(report_t *r, gl_db_t *db)
@@ -469,6 +483,7 @@ int gl_cli_doctor(const gl_config_t *cfg, int argc, char **argv)
         check_role(&r, app);
         check_layout(&r, app);
         check_schema(&r, app);
+        check_encoding(&r, app);
         check_rls(&r, app);
         gl_db_free(app);
     }

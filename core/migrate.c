@@ -323,7 +323,8 @@ static int layout(gl_db_t *db, bool want_single, char role[64], gl_err_t *err)
         "  (SELECT n.nspowner::regrole::text FROM pg_namespace n WHERE n.nspname = 'glyphic'), "
         "  r.rolsuper OR r.rolcreaterole, "
         "  (SELECT count(*) FROM pg_roles t "
-        "    WHERE t.rolname IN ('glyphic_owner', 'glyphic_app', 'glyphic_executor')) = 3, r.rolsuper "
+        "    WHERE t.rolname IN ('glyphic_owner', 'glyphic_app', 'glyphic_executor')) = 3, r.rolsuper, "
+        "  current_setting('server_encoding') "
         "FROM pg_roles r WHERE r.rolname = current_user";
     PGresult *res = NULL;
     int rc = gl_db_exec(db, q, 0, NULL, true, NULL, &res, err);
@@ -333,9 +334,15 @@ static int layout(gl_db_t *db, bool want_single, char role[64], gl_err_t *err)
     bool plain = PQgetvalue(res, 0, 1)[0] == 't', exists = !PQgetisnull(res, 0, 2);
     bool can_create = PQgetvalue(res, 0, 3)[0] == 't', roles = PQgetvalue(res, 0, 4)[0] == 't';
     bool super = PQgetvalue(res, 0, 5)[0] == 't';
+    const char *encoding = PQgetvalue(res, 0, 6);
     role[0] = '\0';
     rc = GL_ERR;
-    if (exists && strcmp(owner, "glyphic_owner") == 0) {
+    if (!exists && strcmp(encoding, "UTF8") != 0) {
+        /* jsonb refuses a \u escape of a character past ASCII in any other
+         * encoding, so saving such a workflow would fail (22P05) */
+        gl_err_set(err, "the database's encoding is %s; Glyphic needs UTF8: create it with "
+                        "`CREATE DATABASE name ENCODING 'UTF8' TEMPLATE template0` (or initdb -E UTF8)", encoding);
+    } else if (exists && strcmp(owner, "glyphic_owner") == 0) {
         if (want_single)
             gl_err_set(err, "this database has the three-role layout (glyphic_owner owns the schema): "
                             "run `glyphic migrate` without --single-role");

@@ -165,6 +165,19 @@ class MigrateTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("cannot connect", r.stderr)
 
+    def test_a_database_not_in_utf8_is_refused(self):
+        # jsonb refuses "\u00e9" in SQL_ASCII (22P05): such a workflow could not be saved
+        ENV.pg.psql("CREATE DATABASE ascii ENCODING 'SQL_ASCII' TEMPLATE template0", db="postgres")
+        conf = os.path.join(ENV.base, "ascii.conf")
+        with open(conf, "w") as f:
+            f.write(f'db.admin_url = "{ENV.pg.conninfo("postgres", db="ascii")}"\n')
+        cli = os.path.join(harness.BUILD, "cli", "glyphic")
+        r = subprocess.run([cli, "-c", conf, "migrate"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("the database's encoding is SQL_ASCII; Glyphic needs UTF8", r.stderr)
+        self.assertEqual(ENV.pg.psql("SELECT count(*) FROM pg_namespace WHERE nspname = 'glyphic'", db="ascii"), "0",
+                         "nothing was installed")
+
     def test_cli_usage_errors(self):
         cli = os.path.join(harness.BUILD, "cli", "glyphic")
         self.assertEqual(subprocess.run([cli], capture_output=True).returncode, 2)

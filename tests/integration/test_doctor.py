@@ -72,7 +72,7 @@ class DoctorTest(unittest.TestCase):
             ex.wait(30)
         self.assertEqual(rc, 0, out)
         for name in ("configuration", "credential key", "database (app)", "app role", "role layout", "schema",
-                     "row level security", "database (executor)", "executor", "database disk", "fcgi socket",
+                     "encoding", "row level security", "database (executor)", "executor", "database disk", "fcgi socket",
                      "events socket", "nginx"):
             self.assertEqual(checks.get(name, ("missing",))[0], "ok", f"{name}:\n{out}")
         self.assertIn("failed", out.splitlines()[-1])
