@@ -280,7 +280,10 @@ static size_t rendered_by_json_c(json_object *v, json_object **scratch)
 {
     if (!*scratch && !(*scratch = json_object_new_array_ext(1)))
         return 0;
-    json_object_array_put_idx(*scratch, 0, json_object_get(v)); /* puts the last one */
+    if (json_object_array_put_idx(*scratch, 0, json_object_get(v)) != 0) { /* puts the last one */
+        json_object_put(v); /* out of memory: the reference taken for it */
+        return 0;
+    }
     size_t len = 0;
     json_object_to_json_string_length(*scratch, JSON_C_TO_STRING_PLAIN, &len);
     return len >= 2 ? len - 2 : 0; /* [v] */
