@@ -9,7 +9,8 @@
  *                     BYPASSRLS (else row level security binds nothing);
  *                     the schema is this binary's; the database's encoding
  *                     is UTF8; every table holding an org's rows is under
- *                     FORCE ROW LEVEL SECURITY
+ *                     FORCE ROW LEVEL SECURITY; the request context is in
+ *                     memory (glyphic_context.so) or a temporary table
  *   database (executor)  db.executor_url connects
  *   executor          one has waited for work or finished jobs in the last
  *                     ten minutes, or no job has been due for two minutes
@@ -197,6 +198,24 @@ static void check_encoding(report_t *r, gl_db_t *db)
     else
         say(r, FAIL, "encoding", "dump the database and restore it into one created with ENCODING 'UTF8'",
             "%s: workflows with characters past ASCII in \\u escapes cannot be saved", enc ? enc : "unknown");
+}
+
+/* Which request context `glyphic migrate` installed (sql/035). */
+static void check_context(report_t *r, gl_db_t *db)
+{
+    gl_err_t err;
+    gl_err_clear(&err);
+    PGresult *res = one_row(db, "SELECT glyphic_ctx.kind()", &err);
+    if (!res) {
+        say(r, FAIL, "request context", "run `glyphic migrate` (with db.admin_url)", "cannot read it: %s", err.msg);
+        return;
+    }
+    if (strcmp(PQgetvalue(res, 0, 0), "memory") == 0)
+        say(r, OK, "request context", NULL, "in memory (glyphic_context.so)");
+    else
+        say(r, OK, "request context", NULL, "a temporary table (slower: `glyphic migrate` as a superuser installs "
+                                            "glyphic_context.so; see db.context_module)");
+    PQclear(res);
 }
 
 static void check_rls(report_t *r, gl_db_t *db)
@@ -485,6 +504,7 @@ int gl_cli_doctor(const gl_config_t *cfg, int argc, char **argv)
         check_schema(&r, app);
         check_encoding(&r, app);
         check_rls(&r, app);
+        check_context(&r, app);
         gl_db_free(app);
     }
     gl_err_clear(&err);

@@ -32,9 +32,11 @@
 #include "vault.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -159,6 +161,41 @@ static int sync_settings(gl_db_t *db, const gl_config_t *cfg, gl_err_t *err)
     return GL_OK;
 }
 
+/*
+ * db.context_module as the server is to load it: "off" is none; "auto" is
+ * glyphic_context.so beside this program, built (build/cli/glyphic, so
+ * build/sql/context/) or installed (bin/glyphic, so lib/glyphic/), if
+ * there; a path is made absolute ($libdir/... is the server's own folder).
+ */
+static const char *context_module(const gl_config_t *cfg, char path[PATH_MAX])
+{
+    const char *v = cfg->db_context_module;
+    if (!v || !*v || strcmp(v, "off") == 0)
+        return NULL;
+    if (strcmp(v, "auto") != 0) {
+        if (v[0] == '/' || strncmp(v, "$libdir/", 8) == 0 || !realpath(v, path))
+            return v;
+        return path;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    static const char *const near[] = { "/../sql/context/glyphic_context.so",
+                                        "/../" GL_LIBDIR "/glyphic/glyphic_context.so" };
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        char cand[PATH_MAX];
+        if (snprintf(cand, sizeof cand, "%s%s", exe, near[i]) < (int)sizeof cand && realpath(cand, path))
+            return path;
+    }
+    return NULL;
+}
+
 /* glyphic migrate [--status] [--single-role]; also the last step of glyphic
  * restore (which keeps the layout the schema has). */
 static int migrate(const gl_config_t *cfg, bool status, bool single_role)
@@ -169,9 +206,11 @@ static int migrate(const gl_config_t *cfg, bool status, bool single_role)
     gl_db_t *db = gl_db_new(&opts);
     gl_err_t err;
     gl_err_clear(&err);
+    char module[PATH_MAX];
     int rc = gl_db_connect_now(db, &err);
     if (rc == GL_OK)
-        rc = status ? gl_migrate_status(db, stdout, &err) : gl_migrate_run(db, single_role, stdout, &err);
+        rc = status ? gl_migrate_status(db, stdout, &err)
+                    : gl_migrate_run(db, single_role, context_module(cfg, module), stdout, &err);
     if (rc == GL_OK && !status)
         rc = sync_settings(db, cfg, &err);
     gl_db_free(db);

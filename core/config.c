@@ -42,6 +42,10 @@ static const key_t_ keys[] = {
       "libpq connection string of glyphic-executor" },
     { "db.admin_url", T_STR, OFF(db_admin_url), "dbname=glyphic", 0, 0, true,
       "libpq connection string of `glyphic migrate` (a superuser for the first migration, which creates roles)" },
+    { "db.context_module", T_STR, OFF(db_context_module), "auto", 0, 0, false,
+      "glyphic_context.so, which `glyphic migrate` installs to keep the request context in memory (when "
+      "db.admin_url is a superuser's; the PostgreSQL server must be able to read the file): a path, auto "
+      "(the one built or installed beside glyphic), or off (a temporary table, as without it)" },
     { "db.connect_timeout", T_INT, OFF(db_connect_timeout), "5", 1, 300, false,
       "seconds to wait for a database connection" },
     { "db.statement_timeout", T_INT, OFF(db_statement_timeout), "30000", 0, 3600000, false,

@@ -24,6 +24,7 @@ typedef struct {
     char *db_url;          /* libpq conninfo for glyphic-fcgi (app role) */
     char *db_executor_url; /* libpq conninfo for glyphic-executor */
     char *db_admin_url;    /* libpq conninfo for `glyphic migrate` (owner or superuser) */
+    char *db_context_module; /* glyphic_context.so for migrate: a path, "auto" or "off" */
     int db_connect_timeout;
     int db_statement_timeout;
     int db_retry_interval;

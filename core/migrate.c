@@ -107,6 +107,7 @@ static const struct {
       "  IF false THEN" },
     /* the context table is the owner's own: of course the owner may write it */
     { 8, "ELSIF has_table_privilege('glyphic_app', t, 'UPDATE') THEN", "ELSIF false THEN" },
+    { 35, "ELSIF has_table_privilege('glyphic_app', t, 'UPDATE') THEN", "ELSIF false THEN" },
 };
 
 static const char SINGLE_ROLE_AFTER[] =
@@ -373,7 +374,129 @@ static int layout(gl_db_t *db, bool want_single, char role[64], gl_err_t *err)
     return rc;
 }
 
-int gl_migrate_run(gl_db_t *db, bool single_role, FILE *out, gl_err_t *err)
+/*
+ * The request context's implementation (sql/035_context_schema.sql): the
+ * C functions of glyphic_context.so when module is a file the server loads
+ * and this role is a superuser (C functions need one), else 035's plpgsql.
+ * First, glyphic_ctx is made again if it is missing (a restored dump holds
+ * only the schema glyphic). Each change is one transaction; a module that
+ * does not load leaves the table context, with a line saying why.
+ */
+#define CONTEXT_SINCE 35
+
+static const struct {
+    const char *sig, *ret, *symbol, *volatility;
+} context_funcs[] = {
+    { "write(p_user uuid, p_org uuid, p_org_ids uuid[], p_editor_org_ids uuid[], p_admin_org_ids uuid[])", "void",
+      "glyphic_ctx_write", "VOLATILE" },
+    { "user_id()", "uuid", "glyphic_ctx_user_id", "STABLE" },
+    { "org_id()", "uuid", "glyphic_ctx_org_id", "STABLE" },
+    { "org_ids()", "uuid[]", "glyphic_ctx_org_ids", "STABLE" },
+    { "editor_org_ids()", "uuid[]", "glyphic_ctx_editor_org_ids", "STABLE" },
+    { "admin_org_ids()", "uuid[]", "glyphic_ctx_admin_org_ids", "STABLE" },
+};
+
+static const gl_migration_t *migration(int version)
+{
+    for (int i = 0; i < gl_migrations_count; i++)
+        if (gl_migrations[i].version == version)
+            return &gl_migrations[i];
+    return NULL;
+}
+
+/* Runs migration 035 again (it only creates or replaces), unrecorded. */
+static int context_table(gl_db_t *db, const char *single_role, gl_err_t *err)
+{
+    const gl_migration_t *m = migration(CONTEXT_SINCE);
+    assert(m);
+    int rc = gl_db_begin(db, err);
+    if (rc != GL_OK)
+        return rc;
+    rc = run_script(db, m, m->sql, single_role, err);
+    if (rc == GL_OK && single_role)
+        rc = run_script(db, NULL, SINGLE_ROLE_AFTER, single_role, err);
+    if (rc == GL_OK)
+        return gl_db_commit(db, err);
+    gl_db_rollback(db);
+    return rc;
+}
+
+static int context_memory(gl_db_t *db, const char *module, gl_err_t *err)
+{
+    char *lit = PQescapeLiteral(gl_db_conn(db), module, strlen(module));
+    if (!lit) {
+        gl_err_set(err, "cannot quote the module's path");
+        return GL_ERR;
+    }
+    gl_buf_t b;
+    gl_buf_init(&b, 1u << 20);
+    int rc = GL_OK;
+    for (size_t i = 0; rc == GL_OK && i < GL_NELEM(context_funcs); i++)
+        rc = gl_buf_printf(&b, "CREATE OR REPLACE FUNCTION glyphic_ctx.%s RETURNS %s LANGUAGE c %s AS %s, '%s';\n",
+                           context_funcs[i].sig, context_funcs[i].ret, context_funcs[i].volatility, lit,
+                           context_funcs[i].symbol);
+    if (rc == GL_OK)
+        rc = gl_buf_puts(&b, "CREATE OR REPLACE FUNCTION glyphic_ctx.kind() RETURNS text LANGUAGE sql IMMUTABLE "
+                             "AS $$ SELECT 'memory' $$;\n");
+    PQfreemem(lit);
+    if (rc != GL_OK) {
+        gl_buf_free(&b);
+        gl_err_set(err, "out of memory");
+        return rc;
+    }
+    rc = gl_db_begin(db, err);
+    if (rc == GL_OK)
+        rc = gl_db_exec_script(db, b.data, err);
+    gl_buf_free(&b);
+    if (rc == GL_OK)
+        return gl_db_commit(db, err);
+    gl_db_rollback(db);
+    return rc;
+}
+
+static int context_step(gl_db_t *db, const char *single_role, const char *module, FILE *out, gl_err_t *err)
+{
+    static const char q[] =
+        "SELECT to_regnamespace('glyphic_ctx') IS NOT NULL, "
+        "  (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user), "
+        "  coalesce((SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+        "             WHERE p.oid = to_regprocedure('glyphic_ctx.user_id()')), ''), "
+        "  coalesce((SELECT p.probin FROM pg_proc p WHERE p.oid = to_regprocedure('glyphic_ctx.user_id()')), '')";
+    PGresult *res = NULL;
+    int rc = gl_db_exec(db, q, 0, NULL, true, NULL, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    bool exists = PQgetvalue(res, 0, 0)[0] == 't', super = PQgetvalue(res, 0, 1)[0] == 't';
+    bool is_c = strcmp(PQgetvalue(res, 0, 2), "c") == 0;
+    bool same = is_c && module && strcmp(PQgetvalue(res, 0, 3), module) == 0;
+    PQclear(res);
+    if (!exists && (rc = context_table(db, single_role, err)) != GL_OK)
+        return rc;
+    if (module && *module && super && !single_role) {
+        if (same && exists) {
+            fprintf(out, "request context: in memory (%s)\n", module);
+            return GL_OK;
+        }
+        gl_err_t why;
+        gl_err_clear(&why);
+        if (context_memory(db, module, &why) == GL_OK) {
+            fprintf(out, "request context: in memory (%s)\n", module);
+            return GL_OK;
+        }
+        fprintf(out, "request context: the module %s did not load (%s)\n", module, why.msg);
+    }
+    /* the module's functions give way to 035's */
+    if (is_c && exists && (rc = context_table(db, single_role, err)) != GL_OK)
+        return rc;
+    fprintf(out, "request context: a temporary table (%s)\n",
+            single_role ? "the single-role layout has no superuser to install glyphic_context.so"
+            : !module || !*module ? "db.context_module is off, or no glyphic_context.so was found"
+            : !super ? "db.admin_url's role is not a superuser, which C functions need"
+                     : "the module did not load");
+    return GL_OK;
+}
+
+int gl_migrate_run(gl_db_t *db, bool single_role, const char *context_module, FILE *out, gl_err_t *err)
 {
     static const char q_lock[] = "SELECT pg_advisory_lock(" GL_MIGRATE_LOCK ")";
     static const char q_unlock[] = "SELECT pg_advisory_unlock(" GL_MIGRATE_LOCK ")";
@@ -415,6 +538,8 @@ int gl_migrate_run(gl_db_t *db, bool single_role, FILE *out, gl_err_t *err)
     if (rc == GL_OK)
         fprintf(out, n_applied ? "schema is at version %d\n" : "schema is up to date (version %d)\n",
                 gl_migrate_latest());
+    if (rc == GL_OK && gl_migrate_latest() >= CONTEXT_SINCE)
+        rc = context_step(db, role[0] ? role : NULL, context_module, out, err);
 
     gl_err_t e2;
     if (gl_db_exec(db, q_unlock, 0, NULL, true, NULL, NULL, &e2) != GL_OK)

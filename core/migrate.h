@@ -36,8 +36,14 @@ int gl_migrate_latest(void);
  * connected role owns everything and is also the app and the executor (see
  * migrate.c). An existing schema keeps the layout it has; asking for one
  * role on a three-role schema is an error.
+ *
+ * Then the request context (sql/035): context_module, the path of
+ * glyphic_context.so as the server will load it (NULL or "": none), is
+ * installed when the role is a superuser and the server loads it; else the
+ * plpgsql context stays, or comes back. One line on out says which.
  */
-int gl_migrate_run(struct gl_db *db, bool single_role, FILE *out, gl_err_t *err) GL_WUR;
+int gl_migrate_run(struct gl_db *db, bool single_role, const char *context_module, FILE *out,
+                   gl_err_t *err) GL_WUR;
 
 /*
  * Creates the roles the programs connect as, if missing: the first

@@ -268,6 +268,14 @@ class Fcgi:
             "auth.scrypt_n": "10",
             "files.dir": os.path.join(base, "files"),
         }
+        module = os.path.join(self.build, "sql", "context", "glyphic_context.so")
+        if os.path.exists(module):
+            # the request context in memory (sql/035): a copy the server (run
+            # as postgres) can read wherever the build is
+            copy = os.path.join(base, "glyphic_context.so")
+            shutil.copyfile(module, copy)
+            os.chmod(copy, 0o644)
+            self.settings["db.context_module"] = copy
         self.settings.update(extra or {})
         self.proc = None
 

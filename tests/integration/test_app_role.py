@@ -176,6 +176,75 @@ class ContextTest(unittest.TestCase):
                 self.assertIn("search_path=glyphic, pg_temp", conf)
 
 
+class ContextKindsTest(unittest.TestCase):
+    """The request context in memory (sql/context/glyphic_context.c) and in
+    the temporary table (sql/035) keep it alike: it lasts as long as the
+    transaction that wrote it, a write in a subtransaction that rolls back
+    is undone, one that is released stays, and only the owner writes it."""
+
+    def use(self, kind):
+        module = ENV.fcgi.settings.get("db.context_module")
+        ENV.fcgi.write_conf(**{"db.context_module": module if kind == "memory" else "off"})
+        try:
+            out = ENV.glyphic("migrate").stdout
+        finally:
+            ENV.fcgi.write_conf(**{"db.context_module": module})
+        self.assertEqual(su("SELECT glyphic_ctx.kind()"), kind, out)
+
+    def tearDown(self):
+        self.use("memory")
+
+    def test_memory_is_what_this_build_installs(self):
+        module = os.path.join(harness.BUILD, "sql", "context", "glyphic_context.so")
+        self.assertTrue(os.path.exists(module), "glyphic_context.so is built (postgresql-server-dev-15)")
+        self.assertEqual(su("SELECT glyphic_ctx.kind()"), "memory")
+        # the names the policies call are wrappers PostgreSQL inlines
+        plan = su("EXPLAIN VERBOSE SELECT glyphic.current_org_id(), glyphic.my_admin_org_ids()")
+        self.assertIn("glyphic_ctx.org_id()", plan)
+
+    def check(self, kind):
+        self.use(kind)
+        eve, alice, bob = token_of(EVE), token_of(ALICE), token_of(BOB)
+        who = "SELECT coalesce(glyphic.current_user_id()::text, 'none') || ' ' || cardinality(glyphic.my_org_ids())"
+        cases = [
+            ("written, then the transaction ends", f"BEGIN; {auth(eve)}; COMMIT; {who}", "none 0"),
+            ("a subtransaction that rolls back undoes its write",
+             f"BEGIN; {auth(eve)}; SAVEPOINT s; {auth(alice)}; ROLLBACK TO s; {who}; COMMIT", f"{EVE} 1"),
+            ("a released one keeps it", f"BEGIN; {auth(eve)}; SAVEPOINT s; {auth(alice)}; RELEASE s; {who}; COMMIT",
+             f"{ALICE} 1"),
+            ("released into a parent that rolls back: undone with it",
+             f"BEGIN; {auth(eve)}; SAVEPOINT a; SAVEPOINT b; {auth(bob)}; RELEASE b; ROLLBACK TO a; {who}; COMMIT",
+             f"{EVE} 1"),
+            ("the first write in a subtransaction: none after its rollback",
+             f"BEGIN; SAVEPOINT s; {auth(alice)}; ROLLBACK TO s; {who}; COMMIT", "none 0"),
+            ("an exception block's write is undone with it",
+             f"BEGIN; {auth(eve)}; DO $$ BEGIN PERFORM glyphic.auth_session(sha256('{bob}'::bytea), NULL, 3600); "
+             f"RAISE EXCEPTION 'x'; EXCEPTION WHEN raise_exception THEN NULL; END $$; {who}; COMMIT", f"{EVE} 1"),
+            ("rolled back: nothing", f"BEGIN; {auth(eve)}; ROLLBACK; {who}", "none 0"),
+        ]
+        for what, sql, want in cases:
+            with self.subTest(kind=kind, case=what):
+                ok, out, err = app(sql)  # one session: psql -c runs them all in one connection
+                self.assertTrue(ok, err)
+                self.assertEqual(out, want)
+        # only the owner writes it, whichever it is
+        ok, out, err = app(f"BEGIN; SELECT glyphic_ctx.write('{BOB}', '{ORG_B}', '{{{ORG_B}}}', '{{{ORG_B}}}', "
+                           f"'{{{ORG_B}}}'); {bob_rows()}; COMMIT;")
+        self.assertFalse(ok, out)
+        self.assertIn("permission denied", err)
+        # and what it holds is what the policies see
+        ok, out, err = app(f"BEGIN; {auth(eve)}; {bob_rows()}; COMMIT;")
+        self.assertEqual((ok, out), (True, "0"), err)
+        ok, out, err = app(f"BEGIN; {auth(token_of(BOB))}; {bob_rows()}; COMMIT;")
+        self.assertEqual((ok, out), (True, "3"), err)
+
+    def test_in_memory(self):
+        self.check("memory")
+
+    def test_in_the_table(self):
+        self.check("table")
+
+
 class DefinerTest(unittest.TestCase):
     def test_create_org_for_someone_else(self):
         before = su(f"SELECT count(*) FROM glyphic.memberships WHERE user_id = '{BOB}'")

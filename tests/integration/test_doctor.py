@@ -72,12 +72,13 @@ class DoctorTest(unittest.TestCase):
             ex.wait(30)
         self.assertEqual(rc, 0, out)
         for name in ("configuration", "credential key", "database (app)", "app role", "role layout", "schema",
-                     "encoding", "row level security", "database (executor)", "executor", "database disk", "fcgi socket",
+                     "encoding", "row level security", "request context", "database (executor)", "executor", "database disk", "fcgi socket",
                      "events socket", "nginx"):
             self.assertEqual(checks.get(name, ("missing",))[0], "ok", f"{name}:\n{out}")
         self.assertIn("failed", out.splitlines()[-1])
         self.assertRegex(checks["row level security"][1], r"forced on all \d+ tables")
         self.assertRegex(checks["role layout"][1], r"^three roles")
+        self.assertEqual(checks["request context"][1], "in memory (glyphic_context.so)")
         # the test's superuser sees the cluster's data directory
         self.assertRegex(checks["database disk"][1], r"^\d+ MiB; PostgreSQL's disk: [\d.]+ GiB free")
         if harness.IS_ROOT:
