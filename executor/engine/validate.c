@@ -13,6 +13,7 @@
 #include "tz.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -338,8 +339,16 @@ static void check_node(gl_problems_t *p, json_object *n, size_t idx, const gl_wf
 {
     static const char *const keys[] = { "id", "type", "name", "params", "position", "retry", "timeout_ms",
                                         "continue_on_fail", "disabled", "notes", NULL };
-    char where[32];
-    snprintf(where, sizeof where, "nodes[%zu]", idx);
+    char where[32], digits[24];
+    size_t nd = 0;
+    do /* "nodes[idx]", without printf: it is done for every node of every save */
+        digits[nd++] = (char)('0' + idx % 10);
+    while ((idx /= 10) && nd < sizeof digits);
+    memcpy(where, "nodes[", 6);
+    for (size_t k = 0; k < nd; k++)
+        where[6 + k] = digits[nd - 1 - k];
+    where[6 + nd] = ']';
+    where[7 + nd] = '\0';
     *type_out = NULL;
     *id_out = NULL;
     if (!json_object_is_type(n, json_type_object)) {
@@ -698,31 +707,75 @@ static const char *unique_value(const vertex_t *v, json_object *n)
     return s && *s ? s : NULL;
 }
 
-/* names ($node["Name"] references them) and unique parameters are unique */
+/*
+ * A set of strings, each with a tag (a node type, or NULL) and the index of
+ * the node it was first seen on: duplicate ids, names and unique parameters
+ * are found in one pass in node order (a pass over every earlier node for
+ * each node cost n squared hash lookups: a tenth of a 50-node save).
+ */
+typedef struct {
+    const char *key;
+    const void *tag;
+    size_t idx;
+} seen_slot_t;
+
+typedef struct {
+    seen_slot_t *slots;
+    size_t mask;
+} seen_t;
+
+static void seen_init(seen_t *s, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n + 2)
+        cap *= 2;
+    s->slots = gl_xcalloc(cap, sizeof *s->slots);
+    s->mask = cap - 1;
+}
+
+/* The index of the node key (with tag) was first seen on, or (size_t)-1
+ * after recording it for node idx. */
+static size_t seen_add(seen_t *s, const char *key, const void *tag, size_t idx)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uintptr_t)tag;
+    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+        h = (h ^ *c) * 1099511628211ull;
+    for (size_t i = (size_t)h & s->mask;; i = (i + 1) & s->mask) {
+        seen_slot_t *e = &s->slots[i];
+        if (!e->key) {
+            *e = (seen_slot_t){ key, tag, idx };
+            return (size_t)-1;
+        }
+        if (e->tag == tag && strcmp(e->key, key) == 0)
+            return e->idx;
+    }
+}
+
+/* names ($node["Name"] references them) and unique parameters are unique:
+ * each node that repeats one is named, with the first that has it */
 static void check_unique(gl_problems_t *p, json_object *nodes, const vertex_t *vs, size_t n)
 {
+    seen_t names, values;
+    seen_init(&names, n);
+    seen_init(&values, n);
     for (size_t i = 0; i < n; i++) {
         json_object *ni = json_object_array_get_idx(nodes, i);
-        if (!vs[i].id)
+        if (!vs[i].id || !json_object_is_type(ni, json_type_object))
             continue;
-        const char *name = json_object_is_type(ni, json_type_object) ? str_field(ni, "name", NULL) : NULL;
+        const char *name = str_field(ni, "name", NULL);
+        if (name && seen_add(&names, name, NULL, i) != (size_t)-1)
+            problem(p, vs[i].id, "name", "node name '%.60s' is used twice", name);
         const char *val = unique_value(&vs[i], ni);
-        for (size_t j = 0; j < i; j++) {
-            json_object *nj = json_object_array_get_idx(nodes, j);
-            if (!vs[j].id || !json_object_is_type(nj, json_type_object))
-                continue;
-            const char *other = str_field(nj, "name", NULL);
-            if (name && other && strcmp(name, other) == 0)
-                problem(p, vs[i].id, "name", "node name '%.60s' is used twice", name);
-            const char *oval = vs[j].type == vs[i].type ? unique_value(&vs[j], nj) : NULL;
-            if (val && oval && strcmp(oval, val) == 0) {
-                char field[96];
-                snprintf(field, sizeof field, "params.%s", vs[i].type->unique_param);
-                problem(p, vs[i].id, field, "%s '%.60s' is used by node '%s' too", vs[i].type->unique_what, val,
-                        vs[j].id);
-            }
+        size_t j = val ? seen_add(&values, val, vs[i].type, i) : (size_t)-1;
+        if (j != (size_t)-1) {
+            char field[96];
+            snprintf(field, sizeof field, "params.%s", vs[i].type->unique_param);
+            problem(p, vs[i].id, field, "%s '%.60s' is used by node '%s' too", vs[i].type->unique_what, val,
+                    vs[j].id);
         }
     }
+    free(names.slots);
+    free(values.slots);
 }
 
 int gl_workflow_validate(json_object *def, const gl_wf_limits_t *lim, gl_problems_t *p)
@@ -735,18 +788,16 @@ int gl_workflow_validate(json_object *def, const gl_wf_limits_t *lim, gl_problem
         return GL_INVALID;
     size_t n = json_object_array_length(nodes);
     vertex_t *vs = gl_xcalloc(n + 1, sizeof *vs);
+    seen_t ids;
+    seen_init(&ids, n);
     for (size_t i = 0; i < n; i++) {
         check_node(p, json_object_array_get_idx(nodes, i), i, lim, &vs[i].type, &vs[i].id);
-        if (!vs[i].id)
-            continue;
-        for (size_t j = 0; j < i; j++) {
-            if (vs[j].id && strcmp(vs[j].id, vs[i].id) == 0) {
-                problem(p, vs[i].id, "id", "duplicate node id '%s'", vs[i].id);
-                vs[i].id = NULL;
-                break;
-            }
+        if (vs[i].id && seen_add(&ids, vs[i].id, NULL, i) != (size_t)-1) {
+            problem(p, vs[i].id, "id", "duplicate node id '%s'", vs[i].id);
+            vs[i].id = NULL;
         }
     }
+    free(ids.slots);
     check_unique(p, nodes, vs, n);
     if (edges)
         check_edges(p, edges, vs, (int)n);
