@@ -205,9 +205,12 @@ static void check_context(report_t *r, gl_db_t *db)
 {
     gl_err_t err;
     gl_err_clear(&err);
-    PGresult *res = one_row(db, "SELECT glyphic_ctx.kind()", &err);
+    /* user_id() loads the module when it is the C one: a file that went
+     * away fails every request */
+    PGresult *res = one_row(db, "SELECT glyphic_ctx.kind(), glyphic_ctx.user_id() IS NULL", &err);
     if (!res) {
-        say(r, FAIL, "request context", "run `glyphic migrate` (with db.admin_url)", "cannot read it: %s", err.msg);
+        say(r, FAIL, "request context", "run `glyphic migrate` (with db.admin_url): it reinstalls the module, or "
+                                        "goes back to the table when it cannot", "cannot read it: %s", err.msg);
         return;
     }
     if (strcmp(PQgetvalue(res, 0, 0), "memory") == 0)

@@ -435,6 +435,18 @@ static int context_memory(gl_db_t *db, const char *module, gl_err_t *err)
         rc = gl_buf_printf(&b, "CREATE OR REPLACE FUNCTION glyphic_ctx.%s RETURNS %s LANGUAGE c %s AS %s, '%s';\n",
                            context_funcs[i].sig, context_funcs[i].ret, context_funcs[i].volatility, lit,
                            context_funcs[i].symbol);
+    /* owned and granted as 035 has them, also if one was missing and is
+     * created here (by the superuser, who would own it) */
+    for (size_t i = 0; rc == GL_OK && i < GL_NELEM(context_funcs); i++) {
+        char sig[128];
+        const char *open = strchr(context_funcs[i].sig, '(');
+        snprintf(sig, sizeof sig, "glyphic_ctx.%.*s", (int)(open - context_funcs[i].sig), context_funcs[i].sig);
+        const char *types = i == 0 ? "(uuid, uuid, uuid[], uuid[], uuid[])" : "()";
+        rc = gl_buf_printf(&b, "ALTER FUNCTION %s%s OWNER TO glyphic_owner;\n"
+                               "REVOKE ALL ON FUNCTION %s%s FROM PUBLIC;\n%s ON FUNCTION %s%s %s;\n",
+                           sig, types, sig, types, i == 0 ? "REVOKE ALL" : "GRANT EXECUTE", sig, types,
+                           i == 0 ? "FROM glyphic_app, glyphic_executor" : "TO glyphic_app, glyphic_executor");
+    }
     if (rc == GL_OK)
         rc = gl_buf_puts(&b, "CREATE OR REPLACE FUNCTION glyphic_ctx.kind() RETURNS text LANGUAGE sql IMMUTABLE "
                              "AS $$ SELECT 'memory' $$;\n");
@@ -454,6 +466,13 @@ static int context_memory(gl_db_t *db, const char *module, gl_err_t *err)
     return rc;
 }
 
+/* Whether the installed functions answer: a C install whose file is gone
+ * (moved, or built for another PostgreSQL) fails every request. */
+static bool context_answers(gl_db_t *db, gl_err_t *why)
+{
+    return gl_db_exec(db, "SELECT glyphic_ctx.user_id() IS NULL", 0, NULL, true, NULL, NULL, why) == GL_OK;
+}
+
 static int context_step(gl_db_t *db, const char *single_role, const char *module, FILE *out, gl_err_t *err)
 {
     static const char q[] =
@@ -461,7 +480,9 @@ static int context_step(gl_db_t *db, const char *single_role, const char *module
         "  (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user), "
         "  coalesce((SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
         "             WHERE p.oid = to_regprocedure('glyphic_ctx.user_id()')), ''), "
-        "  coalesce((SELECT p.probin FROM pg_proc p WHERE p.oid = to_regprocedure('glyphic_ctx.user_id()')), '')";
+        "  coalesce((SELECT p.probin FROM pg_proc p WHERE p.oid = to_regprocedure('glyphic_ctx.user_id()')), ''), "
+        "  coalesce((SELECT n.nspowner = g.nspowner FROM pg_namespace n, pg_namespace g "
+        "             WHERE n.nspname = 'glyphic_ctx' AND g.nspname = 'glyphic'), true)";
     PGresult *res = NULL;
     int rc = gl_db_exec(db, q, 0, NULL, true, NULL, &res, err);
     if (rc != GL_OK)
@@ -469,28 +490,44 @@ static int context_step(gl_db_t *db, const char *single_role, const char *module
     bool exists = PQgetvalue(res, 0, 0)[0] == 't', super = PQgetvalue(res, 0, 1)[0] == 't';
     bool is_c = strcmp(PQgetvalue(res, 0, 2), "c") == 0;
     bool same = is_c && module && strcmp(PQgetvalue(res, 0, 3), module) == 0;
+    bool ours = PQgetvalue(res, 0, 4)[0] == 't';
     PQclear(res);
+    if (!ours) {
+        gl_err_set(err, "the schema glyphic_ctx belongs to another role than the schema glyphic: drop it (it holds "
+                        "no data) and run glyphic migrate again");
+        return GL_ERR;
+    }
     if (!exists && (rc = context_table(db, single_role, err)) != GL_OK)
         return rc;
-    if (module && *module && super && !single_role) {
-        if (same && exists) {
+    bool want = module && *module && !single_role;
+    gl_err_t why;
+    gl_err_clear(&why);
+    if (want && super) {
+        if (same && exists && context_answers(db, &why)) {
             fprintf(out, "request context: in memory (%s)\n", module);
             return GL_OK;
         }
-        gl_err_t why;
-        gl_err_clear(&why);
-        if (context_memory(db, module, &why) == GL_OK) {
+        if (context_memory(db, module, &why) == GL_OK && context_answers(db, &why)) {
             fprintf(out, "request context: in memory (%s)\n", module);
             return GL_OK;
         }
         fprintf(out, "request context: the module %s did not load (%s)\n", module, why.msg);
+    } else if (want && is_c && exists) {
+        /* installed by a superuser earlier: this role cannot install it
+         * again, so it stays while it answers */
+        if (context_answers(db, &why)) {
+            fprintf(out, "request context: in memory (installed earlier; db.admin_url's role is not a superuser, "
+                         "which changing it needs)\n");
+            return GL_OK;
+        }
+        fprintf(out, "request context: the module installed earlier does not load (%s)\n", why.msg);
     }
     /* the module's functions give way to 035's */
     if (is_c && exists && (rc = context_table(db, single_role, err)) != GL_OK)
         return rc;
     fprintf(out, "request context: a temporary table (%s)\n",
             single_role ? "the single-role layout has no superuser to install glyphic_context.so"
-            : !module || !*module ? "db.context_module is off, or no glyphic_context.so was found"
+            : !want ? "db.context_module is off, or no glyphic_context.so was found"
             : !super ? "db.admin_url's role is not a superuser, which C functions need"
                      : "the module did not load");
     return GL_OK;

@@ -27,7 +27,17 @@
 -- check_function_bodies = off). `glyphic migrate`, the last step of
 -- `glyphic restore`, runs this file again when glyphic_ctx is missing, so
 -- it creates or replaces only, and is safe to run twice.
-CREATE SCHEMA IF NOT EXISTS glyphic_ctx AUTHORIZATION glyphic_owner;
+-- Creating the schema needs CREATE on the database (as 008 needs its
+-- owner): a superuser, the database's owner, or a role granted it. Once it
+-- exists, this file runs as glyphic_owner alone (CREATE SCHEMA IF NOT
+-- EXISTS checks the privilege even then, hence the DO block).
+DO $$
+BEGIN
+  IF to_regnamespace('glyphic_ctx') IS NULL THEN
+    CREATE SCHEMA glyphic_ctx AUTHORIZATION glyphic_owner;
+  END IF;
+END
+$$;
 
 SET LOCAL ROLE glyphic_owner;
 
@@ -68,8 +78,8 @@ $$;
 CREATE OR REPLACE FUNCTION glyphic_ctx.user_id() RETURNS uuid
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN (SELECT c.user_id FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned());
+  IF pg_catalog.current_setting('glyphic.ctx', true) = 'on' THEN
+    RETURN (SELECT c.user_id FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_catalog.pg_current_xact_id_if_assigned());
   END IF;
   RETURN NULL;
 END
@@ -78,8 +88,8 @@ $$;
 CREATE OR REPLACE FUNCTION glyphic_ctx.org_id() RETURNS uuid
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN (SELECT c.org_id FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned());
+  IF pg_catalog.current_setting('glyphic.ctx', true) = 'on' THEN
+    RETURN (SELECT c.org_id FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_catalog.pg_current_xact_id_if_assigned());
   END IF;
   RETURN NULL;
 END
@@ -88,8 +98,8 @@ $$;
 CREATE OR REPLACE FUNCTION glyphic_ctx.org_ids() RETURNS uuid[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN coalesce((SELECT c.org_ids FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned()), '{}');
+  IF pg_catalog.current_setting('glyphic.ctx', true) = 'on' THEN
+    RETURN coalesce((SELECT c.org_ids FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_catalog.pg_current_xact_id_if_assigned()), '{}');
   END IF;
   RETURN '{}';
 END
@@ -98,8 +108,8 @@ $$;
 CREATE OR REPLACE FUNCTION glyphic_ctx.editor_org_ids() RETURNS uuid[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN coalesce((SELECT c.editor_org_ids FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned()), '{}');
+  IF pg_catalog.current_setting('glyphic.ctx', true) = 'on' THEN
+    RETURN coalesce((SELECT c.editor_org_ids FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_catalog.pg_current_xact_id_if_assigned()), '{}');
   END IF;
   RETURN '{}';
 END
@@ -108,8 +118,8 @@ $$;
 CREATE OR REPLACE FUNCTION glyphic_ctx.admin_org_ids() RETURNS uuid[]
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
-  IF current_setting('glyphic.ctx', true) = 'on' THEN
-    RETURN coalesce((SELECT c.admin_org_ids FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_current_xact_id_if_assigned()), '{}');
+  IF pg_catalog.current_setting('glyphic.ctx', true) = 'on' THEN
+    RETURN coalesce((SELECT c.admin_org_ids FROM pg_temp.glyphic_ctx c WHERE c.xact = pg_catalog.pg_current_xact_id_if_assigned()), '{}');
   END IF;
   RETURN '{}';
 END

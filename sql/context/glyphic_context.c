@@ -46,7 +46,9 @@ typedef struct {
 } ctx_t;
 
 /* What a write inside a subtransaction replaced, to put back if that
- * subtransaction rolls back. Newest first. */
+ * subtransaction rolls back: one per subtransaction, the state before its
+ * first write (later writes in it need no other), so a loop of writes in
+ * one savepoint keeps one entry. Newest first. */
 typedef struct undo {
     SubTransactionId subid;
     bool was_set;
@@ -67,16 +69,14 @@ static void ctx_free(ctx_t *c)
     memset(c, 0, sizeof *c);
 }
 
+/* At the end of a transaction: everything goes, and the memory with it
+ * (what a write that failed halfway had copied included). */
 static void clear_all(void)
 {
-    while (undo_top) {
-        undo_t *u = undo_top;
-        undo_top = u->next;
-        ctx_free(&u->was);
-        pfree(u);
-    }
-    ctx_free(&cur);
+    undo_top = NULL;
+    memset(&cur, 0, sizeof cur);
     is_set = false;
+    MemoryContextReset(ctx_mcx);
 }
 
 static void on_xact(XactEvent event, void *arg)
@@ -121,6 +121,10 @@ void _PG_init(void);
 
 void _PG_init(void)
 {
+    static bool done;
+    if (done)
+        return;
+    done = true;
     ctx_mcx = AllocSetContextCreate(TopMemoryContext, "glyphic request context", ALLOCSET_SMALL_SIZES);
     RegisterXactCallback(on_xact, NULL);
     RegisterSubXactCallback(on_subxact, NULL);
@@ -141,7 +145,7 @@ Datum glyphic_ctx_write(PG_FUNCTION_ARGS)
         next.org = *PG_GETARG_UUID_P(1);
     for (int i = 0; i < N_LISTS; i++)
         next.lists[i] = PG_ARGISNULL(2 + i) ? NULL : PG_GETARG_ARRAYTYPE_P_COPY(2 + i);
-    if (GetCurrentTransactionNestLevel() > 1) {
+    if (GetCurrentTransactionNestLevel() > 1 && !(undo_top && undo_top->subid == GetCurrentSubTransactionId())) {
         undo_t *u = palloc0(sizeof *u);
         u->subid = GetCurrentSubTransactionId();
         u->was_set = is_set;

@@ -20,6 +20,7 @@ import base64
 import glob
 import hashlib
 import os
+import shutil
 import unittest
 import uuid
 
@@ -240,6 +241,43 @@ class ContextKindsTest(unittest.TestCase):
 
     def test_in_memory(self):
         self.check("memory")
+
+    def test_writes_in_one_savepoint_keep_one_undo(self):
+        # 20,000 authentications inside one savepoint (the app role can loop
+        # like this on its own token): the module keeps one saved state per
+        # subtransaction, not one per write
+        tok = token_of(EVE)
+        out = su(f"BEGIN; SAVEPOINT s; DO $$ BEGIN FOR i IN 1..20000 LOOP "
+                 f"PERFORM glyphic.auth_session(sha256('{tok}'::bytea), NULL, 3600); END LOOP; END $$; "
+                 "SELECT total_bytes FROM pg_backend_memory_contexts WHERE name = 'glyphic request context'; "
+                 "ROLLBACK TO s; SELECT coalesce(glyphic.current_user_id()::text, 'none'); COMMIT")
+        used, who = out.splitlines()[-2:]
+        self.assertLess(int(used), 64 * 1024, "the context's memory after 20,000 writes in one savepoint")
+        self.assertEqual(who, "none")
+
+    def test_a_module_that_went_away(self):
+        # installed from a file that is then removed (a moved build, another
+        # PostgreSQL): doctor fails, and migrate goes back to the table
+        # instead of keeping functions every request would fail on
+        module = ENV.fcgi.settings["db.context_module"]
+        gone = os.path.join(ENV.base, "gone_context.so")
+        shutil.copyfile(module, gone)
+        os.chmod(gone, 0o644)
+        try:
+            ENV.fcgi.write_conf(**{"db.context_module": gone})
+            self.assertIn(f"in memory ({gone})", ENV.glyphic("migrate").stdout)
+            os.unlink(gone)
+            r = ENV.glyphic("doctor", check=False)
+            line = [x for x in r.stdout.splitlines() if "request context" in x]
+            self.assertTrue(line and line[0].startswith("FAIL"), r.stdout)
+            out = ENV.glyphic("migrate").stdout
+            self.assertIn(f"the module {gone} did not load", out)
+            self.assertEqual(su("SELECT glyphic_ctx.kind()"), "table")
+            ok, got, err = app(f"BEGIN; {auth(token_of(ALICE))}; "
+                               "SELECT glyphic.current_user_id(); COMMIT;")
+            self.assertEqual((ok, got), (True, ALICE), err)
+        finally:
+            ENV.fcgi.write_conf(**{"db.context_module": module})
 
     def test_in_the_table(self):
         self.check("table")

@@ -460,6 +460,30 @@ class ValidationTest(unittest.TestCase):
         self.assertEqual(ENV.pg.psql("SELECT count(*) FROM glyphic.workflow_versions"), before)
         self.assertEqual(a.get(f"/api/workflows/{wid}").json()["version"], 1)
 
+    def test_repeats_are_named_once_each_against_the_first(self):
+        # three nodes share a name and a webhook path, one id is used twice:
+        # each repeat is reported once, naming the first node that has it
+        a = signup("repeats")
+        d = {"nodes": [{"id": f"h{i}", "type": "trigger.webhook", "name": "Same", "params": {"path": "one"}}
+                       for i in range(3)] + [{"id": "h0", "type": "flow.noop", "name": "Other"}], "edges": []}
+        r = a.post("/api/workflows", {"name": "repeats", "definition": d})
+        self.assertEqual(r.status, 400, r)
+        got = [(p["node"], p["field"], p["message"]) for p in r.json()["error"]["problems"]]
+        self.assertEqual(got, [
+            ("h0", "id", "duplicate node id 'h0'"),
+            ("h1", "name", "node name 'Same' is used twice"),
+            ("h1", "params.path", "webhook path 'one' is used by node 'h0' too"),
+            ("h2", "name", "node name 'Same' is used twice"),
+            ("h2", "params.path", "webhook path 'one' is used by node 'h0' too"),
+        ])
+        # the most nodes a definition may have, all alike: answered, the
+        # problems capped
+        big = {"nodes": [{"id": f"n{i}", "type": "trigger.webhook", "name": "Same", "params": {"path": "one"}}
+                         for i in range(500)], "edges": []}
+        r = a.post("/api/workflows", {"name": "big", "definition": big})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(len(r.json()["error"]["problems"]), 50)
+
     def test_sanctioned_loop_and_many_problems(self):
         a = signup("loop")
         d = {"nodes": [{"id": "t", "type": "trigger.manual"}, {"id": "loop", "type": "flow.loop"},
