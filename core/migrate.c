@@ -287,7 +287,9 @@ static int run_script(gl_db_t *db, const gl_migration_t *m, const char *sql, con
     return rc;
 }
 
-static int apply_one(gl_db_t *db, const gl_migration_t *m, const char *single_role, gl_err_t *err)
+/* Runs migration m in one transaction, recorded in schema_migrations when
+ * record (not when 035 is run again to remake glyphic_ctx). */
+static int apply_one(gl_db_t *db, const gl_migration_t *m, const char *single_role, bool record, gl_err_t *err)
 {
     static const char q_record[] =
         "INSERT INTO glyphic.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)";
@@ -303,7 +305,7 @@ static int apply_one(gl_db_t *db, const gl_migration_t *m, const char *single_ro
     rc = run_script(db, m, m->sql, single_role, err);
     if (rc == GL_OK && single_role)
         rc = run_script(db, NULL, SINGLE_ROLE_AFTER, single_role, err);
-    if (rc == GL_OK)
+    if (rc == GL_OK && record)
         rc = gl_db_exec(db, q_record, 3, params, false, NULL, NULL, err);
     if (rc == GL_OK)
         return gl_db_commit(db, err);
@@ -409,16 +411,7 @@ static int context_table(gl_db_t *db, const char *single_role, gl_err_t *err)
 {
     const gl_migration_t *m = migration(CONTEXT_SINCE);
     assert(m);
-    int rc = gl_db_begin(db, err);
-    if (rc != GL_OK)
-        return rc;
-    rc = run_script(db, m, m->sql, single_role, err);
-    if (rc == GL_OK && single_role)
-        rc = run_script(db, NULL, SINGLE_ROLE_AFTER, single_role, err);
-    if (rc == GL_OK)
-        return gl_db_commit(db, err);
-    gl_db_rollback(db);
-    return rc;
+    return apply_one(db, m, single_role, false, err);
 }
 
 static int context_memory(gl_db_t *db, const char *module, gl_err_t *err)
@@ -439,8 +432,8 @@ static int context_memory(gl_db_t *db, const char *module, gl_err_t *err)
      * created here (by the superuser, who would own it) */
     for (size_t i = 0; rc == GL_OK && i < GL_NELEM(context_funcs); i++) {
         char sig[128];
-        const char *open = strchr(context_funcs[i].sig, '(');
-        snprintf(sig, sizeof sig, "glyphic_ctx.%.*s", (int)(open - context_funcs[i].sig), context_funcs[i].sig);
+        const char *paren = strchr(context_funcs[i].sig, '(');
+        snprintf(sig, sizeof sig, "glyphic_ctx.%.*s", (int)(paren - context_funcs[i].sig), context_funcs[i].sig);
         const char *types = i == 0 ? "(uuid, uuid, uuid[], uuid[], uuid[])" : "()";
         rc = gl_buf_printf(&b, "ALTER FUNCTION %s%s OWNER TO glyphic_owner;\n"
                                "REVOKE ALL ON FUNCTION %s%s FROM PUBLIC;\n%s ON FUNCTION %s%s %s;\n",
@@ -560,7 +553,7 @@ int gl_migrate_run(gl_db_t *db, bool single_role, const char *context_module, FI
         if (is_applied(done, m->version, &sum))
             continue;
         int64_t t0 = gl_now_ms();
-        rc = apply_one(db, m, role[0] ? role : NULL, err);
+        rc = apply_one(db, m, role[0] ? role : NULL, true, err);
         if (rc != GL_OK) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err ? err->msg : "");
