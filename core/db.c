@@ -568,53 +568,129 @@ static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *cons
         return rc;
     }
     PGconn *c = db->conn;
-    int n = ahead ? 4 : 2; /* BEGIN, stmt[, ahead, COMMIT] */
-    PGresult *rs[4] = { NULL, NULL, NULL, NULL };
+    /* Alone, stmt opens the handler's transaction: BEGIN, stmt. With a
+     * statement ahead the whole transaction is in the pipeline: stmt and
+     * ahead with no BEGIN, so the Sync ends the implicit transaction they
+     * share (committed if both ran, rolled back at the first failure,
+     * which leaves nothing open). */
+    int n = 2;
+    PGresult *rs[2] = { NULL, NULL };
     db->n_round_trips++;
     if (PQenterPipelineMode(c) != 1 ||
-        PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+        (!ahead && PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1) ||
         PQsendQueryPrepared(c, stmt->name, stmt->nparams, params, NULL, NULL, 0) != 1 ||
-        (ahead && (PQsendQueryPrepared(c, ahead->name, ahead->nparams, ahead_params, NULL, NULL, 0) != 1 ||
-                   PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1)) ||
+        (ahead && PQsendQueryPrepared(c, ahead->name, ahead->nparams, ahead_params, NULL, NULL, 0) != 1) ||
         PQpipelineSync(c) != 1)
         return pipeline_lost(db, rs, n, err, lost);
     for (int i = 0; i < n; i++)
         if (!(rs[i] = pipeline_result(c)))
             return pipeline_lost(db, rs, n, err, lost);
-    PGresult *r_sync = PQgetResult(c);
-    bool synced = r_sync && PQresultStatus(r_sync) == PGRES_PIPELINE_SYNC;
-    PQclear(r_sync);
-    if (!synced || PQstatus(c) == CONNECTION_BAD)
-        return pipeline_lost(db, rs, n, err, lost);
-    PQexitPipelineMode(c);
-    if (PQresultStatus(rs[0]) != PGRES_COMMAND_OK) {
-        rc = classify(db, rs[0], err);
-        for (int i = 0; i < n; i++)
-            PQclear(rs[i]);
-        gl_db_rollback(db);
-        return rc == GL_OK ? GL_ERR : rc;
+    /* the Sync's answer; an implicit transaction that fails to commit
+     * answers with its error first */
+    PGresult *r_commit = NULL;
+    bool synced = false;
+    for (int k = 0; k < 4 && !synced && PQstatus(c) != CONNECTION_BAD; k++) {
+        PGresult *r = PQgetResult(c);
+        if (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC)
+            synced = true;
+        else if (r && !r_commit && ahead) {
+            r_commit = r;
+            continue;
+        }
+        PQclear(r);
     }
-    PQclear(rs[0]);
-    db->tx_depth = 1;
-    rc = finish(db, rs[1], stmt->rows, arena, res, err);
+    if (!synced || PQstatus(c) == CONNECTION_BAD) {
+        PQclear(r_commit);
+        return pipeline_lost(db, rs, n, err, lost);
+    }
+    PQexitPipelineMode(c);
     if (!ahead) {
+        if (PQresultStatus(rs[0]) != PGRES_COMMAND_OK) {
+            rc = classify(db, rs[0], err);
+            PQclear(rs[0]);
+            PQclear(rs[1]);
+            gl_db_rollback(db);
+            return rc == GL_OK ? GL_ERR : rc;
+        }
+        PQclear(rs[0]);
+        db->tx_depth = 1;
+        rc = finish(db, rs[1], stmt->rows, arena, res, err);
         if (rc != GL_OK)
             gl_db_rollback(db);
         return rc;
     }
-    ExecStatusType commit = PQresultStatus(rs[3]);
-    if (rc == GL_OK && commit != PGRES_COMMAND_OK && commit != PGRES_PIPELINE_ABORTED) {
-        /* COMMIT itself failed: what was read is not to be trusted */
-        rc = classify(db, rs[3], err);
+    db->tx_depth = 1;
+    rc = finish(db, rs[0], stmt->rows, arena, res, err);
+    if (rc == GL_OK && r_commit) {
+        /* the commit failed: what was read is not to be trusted */
+        rc = classify(db, r_commit, err);
         rc = rc == GL_OK ? GL_ERR : rc;
     }
-    PQclear(rs[3]);
-    gl_db_rollback(db); /* after a failure: the block in error waits for it */
+    PQclear(r_commit);
+    gl_db_rollback(db); /* nothing is open after the Sync: only forgets the depth */
     if (rc == GL_OK)
-        keep_ahead(db, ahead, ahead_params, rs[2]); /* its failure is the handler's to answer */
+        keep_ahead(db, ahead, ahead_params, rs[1]); /* its failure is the handler's to answer */
     else
-        PQclear(rs[2]);
+        PQclear(rs[1]);
     return rc;
+}
+
+int gl_db_query_commit(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                       gl_arena_t *arena, PGresult **res, gl_err_t *err)
+{
+    if (db->ahead.sealed)
+        return take_ahead(db, NULL, NULL, NULL, NULL, err);
+    if (db->tx_depth != 1) {
+        gl_err_set(err, "statement %s cannot commit: no transaction of the request is open", stmt->name);
+        gl_log(GL_LOG_ERROR, "%s", err->msg);
+        return GL_ERR;
+    }
+    int rc = ensure_live(db, err);
+    if (rc == GL_OK) /* outside the pipeline: first use only */
+        rc = prepare(db, stmt, err);
+    if (rc != GL_OK)
+        return rc;
+    PGconn *c = db->conn;
+    PGresult *rs[2] = { NULL, NULL };
+    bool lost = false;
+    db->n_round_trips++;
+    if (PQenterPipelineMode(c) != 1 ||
+        PQsendQueryPrepared(c, stmt->name, stmt->nparams, params, NULL, NULL, 0) != 1 ||
+        PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 || PQpipelineSync(c) != 1)
+        rc = pipeline_lost(db, rs, 2, err, &lost);
+    for (int i = 0; rc == GL_OK && i < 2; i++)
+        if (!(rs[i] = pipeline_result(c)))
+            rc = pipeline_lost(db, rs, 2, err, &lost);
+    if (rc == GL_OK) {
+        PGresult *r_sync = PQgetResult(c);
+        bool synced = r_sync && PQresultStatus(r_sync) == PGRES_PIPELINE_SYNC;
+        PQclear(r_sync);
+        if (!synced || PQstatus(c) == CONNECTION_BAD)
+            rc = pipeline_lost(db, rs, 2, err, &lost);
+    }
+    if (rc != GL_OK) {
+        /* the commit's outcome is unknown, as when COMMIT alone loses its
+         * connection */
+        disconnect(db);
+        db->tx_depth = 0;
+        return rc;
+    }
+    PQexitPipelineMode(c);
+    rc = finish(db, rs[0], stmt->rows, arena, res, err);
+    if (rc == GL_OK && PQresultStatus(rs[1]) != PGRES_COMMAND_OK) {
+        rc = classify(db, rs[1], err); /* COMMIT itself failed: nothing was kept */
+        rc = rc == GL_OK ? GL_ERR : rc;
+        if (res && *res && !arena)
+            PQclear(*res);
+        if (res)
+            *res = NULL;
+    }
+    PQclear(rs[1]);
+    if (rc != GL_OK)
+        return rc; /* the block in error waits for gl_db_rollback */
+    db->tx_depth = 0;
+    db->ahead.sealed = true; /* committed: nothing more may run in it */
+    return GL_OK;
 }
 
 /* A statement while the request's one round trip has ended its

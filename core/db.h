@@ -142,6 +142,17 @@ int gl_db_begin_query(gl_db_t *db, const gl_stmt_t *stmt, const char *const *par
 int gl_db_begin_query_ahead(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
                             const gl_stmt_t *ahead, const char *const *ahead_params,
                             gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
+/*
+ * The request's last statement and COMMIT in one round trip (libpq
+ * pipeline mode). Same contract as gl_db_query; on success the transaction
+ * is committed, gl_db_commit is a no-op and, as after
+ * gl_db_begin_query_ahead, every later statement fails with GL_ERR until
+ * gl_db_rollback ends the request. On failure (of the statement or of the
+ * COMMIT) nothing was kept and the transaction waits for gl_db_rollback.
+ * A lost connection leaves the outcome unknown, as for gl_db_commit.
+ */
+int gl_db_query_commit(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
+                       gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
 /* Round trips to the server so far: statements sent and waited for (a
  * pipeline counts once; connecting does not count). Only grows. */
 uint64_t gl_db_round_trips(const gl_db_t *db);
