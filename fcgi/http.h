@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "json.h"
+#include "perm.h"
 
 #include <fcgiapp.h>
 
@@ -53,6 +54,7 @@ typedef struct gl_req {
     const char *param_values[GL_ROUTE_MAX_PARAMS]; /* percent-decoded */
 
     gl_auth_t auth;
+    const gl_perm_rule_t *rule; /* the route's permission rule; NULL before routing */
     const char *client_ip;  /* REMOTE_ADDR, NULL if absent */
     bool commit_on_error;   /* keep the transaction's writes even on a 4xx */
     bool any_body;          /* accept bodies of any type (webhooks): non-JSON ones stay raw */

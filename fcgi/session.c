@@ -68,6 +68,19 @@ static int unauthorized(gl_req_t *req, const char *why)
     return GL_INVALID;
 }
 
+int gl_session_again(gl_req_t *req)
+{
+    gl_db_rollback(req->db); /* ends what is left of the first transaction */
+    if (!req->rule || !req->rule->needs_auth) {
+        gl_resp_error(req, 500, "internal", NULL, "this route has no authentication to repeat");
+        return GL_ERR;
+    }
+    int rc = gl_session_authorize(req, req->rule, NULL);
+    if (rc != GL_OK)
+        gl_db_rollback(req->db);
+    return rc;
+}
+
 static bool is_safe_method(const char *m)
 {
     return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;

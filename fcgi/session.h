@@ -26,6 +26,16 @@
  */
 int gl_session_authorize(gl_req_t *req, const gl_perm_rule_t *rule, const gl_ahead_t *ahead) GL_WUR;
 
+/*
+ * Authenticates again in a new transaction, for a handler whose request's
+ * transaction has ended early (gl_db_query_commit committed it) and that
+ * must go on: the rule is the route's, so the answer is what
+ * gl_session_authorize would have given now (401 if the session ended
+ * meanwhile). GL_OK with the new transaction open; else the error response
+ * is set and nothing is open.
+ */
+int gl_session_again(gl_req_t *req) GL_WUR;
+
 /* Adds Set-Cookie for a new session token (max_age seconds), or clears
  * the cookie when token is NULL. */
 void gl_session_cookie(gl_req_t *req, const char *token, int max_age);

@@ -91,6 +91,7 @@ static void run_route(gl_req_t *req, const gl_route_t *route)
     gl_err_t err;
     gl_err_clear(&err);
     int rc;
+    req->rule = rule;
     if (rule->needs_auth) {
         /* opens the transaction in the same round trip as authentication;
          * a read route that can tell its one statement from the request

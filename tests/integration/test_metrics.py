@@ -243,6 +243,30 @@ class MetricsTest(unittest.TestCase):
         self.assertGreaterEqual(val(after, "glyphic_http_db_round_trips_total", **labels)
                                 - val(before, "glyphic_http_db_round_trips_total", **labels), 3)
 
+    def test_a_save_takes_two_round_trips(self):
+        """PUT of a workflow that is not active: authentication (with BEGIN), then the save with
+        the COMMIT. A miss (a stale base) answers 409 as before, from a transaction of its own."""
+        c = user()
+        wid = manual_flow(c)
+        d = c.get(f"/api/workflows/{wid}").json()["definition"]
+        n, workers = 20, ENV.fcgi.total()
+        before = scrape()
+        for v in range(1, n + 1):
+            r = c.put(f"/api/workflows/{wid}", {"definition": d, "base_version": v})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["version"], v + 1)
+            self.assertEqual(r.json()["definition"], d)
+        after = scrape()
+        labels = dict(route="/api/workflows/{id}", method="PUT")
+        trips = val(after, "glyphic_http_db_round_trips_total", **labels) - \
+            val(before, "glyphic_http_db_round_trips_total", **labels)
+        print(f"\nPUT /api/workflows/{{id}}: {trips / n:.2f} database round trips per save", flush=True)
+        self.assertGreaterEqual(trips, 2 * n)
+        self.assertLessEqual(trips, 2 * n + 2 * workers)  # each worker prepares the save once
+        r = c.put(f"/api/workflows/{wid}", {"definition": d, "base_version": 1})
+        self.assertEqual((r.status, r.json()["error"]["code"]), (409, "version_conflict"), r)
+        self.assertEqual(c.get(f"/api/workflows/{wid}").json()["version"], n + 1)
+
     def test_executions_claims_and_steps_through_the_database(self):
         ex = start_executor()
         try:
