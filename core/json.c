@@ -13,11 +13,14 @@ int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out
         gl_err_field(err, "body", "JSON document too large");
         return GL_TOO_LARGE;
     }
-    int rc = gl_json_check(text, len, max_depth, err);
+    int nesting = 0;
+    int rc = gl_json_check_nesting(text, len, max_depth, &nesting, err);
     if (rc != GL_OK)
         return rc;
-    /* the text is valid JSON now; json-c builds the objects */
-    json_tokener *tok = json_tokener_new_ex(max_depth + 1);
+    /* the text is valid JSON now; json-c builds the objects, with a stack
+     * as deep as the text needs (one of max_depth entries was a 32 KB
+     * calloc for every body) */
+    json_tokener *tok = json_tokener_new_ex(nesting + 1);
     if (!tok) {
         gl_err_set(err, "out of memory");
         return GL_ERR;

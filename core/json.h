@@ -26,6 +26,9 @@ int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out
  * no \u0000, nesting at most max_depth). GL_OK, GL_INVALID, or GL_TOO_LARGE
  * for nesting; err->msg names the offset. Allocates nothing. */
 int gl_json_check(const char *text, size_t len, int max_depth, gl_err_t *err) GL_WUR;
+/* The same, and on GL_OK *nesting is the value's deepest nesting (0 for
+ * a scalar, 1 for a flat array or object). */
+int gl_json_check_nesting(const char *text, size_t len, int max_depth, int *nesting, gl_err_t *err) GL_WUR;
 
 /*
  * The text of member `key` of the JSON object in text[0..len): the value of

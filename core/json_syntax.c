@@ -17,6 +17,7 @@ typedef struct {
     size_t i;
     int depth;
     int max_depth;
+    int deepest; /* the deepest nesting seen */
     gl_err_t *err;
 } parser_t;
 
@@ -71,7 +72,15 @@ static int string(parser_t *p)
 {
     p->i++; /* opening quote */
     while (p->i < p->n) {
-        unsigned char c = p->s[p->i];
+        /* the usual run of plain ASCII, in a loop of its own */
+        const unsigned char *s = p->s;
+        size_t i = p->i, n = p->n;
+        while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+            i++;
+        p->i = i;
+        if (i >= n)
+            break;
+        unsigned char c = s[i];
         if (c == '"') {
             p->i++;
             return GL_OK;
@@ -201,7 +210,9 @@ static int value(parser_t *p);
 /* Arrays and objects: open, elements separated by commas, close. */
 static int container(parser_t *p, bool object)
 {
-    if (++p->depth > p->max_depth) {
+    if (++p->depth > p->deepest)
+        p->deepest = p->depth;
+    if (p->depth > p->max_depth) {
         gl_err_field(p->err, "body", "JSON nested deeper than %d levels", p->max_depth);
         return GL_TOO_LARGE;
     }
@@ -265,7 +276,12 @@ static int value(parser_t *p)
 
 int gl_json_check(const char *text, size_t len, int max_depth, gl_err_t *err)
 {
-    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, err };
+    return gl_json_check_nesting(text, len, max_depth, NULL, err);
+}
+
+int gl_json_check_nesting(const char *text, size_t len, int max_depth, int *nesting, gl_err_t *err)
+{
+    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, 0, err };
     skip_ws(&p);
     if (p.i == p.n) {
         gl_err_field(err, "body", "invalid JSON: empty document");
@@ -277,6 +293,8 @@ int gl_json_check(const char *text, size_t len, int max_depth, gl_err_t *err)
     skip_ws(&p);
     if (p.i != p.n)
         return fail(&p, "unexpected data after the value");
+    if (nesting)
+        *nesting = p.deepest;
     return GL_OK;
 }
 
@@ -284,7 +302,7 @@ bool gl_json_member_text(const char *text, size_t len, const char *key, int max_
 {
     gl_err_t err;
     gl_err_clear(&err);
-    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, &err };
+    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, 0, &err };
     size_t klen = strlen(key);
     bool found = false;
     skip_ws(&p);

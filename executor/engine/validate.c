@@ -367,9 +367,8 @@ static void check_node(gl_problems_t *p, json_object *n, size_t idx, const gl_wf
     {
         (void)val;
         bool known = false;
-        for (const char *const *k = keys; *k; k++)
-            if (strcmp(*k, key) == 0)
-                known = true;
+        for (const char *const *k = keys; *k && !known; k++)
+            known = strcmp(*k, key) == 0;
         if (!known)
             problem(p, id, key, "unknown node field '%.60s'", key);
     }

@@ -99,6 +99,35 @@ TEST(depth_limit)
     }
 }
 
+/* the nesting the parser sizes json-c's stack by: a document parses with
+ * a stack exactly as deep as it needs, and strings (the checker's fast
+ * path for plain ASCII) end where they should */
+TEST(nesting_measured)
+{
+    static const struct {
+        const char *text;
+        int nesting;
+    } cases[] = {
+        { "1", 0 }, { "\"a\\\"b]\"", 0 }, { "[]", 1 }, { "{\"a\":1}", 1 }, { "[[1],[[2]]]", 3 },
+        { "{\"a\":{\"b\":[{}]},\"c\":[]}", 4 }, { "[\"x\\u00e9\u00e9\", {\"]\":\"}\"}]", 2 },
+    };
+    gl_err_t err;
+    for (size_t i = 0; i < GL_NELEM(cases); i++) {
+        int nesting = -1;
+        if (gl_json_check_nesting(cases[i].text, strlen(cases[i].text), 8, &nesting, &err) != GL_OK)
+            FAIL_AT("rejected %s: %s", cases[i].text, err.msg);
+        if (nesting != cases[i].nesting)
+            FAIL_AT("%s: nesting %d, want %d", cases[i].text, nesting, cases[i].nesting);
+        json_object *o = NULL;
+        ASSERT_EQ(gl_json_parse(cases[i].text, strlen(cases[i].text), cases[i].nesting, &o, &err), GL_OK);
+        json_object_put(o);
+    }
+    static const char *const bad[] = { "\"abc", "\"a\tb\"", "[\"a\"", "\"a\\\"" };
+    for (size_t i = 0; i < GL_NELEM(bad); i++)
+        if (gl_json_check(bad[i], strlen(bad[i]), 8, &err) != GL_INVALID)
+            FAIL_AT("accepted %s", bad[i]);
+}
+
 TEST(typed_getters)
 {
     json_object *o = NULL;
