@@ -625,6 +625,8 @@ static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *cons
         /* the commit failed: what was read is not to be trusted */
         rc = classify(db, r_commit, err);
         rc = rc == GL_OK ? GL_ERR : rc;
+        if (res)
+            *res = NULL; /* (the arena clears it) */
     }
     PQclear(r_commit);
     gl_db_rollback(db); /* nothing is open after the Sync: only forgets the depth */
@@ -661,11 +663,14 @@ int gl_db_query_commit(gl_db_t *db, const gl_stmt_t *stmt, const char *const *pa
     for (int i = 0; rc == GL_OK && i < 2; i++)
         if (!(rs[i] = pipeline_result(c)))
             rc = pipeline_lost(db, rs, 2, err, &lost);
+    bool synced = false;
     if (rc == GL_OK) {
         PGresult *r_sync = PQgetResult(c);
-        bool synced = r_sync && PQresultStatus(r_sync) == PGRES_PIPELINE_SYNC;
+        synced = r_sync && PQresultStatus(r_sync) == PGRES_PIPELINE_SYNC && PQstatus(c) != CONNECTION_BAD;
         PQclear(r_sync);
-        if (!synced || PQstatus(c) == CONNECTION_BAD)
+        /* the connection broke after the COMMIT answered: the outcome is
+         * known, only the connection is to be replaced */
+        if (!synced && PQresultStatus(rs[1]) != PGRES_COMMAND_OK)
             rc = pipeline_lost(db, rs, 2, err, &lost);
     }
     if (rc != GL_OK) {
@@ -675,7 +680,8 @@ int gl_db_query_commit(gl_db_t *db, const gl_stmt_t *stmt, const char *const *pa
         db->tx_depth = 0;
         return rc;
     }
-    PQexitPipelineMode(c);
+    if (synced)
+        PQexitPipelineMode(c);
     rc = finish(db, rs[0], stmt->rows, arena, res, err);
     if (rc == GL_OK && PQresultStatus(rs[1]) != PGRES_COMMAND_OK) {
         rc = classify(db, rs[1], err); /* COMMIT itself failed: nothing was kept */
@@ -686,6 +692,8 @@ int gl_db_query_commit(gl_db_t *db, const gl_stmt_t *stmt, const char *const *pa
             *res = NULL;
     }
     PQclear(rs[1]);
+    if (!synced)
+        disconnect(db); /* committed; the next request connects anew */
     if (rc != GL_OK)
         return rc; /* the block in error waits for gl_db_rollback */
     db->tx_depth = 0;

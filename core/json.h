@@ -43,6 +43,13 @@ bool gl_json_member_text(const char *text, size_t len, const char *key, int max_
                          size_t *n) GL_WUR;
 
 /* Hands obj to the arena: it is released when the arena is reset. */
+/* Object members written in text[0..len), a valid JSON text (as
+ * gl_json_check passes): the colons outside strings. */
+size_t gl_json_text_members(const char *text, size_t len);
+/* Members of the objects in v, nested ones included. json-c keeps one of
+ * a repeated name, so fewer than its text's when a name repeats. */
+size_t gl_json_members(json_object *v);
+
 json_object *gl_json_own(gl_arena_t *a, json_object *obj);
 
 /* The name of a json-c type as a user reads it: "a string", "an object"... */

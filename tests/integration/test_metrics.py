@@ -266,6 +266,25 @@ class MetricsTest(unittest.TestCase):
         r = c.put(f"/api/workflows/{wid}", {"definition": d, "base_version": 1})
         self.assertEqual((r.status, r.json()["error"]["code"]), (409, "version_conflict"), r)
         self.assertEqual(c.get(f"/api/workflows/{wid}").json()["version"], n + 1)
+        # an active workflow: once a worker has seen it active, its saves go the way they went
+        # before (authentication, the save, its triggers moved, the answer read again, COMMIT),
+        # not through the quick attempt and a second authentication
+        hook = {"id": "hook", "type": "trigger.webhook", "name": "Hook",
+                "params": {"path": f"metrics-{uuid.uuid4().hex[:8]}"}}
+        set_node = {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"x": 1}}}
+        aid = create(c, [hook, set_node], active=True)
+        d = c.get(f"/api/workflows/{aid}").json()["definition"]
+        before = scrape()
+        for v in range(1, n + 1):
+            r = c.put(f"/api/workflows/{aid}", {"definition": d, "base_version": v})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual((r.json()["version"], r.json()["active_version"]), (v + 1, v + 1))
+        after = scrape()
+        trips = val(after, "glyphic_http_db_round_trips_total", **labels) - \
+            val(before, "glyphic_http_db_round_trips_total", **labels)
+        print(f"PUT /api/workflows/{{id}}, active: {trips / n:.2f} database round trips per save", flush=True)
+        self.assertLessEqual(trips, 6 * n + 4 * workers)
+        self.assertEqual(ENV.pg.psql(f"SELECT version FROM glyphic.webhooks WHERE workflow_id = '{aid}'"), str(n + 1))
 
     def test_executions_claims_and_steps_through_the_database(self):
         ex = start_executor()

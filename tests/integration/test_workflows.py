@@ -121,6 +121,10 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(want["nodes"][3]["params"]["fields"],
                          {"seen": True, "note": "\\u00e9 \u00e9 \U0001f600 / /"})
         self.assertEqual(r.json()["definition"], want)
+        # the answer names each member once (a reader keeping the first of a repeated name would
+        # otherwise read another value than the stored one)
+        self.assertEqual(r.body.count(b'"seen"'), 1, r.body)
+        self.assertEqual(r.body.count(b'"backoff_ms"'), 1, r.body)
         self.assertEqual(a.get(f"/api/workflows/{wid}").json()["definition"], want)
         self.assertEqual(a.get(f"/api/workflows/{wid}/versions/2").json()["definition"], want)
         # a generated path: the answer shows the one the database made
@@ -131,6 +135,14 @@ class StoreTest(unittest.TestCase):
         path = r.json()["definition"]["nodes"][0]["params"]["path"]
         self.assertRegex(path, r"^[0-9a-f-]{36}$")
         self.assertEqual(a.get(f"/api/workflows/{wid}").json()["definition"]["nodes"][0]["params"]["path"], path)
+        # without a repeated name, the answer is the definition's text as sent
+        spaced = json.dumps(definition(), indent=5)
+        body = f'{{"base_version": 3, "definition": {spaced}}}'
+        r = ENV.request("PUT", f"/api/workflows/{wid}", body=body, headers={
+            "Content-Type": "application/json", "Cookie": f"glyphic_session={a.cookie}", "X-CSRF-Token": a.csrf})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(spaced.encode(), r.body)
+        self.assertEqual(r.json()["definition"], a.get(f"/api/workflows/{wid}").json()["definition"])
 
     def test_concurrent_saves_second_gets_409(self):
         a = signup("cc")

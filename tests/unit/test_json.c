@@ -128,6 +128,32 @@ TEST(nesting_measured)
             FAIL_AT("accepted %s", bad[i]);
 }
 
+/* members counted in the text and in json-c's tree: they differ exactly
+ * when a name repeats in an object */
+TEST(members_counted)
+{
+    static const struct {
+        const char *text;
+        size_t in_text, in_tree;
+    } cases[] = {
+        { "1", 0, 0 }, { "[]", 0, 0 }, { "{\"a\":1}", 1, 1 }, { "{\"a:b\":\"c:\\\"d:\"}", 1, 1 },
+        { "[{\"a\":{\"b\":[{\"c\":1}]}},{}]", 3, 3 }, { "{\"a\":1,\"a\":2}", 2, 1 },
+        { "{\"a\":{\"x\":1,\"y\":2,\"x\":3},\"b\":\"\\\\\"}", 5, 4 },
+    };
+    gl_err_t err;
+    for (size_t i = 0; i < GL_NELEM(cases); i++) {
+        size_t len = strlen(cases[i].text);
+        json_object *o = NULL;
+        if (gl_json_parse(cases[i].text, len, 8, &o, &err) != GL_OK)
+            FAIL_AT("rejected %s: %s", cases[i].text, err.msg);
+        size_t t = gl_json_text_members(cases[i].text, len), m = gl_json_members(o);
+        json_object_put(o);
+        if (t != cases[i].in_text || m != cases[i].in_tree)
+            FAIL_AT("%s: %zu in the text, %zu in the tree; want %zu, %zu", cases[i].text, t, m, cases[i].in_text,
+                    cases[i].in_tree);
+    }
+}
+
 TEST(typed_getters)
 {
     json_object *o = NULL;
