@@ -42,26 +42,6 @@ int gl_json_parse(const char *text, size_t len, int max_depth, json_object **out
     return GL_OK;
 }
 
-size_t gl_json_text_members(const char *text, size_t len)
-{
-    size_t n = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                i++; /* the escaped character */
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == ':') {
-            n++;
-        }
-    }
-    return n;
-}
-
 size_t gl_json_members(json_object *v)
 {
     size_t n = 0;

@@ -35,17 +35,17 @@ int gl_json_check_nesting(const char *text, size_t len, int max_depth, int *nest
  * the last top-level member of that name (json-c and jsonb both keep the
  * last of duplicates), as *at and *n, a span of text. The whole text is
  * checked as gl_json_check does (nesting at most max_depth), so the span is
- * valid JSON that PostgreSQL's jsonb takes. False when the text is not a
- * valid object, has no such member, or spells a member name with escapes
- * (such a name is not decoded, so it is not guessed at).
+ * valid JSON that PostgreSQL's jsonb takes. *members (unless NULL) is the
+ * number of object members written in the span: more than gl_json_members
+ * counts in what json-c reads of it when a name repeats in an object. False
+ * when the text is not a valid object, has no such member, or spells a
+ * member name with escapes (such a name is not decoded, so it is not
+ * guessed at).
  */
 bool gl_json_member_text(const char *text, size_t len, const char *key, int max_depth, const char **at,
-                         size_t *n) GL_WUR;
+                         size_t *n, size_t *members) GL_WUR;
 
 /* Hands obj to the arena: it is released when the arena is reset. */
-/* Object members written in text[0..len), a valid JSON text (as
- * gl_json_check passes): the colons outside strings. */
-size_t gl_json_text_members(const char *text, size_t len);
 /* Members of the objects in v, nested ones included. json-c keeps one of
  * a repeated name, so fewer than its text's when a name repeats. */
 size_t gl_json_members(json_object *v);

@@ -17,7 +17,8 @@ typedef struct {
     size_t i;
     int depth;
     int max_depth;
-    int deepest; /* the deepest nesting seen */
+    int deepest;    /* the deepest nesting seen */
+    size_t members; /* object members seen */
     gl_err_t *err;
 } parser_t;
 
@@ -235,6 +236,7 @@ static int container(parser_t *p, bool object)
             if (p->i >= p->n || p->s[p->i] != ':')
                 return fail(p, "expected ':'");
             p->i++;
+            p->members++;
             skip_ws(p);
         }
         int rc = value(p);
@@ -281,7 +283,7 @@ int gl_json_check(const char *text, size_t len, int max_depth, gl_err_t *err)
 
 int gl_json_check_nesting(const char *text, size_t len, int max_depth, int *nesting, gl_err_t *err)
 {
-    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, 0, err };
+    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, 0, 0, err };
     skip_ws(&p);
     if (p.i == p.n) {
         gl_err_field(err, "body", "invalid JSON: empty document");
@@ -298,11 +300,12 @@ int gl_json_check_nesting(const char *text, size_t len, int max_depth, int *nest
     return GL_OK;
 }
 
-bool gl_json_member_text(const char *text, size_t len, const char *key, int max_depth, const char **at, size_t *n)
+bool gl_json_member_text(const char *text, size_t len, const char *key, int max_depth, const char **at, size_t *n,
+                         size_t *members)
 {
     gl_err_t err;
     gl_err_clear(&err);
-    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, 0, &err };
+    parser_t p = { (const unsigned char *)text, len, 0, 0, max_depth, 0, 0, &err };
     size_t klen = strlen(key);
     bool found = false;
     skip_ws(&p);
@@ -329,13 +332,15 @@ bool gl_json_member_text(const char *text, size_t len, const char *key, int max_
             return false;
         p.i++;
         skip_ws(&p);
-        size_t v0 = p.i;
+        size_t v0 = p.i, m0 = p.members;
         if (value(&p) != GL_OK)
             return false;
         if (match) { /* the last of duplicates, as json-c and jsonb keep */
             found = true;
             *at = text + v0;
             *n = p.i - v0;
+            if (members)
+                *members = p.members - m0;
         }
         skip_ws(&p);
         if (p.i < p.n && p.s[p.i] == ',') {

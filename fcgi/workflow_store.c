@@ -153,10 +153,11 @@ int gl_wf_definition(gl_req_t *req, json_object *def, const char **text)
          * renders it. Rendering 10 KB took a tenth of a 50-node save's
          * time in glyphic-fcgi. */
         const char *at;
-        size_t n;
+        size_t n, members;
         if (req->json && req->body && def == json_object_object_get(req->json, "definition") &&
-            gl_json_member_text(req->body, req->body_len, "definition", req->cfg->http_max_json_depth, &at, &n) &&
-            gl_json_text_members(at, n) == gl_json_members(def))
+            gl_json_member_text(req->body, req->body_len, "definition", req->cfg->http_max_json_depth, &at, &n,
+                                &members) &&
+            members == gl_json_members(def))
             *text = gl_arena_strndup(req->arena, at, n);
         else
             *text = gl_arena_strdup(req->arena, json_object_to_json_string_ext(def, JSON_C_TO_STRING_PLAIN));

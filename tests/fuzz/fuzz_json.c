@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* any input: found only in valid JSON */
     const char *at = NULL;
-    size_t n = 0;
-    bool found = gl_json_member_text(text, size, "a", 64, &at, &n);
+    size_t n = 0, members = 0;
+    bool found = gl_json_member_text(text, size, "a", 64, &at, &n, &members);
     FUZZ_CHECK(!found || checked == GL_OK);
 
     json_object *obj = NULL;
@@ -40,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(at >= text && at + n <= text + size);
         FUZZ_CHECK(gl_json_parse(at, n, 64, &part, &err) == GL_OK);
         FUZZ_CHECK(json_object_equal(json_object_object_get(obj, "a"), part));
+        FUZZ_CHECK(members >= gl_json_members(part)); /* more only when a name repeats */
         json_object_put(part);
     }
     json_object_put(obj);

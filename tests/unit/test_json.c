@@ -128,8 +128,9 @@ TEST(nesting_measured)
             FAIL_AT("accepted %s", bad[i]);
 }
 
-/* members counted in the text and in json-c's tree: they differ exactly
- * when a name repeats in an object */
+/* members counted in the text (of a member, as gl_json_member_text finds
+ * it) and in json-c's tree: they differ exactly when a name repeats in an
+ * object */
 TEST(members_counted)
 {
     static const struct {
@@ -146,7 +147,12 @@ TEST(members_counted)
         json_object *o = NULL;
         if (gl_json_parse(cases[i].text, len, 8, &o, &err) != GL_OK)
             FAIL_AT("rejected %s: %s", cases[i].text, err.msg);
-        size_t t = gl_json_text_members(cases[i].text, len), m = gl_json_members(o);
+        char doc[128];
+        snprintf(doc, sizeof doc, "{\"x\":{\"y\":2},\"definition\":%s,\"z\":{\"w\":1}}", cases[i].text);
+        const char *at = NULL;
+        size_t n = 0, t = 99;
+        ASSERT(gl_json_member_text(doc, strlen(doc), "definition", 8, &at, &n, &t));
+        size_t m = gl_json_members(o);
         json_object_put(o);
         if (t != cases[i].in_text || m != cases[i].in_tree)
             FAIL_AT("%s: %zu in the text, %zu in the tree; want %zu, %zu", cases[i].text, t, m, cases[i].in_text,
@@ -287,7 +293,7 @@ TEST(member_text)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *at = NULL;
         size_t n = 0;
-        bool got = gl_json_member_text(cases[i].doc, strlen(cases[i].doc), "definition", 4, &at, &n);
+        bool got = gl_json_member_text(cases[i].doc, strlen(cases[i].doc), "definition", 4, &at, &n, NULL);
         if (got != (cases[i].want != NULL))
             FAIL_AT("%s: %s", cases[i].doc, got ? "found" : "not found");
         if (got && (n != strlen(cases[i].want) || memcmp(at, cases[i].want, n) != 0))
