@@ -520,6 +520,30 @@ static PGresult *pipeline_result(PGconn *conn)
     return r;
 }
 
+/* Reads a pipeline's n query results into rs (NULL from the first that
+ * did not come), then its Sync. An error that comes before the Sync (an
+ * implicit transaction's commit that failed) goes to *before_sync when it
+ * is given. True when the Sync came and the connection is still good. */
+static bool pipeline_read(PGconn *c, PGresult **rs, int n, PGresult **before_sync)
+{
+    for (int i = 0; i < n; i++)
+        if (!(rs[i] = pipeline_result(c)))
+            return false;
+    for (int k = 0; k < 4 && PQstatus(c) != CONNECTION_BAD; k++) {
+        PGresult *r = PQgetResult(c);
+        if (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            return PQstatus(c) != CONNECTION_BAD;
+        }
+        if (r && before_sync && !*before_sync) {
+            *before_sync = r;
+            continue;
+        }
+        PQclear(r);
+    }
+    return false;
+}
+
 /* A lost connection in the middle of a pipeline: nothing it sent is known
  * to have run. */
 static int pipeline_lost(gl_db_t *db, PGresult **rs, int n, gl_err_t *err, bool *lost)
@@ -582,24 +606,10 @@ static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *cons
         (ahead && PQsendQueryPrepared(c, ahead->name, ahead->nparams, ahead_params, NULL, NULL, 0) != 1) ||
         PQpipelineSync(c) != 1)
         return pipeline_lost(db, rs, n, err, lost);
-    for (int i = 0; i < n; i++)
-        if (!(rs[i] = pipeline_result(c)))
-            return pipeline_lost(db, rs, n, err, lost);
-    /* the Sync's answer; an implicit transaction that fails to commit
-     * answers with its error first */
+    /* an implicit transaction that fails to commit answers with its error
+     * before the Sync */
     PGresult *r_commit = NULL;
-    bool synced = false;
-    for (int k = 0; k < 4 && !synced && PQstatus(c) != CONNECTION_BAD; k++) {
-        PGresult *r = PQgetResult(c);
-        if (r && PQresultStatus(r) == PGRES_PIPELINE_SYNC)
-            synced = true;
-        else if (r && !r_commit && ahead) {
-            r_commit = r;
-            continue;
-        }
-        PQclear(r);
-    }
-    if (!synced || PQstatus(c) == CONNECTION_BAD) {
+    if (!pipeline_read(c, rs, n, ahead ? &r_commit : NULL)) {
         PQclear(r_commit);
         return pipeline_lost(db, rs, n, err, lost);
     }
@@ -660,19 +670,11 @@ int gl_db_query_commit(gl_db_t *db, const gl_stmt_t *stmt, const char *const *pa
         PQsendQueryPrepared(c, stmt->name, stmt->nparams, params, NULL, NULL, 0) != 1 ||
         PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1 || PQpipelineSync(c) != 1)
         rc = pipeline_lost(db, rs, 2, err, &lost);
-    for (int i = 0; rc == GL_OK && i < 2; i++)
-        if (!(rs[i] = pipeline_result(c)))
-            rc = pipeline_lost(db, rs, 2, err, &lost);
-    bool synced = false;
-    if (rc == GL_OK) {
-        PGresult *r_sync = PQgetResult(c);
-        synced = r_sync && PQresultStatus(r_sync) == PGRES_PIPELINE_SYNC && PQstatus(c) != CONNECTION_BAD;
-        PQclear(r_sync);
-        /* the connection broke after the COMMIT answered: the outcome is
-         * known, only the connection is to be replaced */
-        if (!synced && PQresultStatus(rs[1]) != PGRES_COMMAND_OK)
-            rc = pipeline_lost(db, rs, 2, err, &lost);
-    }
+    bool synced = rc == GL_OK && pipeline_read(c, rs, 2, NULL);
+    /* a connection that broke after the COMMIT answered leaves the outcome
+     * known: only the connection is to be replaced */
+    if (rc == GL_OK && !synced && (!rs[1] || PQresultStatus(rs[1]) != PGRES_COMMAND_OK))
+        rc = pipeline_lost(db, rs, 2, err, &lost);
     if (rc != GL_OK) {
         /* the commit's outcome is unknown, as when COMMIT alone loses its
          * connection */
