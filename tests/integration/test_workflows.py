@@ -1,8 +1,12 @@
 """The workflow store: definitions, validation, versions, sharing,
 activation, import/export, and tenancy — through nginx, real PostgreSQL."""
+import contextlib
 import copy
 import json
+import os
+import signal
 import threading
+import time
 import unittest
 import uuid
 
@@ -143,6 +147,65 @@ class StoreTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         self.assertIn(spaced.encode(), r.body)
         self.assertEqual(r.json()["definition"], a.get(f"/api/workflows/{wid}").json()["definition"])
+
+    def test_saves_killed_mid_way_leave_every_version_whole(self):
+        """kill -9 of every FastCGI worker, again and again, while four clients save (a save and
+        its COMMIT go in one round trip): each workflow's versions are 1..current_version, none
+        missing, none twice; every save answered 200 is stored with its own message; the workers
+        come back and save again."""
+        a = signup("killed")
+        wids = [create(a)["id"] for _ in range(4)]
+        stop = threading.Event()
+        answered = {wid: [] for wid in wids}  # (version, message) of each save answered 200
+        errors = []
+
+        def saver(wid):
+            base = 1
+            while not stop.is_set():
+                marker = uuid.uuid4().hex
+                try:
+                    r = save(a, wid, definition(), base, marker)
+                except OSError:
+                    r = None  # the worker died under the call
+                if r is not None and r.status == 200:
+                    base = r.json()["version"]
+                    answered[wid].append((base, marker))
+                elif r is not None and r.status == 409:
+                    base = r.json()["error"]["current_version"]
+                elif r is not None and r.status not in (502, 503):
+                    errors.append(r)
+                    return
+                else:
+                    try:
+                        base = a.get(f"/api/workflows/{wid}").json()["version"]
+                    except (OSError, ValueError, KeyError):
+                        time.sleep(0.05)
+
+        threads = [threading.Thread(target=saver, args=(w,)) for w in wids]
+        for t in threads:
+            t.start()
+        try:
+            for _ in range(6):
+                time.sleep(0.3)
+                for pid in ENV.fcgi.workers():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+        self.assertEqual(errors, [])
+        for wid in wids:
+            current = a.get(f"/api/workflows/{wid}").json()["version"]
+            stored = ENV.pg.psql(f"SELECT count(*), count(DISTINCT version), min(version), max(version) "
+                                 f"FROM glyphic.workflow_versions WHERE workflow_id = '{wid}'")
+            self.assertEqual(stored, f"{current}|{current}|1|{current}", wid)
+            for version, marker in answered[wid]:
+                self.assertEqual(ENV.pg.psql(f"SELECT message FROM glyphic.workflow_versions "
+                                             f"WHERE workflow_id = '{wid}' AND version = {version}"), marker)
+            self.assertEqual(save(a, wid, definition(), current).status, 200)
+        self.assertGreater(sum(len(v) for v in answered.values()), 20)
 
     def test_concurrent_saves_second_gets_409(self):
         a = signup("cc")
