@@ -87,10 +87,11 @@ static int max_applied(const PGresult *res)
  * settings instead of by role: glyphic.trusted (set by the executor's and
  * the CLI's sessions, gl_db_opts_t.trusted), or an application_name of
  * 'glyphic definer', which every SECURITY DEFINER function sets for its own
- * duration (where the three-role layout switches to the owner role; a
- * non-superuser may not put a custom setting such as glyphic.* in a
- * function's SET clause, so a built-in one that changes nothing else is
- * used, and it shows in pg_stat_activity while such a function runs); and
+ * duration (those of the schemas glyphic and glyphic_ctx, where the
+ * three-role layout switches to the owner role; a non-superuser may not
+ * put a custom setting such as glyphic.* in a function's SET clause, so a
+ * built-in one that changes nothing else is used, and it shows in
+ * pg_stat_activity while such a function runs); and
  * row level security is forced on every table that has it, so it binds
  * the owner too.
  */
@@ -134,7 +135,7 @@ static const char SINGLE_ROLE_AFTER[] =
     "    $f$;\n"
     "  END IF;\n"
     "  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p\n"
-    "            WHERE p.pronamespace = 'glyphic'::regnamespace AND p.prosecdef\n"
+    "            WHERE p.pronamespace IN ('glyphic'::regnamespace, to_regnamespace('glyphic_ctx')) AND p.prosecdef\n"
     "              AND NOT coalesce('application_name=glyphic definer' = ANY (p.proconfig), false) LOOP\n"
     "    EXECUTE format('ALTER FUNCTION %s SET application_name = ''glyphic definer''', f);\n"
     "  END LOOP;\n"
@@ -386,16 +387,28 @@ static int layout(gl_db_t *db, bool want_single, char role[64], gl_err_t *err)
  */
 #define CONTEXT_SINCE 35
 
+/* The migrations that make glyphic_ctx's table implementation (each only
+ * creates or replaces, and runs again when it is put back). */
+static const int context_files[] = { 35, 36 };
+
 static const struct {
-    const char *sig, *ret, *symbol, *volatility;
+    const char *sig, *types, *ret, *symbol, *attrs;
+    bool app; /* the app and executor roles may call it (else the owner alone) */
 } context_funcs[] = {
-    { "write(p_user uuid, p_org uuid, p_org_ids uuid[], p_editor_org_ids uuid[], p_admin_org_ids uuid[])", "void",
-      "glyphic_ctx_write", "VOLATILE" },
-    { "user_id()", "uuid", "glyphic_ctx_user_id", "STABLE" },
-    { "org_id()", "uuid", "glyphic_ctx_org_id", "STABLE" },
-    { "org_ids()", "uuid[]", "glyphic_ctx_org_ids", "STABLE" },
-    { "editor_org_ids()", "uuid[]", "glyphic_ctx_editor_org_ids", "STABLE" },
-    { "admin_org_ids()", "uuid[]", "glyphic_ctx_admin_org_ids", "STABLE" },
+    { "write(p_user uuid, p_org uuid, p_org_ids uuid[], p_editor_org_ids uuid[], p_admin_org_ids uuid[])",
+      "(uuid, uuid, uuid[], uuid[], uuid[])", "void", "glyphic_ctx_write", "VOLATILE", false },
+    { "user_id()", "()", "uuid", "glyphic_ctx_user_id", "STABLE", true },
+    { "org_id()", "()", "uuid", "glyphic_ctx_org_id", "STABLE", true },
+    { "org_ids()", "()", "uuid[]", "glyphic_ctx_org_ids", "STABLE", true },
+    { "editor_org_ids()", "()", "uuid[]", "glyphic_ctx_editor_org_ids", "STABLE", true },
+    { "admin_org_ids()", "()", "uuid[]", "glyphic_ctx_admin_org_ids", "STABLE", true },
+    /* 036's: they read and write as their owner */
+    { "auth_session(p_token_hash bytea, p_wanted_org uuid, p_idle_seconds integer)", "(bytea, uuid, integer)",
+      "TABLE (session_id uuid, user_id uuid, org_id uuid, role text)", "glyphic_ctx_auth_session",
+      "VOLATILE SECURITY DEFINER", true },
+    { "auth_api_key(p_key_hash bytea)", "(bytea)",
+      "TABLE (key_id uuid, user_id uuid, org_id uuid, role text, scopes text[])", "glyphic_ctx_auth_api_key",
+      "VOLATILE SECURITY DEFINER", true },
 };
 
 static const gl_migration_t *migration(int version)
@@ -406,12 +419,16 @@ static const gl_migration_t *migration(int version)
     return NULL;
 }
 
-/* Runs migration 035 again (it only creates or replaces), unrecorded. */
+/* Runs the context's migrations (035, 036) again, unrecorded. */
 static int context_table(gl_db_t *db, const char *single_role, gl_err_t *err)
 {
-    const gl_migration_t *m = migration(CONTEXT_SINCE);
-    assert(m);
-    return apply_one(db, m, single_role, false, err);
+    int rc = GL_OK;
+    for (size_t i = 0; rc == GL_OK && i < GL_NELEM(context_files); i++) {
+        const gl_migration_t *m = migration(context_files[i]);
+        assert(m);
+        rc = apply_one(db, m, single_role, false, err);
+    }
+    return rc;
 }
 
 static int context_memory(gl_db_t *db, const char *module, gl_err_t *err)
@@ -426,7 +443,7 @@ static int context_memory(gl_db_t *db, const char *module, gl_err_t *err)
     int rc = GL_OK;
     for (size_t i = 0; rc == GL_OK && i < GL_NELEM(context_funcs); i++)
         rc = gl_buf_printf(&b, "CREATE OR REPLACE FUNCTION glyphic_ctx.%s RETURNS %s LANGUAGE c %s AS %s, '%s';\n",
-                           context_funcs[i].sig, context_funcs[i].ret, context_funcs[i].volatility, lit,
+                           context_funcs[i].sig, context_funcs[i].ret, context_funcs[i].attrs, lit,
                            context_funcs[i].symbol);
     /* owned and granted as 035 has them, also if one was missing and is
      * created here (by the superuser, who would own it) */
@@ -434,11 +451,12 @@ static int context_memory(gl_db_t *db, const char *module, gl_err_t *err)
         char sig[128];
         const char *paren = strchr(context_funcs[i].sig, '(');
         snprintf(sig, sizeof sig, "glyphic_ctx.%.*s", (int)(paren - context_funcs[i].sig), context_funcs[i].sig);
-        const char *types = i == 0 ? "(uuid, uuid, uuid[], uuid[], uuid[])" : "()";
+        const char *types = context_funcs[i].types;
+        bool app = context_funcs[i].app;
         rc = gl_buf_printf(&b, "ALTER FUNCTION %s%s OWNER TO glyphic_owner;\n"
                                "REVOKE ALL ON FUNCTION %s%s FROM PUBLIC;\n%s ON FUNCTION %s%s %s;\n",
-                           sig, types, sig, types, i == 0 ? "REVOKE ALL" : "GRANT EXECUTE", sig, types,
-                           i == 0 ? "FROM glyphic_app, glyphic_executor" : "TO glyphic_app, glyphic_executor");
+                           sig, types, sig, types, app ? "GRANT EXECUTE" : "REVOKE ALL", sig, types,
+                           app ? "TO glyphic_app, glyphic_executor" : "FROM glyphic_app, glyphic_executor");
     }
     if (rc == GL_OK)
         rc = gl_buf_puts(&b, "CREATE OR REPLACE FUNCTION glyphic_ctx.kind() RETURNS text LANGUAGE sql IMMUTABLE "
@@ -469,20 +487,25 @@ static bool context_answers(gl_db_t *db, gl_err_t *why)
 static int context_step(gl_db_t *db, const char *single_role, const char *module, FILE *out, gl_err_t *err)
 {
     static const char q[] =
-        "SELECT to_regnamespace('glyphic_ctx') IS NOT NULL, "
+        "SELECT to_regprocedure('glyphic_ctx.user_id()') IS NOT NULL, "
         "  (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user), "
         "  coalesce((SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
         "             WHERE p.oid = to_regprocedure('glyphic_ctx.user_id()')), ''), "
         "  coalesce((SELECT p.probin FROM pg_proc p WHERE p.oid = to_regprocedure('glyphic_ctx.user_id()')), ''), "
         "  coalesce((SELECT n.nspowner = g.nspowner FROM pg_namespace n, pg_namespace g "
-        "             WHERE n.nspname = 'glyphic_ctx' AND g.nspname = 'glyphic'), true)";
+        "             WHERE n.nspname = 'glyphic_ctx' AND g.nspname = 'glyphic'), true), "
+        "  (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = to_regnamespace('glyphic_ctx') "
+        "     AND p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c') "
+        "     AND p.probin = (SELECT u.probin FROM pg_proc u WHERE u.oid = to_regprocedure('glyphic_ctx.user_id()')))";
     PGresult *res = NULL;
     int rc = gl_db_exec(db, q, 0, NULL, true, NULL, &res, err);
     if (rc != GL_OK)
         return rc;
     bool exists = PQgetvalue(res, 0, 0)[0] == 't', super = PQgetvalue(res, 0, 1)[0] == 't';
     bool is_c = strcmp(PQgetvalue(res, 0, 2), "c") == 0;
-    bool same = is_c && module && strcmp(PQgetvalue(res, 0, 3), module) == 0;
+    /* every function of the module is installed, from that file */
+    bool same = is_c && module && strcmp(PQgetvalue(res, 0, 3), module) == 0 &&
+                strtol(PQgetvalue(res, 0, 5), NULL, 10) == (long)GL_NELEM(context_funcs);
     bool ours = PQgetvalue(res, 0, 4)[0] == 't';
     PQclear(res);
     if (!ours) {

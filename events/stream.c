@@ -46,8 +46,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char q_auth_session[] = "SELECT session_id, user_id, org_id, role, NULL FROM auth_session($1, $2, $3)";
-static const char q_auth_key[] = "SELECT key_id, user_id, org_id, role, scopes FROM auth_api_key($1)";
+static const char q_auth_session[] = "SELECT session_id, user_id, org_id, role, NULL FROM glyphic_ctx.auth_session($1, $2, $3)";
+static const char q_auth_key[] = "SELECT key_id, user_id, org_id, role, scopes FROM glyphic_ctx.auth_api_key($1)";
 static const char q_visible[] = "SELECT status FROM executions WHERE id = $1";
 static const char q_watch[] = "SELECT exec_watch($1, $2, $3)";
 /* steps after a seq, and the execution's state (one row per step, or one

@@ -96,7 +96,7 @@ static const gl_stmt_t q_take = {
 /* enters the state's org when the session works in another one */
 static const gl_stmt_t q_enter = {
     .name = "oauth2_enter",
-    .sql = "SELECT org_id, role FROM auth_session($1, $2, $3)",
+    .sql = "SELECT org_id, role FROM glyphic_ctx.auth_session($1, $2, $3)",
     .nparams = 3,
     .rows = true,
 };

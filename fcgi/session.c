@@ -1,12 +1,12 @@
 /*
  * session.c: request authentication (see session.h).
  *
- * One round trip: auth_session() / auth_api_key() are SQL functions that
- * look the token's SHA-256 up, enforce expiry, pick the org and write the
- * request context (the user, the org, the user's orgs) that the row level
- * security policies read — into a table only those functions may write
- * (sql/008_identity.sql). Tokens themselves never reach the database or a
- * log; only their hashes do.
+ * One round trip: glyphic_ctx.auth_session() / auth_api_key() are SQL
+ * functions that look the token's SHA-256 up, enforce expiry, pick the org
+ * and write the request context (the user, the org, the user's orgs) that
+ * the row level security policies read, which only those functions may
+ * write (sql/035_context_schema.sql, sql/036_context_auth.sql). Tokens
+ * themselves never reach the database or a log; only their hashes do.
  */
 #include "session.h"
 
@@ -20,14 +20,14 @@
 
 static const gl_stmt_t q_auth_session = {
     .name = "auth_session",
-    .sql = "SELECT session_id, user_id, org_id, role FROM auth_session($1, $2, $3)",
+    .sql = "SELECT session_id, user_id, org_id, role FROM glyphic_ctx.auth_session($1, $2, $3)",
     .nparams = 3,
     .rows = true,
 };
 
 static const gl_stmt_t q_auth_key = {
     .name = "auth_api_key",
-    .sql = "SELECT key_id, user_id, org_id, role, scopes FROM auth_api_key($1)",
+    .sql = "SELECT key_id, user_id, org_id, role, scopes FROM glyphic_ctx.auth_api_key($1)",
     .nparams = 1,
     .rows = true,
 };

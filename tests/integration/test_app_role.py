@@ -283,6 +283,140 @@ class ContextKindsTest(unittest.TestCase):
         self.check("table")
 
 
+class AuthKindsTest(unittest.TestCase):
+    """glyphic_ctx.auth_session and auth_api_key (sql/036): the C functions
+    of glyphic_context.so answer as the plpgsql of the table kind does, case
+    by case: the row, the request context it leaves, and what it writes
+    (an expired or idle session deleted, last_seen_at / last_used_at moved at
+    most once a minute). Each case also has its expected answer, so two
+    kinds that were wrong alike would fail too."""
+
+    C1, C2, C3 = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    CAROL, DAVE = str(uuid.uuid4()), str(uuid.uuid4())
+
+    @classmethod
+    def setUpClass(cls):
+        c1, c2, c3, carol, dave = cls.C1, cls.C2, cls.C3, cls.CAROL, cls.DAVE
+        su(f"INSERT INTO glyphic.orgs (id, name) VALUES ('{c1}', 'C1'), ('{c2}', 'C2'), ('{c3}', 'C3');"
+           f"INSERT INTO glyphic.users (id, email, name, password_hash) VALUES "
+           f"('{carol}', 'carol@example.com', 'Carol', '{mcf('carol passphrase')}'), "
+           f"('{dave}', 'dave@example.com', 'Dave', '{mcf('dave passphrase')}');"
+           f"INSERT INTO glyphic.memberships (org_id, user_id, role, created_at) VALUES "
+           f"('{c2}', '{carol}', 'admin', '2021-01-01'), ('{c1}', '{carol}', 'viewer', '2020-01-01'), "
+           f"('{c3}', '{carol}', 'editor', '2022-01-01'), "
+           f"('{c1}', '{dave}', 'editor', '2020-01-01'), ('{c2}', '{dave}', 'owner', '2021-01-01');"
+           f"UPDATE glyphic.users SET active_org_id = '{c2}' WHERE id = '{dave}'")
+
+    def session(self, user, expires="1 hour", seen="0 seconds"):
+        token = uuid.uuid4().hex
+        su(f"INSERT INTO glyphic.sessions (token_hash, user_id, expires_at, last_seen_at) VALUES "
+           f"(sha256('{token}'::bytea), '{user}', now() + interval '{expires}', now() - interval '{seen}')")
+        return token
+
+    def key(self, user, org, column=None, value=None, used=None):
+        """An API key of user in org (scopes read, write); column = value
+        besides (revoked_at, expires_at); used: how long ago it was last used."""
+        token = uuid.uuid4().hex
+        used = f"now() - interval '{used}'" if used else "NULL"
+        cols, vals = ("", "") if column is None else (f", {column}", f", {value}")
+        su(f"INSERT INTO glyphic.api_keys (org_id, user_id, name, prefix, key_hash, scopes, last_used_at{cols}) "
+           f"VALUES ('{org}', '{user}', 'k', '{token[:12]}', sha256('{token}'::bytea), '{{read,write}}', {used}{vals})")
+        return token
+
+    CONTEXT = ("SELECT coalesce(glyphic.current_user_id()::text, '-') || ' ' || "
+               "coalesce(glyphic.current_org_id()::text, '-') || ' ' || "
+               "(SELECT coalesce(string_agg(x::text, ',' ORDER BY x), '') FROM unnest(glyphic.my_org_ids()) x) || ' ' || "
+               "(SELECT coalesce(string_agg(x::text, ',' ORDER BY x), '') "
+               "   FROM unnest(glyphic.my_editor_org_ids()) x) || ' ' || "
+               "(SELECT coalesce(string_agg(x::text, ',' ORDER BY x), '') FROM unnest(glyphic.my_admin_org_ids()) x)")
+
+    def run_session(self, token, wanted="NULL", idle="3600"):
+        """(rows, context, session row left: 'gone', 'moved' or 'kept')."""
+        before = su(f"SELECT last_seen_at FROM glyphic.sessions WHERE token_hash = sha256('{token}'::bytea)")
+        r = ENV.pg.psql(f"BEGIN; SELECT count(*) || ' ' || coalesce(string_agg(user_id || ' ' || "
+                        f"coalesce(org_id::text, '-') || ' ' || coalesce(role, '-'), ';'), '') "
+                        f"FROM glyphic_ctx.auth_session(sha256('{token}'::bytea), {wanted}, {idle}); "
+                        f"{self.CONTEXT}; COMMIT;", user="glyphic_app", check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows, ctx = r.stdout.strip().splitlines()
+        after = su(f"SELECT last_seen_at FROM glyphic.sessions WHERE token_hash = sha256('{token}'::bytea)")
+        left = "gone" if not after else "kept" if after == before else "moved"
+        return rows.strip(), ctx.strip(), left
+
+    def run_key(self, token):
+        before = su(f"SELECT last_used_at FROM glyphic.api_keys WHERE key_hash = sha256('{token}'::bytea)")
+        r = ENV.pg.psql(f"BEGIN; SELECT count(*) || ' ' || coalesce(string_agg(user_id || ' ' || org_id || ' ' || "
+                        f"role || ' ' || array_to_string(scopes, ','), ';'), '') "
+                        f"FROM glyphic_ctx.auth_api_key(sha256('{token}'::bytea)); {self.CONTEXT}; COMMIT;",
+                        user="glyphic_app", check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows, ctx = r.stdout.strip().splitlines()
+        after = su(f"SELECT last_used_at FROM glyphic.api_keys WHERE key_hash = sha256('{token}'::bytea)")
+        return rows.strip(), ctx.strip(), "kept" if after == before else "moved"
+
+    def answers(self, kind):
+        ContextKindsTest.use(self, kind)
+        carol, dave, c1, c2, c3 = self.CAROL, self.DAVE, self.C1, self.C2, self.C3
+        everything = f"{','.join(sorted([c1, c2, c3]))}"
+        carol_ctx = (f"{everything} {','.join(sorted([c2, c3]))} {c2}")
+        left = str(uuid.uuid4())
+        su(f"INSERT INTO glyphic.users (id, email, name, password_hash) VALUES "
+           f"('{left}', 'left-{left[:8]}@example.com', 'Left', '{mcf('left passphrase')}')")
+        cases = {
+            "no active org: the oldest membership":
+                (self.run_session(self.session(carol)), (f"1 {carol} {c1} viewer", f"{carol} {c1} {carol_ctx}", "kept")),
+            "the active org first": (self.run_session(self.session(dave)),
+                                     (f"1 {dave} {c2} owner",
+                                      f"{dave} {c2} {','.join(sorted([c1, c2]))} {','.join(sorted([c1, c2]))} {c2}",
+                                      "kept")),
+            "an org asked for": (self.run_session(self.session(carol), f"'{c3}'"),
+                                 (f"1 {carol} {c3} editor", f"{carol} {c3} {carol_ctx}", "kept")),
+            "an org not the user's": (self.run_session(self.session(carol), f"'{ORG_B}'"),
+                                      (f"1 {carol} - -", f"{carol} - {carol_ctx}", "kept")),
+            "unknown token": (self.run_session(uuid.uuid4().hex), ("0", "- -", "gone")),
+            "expired: deleted": (self.run_session(self.session(carol, expires="-1 second")), ("0", "- -", "gone")),
+            "idle: deleted": (self.run_session(self.session(carol, seen="2 hours")), ("0", "- -", "gone")),
+            "no idle limit": (self.run_session(self.session(carol, seen="2 hours"), idle="NULL"),
+                              (f"1 {carol} {c1} viewer", f"{carol} {c1} {carol_ctx}", "moved")),
+            "seen 2 minutes ago: moved": (self.run_session(self.session(carol, seen="2 minutes")),
+                                          (f"1 {carol} {c1} viewer", f"{carol} {c1} {carol_ctx}", "moved")),
+            "seen 30 seconds ago: kept": (self.run_session(self.session(carol, seen="30 seconds")),
+                                          (f"1 {carol} {c1} viewer", f"{carol} {c1} {carol_ctx}", "kept")),
+            "a key": (self.run_key(self.key(carol, c2, used="10 seconds")),
+                      (f"1 {carol} {c2} admin read,write", f"{carol} {c2} {c2} {c2} {c2}", "kept")),
+            "a key not used for 2 minutes": (self.run_key(self.key(carol, c1, used="2 minutes")),
+                                             (f"1 {carol} {c1} viewer read,write", f"{carol} {c1} {c1}", "moved")),
+            "a key never used": (self.run_key(self.key(carol, c3)),
+                                 (f"1 {carol} {c3} editor read,write", f"{carol} {c3} {c3} {c3}", "moved")),
+            "a revoked key": (self.run_key(self.key(carol, c2, "revoked_at", "now()")), ("0", "- -", "kept")),
+            "an expired key": (self.run_key(self.key(carol, c2, "expires_at", "now() - interval '1 second'")),
+                               ("0", "- -", "kept")),
+            "its maker left the org": (self.run_key(self.key(left, c2)), ("0", "- -", "kept")),
+        }
+        return cases
+
+    def test_both_kinds_answer_alike(self):
+        got = {kind: self.answers(kind) for kind in ("table", "memory")}
+        for what, (table, want) in got["table"].items():
+            with self.subTest(case=what):
+                self.assertEqual(table, want, "table")
+                self.assertEqual(got["memory"][what][0], want, "memory")
+
+    def test_the_old_names_call_them(self):
+        ContextKindsTest.use(self, "memory")
+        token = self.session(self.DAVE)
+        ok, out, err = app(f"BEGIN; SELECT role FROM glyphic.auth_session(sha256('{token}'::bytea), NULL, 3600); "
+                           f"COMMIT;")
+        self.assertEqual((ok, out), (True, "owner"), err)
+        key = self.key(self.DAVE, self.C1)
+        ok, out, err = app(f"BEGIN; SELECT role FROM glyphic.auth_api_key(sha256('{key}'::bytea)); COMMIT;")
+        self.assertEqual((ok, out), (True, "editor"), err)
+        self.assertEqual(su("SELECT string_agg(p.proname || ':' || l.lanname, ',' ORDER BY p.proname) "
+                            "FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+                            "WHERE p.pronamespace = 'glyphic_ctx'::regnamespace AND p.proname LIKE 'auth%'"),
+                         "auth_api_key:c,auth_session:c")
+
+
 class DefinerTest(unittest.TestCase):
     def test_create_org_for_someone_else(self):
         before = su(f"SELECT count(*) FROM glyphic.memberships WHERE user_id = '{BOB}'")
