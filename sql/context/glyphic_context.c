@@ -259,7 +259,8 @@ Datum glyphic_ctx_admin_org_ids(PG_FUNCTION_ARGS)
  * 260 us per GET /api/me).
  *
  * The lookups read the tables as the function's owner reads them, under
- * the statement's snapshot, as the plpgsql did; what they write (an
+ * the statement's snapshot, and keep their locks (ACCESS SHARE) to the end
+ * of the transaction, as the plpgsql's statements did; what they write (an
  * expired or idle session deleted, last_seen_at or last_used_at moved at
  * most once a minute) still goes through SQL, with SPI. Every name is the
  * schema glyphic's, found each call (a syscache lookup): a table or index
@@ -382,7 +383,7 @@ static void enter(Oid nsp, const pg_uuid_t *user, const pg_uuid_t *wanted, bool 
     if (found)
         has_active = get_uuid(t, users, column(users, "active_org_id", UUIDOID), &active);
     systable_endscan(s);
-    table_close(users, AccessShareLock);
+    table_close(users, NoLock);
 
     int n = 0, cap = 8, counts[N_LISTS] = { 0 };
     pg_uuid_t *lists[N_LISTS];
@@ -434,7 +435,7 @@ static void enter(Oid nsp, const pg_uuid_t *user, const pg_uuid_t *wanted, bool 
             }
         }
         systable_endscan(s);
-        table_close(m, AccessShareLock);
+        table_close(m, NoLock);
     }
 
     ctx_t next;
@@ -480,7 +481,7 @@ static bool auth_session(FunctionCallInfo fcinfo, Datum *row)
     bool complete = found && get_uuid(t, rel, a_id, &id) && get_uuid(t, rel, a_user, &user) &&
                     get_time(t, rel, a_expires, &expires) && get_time(t, rel, a_seen, &seen);
     systable_endscan(s);
-    table_close(rel, AccessShareLock);
+    table_close(rel, NoLock);
     if (!complete)
         return false; /* no such session (its columns are NOT NULL) */
 
@@ -544,7 +545,7 @@ static bool auth_api_key(FunctionCallInfo fcinfo, Datum *row)
             scopes = PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
     }
     systable_endscan(s);
-    table_close(rel, AccessShareLock);
+    table_close(rel, NoLock);
 
     TimestampTz now = GetCurrentTransactionStartTimestamp();
     if (!complete || is_revoked || (has_expiry && expires <= now))

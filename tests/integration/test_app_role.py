@@ -402,6 +402,19 @@ class AuthKindsTest(unittest.TestCase):
                 self.assertEqual(table, want, "table")
                 self.assertEqual(got["memory"][what][0], want, "memory")
 
+    def test_tables_stay_locked_to_the_end(self):
+        # as the plpgsql's statements did: ACCESS SHARE on what it read
+        # until the transaction ends, so no ALTER or DROP comes between
+        for kind in ("table", "memory"):
+            ContextKindsTest.use(self, kind)
+            token = self.session(self.CAROL)
+            ok, out, err = app(f"BEGIN; SELECT count(*) FROM glyphic_ctx.auth_session(sha256('{token}'::bytea), NULL, "
+                               f"3600); SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_locks l "
+                               f"JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND "
+                               f"l.mode = 'AccessShareLock' AND c.relname IN ('sessions', 'users', 'memberships'); "
+                               f"COMMIT;")
+            self.assertEqual((ok, out), (True, "memberships,sessions,users"), f"{kind}: {err}")
+
     def test_the_old_names_call_them(self):
         ContextKindsTest.use(self, "memory")
         token = self.session(self.DAVE)
