@@ -288,9 +288,8 @@ static int run_script(gl_db_t *db, const gl_migration_t *m, const char *sql, con
     return rc;
 }
 
-/* Runs migration m in one transaction, recorded in schema_migrations when
- * record (not when 035 is run again to remake glyphic_ctx). */
-static int apply_one(gl_db_t *db, const gl_migration_t *m, const char *single_role, bool record, gl_err_t *err)
+/* Runs migration m in one transaction, recorded in schema_migrations. */
+static int apply_one(gl_db_t *db, const gl_migration_t *m, const char *single_role, gl_err_t *err)
 {
     static const char q_record[] =
         "INSERT INTO glyphic.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)";
@@ -306,7 +305,7 @@ static int apply_one(gl_db_t *db, const gl_migration_t *m, const char *single_ro
     rc = run_script(db, m, m->sql, single_role, err);
     if (rc == GL_OK && single_role)
         rc = run_script(db, NULL, SINGLE_ROLE_AFTER, single_role, err);
-    if (rc == GL_OK && record)
+    if (rc == GL_OK)
         rc = gl_db_exec(db, q_record, 3, params, false, NULL, NULL, err);
     if (rc == GL_OK)
         return gl_db_commit(db, err);
@@ -419,15 +418,29 @@ static const gl_migration_t *migration(int version)
     return NULL;
 }
 
-/* Runs the context's migrations (035, 036) again, unrecorded. */
+/* Runs the context's migrations (035, 036) again, unrecorded, in one
+ * transaction: between two, the readers would be the table's while the
+ * authentication still wrote the module's memory (every request would find
+ * an empty context), and a failure of the second would leave it so. */
 static int context_table(gl_db_t *db, const char *single_role, gl_err_t *err)
 {
-    int rc = GL_OK;
+    int rc = gl_db_begin(db, err);
+    if (rc != GL_OK)
+        return rc;
     for (size_t i = 0; rc == GL_OK && i < GL_NELEM(context_files); i++) {
         const gl_migration_t *m = migration(context_files[i]);
-        assert(m);
-        rc = apply_one(db, m, single_role, false, err);
+        if (!m) {
+            gl_err_set(err, "migration %03d is not in this build", context_files[i]);
+            rc = GL_ERR;
+            break;
+        }
+        rc = run_script(db, m, m->sql, single_role, err);
     }
+    if (rc == GL_OK && single_role)
+        rc = run_script(db, NULL, SINGLE_ROLE_AFTER, single_role, err);
+    if (rc == GL_OK)
+        return gl_db_commit(db, err);
+    gl_db_rollback(db);
     return rc;
 }
 
@@ -576,7 +589,7 @@ int gl_migrate_run(gl_db_t *db, bool single_role, const char *context_module, FI
         if (is_applied(done, m->version, &sum))
             continue;
         int64_t t0 = gl_now_ms();
-        rc = apply_one(db, m, role[0] ? role : NULL, true, err);
+        rc = apply_one(db, m, role[0] ? role : NULL, err);
         if (rc != GL_OK) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err ? err->msg : "");

@@ -6,7 +6,8 @@
 -- glyphic-events call these now. Like the context's readers (035) they come
 -- in two implementations:
 --
---   table   this file's plpgsql: 002's bodies, moved here unchanged
+--   table   this file's plpgsql: 002's bodies, moved here unchanged but
+--           for pg_temp last in their search_path (as 008 set it)
 --   memory  sql/context/glyphic_context.c, installed over these by
 --           `glyphic migrate` with the readers: the same checks and the
 --           same context, from two index lookups instead of three planned
@@ -38,7 +39,7 @@ SET LOCAL ROLE glyphic_owner;
 -- written at most once a minute.
 CREATE OR REPLACE FUNCTION glyphic_ctx.auth_session(p_token_hash bytea, p_wanted_org uuid, p_idle_seconds integer)
 RETURNS TABLE (session_id uuid, user_id uuid, org_id uuid, role text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic, pg_temp AS $$
 DECLARE
   s record;
   o record;
@@ -65,7 +66,7 @@ $$;
 -- current role there (a key never outlives its creator's membership).
 CREATE OR REPLACE FUNCTION glyphic_ctx.auth_api_key(p_key_hash bytea)
 RETURNS TABLE (key_id uuid, user_id uuid, org_id uuid, role text, scopes text[])
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = glyphic, pg_temp AS $$
 DECLARE
   k glyphic.api_keys%ROWTYPE;
   r text;

@@ -106,7 +106,9 @@ static void on_xact(XactEvent event, void *arg)
     case XACT_EVENT_ABORT:
     case XACT_EVENT_PARALLEL_ABORT:
     case XACT_EVENT_PREPARE:
-        if (is_set || undo_top)
+        /* also when a write failed before it set anything (its copies
+         * are in ctx_mcx already) */
+        if (is_set || undo_top || !ctx_mcx->isReset)
             clear_all();
         break;
     default:

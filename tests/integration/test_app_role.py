@@ -168,8 +168,12 @@ class ContextTest(unittest.TestCase):
         self.assertEqual(out, "none")
 
     def test_every_definer_puts_pg_temp_last(self):
+        # glyphic_ctx's too, but for the module's C functions (no SQL
+        # resolves a name by search_path in them; AuthKindsTest checks the
+        # table kind's)
         rows = su("SELECT p.oid::regprocedure, coalesce(array_to_string(p.proconfig, ','), '') FROM pg_proc p "
-                  "WHERE p.pronamespace = 'glyphic'::regnamespace AND p.prosecdef").splitlines()
+                  "WHERE p.pronamespace IN ('glyphic'::regnamespace, 'glyphic_ctx'::regnamespace) AND p.prosecdef "
+                  "AND p.prolang <> (SELECT l.oid FROM pg_language l WHERE l.lanname = 'c')").splitlines()
         self.assertTrue(rows)
         for row in rows:
             name, conf = row.split("|")
@@ -414,6 +418,16 @@ class AuthKindsTest(unittest.TestCase):
                                f"l.mode = 'AccessShareLock' AND c.relname IN ('sessions', 'users', 'memberships'); "
                                f"COMMIT;")
             self.assertEqual((ok, out), (True, "memberships,sessions,users"), f"{kind}: {err}")
+
+    def test_the_table_kinds_put_pg_temp_last(self):
+        ContextKindsTest.use(self, "table")
+        try:
+            conf = su("SELECT string_agg(p.proname || ':' || coalesce(array_to_string(p.proconfig, ','), ''), ';' "
+                      "ORDER BY p.proname) FROM pg_proc p WHERE p.pronamespace = 'glyphic_ctx'::regnamespace "
+                      "AND p.proname LIKE 'auth%'")
+        finally:
+            ContextKindsTest.use(self, "memory")
+        self.assertEqual(conf, "auth_api_key:search_path=glyphic, pg_temp;auth_session:search_path=glyphic, pg_temp")
 
     def test_the_old_names_call_them(self):
         ContextKindsTest.use(self, "memory")
