@@ -36,6 +36,8 @@ await scenario(async ({ page, context }) => {
     await shot(page, 'draft-offered');
     await offer.getByRole('button', { name: 'Restore' }).click();
     await page.getByText('Unsaved changes').waitFor();
+    // the marker can show a frame before the canvas draws the restored node
+    await page.locator('.react-flow__node').nth(1).waitFor();
     assert.equal(await nodeCount(), 2);
     const saved = await owner.get(`/api/workflows/${wf.id}`);
     assert.equal(saved.json.version, 1);
