@@ -68,16 +68,19 @@ class MaintainerTest(unittest.TestCase):
                                       f"WHERE workflow_id = '{wid}'") == "t", what="next_run_at")
         fl.stop(ex)
         # the executor was away for three and a half minutes
-        fl.sql(E, f"UPDATE glyphic.schedules SET next_run_at = date_trunc('minute', now()) - interval '3 minutes' "
-                  f"WHERE workflow_id = '{wid}'")
+        # the due times missed are counted from the time set here, not from a
+        # later now(): the minute may turn between two statements
+        start = fl.sql(E, f"UPDATE glyphic.schedules SET next_run_at = date_trunc('minute', now()) "
+                          f"- interval '3 minutes' WHERE workflow_id = '{wid}' RETURNING next_run_at")
         expect = fl.sql(E, "SELECT string_agg(to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ' ' "
-                           "ORDER BY t) FROM generate_series(date_trunc('minute', now()) - interval '3 minutes', "
-                           "date_trunc('minute', now()), interval '1 minute') t").split()
-        job = fl.sql(E, "SELECT glyphic.enqueue('test.sleep', '{\"ms\": 8000}')")
+                           f"ORDER BY t) FROM generate_series('{start}'::timestamptz, '{start}'::timestamptz "
+                           "+ interval '3 minutes', interval '1 minute') t").split()
+        job = fl.sql(E, "SELECT glyphic.enqueue('test.sleep', '{\"ms\": 20000}')")
         ex = fl.start(E, "--workers", "1")
         try:
             fl.wait_for(lambda: len(firings(wid)) >= len(expect), timeout=30, what="the missed firings")
             time.sleep(2)  # and no more
+            # they fired while the only worker ran the job
             self.assertEqual(fl.sql(E, f"SELECT state FROM glyphic.jobs WHERE id = {job}"), "running")
         finally:
             fl.stop(ex)

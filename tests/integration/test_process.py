@@ -61,6 +61,12 @@ class ProcessTest(unittest.TestCase):
 
     def test_sigterm_lets_in_flight_request_finish(self):
         master = ENV.fcgi.proc
+        # every worker has connected and read the schema version first: a
+        # worker still starting up (the previous test restarts the pool) would
+        # otherwise block on the lock too, and more than one would wait on it
+        harness.wait_for(lambda: int(ENV.pg.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'glyphic-fcgi' "
+            "AND state = 'idle'")) >= ENV.fcgi.total(), what="every worker connected")
         # hold a lock the health query needs, so the request is in flight
         # (held until the test commits, not for a fixed time: on a loaded
         # machine the request may take longer than any fixed time to arrive)
@@ -90,7 +96,8 @@ class ProcessTest(unittest.TestCase):
             t.start()
             harness.wait_for(lambda: ENV.pg.psql(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'glyphic-fcgi' "
-                "AND wait_event_type = 'Lock'") == "1", what="request blocked on the lock")
+                "AND wait_event_type = 'Lock' AND query LIKE '%max(version) FROM schema_migrations%'") == "1",
+                what="request blocked on the lock")
             master.send_signal(signal.SIGTERM)
             time.sleep(0.5)
             self.assertIsNone(master.poll(), "master exited with a request in flight")
