@@ -131,6 +131,9 @@ def describe_upload(method, ctype, raw):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "GlyphicTestServer/1"
+    # the head and the body go out in two writes: with Nagle's algorithm the
+    # body waits for the client's delayed ACK of the head, 40 ms a response
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # quiet
         pass
