@@ -278,22 +278,26 @@ def parse_wrk(out):
 
 def run_wrk(url, body=BODY, seconds=20, threads=2, conns=16, timeout="10s", headers=None):
     """wrk -tT -cC -dSs --latency POSTing body as application/json, with
-    extra headers (the same on every request).
+    extra headers (the same on every request); with body None, plain GETs.
 
     Returns dict(rps, p50_ms, p99_ms, errors, requests); errors counts socket
     errors (incl. timeouts) and non-2xx answers."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write('wrk.method = "POST"\n'
-                f"wrk.body = {json.dumps(body)}\n"
-                'wrk.headers["Content-Type"] = "application/json"\n')
-        for k, v in (headers or {}).items():
-            f.write(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n")
-        script = f.name
+    script = None
+    if body is not None:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+            f.write('wrk.method = "POST"\n'
+                    f"wrk.body = {json.dumps(body)}\n"
+                    'wrk.headers["Content-Type"] = "application/json"\n')
+            for k, v in (headers or {}).items():
+                f.write(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n")
+            script = f.name
     try:
         r = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", f"--timeout={timeout}",
-                            "--latency", "-s", script, url], capture_output=True, text=True, check=True)
+                            "--latency", *(["-s", script] if script else []), url],
+                           capture_output=True, text=True, check=True)
     finally:
-        os.unlink(script)
+        if script:
+            os.unlink(script)
     res = parse_wrk(r.stdout)
     res["output"] = r.stdout
     return res
