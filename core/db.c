@@ -855,7 +855,7 @@ void gl_db_drain_notifications(gl_db_t *db)
         (void)drop_notifications(conn);
 }
 
-int gl_db_wait_notification(gl_db_t *db, int timeout_ms, gl_err_t *err)
+int gl_db_wait_notification(gl_db_t *db, int timeout_ms, int wake_fd, gl_err_t *err)
 {
     PGconn *conn = gl_db_conn(db);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
@@ -864,9 +864,9 @@ int gl_db_wait_notification(gl_db_t *db, int timeout_ms, gl_err_t *err)
     }
     if (drop_notifications(conn) > 0) /* one came in with an earlier result */
         return GL_OK;
-    struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
-    int rc = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
-    if (rc <= 0) /* the deadline, or a signal */
+    struct pollfd pfd[2] = { { .fd = PQsocket(conn), .events = POLLIN }, { .fd = wake_fd, .events = POLLIN } };
+    int rc = poll(pfd, wake_fd >= 0 ? 2 : 1, timeout_ms < 0 ? 0 : timeout_ms);
+    if (rc <= 0 || !(pfd[0].revents & (POLLIN | POLLERR | POLLHUP))) /* the deadline, a signal, wake_fd */
         return GL_NOTFOUND;
     if (PQconsumeInput(conn) == 0) {
         gl_err_set(err, "%s", PQerrorMessage(conn));

@@ -183,9 +183,10 @@ void gl_db_drain_notifications(gl_db_t *db);
  * Waits up to timeout_ms for a notification on a connection that LISTENs,
  * and drops what arrived (they are doorbells: their payloads are not
  * kept). GL_OK: one or more came; GL_NOTFOUND: the deadline passed, or a
- * signal cut the wait short; GL_UNAVAILABLE: the connection is lost (the
- * caller reconnects and LISTENs again), with libpq's message in err.
+ * signal cut the wait short, or wake_fd (unless -1) became readable;
+ * GL_UNAVAILABLE: the connection is lost (the caller reconnects and LISTENs
+ * again), with libpq's message in err.
  */
-int gl_db_wait_notification(gl_db_t *db, int timeout_ms, gl_err_t *err) GL_WUR;
+int gl_db_wait_notification(gl_db_t *db, int timeout_ms, int wake_fd, gl_err_t *err) GL_WUR;
 
 #endif

@@ -4,9 +4,14 @@
  * LISTENs — and a lease keeper thread with a third (lease.c).
  *
  *   loop: record pending outcomes -> claim what it can start soon -> run
- *         each job -> record outcomes (two statements: complete, fail)
+ *         each job, or hand it to a free runner thread -> record outcomes
+ *         (two statements: complete, fail). With runners the loop claims
+ *         again as soon as one is free: jobs of the last claim may still
+ *         run (each runner has a copy of its job), and every runner busy
+ *         means waiting for one, not for the whole batch
  *   idle: say "waiting" (queue_waiters), look once more, then poll() the
- *         LISTEN socket up to executor.poll_ms: NOTIFY is a doorbell, the
+ *         LISTEN socket up to executor.poll_ms (and the runners' eventfd:
+ *         a job that ends is recorded at once): NOTIFY is a doorbell, the
  *         table is the truth
  *
  * Claims fit the work: the worker keeps a moving average of how long its
@@ -16,10 +21,13 @@
  * (GL_LEASE_SLOW_MS) makes the keeper hand its unstarted jobs back to the
  * queue at once.
  *
- * Outcomes are recorded in batches: before a job that is slow on average
- * (SLOW_JOB_MS), else at the latest FLUSH_MS after a job ended; until then
- * the keeper renews their leases with the rest, so a finished job is never
- * rescued and run again. Outcomes survive a lost
+ * Outcomes are recorded in batches: at the latest FLUSH_MS after a job
+ * ended, at once when there is nothing to claim, and without runners also
+ * before a job that is slow on average (SLOW_JOB_MS: a crash in it must not
+ * run finished jobs again; with runners a crash ends the jobs running
+ * beside it too, and a commit before each job would keep free runners
+ * waiting on the loop). Until then the keeper renews their leases with the
+ * rest, so a finished job is never rescued and run again. Outcomes survive a lost
  * connection and are recorded after reconnecting. An outcome the database
  * refuses for good (not a lost connection or a serialization failure) is
  * recorded one by one, then as a plain failure, then dropped with a log
@@ -280,7 +288,8 @@ static int ensure_listening(worker_t *w)
     return GL_OK;
 }
 
-/* Waits up to ms for a notification (or a signal). */
+/* Waits up to ms for a notification (or a signal, or a runner's job to
+ * end). */
 static void wait_for_doorbell(worker_t *w, int ms)
 {
     if (ensure_listening(w) != GL_OK) {
@@ -288,7 +297,7 @@ static void wait_for_doorbell(worker_t *w, int ms)
         return;
     }
     gl_err_t err;
-    if (gl_db_wait_notification(w->listen, ms, &err) != GL_UNAVAILABLE)
+    if (gl_db_wait_notification(w->listen, ms, w->runners ? gl_runners_fd(w->runners) : -1, &err) != GL_UNAVAILABLE)
         return;
     gl_log(GL_LOG_WARN, "listen connection lost; reconnecting");
     w->listening_on = 0;
@@ -307,18 +316,25 @@ static int64_t remaining_ms(const worker_t *w, int64_t idle_since)
     return r < 0 ? 0 : r;
 }
 
-/* How many jobs to claim: about CLAIM_HORIZON_MS of work for each job the
- * worker runs at once, 1..executor.batch; a few while the worker has no
- * measure yet. */
+/* How many jobs to claim: about what the worker can start within
+ * CLAIM_HORIZON_MS — free runners at once, busy ones as their jobs end —
+ * 1..executor.batch; a few (with runners: one for each free runner) while
+ * the worker has no measure yet. */
 static int claim_limit(const worker_t *w)
 {
     int batch = w->o->cfg->executor_batch;
-    int at_once = w->runners ? w->o->cfg->executor_concurrency : 1;
+    /* with runners, some may still run the last claim's jobs: those start
+     * new ones only as they end */
+    int running = w->runners ? gl_runners_running(w->runners) : 0;
+    int free = w->runners ? gl_runners_size(w->runners) - running : 1;
+    if (free < 1)
+        free = 1;
     if (w->avg_job_ms <= 0) {
-        int first = FIRST_CLAIM > at_once ? FIRST_CLAIM : at_once;
+        int first = w->runners || FIRST_CLAIM < free ? free : FIRST_CLAIM;
         return batch < first ? batch : first;
     }
-    double n = CLAIM_HORIZON_MS * at_once / w->avg_job_ms;
+    double per = CLAIM_HORIZON_MS / w->avg_job_ms; /* jobs one runner ends in the horizon */
+    double n = free * (per > 1 ? per : 1) + running * per;
     return n >= batch ? batch : n < 1 ? 1 : (int)n;
 }
 
@@ -351,14 +367,41 @@ static void record_outcome(void *ud, const gl_runner_done_t *d)
     settle(w, d->job, d->result, d->error);
 }
 
+/* Records pending outcomes once the oldest has waited FLUSH_MS. */
+static void flush_due(worker_t *w)
+{
+    if ((w->n_ok || w->n_failed) && gl_now_ms() - w->oldest_pending_ms >= FLUSH_MS)
+        (void)flush(w); /* what fails waits for the next try */
+}
+
+/* Waits until a runner is free, taking finished jobs back and recording
+ * outcomes that are due meanwhile. */
+static void wait_for_runner(worker_t *w)
+{
+    while (gl_runners_running(w->runners) >= gl_runners_size(w->runners)) {
+        int ms = FLUSH_MS;
+        if (w->n_ok || w->n_failed) {
+            int64_t due = w->oldest_pending_ms + FLUSH_MS - gl_now_ms();
+            ms = due < 1 ? 1 : due > FLUSH_MS ? FLUSH_MS : (int)due;
+        }
+        gl_runners_collect(w->runners, ms, record_outcome, w);
+        flush_due(w);
+    }
+}
+
 /* Runs job here, or hands it to a runner thread (its outcome comes back
  * through record_outcome when it ends). Jobs that take less than
  * INLINE_JOB_MS on average run here: handing them over costs more than
  * they do, and nothing of theirs waits. */
+static bool to_runner(const worker_t *w)
+{
+    return w->runners && !(w->avg_job_ms > 0 && w->avg_job_ms < INLINE_JOB_MS);
+}
+
 static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
 {
-    if (w->runners && !(w->avg_job_ms > 0 && w->avg_job_ms < INLINE_JOB_MS)) {
-        gl_runners_submit(w->runners, job, record_outcome, w);
+    if (to_runner(w)) {
+        gl_runners_submit(w->runners, job, record_outcome, w); /* a runner is free (wait_for_runner) */
         return;
     }
     const gl_config_t *cfg = w->o->cfg;
@@ -419,11 +462,13 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
     for (int i = 0; i < n;) {
         if (stop_requested || (w->o->deadline_ms && gl_now_ms() >= w->o->deadline_ms))
             break;
-        /* record what is pending before a job that may be slow (a crash in
-         * it must not run finished jobs again), and at least every FLUSH_MS */
+        /* without runners, record what is pending before a job that may be
+         * slow (a crash in it must not run finished jobs again); with them,
+         * a crash ends the jobs running beside it too, and a commit here
+         * would keep free runners waiting: at least every FLUSH_MS */
         int64_t now = gl_now_ms();
         if ((w->n_ok || w->n_failed) &&
-            (w->avg_job_ms >= SLOW_JOB_MS || now - batch_started >= GL_LEASE_SLOW_MS ||
+            ((!w->runners && w->avg_job_ms >= SLOW_JOB_MS) || now - batch_started >= GL_LEASE_SLOW_MS ||
              now - w->oldest_pending_ms >= FLUSH_MS))
             (void)flush(w); /* what fails waits for the end of the batch */
         /* quick jobs of a kind that runs them together: the run of them
@@ -443,15 +488,16 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
             i += m;
             continue;
         }
-        if (!gl_lease_begin(w->lease, jobs[i].id))
-            break; /* the keeper handed the rest back: the batch was slow */
+        if (to_runner(w))
+            wait_for_runner(w);
+        if (stop_requested || !gl_lease_begin(w->lease, jobs[i].id))
+            break; /* stopping, or the keeper handed the rest back: the batch was slow */
         run_one(w, &jobs[i], job_arena);
         i++;
     }
-    if (w->runners) /* the batch's jobs live in its arena: all of them end here */
-        gl_runners_wait(w->runners, record_outcome, w);
+    /* the jobs handed to runners may still run (they have their copies):
+     * the loop claims again for the runners that are free */
     gl_lease_release_unstarted(w->lease);
-    gl_exec_metrics_busy(false);
 }
 
 /* The database did not answer: in --drain mode, give up after GIVE_UP_MS
@@ -516,7 +562,9 @@ static void worker_open(worker_t *w, const gl_exec_opts_t *o)
 static int worker_close(worker_t *w, int status, gl_err_t *err)
 {
     const gl_exec_opts_t *o = w->o;
-    gl_runners_stop(w->runners); /* idle: every batch waits for its jobs */
+    if (w->runners) /* what still runs finishes, and its outcome is recorded */
+        gl_runners_wait(w->runners, record_outcome, w);
+    gl_runners_stop(w->runners);
     w->runners = NULL;
     for (int tries = 0; (w->n_ok || w->n_failed) && tries < 10; tries++) {
         if (flush(w) != GL_OK)
@@ -562,7 +610,7 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
     gl_arena_t *batch_arena = gl_arena_create(65536);
     gl_arena_t *job_arena = gl_arena_create(16384);
     int64_t idle_since = gl_now_ms();
-    bool announced = false;
+    int64_t announced_at = 0; /* when the worker last said it waits (0: never) */
     int status = 0;
     gl_err_t err;
     gl_err_clear(&err);
@@ -573,7 +621,10 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
         if (o->deadline_ms && gl_now_ms() >= o->deadline_ms)
             break;
         gl_err_clear(&err);
-        int rc = (w.n_ok || w.n_failed) ? flush(&w) : GL_OK;
+        /* with jobs still running on runners, outcomes wait for FLUSH_MS */
+        bool running = w.runners && gl_runners_running(w.runners) > 0;
+        int rc = (w.n_ok || w.n_failed) && (!running || gl_now_ms() - w.oldest_pending_ms >= FLUSH_MS)
+                     ? flush(&w) : GL_OK;
         if (rc == GL_OK)
             rc = gl_db_ensure(w.work, &err);
         if (rc == GL_SCHEMA) {
@@ -591,6 +642,10 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
         }
         w.unreachable_since = 0;
         w.reached = true;
+        if (running && gl_runners_running(w.runners) >= gl_runners_size(w.runners)) {
+            wait_for_runner(&w); /* claim for the runners that are free */
+            continue;
+        }
         gl_arena_reset(batch_arena);
         gl_job_t *jobs = NULL;
         int n = 0;
@@ -602,22 +657,37 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
             continue;
         }
         if (n == 0) {
-            if (o->drain && gl_now_ms() - idle_since >= o->linger_ms)
+            running = w.runners && gl_runners_running(w.runners) > 0;
+            gl_exec_metrics_busy(running);
+            if (running)
+                idle_since = gl_now_ms(); /* not idle while jobs run */
+            else if (o->drain && gl_now_ms() - idle_since >= o->linger_ms)
                 break;
-            if (!announced) {
+            int64_t now = gl_now_ms();
+            if (!announced_at || now - announced_at >= o->cfg->executor_poll_ms) {
                 /* say we wait, then look once more: a job committed before
-                 * the announcement was visible rings no bell */
+                 * the announcement was visible rings no bell. It is good for
+                 * twice executor.poll_ms, so one wait of up to poll_ms
+                 * after it never outlives it */
                 double secs = (double)o->cfg->executor_poll_ms * 2 / 1000.0;
                 if (gl_queue_waiting(w.work, o->queue, w.owner, secs, &err) == GL_OK)
-                    announced = true;
+                    announced_at = now;
                 continue;
             }
+            /* nothing to claim: outcomes are recorded now, and as each of
+             * the jobs still running ends (it wakes the wait) */
+            if ((w.n_ok || w.n_failed) && flush(&w) != GL_OK)
+                nap(200);
             wait_for_doorbell(&w, (int)remaining_ms(&w, idle_since));
-            announced = false;
+            if (w.runners) {
+                gl_runners_collect(w.runners, 0, record_outcome, &w);
+                if ((w.n_ok || w.n_failed) && flush(&w) != GL_OK)
+                    nap(200);
+            }
             continue;
         }
         run_batch(&w, jobs, n, job_arena);
-        if (flush(&w) != GL_OK)
+        if ((!w.runners || !gl_runners_running(w.runners)) && flush(&w) != GL_OK)
             nap(200);
         idle_since = gl_now_ms();
     }

@@ -11,11 +11,15 @@
 #include "arena.h"
 #include "log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef struct {
     gl_runners_t *pool;
@@ -23,13 +27,17 @@ typedef struct {
     pthread_cond_t cv;   /* this slot got a job, or stop (one runner woken, not all) */
     gl_db_t *db;
     gl_arena_t *arena;
-    const gl_job_t *job;
+    const gl_job_t *job; /* &copy while the slot is taken */
     bool finished;
     gl_runner_done_t out;
+    gl_job_t copy;       /* the job handed over, its strings in mem: the loop's claim may be gone */
+    char *mem;
+    size_t mem_cap;
 } slot_t;
 
 struct gl_runners {
     pthread_mutex_t mu;
+    int ended_fd;            /* eventfd: a runner's job ended (for the loop's poll) */
     pthread_cond_t finished; /* a slot finished (the loop waits on it) */
     bool stop;
     int n;
@@ -80,6 +88,8 @@ static void *runner_main(void *arg)
         s->out = out;
         s->finished = true;
         pthread_cond_signal(&r->finished);
+        if (r->ended_fd >= 0)
+            (void)eventfd_write(r->ended_fd, 1);
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
@@ -89,7 +99,12 @@ gl_runners_t *gl_runners_start(int n, const gl_db_opts_t *dbo, const char *owner
 {
     gl_runners_t *r = gl_xcalloc(1, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->finished, NULL);
+    r->ended_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); /* -1: the loop's waits just do not end early */
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->finished, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     r->owner = gl_xstrdup(owner);
     r->lease_s = lease_s;
     r->test_kinds = test_kinds;
@@ -123,6 +138,33 @@ gl_runners_t *gl_runners_start(int n, const gl_db_opts_t *dbo, const char *owner
         return NULL;
     }
     return r;
+}
+
+/* Copies job into slot s (strings into its own memory). */
+static void keep_copy(slot_t *s, const gl_job_t *job)
+{
+    const char *str[] = { job->kind, job->payload, job->org_id };
+    size_t len[GL_NELEM(str)], need = 0;
+    for (size_t i = 0; i < GL_NELEM(str); i++) {
+        len[i] = str[i] ? strlen(str[i]) + 1 : 0;
+        need += len[i];
+    }
+    if (need > s->mem_cap) {
+        free(s->mem);
+        s->mem = gl_xmalloc(need);
+        s->mem_cap = need;
+    }
+    const char *at[GL_NELEM(str)];
+    size_t off = 0;
+    for (size_t i = 0; i < GL_NELEM(str); i++) {
+        at[i] = str[i] ? memcpy(s->mem + off, str[i], len[i]) : NULL;
+        off += len[i];
+    }
+    s->copy = *job;
+    s->copy.kind = at[0];
+    s->copy.payload = at[1];
+    s->copy.org_id = at[2];
+    s->job = &s->copy;
 }
 
 /* Takes back every finished slot's outcome (under the lock) into out. */
@@ -164,12 +206,63 @@ void gl_runners_submit(gl_runners_t *r, const gl_job_t *job, gl_runner_done_fn d
         while (i < r->n && r->slots[i].job)
             i++;
         if (i < r->n) {
-            r->slots[i].job = job;
+            keep_copy(&r->slots[i], job);
             r->slots[i].finished = false;
             pthread_cond_signal(&r->slots[i].cv);
             break;
         }
         pthread_cond_wait(&r->finished, &r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(out);
+}
+
+int gl_runners_running(gl_runners_t *r)
+{
+    int k = 0;
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < r->n; i++)
+        k += r->slots[i].job && !r->slots[i].finished;
+    pthread_mutex_unlock(&r->mu);
+    return k;
+}
+
+int gl_runners_fd(const gl_runners_t *r)
+{
+    return r->ended_fd;
+}
+
+int gl_runners_size(const gl_runners_t *r)
+{
+    return r->n;
+}
+
+void gl_runners_collect(gl_runners_t *r, int wait_ms, gl_runner_done_fn done, void *ud)
+{
+    gl_runner_done_t *out = gl_xmalloc((size_t)r->n * sizeof *out);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (r->ended_fd >= 0) {
+        eventfd_t seen;
+        (void)eventfd_read(r->ended_fd, &seen); /* before taking back: a job ending later rings again */
+    }
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        if (give_back(r, out, done, ud) || wait_ms <= 0)
+            break;
+        bool busy = false;
+        for (int i = 0; i < r->n && !busy; i++)
+            busy = r->slots[i].job != NULL;
+        if (!busy || pthread_cond_timedwait(&r->finished, &r->mu, &until) == ETIMEDOUT) {
+            (void)give_back(r, out, done, ud);
+            break;
+        }
     }
     pthread_mutex_unlock(&r->mu);
     free(out);
@@ -214,9 +307,12 @@ void gl_runners_stop(gl_runners_t *r)
         pthread_cond_destroy(&r->slots[i].cv);
         gl_db_free(r->slots[i].db);
         gl_arena_destroy(r->slots[i].arena);
+        free(r->slots[i].mem);
     }
     pthread_cond_destroy(&r->finished);
     pthread_mutex_destroy(&r->mu);
+    if (r->ended_fd >= 0)
+        close(r->ended_fd);
     free(r->slots);
     free(r->owner);
     free(r);

@@ -5,9 +5,10 @@
  * connection of its process, not the whole process.
  *
  * The worker's loop stays the only one to claim, begin, record outcomes and
- * count: it hands a job to a free runner (gl_runners_submit) and gets each
- * finished job back, on its own thread, through the done callback it
- * passes. Each runner has its own connection (named like the worker's
+ * count: it hands a copy of a job to a free runner (gl_runners_submit) and
+ * gets each finished job back, on its own thread, through the done
+ * callback it passes. Jobs are copied so that the loop can claim its next
+ * batch while the last one's jobs still run. Each runner has its own connection (named like the worker's
  * others, so the rescuer counts it among them) and its own arena.
  */
 #ifndef GL_EXECUTOR_RUNNERS_H
@@ -36,9 +37,20 @@ void gl_run_job(const gl_job_t *job, gl_db_t *db, gl_arena_t *arena, const char 
 /* n threads (n >= 2), their signals blocked (the worker's loop takes them);
  * NULL when not one could be started (the loop then runs jobs itself). */
 gl_runners_t *gl_runners_start(int n, const gl_db_opts_t *dbo, const char *owner, int lease_s, bool test_kinds);
-/* Hands job (kept by the caller until done) to a free runner, first waiting
- * for one; done is called here for every job that finished meanwhile. */
+/* Hands a copy of job to a free runner, first waiting for one; done is
+ * called here for every job that finished meanwhile (its d->job is the
+ * runner's copy, valid during the call). */
 void gl_runners_submit(gl_runners_t *r, const gl_job_t *job, gl_runner_done_fn done, void *ud);
+/* How many runners there are; how many of them run a job now (a finished
+ * job not taken back yet does not count). */
+int gl_runners_size(const gl_runners_t *r);
+int gl_runners_running(gl_runners_t *r);
+/* A descriptor that is readable while a job has ended that was not taken
+ * back yet (gl_runners_collect takes them back): for poll(). */
+int gl_runners_fd(const gl_runners_t *r);
+/* Calls done for every job that finished; with wait_ms > 0, first waits up
+ * to wait_ms until at least one has (none runs: no wait). */
+void gl_runners_collect(gl_runners_t *r, int wait_ms, gl_runner_done_fn done, void *ud);
 /* Waits until every job handed over has finished, calling done for each. */
 void gl_runners_wait(gl_runners_t *r, gl_runner_done_fn done, void *ud);
 /* Waits for what runs, stops the threads, closes their connections. */

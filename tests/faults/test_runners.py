@@ -2,7 +2,8 @@
 executor/runners.c): executions waiting on HTTP calls are in flight
 together (the test server's /together barrier answers only when that many
 calls wait at once, so no timing is involved), one at a time when the
-setting is 1; SIGTERM lets every running one finish; SIGKILL with all of
+setting is 1; a call still running does not keep the process from
+claiming and starting more; SIGTERM lets every running one finish; SIGKILL with all of
 them in flight loses none and repeats only the calls in flight."""
 import os
 import signal
@@ -66,6 +67,27 @@ class RunnersTest(unittest.TestCase):
                         f"WHERE e.workflow_id = '{wid}' AND s.node_id = 'call'")
         self.assertEqual(out, "8")
         self.assertEqual(SRV.count("/together/eight/8"), 8)
+
+    def test_a_running_call_does_not_hold_back_the_next_claim(self):
+        # one execution's call waits at the barrier; the three that can meet
+        # it are queued only then, so a later claim has to start them while
+        # the first still runs (a loop that waited for its whole batch to
+        # end before claiming again never would: the first call would get
+        # its 504 after 20 s)
+        a = fl.user(E)
+        wid = http_flow(a, "meet-4", SRV.url + "/together/meet/4?wait_ms=20000")
+        ex = start_with(4)
+        try:
+            self.post("meet-4", 1)
+            fl.wait_for(lambda: SRV.count("/together/meet/4") == 1, timeout=30, what="the first call in flight")
+            self.post("meet-4", 3)
+            fl.wait_for(lambda: fl.all_finished(E, wid, 4), timeout=60, what="the four executions")
+            fl.wait_for(lambda: fl.sql(E, "SELECT count(*) FROM glyphic.jobs") == "0", timeout=30,
+                        what="their outcomes recorded")
+        finally:
+            fl.stop(ex)
+        self.assertEqual(fl.statuses(E, wid), {"succeeded": 4})
+        self.assertEqual(SRV.count("/together/meet/4"), 4)
 
     def test_concurrency_1_runs_one_at_a_time(self):
         a = fl.user(E)
