@@ -3,10 +3,17 @@
  * executor: load it (with the steps recorded so far), run the engine with
  * every step recorded as it finishes, then finish or park it.
  *
- * Round trips per execution: one to load, one per node attempt, one to
- * finish; no transaction stays open while a node works (each is one
- * autocommit statement). A failure to record aborts the run and the job is
- * retried: the execution resumes from its last recorded step.
+ * Round trips per execution: one to load, one to finish, and one before
+ * each node with side effects (HTTP, waits, subworkflows) that follows
+ * another: steps are held in memory and written together — before such a
+ * node starts when a step of that kind is among them (so a call that ended
+ * is never made again), when COLLECT_MAX are held, and with the end. A
+ * step of a quick node is pure computation: a resumed run computes it
+ * again. A watched execution (live progress) and a failed attempt of a node
+ * with side effects are written at once. No transaction stays open while a
+ * node works (each is one autocommit statement). A failure to record
+ * aborts the run and the job is retried: the execution resumes from its
+ * last recorded step.
  *
  * One runner per execution: every statement that writes the run carries
  * the job's fencing token (job id, attempt, owner) and PostgreSQL refuses
@@ -37,6 +44,8 @@ typedef struct {
     int watchers;
     int64_t last_beat_ms;  /* when the job's lease was last renewed */
     json_object *collected; /* quick workflows: steps not yet written */
+    json_object *held;      /* other workflows: steps not yet written (io_hold) */
+    bool held_effect;       /* one of them is of a node with side effects */
     gl_cred_source_t creds; /* the execution's credential store, shared with its subworkflows */
     gl_exec_files_t files;  /* the execution's file source (each subworkflow has its own: its files are its own) */
     json_object **vars;     /* $vars: the org's variables, loaded when a definition first uses them
@@ -192,6 +201,80 @@ static int io_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
         io->collected = NULL;
     }
     return io_record(ud, s, cancel, err);
+}
+
+static const gl_stmt_t q_held = {
+    .name = "exec_held",
+    .sql = "SELECT coalesce(e.cancel_requested, true), coalesce(e.watchers, 0), "
+           "CASE WHEN e.watchers > 0 THEN pg_notify('gx_' || $1, 'steps') IS NULL END " /* a stream reads them */
+           "FROM (SELECT glyphic.exec_insert_steps_fenced($1::uuid, $2::uuid, $3::jsonb, $4::bigint, $5::int, $6)) w "
+           "LEFT JOIN glyphic.executions e ON e.id = $1::uuid",
+    .nparams = 6, .rows = true,
+};
+
+/* Writes the held steps in one statement (fenced), and learns whether the
+ * execution is to stop and who watches it (a stream that began watching
+ * since the last write is told, as exec_step tells it). */
+static int write_held(run_io_t *io, bool *cancel, gl_err_t *err)
+{
+    if (!io->held || json_object_array_length(io->held) == 0)
+        return GL_OK;
+    fence_t f;
+    fence_of(io->job, &f);
+    const char *params[] = { io->execution_id, io->org_id, json_text(io->held), f.id, f.attempt, f.owner };
+    PGresult *res = NULL;
+    int rc = gl_db_query(io->job->db, &q_held, params, NULL, &res, err);
+    if (rc != GL_OK) {
+        if (fenced_out(err))
+            gl_err_set(err, "lost the job's lease: another runner may have the execution");
+        return rc;
+    }
+    *cancel = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    io->watchers = (int)gl_db_int(res, 0, 1);
+    PQclear(res);
+    json_object_put(io->held);
+    io->held = NULL;
+    io->held_effect = false;
+    return GL_OK;
+}
+
+/* record for a workflow that is not quick (see the file comment): the
+ * step is held, and written with the others when it must be. */
+static int io_hold(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
+{
+    run_io_t *io = ud;
+    *cancel = false;
+    bool now = io->watchers > 0 || (s->effect && strcmp(s->status, "succeeded") != 0);
+    if (now && !io->held)
+        return io_record(ud, s, cancel, err);
+    gl_exec_metrics_step(s->node_type, s->finished_ms - s->started_ms);
+    if (!io->held)
+        io->held = json_object_new_array();
+    json_object_array_add(io->held, gl_step_json(s));
+    io->held_effect |= s->effect;
+    if (now || json_object_array_length(io->held) >= COLLECT_MAX) {
+        int rc = write_held(io, cancel, err);
+        if (rc != GL_OK)
+            return rc;
+    }
+    int64_t t = gl_wall_ms(); /* the lease, as io_record keeps it */
+    if (t - io->last_beat_ms > (int64_t)io->job->lease_s * 250) {
+        if (gl_job_heartbeat(io->job) != GL_OK) {
+            gl_err_set(err, "lost the job's lease");
+            return GL_ERR;
+        }
+        io->last_beat_ms = t;
+    }
+    return GL_OK;
+}
+
+/* A node with side effects is about to start: a step of one such node
+ * that ended before it must be durable first. */
+static int io_before_effect(void *ud, bool *cancel, gl_err_t *err)
+{
+    run_io_t *io = ud;
+    *cancel = false;
+    return io->held_effect ? write_held(io, cancel, err) : GL_OK;
 }
 
 static void io_begin(void *ud, const gl_step_t *s)
@@ -570,6 +653,9 @@ static gl_job_result_t run_loaded(gl_job_ctx_t *ctx, const char *eid, json_objec
         gl_cred_store_free(store);
         json_object_put(vars);
         return GL_JOB_OK; /* not quick: alone */
+    } else {
+        r.io.record = io_hold;
+        r.io.before_effect = io_before_effect;
     }
 
     gl_run_result_t rr;
@@ -593,7 +679,7 @@ static gl_job_result_t run_loaded(gl_job_ctx_t *ctx, const char *eid, json_objec
             *alone = false;
         }
     } else {
-        out = record_end(ctx, eid, rc_run, &rr, &eerr, io.collected);
+        out = record_end(ctx, eid, rc_run, &rr, &eerr, io.collected ? io.collected : io.held);
         /* an execution the database took as ended (not parked, not aborted) */
         const char *ended = rc_run != GL_OK            ? "failed"
                             : rr.status == GL_RUN_WAITING ? NULL
@@ -604,6 +690,7 @@ static gl_job_result_t run_loaded(gl_job_ctx_t *ctx, const char *eid, json_objec
     if (rc_run == GL_OK)
         gl_run_result_free(&rr);
     json_object_put(io.collected);
+    json_object_put(io.held);
     json_object_put(vars);
     /* the job's error is logged and stored with the job: no secret in it */
     gl_cred_store_redact(store, ctx->error, sizeof ctx->error);

@@ -17,6 +17,8 @@
  *   BACKOFF ─── longer than limits.inline_wait_ms and can park ──> end PARK
  *           └── slept (renewing the lease) ─> ATTEMPT    lease lost: end STOP
  *   ATTEMPT ─── canceled ─> end STOP; step limit or deadline ─> end FAILED (unrecorded)
+ *           ├── a node that is not quick: io.before_effect first ─ failed ─> end STOP
+ *           │   (aborted), or it says canceled ─> end STOP
  *           ├── the node failed ──────────────────────────────────> FAILED
  *           ├── the node asks to wait, can park ──> PARK_STEP ─────> RECORD
  *           ├── the node asks to wait, cannot park ─> WAIT_INLINE ─> CHECK_OUTPUT or FAILED
@@ -214,7 +216,8 @@ static void step_begin(attempt_t *a, int64_t now)
 {
     node_t *nd = a->nd;
     a->s = (gl_step_t){ .run_index = a->run_index, .node_id = nd->id, .node_name = nd->name,
-                        .node_type = nd->type->type, .attempt = a->attempt, .started_ms = now };
+                        .node_type = nd->type->type, .attempt = a->attempt, .started_ms = now,
+                        .effect = !nd->disabled && !nd->type->quick };
 }
 
 /* The node context of one attempt: borrowed inputs (unconnected ones get
@@ -373,6 +376,21 @@ static attempt_state_t st_attempt(attempt_t *a)
     if (run->deadline_ms && gl_wall_ms() > run->deadline_ms) {
         a->o->error = error_obj(a->nd, "the execution timed out");
         return finish(a, STEP_FAILED);
+    }
+    if (run->io.before_effect && !a->nd->disabled && !a->nd->type->quick) {
+        bool cancel = false;
+        gl_err_t err;
+        gl_err_clear(&err);
+        if (run->io.before_effect(run->io.ud, &cancel, &err) != GL_OK) {
+            snprintf(a->o->abort_msg, sizeof a->o->abort_msg, "recording the steps before %.60s failed: %.150s",
+                     a->nd->id, err.msg);
+            gl_utf8_trim(a->o->abort_msg);
+            return finish(a, STEP_STOP);
+        }
+        if (cancel) {
+            x->cancel = true;
+            return finish(a, STEP_STOP);
+        }
     }
     int64_t now = gl_wall_ms();
     ctx_init(a, now);

@@ -517,18 +517,52 @@ class ResilienceTest(unittest.TestCase):
         finally:
             stop_executor(ex)
 
+    def test_steps_are_written_together_before_side_effects_and_with_the_end(self):
+        # rows one transaction wrote share their xmin; the execution row's is
+        # that of its last write, the end
+        a = user("writes")
+        key = uuid.uuid4().hex[:8]
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        one = http_node("one", f"/json/one-{key}")
+        two = http_node("two", f"/json/two-{key}")
+        flaky = http_node("flaky", f"/flaky/{key}/1", retry={"max": 2, "backoff_ms": 100})
+        done = {"id": "done", "type": "data.set", "name": "Done", "params": {"fields": {"ok": True}}}
+        flows = [create(a, [trig, one, done], chain(trig, one, done)),
+                 create(a, [trig, one, two, done], chain(trig, one, two, done)),
+                 create(a, [trig, flaky, done], chain(trig, flaky, done))]
+        ex = start_executor()
+        try:
+            eids = [a.post(f"/api/workflows/{w}/run").json()["id"] for w in flows]
+            runs = [finished(a, eid) for eid in eids]
+        finally:
+            stop_executor(ex)
+        self.assertEqual([e["status"] for e in runs], ["succeeded"] * 3, runs)
+
+        def writes(eid):
+            return sql(f"SELECT string_agg(g, ' | ' ORDER BY first) FROM ("
+                       f"SELECT min(s.seq) AS first, string_agg(s.node_id, ',' ORDER BY s.seq) || "
+                       f"CASE WHEN s.xmin::text = e.xmin::text THEN ' +end' ELSE '' END AS g "
+                       f"FROM glyphic.execution_steps s JOIN glyphic.executions e ON e.id = s.execution_id "
+                       f"WHERE s.execution_id = '{eid}' GROUP BY s.xmin::text, e.xmin::text) x").strip()
+        # one call: taken up, then everything with the end
+        self.assertEqual(writes(eids[0]), "start,one,done +end")
+        # a call that ended is written before the next one starts
+        self.assertEqual(writes(eids[1]), "start,one | two,done +end")
+        # a failed attempt of a call is written at once, before the backoff
+        self.assertEqual(writes(eids[2]), "start,flaky | flaky,done +end")
+
     def test_cancel_stops_a_running_execution_before_its_next_step(self):
         a = user("cancel")
         key = uuid.uuid4().hex[:8]
         trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
-        slow = http_node("slow", "/slow/1500")
+        slow = http_node("slow", "/slow/1501")
         nxt = http_node("next", f"/json/next-{key}")
         wid = create(a, [trig, slow, nxt], chain(trig, slow, nxt))
         ex = start_executor()
         try:
             eid = a.post(f"/api/workflows/{wid}/run").json()["id"]
-            wait_for(lambda: a.get(f"/api/executions/{eid}").json()["status"] == "running"
-                     and len(a.get(f"/api/executions/{eid}").json()["steps"]) >= 1, what="running")
+            # the trigger's step is written with the slow one's, before "next"
+            wait_for(lambda: SRV.count("/slow/1501") == 1, what="the slow call in flight")
             r = a.post(f"/api/executions/{eid}/cancel")
             self.assertEqual((r.status, r.json()["status"]), (202, "running"), r)
             e = finished(a, eid)

@@ -44,6 +44,7 @@ typedef struct {
     const char *node_name;
     const char *node_type;
     int attempt;             /* 1-based within the activation */
+    bool effect;             /* the node is not quick: it may act outside the run (HTTP, waits, subworkflows) */
     const char *status;      /* "succeeded", "failed", "waiting" */
     json_object *input;      /* {"port": [items]} */
     json_object *output;     /* {"port": [items]}, NULL when the attempt failed without continuing */
@@ -53,11 +54,18 @@ typedef struct {
 } gl_step_t;
 
 typedef struct {
-    /* Durably records a step (the execution must not go on before it is).
-     * Sets *cancel when the execution should stop before its next step.
-     * GL_OK, or an error: the execution stops (status GL_RUN_ABORTED) and
-     * is resumed later from what was recorded. */
+    /* Records a step. Sets *cancel when the execution should stop before
+     * its next step. GL_OK, or an error: the execution stops (status
+     * GL_RUN_ABORTED) and is resumed later from what was recorded. With
+     * before_effect set, it may hold steps back: every step must be
+     * durable when before_effect returns, and the caller records what is
+     * left with the run's end (a resumed run computes the steps of quick
+     * nodes again; a node with side effects is repeated only when it was
+     * the last one to run). */
     int (*record)(void *ud, const gl_step_t *step, bool *cancel, gl_err_t *err);
+    /* Optional: a node that is not quick (HTTP, waits, subworkflows: it may
+     * act outside the run) is about to start. Same answers as record. */
+    int (*before_effect)(void *ud, bool *cancel, gl_err_t *err);
     /* Optional: a step starts (live progress). */
     void (*begin)(void *ud, const gl_step_t *step);
     /* Optional: runs another workflow (flow.subworkflow) with items as its
