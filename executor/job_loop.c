@@ -305,11 +305,13 @@ static void wait_for_doorbell(worker_t *w, int ms)
         gl_log(GL_LOG_DEBUG, "listen reconnect: %s", err.msg);
 }
 
-static int64_t remaining_ms(const worker_t *w, int64_t idle_since)
+/* How long to wait for the doorbell: executor.poll_ms, cut by the
+ * deadline and, unless jobs still run on runners, by --drain's linger. */
+static int64_t remaining_ms(const worker_t *w, int64_t idle_since, bool running)
 {
     int64_t now = gl_now_ms();
     int64_t r = w->o->cfg->executor_poll_ms;
-    if (w->o->drain && idle_since + w->o->linger_ms - now < r)
+    if (w->o->drain && !running && idle_since + w->o->linger_ms - now < r)
         r = idle_since + w->o->linger_ms - now;
     if (w->o->deadline_ms && w->o->deadline_ms - now < r)
         r = w->o->deadline_ms - now;
@@ -374,11 +376,11 @@ static void flush_due(worker_t *w)
         (void)flush(w); /* what fails waits for the next try */
 }
 
-/* Waits until a runner is free, taking finished jobs back and recording
- * outcomes that are due meanwhile. */
+/* Waits until a runner is free (or a stop is asked for), taking finished
+ * jobs back and recording outcomes that are due meanwhile. */
 static void wait_for_runner(worker_t *w)
 {
-    while (gl_runners_running(w->runners) >= gl_runners_size(w->runners)) {
+    while (!stop_requested && gl_runners_running(w->runners) >= gl_runners_size(w->runners)) {
         int ms = FLUSH_MS;
         if (w->n_ok || w->n_failed) {
             int64_t due = w->oldest_pending_ms + FLUSH_MS - gl_now_ms();
@@ -401,7 +403,7 @@ static bool to_runner(const worker_t *w)
 static void run_one(worker_t *w, const gl_job_t *job, gl_arena_t *job_arena)
 {
     if (to_runner(w)) {
-        gl_runners_submit(w->runners, job, record_outcome, w); /* a runner is free (wait_for_runner) */
+        gl_runners_submit(w->runners, job, record_outcome, w); /* a runner is free, but after a stop it may wait */
         return;
     }
     const gl_config_t *cfg = w->o->cfg;
@@ -442,8 +444,11 @@ static void run_together(worker_t *w, gl_job_batch_fn batch, const gl_job_t *job
     }
     gl_arena_reset(job_arena);
     for (int i = 0; i < m; i++)
-        if (how[i] == GL_JOB_BATCH_ALONE)
-            run_one(w, &jobs[i], job_arena); /* begun: runs even after a stop, as a running job finishes */
+        if (how[i] == GL_JOB_BATCH_ALONE) {
+            if (to_runner(w))
+                wait_for_runner(w); /* after a stop, submit waits: begun, it runs as a running job finishes */
+            run_one(w, &jobs[i], job_arena);
+        }
     free(ctx);
     free(how);
     free(result);
@@ -678,7 +683,9 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
              * the jobs still running ends (it wakes the wait) */
             if ((w.n_ok || w.n_failed) && flush(&w) != GL_OK)
                 nap(200);
-            wait_for_doorbell(&w, (int)remaining_ms(&w, idle_since));
+            int64_t ms = remaining_ms(&w, idle_since, running);
+            int64_t valid = announced_at + 2 * (int64_t)o->cfg->executor_poll_ms - gl_now_ms();
+            wait_for_doorbell(&w, (int)(ms < valid ? ms : valid > 0 ? valid : 0));
             if (w.runners) {
                 gl_runners_collect(w.runners, 0, record_outcome, &w);
                 if ((w.n_ok || w.n_failed) && flush(&w) != GL_OK)

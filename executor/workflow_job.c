@@ -4,13 +4,17 @@
  * every step recorded as it finishes, then finish or park it.
  *
  * Round trips per execution: one to load, one to finish, and one before
- * each node with side effects (HTTP, waits, subworkflows) that follows
- * another: steps are held in memory and written together — before such a
- * node starts when a step of that kind is among them (so a call that ended
- * is never made again), when COLLECT_MAX are held, and with the end. A
- * step of a quick node is pure computation: a resumed run computes it
- * again. A watched execution (live progress) and a failed attempt of a node
- * with side effects are written at once. No transaction stays open while a
+ * each node with side effects (HTTP, waits, subworkflows, files) that
+ * follows anything but the trigger: steps are held in memory and written
+ * together — before such a node starts when a step other than the
+ * trigger's is among them (a call that ended is not made again, and a
+ * decision that led to this node, which may read $now or randomItem, is
+ * not taken differently on resume), when COLLECT_MAX are held, and with the
+ * end. The trigger's step is its run's input passed on: a resumed run
+ * computes it again, the same. A watched execution (live progress), and a
+ * failed attempt when a step of a node with side effects is among them (a
+ * backoff may follow), are written at once; a run that aborts (lease lost,
+ * the end not recorded) tries once to write them before it gives up. No transaction stays open while a
  * node works (each is one autocommit statement). A failure to record
  * aborts the run and the job is retried: the execution resumes from its
  * last recorded step.
@@ -46,6 +50,7 @@ typedef struct {
     json_object *collected; /* quick workflows: steps not yet written */
     json_object *held;      /* other workflows: steps not yet written (io_hold) */
     bool held_effect;       /* one of them is of a node with side effects */
+    bool held_decisive;     /* one of them is not a trigger's: written before a node with side effects */
     gl_cred_source_t creds; /* the execution's credential store, shared with its subworkflows */
     gl_exec_files_t files;  /* the execution's file source (each subworkflow has its own: its files are its own) */
     json_object **vars;     /* $vars: the org's variables, loaded when a definition first uses them
@@ -235,6 +240,7 @@ static int write_held(run_io_t *io, bool *cancel, gl_err_t *err)
     json_object_put(io->held);
     io->held = NULL;
     io->held_effect = false;
+    io->held_decisive = false;
     return GL_OK;
 }
 
@@ -244,7 +250,7 @@ static int io_hold(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
 {
     run_io_t *io = ud;
     *cancel = false;
-    bool now = io->watchers > 0 || (s->effect && strcmp(s->status, "succeeded") != 0);
+    bool now = io->watchers > 0 || (strcmp(s->status, "succeeded") != 0 && (s->effect || io->held_effect));
     if (now && !io->held)
         return io_record(ud, s, cancel, err);
     gl_exec_metrics_step(s->node_type, s->finished_ms - s->started_ms);
@@ -252,6 +258,7 @@ static int io_hold(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
         io->held = json_object_new_array();
     json_object_array_add(io->held, gl_step_json(s));
     io->held_effect |= s->effect;
+    io->held_decisive |= !s->trigger;
     if (now || json_object_array_length(io->held) >= COLLECT_MAX) {
         int rc = write_held(io, cancel, err);
         if (rc != GL_OK)
@@ -268,13 +275,13 @@ static int io_hold(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
     return GL_OK;
 }
 
-/* A node with side effects is about to start: a step of one such node
- * that ended before it must be durable first. */
+/* A node with side effects is about to start: what ran before it, but the
+ * trigger, must be durable first. */
 static int io_before_effect(void *ud, bool *cancel, gl_err_t *err)
 {
     run_io_t *io = ud;
     *cancel = false;
-    return io->held_effect ? write_held(io, cancel, err) : GL_OK;
+    return io->held_decisive ? write_held(io, cancel, err) : GL_OK;
 }
 
 static void io_begin(void *ud, const gl_step_t *s)
@@ -680,6 +687,16 @@ static gl_job_result_t run_loaded(gl_job_ctx_t *ctx, const char *eid, json_objec
         }
     } else {
         out = record_end(ctx, eid, rc_run, &rr, &eerr, io.collected ? io.collected : io.held);
+        if (out == GL_JOB_RETRY && io.held_effect) {
+            /* a call that ended is not made again if this gets through
+             * (fenced: only while the job still holds its lease) */
+            bool cancel = false;
+            gl_err_t herr;
+            gl_err_clear(&herr);
+            if (write_held(&io, &cancel, &herr) != GL_OK)
+                gl_log(GL_LOG_WARN, "execution %s: its last steps could not be written either (%s): they run again",
+                       eid, herr.msg);
+        }
         /* an execution the database took as ended (not parked, not aborted) */
         const char *ended = rc_run != GL_OK            ? "failed"
                             : rr.status == GL_RUN_WAITING ? NULL

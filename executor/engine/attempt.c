@@ -217,7 +217,8 @@ static void step_begin(attempt_t *a, int64_t now)
     node_t *nd = a->nd;
     a->s = (gl_step_t){ .run_index = a->run_index, .node_id = nd->id, .node_name = nd->name,
                         .node_type = nd->type->type, .attempt = a->attempt, .started_ms = now,
-                        .effect = !nd->disabled && !nd->type->quick };
+                        .effect = !nd->disabled && !nd->type->quick,
+                        .trigger = strcmp(nd->type->category, "trigger") == 0 };
 }
 
 /* The node context of one attempt: borrowed inputs (unconnected ones get

@@ -104,6 +104,41 @@ class ExactlyOnceTest(unittest.TestCase):
                           f"JOIN glyphic.executions e ON e.id = s.execution_id WHERE e.workflow_id = '{wid}'")
         self.assertEqual(nodes, "hook,first,slow,last")
 
+    def test_a_refused_end_does_not_repeat_the_call_before_it(self):
+        # the call's step waits to be written with the end; the database
+        # refuses that end once (a trigger, counted by a sequence, which a
+        # rollback does not undo): the run writes the step before it gives
+        # up, so the retry replays the call instead of making it again
+        a = fl.user(E)
+        hook = fl.hook_node("refused-end")
+        call = fl.http_node("call", SRV.url + "/json/refused-end")
+        wid = fl.create(a, [hook, call], fl.chain(hook, call))
+        fl.sql(E, "CREATE SEQUENCE public.refuse_end_seq; "
+                  "CREATE FUNCTION public.refuse_end() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+                  "SET search_path = pg_catalog AS $$ BEGIN "
+                  "IF nextval('public.refuse_end_seq') = 1 THEN RAISE EXCEPTION 'refused on purpose'; END IF; "
+                  "RETURN NEW; END $$; "
+                  "CREATE TRIGGER refuse_end BEFORE UPDATE ON glyphic.executions FOR EACH ROW "
+                  f"WHEN (NEW.status = 'succeeded' AND NEW.workflow_id = '{wid}') "
+                  "EXECUTE FUNCTION public.refuse_end()")
+        try:
+            self.assertEqual(E.request("POST", "/hooks/refused-end", {"x": 1}).status, 202)
+            ex = fl.start(E, "--workers", "1")
+            try:
+                fl.wait_for(lambda: fl.all_finished(E, wid, 1), timeout=60, what="the execution")
+            finally:
+                fl.stop(ex)
+            refused = fl.sql(E, "SELECT last_value FROM public.refuse_end_seq")
+        finally:
+            fl.sql(E, "DROP TRIGGER refuse_end ON glyphic.executions; DROP FUNCTION public.refuse_end(); "
+                      "DROP SEQUENCE public.refuse_end_seq")
+        self.assertEqual(refused, "2")  # refused once, then let through
+        self.assertEqual(fl.statuses(E, wid), {"succeeded": 1})
+        self.assertEqual(SRV.count("/json/refused-end"), 1)
+        steps = fl.sql(E, f"SELECT string_agg(s.node_id, ',' ORDER BY s.seq) FROM glyphic.execution_steps s "
+                          f"JOIN glyphic.executions e ON e.id = s.execution_id WHERE e.workflow_id = '{wid}'")
+        self.assertEqual(steps, "hook,call")
+
     def test_sigkilled_worker_unstarted_runs_go_back_at_once_the_started_one_waits(self):
         # shipped lease and maintenance interval. A worker dies holding
         # claimed workflow runs: those it never started must not wait for

@@ -527,16 +527,18 @@ class ResilienceTest(unittest.TestCase):
         two = http_node("two", f"/json/two-{key}")
         flaky = http_node("flaky", f"/flaky/{key}/1", retry={"max": 2, "backoff_ms": 100})
         done = {"id": "done", "type": "data.set", "name": "Done", "params": {"fields": {"ok": True}}}
+        pick = {"id": "pick", "type": "data.set", "name": "Pick", "params": {"fields": {"at": "{{ $now }}"}}}
         flows = [create(a, [trig, one, done], chain(trig, one, done)),
                  create(a, [trig, one, two, done], chain(trig, one, two, done)),
-                 create(a, [trig, flaky, done], chain(trig, flaky, done))]
+                 create(a, [trig, flaky, done], chain(trig, flaky, done)),
+                 create(a, [trig, pick, one], chain(trig, pick, one))]
         ex = start_executor()
         try:
             eids = [a.post(f"/api/workflows/{w}/run").json()["id"] for w in flows]
             runs = [finished(a, eid) for eid in eids]
         finally:
             stop_executor(ex)
-        self.assertEqual([e["status"] for e in runs], ["succeeded"] * 3, runs)
+        self.assertEqual([e["status"] for e in runs], ["succeeded"] * 4, runs)
 
         def writes(eid):
             return sql(f"SELECT string_agg(g, ' | ' ORDER BY first) FROM ("
@@ -550,6 +552,9 @@ class ResilienceTest(unittest.TestCase):
         self.assertEqual(writes(eids[1]), "start,one | two,done +end")
         # a failed attempt of a call is written at once, before the backoff
         self.assertEqual(writes(eids[2]), "start,flaky | flaky,done +end")
+        # what ran before a call, but the trigger, is written before it starts
+        # (it may have read $now: a resumed run must not decide otherwise)
+        self.assertEqual(writes(eids[3]), "start,pick | one +end")
 
     def test_cancel_stops_a_running_execution_before_its_next_step(self):
         a = user("cancel")

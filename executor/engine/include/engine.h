@@ -44,7 +44,9 @@ typedef struct {
     const char *node_name;
     const char *node_type;
     int attempt;             /* 1-based within the activation */
-    bool effect;             /* the node is not quick: it may act outside the run (HTTP, waits, subworkflows) */
+    bool effect;             /* the node is not quick: it may act outside the run (HTTP, waits, subworkflows,
+                                files) */
+    bool trigger;            /* a trigger node: its output is the run's input, the same when computed again */
     const char *status;      /* "succeeded", "failed", "waiting" */
     json_object *input;      /* {"port": [items]} */
     json_object *output;     /* {"port": [items]}, NULL when the attempt failed without continuing */
