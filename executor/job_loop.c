@@ -27,8 +27,8 @@
  * run finished jobs again; with runners a crash ends the jobs running
  * beside it too, and a commit before each job would keep free runners
  * waiting on the loop). Until then the keeper renews their leases with the
- * rest, so a finished job is never rescued and run again. Outcomes survive a lost
- * connection and are recorded after reconnecting. An outcome the database
+ * rest, so a finished job is never rescued and run again. Outcomes survive
+ * a lost connection and are recorded after reconnecting. An outcome the database
  * refuses for good (not a lost connection or a serialization failure) is
  * recorded one by one, then as a plain failure, then dropped with a log
  * line (its lease is no longer renewed, so it runs again later, until its

@@ -1,7 +1,7 @@
 /*
  * workflow_job.c: the `workflow.run` job kind — one execution taken up by the
  * executor: load it (with the steps recorded so far), run the engine with
- * every step recorded as it finishes, then finish or park it.
+ * its steps recorded, then finish or park it.
  *
  * Round trips per execution: one to load, one to finish, and one before
  * each node with side effects (HTTP, waits, subworkflows, files) that
@@ -14,10 +14,10 @@
  * computes it again, the same. A watched execution (live progress), and a
  * failed attempt when a step of a node with side effects is among them (a
  * backoff may follow), are written at once; a run that aborts (lease lost,
- * the end not recorded) tries once to write them before it gives up. No transaction stays open while a
- * node works (each is one autocommit statement). A failure to record
- * aborts the run and the job is retried: the execution resumes from its
- * last recorded step.
+ * the end not recorded) tries once to write them before it gives up. No
+ * transaction stays open while a node works (each write is one autocommit
+ * statement). A failure to record aborts the run and the job is retried:
+ * the execution resumes from its last recorded step.
  *
  * One runner per execution: every statement that writes the run carries
  * the job's fencing token (job id, attempt, owner) and PostgreSQL refuses
