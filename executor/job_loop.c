@@ -369,6 +369,12 @@ static void record_outcome(void *ud, const gl_runner_done_t *d)
     settle(w, d->job, d->result, d->error);
 }
 
+/* Every runner runs a job: the next one waits for one of them. */
+static bool all_busy(const worker_t *w)
+{
+    return gl_runners_running(w->runners) >= gl_runners_size(w->runners);
+}
+
 /* Records pending outcomes once the oldest has waited FLUSH_MS. */
 static void flush_due(worker_t *w)
 {
@@ -380,7 +386,7 @@ static void flush_due(worker_t *w)
  * jobs back and recording outcomes that are due meanwhile. */
 static void wait_for_runner(worker_t *w)
 {
-    while (!stop_requested && gl_runners_running(w->runners) >= gl_runners_size(w->runners)) {
+    while (!stop_requested && all_busy(w)) {
         int ms = FLUSH_MS;
         if (w->n_ok || w->n_failed) {
             int64_t due = w->oldest_pending_ms + FLUSH_MS - gl_now_ms();
@@ -647,7 +653,7 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
         }
         w.unreachable_since = 0;
         w.reached = true;
-        if (running && gl_runners_running(w.runners) >= gl_runners_size(w.runners)) {
+        if (running && all_busy(&w)) {
             wait_for_runner(&w); /* claim for the runners that are free */
             continue;
         }

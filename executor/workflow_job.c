@@ -125,6 +125,41 @@ static const char *json_text(json_object *v)
     return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : NULL;
 }
 
+/* Runs a fenced statement that writes steps and answers (cancel_requested,
+ * watchers): *cancel and io->watchers from its row. */
+static int write_steps(run_io_t *io, const gl_stmt_t *stmt, const char *const *params, bool *cancel,
+                       gl_err_t *err)
+{
+    PGresult *res = NULL;
+    int rc = gl_db_query(io->job->db, stmt, params, NULL, &res, err);
+    if (rc != GL_OK) {
+        if (fenced_out(err))
+            gl_err_set(err, "lost the job's lease: another runner may have the execution");
+        return rc;
+    }
+    *cancel = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    io->watchers = (int)gl_db_int(res, 0, 1);
+    PQclear(res);
+    return GL_OK;
+}
+
+/* Many quick steps add up: keeps the lease, or another executor would
+ * rescue the job and run the execution too. The lease may be half spent
+ * when the job starts (it was claimed with its batch): renewed after a
+ * quarter of it. */
+static int keep_lease(run_io_t *io, gl_err_t *err)
+{
+    int64_t now = gl_wall_ms();
+    if (now - io->last_beat_ms <= (int64_t)io->job->lease_s * 250)
+        return GL_OK;
+    if (gl_job_heartbeat(io->job) != GL_OK) {
+        gl_err_set(err, "lost the job's lease");
+        return GL_ERR;
+    }
+    io->last_beat_ms = now;
+    return GL_OK;
+}
+
 static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
 {
     run_io_t *io = ud;
@@ -144,33 +179,12 @@ static int io_record(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
     fence_of(io->job, &f);
     const char *params[] = { io->execution_id, seq, s->node_id, ri, att, s->status, input, output, state, error,
                              st, fin, f.id, f.attempt, f.owner };
-    PGresult *res = NULL;
-    int rc = gl_db_query(io->job->db, &q_step, params, NULL, &res, err);
+    int rc = write_steps(io, &q_step, params, cancel, err);
     free(input);
     free(output);
     free(state);
     free(error);
-    if (rc != GL_OK) {
-        if (fenced_out(err))
-            gl_err_set(err, "lost the job's lease: another runner may have the execution");
-        return rc;
-    }
-    *cancel = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    io->watchers = (int)gl_db_int(res, 0, 1);
-    PQclear(res);
-    /* many quick steps add up: keep the lease, or another executor would
-     * rescue the job and run the execution too */
-    int64_t now = gl_wall_ms();
-    /* the lease may be half spent when the job starts (it was claimed with
-     * its batch): renew after a quarter of it */
-    if (now - io->last_beat_ms > (int64_t)io->job->lease_s * 250) {
-        if (gl_job_heartbeat(io->job) != GL_OK) {
-            gl_err_set(err, "lost the job's lease");
-            return GL_ERR;
-        }
-        io->last_beat_ms = now;
-    }
-    return GL_OK;
+    return rc == GL_OK ? keep_lease(io, err) : rc;
 }
 
 static const gl_stmt_t q_insert_steps = {
@@ -227,16 +241,9 @@ static int write_held(run_io_t *io, bool *cancel, gl_err_t *err)
     fence_t f;
     fence_of(io->job, &f);
     const char *params[] = { io->execution_id, io->org_id, json_text(io->held), f.id, f.attempt, f.owner };
-    PGresult *res = NULL;
-    int rc = gl_db_query(io->job->db, &q_held, params, NULL, &res, err);
-    if (rc != GL_OK) {
-        if (fenced_out(err))
-            gl_err_set(err, "lost the job's lease: another runner may have the execution");
+    int rc = write_steps(io, &q_held, params, cancel, err);
+    if (rc != GL_OK)
         return rc;
-    }
-    *cancel = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    io->watchers = (int)gl_db_int(res, 0, 1);
-    PQclear(res);
     json_object_put(io->held);
     io->held = NULL;
     io->held_effect = false;
@@ -264,15 +271,7 @@ static int io_hold(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
         if (rc != GL_OK)
             return rc;
     }
-    int64_t t = gl_wall_ms(); /* the lease, as io_record keeps it */
-    if (t - io->last_beat_ms > (int64_t)io->job->lease_s * 250) {
-        if (gl_job_heartbeat(io->job) != GL_OK) {
-            gl_err_set(err, "lost the job's lease");
-            return GL_ERR;
-        }
-        io->last_beat_ms = t;
-    }
-    return GL_OK;
+    return keep_lease(io, err);
 }
 
 /* A node with side effects is about to start: what ran before it, but the
