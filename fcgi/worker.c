@@ -248,6 +248,31 @@ static void handle(worker_t *w, FCGX_Request *fr)
     gl_buf_reset(&w->headers, 4096);
 }
 
+/* How the connection to nginx is closed. libfcgi shuts down its sending
+ * side and waits, up to 2 s, for nginx to close its own, reading whatever
+ * nginx still sends: a sleep and a wake-up in every request. Once the
+ * request's stdin has ended (its empty record), nginx sends nothing more
+ * on the connection (fastcgi_keep_conn is off), so nothing is left unread
+ * and a plain close loses nothing. So what is left of stdin is read, up to
+ * a small remainder, and a request read to its end is closed at once; one
+ * whose body was left unread beyond that (an early refusal of a large
+ * upload) keeps libfcgi's lingering close. */
+#define GL_DRAIN_MAX (64 * 1024)
+
+static void close_at_once_when_read(FCGX_Request *fr)
+{
+    char sink[4096];
+    int left = GL_DRAIN_MAX;
+    while (FCGX_HasSeenEOF(fr->in) != EOF && left > 0) {
+        int n = FCGX_GetStr(sink, (int)sizeof sink, fr->in);
+        if (n <= 0)
+            break;
+        left -= n;
+    }
+    if (FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0)
+        FCGX_Detach(fr);
+}
+
 /* The next request: a blocking accept on the one socket, or (non-blocking
  * sockets: there is a webhooks socket) wait on the epoll set ep with the
  * stop signals unblocked, then accept on a ready socket (another worker may
@@ -397,6 +422,7 @@ int gl_worker_run(const gl_listeners_t *l, bool api_only, const gl_config_t *cfg
             break;
         }
         handle(&w, r);
+        close_at_once_when_read(r);
         FCGX_Finish_r(r);
         served++;
     }
