@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -86,27 +87,75 @@ static bool ready(short what, int64_t deadline)
     }
 }
 
-/* Sends n bytes from out, or receives n bytes into in (the other is NULL),
- * before the deadline; *moved is set once any byte went. False on an
- * error, end of file or the deadline. */
-static bool transfer(const char *out, char *in, size_t n, int64_t deadline, bool *moved)
+/* Sends the frame (its length, then run) in as few calls as the socket
+ * takes, before the deadline; *moved is set once any byte went. False on
+ * an error or the deadline. */
+static bool send_frame(const unsigned char head[4], const char *run, size_t len, int64_t deadline, bool *moved)
 {
-    size_t done = 0;
-    while (done < n) {
-        ssize_t r = out ? send(sock, out + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT)
-                        : recv(sock, in + done, n - done, MSG_DONTWAIT);
+    /* (iovec's base is not const; sendmsg only reads it) */
+    struct iovec iov[2] = { { .iov_base = (void *)(uintptr_t)head, .iov_len = 4 },
+                            { .iov_base = (void *)(uintptr_t)run, .iov_len = len } };
+    struct iovec *v = iov;
+    int nv = 2;
+    while (nv > 0) {
+        struct msghdr m = { .msg_iov = v, .msg_iovlen = (size_t)nv };
+        ssize_t r = sendmsg(sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (r > 0) {
             *moved = true;
-            done += (size_t)r;
+            size_t k = (size_t)r;
+            while (nv > 0 && k >= v->iov_len) {
+                k -= v->iov_len;
+                v++;
+                nv--;
+            }
+            if (nv > 0) {
+                v->iov_base = (char *)v->iov_base + k;
+                v->iov_len -= k;
+            }
             continue;
         }
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ready(out ? POLLOUT : POLLIN, deadline))
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && ready(POLLOUT, deadline))
             continue;
         return false;
     }
     return true;
+}
+
+/* Receives the answer's frame (its length, then at most max bytes of
+ * word) before the deadline: it comes after the batch's commit, so the
+ * wait comes first, and the frame usually in one read. Returns the word's
+ * length, or 0 on an error, end of file, an oversized frame or the
+ * deadline. */
+static size_t recv_answer(char *word, size_t max, int64_t deadline)
+{
+    unsigned char buf[4 + 32];
+    size_t have = 0, want = 0; /* want: the frame's size, once its length is in */
+    if (max > sizeof buf - 4)
+        max = sizeof buf - 4;
+    while (want == 0 || have < want) {
+        if (!ready(POLLIN, deadline))
+            return 0;
+        /* no more than one frame is ever owed: more bytes than it holds are
+         * a broken peer, and end the connection like any other error */
+        ssize_t r = recv(sock, buf + have, sizeof buf - have, MSG_DONTWAIT);
+        if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+            return 0;
+        if (r < 0)
+            continue;
+        have += (size_t)r;
+        if (want == 0 && have >= 4) {
+            uint32_t n = gl_hb_get_len(buf);
+            if (n == 0 || n > max)
+                return 0;
+            want = 4 + n;
+        }
+        if (want && have > want)
+            return 0;
+    }
+    memcpy(word, buf + 4, want - 4);
+    return want - 4;
 }
 
 /* One attempt on the connection there is (opened if needed). *stale: the
@@ -124,21 +173,14 @@ static gl_hb_outcome_t attempt(const char *path, const char *run, size_t len, in
     unsigned char head[4];
     gl_hb_put_len(head, (uint32_t)len);
     bool sent = false;
-    if (!transfer((const char *)head, NULL, sizeof head, deadline, &sent) ||
-        !transfer(run, NULL, len, deadline, &sent)) {
+    if (!send_frame(head, run, len, deadline, &sent)) {
         drop();
         *stale = !sent && !fresh;
         return sent ? GL_HB_UNKNOWN : GL_HB_UNSENT;
     }
-    unsigned char rhead[4];
-    char word[32];
-    bool got = false;
-    if (!transfer(NULL, (char *)rhead, sizeof rhead, deadline, &got)) {
-        drop();
-        return GL_HB_UNKNOWN;
-    }
-    uint32_t n = gl_hb_get_len(rhead);
-    if (n == 0 || n >= sizeof word || !transfer(NULL, word, n, deadline, &got)) {
+    char word[31];
+    size_t n = recv_answer(word, sizeof word, deadline);
+    if (n == 0) {
         drop();
         return GL_HB_UNKNOWN;
     }
