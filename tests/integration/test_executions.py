@@ -725,6 +725,45 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(r.status, 400, r)
 
 
+class AnnouncementTest(unittest.TestCase):
+    def test_an_end_is_announced_only_where_somebody_can_listen(self):
+        """exec_finish and exec_finish_many NOTIFY gx_<id> only for an
+        execution a stream watches (watchers) or a call waits for
+        (hook_wait): every NOTIFY serializes its transaction's commit with
+        the others' (sql/037). A listener on all four channels hears the
+        two that can have a listener, and only those; quick and not quick
+        workflows (a retry makes one not quick, so it ends through
+        exec_finish)."""
+        a = user("announce")
+        trig = {"id": "start", "type": "trigger.manual", "name": "Start"}
+        quick = {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"x": 1}}}
+        slow = dict(quick, retry={"max": 2})
+        wq = create(a, [trig, quick], chain(trig, quick))
+        ws = create(a, [trig, slow], chain(trig, slow))
+        run = {name: a.post(f"/api/workflows/{wid}/run").json()["id"]
+               for name, wid in (("quick", wq), ("quick waited", wq), ("slow", ws), ("slow watched", ws))}
+        sql(f"UPDATE glyphic.executions SET hook_wait = sha256('x'::bytea) WHERE id = '{run['quick waited']}'")
+        sql(f"UPDATE glyphic.executions SET watchers = 1, watch_until = now() + interval '5 minutes' "
+            f"WHERE id = '{run['slow watched']}'")
+        listens = [a for eid in run.values() for a in ("-c", f'LISTEN "gx_{eid}"')]
+        listener = subprocess.Popen(
+            [os.path.join(ENV.pg.bindir, "psql"), "-X", "-h", ENV.pg.sock, "-p", str(ENV.pg.port), "-U", "postgres",
+             "-d", "glyphic", *listens, "-c", "SELECT pg_sleep(6)", "-c", "SELECT 1"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        wait_for(lambda: ENV.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                     "AND query LIKE 'SELECT pg_sleep(6)%'") == "1", what="listener sleeping")
+        ex = start_executor()
+        try:
+            ends = {name: finished(a, eid)["status"] for name, eid in run.items()}
+        finally:
+            stop_executor(ex)
+        out, _ = listener.communicate(timeout=30)
+        self.assertEqual(set(ends.values()), {"succeeded"}, ends)
+        heard = {name for name, eid in run.items() if f'"gx_{eid}"' in out}
+        self.assertEqual(heard, {"quick waited", "slow watched"}, out)
+        sql(f"UPDATE glyphic.executions SET watchers = 0 WHERE id = '{run['slow watched']}'")
+
+
 class ApiTest(unittest.TestCase):
     def test_run_list_get_cancel_retry_delete_and_tenancy(self):
         a, b = user("api-a"), user("api-b")
