@@ -134,22 +134,34 @@ def rss_kib(pids):
     return sum(_status_kib(p, "VmRSS:") or 0 for p in pids)
 
 
-def cpu_ticks(pids):
-    """user + system CPU clock ticks the processes pids have used so far."""
+def cpu_ticks(pids, reaped=False):
+    """user + system CPU clock ticks the processes pids have used so far;
+    with reaped, also what their children that ended used (cutime,
+    cstime). A process that ends during a measurement (a PostgreSQL
+    backend or autovacuum worker, a recycled glyphic-fcgi worker) takes its
+    own ticks with it, and the parent that reaps it gains them: summed with
+    reaped over a whole process tree the count only grows, where the
+    processes' own ticks alone made a window with such an ending come out
+    short, even negative. (Without reaped: for a caller that keeps each
+    pid's highest count itself.)"""
     total = 0
     for p in pids:
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
+            if reaped:
+                total += int(fields[13]) + int(fields[14])
         except (OSError, IndexError, ValueError):
             pass
     return total
 
 
 def cpu_seconds(pids):
-    """user + system CPU seconds the processes pids have used so far."""
-    return cpu_ticks(pids) / os.sysconf("SC_CLK_TCK")
+    """user + system CPU seconds the process trees pids have used so far,
+    the children they reaped included (cpu_ticks with reaped): pids must
+    hold every process of the trees, as stack_pids and tree_pids give."""
+    return cpu_ticks(pids, reaped=True) / os.sysconf("SC_CLK_TCK")
 
 
 def add_json_option(ap):
