@@ -269,7 +269,9 @@ static void close_at_once_when_read(FCGX_Request *fr)
             break;
         left -= n;
     }
-    if (FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0)
+    /* only where libfcgi will close now: a kept connection (keep_conn on)
+     * would carry the flag to its next request */
+    if (!fr->keepConnection && FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0)
         FCGX_Detach(fr);
 }
 

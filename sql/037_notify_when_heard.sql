@@ -17,6 +17,12 @@
 -- sees the execution ended. A waiting call's hook_wait is written with the
 -- execution, before any executor can run it.
 --
+-- A stream's watch is a lease (011): a stream whose renewals failed for a
+-- whole lease is no longer counted, and misses an end as it already missed
+-- the steps; it ends at executions.events_max_seconds at the latest and the
+-- client reconnects and reads the state. 027 ran as the migrating role, which owns
+-- exec_finish_many: a different, non-superuser role cannot replace it.
+--
 -- The functions are 006's exec_finish and 027's exec_finish_many with only
 -- that changed, each replaced as the role that made it (027 ran as the
 -- migrating role, 006 as glyphic_owner).

@@ -144,16 +144,23 @@ def cpu_ticks(pids, reaped=False):
     processes' own ticks alone made a window with such an ending come out
     short, even negative. (Without reaped: for a caller that keeps each
     pid's highest count itself.)"""
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-            if reaped:
-                total += int(fields[13]) + int(fields[14])
-        except (OSError, IndexError, ValueError):
-            pass
+    # a child reaped between reading it and reading its parent would be
+    # counted twice (or, the other way round, not at all): a pass during
+    # which a process went away is taken again
+    for _ in range(5):
+        total = 0
+        for p in pids:
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+                if reaped:
+                    total += int(fields[13]) + int(fields[14])
+            except (OSError, IndexError, ValueError):
+                pass
+        if not reaped or all(os.path.exists(f"/proc/{p}") for p in pids):
+            break
+        pids = [p for p in pids if os.path.exists(f"/proc/{p}")]
     return total
 
 

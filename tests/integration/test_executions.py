@@ -746,20 +746,25 @@ class AnnouncementTest(unittest.TestCase):
         sql(f"UPDATE glyphic.executions SET watchers = 1, watch_until = now() + interval '5 minutes' "
             f"WHERE id = '{run['slow watched']}'")
         listens = [a for eid in run.values() for a in ("-c", f'LISTEN "gx_{eid}"')]
+        # psql prints what it heard after each command: a long sleep, cut
+        # short (pg_cancel_backend) once every execution has ended
         listener = subprocess.Popen(
             [os.path.join(ENV.pg.bindir, "psql"), "-X", "-h", ENV.pg.sock, "-p", str(ENV.pg.port), "-U", "postgres",
-             "-d", "glyphic", *listens, "-c", "SELECT pg_sleep(6)", "-c", "SELECT 1"],
+             "-d", "glyphic", *listens, "-c", "SELECT pg_sleep(120)", "-c", "SELECT 1"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        wait_for(lambda: ENV.pg.psql("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                                     "AND query LIKE 'SELECT pg_sleep(6)%'") == "1", what="listener sleeping")
+        asleep = "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(120)%'"
+        wait_for(lambda: ENV.pg.psql(asleep), what="listener sleeping")
         ex = start_executor()
         try:
             ends = {name: finished(a, eid)["status"] for name, eid in run.items()}
         finally:
             stop_executor(ex)
+        time.sleep(0.5)  # a NOTIFY is delivered once its transaction committed: well before this
+        sql(f"SELECT pg_cancel_backend(pid) FROM ({asleep}) x")
         out, _ = listener.communicate(timeout=30)
         self.assertEqual(set(ends.values()), {"succeeded"}, ends)
-        heard = {name for name, eid in run.items() if f'"gx_{eid}"' in out}
+        # the end's own announcement (a watched run's steps are announced too)
+        heard = {name for name, eid in run.items() if f'"gx_{eid}" with payload "succeeded"' in out}
         self.assertEqual(heard, {"quick waited", "slow watched"}, out)
         sql(f"UPDATE glyphic.executions SET watchers = 0 WHERE id = '{run['slow watched']}'")
 
