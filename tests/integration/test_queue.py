@@ -149,6 +149,44 @@ class QueueTest(unittest.TestCase):
         delay = float(sql(f"SELECT extract(epoch FROM run_at - updated_at) FROM glyphic.jobs WHERE id = {jid}"))
         self.assertTrue(16 * 0.75 - 0.1 <= delay <= 16 * 1.25 + 0.1, delay)  # 1 s * 2^(5-1), +-25% jitter
 
+    def test_a_claim_and_a_batch_end_read_what_they_take_not_the_backlog(self):
+        """sql/038: claim_jobs found the orgs with a job due through a semi
+        join that read every due job, and exec_finish_many found its fences
+        through every running job: work per batch grew with the backlog.
+        Counted in index entries read by the statement's own transaction
+        (pg_stat_get_xact_tuples_returned of jobs' indexes), as the executor's
+        role."""
+        org = ENV.signup(f"plans-{uuid.uuid4().hex[:8]}@example.com").me["org_id"]
+        q = "plans"
+        sql(f"SELECT glyphic.enqueue_bulk('test.noop', array_fill('{{}}'::jsonb, ARRAY[3000]), '{q}', '{org}')")
+        read = ("SELECT coalesce(sum(pg_stat_get_xact_tuples_returned(i.indexrelid)), 0) FROM pg_index i "
+                "WHERE i.indrelid = 'glyphic.jobs'::regclass")
+
+        def reads(stmt):
+            out = sql(f"BEGIN; {read}; {stmt}; {read}; COMMIT;").split("\n")
+            return int(out[-1]) - int(out[0]), out[1:-1]
+
+        try:
+            # a backlog of 3,000 due jobs of one org: ten claimed
+            n, claimed = reads(f"SELECT id FROM glyphic.claim_jobs('{q}', 'w1', 10, 60)")
+            self.assertEqual(len(claimed), 10)
+            self.assertLess(n, 300, "claim_jobs read the backlog to claim ten jobs")
+            # 2,990 more running (the other worker's): w1 ends five of its ten
+            self.assertEqual(len(sql(f"SELECT id FROM glyphic.claim_jobs('{q}', 'w2', 3000, 60)").split()), 2990)
+            five, other = claimed[:5], claimed[5:]
+            runs = ", ".join(f'{{"job": {j}, "attempt": 1, "id": "{uuid.uuid4()}", "status": "succeeded"}}'
+                             for j in five)
+            n, out = reads(f"SELECT job_id, outcome FROM glyphic.exec_finish_many('[{runs}]', 'w1')")
+            self.assertEqual(sorted(out), sorted(f"{j}|ended" for j in five))  # no such executions: completed
+            # less what completing five jobs reads (complete_jobs, which it
+            # calls; its plan may take the running jobs' index as well)
+            n_complete, out = reads(f"SELECT glyphic.complete_jobs(ARRAY[{','.join(other)}]::bigint[], 'w1')")
+            self.assertEqual(out, ["5"])
+            self.assertLess(n - n_complete, 300, "exec_finish_many read every running job to fence five")
+            self.assertEqual(sql(f"SELECT count(*) FROM glyphic.jobs WHERE queue = '{q}'"), "2990")
+        finally:
+            sql(f"DELETE FROM glyphic.jobs WHERE queue = '{q}'", user="postgres")
+
     def test_rolled_back_enqueue_leaves_no_job_and_rings_no_bell(self):
         def wait_listening():
             # the listener is inside its sleep (so LISTEN is done), not a fixed pause
