@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 int gl_crypto_init(void)
 {
@@ -24,12 +25,9 @@ void gl_random_text(char *out, size_t out_len, size_t n_bytes)
     sodium_memzero(buf, sizeof buf);
 }
 
-void gl_uuid_v4(char out[37])
+/* b as text: 8-4-4-4-12 lowercase hex digits */
+static void uuid_text(const unsigned char b[16], char out[37])
 {
-    unsigned char b[16];
-    randombytes_buf(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     static const char hex[] = "0123456789abcdef";
     int o = 0;
     for (int i = 0; i < 16; i++) {
@@ -39,6 +37,29 @@ void gl_uuid_v4(char out[37])
         out[o++] = hex[b[i] & 15];
     }
     out[o] = '\0';
+}
+
+void gl_uuid_v4(char out[37])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    uuid_text(b, out);
+}
+
+void gl_uuid_v7(char out[37])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x70);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    uuid_text(b, out);
 }
 
 void gl_token_new(char out[GL_TOKEN_LEN + 1])

@@ -353,7 +353,7 @@ static void execution_retry(gl_req_t *req)
         from_start = json_object_object_get_ex(req->json, "from", &v) && strcmp(json_object_get_string(v), "start") == 0;
     }
     char nid[GL_UUID_LEN + 1];
-    gl_uuid_v4(nid);
+    gl_uuid_v7(nid);
     const char *params[] = { id, nid };
     gl_err_t err;
     gl_err_clear(&err);

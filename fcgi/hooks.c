@@ -800,7 +800,7 @@ void gl_hooks_handle(gl_req_t *req)
     char *p = gl_arena_strndup(req->arena, path, plen);
     json_object *item = NULL;
     char id[GL_UUID_LEN + 1];
-    gl_uuid_v4(id);
+    gl_uuid_v7(id);
     /* a body with files streams into the store once the webhook is known
      * (gl_req_read_body has not read it: worker.c) */
     gl_hook_body_kind_t kind = gl_hook_body_kind(req);

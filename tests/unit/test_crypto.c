@@ -2,12 +2,46 @@
 #include "gl_test.h"
 
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The settings of a stored hash: everything before its last '$'. */
 static void settings_of(const char *mcf, char *out, size_t n)
 {
     snprintf(out, n, "%s", mcf);
     *strrchr(out, '$') = '\0';
+}
+
+/* The milliseconds of a version 7 UUID's first 48 bits. */
+static uint64_t v7_ms(const char *u)
+{
+    char hex[13];
+    memcpy(hex, u, 8);
+    memcpy(hex + 8, u + 9, 4);
+    hex[12] = '\0';
+    return strtoull(hex, NULL, 16);
+}
+
+TEST(uuid_v7_is_time_ordered)
+{
+    ASSERT_EQ(gl_crypto_init(), GL_OK);
+    char a[GL_UUID_LEN + 1], b[GL_UUID_LEN + 1], c[GL_UUID_LEN + 1], v4[GL_UUID_LEN + 1];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    gl_uuid_v7(a);
+    gl_uuid_v7(b);
+    usleep(2000);
+    gl_uuid_v7(c);
+    gl_uuid_v4(v4);
+    ASSERT(gl_is_uuid(a) && gl_is_uuid(c));
+    ASSERT_EQ(a[14], '7'); /* the version */
+    ASSERT(strchr("89ab", a[19]) != NULL); /* the RFC variant */
+    ASSERT_EQ(v4[14], '4');
+    ASSERT(v7_ms(a) >= now && v7_ms(a) <= now + 1000);
+    ASSERT(strcmp(a, b) != 0); /* the same millisecond, other random bits */
+    ASSERT(v7_ms(c) > v7_ms(a));
+    ASSERT(strcmp(c, a) > 0 && strcmp(c, b) > 0); /* as text and as uuid, later sorts last */
 }
 
 TEST(derive_matches_stored_hash)
