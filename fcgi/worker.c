@@ -128,6 +128,21 @@ static void run_route(gl_req_t *req, const gl_route_t *route)
     }
 }
 
+/* Reads and drops what is left of a request's stdin, until its end, an
+ * error, or limit bytes (limit < 0: no limit). */
+static void drain_stdin(FCGX_Stream *in, long limit)
+{
+    char sink[16384];
+    while (FCGX_HasSeenEOF(in) != EOF && limit != 0) {
+        int want = limit < 0 || limit > (long)sizeof sink ? (int)sizeof sink : (int)limit;
+        int n = FCGX_GetStr(sink, want, in);
+        if (n <= 0)
+            break;
+        if (limit > 0)
+            limit -= n;
+    }
+}
+
 /* Routes and runs the request; returns the route that took it (NULL: a
  * webhook, or no route), for the metrics. */
 static const gl_route_t *dispatch(gl_req_t *req)
@@ -170,9 +185,7 @@ static const gl_route_t *dispatch(gl_req_t *req)
         /* what the handler left of the body (it refused early, or
          * authentication did): read and dropped, so nginx finishes sending
          * it and the answer reaches the client */
-        char sink[16384];
-        while (FCGX_GetStr(sink, (int)sizeof sink, req->fcgx->in) > 0)
-            ;
+        drain_stdin(req->fcgx->in, -1);
     }
     return found == GL_ROUTE_FOUND ? route : NULL;
 }
@@ -261,14 +274,7 @@ static void handle(worker_t *w, FCGX_Request *fr)
 
 static void close_at_once_when_read(FCGX_Request *fr)
 {
-    char sink[4096];
-    int left = GL_DRAIN_MAX;
-    while (FCGX_HasSeenEOF(fr->in) != EOF && left > 0) {
-        int n = FCGX_GetStr(sink, (int)sizeof sink, fr->in);
-        if (n <= 0)
-            break;
-        left -= n;
-    }
+    drain_stdin(fr->in, GL_DRAIN_MAX);
     /* only where libfcgi will close now: a kept connection (keep_conn on)
      * would carry the flag to its next request */
     if (!fr->keepConnection && FCGX_HasSeenEOF(fr->in) == EOF && FCGX_GetError(fr->in) == 0)
