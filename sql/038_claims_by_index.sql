@@ -18,7 +18,10 @@
 --   the runs; estimated at one running job, the plan read every entry of
 --   jobs_lease (one per job claimed since the last vacuum) and compared
 --   each run with each job (21,170 comparisons, 3.7 ms, for 146 runs). It
---   is now a lateral lookup of each run's job by its key.
+--   is now a lateral lookup of each run's job by its key, in the order of
+--   the jobs' ids (before, the plan chose the order): a fixed order, the
+--   one heartbeat_jobs on the lease keeper's connection takes the same
+--   jobs in when its plan reads them by the key.
 --
 -- Both answer as before; only the plans change. exec_finish_many is
 -- replaced as the migrating role, which made it in 027 (see 037), and
@@ -43,7 +46,7 @@ BEGIN
   END IF;
   -- the fences, held until the transaction ends
   SELECT array_agg(h.id) INTO held
-    FROM jsonb_to_recordset(p_runs) AS r(job bigint, attempt integer)
+    FROM (SELECT * FROM jsonb_to_recordset(p_runs) AS x(job bigint, attempt integer) ORDER BY x.job) r
    CROSS JOIN LATERAL (
      SELECT j.id FROM glyphic.jobs j
       WHERE j.id = r.job AND j.state = 'running' AND j.lease_owner = p_owner AND j.attempts = r.attempt
