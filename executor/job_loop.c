@@ -292,6 +292,10 @@ static int ensure_listening(worker_t *w)
  * end). */
 static void wait_for_doorbell(worker_t *w, int ms)
 {
+    /* a SIGTERM that came during the claim (not in the poll, which it would
+     * cut short) must not wait for executor.poll_ms */
+    if (stop_requested)
+        return;
     if (ensure_listening(w) != GL_OK) {
         nap(ms < 1000 ? ms : 1000);
         return;
