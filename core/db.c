@@ -703,6 +703,65 @@ int gl_db_query_commit(gl_db_t *db, const gl_stmt_t *stmt, const char *const *pa
     return GL_OK;
 }
 
+int gl_db_query_then(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params, const gl_stmt_t *then,
+                     const char *const *then_params, gl_arena_t *arena, PGresult **res, gl_err_t *err)
+{
+    if (db->ahead.sealed)
+        return take_ahead(db, NULL, NULL, NULL, NULL, err);
+    if (db->tx_depth != 0) {
+        gl_err_set(err, "statement %s cannot commit alone: a transaction of the request is open", stmt->name);
+        gl_log(GL_LOG_ERROR, "%s", err->msg);
+        return GL_ERR;
+    }
+    int rc = ensure_live(db, err);
+    if (rc == GL_OK) /* outside the pipeline: first use only */
+        rc = prepare(db, stmt, err);
+    if (rc == GL_OK)
+        rc = prepare(db, then, err);
+    if (rc != GL_OK) {
+        if (db->conn && PQstatus(db->conn) == CONNECTION_BAD)
+            disconnect(db);
+        return rc;
+    }
+    PGconn *c = db->conn;
+    PGresult *rs[2] = { NULL, NULL }, *r_commit = NULL;
+    bool lost = false;
+    db->n_round_trips++;
+    if (PQenterPipelineMode(c) != 1 || PQsendQueryPrepared(c, stmt->name, stmt->nparams, params, NULL, NULL, 0) != 1 ||
+        PQpipelineSync(c) != 1 ||
+        PQsendQueryPrepared(c, then->name, then->nparams, then_params, NULL, NULL, 0) != 1 ||
+        PQpipelineSync(c) != 1 || !pipeline_read(c, rs, 1, &r_commit)) {
+        /* stmt's commit is not known to have happened, nor not to */
+        PQclear(r_commit);
+        rc = pipeline_lost(db, rs, 1, err, &lost);
+        disconnect(db);
+        return rc;
+    }
+    /* stmt's outcome is known; then's only matters to the log */
+    bool synced = pipeline_read(c, rs + 1, 1, NULL);
+    if (!synced)
+        gl_log(GL_LOG_WARN, "%s after %s: the database connection was lost", then->name, stmt->name);
+    else if (PQresultStatus(rs[1]) != (then->rows ? PGRES_TUPLES_OK : PGRES_COMMAND_OK))
+        gl_log(GL_LOG_WARN, "%s after %s failed: %s", then->name, stmt->name, PQresultErrorMessage(rs[1]));
+    PQclear(rs[1]);
+    if (synced)
+        PQexitPipelineMode(c);
+    rc = finish(db, rs[0], stmt->rows, arena, res, err);
+    if (rc == GL_OK && r_commit) {
+        /* the commit failed: what was read is not to be trusted */
+        rc = classify(db, r_commit, err);
+        rc = rc == GL_OK ? GL_ERR : rc;
+        if (res && *res && !arena)
+            PQclear(*res);
+        if (res)
+            *res = NULL; /* (else the arena clears it) */
+    }
+    PQclear(r_commit);
+    if (!synced)
+        disconnect(db);
+    return rc;
+}
+
 /* A statement while the request's one round trip has ended its
  * transaction: the one run ahead (with the same parameters) gets its
  * outcome; any other is a handler that needs more than the route said. */

@@ -153,6 +153,17 @@ int gl_db_begin_query_ahead(gl_db_t *db, const gl_stmt_t *stmt, const char *cons
  */
 int gl_db_query_commit(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
                        gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
+/*
+ * stmt on its own, outside any transaction (it commits alone), then `then`
+ * in a transaction of its own that starts after stmt's commit: one round
+ * trip (libpq pipeline mode, a Sync after each). For work that must follow
+ * a commit and may be lost, such as a doorbell (NOTIFY) that would hold
+ * PostgreSQL's notification lock through stmt's commit flush. stmt's
+ * outcome as from gl_db_query (a lost connection is not retried); `then`
+ * runs whatever stmt's outcome, and its failure is only logged.
+ */
+int gl_db_query_then(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params, const gl_stmt_t *then,
+                     const char *const *then_params, gl_arena_t *arena, PGresult **res, gl_err_t *err) GL_WUR;
 /* Round trips to the server so far: statements sent and waited for (a
  * pipeline counts once; connecting does not count). Only grows. */
 uint64_t gl_db_round_trips(const gl_db_t *db);

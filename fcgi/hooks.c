@@ -83,10 +83,19 @@ static const gl_stmt_t q_find = {
 #define FIND_SIG_COL 8 /* signature, secret, cred_… (gl_hook_sig_set) */
 /* The last two parameters of both: the call's files as rows (NULL: none)
  * and files.max_bytes_per_org (sql/022). */
+/* hook_enqueue queues without ringing the queue's doorbell: q_ring rings
+ * it after the commit, in a transaction of its own, so the call's commit
+ * does not hold PostgreSQL's notification lock through its WAL flush
+ * (sql/039) */
 static const gl_stmt_t q_enqueue = {
     .name = "hook_enqueue",
-    .sql = "SELECT glyphic.hook_enqueue($1, $2::int, $3::jsonb, $4::uuid, $5::bytea, $6::jsonb, $7::bigint)",
+    .sql = "SELECT glyphic.hook_enqueue($1, $2::int, $3::jsonb, $4::uuid, $5::bytea, $6::jsonb, $7::bigint, true)",
     .nparams = 7, .rows = true,
+};
+static const gl_stmt_t q_ring = {
+    .name = "queue_ring",
+    .sql = "SELECT glyphic.queue_ring('default')",
+    .nparams = 0, .rows = true,
 };
 static const gl_stmt_t q_record = {
     .name = "hook_record",
@@ -492,14 +501,19 @@ typedef struct {
  * under that lock whether a row names a content, never removes one being
  * named, and a crash before the commit leaves contents no row names (gc
  * removes them) and no row without its content. A refused call (the org's
- * webhook limit: a NULL answer) is rolled back. Same contract as
+ * webhook limit: a NULL answer) is rolled back. hook_enqueue is followed
+ * by q_ring once it has committed: pipelined with it when it commits on its
+ * own, a statement of its own after the COMMIT otherwise (a ring that fails
+ * is logged: the executors' poll finds the job). Same contract as
  * gl_db_query; *res is in the arena.
  */
 static int hook_statement(gl_req_t *req, const gl_stmt_t *st, const char *const *params, hook_files_t *f,
                           PGresult **res, gl_err_t *err)
 {
+    bool ring = st == &q_enqueue;
     if (!f->rows)
-        return gl_db_query(req->db, st, params, req->arena, res, err);
+        return ring ? gl_db_query_then(req->db, st, params, &q_ring, NULL, req->arena, res, err)
+                    : gl_db_query(req->db, st, params, req->arena, res, err);
     int rc = gl_db_begin_query(req->db, st, params, req->arena, res, err);
     if (rc != GL_OK)
         return rc; /* (no transaction is left open) */
@@ -510,9 +524,17 @@ static int hook_statement(gl_req_t *req, const gl_stmt_t *st, const char *const 
     rc = gl_hook_body_commit(f->body, err);
     if (rc == GL_OK)
         rc = gl_db_commit(req->db, err);
-    if (rc != GL_OK)
+    if (rc != GL_OK) {
         gl_db_rollback(req->db);
-    return rc;
+        return rc;
+    }
+    if (ring) {
+        gl_err_t e;
+        gl_err_clear(&e);
+        if (gl_db_query(req->db, &q_ring, NULL, req->arena, NULL, &e) != GL_OK)
+            gl_log(GL_LOG_WARN, "ringing the queue after a webhook call failed: %s", e.msg);
+    }
+    return GL_OK;
 }
 
 /* Answers a hook statement's failure (not a stale cache entry). */

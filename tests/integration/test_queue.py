@@ -36,9 +36,10 @@ def sql(q, user="glyphic_executor"):
 
 # The config file is written once (setUpModule): rewriting it while another
 # executor starts would hand that one a half-written file.
-def start(*args, stderr=None):
+def start(*args, stderr=None, env=None):
     return subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, *args], stdout=subprocess.DEVNULL,
-                            stderr=stderr or subprocess.DEVNULL, start_new_session=True)
+                            stderr=stderr or subprocess.DEVNULL, start_new_session=True,
+                            env=dict(os.environ, **env) if env else None)
 
 
 def drain(*args, timeout=120, concurrency=None):
@@ -215,6 +216,72 @@ class QueueTest(unittest.TestCase):
         sql("SELECT glyphic.enqueue('test.noop')")
         out, _ = listener.communicate(timeout=20)
         self.assertNotIn("Asynchronous notification", out)
+
+    def test_a_ring_later_enqueue_rings_only_when_asked_after_its_commit(self):
+        """sql/039: with glyphic.ring_later on, enqueue_trusted (what a
+        webhook call's hook_enqueue runs) queues without a NOTIFY; queue_ring
+        rings, and only while an executor waits."""
+        def listen():
+            p = subprocess.Popen(
+                [os.path.join(ENV.pg.bindir, "psql"), "-X", "-h", ENV.pg.sock, "-p", str(ENV.pg.port), "-U",
+                 "postgres", "-d", "glyphic", "-c", "LISTEN glyphic_jobs", "-c", "SELECT pg_sleep(3)", "-c",
+                 "SELECT 1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            harness.wait_for(lambda: ENV.pg.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                "AND query LIKE 'SELECT pg_sleep(3)%'") == "1", what="listener sleeping")
+            return p
+
+        enqueue = ("SELECT glyphic.enqueue_trusted('test.noop', '{}', NULL, NULL, 1)")
+        sql("SELECT glyphic.queue_wait('default', 'listener', 60)")
+        listener = listen()
+        ENV.pg.psql("BEGIN; SELECT set_config('glyphic.ring_later', 'on', true); " + enqueue + "; COMMIT;")
+        self.assertEqual(live_jobs(), 1)
+        out, _ = listener.communicate(timeout=20)
+        self.assertNotIn("Asynchronous notification", out)
+        # the same enqueue without the setting rings, as before
+        listener = listen()
+        ENV.pg.psql(enqueue)
+        out, _ = listener.communicate(timeout=20)
+        self.assertEqual(out.count('Asynchronous notification "glyphic_jobs"'), 1, out)
+        # the ring after the commit, as the app role (glyphic-fcgi's)
+        listener = listen()
+        self.assertEqual(sql("SELECT glyphic.queue_ring('default')", user="glyphic_app"), "t")
+        out, _ = listener.communicate(timeout=20)
+        self.assertEqual(out.count('Asynchronous notification "glyphic_jobs"'), 1, out)
+        # nobody waiting: no ring
+        sql("DELETE FROM glyphic.queue_waiters")
+        listener = listen()
+        self.assertEqual(sql("SELECT glyphic.queue_ring('default')", user="glyphic_app"), "f")
+        out, _ = listener.communicate(timeout=20)
+        self.assertNotIn("Asynchronous notification", out)
+
+    def test_a_webhook_call_wakes_a_waiting_executor_at_once(self):
+        """glyphic-fcgi rings after hook_enqueue's commit: an executor that
+        polls once a minute starts an async webhook's execution at once."""
+        c = ENV.signup(f"ring-{uuid.uuid4().hex[:8]}@example.com")
+        path = f"ring-{uuid.uuid4().hex[:8]}"
+        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "async"}}
+        setn = {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"rang": True}}}
+        r = c.post("/api/workflows", {"name": "ring", "definition": {
+            "nodes": [trig, setn], "edges": [{"from": "hook", "to": "set"}]}})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(c.post(f"/api/workflows/{r.json()['id']}/activate").status, 200)
+        p = start("--daemon", "--workers", "1", env={"GLYPHIC_EXECUTOR_POLL_MS": "60000"})
+        try:
+            # it said it waits (valid for twice the poll), looked once more and sleeps
+            harness.wait_for(lambda: sql("SELECT count(*) FROM glyphic.queue_waiters "
+                                         "WHERE until > now() + interval '100 seconds'") == "1",
+                             what="the executor waiting")
+            time.sleep(1)
+            t0 = time.time()
+            r = ENV.request("POST", "/hooks/" + path, body={"x": 1})
+            self.assertEqual(r.status, 202, r)
+            eid = r.json()["execution_id"]
+            harness.wait_for(lambda: c.get(f"/api/executions/{eid}").json()["status"] == "succeeded",
+                             timeout=20, what="the execution to finish")
+            self.assertLess(time.time() - t0, 30)  # the poll alone would take up to 60 s
+        finally:
+            ENV.stop_executor(p)
 
     def test_unique_key(self):
         a = sql("SELECT glyphic.enqueue('test.noop', p_unique_key => 'order-1')")
