@@ -602,7 +602,7 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     r.limits.allow_scripts = req->cfg->http_respond_allow_scripts;
     r.limits.max_bytes = (size_t)req->cfg->executor_max_execution_bytes;
     r.env = gl_hooks_env(req->cfg);
-    r.io.record = gl_step_collect;
+    r.io.record = gl_step_collect_compact;
     r.io.ud = steps;
     gl_run_result_t rr;
     gl_err_t err;

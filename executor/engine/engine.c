@@ -728,7 +728,56 @@ json_object *gl_engine_env(const char *allow)
     return env;
 }
 
-json_object *gl_step_json(const gl_step_t *s)
+/* True when a and b hold the very same items, in order (deliver() hands
+ * the items of an output port on by reference, in a new array). */
+static bool same_items(json_object *a, json_object *b)
+{
+    if (a == b)
+        return true;
+    if (!json_object_is_type(b, json_type_array))
+        return false;
+    size_t n = json_object_array_length(a);
+    if (json_object_array_length(b) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (json_object_array_get_idx(a, i) != json_object_array_get_idx(b, i))
+            return false;
+    return true;
+}
+
+/* The step's one input port's items, when they are the very items of an
+ * output port of the step itself or of prev: ["self" or "prev", output
+ * port, input port]. NULL otherwise. */
+static json_object *input_source(const gl_step_t *s, json_object *prev)
+{
+    if (!s->input || !json_object_is_type(s->input, json_type_object) || json_object_object_length(s->input) != 1)
+        return NULL;
+    struct json_object_iterator it = json_object_iter_begin(s->input);
+    const char *in_port = json_object_iter_peek_name(&it);
+    json_object *items = json_object_iter_peek_value(&it);
+    if (!items || !json_object_is_type(items, json_type_array) || json_object_array_length(items) == 0)
+        return NULL;
+    json_object *outputs[2] = { s->output, NULL };
+    if (prev && !json_object_object_get_ex(prev, "output", &outputs[1]))
+        outputs[1] = NULL;
+    for (int k = 0; k < 2; k++) {
+        if (!outputs[k] || !json_object_is_type(outputs[k], json_type_object))
+            continue;
+        json_object_object_foreach(outputs[k], port, v) {
+            if (!same_items(items, v))
+                continue;
+            json_object *src = json_object_new_array_ext(3);
+            json_object_array_add(src, json_object_new_string(k == 0 ? "self" : "prev"));
+            json_object_array_add(src, json_object_new_string(port));
+            json_object_array_add(src, json_object_new_string(in_port));
+            return src;
+        }
+    }
+    return NULL;
+}
+
+/* gl_step_json, with "input_from" in place of "input" when source is given */
+static json_object *step_json(const gl_step_t *s, json_object *source)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "seq", json_object_new_int(s->seq));
@@ -736,7 +785,10 @@ json_object *gl_step_json(const gl_step_t *s)
     json_object_object_add(o, "run_index", json_object_new_int(s->run_index));
     json_object_object_add(o, "attempt", json_object_new_int(s->attempt));
     json_object_object_add(o, "status", json_object_new_string(s->status));
-    json_object_object_add(o, "input", json_object_get(s->input));
+    if (source)
+        json_object_object_add(o, "input_from", source);
+    else
+        json_object_object_add(o, "input", json_object_get(s->input));
     json_object_object_add(o, "output", json_object_get(s->output));
     json_object_object_add(o, "state", json_object_get(s->state));
     json_object_object_add(o, "error", json_object_get(s->error));
@@ -745,10 +797,26 @@ json_object *gl_step_json(const gl_step_t *s)
     return o;
 }
 
+json_object *gl_step_json(const gl_step_t *s)
+{
+    return step_json(s, NULL);
+}
+
 int gl_step_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
 {
     (void)err;
     json_object_array_add((json_object *)ud, gl_step_json(s));
+    *cancel = false;
+    return GL_OK;
+}
+
+int gl_step_collect_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
+{
+    (void)err;
+    json_object *steps = ud;
+    size_t n = json_object_array_length(steps);
+    json_object *prev = n ? json_object_array_get_idx(steps, n - 1) : NULL;
+    json_object_array_add(steps, step_json(s, input_source(s, prev)));
     *cancel = false;
     return GL_OK;
 }

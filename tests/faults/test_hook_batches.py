@@ -333,6 +333,19 @@ class InlineStepsTest(unittest.TestCase):
         self.assertEqual([s["seq"] for s in got[inline]], [1, 2, 3])
         self.assertEqual(got[inline][1]["output"]["main"][0]["total"], 5)
         self.assertEqual(got[inline], got[alone])
+        # each step's input was stored as where it came from (sql/040), and
+        # reads back as the items themselves: the hook's and the respond's
+        # are their own output, the set's the output of the step before
+        stored = json.loads(fl.sql(E, f"SELECT steps FROM glyphic.executions WHERE id = '{inline}'"))
+        self.assertEqual([("input" in st, st.get("input_from")) for st in stored],
+                         [(False, ["self", "main", "main"]), (False, ["prev", "main", "main"]),
+                          (False, ["self", "main", "main"])])
+        steps = got[inline]
+        self.assertEqual(steps[0]["input"], steps[0]["output"])
+        self.assertEqual(steps[0]["input"]["main"][0]["body"], BODY)
+        self.assertEqual(steps[1]["input"], steps[0]["output"])
+        self.assertEqual(steps[2]["input"], steps[1]["output"])
+        self.assertNotEqual(steps[1]["input"], steps[1]["output"])
         # the live stream of a finished execution: its steps, then its end
         r = C.get(f"/api/executions/{inline}/events")
         self.assertEqual(r.status, 200, r.body[:200])
@@ -363,6 +376,11 @@ class InlineStepsTest(unittest.TestCase):
                "a time after year 9999 (to_timestamp reads it, the API's clients may not)":
                    [dict(step, started_ms=10 ** 15)],
                "a time before 1970": [dict(step, finished_ms=-1)],
+               "an input from a step that is neither itself nor the one before":
+                   [dict(step, input_from=["first", "main", "main"])],
+               "an input from that is not an array": [dict(step, input_from="prev")],
+               "an input from with a port that is not text": [dict(step, input_from=["prev", 1, "main"])],
+               "an input from without its input port": [dict(step, input_from=["self", "main"])],
                "not an array": {"seq": 1}}
         for what, steps in bad.items():
             good = HookRecordManyTest.run_of(None, "batched", version)
