@@ -737,15 +737,8 @@ int gl_db_query_then(gl_db_t *db, const gl_stmt_t *stmt, const char *const *para
         disconnect(db);
         return rc;
     }
-    /* stmt's outcome is known; then's only matters to the log */
-    bool synced = pipeline_read(c, rs + 1, 1, NULL);
-    if (!synced)
-        gl_log(GL_LOG_WARN, "%s after %s: the database connection was lost", then->name, stmt->name);
-    else if (PQresultStatus(rs[1]) != (then->rows ? PGRES_TUPLES_OK : PGRES_COMMAND_OK))
-        gl_log(GL_LOG_WARN, "%s after %s failed: %s", then->name, stmt->name, PQresultErrorMessage(rs[1]));
-    PQclear(rs[1]);
-    if (synced)
-        PQexitPipelineMode(c);
+    /* stmt's outcome is known: taken before then's is read, so a connection
+     * lost meanwhile does not change it */
     rc = finish(db, rs[0], stmt->rows, arena, res, err);
     if (rc == GL_OK && r_commit) {
         /* the commit failed: what was read is not to be trusted */
@@ -757,7 +750,21 @@ int gl_db_query_then(gl_db_t *db, const gl_stmt_t *stmt, const char *const *para
             *res = NULL; /* (else the arena clears it) */
     }
     PQclear(r_commit);
+    /* then's only matters to the log */
+    PGresult *then_commit = NULL;
+    bool synced = pipeline_read(c, rs + 1, 1, &then_commit);
     if (!synced)
+        gl_log(GL_LOG_WARN, "%s after %s: the database connection was lost", then->name, stmt->name);
+    else if (PQresultStatus(rs[1]) != (then->rows ? PGRES_TUPLES_OK : PGRES_COMMAND_OK))
+        gl_log(GL_LOG_WARN, "%s after %s failed: %s", then->name, stmt->name, PQresultErrorMessage(rs[1]));
+    else if (then_commit)
+        gl_log(GL_LOG_WARN, "%s after %s failed to commit: %s", then->name, stmt->name,
+               PQresultErrorMessage(then_commit));
+    PQclear(rs[1]);
+    PQclear(then_commit);
+    if (synced)
+        PQexitPipelineMode(c);
+    else
         disconnect(db);
     return rc;
 }

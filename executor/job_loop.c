@@ -58,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,11 +72,22 @@
 #define GIVE_UP_MS 30000       /* --drain: the database unreachable this long ends the run */
 
 static volatile sig_atomic_t stop_requested;
+/* written by on_stop, polled by the wait for the doorbell: a stop that
+ * comes just before the poll (during a claim, a LISTEN) ends it at once,
+ * not after executor.poll_ms. The runners' eventfd when there are runners,
+ * else one of its own (-1: none could be made; the flag is still checked
+ * before the wait). */
+static volatile sig_atomic_t stop_wake_fd = -1;
 
 static void on_stop(int sig)
 {
     (void)sig;
     stop_requested = 1;
+    if (stop_wake_fd >= 0) {
+        int saved = errno;
+        (void)eventfd_write(stop_wake_fd, 1);
+        errno = saved;
+    }
 }
 
 typedef struct {
@@ -270,16 +282,22 @@ static int flush(worker_t *w)
     return a != GL_OK ? a : b;
 }
 
-/* Makes sure the listening connection is up and LISTENing. */
-static int ensure_listening(worker_t *w)
+/* Makes sure the listening connection is up and LISTENing; *fresh (when
+ * given) says whether it LISTENed just now: a bell rung before that was not
+ * heard, so the worker says again that it waits and looks once more. */
+static int ensure_listening(worker_t *w, bool *fresh)
 {
     gl_err_t err;
     gl_err_clear(&err);
+    if (fresh)
+        *fresh = false;
     if (gl_db_ensure(w->listen, &err) != GL_OK)
         return GL_UNAVAILABLE;
     uint64_t gen = gl_db_generation(w->listen);
     if (gen == w->listening_on)
         return GL_OK;
+    if (fresh)
+        *fresh = true;
     if (gl_db_exec(w->listen, "LISTEN " GL_QUEUE_CHANNEL, 0, NULL, false, NULL, NULL, &err) != GL_OK) {
         gl_log(GL_LOG_WARN, "LISTEN failed: %s", err.msg);
         return GL_UNAVAILABLE;
@@ -288,25 +306,28 @@ static int ensure_listening(worker_t *w)
     return GL_OK;
 }
 
-/* Waits up to ms for a notification (or a signal, or a runner's job to
- * end). */
-static void wait_for_doorbell(worker_t *w, int ms)
+/* Waits up to ms for a notification (or a stop, or a runner's job to
+ * end). False, without waiting, when the worker must say again that it
+ * waits: it LISTENs anew (the bells rung meanwhile were not heard). */
+static bool wait_for_doorbell(worker_t *w, int ms)
 {
-    /* a SIGTERM that came during the claim (not in the poll, which it would
-     * cut short) must not wait for executor.poll_ms */
     if (stop_requested)
-        return;
-    if (ensure_listening(w) != GL_OK) {
-        nap(ms < 1000 ? ms : 1000);
-        return;
+        return true;
+    bool fresh;
+    if (ensure_listening(w, &fresh) != GL_OK) {
+        nap(ms > 0 && ms < 500 ? ms : 500); /* (ms is 0 when it could not say it waits) */
+        return true;
     }
+    if (fresh)
+        return false;
     gl_err_t err;
-    if (gl_db_wait_notification(w->listen, ms, w->runners ? gl_runners_fd(w->runners) : -1, &err) != GL_UNAVAILABLE)
-        return;
+    if (gl_db_wait_notification(w->listen, ms, stop_wake_fd, &err) != GL_UNAVAILABLE)
+        return true;
     gl_log(GL_LOG_WARN, "listen connection lost; reconnecting");
     w->listening_on = 0;
     if (gl_db_connect_now(w->listen, &err) != GL_OK)
         gl_log(GL_LOG_DEBUG, "listen reconnect: %s", err.msg);
+    return true; /* LISTENs anew next time, and says again that it waits */
 }
 
 /* How long to wait for the doorbell: executor.poll_ms, cut by the
@@ -622,6 +643,13 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
     gl_exec_take_signals(on_stop);
     worker_t w;
     worker_open(&w, o);
+    int own_wake_fd = -1;
+    if (w.runners && gl_runners_fd(w.runners) >= 0)
+        stop_wake_fd = gl_runners_fd(w.runners);
+    else
+        stop_wake_fd = own_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (stop_requested && stop_wake_fd >= 0) /* a stop before the fd was there */
+        (void)eventfd_write(stop_wake_fd, 1);
     gl_arena_t *batch_arena = gl_arena_create(65536);
     gl_arena_t *job_arena = gl_arena_create(16384);
     int64_t idle_since = gl_now_ms();
@@ -679,11 +707,14 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
             else if (o->drain && gl_now_ms() - idle_since >= o->linger_ms)
                 break;
             int64_t now = gl_now_ms();
-            if (!announced_at || now - announced_at >= o->cfg->executor_poll_ms) {
-                /* say we wait, then look once more: a job committed before
-                 * the announcement was visible rings no bell. It is good for
+            if ((!announced_at || now - announced_at >= o->cfg->executor_poll_ms) &&
+                ensure_listening(&w, NULL) == GL_OK) {
+                /* LISTEN, say we wait, then look once more: a job committed
+                 * before the announcement was visible rings no bell, and a
+                 * bell rung before the LISTEN is not heard. It is good for
                  * twice executor.poll_ms, so one wait of up to poll_ms
-                 * after it never outlives it */
+                 * after it never outlives it. (Without LISTEN the wait
+                 * below naps and the loop looks again.) */
                 double secs = (double)o->cfg->executor_poll_ms * 2 / 1000.0;
                 if (gl_queue_waiting(w.work, o->queue, w.owner, secs, &err) == GL_OK)
                     announced_at = now;
@@ -695,7 +726,8 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
                 nap(200);
             int64_t ms = remaining_ms(&w, idle_since, running);
             int64_t valid = announced_at + 2 * (int64_t)o->cfg->executor_poll_ms - gl_now_ms();
-            wait_for_doorbell(&w, (int)(ms < valid ? ms : valid > 0 ? valid : 0));
+            if (!wait_for_doorbell(&w, (int)(ms < valid ? ms : valid > 0 ? valid : 0)))
+                announced_at = 0; /* it LISTENed anew: say so and look again */
             if (w.runners) {
                 gl_runners_collect(w.runners, 0, record_outcome, &w);
                 if ((w.n_ok || w.n_failed) && flush(&w) != GL_OK)
@@ -708,6 +740,9 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
             nap(200);
         idle_since = gl_now_ms();
     }
+    stop_wake_fd = -1; /* before the runners' fd goes (a later signal only sets the flag) */
+    if (own_wake_fd >= 0)
+        close(own_wake_fd);
     status = worker_close(&w, status, &err);
     gl_arena_destroy(batch_arena);
     gl_arena_destroy(job_arena);

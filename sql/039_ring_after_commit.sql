@@ -3,9 +3,9 @@
 --
 -- A transaction that NOTIFYs holds PostgreSQL's one notification lock from
 -- its pre-commit until its commit is flushed. enqueue (004, 008) rings
--- when a row of queue_waiters says an executor waits, and an executor
--- keeps that row valid while it works (it is refreshed every
--- executor.poll_ms, not removed on waking). So while executors ran, every
+-- when a row of queue_waiters says an executor waits, and that row stays
+-- valid for twice executor.poll_ms after an idle worker last refreshed it
+-- (it is not removed when the worker wakes). So while executors ran, every
 -- async webhook call NOTIFYed, and the calls' commits queued behind one
 -- another for that lock, one WAL flush each, instead of sharing a flush:
 -- with wrk on an async webhook, 248-285 calls a second with an executor
@@ -15,13 +15,17 @@
 -- Now glyphic-fcgi calls hook_enqueue with p_ring_later, which queues the
 -- job without ringing, and pipelines `SELECT glyphic.queue_ring('default')`
 -- after the call's Sync: the same round trip, a second implicit
--- transaction. That one writes no WAL, so its commit waits for no flush
--- and the lock is held for microseconds.
+-- transaction. Its NOTIFY takes a transaction id, but the transaction
+-- writes nothing else, so its commit record is not flushed before it
+-- returns (as with synchronous_commit off) and the lock is held for
+-- microseconds. While an executor waits, a call so takes two transaction
+-- ids instead of one.
 --
 -- Why no wake-up is lost: queue_ring reads queue_waiters after the job is
--- committed. An executor that announced itself before that read is rung;
--- one that announced itself after it claims once more after its
--- announcement (job_loop.c), with a snapshot that sees the job.
+-- committed. An executor LISTENs before it announces itself, and claims
+-- once more after its announcement (job_loop.c). One that announced itself
+-- before that read is rung; one that announced itself after it claims with
+-- a snapshot that sees the job.
 --
 -- A call that failed (a stale webhook, the org over its limit) rings too:
 -- the ring is sent before the call's outcome is known. It wakes a waiting
@@ -89,14 +93,11 @@ BEGIN
   IF NOT glyphic.org_webhook_admit(h.org_id) THEN
     RETURN NULL;
   END IF;
-  IF p_ring_later THEN
-    PERFORM set_config('glyphic.ring_later', 'on', true);
-  END IF;
+  -- (set either way: a value the caller's session set does not count)
+  PERFORM set_config('glyphic.ring_later', CASE WHEN p_ring_later THEN 'on' ELSE 'off' END, true);
   eid := glyphic.exec_start(h.org_id, h.workflow_id, h.version, NULL, 'webhook', h.node_id,
                             jsonb_build_array(p_item), NULL, NULL, 'queued', p_id);
-  IF p_ring_later THEN
-    PERFORM set_config('glyphic.ring_later', 'off', true);
-  END IF;
+  PERFORM set_config('glyphic.ring_later', 'off', true);
   IF p_wait IS NOT NULL THEN
     UPDATE glyphic.executions SET hook_wait = p_wait WHERE id = eid;
   END IF;

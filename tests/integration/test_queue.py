@@ -63,6 +63,20 @@ def live_jobs(queue="default"):
     return int(sql(f"SELECT count(*) FROM glyphic.jobs WHERE queue = '{queue}'"))
 
 
+def async_webhook():
+    """A user and the path of an active async webhook → data.set."""
+    c = ENV.signup(f"ring-{uuid.uuid4().hex[:8]}@example.com")
+    path = f"ring-{uuid.uuid4().hex[:8]}"
+    trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "async"}}
+    setn = {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"rang": True}}}
+    r = c.post("/api/workflows", {"name": "ring", "definition": {
+        "nodes": [trig, setn], "edges": [{"from": "hook", "to": "set"}]}})
+    assert r.status == 201, r
+    r = c.post(f"/api/workflows/{r.json()['id']}/activate")
+    assert r.status == 200, r
+    return c, path
+
+
 class QueueTest(unittest.TestCase):
     def setUp(self):
         ENV.pg.psql("TRUNCATE public.glyphic_test_runs; DELETE FROM glyphic.jobs; DELETE FROM glyphic.queue_waiters")
@@ -248,6 +262,26 @@ class QueueTest(unittest.TestCase):
         self.assertEqual(sql("SELECT glyphic.queue_ring('default')", user="glyphic_app"), "t")
         out, _ = listener.communicate(timeout=20)
         self.assertEqual(out.count('Asynchronous notification "glyphic_jobs"'), 1, out)
+        # a webhook call's statement, as glyphic-fcgi sends it (the app
+        # role), queues without a ring; without p_ring_later it rings
+        _, path = async_webhook()
+        version = sql(f"SELECT version FROM glyphic.webhooks WHERE path = '{path}'", user="postgres")
+        def call(ring_later):
+            return (f"SELECT glyphic.hook_enqueue('{path}', {version}, '{{}}', gen_random_uuid(), NULL, NULL, 0"
+                    f"{ring_later}) IS NOT NULL")
+        listener = listen()
+        self.assertEqual(sql(call(", true"), user="glyphic_app"), "t")
+        out, _ = listener.communicate(timeout=20)
+        self.assertNotIn("Asynchronous notification", out)
+        listener = listen()
+        self.assertEqual(sql(call(""), user="glyphic_app"), "t")
+        out, _ = listener.communicate(timeout=20)
+        self.assertEqual(out.count('Asynchronous notification "glyphic_jobs"'), 1, out)
+        # a session that set the flag itself does not silence a call that rings
+        listener = listen()
+        self.assertEqual(sql("SET glyphic.ring_later = on; " + call(""), user="glyphic_app"), "t")
+        out, _ = listener.communicate(timeout=20)
+        self.assertEqual(out.count('Asynchronous notification "glyphic_jobs"'), 1, out)
         # nobody waiting: no ring
         sql("DELETE FROM glyphic.queue_waiters")
         listener = listen()
@@ -258,21 +292,18 @@ class QueueTest(unittest.TestCase):
     def test_a_webhook_call_wakes_a_waiting_executor_at_once(self):
         """glyphic-fcgi rings after hook_enqueue's commit: an executor that
         polls once a minute starts an async webhook's execution at once."""
-        c = ENV.signup(f"ring-{uuid.uuid4().hex[:8]}@example.com")
-        path = f"ring-{uuid.uuid4().hex[:8]}"
-        trig = {"id": "hook", "type": "trigger.webhook", "name": "Hook", "params": {"path": path, "mode": "async"}}
-        setn = {"id": "set", "type": "data.set", "name": "Set", "params": {"fields": {"rang": True}}}
-        r = c.post("/api/workflows", {"name": "ring", "definition": {
-            "nodes": [trig, setn], "edges": [{"from": "hook", "to": "set"}]}})
-        self.assertEqual(r.status, 201, r)
-        self.assertEqual(c.post(f"/api/workflows/{r.json()['id']}/activate").status, 200)
+        c, path = async_webhook()
         p = start("--daemon", "--workers", "1", env={"GLYPHIC_EXECUTOR_POLL_MS": "60000"})
         try:
-            # it said it waits (valid for twice the poll), looked once more and sleeps
+            # it LISTENed, said it waits (valid for twice the poll), looked
+            # once more and sleeps: its listen connection sits in ClientRead
             harness.wait_for(lambda: sql("SELECT count(*) FROM glyphic.queue_waiters "
                                          "WHERE until > now() + interval '100 seconds'") == "1",
                              what="the executor waiting")
-            time.sleep(1)
+            harness.wait_for(lambda: sql("SELECT count(*) FROM pg_stat_activity WHERE query = "
+                                         "'LISTEN glyphic_jobs' AND state = 'idle'", user="postgres") != "0",
+                             what="the executor listening")
+            time.sleep(0.5)
             t0 = time.time()
             r = ENV.request("POST", "/hooks/" + path, body={"x": 1})
             self.assertEqual(r.status, 202, r)

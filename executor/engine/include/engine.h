@@ -337,11 +337,11 @@ json_object *gl_step_json(const gl_step_t *s);
  * for runs recorded in one statement at the end. */
 int gl_step_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err);
 /* gl_step_collect for steps stored as one array (executions.steps, sql/040):
- * a step whose input is the very items of an output port of its own or of
- * the step before it gets "input_from": ["self" or "prev", output port,
- * input port] in place of "input" — the item is written once, not twice a
- * step. Only where every reader expands it: glyphic.steps and
- * exec_insert_steps do. */
+ * a step whose input holds the very same items as an output port of its
+ * own or of the step before gets "input_from": ["self" or "prev", output
+ * port, input port] in place of "input" — the items are written once, not
+ * twice a step. Only where every reader expands it: glyphic.steps and
+ * hook_record do (exec_insert_steps does not). */
 int gl_step_collect_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err);
 
 /*
