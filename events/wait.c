@@ -32,12 +32,17 @@ static const char q_result[] =
 static const char q_file[] = "SELECT org_id, sha256 FROM hook_answer_file($1, $2::bytea)";
 
 #define MAX_TIMEOUT_MS 3600000
+/* the outcome is read again this often while the call waits: an end whose
+ * announcement was lost (the executor killed between recording it and
+ * announcing it, sql/041) is answered this late at most */
+#define RECHECK_S 5
 
 typedef struct {
     gl_server_t *srv;
     struct evhttp_request *req;
     gl_ev_client_t client;
     struct event *timer;
+    struct event *recheck;
     gl_pg_job_t *job;
     gl_pg_sub_t sub;
     char id[GL_UUID_LEN + 1];
@@ -55,6 +60,8 @@ static void wait_free(wait_t *w)
         gl_pg_unsubscribe(srv->pg, &w->sub);
     if (w->timer)
         event_free(w->timer);
+    if (w->recheck)
+        event_free(w->recheck);
     if (w->org_key[0])
         gl_caps_put(srv->caps, w->org_key);
     srv->waits--;
@@ -192,6 +199,13 @@ static void ask(wait_t *w)
         fail(w, 503, "unavailable", "out of memory");
 }
 
+static void on_recheck(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ask(arg);
+}
+
 static void on_ready(gl_pg_sub_t *sub)
 {
     ask((wait_t *)((char *)sub - offsetof(wait_t, sub)));
@@ -255,8 +269,11 @@ void gl_wait_handle(gl_server_t *srv, struct evhttp_request *req, const char *ex
     w->sub.ready = on_ready;
     w->sub.notify = on_notify;
     w->timer = evtimer_new(srv->base, on_timeout, w);
+    w->recheck = event_new(srv->base, -1, EV_PERSIST, on_recheck, w);
     struct timeval tv = { (time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000 };
-    if (!w->timer || evtimer_add(w->timer, &tv) != 0 || !gl_ev_client_watch(&w->client, srv, req, on_gone, w)) {
+    struct timeval every = { RECHECK_S, 0 };
+    if (!w->timer || !w->recheck || evtimer_add(w->timer, &tv) != 0 || evtimer_add(w->recheck, &every) != 0 ||
+        !gl_ev_client_watch(&w->client, srv, req, on_gone, w)) {
         fail(w, 503, "unavailable", "out of memory");
         return;
     }

@@ -81,6 +81,11 @@ static const gl_stmt_t q_finish = {
            "$8::bigint, $9::int, $10)",
     .nparams = 10, .rows = true,
 };
+/* after exec_finish's commit, in a transaction of its own: the end's
+ * NOTIFY, when somebody listens, holds no lock through a flush (sql/041) */
+static const gl_stmt_t q_announce = {
+    .name = "exec_announce", .sql = "SELECT glyphic.exec_announce($1::uuid)", .nparams = 1, .rows = true,
+};
 static const gl_stmt_t q_vars = {
     .name = "exec_vars",
     .sql = "SELECT coalesce(json_object_agg(v.key, v.value), '{}')::text FROM glyphic.variables v "
@@ -318,7 +323,8 @@ static int finish(gl_job_ctx_t *job, const char *id, const char *status, json_ob
     fence_of(job, &f);
     const char *params[] = { id, status, o, r, e, wait_until ? wu : NULL, st, f.id, f.attempt, f.owner };
     PGresult *res = NULL;
-    int rc = gl_db_query(job->db, &q_finish, params, NULL, &res, err);
+    const char *announce[] = { id };
+    int rc = gl_db_query_then(job->db, &q_finish, params, &q_announce, announce, NULL, &res, err);
     free(o);
     free(r);
     free(e);

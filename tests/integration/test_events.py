@@ -313,6 +313,46 @@ class WaitTest(unittest.TestCase):
         out = ENV.pg.psql(f"SELECT count(*) FROM glyphic.hook_result('{eid}', 'guess')", user="glyphic_app")
         self.assertEqual(out.strip(), "0")
 
+    def test_an_end_announced_after_its_commit_or_not_at_all_is_answered(self):
+        """The executor announces an end after the commit that records it
+        (sql/041): exec_announce NOTIFYs when a call waits, and a call whose
+        announcement was lost (the executor killed between the two) is
+        answered when glyphic-events reads the outcome again, within
+        seconds, not at its timeout."""
+        a = user("lost")
+        path = f"lost-{uuid.uuid4().hex[:8]}"
+        waiting_hook(a, path, timeout_ms=120000)
+        held = open_raw(hook_request(path, 770002))
+        harness.wait_for(lambda: sql("SELECT count(*) FROM glyphic.executions WHERE hook_wait IS NOT NULL "
+                                     "AND input->0->'body'->>'n' = '770002'") == "1", timeout=30,
+                         what="the call queued")
+        eid = sql("SELECT id FROM glyphic.executions WHERE input->0->'body'->>'n' = '770002'")
+        # announced: a listener hears it; an execution nobody waits for is not
+        listener = subprocess.Popen(
+            [os.path.join(ENV.pg.bindir, "psql"), "-X", "-h", ENV.pg.sock, "-p", str(ENV.pg.port), "-U", "postgres",
+             "-d", "glyphic", "-c", f'LISTEN "gx_{eid}"', "-c", "SELECT pg_sleep(2)", "-c", "SELECT 1"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        harness.wait_for(lambda: sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                     "AND query LIKE 'SELECT pg_sleep(2)%'") == "1", what="listener sleeping")
+        self.assertEqual(ENV.pg.psql(f"SELECT glyphic.exec_announce('{eid}')", user="glyphic_executor"), "t")
+        out, _ = listener.communicate(timeout=20)
+        self.assertIn(f'Asynchronous notification "gx_{eid}" with payload "queued"', out)
+        other = sql("SELECT id FROM glyphic.executions WHERE hook_wait IS NULL AND watchers = 0 LIMIT 1")
+        if other:
+            self.assertEqual(ENV.pg.psql(f"SELECT glyphic.exec_announce('{other}')", user="glyphic_executor"), "f")
+        if os.environ.get("GLYPHIC_TEST_LAYOUT") != "single":  # (one role is all three there)
+            self.assertNotEqual(ENV.pg.psql(f"SELECT glyphic.exec_announce('{eid}')", user="glyphic_app",
+                                            check=False).returncode, 0)
+        # ended with no announcement at all: the call is answered all the same
+        sql("DELETE FROM glyphic.jobs WHERE payload->>'execution_id' = '" + eid + "'; "
+            "UPDATE glyphic.executions SET status = 'succeeded', finished_at = now(), "
+            "response = '{\"status\": 201, \"headers\": {}, \"body\": {\"done\": 770002}}' "
+            f"WHERE id = '{eid}'")
+        answer = read_until([held], b"}", timeout=20)[held]
+        held.close()
+        self.assertIn(b" 201 ", answer.split(b"\r\n")[0])
+        self.assertIn(b'"done":770002', answer.replace(b" ", b""))
+
     def test_killing_events_mid_wait_loses_nothing(self):
         a = user("kill")
         path = f"kill-{uuid.uuid4().hex[:8]}"
