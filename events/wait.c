@@ -32,10 +32,13 @@ static const char q_result[] =
 static const char q_file[] = "SELECT org_id, sha256 FROM hook_answer_file($1, $2::bytea)";
 
 #define MAX_TIMEOUT_MS 3600000
-/* the outcome is read again this often while the call waits: an end whose
- * announcement was lost (the executor killed between recording it and
- * announcing it, sql/041) is answered this late at most */
+/* the outcome is read again while the call waits, after RECHECK_S, then
+ * twice as long each time up to RECHECK_MAX_S: an end whose announcement
+ * was lost (the executor killed between recording it and announcing it,
+ * sql/041) is answered that late at most, and ten thousand long waits
+ * cost a few hundred reads a second, not thousands */
 #define RECHECK_S 5
+#define RECHECK_MAX_S 60
 
 typedef struct {
     gl_server_t *srv;
@@ -43,6 +46,7 @@ typedef struct {
     gl_ev_client_t client;
     struct event *timer;
     struct event *recheck;
+    int recheck_s; /* the next re-read's delay */
     gl_pg_job_t *job;
     gl_pg_sub_t sub;
     char id[GL_UUID_LEN + 1];
@@ -203,7 +207,11 @@ static void on_recheck(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    ask(arg);
+    wait_t *w = arg;
+    w->recheck_s = w->recheck_s * 2 < RECHECK_MAX_S ? w->recheck_s * 2 : RECHECK_MAX_S;
+    struct timeval next = { w->recheck_s, 0 };
+    (void)evtimer_add(w->recheck, &next); /* (a failure only leaves the announcement and the timeout) */
+    ask(w);
 }
 
 static void on_ready(gl_pg_sub_t *sub)
@@ -269,7 +277,8 @@ void gl_wait_handle(gl_server_t *srv, struct evhttp_request *req, const char *ex
     w->sub.ready = on_ready;
     w->sub.notify = on_notify;
     w->timer = evtimer_new(srv->base, on_timeout, w);
-    w->recheck = event_new(srv->base, -1, EV_PERSIST, on_recheck, w);
+    w->recheck = evtimer_new(srv->base, on_recheck, w);
+    w->recheck_s = RECHECK_S;
     struct timeval tv = { (time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000 };
     struct timeval every = { RECHECK_S, 0 };
     if (!w->timer || !w->recheck || evtimer_add(w->timer, &tv) != 0 || evtimer_add(w->recheck, &every) != 0 ||

@@ -82,11 +82,10 @@ static const gl_stmt_t q_find = {
 };
 #define FIND_SIG_COL 8 /* signature, secret, cred_… (gl_hook_sig_set) */
 /* The last two parameters of both: the call's files as rows (NULL: none)
- * and files.max_bytes_per_org (sql/022). */
-/* hook_enqueue queues without ringing the queue's doorbell: q_ring rings
- * it after the commit, in a transaction of its own, so the call's commit
- * does not hold PostgreSQL's notification lock through its WAL flush
- * (sql/039) */
+ * and files.max_bytes_per_org (sql/022). hook_enqueue queues without
+ * ringing the queue's doorbell: q_ring rings it after the commit, in a
+ * transaction of its own, so the call's commit does not hold PostgreSQL's
+ * notification lock through its WAL flush (sql/039). */
 static const gl_stmt_t q_enqueue = {
     .name = "hook_enqueue",
     .sql = "SELECT glyphic.hook_enqueue($1, $2::int, $3::jsonb, $4::uuid, $5::bytea, $6::jsonb, $7::bigint, true)",
