@@ -21,8 +21,9 @@
  * the last it saw. The channel is listened to before the first read, so
  * nothing recorded in between is missed. The executor announces steps
  * only while someone watches (executions.watchers, exec_watch). A comment
- * every 15 s keeps proxies from timing the stream out; a stream lives at
- * most executions.events_max_seconds.
+ * every 15 s keeps proxies from timing the stream out, and each keepalive
+ * reads again, so what a lost announcement did not tell arrives within
+ * 15 s; a stream lives at most executions.events_max_seconds.
  *
  * A watch is a lease of WATCH_LEASE_BEATS keepalive periods, renewed at
  * each keepalive: the -1 at the end is sent but may never arrive (this
@@ -330,13 +331,24 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         stream_end(s);
         return;
     }
-    if (s->watching) {
-        /* renew the lease; fire and forget, like the -1: a read that fails
-         * its authentication ends the stream anyway */
-        char idle[16];
-        gl_pg_stmt_t st[2] = { auth_stmt(s, idle), { q_watch, 3, { s->id, "0", s->lease_s } } };
+    if (!s->watching)
+        return;
+    char idle[16], after[16];
+    gl_pg_stmt_t st[3] = { auth_stmt(s, idle), { q_watch, 3, { s->id, "0", s->lease_s } } };
+    if (s->job) {
+        /* a read is running: renew the lease alone, fire and forget like
+         * the -1 (that read ends the stream if its authentication fails) */
         gl_pg_submit(s->srv->pg, st, 2, ignore, NULL);
+        return;
     }
+    /* renew the lease and read again in one job: a step or an end whose
+     * announcement was lost (a crash between its commit and its NOTIFY)
+     * reaches the stream within a keepalive, and a session that ended ends
+     * the stream at the next keepalive (on_steps). When the queue is full,
+     * the next keepalive tries again. */
+    snprintf(after, sizeof after, "%d", s->last);
+    st[2] = (gl_pg_stmt_t){ q_steps, 2, { s->id, after } };
+    s->job = gl_pg_submit(s->srv->pg, st, 3, on_steps, s);
 }
 
 /* ---- authentication and the caps ---- */

@@ -466,6 +466,33 @@ class WatchLeaseTest(unittest.TestCase):
             ex.wait(30)
             self.restart_events(None)
 
+    def test_an_end_nobody_announced_reaches_the_stream_at_its_keepalive(self):
+        """Each keepalive reads again: an end whose notification was lost
+        (here: written by SQL, which announces nothing) reaches the stream
+        at the next keepalive (15 s), not never; without the re-read the
+        stream would close at its 40 s deadline with no execution event."""
+        with open(os.path.join(ENV.base, "executor-reread.stderr"), "w") as err:
+            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+                                  stderr=err, start_new_session=True)
+        try:
+            a = user("reread")
+            self.restart_events(40)
+            eid = self.waiting_execution(a)
+        finally:
+            os.killpg(ex.pid, signal.SIGTERM)
+            ex.wait(30)
+        try:
+            s = self.open_stream(eid, a.cookie)
+            sql(f"DELETE FROM glyphic.jobs WHERE payload->>'execution_id' = '{eid}'; "
+                f"UPDATE glyphic.executions SET status = 'succeeded', finished_at = now() WHERE id = '{eid}'")
+            data = read_until([s], b"event: execution", timeout=35)[s]
+            s.close()
+            self.assertIn(b"event: execution", data, data[-300:])
+            self.assertIn(f'"id":"{eid}","status":"succeeded"'.encode(), data)
+            harness.wait_for(lambda: watchers(eid) == 0, timeout=15, what="the ended stream to stop watching")
+        finally:
+            self.restart_events(None)
+
 
 if __name__ == "__main__":
     unittest.main()
