@@ -39,6 +39,15 @@ static const gl_stmt_t q_fail = {
 static const gl_stmt_t q_release = {
     .name = "q_release", .sql = "SELECT release_jobs($1::bigint[], $2)", .nparams = 2, .rows = true,
 };
+/* the running jobs leased to owner that it has not started (the partial
+ * index jobs_lease holds only running jobs, a few per worker) */
+static const gl_stmt_t q_owned_unstarted = {
+    .name = "q_owned_unstarted",
+    .sql = "SELECT id FROM glyphic.jobs WHERE state = 'running' AND lease_owner = $1 AND NOT started "
+           "ORDER BY id LIMIT 10000",
+    .nparams = 1,
+    .rows = true,
+};
 static const gl_stmt_t q_heartbeat = {
     .name = "q_heartbeat", .sql = "SELECT heartbeat_jobs($1::bigint[], $2, $3)", .nparams = 3, .rows = true,
 };
@@ -135,6 +144,23 @@ int gl_queue_complete(gl_db_t *db, const int64_t *ids, int n, const char *owner,
 int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err)
 {
     return id_batch(db, &q_release, ids, n, owner, NULL, err);
+}
+
+int gl_queue_owned_unstarted(gl_db_t *db, const char *owner, gl_arena_t *arena, int64_t **ids, int *n,
+                             gl_err_t *err)
+{
+    const char *params[] = { owner };
+    PGresult *res = NULL;
+    int rc = gl_db_query(db, &q_owned_unstarted, params, arena, &res, err);
+    if (rc != GL_OK)
+        return rc;
+    int rows = PQntuples(res);
+    int64_t *out = gl_arena_calloc(arena, (size_t)(rows ? rows : 1), sizeof *out);
+    for (int i = 0; i < rows; i++)
+        out[i] = gl_db_int(res, i, 0);
+    *ids = out;
+    *n = rows;
+    return GL_OK;
 }
 
 int gl_queue_fail(gl_db_t *db, const int64_t *ids, const char *const *errors, const bool *retryable, int n,

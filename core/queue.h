@@ -50,6 +50,11 @@ int gl_queue_complete(gl_db_t *db, const int64_t *ids, int n, const char *owner,
 int gl_queue_fail(gl_db_t *db, const int64_t *ids, const char *const *errors, const bool *retryable, int n,
                   const char *owner, gl_err_t *err) GL_WUR;
 int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err) GL_WUR;
+/* The running jobs leased to owner and not started, *ids (arena) and *n
+ * (at most 10000): after a lost connection, those owner never heard it
+ * claim are among them. */
+int gl_queue_owned_unstarted(gl_db_t *db, const char *owner, gl_arena_t *arena, int64_t **ids, int *n,
+                             gl_err_t *err) GL_WUR;
 
 /* Renews the leases of ids[0..n) still running under owner. */
 int gl_queue_heartbeat(gl_db_t *db, const int64_t *ids, int n, const char *owner, int lease_s,

@@ -28,7 +28,9 @@
  * beside it too, and a commit before each job would keep free runners
  * waiting on the loop). Until then the keeper renews their leases with the
  * rest, so a finished job is never rescued and run again. Outcomes survive
- * a lost connection and are recorded after reconnecting. An outcome the database
+ * a lost connection and are recorded after reconnecting, and a claim that
+ * committed while its answer was lost is handed back on the next connection
+ * (release_lost_claims). An outcome the database
  * refuses for good (not a lost connection or a serialization failure) is
  * recorded one by one, then as a plain failure, then dropped with a log
  * line (its lease is no longer renewed, so it runs again later, until its
@@ -96,6 +98,7 @@ typedef struct {
     gl_db_t *work;
     gl_db_t *listen;
     uint64_t listening_on;    /* the connection LISTEN was issued on (gl_db_generation) */
+    uint64_t claims_seen_on;  /* the connection lost claims were last looked for on */
     gl_lease_t *lease;
     double avg_job_ms;        /* moving average of job durations; 0: none yet */
     int64_t unreachable_since; /* 0: the database answered last time */
@@ -536,6 +539,38 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
     gl_lease_release_unstarted(w->lease);
 }
 
+/* On a new connection after a lost one: a claim whose answer the lost
+ * connection never brought may have committed, leaving jobs leased to this
+ * worker that it does not know of. It hands back those it holds no lease
+ * of (they never started), rather than leaving them to wait out their
+ * lease: a drain could otherwise end with them still leased. */
+static void release_lost_claims(worker_t *w, gl_arena_t *arena)
+{
+    uint64_t gen = gl_db_generation(w->work);
+    if (gen == w->claims_seen_on)
+        return;
+    bool first = w->claims_seen_on == 0;
+    w->claims_seen_on = gen; /* once per connection: a lost one brings it back here */
+    if (first)
+        return;
+    gl_err_t err;
+    gl_err_clear(&err);
+    int64_t *ids = NULL;
+    int n = 0;
+    if (gl_queue_owned_unstarted(w->work, w->owner, arena, &ids, &n, &err) != GL_OK) {
+        gl_log(GL_LOG_WARN, "looking for claims a lost connection left failed (their leases run out): %s", err.msg);
+        return;
+    }
+    n = gl_lease_unknown(w->lease, ids, n);
+    if (n == 0)
+        return;
+    if (gl_queue_release(w->work, ids, n, w->owner, &err) != GL_OK)
+        gl_log(GL_LOG_WARN, "handing back %d job(s) a lost connection claimed failed (their leases run out): %s", n,
+               err.msg);
+    else
+        gl_log(GL_LOG_INFO, "handed back %d job(s) claimed as the connection was lost", n);
+}
+
 /* The database did not answer: in --drain mode, give up after GIVE_UP_MS
  * (true: stop the run). */
 static bool unreachable(worker_t *w, const gl_err_t *err)
@@ -685,6 +720,7 @@ int gl_exec_worker_run(const gl_exec_opts_t *o)
         }
         w.unreachable_since = 0;
         w.reached = true;
+        release_lost_claims(&w, batch_arena);
         if (running && all_busy(&w)) {
             wait_for_runner(&w); /* claim for the runners that are free */
             continue;

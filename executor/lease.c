@@ -266,6 +266,21 @@ void gl_lease_drop(gl_lease_t *l, const int64_t *ids, int n)
     pthread_mutex_unlock(&l->mu);
 }
 
+int gl_lease_unknown(gl_lease_t *l, int64_t *ids, int n)
+{
+    pthread_mutex_lock(&l->mu);
+    int keep = 0;
+    for (int i = 0; i < n; i++) {
+        bool known = false;
+        for (int j = 0; j < l->held.n && !known; j++)
+            known = l->held.ids[j] == ids[i];
+        if (!known)
+            ids[keep++] = ids[i];
+    }
+    pthread_mutex_unlock(&l->mu);
+    return keep;
+}
+
 void gl_lease_release_unstarted(gl_lease_t *l)
 {
     pthread_mutex_lock(&l->mu);

@@ -56,6 +56,10 @@ bool gl_lease_begin(gl_lease_t *l, int64_t id);
 /* The worker no longer holds ids[0..n): their leases are not renewed. */
 void gl_lease_drop(gl_lease_t *l, const int64_t *ids, int n);
 
+/* Keeps in ids[0..n) those the worker does not hold (claims whose answer
+ * it never read) and returns how many. */
+int gl_lease_unknown(gl_lease_t *l, int64_t *ids, int n);
+
 /* Hands every unstarted job of the batch back to the queue (graceful
  * stop, deadline): the keeper releases them at once, and retries each beat
  * while the database refuses (a last time when it stops). */

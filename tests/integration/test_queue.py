@@ -130,10 +130,11 @@ class QueueTest(unittest.TestCase):
         time.sleep(0.5)
         ENV.pg.start()
         self.assertEqual(ex.wait(100), 0)
-        # a job claimed but not started when the database went away, and not
-        # handed back before the drain's linger ended, waits for its lease to
-        # run out and the rescuer (a failed one for its backoff): not lost,
-        # so a later drain runs it
+        # a job that failed while the database was away may wait for its
+        # backoff past the drain's linger, and one whose lease the worker
+        # could not hand back (the database away for good) for its lease
+        # and the rescuer (a claim whose answer the restart took is handed
+        # back on the next connection): not lost, so a later drain runs it
         if live_jobs():
             harness.wait_for(lambda: sql("SELECT count(*) FROM glyphic.jobs WHERE state = 'running' "
                                          "AND lease_expires_at > now()") == "0",
@@ -143,6 +144,33 @@ class QueueTest(unittest.TestCase):
         rows, distinct, most = runs_per_job()
         self.assertEqual(distinct, 3000)
         self.assertEqual(live_jobs(), 0)
+
+    def test_a_claim_whose_answer_a_lost_connection_took_is_handed_back(self):
+        """A claim can commit and its connection die before the answer
+        arrives: the worker then holds leases it does not know of. On its
+        next connection it hands back the unstarted jobs leased to it that
+        it does not hold, instead of leaving them for an hour-long lease."""
+        ex = start("--daemon", "--workers", "1")
+        try:
+            owner_of = ("SELECT substr(application_name, 18) FROM pg_stat_activity "
+                        "WHERE application_name LIKE 'glyphic-executor %:%' LIMIT 1")
+            harness.wait_for(lambda: sql(owner_of, user="postgres") != "", what="the worker connected")
+            owner = sql(owner_of, user="postgres")
+            ids = sql("SELECT string_agg(id::text, ',') FROM (SELECT glyphic.enqueue('test.record', "
+                      "p_run_at => now() + interval '1 hour') AS id FROM generate_series(1, 5)) x")
+            # what that claim would have left: leased to the worker for an hour
+            sql(f"UPDATE glyphic.jobs SET state = 'running', lease_owner = '{owner}', attempts = attempts + 1, "
+                f"lease_expires_at = now() + interval '1 hour', run_at = now() WHERE id IN ({ids})", user="postgres")
+            sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE application_name = 'glyphic-executor {owner}'", user="postgres")
+            harness.wait_for(lambda: live_jobs() == 0, timeout=30, what="the jobs of the lost claim to run")
+            self.assertEqual(runs_per_job(), (5, 5, 1))
+            self.assertEqual(sql("SELECT DISTINCT owner FROM public.glyphic_test_runs", user="postgres"), owner)
+        finally:
+            ex.send_signal(signal.SIGTERM)
+            ex.wait(30)
+        with open(ENV.fcgi.log, errors="replace") as log:
+            self.assertIn("handed back 5 job(s) claimed as the connection was lost", log.read())
 
     def test_retries_dead_and_fatal(self):
         ok = sql("SELECT glyphic.enqueue('test.fail', '{\"times\": 2}', p_max_attempts => 5, p_backoff_ms => 50)")
