@@ -575,6 +575,19 @@ static void keep_ahead(gl_db_t *db, const gl_stmt_t *ahead, const char *const *p
     db->ahead.rc = finish(db, r, ahead->rows, NULL, &db->ahead.res, &db->ahead.err);
 }
 
+/* A statement's commit failed after its result was read (r is the
+ * commit's error): what was read is not to be trusted, so *res goes (it
+ * is cleared here unless the arena owns it). Returns the failure's code. */
+static int commit_failed(gl_db_t *db, const PGresult *r, gl_arena_t *arena, PGresult **res, gl_err_t *err)
+{
+    int rc = classify(db, r, err);
+    if (res && *res && !arena)
+        PQclear(*res);
+    if (res)
+        *res = NULL;
+    return rc == GL_OK ? GL_ERR : rc;
+}
+
 /* One attempt of gl_db_begin_query(_ahead); *lost is set when the
  * connection broke before anything was known to run. */
 static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *const *params,
@@ -631,13 +644,8 @@ static int begin_query_once(gl_db_t *db, const gl_stmt_t *stmt, const char *cons
     }
     db->tx_depth = 1;
     rc = finish(db, rs[0], stmt->rows, arena, res, err);
-    if (rc == GL_OK && r_commit) {
-        /* the commit failed: what was read is not to be trusted */
-        rc = classify(db, r_commit, err);
-        rc = rc == GL_OK ? GL_ERR : rc;
-        if (res)
-            *res = NULL; /* (the arena clears it) */
-    }
+    if (rc == GL_OK && r_commit)
+        rc = commit_failed(db, r_commit, arena, res, err);
     PQclear(r_commit);
     gl_db_rollback(db); /* nothing is open after the Sync: only forgets the depth */
     if (rc == GL_OK)
@@ -685,14 +693,8 @@ int gl_db_query_commit(gl_db_t *db, const gl_stmt_t *stmt, const char *const *pa
     if (synced)
         PQexitPipelineMode(c);
     rc = finish(db, rs[0], stmt->rows, arena, res, err);
-    if (rc == GL_OK && PQresultStatus(rs[1]) != PGRES_COMMAND_OK) {
-        rc = classify(db, rs[1], err); /* COMMIT itself failed: nothing was kept */
-        rc = rc == GL_OK ? GL_ERR : rc;
-        if (res && *res && !arena)
-            PQclear(*res);
-        if (res)
-            *res = NULL;
-    }
+    if (rc == GL_OK && PQresultStatus(rs[1]) != PGRES_COMMAND_OK)
+        rc = commit_failed(db, rs[1], arena, res, err); /* COMMIT itself failed: nothing was kept */
     PQclear(rs[1]);
     if (!synced)
         disconnect(db); /* committed; the next request connects anew */
@@ -740,15 +742,8 @@ int gl_db_query_then(gl_db_t *db, const gl_stmt_t *stmt, const char *const *para
     /* stmt's outcome is known: taken before then's is read, so a connection
      * lost meanwhile does not change it */
     rc = finish(db, rs[0], stmt->rows, arena, res, err);
-    if (rc == GL_OK && r_commit) {
-        /* the commit failed: what was read is not to be trusted */
-        rc = classify(db, r_commit, err);
-        rc = rc == GL_OK ? GL_ERR : rc;
-        if (res && *res && !arena)
-            PQclear(*res);
-        if (res)
-            *res = NULL; /* (else the arena clears it) */
-    }
+    if (rc == GL_OK && r_commit)
+        rc = commit_failed(db, r_commit, arena, res, err);
     PQclear(r_commit);
     /* then's only matters to the log */
     PGresult *then_commit = NULL;
