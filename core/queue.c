@@ -39,8 +39,9 @@ static const gl_stmt_t q_fail = {
 static const gl_stmt_t q_release = {
     .name = "q_release", .sql = "SELECT release_jobs($1::bigint[], $2)", .nparams = 2, .rows = true,
 };
-/* the running jobs leased to owner that it has not started (the partial
- * index jobs_lease holds only running jobs, a few per worker) */
+/* the running jobs leased to owner that it has not started (through the
+ * partial index jobs_lease, which holds the running jobs of every worker;
+ * asked once per reconnection) */
 static const gl_stmt_t q_owned_unstarted = {
     .name = "q_owned_unstarted",
     .sql = "SELECT id FROM glyphic.jobs WHERE state = 'running' AND lease_owner = $1 AND NOT started "
@@ -115,10 +116,13 @@ static int id_array(gl_buf_t *b, const int64_t *ids, int n)
     return rc | gl_buf_puts(b, "}");
 }
 
-/* A one-row, one-integer statement over an id array. */
+/* A one-row, one-integer statement over an id array; *count (if given)
+ * gets the integer. */
 static int id_batch(gl_db_t *db, const gl_stmt_t *stmt, const int64_t *ids, int n, const char *owner,
-                    const char *extra, gl_err_t *err)
+                    const char *extra, int *count, gl_err_t *err)
 {
+    if (count)
+        *count = 0;
     if (n == 0)
         return GL_OK;
     gl_buf_t b;
@@ -130,20 +134,23 @@ static int id_batch(gl_db_t *db, const gl_stmt_t *stmt, const int64_t *ids, int 
     const char *params[] = { b.data, owner, extra };
     PGresult *res = NULL;
     int rc = gl_db_query(db, stmt, params, NULL, &res, err);
-    if (rc == GL_OK)
+    if (rc == GL_OK) {
+        if (count && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+            *count = (int)gl_db_int(res, 0, 0);
         PQclear(res);
+    }
     gl_buf_free(&b);
     return rc;
 }
 
 int gl_queue_complete(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err)
 {
-    return id_batch(db, &q_complete, ids, n, owner, NULL, err);
+    return id_batch(db, &q_complete, ids, n, owner, NULL, NULL, err);
 }
 
-int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err)
+int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, int *released, gl_err_t *err)
 {
-    return id_batch(db, &q_release, ids, n, owner, NULL, err);
+    return id_batch(db, &q_release, ids, n, owner, NULL, released, err);
 }
 
 int gl_queue_owned_unstarted(gl_db_t *db, const char *owner, gl_arena_t *arena, int64_t **ids, int *n,
@@ -209,7 +216,7 @@ int gl_queue_heartbeat(gl_db_t *db, const int64_t *ids, int n, const char *owner
 {
     char lease[16];
     snprintf(lease, sizeof lease, "%d", lease_s);
-    return id_batch(db, &q_heartbeat, ids, n, owner, lease, err);
+    return id_batch(db, &q_heartbeat, ids, n, owner, lease, NULL, err);
 }
 
 int gl_queue_waiting(gl_db_t *db, const char *queue, const char *owner, double seconds, gl_err_t *err)

@@ -49,7 +49,8 @@ int gl_queue_claim(gl_db_t *db, const char *queue, const char *owner, int limit,
 int gl_queue_complete(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err) GL_WUR;
 int gl_queue_fail(gl_db_t *db, const int64_t *ids, const char *const *errors, const bool *retryable, int n,
                   const char *owner, gl_err_t *err) GL_WUR;
-int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, gl_err_t *err) GL_WUR;
+/* *released (if given): how many went back (unstarted, still owner's). */
+int gl_queue_release(gl_db_t *db, const int64_t *ids, int n, const char *owner, int *released, gl_err_t *err) GL_WUR;
 /* The running jobs leased to owner and not started, *ids (arena) and *n
  * (at most 10000): after a lost connection, those owner never heard it
  * claim are among them. */

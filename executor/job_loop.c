@@ -252,7 +252,9 @@ static int flush_failed(worker_t *w)
                 if (rc != GL_OK && !transient(w, rc, &err)) {
                     gl_log(GL_LOG_ERROR, "job %lld: its outcome cannot be recorded (%s); dropped — it runs again "
                            "once its lease runs out", (long long)w->failed[i], err.msg);
-                    rc = GL_OK;
+                    gl_lease_give_up(w->lease, w->failed[i]);
+                    drop_failed(w, i);
+                    continue;
                 }
             }
             wait = rc != GL_OK;
@@ -564,11 +566,12 @@ static void release_lost_claims(worker_t *w, gl_arena_t *arena)
     n = gl_lease_unknown(w->lease, ids, n);
     if (n == 0)
         return;
-    if (gl_queue_release(w->work, ids, n, w->owner, &err) != GL_OK)
+    int released = 0;
+    if (gl_queue_release(w->work, ids, n, w->owner, &released, &err) != GL_OK)
         gl_log(GL_LOG_WARN, "handing back %d job(s) a lost connection claimed failed (their leases run out): %s", n,
                err.msg);
-    else
-        gl_log(GL_LOG_INFO, "handed back %d job(s) claimed as the connection was lost", n);
+    else if (released > 0)
+        gl_log(GL_LOG_INFO, "handed back %d job(s) claimed as the connection was lost", released);
 }
 
 /* The database did not answer: in --drain mode, give up after GIVE_UP_MS

@@ -43,6 +43,11 @@ struct gl_lease {
     /* to be released, not yet accepted by the database (guarded by mu) */
     idset_t orphans;
     bool orphans_new;   /* release them now rather than at the next beat */
+    /* jobs whose outcome was given up, until their lease has surely run
+     * out (guarded by mu): gl_lease_unknown must not hand them back */
+    idset_t given_up;
+    int64_t *given_up_until; /* ms, parallel to given_up.ids */
+    int given_up_cap;
     gl_exec_db_seen_t db_seen; /* the keeper thread's, for the metrics */
 };
 
@@ -85,6 +90,22 @@ static void set_remove(idset_t *s, const int64_t *ids, int n)
     free(sorted);
 }
 
+/* Removes ids[0..n) from the given-up set (under mu). */
+static void forget_given_up(gl_lease_t *l, const int64_t *ids, int n)
+{
+    int keep = 0;
+    for (int i = 0; i < l->given_up.n; i++) {
+        bool drop = false;
+        for (int j = 0; j < n && !drop; j++)
+            drop = l->given_up.ids[i] == ids[j];
+        if (!drop) {
+            l->given_up.ids[keep] = l->given_up.ids[i];
+            l->given_up_until[keep++] = l->given_up_until[i];
+        }
+    }
+    l->given_up.n = keep;
+}
+
 /* Releases a copy of the orphans (taken under mu by the caller) and, once
  * the database took them, forgets them. Called without mu. */
 static bool release_orphans(gl_lease_t *l, idset_t *copy)
@@ -93,7 +114,7 @@ static bool release_orphans(gl_lease_t *l, idset_t *copy)
         return true;
     gl_err_t err;
     gl_err_clear(&err);
-    if (gl_queue_release(l->db, copy->ids, copy->n, l->owner, &err) != GL_OK) {
+    if (gl_queue_release(l->db, copy->ids, copy->n, l->owner, NULL, &err) != GL_OK) {
         gl_log(GL_LOG_WARN, "releasing %d job(s) failed (will retry): %s", copy->n, err.msg);
         return false;
     }
@@ -235,12 +256,18 @@ void gl_lease_stop(gl_lease_t *l)
     free(l->held.ids);
     free(l->batch.ids);
     free(l->orphans.ids);
+    free(l->given_up.ids);
+    free(l->given_up_until);
     free(l);
 }
 
 void gl_lease_hold(gl_lease_t *l, const int64_t *ids, int n)
 {
     pthread_mutex_lock(&l->mu);
+    /* claimed again (a release whose answer was lost had gone through):
+     * what was to be released or forgotten of them is past */
+    set_remove(&l->orphans, ids, n);
+    forget_given_up(l, ids, n);
     set_add(&l->held, ids, n);
     l->batch.n = 0;
     set_add(&l->batch, ids, n);
@@ -266,17 +293,44 @@ void gl_lease_drop(gl_lease_t *l, const int64_t *ids, int n)
     pthread_mutex_unlock(&l->mu);
 }
 
+void gl_lease_give_up(gl_lease_t *l, int64_t id)
+{
+    pthread_mutex_lock(&l->mu);
+    set_remove(&l->held, &id, 1);
+    forget_given_up(l, &id, 1);
+    if (l->given_up.n + 1 > l->given_up_cap) {
+        l->given_up_cap = (l->given_up.n + 1) * 2;
+        l->given_up_until = gl_xrealloc(l->given_up_until, (size_t)l->given_up_cap * sizeof *l->given_up_until);
+    }
+    l->given_up_until[l->given_up.n] = gl_now_ms() + 2000L * l->lease_s;
+    set_add(&l->given_up, &id, 1);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static bool in_set(const idset_t *s, int64_t id)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->ids[i] == id)
+            return true;
+    return false;
+}
+
 int gl_lease_unknown(gl_lease_t *l, int64_t *ids, int n)
 {
     pthread_mutex_lock(&l->mu);
+    /* given-up outcomes whose lease has surely run out are forgotten */
+    int64_t now = gl_now_ms();
+    int live = 0;
+    for (int i = 0; i < l->given_up.n; i++)
+        if (l->given_up_until[i] > now) {
+            l->given_up.ids[live] = l->given_up.ids[i];
+            l->given_up_until[live++] = l->given_up_until[i];
+        }
+    l->given_up.n = live;
     int keep = 0;
-    for (int i = 0; i < n; i++) {
-        bool known = false;
-        for (int j = 0; j < l->held.n && !known; j++)
-            known = l->held.ids[j] == ids[i];
-        if (!known)
+    for (int i = 0; i < n; i++)
+        if (!in_set(&l->held, ids[i]) && !in_set(&l->orphans, ids[i]) && !in_set(&l->given_up, ids[i]))
             ids[keep++] = ids[i];
-    }
     pthread_mutex_unlock(&l->mu);
     return keep;
 }

@@ -56,8 +56,13 @@ bool gl_lease_begin(gl_lease_t *l, int64_t id);
 /* The worker no longer holds ids[0..n): their leases are not renewed. */
 void gl_lease_drop(gl_lease_t *l, const int64_t *ids, int n);
 
-/* Keeps in ids[0..n) those the worker does not hold (claims whose answer
- * it never read) and returns how many. */
+/* The worker gave up recording job id's outcome: its lease is no longer
+ * renewed, and it is not handed back (it ran) but left to run out. */
+void gl_lease_give_up(gl_lease_t *l, int64_t id);
+
+/* Keeps in ids[0..n) those the worker knows nothing of — not held, not
+ * being handed back by the keeper, no given-up outcome whose lease may
+ * still run: claims whose answer it never read — and returns how many. */
 int gl_lease_unknown(gl_lease_t *l, int64_t *ids, int n);
 
 /* Hands every unstarted job of the batch back to the queue (graceful
