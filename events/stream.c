@@ -22,8 +22,9 @@
  * nothing recorded in between is missed. The executor announces steps
  * only while someone watches (executions.watchers, exec_watch). A comment
  * every 15 s keeps proxies from timing the stream out, and each keepalive
- * reads again, so what a lost announcement did not tell arrives within
- * 15 s; a stream lives at most executions.events_max_seconds.
+ * reads again (unless a read is running), so what a lost announcement did
+ * not tell arrives within a keepalive or two; a stream lives at most
+ * executions.events_max_seconds.
  *
  * A watch is a lease of WATCH_LEASE_BEATS keepalive periods, renewed at
  * each keepalive: the -1 at the end is sent but may never arrive (this
@@ -82,6 +83,7 @@ typedef struct {
     char user_key[48], org_key[48]; /* cap keys, once counted */
     char lease_s[16];        /* the watch's lease, in seconds */
     bool counted, subscribed, watching, streaming, dirty;
+    bool beat_read;          /* the read running is a keepalive's */
     int last;                /* the last step sent */
     int started_ri, started_att; /* the last attempt announced as started */
     int64_t deadline_ms;
@@ -189,6 +191,18 @@ static void on_steps(void *ud, PGresult *const *res, int n, const char *error)
 {
     stream_t *s = ud;
     s->job = NULL;
+    bool beat = s->beat_read;
+    s->beat_read = false;
+    if (error && beat) {
+        /* a keepalive's read met a database error: the stream stays, and
+         * the next keepalive (or notification) reads again */
+        gl_log(GL_LOG_DEBUG, "stream %s: reading at the keepalive failed: %s", s->id, error);
+        if (s->dirty) {
+            s->dirty = false;
+            stream_read(s);
+        }
+        return;
+    }
     const PGresult *steps = res && n >= 1 ? res[n - 1] : NULL;
     if (error || !res || !res[0] || PQntuples(res[0]) == 0 || !steps || PQntuples(steps) == 0) {
         /* the session ended, the execution went, or the database is away:
@@ -343,12 +357,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
     /* renew the lease and read again in one job: a step or an end whose
      * announcement was lost (a crash between its commit and its NOTIFY)
-     * reaches the stream within a keepalive, and a session that ended ends
-     * the stream at the next keepalive (on_steps). When the queue is full,
-     * the next keepalive tries again. */
+     * reaches the stream within a keepalive or two, and a session that
+     * ended ends the stream (on_steps). A database error keeps the stream
+     * for the next keepalive, and so does a full queue. */
     snprintf(after, sizeof after, "%d", s->last);
     st[2] = (gl_pg_stmt_t){ q_steps, 2, { s->id, after } };
     s->job = gl_pg_submit(s->srv->pg, st, 3, on_steps, s);
+    s->beat_read = s->job != NULL;
 }
 
 /* ---- authentication and the caps ---- */
