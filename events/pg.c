@@ -23,6 +23,7 @@
 #define CHAN_BUCKETS 1024
 #define MAX_BATCH 200
 #define MAX_QUEUED 20000 /* jobs waiting for a connection; more: gl_pg_submit refuses */
+#define MAX_PREPARED 64  /* statements prepared per connection; others are sent unnamed */
 
 struct gl_pg_job {
     gl_pg_job_t *next;
@@ -35,6 +36,17 @@ struct gl_pg_job {
 };
 
 typedef enum { C_DOWN, C_CONNECTING, C_READY, C_BUSY } cstate_t;
+
+typedef struct {
+    bool prep; /* the prepare of sql as "ev<num>"; else a run of it */
+    int num;   /* -1: run unnamed */
+    const char *sql;
+} cmd_t;
+
+typedef struct {
+    const char *sql;
+    int num;
+} prep_t;
 
 typedef struct chan {
     struct chan *next;
@@ -60,6 +72,13 @@ typedef struct conn {
     gl_pg_job_t *job;
     PGresult *res[GL_PG_MAX_STMTS];
     int idx;
+    /* its commands in order: a statement, or the prepare of one before it */
+    cmd_t cmds[2 * GL_PG_MAX_STMTS];
+    int n_cmds, cmd;
+    /* the statements prepared on this connection ("ev<num>"), by the
+     * address of their text (gl_pg_stmt_t.sql is a string literal) */
+    prep_t prep[MAX_PREPARED];
+    int n_prep, next_num;
     char err[256];
     /* the listener's batch in flight */
     chan_t *batch[MAX_BATCH];
@@ -208,6 +227,7 @@ static void conn_fail(conn_t *k, const char *why)
         PQfinish(k->c);
     k->c = NULL;
     k->st = C_DOWN;
+    k->n_prep = 0; /* they went with the connection */
     if (k->job)
         job_end(k, why);
     if (k->listener) {
@@ -333,18 +353,55 @@ static bool flush(conn_t *k)
     return conn_watch(k, f == 1 ? EV_READ | EV_WRITE : EV_READ);
 }
 
+/* The number sql is (or is being) prepared under on k, or -1. */
+static int prepared_num(const conn_t *k, const char *sql)
+{
+    for (int i = 0; i < k->n_prep; i++)
+        if (k->prep[i].sql == sql)
+            return k->prep[i].num;
+    for (int i = 0; i < k->n_cmds; i++)
+        if (k->cmds[i].prep && k->cmds[i].sql == sql)
+            return k->cmds[i].num;
+    return -1;
+}
+
+/* Sends a job's statements and its sync. Each statement is prepared on
+ * the connection the first time it comes (in the same pipeline, before its
+ * first run), so its plan is kept: parsing and planning every run was most
+ * of what a batch of webhook records cost beside its own work. */
 static void send_job(conn_t *k, gl_pg_job_t *j)
 {
     k->job = j;
     k->idx = 0;
+    k->n_cmds = k->cmd = 0;
     k->err[0] = '\0';
     k->st = C_BUSY;
-    for (int i = 0; i < j->n; i++)
-        if (PQsendQueryParams(k->c, j->sql[i], j->nparams[i], NULL, (const char *const *)j->params[i], NULL,
-                              NULL, 0) != 1) {
+    for (int i = 0; i < j->n; i++) {
+        int num = prepared_num(k, j->sql[i]);
+        int pending = 0;
+        for (int c = 0; c < k->n_cmds; c++)
+            pending += k->cmds[c].prep;
+        char name[16];
+        bool ok = true;
+        if (num < 0 && k->n_prep + pending < MAX_PREPARED) {
+            num = k->next_num++;
+            snprintf(name, sizeof name, "ev%d", num);
+            ok = PQsendPrepare(k->c, name, j->sql[i], j->nparams[i], NULL) == 1;
+            k->cmds[k->n_cmds++] = (cmd_t){ .prep = true, .num = num, .sql = j->sql[i] };
+        }
+        if (ok && num >= 0) {
+            snprintf(name, sizeof name, "ev%d", num);
+            ok = PQsendQueryPrepared(k->c, name, j->nparams[i], (const char *const *)j->params[i], NULL, NULL, 0) == 1;
+        } else if (ok) {
+            ok = PQsendQueryParams(k->c, j->sql[i], j->nparams[i], NULL, (const char *const *)j->params[i], NULL,
+                                   NULL, 0) == 1;
+        }
+        k->cmds[k->n_cmds++] = (cmd_t){ .prep = false, .num = num, .sql = j->sql[i] };
+        if (!ok) {
             conn_fail_later(k, PQerrorMessage(k->c));
             return;
         }
+    }
     if (PQpipelineSync(k->c) != 1 || !flush(k))
         conn_fail_later(k, PQerrorMessage(k->c));
 }
@@ -375,11 +432,21 @@ static void job_read(conn_t *k)
 {
     while (k->c && !PQisBusy(k->c)) {
         PGresult *r = PQgetResult(k->c);
-        if (!r) {
-            k->idx++; /* the end of one statement's results */
+        bool prep = k->cmd < k->n_cmds && k->cmds[k->cmd].prep;
+        if (!r) { /* the end of one command's results */
+            if (!prep)
+                k->idx++;
+            k->cmd++;
             continue;
         }
         ExecStatusType st = PQresultStatus(r);
+        if (prep && st == PGRES_COMMAND_OK) {
+            /* kept from now on (a prepared statement outlives a rollback) */
+            if (k->n_prep < MAX_PREPARED)
+                k->prep[k->n_prep++] = (prep_t){ .sql = k->cmds[k->cmd].sql, .num = k->cmds[k->cmd].num };
+            PQclear(r);
+            continue;
+        }
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(r);
             job_end(k, k->err[0] ? k->err : NULL);
@@ -393,7 +460,8 @@ static void job_read(conn_t *k)
         } else if (st == PGRES_PIPELINE_ABORTED && !k->err[0]) {
             snprintf(k->err, sizeof k->err, "aborted");
         }
-        if (k->idx < GL_PG_MAX_STMTS && !k->res[k->idx] && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
+        if (!prep && k->idx < GL_PG_MAX_STMTS && !k->res[k->idx] &&
+            (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
             k->res[k->idx] = r;
         else
             PQclear(r);

@@ -31,8 +31,9 @@
 typedef struct gl_pg gl_pg_t;
 typedef struct gl_pg_job gl_pg_job_t;
 
-/* One statement: sql must outlive the job (a string literal); the
- * parameters are copied. */
+/* One statement: sql must be a string literal (or live as long as the
+ * process, never changing): each job connection prepares it the first time
+ * and knows it by its address; the parameters are copied. */
 typedef struct {
     const char *sql;
     int nparams;
