@@ -543,9 +543,10 @@ static void run_batch(worker_t *w, gl_job_t *jobs, int n, gl_arena_t *job_arena)
 
 /* On a new connection after a lost one: a claim whose answer the lost
  * connection never brought may have committed, leaving jobs leased to this
- * worker that it does not know of. It hands back those it holds no lease
- * of (they never started), rather than leaving them to wait out their
- * lease: a drain could otherwise end with them still leased. */
+ * worker that it does not know of. It hands back the unstarted ones it
+ * knows nothing of (gl_lease_unknown: they never ran here), rather than
+ * leaving them to wait out their lease: a drain could otherwise end with
+ * them still leased. */
 static void release_lost_claims(worker_t *w, gl_arena_t *arena)
 {
     uint64_t gen = gl_db_generation(w->work);

@@ -293,10 +293,24 @@ void gl_lease_drop(gl_lease_t *l, const int64_t *ids, int n)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* Forgets given-up outcomes whose lease has surely run out (under mu). */
+static void prune_given_up(gl_lease_t *l)
+{
+    int64_t now = gl_now_ms();
+    int live = 0;
+    for (int i = 0; i < l->given_up.n; i++)
+        if (l->given_up_until[i] > now) {
+            l->given_up.ids[live] = l->given_up.ids[i];
+            l->given_up_until[live++] = l->given_up_until[i];
+        }
+    l->given_up.n = live;
+}
+
 void gl_lease_give_up(gl_lease_t *l, int64_t id)
 {
     pthread_mutex_lock(&l->mu);
     set_remove(&l->held, &id, 1);
+    prune_given_up(l);
     forget_given_up(l, &id, 1);
     if (l->given_up.n + 1 > l->given_up_cap) {
         l->given_up_cap = (l->given_up.n + 1) * 2;
@@ -318,15 +332,7 @@ static bool in_set(const idset_t *s, int64_t id)
 int gl_lease_unknown(gl_lease_t *l, int64_t *ids, int n)
 {
     pthread_mutex_lock(&l->mu);
-    /* given-up outcomes whose lease has surely run out are forgotten */
-    int64_t now = gl_now_ms();
-    int live = 0;
-    for (int i = 0; i < l->given_up.n; i++)
-        if (l->given_up_until[i] > now) {
-            l->given_up.ids[live] = l->given_up.ids[i];
-            l->given_up_until[live++] = l->given_up_until[i];
-        }
-    l->given_up.n = live;
+    prune_given_up(l);
     int keep = 0;
     for (int i = 0; i < n; i++)
         if (!in_set(&l->held, ids[i]) && !in_set(&l->orphans, ids[i]) && !in_set(&l->given_up, ids[i]))

@@ -470,19 +470,26 @@ class WatchLeaseTest(unittest.TestCase):
         """Each keepalive reads again: an end whose notification was lost
         (here: written by SQL, which announces nothing) reaches the stream
         at the next keepalive (15 s), not never; without the re-read the
-        stream would close at its 40 s deadline with no execution event."""
+        stream would close at its 40 s deadline with no execution event.
+        The same read ends the stream of a session signed out meanwhile."""
         with open(os.path.join(ENV.base, "executor-reread.stderr"), "w") as err:
             ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
                                   stderr=err, start_new_session=True)
         try:
-            a = user("reread")
+            a, b = user("reread"), user("reread-out")
             self.restart_events(40)
             eid = self.waiting_execution(a)
+            eid_b = self.waiting_execution(b)
         finally:
             os.killpg(ex.pid, signal.SIGTERM)
             ex.wait(30)
         try:
             s = self.open_stream(eid, a.cookie)
+            sb = self.open_stream(eid_b, b.cookie)
+            # and a session signed out: its stream ends at that read too,
+            # not at its 40 s deadline
+            self.assertEqual(b.post("/api/auth/logout").status, 204)
+            signed_out = time.time()
             sql(f"DELETE FROM glyphic.jobs WHERE payload->>'execution_id' = '{eid}'; "
                 f"UPDATE glyphic.executions SET status = 'succeeded', finished_at = now() WHERE id = '{eid}'")
             data = read_until([s], b"event: execution", timeout=35)[s]
@@ -490,6 +497,12 @@ class WatchLeaseTest(unittest.TestCase):
             self.assertIn(b"event: execution", data, data[-300:])
             self.assertIn(f'"id":"{eid}","status":"succeeded"'.encode(), data)
             harness.wait_for(lambda: watchers(eid) == 0, timeout=15, what="the ended stream to stop watching")
+            data_b = read_until([sb], b"\r\n0\r\n\r\n", timeout=35)[sb]
+            ended_after = time.time() - signed_out
+            sb.close()
+            self.assertIn(b"\r\n0\r\n\r\n", data_b, data_b[-300:])
+            self.assertNotIn(b"event: execution", data_b)
+            self.assertLess(ended_after, 34, "the signed-out stream lasted to its deadline")
         finally:
             self.restart_events(None)
 
