@@ -427,6 +427,21 @@ static void dispatch(gl_pg_t *pg)
     }
 }
 
+/* A named statement that failed because the schema changed under it
+ * ("cached plan must not change result type", 0A000) or is gone (26000)
+ * is prepared anew, under a new name, the next time it runs. */
+static void forget_if_stale(conn_t *k, const PGresult *r, const char *sql)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (!state || (strcmp(state, "0A000") != 0 && strcmp(state, "26000") != 0))
+        return;
+    for (int i = 0; i < k->n_prep; i++)
+        if (k->prep[i].sql == sql) {
+            k->prep[i] = k->prep[--k->n_prep];
+            return;
+        }
+}
+
 /* Reads a job connection's results; ends the job at its sync. */
 static void job_read(conn_t *k)
 {
@@ -454,6 +469,8 @@ static void job_read(conn_t *k)
             dispatch(k->pg);
             return;
         }
+        if (st == PGRES_FATAL_ERROR && !prep && k->cmd < k->n_cmds && k->cmds[k->cmd].num >= 0)
+            forget_if_stale(k, r, k->cmds[k->cmd].sql);
         if (st == PGRES_FATAL_ERROR && !k->err[0]) {
             snprintf(k->err, sizeof k->err, "%s", PQresultErrorMessage(r));
             k->err[strcspn(k->err, "\n")] = '\0';
