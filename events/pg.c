@@ -376,14 +376,13 @@ static void send_job(conn_t *k, gl_pg_job_t *j)
     k->n_cmds = k->cmd = 0;
     k->err[0] = '\0';
     k->st = C_BUSY;
+    int pending = 0; /* prepares sent in this job */
     for (int i = 0; i < j->n; i++) {
         int num = prepared_num(k, j->sql[i]);
-        int pending = 0;
-        for (int c = 0; c < k->n_cmds; c++)
-            pending += k->cmds[c].prep;
         char name[16];
         bool ok = true;
         if (num < 0 && k->n_prep + pending < MAX_PREPARED) {
+            pending++;
             num = k->next_num++;
             snprintf(name, sizeof name, "ev%d", num);
             ok = PQsendPrepare(k->c, name, j->sql[i], j->nparams[i], NULL) == 1;
