@@ -8,7 +8,8 @@ limits; a closed client is noticed at once; a wait past its timeout gets
 504 naming its execution; the wait location is internal to nginx and its
 secret is the capability; killing glyphic-events mid-wait loses no
 execution; a stream that ends abnormally (glyphic-events killed, its
-session signed out) stops counting as a watcher once its lease runs out.
+session signed out) stops counting as a watcher once its lease runs out;
+a keepalive's read that meets a database error keeps the stream.
 Real PostgreSQL, nginx, glyphic-fcgi, glyphic-events and executor."""
 import json
 import os
@@ -504,6 +505,46 @@ class WatchLeaseTest(unittest.TestCase):
             self.assertNotIn(b"event: execution", data_b)
             self.assertLess(ended_after, 34, "the signed-out stream lasted to its deadline")
         finally:
+            self.restart_events(None)
+
+    def test_a_keepalive_read_that_meets_a_database_error_keeps_the_stream(self):
+        """A keepalive whose read fails (here: glyphic-events may not renew
+        the watch, an error the database gives) keeps the stream; the next
+        keepalive reads again and sends the end written meanwhile. Ending
+        the stream instead would send a browser reconnecting during an
+        outage a 503, and EventSource gives up on a 503."""
+        with open(os.path.join(ENV.base, "executor-beat-error.stderr"), "w") as err:
+            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+                                  stderr=err, start_new_session=True)
+        try:
+            a = user("beat-error")
+            self.restart_events(40)
+            eid = self.waiting_execution(a)
+        finally:
+            os.killpg(ex.pid, signal.SIGTERM)
+            ex.wait(30)
+        fn = "glyphic.exec_watch(uuid, integer, integer)"
+        revoked = False
+        try:
+            s = self.open_stream(eid, a.cookie)
+            sql(f"REVOKE EXECUTE ON FUNCTION {fn} FROM glyphic_app")
+            revoked = True
+            # the first keepalive (15 s): its read fails on the revoked function
+            data = read_until([s], b": keepalive", timeout=25)[s]
+            time.sleep(2)
+            self.assertTrue(silent([s], 0.5), "the stream ended at the failed read")
+            sql(f"GRANT EXECUTE ON FUNCTION {fn} TO glyphic_app")
+            revoked = False
+            sql(f"DELETE FROM glyphic.jobs WHERE payload->>'execution_id' = '{eid}'; "
+                f"UPDATE glyphic.executions SET status = 'succeeded', finished_at = now() WHERE id = '{eid}'")
+            # the next keepalive reads again and sends the end
+            data += read_until([s], b"event: execution", timeout=25)[s]
+            s.close()
+            self.assertIn(f'"id":"{eid}","status":"succeeded"'.encode(), data, data[-300:])
+            harness.wait_for(lambda: watchers(eid) == 0, timeout=15, what="the ended stream to stop watching")
+        finally:
+            if revoked:
+                sql(f"GRANT EXECUTE ON FUNCTION {fn} TO glyphic_app")
             self.restart_events(None)
 
 
