@@ -547,6 +547,73 @@ class WatchLeaseTest(unittest.TestCase):
                 sql(f"GRANT EXECUTE ON FUNCTION {fn} TO glyphic_app")
             self.restart_events(None)
 
+    def test_a_statement_the_schema_changed_under_is_prepared_anew(self):
+        """glyphic-events prepares each statement once per connection. A
+        prepared statement whose result type changed under it (an upgrade
+        replacing a function) fails with 0A000; glyphic-events then prepares
+        it anew, so a stream ends once on each connection that had it, not
+        on every open until the connection drops. Here exec_watch (run when
+        a stream starts watching) is replaced by one returning varchar."""
+        a = user("stale")
+        with open(os.path.join(ENV.base, "executor-stale.stderr"), "w") as err:
+            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+                                  stderr=err, start_new_session=True)
+        try:
+            self.restart_events(None)
+            eid = self.waiting_execution(a)
+        finally:
+            os.killpg(ex.pid, signal.SIGTERM)
+            ex.wait(30)
+        swapped = False
+        held = []
+        try:
+            # exec_watch prepared on the first connection (jobs go to the
+            # first idle one), by the +1 and the -1
+            s = self.open_stream(eid, a.cookie)
+            s.close()
+            harness.wait_for(lambda: watchers(eid) == 0, timeout=15, what="the stream to stop watching")
+            sql("BEGIN; ALTER FUNCTION glyphic.exec_watch(uuid, integer, integer) RENAME TO exec_watch_was; "
+                "CREATE FUNCTION glyphic.exec_watch(p_id uuid, p_delta integer, p_ttl_s integer DEFAULT 60) "
+                "RETURNS varchar LANGUAGE sql AS $$ SELECT glyphic.exec_watch_was(p_id, p_delta, p_ttl_s)::varchar $$; "
+                "COMMIT")
+            swapped = True
+            # open streams one after another and keep them: each starts
+            # watching (exec_watch) right after its headers; one whose
+            # statement failed ends there
+            outcomes = []
+            for _ in range(8):
+                s = open_raw(sse_request(eid, a.cookie))
+                data = read_until([s], b"retry: 1000")[s]
+                self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+                # held: the execution's steps follow (read in the job that
+                # started the watch); ended: the chunked body's end, no step
+                end = time.time() + 10
+                while (b"event: step" not in data and not data.endswith(b"\r\n0\r\n\r\n")
+                       and time.time() < end):
+                    if not silent([s], 0.5):
+                        data += s.recv(65536)
+                if b"event: step" in data:
+                    outcomes.append("held")
+                    held.append(s)
+                else:
+                    self.assertTrue(data.endswith(b"\r\n0\r\n\r\n"), data[-300:])
+                    s.close()
+                    outcomes.append("ended")
+            self.assertEqual(outcomes[0], "ended", f"the change of result type failed nothing: {outcomes}")
+            connections = int(ENV.fcgi.settings.get("events.db_connections", "2"))
+            self.assertLessEqual(outcomes.count("ended"), connections, outcomes)
+            self.assertEqual(outcomes[-5:], ["held"] * 5, outcomes)
+            # each held stream counts (an ended one's -1 may take one off
+            # until the next keepalive renews the count to at least 1)
+            harness.wait_for(lambda: watchers(eid) >= len(held) - outcomes.count("ended"), timeout=15,
+                             what="the held streams to watch")
+        finally:
+            for s in held:
+                s.close()
+            if swapped:
+                sql("BEGIN; DROP FUNCTION glyphic.exec_watch(uuid, integer, integer); "
+                    "ALTER FUNCTION glyphic.exec_watch_was(uuid, integer, integer) RENAME TO exec_watch; COMMIT")
+            self.restart_events(None)  # its statements were prepared against the stand-in
 
 if __name__ == "__main__":
     unittest.main()
