@@ -172,6 +172,54 @@ class QueueTest(unittest.TestCase):
         with open(ENV.fcgi.log, errors="replace") as log:
             self.assertIn("handed back 5 job(s) claimed as the connection was lost", log.read())
 
+    def test_an_outcome_given_up_is_not_handed_back_with_the_lost_claims(self):
+        """An outcome the database refuses for good is given up: the job
+        ran, and runs again once its lease runs out. A reconnect in the
+        meantime hands back the unstarted jobs leased to the worker that it
+        does not know of, but not that one (test kinds never mark a job
+        started): handed back, it would run again at once with its attempt
+        refunded."""
+        fail_fn = "glyphic.fail_jobs_json(jsonb, text)"
+        with open(ENV.fcgi.log, "rb") as log:
+            log.seek(0, os.SEEK_END)
+            offset = log.tell()
+
+        def log_since():
+            with open(ENV.fcgi.log, "rb") as log:
+                log.seek(offset)
+                return log.read().decode(errors="replace")
+
+        sql(f"REVOKE EXECUTE ON FUNCTION {fail_fn} FROM glyphic_executor", user="postgres")
+        ex = start("--daemon", "--workers", "1")
+        try:
+            owner_of = ("SELECT substr(application_name, 18) FROM pg_stat_activity "
+                        "WHERE application_name LIKE 'glyphic-executor %:%' LIMIT 1")
+            harness.wait_for(lambda: sql(owner_of, user="postgres") != "", what="the worker connected")
+            owner = sql(owner_of, user="postgres")
+            failed = sql("SELECT glyphic.enqueue('test.fail', '{\"times\": 1}', p_max_attempts => 5)")
+            harness.wait_for(lambda: f"job {failed}: its outcome cannot be recorded" in log_since(), timeout=30,
+                             what="the worker to give the refused outcome up")
+            self.assertEqual(sql(f"SELECT state, attempts, started FROM glyphic.jobs WHERE id = {failed}"),
+                             "running|1|f")
+            # beside it a claim whose answer was lost: the hand-back runs
+            lost = sql("SELECT glyphic.enqueue('test.record', p_run_at => now() + interval '1 hour')")
+            sql(f"UPDATE glyphic.jobs SET state = 'running', lease_owner = '{owner}', attempts = attempts + 1, "
+                f"lease_expires_at = now() + interval '1 hour', run_at = now() WHERE id = {lost}", user="postgres")
+            sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE application_name = 'glyphic-executor {owner}'", user="postgres")
+            harness.wait_for(lambda: "claimed as the connection was lost" in log_since(), timeout=30,
+                             what="the worker to hand back what it does not know of")
+            self.assertIn("handed back 1 job(s) claimed as the connection was lost", log_since())
+            # the given-up job waits for its lease; then it runs again (attempt 2 succeeds)
+            sql(f"GRANT EXECUTE ON FUNCTION {fail_fn} TO glyphic_executor", user="postgres")
+            harness.wait_for(lambda: sql(f"SELECT count(*) FROM glyphic.jobs WHERE id IN ({failed}, {lost})") == "0",
+                             timeout=30, what="both jobs to run")
+            self.assertEqual(log_since().count(f"job {failed}: its outcome cannot be recorded"), 1)
+        finally:
+            sql(f"GRANT EXECUTE ON FUNCTION {fail_fn} TO glyphic_executor", user="postgres")
+            ex.send_signal(signal.SIGTERM)
+            ex.wait(30)
+
     def test_retries_dead_and_fatal(self):
         ok = sql("SELECT glyphic.enqueue('test.fail', '{\"times\": 2}', p_max_attempts => 5, p_backoff_ms => 50)")
         dead = sql("SELECT glyphic.enqueue('test.fail', '{\"times\": 3}', p_max_attempts => 3, p_backoff_ms => 50)")
