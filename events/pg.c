@@ -163,12 +163,15 @@ int gl_pg_queued(const gl_pg_t *pg)
     return pg->queued;
 }
 
-static void job_end(conn_t *k, const char *error)
+/* Ends k's job: synced when its sync came back (its statements committed,
+ * or on an error rolled back together), else the connection went first and
+ * the callback gets no results (whether they committed is unknown). */
+static void job_end(conn_t *k, const char *error, bool synced)
 {
     gl_pg_job_t *j = k->job;
     k->job = NULL;
     if (j && j->done)
-        j->done(j->ud, k->res, j->n, error);
+        j->done(j->ud, synced ? k->res : NULL, synced ? j->n : 0, error);
     for (int i = 0; i < GL_PG_MAX_STMTS; i++) {
         PQclear(k->res[i]);
         k->res[i] = NULL;
@@ -229,7 +232,7 @@ static void conn_fail(conn_t *k, const char *why)
     k->st = C_DOWN;
     k->n_prep = 0; /* they went with the connection */
     if (k->job)
-        job_end(k, why);
+        job_end(k, why, false);
     if (k->listener) {
         k->n_batch = 0;
         chans_lost(k->pg);
@@ -463,7 +466,7 @@ static void job_read(conn_t *k)
         }
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(r);
-            job_end(k, k->err[0] ? k->err : NULL);
+            job_end(k, k->err[0] ? k->err : NULL, true);
             k->st = C_READY;
             dispatch(k->pg);
             return;
@@ -718,7 +721,7 @@ static void conn_close(conn_t *k)
         event_free(k->failed);
     k->retry = k->failed = NULL;
     if (k->job)
-        job_end(k, "shutting down");
+        job_end(k, "shutting down", false);
     if (k->c)
         PQfinish(k->c);
     k->c = NULL;

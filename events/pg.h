@@ -41,8 +41,12 @@ typedef struct {
 } gl_pg_stmt_t;
 
 /* A job's end: res[i] is statement i's result (NULL where it did not run),
- * or error is set (the first failure's message; res may hold the results
- * of the statements before it). The results are cleared after the call. */
+ * or error is set (the first failure's message). A job's statements run in
+ * one implicit transaction: with an error and res set (it may hold the
+ * results of the statements before the failure), none of them took effect;
+ * with res NULL and n 0 the connection went (or glyphic-events stopped)
+ * before the job's end came back, and whether they did is unknown. The
+ * results are cleared after the call. */
 typedef void (*gl_pg_done_fn)(void *ud, PGresult *const *res, int n, const char *error);
 
 /* A subscriber to a channel. notify gets each payload; ready is called

@@ -84,6 +84,7 @@ typedef struct {
     char lease_s[16];        /* the watch's lease, in seconds */
     bool counted, subscribed, watching, streaming, dirty;
     bool beat_read;          /* the read running is a keepalive's */
+    bool watch_read;         /* the read running starts the watch (+1) */
     int last;                /* the last step sent */
     int started_ri, started_att; /* the last attempt announced as started */
     int64_t deadline_ms;
@@ -191,8 +192,10 @@ static void on_steps(void *ud, PGresult *const *res, int n, const char *error)
 {
     stream_t *s = ud;
     s->job = NULL;
-    bool beat = s->beat_read;
-    s->beat_read = false;
+    bool beat = s->beat_read, plus = s->watch_read;
+    s->beat_read = s->watch_read = false;
+    if (error && plus && res)
+        s->watching = false; /* its +1 rolled back with the read: no -1 to send */
     if (error && beat) {
         /* a keepalive's read met a database error: the stream stays, and
          * the next keepalive (or notification) reads again */
@@ -261,12 +264,19 @@ static void stream_read(stream_t *s)
     st[n++] = auth_stmt(s, idle);
     if (!s->watching) {
         st[n++] = (gl_pg_stmt_t){ q_watch, 3, { s->id, "1", s->lease_s } };
-        s->watching = true; /* from now on the end sends -1, even if this read is cut short */
+        /* from now on the end sends -1, even if this read is cut short or
+         * its connection goes (the +1 may have committed); not if the read
+         * failed and so rolled back (on_steps) */
+        s->watching = true;
+        s->watch_read = true;
     }
     st[n++] = (gl_pg_stmt_t){ q_steps, 2, { s->id, after } };
     s->job = gl_pg_submit(s->srv->pg, st, n, on_steps, s);
-    if (!s->job)
+    if (!s->job) {
+        if (s->watch_read) /* its +1 never went out */
+            s->watching = s->watch_read = false;
         stream_end(s);
+    }
 }
 
 /* ---- the channel ---- */
