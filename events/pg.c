@@ -33,6 +33,7 @@ struct gl_pg_job {
     char *params[GL_PG_MAX_STMTS][GL_PG_MAX_PARAMS];
     gl_pg_done_fn done; /* NULL once canceled */
     void *ud;
+    bool sent; /* went to a connection (it may run, or have run) */
 };
 
 typedef enum { C_DOWN, C_CONNECTING, C_READY, C_BUSY } cstate_t;
@@ -144,10 +145,12 @@ gl_pg_job_t *gl_pg_submit(gl_pg_t *pg, const gl_pg_stmt_t *stmts, int n, gl_pg_d
     return j;
 }
 
-void gl_pg_cancel(gl_pg_job_t *job)
+bool gl_pg_cancel(gl_pg_job_t *job)
 {
-    if (job)
-        job->done = NULL;
+    if (!job)
+        return false;
+    job->done = NULL;
+    return job->sent;
 }
 
 bool gl_pg_up(const gl_pg_t *pg)
@@ -374,6 +377,7 @@ static int prepared_num(const conn_t *k, const char *sql)
  * of what a batch of webhook records cost beside its own work. */
 static void send_job(conn_t *k, gl_pg_job_t *j)
 {
+    j->sent = true;
     k->job = j;
     k->idx = 0;
     k->n_cmds = k->cmd = 0;

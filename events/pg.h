@@ -69,8 +69,10 @@ void gl_pg_free(gl_pg_t *pg);
  * memory or too many jobs wait already. done is never called before
  * gl_pg_submit returns. */
 gl_pg_job_t *gl_pg_submit(gl_pg_t *pg, const gl_pg_stmt_t *stmts, int n, gl_pg_done_fn done, void *ud);
-/* Its callback will not be called (the job may still run). */
-void gl_pg_cancel(gl_pg_job_t *job);
+/* Its callback will not be called. Returns whether the job went to a
+ * connection (it may still run, or have run); false: it was still waiting
+ * and never runs (or job is NULL). */
+bool gl_pg_cancel(gl_pg_job_t *job);
 
 /* Subscribes s (channel filled in, callbacks set); ready comes once the
  * LISTEN is in effect. */

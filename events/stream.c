@@ -106,7 +106,8 @@ static void stream_free(stream_t *s)
 {
     gl_server_t *srv = s->srv;
     gl_ev_client_release(&s->client);
-    gl_pg_cancel(s->job);
+    if (s->job && !gl_pg_cancel(s->job) && s->watch_read)
+        s->watching = false; /* its +1 was still waiting: it never runs */
     if (s->subscribed)
         gl_pg_unsubscribe(srv->pg, &s->sub);
     if (s->timer)

@@ -513,6 +513,8 @@ class WatchLeaseTest(unittest.TestCase):
         keepalive reads again and sends the end written meanwhile. Ending
         the stream instead would send a browser reconnecting during an
         outage a 503, and EventSource gives up on a 503."""
+        if os.environ.get("GLYPHIC_TEST_LAYOUT") == "single":
+            self.skipTest("one role is all three there: a REVOKE from the app's takes nothing")
         with open(os.path.join(ENV.base, "executor-beat-error.stderr"), "w") as err:
             ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
                                   stderr=err, start_new_session=True)
