@@ -30,7 +30,9 @@
  * each keepalive: the -1 at the end is sent but may never arrive (this
  * process killed, the database away, the session signed out), and then the
  * executor's maintainer lets the count fall back once the lease runs out
- * (sql/011_fail_closed.sql).
+ * (sql/011_fail_closed.sql). The +1 runs in the first read's job; a stream
+ * whose +1 surely did not count (that job rolled back, or never went out)
+ * sends no -1, which would take another stream's place.
  */
 #include "server.h"
 
