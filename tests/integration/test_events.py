@@ -11,6 +11,7 @@ execution; a stream that ends abnormally (glyphic-events killed, its
 session signed out) stops counting as a watcher once its lease runs out;
 a keepalive's read that meets a database error keeps the stream.
 Real PostgreSQL, nginx, glyphic-fcgi, glyphic-events and executor."""
+import contextlib
 import json
 import os
 import resource
@@ -411,6 +412,36 @@ class WatchLeaseTest(unittest.TestCase):
                          timeout=30, what="the execution to park in its wait")
         return eid
 
+    def parked_execution(self, c, name, max_seconds):
+        """glyphic-events restarted with executions.events_max_seconds =
+        max_seconds (None: the default), then an execution of c parked in
+        its wait by an executor that stops once it is there."""
+        with open(os.path.join(ENV.base, f"executor-{name}.stderr"), "w") as err:
+            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
+                                  stderr=err, start_new_session=True)
+        try:
+            self.restart_events(max_seconds)
+            return self.waiting_execution(c)
+        finally:
+            os.killpg(ex.pid, signal.SIGTERM)
+            ex.wait(30)
+
+    @contextlib.contextmanager
+    def exec_watch_replaced(self, returns, body):
+        """exec_watch replaced, for the block, by a function returning
+        returns whose body (plpgsql) may call the real one as exec_watch_was;
+        glyphic-events is restarted after (its statements were prepared
+        against the stand-in)."""
+        sql("BEGIN; ALTER FUNCTION glyphic.exec_watch(uuid, integer, integer) RENAME TO exec_watch_was; "
+            "CREATE FUNCTION glyphic.exec_watch(p_id uuid, p_delta integer, p_ttl_s integer DEFAULT 60) "
+            f"RETURNS {returns} LANGUAGE plpgsql AS $$ BEGIN {body} END $$; COMMIT")
+        try:
+            yield
+        finally:
+            sql("BEGIN; DROP FUNCTION glyphic.exec_watch(uuid, integer, integer); "
+                "ALTER FUNCTION glyphic.exec_watch_was(uuid, integer, integer) RENAME TO exec_watch; COMMIT")
+            self.restart_events(None)
+
     def open_stream(self, eid, cookie):
         s = open_raw(sse_request(eid, cookie))
         data = read_until([s], b"retry: 1000")[s]
@@ -515,16 +546,8 @@ class WatchLeaseTest(unittest.TestCase):
         outage a 503, and EventSource gives up on a 503."""
         if os.environ.get("GLYPHIC_TEST_LAYOUT") == "single":
             self.skipTest("one role is all three there: a REVOKE from the app's takes nothing")
-        with open(os.path.join(ENV.base, "executor-beat-error.stderr"), "w") as err:
-            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
-                                  stderr=err, start_new_session=True)
-        try:
-            a = user("beat-error")
-            self.restart_events(40)
-            eid = self.waiting_execution(a)
-        finally:
-            os.killpg(ex.pid, signal.SIGTERM)
-            ex.wait(30)
+        a = user("beat-error")
+        eid = self.parked_execution(a, "beat-error", 40)
         fn = "glyphic.exec_watch(uuid, integer, integer)"
         revoked = False
         try:
@@ -557,16 +580,7 @@ class WatchLeaseTest(unittest.TestCase):
         on every open that connection takes until it drops. Here exec_watch (run when
         a stream starts watching) is replaced by one returning varchar."""
         a = user("stale")
-        with open(os.path.join(ENV.base, "executor-stale.stderr"), "w") as err:
-            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
-                                  stderr=err, start_new_session=True)
-        try:
-            self.restart_events(None)
-            eid = self.waiting_execution(a)
-        finally:
-            os.killpg(ex.pid, signal.SIGTERM)
-            ex.wait(30)
-        swapped = False
+        eid = self.parked_execution(a, "stale", None)
         held = []
         try:
             # exec_watch prepared on both connections: the first stream's +1
@@ -577,46 +591,38 @@ class WatchLeaseTest(unittest.TestCase):
                 held.append(self.open_stream(eid, a.cookie) if not held else open_raw(sse_request(eid, a.cookie)))
             read_until(held[1:], b"event: step")
             harness.wait_for(lambda: watchers(eid) == 2, timeout=15, what="both streams to watch")
-            sql("BEGIN; ALTER FUNCTION glyphic.exec_watch(uuid, integer, integer) RENAME TO exec_watch_was; "
-                "CREATE FUNCTION glyphic.exec_watch(p_id uuid, p_delta integer, p_ttl_s integer DEFAULT 60) "
-                "RETURNS varchar LANGUAGE sql AS $$ SELECT glyphic.exec_watch_was(p_id, p_delta, p_ttl_s)::varchar $$; "
-                "COMMIT")
-            swapped = True
-            # open streams one after another and keep them: each starts
-            # watching (exec_watch) right after its headers; one whose
-            # statement failed ends there
-            outcomes = []
-            for _ in range(10):
-                s = open_raw(sse_request(eid, a.cookie))
-                data = read_until([s], b"retry: 1000")[s]
-                self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
-                # held: the execution's steps follow (read in the job that
-                # started the watch); ended: the chunked body's end, no step
-                end = time.time() + 10
-                while (b"event: step" not in data and not data.endswith(b"\r\n0\r\n\r\n")
-                       and time.time() < end):
-                    if not silent([s], 0.5):
-                        data += s.recv(65536)
-                if b"event: step" in data:
-                    outcomes.append("held")
-                    held.append(s)
-                else:
-                    self.assertTrue(data.endswith(b"\r\n0\r\n\r\n"), data[-300:])
-                    s.close()
-                    outcomes.append("ended")
-            # at most one on each connection that had it prepared (which
-            # connection takes an open is not fixed: the first idle one)
-            self.assertIn("ended", outcomes, "the change of result type failed nothing")
-            connections = int(ENV.fcgi.settings.get("events.db_connections", "2"))
-            self.assertLessEqual(outcomes.count("ended"), connections, outcomes)
-            self.assertEqual(watchers(eid), len(held), outcomes)  # each held stream, and no other
+            with self.exec_watch_replaced("varchar", "RETURN glyphic.exec_watch_was(p_id, p_delta, p_ttl_s);"):
+                # open streams one after another and keep them: each starts
+                # watching (exec_watch) right after its headers; one whose
+                # statement failed ends there
+                outcomes = []
+                for _ in range(10):
+                    s = open_raw(sse_request(eid, a.cookie))
+                    data = read_until([s], b"retry: 1000")[s]
+                    self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+                    # held: the execution's steps follow (read in the job that
+                    # started the watch); ended: the chunked body's end, no step
+                    end = time.time() + 10
+                    while (b"event: step" not in data and not data.endswith(b"\r\n0\r\n\r\n")
+                           and time.time() < end):
+                        if not silent([s], 0.5):
+                            data += s.recv(65536)
+                    if b"event: step" in data:
+                        outcomes.append("held")
+                        held.append(s)
+                    else:
+                        self.assertTrue(data.endswith(b"\r\n0\r\n\r\n"), data[-300:])
+                        s.close()
+                        outcomes.append("ended")
+                # at most one on each connection that had it prepared (which
+                # connection takes an open is not fixed: the first idle one)
+                self.assertIn("ended", outcomes, "the change of result type failed nothing")
+                connections = int(ENV.fcgi.settings.get("events.db_connections", "2"))
+                self.assertLessEqual(outcomes.count("ended"), connections, outcomes)
+                self.assertEqual(watchers(eid), len(held), outcomes)  # each held stream, and no other
         finally:
             for s in held:
                 s.close()
-            if swapped:
-                sql("BEGIN; DROP FUNCTION glyphic.exec_watch(uuid, integer, integer); "
-                    "ALTER FUNCTION glyphic.exec_watch_was(uuid, integer, integer) RENAME TO exec_watch; COMMIT")
-            self.restart_events(None)  # its statements were prepared against the stand-in
 
     def test_a_stream_whose_watch_failed_takes_no_other_streams_count(self):
         """A stream's +1 runs in one job with its first read; when that job
@@ -625,42 +631,23 @@ class WatchLeaseTest(unittest.TestCase):
         stops announcing steps at 0, until a keepalive renews it). Here
         exec_watch refuses every +1 for a while."""
         a = user("plus-fails")
-        with open(os.path.join(ENV.base, "executor-plus-fails.stderr"), "w") as err:
-            ex = subprocess.Popen([EXECUTOR, "-c", ENV.fcgi.conf, "--daemon"], stdout=subprocess.DEVNULL,
-                                  stderr=err, start_new_session=True)
+        eid = self.parked_execution(a, "plus-fails", None)
+        first = self.open_stream(eid, a.cookie)
         try:
-            self.restart_events(None)
-            eid = self.waiting_execution(a)
-        finally:
-            os.killpg(ex.pid, signal.SIGTERM)
-            ex.wait(30)
-        swapped = False
-        first = None
-        try:
-            first = self.open_stream(eid, a.cookie)
             # the same result type, so prepared statements are planned again
             # against it without failing
-            sql("BEGIN; ALTER FUNCTION glyphic.exec_watch(uuid, integer, integer) RENAME TO exec_watch_was; "
-                "CREATE FUNCTION glyphic.exec_watch(p_id uuid, p_delta integer, p_ttl_s integer DEFAULT 60) "
-                "RETURNS text LANGUAGE plpgsql AS $$ BEGIN IF p_delta > 0 THEN "
-                "RAISE EXCEPTION 'no new watches (test)'; END IF; "
-                "RETURN glyphic.exec_watch_was(p_id, p_delta, p_ttl_s); END $$; COMMIT")
-            swapped = True
-            for _ in range(3):
-                s = open_raw(sse_request(eid, a.cookie))
-                data = read_until([s], b"\r\n0\r\n\r\n", timeout=15)[s]
-                s.close()
-                self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
-                self.assertNotIn(b"event: step", data)
-            time.sleep(1)  # a -1 sent at their end would have landed
-            self.assertEqual(watchers(eid), 1, "a stream whose +1 failed took another's count")
+            with self.exec_watch_replaced("text", "IF p_delta > 0 THEN RAISE EXCEPTION 'no new watches (test)'; "
+                                          "END IF; RETURN glyphic.exec_watch_was(p_id, p_delta, p_ttl_s);"):
+                for _ in range(3):
+                    s = open_raw(sse_request(eid, a.cookie))
+                    data = read_until([s], b"\r\n0\r\n\r\n", timeout=15)[s]
+                    s.close()
+                    self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+                    self.assertNotIn(b"event: step", data)
+                time.sleep(1)  # a -1 sent at their end would have landed
+                self.assertEqual(watchers(eid), 1, "a stream whose +1 failed took another's count")
         finally:
-            if swapped:
-                sql("BEGIN; DROP FUNCTION glyphic.exec_watch(uuid, integer, integer); "
-                    "ALTER FUNCTION glyphic.exec_watch_was(uuid, integer, integer) RENAME TO exec_watch; COMMIT")
-            if first:
-                first.close()
-            self.restart_events(None)
+            first.close()
 
 
 if __name__ == "__main__":
