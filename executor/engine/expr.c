@@ -4,7 +4,8 @@
  *
  * Design. An expression is parsed by recursive descent (precedence climbing
  * for binary operators) into a tree allocated on an arena that lives for one
- * gl_expr_eval/render call; unknown variables and unsupported syntax
+ * gl_expr_eval call (a template's trees are kept for the next render of
+ * the same template: expr_cache.c); unknown variables and unsupported syntax
  * (assignment, loops, function declarations) are rejected there, with a
  * column. The tree is then walked by eval(), which produces val_t values:
  *
@@ -45,6 +46,7 @@
  *
  *   expr.c        public API, evaluation of the tree
  *   expr_parse.c  lexer and parser
+ *   expr_cache.c  parsed templates, kept per thread
  *   expr_text.c   UTF-8 code points, numbers to and from text
  *   expr_value.c  values, budget and errors, coercions, operators
  *   expr_json.c   JSON text, building arrays/objects under the bound, JSON.*
@@ -910,7 +912,9 @@ static int render(const char *tmpl, ev_t *ev, gl_arena_t *arena, json_object **o
     ps_t ps;
     if (n > ev->max_out)
         return gl__expr_fail(ev, "parameter longer than %zu bytes", ev->max_out);
-    gl__expr_ps_init(&ps, tmpl, arena, ev->max_depth, ev->err);
+    gl__tmpl_t *kept = gl__tmpl_hold(tmpl, n, ev->max_depth);
+    if (!kept)
+        gl__expr_ps_init(&ps, tmpl, arena, ev->max_depth, ev->err);
     gl_buf_init(&b, ev->max_out);
     while (rc == GL_OK) {
         const char *open = strstr(tmpl + i, "{{");
@@ -925,8 +929,13 @@ static int render(const char *tmpl, ev_t *ev, gl_arena_t *arena, json_object **o
         if (all_space(open + 2, (size_t)(close - open - 2))) {
             end = (size_t)(close - tmpl) + 2; /* {{ }} is undefined */
         } else {
-            ps.pos = at + 2;
-            node_t *root = gl__expr_parse_embedded(&ps, &end);
+            node_t *root;
+            if (kept) {
+                root = gl__tmpl_part(kept, at, &end, ev->err);
+            } else {
+                ps.pos = at + 2;
+                root = gl__expr_parse_embedded(&ps, &end);
+            }
             if (!root) {
                 rc = GL_INVALID;
                 break;
@@ -950,6 +959,7 @@ static int render(const char *tmpl, ev_t *ev, gl_arena_t *arena, json_object **o
     }
     vfree(&single);
     gl_buf_free(&b);
+    gl__tmpl_release(kept);
     return rc;
 }
 

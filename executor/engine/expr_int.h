@@ -314,6 +314,22 @@ node_t *gl__expr_parse_all(ps_t *ps);
 node_t *gl__expr_parse_embedded(ps_t *ps, size_t *end);
 
 /* ------------------------------------------------------------------------ */
+/* expr_cache.c: parsed templates, kept per thread                          */
+
+typedef struct gl__tmpl gl__tmpl_t;
+/* The thread's entry for the template tmpl (n bytes, parsed with
+ * max_depth), made empty if missing; NULL when it is not kept (longer than
+ * the cache takes, or the cache is held by a render further out). Held
+ * until gl__tmpl_release. */
+gl__tmpl_t *gl__tmpl_hold(const char *tmpl, size_t n, int max_depth);
+/* The tree of the {{ }} whose "{{" is at byte at of the template, and *end
+ * past its "}}": parsed on the first call, kept for the next. NULL (and
+ * err) on a syntax error. */
+node_t *gl__tmpl_part(gl__tmpl_t *t, size_t at, size_t *end, gl_err_t *err);
+/* Lets t go (NULL: nothing); an entry that could not keep a tree is dropped. */
+void gl__tmpl_release(gl__tmpl_t *t);
+
+/* ------------------------------------------------------------------------ */
 /* expr.c: calls of function values and `new`                               */
 
 /* Calls fn (a V_FUNC, or a built-in global function such as Number) with

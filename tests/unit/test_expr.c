@@ -1032,4 +1032,86 @@ TEST(binary_properties)
 #undef REF
 }
 
+/* A template's parsed {{ }} are kept for the next render of it (per
+ * thread, expr_cache.c): each render must still evaluate with its own
+ * context and limits, and what is not kept must render the same. */
+static void render_is(const char *tmpl, const gl_expr_ctx_t *ctx, const char *want)
+{
+    json_object *out = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    if (gl_expr_render(tmpl, ctx, &out, &err) != GL_OK)
+        FAIL_AT("%.60s: %s", tmpl, err.msg);
+    ASSERT_STR_EQ(text(out), want);
+    json_object_put(out);
+}
+
+static void render_fails(const char *tmpl, const gl_expr_ctx_t *ctx, const char *want)
+{
+    json_object *out = NULL;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_expr_render(tmpl, ctx, &out, &err), GL_INVALID);
+    ASSERT_CONTAINS(err.msg, want);
+    ASSERT(out == NULL);
+}
+
+TEST(kept_templates)
+{
+    json_object *one = parse("{\"n\":1}"), *five = parse("{\"n\":5}");
+    gl_expr_ctx_t ctx;
+    memset(&ctx, 0, sizeof ctx);
+    /* the same template, other items: its kept trees read each render's */
+    for (int round = 0; round < 3; round++) {
+        ctx.json = one;
+        render_is("{{ $json.n }} and {{ $json.n + 1 }}", &ctx, "\"1 and 2\"");
+        render_is("{{ $json.n * 10 }}", &ctx, "10");
+        ctx.json = five;
+        render_is("{{ $json.n }} and {{ $json.n + 1 }}", &ctx, "\"5 and 6\"");
+        render_is("{{ $json.n * 10 }}", &ctx, "50");
+    }
+    /* a syntax error, every time, and the next template is not harmed */
+    for (int round = 0; round < 3; round++) {
+        render_fails("{{ $json.n }} {{ 1 + }}", &ctx, "syntax error at column");
+        render_is("{{ $json.n }} {{ 1 + 1 }}", &ctx, "\"5 2\"");
+    }
+    /* more {{ }} than an entry keeps */
+    for (int round = 0; round < 3; round++)
+        render_is("{{1}}{{2}}{{3}}{{4}}{{5}}{{6}}{{7}}{{8}}{{9}}{{ $json.n * 2 }}", &ctx, "\"12345678910\"");
+    /* more templates than a thread keeps: the first ones are evicted and parsed again */
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < 150; k++) {
+            char tmpl[64], want[32];
+            snprintf(tmpl, sizeof tmpl, "{{ $json.n + %d }} items", k);
+            snprintf(want, sizeof want, "\"%d items\"", 5 + k);
+            render_is(tmpl, &ctx, want);
+        }
+    /* the limits are each render's: a tree parsed under a higher nesting limit is not used under a lower */
+    for (int round = 0; round < 2; round++) {
+        ctx.limits.max_depth = 0;
+        render_is("{{ ((((1)))) }}", &ctx, "1");
+        ctx.limits.max_depth = 3;
+        render_fails("{{ ((((1)))) }}", &ctx, "expression nested too deeply");
+    }
+    ctx.limits.max_depth = 0;
+    /* longer than an entry takes: parsed per render */
+    size_t n = 6000;
+    char *big = malloc(n + 1);
+    ASSERT(big != NULL);
+    memset(big, 'x', n);
+    memcpy(big, "{{ $json.n }}", 13);
+    big[n] = '\0';
+    for (int round = 0; round < 2; round++) {
+        json_object *out = NULL;
+        gl_err_t err;
+        ASSERT_EQ(gl_expr_render(big, &ctx, &out, &err), GL_OK);
+        ASSERT_EQ(strncmp(json_object_get_string(out), "5xxx", 4), 0);
+        ASSERT_EQ((size_t)json_object_get_string_len(out), n - 12);
+        json_object_put(out);
+    }
+    free(big);
+    json_object_put(one);
+    json_object_put(five);
+}
+
 TEST_MAIN()
