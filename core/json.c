@@ -353,6 +353,124 @@ size_t gl_json_rendered_len(json_object *v)
     return len;
 }
 
+/* s[0..n) as the inside of a JSON string, escaped as json-c escapes it */
+static int write_escaped(gl_buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0; /* start of the pending unescaped run */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != '/')
+            continue;
+        char esc[6] = { '\\', (char)c, '0', '0', 0, 0 };
+        size_t len = 2;
+        switch (c) {
+        case '"':
+        case '\\':
+        case '/': break;
+        case '\b': esc[1] = 'b'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\r': esc[1] = 'r'; break;
+        default:
+            esc[1] = 'u';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            len = 6;
+        }
+        if (gl_buf_append(b, s + run, i - run) != GL_OK || gl_buf_append(b, esc, len) != GL_OK)
+            return GL_TOO_LARGE;
+        run = i + 1;
+    }
+    return gl_buf_append(b, s + run, n - run);
+}
+
+static int write_uint(gl_buf_t *b, bool minus, uint64_t u)
+{
+    char d[24];
+    size_t at = sizeof d;
+    do {
+        d[--at] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (minus)
+        d[--at] = '-';
+    return gl_buf_append(b, d + at, sizeof d - at);
+}
+
+static int write_value(gl_buf_t *b, json_object *v, int depth, json_object **scratch)
+{
+    if (!v)
+        return gl_buf_append(b, "null", 4);
+    if (depth > 1024)
+        goto by_json_c; /* json-c renders the rest, recursively as deep */
+    switch (json_object_get_type(v)) {
+    case json_type_null: return gl_buf_append(b, "null", 4);
+    case json_type_boolean: return json_object_get_boolean(v) ? gl_buf_append(b, "true", 4)
+                                                              : gl_buf_append(b, "false", 5);
+    case json_type_int: {
+        int64_t i = json_object_get_int64(v);
+        if (i == INT64_MAX)
+            return write_uint(b, false, json_object_get_uint64(v)); /* or one past int64 */
+        return i < 0 ? write_uint(b, true, (uint64_t)-(i + 1) + 1) : write_uint(b, false, (uint64_t)i);
+    }
+    case json_type_string: {
+        int rc = gl_buf_append(b, "\"", 1);
+        rc = rc != GL_OK ? rc : write_escaped(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+        return rc != GL_OK ? rc : gl_buf_append(b, "\"", 1);
+    }
+    case json_type_array: {
+        int rc = gl_buf_append(b, "[", 1);
+        size_t n = json_object_array_length(v);
+        for (size_t i = 0; i < n && rc == GL_OK; i++) {
+            if (i)
+                rc = gl_buf_append(b, ",", 1);
+            if (rc == GL_OK)
+                rc = write_value(b, json_object_array_get_idx(v, i), depth + 1, scratch);
+        }
+        return rc != GL_OK ? rc : gl_buf_append(b, "]", 1);
+    }
+    case json_type_object: {
+        int rc = gl_buf_append(b, "{", 1);
+        bool first = true;
+        json_object_object_foreach(v, key, val) {
+            if (rc != GL_OK)
+                break;
+            rc = gl_buf_append(b, first ? "\"" : ",\"", first ? 1 : 2);
+            first = false;
+            rc = rc != GL_OK ? rc : write_escaped(b, key, strlen(key));
+            rc = rc != GL_OK ? rc : gl_buf_append(b, "\":", 2);
+            rc = rc != GL_OK ? rc : write_value(b, val, depth + 1, scratch);
+        }
+        return rc != GL_OK ? rc : gl_buf_append(b, "}", 1);
+    }
+    default: /* double: json-c's format (or the text it was parsed from) */
+        break;
+    }
+by_json_c:
+    /* as the one element of a scratch array, so that v keeps no text */
+    if (!*scratch && !(*scratch = json_object_new_array_ext(1)))
+        return GL_ERR;
+    if (json_object_array_put_idx(*scratch, 0, json_object_get(v)) != 0) { /* puts the last one */
+        json_object_put(v); /* out of memory: the reference taken for it */
+        return GL_ERR;
+    }
+    size_t len = 0;
+    const char *t = json_object_to_json_string_length(*scratch, JSON_C_TO_STRING_PLAIN, &len);
+    if (!t || len < 2)
+        return GL_ERR;
+    return gl_buf_append(b, t + 1, len - 2); /* [v] */
+}
+
+int gl_json_write(gl_buf_t *b, json_object *v)
+{
+    json_object *scratch = NULL;
+    int rc = write_value(b, v, 0, &scratch);
+    json_object_put(scratch);
+    return rc;
+}
+
 const char *gl_json_unstorable(json_object *v, char *where, size_t cap)
 {
     where[0] = '\0';

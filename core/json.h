@@ -7,6 +7,7 @@
 #define GL_JSON_H
 
 #include "arena.h"
+#include "buf.h"
 #include "gl.h"
 
 #include <json-c/json.h>
@@ -74,6 +75,15 @@ const char *gl_json_unstorable(json_object *v, char *where, size_t cap);
  * format, inside a scratch array freed before it returns: v keeps nothing.
  */
 size_t gl_json_rendered_len(json_object *v);
+
+/*
+ * Appends v's JSON text to b: the very text
+ * json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) gives, written
+ * straight into b (json-c renders into a buffer it allocates in v and keeps
+ * there until v is freed, and writes every integer with snprintf). Doubles
+ * are json-c's, as in gl_json_rendered_len. GL_TOO_LARGE past b's cap.
+ */
+int gl_json_write(gl_buf_t *b, json_object *v) GL_WUR;
 
 /*
  * Typed getters. `required` false: a missing key (or JSON null) leaves *out

@@ -548,10 +548,11 @@ static void statement_failed(gl_req_t *req, int rc, const gl_err_t *err)
 
 /* Hands a succeeded run without files to glyphic-events, which writes it
  * with the runs other workers hand it meanwhile (core/hook_batch.h). Its
- * outcome; UNSENT, ALONE and UNKNOWN mean: record it yourself. */
+ * outcome; UNSENT, ALONE and UNKNOWN mean: record it yourself. The run's
+ * values are written straight into the message (gl_json_write). */
 static gl_hb_outcome_t record_batched(gl_req_t *req, const cached_t *c, const char *id, const char *status,
-                                      const char *started, const char *item, const char *steps,
-                                      const char *output, const char *response, const char *error)
+                                      const char *started, json_object *item, const char *steps,
+                                      const gl_run_result_t *rr)
 {
     /* the worker's configuration does not change (a reload starts new workers) */
     static char path[256];
@@ -566,11 +567,17 @@ static gl_hb_outcome_t record_batched(gl_req_t *req, const cached_t *c, const ch
     rc |= gl_buf_json_escape(&b, c->path, strlen(c->path));
     /* pieces, not one printf: the texts run to kilobytes, which printf copies slowly */
     const char *const parts[] = { "\",\"version\":", c->version_text, ",\"id\":\"", id, "\",\"status\":\"", status,
-                                  "\",\"started_ms\":", started, ",\"item\":", item, ",\"steps\":", steps,
-                                  ",\"output\":", output ? output : "null", ",\"response\":",
-                                  response ? response : "null", ",\"error\":", error ? error : "null", "}" };
+                                  "\",\"started_ms\":", started, ",\"steps\":", steps, ",\"item\":" };
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
         rc |= gl_buf_puts(&b, parts[i]);
+    rc |= gl_json_write(&b, item);
+    rc |= gl_buf_puts(&b, ",\"output\":");
+    rc |= gl_json_write(&b, rr->output);
+    rc |= gl_buf_puts(&b, ",\"response\":");
+    rc |= gl_json_write(&b, rr->response);
+    rc |= gl_buf_puts(&b, ",\"error\":");
+    rc |= gl_json_write(&b, rr->error);
+    rc |= gl_buf_puts(&b, "}");
     int timeout = req->cfg->db_statement_timeout > 0 ? req->cfg->db_statement_timeout + 1000 : 60000;
     gl_hb_outcome_t o = rc == GL_OK ? gl_hb_record(path, b.data, b.len, timeout) : GL_HB_UNSENT;
     gl_buf_free(&b);
@@ -581,7 +588,8 @@ static gl_hb_outcome_t record_batched(gl_req_t *req, const cached_t *c, const ch
 static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char *id, hook_files_t *f)
 {
     const char *version = c->version_text, *node = c->node;
-    json_object *steps = json_object_new_array();
+    gl_steps_text_t steps;
+    gl_steps_text_init(&steps);
     json_object *input = json_object_new_array();
     json_object_array_add(input, json_object_get(item));
     gl_run_t r;
@@ -601,33 +609,35 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
     r.limits.allow_scripts = req->cfg->http_respond_allow_scripts;
     r.limits.max_bytes = (size_t)req->cfg->executor_max_execution_bytes;
     r.env = gl_hooks_env(req->cfg);
-    r.io.record = gl_step_collect_compact;
-    r.io.ud = steps;
+    r.io.record = gl_step_write_compact;
+    r.io.ud = &steps;
     gl_run_result_t rr;
     gl_err_t err;
     gl_err_clear(&err);
     int rc = gl_engine_run(&r, &rr, &err);
     json_object_put(input);
-    if (rc != GL_OK) {
-        json_object_put(steps);
-        gl_resp_error(req, 500, "workflow_invalid", NULL, "the workflow cannot run: %s", err.msg);
+    const char *steps_t = rc == GL_OK ? gl_steps_text(&steps) : NULL;
+    if (rc != GL_OK || !steps_t) {
+        gl_steps_text_free(&steps);
+        gl_run_result_free(&rr);
+        gl_resp_error(req, 500, "workflow_invalid", NULL, "the workflow cannot run: %s",
+                      rc != GL_OK ? err.msg : "out of memory");
         return GL_OK;
     }
     const char *status = gl_run_status_name(rr.status);
     char started_s[24];
     snprintf(started_s, sizeof started_s, "%lld", (long long)started);
-    /* each text is rendered into its object's own buffer: copy before the next */
-    char *item_t = gl_arena_strdup(req->arena, text(item));
-    char *steps_t = gl_arena_strdup(req->arena, text(steps));
-    char *out_t = rr.output ? gl_arena_strdup(req->arena, text(rr.output)) : NULL;
-    char *resp_t = rr.response ? gl_arena_strdup(req->arena, text(rr.response)) : NULL;
-    char *err_t = rr.error ? gl_arena_strdup(req->arena, text(rr.error)) : NULL;
     gl_hb_outcome_t hb = GL_HB_UNSENT;
     if (!f->rows && rr.status == GL_RUN_SUCCEEDED)
-        hb = record_batched(req, c, id, status, started_s, item_t, steps_t, out_t, resp_t, err_t);
+        hb = record_batched(req, c, id, status, started_s, item, steps_t, &rr);
     bool was_stale = hb == GL_HB_CHANGED, refused = hb == GL_HB_LIMITED;
     rc = GL_OK;
     if (hb != GL_HB_RECORDED && hb != GL_HB_CHANGED && hb != GL_HB_LIMITED) {
+        /* each text is rendered into its object's own buffer: copy before the next */
+        char *item_t = gl_arena_strdup(req->arena, text(item));
+        char *out_t = rr.output ? gl_arena_strdup(req->arena, text(rr.output)) : NULL;
+        char *resp_t = rr.response ? gl_arena_strdup(req->arena, text(rr.response)) : NULL;
+        char *err_t = rr.error ? gl_arena_strdup(req->arena, text(rr.error)) : NULL;
         const char *params[] = { c->path, version, item_t, status, steps_t, out_t, resp_t, err_t, started_s, id,
                                  f->rows, f->max };
         PGresult *res = NULL;
@@ -641,7 +651,7 @@ static int run_direct(gl_req_t *req, cached_t *c, json_object *item, const char 
             refused = rc == GL_OK && over_limit(res);
         }
     }
-    json_object_put(steps);
+    gl_steps_text_free(&steps);
     if (was_stale)
         ; /* the caller looks the webhook up again */
     else if (rc != GL_OK)

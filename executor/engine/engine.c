@@ -771,35 +771,50 @@ static bool same_items(json_object *a, json_object *b)
     return true;
 }
 
-/* The step's one input port's items, when they are the very items of an
- * output port of the step itself or of prev: ["self" or "prev", output
- * port, input port]. NULL otherwise. */
-static json_object *input_source(const gl_step_t *s, json_object *prev)
+/* Where the step's one input port's items come from, when they are the
+ * very items of an output port of the step itself (*self) or of the step
+ * before (prev_output): that port's name and the input port's, borrowed
+ * from the step's objects. false otherwise. */
+static bool input_source(const gl_step_t *s, json_object *prev_output, bool *self, const char **out_port,
+                         const char **in_port)
 {
     if (!s->input || !json_object_is_type(s->input, json_type_object) || json_object_object_length(s->input) != 1)
-        return NULL;
+        return false;
     struct json_object_iterator it = json_object_iter_begin(s->input);
-    const char *in_port = json_object_iter_peek_name(&it);
+    *in_port = json_object_iter_peek_name(&it);
     json_object *items = json_object_iter_peek_value(&it);
     if (!items || !json_object_is_type(items, json_type_array) || json_object_array_length(items) == 0)
-        return NULL;
-    json_object *outputs[2] = { s->output, NULL };
-    if (prev && !json_object_object_get_ex(prev, "output", &outputs[1]))
-        outputs[1] = NULL;
+        return false;
+    json_object *outputs[2] = { s->output, prev_output };
     for (int k = 0; k < 2; k++) {
         if (!outputs[k] || !json_object_is_type(outputs[k], json_type_object))
             continue;
         json_object_object_foreach(outputs[k], port, v) {
             if (!same_items(items, v))
                 continue;
-            json_object *src = json_object_new_array_ext(3);
-            json_object_array_add(src, json_object_new_string(k == 0 ? "self" : "prev"));
-            json_object_array_add(src, json_object_new_string(port));
-            json_object_array_add(src, json_object_new_string(in_port));
-            return src;
+            *self = k == 0;
+            *out_port = port;
+            return true;
         }
     }
-    return NULL;
+    return false;
+}
+
+/* input_source as the step's "input_from": ["self" or "prev", output port, input port] */
+static json_object *input_from(const gl_step_t *s, json_object *prev)
+{
+    json_object *prev_output = NULL;
+    bool self;
+    const char *out_port, *in_port;
+    if (prev && !json_object_object_get_ex(prev, "output", &prev_output))
+        prev_output = NULL;
+    if (!input_source(s, prev_output, &self, &out_port, &in_port))
+        return NULL;
+    json_object *src = json_object_new_array_ext(3);
+    json_object_array_add(src, json_object_new_string(self ? "self" : "prev"));
+    json_object_array_add(src, json_object_new_string(out_port));
+    json_object_array_add(src, json_object_new_string(in_port));
+    return src;
 }
 
 /* gl_step_json, with "input_from" in place of "input" when source is given */
@@ -842,7 +857,97 @@ int gl_step_collect_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t
     json_object *steps = ud;
     size_t n = json_object_array_length(steps);
     json_object *prev = n ? json_object_array_get_idx(steps, n - 1) : NULL;
-    json_object_array_add(steps, step_json(s, input_source(s, prev)));
+    json_object_array_add(steps, step_json(s, input_from(s, prev)));
     *cancel = false;
     return GL_OK;
+}
+
+void gl_steps_text_init(gl_steps_text_t *t)
+{
+    memset(t, 0, sizeof *t);
+    gl_buf_init(&t->buf, SIZE_MAX);
+}
+
+void gl_steps_text_free(gl_steps_text_t *t)
+{
+    json_object_put(t->prev_output);
+    gl_buf_free(&t->buf);
+    memset(t, 0, sizeof *t);
+}
+
+static int put_int(gl_buf_t *b, const char *key, int64_t v)
+{
+    char num[24];
+    size_t at = sizeof num;
+    uint64_t u = v < 0 ? (uint64_t)-(v + 1) + 1 : (uint64_t)v;
+    do {
+        num[--at] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        num[--at] = '-';
+    int rc = gl_buf_puts(b, key);
+    return rc != GL_OK ? rc : gl_buf_append(b, num + at, sizeof num - at);
+}
+
+static int put_str(gl_buf_t *b, const char *key, const char *v)
+{
+    int rc = gl_buf_puts(b, key);
+    rc = rc != GL_OK ? rc : gl_buf_append(b, "\"", 1);
+    rc = rc != GL_OK ? rc : gl_buf_json_escape(b, v, strlen(v));
+    return rc != GL_OK ? rc : gl_buf_append(b, "\"", 1);
+}
+
+/* a member whose value is JSON; none when it is NULL (read back as null) */
+static int put_json(gl_buf_t *b, const char *key, json_object *v)
+{
+    if (!v)
+        return GL_OK;
+    int rc = gl_buf_puts(b, key);
+    return rc != GL_OK ? rc : gl_json_write(b, v);
+}
+
+int gl_step_write_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
+{
+    gl_steps_text_t *t = ud;
+    gl_buf_t *b = &t->buf;
+    bool self;
+    const char *out_port = NULL, *in_port = NULL;
+    bool from = input_source(s, t->prev_output, &self, &out_port, &in_port);
+    int rc = gl_buf_puts(b, t->n ? ",{" : "[{");
+    rc = rc != GL_OK ? rc : put_int(b, "\"seq\":", s->seq);
+    rc = rc != GL_OK ? rc : put_str(b, ",\"node_id\":", s->node_id);
+    rc = rc != GL_OK ? rc : put_int(b, ",\"run_index\":", s->run_index);
+    rc = rc != GL_OK ? rc : put_int(b, ",\"attempt\":", s->attempt);
+    rc = rc != GL_OK ? rc : put_str(b, ",\"status\":", s->status);
+    if (from) {
+        rc = rc != GL_OK ? rc : put_str(b, ",\"input_from\":[", self ? "self" : "prev");
+        rc = rc != GL_OK ? rc : put_str(b, ",", out_port);
+        rc = rc != GL_OK ? rc : put_str(b, ",", in_port);
+        rc = rc != GL_OK ? rc : gl_buf_append(b, "]", 1);
+    } else {
+        rc = rc != GL_OK ? rc : put_json(b, ",\"input\":", s->input);
+    }
+    rc = rc != GL_OK ? rc : put_json(b, ",\"output\":", s->output);
+    rc = rc != GL_OK ? rc : put_json(b, ",\"state\":", s->state);
+    rc = rc != GL_OK ? rc : put_json(b, ",\"error\":", s->error);
+    rc = rc != GL_OK ? rc : put_int(b, ",\"started_ms\":", s->started_ms);
+    rc = rc != GL_OK ? rc : put_int(b, ",\"finished_ms\":", s->finished_ms);
+    rc = rc != GL_OK ? rc : gl_buf_append(b, "}", 1);
+    if (rc != GL_OK) {
+        gl_err_set(err, "the execution's steps are too large to record");
+        return rc;
+    }
+    json_object_put(t->prev_output);
+    t->prev_output = json_object_get(s->output);
+    t->n++;
+    *cancel = false;
+    return GL_OK;
+}
+
+const char *gl_steps_text(gl_steps_text_t *t)
+{
+    if (gl_buf_append(&t->buf, t->n ? "]" : "[]", t->n ? 1 : 2) != GL_OK)
+        return NULL;
+    return t->buf.data;
 }

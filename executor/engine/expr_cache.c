@@ -28,7 +28,7 @@
 #include <string.h>
 
 #define SLOTS 64
-#define MAX_LEN 4096
+#define MAX_LEN 2048
 #define PARTS 8
 
 struct gl__tmpl {

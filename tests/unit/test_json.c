@@ -205,8 +205,21 @@ TEST(arena_owns_objects)
     gl_arena_destroy(a); /* LeakSanitizer reports if the object was not released */
 }
 
-/* gl_json_rendered_len counts what json-c renders, without rendering */
-TEST(rendered_len_matches_json_c)
+/* gl_json_write writes the very text json-c renders */
+static void written_as_json_c(json_object *o)
+{
+    gl_buf_t b;
+    gl_buf_init(&b, 1 << 20);
+    ASSERT_EQ(gl_json_write(&b, o), GL_OK);
+    const char *want = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    if (strcmp(b.data, want) != 0)
+        FAIL_AT("wrote %s, json-c renders %s", b.data, want);
+    gl_buf_free(&b);
+}
+
+/* gl_json_rendered_len counts what json-c renders, without rendering, and
+ * gl_json_write writes it */
+TEST(rendered_len_and_write_match_json_c)
 {
     static const char *const docs[] = {
         "null", "true", "false", "0", "-1", "7", "9223372036854775807", "-9223372036854775808",
@@ -223,6 +236,7 @@ TEST(rendered_len_matches_json_c)
         size_t want = strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         if (gl_json_rendered_len(o) != want)
             FAIL_AT("%s: counted %zu, json-c renders %zu", docs[i], gl_json_rendered_len(o), want);
+        written_as_json_c(o);
         json_object_put(o);
     }
     /* values built, not parsed: computed doubles, NULL members */
@@ -235,6 +249,7 @@ TEST(rendered_len_matches_json_c)
     json_object_array_put_idx(a, 2, json_object_new_double(5.0)); /* [null,null,5.0] */
     json_object_object_add(o, "a", a);
     ASSERT_EQ(gl_json_rendered_len(o), strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)));
+    written_as_json_c(o);
     json_object_put(o);
     /* deeper than the walk goes: json-c counts the rest */
     json_object *deep = json_object_new_array(), *at = deep;
@@ -244,7 +259,32 @@ TEST(rendered_len_matches_json_c)
         at = n;
     }
     ASSERT_EQ(gl_json_rendered_len(deep), strlen(json_object_to_json_string_ext(deep, JSON_C_TO_STRING_PLAIN)));
+    written_as_json_c(deep);
     json_object_put(deep);
+    /* past its cap: refused, not cut */
+    json_object *s = json_object_new_string("0123456789");
+    gl_buf_t b;
+    gl_buf_init(&b, 8);
+    ASSERT_EQ(gl_json_write(&b, s), GL_TOO_LARGE);
+    gl_buf_free(&b);
+    json_object_put(s);
+}
+
+/* writing leaves nothing behind in the value, as counting does not */
+TEST(write_keeps_nothing)
+{
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < 2000; i++)
+        json_object_array_add(a, json_object_new_double(i + 0.5));
+    gl_buf_t b;
+    gl_buf_init(&b, 1 << 20);
+    size_t before = mallinfo2().uordblks;
+    ASSERT_EQ(gl_json_write(&b, a), GL_OK);
+    gl_buf_free(&b);
+    size_t after = mallinfo2().uordblks;
+    if (after > before + 4096)
+        FAIL_AT("writing 2,000 doubles kept %zu bytes", after - before);
+    json_object_put(a);
 }
 
 /* counting leaves nothing behind in the value: json-c keeps a rendered text

@@ -343,6 +343,22 @@ int gl_step_collect(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err);
  * twice a step. Only where every reader expands it: glyphic.steps and
  * hook_record do (exec_insert_steps does not). */
 int gl_step_collect_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err);
+/* gl_step_collect_compact's array as JSON text, written as the steps come
+ * (glyphic-fcgi's direct path, whose steps go to the database as text):
+ * no json object per step, and a step's members that are NULL (input,
+ * state, error) are left out, which every reader takes as null. The ud of
+ * gl_step_write_compact is a gl_steps_text_t; gl_steps_text closes the
+ * array once the run is over and gives its text (NUL-terminated, owned by
+ * t), NULL only when the memory for it cannot be had. */
+typedef struct {
+    gl_buf_t buf;
+    json_object *prev_output; /* the last step's output (a reference): "prev" */
+    size_t n;
+} gl_steps_text_t;
+void gl_steps_text_init(gl_steps_text_t *t);
+int gl_step_write_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err);
+const char *gl_steps_text(gl_steps_text_t *t);
+void gl_steps_text_free(gl_steps_text_t *t);
 
 /*
  * What the engine gives a node's expressions, from a step as it is
