@@ -438,6 +438,67 @@ TEST(resume_if_join_respond)
     json_object_put(def);
 }
 
+/* both compact collectors at once: the text one must write the array the
+ * json one builds, null members left out */
+typedef struct {
+    json_object *steps;
+    gl_steps_text_t text;
+} both_t;
+
+static int record_both(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *err)
+{
+    both_t *b = ud;
+    int rc = gl_step_collect_compact(b->steps, s, cancel, err);
+    return rc != GL_OK ? rc : gl_step_write_compact(&b->text, s, cancel, err);
+}
+
+TEST(steps_written_as_collected)
+{
+    json_object *def = q(if_join_respond_wf);
+    json_object *input = q("[{'n':1,'group':'a','p':'a/b \\\"q\\\"\\n'},{'n':3,'group':'a'},{'n':5,'group':'b'},"
+                           "{'n':0.5,'group':'b'}]");
+    both_t b = { .steps = json_object_new_array() };
+    gl_steps_text_init(&b.text);
+    gl_run_t run;
+    memset(&run, 0, sizeof run);
+    run.definition = def;
+    run.input = input;
+    run.io.record = record_both;
+    run.io.ud = &b;
+    gl_run_result_t res;
+    gl_err_t err;
+    gl_err_clear(&err);
+    ASSERT_EQ(gl_engine_run(&run, &res, &err), GL_OK);
+    ASSERT_EQ(res.status, GL_RUN_SUCCEEDED);
+    size_t n = json_object_array_length(b.steps);
+    ASSERT_EQ(n, (size_t)6);
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) { /* what the text leaves out */
+        json_object *st = json_object_array_get_idx(b.steps, i), *v;
+        for (const char *const *k = (const char *const[]){ "input", "state", "error", NULL }; *k; k++)
+            if (json_object_object_get_ex(st, *k, &v) && !v)
+                json_object_object_del(st, *k);
+        from += json_object_object_get_ex(st, "input_from", &v);
+    }
+    ASSERT(from >= 2); /* the run has steps that name their input */
+    const char *text = gl_steps_text(&b.text);
+    ASSERT(text != NULL);
+    json_object *written = json_tokener_parse(text);
+    ASSERT(written != NULL);
+    CHECK_JSON_EQ(written, b.steps);
+    json_object_put(written);
+    /* no steps: an empty array */
+    gl_steps_text_t none;
+    gl_steps_text_init(&none);
+    ASSERT_STR_EQ(gl_steps_text(&none), "[]");
+    gl_steps_text_free(&none);
+    gl_steps_text_free(&b.text);
+    json_object_put(b.steps);
+    gl_run_result_free(&res);
+    json_object_put(input);
+    json_object_put(def);
+}
+
 static const char *const http_fail_wf =
     "{'nodes':["
     "{'id':'t','type':'trigger.manual'},"
