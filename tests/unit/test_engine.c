@@ -685,6 +685,55 @@ TEST(resume_data_convert_finds_the_same_files)
     dir_files_free(&d);
 }
 
+/* data.set changes its own copy of an item: the trigger's items, which a
+ * second branch reads too, stay as they were, nested objects included */
+TEST(set_changes_its_copy_not_the_input)
+{
+    json_object *def = q("{'nodes':["
+                         "{'id':'t','type':'trigger.manual'},"
+                         "{'id':'s','type':'data.set','params':{"
+                         "  'fields':{'a.c.e':3,'new.deep.z':'{{ $json.a.b }}','top':1},"
+                         "  'rename':{'a.b':'moved.b','$binary.data.file_name':'$binary.data.name'},"
+                         "  'remove':['x','a.c.d']}},"
+                         "{'id':'r','type':'data.set','params':{'mode':'replace','fields':{'a':'{{ $json.a }}'}}},"
+                         "{'id':'n','type':'flow.noop'}],"
+                         "'edges':[{'from':'t','to':'s'},{'from':'t','to':'r'},{'from':'s','to':'n'},"
+                         "{'from':'r','to':'n'}]}");
+    const char *in = "[{'a':{'b':1,'c':{'d':2}},'x':[1,2],'keep':{'k':1},"
+                     "'$binary':{'data':{'file_name':'f.txt','size':1}}}]";
+    opts_t o = { .input = q(in) };
+    trace_t t;
+    trace_init(&t);
+    gl_run_result_t res;
+    run_wf(def, &o, &t, &res);
+    ASSERT_EQ(res.status, GL_RUN_SUCCEEDED);
+    json_object *orig = q(in);
+    /* the trigger's recorded output holds the very items both branches got */
+    CHECK_JSON_EQ(get(get(step(&t, 0), "output"), "main"), orig);
+    CHECK_JSON_EQ(o.input, orig);
+    json_object *s_out = NULL, *r_out = NULL;
+    for (size_t i = 0; i < json_object_array_length(t.steps); i++) {
+        json_object *st = step(&t, i);
+        if (strcmp(get_str(st, "node_id"), "s") == 0)
+            s_out = get(get(st, "output"), "main");
+        else if (strcmp(get_str(st, "node_id"), "r") == 0)
+            r_out = get(get(st, "output"), "main");
+    }
+    ASSERT(s_out != NULL && r_out != NULL);
+    json_object *want = q("[{'a':{'c':{'e':3}},'moved':{'b':1},'keep':{'k':1},'new':{'deep':{'z':1}},'top':1,"
+                          "'$binary':{'data':{'size':1,'name':'f.txt'}}}]");
+    CHECK_JSON_EQ(s_out, want);
+    json_object_put(want);
+    want = q("[{'a':{'b':1,'c':{'d':2}},'$binary':{'data':{'file_name':'f.txt','size':1}}}]");
+    CHECK_JSON_EQ(r_out, want);
+    json_object_put(want);
+    json_object_put(orig);
+    gl_run_result_free(&res);
+    trace_free(&t);
+    json_object_put(o.input);
+    json_object_put(def);
+}
+
 TEST(resume_disabled_node)
 {
     json_object *def = q("{'nodes':["
