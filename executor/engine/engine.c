@@ -914,23 +914,26 @@ int gl_step_write_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *
     bool self;
     const char *out_port = NULL, *in_port = NULL;
     bool from = input_source(s, t->prev_output, &self, &out_port, &in_port);
+    /* members in jsonb's order of keys (shorter first, then bytewise): the
+     * database sorts each object's keys as it reads it, and an object in
+     * order is one pass */
     int rc = gl_buf_puts(b, t->n ? ",{" : "[{");
     rc = rc != GL_OK ? rc : put_int(b, "\"seq\":", s->seq);
+    rc = rc != GL_OK ? rc : put_json(b, ",\"error\":", s->error);
+    if (!from)
+        rc = rc != GL_OK ? rc : put_json(b, ",\"input\":", s->input);
+    rc = rc != GL_OK ? rc : put_json(b, ",\"state\":", s->state);
+    rc = rc != GL_OK ? rc : put_json(b, ",\"output\":", s->output);
+    rc = rc != GL_OK ? rc : put_str(b, ",\"status\":", s->status);
+    rc = rc != GL_OK ? rc : put_int(b, ",\"attempt\":", s->attempt);
     rc = rc != GL_OK ? rc : put_str(b, ",\"node_id\":", s->node_id);
     rc = rc != GL_OK ? rc : put_int(b, ",\"run_index\":", s->run_index);
-    rc = rc != GL_OK ? rc : put_int(b, ",\"attempt\":", s->attempt);
-    rc = rc != GL_OK ? rc : put_str(b, ",\"status\":", s->status);
     if (from) {
         rc = rc != GL_OK ? rc : put_str(b, ",\"input_from\":[", self ? "self" : "prev");
         rc = rc != GL_OK ? rc : put_str(b, ",", out_port);
         rc = rc != GL_OK ? rc : put_str(b, ",", in_port);
         rc = rc != GL_OK ? rc : gl_buf_append(b, "]", 1);
-    } else {
-        rc = rc != GL_OK ? rc : put_json(b, ",\"input\":", s->input);
     }
-    rc = rc != GL_OK ? rc : put_json(b, ",\"output\":", s->output);
-    rc = rc != GL_OK ? rc : put_json(b, ",\"state\":", s->state);
-    rc = rc != GL_OK ? rc : put_json(b, ",\"error\":", s->error);
     rc = rc != GL_OK ? rc : put_int(b, ",\"started_ms\":", s->started_ms);
     rc = rc != GL_OK ? rc : put_int(b, ",\"finished_ms\":", s->finished_ms);
     rc = rc != GL_OK ? rc : gl_buf_append(b, "}", 1);
