@@ -1,6 +1,6 @@
 -- 044: the executions_starter trigger runs only when it has something to do.
 --
--- exec_fill_starter (011, 028) sets started_by to the signed-in user for a
+-- exec_fill_starter (008, as 011 rewrote it) sets started_by to the signed-in user for a
 -- role that is not trusted, and fills it when trusted code left it NULL;
 -- a trusted insert that names its starter (the direct webhook path's
 -- batches, hook_record_many, name the workflow's activating user) came

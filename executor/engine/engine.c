@@ -914,6 +914,7 @@ int gl_step_write_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *
     bool self;
     const char *out_port = NULL, *in_port = NULL;
     bool from = input_source(s, t->prev_output, &self, &out_port, &in_port);
+    size_t before = b->len; /* a step not written whole is taken back */
     /* members in jsonb's order of keys (shorter first, then bytewise): the
      * database sorts each object's keys as it reads it, and an object in
      * order is one pass */
@@ -938,6 +939,9 @@ int gl_step_write_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t *
     rc = rc != GL_OK ? rc : put_int(b, ",\"finished_ms\":", s->finished_ms);
     rc = rc != GL_OK ? rc : gl_buf_append(b, "}", 1);
     if (rc != GL_OK) {
+        b->len = before;
+        if (b->data)
+            b->data[before] = '\0';
         gl_err_set(err, "the execution's steps are too large to record");
         return rc;
     }

@@ -902,8 +902,9 @@ static bool all_space(const char *s, size_t n)
 /* Evaluates every {{ }} of tmpl (which has at least one). A template that
  * is one {{ }} and nothing else has its value, with its type; anything
  * around it, even a space, makes it text (as n8n: ' {{ 1 }}' is " 1"). */
-static int render(const char *tmpl, ev_t *ev, gl_arena_t *arena, json_object **out)
+static int render(const char *tmpl, ev_t *ev, json_object **out)
 {
+    gl_arena_t *arena = NULL; /* the trees of a template the cache does not keep */
     gl_buf_t b;
     val_t single = vmk(V_UNDEF);
     size_t i = 0, n_expr = 0, n = strlen(tmpl);
@@ -913,8 +914,10 @@ static int render(const char *tmpl, ev_t *ev, gl_arena_t *arena, json_object **o
     if (n > ev->max_out)
         return gl__expr_fail(ev, "parameter longer than %zu bytes", ev->max_out);
     gl__tmpl_t *kept = gl__tmpl_hold(tmpl, n, ev->max_depth);
-    if (!kept)
+    if (!kept) {
+        arena = gl_arena_create(0);
         gl__expr_ps_init(&ps, tmpl, arena, ev->max_depth, ev->err);
+    }
     gl_buf_init(&b, ev->max_out);
     while (rc == GL_OK) {
         const char *open = strstr(tmpl + i, "{{");
@@ -960,6 +963,8 @@ static int render(const char *tmpl, ev_t *ev, gl_arena_t *arena, json_object **o
     vfree(&single);
     gl_buf_free(&b);
     gl__tmpl_release(kept);
+    if (arena)
+        gl_arena_destroy(arena);
     return rc;
 }
 
@@ -972,10 +977,7 @@ int gl_expr_render(const char *tmpl, const gl_expr_ctx_t *ctx, json_object **out
         return GL_OK;
     }
     ev_init(&ev, ctx ? ctx : &empty_ctx, err);
-    gl_arena_t *arena = gl_arena_create(0);
-    int rc = render(tmpl, &ev, arena, out);
-    gl_arena_destroy(arena);
-    return rc;
+    return render(tmpl, &ev, out);
 }
 
 static int render_rec(json_object *v, const gl_expr_ctx_t *ctx, json_object **out,

@@ -14,11 +14,12 @@
  *
  * What is not kept: templates longer than MAX_LEN (parsed per render as
  * before, so memory stays bounded: SLOTS * (MAX_LEN + its trees)), the
- * {{ }} past the PARTS-th of a template, and a template one of whose {{ }}
- * failed to parse (it is dropped, and parsed anew per render, which gives
- * the error again). A render inside a render (none today) would find the
- * cache busy and parse on its own: the entry it holds cannot be evicted
- * under it.
+ * {{ }} past the PARTS-th of a template (parsed per render onto a scratch
+ * arena the entry empties at each release), and a template one of whose
+ * {{ }} failed to parse (it is dropped, and parsed anew per render, which
+ * gives the error again). A render inside a render (none today) would find
+ * the cache busy and parse on its own: the entry it holds cannot be
+ * evicted under it.
  */
 #include "expr_int.h"
 
@@ -36,9 +37,10 @@ struct gl__tmpl {
     size_t len;
     int max_depth;
     char *src;         /* the template's copy; NULL: the slot is free */
-    gl_arena_t *arena; /* the trees */
+    gl_arena_t *arena;   /* the trees */
+    gl_arena_t *scratch; /* the trees past PARTS, for one render; NULL until needed */
     size_t n;
-    bool drop; /* a {{ }} failed to parse, or was past PARTS: not kept */
+    bool drop; /* a {{ }} failed to parse: not kept */
     struct {
         size_t at, end;
         node_t *root;
@@ -61,6 +63,8 @@ static void entry_free(struct gl__tmpl *t)
     if (!t->src)
         return;
     gl_arena_destroy(t->arena);
+    if (t->scratch)
+        gl_arena_destroy(t->scratch);
     free(t->src);
     memset(t, 0, sizeof *t);
 }
@@ -143,19 +147,20 @@ node_t *gl__tmpl_part(gl__tmpl_t *t, size_t at, size_t *end, gl_err_t *err)
             *end = t->part[i].end;
             return t->part[i].root;
         }
+    bool keep = t->n < PARTS;
+    if (!keep && !t->scratch)
+        t->scratch = gl_arena_create(1024);
     ps_t ps;
-    gl__expr_ps_init(&ps, t->src, t->arena, t->max_depth, err);
+    gl__expr_ps_init(&ps, t->src, keep ? t->arena : t->scratch, t->max_depth, err);
     ps.pos = at + 2;
     node_t *root = gl__expr_parse_embedded(&ps, end);
-    if (root && t->n < PARTS) {
+    if (!root) {
+        t->drop = true; /* a failed parse left what it built on the arena */
+    } else if (keep) {
         t->part[t->n].at = at;
         t->part[t->n].end = *end;
         t->part[t->n].root = root;
         t->n++;
-    } else {
-        /* not kept: a failed parse left what it built on the arena, and a
-         * tree past PARTS would be built again on it by every render */
-        t->drop = true;
     }
     return root;
 }
@@ -168,4 +173,6 @@ void gl__tmpl_release(gl__tmpl_t *t)
     c->busy = false;
     if (t->drop)
         entry_free(t);
+    else if (t->scratch)
+        gl_arena_reset(t->scratch);
 }

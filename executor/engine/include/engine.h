@@ -346,7 +346,7 @@ int gl_step_collect_compact(void *ud, const gl_step_t *s, bool *cancel, gl_err_t
 /* gl_step_collect_compact's array as JSON text, written as the steps come
  * (glyphic-fcgi's direct path, whose steps go to the database as text):
  * no json object per step, and a step's members that are NULL (input,
- * state, error) are left out, which every reader takes as null. The ud of
+ * output, state, error) are left out, which every reader takes as null. The ud of
  * gl_step_write_compact is a gl_steps_text_t; gl_steps_text closes the
  * array once the run is over and gives its text (NUL-terminated, owned by
  * t), NULL only when the memory for it cannot be had. */
