@@ -85,13 +85,13 @@ int gl_buf_printf(gl_buf_t *b, const char *fmt, ...)
     return GL_OK;
 }
 
-int gl_buf_json_escape(gl_buf_t *b, const char *s, size_t n)
+static int json_escape(gl_buf_t *b, const char *s, size_t n, bool slash)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0; /* start of the pending unescaped run */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\' && (c != '/' || !slash))
             continue;
         if (gl_buf_append(b, s + run, i - run) != GL_OK)
             return GL_TOO_LARGE;
@@ -100,6 +100,7 @@ int gl_buf_json_escape(gl_buf_t *b, const char *s, size_t n)
         switch (c) {
         case '"': esc[1] = '"'; break;
         case '\\': esc[1] = '\\'; break;
+        case '/': esc[1] = '/'; break;
         case '\b': esc[1] = 'b'; break;
         case '\f': esc[1] = 'f'; break;
         case '\n': esc[1] = 'n'; break;
@@ -118,6 +119,16 @@ int gl_buf_json_escape(gl_buf_t *b, const char *s, size_t n)
         run = i + 1;
     }
     return gl_buf_append(b, s + run, n - run);
+}
+
+int gl_buf_json_escape(gl_buf_t *b, const char *s, size_t n)
+{
+    return json_escape(b, s, n, false);
+}
+
+int gl_buf_json_escape_json_c(gl_buf_t *b, const char *s, size_t n)
+{
+    return json_escape(b, s, n, true);
 }
 
 int gl_buf_urlencode(gl_buf_t *b, const char *s, size_t n)

@@ -43,6 +43,8 @@ int gl_buf_puts(gl_buf_t *b, const char *s) GL_WUR;
 int gl_buf_printf(gl_buf_t *b, const char *fmt, ...) GL_PRINTF(2, 3) GL_WUR;
 /* Appends s as the inside of a JSON string (no quotes), escaped. */
 int gl_buf_json_escape(gl_buf_t *b, const char *s, size_t n) GL_WUR;
+/* gl_buf_json_escape escaping '/' too, as json-c writes strings. */
+int gl_buf_json_escape_json_c(gl_buf_t *b, const char *s, size_t n) GL_WUR;
 /* Appends s[0..n) percent-encoded: every byte but ALPHA DIGIT - . _ ~ as
  * %XX (upper-case hex, as curl_easy_escape writes it); fit for a query
  * string or an application/x-www-form-urlencoded body. */

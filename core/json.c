@@ -353,39 +353,6 @@ size_t gl_json_rendered_len(json_object *v)
     return len;
 }
 
-/* s[0..n) as the inside of a JSON string, escaped as json-c escapes it */
-static int write_escaped(gl_buf_t *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t run = 0; /* start of the pending unescaped run */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c != '/')
-            continue;
-        char esc[6] = { '\\', (char)c, '0', '0', 0, 0 };
-        size_t len = 2;
-        switch (c) {
-        case '"':
-        case '\\':
-        case '/': break;
-        case '\b': esc[1] = 'b'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\r': esc[1] = 'r'; break;
-        default:
-            esc[1] = 'u';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            len = 6;
-        }
-        if (gl_buf_append(b, s + run, i - run) != GL_OK || gl_buf_append(b, esc, len) != GL_OK)
-            return GL_TOO_LARGE;
-        run = i + 1;
-    }
-    return gl_buf_append(b, s + run, n - run);
-}
-
 static int write_uint(gl_buf_t *b, bool minus, uint64_t u)
 {
     char d[24];
@@ -417,7 +384,8 @@ static int write_value(gl_buf_t *b, json_object *v, int depth, json_object **scr
     }
     case json_type_string: {
         int rc = gl_buf_append(b, "\"", 1);
-        rc = rc != GL_OK ? rc : write_escaped(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+        if (rc == GL_OK)
+            rc = gl_buf_json_escape_json_c(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
         return rc != GL_OK ? rc : gl_buf_append(b, "\"", 1);
     }
     case json_type_array: {
@@ -439,7 +407,7 @@ static int write_value(gl_buf_t *b, json_object *v, int depth, json_object **scr
                 break;
             rc = gl_buf_append(b, first ? "\"" : ",\"", first ? 1 : 2);
             first = false;
-            rc = rc != GL_OK ? rc : write_escaped(b, key, strlen(key));
+            rc = rc != GL_OK ? rc : gl_buf_json_escape_json_c(b, key, strlen(key));
             rc = rc != GL_OK ? rc : gl_buf_append(b, "\":", 2);
             rc = rc != GL_OK ? rc : write_value(b, val, depth + 1, scratch);
         }
