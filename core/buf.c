@@ -131,6 +131,29 @@ int gl_buf_json_escape_json_c(gl_buf_t *b, const char *s, size_t n)
     return json_escape(b, s, n, true);
 }
 
+static int put_digits(gl_buf_t *b, bool minus, uint64_t u)
+{
+    char d[24];
+    size_t at = sizeof d;
+    do {
+        d[--at] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (minus)
+        d[--at] = '-';
+    return gl_buf_append(b, d + at, sizeof d - at);
+}
+
+int gl_buf_int(gl_buf_t *b, int64_t v)
+{
+    return put_digits(b, v < 0, v < 0 ? (uint64_t)-(v + 1) + 1 : (uint64_t)v);
+}
+
+int gl_buf_uint(gl_buf_t *b, uint64_t v)
+{
+    return put_digits(b, false, v);
+}
+
 int gl_buf_urlencode(gl_buf_t *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";

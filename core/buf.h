@@ -45,6 +45,9 @@ int gl_buf_printf(gl_buf_t *b, const char *fmt, ...) GL_PRINTF(2, 3) GL_WUR;
 int gl_buf_json_escape(gl_buf_t *b, const char *s, size_t n) GL_WUR;
 /* gl_buf_json_escape escaping '/' too, as json-c writes strings. */
 int gl_buf_json_escape_json_c(gl_buf_t *b, const char *s, size_t n) GL_WUR;
+/* Appends v in decimal (as printf's %lld / %llu, without printf). */
+int gl_buf_int(gl_buf_t *b, int64_t v) GL_WUR;
+int gl_buf_uint(gl_buf_t *b, uint64_t v) GL_WUR;
 /* Appends s[0..n) percent-encoded: every byte but ALPHA DIGIT - . _ ~ as
  * %XX (upper-case hex, as curl_easy_escape writes it); fit for a query
  * string or an application/x-www-form-urlencoded body. */

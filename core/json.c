@@ -353,19 +353,6 @@ size_t gl_json_rendered_len(json_object *v)
     return len;
 }
 
-static int write_uint(gl_buf_t *b, bool minus, uint64_t u)
-{
-    char d[24];
-    size_t at = sizeof d;
-    do {
-        d[--at] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (minus)
-        d[--at] = '-';
-    return gl_buf_append(b, d + at, sizeof d - at);
-}
-
 static int write_value(gl_buf_t *b, json_object *v, int depth, json_object **scratch)
 {
     if (!v)
@@ -379,8 +366,8 @@ static int write_value(gl_buf_t *b, json_object *v, int depth, json_object **scr
     case json_type_int: {
         int64_t i = json_object_get_int64(v);
         if (i == INT64_MAX)
-            return write_uint(b, false, json_object_get_uint64(v)); /* or one past int64 */
-        return i < 0 ? write_uint(b, true, (uint64_t)-(i + 1) + 1) : write_uint(b, false, (uint64_t)i);
+            return gl_buf_uint(b, json_object_get_uint64(v)); /* or one past int64 */
+        return gl_buf_int(b, i);
     }
     case json_type_string: {
         int rc = gl_buf_append(b, "\"", 1);

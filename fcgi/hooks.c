@@ -579,10 +579,11 @@ static gl_hb_outcome_t record_batched(gl_req_t *req, const cached_t *c, const ch
     rc |= gl_buf_puts(&b, steps);
     rc |= gl_buf_puts(&b, ",\"output\":");
     rc |= gl_json_write(&b, rr->output);
-    const char *const parts[] = { ",\"status\":\"", status, "\",\"version\":", c->version_text,
-                                  ",\"response\":" };
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        rc |= gl_buf_puts(&b, parts[i]);
+    rc |= gl_buf_puts(&b, ",\"status\":\"");
+    rc |= gl_buf_puts(&b, status);
+    rc |= gl_buf_puts(&b, "\",\"version\":");
+    rc |= gl_buf_puts(&b, c->version_text);
+    rc |= gl_buf_puts(&b, ",\"response\":");
     rc |= gl_json_write(&b, rr->response);
     rc |= gl_buf_puts(&b, ",\"started_ms\":");
     rc |= gl_buf_puts(&b, started);

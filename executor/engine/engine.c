@@ -877,17 +877,8 @@ void gl_steps_text_free(gl_steps_text_t *t)
 
 static int put_int(gl_buf_t *b, const char *key, int64_t v)
 {
-    char num[24];
-    size_t at = sizeof num;
-    uint64_t u = v < 0 ? (uint64_t)-(v + 1) + 1 : (uint64_t)v;
-    do {
-        num[--at] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        num[--at] = '-';
     int rc = gl_buf_puts(b, key);
-    return rc != GL_OK ? rc : gl_buf_append(b, num + at, sizeof num - at);
+    return rc != GL_OK ? rc : gl_buf_int(b, v);
 }
 
 static int put_str(gl_buf_t *b, const char *key, const char *v)

@@ -475,7 +475,7 @@ TEST(steps_written_as_collected)
     size_t from = 0;
     for (size_t i = 0; i < n; i++) { /* what the text leaves out */
         json_object *st = json_object_array_get_idx(b.steps, i), *v;
-        for (const char *const *k = (const char *const[]){ "input", "state", "error", NULL }; *k; k++)
+        for (const char *const *k = (const char *const[]){ "input", "output", "state", "error", NULL }; *k; k++)
             if (json_object_object_get_ex(st, *k, &v) && !v)
                 json_object_object_del(st, *k);
         from += json_object_object_get_ex(st, "input_from", &v);
