@@ -109,6 +109,8 @@ static const struct {
     /* the context table is the owner's own: of course the owner may write it */
     { 8, "ELSIF has_table_privilege('glyphic_app', t, 'UPDATE') THEN", "ELSIF false THEN" },
     { 35, "ELSIF has_table_privilege('glyphic_app', t, 'UPDATE') THEN", "ELSIF false THEN" },
+    /* trust is by settings here, which role_trusted() reads (044's WHEN) */
+    { 45, "current_user NOT IN ('glyphic_owner', 'glyphic_executor')", "NOT glyphic.role_trusted(current_user)" },
 };
 
 static const char SINGLE_ROLE_AFTER[] =
@@ -256,9 +258,18 @@ static int single_role_text(const gl_migration_t *m, const char *role, gl_buf_t 
             gl_err_set(err, "migration %03d: its single-role patch %zu no longer matches", m->version, i + 1);
             return GL_ERR;
         }
-        size_t nf = strlen(single_role_patches[i].find), nr = strlen(single_role_patches[i].replace);
-        memmove(at + nr, at + nf, strlen(at + nf) + 1);
-        memcpy(at, single_role_patches[i].replace, nr);
+        /* the text with the patch in place, in a copy sized for it (a
+         * replacement may be longer than what it replaces) */
+        size_t head = (size_t)(at - text), nf = strlen(single_role_patches[i].find);
+        size_t nr = strlen(single_role_patches[i].replace), tail = strlen(at + nf);
+        char *patched = malloc(head + nr + tail + 1);
+        if (patched) {
+            memcpy(patched, text, head);
+            memcpy(patched + head, single_role_patches[i].replace, nr);
+            memcpy(patched + head + nr, at + nf, tail + 1);
+        }
+        free(text);
+        text = patched;
     }
     gl_buf_t mid;
     gl_buf_init(&mid, 4u << 20);

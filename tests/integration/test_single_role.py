@@ -304,6 +304,17 @@ class SingleRoleTest(unittest.TestCase):
                     f"'{alice.me['org_id']}'::uuid)", user=c.name, db=c.name, check=False)
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("only for the request's org", r.stderr)
+        # ... and an execution the app inserts runs on the signed-in user's
+        # rights, whoever it names (045's trigger condition names the
+        # three-role layout's roles; this layout keeps 044's)
+        self.assertIn("role_trusted(CURRENT_USER)",
+                      c.sql("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'executions_starter'"))
+        planted = str(uuid.uuid4())
+        c.sql(f"BEGIN; SELECT count(*) FROM glyphic.auth_session(sha256('{alice.cookie}'::bytea), NULL, 3600); "
+              f"INSERT INTO glyphic.executions (id, org_id, workflow_id, trigger, started_by) VALUES "
+              f"('{planted}', '{alice.me['org_id']}', '{wid}', 'manual', '{bob.me['user']['id']}'); COMMIT;")
+        self.assertEqual(c.sql(f"SELECT started_by FROM glyphic.executions WHERE id = '{planted}'", trusted=True),
+                         alice.me["user"]["id"])
 
     def test_d_doctor_says_what_is_weaker(self):
         c = self.a
