@@ -30,12 +30,21 @@ typedef struct {
     int n;
 } owned_t;
 
-static json_object *shallow_copy(json_object *obj, owned_t *own)
+/* A new empty object of the item's own (past OWNED_MAX it is not
+ * remembered, and a later change reaching into it copies it again: more
+ * work, the same item). */
+static json_object *owned_new(owned_t *own)
 {
     json_object *out = json_object_new_object();
-    json_object_object_foreach(obj, k, v) json_object_object_add(out, k, json_object_get(v));
     if (own->n < OWNED_MAX)
         own->obj[own->n++] = out;
+    return out;
+}
+
+static json_object *shallow_copy(json_object *obj, owned_t *own)
+{
+    json_object *out = owned_new(own);
+    json_object_object_foreach(obj, k, v) json_object_object_add(out, k, json_object_get(v));
     return out;
 }
 
@@ -60,9 +69,7 @@ static json_object *parent_of(json_object *root, char *buf, bool create, const c
         if (!json_object_object_get_ex(cur, seg, &next) || !json_object_is_type(next, json_type_object)) {
             if (!create)
                 return NULL;
-            next = json_object_new_object();
-            if (own->n < OWNED_MAX)
-                own->obj[own->n++] = next;
+            next = owned_new(own);
             json_object_object_add(cur, seg, next);
         } else if (!is_owned(own, next)) {
             next = shallow_copy(next, own);
@@ -105,9 +112,7 @@ static int run(gl_node_ctx_t *c)
         json_object *in = gl_node_item(c, (int)i);
         owned_t own = { .n = 0 };
         json_object *item = !replace && json_object_is_type(in, json_type_object) ? shallow_copy(in, &own)
-                                                                                   : json_object_new_object();
-        if (own.n == 0)
-            own.obj[own.n++] = item;
+                                                                                   : owned_new(&own);
         json_object *bin = NULL;
         if (replace && keep_binary && json_object_is_type(in, json_type_object) &&
             json_object_object_get_ex(in, GL_BINARY_KEY, &bin))
